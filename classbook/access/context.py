@@ -1,0 +1,135 @@
+"""The per-request view of one user in one school, resolved once (as pretix resolves its organizer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.http import Http404
+from django.utils import timezone
+
+from classbook.access.rules import AUTHORITY_PERMS, ROLE_PERMS, Perm
+from classbook.people.models import STAFF_ROLES, GuardianLink, Membership, Role, Student
+from classbook.schools.models import School, SchoolClass
+
+if TYPE_CHECKING:
+    from classbook.people.models import User
+
+
+@dataclass(frozen=True)
+class SchoolContext:
+    school: School
+    user: User
+    roles: frozenset[str]
+    is_authority_viewer: bool = False
+    homeroom_class_ids: frozenset[int] = field(default_factory=frozenset)
+    taught_class_ids: frozenset[int] = field(default_factory=frozenset)
+    child_student_ids: frozenset[int] = field(default_factory=frozenset)
+    own_student_id: int | None = None
+
+    @property
+    def perms(self) -> frozenset[Perm]:
+        perms: set[Perm] = set()
+        for role in self.roles:
+            perms |= ROLE_PERMS.get(role, frozenset())
+        if self.is_authority_viewer:
+            perms |= AUTHORITY_PERMS
+        return frozenset(perms)
+
+    def has(self, perm: Perm) -> bool:
+        return perm in self.perms
+
+    @property
+    def is_staff_member(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+    @property
+    def is_class_teacher(self) -> bool:
+        return bool(self.homeroom_class_ids)
+
+    @property
+    def is_read_only(self) -> bool:
+        """An authority viewer without a role of their own in the school only reads."""
+        return self.is_authority_viewer and not self.roles
+
+    def can_issue_codes_for_class(self, class_id: int) -> bool:
+        """Administrators issue codes for everyone; class teachers for students and parents of their class (R1.2)."""
+        return self.has(Perm.ISSUE_FAMILY_CODES) or class_id in self.homeroom_class_ids
+
+    def can_see_student(self, student_id: int, class_ids: frozenset[int] | set[int] = frozenset()) -> bool:
+        if self.has(Perm.VIEW_ALL_STUDENTS):
+            return True
+        if student_id == self.own_student_id or student_id in self.child_student_ids:
+            return True
+        return bool(class_ids & (self.homeroom_class_ids | self.taught_class_ids))
+
+
+def build_context(user: Any, school: School) -> SchoolContext | None:
+    """The user's context in ``school``, or None when they have no business there."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    today = timezone.localdate()
+    roles = frozenset(
+        Membership.objects.filter(school=school, user=user, is_active=True)
+        .exclude(until__lt=today)
+        .values_list("role", flat=True)
+    )
+    is_viewer = user.authority_roles.filter(authority__schools=school).exists()
+    if not roles and not is_viewer:
+        return None
+    homeroom: frozenset[int] = frozenset()
+    taught: frozenset[int] = frozenset()
+    children: frozenset[int] = frozenset()
+    own_student: int | None = None
+    if Role.TEACHER in roles:
+        homeroom = frozenset(SchoolClass.objects.filter(school=school, class_teacher=user).values_list("id", flat=True))
+        taught = frozenset(user.teaching_assignments.filter(school=school).values_list("school_class_id", flat=True))
+    if Role.PARENT in roles:
+        children = frozenset(
+            GuardianLink.objects.filter(school=school, guardian=user, may_see=True)
+            .exclude(ended_on__lte=today)
+            .values_list("student_id", flat=True)
+        )
+    if Role.STUDENT in roles:
+        own_student = Student.objects.filter(school=school, user=user).values_list("id", flat=True).first()
+    return SchoolContext(
+        school=school,
+        user=user,
+        roles=roles,
+        is_authority_viewer=is_viewer,
+        homeroom_class_ids=homeroom,
+        taught_class_ids=taught,
+        child_student_ids=children,
+        own_student_id=own_student,
+    )
+
+
+def resolve_school(user: Any, slug: str) -> SchoolContext:
+    """The context for the school in the URL; 404 for an unknown school and for one the user has no role in."""
+    school = School.objects.filter(slug=slug, is_active=True).first()
+    if school is None:
+        raise Http404
+    ctx = build_context(user, school)
+    if ctx is None:
+        raise Http404
+    return ctx
+
+
+def user_schools(user: Any) -> list[School]:
+    """Schools where the user has an active role or which their authority oversees."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    today = timezone.localdate()
+    member_ids = (
+        Membership.objects.filter(user=user, is_active=True)
+        .exclude(until__lt=today)
+        .values_list("school_id", flat=True)
+    )
+    from django.db.models import Q
+
+    return list(
+        School.objects.filter(is_active=True)
+        .filter(Q(id__in=member_ids) | Q(authorities__viewers__user=user))
+        .distinct()
+        .order_by("name")
+    )

@@ -1,0 +1,199 @@
+"""Scoped querysets: every school-owned row a view or the API sees comes from here.
+
+Deny by default: a role without a rule sees an empty queryset, and ``get_or_404``
+answers 404 both for rows that do not exist and for rows the user may not see.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from classbook.access.context import SchoolContext
+from classbook.access.rules import Perm
+from classbook.core.models import AuditEntry
+from classbook.people.models import (
+    STAFF_ROLES,
+    ActivationCode,
+    Consent,
+    Enrolment,
+    GuardianLink,
+    Membership,
+    Student,
+    User,
+)
+from classbook.schools.models import (
+    AcademicYear,
+    MarkingScale,
+    Room,
+    SchoolClass,
+    SpecialDay,
+    StudyPeriod,
+    Subgroup,
+    Subject,
+    TeachingAssignment,
+    YearLevel,
+)
+
+M = TypeVar("M", bound=models.Model)
+
+# Reference data every member of the school may read (names of classes, subjects, the calendar).
+DIRECTORY_MODELS: tuple[type[models.Model], ...] = (
+    AcademicYear,
+    StudyPeriod,
+    SpecialDay,
+    YearLevel,
+    Subject,
+    Room,
+    MarkingScale,
+)
+
+
+def get_or_404(queryset: QuerySet[M], **lookup: object) -> M:
+    """The one row matching ``lookup`` inside an already scoped queryset, else 404 (never 403: no leak)."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, models.ObjectDoesNotExist):
+        raise Http404 from None
+    except queryset.model.MultipleObjectsReturned:
+        raise Http404 from None
+
+
+def directory(ctx: SchoolContext, model: type[M]) -> QuerySet[M]:
+    """Reference data of the school (calendar, subjects, rooms, scales, year levels): any member reads it."""
+    if model not in DIRECTORY_MODELS:
+        raise TypeError(f"{model.__name__} is not school reference data")
+    return model._default_manager.filter(school=ctx.school)  # type: ignore[attr-defined]
+
+
+def classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
+    """Classes the user may see: staff and viewers all; students and parents their own children's."""
+    qs = SchoolClass.objects.filter(school=ctx.school).select_related("year", "year_level", "class_teacher")
+    if ctx.has(Perm.VIEW_SCHOOL_DIRECTORY):
+        return qs
+    student_ids = set(ctx.child_student_ids)
+    if ctx.own_student_id:
+        student_ids.add(ctx.own_student_id)
+    return qs.filter(enrolments__student_id__in=student_ids).distinct()
+
+
+def subgroups(ctx: SchoolContext) -> QuerySet[Subgroup]:
+    return Subgroup.objects.filter(school=ctx.school, school_class__in=classes(ctx)).select_related("school_class")
+
+
+def assignments(ctx: SchoolContext) -> QuerySet[TeachingAssignment]:
+    """Teaching assignments: staff and viewers see the school's workload; others none."""
+    qs = TeachingAssignment.objects.filter(school=ctx.school).select_related(
+        "teacher", "school_class", "subgroup", "subject", "year"
+    )
+    return qs if ctx.has(Perm.VIEW_SCHOOL_DIRECTORY) else qs.none()
+
+
+def students(ctx: SchoolContext) -> QuerySet[Student]:
+    """Students the user may see (R1.3): all for the administration, class and taught students for
+    teachers, the linked children (with "may see") for parents, themselves for students."""
+    qs = Student.objects.filter(school=ctx.school).select_related("user")
+    if ctx.has(Perm.VIEW_ALL_STUDENTS):
+        return qs
+    cond = Q(pk__in=ctx.child_student_ids)
+    if ctx.own_student_id:
+        cond |= Q(pk=ctx.own_student_id)
+    class_ids = ctx.homeroom_class_ids | ctx.taught_class_ids
+    if class_ids:
+        cond |= Q(enrolments__school_class_id__in=class_ids, enrolments__end__isnull=True)
+    return qs.filter(cond).distinct()
+
+
+def enrolments(ctx: SchoolContext) -> QuerySet[Enrolment]:
+    return Enrolment.objects.filter(school=ctx.school, student__in=students(ctx)).select_related(
+        "student__user", "school_class"
+    )
+
+
+def class_students(ctx: SchoolContext, school_class: SchoolClass) -> QuerySet[Student]:
+    """Current students of a class the user may see, alphabetically."""
+    return (
+        students(ctx)
+        .filter(enrolments__school_class=school_class, enrolments__end__isnull=True)
+        .order_by("user__last_name", "user__first_name", "user__patronymic")
+    )
+
+
+def guardian_links(ctx: SchoolContext) -> QuerySet[GuardianLink]:
+    """Guardian links of the students the user may manage or is a party to."""
+    qs = GuardianLink.objects.filter(school=ctx.school).select_related("guardian", "student__user")
+    if ctx.has(Perm.VIEW_ALL_STUDENTS):
+        return qs
+    cond = Q(guardian=ctx.user)
+    if ctx.homeroom_class_ids:
+        cond |= Q(
+            student__enrolments__school_class_id__in=ctx.homeroom_class_ids, student__enrolments__end__isnull=True
+        )
+    return qs.filter(cond).distinct()
+
+
+def consents(ctx: SchoolContext) -> QuerySet[Consent]:
+    qs = Consent.objects.filter(school=ctx.school).select_related("student__user", "recorded_by")
+    if ctx.has(Perm.MANAGE_CONSENTS) or ctx.has(Perm.VIEW_ALL_STUDENTS):
+        return qs
+    if ctx.homeroom_class_ids:
+        return qs.filter(
+            student__enrolments__school_class_id__in=ctx.homeroom_class_ids, student__enrolments__end__isnull=True
+        ).distinct()
+    return qs.none()
+
+
+def memberships(ctx: SchoolContext) -> QuerySet[Membership]:
+    """Roles in the school: the administration sees all; others none."""
+    qs = Membership.objects.filter(school=ctx.school).select_related("user")
+    return qs if ctx.has(Perm.MANAGE_STAFF) or ctx.has(Perm.VIEW_ALL_STUDENTS) else qs.none()
+
+
+def staff(ctx: SchoolContext) -> QuerySet[User]:
+    """Staff of the school (for the directory): any staff member or viewer sees names and positions."""
+    if not ctx.has(Perm.VIEW_SCHOOL_DIRECTORY):
+        return User.objects.none()
+    today = timezone.localdate()
+    return (
+        User.objects.filter(
+            memberships__school=ctx.school, memberships__role__in=list(STAFF_ROLES), memberships__is_active=True
+        )
+        .exclude(memberships__until__lt=today)
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+def people_for_codes(ctx: SchoolContext) -> QuerySet[User]:
+    """Users the current user may issue activation codes or reset passwords for (R1.2)."""
+    cond = Q(pk__in=[])
+    if ctx.has(Perm.ISSUE_STAFF_CODES):
+        cond |= Q(memberships__school=ctx.school, memberships__role__in=list(STAFF_ROLES))
+    if ctx.has(Perm.ISSUE_FAMILY_CODES):
+        cond |= Q(memberships__school=ctx.school, memberships__role__in=["student", "parent"])
+    elif ctx.homeroom_class_ids:
+        in_class = Q(
+            student__enrolments__school_class_id__in=ctx.homeroom_class_ids, student__enrolments__end__isnull=True
+        )
+        parent_of_class = Q(
+            guardian_links__student__enrolments__school_class_id__in=ctx.homeroom_class_ids,
+            guardian_links__student__enrolments__end__isnull=True,
+            guardian_links__school=ctx.school,
+        )
+        cond |= in_class | parent_of_class
+    return User.objects.filter(cond).exclude(pk=ctx.user.pk).distinct()
+
+
+def activation_codes(ctx: SchoolContext) -> QuerySet[ActivationCode]:
+    return ActivationCode.objects.filter(school=ctx.school, user__in=people_for_codes(ctx)).select_related(
+        "user", "issued_by"
+    )
+
+
+def audit_entries(ctx: SchoolContext) -> QuerySet[AuditEntry]:
+    qs = AuditEntry.objects.filter(school=ctx.school).select_related("actor")
+    return qs if ctx.has(Perm.VIEW_AUDIT_LOG) else qs.none()

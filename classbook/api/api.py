@@ -1,0 +1,26 @@
+"""The versioned JSON API: ``/api/v1/``, OpenAPI at ``/api/v1/openapi.json``, docs at ``/api/v1/docs``.
+
+Routers are thin, one per domain; every endpoint resolves the school through
+``classbook.access`` like the pages do.
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+from ninja.parser import Parser
+
+from classbook.api.auth import api_auth
+from classbook.api.errors import install_error_handlers
+from classbook.api.routers import register_routers
+
+api = NinjaAPI(
+    title="Classbook API",
+    version="1",
+    description="Electronic class journal and e-diary. Authenticate with a personal API token "
+    "(`Authorization: Bearer cb_...`, created on your profile page) or the browser session.",
+    auth=api_auth,
+    urls_namespace="api-v1",
+    parser=Parser(),
+)
+install_error_handlers(api)
+register_routers(api)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from classbook.schools import views
+
+app_name = "schools"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+]

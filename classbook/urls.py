@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from classbook.api.api import api
+from classbook.schools import views as school_views
+
+urlpatterns = [
+    path("", school_views.home, name="home"),
+    path("accounts/", include("classbook.people.urls")),
+    path("s/<slug:school>/", include("classbook.schools.urls")),
+    path("s/<slug:school>/people/", include("classbook.people.school_urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("django-admin/", admin.site.urls),
+]
