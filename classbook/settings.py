@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "classbook.schools",
     "classbook.people",
     "classbook.access",
+    "classbook.roster",
+    "classbook.journal",
     "classbook.api",
     "classbook.demo",
 ]
@@ -97,6 +99,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if os.environ.get("TEST_DB_NAME"):
+    # Lets several checkouts run the suite against one PostgreSQL server at once.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while a writer commits; IMMEDIATE takes the write
     # lock at BEGIN so two writers queue instead of failing with "database is
@@ -109,9 +114,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;PRAGMA busy_timeout=20000;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME", "")}
-    if not DATABASES["default"]["TEST"]["NAME"]:
-        DATABASES["default"]["TEST"] = {}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "people.User"

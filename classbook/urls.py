@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("classbook.people.urls")),
     path("s/<slug:school>/", include("classbook.schools.urls")),
     path("s/<slug:school>/people/", include("classbook.people.school_urls")),
+    path("s/<slug:school>/roster/", include("classbook.roster.urls")),
+    path("s/<slug:school>/journal/", include("classbook.journal.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

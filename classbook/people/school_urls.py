@@ -1,5 +1,5 @@
-from django.urls import path
+from django.urls import URLPattern, path  # noqa: F401
 
 app_name = "school_people"
 
-urlpatterns: list[path] = []  # type: ignore[valid-type]
+urlpatterns: list[URLPattern] = []
