@@ -1,0 +1,286 @@
+"""The class journal: lessons, marks, attendance, period grades, corrections, remarks and the audit trail.
+
+The lesson is the hub (STYLE.md): topic, homework, attendance and marks hang off a dated lesson of a
+teaching assignment. Every change to a mark, attendance, topic or homework writes a ``JournalChange``
+(append-only) with who, when, the old and the new value and the reason (R2.7, legal record).
+
+Lost updates are prevented with a ``version`` on every editable row: a writer sends the version it
+saw; the service locks the row and refuses with a conflict when the version moved on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from classbook.core.models import SchoolOwned
+
+
+class WorkType(SchoolOwned):
+    """A kind of work a mark is for (current, independent, control, laboratory, ...), configurable per school."""
+
+    code = models.SlugField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=80)
+    short_name = models.CharField(_("short name"), max_length=12, blank=True)
+    weight = models.DecimalField(_("weight"), max_digits=4, decimal_places=2, default=1)
+    allows_several = models.BooleanField(_("several marks per lesson allowed"), default=False)
+    is_control = models.BooleanField(_("control work"), default=False)
+    ordinal = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("work type")
+        verbose_name_plural = _("work types")
+        ordering = ["ordinal", "name"]
+        constraints = [models.UniqueConstraint(fields=["school", "code"], name="worktype_unique_code")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AttendanceCode(SchoolOwned):
+    """An attendance mark per school with its meaning (Ukraine: "н"; Russian-style: н, б, у, о)."""
+
+    code = models.CharField(_("code"), max_length=4)
+    name = models.CharField(_("name"), max_length=60)
+    counts_as_absent = models.BooleanField(_("counts as a missed lesson"), default=True)
+    is_excused = models.BooleanField(_("excused"), default=False)
+    is_late = models.BooleanField(_("late"), default=False)
+    ordinal = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("attendance code")
+        verbose_name_plural = _("attendance codes")
+        ordering = ["ordinal"]
+        constraints = [models.UniqueConstraint(fields=["school", "code"], name="attendancecode_unique_code")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class LessonType(models.TextChoices):
+    REGULAR = "regular", pgettext_lazy("lesson type", "Lesson")
+    NEW_MATERIAL = "new", _("New material")
+    COMBINED = "combined", _("Combined lesson")
+    PRACTICE = "practice", _("Practical work")
+    LABORATORY = "laboratory", _("Laboratory work")
+    CONTROL = "control", _("Control work")
+    REVISION = "revision", _("Revision")
+    EXCURSION = "excursion", _("Excursion")
+
+
+class Lesson(SchoolOwned):
+    """A dated lesson of a teaching assignment: the hub of the journal (R2.1)."""
+
+    assignment = models.ForeignKey(
+        "schools.TeachingAssignment",
+        verbose_name=_("teaching assignment"),
+        on_delete=models.PROTECT,
+        related_name="lessons",
+    )
+    date = models.DateField(_("date"))
+    number = models.PositiveSmallIntegerField(_("lesson number"), null=True, blank=True)
+    topic = models.CharField(_("topic"), max_length=500, blank=True)
+    lesson_type = models.CharField(
+        _("lesson type"), max_length=12, choices=LessonType.choices, default=LessonType.REGULAR
+    )
+    homework = models.TextField(_("homework"), blank=True, max_length=4000)
+    homework_due = models.DateField(_("homework due"), null=True, blank=True)
+    conducted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("conducted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Set when a substitute teacher gave the lesson"),
+    )
+    register_taken_at = models.DateTimeField(_("register taken at"), null=True, blank=True)
+    register_taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+        ordering = ["date", "number", "id"]
+        indexes = [models.Index(fields=["assignment", "date"]), models.Index(fields=["school", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m} {self.topic}".strip()
+
+
+class Mark(SchoolOwned):
+    """A mark of a student for a lesson on the assignment's scale (R2.5).
+
+    One mark per (lesson, student, work type) unless the work type allows several (then ``slot`` 1, 2, ...).
+    """
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="marks")
+    student = models.ForeignKey("people.Student", on_delete=models.PROTECT, related_name="marks")
+    work_type = models.ForeignKey(WorkType, on_delete=models.PROTECT, related_name="+")
+    slot = models.PositiveSmallIntegerField(default=0)
+    # Null = the mark was cleared. The row stays so its version keeps counting (no lost update
+    # when a stale writer comes back after a clear) and the history stays attached.
+    value = models.ForeignKey("schools.ScaleValue", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    comment = models.CharField(_("comment"), max_length=300, blank=True)
+    is_late = models.BooleanField(_("entered after the deadline"), default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("mark")
+        verbose_name_plural = _("marks")
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "student", "work_type", "slot"], name="mark_unique_cell"),
+        ]
+        indexes = [models.Index(fields=["student", "lesson"]), models.Index(fields=["school", "updated_at"])]
+
+
+class Attendance(SchoolOwned):
+    """An absence or lateness of a student at a lesson. No row + register taken = present (R2.8)."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="attendance")
+    student = models.ForeignKey("people.Student", on_delete=models.PROTECT, related_name="attendance")
+    # Null = the absence was cleared (the student was present after all); the row keeps its version.
+    code = models.ForeignKey(AttendanceCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    reason_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_late = models.BooleanField(_("entered after the deadline"), default=False)
+    version = models.PositiveIntegerField(default=1)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        constraints = [models.UniqueConstraint(fields=["lesson", "student"], name="attendance_unique_cell")]
+        indexes = [models.Index(fields=["student", "lesson"])]
+
+
+class GradeKind(models.TextChoices):
+    THEMATIC = "thematic", _("Thematic")
+    PERIOD = "period", pgettext_lazy("grade kind", "Period")
+    CORRECTED = "corrected", _("Corrected")
+    ANNUAL = "annual", _("Annual")
+    EXAM = "exam", _("Exam / state attestation")
+
+
+class PeriodGrade(SchoolOwned):
+    """A thematic, period (semester/quarter), corrected, annual or exam grade (R2.5).
+
+    Locked once set (R2.7): a later change needs a recorded ``GradeCorrection``.
+    """
+
+    assignment = models.ForeignKey("schools.TeachingAssignment", on_delete=models.PROTECT, related_name="period_grades")
+    student = models.ForeignKey("people.Student", on_delete=models.PROTECT, related_name="period_grades")
+    period = models.ForeignKey("schools.StudyPeriod", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=GradeKind.choices)
+    ordinal = models.PositiveSmallIntegerField(default=0, help_text="Thematic grades: the theme's number in the period")
+    title = models.CharField(_("title"), max_length=120, blank=True)
+    value = models.ForeignKey("schools.ScaleValue", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(auto_now_add=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("period grade")
+        verbose_name_plural = _("period grades")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "student", "period", "kind", "ordinal"], name="periodgrade_unique_cell"
+            ),
+        ]
+        indexes = [models.Index(fields=["assignment", "period"])]
+
+
+class GradeCorrection(SchoolOwned):
+    """An authorised, recorded change of a locked period grade (R2.7), e.g. by order of a commission."""
+
+    grade = models.ForeignKey(PeriodGrade, on_delete=models.PROTECT, related_name="corrections")
+    old_value = models.ForeignKey("schools.ScaleValue", on_delete=models.PROTECT, related_name="+")
+    new_value = models.ForeignKey("schools.ScaleValue", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=500)
+    order_ref = models.CharField(_("order or commission decision"), max_length=120, blank=True)
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    corrected_at = models.DateTimeField(auto_now_add=True)
+
+
+class ChangeKind(models.TextChoices):
+    MARK = "mark", _("Mark")
+    ATTENDANCE = "attendance", _("Attendance")
+    TOPIC = "topic", _("Topic")
+    HOMEWORK = "homework", _("Homework")
+    LESSON = "lesson", _("Lesson")
+    PERIOD_GRADE = "period_grade", _("Period grade")
+    REGISTER = "register", _("Register taken")
+
+
+class JournalChange(SchoolOwned):
+    """The journal's audit trail: append-only; who, when, old value, new value, reason (legal record)."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=14, choices=ChangeKind.choices)
+    assignment = models.ForeignKey("schools.TeachingAssignment", on_delete=models.PROTECT, related_name="+")
+    lesson = models.ForeignKey(Lesson, null=True, blank=True, on_delete=models.PROTECT, related_name="changes")
+    student = models.ForeignKey("people.Student", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    object_id = models.BigIntegerField(null=True, blank=True)
+    old_value = models.CharField(max_length=4000, blank=True)
+    new_value = models.CharField(max_length=4000, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    is_late = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["assignment", "-at"]),
+            models.Index(fields=["lesson", "student"]),
+            models.Index(fields=["school", "-at"]),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("Journal changes are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("Journal changes are append-only")
+
+
+class Remark(SchoolOwned):
+    """A control remark by a deputy or director on a journal or a cell (R6.10); the teacher marks it fixed."""
+
+    assignment = models.ForeignKey("schools.TeachingAssignment", on_delete=models.PROTECT, related_name="remarks")
+    lesson = models.ForeignKey(Lesson, null=True, blank=True, on_delete=models.PROTECT, related_name="remarks")
+    student = models.ForeignKey("people.Student", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    text = models.CharField(_("remark"), max_length=1000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    fixed_at = models.DateTimeField(null=True, blank=True)
+    fixed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    fixed_note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("control remark")
+        verbose_name_plural = _("control remarks")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["assignment", "fixed_at"])]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="remark_has_text")]
