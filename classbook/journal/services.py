@@ -153,7 +153,7 @@ def record_mark(
     value = parse_mark(lesson, text) if text.strip() else None
     late = is_late_entry(lesson)
     mark = (
-        Mark.objects.select_for_update()
+        Mark.objects.select_for_update(of=("self",))
         .select_related("value")
         .filter(lesson=lesson, student=student, work_type=work_type, slot=slot)
         .first()
@@ -252,7 +252,7 @@ def record_attendance(
     _ensure_student_in_lesson(lesson, student)
     code = parse_attendance(lesson, text) if text.strip() else None
     late = is_late_entry(lesson)
-    row = Attendance.objects.select_for_update().select_related("code").filter(lesson=lesson, student=student).first()
+    row = Attendance.objects.select_for_update(of=("self",)).select_related("code").filter(lesson=lesson, student=student).first()
     if row is None:
         if expected_version != 0:
             raise CellConflict(CellValue("", 0))
@@ -357,7 +357,7 @@ def update_lesson(
         raise DomainError(
             _("These lesson fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
         )
-    lesson = Lesson.objects.select_for_update().select_related("assignment", "school").get(pk=lesson_id)
+    lesson = Lesson.objects.select_for_update(of=("self",)).select_related("assignment", "school").get(pk=lesson_id)
     if not can_edit_lesson(acting_user, lesson):
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
     if lesson.version != expected_version:
