@@ -9,6 +9,7 @@ from django.db import transaction
 from classbook.core.audit import log_action
 from classbook.schools.models import School
 from classbook.schools.scales import create_standard_scales
+from classbook.schools.signals import school_created
 
 
 @transaction.atomic
@@ -19,4 +20,5 @@ def create_school(*, acting_user: Any, slug: str, name: str, country: str = "UA"
     school.save()
     create_standard_scales(school)
     log_action("schools.school.created", actor=acting_user, school=school, obj=school, data={"slug": slug})
+    school_created.send(sender=School, school=school, acting_user=acting_user)
     return school
