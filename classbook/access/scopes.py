@@ -228,6 +228,16 @@ def may_manage_consents(ctx: SchoolContext, student: Student) -> bool:
     return ctx.has(Perm.MANAGE_CONSENTS) or student.pk in _homeroom_student_ids(ctx)
 
 
+def may_edit_guardian_contacts(ctx: SchoolContext, guardian: User) -> bool:
+    """Parents' contacts: those who manage students, and the class teacher of one of their children (R7.6)."""
+    if ctx.is_read_only:
+        return False
+    if ctx.has(Perm.MANAGE_STUDENTS):
+        return True
+    homeroom = _homeroom_student_ids(ctx)
+    return bool(homeroom) and guardian.guardian_links.filter(school=ctx.school, student_id__in=homeroom).exists()
+
+
 def _homeroom_student_ids(ctx: SchoolContext) -> set[int]:
     if not ctx.homeroom_class_ids:
         return set()

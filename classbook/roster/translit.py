@@ -30,7 +30,7 @@ def transliterate(text: str) -> str:
         if ch in _APOSTROPHES:
             continue
         prev = lower[i - 1] if i else ""
-        at_start = not prev.isalpha() and prev not in _APOSTROPHES
+        at_start = not prev or (not prev.isalpha() and prev not in _APOSTROPHES)
         if ch == "г" and prev == "з":
             latin = "gh"
         elif at_start and ch in _INITIAL:

@@ -372,6 +372,7 @@ def guardian_edit(request: HttpRequest, ctx: SchoolContext, user_id: int) -> Htt
     """Parents' contact data: secretaries and the class teacher of one of their children (R7.6)."""
     _require(scopes.may_view_roster(ctx))
     guardian = scopes.get_or_404(scopes.roster_guardians(ctx), pk=user_id)
+    _require(scopes.may_edit_guardian_contacts(ctx, guardian))
     form = forms.GuardianContactsForm(
         request.POST or None, initial={k: getattr(guardian, k) for k in services.GUARDIAN_FIELDS}
     )

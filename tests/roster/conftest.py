@@ -36,7 +36,10 @@ def url(name: str, **kwargs: Any) -> str:
 def snapshot() -> dict[str, Any]:
     """Every row the roster services may write, to prove a refused request changed nothing."""
     return {
-        "users": list(User.objects.order_by("pk").values()),
+        # last_login moves when a test client logs in; it is not roster data.
+        "users": list(
+            User.objects.order_by("pk").values(*[f.name for f in User._meta.concrete_fields if f.name != "last_login"])
+        ),
         "students": list(Student.objects.order_by("pk").values()),
         "memberships": list(Membership.objects.order_by("pk").values()),
         "enrolments": list(Enrolment.objects.order_by("pk").values()),
@@ -62,3 +65,14 @@ def fill_class(school_class: Any, n: int) -> list[Student]:
 @pytest.fixture
 def w(world):  # noqa: ANN001 - a shorter name for the shared world
     return world
+
+
+@pytest.fixture(autouse=True)
+def _school_day():
+    """A fixed school day inside the personas' academic year (2026/2027)."""
+    import datetime as dt
+
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC), tick=False):
+        yield

@@ -393,9 +393,7 @@ def guardian_list(request: HttpRequest, school: str, student_id: int) -> list[di
 @router.post(
     "/{slug:school}/students/{int:student_id}/guardians", response={201: GuardianOut}, summary="Add or link a guardian"
 )
-def guardian_create(
-    request: HttpRequest, school: str, student_id: int, payload: GuardianIn
-) -> Status[dict[str, Any]]:
+def guardian_create(request: HttpRequest, school: str, student_id: int, payload: GuardianIn) -> Status[dict[str, Any]]:
     ctx = _roster_ctx(request, school, write=True)
     _require(ctx.has(Perm.MANAGE_STUDENTS))
     student = _roster_student(ctx, student_id)
@@ -453,9 +451,7 @@ def consent_list(request: HttpRequest, school: str, student_id: int, params: Que
 @router.post(
     "/{slug:school}/students/{int:student_id}/consents", response={201: ConsentOut}, summary="Record a consent"
 )
-def consent_create(
-    request: HttpRequest, school: str, student_id: int, payload: ConsentIn
-) -> Status[dict[str, Any]]:
+def consent_create(request: HttpRequest, school: str, student_id: int, payload: ConsentIn) -> Status[dict[str, Any]]:
     ctx = _roster_ctx(request, school, write=True)
     student = _roster_student(ctx, student_id)
     _require(scopes.may_manage_consents(ctx, student))
