@@ -94,14 +94,17 @@ def class_roster(
 
 
 def name_filter(text: str, prefix: str = "user__") -> Q:
+    """Every typed word must occur in a part of the name.
+
+    SQLite folds case of ASCII letters only, so the usual spellings of a Cyrillic word are tried too.
+    """
     cond = Q()
     for word in text.split()[:4]:
-        word = word[:60]
-        cond &= (
-            Q(**{f"{prefix}last_name__icontains": word})
-            | Q(**{f"{prefix}first_name__icontains": word})
-            | Q(**{f"{prefix}patronymic__icontains": word})
-        )
+        word_cond = Q()
+        for variant in {word[:60], word[:60].lower(), word[:60].capitalize(), word[:60].upper()}:
+            for part in ("last_name", "first_name", "patronymic"):
+                word_cond |= Q(**{f"{prefix}{part}__icontains": variant})
+        cond &= word_cond
     return cond
 
 
