@@ -308,6 +308,9 @@ def move_student(*, acting_user: User, student: Student, to_class: SchoolClass, 
         raise ConflictError(_("The student is already in this class."))
     if to_class.year_id != current.school_class.year_id:
         raise DomainError(_("The class belongs to another academic year."), field="school_class")
+    if on > _today():
+        # Class lists treat an enrolment without an end as current: a move is recorded on or after its day.
+        raise DomainError(_("A move cannot be recorded in advance; record it on its day."), field="on")
     if not (current.start < on <= to_class.year.end):
         raise DomainError(
             _("The move date must be after %(start)s and inside the academic year.") % {"start": current.start},
@@ -332,6 +335,8 @@ def move_student(*, acting_user: User, student: Student, to_class: SchoolClass, 
 def withdraw_student(*, acting_user: User, student: Student, on: dt.date) -> Student:
     """The student leaves the school (R7.2): left date, current enrolment closed, student role ended."""
     student = Student.objects.select_for_update().get(pk=student.pk)
+    if on > _today():
+        raise DomainError(_("A departure cannot be recorded in advance; record it on its day."), field="on")
     if student.left_on is not None:
         raise ConflictError(_("The student has already left the school."))
     current = _current_enrolment(student)

@@ -62,11 +62,6 @@ def fill_class(school_class: Any, n: int) -> list[Student]:
     return students
 
 
-@pytest.fixture
-def w(world):  # noqa: ANN001 - a shorter name for the shared world
-    return world
-
-
 @pytest.fixture(autouse=True)
 def _school_day():
     """A fixed school day inside the personas' academic year (2026/2027)."""

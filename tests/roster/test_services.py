@@ -269,3 +269,18 @@ def test_an_invalid_consent_is_refused(world, purpose, given_by, given_on):
             acting_user=world.secretary, student=world.student, purpose=purpose, given_by=given_by, given_on=given_on
         )
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("action", ["move", "withdraw"])
+def test_moves_and_departures_are_not_recorded_in_advance(world, action):
+    before = snapshot()
+    tomorrow = TODAY + dt.timedelta(days=1)
+    with pytest.raises(DomainError) as exc:
+        if action == "move":
+            services.move_student(
+                acting_user=world.secretary, student=world.student, to_class=world.class_b, on=tomorrow
+            )
+        else:
+            services.withdraw_student(acting_user=world.secretary, student=world.student, on=tomorrow)
+    assert exc.value.field == "on"
+    assert snapshot() == before
