@@ -15,7 +15,12 @@ STAFF_ROLE_CHOICES = [
 
 
 class DateInput(forms.DateInput):
+    """The browser's date picker, which reads and sends ISO dates whatever the interface language."""
+
     input_type = "date"
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class PersonForm(forms.Form):

@@ -169,9 +169,10 @@ def update_staff_member(
     user.save()
     if position is not None:
         for membership in Membership.objects.filter(school=school, user=user, role__in=list(STAFF_ROLES)):
-            diff.update({f"position:{membership.role}": {"old": membership.position, "new": position.strip()}})
-            membership.position = position.strip()
-            membership.save(update_fields=["position"])
+            if membership.position != position.strip():
+                diff[f"position:{membership.role}"] = {"old": membership.position, "new": position.strip()}
+                membership.position = position.strip()
+                membership.save(update_fields=["position"])
     log_action("roster.staff.updated", actor=acting_user, school=school, obj=user, data={"changes": diff})
     return user
 

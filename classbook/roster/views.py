@@ -223,6 +223,7 @@ def _card_context(request: HttpRequest, ctx: SchoolContext, student: Student) ->
         context["link_form"] = forms.LinkGuardianForm(parents=scopes.school_parents(ctx))
     if context["can_consent"]:
         context["consent_form"] = forms.ConsentForm()
+        context["open_consent"] = request.GET.get("consent") == "1"
     return context
 
 
