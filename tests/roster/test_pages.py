@@ -229,3 +229,47 @@ def test_list_pages_make_a_constant_number_of_queries(world, as_user, page, djan
     assert small == large
     with django_assert_max_num_queries(15):
         client.get(target)
+
+
+def test_class_teacher_edit_form_changes_contacts_but_never_names(world, as_user):
+    client = as_user(world.class_teacher)
+    form_page = client.get(url("student_edit", student_id=world.student.pk)).content.decode()
+    assert 'name="phone"' in form_page and 'name="last_name"' not in form_page
+    client.post(url("student_edit", student_id=world.student.pk), {"last_name": "Підмінений", "phone": "+380671112233"})
+    world.student.refresh_from_db()
+    world.student.user.refresh_from_db()
+    assert world.student.phone == "+380671112233"
+    assert world.student.user.last_name != "Підмінений"
+
+
+def test_staff_member_page_edits_position_and_grants_a_role(world, as_user):
+    client = as_user(world.director)
+    client.post(
+        url("staff_member", user_id=world.teacher.pk),
+        {"last_name": world.teacher.last_name, "first_name": world.teacher.first_name, "position": "Методист"},
+    )
+    client.post(url("role_grant", user_id=world.teacher.pk), {"role": "deputy"})
+    roles = dict(Membership.objects.filter(user=world.teacher).values_list("role", "position"))
+    assert roles == {"teacher": "Методист", "deputy": ""}
+
+
+def test_class_teacher_withdraws_a_consent_from_the_card(world, as_user):
+    consent = Consent.objects.create(
+        school=world.school,
+        student=world.student,
+        given_by="Мати",
+        given_on=dt.date(2026, 9, 1),
+        recorded_by=world.admin,
+    )
+    response = as_user(world.class_teacher).post(url("consent_withdraw", consent_id=consent.pk))
+    assert response["Location"] == url("student", student_id=world.student.pk)
+    consent.refresh_from_db()
+    assert consent.withdrawn_on == dt.date(2026, 11, 16)
+
+
+def test_secretary_withdraws_a_student_who_then_shows_as_left(world, as_user):
+    client = as_user(world.secretary)
+    client.post(url("student_withdraw", student_id=world.student.pk), {"on": "2026-11-16"})
+    page = client.get(url("student", student_id=world.student.pk)).content.decode()
+    assert "left" in page
+    assert "Move to another class" not in page
