@@ -48,7 +48,7 @@ def directory_rows(ctx: SchoolContext) -> list[dict[str, Any]]:
     ]
 
 
-def _with_consent_flag(qs: QuerySet[Student], school_id: int) -> QuerySet[Student]:
+def with_consent_flag(qs: QuerySet[Student], school_id: int) -> QuerySet[Student]:
     """Annotate ``has_pd_consent``: a valid (not withdrawn) personal-data consent exists (R7.4)."""
     valid = Consent.objects.filter(
         school_id=school_id, student=OuterRef("pk"), purpose=ConsentPurpose.PERSONAL_DATA, withdrawn_on__isnull=True
@@ -76,7 +76,7 @@ def class_roster(
     if search:
         enrolments = enrolments.filter(name_filter(search, "student__user__"))
     enrolments = alphabetical(enrolments, "student__user__")
-    student_qs = _with_consent_flag(scopes.roster_students(ctx), ctx.school.pk)
+    student_qs = with_consent_flag(scopes.roster_students(ctx), ctx.school.pk)
     if with_guardians:
         links = scopes.roster_guardian_links(ctx).filter(ended_on__isnull=True).order_by("guardian__last_name")
         student_qs = student_qs.prefetch_related(Prefetch("guardian_links", queryset=links, to_attr="open_links"))
@@ -152,9 +152,14 @@ def student_card(ctx: SchoolContext, student: Student) -> StudentCard:
     )
 
 
+def only_without_consent(qs: QuerySet[Student], school_id: int) -> QuerySet[Student]:
+    """Keep the students who have no valid personal-data consent (R7.4)."""
+    return with_consent_flag(qs, school_id).filter(has_pd_consent=False)
+
+
 def students_without_consent(ctx: SchoolContext, school_class: SchoolClass) -> list[Student]:
     """Current students of a class with no valid personal-data consent (R7.4)."""
-    qs = _with_consent_flag(
+    qs = with_consent_flag(
         scopes.roster_students(ctx).filter(
             enrolments__school_class=school_class, enrolments__end__isnull=True, left_on__isnull=True
         ),

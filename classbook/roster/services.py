@@ -203,11 +203,18 @@ def revoke_role(*, acting_user: User, school: School, user: User, role: str) -> 
     """
     _check_staff_role(role)
     today = _today()
-    active = Membership.objects.select_for_update().filter(school=school, role=role, is_active=True)
-    membership = active.filter(user=user).exclude(until__lt=today).first()
+    # Lock every active row of the role: two people removing two administrators at once must not
+    # both pass the "another administrator remains" check.
+    active = list(
+        Membership.objects.select_for_update()
+        .filter(school=school, role=role, is_active=True)
+        .exclude(until__lt=today)
+        .order_by("pk")
+    )
+    membership = next((m for m in active if m.user_id == user.pk), None)
     if membership is None:
         raise DomainError(_("This person does not have this role."), field="role")
-    if role == Role.ADMIN and not active.exclude(user=user).exclude(until__lt=today).exists():
+    if role == Role.ADMIN and len(active) == 1:
         raise ConflictError(_("The school must keep at least one administrator."))
     membership.is_active, membership.until = False, today
     membership.save(update_fields=["is_active", "until"])

@@ -257,3 +257,11 @@ def test_students_created_through_the_api_appear_in_the_class(world, as_user):
     assert Student.objects.get(pk=created["id"]).user.username == "novenkyi.ivan"
     ids = [s["id"] for s in call(client, "get", f"/students?class_id={world.class_a.pk}").json()["items"]]
     assert created["id"] in ids
+
+
+def test_students_without_a_personal_data_consent(world, as_user):
+    Consent.objects.create(
+        school=world.school, student=world.student, given_by="М", given_on="2026-09-01", recorded_by=world.admin
+    )
+    body = call(as_user(world.secretary), "get", "/students?without_consent=true").json()
+    assert [s["id"] for s in body["items"]] == [world.other_student.pk]

@@ -4,7 +4,7 @@ Mounted under ``/api/v1/schools/{school}/...`` (the same prefix as the schools r
 
 - ``GET  /schools/{school}/staff`` — the staff directory (name, roles, position); managers of staff
   also get login, contacts and revoked roles. ``GET /schools/{school}/staff/{id}``.
-- ``GET  /schools/{school}/students?class_id=&q=`` — students the caller may see on the roster;
+- ``GET  /schools/{school}/students?class_id=&q=&without_consent=`` — students the caller may see on the roster;
   ``POST`` creates a student in a class. ``GET|PATCH /schools/{school}/students/{id}``;
   ``POST .../{id}/move``, ``POST .../{id}/withdraw``.
 - ``GET|POST /schools/{school}/students/{id}/guardians`` (link an existing parent with ``guardian_id``
@@ -51,6 +51,7 @@ class PageParams(Schema):
 class StudentFilter(PageParams):
     class_id: int | None = None
     q: str = Field("", max_length=100)
+    without_consent: bool = Field(False, description="Only students without a personal-data consent (R7.4)")
 
 
 class StaffOut(Schema):
@@ -325,6 +326,8 @@ def student_list(request: HttpRequest, school: str, params: Query[StudentFilter]
         qs = qs.filter(enrolments__school_class_id=params.class_id, enrolments__end__isnull=True)
     if params.q.strip():
         qs = qs.filter(queries.name_filter(params.q))
+    if params.without_consent:
+        qs = queries.only_without_consent(qs, ctx.school.pk)
     count, students = _page(queries.alphabetical(qs), params)
     return {"count": count, "items": [_student_out(s) for s in queries.with_current_class(ctx, students)]}
 
