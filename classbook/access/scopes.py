@@ -197,3 +197,134 @@ def activation_codes(ctx: SchoolContext) -> QuerySet[ActivationCode]:
 def audit_entries(ctx: SchoolContext) -> QuerySet[AuditEntry]:
     qs = AuditEntry.objects.filter(school=ctx.school).select_related("actor")
     return qs if ctx.has(Perm.VIEW_AUDIT_LOG) else qs.none()
+
+
+# --- Roster: the people of a school (R1.7, R1.8, R7.3, R7.4) ----------------------------------------
+
+
+def may_view_roster(ctx: SchoolContext) -> bool:
+    """Roster pages: whoever sees every student (administration, authority viewers) and class teachers."""
+    return ctx.has(Perm.VIEW_ALL_STUDENTS) or ctx.is_class_teacher
+
+
+def may_write_roster(ctx: SchoolContext) -> bool:
+    """Read-only authority viewers never write, whatever else they hold."""
+    return not ctx.is_read_only
+
+
+def may_edit_student_contacts(ctx: SchoolContext, student: Student) -> bool:
+    """Secretaries and admins edit every student; a class teacher the contacts of their own class (R7.3)."""
+    if ctx.is_read_only:
+        return False
+    if ctx.has(Perm.MANAGE_STUDENTS):
+        return True
+    return student.pk in _homeroom_student_ids(ctx)
+
+
+def may_manage_consents(ctx: SchoolContext, student: Student) -> bool:
+    """Consents are recorded by those who manage them and by the student's class teacher (R7.4)."""
+    if ctx.is_read_only:
+        return False
+    return ctx.has(Perm.MANAGE_CONSENTS) or student.pk in _homeroom_student_ids(ctx)
+
+
+def may_edit_guardian_contacts(ctx: SchoolContext, guardian: User) -> bool:
+    """Parents' contacts: those who manage students, and the class teacher of one of their children (R7.6)."""
+    if ctx.is_read_only:
+        return False
+    if ctx.has(Perm.MANAGE_STUDENTS):
+        return True
+    homeroom = _homeroom_student_ids(ctx)
+    return bool(homeroom) and guardian.guardian_links.filter(school=ctx.school, student_id__in=homeroom).exists()
+
+
+def _homeroom_student_ids(ctx: SchoolContext) -> set[int]:
+    if not ctx.homeroom_class_ids:
+        return set()
+    return set(
+        Enrolment.objects.filter(
+            school=ctx.school, school_class_id__in=ctx.homeroom_class_ids, end__isnull=True
+        ).values_list("student_id", flat=True)
+    )
+
+
+def roster_students(ctx: SchoolContext) -> QuerySet[Student]:
+    """Students on roster pages: all (including those who left) for the administration and viewers,
+    the current students of their own classes for class teachers; nobody else's."""
+    qs = Student.objects.filter(school=ctx.school).select_related("user")
+    if ctx.has(Perm.VIEW_ALL_STUDENTS):
+        return qs
+    if ctx.homeroom_class_ids:
+        return qs.filter(pk__in=_homeroom_student_ids(ctx))
+    return qs.none()
+
+
+def roster_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
+    """Classes whose lists the user keeps or controls: all for the administration, own for class teachers."""
+    qs = SchoolClass.objects.filter(school=ctx.school).select_related("year", "year_level", "class_teacher")
+    if ctx.has(Perm.VIEW_ALL_STUDENTS):
+        return qs
+    return qs.filter(pk__in=ctx.homeroom_class_ids)
+
+
+def roster_enrolments(ctx: SchoolContext) -> QuerySet[Enrolment]:
+    """Enrolments (class history) of the roster students."""
+    return Enrolment.objects.filter(school=ctx.school, student__in=roster_students(ctx)).select_related(
+        "school_class__year"
+    )
+
+
+def roster_guardian_links(ctx: SchoolContext) -> QuerySet[GuardianLink]:
+    """Guardian links of the roster students (custody flags included: the staff must see them)."""
+    return GuardianLink.objects.filter(school=ctx.school, student__in=roster_students(ctx)).select_related(
+        "guardian", "student__user"
+    )
+
+
+def roster_consents(ctx: SchoolContext) -> QuerySet[Consent]:
+    return Consent.objects.filter(school=ctx.school, student__in=roster_students(ctx)).select_related(
+        "student__user", "recorded_by"
+    )
+
+
+def school_parents(ctx: SchoolContext) -> QuerySet[User]:
+    """Parents of the school who may be linked to another child: only for those who manage students."""
+    if not ctx.has(Perm.MANAGE_STUDENTS):
+        return User.objects.none()
+    return (
+        User.objects.filter(memberships__school=ctx.school, memberships__role="parent", memberships__is_active=True)
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+def roster_guardians(ctx: SchoolContext) -> QuerySet[User]:
+    """Guardians (parent accounts) of the roster students, for their contact data."""
+    return User.objects.filter(
+        guardian_links__school=ctx.school, guardian_links__student__in=roster_students(ctx)
+    ).distinct()
+
+
+def staff_people(ctx: SchoolContext) -> QuerySet[User]:
+    """Everybody who has or had a staff role in the school (managers of staff only, R1.7, R1.8)."""
+    if not ctx.has(Perm.MANAGE_STAFF):
+        return User.objects.none()
+    return (
+        User.objects.filter(memberships__school=ctx.school, memberships__role__in=list(STAFF_ROLES))
+        .distinct()
+        .order_by("last_name", "first_name", "patronymic")
+    )
+
+
+def staff_memberships(ctx: SchoolContext) -> QuerySet[Membership]:
+    """Staff roles (active and revoked) in the school, for those who manage staff."""
+    qs = Membership.objects.filter(school=ctx.school, role__in=list(STAFF_ROLES)).select_related("user")
+    return qs if ctx.has(Perm.MANAGE_STAFF) else qs.none()
+
+
+def staff_directory_memberships(ctx: SchoolContext) -> QuerySet[Membership]:
+    """Current staff roles and positions: the directory every staff member and viewer reads."""
+    qs = Membership.objects.filter(school=ctx.school, role__in=list(STAFF_ROLES), is_active=True).exclude(
+        until__lt=timezone.localdate()
+    )
+    return qs if ctx.has(Perm.VIEW_SCHOOL_DIRECTORY) else qs.none()

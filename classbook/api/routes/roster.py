@@ -1,0 +1,475 @@
+"""The roster API: staff, students, guardians, consents of a school (R1.7, R1.8, R7.2-R7.4).
+
+Mounted under ``/api/v1/schools/{school}/...`` (the same prefix as the schools router):
+
+- ``GET  /schools/{school}/staff`` — the staff directory (name, roles, position); managers of staff
+  also get login, contacts and revoked roles. ``GET /schools/{school}/staff/{id}``.
+- ``GET  /schools/{school}/students?class_id=&q=&without_consent=`` — students the caller may see on the roster;
+  ``POST`` creates a student in a class. ``GET|PATCH /schools/{school}/students/{id}``;
+  ``POST .../{id}/move``, ``POST .../{id}/withdraw``.
+- ``GET|POST /schools/{school}/students/{id}/guardians`` (link an existing parent with ``guardian_id``
+  or create a new one with names); ``PATCH|DELETE .../guardians/{link_id}`` (switch "may see"; end).
+- ``GET|POST /schools/{school}/students/{id}/consents``; ``POST .../consents/{consent_id}/withdraw``.
+
+Lists are paginated with ``limit`` (1-200) and ``offset`` and answer ``{"count", "items"}``.
+Access is the pages' access (``classbook.access``); writes go through ``classbook.roster.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+
+from classbook.access import scopes
+from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.rules import Perm
+from classbook.core.errors import DomainError
+from classbook.people.models import Consent, ConsentPurpose, Gender, GuardianLink, Student, User
+from classbook.roster import queries, services
+
+router = Router(tags=["roster"])
+
+Name = Field(..., min_length=1, max_length=150)
+OptName = Field("", max_length=150)
+
+
+# --- schemas ---------------------------------------------------------------------------------------
+
+
+class PageParams(Schema):
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+class StudentFilter(PageParams):
+    class_id: int | None = None
+    q: str = Field("", max_length=100)
+    without_consent: bool = Field(False, description="Only students without a personal-data consent (R7.4)")
+
+
+class StaffOut(Schema):
+    id: int
+    full_name: str
+    roles: list[str]
+    position: str
+    username: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    revoked_roles: list[str] | None = None
+
+
+class StaffPage(Schema):
+    count: int
+    items: list[StaffOut]
+
+
+class ClassRef(Schema):
+    id: int
+    name: str
+
+
+class StudentOut(Schema):
+    id: int
+    username: str
+    last_name: str
+    first_name: str
+    patronymic: str
+    birth_date: dt.date | None
+    gender: str
+    address: str
+    phone: str
+    personal_file_number: str
+    left_on: dt.date | None
+    current_class: ClassRef | None = None
+
+
+class StudentPage(Schema):
+    count: int
+    items: list[StudentOut]
+
+
+class GuardianOut(Schema):
+    id: int  # the link's id
+    guardian_id: int
+    full_name: str
+    relation: str
+    phone: str
+    email: str
+    may_see: bool
+    ended_on: dt.date | None
+
+
+class EnrolmentOut(Schema):
+    class_id: int
+    class_name: str
+    start: dt.date
+    end: dt.date | None
+
+
+class StudentDetail(StudentOut):
+    enrolments: list[EnrolmentOut]
+    guardians: list[GuardianOut]
+
+
+class StudentIn(Schema):
+    class_id: int
+    last_name: str = Name
+    first_name: str = Name
+    patronymic: str = OptName
+    birth_date: dt.date | None = None
+    gender: Gender | None = None
+    address: str = Field("", max_length=255)
+    phone: str = Field("", max_length=32)
+    personal_file_number: str = Field("", max_length=32)
+    start: dt.date | None = None
+
+
+class StudentPatch(Schema):
+    last_name: str | None = Field(None, min_length=1, max_length=150)
+    first_name: str | None = Field(None, min_length=1, max_length=150)
+    patronymic: str | None = Field(None, max_length=150)
+    birth_date: dt.date | None = None
+    gender: Gender | None = None
+    address: str | None = Field(None, max_length=255)
+    phone: str | None = Field(None, max_length=32)
+    personal_file_number: str | None = Field(None, max_length=32)
+
+
+class MoveIn(Schema):
+    class_id: int
+    on: dt.date
+
+
+class WithdrawIn(Schema):
+    on: dt.date
+
+
+class GuardianIn(Schema):
+    """Either ``guardian_id`` (a parent already in the school) or the names of a new parent."""
+
+    guardian_id: int | None = None
+    last_name: str = OptName
+    first_name: str = OptName
+    patronymic: str = OptName
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=32)
+    relation: str = Field("", max_length=40)
+    may_see: bool = True
+
+
+class GuardianPatch(Schema):
+    may_see: bool
+
+
+class ConsentIn(Schema):
+    purpose: ConsentPurpose = ConsentPurpose.PERSONAL_DATA
+    given_by: str = Field(..., min_length=1, max_length=255)
+    given_on: dt.date
+    document_ref: str = Field("", max_length=120)
+
+
+class ConsentOut(Schema):
+    id: int
+    purpose: str
+    given_by: str
+    given_on: dt.date
+    document_ref: str
+    withdrawn_on: dt.date | None
+
+
+class ConsentPage(Schema):
+    count: int
+    items: list[ConsentOut]
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _ctx(request: HttpRequest, school: str, *, write: bool = False) -> SchoolContext:
+    ctx = resolve_school(request.user, school)
+    if write and ctx.is_read_only:
+        raise PermissionDenied
+    return ctx
+
+
+def _require(condition: bool) -> None:
+    if not condition:
+        raise PermissionDenied
+
+
+def _roster_ctx(request: HttpRequest, school: str, *, write: bool = False) -> SchoolContext:
+    ctx = _ctx(request, school, write=write)
+    _require(scopes.may_view_roster(ctx))
+    return ctx
+
+
+def _page(qs: QuerySet[Any], params: PageParams) -> tuple[int, list[Any]]:
+    return qs.count(), list(qs[params.offset : params.offset + params.limit])
+
+
+def _student_out(student: Student) -> dict[str, Any]:
+    user = student.user
+    current = getattr(student, "current_class", None)
+    return {
+        "id": student.pk,
+        "username": user.username,
+        "last_name": user.last_name,
+        "first_name": user.first_name,
+        "patronymic": user.patronymic,
+        **{k: getattr(student, k) for k in ("birth_date", "gender", "address", "phone", "personal_file_number")},
+        "left_on": student.left_on,
+        "current_class": {"id": current.pk, "name": current.name} if current else None,
+    }
+
+
+def _guardian_out(link: GuardianLink) -> dict[str, Any]:
+    g = link.guardian
+    return {
+        "id": link.pk,
+        "guardian_id": g.pk,
+        "full_name": g.full_name,
+        "relation": link.relation,
+        "phone": g.phone,
+        "email": g.email,
+        "may_see": link.may_see,
+        "ended_on": link.ended_on,
+    }
+
+
+def _consent_out(c: Consent) -> dict[str, Any]:
+    return {k: getattr(c, k) for k in ("id", "purpose", "given_by", "given_on", "document_ref", "withdrawn_on")}
+
+
+def _student_detail(ctx: SchoolContext, student: Student) -> dict[str, Any]:
+    card = queries.student_card(ctx, student)
+    current = next((e for e in card.enrolments if e.end is None), None)
+    student.current_class = current.school_class if current else None  # type: ignore[attr-defined]
+    return {
+        **_student_out(student),
+        "enrolments": [
+            {"class_id": e.school_class_id, "class_name": e.school_class.name, "start": e.start, "end": e.end}
+            for e in card.enrolments
+        ],
+        "guardians": [_guardian_out(link) for link in card.guardian_links],
+    }
+
+
+def _roster_student(ctx: SchoolContext, student_id: int) -> Student:
+    return scopes.get_or_404(scopes.roster_students(ctx), pk=student_id)
+
+
+def _visible_class(ctx: SchoolContext, class_id: int) -> Any:
+    """A class named in a request body: unknown and other-school ids are a field error, not a 404 of the URL."""
+    school_class = scopes.roster_classes(ctx).filter(pk=class_id).first()
+    if school_class is None:
+        raise DomainError(_("Unknown class."), field="class_id")
+    return school_class
+
+
+# --- staff -------------------------------------------------------------------------------------------
+
+
+def _staff_row(user: User, manager: bool) -> dict[str, Any]:
+    today = timezone.localdate()
+    current = [m for m in user.staff_roles if m.is_active and (m.until is None or m.until >= today)]  # type: ignore[attr-defined]
+    row: dict[str, Any] = {
+        "id": user.pk,
+        "full_name": user.full_name,
+        "roles": sorted({m.role for m in current}),
+        "position": next((m.position for m in current if m.position), ""),
+    }
+    if manager:
+        revoked = {m.role for m in user.staff_roles} - set(row["roles"])  # type: ignore[attr-defined]
+        row.update(username=user.username, email=user.email, phone=user.phone, revoked_roles=sorted(revoked))
+    return row
+
+
+def _staff_qs(ctx: SchoolContext) -> tuple[QuerySet[User], bool]:
+    manager = ctx.has(Perm.MANAGE_STAFF)
+    people = scopes.staff_people(ctx) if manager else scopes.staff(ctx)
+    roles = scopes.staff_memberships(ctx) if manager else scopes.staff_directory_memberships(ctx)
+    return people.prefetch_related(Prefetch("memberships", queryset=roles, to_attr="staff_roles")), manager
+
+
+@router.get("/{slug:school}/staff", response=StaffPage, summary="Staff directory (full data for managers of staff)")
+def staff_list(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
+    ctx = _ctx(request, school)
+    _require(ctx.has(Perm.VIEW_SCHOOL_DIRECTORY))
+    qs, manager = _staff_qs(ctx)
+    count, people = _page(qs, params)
+    return {"count": count, "items": [_staff_row(u, manager) for u in people]}
+
+
+@router.get("/{slug:school}/staff/{int:user_id}", response=StaffOut, summary="A staff member")
+def staff_detail(request: HttpRequest, school: str, user_id: int) -> dict[str, Any]:
+    ctx = _ctx(request, school)
+    _require(ctx.has(Perm.VIEW_SCHOOL_DIRECTORY))
+    qs, manager = _staff_qs(ctx)
+    return _staff_row(scopes.get_or_404(qs, pk=user_id), manager)
+
+
+# --- students ----------------------------------------------------------------------------------------
+
+
+@router.get("/{slug:school}/students", response=StudentPage, summary="Students (by class, or found by name)")
+def student_list(request: HttpRequest, school: str, params: Query[StudentFilter]) -> dict[str, Any]:
+    ctx = _roster_ctx(request, school)
+    qs = scopes.roster_students(ctx)
+    if params.class_id is not None:
+        qs = qs.filter(enrolments__school_class_id=params.class_id, enrolments__end__isnull=True)
+    if params.q.strip():
+        qs = qs.filter(queries.name_filter(params.q))
+    if params.without_consent:
+        qs = queries.only_without_consent(qs, ctx.school.pk)
+    count, students = _page(queries.alphabetical(qs), params)
+    return {"count": count, "items": [_student_out(s) for s in queries.with_current_class(ctx, students)]}
+
+
+@router.post("/{slug:school}/students", response={201: StudentDetail}, summary="Add a student into a class")
+def student_create(request: HttpRequest, school: str, payload: StudentIn) -> Status[dict[str, Any]]:
+    ctx = _ctx(request, school, write=True)
+    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    data = payload.dict()
+    school_class = _visible_class(ctx, data.pop("class_id"))
+    start = data.pop("start")
+    data["gender"] = data["gender"] or ""
+    student = services.add_student(acting_user=request.user, school_class=school_class, data=data, start=start)
+    return Status(201, _student_detail(ctx, _roster_student(ctx, student.pk)))
+
+
+@router.get("/{slug:school}/students/{int:student_id}", response=StudentDetail, summary="A student with guardians")
+def student_detail(request: HttpRequest, school: str, student_id: int) -> dict[str, Any]:
+    ctx = _roster_ctx(request, school)
+    return _student_detail(ctx, _roster_student(ctx, student_id))
+
+
+@router.patch("/{slug:school}/students/{int:student_id}", response=StudentDetail, summary="Edit a student")
+def student_update(request: HttpRequest, school: str, student_id: int, payload: StudentPatch) -> dict[str, Any]:
+    ctx = _roster_ctx(request, school, write=True)
+    student = _roster_student(ctx, student_id)
+    _require(scopes.may_edit_student_contacts(ctx, student))
+    full = ctx.has(Perm.MANAGE_STUDENTS)
+    fields = (*services.STUDENT_USER_FIELDS, *services.STUDENT_FIELDS) if full else services.STUDENT_CONTACT_FIELDS
+    data = payload.dict(exclude_unset=True)
+    if "gender" in data:
+        data["gender"] = data["gender"] or ""
+    services.update_student(acting_user=request.user, student=student, data=data, fields=fields)
+    return _student_detail(ctx, _roster_student(ctx, student_id))
+
+
+@router.post("/{slug:school}/students/{int:student_id}/move", response=StudentDetail, summary="Move to a class")
+def student_move(request: HttpRequest, school: str, student_id: int, payload: MoveIn) -> dict[str, Any]:
+    ctx = _roster_ctx(request, school, write=True)
+    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    student = _roster_student(ctx, student_id)
+    to_class = _visible_class(ctx, payload.class_id)
+    services.move_student(acting_user=request.user, student=student, to_class=to_class, on=payload.on)
+    return _student_detail(ctx, _roster_student(ctx, student_id))
+
+
+@router.post("/{slug:school}/students/{int:student_id}/withdraw", response=StudentDetail, summary="Withdraw")
+def student_withdraw(request: HttpRequest, school: str, student_id: int, payload: WithdrawIn) -> dict[str, Any]:
+    ctx = _roster_ctx(request, school, write=True)
+    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    student = _roster_student(ctx, student_id)
+    services.withdraw_student(acting_user=request.user, student=student, on=payload.on)
+    return _student_detail(ctx, _roster_student(ctx, student_id))
+
+
+# --- guardians ---------------------------------------------------------------------------------------
+
+
+@router.get("/{slug:school}/students/{int:student_id}/guardians", response=list[GuardianOut], summary="Guardians")
+def guardian_list(request: HttpRequest, school: str, student_id: int) -> list[dict[str, Any]]:
+    ctx = _roster_ctx(request, school)
+    student = _roster_student(ctx, student_id)
+    return [_guardian_out(link) for link in queries.student_card(ctx, student).guardian_links]
+
+
+@router.post(
+    "/{slug:school}/students/{int:student_id}/guardians", response={201: GuardianOut}, summary="Add or link a guardian"
+)
+def guardian_create(request: HttpRequest, school: str, student_id: int, payload: GuardianIn) -> Status[dict[str, Any]]:
+    ctx = _roster_ctx(request, school, write=True)
+    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    student = _roster_student(ctx, student_id)
+    common = {"acting_user": request.user, "student": student, "relation": payload.relation, "may_see": payload.may_see}
+    if payload.guardian_id is not None:
+        guardian = scopes.school_parents(ctx).filter(pk=payload.guardian_id).first()
+        if guardian is None:
+            raise DomainError(_("This person is not a parent in this school."), field="guardian_id")
+        link = services.link_guardian(guardian=guardian, **common)
+    else:
+        data = payload.dict(include={"last_name", "first_name", "patronymic", "email", "phone"})
+        link = services.add_guardian(data=data, **common)
+    return Status(201, _guardian_out(link))
+
+
+def _link(ctx: SchoolContext, student_id: int, link_id: int) -> GuardianLink:
+    return scopes.get_or_404(scopes.roster_guardian_links(ctx), pk=link_id, student_id=student_id)
+
+
+@router.patch(
+    "/{slug:school}/students/{int:student_id}/guardians/{int:link_id}", response=GuardianOut, summary="May see?"
+)
+def guardian_update(
+    request: HttpRequest, school: str, student_id: int, link_id: int, payload: GuardianPatch
+) -> dict[str, Any]:
+    ctx = _roster_ctx(request, school, write=True)
+    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    link = services.set_guardian_may_see(
+        acting_user=request.user, link=_link(ctx, student_id, link_id), may_see=payload.may_see
+    )
+    return _guardian_out(link)
+
+
+@router.delete(
+    "/{slug:school}/students/{int:student_id}/guardians/{int:link_id}", response=GuardianOut, summary="End a link"
+)
+def guardian_end(request: HttpRequest, school: str, student_id: int, link_id: int) -> dict[str, Any]:
+    ctx = _roster_ctx(request, school, write=True)
+    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    link = services.end_guardian_link(acting_user=request.user, link=_link(ctx, student_id, link_id))
+    return _guardian_out(link)
+
+
+# --- consents ----------------------------------------------------------------------------------------
+
+
+@router.get("/{slug:school}/students/{int:student_id}/consents", response=ConsentPage, summary="Consents")
+def consent_list(request: HttpRequest, school: str, student_id: int, params: Query[PageParams]) -> dict[str, Any]:
+    ctx = _roster_ctx(request, school)
+    student = _roster_student(ctx, student_id)
+    count, rows = _page(scopes.roster_consents(ctx).filter(student=student).order_by("-given_on", "-pk"), params)
+    return {"count": count, "items": [_consent_out(c) for c in rows]}
+
+
+@router.post(
+    "/{slug:school}/students/{int:student_id}/consents", response={201: ConsentOut}, summary="Record a consent"
+)
+def consent_create(request: HttpRequest, school: str, student_id: int, payload: ConsentIn) -> Status[dict[str, Any]]:
+    ctx = _roster_ctx(request, school, write=True)
+    student = _roster_student(ctx, student_id)
+    _require(scopes.may_manage_consents(ctx, student))
+    consent = services.record_consent(acting_user=request.user, student=student, **payload.dict())
+    return Status(201, _consent_out(consent))
+
+
+@router.post(
+    "/{slug:school}/students/{int:student_id}/consents/{int:consent_id}/withdraw",
+    response=ConsentOut,
+    summary="Withdraw a consent",
+)
+def consent_withdraw(request: HttpRequest, school: str, student_id: int, consent_id: int) -> dict[str, Any]:
+    ctx = _roster_ctx(request, school, write=True)
+    student = _roster_student(ctx, student_id)
+    _require(scopes.may_manage_consents(ctx, student))
+    consent = scopes.get_or_404(scopes.roster_consents(ctx), pk=consent_id, student=student)
+    return _consent_out(services.withdraw_consent(acting_user=request.user, consent=consent))

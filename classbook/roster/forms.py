@@ -1,0 +1,108 @@
+"""Roster forms: plain forms that parse input; the services validate the business rules and write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from classbook.people.models import ConsentPurpose, Gender, Role, User
+from classbook.schools.models import SchoolClass
+
+STAFF_ROLE_CHOICES = [
+    (r.value, r.label) for r in (Role.ADMIN, Role.DIRECTOR, Role.DEPUTY, Role.SECRETARY, Role.TEACHER)
+]
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker, which reads and sends ISO dates whatever the interface language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class PersonForm(forms.Form):
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    patronymic = forms.CharField(label=_("Patronymic"), max_length=150, required=False)
+
+
+class ContactsForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+
+
+class StaffForm(PersonForm, ContactsForm):
+    position = forms.CharField(label=_("Position"), max_length=120, required=False)
+
+
+class NewStaffForm(StaffForm):
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=STAFF_ROLE_CHOICES, widget=forms.CheckboxSelectMultiple)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=STAFF_ROLE_CHOICES)
+
+
+class StudentContactsForm(forms.Form):
+    """What a class teacher may change on a student of their class."""
+
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+
+
+class StudentForm(PersonForm, StudentContactsForm):
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DateInput)
+    gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *Gender.choices], required=False)
+    personal_file_number = forms.CharField(label=_("Personal file number"), max_length=32, required=False)
+
+
+class NewStudentForm(StudentForm):
+    school_class = forms.ModelChoiceField(label=_("Class"), queryset=SchoolClass.objects.none())
+    start = forms.DateField(label=_("In the class from"), required=False, widget=DateInput)
+
+    def __init__(self, *args: object, classes: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["school_class"].queryset = classes  # type: ignore[attr-defined]
+
+
+class MoveForm(forms.Form):
+    school_class = forms.ModelChoiceField(label=_("Move to class"), queryset=SchoolClass.objects.none())
+    on = forms.DateField(label=_("From"), widget=DateInput, initial=timezone.localdate)
+
+    def __init__(self, *args: object, classes: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["school_class"].queryset = classes  # type: ignore[attr-defined]
+
+
+class DateForm(forms.Form):
+    on = forms.DateField(label=_("Date"), widget=DateInput, initial=timezone.localdate)
+
+
+class GuardianForm(PersonForm, ContactsForm):
+    relation = forms.CharField(label=_("Relation"), max_length=40, required=False, help_text=_("mother, father..."))
+    may_see = forms.BooleanField(label=_("May see the child's data"), required=False, initial=True)
+
+
+class GuardianContactsForm(PersonForm, ContactsForm):
+    pass
+
+
+class LinkGuardianForm(forms.Form):
+    guardian = forms.ModelChoiceField(label=_("Parent"), queryset=User.objects.none())
+    relation = forms.CharField(label=_("Relation"), max_length=40, required=False)
+    may_see = forms.BooleanField(label=_("May see the child's data"), required=False, initial=True)
+
+    def __init__(self, *args: object, parents: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["guardian"].queryset = parents  # type: ignore[attr-defined]
+        self.fields["guardian"].label_from_instance = lambda u: u.full_name  # type: ignore[attr-defined]
+
+
+class ConsentForm(forms.Form):
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentPurpose.choices)
+    given_by = forms.CharField(label=_("Given by"), max_length=255, help_text=_("Full name of the parent or guardian"))
+    given_on = forms.DateField(label=_("Given on"), widget=DateInput, initial=timezone.localdate)
+    document_ref = forms.CharField(label=_("Document reference"), max_length=120, required=False)

@@ -1,0 +1,453 @@
+"""Roster pages: staff, students, guardians, consents (R1.7, R1.8, R7.2-R7.4).
+
+Thin views: rows come from ``classbook.access.scopes`` (unknown and forbidden both 404), page
+access is checked before anything else (403), every change goes through ``roster.services``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from classbook.access import scopes
+from classbook.access.context import SchoolContext
+from classbook.access.decorators import school_view
+from classbook.access.rules import Perm
+from classbook.core.errors import DomainError
+from classbook.people.models import Student
+from classbook.roster import forms, queries, services
+
+
+def _require(condition: bool) -> None:
+    if not condition:
+        raise PermissionDenied
+
+
+def _form_errors(form: Any) -> str:
+    return " ".join(
+        f"{form.fields[k].label if k in form.fields else ''}: {' '.join(v)}" for k, v in form.errors.items()
+    )
+
+
+def _to_card(ctx: SchoolContext, student_id: int) -> HttpResponse:
+    return redirect("roster:student", school=ctx.school.slug, student_id=student_id)
+
+
+def _run(request: HttpRequest, action: Any, success: str) -> bool:
+    """Call a service; a refused business rule becomes an error message, not a 500."""
+    try:
+        action()
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return False
+    messages.success(request, success)
+    return True
+
+
+# --- index -------------------------------------------------------------------------------------------
+
+
+@school_view()
+def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    if ctx.has(Perm.MANAGE_STAFF) and not scopes.may_view_roster(ctx):
+        return redirect("roster:staff", school=ctx.school.slug)
+    _require(scopes.may_view_roster(ctx))
+    return redirect("roster:students", school=ctx.school.slug)
+
+
+# --- staff (R1.7, R1.8) ------------------------------------------------------------------------------
+
+
+@school_view(Perm.MANAGE_STAFF)
+def staff_list(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    people = queries.staff_list(ctx)
+    for person in people:
+        person.role_rows = [(m, queries.is_active_membership(m)) for m in person.staff_roles]  # type: ignore[attr-defined]
+    return render(request, "roster/staff_list.html", {"people": people})
+
+
+@school_view(Perm.MANAGE_STAFF, writes=True)
+def staff_add(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    form = forms.NewStaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.add_staff_member(
+                acting_user=request.user, school=ctx.school, data=data, roles=data["roles"], position=data["position"]
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            messages.success(
+                request, _("%(name)s is added. Login: %(login)s.") % {"name": user, "login": user.username}
+            )
+            return redirect("roster:staff_member", school=ctx.school.slug, user_id=user.pk)
+    return render(request, "roster/staff_form.html", {"form": form, "person": None})
+
+
+@school_view(Perm.MANAGE_STAFF)
+def staff_member(request: HttpRequest, ctx: SchoolContext, user_id: int) -> HttpResponse:
+    person = scopes.get_or_404(scopes.staff_people(ctx), pk=user_id)
+    roles = list(scopes.staff_memberships(ctx).filter(user=person).order_by("role"))
+    position = next((m.position for m in roles if m.position), "")
+    initial = {k: getattr(person, k) for k in services.STAFF_FIELDS} | {"position": position}
+    form = forms.StaffForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        _require(scopes.may_write_roster(ctx))
+        if form.is_valid():
+            data = form.cleaned_data
+            ok = _run(
+                request,
+                lambda: services.update_staff_member(
+                    acting_user=request.user, school=ctx.school, user=person, data=data, position=data["position"]
+                ),
+                _("Saved."),
+            )
+            if ok:
+                return redirect("roster:staff_member", school=ctx.school.slug, user_id=person.pk)
+    context = {
+        "form": form,
+        "person": person,
+        "role_rows": [(m, queries.is_active_membership(m)) for m in roles],
+        "role_form": forms.RoleForm(),
+    }
+    return render(request, "roster/staff_form.html", context)
+
+
+def _role_action(request: HttpRequest, ctx: SchoolContext, user_id: int, grant: bool) -> HttpResponse:
+    person = scopes.get_or_404(scopes.staff_people(ctx), pk=user_id)
+    form = forms.RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        service = services.grant_role if grant else services.revoke_role
+        done = _("The role is given.") if grant else _("The role is taken away.")
+        _run(
+            request,
+            lambda: service(acting_user=request.user, school=ctx.school, user=person, role=form.cleaned_data["role"]),
+            done,
+        )
+    return redirect("roster:staff_member", school=ctx.school.slug, user_id=person.pk)
+
+
+@require_POST
+@school_view(Perm.MANAGE_STAFF, writes=True)
+def role_grant(request: HttpRequest, ctx: SchoolContext, user_id: int) -> HttpResponse:
+    return _role_action(request, ctx, user_id, grant=True)
+
+
+@require_POST
+@school_view(Perm.MANAGE_STAFF, writes=True)
+def role_revoke(request: HttpRequest, ctx: SchoolContext, user_id: int) -> HttpResponse:
+    return _role_action(request, ctx, user_id, grant=False)
+
+
+# --- students (R7.2, R7.3) ---------------------------------------------------------------------------
+
+
+def _selected_class(request: HttpRequest, ctx: SchoolContext) -> Any:
+    classes = list(scopes.roster_classes(ctx))
+    wanted = request.GET.get("class", "")
+    chosen = next((c for c in classes if str(c.pk) == wanted), None)
+    return classes, chosen or (classes[0] if classes else None)
+
+
+@school_view()
+def student_list(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """Students by class (alphabetically, those who left greyed) or found by name."""
+    _require(scopes.may_view_roster(ctx))
+    query = request.GET.get("q", "").strip()[:100]
+    classes, chosen = _selected_class(request, ctx)
+    context: dict[str, Any] = {"classes": classes, "chosen": chosen, "q": query, "found": None, "rows": []}
+    if query:
+        context["found"] = queries.search_students(ctx, query)
+    elif chosen is not None:
+        context["rows"] = queries.class_roster(ctx, chosen)
+    context["can_manage"] = ctx.has(Perm.MANAGE_STUDENTS) and scopes.may_write_roster(ctx)
+    return render(request, "roster/student_list.html", context)
+
+
+@school_view(Perm.VIEW_ALL_STUDENTS)
+def alphabetical_book(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """The alphabetical book of students (R7.3), printable."""
+    return render(
+        request, "roster/book.html", {"students": queries.alphabetical_book(ctx), "today": timezone.localdate()}
+    )
+
+
+@school_view(Perm.MANAGE_STUDENTS, writes=True)
+def student_add(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    classes = scopes.roster_classes(ctx)
+    form = forms.NewStudentForm(
+        request.POST or None, classes=classes, initial={"school_class": request.GET.get("class")}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        school_class, start = data.pop("school_class"), data.pop("start")
+        try:
+            student = services.add_student(acting_user=request.user, school_class=school_class, data=data, start=start)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            messages.success(
+                request, _("%(name)s is added. Login: %(login)s.") % {"name": student, "login": student.user.username}
+            )
+            return _to_card(ctx, student.pk)
+    return render(request, "roster/student_form.html", {"form": form, "student": None})
+
+
+def _card_context(request: HttpRequest, ctx: SchoolContext, student: Student) -> dict[str, Any]:
+    card = queries.student_card(ctx, student)
+    manage = ctx.has(Perm.MANAGE_STUDENTS) and scopes.may_write_roster(ctx)
+    current = next((e for e in card.enrolments if e.end is None), None)
+    year_id = current.school_class.year_id if current else None
+    context: dict[str, Any] = {
+        "card": card,
+        "student": student,
+        "current": current,
+        "manage": manage,
+        "can_edit": scopes.may_edit_student_contacts(ctx, student),
+        "can_consent": scopes.may_manage_consents(ctx, student),
+    }
+    if manage:
+        context["move_form"] = forms.MoveForm(classes=queries.class_choices(ctx, year_id=year_id))
+        context["withdraw_form"] = forms.DateForm()
+        context["guardian_form"] = forms.GuardianForm()
+        context["link_form"] = forms.LinkGuardianForm(parents=scopes.school_parents(ctx))
+    if context["can_consent"]:
+        context["consent_form"] = forms.ConsentForm()
+        context["open_consent"] = request.GET.get("consent") == "1"
+    return context
+
+
+@school_view()
+def student_card(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
+    """The personal file of a student (R7.3): data, class history, guardians, consents."""
+    _require(scopes.may_view_roster(ctx))
+    student = scopes.get_or_404(scopes.roster_students(ctx), pk=student_id)
+    return render(request, "roster/student_card.html", _card_context(request, ctx, student))
+
+
+@school_view(writes=True)
+def student_edit(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
+    """Secretaries edit the whole personal file; a class teacher the contacts of their own class."""
+    _require(scopes.may_view_roster(ctx))
+    student = scopes.get_or_404(scopes.roster_students(ctx), pk=student_id)
+    _require(scopes.may_edit_student_contacts(ctx, student))
+    full = ctx.has(Perm.MANAGE_STUDENTS)
+    form_class = forms.StudentForm if full else forms.StudentContactsForm
+    fields = (*services.STUDENT_USER_FIELDS, *services.STUDENT_FIELDS) if full else services.STUDENT_CONTACT_FIELDS
+    initial = {k: getattr(student, k) for k in services.STUDENT_FIELDS}
+    initial |= {k: getattr(student.user, k) for k in services.STUDENT_USER_FIELDS}
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k in fields}
+        try:
+            services.update_student(acting_user=request.user, student=student, data=data, fields=fields)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            messages.success(request, _("Saved."))
+            return _to_card(ctx, student.pk)
+    return render(request, "roster/student_form.html", {"form": form, "student": student})
+
+
+def _managed_student(ctx: SchoolContext, student_id: int) -> Student:
+    return scopes.get_or_404(scopes.roster_students(ctx), pk=student_id)
+
+
+@require_POST
+@school_view(Perm.MANAGE_STUDENTS, writes=True)
+def student_move(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
+    student = _managed_student(ctx, student_id)
+    form = forms.MoveForm(request.POST, classes=scopes.roster_classes(ctx))
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        data = form.cleaned_data
+        _run(
+            request,
+            lambda: services.move_student(
+                acting_user=request.user, student=student, to_class=data["school_class"], on=data["on"]
+            ),
+            _("The student is moved to %(class)s.") % {"class": data["school_class"]},
+        )
+    return _to_card(ctx, student.pk)
+
+
+@require_POST
+@school_view(Perm.MANAGE_STUDENTS, writes=True)
+def student_withdraw(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
+    student = _managed_student(ctx, student_id)
+    form = forms.DateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        _run(
+            request,
+            lambda: services.withdraw_student(acting_user=request.user, student=student, on=form.cleaned_data["on"]),
+            _("The student has left the school."),
+        )
+    return _to_card(ctx, student.pk)
+
+
+# --- guardians -----------------------------------------------------------------------------------------
+
+
+@require_POST
+@school_view(Perm.MANAGE_STUDENTS, writes=True)
+def guardian_add(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
+    student = _managed_student(ctx, student_id)
+    form = forms.GuardianForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        data = form.cleaned_data
+        _run(
+            request,
+            lambda: services.add_guardian(
+                acting_user=request.user, student=student, data=data, relation=data["relation"], may_see=data["may_see"]
+            ),
+            _("The guardian is added."),
+        )
+    return _to_card(ctx, student.pk)
+
+
+@require_POST
+@school_view(Perm.MANAGE_STUDENTS, writes=True)
+def guardian_link(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
+    student = _managed_student(ctx, student_id)
+    form = forms.LinkGuardianForm(request.POST, parents=scopes.school_parents(ctx))
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        data = form.cleaned_data
+        _run(
+            request,
+            lambda: services.link_guardian(
+                acting_user=request.user,
+                student=student,
+                guardian=data["guardian"],
+                relation=data["relation"],
+                may_see=data["may_see"],
+            ),
+            _("The guardian is linked."),
+        )
+    return _to_card(ctx, student.pk)
+
+
+@require_POST
+@school_view(Perm.MANAGE_STUDENTS, writes=True)
+def guardian_access(request: HttpRequest, ctx: SchoolContext, link_id: int) -> HttpResponse:
+    link = scopes.get_or_404(scopes.roster_guardian_links(ctx), pk=link_id)
+    may_see = request.POST.get("may_see") == "1"
+    _run(
+        request,
+        lambda: services.set_guardian_may_see(acting_user=request.user, link=link, may_see=may_see),
+        _("Saved."),
+    )
+    return _to_card(ctx, link.student_id)
+
+
+@require_POST
+@school_view(Perm.MANAGE_STUDENTS, writes=True)
+def guardian_end(request: HttpRequest, ctx: SchoolContext, link_id: int) -> HttpResponse:
+    link = scopes.get_or_404(scopes.roster_guardian_links(ctx), pk=link_id)
+    _run(
+        request,
+        lambda: services.end_guardian_link(acting_user=request.user, link=link),
+        _("The guardian link is ended."),
+    )
+    return _to_card(ctx, link.student_id)
+
+
+@school_view(writes=True)
+def guardian_edit(request: HttpRequest, ctx: SchoolContext, user_id: int) -> HttpResponse:
+    """Parents' contact data: secretaries and the class teacher of one of their children (R7.6)."""
+    _require(scopes.may_view_roster(ctx))
+    guardian = scopes.get_or_404(scopes.roster_guardians(ctx), pk=user_id)
+    _require(scopes.may_edit_guardian_contacts(ctx, guardian))
+    form = forms.GuardianContactsForm(
+        request.POST or None, initial={k: getattr(guardian, k) for k in services.GUARDIAN_FIELDS}
+    )
+    if request.method == "POST" and form.is_valid():
+        ok = _run(
+            request,
+            lambda: services.update_guardian(
+                acting_user=request.user, school=ctx.school, guardian=guardian, data=form.cleaned_data
+            ),
+            _("Saved."),
+        )
+        if ok:
+            return _back_to(ctx, request.GET.get("student", ""))
+    return render(request, "roster/guardian_form.html", {"form": form, "guardian": guardian})
+
+
+def _back_to(ctx: SchoolContext, student_id: str) -> HttpResponse:
+    """Back to the child's card we came from (only a number is accepted: no open redirect)."""
+    if student_id.isdigit():
+        return _to_card(ctx, int(student_id))
+    return redirect("roster:students", school=ctx.school.slug)
+
+
+# --- consents (R7.4) -----------------------------------------------------------------------------------
+
+
+@require_POST
+@school_view(writes=True)
+def consent_add(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
+    _require(scopes.may_view_roster(ctx))
+    student = scopes.get_or_404(scopes.roster_students(ctx), pk=student_id)
+    _require(scopes.may_manage_consents(ctx, student))
+    form = forms.ConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        _run(
+            request,
+            lambda: services.record_consent(acting_user=request.user, student=student, **form.cleaned_data),
+            _("The consent is recorded."),
+        )
+    return _to_card(ctx, student.pk)
+
+
+@require_POST
+@school_view(writes=True)
+def consent_withdraw(request: HttpRequest, ctx: SchoolContext, consent_id: int) -> HttpResponse:
+    _require(scopes.may_view_roster(ctx))
+    consent = scopes.get_or_404(scopes.roster_consents(ctx), pk=consent_id)
+    _require(scopes.may_manage_consents(ctx, consent.student))
+    _run(
+        request,
+        lambda: services.withdraw_consent(acting_user=request.user, consent=consent),
+        _("The consent is withdrawn."),
+    )
+    return _to_card(ctx, consent.student_id)
+
+
+@school_view()
+def consent_list(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """Students of a class without a valid personal-data consent (R7.4)."""
+    _require(ctx.has(Perm.MANAGE_CONSENTS) or ctx.has(Perm.VIEW_ALL_STUDENTS) or ctx.is_class_teacher)
+    classes, chosen = _selected_class(request, ctx)
+    missing = queries.students_without_consent(ctx, chosen) if chosen else []
+    return render(request, "roster/consents.html", {"classes": classes, "chosen": chosen, "missing": missing})
+
+
+# --- a class page for its class teacher ----------------------------------------------------------------
+
+
+@school_view()
+def class_page(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpResponse:
+    """The class list with guardians and consent status: the class teacher's data-entry page."""
+    _require(scopes.may_view_roster(ctx))
+    school_class = scopes.get_or_404(scopes.roster_classes(ctx), pk=class_id)
+    rows = [r for r in queries.class_roster(ctx, school_class, with_guardians=True) if r.current]
+    return render(request, "roster/class_page.html", {"school_class": school_class, "rows": rows})
