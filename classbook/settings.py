@@ -176,6 +176,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+# WhiteNoise warns (an error under pytest's filterwarnings) when STATIC_ROOT does not exist yet.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "classbook@localhost")

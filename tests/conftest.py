@@ -13,6 +13,13 @@ from classbook.schools.models import EducationAuthority, School, SchoolClass, Su
 from tests import factories as f
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # Real hashing costs ~0.3 s per password; tests that check hashing use the real hasher explicitly.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class World:
     school: School
