@@ -1,0 +1,19 @@
+"""Helpers for the access tests: a persona's context in a school, and row names for readable tables."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from classbook.access.context import SchoolContext, resolve_school
+
+
+@pytest.fixture
+def ctx_of(world):
+    """``ctx_of("parent")`` -> the parent's context in ``world.school`` (or ``school=world.other_school``)."""
+
+    def build(persona: str, school=None) -> SchoolContext:
+        user = world.persona(persona) or AnonymousUser()
+        return resolve_school(user, (school or world.school).slug)
+
+    return build
