@@ -17,3 +17,13 @@ def ctx_of(world):
         return resolve_school(user, (school or world.school).slug)
 
     return build
+
+
+@pytest.fixture(autouse=True, scope="session")
+def static_root_exists():
+    """WhiteNoise warns (an error here) when STATIC_ROOT is missing, as on a fresh checkout before collectstatic."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
