@@ -1,9 +1,10 @@
-"""``@school_view``: login first, 404 without a role in the school, 403 without the permission or for read-only viewers."""
+"""``@school_view``: login first; 404 without a role in the school; 403 without the permission, or for viewers writing."""
 
 from __future__ import annotations
 
 import pytest
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -74,9 +75,6 @@ GUARDED = [
 
 @pytest.mark.parametrize(("view", "persona", "status"), GUARDED, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_school_view_checks_role_permissions(world, view, persona, status):
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
-
     request = RequestFactory().get("/s/x/")
     request.user = world.persona(persona)
     outcome: int
@@ -90,8 +88,6 @@ def test_school_view_checks_role_permissions(world, view, persona, status):
 
 
 def test_read_only_viewer_is_refused_a_writing_view_even_with_the_permission(world):
-    from django.core.exceptions import PermissionDenied
-
     @school_view(Perm.VIEW_ALL_STUDENTS, writes=True)
     def write_something(request, ctx):
         return HttpResponse("written")
