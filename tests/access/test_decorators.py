@@ -1,4 +1,4 @@
-"""``@school_view``: login first; 404 without a role in the school; 403 without the permission, or for viewers writing."""
+"""``@school_view``: login first; 404 without a role in the school; 403 without the permission, or a viewer writing."""
 
 from __future__ import annotations
 
