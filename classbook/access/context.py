@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -64,16 +66,23 @@ class SchoolContext:
         return bool(class_ids & (self.homeroom_class_ids | self.taught_class_ids))
 
 
+def current_memberships(today: dt.date | None = None) -> QuerySet[Membership]:
+    """Memberships that give a role today: active and not ended (the last day still counts).
+
+    Filter this queryset further rather than excluding through ``user__memberships``: an ``exclude()``
+    across a multi-valued relation drops a user for *any* ended role, in any school.
+    ``since`` is not checked: it records when the role began, and tests and imports date it freely.
+    """
+    today = today or timezone.localdate()
+    return Membership.objects.filter(is_active=True).exclude(until__lt=today)
+
+
 def build_context(user: Any, school: School) -> SchoolContext | None:
     """The user's context in ``school``, or None when they have no business there."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     today = timezone.localdate()
-    roles = frozenset(
-        Membership.objects.filter(school=school, user=user, is_active=True)
-        .exclude(until__lt=today)
-        .values_list("role", flat=True)
-    )
+    roles = frozenset(current_memberships(today).filter(school=school, user=user).values_list("role", flat=True))
     is_viewer = user.authority_roles.filter(authority__schools=school).exists()
     if not roles and not is_viewer:
         return None
@@ -117,16 +126,9 @@ def resolve_school(user: Any, slug: str) -> SchoolContext:
 
 def user_schools(user: Any) -> list[School]:
     """Schools where the user has an active role or which their authority oversees."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
-    today = timezone.localdate()
-    member_ids = (
-        Membership.objects.filter(user=user, is_active=True)
-        .exclude(until__lt=today)
-        .values_list("school_id", flat=True)
-    )
-    from django.db.models import Q
-
+    member_ids = current_memberships().filter(user=user).values_list("school_id", flat=True)
     return list(
         School.objects.filter(is_active=True)
         .filter(Q(id__in=member_ids) | Q(authorities__viewers__user=user))

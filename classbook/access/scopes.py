@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from classbook.access.context import SchoolContext
+from classbook.access.context import SchoolContext, current_memberships
 from classbook.access.rules import Perm
 from classbook.core.models import AuditEntry
 from classbook.people.models import (
@@ -124,11 +124,15 @@ def class_students(ctx: SchoolContext, school_class: SchoolClass) -> QuerySet[St
 
 
 def guardian_links(ctx: SchoolContext) -> QuerySet[GuardianLink]:
-    """Guardian links of the students the user may manage or is a party to."""
+    """Guardian links of the students the user may manage, and a parent's own current, visible links.
+
+    A link switched off by custody (``may_see=False``) or ended is invisible to the parent too (R1.3):
+    it would still name the child.
+    """
     qs = GuardianLink.objects.filter(school=ctx.school).select_related("guardian", "student__user")
     if ctx.has(Perm.VIEW_ALL_STUDENTS):
         return qs
-    cond = Q(guardian=ctx.user)
+    cond = Q(guardian=ctx.user, student_id__in=ctx.child_student_ids)
     if ctx.homeroom_class_ids:
         cond |= Q(
             student__enrolments__school_class_id__in=ctx.homeroom_class_ids, student__enrolments__end__isnull=True
@@ -157,15 +161,9 @@ def staff(ctx: SchoolContext) -> QuerySet[User]:
     """Staff of the school (for the directory): any staff member or viewer sees names and positions."""
     if not ctx.has(Perm.VIEW_SCHOOL_DIRECTORY):
         return User.objects.none()
-    today = timezone.localdate()
-    return (
-        User.objects.filter(
-            memberships__school=ctx.school, memberships__role__in=list(STAFF_ROLES), memberships__is_active=True
-        )
-        .exclude(memberships__until__lt=today)
-        .distinct()
-        .order_by("last_name", "first_name")
-    )
+    # A subquery, not exclude(memberships__until__lt=...): that would hide anyone with *any* ended role.
+    current = current_memberships(timezone.localdate()).filter(school=ctx.school, role__in=list(STAFF_ROLES))
+    return User.objects.filter(pk__in=current.values("user_id")).order_by("last_name", "first_name")
 
 
 def people_for_codes(ctx: SchoolContext) -> QuerySet[User]:
