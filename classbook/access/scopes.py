@@ -181,6 +181,9 @@ def people_for_codes(ctx: SchoolContext) -> QuerySet[User]:
             guardian_links__student__enrolments__school_class_id__in=ctx.homeroom_class_ids,
             guardian_links__student__enrolments__end__isnull=True,
             guardian_links__school=ctx.school,
+            # A restricted (custody) or ended link gives the class teacher nothing to issue.
+            guardian_links__may_see=True,
+            guardian_links__ended_on__isnull=True,
         )
         cond |= in_class | parent_of_class
     return User.objects.filter(cond).exclude(pk=ctx.user.pk).distinct()
