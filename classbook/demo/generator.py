@@ -733,8 +733,6 @@ def step_students(b: SchoolBuild) -> None:
         b.families.append(family)
 
     b.bulk(User, users)
-    for s in students:
-        s.user_id = s.user.pk
     b.bulk(Student, students)
     b.students = students
     b.student_class = {s.pk: b.student_class[id(s)] for s in students}

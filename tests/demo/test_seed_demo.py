@@ -318,3 +318,18 @@ def test_bad_arguments_give_a_clear_error_and_change_nothing(args: list[str], me
 def test_demo_logins_without_the_demo_school_says_how_to_create_it() -> None:
     with pytest.raises(CommandError, match="seed_demo"):
         run("demo_logins")
+
+
+def test_generation_makes_no_per_row_queries() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for students in (60, 600):
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            generate(DemoOptions(seed=1, students=students))
+            transaction.set_rollback(True)
+        counts.append(len(queries))
+    # 540 more students are ~6,500 more rows, yet only more insert batches (SQLite: up to 999
+    # parameters per insert), never a query per row.
+    assert counts[1] - counts[0] < 100, counts
