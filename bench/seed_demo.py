@@ -57,7 +57,7 @@ def worker(seed: int, students: int, scale: int) -> None:
     )
 
 
-def recreate_postgres(url: str) -> None:
+def recreate_postgres(url: str, *, create: bool = True) -> None:
     import psycopg
 
     parsed = urlparse(url)
@@ -65,7 +65,8 @@ def recreate_postgres(url: str) -> None:
     admin_url = parsed._replace(path="/postgres").geturl()
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def one_run(args: argparse.Namespace, tmp: Path) -> dict:
@@ -116,6 +117,8 @@ def main() -> None:
             f"({result['rows'] / result['seconds']:.0f} rows/s) on {result['vendor']}",
             flush=True,
         )
+    if os.environ.get("DATABASE_URL"):
+        recreate_postgres(os.environ["DATABASE_URL"], create=False)
     seconds = [r["seconds"] for r in results]
     last = results[-1]
     print(

@@ -25,6 +25,7 @@ The demo grows with every later capability: add a step function ``step_xxx(build
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 import random
 import time
@@ -174,7 +175,7 @@ class DemoRun:
         )
 
 
-@dataclass
+@dataclass(eq=False)  # identity, not field-by-field comparison (lists search them)
 class Person:
     """A generated person before it becomes a ``User`` row."""
 
@@ -185,7 +186,7 @@ class Person:
     birth: dt.date | None = None
 
 
-@dataclass
+@dataclass(eq=False)  # identity, not field-by-field comparison (lists search them)
 class TeacherPlan:
     person: Person
     spec: str
@@ -198,7 +199,7 @@ class TeacherPlan:
         return sum((u.hours for u in self.units), Decimal(0))
 
 
-@dataclass
+@dataclass(eq=False)  # identity, not field-by-field comparison (lists search them)
 class Unit:
     """What one teacher teaches one class (or subgroup): one or more subjects with their hours."""
 
@@ -253,7 +254,7 @@ class SchoolBuild:
         return self.run.username(role) if self.is_main else ""
 
 
-@dataclass
+@dataclass(eq=False)  # identity, not field-by-field comparison (lists search them)
 class Family:
     surname: tuple[str, str]
     father_name: tuple[str, str, str]
@@ -406,7 +407,6 @@ def step_calendar(b: SchoolBuild) -> None:
         (DayKind.HOLIDAY, "День пам'яті та перемоги над нацизмом", dt.date(2027, 5, 8), dt.date(2027, 5, 8)),
         (DayKind.HOLIDAY, "Трійця", dt.date(2027, 6, 20), dt.date(2027, 6, 21)),
         (DayKind.HOLIDAY, "День Конституції України", dt.date(2027, 6, 28), dt.date(2027, 6, 28)),
-        (DayKind.VACATION, "Літні канікули", dt.date(2027, 6, 1), dt.date(2027, 6, 30)),
     ]
     b.bulk(SpecialDay, (SpecialDay(school=school, year=year, kind=k, name=n, start=s, end=e) for k, n, s, e in days))
 
@@ -507,17 +507,28 @@ def _teaching_units(b: SchoolBuild) -> dict[str, list[Unit]]:
 
 def _distribute(units: list[Unit], teachers: list[TeacherPlan]) -> None:
     """Largest units first to the least loaded teacher (balanced loads); two subgroups of a
-    class go to two different teachers when there are two."""
+    class go to two different teachers when there are two. A heap keeps it O(n log n)."""
     order = sorted(units, key=lambda u: (-u.hours, u.school_class.name, u.subgroup.name if u.subgroup else ""))
+    heap = [(Decimal(0), i) for i in range(len(teachers))]
+    split_classes: list[set[int]] = [set() for _ in teachers]
     for unit in order:
-
-        def cost(t: TeacherPlan, unit: Unit = unit) -> tuple[bool, Decimal, int]:
-            clash = unit.subgroup is not None and any(
-                u.school_class is unit.school_class and u.subgroup is not None for u in t.units
-            )
-            return (clash, t.load, teachers.index(t))
-
-        min(teachers, key=cost).units.append(unit)
+        key = id(unit.school_class)
+        skipped = []
+        load, i = heapq.heappop(heap)
+        while unit.subgroup is not None and key in split_classes[i] and heap:
+            skipped.append((load, i))
+            load, i = heapq.heappop(heap)
+        if unit.subgroup is not None and key in split_classes[i] and skipped:
+            # Every teacher already has the other subgroup: the least loaded takes both.
+            skipped.append((load, i))
+            skipped.sort()
+            load, i = skipped.pop(0)
+        teachers[i].units.append(unit)
+        if unit.subgroup is not None:
+            split_classes[i].add(key)
+        heapq.heappush(heap, (load + unit.hours, i))
+        for item in skipped:
+            heapq.heappush(heap, item)
 
 
 def step_staff(b: SchoolBuild) -> None:
@@ -580,17 +591,19 @@ def step_staff(b: SchoolBuild) -> None:
         b.teachers.extend(p for p in plans if p.units)
 
     # Class teachers: a primary class's own teacher; otherwise the teacher with most hours in the class.
+    hours_in: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for i, t in enumerate(b.teachers):
+        for u in t.units:
+            hours_in[id(u.school_class)][i] += u.hours
+    free = set(range(len(b.teachers)))
     for c in b.classes:
-        candidates = (
-            [t for t in b.teachers if t.homeroom is None and any(u.school_class is c for u in t.units)]
-            or [t for t in b.teachers if t.homeroom is None]
-            or b.teachers
-        )
-        best = max(
-            candidates, key=lambda t: (sum(u.hours for u in t.units if u.school_class is c), -b.teachers.index(t))
-        )
+        in_class = hours_in[id(c)]
+        candidates = [i for i in in_class if i in free] or sorted(free)[:1] or list(range(len(b.teachers)))[:1]
+        chosen = max(candidates, key=lambda i: (in_class.get(i, Decimal(0)), -i))
+        best = b.teachers[chosen]
         if best.homeroom is None:
             best.homeroom = c
+            free.discard(chosen)
         c.class_teacher_plan = best  # type: ignore[attr-defined]
 
     # The demo teacher: class teacher of the first 5th-grade class (teaches several classes too).
