@@ -333,3 +333,24 @@ def test_generation_makes_no_per_row_queries() -> None:
     # 540 more students are ~6,500 more rows, yet only more insert batches (SQLite: up to 999
     # parameters per insert), never a query per row.
     assert counts[1] - counts[0] < 100, counts
+
+
+@pytest.mark.parametrize("students", [1, 7, 25])
+def test_tiny_schools_are_generated_whole(students: int) -> None:
+    summary = generate(DemoOptions(seed=2, students=students))
+    assert summary.students == students == Enrolment.objects.count()
+    assert not SchoolClass.objects.filter(class_teacher=None).exists()
+    assert not Student.objects.filter(guardian_links=None).exists()
+
+
+def test_scale_creates_numbered_schools_under_one_authority() -> None:
+    output = run("seed_demo", "--students", "20", "--scale", "2")
+    assert "demo, demo-2" in output
+    viewer = User.objects.get(username="viewer")
+    assert sorted(School.objects.filter(authorities__viewers__user=viewer).values_list("slug", flat=True)) == [
+        "demo",
+        "demo-2",
+    ]
+    # Only the first school gets the short demo logins; usernames stay unique.
+    assert Membership.objects.filter(user__username="admin", school__slug="demo").exists()
+    assert Membership.objects.filter(school__slug="demo-2", role=Role.ADMIN).exclude(user__username="admin").exists()
