@@ -237,6 +237,7 @@ class SchoolBuild:
     student_class: dict[int, SchoolClass] = field(default_factory=dict)  # student pk -> class
     parents: list[User] = field(default_factory=list)
     families: list[Family] = field(default_factory=list)
+    member_since: dict[int, dt.date] = field(default_factory=dict)  # student pk -> membership start
 
     @property
     def is_main(self) -> bool:
@@ -554,7 +555,7 @@ def step_staff(b: SchoolBuild) -> None:
         (Role.SECRETARY, "secretary", "секретар"),
         (Role.ADMIN, "admin", "адміністратор електронного журналу"),
     ]
-    admin_people = []
+    admin_people: list[tuple[str, str, str, User, dt.date]] = []
     for role, login, position in admin_posts:
         gender = Gender.FEMALE if rng.random() < 0.75 else Gender.MALE
         person = _adult(rng, gender, 1965, 1992)
@@ -566,8 +567,7 @@ def step_staff(b: SchoolBuild) -> None:
             phone=_phone(rng),
             email="",
         )
-        user.hired_on = _hired_on(rng, person)  # type: ignore[attr-defined]
-        admin_people.append((role, login, position, user))
+        admin_people.append((role, login, position, user, _hired_on(rng, person)))
 
     # Teachers: one primary teacher per primary class; other specializations by their total hours.
     units = _teaching_units(b)
@@ -596,6 +596,7 @@ def step_staff(b: SchoolBuild) -> None:
         for u in t.units:
             hours_in[id(u.school_class)][i] += u.hours
     free = set(range(len(b.teachers)))
+    homeroom_teacher: dict[int, TeacherPlan] = {}
     for c in b.classes:
         in_class = hours_in[id(c)]
         candidates = [i for i in in_class if i in free] or sorted(free)[:1] or list(range(len(b.teachers)))[:1]
@@ -604,11 +605,11 @@ def step_staff(b: SchoolBuild) -> None:
         if best.homeroom is None:
             best.homeroom = c
             free.discard(chosen)
-        c.class_teacher_plan = best  # type: ignore[attr-defined]
+        homeroom_teacher[id(c)] = best
 
     # The demo teacher: class teacher of the first 5th-grade class (teaches several classes too).
     demo_class = next((c for c in b.classes if c.year_level.number == 5), b.classes[0] if b.classes else None)
-    demo_teacher = demo_class.class_teacher_plan if demo_class else None  # type: ignore[attr-defined]
+    demo_teacher = homeroom_teacher[id(demo_class)] if demo_class else None
     if demo_teacher is not None:
         # First in every list, so ``demo_logins`` finds it as the first teacher by id.
         b.teachers.remove(demo_teacher)
@@ -618,11 +619,11 @@ def step_staff(b: SchoolBuild) -> None:
         login = b.demo_username("teacher") if t is demo_teacher else ""
         t.user = run.new_user(p.last, p.first, p.patronymic, username=login, phone=_phone(rng))
 
-    b.bulk(User, [u for *_, u in admin_people] + [t.user for t in b.teachers if t.user])
-    b.staff = {login: u for _, login, _, u in admin_people if login}
+    b.bulk(User, [u for _, _, _, u, _ in admin_people] + [t.user for t in b.teachers if t.user])
+    b.staff = {login: u for _, login, _, u, _ in admin_people if login}
     if demo_teacher is not None and demo_teacher.user is not None:
         b.staff["teacher"] = demo_teacher.user
-    school.director_name = next(u.full_name for r, _, _, u in admin_people if r == Role.DIRECTOR)
+    school.director_name = next(u.full_name for r, _, _, u, _ in admin_people if r == Role.DIRECTOR)
     school.save(update_fields=["director_name"])
 
     memberships = [
@@ -631,9 +632,9 @@ def step_staff(b: SchoolBuild) -> None:
             user=u,
             role=role,
             position=pos,
-            since=u.hired_on,  # type: ignore[attr-defined]
+            since=since,
         )
-        for role, _, pos, u in admin_people
+        for role, _, pos, u, since in admin_people
     ]
     memberships += [
         Membership(
@@ -648,8 +649,7 @@ def step_staff(b: SchoolBuild) -> None:
     b.bulk(Membership, memberships)
 
     for c in b.classes:
-        c.class_teacher = c.class_teacher_plan.user  # type: ignore[attr-defined]
-        del c.class_teacher_plan  # type: ignore[attr-defined]
+        c.class_teacher = homeroom_teacher[id(c)].user
     SchoolClass.objects.bulk_update(b.classes, ["class_teacher"], batch_size=BATCH_SIZE)
 
     b.assignments = [
@@ -738,7 +738,6 @@ def step_students(b: SchoolBuild) -> None:
                 phone=user.phone,
                 personal_file_number=f"{last[0]}-{serial:04d}",
             )
-            student.entry_level = level  # type: ignore[attr-defined]
             users.append(user)
             students.append(student)
             family.children.append(student)
@@ -753,13 +752,13 @@ def step_students(b: SchoolBuild) -> None:
     # Students who started in grade 1 here have been members since; about 15% came later.
     memberships = []
     for s in students:
-        level = s.entry_level  # type: ignore[attr-defined]
+        level = b.student_class[s.pk].year_level.number
         since = (
             dt.date(2027 - level, 9, 1)
             if rng.random() < 0.85
             else _date_between(rng, dt.date(2027 - level, 9, 1), YEAR_START)
         )
-        s.member_since = since  # type: ignore[attr-defined]
+        b.member_since[s.pk] = since
         memberships.append(Membership(school=school, user=s.user, role=Role.STUDENT, since=since))
     b.bulk(Membership, memberships)
     b.bulk(
@@ -819,7 +818,7 @@ def _families(b: SchoolBuild, rng: random.Random) -> None:
     memberships, links = [], []
     for i, family in enumerate(b.families):
         # A parent has been a member since their eldest child's first day here.
-        since = min(child.member_since for child in family.children)  # type: ignore[attr-defined]
+        since = min(b.member_since[child.pk] for child in family.children)
         for user, relation in family.guardians:
             memberships.append(Membership(school=school, user=user, role=Role.PARENT, since=since))
             # Now and then a court restricts a father's access to the child's data.

@@ -93,9 +93,9 @@ def find_demo_logins(school: School) -> list[DemoLogin]:
     # All demo users share one hash: check it once per distinct hash, not once per user.
     verdict: dict[str, bool] = {}
     logins = []
-    for key, role, user, hint in found:
+    for key, role_label, user, hint in found:
         if user.password not in verdict:
             verdict[user.password] = check_password(DEMO_PASSWORD, user.password)
         password = DEMO_PASSWORD if verdict[user.password] else _("(changed)")
-        logins.append(DemoLogin(key=key, role=role, username=user.username, password=password, hint=hint))
+        logins.append(DemoLogin(key=key, role=role_label, username=user.username, password=password, hint=hint))
     return logins
