@@ -51,6 +51,7 @@ from classbook.demo.names import (
     transliterate,
 )
 from classbook.journal.defaults import create_journal_defaults
+from classbook.journal.models import WorkType
 from classbook.people.models import (
     AuthorityViewer,
     Consent,
@@ -351,7 +352,9 @@ def step_school(b: SchoolBuild) -> None:
         email=f"lyceum{number}@example.com",
     )
     b.scales = {s.kind: s for s in MarkingScale.objects.filter(school=b.school)}
-    create_journal_defaults(b.school)
+    # Newer code creates the journal defaults on the school_created signal; only fill the gap.
+    if not WorkType.objects.filter(school=b.school).exists():
+        create_journal_defaults(b.school)
 
 
 def step_calendar(b: SchoolBuild) -> None:
