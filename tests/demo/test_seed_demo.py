@@ -1,0 +1,356 @@
+"""The demo school generator: deterministic, complete, consistent, valid, and its logins work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.db import models, transaction
+from django.db.models import Count, F, Sum
+
+from classbook.core.models import SchoolOwned
+from classbook.demo import curriculum
+from classbook.demo.generator import DEMO_PASSWORD, STEPS, DemoOptions, SchoolBuild, generate
+from classbook.demo.logins import find_demo_logins
+from classbook.people.models import (
+    AuthorityViewer,
+    Consent,
+    ConsentPurpose,
+    Enrolment,
+    GuardianLink,
+    Membership,
+    Role,
+    Student,
+    User,
+)
+from classbook.schools.models import (
+    AcademicYear,
+    School,
+    SchoolClass,
+    StudyPeriod,
+    Subgroup,
+    TeachingAssignment,
+    YearLevel,
+)
+
+pytestmark = pytest.mark.django_db
+
+SMALL = 60  # every year level 1-11 gets a class of 5-6
+
+
+def snapshot() -> dict[str, Any]:
+    """What a person looking at the demo sees: names, usernames, dates, classes, workload, families."""
+    return {
+        "students": sorted(
+            Enrolment.objects.values_list(
+                "student__user__username",
+                "student__user__last_name",
+                "student__user__first_name",
+                "student__user__patronymic",
+                "student__birth_date",
+                "student__address",
+                "student__phone",
+                "school_class__name",
+            )
+        ),
+        "staff": sorted(
+            Membership.objects.exclude(role__in=[Role.STUDENT, Role.PARENT]).values_list(
+                "user__username", "user__last_name", "user__first_name", "role", "position", "since"
+            )
+        ),
+        "assignments": sorted(
+            TeachingAssignment.objects.values_list(
+                "teacher__username", "school_class__name", "subgroup__name", "subject__name", "hours_per_week"
+            ),
+            key=str,
+        ),
+        "guardians": sorted(
+            GuardianLink.objects.values_list("guardian__username", "student__user__username", "relation", "may_see")
+        ),
+        "consents": sorted(Consent.objects.values_list("student__user__username", "purpose", "given_by", "given_on")),
+        "class_teachers": sorted(SchoolClass.objects.values_list("name", "class_teacher__username")),
+    }
+
+
+def generate_and_rollback(**kwargs: Any) -> dict[str, Any]:
+    with transaction.atomic():
+        generate(DemoOptions(**kwargs))
+        data = snapshot()
+        transaction.set_rollback(True)
+    return data
+
+
+def test_same_seed_gives_identical_data_and_another_seed_differs() -> None:
+    first = generate_and_rollback(seed=7, students=SMALL)
+    again = generate_and_rollback(seed=7, students=SMALL)
+    other = generate_and_rollback(seed=8, students=SMALL)
+
+    assert first == again
+    assert len(first["students"]) == SMALL
+    assert first["students"] != other["students"]
+    assert first["guardians"] != other["guardians"]
+
+
+def test_counts_match_the_requested_size() -> None:
+    summary = generate(DemoOptions(seed=1, students=SMALL))
+    school = School.objects.get(slug="demo")
+
+    assert summary.students == SMALL == Student.objects.filter(school=school).count()
+    assert Enrolment.objects.filter(school=school).count() == SMALL
+    assert sorted(YearLevel.objects.filter(school=school).values_list("number", flat=True)) == list(range(1, 12))
+    assert SchoolClass.objects.filter(school=school).count() == summary.classes == 11
+    assert not SchoolClass.objects.filter(school=school, class_teacher=None).exists()
+    year = AcademicYear.objects.get(school=school)
+    assert (year.name, year.start, year.end, year.is_current) == (
+        "2026/2027",
+        dt.date(2026, 9, 1),
+        dt.date(2027, 6, 30),
+        True,
+    )
+    periods = list(
+        StudyPeriod.objects.filter(school=school).order_by("start", "-end").values_list("kind", "start", "end")
+    )
+    assert periods == [
+        ("year", dt.date(2026, 9, 1), dt.date(2027, 6, 30)),
+        ("semester", dt.date(2026, 9, 1), dt.date(2026, 12, 26)),
+        ("semester", dt.date(2027, 1, 11), dt.date(2027, 5, 30)),
+    ]
+    # Every subject of every class is taught; split subjects once per subgroup.
+    for school_class in SchoolClass.objects.filter(school=school).select_related("year_level"):
+        level = school_class.year_level.number
+        taught = list(school_class.assignments.values_list("subject__name", "subgroup__name"))
+        expected = []
+        for subject in curriculum.level_hours(level):
+            groups = ["Група 1", "Група 2"] if curriculum.is_split(subject, level) else [None]
+            expected += [(subject, g) for g in groups]
+        assert sorted(taught, key=str) == sorted(expected, key=str), school_class.name
+    # Each student has one or two guardians; each subgroup pair splits its class.
+    per_student = GuardianLink.objects.filter(school=school).values("student").annotate(n=Count("id"))
+    assert {row["n"] for row in per_student} <= {1, 2}
+    assert per_student.count() == SMALL
+    for school_class in SchoolClass.objects.filter(school=school, year_level__number__gte=5):
+        in_groups = sorted(
+            Subgroup.students.through.objects.filter(subgroup__school_class=school_class).values_list(
+                "student_id", flat=True
+            )
+        )
+        assert in_groups == sorted(school_class.enrolments.values_list("student_id", flat=True))
+
+
+def test_students_fit_their_year_level_and_names_fit_their_gender() -> None:
+    generate(DemoOptions(seed=3, students=SMALL))
+    rows = Enrolment.objects.values_list(
+        "school_class__year_level__number", "student__birth_date", "student__gender", "student__user__patronymic"
+    )
+    for level, birth, gender, patronymic in rows:
+        # Grade 1 in 2026/2027 was born September 2019 - August 2020 (a few a year earlier).
+        assert dt.date(2019 - level, 9, 1) <= birth <= dt.date(2021 - level, 8, 31)
+        assert patronymic.endswith("вна") if gender == "f" else patronymic.endswith("ич")
+    # Siblings share the surname form of their gender and the address.
+    for guardian in User.objects.annotate(n=Count("guardian_links")).filter(n__gte=2):
+        children = Student.objects.filter(guardian_links__guardian=guardian).select_related("user")
+        assert len({c.address for c in children}) == 1
+        assert len({c.user.patronymic[:4] for c in children}) == 1
+
+
+def test_every_school_owned_row_points_to_objects_of_its_own_school() -> None:
+    generate(DemoOptions(seed=1, students=30, scale=2))
+    schools = set(School.objects.filter(slug__in=["demo", "demo-2"]).values_list("id", flat=True))
+    assert len(schools) == 2
+    checked = 0
+    for model in apps.get_models():
+        if not issubclass(model, SchoolOwned) or not model.objects.exists():
+            continue
+        assert set(model.objects.values_list("school_id", flat=True)) <= schools
+        for f in model._meta.get_fields():
+            if isinstance(f, models.ForeignKey) and issubclass(f.related_model, SchoolOwned):
+                foreign = model.objects.exclude(**{f"{f.name}__isnull": True}).exclude(
+                    **{f"{f.name}__school": F("school")}
+                )
+                assert not foreign.exists(), f"{model.__name__}.{f.name}"
+                checked += 1
+    assert checked >= 10
+    through = Subgroup.students.through.objects
+    assert not through.exclude(subgroup__school=F("student__school")).exists()
+    # People belong to the school they have a role in.
+    assert not TeachingAssignment.objects.exclude(teacher__memberships__school=F("school")).exists()
+    assert not GuardianLink.objects.exclude(guardian__memberships__school=F("school")).exists()
+
+
+def test_a_sample_of_every_generated_model_passes_full_clean() -> None:
+    generate(DemoOptions(seed=1, students=SMALL))
+    sampled = 0
+    for model in [
+        *[m for m in apps.get_models() if issubclass(m, SchoolOwned)],
+        User,
+        AuthorityViewer,
+    ]:
+        ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
+        for pk in {*ids[:3], *ids[len(ids) // 2 : len(ids) // 2 + 2], *ids[-3:]}:
+            model.objects.get(pk=pk).full_clean()
+            sampled += 1
+    assert sampled > 60
+
+
+def test_demo_logins_authenticate_with_the_demo_password_and_have_their_roles() -> None:
+    generate(DemoOptions(seed=1, students=SMALL))
+    school = School.objects.get(slug="demo")
+    logins = {login.key: login for login in find_demo_logins(school)}
+
+    assert set(logins) == {"admin", "director", "deputy", "secretary", "teacher", "student", "parent", "viewer"}
+    for key, login in logins.items():
+        assert login.username == key
+        assert login.password == DEMO_PASSWORD
+        if key != "viewer":
+            assert Membership.objects.filter(school=school, user__username=key, role=key).exists()
+    assert AuthorityViewer.objects.filter(user__username="viewer", authority__schools=school).exists()
+    # All users share one hash (hashed once), so authenticating a few proves them all (PBKDF2 is slow).
+    assert User.objects.values("password").distinct().count() == 1
+    for username in ("teacher", "parent", "viewer"):
+        assert authenticate(username=username, password=DEMO_PASSWORD) is not None, username
+    assert authenticate(username="teacher", password="wrong-password") is None
+
+
+def test_demo_parent_has_two_children_one_in_the_demo_teachers_class() -> None:
+    generate(DemoOptions(seed=5, students=SMALL))
+    parent = User.objects.get(username="parent")
+    links = GuardianLink.objects.filter(guardian=parent).select_related("student__user")
+    children = [link.student for link in links]
+
+    assert len(children) == 2
+    assert all(link.may_see and link.ended_on is None for link in links)
+    classes = {Enrolment.objects.get(student=c).school_class for c in children}
+    assert len(classes) == 2
+    student = Student.objects.get(user__username="student")
+    assert student in children
+    homeroom = SchoolClass.objects.get(class_teacher__username="teacher")
+    assert Enrolment.objects.filter(student=student, school_class=homeroom).exists()
+    assert homeroom.year_level.number == 5
+    taught = TeachingAssignment.objects.filter(teacher__username="teacher").values("school_class").distinct()
+    assert taught.count() >= 2
+
+
+def test_a_thousand_students_make_a_realistic_school() -> None:
+    summary = generate(DemoOptions(seed=1, students=1000))
+    school = School.objects.get(slug="demo")
+
+    assert summary.students == 1000
+    assert 30 <= summary.classes <= 34
+    loads = TeachingAssignment.objects.values("teacher").annotate(hours=Sum("hours_per_week"))
+    hours = [row["hours"] for row in loads]
+    assert 45 <= len(hours) <= 65
+    assert min(hours) >= Decimal(18) and max(hours) <= Decimal(30)
+    # Primary grades use the verbal scale.
+    assert set(YearLevel.objects.filter(school=school, number__lte=2).values_list("scale__kind", flat=True)) == {
+        "verbal"
+    }
+    # Some families have two or three children here; some students lack a personal-data consent.
+    per_parent = GuardianLink.objects.values("guardian").annotate(n=Count("id")).values_list("n", flat=True)
+    assert {2, 3} <= set(per_parent)
+    without = Student.objects.filter(school=school).exclude(consents__purpose=ConsentPurpose.PERSONAL_DATA).count()
+    assert 10 <= without <= 150
+
+
+def test_later_capabilities_add_a_step_that_sees_the_built_school() -> None:
+    seen: list[int] = []
+
+    def step_extra(build: SchoolBuild) -> None:
+        seen.append(len(build.students))
+
+    generate(DemoOptions(seed=1, students=SMALL), steps=[*STEPS, step_extra])
+    assert seen == [SMALL]
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_command_ends_with_a_one_line_summary_and_demo_logins_lists_them() -> None:
+    output = run("seed_demo", "--seed", "1", "--students", str(SMALL))
+    assert f"demo: {SMALL} students, 11 classes," in output
+    assert len(output.strip().splitlines()) == 1
+
+    logins = run("demo_logins")
+    for username in ("admin", "director", "deputy", "secretary", "teacher", "student", "parent", "viewer"):
+        assert f" {username} " in logins
+    assert DEMO_PASSWORD in logins
+    assert "/s/demo/" in logins
+
+
+def test_if_empty_leaves_an_existing_demo_alone_and_without_it_refuses() -> None:
+    run("seed_demo", "--students", "20")
+    users = User.objects.count()
+
+    assert "already exists" in run("seed_demo", "--if-empty", "--students", "20")
+    with pytest.raises(CommandError, match="already exists"):
+        run("seed_demo", "--students", "20")
+    assert User.objects.count() == users
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--students", "0"], "--students must be between 1 and 200000"),
+        (["--students", "-5"], "--students must be between"),
+        (["--students", "200001"], "--students must be between"),
+        (["--students", "many"], "--students must be a whole number"),
+        (["--scale", "0"], "--scale must be between"),
+        (["--seed", "x1"], "--seed must be a whole number"),
+        (["--school", "Bad Slug!"], "not a valid school address name"),
+        (["--fresh"], "never deletes data"),
+    ],
+)
+def test_bad_arguments_give_a_clear_error_and_change_nothing(args: list[str], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        run("seed_demo", *args)
+    assert not School.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_demo_logins_without_the_demo_school_says_how_to_create_it() -> None:
+    with pytest.raises(CommandError, match="seed_demo"):
+        run("demo_logins")
+
+
+def test_generation_makes_no_per_row_queries() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for students in (60, 600):
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            generate(DemoOptions(seed=1, students=students))
+            transaction.set_rollback(True)
+        counts.append(len(queries))
+    # 540 more students are ~6,500 more rows, yet only more insert batches (SQLite: up to 999
+    # parameters per insert), never a query per row.
+    assert counts[1] - counts[0] < 100, counts
+
+
+@pytest.mark.parametrize("students", [1, 7, 25])
+def test_tiny_schools_are_generated_whole(students: int) -> None:
+    summary = generate(DemoOptions(seed=2, students=students))
+    assert summary.students == students == Enrolment.objects.count()
+    assert not SchoolClass.objects.filter(class_teacher=None).exists()
+    assert not Student.objects.filter(guardian_links=None).exists()
+
+
+def test_scale_creates_numbered_schools_under_one_authority() -> None:
+    output = run("seed_demo", "--students", "20", "--scale", "2")
+    assert "demo, demo-2" in output
+    viewer = User.objects.get(username="viewer")
+    assert sorted(School.objects.filter(authorities__viewers__user=viewer).values_list("slug", flat=True)) == [
+        "demo",
+        "demo-2",
+    ]
+    # Only the first school gets the short demo logins; usernames stay unique.
+    assert Membership.objects.filter(user__username="admin", school__slug="demo").exists()
+    assert Membership.objects.filter(school__slug="demo-2", role=Role.ADMIN).exclude(user__username="admin").exists()
