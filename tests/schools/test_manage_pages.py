@@ -269,4 +269,4 @@ def test_list_pages_make_a_constant_number_of_queries(world, as_user, page, djan
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url(page)).status_code == 200
     # session, user, school, roles, authority check, then the page's own queries (the home: a count per section)
-    assert len(small.captured_queries) <= (16 if page == "" else 10)
+    assert len(small.captured_queries) <= (16 if page == "" else 12)
