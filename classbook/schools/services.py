@@ -159,9 +159,7 @@ def _check_period(period: StudyPeriod) -> None:
         .first()
     )
     if overlap is not None:
-        raise ValidationError(
-            {"start": _("The period overlaps “%(name)s” of the same kind.") % {"name": overlap.name}}
-        )
+        raise ValidationError({"start": _("The period overlaps “%(name)s” of the same kind.") % {"name": overlap.name}})
     # Walk up the enclosing periods: a period may not end up inside itself (directly or through others).
     parent_id, seen = period.parent_id, 0
     while parent_id is not None and period.pk is not None and seen < 10:
@@ -411,8 +409,9 @@ def set_subgroup_students(*, acting_user: Any, subgroup: Subgroup, students: lis
     subgroup = Subgroup.objects.select_for_update().get(pk=subgroup.pk)
     ids = {s.pk for s in students}
     in_class = set(
-        Enrolment.objects.filter(school_class_id=subgroup.school_class_id, student_id__in=ids, end__isnull=True)
-        .values_list("student_id", flat=True)
+        Enrolment.objects.filter(
+            school_class_id=subgroup.school_class_id, student_id__in=ids, end__isnull=True
+        ).values_list("student_id", flat=True)
     )
     if ids - in_class:
         raise ValidationError({"students": _("Only current students of the class may be in its subgroup.")})

@@ -530,4 +530,3 @@ def workload(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         "schools/manage/workload.html",
         {"choice": choice, "year": year, **queries.workload(ctx, year)},
     )
-

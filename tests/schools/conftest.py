@@ -10,7 +10,17 @@ import pytest
 from classbook.schools.models import AcademicYear, Room, SpecialDay, StudyPeriod, Subgroup
 from tests import factories as f
 
-SECTIONS = ("years", "periods", "special-days", "year-levels", "classes", "subgroups", "subjects", "rooms", "assignments")
+SECTIONS = (
+    "years",
+    "periods",
+    "special-days",
+    "year-levels",
+    "classes",
+    "subgroups",
+    "subjects",
+    "rooms",
+    "assignments",
+)
 
 
 def manage_url(school: str, path: str = "") -> str:

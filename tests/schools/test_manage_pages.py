@@ -52,8 +52,13 @@ def test_class_teacher_choices_are_the_schools_teachers_only(world, as_user):
     secretary_pk = world.secretary.pk
     response = as_user(world.admin).post(
         url("classes/new/"),
-        {"year": world.class_a.year_id, "year_level": world.class_a.year_level_id, "name": "6-Г", "kind": "class",
-         "class_teacher": secretary_pk},
+        {
+            "year": world.class_a.year_id,
+            "year_level": world.class_a.year_level_id,
+            "name": "6-Г",
+            "kind": "class",
+            "class_teacher": secretary_pk,
+        },
     )
     assert response.status_code == 200
     assert response.context["form"].errors["class_teacher"]
@@ -62,8 +67,11 @@ def test_class_teacher_choices_are_the_schools_teachers_only(world, as_user):
 
 @pytest.mark.parametrize(
     ("field", "foreign"),
-    [("year", lambda w: w.foreign_class.year_id), ("year_level", lambda w: w.foreign_class.year_level_id),
-     ("class_teacher", lambda w: w.foreign_teacher.pk)],
+    [
+        ("year", lambda w: w.foreign_class.year_id),
+        ("year_level", lambda w: w.foreign_class.year_level_id),
+        ("class_teacher", lambda w: w.foreign_teacher.pk),
+    ],
 )
 def test_a_posted_id_of_another_school_is_a_form_error(world, as_user, field, foreign):
     data = {"year": world.class_a.year_id, "year_level": world.class_a.year_level_id, "name": "7-А", "kind": "class"}
@@ -140,25 +148,52 @@ def test_deleting_an_unused_room_removes_it(world, calendar, as_user):
         ("rooms/new/", {"name": "Big", "capacity": "abc"}, "capacity"),
         ("rooms/new/", {"name": "Big", "capacity": "99999999999999999999"}, "capacity"),
         ("year-levels/new/", {"number": "13"}, "number"),
-        ("special-days/new/", {"year": "{year}", "kind": "holiday", "name": "Літо", "start": "2027-07-01",
-                               "end": "2027-08-31"}, "start"),
-        ("periods/new/", {"year": "{year}", "kind": "semester", "name": "II", "ordinal": "2", "start": "2026-12-01",
-                          "end": "2027-05-30"}, "start"),
+        (
+            "special-days/new/",
+            {"year": "{year}", "kind": "holiday", "name": "Літо", "start": "2027-07-01", "end": "2027-08-31"},
+            "start",
+        ),
+        (
+            "periods/new/",
+            {
+                "year": "{year}",
+                "kind": "semester",
+                "name": "II",
+                "ordinal": "2",
+                "start": "2026-12-01",
+                "end": "2027-05-30",
+            },
+            "start",
+        ),
     ],
 )
 def test_bad_input_shows_a_message_and_changes_nothing(world, calendar, as_user, path, data, field):
     data = {k: v.format(year=calendar.year.pk) for k, v in data.items()}
-    before = (AcademicYear.objects.count(), Room.objects.count(), StudyPeriod.objects.count(), AuditEntry.objects.count())
+    before = (
+        AcademicYear.objects.count(),
+        Room.objects.count(),
+        StudyPeriod.objects.count(),
+        AuditEntry.objects.count(),
+    )
     response = as_user(world.admin).post(url(path), data)
     assert response.status_code == 200
     assert response.context["form"].errors[field]
-    after = (AcademicYear.objects.count(), Room.objects.count(), StudyPeriod.objects.count(), AuditEntry.objects.count())
+    after = (
+        AcademicYear.objects.count(),
+        Room.objects.count(),
+        StudyPeriod.objects.count(),
+        AuditEntry.objects.count(),
+    )
     assert after == before
 
 
 def test_assignment_hours_out_of_range_is_refused(world, as_user):
-    data = {"teacher": world.teacher.pk, "school_class": world.class_b.pk, "subject": world.subject.pk,
-            "hours_per_week": "45"}
+    data = {
+        "teacher": world.teacher.pk,
+        "school_class": world.class_b.pk,
+        "subject": world.subject.pk,
+        "hours_per_week": "45",
+    }
     response = as_user(world.admin).post(url("assignments/new/"), data)
     assert response.status_code == 200
     assert response.context["form"].errors["hours_per_week"]
@@ -167,8 +202,13 @@ def test_assignment_hours_out_of_range_is_refused(world, as_user):
 
 def test_assignment_with_a_subgroup_of_another_class_is_refused(world, as_user):
     other_group = f.SubgroupFactory(school_class=world.class_b)
-    data = {"teacher": world.teacher.pk, "school_class": world.class_a.pk, "subgroup": other_group.pk,
-            "subject": f.SubjectFactory(school=world.school).pk, "hours_per_week": "2"}
+    data = {
+        "teacher": world.teacher.pk,
+        "school_class": world.class_a.pk,
+        "subgroup": other_group.pk,
+        "subject": f.SubjectFactory(school=world.school).pk,
+        "hours_per_week": "2",
+    }
     response = as_user(world.admin).post(url("assignments/new/"), data)
     assert response.status_code == 200
     assert response.context["form"].errors["subgroup"]
@@ -191,7 +231,9 @@ def test_generate_standard_periods_from_the_years_page(world, as_user):
     response = as_user(world.deputy).post(url(f"years/{year.pk}/generate/"))
     assert response.status_code == 302
     assert sorted(StudyPeriod.objects.filter(year=year).values_list("kind", flat=True)) == [
-        "semester", "semester", "year"
+        "semester",
+        "semester",
+        "year",
     ]
     again = as_user(world.deputy).post(url(f"years/{year.pk}/generate/"), follow=True)
     assert "already has study periods" in " ".join(str(m) for m in again.context["messages"])

@@ -14,7 +14,17 @@ from classbook.schools.models import AcademicYear, Room, School
 from tests.schools.conftest import SECTIONS, manage_url
 
 READERS = {"admin", "director", "deputy", "viewer"}
-SCHOOL_PERSONAS = ["admin", "director", "deputy", "secretary", "teacher", "class_teacher", "student", "parent", "viewer"]
+SCHOOL_PERSONAS = [
+    "admin",
+    "director",
+    "deputy",
+    "secretary",
+    "teacher",
+    "class_teacher",
+    "student",
+    "parent",
+    "viewer",
+]
 ALL_PERSONAS = [*SCHOOL_PERSONAS, "foreign_admin", "anonymous"]
 
 READ_PAGES = ["", "settings/", "scales/", "workload/", *[f"{s}/" for s in SECTIONS]]
