@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from classbook.access import scopes, structure
 from classbook.access.context import SchoolContext
+from classbook.people.models import Student, User
 from classbook.schools.models import (
     AcademicYear,
     MarkingScale,
@@ -40,6 +41,10 @@ def _scales(ctx: SchoolContext) -> QuerySet[MarkingScale]:
     return scopes.directory(ctx, MarkingScale)
 
 
+def class_label(school_class: SchoolClass) -> str:
+    return f"{school_class.name} ({school_class.year.name})"
+
+
 class ScopedForm(forms.ModelForm):
     """A model form whose related choices come from the school of ``ctx`` only."""
 
@@ -50,6 +55,9 @@ class ScopedForm(forms.ModelForm):
         self.ctx = ctx
         for name, scoper in self.scoped.items():
             self.fields[name].queryset = scoper(ctx)  # type: ignore[attr-defined]
+        if "school_class" in self.fields:
+            # Class names repeat every year ("5-А"); the year tells them apart.
+            self.fields["school_class"].label_from_instance = class_label  # type: ignore[attr-defined]
 
 
 class SchoolSettingsForm(ScopedForm):
@@ -161,16 +169,16 @@ class AssignmentForm(ScopedForm):
         fields = ["teacher", "school_class", "subgroup", "subject", "hours_per_week", "scale"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        school_class = data.get("school_class")
+        super().clean()
+        school_class = self.cleaned_data.get("school_class")
         if school_class is not None:
             # The assignment belongs to its class's year; the model's checks compare against it.
             self.instance.year_id = school_class.year_id
-        return data
+        return self.cleaned_data
 
 
 class SubgroupStudentsForm(forms.Form):
-    students = forms.ModelMultipleChoiceField(
+    students: forms.ModelMultipleChoiceField[Student] = forms.ModelMultipleChoiceField(
         label=_("students"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -193,8 +201,10 @@ class CustomScaleForm(forms.Form):
 
 
 class AssignmentFilterForm(forms.Form):
-    teacher = forms.ModelChoiceField(label=_("teacher"), queryset=None, required=False)
-    school_class = forms.ModelChoiceField(label=_("class"), queryset=None, required=False)
+    teacher: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("teacher"), queryset=None, required=False)
+    school_class: forms.ModelChoiceField[SchoolClass] = forms.ModelChoiceField(
+        label=_("class"), queryset=None, required=False
+    )
 
     def __init__(self, *args: Any, ctx: SchoolContext, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -203,7 +213,9 @@ class AssignmentFilterForm(forms.Form):
 
 
 class YearChoiceForm(forms.Form):
-    year = forms.ModelChoiceField(label=_("academic year"), queryset=None, required=False)
+    year: forms.ModelChoiceField[AcademicYear] = forms.ModelChoiceField(
+        label=_("academic year"), queryset=None, required=False
+    )
 
     def __init__(self, *args: Any, ctx: SchoolContext, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

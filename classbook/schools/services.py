@@ -98,10 +98,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _attname(obj: models.Model, name: str) -> str:
+    """The attribute holding a field's raw value (``year_id`` for ``year``)."""
+    return getattr(obj._meta.get_field(name), "attname", name)
+
+
 def snapshot(obj: models.Model) -> dict[str, Any]:
     """The editable values of ``obj`` as JSON (foreign keys as ids), for the audit trail."""
     names = EDITABLE_FIELDS.get(type(obj), ())
-    return {name: _jsonable(getattr(obj, obj._meta.get_field(name).attname)) for name in names}
+    return {name: _jsonable(getattr(obj, _attname(obj, name))) for name in names}
 
 
 def _audit(action: str, *, acting_user: Any, obj: models.Model, old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -120,6 +125,8 @@ def _audit(action: str, *, acting_user: Any, obj: models.Model, old: dict[str, A
 
 
 def is_teacher_of(school: School | int, user_id: int | None) -> bool:
+    if user_id is None:
+        return False
     today = timezone.localdate()
     return (
         Membership.objects.filter(school=school, user_id=user_id, role=Role.TEACHER, is_active=True)
@@ -216,7 +223,9 @@ def _prepare(obj: models.Model) -> None:
     """Values the service derives rather than asks for."""
     if isinstance(obj, TeachingAssignment) and obj.school_class_id:
         # An assignment belongs to the year of its class; nobody chooses it separately.
-        obj.year_id = SchoolClass.objects.filter(pk=obj.school_class_id).values_list("year_id", flat=True).first()
+        year_id = SchoolClass.objects.filter(pk=obj.school_class_id).values_list("year_id", flat=True).first()
+        if year_id is not None:
+            obj.year_id = year_id
     # At most one current year per school (a constraint): the newly current one takes over. This runs in
     # the caller's transaction, so a refused change leaves the old current year as it was.
     if isinstance(obj, AcademicYear) and obj.is_current:
@@ -243,7 +252,7 @@ def _apply(obj: M, fields: dict[str, Any]) -> M:
     for name, value in fields.items():
         field = obj._meta.get_field(name)
         if field.is_relation and not isinstance(value, models.Model):
-            setattr(obj, field.attname, value)  # a bare id (the API sends ids)
+            setattr(obj, _attname(obj, name), value)  # a bare id (the API sends ids)
         else:
             setattr(obj, name, value)
     return obj

@@ -302,7 +302,7 @@ def _to_list(ctx: SchoolContext, key: str) -> HttpResponse:
 
 @area_view
 def manage_home(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    cards = []
+    cards: list[dict[str, Any]] = []
     for key in HOME_ORDER:
         if key == "settings":
             cards.append({"key": key, "title": _("School settings"), "count": None, "url": "schools:settings"})

@@ -30,14 +30,12 @@ from classbook.access.rules import Perm
 from classbook.schools import services
 from classbook.schools.models import (
     AcademicYear,
-    ClassKind,
     MarkingScale,
     Room,
     SchoolClass,
     SpecialDay,
     StudyPeriod,
     Subject,
-    SubjectKind,
     TeachingAssignment,
     YearLevel,
 )
@@ -180,7 +178,7 @@ class ClassIn(Schema):
     year_id: int
     year_level_id: int
     name: str = Field(..., min_length=1, max_length=20)
-    kind: Literal["class", "group"] = ClassKind.CLASS.value
+    kind: Literal["class", "group"] = "class"
     class_teacher_id: int | None = None
 
 
@@ -198,7 +196,7 @@ SubjectKindName = Literal["subject", "discipline", "module", "practice"]
 class SubjectIn(Schema):
     name: str = Field(..., min_length=1, max_length=120)
     short_name: str = Field("", max_length=30)
-    kind: SubjectKindName = SubjectKind.SUBJECT.value
+    kind: SubjectKindName = "subject"
     scale_id: int | None = None
 
 
@@ -278,7 +276,9 @@ def _class(c: SchoolClass) -> dict[str, Any]:
 def _class_detail(ctx: SchoolContext, pk: int) -> dict[str, Any]:
     groups = scopes.subgroups(ctx).annotate(n_students=Count("students")).order_by("name")
     school_class = scopes.get_or_404(scopes.classes(ctx).prefetch_related(Prefetch("subgroups", groups)), pk=pk)
-    subgroups = [{"id": g.pk, "name": g.name, "students": g.n_students} for g in school_class.subgroups.all()]
+    subgroups = [
+        {"id": g.pk, "name": g.name, "students": getattr(g, "n_students", 0)} for g in school_class.subgroups.all()
+    ]
     return {**_class(school_class), "subgroups": subgroups}
 
 
