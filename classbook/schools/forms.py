@@ -200,18 +200,6 @@ class CustomScaleForm(forms.Form):
     )
 
 
-class AssignmentFilterForm(forms.Form):
-    teacher: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("teacher"), queryset=None, required=False)
-    school_class: forms.ModelChoiceField[SchoolClass] = forms.ModelChoiceField(
-        label=_("class"), queryset=None, required=False
-    )
-
-    def __init__(self, *args: Any, ctx: SchoolContext, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["teacher"].queryset = structure.teachers(ctx)  # type: ignore[attr-defined]
-        self.fields["school_class"].queryset = scopes.classes(ctx)  # type: ignore[attr-defined]
-
-
 class YearChoiceForm(forms.Form):
     year: forms.ModelChoiceField[AcademicYear] = forms.ModelChoiceField(
         label=_("academic year"), queryset=None, required=False
@@ -220,3 +208,16 @@ class YearChoiceForm(forms.Form):
     def __init__(self, *args: Any, ctx: SchoolContext, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["year"].queryset = _years(ctx)  # type: ignore[attr-defined]
+
+
+class AssignmentFilterForm(YearChoiceForm):
+    teacher: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("teacher"), queryset=None, required=False)
+    school_class: forms.ModelChoiceField[SchoolClass] = forms.ModelChoiceField(
+        label=_("class"), queryset=None, required=False
+    )
+
+    def __init__(self, *args: Any, ctx: SchoolContext, **kwargs: Any) -> None:
+        super().__init__(*args, ctx=ctx, **kwargs)
+        self.fields["teacher"].queryset = structure.teachers(ctx)  # type: ignore[attr-defined]
+        self.fields["school_class"].queryset = scopes.classes(ctx)  # type: ignore[attr-defined]
+        self.fields["school_class"].label_from_instance = class_label  # type: ignore[attr-defined]

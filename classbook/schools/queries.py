@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from classbook.access import scopes, structure
 from classbook.access.context import SchoolContext
@@ -18,9 +18,9 @@ def current_year(ctx: SchoolContext) -> AcademicYear | None:
     return years.filter(is_current=True).first() or years.first()
 
 
-def periods_with_depth(ctx: SchoolContext) -> list[StudyPeriod]:
+def periods_with_depth(rows: QuerySet[StudyPeriod]) -> list[StudyPeriod]:
     """Periods in calendar order, each with ``depth`` (0 = not inside another) for indenting the list."""
-    periods = list(scopes.directory(ctx, StudyPeriod).select_related("year", "parent"))
+    periods = list(rows)
     parent_of = {p.pk: p.parent_id for p in periods}
     for period in periods:
         depth, parent_id = 0, period.parent_id
@@ -48,13 +48,28 @@ class WorkloadRow:
     id: int
     name: str
     hours: Decimal
+    subgroup_hours: Decimal  # of ``hours``, those taught to a subgroup (R2.4, R4.4)
     assignments: int
 
 
 def _rows(qs: QuerySet[TeachingAssignment], key: str, names: dict[int, str]) -> list[WorkloadRow]:
-    totals = qs.values(key).annotate(hours=Sum("hours_per_week"), n=Count("id")).order_by()
+    totals = (
+        qs.values(key)
+        .annotate(
+            hours=Sum("hours_per_week"),
+            subgroup_hours=Sum("hours_per_week", filter=Q(subgroup__isnull=False)),
+            n=Count("id"),
+        )
+        .order_by()
+    )
     rows = [
-        WorkloadRow(id=t[key], name=names.get(t[key], "?"), hours=t["hours"] or Decimal(0), assignments=t["n"])
+        WorkloadRow(
+            id=t[key],
+            name=names.get(t[key], "?"),
+            hours=t["hours"] or Decimal(0),
+            subgroup_hours=t["subgroup_hours"] or Decimal(0),
+            assignments=t["n"],
+        )
         for t in totals
     ]
     return sorted(rows, key=lambda r: r.name)

@@ -82,6 +82,7 @@ class Section:
     rows: Callable[[SchoolContext], QuerySet[Any]]
     columns: tuple[tuple[Any, Cell], ...]
     hint: Any = ""
+    year_field: str | None = None  # the lookup that filters the list by academic year
     row_actions: tuple[str, ...] = field(default=())  # names of extra templates' actions
 
 
@@ -128,6 +129,7 @@ SECTIONS: dict[str, Section] = {
                 "Semesters, or quarters inside half-years inside the year. "
                 "Use “Generate standard periods” on the years page to start."
             ),
+            year_field="year",
         ),
         Section(
             "special-days",
@@ -142,6 +144,7 @@ SECTIONS: dict[str, Section] = {
                 (gettext_lazy("last day"), lambda d: _date(d.end)),
                 (gettext_lazy("academic year"), lambda d: d.year.name),
             ),
+            year_field="year",
         ),
         Section(
             "year-levels",
@@ -168,6 +171,7 @@ SECTIONS: dict[str, Section] = {
                 (gettext_lazy("kind"), lambda c: c.get_kind_display()),
                 (gettext_lazy("class teacher"), lambda c: c.class_teacher.full_name if c.class_teacher else ""),
             ),
+            year_field="year",
         ),
         Section(
             "subgroups",
@@ -180,6 +184,7 @@ SECTIONS: dict[str, Section] = {
                 (gettext_lazy("name"), lambda g: g.name),
                 (gettext_lazy("students"), lambda g: str(g.n_students)),
             ),
+            year_field="school_class__year",
             row_actions=("subgroup_students",),
         ),
         Section(
@@ -216,6 +221,7 @@ SECTIONS: dict[str, Section] = {
                 (gettext_lazy("hours per week"), lambda a: str(a.hours_per_week)),
                 (gettext_lazy("marking scale"), lambda a: _text(a.scale)),
             ),
+            year_field="year",
         ),
     )
 }
@@ -319,15 +325,23 @@ def manage_home(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 
 
 def _filtered(request: HttpRequest, ctx: SchoolContext, section: Section) -> tuple[QuerySet[Any], BaseForm | None]:
+    """The section's rows, narrowed by the filters under the title (year; teacher and class for assignments)."""
     rows = section.rows(ctx)
-    if section.key != "assignments":
+    if section.key == "assignments":
+        filters: forms.YearChoiceForm = forms.AssignmentFilterForm(request.GET or None, ctx=ctx)
+    elif section.year_field:
+        filters = forms.YearChoiceForm(request.GET or None, ctx=ctx)
+    else:
         return rows, None
-    filters = forms.AssignmentFilterForm(request.GET or None, ctx=ctx)
-    if filters.is_valid():
-        if filters.cleaned_data["teacher"]:
-            rows = rows.filter(teacher=filters.cleaned_data["teacher"])
-        if filters.cleaned_data["school_class"]:
-            rows = rows.filter(school_class=filters.cleaned_data["school_class"])
+    if not filters.is_valid():
+        return rows, filters
+    data = filters.cleaned_data
+    if data.get("year") and section.year_field:
+        rows = rows.filter(**{section.year_field: data["year"]})
+    if data.get("teacher"):
+        rows = rows.filter(teacher=data["teacher"])
+    if data.get("school_class"):
+        rows = rows.filter(school_class=data["school_class"])
     return rows, filters
 
 
@@ -335,7 +349,7 @@ def _filtered(request: HttpRequest, ctx: SchoolContext, section: Section) -> tup
 def manage_list(request: HttpRequest, ctx: SchoolContext, section: str) -> HttpResponse:
     sec = _section(section)
     rows, filters = _filtered(request, ctx, sec)
-    objects = queries.periods_with_depth(ctx) if sec.key == "periods" else list(rows)
+    objects = queries.periods_with_depth(rows) if sec.key == "periods" else list(rows)
     table = [(obj, [cell(obj) for _label, cell in sec.columns]) for obj in objects]
     for obj, cells in table:
         # Nested periods are indented under the period that encloses them.

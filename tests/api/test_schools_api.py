@@ -352,3 +352,15 @@ def test_api_lists_make_a_constant_number_of_queries(world, as_user, name, djang
         assert client.get(path).status_code == 200
     # session, user, school, roles, authority check; then count + rows (+ values of scales / subgroups)
     assert len(small.captured_queries) <= 8
+
+
+def test_lists_filter_by_year(world, as_user):
+    next_year = f.YearFactory(
+        school=world.school, name="2027/2028", start="2027-09-01", end="2028-06-30", is_current=False
+    )
+    f.SchoolClassFactory(year=next_year, name="6-А")
+    client = as_user(world.deputy)
+    assert client.get(f"{API}/classes", {"year_id": next_year.pk}).json()["count"] == 1
+    assert client.get(f"{API}/classes", {"year_id": world.class_a.year_id}).json()["count"] == 2
+    assert client.get(f"{API}/assignments", {"year_id": next_year.pk}).json()["count"] == 0
+    assert client.get(f"{API}/classes", {"year_id": "abc"}).status_code == 422

@@ -312,3 +312,26 @@ def test_list_pages_make_a_constant_number_of_queries(world, as_user, page, djan
         assert client.get(url(page)).status_code == 200
     # session, user, school, roles, authority check, then the page's own queries (the home: a count per section)
     assert len(small.captured_queries) <= (16 if page == "" else 12)
+
+
+def test_lists_filter_by_academic_year(world, as_user):
+    next_year = f.YearFactory(
+        school=world.school, name="2027/2028", start="2027-09-01", end="2028-06-30", is_current=False
+    )
+    f.SchoolClassFactory(year=next_year, name="6-А")
+    client = as_user(world.director)
+    shown = client.get(url("classes/"), {"year": next_year.pk}).context["table"]
+    assert [obj.name for obj, _cells in shown] == ["6-А"]
+    assert len(client.get(url("classes/")).context["table"]) == 3
+    foreign = client.get(url("classes/"), {"year": world.foreign_class.year_id})
+    assert foreign.status_code == 200
+    assert foreign.context["filters"].errors  # another school's year is not a choice
+    assert len(foreign.context["table"]) == 3
+
+
+def test_workload_shows_the_hours_taught_to_subgroups(world, as_user):
+    group = f.SubgroupFactory(school_class=world.class_b)
+    f.make_assignment(world.teacher, world.class_b, subgroup=group, hours_per_week=Decimal("1"))
+    response = as_user(world.director).get(url("workload/"))
+    row = next(r for r in response.context["by_class"] if r.name == "5-Б")
+    assert (row.hours, row.subgroup_hours) == (Decimal("3"), Decimal("1"))

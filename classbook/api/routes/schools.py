@@ -5,6 +5,7 @@
   reference data every member of the school reads (``scopes.directory``).
 - ``GET /schools/{school}/classes`` and ``/classes/{id}`` (with subgroups) — the classes the caller may
   see (staff and viewers all; students and parents their own).
+- ``periods``, ``special-days``, ``classes`` and ``assignments`` take ``?year_id=``.
 - ``GET /schools/{school}/assignments?teacher=&class_id=`` — teaching assignments (staff and viewers).
 - ``POST /schools/{school}/classes|subjects|assignments`` and ``PATCH .../{id}`` — need
   ``Perm.MANAGE_STRUCTURE``; read-only authority viewers never write. Writes call ``schools.services``.
@@ -61,7 +62,11 @@ class PageParams(Schema):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-class AssignmentFilter(PageParams):
+class YearFilter(PageParams):
+    year_id: int | None = None
+
+
+class AssignmentFilter(YearFilter):
     teacher: int | None = None
     class_id: int | None = None
 
@@ -254,6 +259,8 @@ def _writer(request: HttpRequest, school: str) -> SchoolContext:
 
 
 def _page(qs: QuerySet[Any], params: PageParams) -> tuple[int, list[Any]]:
+    if isinstance(params, YearFilter) and params.year_id is not None:
+        qs = qs.filter(year_id=params.year_id)
     return qs.count(), list(qs[params.offset : params.offset + params.limit])
 
 
@@ -323,14 +330,14 @@ def list_years(request: HttpRequest, school: str, params: Query[PageParams]) -> 
 
 
 @router.get("/{slug:school}/periods", response=Page[PeriodOut], summary="Study periods (nested through parent_id)")
-def list_periods(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
+def list_periods(request: HttpRequest, school: str, params: Query[YearFilter]) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
     count, items = _page(scopes.directory(ctx, StudyPeriod), params)
     return {"count": count, "items": items}
 
 
 @router.get("/{slug:school}/special-days", response=Page[SpecialDayOut], summary="Holidays and special days")
-def list_special_days(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
+def list_special_days(request: HttpRequest, school: str, params: Query[YearFilter]) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
     count, items = _page(scopes.directory(ctx, SpecialDay), params)
     return {"count": count, "items": items}
@@ -347,7 +354,7 @@ def list_year_levels(request: HttpRequest, school: str, params: Query[PageParams
 
 
 @router.get("/{slug:school}/classes", response=Page[ClassOut], summary="Classes the caller may see")
-def list_classes(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
+def list_classes(request: HttpRequest, school: str, params: Query[YearFilter]) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
     count, items = _page(scopes.classes(ctx), params)
     return {"count": count, "items": [_class(c) for c in items]}
