@@ -32,6 +32,12 @@ WRITERS = {"admin", "director", "deputy"}
 REFERENCE_LISTS = ["years", "periods", "special-days", "year-levels", "subjects", "rooms", "scales"]
 
 
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Tests read messages in the English source language, whatever translations exist."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def post(client, path: str, body: object):
     return client.post(API + path, data=json.dumps(body), content_type="application/json")
 

@@ -23,6 +23,12 @@ SECTIONS = (
 )
 
 
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Tests read messages in the English source language, whatever translations exist."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def manage_url(school: str, path: str = "") -> str:
     return f"/s/{school}/manage/{path}"
 

@@ -335,3 +335,16 @@ def test_workload_shows_the_hours_taught_to_subgroups(world, as_user):
     response = as_user(world.director).get(url("workload/"))
     row = next(r for r in response.context["by_class"] if r.name == "5-Б")
     assert (row.hours, row.subgroup_hours) == (Decimal("3"), Decimal("1"))
+
+
+def test_periods_list_indents_nested_periods(world, as_user):
+    from classbook.schools.services import generate_standard_periods
+
+    school = f.SchoolFactory(slug="school-ru", country="RU")
+    year = f.YearFactory(school=school)
+    director = f.make_member(school, Role.DIRECTOR, username="ru-director")
+    generate_standard_periods(acting_user=director, year=year)
+    table = as_user(director).get(manage_url("school-ru", "periods/")).context["table"]
+    names = [cells[0] for _obj, cells in table]
+    assert names[0] == "Year"
+    assert names[1:4] == ["— Half-year I", "— — Quarter I", "— — Quarter II"]

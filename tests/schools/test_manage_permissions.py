@@ -124,3 +124,13 @@ def test_viewer_sees_settings_read_only(world, as_user):
     page = as_user(world.viewer).get(manage_url("lyceum-1", "settings/")).content.decode()
     assert 'name="name"' in page and "disabled" in page
     assert ">Зберегти<" not in page and ">Save<" not in page
+
+
+def test_readers_without_the_permission_see_no_edit_buttons(world, calendar, as_user):
+    viewer_page = as_user(world.viewer).get(manage_url("lyceum-1", "classes/")).content.decode()
+    assert "/manage/classes/new/" not in viewer_page
+    assert f"/manage/classes/{world.class_a.pk}/" not in viewer_page
+    deputy_page = as_user(world.deputy).get(manage_url("lyceum-1", "classes/")).content.decode()
+    assert "/manage/classes/new/" in deputy_page
+    deputy_settings = as_user(world.deputy).get(manage_url("lyceum-1", "settings/")).content.decode()
+    assert "disabled" in deputy_settings
