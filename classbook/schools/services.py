@@ -229,6 +229,8 @@ def _prepare(obj: models.Model) -> None:
     # At most one current year per school (a constraint): the newly current one takes over. This runs in
     # the caller's transaction, so a refused change leaves the old current year as it was.
     if isinstance(obj, AcademicYear) and obj.is_current:
+        # Lock the school row so two managers marking different years current queue instead of colliding.
+        School.objects.select_for_update().filter(pk=obj.school_id).first()
         AcademicYear.objects.filter(school_id=obj.school_id, is_current=True).exclude(pk=obj.pk).update(
             is_current=False
         )

@@ -411,3 +411,20 @@ def test_the_optional_one_is_only_on_five_point_scales(world):
     services.set_five_point_one(acting_user=world.admin, scale=five, enabled=False)
     with pytest.raises(ValidationError):
         five.parse("1")
+
+
+def test_deleting_the_default_scale_leaves_the_school_without_a_default(world):
+    scale = world.school.default_scale
+    world.subject.scale = scale
+    world.subject.save()
+    services.delete_row(acting_user=world.admin, obj=scale)
+    world.school.refresh_from_db()
+    world.subject.refresh_from_db()
+    assert world.school.default_scale is None and world.subject.scale is None
+
+
+def test_deleting_a_year_with_classes_is_refused(world):
+    with pytest.raises(DomainError) as exc:
+        services.delete_row(acting_user=world.admin, obj=world.class_a.year)
+    assert "classes" in str(exc.value.message)
+    assert AcademicYear.objects.filter(pk=world.class_a.year_id).exists()
