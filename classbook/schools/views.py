@@ -102,7 +102,7 @@ SECTIONS: dict[str, Section] = {
             gettext_lazy("Academic years"),
             Perm.MANAGE_CALENDAR,
             forms.YearForm,
-            lambda ctx: scopes.directory(ctx, AcademicYear),
+            lambda ctx: scopes.directory(ctx, AcademicYear).annotate(n_periods=Count("periods")),
             (
                 (gettext_lazy("name"), lambda y: y.name),
                 (gettext_lazy("first day"), lambda y: _date(y.start)),

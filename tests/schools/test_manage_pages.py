@@ -348,3 +348,11 @@ def test_periods_list_indents_nested_periods(world, as_user):
     names = [cells[0] for _obj, cells in table]
     assert names[0] == "Year"
     assert names[1:4] == ["— Half-year I", "— — Quarter I", "— — Quarter II"]
+
+
+def test_generate_button_is_offered_only_for_years_without_periods(world, as_user):
+    client = as_user(world.admin)
+    button = f"/manage/years/{world.class_a.year_id}/generate/"
+    assert button in client.get(url("years/")).content.decode()
+    f.PeriodFactory(year=world.class_a.year)
+    assert button not in client.get(url("years/")).content.decode()
