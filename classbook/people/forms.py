@@ -84,7 +84,7 @@ class ApiTokenForm(forms.Form):
     )
 
 
-MAX_SELECTED = 1000
+MAX_SELECTED = 500
 
 
 class IssueCodesForm(forms.Form):
