@@ -109,3 +109,13 @@ def client_for(user: User | None) -> Client:
 @pytest.fixture
 def as_user():
     return client_for
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real logins in tests check passwords many times; the production hasher takes ~0.3 s per check.
+
+    Factories hash ``factories.PASSWORD`` once per process with whatever hasher is first, so this must
+    apply to every test (autouse) to keep stored hashes and checks on the same fast hasher.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -45,12 +45,16 @@ def test_generated_codes_are_four_groups_without_ambiguous_symbols():
         assert not set(code) & set("0O1IL")
 
 
-@pytest.mark.parametrize("typed", ["abcd-efgh-jkmn-pqrs", "ABCD EFGH JKMN PQRS", "abcdefghjkmnpqrs", " ABCD-EFGH-JKMN-PQRS "])
+@pytest.mark.parametrize(
+    "typed", ["abcd-efgh-jkmn-pqrs", "ABCD EFGH JKMN PQRS", "abcdefghjkmnpqrs", " ABCD-EFGH-JKMN-PQRS "]
+)
 def test_typed_code_is_normalized_before_hashing(typed):
     assert credentials.hash_code(typed) == credentials.hash_code("ABCD-EFGH-JKMN-PQRS")
 
 
-@pytest.mark.parametrize("bad", ["", "ABCD", "ABCD-EFGH-JKMN-PQR0", "ABCD-EFGH-JKMN-PQRS-TUVW", "x" * 10_000, "ЖЖЖЖ-EFGH-JKMN-PQRS"])
+@pytest.mark.parametrize(
+    "bad", ["", "ABCD", "ABCD-EFGH-JKMN-PQR0", "ABCD-EFGH-JKMN-PQRS-TUVW", "x" * 10_000, "ЖЖЖЖ-EFGH-JKMN-PQRS"]
+)
 def test_malformed_codes_are_not_codes(bad):
     assert credentials.normalize_code(bad) is None
 
@@ -227,13 +231,17 @@ def test_codes_for_people_out_of_reach_answer_404_and_change_nothing(world, as_u
     client = as_user(world.persona(persona))
     response = client.post(slips_url(world), {"user": [world.parent.pk, world.persona(target).pk]})
     assert response.status_code == 404
-    revoke = reverse("school_people:codes_revoke", kwargs={"school": world.school.slug, "user_id": world.persona(target).pk})
+    revoke = reverse(
+        "school_people:codes_revoke", kwargs={"school": world.school.slug, "user_id": world.persona(target).pk}
+    )
     assert client.post(revoke).status_code == 404
     assert not ActivationCode.objects.exists()
 
 
 def test_foreign_admin_cannot_issue_through_own_school_for_our_people(world, as_user):
-    response = as_user(world.foreign_admin).post(slips_url(world, world.other_school), {"user": [world.student.user.pk]})
+    response = as_user(world.foreign_admin).post(
+        slips_url(world, world.other_school), {"user": [world.student.user.pk]}
+    )
     assert response.status_code == 404
     assert not ActivationCode.objects.exists()
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from classbook.core.errors import DomainError
@@ -43,7 +43,7 @@ def list_tokens(request: HttpRequest) -> list[dict[str, object]]:
 
 
 @router.post("", response={201: TokenCreated}, summary="Create a personal API token (returned once)")
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, object]]:
     # A token may not mint tokens: a leaked token must not be able to outlive its own revocation.
     if request.headers.get("Authorization", "").lower().startswith("bearer "):
         raise HttpError(403, _("Create API tokens on your profile page or in a browser session, not with a token."))
@@ -52,13 +52,13 @@ def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str,
         name=payload.name,
         expires_in_days=payload.expires_in_days,
     )
-    return 201, {**_out(row), "token": token}
+    return Status(201, {**_out(row), "token": token})
 
 
 @router.delete("/{int:token_id}", response={204: None}, summary="Revoke one of the caller's tokens")
-def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     try:
         credentials.revoke_api_token(user=request.user, token_id=token_id)  # type: ignore[arg-type]
     except DomainError:
         raise Http404 from None
-    return 204, None
+    return Status(204, None)
