@@ -358,6 +358,12 @@ def end_sessions(*, user: User, keep_session_key: str | None = None, only_pk: in
     return len(keys)
 
 
+def rekey_session(*, old_key: str | None, new_key: str | None) -> None:
+    """Follow a session whose key Django rotated (password change), so it stays listed and alive."""
+    if old_key and new_key and old_key != new_key:
+        UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
 # --- API tokens --------------------------------------------------------------------
 
 

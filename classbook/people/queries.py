@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.contrib.sessions.models import Session
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -120,7 +121,9 @@ def code_rows(people: QuerySet[User], *, school: School) -> list[CodeRow]:
 
 
 def user_sessions(user: User) -> QuerySet[UserSession]:
-    return UserSession.objects.filter(user=user).order_by("-last_seen")
+    """The user's sessions that are still alive (expired Django sessions are not listed)."""
+    alive = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    return UserSession.objects.filter(user=user, session_key__in=alive).order_by("-last_seen")
 
 
 def api_tokens(user: User) -> QuerySet[ApiToken]:

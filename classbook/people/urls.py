@@ -12,6 +12,7 @@ urlpatterns = [
     path("activate/", views.activate, name="activate"),
     path("activate/password/", views.activate_password, name="activate_password"),
     path("profile/", views.profile, name="profile"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("language/", views.set_language, name="set_language"),
     path("two-factor/", views.two_factor, name="two_factor"),
     path("sessions/<int:pk>/end/", views.end_session, name="end_session"),

@@ -200,6 +200,23 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "people/profile.html", _profile_context(request, form=form))
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change; every other session of the user ends with the old password (R1.5)."""
+
+    template_name = "people/password_change.html"
+
+    def get_success_url(self) -> str:
+        return reverse("people:profile")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        old_key = self.request.session.session_key
+        response = super().form_valid(form)  # keeps this session under a new key (update_session_auth_hash)
+        credentials.rekey_session(old_key=old_key, new_key=self.request.session.session_key)
+        credentials.end_sessions(user=self.request.user, keep_session_key=self.request.session.session_key)  # type: ignore[arg-type]
+        messages.success(self.request, _("Your password is changed. You were logged out everywhere else."))
+        return response
+
+
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """The header's language switch: sets the cookie and, when logged in, the account's language."""

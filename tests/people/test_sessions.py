@@ -155,3 +155,26 @@ def test_idle_timeout_on_a_post_redirects_without_next(world):
     assert response.status_code == 302
     world.teacher.refresh_from_db()
     assert world.teacher.language == ""
+
+
+def test_changing_the_password_ends_the_other_sessions(world):
+    phone = logged_in("teacher", "Phone")
+    school_pc = logged_in("teacher", "School PC")
+    new = "amber-glacier-compass-7"
+    response = phone.post(
+        reverse("people:password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    assert phone.get(PROFILE).status_code == 200
+    assert school_pc.get(PROFILE).status_code == 302
+    assert list(UserSession.objects.filter(user=world.teacher).values_list("user_agent", flat=True)) == ["Phone"]
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        assert phone.get(PROFILE).status_code == 200  # the rotated session key is still known
+
+
+def test_expired_sessions_are_not_listed(world):
+    phone = logged_in("teacher", "Phone")
+    logged_in("teacher", "Old PC")
+    Session.objects.exclude(session_key=phone.session.session_key).update(expire_date=timezone.now())
+    assert [s.user_agent for s in phone.get(PROFILE).context["sessions"]] == ["Phone"]
