@@ -30,6 +30,7 @@ from classbook.people.models import (
     ApiToken,
     LoginFailure,
     Membership,
+    RecoveryCode,
     TOTPDevice,
     User,
     UserSession,
@@ -200,6 +201,7 @@ def activate_account(*, code_id: int, password: str) -> User:
     user.save(update_fields=["password"])
     # A code is the issuer's reset of every credential: a lost phone must not lock the person out,
     # and a school that requires two-factor login sends them to set it up again.
+    RecoveryCode.objects.filter(user=user).delete()
     if TOTPDevice.objects.filter(user=user).delete()[0]:
         log_action("people.totp.reset", actor=user, school=row.school, obj=user)
     end_sessions(user=user)
@@ -310,6 +312,49 @@ def verify_totp(*, user: User, code: str) -> bool:
     return True
 
 
+RECOVERY_CODE_COUNT = 10
+
+
+@transaction.atomic
+def new_recovery_codes(*, user: User) -> list[str]:
+    """Ten one-time recovery codes for a lost authenticator, replacing earlier ones; shown once (R1.5)."""
+    RecoveryCode.objects.filter(user=user).delete()
+    codes = [generate_code() for _ in range(RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create([RecoveryCode(user=user, code_hash=hash_code(code)) for code in codes])
+    log_action("people.recovery_codes.created", actor=user, obj=user, data={"count": len(codes)})
+    return codes
+
+
+def unused_recovery_codes(user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+@transaction.atomic
+def use_recovery_code(*, user: User, code: str) -> bool:
+    """Pass the two-factor step with a recovery code instead of the app; each code works once."""
+    if normalize_code(code) is None:
+        return False
+    row = (
+        RecoveryCode.objects.select_for_update()
+        .filter(user=user, code_hash=hash_code(code), used_at__isnull=True)
+        .first()
+    )
+    if row is None:
+        return False
+    row.used_at = timezone.now()
+    row.save(update_fields=["used_at"])
+    log_action("people.recovery_code.used", actor=user, obj=user, data={"left": unused_recovery_codes(user)})
+    return True
+
+
+def verify_second_factor(*, user: User, code: str) -> bool:
+    """The login's second step: a current authenticator code, or else an unused recovery code."""
+    code = (code or "").replace(" ", "")
+    if code.isdigit():
+        return verify_totp(user=user, code=code)
+    return use_recovery_code(user=user, code=code)
+
+
 def schools_requiring_2fa(user: User) -> list[School]:
     """Schools where the user is staff and the school requires two-factor login for staff."""
     ids = Membership.objects.filter(
@@ -333,6 +378,7 @@ def disable_totp(*, user: User, code: str) -> None:
     if not verify_totp(user=user, code=code):
         raise DomainError(_("The code is not correct."), field="code")
     TOTPDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
     log_action("people.totp.disabled", actor=user, obj=user)
 
 

@@ -77,6 +77,16 @@ class TOTPCodeForm(forms.Form):
         return code
 
 
+class SecondStepForm(forms.Form):
+    """The login's second step: 6 digits from the app, or a recovery code (checked by the view)."""
+
+    code = forms.CharField(
+        label=_("Code from the authenticator app, or a recovery code"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=80, help_text=_("What the token is for, e.g. a script."))
     expires_in_days = forms.IntegerField(

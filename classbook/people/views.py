@@ -39,6 +39,7 @@ from classbook.people.forms import (
     CodesFilterForm,
     IssueCodesForm,
     ProfileForm,
+    SecondStepForm,
     ThrottledAuthenticationForm,
     TOTPCodeForm,
 )
@@ -104,8 +105,8 @@ def login_verify(request: HttpRequest) -> HttpResponse:
         request.session.pop(PENDING_2FA_KEY, None)
         messages.info(request, _("Please log in again."))
         return redirect("people:login")
-    form = TOTPCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and _check_totp(request, form, user):
+    form = SecondStepForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and _check_second_factor(request, form, user):
         del request.session[PENDING_2FA_KEY]
         login(request, user, backend=state["backend"])
         next_url = state["next"]
@@ -115,13 +116,13 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "people/login_verify.html", {"form": form})
 
 
-def _check_totp(request: HttpRequest, form: TOTPCodeForm, user: Any) -> bool:
+def _check_second_factor(request: HttpRequest, form: SecondStepForm, user: Any) -> bool:
     """Throttled like the password (R1.5): failures count for the username and the address."""
     ip = client_ip(request)
     if credentials.is_throttled(user.get_username(), ip):
         form.add_error(None, credentials.throttled_message())
         return False
-    if not credentials.verify_totp(user=user, code=form.cleaned_data["code"]):
+    if not credentials.verify_second_factor(user=user, code=form.cleaned_data["code"]):
         credentials.record_failure(user.get_username(), ip)
         form.add_error("code", _("The code is not correct."))
         return False
@@ -229,25 +230,35 @@ def set_language(request: HttpRequest) -> HttpResponse:
 @login_required
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Set up (secret + QR code, confirmed with a code) or switch off (with a current code) two-factor login."""
-    user = request.user
-    enabled = credentials.has_confirmed_totp(user)  # type: ignore[arg-type]
+    user: Any = request.user
+    enabled = credentials.has_confirmed_totp(user)
     form = TOTPCodeForm(request.POST or None)
+    action = request.POST.get("action", "")
     if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
         try:
+            if enabled and action == "recovery_codes":
+                if not credentials.verify_totp(user=user, code=code):
+                    raise DomainError(_("The code is not correct."), field="code")
+                return _show_recovery_codes(request, credentials.new_recovery_codes(user=user))
             if enabled:
-                credentials.disable_totp(user=user, code=form.cleaned_data["code"])  # type: ignore[arg-type]
+                credentials.disable_totp(user=user, code=code)
                 messages.success(request, _("Two-factor login is switched off."))
             else:
                 secret = request.session.get(TOTP_SETUP_KEY) or ""
-                credentials.confirm_totp_device(user=user, secret=secret, code=form.cleaned_data["code"])  # type: ignore[arg-type]
+                credentials.confirm_totp_device(user=user, secret=secret, code=code)
                 request.session.pop(TOTP_SETUP_KEY, None)
+                refresh_policies(request)
                 messages.success(request, _("Two-factor login is switched on."))
+                return _show_recovery_codes(request, credentials.new_recovery_codes(user=user))
         except DomainError as exc:
             form.add_error("code" if exc.field else None, exc.message)
         else:
             refresh_policies(request)
             return redirect("people:profile")
     context: dict[str, Any] = {"form": form, "enabled": enabled}
+    if enabled:
+        context["recovery_left"] = credentials.unused_recovery_codes(user)
     if not enabled:
         # The secret waits in the session until confirmed: no half-made device rows.
         secret = request.session.get(TOTP_SETUP_KEY) or credentials.new_totp_secret()
@@ -259,6 +270,13 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             required=credentials.schools_requiring_2fa(user),  # type: ignore[arg-type]
         )
     return render(request, "people/two_factor.html", context)
+
+
+def _show_recovery_codes(request: HttpRequest, codes: list[str]) -> HttpResponse:
+    """Shown once, never stored in plaintext: the page must not be cached."""
+    response = render(request, "people/recovery_codes.html", {"codes": codes})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -136,6 +136,7 @@ def test_reset_by_a_new_code_replaces_password_ends_sessions_and_resets_two_fact
     old_device = Client()
     assert old_device.login(username="teacher", password=PASSWORD)
     TOTPDevice.objects.create(user=world.teacher, secret=credentials.new_totp_secret(), confirmed_at=timezone.now())
+    credentials.new_recovery_codes(user=world.teacher)
     issued = issue(world, world.teacher)
     # The old password still works until the new code is used.
     assert Client().login(username="teacher", password=PASSWORD)
@@ -145,6 +146,7 @@ def test_reset_by_a_new_code_replaces_password_ends_sessions_and_resets_two_fact
     assert old_device.get(reverse("people:profile")).status_code == 302
     assert not Client().login(username="teacher", password=PASSWORD)
     assert not TOTPDevice.objects.filter(user=world.teacher).exists()
+    assert credentials.unused_recovery_codes(world.teacher) == 0
     assert UserSession.objects.filter(user=world.teacher).count() == 1
     assert Session.objects.count() == 1
 

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from classbook.core.models import AuditEntry
-from classbook.people.models import TOTPDevice
+from classbook.people import credentials
+from classbook.people.models import RecoveryCode, TOTPDevice
 
 URL = "/accounts/two-factor/"
 
@@ -26,7 +27,9 @@ def test_setup_shows_secret_and_qr_and_is_confirmed_with_a_code(world, as_user):
     client.get(reverse("people:two_factor"))
     assert client.session["classbook_totp_setup_secret"] == secret
     response = client.post(reverse("people:two_factor"), {"code": pyotp.TOTP(secret).now()})
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert len(response.context["codes"]) == 10  # recovery codes, shown once
+    assert response["Cache-Control"] == "no-store"
     device = TOTPDevice.objects.get(user=world.teacher)
     assert device.secret == secret and device.confirmed_at is not None
     assert AuditEntry.objects.filter(action="people.totp.enabled", actor=world.teacher).exists()
@@ -55,9 +58,10 @@ def test_switching_off_needs_a_current_code(world, as_user, device):
     response = client.post(reverse("people:two_factor"), {"code": "000000"})
     assert response.status_code == 200
     assert TOTPDevice.objects.exists()
-    response = client.post(reverse("people:two_factor"), {"code": device.now()})
+    response = client.post(reverse("people:two_factor"), {"code": device.now(), "action": "disable"})
     assert response.status_code == 302
     assert not TOTPDevice.objects.exists()
+    assert not RecoveryCode.objects.exists()
     assert AuditEntry.objects.filter(action="people.totp.disabled").exists()
 
 
@@ -72,3 +76,50 @@ def test_switching_off_is_refused_where_the_school_requires_it(world, as_user, d
 
 def test_two_factor_page_needs_login(db, as_user):
     assert as_user(None).get(reverse("people:two_factor")).status_code == 302
+
+
+# --- recovery codes ---------------------------------------------------------------------
+
+
+def login_until_second_step(username="teacher"):
+    from django.test import Client
+
+    from tests.factories import PASSWORD
+
+    client = Client()
+    client.post(reverse("people:login"), {"username": username, "password": PASSWORD})
+    return client
+
+
+def test_a_recovery_code_passes_the_second_step_once(world, device):
+    codes = credentials.new_recovery_codes(user=world.teacher)
+    assert RecoveryCode.objects.filter(user=world.teacher).count() == 10
+    assert not RecoveryCode.objects.filter(code_hash__in=[c.replace("-", "") for c in codes]).exists()
+    client = login_until_second_step()
+    response = client.post(reverse("people:login_verify"), {"code": codes[0].lower()})
+    assert response.status_code == 302
+    assert client.get(reverse("people:profile")).status_code == 200
+    again = login_until_second_step()
+    response = again.post(reverse("people:login_verify"), {"code": codes[0]})
+    assert response.status_code == 200
+    assert not response.wsgi_request.user.is_authenticated
+    assert credentials.unused_recovery_codes(world.teacher) == 9
+
+
+def test_someone_elses_recovery_code_does_not_work(world, device):
+    theirs = credentials.new_recovery_codes(user=world.director)
+    response = login_until_second_step().post(reverse("people:login_verify"), {"code": theirs[0]})
+    assert response.status_code == 200
+    assert credentials.unused_recovery_codes(world.director) == 10
+
+
+def test_new_recovery_codes_need_a_current_code_and_replace_the_old_ones(world, as_user, device):
+    old = credentials.new_recovery_codes(user=world.teacher)
+    client = as_user(world.teacher)
+    response = client.post(reverse("people:two_factor"), {"code": "000000", "action": "recovery_codes"})
+    assert response.status_code == 200 and "codes" not in response.context
+    response = client.post(reverse("people:two_factor"), {"code": device.now(), "action": "recovery_codes"})
+    new = response.context["codes"]
+    assert set(new).isdisjoint(old)
+    assert not credentials.use_recovery_code(user=world.teacher, code=old[0])
+    assert credentials.use_recovery_code(user=world.teacher, code=new[0])
