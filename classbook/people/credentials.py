@@ -19,6 +19,7 @@ import pyotp
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -246,8 +247,10 @@ def throttled_message() -> str:
 
 
 def record_failure(username: str, ip: str | None) -> None:
-    """Count a failed login, activation or two-factor attempt."""
-    LoginFailure.objects.create(username=_throttle_username(username), ip=ip or None)
+    """Count a failed login, activation or two-factor attempt (and forget failures older than a day)."""
+    now = timezone.now()
+    LoginFailure.objects.filter(at__lt=now - dt.timedelta(days=1)).delete()
+    LoginFailure.objects.create(username=_throttle_username(username), ip=ip or None, at=now)
 
 
 def clear_failures(username: str) -> None:
@@ -355,19 +358,22 @@ def verify_second_factor(*, user: User, code: str) -> bool:
     return use_recovery_code(user=user, code=code)
 
 
+def staff_memberships(user: User) -> QuerySet[Membership]:
+    """The user's current staff roles in any school (idle timeout and two-factor policies follow them)."""
+    return Membership.objects.filter(user=user, is_active=True, role__in=list(STAFF_ROLES)).exclude(
+        until__lt=timezone.localdate()
+    )
+
+
 def schools_requiring_2fa(user: User) -> list[School]:
     """Schools where the user is staff and the school requires two-factor login for staff."""
-    ids = Membership.objects.filter(
-        user=user, is_active=True, role__in=list(STAFF_ROLES), school__require_staff_2fa=True
-    ).values_list("school_id", flat=True)
+    ids = staff_memberships(user).filter(school__require_staff_2fa=True).values_list("school_id", flat=True)
     return list(School.objects.filter(pk__in=ids))
 
 
 def needs_2fa_setup(user: User) -> bool:
     """A staff user of a school that requires two-factor login, without a confirmed device."""
-    return Membership.objects.filter(
-        user=user, is_active=True, role__in=list(STAFF_ROLES), school__require_staff_2fa=True
-    ).exists() and not has_confirmed_totp(user)
+    return staff_memberships(user).filter(school__require_staff_2fa=True).exists() and not has_confirmed_totp(user)
 
 
 @transaction.atomic

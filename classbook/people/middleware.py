@@ -15,8 +15,8 @@ from django.shortcuts import redirect, resolve_url
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from classbook.people.credentials import needs_2fa_setup
-from classbook.people.models import STAFF_ROLES, Membership, UserSession
+from classbook.people.credentials import needs_2fa_setup, staff_memberships
+from classbook.people.models import UserSession
 
 LAST_ACTIVITY_KEY = "classbook_last_activity"
 IDLE_LIMIT_KEY = "classbook_idle_minutes"
@@ -48,11 +48,7 @@ class UserLanguageMiddleware:
 
 def staff_idle_minutes(user: object) -> int | None:
     """The idle limit for a staff user: the strictest of their schools', or None for non-staff."""
-    limits = list(
-        Membership.objects.filter(user=user, is_active=True, role__in=list(STAFF_ROLES)).values_list(
-            "school__staff_idle_minutes", flat=True
-        )
-    )
+    limits = list(staff_memberships(user).values_list("school__staff_idle_minutes", flat=True))  # type: ignore[arg-type]
     if not limits:
         return None
     return min(limits)

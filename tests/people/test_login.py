@@ -186,3 +186,10 @@ def test_a_requirement_switched_on_later_reaches_open_sessions(world):
     world.school.save()
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=2)):
         assert client.get(reverse("people:profile"))["Location"] == reverse("people:two_factor")
+
+
+def test_old_failures_are_pruned(world):
+    LoginFailure.objects.create(username="teacher", at=timezone.now() - dt.timedelta(days=2))
+    post_login(Client(), "teacher", "wrong-password")
+    assert list(LoginFailure.objects.values_list("username", flat=True)) == ["teacher"]
+    assert LoginFailure.objects.get().at > timezone.now() - dt.timedelta(minutes=1)

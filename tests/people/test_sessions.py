@@ -178,3 +178,15 @@ def test_expired_sessions_are_not_listed(world):
     logged_in("teacher", "Old PC")
     Session.objects.exclude(session_key=phone.session.session_key).update(expire_date=timezone.now())
     assert [s.user_agent for s in phone.get(PROFILE).context["sessions"]] == ["Phone"]
+
+
+def test_an_ended_staff_role_no_longer_sets_the_idle_limit(world):
+    from classbook.people.models import Membership
+
+    Membership.objects.filter(user=world.teacher).update(until=timezone.localdate() - dt.timedelta(days=1))
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client = logged_in("teacher")
+        client.get(PROFILE)
+    with time_machine.travel(start + dt.timedelta(hours=2), tick=False):
+        assert client.get(PROFILE).status_code == 200
