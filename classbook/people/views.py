@@ -178,12 +178,15 @@ def activate_password(request: HttpRequest) -> HttpResponse:
 
 
 def _profile_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    user = request.user
+    user: Any = request.user
+    sessions = list(queries.user_sessions(user))
+    for session in sessions:
+        session.device = queries.device_label(session.user_agent)  # type: ignore[attr-defined]
     return {
         "form": extra.pop("form", None) or ProfileForm(instance=user),
         "token_form": extra.pop("token_form", None) or ApiTokenForm(),
         "has_2fa": credentials.has_confirmed_totp(user),  # type: ignore[arg-type]
-        "sessions": list(queries.user_sessions(user)),  # type: ignore[arg-type]
+        "sessions": sessions,
         "current_session_key": request.session.session_key,
         "tokens": list(queries.api_tokens(user)),  # type: ignore[arg-type]
         "now": timezone.now(),

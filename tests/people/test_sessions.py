@@ -190,3 +190,26 @@ def test_an_ended_staff_role_no_longer_sets_the_idle_limit(world):
         client.get(PROFILE)
     with time_machine.travel(start + dt.timedelta(hours=2), tick=False):
         assert client.get(PROFILE).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("agent", "label"),
+    [
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0", "Firefox, Windows"),
+        (
+            "Mozilla/5.0 (Linux; Android 14; SM-A546B) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0 Mobile Safari/537.36",
+            "Chrome, Android",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.1 Mobile/15E148 Safari/604.1",
+            "Safari, iPhone",
+        ),
+        ("curl/8.0", ""),
+    ],
+)
+def test_sessions_show_a_readable_device_name(world, agent, label):
+    client = logged_in("teacher", agent)
+    html = client.get(PROFILE).content.decode()
+    assert (label or "unknown device") in html
