@@ -132,6 +132,7 @@ class CodesFilterForm(forms.Form):
     def __init__(self, *args: Any, class_choices: list[tuple[int, str]], allow_all: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         empty = [("", _("All classes"))] if allow_all else []
-        self.fields["school_class"].choices = empty + [(str(pk), name) for pk, name in class_choices]
-        if not allow_all:
-            self.fields["school_class"].required = True
+        field = self.fields["school_class"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = empty + [(str(pk), name) for pk, name in class_choices]
+        field.required = not allow_all

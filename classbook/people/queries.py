@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.sessions.models import Session
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -99,10 +100,12 @@ def code_rows(people: QuerySet[User], *, school: School) -> list[CodeRow]:
         .order_by("last_name", "first_name", "patronymic", "pk")
     )
     rows = []
+    user: Any  # prefetched attributes (school_memberships, ...) are not on the model class
     for user in qs:
-        role_labels = [str(m.get_role_display()) for m in sorted(user.school_memberships, key=lambda m: m.role)]
+        memberships: list[Membership] = list(user.school_memberships)
+        role_labels = [str(m.get_role_display()) for m in sorted(memberships, key=lambda m: m.role)]
         classes: list[str] = []
-        student = getattr(user, "student", None)
+        student: Any = getattr(user, "student", None)
         if student is not None and student.school_id == school.pk:
             classes += [e.school_class.name for e in student.current_enrolments]
         for link in user.school_guardian_links:

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -62,8 +62,8 @@ def _set_language_cookie(response: HttpResponse, user: Any) -> HttpResponse:
     return response
 
 
-def _fresh(state: dict[str, Any] | None, ttl: dt.timedelta) -> bool:
-    return bool(state) and timezone.now() - dt.datetime.fromisoformat(state["at"]) <= ttl  # type: ignore[index]
+def _fresh(state: dict[str, Any], ttl: dt.timedelta) -> bool:
+    return bool(state) and timezone.now() - dt.datetime.fromisoformat(state["at"]) <= ttl
 
 
 # --- Login -------------------------------------------------------------------------
@@ -83,13 +83,13 @@ class LoginView(auth_views.LoginView):
             kwargs["throttled"] = credentials.is_throttled(username, client_ip(self.request))
         return kwargs
 
-    def form_valid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
         if credentials.has_confirmed_totp(user):
             # Not logged in yet: only the second step may finish the login.
             self.request.session[PENDING_2FA_KEY] = {
                 "user": user.pk,
-                "backend": user.backend,
+                "backend": getattr(user, "backend", settings.AUTHENTICATION_BACKENDS[0]),
                 "next": self.get_success_url(),
                 "at": timezone.now().isoformat(),
             }
@@ -99,7 +99,7 @@ class LoginView(auth_views.LoginView):
 
 def login_verify(request: HttpRequest) -> HttpResponse:
     """Second login step: the code from the authenticator app (R1.5)."""
-    state = request.session.get(PENDING_2FA_KEY)
+    state: dict[str, Any] = request.session.get(PENDING_2FA_KEY) or {}
     user = credentials.active_user(state["user"]) if _fresh(state, PENDING_2FA_TTL) else None
     if user is None:
         request.session.pop(PENDING_2FA_KEY, None)
@@ -153,7 +153,7 @@ def activate(request: HttpRequest) -> HttpResponse:
 
 def activate_password(request: HttpRequest) -> HttpResponse:
     """Step 2: choose a password (Django's validators), then the person is logged in."""
-    state = request.session.get(ACTIVATION_KEY)
+    state: dict[str, Any] = request.session.get(ACTIVATION_KEY) or {}
     row = credentials.usable_code_by_id(state["code"]) if _fresh(state, ACTIVATION_TTL) else None
     if row is None:
         request.session.pop(ACTIVATION_KEY, None)
@@ -376,7 +376,7 @@ def codes_slips(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     back = reverse("school_people:codes", kwargs={"school": ctx.school.slug})
     if not form.is_valid():
         for error in form.non_field_errors():
-            messages.error(request, error)
+            messages.error(request, str(error))
         return redirect(back)
     ids = form.cleaned_data["ids"]
     people_qs = scopes.people_for_codes(ctx).filter(pk__in=ids)
