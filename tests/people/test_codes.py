@@ -271,3 +271,11 @@ def test_revoking_a_lost_slip_makes_its_code_useless(world, as_user):
     assert response.status_code == 302
     assert credentials.find_usable_code(issued.code) is None
     assert AuditEntry.objects.filter(action="people.activation_code.revoked", actor=world.class_teacher).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("persona", "shown"), [("admin", True), ("class_teacher", True), ("teacher", False), ("parent", False)]
+)
+def test_navigation_links_the_codes_page_for_those_who_may_issue(world, as_user, persona, shown):
+    html = as_user(world.persona(persona)).get(reverse("schools:dashboard", kwargs={"school": "lyceum-1"})).content
+    assert (codes_url(world).encode() in html) is shown
