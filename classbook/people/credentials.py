@@ -461,6 +461,32 @@ def revoke_api_token(*, user: User, token_id: int) -> ApiToken:
     return row
 
 
+# --- Profile and language ---------------------------------------------------------------
+
+PROFILE_FIELDS = ("email", "phone", "language")
+
+
+@transaction.atomic
+def update_profile(*, user: User, changes: dict[str, str]) -> list[str]:
+    """The user's own contact details and interface language (R7.6: people report changes of their data).
+
+    Returns the names of the fields that changed; the audit row keeps old and new values.
+    """
+    changed = {
+        name: {"old": getattr(user, name), "new": value}
+        for name, value in changes.items()
+        if name in PROFILE_FIELDS and getattr(user, name) != value
+    }
+    if not changed:
+        return []
+    for name, values in changed.items():
+        setattr(user, name, values["new"])
+    user.full_clean(validate_unique=False, exclude=[f.name for f in User._meta.fields if f.name not in changed])
+    user.save(update_fields=list(changed))
+    log_action("people.profile.updated", actor=user, obj=user, data=changed)
+    return list(changed)
+
+
 # --- Language ---------------------------------------------------------------------
 
 

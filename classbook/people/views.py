@@ -6,6 +6,7 @@ Thin: parse input, check access through ``classbook.access``, call ``credentials
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -196,11 +197,13 @@ def _profile_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
+    user: Any = request.user
+    # A ModelForm writes into its instance while validating: give it a copy, the service changes the user.
+    form = ProfileForm(request.POST or None, instance=copy.copy(user))
     if request.method == "POST" and form.is_valid():
-        form.save()
+        credentials.update_profile(user=user, changes={k: form.cleaned_data[k] for k in form.Meta.fields})
         messages.success(request, _("Your profile is saved."))
-        return _set_language_cookie(redirect("people:profile"), form.instance)
+        return _set_language_cookie(redirect("people:profile"), user)
     return render(request, "people/profile.html", _profile_context(request, form=form))
 
 

@@ -70,3 +70,17 @@ def test_header_switch_ignores_unknown_languages(world, as_user, bad):
 def test_header_form_posts_to_the_saving_view(world, as_user):
     html = as_user(world.parent).get(PROFILE).content.decode()
     assert f'action="{reverse("people:set_language")}"' in html
+
+
+def test_profile_changes_are_validated_and_audited(world, as_user):
+    from classbook.core.models import AuditEntry
+
+    client = as_user(world.teacher)
+    response = client.post(PROFILE, {"email": "not-an-email", "phone": "", "language": ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
+    world.teacher.refresh_from_db()
+    assert world.teacher.email == ""
+    client.post(PROFILE, {"email": "t@example.org", "phone": "+380501234567", "language": ""})
+    entry = AuditEntry.objects.get(action="people.profile.updated")
+    assert entry.data == {"email": {"old": "", "new": "t@example.org"}, "phone": {"old": "", "new": "+380501234567"}}
