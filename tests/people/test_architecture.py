@@ -17,9 +17,10 @@ def _manager_uses_and_writes(path: Path) -> list[tuple[int, str]]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Attribute) and node.attr in {"objects", "_default_manager"}:
             found.append((node.lineno, node.attr))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr == "save" or (node.func.attr in WRITES and isinstance(node.func.value, ast.Call)):
-                found.append((node.lineno, node.func.attr))
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr == "save" or (node.func.attr in WRITES and isinstance(node.func.value, ast.Call)):
+            found.append((node.lineno, node.func.attr))
     return found
 
 
