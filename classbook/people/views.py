@@ -423,11 +423,16 @@ def codes_revoke(request: HttpRequest, ctx: SchoolContext, user_id: int) -> Http
 def _render_slips_pdf(request: HttpRequest, ctx: SchoolContext, slips: list[dict[str, Any]]) -> bytes:
     from weasyprint import HTML  # imported here: slow to import, needed only for printing
 
+    # Sheets of 4 rows × 2 slips; the last sheet is padded with empty cells so the cut lines stay whole.
+    per_sheet, per_row = 8, 2
+    padded: list[dict[str, Any] | None] = [*slips, *[None] * (-len(slips) % per_row)]
+    rows = [padded[i : i + per_row] for i in range(0, len(padded), per_row)]
+    sheets = [rows[i : i + per_sheet // per_row] for i in range(0, len(rows), per_sheet // per_row)]
     html = render_to_string(
         "people/slips_pdf.html",
         {
             "school": ctx.school,
-            "slips": slips,
+            "sheets": sheets,
             "login_url": request.build_absolute_uri(reverse("people:activate")),
         },
         request=request,
