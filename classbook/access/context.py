@@ -54,6 +54,13 @@ class SchoolContext:
         """An authority viewer without a role of their own in the school only reads."""
         return self.is_authority_viewer and not self.roles
 
+    @property
+    def may_issue_codes(self) -> bool:
+        """May open the activation-codes page: administrators, and class teachers for their class (R1.2)."""
+        if self.is_read_only:
+            return False
+        return self.has(Perm.ISSUE_STAFF_CODES) or self.has(Perm.ISSUE_FAMILY_CODES) or self.is_class_teacher
+
     def can_issue_codes_for_class(self, class_id: int) -> bool:
         """Administrators issue codes for everyone; class teachers for students and parents of their class (R1.2)."""
         return self.has(Perm.ISSUE_FAMILY_CODES) or class_id in self.homeroom_class_ids

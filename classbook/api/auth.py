@@ -49,7 +49,12 @@ class SessionAuth(APIKeyCookie):
     param_name = "sessionid"
 
     def _get_key(self, request: HttpRequest) -> str | None:  # type: ignore[override]
-        return request.COOKIES.get(self.param_name)
+        # Without a session cookie there is nothing to protect (the caller is anonymous: 401, not 403).
+        # With one, the parent class enforces CSRF on unsafe methods; skipping it would let any site
+        # make a logged-in browser call the API.
+        if request.COOKIES.get(self.param_name) is None:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)

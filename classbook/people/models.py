@@ -255,3 +255,15 @@ class ApiToken(models.Model):
                 fields=["user", "name"], condition=Q(revoked_at__isnull=True), name="apitoken_unique_name"
             )
         ]
+
+
+class RecoveryCode(models.Model):
+    """A one-time code to pass the two-factor step when the authenticator is lost. Only the hash is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recoverycode_unique")]
