@@ -1,0 +1,15 @@
+"""Template filters that ask classbook.access, so the navigation shows only what opens for the user."""
+
+from __future__ import annotations
+
+from django import template
+
+from classbook.access import scopes
+from classbook.access.context import SchoolContext
+
+register = template.Library()
+
+
+@register.filter
+def may_view_roster(ctx: SchoolContext | None) -> bool:
+    return ctx is not None and scopes.may_view_roster(ctx)

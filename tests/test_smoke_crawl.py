@@ -1,0 +1,48 @@
+"""Every persona follows every link it is shown (two clicks deep) and never meets a server error.
+
+A link shown to a user must also open for them: a page that lists a link answering 403/404
+is a broken promise in the interface.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from tests.conftest import client_for
+
+LINK_RE = re.compile(r'href="(/[^"#]*)"')
+SKIP = ("/static/", "/media/", "/django-admin/", "/api/v1/docs", "/accounts/logout")
+PERSONAS = ["admin", "director", "deputy", "secretary", "teacher", "class_teacher", "student", "parent", "viewer"]
+
+
+def _links(html: str, base: str) -> set[str]:
+    found = set()
+    for href in LINK_RE.findall(html):
+        url = urljoin(base, href.replace("&amp;", "&"))
+        if not url.startswith(SKIP) and not url.endswith((".pdf", ".csv", ".ics")):
+            found.add(url)
+    return found
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_persona_follows_every_shown_link_without_errors(world, persona):
+    client = client_for(world.persona(persona))
+    start = f"/s/{world.school.slug}/"
+    seen: dict[str, int] = {}
+    frontier = {start, "/accounts/profile/"}
+    for _depth in range(3):
+        next_frontier: set[str] = set()
+        for url in sorted(frontier - set(seen)):
+            response = client.get(url)
+            seen[url] = response.status_code
+            if response.status_code == 200 and "text/html" in response.get("Content-Type", ""):
+                next_frontier |= _links(response.content.decode(), url)
+        frontier = next_frontier
+    errors = {u: s for u, s in seen.items() if s >= 500}
+    refused = {u: s for u, s in seen.items() if s in (403, 404) and urlsplit(u).path != start}
+    assert not errors, errors
+    assert not refused, f"links shown to {persona} that refuse them: {refused}"
+    assert len(seen) > 2
