@@ -202,9 +202,10 @@ def record_mark(
         raise DomainError(_("The comment is too long (300 characters at most)."), code="invalid", field="comment")
     value = parse_mark(lesson, text) if text.strip() else None
     late = is_late_entry(lesson)
+    # No select_related on the locked row: after waiting for a concurrent writer, PostgreSQL re-reads
+    # the locked row but not the joined one, so a joined value could be stale or NULL.
     mark = (
         Mark.objects.select_for_update(of=("self",))
-        .select_related("value")
         .filter(lesson=lesson, student=student, work_type=work_type, slot=slot)
         .first()
     )
@@ -302,12 +303,9 @@ def record_attendance(
     _ensure_student_in_lesson(lesson, student)
     code = parse_attendance(lesson, text) if text.strip() else None
     late = is_late_entry(lesson)
-    row = (
-        Attendance.objects.select_for_update(of=("self",))
-        .select_related("code")
-        .filter(lesson=lesson, student=student)
-        .first()
-    )
+    # No select_related on the locked row: after waiting for a concurrent writer, PostgreSQL re-reads
+    # the locked row but not the joined one, so a joined value could be stale or NULL.
+    row = Attendance.objects.select_for_update(of=("self",)).filter(lesson=lesson, student=student).first()
     if row is None:
         if expected_version != 0:
             raise CellConflict(CellValue("", 0))
@@ -513,7 +511,7 @@ def record_absence_reason(
     """
     row = (
         Attendance.objects.select_for_update(of=("self",))
-        .select_related("code", "lesson__assignment__school_class", "lesson__school", "student")
+        .select_related("lesson__assignment__school_class", "lesson__school", "student")
         .get(pk=attendance.pk)
     )
     if not is_class_teacher_of(acting_user, row.lesson.assignment.school_class):
@@ -728,7 +726,9 @@ def record_period_grade(
         raise DomainError(_("Enter a grade. A period grade cannot be cleared."), code="empty", field="value")
     value = parse_period_grade(assignment, text)
     cell = {"assignment": assignment, "student": student, "period": period, "kind": kind, "ordinal": ordinal}
-    grade = PeriodGrade.objects.select_for_update(of=("self",)).select_related("value").filter(**cell).first()
+    # No select_related on the locked row: after waiting for a concurrent writer, PostgreSQL re-reads
+    # the locked row but not the joined one, so a joined value could be stale or NULL.
+    grade = PeriodGrade.objects.select_for_update(of=("self",)).filter(**cell).first()
     if grade is None:
         if expected_version != 0:
             raise CellConflict(CellValue("", 0))
@@ -773,11 +773,7 @@ def correct_period_grade(
     the window), each correction is a ``GradeCorrection`` and a journal change. The annual grade
     uses the corrected grade (``rules.annual_grade_basis``).
     """
-    grade = (
-        PeriodGrade.objects.select_for_update(of=("self",))
-        .select_related("value", "assignment", "school")
-        .get(pk=grade.pk)
-    )
+    grade = PeriodGrade.objects.select_for_update(of=("self",)).select_related("assignment", "school").get(pk=grade.pk)
     policy = policy_for(grade.school_id)
     if not may_correct_grades(acting_user, grade.school_id, policy.correction_roles()):
         raise PermissionDeniedError(_("Your role may not correct period grades."))
@@ -812,7 +808,7 @@ def correct_period_grade(
         "kind": GradeKind.CORRECTED,
         "ordinal": grade.ordinal,
     }
-    corrected = PeriodGrade.objects.select_for_update(of=("self",)).select_related("value").filter(**cell).first()
+    corrected = PeriodGrade.objects.select_for_update(of=("self",)).filter(**cell).first()
     old_value = corrected.value if corrected else grade.value
     if old_value.pk == value.pk:
         raise DomainError(_("The corrected grade is the same as the current one."), code="no_change", field="value")
