@@ -32,6 +32,11 @@ def policy_for(school_id: int) -> JournalPolicy:
         return JournalPolicy.objects.get(school_id=school_id)
 
 
+def policy_or_default(school_id: int) -> JournalPolicy:
+    """The school's journal rules for reading (pages, API): the defaults, unsaved, when the school has no row."""
+    return JournalPolicy.objects.filter(school_id=school_id).first() or JournalPolicy(school_id=school_id)
+
+
 def required_marks(hours_per_week: Decimal, policy: JournalPolicy) -> int:
     """Marks a student needs per period: 3 at one lesson a week, 5 at two or more (R2.6)."""
     return policy.min_marks_more_hours if hours_per_week >= 2 else policy.min_marks_one_hour

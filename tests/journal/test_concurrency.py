@@ -40,14 +40,18 @@ def race(
             barrier.wait(timeout=30)
             try:
                 services.record_mark(
-                    acting_user=teacher, lesson=lesson, student=student, text=values[n % len(values)], expected_version=expected_version
+                    acting_user=teacher,
+                    lesson=lesson,
+                    student=student,
+                    text=values[n % len(values)],
+                    expected_version=expected_version,
                 )
                 with lock:
                     won.append(values[n % len(values)])
             except services.CellConflict as exc:
                 with lock:
                     conflicts.append(exc.current.value)
-        except BaseException as exc:  # noqa: BLE001 - reported to the main thread below
+        except BaseException as exc:
             with lock:
                 errors.append(exc)
         finally:

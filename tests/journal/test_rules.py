@@ -24,7 +24,7 @@ from classbook.journal.models import (
 from classbook.schools.models import MarkingScale, ScaleKind
 from classbook.schools.scales import _five_point, create_scale
 from tests import factories as f
-from tests.journal.conftest import AFTER_DEADLINE, GRADES_DAY, IN_TIME, LESSON_DAY
+from tests.journal.conftest import AFTER_DEADLINE, GRADES_DAY, IN_TIME
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +149,9 @@ def test_accumulation_counts_each_students_marks_in_the_period_only(world, journ
         cleared = mark(world, journal.lesson, "8", work_type=WorkType.objects.get(school=world.school, code="test"))
         mark(world, journal.lesson, "", version=cleared.version, work_type=cleared.work_type)
     with time_machine.travel(dt.datetime(2027, 2, 1, 10, 0, tzinfo=dt.UTC)):
-        later = services.create_lesson(acting_user=world.teacher, assignment=journal.assignment, date=dt.date(2027, 2, 1))
+        later = services.create_lesson(
+            acting_user=world.teacher, assignment=journal.assignment, date=dt.date(2027, 2, 1)
+        )
         mark(world, later, "12")
     assert rules.accumulation(journal.assignment, journal.semester) == {world.student.pk: (2, 5), second.pk: (0, 5)}
     assert rules.accumulation(journal.assignment, journal.semester2)[world.student.pk] == (1, 5)
@@ -197,7 +199,9 @@ def test_deadline_is_the_schools_and_any_later_day_is_late(world, journal):
 
 def test_future_lessons_take_no_marks_unless_the_school_allows_it(world, journal):
     with time_machine.travel(IN_TIME):
-        future = services.create_lesson(acting_user=world.teacher, assignment=journal.assignment, date=dt.date(2026, 10, 9))
+        future = services.create_lesson(
+            acting_user=world.teacher, assignment=journal.assignment, date=dt.date(2026, 10, 9)
+        )
         with pytest.raises(DomainError) as err:
             mark(world, future, "9")
         assert err.value.code == "future_lesson"
@@ -221,9 +225,7 @@ def test_period_grade_is_locked_once_set(world, journal):
     assert conflict.value.current.value == "10"
     grade.refresh_from_db()
     assert grade.value.code == "10" and grade.version == 1
-    assert list(JournalChange.objects.filter(kind="period_grade").values_list("old_value", "new_value")) == [
-        ("", "10")
-    ]
+    assert list(JournalChange.objects.filter(kind="period_grade").values_list("old_value", "new_value")) == [("", "10")]
 
 
 @time_machine.travel(GRADES_DAY)
@@ -337,7 +339,10 @@ def test_annual_grade_basis_uses_the_corrected_grade(world, journal):
     correct(world.deputy, first, text="11")  # a second correction in the window changes the corrected grade
     assert [g.value.code for g in rules.annual_grade_basis(journal.assignment, world.student)] == ["11"]
     assert PeriodGrade.objects.filter(kind=GradeKind.CORRECTED).count() == 1
-    assert list(GradeCorrection.objects.values_list("old_value__code", "new_value__code")) == [("9", "10"), ("10", "11")]
+    assert list(GradeCorrection.objects.values_list("old_value__code", "new_value__code")) == [
+        ("9", "10"),
+        ("10", "11"),
+    ]
     with time_machine.travel(dt.datetime(2027, 5, 30, 10, 0, tzinfo=dt.UTC)):
         period_grade(world, journal, "8", period=journal.semester2)
     basis = rules.annual_grade_basis(journal.assignment, world.student)
