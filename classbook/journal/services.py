@@ -39,6 +39,8 @@ from classbook.journal.models import (
     Remark,
     WorkType,
 )
+from classbook.journal.rules import accumulation as accumulation  # re-exported: the rules callers look for here
+from classbook.journal.rules import annual_grade_basis as annual_grade_basis
 from classbook.journal.rules import correction_last_day, policy_for
 from classbook.people.models import Student
 from classbook.schools.models import ScaleValue, StudyPeriod, TeachingAssignment
@@ -185,6 +187,8 @@ def record_mark(
 
     ``expected_version`` is the version the writer saw (0 for an empty cell); if the cell moved on,
     ``CellConflict`` is raised and nothing changes. Entries after the deadline are flagged late (R2.2).
+    Once the student's period (or annual) grade is set, the marks of that period are closed (R2.7).
+    Work types that allow several marks per lesson use ``slot`` 0..MAX_SLOT.
     """
     _ensure_editable(acting_user, lesson)
     _ensure_student_in_lesson(lesson, student)

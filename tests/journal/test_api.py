@@ -268,3 +268,42 @@ def test_class_teacher_records_a_reason_over_the_api(world, journal, as_user):
     assert res.status_code == 200 and res.json()["reason"] == "Хворів" and res.json()["version"] == 2
     assert Attendance.objects.get().reason == "Хворів"
     assert Remark.objects.count() == 0
+
+
+@time_machine.travel(IN_TIME)
+def test_api_lists_cost_the_same_with_more_rows(world, journal, as_user, django_assert_max_num_queries):
+    client = as_user(world.deputy)
+    lists = [
+        url(world, "/assignments"),
+        url(world, "/remarks?status=all"),
+        url(world, f"/lessons/{journal.lesson.pk}/history?student={world.student.pk}"),
+    ]
+
+    def add_rows(n):
+        for i in range(n):
+            services.add_remark(acting_user=world.deputy, assignment=journal.assignment, text=f"Зауваження {i}")
+            f.make_assignment(world.other_teacher, world.class_a, f.SubjectFactory(school=world.school))
+        mark = services.record_mark(
+            acting_user=world.teacher, lesson=journal.lesson, student=world.student, text="5", expected_version=0
+        )
+        for i in range(n):
+            mark = services.record_mark(
+                acting_user=world.teacher,
+                lesson=journal.lesson,
+                student=world.student,
+                text=str(6 + i % 6),
+                expected_version=mark.version,
+            )
+
+    add_rows(1)
+    baseline = {}
+    for path in lists:
+        client.get(path)
+        with django_assert_max_num_queries(12) as ctx:
+            assert client.get(path).status_code == 200
+        baseline[path] = len(ctx.captured_queries)
+    Mark.objects.all().delete()  # marks only; the history rows stay (append-only)
+    add_rows(12)
+    for path in lists:
+        with django_assert_max_num_queries(baseline[path]):
+            assert len(client.get(path).json()) > 1
