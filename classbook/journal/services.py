@@ -164,8 +164,13 @@ def parse_mark(lesson: Lesson, text: str) -> ScaleValue:
     scale = lesson.assignment.effective_scale()
     if scale is None:
         raise DomainError(_("No marking scale is set for this subject."), code="no_scale")
+    # A bulk write parses many marks for one lesson: read the scale's values once per lesson instance.
+    values = getattr(lesson, "_scale_values", None)
+    if values is None or values[0] != scale.pk:
+        values = (scale.pk, list(scale.values.all()))
+        lesson._scale_values = values  # type: ignore[attr-defined]
     try:
-        return scale.parse(text)
+        return scale.parse(text, values=values[1])
     except ValidationError as exc:
         raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
 
@@ -606,7 +611,10 @@ def record_lesson_bulk(
             school_id=lesson.school_id, pk__in=[i for i in student_ids if isinstance(i, int)]
         )
     }
-    work_types = {w.code: w for w in WorkType.objects.filter(school_id=lesson.school_id, is_active=True)}
+    work_types = {
+        w.code: w for w in WorkType.objects.filter(school_id=lesson.school_id, is_active=True).order_by("ordinal", "id")
+    }
+    default = next(iter(work_types.values()), None)
     errors: list[dict[str, Any]] = []
     result = BulkResult(marks=[], attendance=[])
     for index, item in enumerate(marks):
@@ -624,7 +632,7 @@ def record_lesson_bulk(
                     student=student,
                     text=str(item.get("text", "")),
                     expected_version=int(item.get("expected_version", 0)),
-                    work_type=work_types[code] if code else None,
+                    work_type=work_types[code] if code else default,
                     slot=int(item.get("slot", 0)),
                     comment=item.get("comment"),
                 )

@@ -462,3 +462,17 @@ def test_journal_changes_are_append_only(world, journal):
         change.save()
     with pytest.raises(ValueError, match="append-only"):
         change.delete()
+
+
+def test_new_school_gets_journal_rules_with_the_defaults(world, journal):
+    policy = JournalPolicy.objects.get(school=world.school)
+    assert (policy.correction_window_days, policy.min_marks_one_hour, policy.min_marks_more_hours) == (3, 3, 5)
+    assert policy.correction_roles() == {"director", "deputy"}
+    assert policy.weighted_averages and not policy.allow_future_marks
+
+
+def test_rules_are_created_on_demand_for_a_school_without_them(db):
+    school = f.SchoolFactory()
+    assert not JournalPolicy.objects.filter(school=school).exists()
+    assert rules.policy_for(school.pk).correction_window_days == 3
+    assert rules.policy_for(school.pk).pk == JournalPolicy.objects.get(school=school).pk
