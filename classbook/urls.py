@@ -11,6 +11,7 @@ urlpatterns = [
     path("s/<slug:school>/people/", include("classbook.people.school_urls")),
     path("s/<slug:school>/roster/", include("classbook.roster.urls")),
     path("s/<slug:school>/journal/", include("classbook.journal.urls")),
+    path("s/<slug:school>/control/", include("classbook.journal.remarks_urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

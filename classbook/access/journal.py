@@ -1,20 +1,29 @@
-"""Who may read and write which journal (R1.4, R2.9, R6.10).
+"""Who may read and write which journal (R1.4, R2.7, R2.8, R2.9, R6.10).
 
 - The teacher of a teaching assignment edits its journal; a substitute edits the lessons they conducted.
-- The class teacher reads every subject of their class; directors, deputies, administrators and
-  authority viewers read every journal (control).
+- The class teacher reads every subject of their class and records reasons of absence (R2.8).
+- Directors, deputies, administrators and authority viewers read every journal (control);
+  directors, deputies and administrators leave remarks, viewers only read (R6.10).
+- Period grades are corrected only by the roles the school's journal rules name (R2.7).
 - Students and parents never open the journal (they have the diary).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from classbook.access.context import SchoolContext
 from classbook.access.rules import Perm
-from classbook.schools.models import TeachingAssignment
+from classbook.journal.models import Attendance, JournalChange, Lesson, PeriodGrade, Remark, WorkType
+from classbook.people.models import Membership, Role, Student, User
+from classbook.schools.models import SchoolClass, TeachingAssignment
+
+# Control of journal keeping (R6.10): the administration leaves remarks; authority viewers only read.
+REMARK_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR, Role.DEPUTY})
 
 
 def readable_assignments(ctx: SchoolContext) -> QuerySet[TeachingAssignment]:
@@ -29,6 +38,76 @@ def readable_assignments(ctx: SchoolContext) -> QuerySet[TeachingAssignment]:
     return qs.filter(
         Q(teacher=ctx.user) | Q(school_class_id__in=ctx.homeroom_class_ids) | Q(lessons__conducted_by=ctx.user)
     ).distinct()
+
+
+def _readable_ids(ctx: SchoolContext) -> QuerySet[TeachingAssignment]:
+    return readable_assignments(ctx).order_by().values("pk")
+
+
+def lessons(ctx: SchoolContext) -> QuerySet[Lesson]:
+    """Lessons of the journals the user may open."""
+    qs = Lesson.objects.filter(school=ctx.school).select_related("assignment", "school")
+    if ctx.has(Perm.VIEW_ALL_JOURNALS):
+        return qs
+    return qs.filter(assignment__in=_readable_ids(ctx))
+
+
+def attendance(ctx: SchoolContext) -> QuerySet[Attendance]:
+    qs = Attendance.objects.filter(school=ctx.school).select_related("code", "lesson__assignment", "student")
+    if ctx.has(Perm.VIEW_ALL_JOURNALS):
+        return qs
+    return qs.filter(lesson__assignment__in=_readable_ids(ctx))
+
+
+def period_grades(ctx: SchoolContext) -> QuerySet[PeriodGrade]:
+    qs = PeriodGrade.objects.filter(school=ctx.school).select_related("value", "assignment", "student", "period")
+    if ctx.has(Perm.VIEW_ALL_JOURNALS):
+        return qs
+    return qs.filter(assignment__in=_readable_ids(ctx))
+
+
+def journal_students(ctx: SchoolContext, assignment: TeachingAssignment) -> QuerySet[Student]:
+    """Students who are or were in the class of a journal the user may open (the service checks dates)."""
+    return Student.objects.filter(school=ctx.school, enrolments__school_class_id=assignment.school_class_id).distinct()
+
+
+def work_types(ctx: SchoolContext) -> QuerySet[WorkType]:
+    """The school's work types: anybody who opens a journal reads them."""
+    return WorkType.objects.filter(school=ctx.school)
+
+
+def remarks(ctx: SchoolContext) -> QuerySet[Remark]:
+    """Control remarks on the journals the user may open."""
+    qs = Remark.objects.filter(school=ctx.school).select_related(
+        "assignment__teacher",
+        "assignment__school_class",
+        "assignment__subject",
+        "assignment__subgroup",
+        "lesson",
+        "student__user",
+        "author",
+        "fixed_by",
+    )
+    if ctx.has(Perm.VIEW_ALL_JOURNALS):
+        return qs
+    return qs.filter(assignment__in=_readable_ids(ctx))
+
+
+def journal_changes(ctx: SchoolContext) -> QuerySet[JournalChange]:
+    """The journal's audit trail for the journals the user may open (per cell and, for control, as a log)."""
+    qs = JournalChange.objects.filter(school=ctx.school).select_related(
+        "actor",
+        "assignment__subject",
+        "assignment__school_class",
+        "assignment__subgroup",
+        "assignment__teacher",
+        "lesson",
+        "student__user",
+        "period",
+    )
+    if ctx.has(Perm.VIEW_ALL_JOURNALS):
+        return qs
+    return qs.filter(assignment__in=_readable_ids(ctx))
 
 
 def can_edit_assignment(user: Any, assignment: TeachingAssignment) -> bool:
@@ -46,5 +125,37 @@ def can_edit_lesson(user: Any, lesson: Any) -> bool:
 
 
 def can_remark(ctx: SchoolContext) -> bool:
-    """Directors and deputies (and administrators) leave control remarks (R6.10); viewers only read."""
-    return ctx.has(Perm.VIEW_ALL_JOURNALS) and not ctx.is_read_only
+    """Directors, deputies and administrators leave control remarks (R6.10); viewers and teachers do not."""
+    return bool(ctx.roles & REMARK_ROLES)
+
+
+def school_roles(user: Any, school_id: int) -> frozenset[str]:
+    """The user's active roles in a school (for services, which get a user rather than a context)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    return frozenset(
+        Membership.objects.filter(school_id=school_id, user=user, is_active=True)
+        .exclude(until__lt=timezone.localdate())
+        .values_list("role", flat=True)
+    )
+
+
+def may_remark(user: Any, school_id: int) -> bool:
+    return bool(school_roles(user, school_id) & REMARK_ROLES)
+
+
+def may_correct_grades(user: Any, school_id: int, roles: Iterable[str]) -> bool:
+    """Whether the user holds one of the roles the school lets correct period grades (R2.7)."""
+    return bool(school_roles(user, school_id) & frozenset(roles))
+
+
+def is_class_teacher_of(user: Any, school_class: SchoolClass) -> bool:
+    """The class teacher (homeroom) of the class; records reasons of absence (R2.8)."""
+    return bool(getattr(user, "is_authenticated", False) and school_class.class_teacher_id == user.pk)
+
+
+def teachers_with_journals(ctx: SchoolContext) -> QuerySet[User]:
+    """Teachers of the journals the user may open (for filters on control pages)."""
+    return (
+        User.objects.filter(teaching_assignments__in=_readable_ids(ctx)).distinct().order_by("last_name", "first_name")
+    )

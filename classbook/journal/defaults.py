@@ -1,10 +1,10 @@
-"""Default work types and attendance codes for a new school, by country (configurable afterwards)."""
+"""Default journal rules, work types and attendance codes for a new school, by country (configurable afterwards)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from classbook.journal.models import AttendanceCode, WorkType
+from classbook.journal.models import AttendanceCode, JournalPolicy, WorkType
 from classbook.schools.models import School
 
 WORK_TYPES = [
@@ -32,6 +32,8 @@ ATTENDANCE_CODES = {
 
 
 def create_journal_defaults(school: School) -> None:
+    # The rules' defaults live on the model (16:00 deadline on School, 3 correction days, 3/5 marks, ...).
+    JournalPolicy.objects.get_or_create(school=school)
     WorkType.objects.bulk_create(
         WorkType(
             school=school,

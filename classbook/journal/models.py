@@ -13,12 +13,51 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from classbook.core.models import SchoolOwned
+
+
+class JournalPolicy(SchoolOwned):
+    """The journal rules of one school, all configurable (R2.2, R2.6, R2.7); one row per school.
+
+    The daily entry deadline stays on ``School.entry_deadline``. A school without a row uses the
+    defaults below (``classbook.journal.rules.policy_for`` creates the row on demand).
+    """
+
+    correction_window_days = models.PositiveSmallIntegerField(
+        _("days to correct a semester grade"),
+        default=3,
+        validators=[MaxValueValidator(60)],
+        help_text=_("A corrected semester grade may be given this many days after the semester grade at most."),
+    )
+    min_marks_one_hour = models.PositiveSmallIntegerField(
+        _("marks needed per period at 1 lesson a week"), default=3, validators=[MaxValueValidator(50)]
+    )
+    min_marks_more_hours = models.PositiveSmallIntegerField(
+        _("marks needed per period at 2 or more lessons a week"), default=5, validators=[MaxValueValidator(50)]
+    )
+    director_corrects = models.BooleanField(_("the director may correct period grades"), default=True)
+    deputy_corrects = models.BooleanField(_("deputies may correct period grades"), default=True)
+    admin_corrects = models.BooleanField(_("administrators may correct period grades"), default=False)
+    weighted_averages = models.BooleanField(_("averages use the weights of work types"), default=True)
+    allow_future_marks = models.BooleanField(_("marks and attendance for future lessons allowed"), default=False)
+
+    class Meta:
+        verbose_name = _("journal rules")
+        verbose_name_plural = _("journal rules")
+        constraints = [models.UniqueConstraint(fields=["school"], name="journalpolicy_one_per_school")]
+
+    def __str__(self) -> str:
+        return str(self.school)
+
+    def correction_roles(self) -> frozenset[str]:
+        roles = {"director": self.director_corrects, "deputy": self.deputy_corrects, "admin": self.admin_corrects}
+        return frozenset(role for role, allowed in roles.items() if allowed)
 
 
 class WorkType(SchoolOwned):
@@ -220,6 +259,11 @@ class GradeCorrection(SchoolOwned):
     corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     corrected_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("grade correction")
+        verbose_name_plural = _("grade corrections")
+        ordering = ["corrected_at", "id"]
+
 
 class ChangeKind(models.TextChoices):
     MARK = "mark", _("Mark")
@@ -228,6 +272,8 @@ class ChangeKind(models.TextChoices):
     HOMEWORK = "homework", _("Homework")
     LESSON = "lesson", _("Lesson")
     PERIOD_GRADE = "period_grade", _("Period grade")
+    CORRECTION = "correction", _("Grade correction")
+    ABSENCE_REASON = "reason", _("Reason of absence")
     REGISTER = "register", _("Register taken")
 
 
@@ -243,6 +289,8 @@ class JournalChange(SchoolOwned):
     object_id = models.BigIntegerField(null=True, blank=True)
     old_value = models.CharField(max_length=4000, blank=True)
     new_value = models.CharField(max_length=4000, blank=True)
+    # Period grades and their corrections have no lesson: the period says which cell changed.
+    period = models.ForeignKey("schools.StudyPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=500, blank=True)
     is_late = models.BooleanField(default=False)
 
@@ -252,6 +300,7 @@ class JournalChange(SchoolOwned):
             models.Index(fields=["assignment", "-at"]),
             models.Index(fields=["lesson", "student"]),
             models.Index(fields=["school", "-at"]),
+            models.Index(fields=["school", "-at"], condition=Q(is_late=True), name="journalchange_late"),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -282,5 +331,5 @@ class Remark(SchoolOwned):
         verbose_name = _("control remark")
         verbose_name_plural = _("control remarks")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["assignment", "fixed_at"])]
+        indexes = [models.Index(fields=["assignment", "fixed_at"]), models.Index(fields=["school", "-created_at"])]
         constraints = [models.CheckConstraint(condition=~Q(text=""), name="remark_has_text")]

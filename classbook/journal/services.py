@@ -16,20 +16,39 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from classbook.access.journal import can_edit_assignment, can_edit_lesson
+from classbook.access.journal import (
+    can_edit_assignment,
+    can_edit_lesson,
+    is_class_teacher_of,
+    may_correct_grades,
+    may_remark,
+)
+from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.journal.models import (
     Attendance,
     AttendanceCode,
     ChangeKind,
+    GradeCorrection,
+    GradeKind,
     JournalChange,
     Lesson,
     LessonType,
     Mark,
+    PeriodGrade,
+    Remark,
     WorkType,
 )
+from classbook.journal.rules import accumulation as accumulation  # re-exported: the rules callers look for here
+from classbook.journal.rules import annual_grade_basis as annual_grade_basis
+from classbook.journal.rules import correction_last_day, policy_for
 from classbook.people.models import Student
-from classbook.schools.models import ScaleValue, TeachingAssignment
+from classbook.schools.models import ScaleValue, StudyPeriod, TeachingAssignment
+
+# Several marks per lesson (work types that allow it) use slots 0..MAX_SLOT.
+MAX_SLOT = 9
+# One bulk request covers one lesson: a class or subgroup, a few work types.
+MAX_BULK_ITEMS = 300
 
 
 @dataclass(frozen=True)
@@ -64,16 +83,42 @@ def is_late_entry(lesson: Lesson, now: dt.datetime | None = None) -> bool:
 def _ensure_editable(acting_user: Any, lesson: Lesson) -> None:
     if not can_edit_lesson(acting_user, lesson):
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
-    if lesson.date > timezone.localdate():
+    # The policy is read only for future lessons, so the everyday write costs no extra query.
+    if lesson.date > timezone.localdate() and not policy_for(lesson.school_id).allow_future_marks:
         raise DomainError(_("A lesson in the future cannot have marks or attendance yet."), code="future_lesson")
 
 
+def _ensure_period_open(lesson: Lesson, student: Student) -> None:
+    """Marks of a period are closed for a student once their period or annual grade is set (R2.7)."""
+    closing = PeriodGrade.objects.filter(
+        assignment_id=lesson.assignment_id,
+        student=student,
+        kind__in=[GradeKind.PERIOD, GradeKind.ANNUAL],
+        period__start__lte=lesson.date,
+        period__end__gte=lesson.date,
+    ).exists()
+    if closing:
+        raise DomainError(
+            _(
+                "The period grade of this student is already set, so the marks of the period are closed. "
+                "A change is possible only as a recorded correction of the period grade."
+            ),
+            code="period_closed",
+        )
+
+
 def _ensure_student_in_lesson(lesson: Lesson, student: Student) -> None:
-    assignment = lesson.assignment
-    if student.school_id != lesson.school_id:
+    _ensure_student_in_assignment(lesson.assignment, student, lesson.date, lesson.date)
+
+
+def _ensure_student_in_assignment(
+    assignment: TeachingAssignment, student: Student, start: dt.date, end: dt.date
+) -> None:
+    """The student was in the class (and subgroup) of the assignment at some day between ``start`` and ``end``."""
+    if student.school_id != assignment.school_id:
         raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
-    enrolled = student.enrolments.filter(school_class_id=assignment.school_class_id, start__lte=lesson.date).exclude(
-        end__lt=lesson.date
+    enrolled = student.enrolments.filter(school_class_id=assignment.school_class_id, start__lte=end).exclude(
+        end__lt=start
     )
     if not enrolled.exists():
         raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
@@ -119,8 +164,13 @@ def parse_mark(lesson: Lesson, text: str) -> ScaleValue:
     scale = lesson.assignment.effective_scale()
     if scale is None:
         raise DomainError(_("No marking scale is set for this subject."), code="no_scale")
+    # A bulk write parses many marks for one lesson: read the scale's values once per lesson instance.
+    values = getattr(lesson, "_scale_values", None)
+    if values is None or values[0] != scale.pk:
+        values = (scale.pk, list(scale.values.all()))
+        lesson._scale_values = values  # type: ignore[attr-defined]
     try:
-        return scale.parse(text)
+        return scale.parse(text, values=values[1])
     except ValidationError as exc:
         raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
 
@@ -142,19 +192,29 @@ def record_mark(
 
     ``expected_version`` is the version the writer saw (0 for an empty cell); if the cell moved on,
     ``CellConflict`` is raised and nothing changes. Entries after the deadline are flagged late (R2.2).
+    Once the student's period (or annual) grade is set, the marks of that period are closed (R2.7).
+    Work types that allow several marks per lesson use ``slot`` 0..MAX_SLOT.
     """
     _ensure_editable(acting_user, lesson)
     _ensure_student_in_lesson(lesson, student)
+    _ensure_period_open(lesson, student)
     work_type = work_type or default_work_type(lesson.school_id)
     if work_type.school_id != lesson.school_id:
         raise DomainError(_("Unknown work type."), code="invalid_work_type")
     if slot and not work_type.allows_several:
         raise DomainError(_("This work type allows one mark per lesson."), code="one_mark_only")
+    if not 0 <= slot <= MAX_SLOT:
+        raise DomainError(
+            _("At most %(count)s marks of one work type per lesson.") % {"count": MAX_SLOT + 1}, code="too_many_marks"
+        )
+    if comment is not None and len(comment) > 300:
+        raise DomainError(_("The comment is too long (300 characters at most)."), code="invalid", field="comment")
     value = parse_mark(lesson, text) if text.strip() else None
     late = is_late_entry(lesson)
+    # No select_related on the locked row: after waiting for a concurrent writer, PostgreSQL re-reads
+    # the locked row but not the joined one, so a joined value could be stale or NULL.
     mark = (
         Mark.objects.select_for_update(of=("self",))
-        .select_related("value")
         .filter(lesson=lesson, student=student, work_type=work_type, slot=slot)
         .first()
     )
@@ -252,7 +312,9 @@ def record_attendance(
     _ensure_student_in_lesson(lesson, student)
     code = parse_attendance(lesson, text) if text.strip() else None
     late = is_late_entry(lesson)
-    row = Attendance.objects.select_for_update(of=("self",)).select_related("code").filter(lesson=lesson, student=student).first()
+    # No select_related on the locked row: after waiting for a concurrent writer, PostgreSQL re-reads
+    # the locked row but not the joined one, so a joined value could be stale or NULL.
+    row = Attendance.objects.select_for_update(of=("self",)).filter(lesson=lesson, student=student).first()
     if row is None:
         if expected_version != 0:
             raise CellConflict(CellValue("", 0))
@@ -443,3 +505,425 @@ def create_lesson(
         new=f"{date.isoformat()} {topic}".strip(),
     )
     return lesson
+
+
+# --- Reasons of absence (R2.8) -------------------------------------------------
+
+
+@transaction.atomic
+def record_absence_reason(
+    *, acting_user: Any, attendance: Attendance, reason: str, expected_version: int
+) -> Attendance:
+    """The class teacher attaches (or changes) the reason of an absence, later than the lesson (R2.8).
+
+    Versioned like the cell itself: the subject teacher's next write sees the new version.
+    """
+    row = (
+        Attendance.objects.select_for_update(of=("self",))
+        .select_related("lesson__assignment__school_class", "lesson__school", "student")
+        .get(pk=attendance.pk)
+    )
+    if not is_class_teacher_of(acting_user, row.lesson.assignment.school_class):
+        raise PermissionDeniedError(_("Only the class teacher records reasons of absence."))
+    if row.code is None:
+        raise DomainError(_("The student was not absent at this lesson."), code="not_absent")
+    if row.version != expected_version:
+        raise CellConflict(CellValue(row.code.code, row.version))
+    reason = reason.strip()
+    if len(reason) > 300:
+        raise DomainError(_("The reason is too long (300 characters at most)."), field="reason")
+    if reason == row.reason:
+        return row
+    old = row.reason
+    row.reason = reason
+    row.reason_recorded_by = acting_user
+    row.version += 1
+    row.save(update_fields=["reason", "reason_recorded_by", "version", "updated_at"])
+    _log(
+        acting_user=acting_user,
+        kind=ChangeKind.ABSENCE_REASON,
+        lesson=row.lesson,
+        student=row.student,
+        object_id=row.pk,
+        old=old,
+        new=reason,
+    )
+    return row
+
+
+# --- One lesson in one request --------------------------------------------------
+
+
+class BulkRejected(DomainError):
+    """Some items of a bulk write were refused; nothing of the request was saved.
+
+    ``items`` lists each refused item: ``{"section", "index", "code", "message"[, "current"]}``.
+    """
+
+    code = "bulk_rejected"
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        super().__init__(_("Nothing was saved: %(count)s entries need attention.") % {"count": len(items)})
+        self.items = items
+
+    @property
+    def has_conflict(self) -> bool:
+        return any(item["code"] == "conflict" for item in self.items)
+
+
+@dataclass
+class BulkResult:
+    marks: list[Mark | None]
+    attendance: list[Attendance | None]
+
+
+def _item_error(section: str, index: int, exc: DomainError) -> dict[str, Any]:
+    error: dict[str, Any] = {"section": section, "index": index, "code": exc.code, "message": str(exc.message)}
+    if isinstance(exc, CellConflict):
+        error["current"] = {"value": exc.current.value, "version": exc.current.version}
+    return error
+
+
+@transaction.atomic
+def record_lesson_bulk(
+    *,
+    acting_user: Any,
+    lesson: Lesson,
+    marks: list[dict[str, Any]] | tuple[()] = (),
+    attendance: list[dict[str, Any]] | tuple[()] = (),
+) -> BulkResult:
+    """Write marks and attendance of one lesson at once, all or nothing (R2.1, R2.8).
+
+    ``marks`` items: ``{"student": id, "text", "expected_version", "work_type": code|None, "slot", "comment"}``;
+    ``attendance`` items: ``{"student": id, "text", "expected_version"}``. Each item goes through
+    ``record_mark``/``record_attendance`` (same checks, versions and audit); if any item is refused,
+    ``BulkRejected`` lists every refused item and the whole request is rolled back.
+    """
+    _ensure_editable(acting_user, lesson)
+    if len(marks) + len(attendance) > MAX_BULK_ITEMS:
+        raise DomainError(
+            _("At most %(count)s entries per request.") % {"count": MAX_BULK_ITEMS}, code="too_many_items"
+        )
+    student_ids = {item.get("student") for item in [*marks, *attendance]}
+    students = {
+        s.pk: s
+        for s in Student.objects.filter(
+            school_id=lesson.school_id, pk__in=[i for i in student_ids if isinstance(i, int)]
+        )
+    }
+    work_types = {
+        w.code: w for w in WorkType.objects.filter(school_id=lesson.school_id, is_active=True).order_by("ordinal", "id")
+    }
+    default = next(iter(work_types.values()), None)
+    errors: list[dict[str, Any]] = []
+    result = BulkResult(marks=[], attendance=[])
+    for index, item in enumerate(marks):
+        try:
+            student = students.get(item.get("student"))  # type: ignore[arg-type]
+            if student is None:
+                raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
+            code = item.get("work_type")
+            if code and code not in work_types:
+                raise DomainError(_("Unknown work type."), code="invalid_work_type")
+            result.marks.append(
+                record_mark(
+                    acting_user=acting_user,
+                    lesson=lesson,
+                    student=student,
+                    text=str(item.get("text", "")),
+                    expected_version=int(item.get("expected_version", 0)),
+                    work_type=work_types[code] if code else default,
+                    slot=int(item.get("slot", 0)),
+                    comment=item.get("comment"),
+                )
+            )
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            errors.append(_item_error("marks", index, exc))
+    for index, item in enumerate(attendance):
+        try:
+            student = students.get(item.get("student"))  # type: ignore[arg-type]
+            if student is None:
+                raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
+            result.attendance.append(
+                record_attendance(
+                    acting_user=acting_user,
+                    lesson=lesson,
+                    student=student,
+                    text=str(item.get("text", "")),
+                    expected_version=int(item.get("expected_version", 0)),
+                )
+            )
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            errors.append(_item_error("attendance", index, exc))
+    if errors:
+        raise BulkRejected(errors)
+    return result
+
+
+# --- Period grades and their corrections (R2.5, R2.7) ----------------------------------
+
+
+def _log_grade(*, acting_user: Any, kind: str, grade: PeriodGrade, old: str, new: str, reason: str = "") -> None:
+    JournalChange.objects.create(
+        school_id=grade.school_id,
+        actor=acting_user,
+        kind=kind,
+        assignment_id=grade.assignment_id,
+        lesson=None,
+        student_id=grade.student_id,
+        period_id=grade.period_id,
+        object_id=grade.pk,
+        old_value=old,
+        new_value=new,
+        reason=reason[:500],
+    )
+
+
+def parse_period_grade(assignment: TeachingAssignment, text: str) -> ScaleValue:
+    """A grade for a period column: the scale's values plus "н/а" and "звільн."; attendance marks refused."""
+    scale = assignment.effective_scale()
+    if scale is None:
+        raise DomainError(_("No marking scale is set for this subject."), code="no_scale")
+    try:
+        return scale.parse(text, period_column=True)
+    except ValidationError as exc:
+        typed = text.strip().lower()
+        if typed and AttendanceCode.objects.filter(school_id=assignment.school_id, code__iexact=typed[:4]).exists():
+            raise DomainError(
+                _("“%(code)s” is an attendance mark; it cannot be a period grade. For “not attested” enter “н/а”.")
+                % {"code": text.strip()[:10]},
+                code="attendance_in_period_column",
+                field="value",
+            ) from None
+        raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
+
+
+@transaction.atomic
+def record_period_grade(
+    *,
+    acting_user: Any,
+    assignment: TeachingAssignment,
+    student: Student,
+    period: StudyPeriod,
+    kind: str,
+    text: str,
+    expected_version: int,
+    ordinal: int = 0,
+    title: str = "",
+) -> PeriodGrade:
+    """Set a thematic, period (semester/quarter), annual or exam grade (R2.5); it is locked at once (R2.7).
+
+    A set grade cannot be changed here: a semester or quarter grade is changed only by
+    ``correct_period_grade`` (a recorded correction by an allowed role); thematic and annual grades not at all.
+    Setting the same value again is a no-op. Versions protect against two teachers' tabs racing.
+    """
+    if not can_edit_assignment(acting_user, assignment):
+        raise PermissionDeniedError(_("Only the teacher of this class and subject may set its grades."))
+    if kind == GradeKind.CORRECTED:
+        raise DomainError(_("A corrected grade is given only as a recorded correction."), code="use_correction")
+    if kind not in GradeKind.values:
+        raise DomainError(_("Unknown kind of grade."), code="invalid_kind", field="kind")
+    if period.school_id != assignment.school_id or period.year_id != assignment.year_id:
+        raise DomainError(_("The period belongs to another academic year."), code="invalid_period", field="period")
+    if not 0 <= ordinal <= 50:
+        raise DomainError(_("Unknown theme number."), field="ordinal")
+    if len(title) > 120:
+        raise DomainError(_("The title is too long (120 characters at most)."), field="title")
+    _ensure_student_in_assignment(assignment, student, period.start, period.end)
+    if not text.strip():
+        raise DomainError(_("Enter a grade. A period grade cannot be cleared."), code="empty", field="value")
+    value = parse_period_grade(assignment, text)
+    cell = {"assignment": assignment, "student": student, "period": period, "kind": kind, "ordinal": ordinal}
+    # No select_related on the locked row: after waiting for a concurrent writer, PostgreSQL re-reads
+    # the locked row but not the joined one, so a joined value could be stale or NULL.
+    grade = PeriodGrade.objects.select_for_update(of=("self",)).filter(**cell).first()
+    if grade is None:
+        if expected_version != 0:
+            raise CellConflict(CellValue("", 0))
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                grade = PeriodGrade.objects.create(
+                    school_id=assignment.school_id, **cell, title=title, value=value, set_by=acting_user, locked_at=now
+                )
+        except IntegrityError:
+            current = PeriodGrade.objects.select_related("value").get(**cell)
+            raise CellConflict(CellValue(current.value.code, current.version)) from None
+        _log_grade(acting_user=acting_user, kind=ChangeKind.PERIOD_GRADE, grade=grade, old="", new=value.code)
+        return grade
+    if grade.version != expected_version:
+        raise CellConflict(CellValue(grade.value.code, grade.version))
+    if grade.value_id == value.pk:
+        return grade
+    if kind == GradeKind.PERIOD:
+        message = _(
+            "This grade was set on %(date)s and is locked. It can be changed only as a recorded correction "
+            "by the school's administration."
+        )
+    else:
+        message = _("This grade was set on %(date)s and is locked; this kind of grade cannot be corrected.")
+    raise DomainError(
+        message % {"date": timezone.localdate(grade.locked_at or grade.set_at).strftime("%d.%m.%Y")},
+        code="grade_locked",
+    )
+
+
+@transaction.atomic
+def correct_period_grade(
+    *, acting_user: Any, grade: PeriodGrade, text: str, reason: str, order_ref: str
+) -> PeriodGrade:
+    """Give a corrected semester (quarter) grade by order of a commission (R2.5, R2.7).
+
+    Only the roles the school allows (default: director, deputy); only for period grades (thematic
+    and annual grades cannot be corrected); only within ``correction_window_days`` calendar days
+    after the grade was set (default 3: set on the 24th, the 27th is the last day). Both values are
+    kept: the period grade stays, a ``corrected`` grade is added (or changed by a later correction in
+    the window), each correction is a ``GradeCorrection`` and a journal change. The annual grade
+    uses the corrected grade (``rules.annual_grade_basis``).
+    """
+    grade = PeriodGrade.objects.select_for_update(of=("self",)).select_related("assignment", "school").get(pk=grade.pk)
+    policy = policy_for(grade.school_id)
+    if not may_correct_grades(acting_user, grade.school_id, policy.correction_roles()):
+        raise PermissionDeniedError(_("Your role may not correct period grades."))
+    if grade.kind != GradeKind.PERIOD:
+        raise DomainError(
+            _("Only semester or quarter grades can be corrected; thematic and annual grades cannot."),
+            code="not_correctable",
+        )
+    last_day = correction_last_day(grade, policy)
+    if timezone.localdate() > last_day:
+        raise DomainError(
+            _("A corrected grade could be given until %(date)s (%(days)s days after the semester grade).")
+            % {"date": last_day.strftime("%d.%m.%Y"), "days": policy.correction_window_days},
+            code="correction_too_late",
+        )
+    reason, order_ref = reason.strip(), order_ref.strip()
+    if not reason:
+        raise DomainError(_("Give the reason of the correction."), code="reason_required", field="reason")
+    if not order_ref:
+        raise DomainError(
+            _("Give the order or commission decision the correction is based on."),
+            code="order_required",
+            field="order_ref",
+        )
+    if len(reason) > 500 or len(order_ref) > 120:
+        raise DomainError(_("The reason or the order reference is too long."), field="reason")
+    value = parse_period_grade(grade.assignment, text)
+    cell = {
+        "assignment_id": grade.assignment_id,
+        "student_id": grade.student_id,
+        "period_id": grade.period_id,
+        "kind": GradeKind.CORRECTED,
+        "ordinal": grade.ordinal,
+    }
+    corrected = PeriodGrade.objects.select_for_update(of=("self",)).filter(**cell).first()
+    old_value = corrected.value if corrected else grade.value
+    if old_value.pk == value.pk:
+        raise DomainError(_("The corrected grade is the same as the current one."), code="no_change", field="value")
+    now = timezone.now()
+    if corrected is None:
+        corrected = PeriodGrade.objects.create(
+            school_id=grade.school_id, **cell, title=grade.title, value=value, set_by=acting_user, locked_at=now
+        )
+    else:
+        corrected.value = value
+        corrected.version += 1
+        corrected.set_by = acting_user
+        corrected.locked_at = now
+        corrected.save(update_fields=["value", "version", "set_by", "locked_at"])
+    correction = GradeCorrection.objects.create(
+        school_id=grade.school_id,
+        grade=grade,
+        old_value=old_value,
+        new_value=value,
+        reason=reason,
+        order_ref=order_ref,
+        corrected_by=acting_user,
+    )
+    _log_grade(
+        acting_user=acting_user,
+        kind=ChangeKind.CORRECTION,
+        grade=corrected,
+        old=old_value.code,
+        new=value.code,
+        reason=f"{reason} ({order_ref})",
+    )
+    log_action(
+        "journal.period_grade.corrected",
+        actor=acting_user,
+        school=grade.school,
+        obj=correction,
+        data={"grade": grade.pk, "old": old_value.code, "new": value.code, "order": order_ref},
+    )
+    return corrected
+
+
+# --- Control remarks (R6.10) ---------------------------------------------------------
+
+
+@transaction.atomic
+def add_remark(
+    *,
+    acting_user: Any,
+    assignment: TeachingAssignment,
+    text: str,
+    lesson: Lesson | None = None,
+    student: Student | None = None,
+) -> Remark:
+    """A deputy, the director or an administrator leaves a remark on a journal or one of its cells (R6.10)."""
+    if not may_remark(acting_user, assignment.school_id):
+        raise PermissionDeniedError(_("Only the school's administration leaves control remarks."))
+    text = text.strip()
+    if not text:
+        raise DomainError(_("Write the remark."), code="empty", field="text")
+    if len(text) > 1000:
+        raise DomainError(_("The remark is too long (1000 characters at most)."), field="text")
+    if lesson is not None and lesson.assignment_id != assignment.pk:
+        raise DomainError(_("The lesson belongs to another journal."), field="lesson")
+    if student is not None:
+        if lesson is not None:
+            _ensure_student_in_lesson(lesson, student)
+        elif (
+            student.school_id != assignment.school_id
+            or not student.enrolments.filter(school_class_id=assignment.school_class_id).exists()
+        ):
+            raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
+    remark = Remark.objects.create(
+        school_id=assignment.school_id,
+        assignment=assignment,
+        lesson=lesson,
+        student=student,
+        text=text,
+        author=acting_user,
+    )
+    log_action(
+        "journal.remark.added",
+        actor=acting_user,
+        school=assignment.school,
+        obj=remark,
+        data={"assignment": assignment.pk, "lesson": lesson.pk if lesson else None, "text": text},
+    )
+    return remark
+
+
+@transaction.atomic
+def fix_remark(*, acting_user: Any, remark: Remark, note: str = "") -> Remark:
+    """The teacher of the journal marks a remark fixed, optionally with a note (R6.10)."""
+    remark = Remark.objects.select_for_update(of=("self",)).select_related("assignment", "school").get(pk=remark.pk)
+    if not can_edit_assignment(acting_user, remark.assignment):
+        raise PermissionDeniedError(_("Only the teacher of this journal marks its remarks fixed."))
+    if remark.fixed_at is not None:
+        raise DomainError(_("This remark is already marked fixed."), code="already_fixed")
+    note = note.strip()
+    if len(note) > 500:
+        raise DomainError(_("The note is too long (500 characters at most)."), field="note")
+    remark.fixed_at = timezone.now()
+    remark.fixed_by = acting_user
+    remark.fixed_note = note
+    remark.save(update_fields=["fixed_at", "fixed_by", "fixed_note"])
+    log_action("journal.remark.fixed", actor=acting_user, school=remark.school, obj=remark, data={"note": note})
+    return remark

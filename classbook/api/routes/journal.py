@@ -1,0 +1,630 @@
+"""The class journal over JSON (R2, R6.10): ``/api/v1/schools/{school}/journal/...``.
+
+Thin: the school comes from ``resolve_school``, every row from ``classbook.access.journal`` scopes
+(a journal the caller may not open answers 404), every write goes through ``classbook.journal.services``
+(a journal the caller may open but not write answers 403). Stale writers get 409 with the current value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from classbook.access import journal as journal_access
+from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.scopes import directory, get_or_404
+from classbook.api.errors import error_body
+from classbook.core.errors import ConflictError, DomainError
+from classbook.journal import services
+from classbook.journal.models import Attendance, Lesson, Mark, PeriodGrade, Remark, WorkType
+from classbook.journal.queries_api import assignment_data, grid_data
+from classbook.schools.models import StudyPeriod, TeachingAssignment
+
+router = Router(tags=["journal"])
+
+
+# --- Schemas ---------------------------------------------------------------------
+
+
+class AssignmentOut(Schema):
+    id: int
+    subject: str
+    school_class: str
+    subgroup: str | None
+    teacher: str
+    hours_per_week: Decimal
+    can_edit: bool
+
+
+class LessonOut(Schema):
+    id: int
+    date: dt.date
+    number: int | None
+    topic: str
+    lesson_type: str
+    homework: str
+    homework_due: dt.date | None
+    version: int
+    register_taken: bool
+    conducted_by: int | None
+
+
+class MarkOut(Schema):
+    id: int
+    lesson: int
+    student: int
+    work_type: str
+    slot: int
+    value: str
+    comment: str
+    version: int
+    is_late: bool
+
+
+class AttendanceOut(Schema):
+    id: int | None
+    lesson: int
+    student: int
+    value: str
+    reason: str
+    version: int
+    is_late: bool
+
+
+class PeriodGradeOut(Schema):
+    id: int
+    student: int
+    kind: str
+    ordinal: int
+    title: str
+    value: str
+    version: int
+    locked: bool
+
+
+class StudentOut(Schema):
+    id: int
+    name: str
+
+
+class PeriodOut(Schema):
+    id: int
+    name: str
+    start: dt.date
+    end: dt.date
+
+
+class AccumulationOut(Schema):
+    student: int
+    count: int
+    required: int
+
+
+class WorkTypeOut(Schema):
+    code: str
+    name: str
+    short_name: str
+    weight: Decimal
+    allows_several: bool
+
+
+class GridOut(Schema):
+    assignment: AssignmentOut
+    period: PeriodOut
+    students: list[StudentOut]
+    lessons: list[LessonOut]
+    marks: list[MarkOut]
+    attendance: list[AttendanceOut]
+    period_grades: list[PeriodGradeOut]
+    accumulation: list[AccumulationOut]
+    work_types: list[WorkTypeOut]
+
+
+class LessonIn(Schema):
+    date: dt.date
+    number: int | None = Field(None, ge=1, le=20)
+    topic: str = Field("", max_length=500)
+    lesson_type: str = "regular"
+
+
+class LessonPatch(Schema):
+    expected_version: int = Field(..., ge=1)
+    topic: str | None = Field(None, max_length=500)
+    homework: str | None = Field(None, max_length=4000)
+    homework_due: dt.date | None = None
+    lesson_type: str | None = None
+    number: int | None = Field(None, ge=1, le=20)
+    reason: str = Field("", max_length=500)
+
+
+class MarkIn(Schema):
+    student: int
+    text: str = Field(..., max_length=32)
+    expected_version: int = Field(..., ge=0)
+    work_type: str | None = None
+    slot: int = Field(0, ge=0, le=services.MAX_SLOT)
+    comment: str | None = Field(None, max_length=300)
+    reason: str = Field("", max_length=500)
+
+
+class AttendanceIn(Schema):
+    student: int
+    text: str = Field(..., max_length=10)
+    expected_version: int = Field(..., ge=0)
+    reason: str = Field("", max_length=500)
+
+
+class BulkMarkIn(Schema):
+    student: int
+    text: str = Field(..., max_length=32)
+    expected_version: int = Field(..., ge=0)
+    work_type: str | None = None
+    slot: int = Field(0, ge=0, le=services.MAX_SLOT)
+    comment: str | None = Field(None, max_length=300)
+
+
+class BulkAttendanceIn(Schema):
+    student: int
+    text: str = Field(..., max_length=10)
+    expected_version: int = Field(..., ge=0)
+
+
+class BulkIn(Schema):
+    marks: list[BulkMarkIn] = Field(default_factory=list, max_length=services.MAX_BULK_ITEMS)
+    attendance: list[BulkAttendanceIn] = Field(default_factory=list, max_length=services.MAX_BULK_ITEMS)
+
+
+class BulkOut(Schema):
+    marks: list[MarkOut]
+    attendance: list[AttendanceOut]
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., max_length=300)
+    expected_version: int = Field(..., ge=1)
+
+
+class PeriodGradeIn(Schema):
+    student: int
+    period: int
+    kind: Literal["thematic", "period", "annual", "exam"]
+    text: str = Field(..., max_length=32)
+    expected_version: int = Field(..., ge=0)
+    ordinal: int = Field(0, ge=0, le=50)
+    title: str = Field("", max_length=120)
+
+
+class CorrectionIn(Schema):
+    text: str = Field(..., max_length=32)
+    reason: str = Field(..., max_length=500)
+    order_ref: str = Field(..., max_length=120)
+
+
+class RemarkIn(Schema):
+    text: str = Field(..., max_length=1000)
+    lesson: int | None = None
+    student: int | None = None
+
+
+class FixIn(Schema):
+    note: str = Field("", max_length=500)
+
+
+class RemarkOut(Schema):
+    id: int
+    assignment: int
+    journal: str
+    teacher: str
+    lesson: int | None
+    lesson_date: dt.date | None
+    student: int | None
+    text: str
+    author: str
+    created_at: dt.datetime
+    fixed_at: dt.datetime | None
+    fixed_by: str | None
+    fixed_note: str
+
+
+class ChangeOut(Schema):
+    id: int
+    at: dt.datetime
+    actor: str
+    kind: str
+    lesson: int | None
+    student: int | None
+    period: int | None
+    old_value: str
+    new_value: str
+    reason: str
+    is_late: bool
+
+
+# --- Helpers --------------------------------------------------------------------------
+
+
+def _ctx(request: HttpRequest, school: str) -> SchoolContext:
+    return resolve_school(request.user, school)
+
+
+def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
+    return get_or_404(journal_access.readable_assignments(ctx), pk=assignment_id)
+
+
+def _lesson(ctx: SchoolContext, lesson_id: int) -> Lesson:
+    return get_or_404(journal_access.lessons(ctx), pk=lesson_id)
+
+
+def _work_type(ctx: SchoolContext, code: str | None) -> WorkType | None:
+    if not code:
+        return None
+    work_type = journal_access.work_types(ctx).filter(code=code, is_active=True).first()
+    if work_type is None:
+        raise DomainError(_("Unknown work type."), code="invalid_work_type", field="work_type")
+    return work_type
+
+
+def _lesson_out(lesson: Lesson) -> dict[str, Any]:
+    return {
+        "id": lesson.pk,
+        "date": lesson.date,
+        "number": lesson.number,
+        "topic": lesson.topic,
+        "lesson_type": lesson.lesson_type,
+        "homework": lesson.homework,
+        "homework_due": lesson.homework_due,
+        "version": lesson.version,
+        "register_taken": lesson.register_taken_at is not None,
+        "conducted_by": lesson.conducted_by_id,
+    }
+
+
+def _mark_out(mark: Mark) -> dict[str, Any]:
+    return {
+        "id": mark.pk,
+        "lesson": mark.lesson_id,
+        "student": mark.student_id,
+        "work_type": mark.work_type.code,
+        "slot": mark.slot,
+        "value": mark.value.code if mark.value else "",
+        "comment": mark.comment,
+        "version": mark.version,
+        "is_late": mark.is_late,
+    }
+
+
+def _attendance_out(row: Attendance | None, lesson: Lesson, student_id: int) -> dict[str, Any]:
+    if row is None:  # present, and there never was an absence: the cell is empty at version 0
+        return {
+            "id": None,
+            "lesson": lesson.pk,
+            "student": student_id,
+            "value": "",
+            "reason": "",
+            "version": 0,
+            "is_late": False,
+        }
+    return {
+        "id": row.pk,
+        "lesson": row.lesson_id,
+        "student": row.student_id,
+        "value": row.code.code if row.code else "",
+        "reason": row.reason,
+        "version": row.version,
+        "is_late": row.is_late,
+    }
+
+
+def _grade_out(grade: PeriodGrade) -> dict[str, Any]:
+    return {
+        "id": grade.pk,
+        "student": grade.student_id,
+        "kind": grade.kind,
+        "ordinal": grade.ordinal,
+        "title": grade.title,
+        "value": grade.value.code,
+        "version": grade.version,
+        "locked": grade.locked_at is not None,
+    }
+
+
+def _remark_out(remark: Remark) -> dict[str, Any]:
+    return {
+        "id": remark.pk,
+        "assignment": remark.assignment_id,
+        "journal": str(remark.assignment),
+        "teacher": remark.assignment.teacher.short_name,
+        "lesson": remark.lesson_id,
+        "lesson_date": remark.lesson.date if remark.lesson_id else None,
+        "student": remark.student_id,
+        "text": remark.text,
+        "author": remark.author.short_name,
+        "created_at": remark.created_at,
+        "fixed_at": remark.fixed_at,
+        "fixed_by": remark.fixed_by.short_name if remark.fixed_by_id else None,
+        "fixed_note": remark.fixed_note,
+    }
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+@router.get("/{school}/journal/assignments", response=list[AssignmentOut], summary="Journals the caller may open")
+def list_assignments(request: HttpRequest, school: str) -> list[dict[str, Any]]:
+    ctx = _ctx(request, school)
+    return [
+        assignment_data(a, can_edit=journal_access.can_edit_assignment(ctx.user, a))
+        for a in journal_access.readable_assignments(ctx).order_by("school_class__name", "subject__name", "id")
+    ]
+
+
+@router.get(
+    "/{school}/journal/assignments/{assignment_id}/grid", response=GridOut, summary="A journal's grid for one period"
+)
+def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> dict[str, Any]:
+    ctx = _ctx(request, school)
+    assignment = _assignment(ctx, assignment_id)
+    study_period = get_or_404(directory(ctx, StudyPeriod), pk=period, year_id=assignment.year_id)
+    return grid_data(assignment, study_period, can_edit=journal_access.can_edit_assignment(ctx.user, assignment))
+
+
+@router.get(
+    "/{school}/journal/lessons/{lesson_id}/history",
+    response=list[ChangeOut],
+    summary="The audit trail of a lesson or of one cell",
+)
+def history(request: HttpRequest, school: str, lesson_id: int, student: int | None = None) -> list[dict[str, Any]]:
+    ctx = _ctx(request, school)
+    lesson = _lesson(ctx, lesson_id)
+    changes = journal_access.journal_changes(ctx).filter(lesson=lesson)
+    changes = changes.filter(student_id=student) if student is not None else changes.filter(student__isnull=True)
+    return [
+        {
+            "id": c.pk,
+            "at": c.at,
+            "actor": c.actor.short_name,
+            "kind": c.kind,
+            "lesson": c.lesson_id,
+            "student": c.student_id,
+            "period": c.period_id,
+            "old_value": c.old_value,
+            "new_value": c.new_value,
+            "reason": c.reason,
+            "is_late": c.is_late,
+        }
+        for c in changes.order_by("at", "id")[:500]
+    ]
+
+
+# --- Lessons -------------------------------------------------------------------------------
+
+
+@router.post(
+    "/{school}/journal/assignments/{assignment_id}/lessons",
+    response={201: LessonOut},
+    summary="Add a lesson (extra or before the timetable)",
+)
+def create_lesson(request: HttpRequest, school: str, assignment_id: int, payload: LessonIn) -> Status:
+    ctx = _ctx(request, school)
+    assignment = _assignment(ctx, assignment_id)
+    lesson = services.create_lesson(
+        acting_user=ctx.user,
+        assignment=assignment,
+        date=payload.date,
+        number=payload.number,
+        topic=payload.topic,
+        lesson_type=payload.lesson_type,
+    )
+    return Status(201, _lesson_out(lesson))
+
+
+@router.patch(
+    "/{school}/journal/lessons/{lesson_id}", response=LessonOut, summary="Change topic, type or homework of a lesson"
+)
+def patch_lesson(request: HttpRequest, school: str, lesson_id: int, payload: LessonPatch) -> Any:
+    ctx = _ctx(request, school)
+    lesson = _lesson(ctx, lesson_id)
+    changes = payload.dict(exclude_unset=True, exclude={"expected_version", "reason"})
+    try:
+        lesson = services.update_lesson(
+            acting_user=ctx.user,
+            lesson_id=lesson.pk,
+            expected_version=payload.expected_version,
+            reason=payload.reason,
+            **changes,
+        )
+    except ConflictError as exc:
+        current = _lesson_out(_lesson(ctx, lesson_id))
+        return _respond(request, 409, error_body("conflict", str(exc.message), current=current))
+    return _lesson_out(lesson)
+
+
+@router.post(
+    "/{school}/journal/lessons/{lesson_id}/register", response=LessonOut, summary="Record that the register was taken"
+)
+def take_register(request: HttpRequest, school: str, lesson_id: int) -> dict[str, Any]:
+    ctx = _ctx(request, school)
+    lesson = services.take_register(acting_user=ctx.user, lesson=_lesson(ctx, lesson_id))
+    return _lesson_out(lesson)
+
+
+# --- Cells ---------------------------------------------------------------------------------
+
+
+@router.put("/{school}/journal/lessons/{lesson_id}/marks", response=MarkOut, summary="Set, change or clear one mark")
+def put_mark(request: HttpRequest, school: str, lesson_id: int, payload: MarkIn) -> dict[str, Any]:
+    ctx = _ctx(request, school)
+    lesson = _lesson(ctx, lesson_id)
+    student = get_or_404(journal_access.journal_students(ctx, lesson.assignment), pk=payload.student)
+    mark = services.record_mark(
+        acting_user=ctx.user,
+        lesson=lesson,
+        student=student,
+        text=payload.text,
+        expected_version=payload.expected_version,
+        work_type=_work_type(ctx, payload.work_type),
+        slot=payload.slot,
+        comment=payload.comment,
+        reason=payload.reason,
+    )
+    return _mark_out(mark)
+
+
+@router.put(
+    "/{school}/journal/lessons/{lesson_id}/attendance",
+    response=AttendanceOut,
+    summary="Mark a student absent or present",
+)
+def put_attendance(request: HttpRequest, school: str, lesson_id: int, payload: AttendanceIn) -> dict[str, Any]:
+    ctx = _ctx(request, school)
+    lesson = _lesson(ctx, lesson_id)
+    student = get_or_404(journal_access.journal_students(ctx, lesson.assignment), pk=payload.student)
+    row = services.record_attendance(
+        acting_user=ctx.user,
+        lesson=lesson,
+        student=student,
+        text=payload.text,
+        expected_version=payload.expected_version,
+        reason=payload.reason,
+    )
+    return _attendance_out(row, lesson, student.pk)
+
+
+@router.post(
+    "/{school}/journal/lessons/{lesson_id}/bulk",
+    response=BulkOut,
+    summary="Write marks and attendance of one lesson, all or nothing",
+)
+def bulk(request: HttpRequest, school: str, lesson_id: int, payload: BulkIn) -> Any:
+    ctx = _ctx(request, school)
+    lesson = _lesson(ctx, lesson_id)
+    try:
+        result = services.record_lesson_bulk(
+            acting_user=ctx.user,
+            lesson=lesson,
+            marks=[item.dict() for item in payload.marks],
+            attendance=[item.dict() for item in payload.attendance],
+        )
+    except services.BulkRejected as exc:
+        status = 409 if exc.has_conflict else 422
+        return _respond(request, status, error_body(exc.code, str(exc.message), items=exc.items))
+    return {
+        "marks": [_mark_out(m) for m in result.marks if m is not None],
+        "attendance": [
+            _attendance_out(row, lesson, item.student)
+            for row, item in zip(result.attendance, payload.attendance, strict=True)
+        ],
+    }
+
+
+@router.put(
+    "/{school}/journal/attendance/{attendance_id}/reason", response=AttendanceOut, summary="Reason of an absence"
+)
+def put_reason(request: HttpRequest, school: str, attendance_id: int, payload: ReasonIn) -> dict[str, Any]:
+    ctx = _ctx(request, school)
+    row = get_or_404(journal_access.attendance(ctx), pk=attendance_id)
+    row = services.record_absence_reason(
+        acting_user=ctx.user, attendance=row, reason=payload.reason, expected_version=payload.expected_version
+    )
+    return _attendance_out(row, row.lesson, row.student_id)
+
+
+# --- Period grades ----------------------------------------------------------------------------
+
+
+@router.put(
+    "/{school}/journal/assignments/{assignment_id}/period-grades",
+    response=PeriodGradeOut,
+    summary="Set a thematic, period, annual or exam grade (locked once set)",
+)
+def put_period_grade(request: HttpRequest, school: str, assignment_id: int, payload: PeriodGradeIn) -> dict[str, Any]:
+    ctx = _ctx(request, school)
+    assignment = _assignment(ctx, assignment_id)
+    student = get_or_404(journal_access.journal_students(ctx, assignment), pk=payload.student)
+    period = get_or_404(directory(ctx, StudyPeriod), pk=payload.period)
+    grade = services.record_period_grade(
+        acting_user=ctx.user,
+        assignment=assignment,
+        student=student,
+        period=period,
+        kind=payload.kind,
+        text=payload.text,
+        expected_version=payload.expected_version,
+        ordinal=payload.ordinal,
+        title=payload.title,
+    )
+    return _grade_out(grade)
+
+
+@router.post(
+    "/{school}/journal/period-grades/{grade_id}/correction",
+    response={201: PeriodGradeOut},
+    summary="Give a corrected semester grade by order of a commission",
+)
+def correct_grade(request: HttpRequest, school: str, grade_id: int, payload: CorrectionIn) -> Status:
+    ctx = _ctx(request, school)
+    grade = get_or_404(journal_access.period_grades(ctx), pk=grade_id)
+    corrected = services.correct_period_grade(
+        acting_user=ctx.user, grade=grade, text=payload.text, reason=payload.reason, order_ref=payload.order_ref
+    )
+    return Status(201, _grade_out(corrected))
+
+
+# --- Remarks (R6.10) -----------------------------------------------------------------------------
+
+
+@router.get(
+    "/{school}/journal/remarks", response=list[RemarkOut], summary="Control remarks on the journals the caller may open"
+)
+def list_remarks(
+    request: HttpRequest,
+    school: str,
+    status: Literal["open", "fixed", "all"] = "open",
+    assignment: int | None = None,
+) -> list[dict[str, Any]]:
+    ctx = _ctx(request, school)
+    remarks = journal_access.remarks(ctx)
+    if status != "all":
+        remarks = remarks.filter(fixed_at__isnull=status == "open")
+    if assignment is not None:
+        remarks = remarks.filter(assignment_id=assignment)
+    return [_remark_out(r) for r in remarks.order_by("-created_at", "-id")[:500]]
+
+
+@router.post(
+    "/{school}/journal/assignments/{assignment_id}/remarks", response={201: RemarkOut}, summary="Leave a control remark"
+)
+def add_remark(request: HttpRequest, school: str, assignment_id: int, payload: RemarkIn) -> Status:
+    ctx = _ctx(request, school)
+    assignment = _assignment(ctx, assignment_id)
+    lesson = get_or_404(journal_access.lessons(ctx), pk=payload.lesson) if payload.lesson else None
+    student = (
+        get_or_404(journal_access.journal_students(ctx, assignment), pk=payload.student) if payload.student else None
+    )
+    remark = services.add_remark(
+        acting_user=ctx.user, assignment=assignment, text=payload.text, lesson=lesson, student=student
+    )
+    return Status(201, _remark_out(get_or_404(journal_access.remarks(ctx), pk=remark.pk)))
+
+
+@router.post(
+    "/{school}/journal/remarks/{remark_id}/fix",
+    response=RemarkOut,
+    summary="Mark a remark fixed (the journal's teacher)",
+)
+def fix_remark(request: HttpRequest, school: str, remark_id: int, payload: FixIn) -> dict[str, Any]:
+    ctx = _ctx(request, school)
+    remark = get_or_404(journal_access.remarks(ctx), pk=remark_id)
+    services.fix_remark(acting_user=ctx.user, remark=remark, note=payload.note)
+    return _remark_out(get_or_404(journal_access.remarks(ctx), pk=remark_id))
+
+
+def _respond(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+    from classbook.api.api import api
+
+    return api.create_response(request, body, status=status)

@@ -1,0 +1,147 @@
+"""Read models for the journal's JSON API: plain data, a fixed number of queries whatever the class size.
+
+(The grid page has its own read model in ``queries.py``; both read the same tables.)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from classbook.journal.models import Attendance, Lesson, Mark, PeriodGrade, WorkType
+from classbook.journal.rules import assignment_students, policy_or_default, required_marks
+from classbook.schools.models import StudyPeriod, TeachingAssignment
+
+
+def grid_data(assignment: TeachingAssignment, period: StudyPeriod, *, can_edit: bool) -> dict[str, Any]:
+    """Students, lessons, marks, attendance, period grades (each with its version) and accumulation
+    of one journal in one period (R2.1, R2.5, R2.6). Seven queries."""
+    students = list(
+        assignment_students(assignment, period.start, period.end).values(
+            "pk", "user__last_name", "user__first_name", "user__patronymic"
+        )
+    )
+    lessons = list(
+        Lesson.objects.filter(assignment=assignment, date__gte=period.start, date__lte=period.end)
+        .order_by("date", "number", "id")
+        .values(
+            "id",
+            "date",
+            "number",
+            "topic",
+            "lesson_type",
+            "homework",
+            "homework_due",
+            "version",
+            "register_taken_at",
+            "conducted_by_id",
+        )
+    )
+    in_period = {"lesson__assignment": assignment, "lesson__date__gte": period.start, "lesson__date__lte": period.end}
+    marks = list(
+        Mark.objects.filter(**in_period)
+        .order_by("lesson_id", "student_id", "work_type__ordinal", "slot")
+        .values(
+            "id", "lesson_id", "student_id", "work_type__code", "slot", "value__code", "comment", "version", "is_late"
+        )
+    )
+    attendance = list(
+        Attendance.objects.filter(**in_period)
+        .order_by("lesson_id", "student_id")
+        .values("id", "lesson_id", "student_id", "code__code", "reason", "version", "is_late")
+    )
+    grades = list(
+        PeriodGrade.objects.filter(assignment=assignment, period=period)
+        .order_by("student_id", "kind", "ordinal")
+        .values("id", "student_id", "kind", "ordinal", "title", "value__code", "version", "locked_at")
+    )
+    work_types = list(
+        WorkType.objects.filter(school_id=assignment.school_id, is_active=True).values(
+            "code", "name", "short_name", "weight", "allows_several"
+        )
+    )
+    required = required_marks(assignment.hours_per_week, policy_or_default(assignment.school_id))
+    counts: dict[int, int] = defaultdict(int)
+    for m in marks:
+        if m["value__code"]:
+            counts[m["student_id"]] += 1
+    return {
+        "assignment": assignment_data(assignment, can_edit=can_edit),
+        "period": {"id": period.pk, "name": period.name, "start": period.start, "end": period.end},
+        "students": [
+            {
+                "id": s["pk"],
+                "name": " ".join(p for p in (s["user__last_name"], s["user__first_name"], s["user__patronymic"]) if p),
+            }
+            for s in students
+        ],
+        "lessons": [
+            {
+                "id": x["id"],
+                "date": x["date"],
+                "number": x["number"],
+                "topic": x["topic"],
+                "lesson_type": x["lesson_type"],
+                "homework": x["homework"],
+                "homework_due": x["homework_due"],
+                "version": x["version"],
+                "register_taken": x["register_taken_at"] is not None,
+                "conducted_by": x["conducted_by_id"],
+            }
+            for x in lessons
+        ],
+        "marks": [
+            {
+                "id": m["id"],
+                "lesson": m["lesson_id"],
+                "student": m["student_id"],
+                "work_type": m["work_type__code"],
+                "slot": m["slot"],
+                "value": m["value__code"] or "",
+                "comment": m["comment"],
+                "version": m["version"],
+                "is_late": m["is_late"],
+            }
+            for m in marks
+        ],
+        "attendance": [
+            {
+                "id": a["id"],
+                "lesson": a["lesson_id"],
+                "student": a["student_id"],
+                "value": a["code__code"] or "",
+                "reason": a["reason"],
+                "version": a["version"],
+                "is_late": a["is_late"],
+            }
+            for a in attendance
+        ],
+        "period_grades": [
+            {
+                "id": g["id"],
+                "student": g["student_id"],
+                "kind": g["kind"],
+                "ordinal": g["ordinal"],
+                "title": g["title"],
+                "value": g["value__code"],
+                "version": g["version"],
+                "locked": g["locked_at"] is not None,
+            }
+            for g in grades
+        ],
+        "accumulation": [{"student": s["pk"], "count": counts.get(s["pk"], 0), "required": required} for s in students],
+        "work_types": work_types,
+    }
+
+
+def assignment_data(assignment: TeachingAssignment, *, can_edit: bool) -> dict[str, Any]:
+    """One journal's heading; the assignment must come with teacher, class, subgroup and subject selected."""
+    return {
+        "id": assignment.pk,
+        "subject": assignment.subject.name,
+        "school_class": assignment.school_class.name,
+        "subgroup": assignment.subgroup.name if assignment.subgroup_id else None,
+        "teacher": assignment.teacher.short_name,
+        "hours_per_week": assignment.hours_per_week,
+        "can_edit": can_edit,
+    }
