@@ -1,0 +1,338 @@
+/* Keyboard-first entry in the journal grid (R2.1, R2.8): a small spreadsheet without a framework.
+ *
+ * One listener per event type on the grid (event delegation), one shared <input> as the cell editor,
+ * saves queued one after another so each save sends the version the previous one returned.
+ * Translated strings and URLs come from the page (json_script "journal-config").
+ */
+(function () {
+  "use strict";
+
+  var configEl = document.getElementById("journal-config");
+  if (!configEl) return;
+  var config = JSON.parse(configEl.textContent);
+  var S = config.strings;
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.content : "";
+  var codes = {};
+  config.attendanceCodes.forEach(function (c) { codes[c.toLowerCase()] = c; });
+
+  var status = document.getElementById("grid-status");
+  function say(text, isError) {
+    if (!status) return;
+    status.textContent = text || "";
+    status.classList.toggle("error", !!isError);
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, "Accept": "application/json", "X-Requested-With": "XMLHttpRequest" },
+    }).then(function (resp) {
+      var type = resp.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        // A login page instead of JSON: the session ended (idle timeout).
+        return { status: 401, data: { error: { code: "unauthorized", message: S.session } } };
+      }
+      return resp.json().then(function (data) { return { status: resp.status, data: data }; });
+    });
+  }
+
+  // ---- The grid -----------------------------------------------------------------------------
+  var table = document.querySelector("table.jgrid");
+  var wrap = table ? table.closest(".grid-wrap") : null;
+  var historyBtn = document.getElementById("history-btn");
+  var active = null; // the selected <td>
+  var editing = null; // {td, before, mode: "enter"|"edit"}
+  var queue = Promise.resolve();
+  var editor = document.createElement("input");
+  editor.className = "cell-editor";
+  editor.setAttribute("autocomplete", "off");
+  editor.setAttribute("aria-label", S.editor);
+
+  function isCell(el) { return el && el.tagName === "TD" && el.classList.contains("c"); }
+  function isEditable(td) { return isCell(td) && !td.classList.contains("ro"); }
+
+  function select(td, scroll) {
+    if (!isCell(td)) return;
+    if (active) { active.classList.remove("sel"); active.removeAttribute("id"); active.removeAttribute("aria-selected"); }
+    active = td;
+    td.classList.add("sel");
+    td.id = "grid-active";
+    td.setAttribute("aria-selected", "true");
+    wrap.setAttribute("aria-activedescendant", "grid-active");
+    if (historyBtn) historyBtn.disabled = !td.dataset.l;
+    if (scroll !== false) td.scrollIntoView({ block: "nearest", inline: "nearest" });
+    if (td.title) say(td.title, td.classList.contains("error") || td.classList.contains("conflict"));
+  }
+
+  function neighbour(td, dRow, dCol) {
+    var tr = td.parentElement;
+    var rows = tr.parentElement.rows;
+    var r = tr.sectionRowIndex + dRow;
+    var c = td.cellIndex + dCol;
+    if (r < 0 || r >= rows.length) return null;
+    var cell = rows[r].cells[c];
+    return isCell(cell) ? cell : null;
+  }
+
+  function move(dRow, dCol) {
+    if (!active) return false;
+    var next = neighbour(active, dRow, dCol);
+    if (next) { select(next); return true; }
+    return false;
+  }
+
+  function startEdit(text, mode) {
+    var td = active;
+    if (!isEditable(td)) { say(S.readonly, true); return; }
+    editing = { td: td, before: td.textContent, mode: mode };
+    td.classList.remove("error", "conflict", "saved");
+    td.textContent = "";
+    editor.value = text;
+    td.appendChild(editor);
+    editor.focus();
+    editor.setSelectionRange(editor.value.length, editor.value.length);
+  }
+
+  function finishEdit(commit) {
+    if (!editing) return;
+    var e = editing;
+    editing = null;
+    var value = editor.value.trim();
+    if (editor.parentNode) editor.parentNode.removeChild(editor);
+    wrap.focus({ preventScroll: true });
+    if (!commit || value === e.before) { e.td.textContent = e.before; return; }
+    e.td.textContent = value;
+    save(e.td, value, e.before);
+  }
+
+  function clearCell(td) {
+    if (!isEditable(td)) { say(S.readonly, true); return; }
+    if (td.textContent === "") return;
+    var before = td.textContent;
+    td.textContent = "";
+    save(td, "", before);
+  }
+
+  function save(td, value, before) {
+    td.classList.remove("saved", "error", "conflict");
+    td.classList.add("saving");
+    td.title = S.saving;
+    say(S.saving);
+    queue = queue.then(function () {
+      var body = new URLSearchParams();
+      body.set("kind", "lesson");
+      body.set("lesson", td.dataset.l);
+      body.set("student", td.dataset.s);
+      body.set("value", value);
+      body.set("version", td.dataset.v); // read now: an earlier save may have moved it on
+      return post(config.saveUrl, body).then(function (res) {
+        td.classList.remove("saving");
+        if (res.status === 200) {
+          td.dataset.v = res.data.version;
+          td.textContent = res.data.value;
+          td.classList.toggle("late", !!res.data.late);
+          td.title = res.data.late ? S.late : "";
+          td.classList.add("saved");
+          setTimeout(function () { td.classList.remove("saved"); }, 1500);
+          if (res.data.row) updateRow(td.parentElement, res.data.row);
+          say(S.saved);
+          return;
+        }
+        var err = (res.data && res.data.error) || {};
+        if (res.status === 409 && err.current) {
+          // Somebody else changed the cell: adopt what is stored and say so.
+          td.dataset.v = err.current.version;
+          td.textContent = err.current.value;
+          td.classList.add("conflict");
+        } else {
+          td.textContent = before;
+          td.classList.add("error");
+        }
+        td.title = err.message || S.error;
+        say(td.title, true);
+      }, function () {
+        td.classList.remove("saving");
+        td.classList.add("error");
+        td.textContent = before;
+        td.title = S.network;
+        say(S.network, true);
+      });
+    });
+  }
+
+  function updateRow(tr, row) {
+    var acc = tr.querySelector("td.acc");
+    if (acc) {
+      acc.textContent = row.count + "/" + row.required;
+      acc.classList.toggle("low", row.count < row.required);
+    }
+    var avg = tr.querySelector("td.avg");
+    if (avg) avg.textContent = row.average;
+  }
+
+  function showHistory(td) {
+    if (!td || !td.dataset.l) return;
+    var url = config.historyUrl + "?lesson=" + encodeURIComponent(td.dataset.l) + "&student=" + encodeURIComponent(td.dataset.s);
+    if (window.htmx) {
+      window.htmx.ajax("GET", url, { target: "#cell-history", swap: "innerHTML" });
+    } else {
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+        document.getElementById("cell-history").innerHTML = html;
+      });
+    }
+  }
+
+  function goToLesson(td) {
+    if (!td || !td.dataset.l) return;
+    var topic = document.getElementById("topic-" + td.dataset.l);
+    var target = topic || document.getElementById("lesson-" + td.dataset.l);
+    if (!target) return;
+    target.scrollIntoView({ block: "center" });
+    target.focus({ preventScroll: true });
+  }
+
+  function onKey(ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    var key = ev.key;
+    if (editing) {
+      if (ev.target !== editor) return;
+      if (key === "Enter") { ev.preventDefault(); finishEdit(true); move(ev.shiftKey ? -1 : 1, 0); }
+      else if (key === "Tab") { ev.preventDefault(); finishEdit(true); move(0, ev.shiftKey ? -1 : 1); }
+      else if (key === "Escape") { ev.preventDefault(); finishEdit(false); say(""); }
+      else if (editing.mode === "enter" && (key === "ArrowUp" || key === "ArrowDown" || key === "ArrowLeft" || key === "ArrowRight")) {
+        ev.preventDefault();
+        finishEdit(true);
+        move(key === "ArrowUp" ? -1 : key === "ArrowDown" ? 1 : 0, key === "ArrowLeft" ? -1 : key === "ArrowRight" ? 1 : 0);
+      } else if (editing.mode === "edit" && (key === "ArrowUp" || key === "ArrowDown")) {
+        ev.preventDefault();
+        finishEdit(true);
+        move(key === "ArrowUp" ? -1 : 1, 0);
+      }
+      return;
+    }
+    if (!active) return;
+    switch (key) {
+      case "ArrowUp": ev.preventDefault(); move(-1, 0); return;
+      case "ArrowDown": case "Enter": ev.preventDefault(); move(1, 0); return;
+      case "ArrowLeft": ev.preventDefault(); move(0, -1); return;
+      case "ArrowRight": ev.preventDefault(); move(0, 1); return;
+      case "Tab": if (move(0, ev.shiftKey ? -1 : 1)) ev.preventDefault(); return;
+      case "Home": ev.preventDefault(); select(active.parentElement.cells[1]); return;
+      case "End": ev.preventDefault(); lastLessonCell(active.parentElement) && select(lastLessonCell(active.parentElement)); return;
+      case "F2": ev.preventDefault(); startEdit(active.textContent, "edit"); return;
+      case "Delete": case "Backspace": ev.preventDefault(); clearCell(active); return;
+      case "Escape": document.getElementById("cell-history").innerHTML = ""; say(""); return;
+      case "h": case "H": ev.preventDefault(); showHistory(active); return;
+      case "t": case "T": ev.preventDefault(); goToLesson(active); return;
+    }
+    if (key.length === 1 && key !== " ") {
+      ev.preventDefault();
+      startEdit(key, "enter");
+    }
+  }
+
+  function lastLessonCell(tr) {
+    var cells = tr.querySelectorAll("td[data-l]");
+    return cells.length ? cells[cells.length - 1] : null;
+  }
+
+  if (table && wrap) {
+    wrap.addEventListener("keydown", onKey);
+    table.addEventListener("mousedown", function (ev) {
+      var td = ev.target.closest("td");
+      if (!isCell(td) || (editing && editing.td === td)) return;
+      if (editing) finishEdit(true);
+      if (td === active && isEditable(td)) { ev.preventDefault(); startEdit(td.textContent, "edit"); return; }
+      select(td, false);
+      ev.preventDefault();
+      wrap.focus({ preventScroll: true });
+    });
+    table.addEventListener("dblclick", function (ev) {
+      var td = ev.target.closest("td");
+      if (isEditable(td) && !editing) startEdit(td.textContent, "edit");
+    });
+    editor.addEventListener("blur", function () { finishEdit(true); });
+    wrap.addEventListener("focus", function () { if (!active) select(initialCell()); });
+    if (historyBtn) historyBtn.addEventListener("click", function () { showHistory(active); });
+
+    // Start where the teacher works: today's (or the latest past) lesson, first student.
+    var initial = initialCell();
+    if (initial && table.dataset.editable === "1" && !location.hash) {
+      select(initial);
+      wrap.focus({ preventScroll: true });
+    }
+  }
+
+  function initialCell() {
+    var heads = table.querySelectorAll("thead th[data-lesson]");
+    var col = null;
+    for (var i = 0; i < heads.length; i++) {
+      if (!heads[i].classList.contains("future")) col = heads[i];
+    }
+    col = col || heads[0];
+    var firstRow = table.tBodies[0] && table.tBodies[0].rows[0];
+    if (!firstRow) return null;
+    if (!col) return firstRow.querySelector("td.c");
+    var idx = col.cellIndex;
+    var rows = table.tBodies[0].rows;
+    for (var r = 0; r < rows.length; r++) {
+      if (isEditable(rows[r].cells[idx])) return rows[r].cells[idx];
+    }
+    return firstRow.cells[idx];
+  }
+
+  // ---- The lesson part: topic, type, homework saved on change ---------------------------------
+  var lessonQueues = {};
+
+  function saveLesson(form) {
+    var id = form.dataset.lesson;
+    var out = form.querySelector(".lstatus");
+    out.className = "lstatus";
+    out.textContent = S.saving;
+    lessonQueues[id] = (lessonQueues[id] || Promise.resolve()).then(function () {
+      var body = new FormData(form); // collected now, with the version the last save returned
+      return post(form.action, body).then(function (res) {
+        var data = res.data;
+        if (res.status === 200) {
+          form.elements.version.value = data.version;
+          out.className = "lstatus ok";
+          out.textContent = S.saved;
+          return;
+        }
+        var err = (data && data.error) || {};
+        if (res.status === 409 && err.current) {
+          ["version", "topic", "lesson_type", "homework", "homework_due", "number"].forEach(function (name) {
+            if (form.elements[name] && err.current[name] !== undefined) form.elements[name].value = err.current[name];
+          });
+        }
+        out.className = "lstatus error";
+        out.textContent = err.message || S.error;
+      }, function () {
+        out.className = "lstatus error";
+        out.textContent = S.network;
+      });
+    });
+  }
+
+  document.addEventListener("change", function (ev) {
+    var form = ev.target.form;
+    if (form && form.classList.contains("lesson-form")) saveLesson(form);
+  });
+  document.addEventListener("submit", function (ev) {
+    if (ev.target.classList && ev.target.classList.contains("lesson-form")) {
+      ev.preventDefault();
+      saveLesson(ev.target);
+    }
+  });
+  document.addEventListener("keydown", function (ev) {
+    // Escape in the lesson part goes back to the grid, to this lesson's column.
+    if (ev.key !== "Escape" || !ev.target.form || !ev.target.form.classList.contains("lesson-form") || !table) return;
+    var head = table.querySelector('thead th[data-lesson="' + ev.target.form.dataset.lesson + '"]');
+    var row = active ? active.parentElement : table.tBodies[0].rows[0];
+    if (head && row) select(row.cells[head.cellIndex]);
+    wrap.focus();
+  });
+})();
