@@ -211,10 +211,22 @@ def make_grid(
     year = assignment.year
     if not StudyPeriod.objects.filter(year=year).exists():
         StudyPeriod.objects.create(
-            school=school, year=year, kind="semester", name="I семестр", ordinal=1, start=year.start, end=dt.date(2026, 12, 26)
+            school=school,
+            year=year,
+            kind="semester",
+            name="I семестр",
+            ordinal=1,
+            start=year.start,
+            end=dt.date(2026, 12, 26),
         )
         StudyPeriod.objects.create(
-            school=school, year=year, kind="semester", name="II семестр", ordinal=2, start=dt.date(2027, 1, 12), end=year.end
+            school=school,
+            year=year,
+            kind="semester",
+            name="II семестр",
+            ordinal=2,
+            start=dt.date(2027, 1, 12),
+            end=year.end,
         )
     created_students = [make_student(assignment.school_class) for _ in range(students)]
     all_students = list(Student.objects.filter(enrolments__school_class=assignment.school_class))
@@ -250,7 +262,9 @@ def make_grid(
                 )
             elif roll < fill:
                 absences.append(
-                    Attendance(school=school, lesson=lesson, student=student, code=absent, recorded_by=assignment.teacher)
+                    Attendance(
+                        school=school, lesson=lesson, student=student, code=absent, recorded_by=assignment.teacher
+                    )
                 )
     Mark.objects.bulk_create(marks, batch_size=500)
     Attendance.objects.bulk_create(absences, batch_size=500)

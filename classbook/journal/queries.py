@@ -42,9 +42,7 @@ _RANK = {ch: i for i, ch in enumerate(_ALPHABET)}
 
 def alphabet_key(*parts: str) -> tuple[tuple[int, ...], ...]:
     """Sort key for names in the order of the Ukrainian/Russian alphabet (apostrophes ignored)."""
-    return tuple(
-        tuple(_RANK.get(ch, 100 + ord(ch)) for ch in part.lower() if ch not in "'’ʼ`-") for part in parts
-    )
+    return tuple(tuple(_RANK.get(ch, 100 + ord(ch)) for ch in part.lower() if ch not in "'’ʼ`-") for part in parts)
 
 
 def required_marks(hours_per_week: Decimal) -> int:
@@ -300,7 +298,9 @@ def build_grid(
                 lesson_type_label=str(type_labels.get(r["lesson_type"], r["lesson_type"])),
                 homework=r["homework"],
                 homework_due=r["homework_due"],
-                teacher=_short(r["conducted_by__first_name"], r["conducted_by__last_name"], r["conducted_by__patronymic"])
+                teacher=_short(
+                    r["conducted_by__first_name"], r["conducted_by__last_name"], r["conducted_by__patronymic"]
+                )
                 if sub
                 else teacher_short,
                 is_substitute=sub,
@@ -381,7 +381,10 @@ def build_grid(
     leaf_ends = [p.end for p in periods]
     is_last = not periods or period.end >= max(leaf_ends)
     labels = dict(GradeKind.choices)
-    columns = [PeriodColumn(GradeKind.THEMATIC, o, t or f"{labels[GradeKind.THEMATIC]} {o}") for o, t in sorted(thematic.items())]
+    columns = [
+        PeriodColumn(GradeKind.THEMATIC, o, t or f"{labels[GradeKind.THEMATIC]} {o}")
+        for o, t in sorted(thematic.items())
+    ]
     columns.append(PeriodColumn(GradeKind.PERIOD, 0, str(labels[GradeKind.PERIOD])))
     columns.append(PeriodColumn(GradeKind.CORRECTED, 0, str(labels[GradeKind.CORRECTED])))
     for kind in (GradeKind.ANNUAL, GradeKind.EXAM):
@@ -414,7 +417,9 @@ def build_grid(
         rows.append(
             GridRow(
                 id=sid,
-                name=_name(s["student__user__first_name"], s["student__user__last_name"], s["student__user__patronymic"]),
+                name=_name(
+                    s["student__user__first_name"], s["student__user__last_name"], s["student__user__patronymic"]
+                ),
                 left_on=end if end is not None and end < today else None,
                 cells=cells,
                 period_values=[grades.get((sid, c.kind, c.ordinal), ("", False)) for c in columns],
@@ -431,7 +436,9 @@ def build_grid(
             "created_at": r["created_at"],
             "lesson_date": r["lesson__date"],
             "student": _short(
-                r["student__user__first_name"] or "", r["student__user__last_name"] or "", r["student__user__patronymic"] or ""
+                r["student__user__first_name"] or "",
+                r["student__user__last_name"] or "",
+                r["student__user__patronymic"] or "",
             ),
         }
         for r in Remark.objects.filter(assignment_id=assignment.pk, fixed_at__isnull=True)
@@ -554,7 +561,9 @@ def cell_state(lesson: Lesson, student_id: int) -> CellState:
         attendance=(att or {}).get("code__code") or "",
         attendance_version=(att or {}).get("version", 0),
         attendance_late=bool((att or {}).get("is_late")),
-        attendance_absent=bool(att and att["code__code"] and att["code__counts_as_absent"] and not att["code__is_late"]),
+        attendance_absent=bool(
+            att and att["code__code"] and att["code__counts_as_absent"] and not att["code__is_late"]
+        ),
     )
 
 
@@ -592,7 +601,8 @@ def cell_history(assignment: TeachingAssignment, lesson_id: int, student_id: int
             "at": r["at"],
             "kind": r["kind"],
             "kind_label": dict(ChangeKind.choices).get(r["kind"], r["kind"]),
-            "actor": _short(r["actor__first_name"], r["actor__last_name"], r["actor__patronymic"]) or r["actor__username"],
+            "actor": _short(r["actor__first_name"], r["actor__last_name"], r["actor__patronymic"])
+            or r["actor__username"],
             "old": r["old_value"],
             "new": r["new_value"],
             "reason": r["reason"],

@@ -320,7 +320,12 @@ def save_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int, le
             acting_user=request.user, lesson_id=lesson.pk, expected_version=version, **_lesson_changes(request.POST)
         )
     except ValueError:
-        failure: tuple[int, str, Any, dict[str, Any]] = (422, "bad_version", _("The page is out of date. Reload it."), {})
+        failure: tuple[int, str, Any, dict[str, Any]] = (
+            422,
+            "bad_version",
+            _("The page is out of date. Reload it."),
+            {},
+        )
     except ConflictError as exc:
         failure = (409, "conflict", exc.message, {"current": _lesson_json(queries.lesson_state(lesson.pk))})
     except PermissionDeniedError as exc:
@@ -375,5 +380,3 @@ def add_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> 
         return redirect(grid_url)
     messages.success(request, _("The lesson of %(date)s is added.") % {"date": date.strftime("%d.%m.%Y")})
     return redirect(f"{grid_url}?period={queries.period_of(assignment, lesson.date) or ''}#lesson-{lesson.pk}")
-
-

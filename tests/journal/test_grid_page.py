@@ -69,7 +69,9 @@ def test_anonymous_goes_to_login(world, client, assignment):
 
 
 def test_index_lists_own_journal_first_and_class_teacher_sees_every_subject(world, as_user, assignment):
-    history = f.make_assignment(world.other_teacher, world.class_a, f.SubjectFactory(school=world.school, name="Біологія"))
+    history = f.make_assignment(
+        world.other_teacher, world.class_a, f.SubjectFactory(school=world.school, name="Біологія")
+    )
     own = as_user(world.teacher).get(reverse("journal:index", args=[world.school.slug])).context["entries"]
     assert [e.id for e in own] == [assignment.pk]
     homeroom = as_user(world.class_teacher).get(reverse("journal:index", args=[world.school.slug])).context["entries"]
@@ -143,7 +145,9 @@ def test_subgroup_journal_shows_only_subgroup_students(world, as_user):
     inside = f.make_student(world.class_a)
     f.make_student(world.class_a)
     subgroup.students.add(inside)
-    sub_assignment = f.make_assignment(world.teacher, world.class_a, f.SubjectFactory(school=world.school), subgroup=subgroup)
+    sub_assignment = f.make_assignment(
+        world.teacher, world.class_a, f.SubjectFactory(school=world.school), subgroup=subgroup
+    )
     f.make_grid(sub_assignment, students=0, lessons=2)
     rows = as_user(world.teacher).get(grid_url(world, sub_assignment)).context["grid"].rows
     assert [r.id for r in rows] == [inside.pk]
@@ -155,8 +159,12 @@ def test_grid_shows_cells_period_grades_accumulation_and_remarks(world, as_user,
     student = world.student
     for lesson, text in zip(lessons, ["10", "8", ""], strict=True):
         if text:
-            services.record_mark(acting_user=world.teacher, lesson=lesson, student=student, text=text, expected_version=0)
-    services.record_attendance(acting_user=world.teacher, lesson=lessons[2], student=student, text="н", expected_version=0)
+            services.record_mark(
+                acting_user=world.teacher, lesson=lesson, student=student, text=text, expected_version=0
+            )
+    services.record_attendance(
+        acting_user=world.teacher, lesson=lessons[2], student=student, text="н", expected_version=0
+    )
     period = queries._periods(assignment)[0]
     scale = assignment.effective_scale()
     PeriodGrade.objects.create(
@@ -168,7 +176,9 @@ def test_grid_shows_cells_period_grades_accumulation_and_remarks(world, as_user,
         value=scale.values.get(code="9"),
         set_by=world.teacher,
     )
-    Remark.objects.create(school=world.school, assignment=assignment, text="Не заповнено тему уроку", author=world.deputy)
+    Remark.objects.create(
+        school=world.school, assignment=assignment, text="Не заповнено тему уроку", author=world.deputy
+    )
     Remark.objects.create(
         school=world.school, assignment=assignment, text="Виправлено", author=world.deputy, fixed_at=NOW
     )
@@ -181,7 +191,7 @@ def test_grid_shows_cells_period_grades_accumulation_and_remarks(world, as_user,
     assert ("9", False) in row.period_values
     html = response.content.decode()
     assert "Не заповнено тему уроку" in html and "Виправлено" not in html
-    assert 'data-l="%d" data-s="%d" data-v="1.0"' % (lessons[0].pk, student.pk) in html
+    assert f'data-l="{lessons[0].pk}" data-s="{student.pk}" data-v="1.0"' in html
 
 
 def test_one_lesson_a_week_needs_three_marks(world, as_user, assignment):

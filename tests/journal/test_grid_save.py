@@ -192,7 +192,9 @@ def test_unknown_cell_kind_is_refused(world, as_user, assignment, lesson):
 
 
 def test_substitute_saves_in_the_lesson_they_conducted_only(world, as_user, assignment, lesson):
-    other_day = services.create_lesson(acting_user=world.teacher, assignment=assignment, date=TODAY - dt.timedelta(days=1))
+    other_day = services.create_lesson(
+        acting_user=world.teacher, assignment=assignment, date=TODAY - dt.timedelta(days=1)
+    )
     Lesson.objects.filter(pk=lesson.pk).update(conducted_by=world.other_teacher)
     client = as_user(world.other_teacher)
     assert save(client, world, assignment, lesson, world.student, "10").status_code == 200
@@ -244,7 +246,8 @@ def test_stale_lesson_save_gets_conflict_with_current_fields(world, as_user, ass
 
 
 @pytest.mark.parametrize(
-    "data", [{"version": 1, "homework_due": "2026-10-01"}, {"version": 1, "homework_due": "2026-02-30"}, {"version": "x"}]
+    "data",
+    [{"version": 1, "homework_due": "2026-10-01"}, {"version": 1, "homework_due": "2026-02-30"}, {"version": "x"}],
 )
 def test_bad_lesson_input_is_refused(world, as_user, assignment, lesson, data):
     response = as_user(world.teacher).post(lesson_url(world, assignment, lesson), data, HTTP_ACCEPT="application/json")
