@@ -40,83 +40,103 @@
   }
 
   // ---- The grid -----------------------------------------------------------------------------
+  // One <input> is the grid's keyboard: it sits in the selected cell, transparent while moving
+  // ("nav"), visible while typing ("enter" after a typed key, "edit" after F2). Text reaches it by
+  // keys, IMEs and phone keyboards alike, so typing "н" or "10" on any layout starts an entry.
   var table = document.querySelector("table.jgrid");
   var wrap = table ? table.closest(".grid-wrap") : null;
   var historyBtn = document.getElementById("history-btn");
   var active = null; // the selected <td>
-  var editing = null; // {td, before, mode: "enter"|"edit"}
+  var mode = "nav";
+  var before = ""; // the cell's text when typing started
   var queue = Promise.resolve();
   var editor = document.createElement("input");
-  editor.className = "cell-editor";
+  editor.className = "cell-editor nav";
   editor.setAttribute("autocomplete", "off");
+  editor.setAttribute("spellcheck", "false");
   editor.setAttribute("aria-label", S.editor);
 
-  function isCell(el) { return el && el.tagName === "TD" && el.classList.contains("c"); }
+  function isCell(el) { return !!el && el.tagName === "TD" && el.classList.contains("c"); }
   function isEditable(td) { return isCell(td) && !td.classList.contains("ro"); }
+
+  function cellText(td) {
+    var text = "";
+    td.childNodes.forEach(function (n) { if (n !== editor) text += n.textContent; });
+    return text;
+  }
+
+  function setCellText(td, text) {
+    var had = editor.parentNode === td;
+    var focused = document.activeElement === editor;
+    td.textContent = text;
+    if (had) { td.appendChild(editor); if (focused) editor.focus({ preventScroll: true }); }
+  }
 
   function select(td, scroll) {
     if (!isCell(td)) return;
-    if (active) { active.classList.remove("sel"); active.removeAttribute("id"); active.removeAttribute("aria-selected"); }
+    if (active) { active.classList.remove("sel"); active.removeAttribute("aria-selected"); }
     active = td;
     td.classList.add("sel");
-    td.id = "grid-active";
     td.setAttribute("aria-selected", "true");
-    wrap.setAttribute("aria-activedescendant", "grid-active");
+    td.appendChild(editor);
+    wrap.tabIndex = -1; // the editor in the selected cell is now the grid's stop in the tab order
+    setMode("nav");
+    editor.focus({ preventScroll: true });
     if (historyBtn) historyBtn.disabled = !td.dataset.l;
     if (scroll !== false) td.scrollIntoView({ block: "nearest", inline: "nearest" });
-    if (td.title) say(td.title, td.classList.contains("error") || td.classList.contains("conflict"));
+    if (td.title && (td.classList.contains("error") || td.classList.contains("conflict"))) say(td.title, true);
+  }
+
+  function setMode(next) {
+    mode = next;
+    editor.classList.toggle("nav", next === "nav");
+    if (next === "nav") editor.value = "";
   }
 
   function neighbour(td, dRow, dCol) {
     var tr = td.parentElement;
     var rows = tr.parentElement.rows;
     var r = tr.sectionRowIndex + dRow;
-    var c = td.cellIndex + dCol;
     if (r < 0 || r >= rows.length) return null;
-    var cell = rows[r].cells[c];
+    var cell = rows[r].cells[td.cellIndex + dCol];
     return isCell(cell) ? cell : null;
   }
 
   function move(dRow, dCol) {
-    if (!active) return false;
-    var next = neighbour(active, dRow, dCol);
+    var next = active && neighbour(active, dRow, dCol);
     if (next) { select(next); return true; }
     return false;
   }
 
-  function startEdit(text, mode) {
-    var td = active;
-    if (!isEditable(td)) { say(S.readonly, true); return; }
-    editing = { td: td, before: td.textContent, mode: mode };
-    td.classList.remove("error", "conflict", "saved");
-    td.textContent = "";
+  function startEdit(text, how) {
+    if (!isEditable(active)) { editor.value = ""; say(S.readonly, true); return; }
+    before = cellText(active);
+    active.classList.remove("error", "conflict", "saved");
+    setMode(how);
     editor.value = text;
-    td.appendChild(editor);
-    editor.focus();
-    editor.setSelectionRange(editor.value.length, editor.value.length);
+    editor.setSelectionRange(text.length, text.length);
   }
 
   function finishEdit(commit) {
-    if (!editing) return;
-    var e = editing;
-    editing = null;
+    if (mode === "nav") return;
+    var td = active;
     var value = editor.value.trim();
-    if (editor.parentNode) editor.parentNode.removeChild(editor);
-    wrap.focus({ preventScroll: true });
-    if (!commit || value === e.before) { e.td.textContent = e.before; return; }
-    e.td.textContent = value;
-    save(e.td, value, e.before);
+    setMode("nav");
+    if (commit && value !== before) {
+      setCellText(td, value);
+      save(td, value, before);
+    }
   }
 
   function clearCell(td) {
     if (!isEditable(td)) { say(S.readonly, true); return; }
-    if (td.textContent === "") return;
-    var before = td.textContent;
-    td.textContent = "";
-    save(td, "", before);
+    var was = cellText(td);
+    if (was === "") return;
+    setCellText(td, "");
+    save(td, "", was);
   }
 
-  function save(td, value, before) {
+  function save(td, value, previous) {
     td.classList.remove("saved", "error", "conflict");
     td.classList.add("saving");
     td.title = S.saving;
@@ -132,7 +152,7 @@
         td.classList.remove("saving");
         if (res.status === 200) {
           td.dataset.v = res.data.version;
-          td.textContent = res.data.value;
+          setCellText(td, res.data.value);
           td.classList.toggle("late", !!res.data.late);
           td.title = res.data.late ? S.late : "";
           td.classList.add("saved");
@@ -145,10 +165,10 @@
         if (res.status === 409 && err.current) {
           // Somebody else changed the cell: adopt what is stored and say so.
           td.dataset.v = err.current.version;
-          td.textContent = err.current.value;
+          setCellText(td, err.current.value);
           td.classList.add("conflict");
         } else {
-          td.textContent = before;
+          setCellText(td, previous);
           td.classList.add("error");
         }
         td.title = err.message || S.error;
@@ -156,7 +176,7 @@
       }, function () {
         td.classList.remove("saving");
         td.classList.add("error");
-        td.textContent = before;
+        setCellText(td, previous);
         td.title = S.network;
         say(S.network, true);
       });
@@ -166,11 +186,11 @@
   function updateRow(tr, row) {
     var acc = tr.querySelector("td.acc");
     if (acc) {
-      acc.textContent = row.count + "/" + row.required;
+      setCellText(acc, row.count + "/" + row.required);
       acc.classList.toggle("low", row.count < row.required);
     }
     var avg = tr.querySelector("td.avg");
-    if (avg) avg.textContent = row.average;
+    if (avg) setCellText(avg, row.average);
   }
 
   function showHistory(td) {
@@ -187,83 +207,47 @@
 
   function goToLesson(td) {
     if (!td || !td.dataset.l) return;
-    var topic = document.getElementById("topic-" + td.dataset.l);
-    var target = topic || document.getElementById("lesson-" + td.dataset.l);
+    var target = document.getElementById("topic-" + td.dataset.l) || document.getElementById("lesson-" + td.dataset.l);
     if (!target) return;
     target.scrollIntoView({ block: "center" });
     target.focus({ preventScroll: true });
   }
 
+  var ARROWS = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+
   function onKey(ev) {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing) return;
     var key = ev.key;
-    if (editing) {
-      if (ev.target !== editor) return;
+    if (mode !== "nav") {
       if (key === "Enter") { ev.preventDefault(); finishEdit(true); move(ev.shiftKey ? -1 : 1, 0); }
       else if (key === "Tab") { ev.preventDefault(); finishEdit(true); move(0, ev.shiftKey ? -1 : 1); }
       else if (key === "Escape") { ev.preventDefault(); finishEdit(false); say(""); }
-      else if (editing.mode === "enter" && (key === "ArrowUp" || key === "ArrowDown" || key === "ArrowLeft" || key === "ArrowRight")) {
+      else if (ARROWS[key] && (mode === "enter" || key === "ArrowUp" || key === "ArrowDown")) {
         ev.preventDefault();
         finishEdit(true);
-        move(key === "ArrowUp" ? -1 : key === "ArrowDown" ? 1 : 0, key === "ArrowLeft" ? -1 : key === "ArrowRight" ? 1 : 0);
-      } else if (editing.mode === "edit" && (key === "ArrowUp" || key === "ArrowDown")) {
-        ev.preventDefault();
-        finishEdit(true);
-        move(key === "ArrowUp" ? -1 : 1, 0);
+        move(ARROWS[key][0], ARROWS[key][1]);
       }
       return;
     }
-    if (!active) return;
+    if (ARROWS[key]) { ev.preventDefault(); move(ARROWS[key][0], ARROWS[key][1]); return; }
     switch (key) {
-      case "ArrowUp": ev.preventDefault(); move(-1, 0); return;
-      case "ArrowDown": case "Enter": ev.preventDefault(); move(1, 0); return;
-      case "ArrowLeft": ev.preventDefault(); move(0, -1); return;
-      case "ArrowRight": ev.preventDefault(); move(0, 1); return;
+      case "Enter": ev.preventDefault(); move(1, 0); return;
       case "Tab": if (move(0, ev.shiftKey ? -1 : 1)) ev.preventDefault(); return;
-      case "Home": ev.preventDefault(); select(active.parentElement.cells[1]); return;
-      case "End": ev.preventDefault(); lastLessonCell(active.parentElement) && select(lastLessonCell(active.parentElement)); return;
-      case "F2": ev.preventDefault(); startEdit(active.textContent, "edit"); return;
+      case "Home": ev.preventDefault(); select(active.parentElement.querySelector("td.c")); return;
+      case "End": ev.preventDefault(); select(lastLessonCell(active.parentElement)); return;
+      case "F2": ev.preventDefault(); startEdit(cellText(active), "edit"); return;
       case "Delete": case "Backspace": ev.preventDefault(); clearCell(active); return;
       case "Escape": document.getElementById("cell-history").innerHTML = ""; say(""); return;
       case "h": case "H": ev.preventDefault(); showHistory(active); return;
       case "t": case "T": ev.preventDefault(); goToLesson(active); return;
+      case " ": ev.preventDefault(); return;
     }
-    if (key.length === 1 && key !== " ") {
-      ev.preventDefault();
-      startEdit(key, "enter");
-    }
+    // Any other key types into the transparent editor; the input event below starts the entry.
   }
 
   function lastLessonCell(tr) {
     var cells = tr.querySelectorAll("td[data-l]");
     return cells.length ? cells[cells.length - 1] : null;
-  }
-
-  if (table && wrap) {
-    wrap.addEventListener("keydown", onKey);
-    table.addEventListener("mousedown", function (ev) {
-      var td = ev.target.closest("td");
-      if (!isCell(td) || (editing && editing.td === td)) return;
-      if (editing) finishEdit(true);
-      if (td === active && isEditable(td)) { ev.preventDefault(); startEdit(td.textContent, "edit"); return; }
-      select(td, false);
-      ev.preventDefault();
-      wrap.focus({ preventScroll: true });
-    });
-    table.addEventListener("dblclick", function (ev) {
-      var td = ev.target.closest("td");
-      if (isEditable(td) && !editing) startEdit(td.textContent, "edit");
-    });
-    editor.addEventListener("blur", function () { finishEdit(true); });
-    wrap.addEventListener("focus", function () { if (!active) select(initialCell()); });
-    if (historyBtn) historyBtn.addEventListener("click", function () { showHistory(active); });
-
-    // Start where the teacher works: today's (or the latest past) lesson, first student.
-    var initial = initialCell();
-    if (initial && table.dataset.editable === "1" && !location.hash) {
-      select(initial);
-      wrap.focus({ preventScroll: true });
-    }
   }
 
   function initialCell() {
@@ -273,15 +257,38 @@
       if (!heads[i].classList.contains("future")) col = heads[i];
     }
     col = col || heads[0];
-    var firstRow = table.tBodies[0] && table.tBodies[0].rows[0];
-    if (!firstRow) return null;
-    if (!col) return firstRow.querySelector("td.c");
-    var idx = col.cellIndex;
-    var rows = table.tBodies[0].rows;
+    var rows = table.tBodies[0] ? table.tBodies[0].rows : [];
+    if (!rows.length) return null;
+    if (!col) return rows[0].querySelector("td.c");
     for (var r = 0; r < rows.length; r++) {
-      if (isEditable(rows[r].cells[idx])) return rows[r].cells[idx];
+      if (isEditable(rows[r].cells[col.cellIndex])) return rows[r].cells[col.cellIndex];
     }
-    return firstRow.cells[idx];
+    return rows[0].cells[col.cellIndex];
+  }
+
+  if (table && wrap) {
+    editor.addEventListener("keydown", onKey);
+    editor.addEventListener("input", function () {
+      if (mode === "nav") {
+        var typed = editor.value;
+        editor.value = "";
+        startEdit(typed, "enter");
+      }
+    });
+    editor.addEventListener("blur", function () { finishEdit(true); });
+    table.addEventListener("mousedown", function (ev) {
+      var td = ev.target.closest("td");
+      if (!isCell(td) || ev.target === editor) return;
+      ev.preventDefault();
+      if (td === active) { if (isEditable(td) && mode === "nav") startEdit(cellText(td), "edit"); editor.focus(); return; }
+      finishEdit(true);
+      select(td, false);
+    });
+    wrap.addEventListener("focus", function () { select(active || initialCell()); });
+    if (historyBtn) historyBtn.addEventListener("click", function () { showHistory(active); });
+
+    // Start where the teacher works: today's (or the latest past) lesson, first student.
+    if (table.dataset.editable === "1" && !location.hash) select(initialCell());
   }
 
   // ---- The lesson part: topic, type, homework saved on change ---------------------------------
@@ -333,6 +340,5 @@
     var head = table.querySelector('thead th[data-lesson="' + ev.target.form.dataset.lesson + '"]');
     var row = active ? active.parentElement : table.tBodies[0].rows[0];
     if (head && row) select(row.cells[head.cellIndex]);
-    wrap.focus();
   });
 })();
