@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.formats import number_format
 
 from classbook.access.rules import Perm
@@ -132,6 +134,11 @@ class GridLesson:
     editable: bool
     is_future: bool
     register_taken: bool
+    is_today: bool = False
+    in_part: bool = True
+    date_short: str = ""  # 05.10
+    day_label: str = ""  # Пн 05.10.2026
+    due_iso: str = ""
 
 
 @dataclass
@@ -146,8 +153,7 @@ class GridRow:
     id: int
     name: str
     left_on: dt.date | None
-    cells_html: str = ""
-    cells: list[tuple[int, str, str, bool, str, str]] = field(default_factory=list)
+    cells: list[tuple[int, str, str, bool, str, list[str] | None]] = field(default_factory=list)
     period_values: list[tuple[str, bool]] = field(default_factory=list)
     count: int = 0
     average: str = ""
@@ -165,6 +171,23 @@ class Grid:
     attendance_codes: list[dict[str, Any]]
     can_add_lesson: bool
     can_edit_any: bool
+    lesson_part: list[GridLesson] = field(default_factory=list)
+    all_lessons_shown: bool = True
+
+
+# The lesson part shows the lessons a teacher works on (the latest ones and the next few) unless
+# all are asked for: a hundred lesson forms are a long page on a phone and a slow one to render.
+RECENT_LESSONS = 10
+COMING_LESSONS = 5
+
+
+def lesson_part(lessons: list[GridLesson], *, show_all: bool) -> list[GridLesson]:
+    """Today and past lessons newest first, then the coming ones (R2.1, R2.3)."""
+    past = [lesson for lesson in reversed(lessons) if not lesson.is_future]
+    coming = [lesson for lesson in lessons if lesson.is_future]
+    if not show_all:
+        past, coming = past[:RECENT_LESSONS], coming[:COMING_LESSONS]
+    return past + coming
 
 
 def assignment_for_grid(assignments: QuerySet[TeachingAssignment]) -> QuerySet[TeachingAssignment]:
@@ -231,6 +254,7 @@ def build_grid(
     *,
     period_id: Any = None,
     today: dt.date | None = None,
+    all_lessons: bool = False,
 ) -> Grid:
     """Everything the grid page shows, from 7 queries whatever the number of students and lessons."""
     today = today or timezone.localdate()
@@ -280,7 +304,8 @@ def build_grid(
             "conducted_by__patronymic",
         )
     )
-    type_labels = dict(LessonType.choices)
+    type_labels = {value: str(label) for value, label in LessonType.choices}
+    weekdays = [str(WEEKDAYS_ABBR[i]) for i in range(7)]
     teacher_short = assignment.teacher.short_name
     lessons = []
     for r in lesson_rows:
@@ -308,10 +333,15 @@ def build_grid(
                 editable=editable,
                 is_future=r["date"] > today,
                 register_taken=r["register_taken_at"] is not None,
+                is_today=r["date"] == today,
+                date_short=r["date"].strftime("%d.%m"),
+                day_label=f"{weekdays[r['date'].weekday()]} {r['date']:%d.%m.%Y}",
+                due_iso=r["homework_due"].isoformat() if r["homework_due"] else "",
             )
         )
 
     # 4: marks and attendance of the period in one round trip (a UNION of two value queries).
+    # Numbers come as floats (no Decimal per row): they only feed the average shown with one decimal.
     in_period = Q(lesson__assignment_id=assignment.pk, lesson__date__gte=period.start, lesson__date__lte=period.end)
     mark_q = Mark.objects.filter(in_period).values_list(
         Value("m"),
@@ -320,8 +350,8 @@ def build_grid(
         "work_type_id",
         "slot",
         "value__code",
-        "value__numeric",
-        "work_type__weight",
+        Cast("value__numeric", FloatField()),
+        Cast("work_type__weight", FloatField()),
         "work_type__short_name",
         "version",
         "is_late",
@@ -333,36 +363,36 @@ def build_grid(
         Value(None, output_field=IntegerField()),
         Value(0),
         "code__code",
-        Value(None, output_field=IntegerField()),
-        Value(None, output_field=IntegerField()),
+        Value(None, output_field=FloatField()),
+        Value(None, output_field=FloatField()),
         Value(""),
         "version",
         "is_late",
     )
     default_wt = getattr(assignment, "default_work_type_id", None)
-    primary: dict[tuple[int, int], tuple[str, int, bool]] = {}
-    attendance: dict[tuple[int, int], tuple[str, int, bool]] = {}
-    extras: dict[tuple[int, int], list[str]] = defaultdict(list)
-    sums: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    # Per student, per lesson: (code, version, late).
+    primary: dict[int, dict[int, tuple[str, int, bool]]] = defaultdict(dict)
+    attendance: dict[int, dict[int, tuple[str, int, bool]]] = defaultdict(dict)
+    extras: dict[int, dict[int, list[str]]] = defaultdict(dict)
+    sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     counts: dict[int, int] = defaultdict(int)
     for kind, lesson_id, student_id, wt, slot, code, numeric, weight, wt_short, version, late in mark_q.union(
         att_q, all=True
     ):
-        key = (lesson_id, student_id)
         if kind == "a":
-            attendance[key] = (code or "", version, bool(late))
+            attendance[student_id][lesson_id] = (code or "", version, bool(late))
             continue
         if code:
             counts[student_id] += 1
             if numeric is not None:
-                w = Decimal(weight if weight is not None else 1)
+                w = 1.0 if weight is None else weight
                 acc = sums[student_id]
-                acc[0] += Decimal(numeric) * w
+                acc[0] += numeric * w
                 acc[1] += w
         if wt == default_wt and slot == 0:
-            primary[key] = (code or "", version, bool(late))
+            primary[student_id][lesson_id] = (code or "", version, bool(late))
         elif code:
-            extras[key].append(f"{wt_short}: {code}" if wt_short else code)
+            extras[student_id].setdefault(lesson_id, []).append(f"{wt_short}: {code}" if wt_short else code)
 
     # 5: period grades of the period, and the annual and exam grades of the year.
     grade_rows = (
@@ -392,26 +422,37 @@ def build_grid(
             columns.append(PeriodColumn(kind, 0, str(labels[kind])))
 
     rows = []
+    lesson_keys = [(lesson.id, lesson.date, "future" if lesson.is_future else "") for lesson in lessons]
+    blank_cells = [(lesson_id, "", "0.0", False, future, None) for lesson_id, _date, future in lesson_keys]
+    none: dict[int, Any] = {}
     for s in students:
         sid = s["student_id"]
         start, end = s["start"], s["end"]
+        whole_period = start <= period.start and (end is None or end >= period.end)
+        pm = primary.get(sid, none)
+        pa = attendance.get(sid, none)
+        px = extras.get(sid, none)
         cells = []
-        for lesson in lessons:
-            key = (lesson.id, sid)
-            m = primary.get(key, ("", 0, False))
-            a = attendance.get(key, ("", 0, False))
-            outside = lesson.date < start or (end is not None and lesson.date > end)
-            state = "na" if outside else ("future" if lesson.is_future else "")
-            cells.append(
-                (
-                    lesson.id,
-                    cell_display(a[0], m[0]),
-                    version_token(m[1], a[1]),
-                    m[2] or a[2],
-                    state,
-                    "; ".join(extras.get(key, ())),
+        append = cells.append
+        # The hot loop (students × lessons): int-keyed dict lookups and tuples; empty cells are shared.
+        for (lesson_id, date, future), blank in zip(lesson_keys, blank_cells):  # noqa: B905 - same length
+            m = pm.get(lesson_id)
+            a = pa.get(lesson_id)
+            if whole_period:
+                state = future
+            else:
+                state = "na" if date < start or (end is not None and date > end) else future
+            if m is None and a is None:
+                append(
+                    blank
+                    if state == future and lesson_id not in px
+                    else (lesson_id, "", "0.0", False, state, px.get(lesson_id))
                 )
-            )
+                continue
+            m = m or ("", 0, False)
+            a = a or ("", 0, False)
+            display = f"{a[0]} {m[0]}" if a[0] and m[0] else a[0] or m[0]
+            append((lesson_id, display, f"{m[1]}.{a[1]}", m[2] or a[2], state, px.get(lesson_id)))
         acc = sums.get(sid)
         average = number_format(acc[0] / acc[1], 1) if acc and acc[1] else ""
         rows.append(
@@ -457,7 +498,14 @@ def build_grid(
     ]
     # 7: the school's attendance codes, so the page knows which typed text is attendance.
     codes = list(AttendanceCode.objects.filter(school_id=school_id).order_by("ordinal").values("code", "name"))
+    part = lesson_part(lessons, show_all=all_lessons)
+    if len(part) < len(lessons):
+        shown = {lesson.id for lesson in part}
+        for lesson in lessons:
+            lesson.in_part = lesson.id in shown
     return Grid(
+        lesson_part=part,
+        all_lessons_shown=len(part) == len(lessons),
         period=period,
         periods=periods,
         lessons=lessons,

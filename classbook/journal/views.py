@@ -28,7 +28,6 @@ from classbook.access.rules import Perm
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.journal import queries, services
-from classbook.journal.models import LessonType
 from classbook.schools.models import TeachingAssignment
 
 
@@ -124,7 +123,10 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
     """Students × dated lessons of one study period, period grades, accumulation, lesson part (R2.1-R2.8)."""
     assignment = _assignment(ctx, assignment_id)
-    data = queries.build_grid(ctx, assignment, period_id=request.GET.get("period"))
+    data = queries.build_grid(
+        ctx, assignment, period_id=request.GET.get("period"), all_lessons=request.GET.get("lessons") == "all"
+    )
+    all_lessons_url = f"?period={data.period.id or ''}&lessons=all"
     strings = {
         "saving": _("Saving…"),
         "saved": _("Saved"),
@@ -144,10 +146,13 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
             "assignment": assignment,
             "grid": data,
             "today": timezone.localdate(),
-            "lesson_types": LessonType.choices,
+            # One reverse() for the hundred lesson forms: the lesson id is appended in the template.
+            "all_lessons_url": all_lessons_url,
+            "lesson_url_base": reverse("journal:save_lesson", args=[ctx.school.slug, assignment.pk, 0])[:-2],
             "config": {
                 "saveUrl": reverse("journal:save_cell", args=[ctx.school.slug, assignment.pk]),
                 "historyUrl": reverse("journal:history", args=[ctx.school.slug, assignment.pk]),
+                "allLessonsUrl": all_lessons_url,
                 "attendanceCodes": [c["code"] for c in data.attendance_codes],
                 "required": data.required,
                 "strings": strings,

@@ -34,7 +34,13 @@ def browser():
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -105,9 +111,7 @@ def test_teacher_fills_a_lesson_from_the_keyboard(world, project_static, live_se
     page.wait_for_function("document.querySelectorAll('td.saving').length === 0")
 
     page.reload()
-    cells = [
-        page.locator(f'td[data-l="{lesson.pk}"][data-s="{sid}"]').inner_text().strip() for sid in rows
-    ]
+    cells = [page.locator(f'td[data-l="{lesson.pk}"][data-s="{sid}"]').inner_text().strip() for sid in rows]
     assert cells == ["н", "10", "9"]
     assert page.locator(f"#topic-{lesson.pk}").input_value() == "Додавання дробів"
     assert page.locator(f"#homework-{lesson.pk}").input_value() == "№ 125, 127"
@@ -118,4 +122,6 @@ def test_teacher_fills_a_lesson_from_the_keyboard(world, project_static, live_se
     assert marks == {rows[1]: "10", rows[2]: "9"}
     saved = Lesson.objects.get(pk=lesson.pk)
     assert saved.topic == "Додавання дробів" and saved.register_taken_at is not None
-    assert JournalChange.objects.filter(lesson=lesson, actor=world.teacher, kind__in=["mark", "attendance"]).count() == 3
+    assert (
+        JournalChange.objects.filter(lesson=lesson, actor=world.teacher, kind__in=["mark", "attendance"]).count() == 3
+    )

@@ -208,7 +208,11 @@
   function goToLesson(td) {
     if (!td || !td.dataset.l) return;
     var target = document.getElementById("topic-" + td.dataset.l) || document.getElementById("lesson-" + td.dataset.l);
-    if (!target) return;
+    if (!target) {
+      // An older lesson outside the shown part: open the page with every lesson, at this one.
+      location.href = config.allLessonsUrl + "#lesson-" + td.dataset.l;
+      return;
+    }
     target.scrollIntoView({ block: "center" });
     target.focus({ preventScroll: true });
   }
