@@ -270,16 +270,19 @@ def main() -> None:
         setup = build(args.students, args.lessons)
         load = os.getloadavg()[0]
         print(
-            f"database: {connection.vendor}; built in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs, load {load:.1f}"
+            f"database: {connection.vendor}; built in {time.perf_counter() - t0:.1f} s; "
+            f"{os.cpu_count()} CPUs, load {load:.1f}"
         )
         print(
-            f"data: {args.students} students × {args.lessons} lessons, {setup['marks']} marks, {setup['absences']} absences"
+            f"data: {args.students} students × {args.lessons} lessons, "
+            f"{setup['marks']} marks, {setup['absences']} absences"
         )
         page = bench_page(setup, args.runs)
         print(
             f"grid page ({args.runs} runs): median {page['page_median_ms']:.1f} ms, p95 {page['page_p95_ms']:.1f} ms, "
             f"CPU median {page['page_cpu_median_ms']:.1f} ms, "
-            f"{page['queries']} queries, {page['bytes'] // 1024} KiB; build_grid alone median {page['build_median_ms']:.1f} ms"
+            f"{page['queries']} queries, {page['bytes'] // 1024} KiB; "
+            f"build_grid alone median {page['build_median_ms']:.1f} ms"
         )
         save = bench_save(setup, args.saves)
         print(

@@ -438,10 +438,8 @@ def build_grid(
         for (lesson_id, date, future), blank in zip(lesson_keys, blank_cells):  # noqa: B905 - same length
             m = pm.get(lesson_id)
             a = pa.get(lesson_id)
-            if whole_period:
-                state = future
-            else:
-                state = "na" if date < start or (end is not None and date > end) else future
+            outside = not whole_period and (date < start or (end is not None and date > end))
+            state = "na" if outside else future
             if m is None and a is None:
                 append(
                     blank

@@ -46,9 +46,8 @@ def grid_rows(grid: Any) -> SafeString:
         sid = row.id
         if row.left_on:
             left = escape(left_text % {"date": row.left_on.strftime("%d.%m.%Y")})
-            add(
-                f'<tr data-s="{sid}" class="left"><th scope="row" class="name">{escape(row.name)} <small>{left}</small></th>'
-            )
+            name = f"{escape(row.name)} <small>{left}</small>"
+            add(f'<tr data-s="{sid}" class="left"><th scope="row" class="name">{name}</th>')
         else:
             add(f'<tr data-s="{sid}"><th scope="row" class="name">{escape(row.name)}</th>')
         for (lesson_id, display, version, late, state, extras), can_edit in zip(row.cells, editable, strict=True):
