@@ -181,19 +181,26 @@ def bench_save(setup: dict, saves: int) -> dict:
     }
 
 
-def bench_concurrent(setup: dict, threads: int, seconds: float) -> dict:
-    """Writers on their own connections, each on its own cells, for ``seconds``: sustained saves/s."""
+def bench_concurrent(
+    setup: dict, threads: int, seconds: float, part: tuple[int, int] = (0, 1), start_at: float | None = None
+) -> dict:
+    """Writers on their own connections, each on its own cells, for ``seconds``: sustained saves/s.
+
+    ``part`` = (this process, processes): with several processes each takes its share of the students.
+    """
     from classbook.core.errors import ConflictError
     from classbook.journal import services
     from classbook.journal.models import Mark
     from classbook.people.models import Student
 
     students = list(Student.objects.filter(enrolments__school_class=setup["assignment"].school_class).order_by("pk"))
-    per_thread = [students[i::threads] for i in range(threads)]
+    writers = threads * part[1]
+    per_thread = [students[part[0] * threads + i :: writers] for i in range(threads)]
     counts = [0] * threads
     conflicts = [0] * threads
     errors: list[BaseException] = []
     start_barrier = threading.Barrier(threads + 1)
+    go = threading.Event()
     stop_at = [0.0]
 
     def writer(n: int) -> None:
@@ -207,6 +214,7 @@ def bench_concurrent(setup: dict, threads: int, seconds: float) -> dict:
             }
             teacher = setup["teacher"]
             start_barrier.wait()
+            go.wait()
             i = 0
             while time.perf_counter() < stop_at[0]:
                 lesson, student = cells[i % len(cells)]
@@ -235,10 +243,12 @@ def bench_concurrent(setup: dict, threads: int, seconds: float) -> dict:
     workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
     for w in workers:
         w.start()
-    stop_at[0] = time.perf_counter() + 3600
     start_barrier.wait()
+    if start_at is not None:  # all processes start together
+        time.sleep(max(0.0, start_at - time.time()))
     t0 = time.perf_counter()
     stop_at[0] = t0 + seconds
+    go.set()
     for w in workers:
         w.join()
     elapsed = time.perf_counter() - t0
@@ -246,10 +256,40 @@ def bench_concurrent(setup: dict, threads: int, seconds: float) -> dict:
         raise errors[0]
     return {
         "threads": threads,
-        "seconds": round(elapsed, 1),
+        "seconds": round(elapsed, 2),
         "saves": sum(counts),
         "saves_per_second": sum(counts) / elapsed,
         "conflicts": sum(conflicts),
+    }
+
+
+def bench_processes(setup: dict, threads: int, processes: int, seconds: float) -> dict:
+    """The same writers spread over processes (a server runs several workers; one process has one GIL)."""
+    import multiprocessing
+
+    mp = multiprocessing.get_context("fork")
+    connections.close_all()
+    results = mp.Queue()
+    start_at = time.time() + 5
+
+    def run(n: int) -> None:
+        results.put(bench_concurrent(setup, threads, seconds, part=(n, processes), start_at=start_at))
+
+    workers = [mp.Process(target=run, args=(n,)) for n in range(processes)]
+    for w in workers:
+        w.start()
+    parts = [results.get(timeout=seconds + 120) for _ in workers]
+    for w in workers:
+        w.join()
+    saves = sum(p["saves"] for p in parts)
+    elapsed = max(p["seconds"] for p in parts)
+    return {
+        "threads": threads * processes,
+        "processes": processes,
+        "seconds": elapsed,
+        "saves": saves,
+        "saves_per_second": saves / elapsed,
+        "conflicts": sum(p["conflicts"] for p in parts),
     }
 
 
@@ -261,6 +301,7 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--threads", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--processes", type=int, default=2, help="also run the writers spread over N processes")
     args = parser.parse_args()
 
     old_name = connection.settings_dict["NAME"]
@@ -295,9 +336,16 @@ def main() -> None:
             connection.close()
             result = bench_concurrent(setup, args.threads, args.seconds)
             print(
-                f"concurrent: {result['threads']} writer threads for {result['seconds']} s: "
+                f"concurrent: {result['threads']} writer threads in one process for {result['seconds']} s: "
                 f"{result['saves_per_second']:.0f} saves/s ({result['saves']} saves, {result['conflicts']} conflicts)"
             )
+            if args.processes > 1:
+                result = bench_processes(setup, args.threads // args.processes, args.processes, args.seconds)
+                print(
+                    f"concurrent: {result['threads']} writer threads in {result['processes']} processes "
+                    f"for {result['seconds']} s: {result['saves_per_second']:.0f} saves/s "
+                    f"({result['saves']} saves, {result['conflicts']} conflicts)"
+                )
     finally:
         connections.close_all()
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
