@@ -582,9 +582,12 @@ class CellState:
         return self.mark_late or self.attendance_late
 
 
-def cell_state(lesson: Lesson, student_id: int) -> CellState:
-    """What the grid cell (the default work type's mark and the attendance) holds now."""
-    default_wt = (
+def cell_state(lesson: Lesson, student_id: int, default_work_type_id: int | None = None) -> CellState:
+    """What the grid cell (the default work type's mark and the attendance) holds now.
+
+    ``default_work_type_id`` saves a query when the caller has it (``assignment_for_grid`` annotates it).
+    """
+    default_wt = default_work_type_id or (
         WorkType.objects.filter(school_id=lesson.school_id, is_active=True)
         .order_by("ordinal", "id")
         .values_list("id", flat=True)

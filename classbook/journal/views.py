@@ -192,7 +192,9 @@ def _parse_version(token: str) -> tuple[int, int]:
         raise DomainError(_("The page is out of date. Reload it."), code="bad_version") from None
 
 
-def _write_lesson_cell(request: HttpRequest, lesson: Any, student: Any, text: str, token: str) -> None:
+def _write_lesson_cell(
+    request: HttpRequest, lesson: Any, student: Any, text: str, token: str, default_wt: int | None
+) -> None:
     """Replace what a lesson cell holds with ``text``: an attendance code, a mark or nothing (R2.1, R2.8).
 
     A typed absence replaces the mark and a typed mark replaces an absence (as in the paper journal
@@ -200,7 +202,7 @@ def _write_lesson_cell(request: HttpRequest, lesson: Any, student: Any, text: st
     """
     mark_version, att_version = _parse_version(token)
     user = request.user
-    current = queries.cell_state(lesson, student.pk)
+    current = queries.cell_state(lesson, student.pk, default_wt)
     code = queries.attendance_code(lesson.school_id, text)
     with transaction.atomic():
         if not text:
@@ -238,10 +240,11 @@ def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
     if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
     text = (request.POST.get("value") or "").strip()
+    default_wt = getattr(assignment, "default_work_type_id", None)
     try:
-        _write_lesson_cell(request, lesson, student, text, request.POST.get("version", ""))
+        _write_lesson_cell(request, lesson, student, text, request.POST.get("version", ""), default_wt)
     except ConflictError as exc:
-        state = queries.cell_state(lesson, student.pk)
+        state = queries.cell_state(lesson, student.pk, default_wt)
         return error_json(
             409, "conflict", exc.message, current={"value": state.value, "version": state.version, "late": state.late}
         )
@@ -249,7 +252,7 @@ def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
         return error_json(403, "forbidden", exc.message)
     except DomainError as exc:
         return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
-    state = queries.cell_state(lesson, student.pk)
+    state = queries.cell_state(lesson, student.pk, default_wt)
     return JsonResponse(
         {
             "value": state.value,

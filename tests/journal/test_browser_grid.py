@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -44,6 +45,9 @@ def browser():
         )
         yield browser
         browser.close()
+        # Database work done inside Playwright's context opened connections of its own (the context
+        # variables differ there); close them, or PostgreSQL refuses to drop the test database.
+        connections.close_all()
 
 
 def logged_in_page(browser, live_server, user):
