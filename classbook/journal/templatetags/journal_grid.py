@@ -76,6 +76,26 @@ def grid_rows(grid: Any) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or an integer
 
 
+@register.simple_tag
+def grid_lesson_heads(grid: Any, all_lessons_url: str) -> SafeString:
+    """The dated column heads; a date links to its lesson in the lesson part (R2.1)."""
+    out = []
+    for lesson in grid.lessons:
+        cls = "ld"
+        if lesson.is_future:
+            cls += " future"
+        if lesson.is_today:
+            cls += " today"
+        title = escape(f"{lesson.day_label} — {lesson.topic}" if lesson.topic else lesson.day_label)
+        href = f"#lesson-{lesson.id}" if lesson.in_part else f"{escape(all_lessons_url)}#lesson-{lesson.id}"
+        kind = f"<small>{escape(lesson.lesson_type_label[:3])}.</small>" if lesson.lesson_type != "regular" else ""
+        out.append(
+            f'<th scope="col" class="{cls}" data-lesson="{lesson.id}" title="{title}">'
+            f'<a href="{href}" tabindex="-1">{lesson.date_short}</a>{kind}</th>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every interpolated text is escaped
+
+
 @lru_cache(maxsize=64)
 def _type_options(language: str | None, selected: str) -> str:
     return "".join(
