@@ -95,7 +95,7 @@ def bench_page(setup: dict, runs: int) -> dict:
     from classbook.journal import queries as jq
 
     ctx = resolve_school(setup["teacher"], setup["school"].slug)
-    assignment = jq.assignment_for_grid(readable_assignments(ctx)).get(pk=setup["assignment"].pk)
+    assignment = jq.assignment_for_grid(readable_assignments(ctx), setup["assignment"].pk).get()
     build_timings = []
     for _ in range(runs):
         t0 = time.perf_counter()

@@ -81,7 +81,7 @@ def json_journal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
 
 def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
-    return get_or_404(queries.assignment_for_grid(readable_assignments(ctx)), pk=assignment_id)
+    return get_or_404(queries.assignment_for_grid(readable_assignments(ctx), assignment_id), pk=assignment_id)
 
 
 # --- Index ----------------------------------------------------------------

@@ -239,7 +239,7 @@ def test_grid_queries_do_not_grow_with_students_and_lessons(
 
     f.make_grid(assignment, students=students - 1, lessons=lessons)
     ctx = resolve_school(world.teacher, world.school.slug)
-    a = queries.assignment_for_grid(readable_assignments(ctx)).get(pk=assignment.pk)
+    a = queries.assignment_for_grid(readable_assignments(ctx), assignment.pk).get()
     with django_assert_max_num_queries(8):
         grid = queries.build_grid(ctx, a)
     assert len(grid.rows) == students
