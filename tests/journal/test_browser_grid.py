@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -70,16 +69,8 @@ def wait_for(check, timeout=5.0):
     raise AssertionError("the browser's saves did not reach the database in time")
 
 
-@pytest.fixture
-def project_static(settings):
-    """Serve classbook/static/ (the project's own static folder is not an app's; settings lack STATICFILES_DIRS)."""
-    folder = settings.BASE_DIR / "classbook" / "static"
-    if folder not in [Path(p) for p in getattr(settings, "STATICFILES_DIRS", [])]:
-        settings.STATICFILES_DIRS = [*getattr(settings, "STATICFILES_DIRS", []), folder]
-
-
 @pytest.mark.django_db(transaction=True)
-def test_teacher_fills_a_lesson_from_the_keyboard(world, project_static, live_server, browser):
+def test_teacher_fills_a_lesson_from_the_keyboard(world, live_server, browser):
     assignment = world.teacher.teaching_assignments.get()
     f.make_grid(assignment, students=2, lessons=0)
     today = timezone.localdate()
