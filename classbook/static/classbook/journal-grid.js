@@ -39,6 +39,20 @@
     });
   }
 
+  // Every save (cells and lessons) goes through one queue: each sends the version the previous
+  // save returned, and the page never has two writes in flight. <html data-saving="n"> counts them.
+  var queue = Promise.resolve();
+  var pending = 0;
+  function enqueue(task) {
+    pending += 1;
+    document.documentElement.dataset.saving = String(pending);
+    queue = queue.then(task).then(done, done);
+    function done() {
+      pending -= 1;
+      document.documentElement.dataset.saving = String(pending);
+    }
+  }
+
   // ---- The grid -----------------------------------------------------------------------------
   // One <input> is the grid's keyboard: it sits in the selected cell, transparent while moving
   // ("nav"), visible while typing ("enter" after a typed key, "edit" after F2). Text reaches it by
@@ -49,7 +63,6 @@
   var active = null; // the selected <td>
   var mode = "nav";
   var before = ""; // the cell's text when typing started
-  var queue = Promise.resolve();
   var editor = document.createElement("input");
   editor.className = "cell-editor nav";
   editor.setAttribute("autocomplete", "off");
@@ -141,7 +154,7 @@
     td.classList.add("saving");
     td.title = S.saving;
     say(S.saving);
-    queue = queue.then(function () {
+    enqueue(function () {
       var body = new URLSearchParams();
       body.set("kind", "lesson");
       body.set("lesson", td.dataset.l);
@@ -296,14 +309,11 @@
   }
 
   // ---- The lesson part: topic, type, homework saved on change ---------------------------------
-  var lessonQueues = {};
-
   function saveLesson(form) {
-    var id = form.dataset.lesson;
     var out = form.querySelector(".lstatus");
     out.className = "lstatus";
     out.textContent = S.saving;
-    lessonQueues[id] = (lessonQueues[id] || Promise.resolve()).then(function () {
+    enqueue(function () {
       var body = new FormData(form); // collected now, with the version the last save returned
       return post(form.action, body).then(function (res) {
         var data = res.data;
