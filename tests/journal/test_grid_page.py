@@ -261,3 +261,17 @@ def test_grid_page_renders_with_a_constant_number_of_queries(
         response = client.get(grid_url(world, assignment))
     assert response.status_code == 200
     assert response.content.count(b'class="c') >= students * lessons
+
+
+@pytest.mark.parametrize("extra", [1, 15])
+def test_index_queries_do_not_grow_with_journals(world, as_user, django_assert_max_num_queries, extra):
+    for _ in range(extra):
+        f.make_assignment(world.teacher, world.class_b, f.SubjectFactory(school=world.school))
+    client = as_user(world.deputy)
+    url = reverse("journal:index", args=[world.school.slug])
+    client.get(url)
+    with CaptureQueriesContext(connection) as baseline:
+        client.get(reverse("schools:dashboard", args=[world.school.slug]))
+    with django_assert_max_num_queries(len(baseline) + 1):
+        response = client.get(url)
+    assert len(response.context["entries"]) == 2 + extra
