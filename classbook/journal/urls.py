@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:assignment_id>/history/", views.history, name="history"),
     path("<int:assignment_id>/lessons/add/", views.add_lesson, name="add_lesson"),
     path("<int:assignment_id>/lessons/<int:lesson_id>/", views.save_lesson, name="save_lesson"),
+    path("<int:assignment_id>/lessons/<int:lesson_id>/register/", views.take_register, name="take_register"),
 ]

@@ -352,6 +352,32 @@ def save_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int, le
     return redirect(back)
 
 
+@require_POST
+@json_journal_view
+def take_register(request: HttpRequest, ctx: SchoolContext, assignment_id: int, lesson_id: int) -> HttpResponse:
+    """Record that attendance was taken, so "nobody absent" differs from "not taken" (R2.8)."""
+    assignment = _assignment(ctx, assignment_id)
+    lesson = queries.assignment_lesson(assignment, lesson_id)
+    if lesson is None:
+        return error_json(404, "not_found", _("Not found."))
+    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+        return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
+    grid_url = reverse("journal:grid", args=[ctx.school.slug, assignment.pk])
+    back = f"{grid_url}?period={queries.period_of(assignment, lesson.date) or ''}#lesson-{lesson.pk}"
+    try:
+        services.take_register(acting_user=request.user, lesson=lesson)
+    except DomainError as exc:
+        status = 403 if isinstance(exc, PermissionDeniedError) else 422
+        if _wants_json(request):
+            return error_json(status, exc.code, exc.message)
+        messages.error(request, str(exc.message))
+        return redirect(back)
+    if _wants_json(request):
+        return JsonResponse({"register_taken": True, "message": _("Register taken")})
+    messages.success(request, _("Register taken"))
+    return redirect(back)
+
+
 def _lesson_json(state: dict[str, Any] | None) -> dict[str, Any]:
     if state is None:
         return {}

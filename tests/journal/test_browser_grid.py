@@ -103,10 +103,16 @@ def test_teacher_fills_a_lesson_from_the_keyboard(world, live_server, browser):
     assert page.locator(f"#topic-{lesson.pk}").input_value() == "Додавання дробів"
     assert page.locator(f"#homework-{lesson.pk}").input_value() == "№ 125, 127"
     assert page.locator(f'td[data-l="{yesterday.pk}"]').first.inner_text().strip() == ""
+    # Entering an absence took today's register; yesterday's is taken with its button ("nobody absent").
+    assert page.locator(f"#lesson-{lesson.pk} .badge.register").count() == 1
+    page.locator(f"#lesson-{yesterday.pk} .take-register").click()
+    page.wait_for_function("document.documentElement.dataset.saving === '0'")
+    assert page.locator(f"#lesson-{yesterday.pk} .badge.register").count() == 1
 
     assert Attendance.objects.get(lesson=lesson).student_id == rows[0]
     marks = dict(Mark.objects.filter(lesson=lesson).values_list("student_id", "value__code"))
     assert marks == {rows[1]: "10", rows[2]: "9"}
+    assert Lesson.objects.get(pk=yesterday.pk).register_taken_at is not None
     saved = Lesson.objects.get(pk=lesson.pk)
     assert saved.topic == "Додавання дробів" and saved.register_taken_at is not None
     assert (

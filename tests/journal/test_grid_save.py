@@ -292,3 +292,33 @@ def test_only_the_assignments_teacher_adds_lessons(world, as_user, assignment, l
     url = reverse("journal:add_lesson", args=[world.school.slug, assignment.pk])
     assert as_user(world.persona(persona)).post(url, {"date": "2026-10-06"}).status_code == status
     assert Lesson.objects.count() == 1
+
+
+def register_url(world, assignment, lesson):
+    return reverse("journal:take_register", args=[world.school.slug, assignment.pk, lesson.pk])
+
+
+def test_teacher_takes_the_register_when_nobody_is_absent(world, as_user, assignment, lesson):
+    response = as_user(world.teacher).post(register_url(world, assignment, lesson), HTTP_ACCEPT="application/json")
+    assert response.status_code == 200 and response.json()["register_taken"] is True
+    lesson.refresh_from_db()
+    assert lesson.register_taken_at is not None and lesson.register_taken_by == world.teacher
+    assert JournalChange.objects.filter(lesson=lesson, kind="register").count() == 1
+
+
+@pytest.mark.parametrize(("persona", "status"), [("class_teacher", 403), ("viewer", 403), ("other_teacher", 404)])
+def test_only_the_lessons_teacher_takes_the_register(world, as_user, assignment, lesson, persona, status):
+    response = as_user(world.persona(persona)).post(
+        register_url(world, assignment, lesson), HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == status
+    lesson.refresh_from_db()
+    assert lesson.register_taken_at is None
+
+
+def test_register_of_a_future_lesson_is_refused(world, as_user, assignment, lesson):
+    future = services.create_lesson(acting_user=world.teacher, assignment=assignment, date=TODAY + dt.timedelta(days=2))
+    response = as_user(world.teacher).post(register_url(world, assignment, future), HTTP_ACCEPT="application/json")
+    assert response.status_code == 422
+    future.refresh_from_db()
+    assert future.register_taken_at is None

@@ -342,10 +342,37 @@
     var form = ev.target.form;
     if (form && form.classList.contains("lesson-form")) saveLesson(form);
   });
+  function takeRegister(form, button) {
+    var out = form.querySelector(".lstatus");
+    out.className = "lstatus";
+    out.textContent = S.saving;
+    enqueue(function () {
+      var body = new FormData();
+      body.set("csrfmiddlewaretoken", csrf);
+      return post(button.formAction, body).then(function (res) {
+        if (res.status === 200) {
+          var badge = document.createElement("span");
+          badge.className = "badge register";
+          badge.textContent = res.data.message;
+          button.replaceWith(badge);
+          out.className = "lstatus ok";
+          out.textContent = S.saved;
+          return;
+        }
+        out.className = "lstatus error";
+        out.textContent = ((res.data && res.data.error) || {}).message || S.error;
+      }, function () {
+        out.className = "lstatus error";
+        out.textContent = S.network;
+      });
+    });
+  }
+
   document.addEventListener("submit", function (ev) {
     if (ev.target.classList && ev.target.classList.contains("lesson-form")) {
       ev.preventDefault();
-      saveLesson(ev.target);
+      if (ev.submitter && ev.submitter.classList.contains("take-register")) takeRegister(ev.target, ev.submitter);
+      else saveLesson(ev.target);
     }
   });
   document.addEventListener("keydown", function (ev) {
