@@ -165,6 +165,9 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# The project's own static folder (app.css, htmx, the journal grid's script): "classbook" is not an
+# installed app, so the app-directories finder does not see it.
+STATICFILES_DIRS = [BASE_DIR / "classbook" / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {

@@ -181,3 +181,91 @@ def make_assignment(
         hours_per_week=kwargs.pop("hours_per_week", Decimal("2")),
         **kwargs,
     )
+
+
+def make_grid(
+    assignment: TeachingAssignment,
+    *,
+    students: int = 10,
+    lessons: int = 10,
+    fill: float = 0.6,
+    start: dt.date = dt.date(2026, 9, 1),
+    seed: int = 1,
+) -> dict[str, Any]:
+    """A journal with ``students`` × ``lessons`` and about ``fill`` of the cells filled (grid tests, bench).
+
+    Bulk-created (no audit rows): this is data to read, not a recorded history.
+    """
+    import random
+
+    from classbook.journal.defaults import create_journal_defaults
+    from classbook.journal.models import Attendance, AttendanceCode, Lesson, Mark, WorkType
+
+    school = assignment.school
+    if not WorkType.objects.filter(school=school).exists():
+        create_journal_defaults(school)
+    work_type = WorkType.objects.filter(school=school, is_active=True).order_by("ordinal", "id").first()
+    absent = AttendanceCode.objects.filter(school=school).order_by("ordinal").first()
+    scale = assignment.effective_scale()
+    values = [v for v in scale.values.all() if not v.period_only]
+    year = assignment.year
+    if not StudyPeriod.objects.filter(year=year).exists():
+        StudyPeriod.objects.create(
+            school=school,
+            year=year,
+            kind="semester",
+            name="I семестр",
+            ordinal=1,
+            start=year.start,
+            end=dt.date(2026, 12, 26),
+        )
+        StudyPeriod.objects.create(
+            school=school,
+            year=year,
+            kind="semester",
+            name="II семестр",
+            ordinal=2,
+            start=dt.date(2027, 1, 12),
+            end=year.end,
+        )
+    created_students = [make_student(assignment.school_class) for _ in range(students)]
+    all_students = list(Student.objects.filter(enrolments__school_class=assignment.school_class))
+    made = Lesson.objects.bulk_create(
+        Lesson(
+            school=school,
+            assignment=assignment,
+            date=start + dt.timedelta(days=i),
+            number=1,
+            topic=f"Тема {i + 1}",
+            created_by=assignment.teacher,
+        )
+        for i in range(lessons)
+    )
+    made = list(Lesson.objects.filter(assignment=assignment).order_by("date", "id"))
+    rng = random.Random(seed)
+    marks = []
+    absences = []
+    for lesson in made:
+        for student in all_students:
+            roll = rng.random()
+            if roll < fill * 0.85:
+                marks.append(
+                    Mark(
+                        school=school,
+                        lesson=lesson,
+                        student=student,
+                        work_type=work_type,
+                        value=rng.choice(values),
+                        created_by=assignment.teacher,
+                        updated_by=assignment.teacher,
+                    )
+                )
+            elif roll < fill:
+                absences.append(
+                    Attendance(
+                        school=school, lesson=lesson, student=student, code=absent, recorded_by=assignment.teacher
+                    )
+                )
+    Mark.objects.bulk_create(marks, batch_size=500)
+    Attendance.objects.bulk_create(absences, batch_size=500)
+    return {"students": created_students, "lessons": made, "marks": len(marks), "absences": len(absences)}

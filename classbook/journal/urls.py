@@ -1,5 +1,15 @@
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import path
+
+from classbook.journal import views
 
 app_name = "journal"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:assignment_id>/", views.grid, name="grid"),
+    path("<int:assignment_id>/cell/", views.save_cell, name="save_cell"),
+    path("<int:assignment_id>/history/", views.history, name="history"),
+    path("<int:assignment_id>/lessons/add/", views.add_lesson, name="add_lesson"),
+    path("<int:assignment_id>/lessons/<int:lesson_id>/", views.save_lesson, name="save_lesson"),
+    path("<int:assignment_id>/lessons/<int:lesson_id>/register/", views.take_register, name="take_register"),
+]

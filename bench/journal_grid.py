@@ -1,0 +1,355 @@
+"""Benchmark the journal grid: page time and queries, one mark save, concurrent saves (docs/performance.md).
+
+Run from the repository root:
+
+    .venv/bin/python bench/journal_grid.py                      # a fresh SQLite file in a temporary folder
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/journal_grid.py
+
+On PostgreSQL it creates (and drops afterwards) the database ``bench_journal`` and also measures
+20 concurrent writer threads. Options: --students 40 --lessons 100 --runs 50 --saves 200 --seconds 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classbook.settings")
+IS_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+_tmp = tempfile.mkdtemp(prefix="classbook-bench-")
+os.environ.setdefault("CLASSBOOK_VAR_DIR", _tmp)
+(Path(os.environ["CLASSBOOK_VAR_DIR"]) / "static").mkdir(parents=True, exist_ok=True)
+os.environ["TEST_DB_NAME"] = "bench_journal" if IS_POSTGRES else str(Path(_tmp) / "bench.sqlite3")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, connections  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def build(students: int, lessons: int) -> dict:
+    from classbook.people.models import Role
+    from tests import factories as f
+
+    school = f.SchoolFactory(slug="bench", name="Bench lyceum")
+    year = f.YearFactory(school=school)
+    school_class = f.SchoolClassFactory(year=year, name="7-А")
+    teacher = f.make_member(school, Role.TEACHER, username="bench-teacher")
+    assignment = f.make_assignment(teacher, school_class, f.SubjectFactory(school=school, name="Алгебра"))
+    start = timezone.localdate() - dt.timedelta(days=lessons - 1)
+    # Keep every lesson inside one study period around today.
+    from classbook.schools.models import AcademicYear, StudyPeriod
+
+    AcademicYear.objects.filter(pk=year.pk).update(start=min(year.start, start))
+    year.refresh_from_db()
+    StudyPeriod.objects.create(
+        school=school, year=year, kind="semester", name="Bench", ordinal=1, start=start, end=timezone.localdate()
+    )
+    data = f.make_grid(assignment, students=students, lessons=lessons, fill=0.6, start=start)
+    return {"school": school, "teacher": teacher, "assignment": assignment, **data}
+
+
+def bench_page(setup: dict, runs: int) -> dict:
+    client = Client()
+    client.force_login(setup["teacher"])
+    url = reverse("journal:grid", args=[setup["school"].slug, setup["assignment"].pk])
+    for _ in range(3):
+        assert client.get(url).status_code == 200
+    executed: list[str] = []
+
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    # The connection may be reopened per request (CONN_MAX_AGE=0 on SQLite): count at the cursor.
+    with connection.execute_wrapper(count):
+        response = client.get(url)
+    timings = []
+    cpu = []
+    for _ in range(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        client.get(url)
+        timings.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+
+    from classbook.access.context import resolve_school
+    from classbook.access.journal import readable_assignments
+    from classbook.journal import queries as jq
+
+    ctx = resolve_school(setup["teacher"], setup["school"].slug)
+    assignment = jq.assignment_for_grid(readable_assignments(ctx), setup["assignment"].pk).get()
+    build_timings = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        jq.build_grid(ctx, assignment)
+        build_timings.append((time.perf_counter() - t0) * 1000)
+    return {
+        "page_median_ms": statistics.median(timings),
+        "page_p95_ms": percentile(timings, 0.95),
+        "page_cpu_median_ms": statistics.median(cpu),
+        "build_median_ms": statistics.median(build_timings),
+        "queries": len(executed),
+        "bytes": len(response.content),
+    }
+
+
+def _cells(setup: dict, students: list, lesson_limit: int | None = None) -> list:
+    from classbook.journal.models import Lesson
+
+    today = timezone.localdate()
+    lessons = list(
+        Lesson.objects.filter(assignment=setup["assignment"], date__lte=today)
+        .select_related("school", "assignment__subject__scale", "assignment__school_class__year_level__scale")
+        .order_by("-date")[:lesson_limit]
+    )
+    return [(lesson, student) for student in students for lesson in lessons]
+
+
+def bench_save(setup: dict, saves: int) -> dict:
+    from classbook.journal import services
+    from classbook.journal.models import Mark
+    from classbook.people.models import Student
+
+    students = list(Student.objects.filter(enrolments__school_class=setup["assignment"].school_class))
+    cells = _cells(setup, students)
+    versions = {
+        (m.lesson_id, m.student_id): m.version
+        for m in Mark.objects.filter(lesson__assignment=setup["assignment"], work_type__ordinal=0, slot=0)
+    }
+    teacher = setup["teacher"]
+    timings = []
+    cpu = []
+    for i in range(saves):
+        lesson, student = cells[i % len(cells)]
+        key = (lesson.pk, student.pk)
+        t0, c0 = time.perf_counter(), time.process_time()
+        mark = services.record_mark(
+            acting_user=teacher,
+            lesson=lesson,
+            student=student,
+            text=str(1 + i % 12),
+            expected_version=versions.get(key, 0),
+        )
+        timings.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+        versions[key] = mark.version
+    # The same through the page's endpoint (routing, access, the cell state it answers with).
+    client = Client()
+    client.force_login(teacher)
+    url = reverse("journal:save_cell", args=[setup["school"].slug, setup["assignment"].pk])
+    from classbook.journal.queries import cell_state
+
+    http = []
+    refused = 0
+    tokens = {}
+    for lesson, student in cells[: min(saves, 100)]:
+        tokens[(lesson.pk, student.pk)] = cell_state(lesson, student.pk).version
+    for i in range(min(saves, 100)):
+        lesson, student = cells[i]
+        key = (lesson.pk, student.pk)
+        t0 = time.perf_counter()
+        response = client.post(
+            url, {"lesson": lesson.pk, "student": student.pk, "value": str(12 - i % 12), "version": tokens[key]}
+        )
+        http.append((time.perf_counter() - t0) * 1000)
+        if response.status_code != 200:
+            refused += 1
+    return {
+        "save_median_ms": statistics.median(timings),
+        "save_p95_ms": percentile(timings, 0.95),
+        "save_cpu_median_ms": statistics.median(cpu),
+        "http_refused": refused,
+        "http_save_median_ms": statistics.median(http),
+    }
+
+
+def bench_concurrent(
+    setup: dict, threads: int, seconds: float, part: tuple[int, int] = (0, 1), start_at: float | None = None
+) -> dict:
+    """Writers on their own connections, each on its own cells, for ``seconds``: sustained saves/s.
+
+    ``part`` = (this process, processes): with several processes each takes its share of the students.
+    """
+    from classbook.core.errors import ConflictError
+    from classbook.journal import services
+    from classbook.journal.models import Mark
+    from classbook.people.models import Student
+
+    students = list(Student.objects.filter(enrolments__school_class=setup["assignment"].school_class).order_by("pk"))
+    writers = threads * part[1]
+    per_thread = [students[part[0] * threads + i :: writers] for i in range(threads)]
+    counts = [0] * threads
+    conflicts = [0] * threads
+    errors: list[BaseException] = []
+    start_barrier = threading.Barrier(threads + 1)
+    go = threading.Event()
+    stop_at = [0.0]
+
+    def writer(n: int) -> None:
+        try:
+            cells = _cells(setup, per_thread[n], lesson_limit=30)
+            versions = {
+                (m.lesson_id, m.student_id): m.version
+                for m in Mark.objects.filter(
+                    lesson__assignment=setup["assignment"], student__in=per_thread[n], work_type__ordinal=0, slot=0
+                )
+            }
+            teacher = setup["teacher"]
+            start_barrier.wait()
+            go.wait()
+            i = 0
+            while time.perf_counter() < stop_at[0]:
+                lesson, student = cells[i % len(cells)]
+                key = (lesson.pk, student.pk)
+                try:
+                    mark = services.record_mark(
+                        acting_user=teacher,
+                        lesson=lesson,
+                        student=student,
+                        text=str(1 + (i + n) % 12),
+                        expected_version=versions.get(key, 0),
+                    )
+                    versions[key] = mark.version
+                    counts[n] += 1
+                except ConflictError as exc:
+                    conflicts[n] += 1
+                    versions[key] = exc.current.version
+                i += 1
+        except BaseException as exc:  # reported below; a silent thread would flatter the figure
+            errors.append(exc)
+            if not start_barrier.broken:
+                start_barrier.abort()
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    start_barrier.wait()
+    if start_at is not None:  # all processes start together
+        time.sleep(max(0.0, start_at - time.time()))
+    t0 = time.perf_counter()
+    stop_at[0] = t0 + seconds
+    go.set()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    return {
+        "threads": threads,
+        "seconds": round(elapsed, 2),
+        "saves": sum(counts),
+        "saves_per_second": sum(counts) / elapsed,
+        "conflicts": sum(conflicts),
+    }
+
+
+def bench_processes(setup: dict, threads: int, processes: int, seconds: float) -> dict:
+    """The same writers spread over processes (a server runs several workers; one process has one GIL)."""
+    import multiprocessing
+
+    mp = multiprocessing.get_context("fork")
+    connections.close_all()
+    results = mp.Queue()
+    start_at = time.time() + 5
+
+    def run(n: int) -> None:
+        results.put(bench_concurrent(setup, threads, seconds, part=(n, processes), start_at=start_at))
+
+    workers = [mp.Process(target=run, args=(n,)) for n in range(processes)]
+    for w in workers:
+        w.start()
+    parts = [results.get(timeout=seconds + 120) for _ in workers]
+    for w in workers:
+        w.join()
+    saves = sum(p["saves"] for p in parts)
+    elapsed = max(p["seconds"] for p in parts)
+    return {
+        "threads": threads * processes,
+        "processes": processes,
+        "seconds": elapsed,
+        "saves": saves,
+        "saves_per_second": saves / elapsed,
+        "conflicts": sum(p["conflicts"] for p in parts),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--lessons", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--saves", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--processes", type=int, default=2, help="also run the writers spread over N processes")
+    args = parser.parse_args()
+
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        t0 = time.perf_counter()
+        setup = build(args.students, args.lessons)
+        load = os.getloadavg()[0]
+        print(
+            f"database: {connection.vendor}; built in {time.perf_counter() - t0:.1f} s; "
+            f"{os.cpu_count()} CPUs, load {load:.1f}"
+        )
+        print(
+            f"data: {args.students} students × {args.lessons} lessons, "
+            f"{setup['marks']} marks, {setup['absences']} absences"
+        )
+        page = bench_page(setup, args.runs)
+        print(
+            f"grid page ({args.runs} runs): median {page['page_median_ms']:.1f} ms, p95 {page['page_p95_ms']:.1f} ms, "
+            f"CPU median {page['page_cpu_median_ms']:.1f} ms, "
+            f"{page['queries']} queries, {page['bytes'] // 1024} KiB; "
+            f"build_grid alone median {page['build_median_ms']:.1f} ms"
+        )
+        save = bench_save(setup, args.saves)
+        print(
+            f"record_mark ({args.saves} runs, with its audit row): median {save['save_median_ms']:.2f} ms, "
+            f"p95 {save['save_p95_ms']:.2f} ms, CPU median {save['save_cpu_median_ms']:.2f} ms; "
+            f"through the page's save endpoint: median {save['http_save_median_ms']:.2f} ms "
+            f"({save['http_refused']} refused)"
+        )
+        if connection.vendor == "postgresql":
+            connection.close()
+            result = bench_concurrent(setup, args.threads, args.seconds)
+            print(
+                f"concurrent: {result['threads']} writer threads in one process for {result['seconds']} s: "
+                f"{result['saves_per_second']:.0f} saves/s ({result['saves']} saves, {result['conflicts']} conflicts)"
+            )
+            if args.processes > 1:
+                result = bench_processes(setup, args.threads // args.processes, args.processes, args.seconds)
+                print(
+                    f"concurrent: {result['threads']} writer threads in {result['processes']} processes "
+                    f"for {result['seconds']} s: {result['saves_per_second']:.0f} saves/s "
+                    f"({result['saves']} saves, {result['conflicts']} conflicts)"
+                )
+    finally:
+        connections.close_all()
+        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+
+
+if __name__ == "__main__":
+    main()

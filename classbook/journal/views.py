@@ -1,0 +1,416 @@
+"""The journal pages: the index of journals, the grid and its endpoints (R1.4, R2.1-R2.3, R2.8).
+
+Thin: check access through ``classbook.access``, read through ``queries``, write through ``services``.
+The JSON endpoints answer with the API's error shape ``{"error": {"code", "message", ...}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.journal import can_edit_assignment, can_edit_lesson, readable_assignments
+from classbook.access.rules import Perm
+from classbook.access.scopes import get_or_404
+from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
+from classbook.journal import queries, services
+from classbook.schools.models import TeachingAssignment
+
+
+def error_json(status: int, code: str, message: Any, **extra: Any) -> JsonResponse:
+    """The API's error body (classbook.api.errors.error_body) without importing the API layer."""
+    body: dict[str, Any] = {"code": code, "message": str(message)}
+    body.update(extra)
+    return JsonResponse({"error": body}, status=status)
+
+
+def _may_open_journals(ctx: SchoolContext) -> bool:
+    """Staff and control roles open journals; students and parents have the diary instead (R1.3, R1.4)."""
+    return ctx.is_staff_member or ctx.has(Perm.VIEW_ALL_JOURNALS)
+
+
+def journal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Pages under ``/s/<school>/journal/``: login, school role, journal roles (403 for students/parents)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, school: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        ctx = resolve_school(request.user, school)
+        if not _may_open_journals(ctx):
+            raise PermissionDenied
+        request.school_ctx = ctx  # type: ignore[attr-defined]
+        return view(request, ctx, *args, **kwargs)
+
+    return wrapper
+
+
+def json_journal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like ``journal_view`` for endpoints the grid's script calls: errors come back as JSON."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, school: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return error_json(401, "unauthorized", _("Your session has ended. Log in again."))
+        try:
+            ctx = resolve_school(request.user, school)
+            if not _may_open_journals(ctx):
+                return error_json(403, "forbidden", _("You may not do this."))
+            request.school_ctx = ctx  # type: ignore[attr-defined]
+            return view(request, ctx, *args, **kwargs)
+        except Http404:
+            return error_json(404, "not_found", _("Not found."))
+        except PermissionDenied:
+            return error_json(403, "forbidden", _("You may not do this."))
+
+    return wrapper
+
+
+def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
+    return get_or_404(queries.assignment_for_grid(readable_assignments(ctx), assignment_id), pk=assignment_id)
+
+
+# --- Index ----------------------------------------------------------------
+
+
+@require_GET
+@journal_view
+def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """The journals the user may open, their own first (R1.4)."""
+    entries = queries.journal_index(readable_assignments(ctx), ctx)
+    classes = sorted({(e.class_id, e.group.split(" / ")[0]) for e in entries}, key=lambda c: queries.alphabet_key(c[1]))
+    teachers = sorted({(e.teacher_id, e.teacher) for e in entries}, key=lambda t: queries.alphabet_key(t[1]))
+    subjects = sorted({(e.subject_id, e.subject) for e in entries}, key=lambda s: queries.alphabet_key(s[1]))
+    chosen = {k: request.GET.get(k, "") for k in ("class", "teacher", "subject")}
+    shown = [
+        e
+        for e in entries
+        if (not chosen["class"] or str(e.class_id) == chosen["class"])
+        and (not chosen["teacher"] or str(e.teacher_id) == chosen["teacher"])
+        and (not chosen["subject"] or str(e.subject_id) == chosen["subject"])
+    ]
+    return render(
+        request,
+        "journal/index.html",
+        {
+            "entries": shown,
+            "filters": {"classes": classes, "teachers": teachers, "subjects": subjects},
+            "chosen": chosen,
+            "show_filters": len(entries) > 8 or any(chosen.values()),
+        },
+    )
+
+
+# --- Grid -----------------------------------------------------------------
+
+
+@require_GET
+@journal_view
+def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
+    """Students × dated lessons of one study period, period grades, accumulation, lesson part (R2.1-R2.8)."""
+    assignment = _assignment(ctx, assignment_id)
+    data = queries.build_grid(
+        ctx, assignment, period_id=request.GET.get("period"), all_lessons=request.GET.get("lessons") == "all"
+    )
+    all_lessons_url = f"?period={data.period.id or ''}&lessons=all"
+    strings = {
+        "saving": _("Saving…"),
+        "saved": _("Saved"),
+        "error": _("Not saved"),
+        "conflict": _("Changed by somebody else"),
+        "network": _("No connection to the server. The value was not saved."),
+        "session": _("Your session has ended. Log in again, then re-enter the value."),
+        "readonly": _("This cell cannot be changed."),
+        "late": _("Entered after the deadline"),
+        "left": _("Left the class"),
+        "editor": _("Mark or attendance code"),
+    }
+    return render(
+        request,
+        "journal/grid.html",
+        {
+            "assignment": assignment,
+            "grid": data,
+            "today": timezone.localdate(),
+            # One reverse() for the hundred lesson forms: the lesson id is appended in the template.
+            "all_lessons_url": all_lessons_url,
+            "lesson_url_base": reverse("journal:save_lesson", args=[ctx.school.slug, assignment.pk, 0])[:-2],
+            "config": {
+                "saveUrl": reverse("journal:save_cell", args=[ctx.school.slug, assignment.pk]),
+                "historyUrl": reverse("journal:history", args=[ctx.school.slug, assignment.pk]),
+                "allLessonsUrl": all_lessons_url,
+                "attendanceCodes": [c["code"] for c in data.attendance_codes],
+                "required": data.required,
+                "strings": strings,
+            },
+        },
+    )
+
+
+@require_GET
+@journal_view
+def history(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
+    """The audit trail of one cell as an HTML fragment (loaded into the grid with htmx)."""
+    assignment = _assignment(ctx, assignment_id)
+    lesson = queries.assignment_lesson(assignment, request.GET.get("lesson"))
+    student = queries.assignment_student(assignment, request.GET.get("student"))
+    if lesson is None or student is None:
+        raise Http404
+    return render(
+        request,
+        "journal/_history.html",
+        {
+            "changes": queries.cell_history(assignment, lesson.pk, student.pk),
+            "lesson": lesson,
+            "student": student,
+        },
+    )
+
+
+# --- Cell save ------------------------------------------------------------
+
+
+def _parse_version(token: str) -> tuple[int, int]:
+    try:
+        mark, _sep, att = (token or "0.0").partition(".")
+        return max(int(mark or 0), 0), max(int(att or 0), 0)
+    except ValueError:
+        raise DomainError(_("The page is out of date. Reload it."), code="bad_version") from None
+
+
+def _write_lesson_cell(
+    request: HttpRequest, lesson: Any, student: Any, text: str, token: str, default_wt: int | None
+) -> None:
+    """Replace what a lesson cell holds with ``text``: an attendance code, a mark or nothing (R2.1, R2.8).
+
+    A typed absence replaces the mark and a typed mark replaces an absence (as in the paper journal
+    one cell holds one entry); a lateness code ("о") keeps the mark. Both writes commit together.
+    """
+    mark_version, att_version = _parse_version(token)
+    user = request.user
+    current = queries.cell_state(lesson, student.pk, default_wt)
+    code = queries.attendance_code(lesson.school_id, text)
+    with transaction.atomic():
+        if not text:
+            if mark_version:
+                services.record_mark(
+                    acting_user=user, lesson=lesson, student=student, text="", expected_version=mark_version
+                )
+            if att_version:
+                services.record_attendance(
+                    acting_user=user, lesson=lesson, student=student, text="", expected_version=att_version
+                )
+        elif code is not None:
+            services.record_attendance(
+                acting_user=user, lesson=lesson, student=student, text=code.code, expected_version=att_version
+            )
+            if code.counts_as_absent and not code.is_late and current.mark:
+                services.record_mark(
+                    acting_user=user, lesson=lesson, student=student, text="", expected_version=mark_version
+                )
+        else:
+            services.record_mark(
+                acting_user=user, lesson=lesson, student=student, text=text, expected_version=mark_version
+            )
+            if current.attendance_absent:
+                services.record_attendance(
+                    acting_user=user, lesson=lesson, student=student, text="", expected_version=att_version
+                )
+
+
+def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment) -> JsonResponse:
+    lesson = queries.assignment_lesson(assignment, request.POST.get("lesson"))
+    student = queries.assignment_student(assignment, request.POST.get("student"))
+    if lesson is None or student is None:
+        return error_json(404, "not_found", _("Not found."))
+    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+        return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
+    text = (request.POST.get("value") or "").strip()
+    default_wt = getattr(assignment, "default_work_type_id", None)
+    try:
+        _write_lesson_cell(request, lesson, student, text, request.POST.get("version", ""), default_wt)
+    except ConflictError as exc:
+        state = queries.cell_state(lesson, student.pk, default_wt)
+        return error_json(
+            409, "conflict", exc.message, current={"value": state.value, "version": state.version, "late": state.late}
+        )
+    except PermissionDeniedError as exc:
+        return error_json(403, "forbidden", exc.message)
+    except DomainError as exc:
+        return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
+    state = queries.cell_state(lesson, student.pk, default_wt)
+    return JsonResponse(
+        {
+            "value": state.value,
+            "version": state.version,
+            "late": state.late,
+            "row": queries.student_period_stats(assignment, student.pk, lesson.date),
+        }
+    )
+
+
+# Which cells the grid saves through this endpoint; period grades (thematic, period, corrected,
+# annual, exam) join here once their services exist: ``"period": _save_period_cell``.
+CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, TeachingAssignment], JsonResponse]] = {
+    "lesson": _save_lesson_cell,
+}
+
+
+@require_POST
+@json_journal_view
+def save_cell(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
+    """Save one grid cell as typed; JSON ``{value, version, late}``, 409 on a stale version, 422 on bad input."""
+    assignment = _assignment(ctx, assignment_id)
+    handler = CELL_KINDS.get(request.POST.get("kind") or "lesson")
+    if handler is None:
+        return error_json(422, "invalid", _("This cell cannot be changed."))
+    return handler(request, ctx, assignment)
+
+
+# --- Lesson part ----------------------------------------------------------
+
+
+def _lesson_changes(post: Any) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for name in ("topic", "homework", "lesson_type"):
+        if name in post:
+            changes[name] = post.get(name, "").strip()
+    if "homework_due" in post:
+        raw = post.get("homework_due", "").strip()
+        try:
+            due = parse_date(raw) if raw else None
+        except ValueError:
+            due = None
+        if raw and due is None:
+            raise DomainError(_("Enter a valid date."), field="homework_due")
+        changes["homework_due"] = due
+    if "number" in post:
+        raw = post.get("number", "").strip()
+        if raw and not raw.isdigit():
+            raise DomainError(_("Enter a whole number."), field="number")
+        changes["number"] = int(raw) if raw else None
+    return changes
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_POST
+@json_journal_view
+def save_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int, lesson_id: int) -> HttpResponse:
+    """Change a lesson's topic, type, homework and due date (R2.1, R2.3) with the version the page saw."""
+    assignment = _assignment(ctx, assignment_id)
+    lesson = queries.assignment_lesson(assignment, lesson_id)
+    if lesson is None:
+        return error_json(404, "not_found", _("Not found."))
+    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+        return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
+    grid_url = reverse("journal:grid", args=[ctx.school.slug, assignment.pk])
+    back = f"{grid_url}?period={queries.period_of(assignment, lesson.date) or ''}#lesson-{lesson.pk}"
+    try:
+        version = int(request.POST.get("version", ""))
+        updated = services.update_lesson(
+            acting_user=request.user, lesson_id=lesson.pk, expected_version=version, **_lesson_changes(request.POST)
+        )
+    except ValueError:
+        failure: tuple[int, str, Any, dict[str, Any]] = (
+            422,
+            "bad_version",
+            _("The page is out of date. Reload it."),
+            {},
+        )
+    except ConflictError as exc:
+        failure = (409, "conflict", exc.message, {"current": _lesson_json(queries.lesson_state(lesson.pk))})
+    except PermissionDeniedError as exc:
+        failure = (403, "forbidden", exc.message, {})
+    except DomainError as exc:
+        failure = (422, exc.code, exc.message, {"fields": {exc.field or "__all__": [str(exc.message)]}})
+    else:
+        if _wants_json(request):
+            return JsonResponse(_lesson_json(queries.lesson_state(updated.pk)))
+        messages.success(request, _("The lesson is saved."))
+        return redirect(back)
+    status, code, message, extra = failure
+    if _wants_json(request):
+        return error_json(status, code, message, **extra)
+    messages.error(request, str(message))
+    return redirect(back)
+
+
+@require_POST
+@json_journal_view
+def take_register(request: HttpRequest, ctx: SchoolContext, assignment_id: int, lesson_id: int) -> HttpResponse:
+    """Record that attendance was taken, so "nobody absent" differs from "not taken" (R2.8)."""
+    assignment = _assignment(ctx, assignment_id)
+    lesson = queries.assignment_lesson(assignment, lesson_id)
+    if lesson is None:
+        return error_json(404, "not_found", _("Not found."))
+    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+        return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
+    grid_url = reverse("journal:grid", args=[ctx.school.slug, assignment.pk])
+    back = f"{grid_url}?period={queries.period_of(assignment, lesson.date) or ''}#lesson-{lesson.pk}"
+    try:
+        services.take_register(acting_user=request.user, lesson=lesson)
+    except DomainError as exc:
+        status = 403 if isinstance(exc, PermissionDeniedError) else 422
+        if _wants_json(request):
+            return error_json(status, exc.code, exc.message)
+        messages.error(request, str(exc.message))
+        return redirect(back)
+    if _wants_json(request):
+        return JsonResponse({"register_taken": True, "message": _("Register taken")})
+    messages.success(request, _("Register taken"))
+    return redirect(back)
+
+
+def _lesson_json(state: dict[str, Any] | None) -> dict[str, Any]:
+    if state is None:
+        return {}
+    due = state["homework_due"]
+    return {**state, "homework_due": due.isoformat() if due else "", "number": state["number"] or ""}
+
+
+@require_POST
+@journal_view
+def add_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
+    """Add a lesson by hand (R2.1): only the assignment's teacher."""
+    assignment = _assignment(ctx, assignment_id)
+    if ctx.is_read_only or not can_edit_assignment(request.user, assignment):
+        raise PermissionDenied
+    grid_url = reverse("journal:grid", args=[ctx.school.slug, assignment.pk])
+    try:
+        date = parse_date(request.POST.get("date", "").strip())
+    except ValueError:
+        date = None
+    if date is None:
+        messages.error(request, _("Enter the date of the lesson."))
+        return redirect(grid_url)
+    number_raw = request.POST.get("number", "").strip()
+    try:
+        lesson = services.create_lesson(
+            acting_user=request.user,
+            assignment=assignment,
+            date=date,
+            number=int(number_raw) if number_raw.isdigit() else None,
+            topic=request.POST.get("topic", "").strip(),
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(grid_url)
+    messages.success(request, _("The lesson of %(date)s is added.") % {"date": date.strftime("%d.%m.%Y")})
+    return redirect(f"{grid_url}?period={queries.period_of(assignment, lesson.date) or ''}#lesson-{lesson.pk}")

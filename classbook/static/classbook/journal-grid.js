@@ -1,0 +1,385 @@
+/* Keyboard-first entry in the journal grid (R2.1, R2.8): a small spreadsheet without a framework.
+ *
+ * One listener per event type on the grid (event delegation), one shared <input> as the cell editor,
+ * saves queued one after another so each save sends the version the previous one returned.
+ * Translated strings and URLs come from the page (json_script "journal-config").
+ */
+(function () {
+  "use strict";
+
+  var configEl = document.getElementById("journal-config");
+  if (!configEl) return;
+  var config = JSON.parse(configEl.textContent);
+  var S = config.strings;
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.content : "";
+  var codes = {};
+  config.attendanceCodes.forEach(function (c) { codes[c.toLowerCase()] = c; });
+
+  var status = document.getElementById("grid-status");
+  function say(text, isError) {
+    if (!status) return;
+    status.textContent = text || "";
+    status.classList.toggle("error", !!isError);
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, "Accept": "application/json", "X-Requested-With": "XMLHttpRequest" },
+    }).then(function (resp) {
+      var type = resp.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        // A login page instead of JSON: the session ended (idle timeout).
+        return { status: 401, data: { error: { code: "unauthorized", message: S.session } } };
+      }
+      return resp.json().then(function (data) { return { status: resp.status, data: data }; });
+    });
+  }
+
+  // Every save (cells and lessons) goes through one queue: each sends the version the previous
+  // save returned, and the page never has two writes in flight. <html data-saving="n"> counts them.
+  var queue = Promise.resolve();
+  var pending = 0;
+  function enqueue(task) {
+    pending += 1;
+    document.documentElement.dataset.saving = String(pending);
+    queue = queue.then(task).then(done, done);
+    function done() {
+      pending -= 1;
+      document.documentElement.dataset.saving = String(pending);
+    }
+  }
+
+  // ---- The grid -----------------------------------------------------------------------------
+  // One <input> is the grid's keyboard: it sits in the selected cell, transparent while moving
+  // ("nav"), visible while typing ("enter" after a typed key, "edit" after F2). Text reaches it by
+  // keys, IMEs and phone keyboards alike, so typing "н" or "10" on any layout starts an entry.
+  var table = document.querySelector("table.jgrid");
+  var wrap = table ? table.closest(".grid-wrap") : null;
+  var historyBtn = document.getElementById("history-btn");
+  var active = null; // the selected <td>
+  var mode = "nav";
+  var before = ""; // the cell's text when typing started
+  var editor = document.createElement("input");
+  editor.className = "cell-editor nav";
+  editor.setAttribute("autocomplete", "off");
+  editor.setAttribute("spellcheck", "false");
+  editor.setAttribute("aria-label", S.editor);
+
+  function isCell(el) { return !!el && el.tagName === "TD" && el.classList.contains("c"); }
+  function isEditable(td) { return isCell(td) && !td.classList.contains("ro"); }
+
+  function cellText(td) {
+    var text = "";
+    td.childNodes.forEach(function (n) { if (n !== editor) text += n.textContent; });
+    return text;
+  }
+
+  function setCellText(td, text) {
+    var had = editor.parentNode === td;
+    var focused = document.activeElement === editor;
+    td.textContent = text;
+    if (had) { td.appendChild(editor); if (focused) editor.focus({ preventScroll: true }); }
+  }
+
+  function select(td, scroll) {
+    if (!isCell(td)) return;
+    if (active) { active.classList.remove("sel"); active.removeAttribute("aria-selected"); }
+    active = td;
+    td.classList.add("sel");
+    td.setAttribute("aria-selected", "true");
+    td.appendChild(editor);
+    wrap.tabIndex = -1; // the editor in the selected cell is now the grid's stop in the tab order
+    setMode("nav");
+    editor.focus({ preventScroll: true });
+    if (historyBtn) historyBtn.disabled = !td.dataset.l;
+    if (scroll !== false) td.scrollIntoView({ block: "nearest", inline: "nearest" });
+    if (td.title && (td.classList.contains("error") || td.classList.contains("conflict"))) say(td.title, true);
+  }
+
+  function setMode(next) {
+    mode = next;
+    editor.classList.toggle("nav", next === "nav");
+    if (next === "nav") editor.value = "";
+  }
+
+  function neighbour(td, dRow, dCol) {
+    var tr = td.parentElement;
+    var rows = tr.parentElement.rows;
+    var r = tr.sectionRowIndex + dRow;
+    if (r < 0 || r >= rows.length) return null;
+    var cell = rows[r].cells[td.cellIndex + dCol];
+    return isCell(cell) ? cell : null;
+  }
+
+  function move(dRow, dCol) {
+    var next = active && neighbour(active, dRow, dCol);
+    if (next) { select(next); return true; }
+    return false;
+  }
+
+  function startEdit(text, how) {
+    if (!isEditable(active)) { editor.value = ""; say(S.readonly, true); return; }
+    before = cellText(active);
+    active.classList.remove("error", "conflict", "saved");
+    setMode(how);
+    editor.value = text;
+    editor.setSelectionRange(text.length, text.length);
+  }
+
+  function finishEdit(commit) {
+    if (mode === "nav") return;
+    var td = active;
+    var value = editor.value.trim();
+    setMode("nav");
+    if (commit && value !== before) {
+      setCellText(td, value);
+      save(td, value, before);
+    }
+  }
+
+  function clearCell(td) {
+    if (!isEditable(td)) { say(S.readonly, true); return; }
+    var was = cellText(td);
+    if (was === "") return;
+    setCellText(td, "");
+    save(td, "", was);
+  }
+
+  function save(td, value, previous) {
+    td.classList.remove("saved", "error", "conflict");
+    td.classList.add("saving");
+    td.title = S.saving;
+    say(S.saving);
+    enqueue(function () {
+      var body = new URLSearchParams();
+      body.set("kind", "lesson");
+      body.set("lesson", td.dataset.l);
+      body.set("student", td.dataset.s);
+      body.set("value", value);
+      body.set("version", td.dataset.v); // read now: an earlier save may have moved it on
+      return post(config.saveUrl, body).then(function (res) {
+        td.classList.remove("saving");
+        if (res.status === 200) {
+          td.dataset.v = res.data.version;
+          setCellText(td, res.data.value);
+          td.classList.toggle("late", !!res.data.late);
+          td.title = res.data.late ? S.late : "";
+          td.classList.add("saved");
+          setTimeout(function () { td.classList.remove("saved"); }, 1500);
+          if (res.data.row) updateRow(td.parentElement, res.data.row);
+          say(S.saved);
+          return;
+        }
+        var err = (res.data && res.data.error) || {};
+        if (res.status === 409 && err.current) {
+          // Somebody else changed the cell: adopt what is stored and say so.
+          td.dataset.v = err.current.version;
+          setCellText(td, err.current.value);
+          td.classList.add("conflict");
+        } else {
+          setCellText(td, previous);
+          td.classList.add("error");
+        }
+        td.title = err.message || S.error;
+        say(td.title, true);
+      }, function () {
+        td.classList.remove("saving");
+        td.classList.add("error");
+        setCellText(td, previous);
+        td.title = S.network;
+        say(S.network, true);
+      });
+    });
+  }
+
+  function updateRow(tr, row) {
+    var acc = tr.querySelector("td.acc");
+    if (acc) {
+      setCellText(acc, row.count + "/" + row.required);
+      acc.classList.toggle("low", row.count < row.required);
+    }
+    var avg = tr.querySelector("td.avg");
+    if (avg) setCellText(avg, row.average);
+  }
+
+  function showHistory(td) {
+    if (!td || !td.dataset.l) return;
+    var url = config.historyUrl + "?lesson=" + encodeURIComponent(td.dataset.l) + "&student=" + encodeURIComponent(td.dataset.s);
+    if (window.htmx) {
+      window.htmx.ajax("GET", url, { target: "#cell-history", swap: "innerHTML" });
+    } else {
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+        document.getElementById("cell-history").innerHTML = html;
+      });
+    }
+  }
+
+  function goToLesson(td) {
+    if (!td || !td.dataset.l) return;
+    var target = document.getElementById("topic-" + td.dataset.l) || document.getElementById("lesson-" + td.dataset.l);
+    if (!target) {
+      // An older lesson outside the shown part: open the page with every lesson, at this one.
+      location.href = config.allLessonsUrl + "#lesson-" + td.dataset.l;
+      return;
+    }
+    target.scrollIntoView({ block: "center" });
+    target.focus({ preventScroll: true });
+  }
+
+  var ARROWS = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+
+  function onKey(ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing) return;
+    var key = ev.key;
+    if (mode !== "nav") {
+      if (key === "Enter") { ev.preventDefault(); finishEdit(true); move(ev.shiftKey ? -1 : 1, 0); }
+      else if (key === "Tab") { ev.preventDefault(); finishEdit(true); move(0, ev.shiftKey ? -1 : 1); }
+      else if (key === "Escape") { ev.preventDefault(); finishEdit(false); say(""); }
+      else if (ARROWS[key] && (mode === "enter" || key === "ArrowUp" || key === "ArrowDown")) {
+        ev.preventDefault();
+        finishEdit(true);
+        move(ARROWS[key][0], ARROWS[key][1]);
+      }
+      return;
+    }
+    if (ARROWS[key]) { ev.preventDefault(); move(ARROWS[key][0], ARROWS[key][1]); return; }
+    switch (key) {
+      case "Enter": ev.preventDefault(); move(1, 0); return;
+      case "Tab": if (move(0, ev.shiftKey ? -1 : 1)) ev.preventDefault(); return;
+      case "Home": ev.preventDefault(); select(active.parentElement.querySelector("td.c")); return;
+      case "End": ev.preventDefault(); select(lastLessonCell(active.parentElement)); return;
+      case "F2": ev.preventDefault(); startEdit(cellText(active), "edit"); return;
+      case "Delete": case "Backspace": ev.preventDefault(); clearCell(active); return;
+      case "Escape": document.getElementById("cell-history").innerHTML = ""; say(""); return;
+      case "h": case "H": ev.preventDefault(); showHistory(active); return;
+      case "t": case "T": ev.preventDefault(); goToLesson(active); return;
+      case " ": ev.preventDefault(); return;
+    }
+    // Any other key types into the transparent editor; the input event below starts the entry.
+  }
+
+  function lastLessonCell(tr) {
+    var cells = tr.querySelectorAll("td[data-l]");
+    return cells.length ? cells[cells.length - 1] : null;
+  }
+
+  function initialCell() {
+    var heads = table.querySelectorAll("thead th[data-lesson]");
+    var col = null;
+    for (var i = 0; i < heads.length; i++) {
+      if (!heads[i].classList.contains("future")) col = heads[i];
+    }
+    col = col || heads[0];
+    var rows = table.tBodies[0] ? table.tBodies[0].rows : [];
+    if (!rows.length) return null;
+    if (!col) return rows[0].querySelector("td.c");
+    for (var r = 0; r < rows.length; r++) {
+      if (isEditable(rows[r].cells[col.cellIndex])) return rows[r].cells[col.cellIndex];
+    }
+    return rows[0].cells[col.cellIndex];
+  }
+
+  if (table && wrap) {
+    editor.addEventListener("keydown", onKey);
+    editor.addEventListener("input", function () {
+      if (mode === "nav") {
+        var typed = editor.value;
+        editor.value = "";
+        startEdit(typed, "enter");
+      }
+    });
+    editor.addEventListener("blur", function () { finishEdit(true); });
+    table.addEventListener("mousedown", function (ev) {
+      var td = ev.target.closest("td");
+      if (!isCell(td) || ev.target === editor) return;
+      ev.preventDefault();
+      if (td === active) { if (isEditable(td) && mode === "nav") startEdit(cellText(td), "edit"); editor.focus(); return; }
+      finishEdit(true);
+      select(td, false);
+    });
+    wrap.addEventListener("focus", function () { select(active || initialCell()); });
+    if (historyBtn) historyBtn.addEventListener("click", function () { showHistory(active); });
+
+    // Start where the teacher works: today's (or the latest past) lesson, first student.
+    if (table.dataset.editable === "1" && !location.hash) select(initialCell());
+  }
+
+  // ---- The lesson part: topic, type, homework saved on change ---------------------------------
+  function saveLesson(form) {
+    var out = form.querySelector(".lstatus");
+    out.className = "lstatus";
+    out.textContent = S.saving;
+    enqueue(function () {
+      var body = new FormData(form); // collected now, with the version the last save returned
+      return post(form.action, body).then(function (res) {
+        var data = res.data;
+        if (res.status === 200) {
+          form.elements.version.value = data.version;
+          out.className = "lstatus ok";
+          out.textContent = S.saved;
+          return;
+        }
+        var err = (data && data.error) || {};
+        if (res.status === 409 && err.current) {
+          ["version", "topic", "lesson_type", "homework", "homework_due", "number"].forEach(function (name) {
+            if (form.elements[name] && err.current[name] !== undefined) form.elements[name].value = err.current[name];
+          });
+        }
+        out.className = "lstatus error";
+        out.textContent = err.message || S.error;
+      }, function () {
+        out.className = "lstatus error";
+        out.textContent = S.network;
+      });
+    });
+  }
+
+  document.addEventListener("change", function (ev) {
+    var form = ev.target.form;
+    if (form && form.classList.contains("lesson-form")) saveLesson(form);
+  });
+  function takeRegister(form, button) {
+    var out = form.querySelector(".lstatus");
+    out.className = "lstatus";
+    out.textContent = S.saving;
+    enqueue(function () {
+      var body = new FormData();
+      body.set("csrfmiddlewaretoken", csrf);
+      return post(button.formAction, body).then(function (res) {
+        if (res.status === 200) {
+          var badge = document.createElement("span");
+          badge.className = "badge register";
+          badge.textContent = res.data.message;
+          button.replaceWith(badge);
+          out.className = "lstatus ok";
+          out.textContent = S.saved;
+          return;
+        }
+        out.className = "lstatus error";
+        out.textContent = ((res.data && res.data.error) || {}).message || S.error;
+      }, function () {
+        out.className = "lstatus error";
+        out.textContent = S.network;
+      });
+    });
+  }
+
+  document.addEventListener("submit", function (ev) {
+    if (ev.target.classList && ev.target.classList.contains("lesson-form")) {
+      ev.preventDefault();
+      if (ev.submitter && ev.submitter.classList.contains("take-register")) takeRegister(ev.target, ev.submitter);
+      else saveLesson(ev.target);
+    }
+  });
+  document.addEventListener("keydown", function (ev) {
+    // Escape in the lesson part goes back to the grid, to this lesson's column.
+    if (ev.key !== "Escape" || !ev.target.form || !ev.target.form.classList.contains("lesson-form") || !table) return;
+    var head = table.querySelector('thead th[data-lesson="' + ev.target.form.dataset.lesson + '"]');
+    var row = active ? active.parentElement : table.tBodies[0].rows[0];
+    if (head && row) select(row.cells[head.cellIndex]);
+  });
+})();

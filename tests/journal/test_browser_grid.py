@@ -1,0 +1,120 @@
+"""A teacher fills a lesson from the keyboard only, in a real browser (R2.1, R2.3, R2.8).
+
+Playwright's sync API drives Debian's chromium against the live server. Playwright runs an event loop
+in this thread, so Django's async-safety check is relaxed for this module.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connections
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from classbook.journal import services
+from classbook.journal.models import Attendance, JournalChange, Lesson, Mark
+from tests import factories as f
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+        # Database work done inside Playwright's context opened connections of its own (the context
+        # variables differ there); close them, or PostgreSQL refuses to drop the test database.
+        connections.close_all()
+
+
+def logged_in_page(browser, live_server, user):
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(locale="uk-UA")
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    page.on("pageerror", lambda err: print("page error:", err))
+    return page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_teacher_fills_a_lesson_from_the_keyboard(world, live_server, browser):
+    assignment = world.teacher.teaching_assignments.get()
+    f.make_grid(assignment, students=2, lessons=0)
+    today = timezone.localdate()
+    yesterday = services.create_lesson(
+        acting_user=world.teacher, assignment=assignment, date=today - timezone.timedelta(days=1)
+    )
+    lesson = services.create_lesson(acting_user=world.teacher, assignment=assignment, date=today)
+
+    page = logged_in_page(browser, live_server, world.teacher)
+    url = live_server.url + reverse("journal:grid", args=[world.school.slug, assignment.pk])
+    page.goto(url)
+    rows = page.locator("table.jgrid tbody tr").evaluate_all("rows => rows.map(r => Number(r.dataset.s))")
+    assert len(rows) == 3
+    # The grid opens on today's lesson, first student, ready for typing.
+    assert page.locator("td.sel").get_attribute("data-l") == str(lesson.pk)
+
+    page.keyboard.type("н")
+    page.keyboard.press("Enter")
+    page.keyboard.type("10")
+    page.keyboard.press("Enter")
+    page.keyboard.type("9")
+    page.keyboard.press("Enter")
+    # Straight on to the lesson part: T jumps to the topic of the selected lesson.
+    page.keyboard.press("t")
+    page.keyboard.type("Додавання дробів")
+    page.keyboard.press("Tab")  # lesson type
+    page.keyboard.press("Tab")  # homework
+    page.keyboard.type("№ 125, 127")
+    page.keyboard.press("Tab")
+
+    # Wait in the page, not in the database: on SQLite the live server shares this thread's
+    # connection, so the test must not query while the server writes.
+    page.wait_for_function("document.documentElement.dataset.saving === '0'")
+    assert page.locator(f"#lesson-{lesson.pk} .lstatus.ok").count() == 1
+    assert page.locator("td.error, td.conflict").count() == 0
+
+    page.reload()
+    cells = [page.locator(f'td[data-l="{lesson.pk}"][data-s="{sid}"]').inner_text().strip() for sid in rows]
+    assert cells == ["н", "10", "9"]
+    assert page.locator(f"#topic-{lesson.pk}").input_value() == "Додавання дробів"
+    assert page.locator(f"#homework-{lesson.pk}").input_value() == "№ 125, 127"
+    assert page.locator(f'td[data-l="{yesterday.pk}"]').first.inner_text().strip() == ""
+    # Entering an absence took today's register; yesterday's is taken with its button ("nobody absent").
+    assert page.locator(f"#lesson-{lesson.pk} .badge.register").count() == 1
+    page.locator(f"#lesson-{yesterday.pk} .take-register").click()
+    page.wait_for_function("document.documentElement.dataset.saving === '0'")
+    assert page.locator(f"#lesson-{yesterday.pk} .badge.register").count() == 1
+
+    assert Attendance.objects.get(lesson=lesson).student_id == rows[0]
+    marks = dict(Mark.objects.filter(lesson=lesson).values_list("student_id", "value__code"))
+    assert marks == {rows[1]: "10", rows[2]: "9"}
+    assert Lesson.objects.get(pk=yesterday.pk).register_taken_at is not None
+    saved = Lesson.objects.get(pk=lesson.pk)
+    assert saved.topic == "Додавання дробів" and saved.register_taken_at is not None
+    assert (
+        JournalChange.objects.filter(lesson=lesson, actor=world.teacher, kind__in=["mark", "attendance"]).count() == 3
+    )
