@@ -1,0 +1,2 @@
+def ical_feed(request, token):
+    raise NotImplementedError
