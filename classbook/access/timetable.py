@@ -98,10 +98,14 @@ def lessons(ctx: SchoolContext) -> QuerySet[Lesson]:
     if reads_whole_school(ctx):
         return qs
     ids = list(timetable_students(ctx).values_list("pk", flat=True))
-    return qs.filter(
-        assignment__school_class__enrolments__student_id__in=ids,
-        assignment__school_class__enrolments__end__isnull=True,
-    ).filter(Q(assignment__subgroup__isnull=True) | Q(assignment__subgroup__students__in=ids)).distinct()
+    return (
+        qs.filter(
+            assignment__school_class__enrolments__student_id__in=ids,
+            assignment__school_class__enrolments__end__isnull=True,
+        )
+        .filter(Q(assignment__subgroup__isnull=True) | Q(assignment__subgroup__students__in=ids))
+        .distinct()
+    )
 
 
 def substitute_candidates(ctx: SchoolContext) -> QuerySet[User]:
@@ -119,7 +123,10 @@ def lesson_changes(ctx: SchoolContext) -> QuerySet[LessonChange]:
     """The journal of missed and substituted lessons (R4.2): the administration all; a teacher those
     concerning them; families those of their students' lessons."""
     qs = LessonChange.objects.filter(school=ctx.school).select_related(
-        "teacher", "substitute", "lesson__assignment__subject", "lesson__assignment__school_class",
+        "teacher",
+        "substitute",
+        "lesson__assignment__subject",
+        "lesson__assignment__school_class",
         "lesson__assignment__subgroup",
     )
     if ctx.has(Perm.VIEW_ALL_JOURNALS) or ctx.has(Perm.MANAGE_TIMETABLE):

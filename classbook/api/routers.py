@@ -6,7 +6,8 @@ from ninja import NinjaAPI
 
 
 def register_routers(api: NinjaAPI) -> None:
-    from classbook.api.routes import me, schools
+    from classbook.api.routes import me, schools, timetable
 
     api.add_router("/me", me.router)
     api.add_router("/schools", schools.router)
+    api.add_router("/schools/{school}/timetable", timetable.router)

@@ -55,9 +55,7 @@ class Bell(SchoolOwned):
     """A lesson number and its time in a bell schedule."""
 
     schedule = models.ForeignKey(BellSchedule, on_delete=models.CASCADE, related_name="bells")
-    number = models.PositiveSmallIntegerField(
-        _("lesson number"), validators=[MaxValueValidator(MAX_LESSON_NUMBER)]
-    )
+    number = models.PositiveSmallIntegerField(_("lesson number"), validators=[MaxValueValidator(MAX_LESSON_NUMBER)])
     start = models.TimeField(_("starts"))
     end = models.TimeField(_("ends"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +61,9 @@ def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def _bell_times(ctx: SchoolContext) -> tuple[dict[int, dict[int, tuple[dt.time, dt.time]]], dict[int, tuple[dt.time, dt.time]]]:
+def _bell_times(
+    ctx: SchoolContext,
+) -> tuple[dict[int, dict[int, tuple[dt.time, dt.time]]], dict[int, tuple[dt.time, dt.time]]]:
     """Bell times per class (its own schedule) and the default schedule's — three queries."""
     per_class: dict[int, dict[int, tuple[dt.time, dt.time]]] = {}
     default: dict[int, tuple[dt.time, dt.time]] = {}
@@ -126,7 +129,9 @@ def timetable(
             *related
         )
     }
-    extra_q = Q(kind=ChangeKind.MOVED, new_date__gte=start, new_date__lte=end, lesson__generated_from__entry_id__in=entry_ids)
+    extra_q = Q(
+        kind=ChangeKind.MOVED, new_date__gte=start, new_date__lte=end, lesson__generated_from__entry_id__in=entry_ids
+    )
     if extra_changes is not None:
         extra_q |= extra_changes & Q(date__gte=start, date__lte=end)
     extras = list(
@@ -194,7 +199,10 @@ def timetable(
         room = str(generated.entry.room or "") if generated else ""
         if change.kind == ChangeKind.MOVED:
             when, number, status = change.new_date, change.new_number, "moved_in"
-            note = _("Moved from %(date)s, lesson %(number)s") % {"date": change.date.strftime("%d.%m"), "number": change.number}
+            note = _("Moved from %(date)s, lesson %(number)s") % {
+                "date": change.date.strftime("%d.%m"),
+                "number": change.number,
+            }
             teacher = (change.substitute or change.teacher).short_name
         else:
             when, number, status = change.date, change.number, "substituting"
@@ -286,3 +294,63 @@ def entries_grid(ctx: SchoolContext, *, class_id: int, on: dt.date) -> dict[tupl
 def bell_numbers(ctx: SchoolContext) -> list[int]:
     numbers = sorted(set(Bell.objects.filter(school=ctx.school).values_list("number", flat=True)))
     return numbers or list(range(1, 8))
+
+
+def student_filter(student_id: int) -> Q:
+    return scopes.student_entry_filter([student_id])
+
+
+def my_views(ctx: SchoolContext) -> list[tuple[str, Q, Q | None]]:
+    """The user's own timetables: a teacher's lessons (with substitutions), a student's, each child's (R1.3)."""
+    views: list[tuple[str, Q, Q | None]] = []
+    if "teacher" in ctx.roles:
+        views.append((ctx.user.short_name, Q(assignment__teacher=ctx.user), Q(substitute=ctx.user)))
+    for student in scopes.timetable_students(ctx).filter(
+        pk__in={*ctx.child_student_ids, *([ctx.own_student_id] if ctx.own_student_id else [])}
+    ):
+        views.append((student.user.short_name, student_filter(student.pk), None))
+    return views
+
+
+def feed_owner(token: str) -> Any:
+    """The user whose calendar feed ``token`` opens, or None."""
+    from classbook.timetable.models import CalendarFeed, hash_feed_token
+
+    if not token or len(token) > 100:
+        return None
+    feed = CalendarFeed.objects.select_related("user").filter(token_hash=hash_feed_token(token)).first()
+    return feed.user if feed and feed.user.is_active else None
+
+
+def feed_events(user: Any, *, start: dt.date, end: dt.date) -> list[Any]:
+    """Calendar events of the user's own timetables in every school they belong to."""
+    from classbook.access.context import build_context, user_schools
+    from classbook.timetable.ical import Event, local_datetime
+
+    events: list[Event] = []
+    for school in user_schools(user):
+        ctx = build_context(user, school)
+        if ctx is None:
+            continue
+        views = my_views(ctx)
+        for label, entry_filter, extra in views:
+            for day in timetable(ctx, start=start, end=end, entry_filter=entry_filter, extra_changes=extra):
+                for slot in day.slots:
+                    if slot.start is None or slot.end is None or slot.status == "moved_out":
+                        continue
+                    summary = f"{slot.subject} — {slot.group}"
+                    if len(views) > 1:
+                        summary = f"{label}: {summary}"
+                    events.append(
+                        Event(
+                            uid=f"{school.slug}-{slot.lesson_id or slot.entry_id}-{slot.date:%Y%m%d}"
+                            f"-{slot.number}-{zlib.crc32(label.encode())}@classbook",
+                            start=local_datetime(slot.date, slot.start),
+                            end=local_datetime(slot.date, slot.end),
+                            summary=summary,
+                            location=slot.room,
+                            description=" · ".join(p for p in (slot.teacher, slot.note) if p),
+                            cancelled=slot.status == "cancelled",
+                        )
+                    )
+    return events

@@ -112,16 +112,14 @@ def set_bell(*, acting_user: Any, schedule: BellSchedule, number: int, start: dt
         )
     if start is None or end is None or end <= start:
         raise DomainError(_("A lesson must end after it starts."), field="end")
-    overlapping = (
-        Bell.objects.filter(schedule=schedule, start__lt=end, end__gt=start).exclude(number=number).first()
-    )
+    overlapping = Bell.objects.filter(schedule=schedule, start__lt=end, end__gt=start).exclude(number=number).first()
     if overlapping is not None:
         raise DomainError(
             _("This time overlaps lesson %(number)s (%(start)s-%(end)s).")
             % {"number": overlapping.number, "start": f"{overlapping.start:%H:%M}", "end": f"{overlapping.end:%H:%M}"},
             field="start",
         )
-    bell, created = Bell.objects.update_or_create(
+    bell, _created = Bell.objects.update_or_create(
         schedule=schedule, number=number, defaults={"school_id": schedule.school_id, "start": start, "end": end}
     )
     log_action(
@@ -175,7 +173,9 @@ def find_clash(entry: TimetableEntry, *, ignore_ids: Iterable[int] = ()) -> str 
         )
         .filter(who)
         .exclude(pk__in=[entry.pk, *ignore_ids] if entry.pk else list(ignore_ids))
-        .select_related("assignment__teacher", "assignment__subject", "assignment__school_class", "assignment__subgroup", "room")
+        .select_related(
+            "assignment__teacher", "assignment__subject", "assignment__school_class", "assignment__subgroup", "room"
+        )
         .order_by("valid_from", "pk")
         .first()
     )
@@ -264,7 +264,9 @@ def add_entry(
     )
     _validate_entry(entry)
     entry.save()
-    log_action("timetable.entry.created", actor=acting_user, school=assignment.school, obj=entry, data=_entry_data(entry))
+    log_action(
+        "timetable.entry.created", actor=acting_user, school=assignment.school, obj=entry, data=_entry_data(entry)
+    )
     return entry
 
 
@@ -280,12 +282,7 @@ class RegenerationResult:
 
 def lessons_with_data(lesson_ids: Iterable[int]) -> QuerySet[Lesson]:
     """Those of ``lesson_ids`` that hold data and must never be deleted by the timetable (see the module doc)."""
-    cond = (
-        ~Q(topic="")
-        | ~Q(homework="")
-        | Q(register_taken_at__isnull=False)
-        | Q(conducted_by__isnull=False)
-    )
+    cond = ~Q(topic="") | ~Q(homework="") | Q(register_taken_at__isnull=False) | Q(conducted_by__isnull=False)
     for rel in Lesson._meta.related_objects:
         if rel.related_model is GeneratedLesson:
             continue
@@ -302,9 +299,9 @@ def _remove_empty_lessons(entry_ids: list[int], from_date: dt.date) -> tuple[int
     if not candidate_ids:
         return 0, []
     kept = list(
-        lessons_with_data(candidate_ids).select_related("assignment__subject", "assignment__school_class").order_by(
-            "date", "number"
-        )
+        lessons_with_data(candidate_ids)
+        .select_related("assignment__subject", "assignment__school_class")
+        .order_by("date", "number")
     )
     kept_ids = {lesson.pk for lesson in kept}
     removable = [pk for pk in candidate_ids if pk not in kept_ids]
@@ -653,7 +650,10 @@ def record_lesson_change(
         if busy is not None:
             raise DomainError(
                 _("%(teacher)s has a lesson at that time: %(lesson)s.")
-                % {"teacher": substitute.short_name, "lesson": f"{busy.assignment.subject} — {busy.assignment.school_class}"},
+                % {
+                    "teacher": substitute.short_name,
+                    "lesson": f"{busy.assignment.subject} — {busy.assignment.school_class}",
+                },
                 field="substitute",
             )
         change.substitute = substitute

@@ -16,14 +16,18 @@ from classbook.timetable.models import Bell, LessonChange, Parity, TimetableEntr
 
 def test_overlapping_bell_is_refused_with_a_message_and_nothing_changes(world, tt):
     with pytest.raises(DomainError) as exc:
-        services.set_bell(acting_user=world.deputy, schedule=tt.schedule, number=8, start=dt.time(14, 30), end=dt.time(15, 15))
+        services.set_bell(
+            acting_user=world.deputy, schedule=tt.schedule, number=8, start=dt.time(14, 30), end=dt.time(15, 15)
+        )
     assert "overlaps lesson 7" in str(exc.value.message)
     assert not Bell.objects.filter(number=8).exists()
 
 
 def test_bell_ending_before_it_starts_is_refused(world, tt):
     with pytest.raises(DomainError, match="end after it starts"):
-        services.set_bell(acting_user=world.deputy, schedule=tt.schedule, number=8, start=dt.time(16, 0), end=dt.time(15, 0))
+        services.set_bell(
+            acting_user=world.deputy, schedule=tt.schedule, number=8, start=dt.time(16, 0), end=dt.time(15, 0)
+        )
 
 
 def test_second_shift_has_its_own_schedule(world, tt):
@@ -73,8 +77,13 @@ def test_clash_detection(world, tt, first, second, clash):
 def test_clash_check_is_one_query(world, tt, django_assert_num_queries):
     entry = services.add_entry(acting_user=world.deputy, assignment=tt.math, weekday=2, number=3)
     probe = TimetableEntry(
-        school=world.school, year=entry.year, assignment=tt.english1, weekday=2, number=3,
-        valid_from=entry.valid_from, valid_until=entry.valid_until,
+        school=world.school,
+        year=entry.year,
+        assignment=tt.english1,
+        weekday=2,
+        number=3,
+        valid_from=entry.valid_from,
+        valid_until=entry.valid_until,
     )
     probe.assignment = tt.english1
     with django_assert_num_queries(1):
@@ -157,9 +166,13 @@ def test_move_changes_the_lesson_day_and_generation_stays_idempotent(world, less
 
 def test_move_to_a_holiday_or_outside_the_year_is_refused(world, lesson):
     with pytest.raises(DomainError, match="inside the academic year"):
-        services.record_lesson_change(acting_user=world.deputy, lesson=lesson, kind="moved", new_date=dt.date(2027, 7, 5))
+        services.record_lesson_change(
+            acting_user=world.deputy, lesson=lesson, kind="moved", new_date=dt.date(2027, 7, 5)
+        )
     with pytest.raises(DomainError, match="not a working day"):
-        services.record_lesson_change(acting_user=world.deputy, lesson=lesson, kind="moved", new_date=dt.date(2026, 9, 13))
+        services.record_lesson_change(
+            acting_user=world.deputy, lesson=lesson, kind="moved", new_date=dt.date(2026, 9, 13)
+        )
     lesson.refresh_from_db()
     assert lesson.date == dt.date(2026, 9, 7)
 

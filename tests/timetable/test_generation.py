@@ -111,9 +111,13 @@ def _fill(world, tt, lessons):
         recorded_by=world.teacher,
     )
     services.record_lesson_change(
-        acting_user=world.deputy, lesson=substituted, kind="substituted", substitute=world.class_teacher, reason="Хвороба"
+        acting_user=world.deputy,
+        lesson=substituted,
+        kind="substituted",
+        substitute=world.class_teacher,
+        reason="Хвороба",
     )
-    return {l.pk for l in lessons}
+    return {x.pk for x in lessons}
 
 
 @pytest.fixture
@@ -135,7 +139,9 @@ def test_change_from_a_date_regenerates_only_future_empty_lessons_and_keeps_less
 ):
     deputy = world.deputy
     entry = services.add_entry(acting_user=deputy, assignment=tt.math, weekday=1, number=1, room=tt.room)
-    services.generate_lessons(acting_user=deputy, school=world.school, start=dt.date(2026, 9, 1), end=dt.date(2026, 12, 25))
+    services.generate_lessons(
+        acting_user=deputy, school=world.school, start=dt.date(2026, 9, 1), end=dt.date(2026, 12, 25)
+    )
     lessons = list(Lesson.objects.order_by("date"))
     past = lessons[:3]  # 7, 14, 21 Sep — before the change, empty: must stay too
     future_with_data = lessons[4:8]  # 5, 12, 19, 26 Oct
@@ -149,16 +155,16 @@ def test_change_from_a_date_regenerates_only_future_empty_lessons_and_keeps_less
     assert kept.count() == 4
     assert set(kept.values_list("date__week_day", flat=True)) == {2}  # Mondays (Django: Sunday=1)
     assert set(GeneratedLesson.objects.filter(lesson__in=kept).values_list("entry_id", flat=True)) == {entry.pk}
-    assert {l.pk for l in result.kept} == data_ids
+    assert {x.pk for x in result.kept} == data_ids
     # Past lessons untouched.
-    assert Lesson.objects.filter(pk__in=[l.pk for l in past]).count() == 3
+    assert Lesson.objects.filter(pk__in=[x.pk for x in past]).count() == 3
     # Empty future Monday lessons are gone; Tuesday lessons from the change day exist instead.
     mondays_after = Lesson.objects.filter(date__gte=change_day, date__week_day=2).exclude(pk__in=data_ids)
     assert not mondays_after.exists()
     tuesdays = Lesson.objects.filter(date__gte=change_day, number=4)
     assert tuesdays.count() == result.created > 0
     assert min(tuesdays.values_list("date", flat=True)) == dt.date(2026, 10, 6)
-    assert result.removed == len([l for l in lessons if l.date >= change_day]) - 4
+    assert result.removed == len([x for x in lessons if x.date >= change_day]) - 4
     entry.refresh_from_db()
     assert entry.valid_until == dt.date(2026, 9, 30)
     # Running the generation again changes nothing.
@@ -176,11 +182,14 @@ def test_removing_an_entry_keeps_its_lessons_with_data(world, tt, journal_values
     data_ids = _fill(world, tt, lessons[:4])
     result = services.remove_entry(acting_user=deputy, entry=entry)
     assert set(Lesson.objects.values_list("pk", flat=True)) == data_ids
-    assert {l.pk for l in result.kept} == data_ids
+    assert {x.pk for x in result.kept} == data_ids
     entry.refresh_from_db()
     assert entry.withdrawn_at is not None
     # A withdrawn entry produces nothing more.
-    assert services.generate_lessons(acting_user=deputy, school=world.school, start=MON, end=dt.date(2026, 10, 31)).created == 0
+    assert (
+        services.generate_lessons(acting_user=deputy, school=world.school, start=MON, end=dt.date(2026, 10, 31)).created
+        == 0
+    )
 
 
 def test_removing_an_entry_without_lessons_deletes_it(world, tt):
