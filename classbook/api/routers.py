@@ -10,4 +10,4 @@ def register_routers(api: NinjaAPI) -> None:
 
     api.add_router("/me", me.router)
     api.add_router("/schools", schools.router)
-    api.add_router("/schools/{school}/timetable", timetable.router)
+    api.add_router("/schools", timetable.router)

@@ -91,7 +91,14 @@ def test_student_timetable_permissions(world, tt, timetable, as_user, persona, t
 
 @pytest.mark.parametrize(
     ("persona", "status"),
-    [("student", 404), ("parent", 404), ("teacher", 200), ("viewer", 200), ("foreign_teacher", 404), ("anonymous", 302)],
+    [
+        ("student", 404),
+        ("parent", 404),
+        ("teacher", 200),
+        ("viewer", 200),
+        ("foreign_teacher", 404),
+        ("anonymous", 302),
+    ],
 )
 def test_class_teacher_and_room_timetables_are_for_staff(world, tt, timetable, as_user, persona, status):
     client = as_user(world.persona(persona))
@@ -122,8 +129,18 @@ def test_week_page_query_count_does_not_grow_with_lessons(world, tt, timetable, 
 
 @pytest.mark.parametrize(
     ("persona", "status"),
-    [("deputy", 200), ("admin", 200), ("director", 200), ("teacher", 403), ("class_teacher", 403),
-     ("secretary", 403), ("viewer", 403), ("student", 403), ("foreign_admin", 404), ("anonymous", 302)],
+    [
+        ("deputy", 200),
+        ("admin", 200),
+        ("director", 200),
+        ("teacher", 403),
+        ("class_teacher", 403),
+        ("secretary", 403),
+        ("viewer", 403),
+        ("student", 403),
+        ("foreign_admin", 404),
+        ("anonymous", 302),
+    ],
 )
 def test_editing_pages_permissions(world, tt, as_user, persona, status):
     client = as_user(world.persona(persona))
@@ -141,7 +158,9 @@ def test_editing_pages_permissions(world, tt, as_user, persona, status):
 def test_htmx_add_shows_the_clash_inline_and_changes_nothing(world, tt, as_user):
     client = as_user(world.deputy)
     add = url(world, "add_entry", class_id=world.class_a.pk)
-    ok = client.post(add, {"assignment": tt.math.pk, "weekday": 1, "number": 1, "parity": "every"}, HTTP_HX_REQUEST="true")
+    ok = client.post(
+        add, {"assignment": tt.math.pk, "weekday": 1, "number": 1, "parity": "every"}, HTTP_HX_REQUEST="true"
+    )
     assert ok.status_code == 200 and "Математика" in ok.content.decode()
     clash = client.post(
         add, {"assignment": tt.english1.pk, "weekday": 1, "number": 1, "parity": "every"}, HTTP_HX_REQUEST="true"
@@ -156,7 +175,8 @@ def test_assignment_of_another_school_cannot_be_added(world, tt, as_user):
 
     foreign = f.make_assignment(world.foreign_teacher, world.foreign_class)
     response = as_user(world.deputy).post(
-        url(world, "add_entry", class_id=world.class_a.pk), {"assignment": foreign.pk, "weekday": 1, "number": 1, "parity": "every"}
+        url(world, "add_entry", class_id=world.class_a.pk),
+        {"assignment": foreign.pk, "weekday": 1, "number": 1, "parity": "every"},
     )
     assert response.status_code == 422
     assert not TimetableEntry.objects.exists()
@@ -175,8 +195,12 @@ def test_generate_page_reports_created_existing_and_holidays(world, tt, as_user)
 
     services.add_entry(acting_user=world.deputy, assignment=tt.math, weekday=1, number=1)
     SpecialDay.objects.create(
-        school=world.school, year=tt.math.year, kind="vacation", name="Осінні канікули",
-        start=dt.date(2026, 10, 26), end=dt.date(2026, 11, 1),
+        school=world.school,
+        year=tt.math.year,
+        kind="vacation",
+        name="Осінні канікули",
+        start=dt.date(2026, 10, 26),
+        end=dt.date(2026, 11, 1),
     )
     response = as_user(world.deputy).post(url(world, "generate"), {"start": "2026-10-01", "end": "2026-11-30"})
     assert response.status_code == 200
@@ -201,13 +225,16 @@ def test_deputy_records_a_substitution_from_the_page(world, tt, timetable, as_us
 def test_substitute_of_another_school_is_refused_on_the_page(world, tt, timetable, as_user):
     lesson = Lesson.objects.filter(assignment=tt.math).order_by("date")[1]
     response = as_user(world.deputy).post(
-        url(world, "lesson_change", lesson_id=lesson.pk), {"kind": "substituted", "substitute": world.foreign_teacher.pk}
+        url(world, "lesson_change", lesson_id=lesson.pk),
+        {"kind": "substituted", "substitute": world.foreign_teacher.pk},
     )
     assert response.status_code == 422
     assert not LessonChange.objects.filter(lesson=lesson).exists()
 
 
-def test_changes_journal_counts_per_teacher_and_exports_csv(world, tt, timetable, as_user, django_assert_max_num_queries):
+def test_changes_journal_counts_per_teacher_and_exports_csv(
+    world, tt, timetable, as_user, django_assert_max_num_queries
+):
     second = Lesson.objects.filter(assignment=tt.math).order_by("date")[1]
     services.record_lesson_change(acting_user=world.deputy, lesson=second, kind="cancelled", reason="Екскурсія")
     client = as_user(world.deputy)
@@ -228,8 +255,14 @@ def test_changes_journal_counts_per_teacher_and_exports_csv(world, tt, timetable
 
 @pytest.mark.parametrize(
     ("persona", "sees_reason", "status"),
-    [("teacher", True, 200), ("class_teacher", True, 200), ("other_teacher", False, 200), ("student", False, 403),
-     ("parent", False, 403), ("foreign_teacher", False, 404)],
+    [
+        ("teacher", True, 200),
+        ("class_teacher", True, 200),
+        ("other_teacher", False, 200),
+        ("student", False, 403),
+        ("parent", False, 403),
+        ("foreign_teacher", False, 404),
+    ],
 )
 def test_changes_journal_permissions(world, tt, timetable, as_user, persona, sees_reason, status):
     response = as_user(world.persona(persona)).get(url(world, "changes") + "?month=2026-09")

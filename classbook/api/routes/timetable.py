@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from classbook.access import timetable as scopes
 from classbook.access.context import SchoolContext, resolve_school
@@ -44,7 +44,7 @@ class ScheduleOut(Schema):
     bells: list[BellOut]
 
 
-@router.get("/bells", response=list[ScheduleOut], summary="Bell schedules of the school")
+@router.get("/{school}/timetable/bells", response=list[ScheduleOut], summary="Bell schedules of the school")
 def list_bells(request: HttpRequest, school: str) -> list[dict[str, Any]]:
     ctx = resolve_school(request.user, school)
     return [
@@ -96,7 +96,9 @@ def _entry_out(e: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/entries", response=list[EntryOut], summary="Timetable entries (optionally of one class)")
+@router.get(
+    "/{school}/timetable/entries", response=list[EntryOut], summary="Timetable entries (optionally of one class)"
+)
 def list_entries(request: HttpRequest, school: str, class_id: int | None = None) -> list[dict[str, Any]]:
     ctx = resolve_school(request.user, school)
     qs = scopes.entries(ctx).filter(withdrawn_at__isnull=True).order_by("weekday", "number", "pk")
@@ -115,8 +117,10 @@ class EntryIn(Schema):
     valid_until: dt.date | None = None
 
 
-@router.post("/entries", response={201: EntryOut}, summary="Add a timetable entry (clashes are refused)")
-def create_entry(request: HttpRequest, school: str, payload: EntryIn) -> tuple[int, dict[str, Any]]:
+@router.post(
+    "/{school}/timetable/entries", response={201: EntryOut}, summary="Add a timetable entry (clashes are refused)"
+)
+def create_entry(request: HttpRequest, school: str, payload: EntryIn) -> Status[dict[str, Any]]:
     ctx = _manager(request, school)
     assignment = scopes.editable_assignments(ctx).filter(pk=payload.assignment_id).first()
     if assignment is None:
@@ -137,7 +141,7 @@ def create_entry(request: HttpRequest, school: str, payload: EntryIn) -> tuple[i
         valid_until=payload.valid_until,
     )
     entry = scopes.entries(ctx).get(pk=entry.pk)
-    return 201, _entry_out(entry)
+    return Status(201, _entry_out(entry))
 
 
 class KeptLesson(Schema):
@@ -152,7 +156,9 @@ class RemovedOut(Schema):
 
 
 @router.delete(
-    "/entries/{entry_id}", response=RemovedOut, summary="Remove an entry from a date (lessons with data are kept)"
+    "/{school}/timetable/entries/{entry_id}",
+    response=RemovedOut,
+    summary="Remove an entry from a date (lessons with data are kept)",
 )
 def delete_entry(request: HttpRequest, school: str, entry_id: int, from_date: dt.date | None = None) -> dict[str, Any]:
     ctx = _manager(request, school)
@@ -173,7 +179,11 @@ class GenerateOut(Schema):
     skipped_days: list[dt.date]
 
 
-@router.post("/generate", response=GenerateOut, summary="Generate dated lessons from the timetable (idempotent)")
+@router.post(
+    "/{school}/timetable/generate",
+    response=GenerateOut,
+    summary="Generate dated lessons from the timetable (idempotent)",
+)
 def generate(request: HttpRequest, school: str, payload: GenerateIn) -> dict[str, Any]:
     ctx = _manager(request, school)
     class_ids = None
@@ -234,7 +244,9 @@ class ChangesOut(Schema):
     counts: list[CountOut]
 
 
-@router.get("/substitutions", response=ChangesOut, summary="Missed and substituted lessons of a month (R4.2)")
+@router.get(
+    "/{school}/timetable/substitutions", response=ChangesOut, summary="Missed and substituted lessons of a month (R4.2)"
+)
 def list_changes(request: HttpRequest, school: str, month: str = "", teacher_id: int | None = None) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
     if not ctx.is_staff_member and not ctx.is_authority_viewer:
@@ -257,8 +269,12 @@ class ChangeIn(Schema):
     reason: str = ""
 
 
-@router.post("/substitutions", response={201: ChangeOut}, summary="Record a substitution, cancellation, merge or move")
-def create_change(request: HttpRequest, school: str, payload: ChangeIn) -> tuple[int, dict[str, Any]]:
+@router.post(
+    "/{school}/timetable/substitutions",
+    response={201: ChangeOut},
+    summary="Record a substitution, cancellation, merge or move",
+)
+def create_change(request: HttpRequest, school: str, payload: ChangeIn) -> Status[dict[str, Any]]:
     ctx = _manager(request, school)
     lessons = scopes.lessons(ctx)
     lesson = get_or_404(lessons, pk=payload.lesson_id)
@@ -282,7 +298,7 @@ def create_change(request: HttpRequest, school: str, payload: ChangeIn) -> tuple
         new_date=payload.new_date,
         new_number=payload.new_number,
     )
-    return 201, _change_out(scopes.lesson_changes(ctx).get(pk=change.pk))
+    return Status(201, _change_out(scopes.lesson_changes(ctx).get(pk=change.pk)))
 
 
 class SlotOut(Schema):
@@ -304,7 +320,9 @@ class OwnTimetableOut(Schema):
     slots: list[SlotOut]
 
 
-@router.get("/my", response=list[OwnTimetableOut], summary="The caller's own timetable(s) for a date range")
+@router.get(
+    "/{school}/timetable/my", response=list[OwnTimetableOut], summary="The caller's own timetable(s) for a date range"
+)
 def my_timetable(request: HttpRequest, school: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     ctx = resolve_school(request.user, school)
     if end < start or (end - start).days > MAX_RANGE_DAYS:
