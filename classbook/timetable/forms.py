@@ -25,6 +25,20 @@ class EntryForm(forms.Form):
         self.fields["room"].choices = [("", "—"), *((r.pk, str(r)) for r in rooms)]
 
 
+class ChangeEntryForm(forms.Form):
+    """Change an entry from a date on: lessons before that day and lessons with data stay as they are."""
+
+    from_date = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    weekday = forms.TypedChoiceField(label=_("Weekday"), choices=Weekday.choices, coerce=int)
+    number = forms.IntegerField(label=_("Lesson number"), min_value=0, max_value=15)
+    room = forms.TypedChoiceField(label=_("Room"), coerce=int, required=False, empty_value=None)
+    parity = forms.ChoiceField(label=_("Weeks"), choices=Parity.choices)
+
+    def __init__(self, *args, rooms=(), **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["room"].choices = [("", "—"), *((r.pk, str(r)) for r in rooms)]
+
+
 class RemoveForm(forms.Form):
     from_date = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("student/<int:student_id>/", views.student_timetable, name="student"),
     path("edit/<int:class_id>/", views.edit_class, name="edit"),
     path("edit/<int:class_id>/add/", views.add_entry, name="add_entry"),
+    path("entry/<int:entry_id>/change/", views.change_entry, name="change_entry"),
     path("entry/<int:entry_id>/remove/", views.remove_entry, name="remove_entry"),
     path("generate/", views.generate, name="generate"),
     path("bells/", views.bells, name="bells"),

@@ -27,6 +27,7 @@ from classbook.schools.models import StudyPeriod
 from classbook.timetable import ical, queries, services
 from classbook.timetable.forms import (
     BellForm,
+    ChangeEntryForm,
     EntryForm,
     GenerateForm,
     LessonChangeForm,
@@ -153,7 +154,7 @@ def student_timetable(request: HttpRequest, ctx: SchoolContext, student_id: int)
 
 
 def _grid_context(
-    ctx: SchoolContext, school_class: Any, form: EntryForm | None = None, error: str = ""
+    ctx: SchoolContext, school_class: Any, form: EntryForm | None = None, error: str = "", notice: str = ""
 ) -> dict[str, Any]:
     today = timezone.localdate()
     grid = queries.entries_grid(ctx, class_id=school_class.pk, on=today)
@@ -169,8 +170,8 @@ def _grid_context(
         "weekdays": Weekday.choices,
         "rows": rows,
         "form": form or EntryForm(assignments=assignments, rooms=scopes.timetable_rooms(ctx)),
-        "remove_form": RemoveForm(),
         "error": error,
+        "notice": notice,
     }
 
 
@@ -217,12 +218,61 @@ def add_entry(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpRe
 def remove_entry(request: HttpRequest, ctx: SchoolContext, entry_id: int) -> HttpResponse:
     entry = get_or_404(scopes.editable_entries(ctx).select_related("assignment__school_class"), pk=entry_id)
     form = RemoveForm(request.POST)
-    from_date = form.cleaned_data["from_date"] if form.is_valid() else None
+    # From today unless told otherwise: lessons already past stay in the journal as they were.
+    from_date = (form.cleaned_data["from_date"] if form.is_valid() else None) or timezone.localdate()
     result = services.remove_entry(acting_user=request.user, entry=entry, from_date=from_date)
-    error = ""
+    return _grid_response(request, ctx, entry.assignment.school_class, notice=_regeneration_notice(result))
+
+
+def _regeneration_notice(result: services.RegenerationResult) -> str:
+    notice = _("Lessons created: %(created)s; removed: %(removed)s.") % {
+        "created": result.created,
+        "removed": result.removed,
+    }
     if result.kept:
-        error = _("%(count)s lessons were kept because they have data.") % {"count": len(result.kept)}
-    return _grid_response(request, ctx, entry.assignment.school_class, error=error)
+        kept = ", ".join(f"{lesson.date:%d.%m} ({lesson.number})" for lesson in result.kept[:20])
+        notice += " " + _("%(count)s lessons were kept because they have data: %(lessons)s.") % {
+            "count": len(result.kept),
+            "lessons": kept,
+        }
+    return notice
+
+
+@school_view(Perm.MANAGE_TIMETABLE, writes=True)
+def change_entry(request: HttpRequest, ctx: SchoolContext, entry_id: int) -> HttpResponse:
+    """GET: the inline form to change an entry from a date; POST: apply it and show the grid again."""
+    entry = get_or_404(
+        scopes.editable_entries(ctx).select_related("assignment__school_class", "assignment__subject"), pk=entry_id
+    )
+    rooms = scopes.timetable_rooms(ctx)
+    initial = {
+        "from_date": max(timezone.localdate(), entry.valid_from),
+        "weekday": entry.weekday,
+        "number": entry.number,
+        "room": entry.room_id,
+        "parity": entry.parity,
+    }
+    form = ChangeEntryForm(request.POST or None, initial=initial, rooms=rooms)
+    if request.method == "POST":
+        if not form.is_valid():
+            return _grid_response(
+                request, ctx, entry.assignment.school_class, error=_("Check the fields of the change.")
+            )
+        data = form.cleaned_data
+        try:
+            result = services.change_entry(
+                acting_user=request.user,
+                entry=entry,
+                from_date=data["from_date"],
+                weekday=data["weekday"],
+                number=data["number"],
+                room=get_or_404(rooms, pk=data["room"]) if data["room"] else None,
+                parity=data["parity"],
+            )
+        except DomainError as exc:
+            return _grid_response(request, ctx, entry.assignment.school_class, error=str(exc.message))
+        return _grid_response(request, ctx, entry.assignment.school_class, notice=_regeneration_notice(result))
+    return render(request, "timetable/_change_entry.html", {"ctx": ctx, "entry": entry, "form": form})
 
 
 @school_view(Perm.MANAGE_TIMETABLE, writes=True)

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from classbook.journal.models import Lesson
@@ -184,10 +185,49 @@ def test_assignment_of_another_school_cannot_be_added(world, tt, as_user):
 
 def test_remove_from_the_grid_keeps_lessons_with_data(world, tt, timetable, as_user):
     entry = TimetableEntry.objects.get(assignment=tt.math)
-    response = as_user(world.deputy).post(url(world, "remove_entry", entry_id=entry.pk), HTTP_HX_REQUEST="true")
+    response = as_user(world.deputy).post(
+        url(world, "remove_entry", entry_id=entry.pk), {"from_date": "2026-09-01"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
-    assert "kept because they have data" in response.content.decode()
+    assert "1 lessons were kept because they have data: 07.09 (1)" in response.content.decode()
     assert list(Lesson.objects.filter(assignment=tt.math)) == [timetable]
+
+
+def test_remove_without_a_date_keeps_past_lessons(world, tt, timetable, as_user):
+    entry = TimetableEntry.objects.get(assignment=tt.math)
+    with time_machine.travel(dt.datetime(2026, 9, 22, 9, 0, tzinfo=dt.UTC), tick=False):
+        as_user(world.deputy).post(url(world, "remove_entry", entry_id=entry.pk), HTTP_HX_REQUEST="true")
+    dates = sorted(Lesson.objects.filter(assignment=tt.math).values_list("date", flat=True))
+    assert dates == [dt.date(2026, 9, 7), dt.date(2026, 9, 14), dt.date(2026, 9, 21)]  # 28 Sep is gone
+
+
+def test_change_an_entry_from_a_date_in_the_grid(world, tt, timetable, as_user):
+    entry = TimetableEntry.objects.get(assignment=tt.math)
+    client = as_user(world.deputy)
+    page = url(world, "change_entry", entry_id=entry.pk)
+    form = client.get(page, HTTP_HX_REQUEST="true")
+    assert form.status_code == 200 and 'name="from_date"' in form.content.decode()
+    response = client.post(
+        page,
+        {"from_date": "2026-09-14", "weekday": 3, "number": 5, "room": tt.room2.pk, "parity": "every"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="tt-notice"' in body and "created: 3; removed: 3" in body
+    dates = sorted(Lesson.objects.filter(assignment=tt.math).values_list("date", "number"))
+    assert dates == [
+        (dt.date(2026, 9, 7), 1),  # before the change (and substituted)
+        (dt.date(2026, 9, 16), 5),
+        (dt.date(2026, 9, 23), 5),
+        (dt.date(2026, 9, 30), 5),
+    ]
+    clash = client.post(
+        url(world, "change_entry", entry_id=TimetableEntry.objects.get(assignment=tt.history).pk),
+        {"from_date": "2026-09-14", "weekday": 3, "number": 5, "room": tt.room2.pk, "parity": "every"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "room 102" in clash.content.decode()
 
 
 def test_generate_page_reports_created_existing_and_holidays(world, tt, as_user):

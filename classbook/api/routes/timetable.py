@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
@@ -163,7 +164,8 @@ class RemovedOut(Schema):
 def delete_entry(request: HttpRequest, school: str, entry_id: int, from_date: dt.date | None = None) -> dict[str, Any]:
     ctx = _manager(request, school)
     entry = get_or_404(scopes.editable_entries(ctx), pk=entry_id)
-    result = services.remove_entry(acting_user=request.user, entry=entry, from_date=from_date)
+    # From today unless told otherwise: lessons already past stay in the journal as they were.
+    result = services.remove_entry(acting_user=request.user, entry=entry, from_date=from_date or timezone.localdate())
     return {"removed": result.removed, "kept": [{"id": x.pk, "date": x.date, "number": x.number} for x in result.kept]}
 
 
