@@ -165,7 +165,9 @@ def main() -> None:
             f"{len(result.skipped_days)} holiday days skipped; {Lesson.objects.count()} lessons in the database"
         )
         t0 = time.perf_counter()
-        again = services.generate_lessons(acting_user=setup["admin"], school=setup["school"], start=year.start, end=year.end)
+        again = services.generate_lessons(
+            acting_user=setup["admin"], school=setup["school"], start=year.start, end=year.end
+        )
         print(f"generate again (idempotent): {time.perf_counter() - t0:.2f} s, {again.created} created")
 
         # The clash check as the deputy meets it: add one more entry through the service.

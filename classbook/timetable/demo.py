@@ -86,7 +86,7 @@ def step_timetable(b: Any) -> None:
                 if (class_id, wd, n) not in class_busy and not any((t, wd, n) in teacher_busy for t in teacher_ids)
             ]
             # Prefer a day that does not have this subject yet, then the earliest lesson number.
-            candidates.sort(key=lambda s, subj=subject_id: ((subj, s[0]) in subject_days, s[1]))
+            candidates.sort(key=lambda s: ((subject_id, s[0]) in subject_days, s[1]))
             if not candidates:
                 continue
             wd, n = candidates[0]

@@ -21,8 +21,8 @@ class EntryForm(forms.Form):
 
     def __init__(self, *args, assignments=(), rooms=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["assignment"].choices = [(a.pk, f"{a} · {a.teacher.short_name}") for a in assignments]
-        self.fields["room"].choices = [("", "—"), *((r.pk, str(r)) for r in rooms)]
+        self.fields["assignment"].choices = [(a.pk, f"{a} · {a.teacher.short_name}") for a in assignments]  # type: ignore[attr-defined]
+        self.fields["room"].choices = [("", "—"), *((r.pk, str(r)) for r in rooms)]  # type: ignore[attr-defined]
 
 
 class ChangeEntryForm(forms.Form):
@@ -36,7 +36,7 @@ class ChangeEntryForm(forms.Form):
 
     def __init__(self, *args, rooms=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["room"].choices = [("", "—"), *((r.pk, str(r)) for r in rooms)]
+        self.fields["room"].choices = [("", "—"), *((r.pk, str(r)) for r in rooms)]  # type: ignore[attr-defined]
 
 
 class RemoveForm(forms.Form):
@@ -70,7 +70,7 @@ class LessonChangeForm(forms.Form):
 
     def __init__(self, *args, teachers=(), merge_choices=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["substitute"].choices = [("", "—"), *((t.pk, t.full_name) for t in teachers)]
+        self.fields["substitute"].choices = [("", "—"), *((t.pk, t.full_name) for t in teachers)]  # type: ignore[attr-defined]
         self.fields["merged_with"] = forms.TypedChoiceField(
             label=_("Merged with"),
             coerce=int,

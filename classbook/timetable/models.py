@@ -7,6 +7,10 @@ a *lesson change* is a substitution, cancellation, merge or move recorded by the
 Week parity (numerator/denominator): weeks are Monday-Sunday calendar weeks counted from the week that
 contains the first day of the academic year, which is week 1. Odd weeks (1, 3, 5, ...) are *numerator*
 weeks, even weeks are *denominator* weeks. See ``week_number``.
+
+Shifts: each shift has its own bell schedule (``BellSchedule.classes``). Clash detection compares lesson
+*numbers*, so a school whose teachers work in both shifts numbers the second shift's bells on from the
+first's (for example 8-14), which keeps "same number = same time" true across the school.
 """
 
 from __future__ import annotations

@@ -208,8 +208,8 @@ def timetable(
             when, number, status = change.date, change.number, "substituting"
             note = _("Substitution for %(name)s") % {"name": change.teacher.short_name}
             teacher = change.substitute.short_name if change.substitute else ""
-        target = by_date.get(when)
-        if target is None or number is None:
+        target = by_date.get(when) if when else None
+        if target is None or when is None or number is None:
             continue
         start_t, end_t = times(a.school_class_id, number)
         target.slots.append(
@@ -267,9 +267,9 @@ def missed_and_substituted(
         names[row.teacher_id] = row.teacher.short_name
         if row.kind in MISSED_KINDS and (row.kind != ChangeKind.MERGED or row.substitute_id):
             missed[row.teacher_id] += 1
-        if row.substitute_id:
-            names[row.substitute_id] = row.substitute.short_name
-            covered[row.substitute_id] += 1
+        if row.substitute is not None:
+            names[row.substitute.pk] = row.substitute.short_name
+            covered[row.substitute.pk] += 1
     counts = [
         TeacherCount(teacher_id=pk, name=name, substituted_for_others=covered[pk], missed=missed[pk])
         for pk, name in names.items()

@@ -199,7 +199,7 @@ def _validate_entry(entry: TimetableEntry, *, ignore_ids: Iterable[int] = ()) ->
     assignment = entry.assignment
     if assignment.school_id != entry.school_id:
         raise DomainError(_("Unknown teaching assignment."), field="assignment")
-    if entry.room_id and entry.room.school_id != entry.school_id:
+    if entry.room is not None and entry.room.school_id != entry.school_id:
         raise DomainError(_("Unknown room."), field="room")
     if entry.weekday not in range(1, 7):
         raise DomainError(_("Choose a weekday from Monday to Saturday."), field="weekday")
@@ -282,12 +282,13 @@ class RegenerationResult:
 
 def lessons_with_data(lesson_ids: Iterable[int]) -> QuerySet[Lesson]:
     """Those of ``lesson_ids`` that hold data and must never be deleted by the timetable (see the module doc)."""
-    cond = ~Q(topic="") | ~Q(homework="") | Q(register_taken_at__isnull=False) | Q(conducted_by__isnull=False)
+    cond: Any = ~Q(topic="") | ~Q(homework="") | Q(register_taken_at__isnull=False) | Q(conducted_by__isnull=False)
     for rel in Lesson._meta.related_objects:
         if rel.related_model is GeneratedLesson:
             continue
         # Any row of any model that points at the lesson (marks, attendance, journal changes, lesson changes...).
-        cond |= Exists(rel.related_model._base_manager.filter(**{rel.field.name: OuterRef("pk")}))
+        related: Any = rel.related_model
+        cond |= Exists(related._base_manager.filter(**{rel.field.name: OuterRef("pk")}))
     return Lesson.objects.filter(pk__in=list(lesson_ids)).filter(cond)
 
 
@@ -476,7 +477,7 @@ def _generate(
         entries_qs = entries_qs.filter(pk__in=entry_ids)
     if class_ids is not None:
         entries_qs = entries_qs.filter(assignment__school_class_id__in=class_ids)
-    rows = list(
+    rows: list[Any] = list(
         entries_qs.values_list(
             "pk", "assignment_id", "weekday", "number", "parity", "valid_from", "valid_until", named=True
         )
@@ -689,7 +690,7 @@ def record_lesson_change(
         if new_date.isoweekday() == 7 or new_date in days_off(school, new_date, new_date):
             raise DomainError(_("The new date is not a working day."), field="new_date")
         new_number = lesson.number if new_number is None else new_number
-        if not (0 <= new_number <= MAX_LESSON_NUMBER):
+        if new_number is None or not (0 <= new_number <= MAX_LESSON_NUMBER):
             raise DomainError(
                 _("The lesson number must be between 0 and %(max)s.") % {"max": MAX_LESSON_NUMBER}, field="new_number"
             )
@@ -722,7 +723,7 @@ def record_lesson_change(
             "teacher": teacher_id,
             "substitute": change.substitute_id,
             "merged_with": change.merged_with_id,
-            "new_date": new_date.isoformat() if change.new_date else None,
+            "new_date": change.new_date.isoformat() if change.new_date else None,
             "new_number": change.new_number,
             "reason": reason,
         },

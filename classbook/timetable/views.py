@@ -303,7 +303,7 @@ def generate(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 def bells(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     schedules = list(scopes.bell_schedules(ctx))
     bell_form = BellForm(request.POST if "number" in request.POST else None)
-    bell_form.fields["schedule"].choices = [(s.pk, s.name) for s in schedules]
+    bell_form.fields["schedule"].choices = [(s.pk, s.name) for s in schedules]  # type: ignore[attr-defined]
     schedule_form = ScheduleForm(request.POST if "name" in request.POST else None)
     if request.method == "POST":
         try:

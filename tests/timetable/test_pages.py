@@ -317,3 +317,32 @@ def test_teacher_cannot_filter_the_journal_by_another_teacher(world, tt, timetab
 
 def test_generated_lessons_link_back_to_their_entries(world, tt, timetable):
     assert GeneratedLesson.objects.count() == Lesson.objects.count()
+
+
+def test_parent_whose_link_may_not_see_gets_404(world, tt, timetable, as_user):
+    from tests import factories as f
+
+    restricted = f.make_parent(world.student, may_see=False, username="restricted")
+    client = as_user(restricted)
+    assert client.get(url(world, "student", student_id=world.student.pk)).status_code == 404
+    assert "Математика" not in client.get(url(world, "index") + f"?date={WEEK}").content.decode()
+
+
+def test_changes_csv_is_refused_to_families(world, tt, timetable, as_user):
+    assert as_user(world.parent).get(url(world, "changes_csv")).status_code == 403
+    assert as_user(None).get(url(world, "changes_csv")).status_code == 302
+
+
+def test_bells_page_refuses_an_overlapping_bell_with_a_message(world, tt, as_user):
+    from classbook.timetable.models import Bell
+
+    client = as_user(world.deputy)
+    page = url(world, "bells")
+    bad = client.post(page, {"schedule": tt.schedule.pk, "number": 8, "start": "14:30", "end": "15:10"})
+    assert bad.status_code == 422 and "overlaps lesson 7" in bad.content.decode()
+    assert not Bell.objects.filter(number=8).exists()
+    ok = client.post(page, {"schedule": tt.schedule.pk, "number": 8, "start": "15:00", "end": "15:45"})
+    assert ok.status_code == 302 and Bell.objects.filter(number=8).exists()
+    second = client.post(page, {"name": "Друга зміна"})
+    assert second.status_code == 302
+    assert "Друга зміна" in client.get(page).content.decode()
