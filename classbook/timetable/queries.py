@@ -103,12 +103,15 @@ def timetable(
     end: dt.date,
     entry_filter: Q,
     extra_changes: Q | None = None,
+    manual_lessons: bool = True,
 ) -> list[Day]:
     """The lessons of ``start``-``end`` from the timetable entries matching ``entry_filter`` (within the
     user's scope), with substitutions, cancellations, merges and moves overlaid (R4.1).
 
     ``extra_changes`` adds lessons of other entries that concern the viewer (a teacher's substitutions).
-    Seven queries whatever the range.
+    ``manual_lessons`` adds lessons created by hand in the journal (not generated) that match
+    ``entry_filter`` — the filter must then only use ``assignment__...`` lookups, valid on lessons too.
+    Eight queries whatever the range.
     """
     entries = list(
         scopes.entries(ctx)
@@ -192,6 +195,42 @@ def timetable(
         days.append(Day(date=day, is_day_off=day in off, slots=slots))
         day += dt.timedelta(days=1)
     by_date = {d.date: d for d in days}
+    if manual_lessons:
+        manual = (
+            scopes.lessons(ctx)
+            .filter(entry_filter, date__gte=start, date__lte=end, generated_from__isnull=True, number__isnull=False)
+            .select_related(
+                "assignment__subject",
+                "assignment__school_class",
+                "assignment__subgroup",
+                "assignment__teacher",
+                "conducted_by",
+                "timetable_change__substitute",
+                "timetable_change__merged_with__assignment__school_class",
+            )
+        )
+        for lesson in manual:
+            target = by_date.get(lesson.date)
+            if target is None or lesson.number is None:
+                continue
+            a = lesson.assignment
+            start_t, end_t = times(a.school_class_id, lesson.number)
+            slot = Slot(
+                date=lesson.date,
+                number=lesson.number,
+                start=start_t,
+                end=end_t,
+                subject=str(a.subject),
+                group=_group_name(a),
+                teacher=(lesson.conducted_by or a.teacher).short_name,
+                room="",
+                lesson_id=lesson.pk,
+                class_id=a.school_class_id,
+            )
+            change = getattr(lesson, "timetable_change", None)
+            if change is not None and change.kind != ChangeKind.MOVED:
+                slot.status, slot.note = change.kind, _change_note(change)
+            target.slots.append(slot)
     for change in extras:
         lesson = change.lesson
         a = lesson.assignment

@@ -47,7 +47,13 @@ def _day_param(request: HttpRequest) -> dt.date:
 
 
 def _week(
-    request: HttpRequest, ctx: SchoolContext, *, title: str, entry_filter: Q, extra: Q | None = None
+    request: HttpRequest,
+    ctx: SchoolContext,
+    *,
+    title: str,
+    entry_filter: Q,
+    extra: Q | None = None,
+    manual_lessons: bool = True,
 ) -> HttpResponse:
     day = _day_param(request)
     mode = "day" if request.GET.get("view") == "day" else "week"
@@ -58,7 +64,9 @@ def _week(
         start = queries.week_start(day)
         end = start + dt.timedelta(days=5)
         prev_day, next_day = start - dt.timedelta(days=7), start + dt.timedelta(days=7)
-    days = queries.timetable(ctx, start=start, end=end, entry_filter=entry_filter, extra_changes=extra)
+    days = queries.timetable(
+        ctx, start=start, end=end, entry_filter=entry_filter, extra_changes=extra, manual_lessons=manual_lessons
+    )
     return render(
         request,
         "timetable/week.html",
@@ -136,7 +144,10 @@ def teacher_timetable(request: HttpRequest, ctx: SchoolContext, user_id: int) ->
 @school_view()
 def room_timetable(request: HttpRequest, ctx: SchoolContext, room_id: int) -> HttpResponse:
     room = get_or_404(scopes.timetable_rooms(ctx), pk=room_id)
-    return _week(request, ctx, title=_("Room %(name)s") % {"name": room}, entry_filter=Q(room=room))
+    # Lessons added by hand have no room, so the room view shows the timetable's lessons only.
+    return _week(
+        request, ctx, title=_("Room %(name)s") % {"name": room}, entry_filter=Q(room=room), manual_lessons=False
+    )
 
 
 @school_view()

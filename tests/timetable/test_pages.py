@@ -119,12 +119,12 @@ def test_week_page_query_count_does_not_grow_with_lessons(world, tt, timetable, 
     client = as_user(world.deputy)
     page = url(world, "class", class_id=world.class_a.pk) + f"?date={WEEK}"
     client.get(page)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):  # 9 session and school context + 8 timetable
         assert client.get(page).status_code == 200
     services.generate_lessons(
         acting_user=world.deputy, school=world.school, start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 25)
     )
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):  # 9 session and school context + 8 timetable
         assert client.get(url(world, "teacher", user_id=world.other_teacher.pk) + f"?date={WEEK}").status_code == 200
 
 
@@ -346,3 +346,20 @@ def test_bells_page_refuses_an_overlapping_bell_with_a_message(world, tt, as_use
     second = client.post(page, {"name": "Друга зміна"})
     assert second.status_code == 302
     assert "Друга зміна" in client.get(page).content.decode()
+
+
+def test_lessons_added_by_hand_appear_in_the_timetables(world, tt, timetable, as_user):
+    from classbook.journal.services import create_lesson
+
+    create_lesson(acting_user=world.teacher, assignment=tt.math, date=dt.date(2026, 9, 11), number=6)
+    for persona, page in [
+        ("deputy", url(world, "class", class_id=world.class_a.pk)),
+        ("teacher", url(world, "my")),
+        ("student", url(world, "student", student_id=world.student.pk)),
+    ]:
+        body = as_user(world.persona(persona)).get(page + "?view=day&date=2026-09-11").content.decode()
+        assert "Математика" in body, persona
+    other = as_user(world.other_student.user).get(url(world, "index") + "?view=day&date=2026-09-11").content.decode()
+    assert "Математика" not in other
+    room = as_user(world.deputy).get(url(world, "room", room_id=tt.room.pk) + "?view=day&date=2026-09-11")
+    assert "Математика" not in room.content.decode()
