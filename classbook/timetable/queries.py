@@ -245,7 +245,10 @@ def timetable(
             teacher = (change.substitute or change.teacher).short_name
         else:
             when, number, status = change.date, change.number, "substituting"
-            note = _("Substitution for %(name)s") % {"name": change.teacher.short_name}
+            if change.kind == ChangeKind.MERGED:
+                note = _("Merged in: %(group)s") % {"group": _group_name(a)}
+            else:
+                note = _("Substitution for %(name)s") % {"name": change.teacher.short_name}
             teacher = change.substitute.short_name if change.substitute else ""
         target = by_date.get(when) if when else None
         if target is None or when is None or number is None:

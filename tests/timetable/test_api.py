@@ -183,3 +183,19 @@ def test_family_entries_are_only_their_class(world, tt, generated, as_user):
     assert subjects == {"Математика"}
     assert as_user(None).get(api(world, "/entries")).status_code == 401
     assert as_user(world.foreign_student.user).get(api(world, "/entries")).status_code == 404
+
+
+def test_set_bell_refuses_overlap_and_is_for_managers(world, tt, as_user):
+    from classbook.timetable.models import Bell
+
+    body = {"schedule_id": tt.schedule.pk, "number": 8, "start": "14:30", "end": "15:10"}
+    bad = as_user(world.deputy).put(api(world, "/bells"), json.dumps(body), content_type="application/json")
+    assert bad.status_code == 422 and "overlaps lesson 7" in bad.json()["error"]["message"]
+    body.update(start="15:00", end="15:45")
+    assert (
+        as_user(world.teacher).put(api(world, "/bells"), json.dumps(body), content_type="application/json").status_code
+        == 403
+    )
+    assert not Bell.objects.filter(number=8).exists()
+    ok = as_user(world.deputy).put(api(world, "/bells"), json.dumps(body), content_type="application/json")
+    assert ok.status_code == 200 and ok.json() == {"number": 8, "start": "15:00:00", "end": "15:45:00"}

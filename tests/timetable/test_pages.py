@@ -363,3 +363,25 @@ def test_lessons_added_by_hand_appear_in_the_timetables(world, tt, timetable, as
     assert "Математика" not in other
     room = as_user(world.deputy).get(url(world, "room", room_id=tt.room.pk) + "?view=day&date=2026-09-11")
     assert "Математика" not in room.content.decode()
+
+
+def test_merged_lesson_shows_in_both_teachers_timetables(world, tt, timetable, as_user):
+    math = Lesson.objects.filter(assignment=tt.math, date=dt.date(2026, 9, 14)).get()
+    services.add_entry(
+        acting_user=world.deputy,
+        assignment=tt.history,
+        weekday=1,
+        number=1,
+        valid_from=dt.date(2026, 9, 14),
+        valid_until=dt.date(2026, 9, 14),
+    )
+    services.generate_lessons(
+        acting_user=world.deputy, school=world.school, start=dt.date(2026, 9, 14), end=dt.date(2026, 9, 14)
+    )
+    history = Lesson.objects.filter(assignment=tt.history, date=dt.date(2026, 9, 14), number=1).get()
+    services.record_lesson_change(acting_user=world.deputy, lesson=math, kind="merged", merged_with=history)
+    day = "?view=day&date=2026-09-14"
+    mine = as_user(world.teacher).get(url(world, "my") + day).content.decode()
+    assert "tt-merged" in mine and "Merged with 5-Б" in mine
+    theirs = as_user(world.other_teacher).get(url(world, "my") + day).content.decode()
+    assert "Merged in: 5-А" in theirs

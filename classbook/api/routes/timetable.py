@@ -60,6 +60,23 @@ def list_bells(request: HttpRequest, school: str) -> list[dict[str, Any]]:
     ]
 
 
+class BellIn(Schema):
+    schedule_id: int
+    number: int
+    start: dt.time
+    end: dt.time
+
+
+@router.put("/{school}/timetable/bells", response=BellOut, summary="Set the time of a lesson number in a schedule")
+def set_bell(request: HttpRequest, school: str, payload: BellIn) -> dict[str, Any]:
+    ctx = _manager(request, school)
+    schedule = get_or_404(scopes.bell_schedules(ctx), pk=payload.schedule_id)
+    bell = services.set_bell(
+        acting_user=request.user, schedule=schedule, number=payload.number, start=payload.start, end=payload.end
+    )
+    return {"number": bell.number, "start": bell.start, "end": bell.end}
+
+
 class EntryOut(Schema):
     id: int
     assignment_id: int
