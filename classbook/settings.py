@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "classbook.access",
     "classbook.roster",
     "classbook.journal",
+    "classbook.timetable",
     "classbook.api",
     "classbook.demo",
 ]

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from classbook.api.api import api
 from classbook.schools import views as school_views
+from classbook.timetable import views as timetable_views
 
 urlpatterns = [
     path("", school_views.home, name="home"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("s/<slug:school>/roster/", include("classbook.roster.urls")),
     path("s/<slug:school>/journal/", include("classbook.journal.urls")),
     path("s/<slug:school>/control/", include("classbook.journal.remarks_urls")),
+    path("s/<slug:school>/timetable/", include("classbook.timetable.urls")),
+    path("timetable/ical/<str:token>.ics", timetable_views.ical_feed, name="timetable-ical"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

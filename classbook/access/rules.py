@@ -22,6 +22,7 @@ class Perm(StrEnum):
     MANAGE_CONSENTS = "manage_consents"  # personal-data consents (R7.4)
     ISSUE_STAFF_CODES = "issue_staff_codes"  # activation codes for staff (R1.2)
     ISSUE_FAMILY_CODES = "issue_family_codes"  # for students and parents of any class (R1.2)
+    MANAGE_TIMETABLE = "manage_timetable"  # bells, timetable, lesson generation, substitutions (R4.1, R4.2)
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -36,6 +37,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_CALENDAR,
             Perm.MANAGE_STRUCTURE,
             Perm.MANAGE_STAFF,
+            Perm.MANAGE_TIMETABLE,
         }
     ),
     Role.DEPUTY: frozenset(
@@ -46,6 +48,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_AUDIT_LOG,
             Perm.MANAGE_CALENDAR,
             Perm.MANAGE_STRUCTURE,
+            Perm.MANAGE_TIMETABLE,
         }
     ),
     Role.SECRETARY: frozenset(
