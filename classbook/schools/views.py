@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from classbook.access import journal as access_journal
 from classbook.access import scopes, structure
 from classbook.access.context import SchoolContext, user_schools
 from classbook.access.decorators import school_view
@@ -54,7 +55,27 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @school_view()
 def dashboard(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    return render(request, "schools/dashboard.html", {})
+    """The start page: what this person works with, by role (own journals, own class, children, control)."""
+    own_journals = (
+        list(access_journal.readable_assignments(ctx).filter(teacher=ctx.user).order_by("school_class__name"))
+        if ctx.is_staff_member
+        else []
+    )
+    homeroom = list(scopes.classes(ctx).filter(pk__in=ctx.homeroom_class_ids))
+    family_ids = set(ctx.child_student_ids) | ({ctx.own_student_id} if ctx.own_student_id else set())
+    family = list(scopes.students(ctx).filter(pk__in=family_ids).order_by("user__last_name", "user__first_name"))
+    return render(
+        request,
+        "schools/dashboard.html",
+        {
+            "own_journals": own_journals,
+            "homeroom": homeroom,
+            "family": family,
+            "may_control": ctx.has(Perm.VIEW_ALL_JOURNALS),
+            "may_open_administration": structure.may_read_area(ctx),
+            "may_view_roster": scopes.may_view_roster(ctx),
+        },
+    )
 
 
 # --- the sections table ------------------------------------------------------------------------------
