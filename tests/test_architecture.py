@@ -244,3 +244,35 @@ def test_models_and_migrations_agree():
         call_command("makemigrations", "--check", "--dry-run", verbosity=0)
     except SystemExit as exc:
         pytest.fail(f"Models changed without a migration (exit {exc.code}): run python manage.py makemigrations")
+
+
+def direct_writes(path: Path) -> list[str]:
+    """``file:line`` of every ``.save()``/``.delete()`` call, or ``create``/``update``/... on a queryset chain."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+    problems = []
+    decorators = {
+        id(d) for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) for d in n.decorator_list
+    }
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)) or id(node) in decorators:
+            continue
+        attr = node.func.attr
+        if attr in {"save", "delete"} or (attr in QUERYSET_WRITES and isinstance(node.func.value, ast.Call)):
+            problems.append(f"{shown}:{node.lineno}: .{attr}() — write through a service instead")
+    return problems
+
+
+QUERYSET_WRITES = {"create", "update", "get_or_create", "update_or_create", "bulk_create", "bulk_update"}
+
+
+def test_the_write_scan_can_fail(tmp_path):
+    bad = tmp_path / "probe_views.py"
+    bad.write_text("def v(obj, qs):\n    obj.save()\n    qs.filter(a=1).update(a=2)\n    obj.delete()\n")
+    assert len(direct_writes(bad)) == 3
+
+
+@pytest.mark.parametrize("path", page_and_api_modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_pages_and_api_routes_write_only_through_services(path):
+    problems = direct_writes(path)
+    assert not problems, "Pages and API routes change state only by calling services:\n" + "\n".join(problems)
