@@ -18,7 +18,15 @@ from django.utils import timezone
 
 from classbook.access.context import SchoolContext
 from classbook.access.rules import Perm
-from classbook.journal.models import Attendance, JournalChange, Lesson, PeriodGrade, Remark, WorkType
+from classbook.journal.models import (
+    Attendance,
+    HomeworkAttachment,
+    JournalChange,
+    Lesson,
+    PeriodGrade,
+    Remark,
+    WorkType,
+)
 from classbook.people.models import Membership, Role, Student, User
 from classbook.schools.models import SchoolClass, TeachingAssignment
 
@@ -159,3 +167,22 @@ def teachers_with_journals(ctx: SchoolContext) -> QuerySet[User]:
     return (
         User.objects.filter(teaching_assignments__in=_readable_ids(ctx)).distinct().order_by("last_name", "first_name")
     )
+
+
+def homework_files(ctx: SchoolContext) -> QuerySet[HomeworkAttachment]:
+    """Homework files the user may download: journal readers, and the students of the lesson's class
+    (or subgroup) and their parents with "may see" (R1.3, R5.7). Removed files are hidden."""
+    qs = HomeworkAttachment.objects.filter(school=ctx.school, removed_at__isnull=True).select_related(
+        "lesson__assignment"
+    )
+    family = set(ctx.child_student_ids) | ({ctx.own_student_id} if ctx.own_student_id else set())
+    cond = Q(lesson__assignment__in=readable_assignments(ctx))
+    if family:
+        in_class = Q(
+            lesson__assignment__school_class__enrolments__student_id__in=family,
+            lesson__assignment__school_class__enrolments__end__isnull=True,
+        )
+        cond |= in_class & (
+            Q(lesson__assignment__subgroup__isnull=True) | Q(lesson__assignment__subgroup__students__in=family)
+        )
+    return qs.filter(cond).distinct()

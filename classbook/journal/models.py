@@ -10,6 +10,7 @@ saw; the service locks the row and refuses with a conflict when the version move
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -333,3 +334,30 @@ class Remark(SchoolOwned):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["assignment", "fixed_at"]), models.Index(fields=["school", "-created_at"])]
         constraints = [models.CheckConstraint(condition=~Q(text=""), name="remark_has_text")]
+
+
+def attachment_path(instance: HomeworkAttachment, filename: str) -> str:
+    # Stored under a random name: the original name is kept in the row, never trusted as a path.
+    return f"homework/{instance.school_id}/{instance.lesson_id}/{uuid.uuid4().hex}"
+
+
+class HomeworkAttachment(SchoolOwned):
+    """A file attached to a lesson's homework (R2.3, R5.7). Removal is recorded, the file is kept."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("homework file")
+        verbose_name_plural = _("homework files")
+        ordering = ["uploaded_at", "id"]
+        indexes = [models.Index(fields=["lesson", "removed_at"])]

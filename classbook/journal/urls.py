@@ -1,6 +1,6 @@
 from django.urls import path
 
-from classbook.journal import views
+from classbook.journal import attachment_views, views
 
 app_name = "journal"
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("<int:assignment_id>/lessons/add/", views.add_lesson, name="add_lesson"),
     path("<int:assignment_id>/lessons/<int:lesson_id>/", views.save_lesson, name="save_lesson"),
     path("<int:assignment_id>/lessons/<int:lesson_id>/register/", views.take_register, name="take_register"),
+    path("<int:assignment_id>/lessons/<int:lesson_id>/files/", attachment_views.lesson_files, name="lesson_files"),
+    path("<int:assignment_id>/lessons/<int:lesson_id>/files/upload/", attachment_views.upload, name="upload_file"),
+    path("<int:assignment_id>/files/<int:file_id>/remove/", attachment_views.remove, name="remove_file"),
+    path("files/<int:file_id>/", attachment_views.download, name="download_file"),
 ]
