@@ -18,6 +18,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # Real hashing costs ~0.3 s per password; tests that check hashing use the real hasher explicitly.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Assertions read the English source messages; tests of the translations switch language explicitly.
+    settings.LANGUAGE_CODE = "en"
 
 
 @dataclass

@@ -92,7 +92,7 @@ def test_teacher_saves_a_mark_and_gets_the_new_version(world, as_user, assignmen
     assert response.status_code == 200
     body = response.json()
     assert body["value"] == "10" and body["version"] == "1.0" and body["late"] is False
-    assert body["row"] == {"count": 1, "required": 5, "average": "10,0"}
+    assert body["row"] == {"count": 1, "required": 5, "average": "10.0"}
     mark = Mark.objects.get()
     assert mark.value.code == "10" and mark.created_by == world.teacher
     assert JournalChange.objects.filter(kind="mark", new_value="10").count() == 1
