@@ -175,7 +175,14 @@ TOPICS: dict[str, list[str]] = {
         "Населення України",
     ],
 }
-GENERIC_TOPICS = ["Вступ. Повторення вивченого", "Нова тема", "Практичне заняття", "Узагальнення знань"]
+GENERIC_TOPICS = [
+    "Вступ до курсу «{subject}»",
+    "Повторення вивченого",
+    "Вивчення нового матеріалу",
+    "Практичне заняття",
+    "Узагальнення та систематизація знань",
+]
+LESSONS_PER_TOPIC = 3
 HOMEWORK = [
     "§ {n}, вправа {a} (письмово)",
     "Вивчити конспект, виконати вправи {a}-{b}",
@@ -200,7 +207,7 @@ def topics_for(subject: str) -> list[str]:
     for key, topics in TOPICS.items():
         if subject.split()[0].rstrip(":") == key.split()[0]:
             return topics
-    return [f"{subject}: {t.lower()}" if i == 0 else t for i, t in enumerate(GENERIC_TOPICS)]
+    return [t.format(subject=subject) for t in GENERIC_TOPICS]
 
 
 def journal_until(year_start: dt.date, year_end: dt.date, today: dt.date | None = None) -> dt.date:
@@ -324,7 +331,10 @@ def step_journal(b: Any) -> None:
             is_control = k % 10 == 9
             is_independent = k % 10 == 4
             lesson_type = LessonType.CONTROL if is_control else LessonType.COMBINED
-            topic = "Контрольна робота" if is_control else f"Тема {k // 10 + 1}: {topics[k % len(topics)]}"
+            theme = k // LESSONS_PER_TOPIC
+            topic = f"Тема {theme + 1}. {topics[theme % len(topics)]}"
+            if is_control:
+                topic = f"Контрольна робота. {topic}"
             homework, due = "", None
             if not is_control and rng.random() < HOMEWORK_RATE:
                 n = k // 2 + 1

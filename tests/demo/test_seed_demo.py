@@ -517,7 +517,7 @@ def test_after_the_year_every_lesson_is_filled() -> None:
         ("Фізика і астрономія", "Механічний рух. Швидкість руху"),
         ("Біологія і екологія", "Клітина — одиниця живого"),
         ("Алгебра", "Квадратні рівняння. Теорема Вієта"),
-        ("Етика", "Нова тема"),
+        ("Етика", "Вступ до курсу «Етика»"),
     ],
 )
 def test_topics_have_real_wording_per_subject(subject: str, expected: str) -> None:
