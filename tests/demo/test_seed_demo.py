@@ -364,11 +364,12 @@ def test_generation_makes_no_per_row_queries() -> None:
             transaction.set_rollback(True)
     extra_rows, extra_queries = rows[1] - rows[0], queries[1] - queries[0]
     # Five times the students are tens of thousands more rows (lessons, marks, audit rows) but only
-    # more insert batches: each extra query carries dozens of rows on average. A query per row (or
-    # per student, per lesson) would make the ratio 1 or worse.
+    # more insert batches: each extra query carries hundreds of rows on average (measured: 353 -> 379
+    # queries for 39,293 -> 64,282 rows). A query per row (or per student, per lesson) would make the
+    # ratio 1 or worse.
     assert extra_rows > 20_000, rows
-    assert extra_queries * 30 < extra_rows, (queries, rows)
-    assert queries[0] < 1000, queries
+    assert extra_queries * 100 < extra_rows, (queries, rows)
+    assert queries[0] < 500, queries
 
 
 @pytest.mark.parametrize("students", [1, 7, 25])
