@@ -51,6 +51,7 @@ from classbook.demo.names import (
     transliterate,
 )
 from classbook.journal.defaults import create_journal_defaults
+from classbook.journal.demo import step_journal
 from classbook.journal.models import WorkType
 from classbook.people.models import (
     AuthorityViewer,
@@ -83,6 +84,7 @@ from classbook.schools.models import (
     YearLevel,
 )
 from classbook.schools.services import create_school
+from classbook.timetable.demo import step_timetable
 
 DEMO_PASSWORD = "classbook-demo"  # noqa: S105 - the published demo password
 DEFAULT_SLUG = "demo"
@@ -870,8 +872,17 @@ def step_consents(b: SchoolBuild) -> None:
     b.bulk(Consent, consents)
 
 
-# The generation steps, in order. Later capabilities append theirs (timetable, lessons, marks).
-STEPS: list[Step] = [step_school, step_calendar, step_structure, step_staff, step_students, step_consents]
+# The generation steps, in order. Later capabilities append theirs.
+STEPS: list[Step] = [
+    step_school,
+    step_calendar,
+    step_structure,
+    step_staff,
+    step_students,
+    step_consents,
+    step_timetable,  # bells, weekly timetable, the year's lessons, substitutions
+    step_journal,  # topics, homework, register, absences, marks, remarks up to today (with audit rows)
+]
 
 
 def _authority(run: DemoRun, schools: Sequence[School]) -> None:

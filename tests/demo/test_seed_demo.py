@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 from io import StringIO
 from typing import Any
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
@@ -18,6 +20,8 @@ from classbook.core.models import SchoolOwned
 from classbook.demo import curriculum
 from classbook.demo.generator import DEMO_PASSWORD, STEPS, DemoOptions, SchoolBuild, generate
 from classbook.demo.logins import find_demo_logins
+from classbook.journal.demo import journal_until, topics_for
+from classbook.journal.models import Attendance, JournalChange, Lesson, Mark, Remark
 from classbook.people.models import (
     AuthorityViewer,
     Consent,
@@ -42,6 +46,14 @@ from classbook.schools.models import (
 pytestmark = pytest.mark.django_db
 
 SMALL = 60  # every year level 1-11 gets a class of 5-6
+# The journal step fills lessons up to "today": every test runs on a fixed day, so the data is fixed.
+TODAY = dt.date(2026, 10, 15)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today():
+    with time_machine.travel(dt.datetime(2026, 10, 15, 15, 0, tzinfo=dt.UTC), tick=False):
+        yield
 
 
 def snapshot() -> dict[str, Any]:
@@ -75,6 +87,21 @@ def snapshot() -> dict[str, Any]:
         ),
         "consents": sorted(Consent.objects.values_list("student__user__username", "purpose", "given_by", "given_on")),
         "class_teachers": sorted(SchoolClass.objects.values_list("name", "class_teacher__username")),
+        "topics": sorted(
+            Lesson.objects.exclude(topic="").values_list(
+                "date", "number", "assignment__school_class__name", "topic", "homework", "homework_due"
+            ),
+            key=str,
+        ),
+        "marks": sorted(
+            Mark.objects.values_list(
+                "lesson__date", "lesson__number", "student__user__username", "work_type__code", "value__code", "is_late"
+            ),
+            key=str,
+        ),
+        "absences": sorted(
+            Attendance.objects.values_list("lesson__date", "lesson__number", "student__user__username"), key=str
+        ),
     }
 
 
@@ -93,6 +120,8 @@ def test_same_seed_gives_identical_data_and_another_seed_differs() -> None:
 
     assert first == again
     assert len(first["students"]) == SMALL
+    assert len(first["marks"]) > 100
+    assert first["marks"] != other["marks"]
     assert first["students"] != other["students"]
     assert first["guardians"] != other["guardians"]
 
@@ -324,15 +353,23 @@ def test_generation_makes_no_per_row_queries() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    counts = []
-    for students in (60, 600):
-        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-            generate(DemoOptions(seed=1, students=students))
+    queries, rows = [], []
+    for students in (60, 300):
+        with transaction.atomic():
+            with CaptureQueriesContext(connection) as captured:
+                generate(DemoOptions(seed=1, students=students))
+            queries.append(len(captured))
+            # Every row the run wrote, including the lessons the timetable service generated.
+            rows.append(sum(m.objects.count() for m in apps.get_models()))
             transaction.set_rollback(True)
-        counts.append(len(queries))
-    # 540 more students are ~6,500 more rows, yet only more insert batches (SQLite: up to 999
-    # parameters per insert), never a query per row.
-    assert counts[1] - counts[0] < 100, counts
+    extra_rows, extra_queries = rows[1] - rows[0], queries[1] - queries[0]
+    # Five times the students are tens of thousands more rows (lessons, marks, audit rows) but only
+    # more insert batches: each extra query carries hundreds of rows on average (measured: 353 -> 379
+    # queries for 39,293 -> 64,282 rows). A query per row (or per student, per lesson) would make the
+    # ratio 1 or worse.
+    assert extra_rows > 20_000, rows
+    assert extra_queries * 100 < extra_rows, (queries, rows)
+    assert queries[0] < 500, queries
 
 
 @pytest.mark.parametrize("students", [1, 7, 25])
@@ -354,3 +391,135 @@ def test_scale_creates_numbered_schools_under_one_authority() -> None:
     # Only the first school gets the short demo logins; usernames stay unique.
     assert Membership.objects.filter(user__username="admin", school__slug="demo").exists()
     assert Membership.objects.filter(school__slug="demo-2", role=Role.ADMIN).exclude(user__username="admin").exists()
+
+
+# --- the journal step -----------------------------------------------------------------
+
+
+def _effective_scale_ids() -> dict[int, int]:
+    return {
+        a.pk: a.effective_scale().pk
+        for a in TeachingAssignment.objects.select_related(
+            "scale", "subject__scale", "school_class__year_level__scale", "school__default_scale"
+        )
+    }
+
+
+def test_the_journal_is_filled_up_to_today_and_not_after() -> None:
+    generate(DemoOptions(seed=1, students=SMALL))
+    past = Lesson.objects.filter(date__lte=TODAY).exclude(timetable_change__kind="cancelled")
+    future = Lesson.objects.filter(date__gt=TODAY)
+
+    assert past.count() > 300
+    assert not past.filter(topic="").exists()
+    assert not past.filter(register_taken_at=None).exists()
+    assert not future.exclude(topic="").exists()
+    assert not future.exclude(register_taken_at=None).exists()
+    assert not Mark.objects.filter(lesson__date__gt=TODAY).exists()
+    assert not Attendance.objects.filter(lesson__date__gt=TODAY).exists()
+    assert not Mark.objects.filter(lesson__timetable_change__kind="cancelled").exists()
+    # Homework on about 70% of lessons (control works have none), due at a later lesson.
+    homework = past.exclude(homework="")
+    assert 0.55 <= homework.count() / past.count() <= 0.8
+    assert not homework.filter(homework_due=None).exists()
+    assert not homework.filter(homework_due__lt=F("date")).exists()
+    # Student-lessons: the class (or subgroup) on each past lesson.
+    student_lessons = 0
+    for lesson in past.select_related("assignment"):
+        a = lesson.assignment
+        student_lessons += (
+            a.subgroup.students.count()
+            if a.subgroup_id
+            else Enrolment.objects.filter(school_class=a.school_class_id).count()
+        )
+    absences = Attendance.objects.count()
+    marks = Mark.objects.count()
+    assert 0.025 <= absences / student_lessons <= 0.055
+    assert 0.17 <= marks / student_lessons <= 0.3
+    assert not Mark.objects.filter(lesson__attendance__student=F("student")).exists()  # absent: no mark
+    # A few late entries and a few remarks by the deputy.
+    assert 0 < Mark.objects.filter(is_late=True).count() < marks * 0.06
+    assert Remark.objects.filter(author__username="deputy").count() >= 5
+
+
+def test_every_journal_row_has_its_audit_row_by_the_lessons_teacher() -> None:
+    generate(DemoOptions(seed=2, students=SMALL))
+    audit = {(c.kind, c.object_id, c.student_id): c for c in JournalChange.objects.select_related("lesson__assignment")}
+    for mark in Mark.objects.select_related("value", "lesson__assignment"):
+        change = audit[("mark", mark.pk, mark.student_id)]
+        teacher = mark.lesson.conducted_by_id or mark.lesson.assignment.teacher_id
+        assert (change.actor_id, change.new_value, change.is_late) == (teacher, mark.value.code, mark.is_late)
+        assert change.lesson_id == mark.lesson_id and change.assignment_id == mark.lesson.assignment_id
+        assert mark.created_by_id == teacher
+    for row in Attendance.objects.select_related("code", "lesson__assignment"):
+        change = audit[("attendance", row.pk, row.student_id)]
+        assert change.new_value == row.code.code == "н"
+        assert change.actor_id == (row.lesson.conducted_by_id or row.lesson.assignment.teacher_id)
+    for lesson in Lesson.objects.exclude(topic=""):
+        assert audit[("topic", lesson.pk, None)].new_value == lesson.topic
+        assert audit[("register", lesson.pk, None)].actor_id == lesson.register_taken_by_id
+
+
+def test_marks_are_on_the_assignments_scale_for_students_of_the_class_or_subgroup() -> None:
+    generate(DemoOptions(seed=1, students=SMALL))
+    scales = _effective_scale_ids()
+    twelve = []
+    for mark in Mark.objects.select_related("value__scale", "lesson__assignment__school_class__year_level"):
+        a = mark.lesson.assignment
+        assert mark.value.scale_id == scales[a.pk]
+        assert Enrolment.objects.filter(
+            student=mark.student_id, school_class=a.school_class_id, start__lte=mark.lesson.date
+        ).exists()
+        if a.subgroup_id:
+            assert a.subgroup.students.filter(pk=mark.student_id).exists()
+        if a.school_class.year_level.number <= 2 and mark.value.scale.kind != "pass":
+            assert mark.value.scale.kind == "verbal"
+        if mark.value.scale.kind == "12":
+            twelve.append(int(mark.value.code))
+    # 12-point marks are realistic: mostly 6-11, some 12s and a few below 4.
+    assert len(twelve) > 200
+    assert sum(6 <= m <= 11 for m in twelve) / len(twelve) > 0.75
+    assert 12 in twelve
+    work_types = Counter(Mark.objects.values_list("work_type__code", flat=True))
+    assert work_types.most_common(1)[0][0] == "current"
+    assert work_types["control"] > 0 and work_types["independent"] > 0
+
+
+def test_the_demo_teacher_and_the_demo_parent_see_marks() -> None:
+    generate(DemoOptions(seed=1, students=SMALL))
+    homeroom = SchoolClass.objects.get(class_teacher__username="teacher")
+    assert Mark.objects.filter(lesson__assignment__school_class=homeroom).count() > 20
+    assert Mark.objects.filter(lesson__assignment__teacher__username="teacher").exists()
+    assert Remark.objects.filter(assignment__teacher__username="teacher").exists()
+    for link in GuardianLink.objects.filter(guardian__username="parent"):
+        assert Mark.objects.filter(student=link.student_id).count() >= 5
+
+
+def test_the_demos_today_is_clamped_into_the_academic_year() -> None:
+    start, end = dt.date(2026, 9, 1), dt.date(2027, 6, 30)
+    assert journal_until(start, end, dt.date(2026, 11, 23)) == dt.date(2026, 11, 23)
+    assert journal_until(start, end, dt.date(2025, 5, 1)) == start
+    assert journal_until(start, end, dt.date(2030, 1, 1)) == end
+    assert journal_until(start, end) == TODAY
+
+
+def test_after_the_year_every_lesson_is_filled() -> None:
+    with time_machine.travel(dt.datetime(2027, 8, 1, 12, 0, tzinfo=dt.UTC), tick=False):
+        generate(DemoOptions(seed=1, students=7))
+    assert Lesson.objects.count() > 100
+    assert not Lesson.objects.exclude(timetable_change__kind="cancelled").filter(topic="").exists()
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Українська мова", "Словосполучення і речення"),
+        ("Українська мова та читання", "Словосполучення і речення"),
+        ("Фізика і астрономія", "Механічний рух. Швидкість руху"),
+        ("Біологія і екологія", "Клітина — одиниця живого"),
+        ("Алгебра", "Квадратні рівняння. Теорема Вієта"),
+        ("Етика", "Вступ до курсу «Етика»"),
+    ],
+)
+def test_topics_have_real_wording_per_subject(subject: str, expected: str) -> None:
+    assert expected in topics_for(subject)

@@ -1,0 +1,544 @@
+"""The demo school's journal: a step for the demo generator (``classbook.demo.generator.STEPS``).
+
+``step_journal(build)`` runs after the timetable step and fills every generated lesson dated up to the
+demo's "today" (``timezone.localdate()`` clamped into the academic year, so a demo generated before or
+after 2026/2027 still shows a journal): topic, homework (about 70% of lessons, due at the next lesson),
+register taken, absences ("н", about 4% of student-lessons), marks on about a quarter of student-lessons
+on the assignment's effective scale (current work, every tenth lesson a control work for the whole
+class, now and then an independent work), a few entries made after the deadline (``is_late``) and a few
+control remarks by the deputy.
+
+The journal is a legal record even in the demo: every mark, absence, topic, homework and register row
+gets its ``JournalChange`` with the lesson's teacher (or the substitute who conducted it) as the actor.
+
+Why raw ``executemany`` instead of ``bulk_create``: a 1,000-student school has ~12,000 lessons by
+late November and ~150,000 journal rows; building a model instance per row costs most of the time.
+Rows are built as plain tuples and written in chunks of ``CHUNK`` rows: the number of queries grows
+with the number of chunks, never with the rows. Deterministic for a fixed date: the randomness comes
+from ``build.rng("journal")`` and every timestamp is derived from the lesson's date and bell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+from django.utils import timezone
+
+from classbook.journal.models import (
+    Attendance,
+    AttendanceCode,
+    ChangeKind,
+    JournalChange,
+    Lesson,
+    LessonType,
+    Mark,
+    Remark,
+    WorkType,
+)
+from classbook.people.models import Enrolment
+from classbook.schools.models import ScaleLevel, ScaleValue, Subgroup, TeachingAssignment
+from classbook.timetable.models import ChangeKind as LessonChangeKind
+from classbook.timetable.models import LessonChange
+
+CHUNK = 5000
+ABSENCE_RATE = 0.04
+HOMEWORK_RATE = 0.70
+CURRENT_MARK_RATE = 0.11  # of present students at an ordinary lesson
+INDEPENDENT_MARK_RATE = 0.6
+LATE_LESSON_RATE = 0.02  # lessons whose entries were made after the deadline
+REMARKS = 12
+BELL_END = {1: (9, 15), 2: (10, 10), 3: (11, 15), 4: (12, 20), 5: (13, 15), 6: (14, 10), 7: (15, 5), 8: (16, 0)}
+
+# Real topic wording for the main subjects (matched by the start of the subject's name), cycled.
+TOPICS: dict[str, list[str]] = {
+    "Українська мова": [
+        "Повторення вивченого. Текст, його ознаки",
+        "Словосполучення і речення",
+        "Головні члени речення",
+        "Другорядні члени речення",
+        "Однорідні члени речення",
+        "Звертання. Вставні слова",
+        "Складне речення. Розділові знаки",
+        "Пряма мова. Діалог",
+        "Фонетика. Голосні та приголосні звуки",
+        "Орфограма «Ненаголошені [е], [и] в корені слова»",
+    ],
+    "Українська література": [
+        "Усна народна творчість. Казки",
+        "Легенди та перекази",
+        "Тарас Шевченко. Життєвий і творчий шлях",
+        "Іван Франко «Захар Беркут»",
+        "Леся Українка. Поезія",
+        "Михайло Коцюбинський «Інтермецо»",
+        "Урок позакласного читання",
+    ],
+    "Математика": [
+        "Натуральні числа. Порівняння натуральних чисел",
+        "Додавання і віднімання натуральних чисел",
+        "Множення і ділення натуральних чисел",
+        "Розв'язування текстових задач",
+        "Звичайні дроби",
+        "Десяткові дроби. Округлення",
+        "Відсотки. Знаходження відсотка від числа",
+        "Рівняння",
+        "Кут. Вимірювання кутів",
+    ],
+    "Алгебра": [
+        "Раціональні вирази",
+        "Тотожні перетворення виразів",
+        "Степінь з цілим показником",
+        "Функція та її графік",
+        "Квадратні корені. Арифметичний квадратний корінь",
+        "Квадратні рівняння. Теорема Вієта",
+        "Системи рівнянь з двома змінними",
+        "Нерівності та їх властивості",
+    ],
+    "Геометрія": [
+        "Паралельні прямі. Ознаки паралельності",
+        "Трикутник. Ознаки рівності трикутників",
+        "Чотирикутники. Паралелограм",
+        "Теорема Фалеса",
+        "Подібні трикутники",
+        "Теорема Піфагора",
+        "Площі многокутників",
+        "Коло і круг",
+    ],
+    "Історія України": [
+        "Україна на початку XX століття",
+        "Українська революція 1917-1921 рр.",
+        "Утворення Української Народної Республіки",
+        "Західноукраїнська Народна Республіка",
+        "Україна в умовах нової економічної політики",
+        "Голодомор 1932-1933 рр.",
+        "Україна в Другій світовій війні",
+        "Відновлення незалежності України",
+    ],
+    "Англійська мова": [
+        "My Family and Friends. Present Simple",
+        "School Life. Present Continuous",
+        "Free Time and Hobbies",
+        "Food and Health. Countable and uncountable nouns",
+        "Travelling. Past Simple",
+        "Shopping. Comparatives and superlatives",
+        "Ukraine and the UK. Reading and discussion",
+        "Weather and Seasons. Future with will / going to",
+    ],
+    "Фізика": [
+        "Фізика як природнича наука. Методи наукового пізнання",
+        "Механічний рух. Швидкість руху",
+        "Взаємодія тіл. Сила. Маса",
+        "Тиск твердих тіл, рідин і газів",
+        "Механічна робота та енергія",
+        "Теплові явища. Внутрішня енергія",
+        "Електричний струм. Закон Ома",
+        "Лабораторна робота: вимірювання густини речовини",
+    ],
+    "Біологія": [
+        "Клітина — одиниця живого",
+        "Будова рослинної клітини",
+        "Тканини рослин і тварин",
+        "Фотосинтез",
+        "Різноманітність тварин",
+        "Травна система людини",
+        "Кровоносна система людини",
+        "Лабораторне дослідження: будова клітин під мікроскопом",
+    ],
+    "Інформатика": [
+        "Правила безпеки в комп'ютерному класі",
+        "Інформація та інформаційні процеси",
+        "Файли і папки. Файлова система",
+        "Текстовий редактор. Форматування документа",
+        "Електронні таблиці. Формули",
+        "Алгоритми та їх виконавці",
+        "Змінні та цикли в Python",
+        "Безпека в Інтернеті",
+    ],
+    "Хімія": [
+        "Хімічні елементи. Періодична система",
+        "Будова атома",
+        "Хімічний зв'язок",
+        "Кисень. Реакції окиснення",
+        "Вода. Розчини",
+        "Основні класи неорганічних сполук",
+    ],
+    "Географія": [
+        "Географічна карта. Масштаб",
+        "Літосфера. Рельєф Землі",
+        "Атмосфера. Погода і клімат",
+        "Гідросфера. Світовий океан",
+        "Природні зони",
+        "Населення України",
+    ],
+}
+GENERIC_TOPICS = [
+    "Вступ до курсу «{subject}»",
+    "Повторення вивченого",
+    "Вивчення нового матеріалу",
+    "Практичне заняття",
+    "Узагальнення та систематизація знань",
+]
+LESSONS_PER_TOPIC = 3
+HOMEWORK = [
+    "§ {n}, вправа {a} (письмово)",
+    "Вивчити конспект, виконати вправи {a}-{b}",
+    "§ {n}, дати відповіді на запитання в кінці параграфа",
+    "Задачі № {a}, {b} (с. {p})",
+    "Підготувати повідомлення за темою уроку",
+    "Повторити § {n}, с. {p}-{q}",
+]
+REMARK_TEXTS = [
+    "Не записано домашнє завдання.",
+    "Тему уроку записано не повністю, звірте з календарним планом.",
+    "Недостатня кількість поточних оцінок у частини учнів.",
+    "Оцінки за контрольну роботу виставлено із запізненням.",
+]
+
+
+def topics_for(subject: str) -> list[str]:
+    for key, topics in TOPICS.items():
+        if subject.startswith(key) or key.startswith(subject):
+            return topics
+    # "Фізика і астрономія", "Біологія і екологія", "Історія: Україна і світ" ...
+    for key, topics in TOPICS.items():
+        if subject.split()[0].rstrip(":") == key.split()[0]:
+            return topics
+    return [t.format(subject=subject) for t in GENERIC_TOPICS]
+
+
+def journal_until(year_start: dt.date, year_end: dt.date, today: dt.date | None = None) -> dt.date:
+    """The demo's "today": the real date clamped into the academic year."""
+    today = today or timezone.localdate()
+    return min(max(today, year_start), year_end)
+
+
+def _insert(b: Any, model: type[Model], fields: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """INSERT plain tuples in chunks: one query per ``CHUNK`` rows, no model instances."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    opts = model._meta
+    columns = ", ".join(qn(opts.get_field(f).column) for f in fields)
+    sql = f"INSERT INTO {qn(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 - quoted model names
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), CHUNK):
+            cursor.executemany(sql, rows[i : i + CHUNK])
+    b.run.rows[opts.label] += len(rows)
+
+
+def step_journal(b: Any) -> None:
+    school, year = b.school, b.year
+    deputy = b.staff.get("deputy") or b.staff.get("admin")
+    if school is None or year is None or deputy is None or not b.assignments:
+        return
+    rng = b.rng("journal")
+    until = journal_until(year.start, year.end)
+    tz = timezone.get_current_timezone()
+    adapt_dt = connection.ops.adapt_datetimefield_value
+    adapt_d = connection.ops.adapt_datefield_value
+
+    # --- read what the earlier steps wrote (a handful of queries) ---
+    work_types = dict(WorkType.objects.filter(school=school).values_list("code", "pk"))
+    absent_code = AttendanceCode.objects.filter(school=school, counts_as_absent=True).order_by("ordinal", "pk").first()
+    scale_values: dict[int, list[tuple[int, int, bool, str]]] = defaultdict(list)
+    for pk, scale_id, code, ordinal, passing in (
+        ScaleValue.objects.filter(school=school, period_only=False)
+        .exclude(level=ScaleLevel.SPECIAL)
+        .values_list("pk", "scale_id", "code", "ordinal", "is_passing")
+    ):
+        scale_values[scale_id].append((pk, ordinal, passing, code))
+    pickers = {}
+    for scale_id, values in scale_values.items():
+        ranked = sorted(values, key=lambda v: (v[2], v[1]))  # failing first, then by order: worse -> better
+        pickers[scale_id] = [(pk, code) for pk, _o, _p, code in ranked]
+    assignments = {
+        row[0]: row
+        for row in TeachingAssignment.objects.filter(school=school).values_list(
+            "pk",
+            "teacher_id",
+            "school_class_id",
+            "subgroup_id",
+            "subject__name",
+            "scale_id",
+            "subject__scale_id",
+            "school_class__year_level__scale_id",
+        )
+    }
+    default_scale = school.default_scale_id
+    roster: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
+    for student_id, class_id, start, end in Enrolment.objects.filter(school=school).values_list(
+        "student_id", "school_class_id", "start", "end"
+    ):
+        roster[class_id].append((student_id, start, end))
+    for students in roster.values():
+        students.sort()
+    in_subgroup: dict[int, set[int]] = defaultdict(set)
+    for subgroup_id, student_id in Subgroup.students.through.objects.filter(subgroup__school=school).values_list(
+        "subgroup_id", "student_id"
+    ):
+        in_subgroup[subgroup_id].add(student_id)
+    cancelled = set(
+        LessonChange.objects.filter(school=school, kind=LessonChangeKind.CANCELLED).values_list("lesson_id", flat=True)
+    )
+    by_assignment: dict[int, list[tuple[int, dt.date, int | None, int | None]]] = defaultdict(list)
+    for pk, assignment_id, date, number, conducted_by in (
+        Lesson.objects.filter(school=school)
+        .order_by("date", "number", "pk")
+        .values_list("pk", "assignment_id", "date", "number", "conducted_by_id")
+    ):
+        if pk not in cancelled:
+            by_assignment[assignment_id].append((pk, date, number, conducted_by))
+
+    # A student's ability (the mean of their 12-point marks): most between 6 and 11.
+    all_students = sorted({s for students in roster.values() for s, _st, _en in students})
+    ability = {s: min(11.3, max(4.5, rng.gauss(8.4, 1.5))) for s in all_students}
+
+    lesson_updates: list[tuple[Any, ...]] = []
+    marks: list[tuple[Any, ...]] = []
+    absences: list[tuple[Any, ...]] = []
+    changes: list[tuple[Any, ...]] = []  # lesson-level audit rows (topic, homework, register)
+    mark_meta: dict[tuple[int, int, int, int], tuple[int, int, str, Any, bool]] = {}
+    absence_meta: dict[tuple[int, int], tuple[int, int, Any, bool]] = {}
+    past_lessons: list[tuple[int, int, int]] = []  # (lesson, assignment, student count) for remarks
+    wt_current, wt_control, wt_independent = (
+        work_types["current"],
+        work_types.get("control", work_types["current"]),
+        work_types.get("independent", work_types["current"]),
+    )
+
+    for assignment_id in sorted(by_assignment):
+        _pk, teacher_id, class_id, subgroup_id, subject, *scales = assignments[assignment_id]
+        scale_id = next((s for s in scales if s), default_scale)
+        values = pickers.get(scale_id, [])
+        n_values = len(values)
+        topics = topics_for(subject)
+        lessons = by_assignment[assignment_id]
+        members = in_subgroup.get(subgroup_id) if subgroup_id else None
+        for k, (lesson_id, date, number, conducted_by) in enumerate(lessons):
+            if date > until:
+                break
+            actor = conducted_by or teacher_id
+            hour, minute = BELL_END.get(number or 0, (15, 0))
+            at = dt.datetime(date.year, date.month, date.day, hour, minute, tzinfo=tz)
+            late = rng.random() < LATE_LESSON_RATE
+            if late:  # filled in the next evening, after the deadline
+                at = at + dt.timedelta(days=1, hours=4)
+            at_db = adapt_dt(at)
+            is_control = k % 10 == 9
+            is_independent = k % 10 == 4
+            lesson_type = LessonType.CONTROL if is_control else LessonType.COMBINED
+            theme = k // LESSONS_PER_TOPIC
+            topic = f"Тема {theme + 1}. {topics[theme % len(topics)]}"
+            if is_control:
+                topic = f"Контрольна робота. {topic}"
+            homework, due = "", None
+            if not is_control and rng.random() < HOMEWORK_RATE:
+                n = k // 2 + 1
+                a = rng.randint(1, 300)
+                p = rng.randint(5, 250)
+                homework = rng.choice(HOMEWORK).format(n=n, a=a, b=a + rng.randint(1, 4), p=p, q=p + 3)
+                due = lessons[k + 1][1] if k + 1 < len(lessons) else date + dt.timedelta(days=7)
+            lesson_updates.append((topic, lesson_type, homework, adapt_d(due), at_db, actor, at_db, lesson_id))
+            changes.append(
+                (school.pk, at_db, actor, ChangeKind.TOPIC, assignment_id, lesson_id, None, lesson_id, "", topic, late)
+            )
+            if homework:
+                changes.append(
+                    (
+                        school.pk,
+                        at_db,
+                        actor,
+                        ChangeKind.HOMEWORK,
+                        assignment_id,
+                        lesson_id,
+                        None,
+                        lesson_id,
+                        "",
+                        homework,
+                        late,
+                    )
+                )
+            changes.append(
+                (
+                    school.pk,
+                    at_db,
+                    actor,
+                    ChangeKind.REGISTER,
+                    assignment_id,
+                    lesson_id,
+                    None,
+                    lesson_id,
+                    "",
+                    "taken",
+                    late,
+                )
+            )
+
+            present = 0
+            for student_id, start, end in roster.get(class_id, ()):
+                if start > date or (end is not None and end < date):
+                    continue
+                if members is not None and student_id not in members:
+                    continue
+                if absent_code is not None and rng.random() < ABSENCE_RATE:
+                    absence_meta[(lesson_id, student_id)] = (actor, assignment_id, at_db, late)
+                    absences.append((school.pk, lesson_id, student_id, absent_code.pk, "", late, 1, actor, at_db))
+                    continue
+                present += 1
+                if not n_values:
+                    continue
+                if is_control:
+                    work_type = wt_control
+                elif is_independent and rng.random() < INDEPENDENT_MARK_RATE:
+                    work_type = wt_independent
+                elif rng.random() < CURRENT_MARK_RATE:
+                    work_type = wt_current
+                else:
+                    continue
+                points = min(12, max(1, round(rng.gauss(ability[student_id], 1.4))))
+                if n_values == 12:
+                    index = points - 1
+                elif n_values == 2:  # pass / fail
+                    index = 1 if points >= 4 else 0
+                else:  # verbal levels: 1-3, 4-6, 7-9, 10-12
+                    index = min(n_values - 1, (points - 1) * n_values // 12)
+                value_id, code = values[index]
+                mark_meta[(lesson_id, student_id, work_type, 0)] = (actor, assignment_id, code, at_db, late)
+                marks.append(
+                    (school.pk, lesson_id, student_id, work_type, 0, value_id, "", late, 1, actor, at_db, actor, at_db)
+                )
+            past_lessons.append((lesson_id, assignment_id, present))
+
+    # --- write: lessons, marks, absences, then their audit rows (ids read back in one query each) ---
+    qn = connection.ops.quote_name
+    opts = Lesson._meta
+    sets = ", ".join(
+        f"{qn(opts.get_field(f).column)} = %s"
+        for f in (
+            "topic",
+            "lesson_type",
+            "homework",
+            "homework_due",
+            "register_taken_at",
+            "register_taken_by",
+            "updated_at",
+        )
+    )
+    sql = f"UPDATE {qn(opts.db_table)} SET {sets} WHERE {qn(opts.pk.column)} = %s"  # noqa: S608 - quoted names
+    with connection.cursor() as cursor:
+        for i in range(0, len(lesson_updates), CHUNK):
+            cursor.executemany(sql, lesson_updates[i : i + CHUNK])
+
+    _insert(
+        b,
+        Mark,
+        [
+            "school",
+            "lesson",
+            "student",
+            "work_type",
+            "slot",
+            "value",
+            "comment",
+            "is_late",
+            "version",
+            "created_by",
+            "created_at",
+            "updated_by",
+            "updated_at",
+        ],
+        marks,
+    )
+    _insert(
+        b,
+        Attendance,
+        ["school", "lesson", "student", "code", "reason", "is_late", "version", "recorded_by", "updated_at"],
+        absences,
+    )
+    for mark_id, lesson_id, student_id, work_type, slot in Mark.objects.filter(school=school).values_list(
+        "pk", "lesson_id", "student_id", "work_type_id", "slot"
+    ):
+        meta = mark_meta.get((lesson_id, student_id, work_type, slot))
+        if meta is not None:
+            actor, assignment_id, code, at_db, late = meta
+            changes.append(
+                (
+                    school.pk,
+                    at_db,
+                    actor,
+                    ChangeKind.MARK,
+                    assignment_id,
+                    lesson_id,
+                    student_id,
+                    mark_id,
+                    "",
+                    code,
+                    late,
+                )
+            )
+    for row_id, lesson_id, student_id in Attendance.objects.filter(school=school).values_list(
+        "pk", "lesson_id", "student_id"
+    ):
+        meta = absence_meta.get((lesson_id, student_id))
+        if meta is not None:
+            actor, assignment_id, at_db, late = meta
+            changes.append(
+                (
+                    school.pk,
+                    at_db,
+                    actor,
+                    ChangeKind.ATTENDANCE,
+                    assignment_id,
+                    lesson_id,
+                    student_id,
+                    row_id,
+                    "",
+                    absent_code.code if absent_code else "",
+                    late,
+                )
+            )
+    _insert(
+        b,
+        JournalChange,
+        [
+            "school",
+            "at",
+            "actor",
+            "kind",
+            "assignment",
+            "lesson",
+            "student",
+            "object_id",
+            "old_value",
+            "new_value",
+            "is_late",
+            "reason",
+        ],
+        [(*change, "") for change in changes],
+    )
+
+    # A few control remarks by the deputy on journals of the past weeks (R6.10); one on the demo teacher's.
+    if past_lessons:
+        chosen = rng.sample(past_lessons, min(REMARKS, len(past_lessons)))
+        demo_teacher = b.staff.get("teacher")
+        if demo_teacher is not None:
+            own = [p for p in past_lessons if assignments[p[1]][1] == demo_teacher.pk]
+            if own:
+                chosen[0] = rng.choice(own)
+        b.bulk(
+            Remark,
+            [
+                Remark(
+                    school=school,
+                    assignment_id=assignment_id,
+                    lesson_id=lesson_id,
+                    text=rng.choice(REMARK_TEXTS),
+                    author=deputy,
+                )
+                for lesson_id, assignment_id, _present in chosen
+            ],
+        )
