@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -42,8 +43,8 @@ from classbook.journal.models import (
 from classbook.journal.rules import accumulation as accumulation  # re-exported: the rules callers look for here
 from classbook.journal.rules import annual_grade_basis as annual_grade_basis
 from classbook.journal.rules import correction_last_day, policy_for
-from classbook.people.models import Student
-from classbook.schools.models import ScaleValue, StudyPeriod, TeachingAssignment
+from classbook.people.models import Enrolment, Student
+from classbook.schools.models import ScaleValue, StudyPeriod, Subgroup, TeachingAssignment
 
 # Several marks per lesson (work types that allow it) use slots 0..MAX_SLOT.
 MAX_SLOT = 9
@@ -98,13 +99,17 @@ def _ensure_period_open(lesson: Lesson, student: Student) -> None:
         period__end__gte=lesson.date,
     ).exists()
     if closing:
-        raise DomainError(
-            _(
-                "The period grade of this student is already set, so the marks of the period are closed. "
-                "A change is possible only as a recorded correction of the period grade."
-            ),
-            code="period_closed",
-        )
+        _raise_period_closed()
+
+
+def _raise_period_closed() -> None:
+    raise DomainError(
+        _(
+            "The period grade of this student is already set, so the marks of the period are closed. "
+            "A change is possible only as a recorded correction of the period grade."
+        ),
+        code="period_closed",
+    )
 
 
 def _ensure_student_in_lesson(lesson: Lesson, student: Student) -> None:
@@ -175,6 +180,66 @@ def parse_mark(lesson: Lesson, text: str) -> ScaleValue:
         raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
 
 
+def _cell_context(acting_user: Any, lesson: Lesson, student: Student, *, period_check: bool) -> TeachingAssignment:
+    """Everything a cell save checks, in one query (issue 3: a save is a handful of round trips).
+
+    The lesson's assignment with what its effective scale needs (subject, year level, school and the
+    four candidate scales joined), and as ``EXISTS`` flags: the student's enrolment in the class on the
+    lesson day, their membership of the subgroup, a period/annual grade closing the period (R2.7); plus
+    the school's default work type. The checks then run in the original order, so the same error wins.
+    """
+    day = lesson.date
+    enrolled = Enrolment.objects.filter(
+        student_id=student.pk, school_class_id=OuterRef("school_class_id"), start__lte=day
+    ).exclude(end__lt=day)
+    in_subgroup = Subgroup.students.through.objects.filter(subgroup_id=OuterRef("subgroup_id"), student_id=student.pk)
+    annotations: dict[str, Any] = {
+        "_enrolled": Exists(enrolled),
+        "_in_subgroup": Exists(in_subgroup),
+        "_default_work_type": Subquery(
+            WorkType.objects.filter(school_id=OuterRef("school_id"), is_active=True)
+            .order_by("ordinal", "id")
+            .values("id")[:1]
+        ),
+    }
+    if period_check:
+        annotations["_closed"] = Exists(
+            PeriodGrade.objects.filter(
+                assignment_id=OuterRef("pk"),
+                student_id=student.pk,
+                kind__in=[GradeKind.PERIOD, GradeKind.ANNUAL],
+                period__start__lte=day,
+                period__end__gte=day,
+            )
+        )
+    assignment = (
+        TeachingAssignment.objects.select_related(
+            "scale", "subject__scale", "school_class__year_level__scale", "school__default_scale"
+        )
+        .annotate(**annotations)
+        .get(pk=lesson.assignment_id)
+    )
+    # Read fresh: who teaches the lesson and the school's deadline are checked on these instances.
+    lesson.assignment = assignment
+    lesson.school = assignment.school
+    _ensure_editable(acting_user, lesson)
+    if student.school_id != assignment.school_id or not assignment._enrolled:
+        raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
+    if assignment.subgroup_id and not assignment._in_subgroup:
+        raise DomainError(_("This student is not in the subgroup of the lesson."), code="not_in_subgroup")
+    if period_check and assignment._closed:
+        _raise_period_closed()
+    return assignment
+
+
+def _current_mark(lesson: Lesson, student: Student, work_type_id: int, slot: int) -> Mark | None:
+    return (
+        Mark.objects.select_related("value")
+        .filter(lesson_id=lesson.pk, student_id=student.pk, work_type_id=work_type_id, slot=slot)
+        .first()
+    )
+
+
 @transaction.atomic
 def record_mark(
     *,
@@ -194,14 +259,25 @@ def record_mark(
     ``CellConflict`` is raised and nothing changes. Entries after the deadline are flagged late (R2.2).
     Once the student's period (or annual) grade is set, the marks of that period are closed (R2.7).
     Work types that allow several marks per lesson use ``slot`` 0..MAX_SLOT.
+
+    Round trips (issue 3): the checks (1), the scale's values (1), the cell (1), the write (1) and
+    the audit row (1). The write of an existing cell is ``UPDATE … WHERE version = expected``: no row
+    lock is taken before it; zero rows updated means somebody else wrote first (a conflict), and the
+    value read before is then the old value of the audit row, because every change bumps the version.
     """
-    _ensure_editable(acting_user, lesson)
-    _ensure_student_in_lesson(lesson, student)
-    _ensure_period_open(lesson, student)
-    work_type = work_type or default_work_type(lesson.school_id)
-    if work_type.school_id != lesson.school_id:
-        raise DomainError(_("Unknown work type."), code="invalid_work_type")
-    if slot and not work_type.allows_several:
+    assignment = _cell_context(acting_user, lesson, student, period_check=True)
+    if work_type is None:
+        if assignment._default_work_type is None:
+            raise DomainError(_("The school has no work types configured."), code="no_work_types")
+        work_type_id = assignment._default_work_type
+        # The work type's row is read only when a slot asks whether it allows several marks.
+        several = default_work_type(lesson.school_id).allows_several if slot else False
+    else:
+        if work_type.school_id != lesson.school_id:
+            raise DomainError(_("Unknown work type."), code="invalid_work_type")
+        work_type_id = work_type.pk
+        several = work_type.allows_several
+    if slot and not several:
         raise DomainError(_("This work type allows one mark per lesson."), code="one_mark_only")
     if not 0 <= slot <= MAX_SLOT:
         raise DomainError(
@@ -211,13 +287,7 @@ def record_mark(
         raise DomainError(_("The comment is too long (300 characters at most)."), code="invalid", field="comment")
     value = parse_mark(lesson, text) if text.strip() else None
     late = is_late_entry(lesson)
-    # No select_related on the locked row: after waiting for a concurrent writer, PostgreSQL re-reads
-    # the locked row but not the joined one, so a joined value could be stale or NULL.
-    mark = (
-        Mark.objects.select_for_update(of=("self",))
-        .filter(lesson=lesson, student=student, work_type=work_type, slot=slot)
-        .first()
-    )
+    mark = _current_mark(lesson, student, work_type_id, slot)
     if mark is None:
         if expected_version != 0:
             raise CellConflict(CellValue("", 0))
@@ -229,7 +299,7 @@ def record_mark(
                     school_id=lesson.school_id,
                     lesson=lesson,
                     student=student,
-                    work_type=work_type,
+                    work_type_id=work_type_id,
                     slot=slot,
                     value=value,
                     comment=comment or "",
@@ -238,10 +308,12 @@ def record_mark(
                     updated_by=acting_user,
                 )
         except IntegrityError:
-            current = Mark.objects.select_related("value").get(
-                lesson=lesson, student=student, work_type=work_type, slot=slot
-            )
+            current = _current_mark(lesson, student, work_type_id, slot)
+            if current is None:  # pragma: no cover - inserted and deleted again in the meantime
+                raise CellConflict(CellValue("", 0)) from None
             raise CellConflict(CellValue(current.value.code if current.value else "", current.version)) from None
+        if work_type is not None:
+            mark.work_type = work_type
         _log(
             acting_user=acting_user,
             kind=ChangeKind.MARK,
@@ -261,12 +333,30 @@ def record_mark(
     new_comment = mark.comment if comment is None else comment
     if new_code == old_code and new_comment == mark.comment:
         return mark
+    now = timezone.now()
+    is_late = mark.is_late or late
+    updated = Mark.objects.filter(pk=mark.pk, version=expected_version).update(
+        value=value,
+        comment=new_comment,
+        version=expected_version + 1,
+        updated_by=acting_user,
+        is_late=is_late,
+        updated_at=now,
+    )
+    if not updated:
+        # Somebody wrote between our read and our write; the UPDATE waited for them and matched nothing.
+        current = _current_mark(lesson, student, work_type_id, slot)
+        if current is None:  # pragma: no cover - cleared rows stay; only a deleted lesson removes them
+            raise CellConflict(CellValue("", 0))
+        raise CellConflict(CellValue(current.value.code if current.value else "", current.version))
     mark.value = value
     mark.comment = new_comment
-    mark.version += 1
+    mark.version = expected_version + 1
     mark.updated_by = acting_user
-    mark.is_late = mark.is_late or late
-    mark.save(update_fields=["value", "comment", "version", "updated_by", "is_late", "updated_at"])
+    mark.is_late = is_late
+    mark.updated_at = now
+    if work_type is not None:
+        mark.work_type = work_type
     _log(
         acting_user=acting_user,
         kind=ChangeKind.MARK,
@@ -307,14 +397,12 @@ def record_attendance(
     """Mark a student absent/late at a lesson (``text`` is an attendance code) or present (``text=""``) (R2.8).
 
     Recording attendance also records that the register was taken for the lesson.
+    As ``record_mark``: the checks in one query, an existing cell written by ``UPDATE … WHERE version``.
     """
-    _ensure_editable(acting_user, lesson)
-    _ensure_student_in_lesson(lesson, student)
+    _cell_context(acting_user, lesson, student, period_check=False)
     code = parse_attendance(lesson, text) if text.strip() else None
     late = is_late_entry(lesson)
-    # No select_related on the locked row: after waiting for a concurrent writer, PostgreSQL re-reads
-    # the locked row but not the joined one, so a joined value could be stale or NULL.
-    row = Attendance.objects.select_for_update(of=("self",)).filter(lesson=lesson, student=student).first()
+    row = _current_attendance(lesson, student)
     if row is None:
         if expected_version != 0:
             raise CellConflict(CellValue("", 0))
@@ -332,7 +420,9 @@ def record_attendance(
                     recorded_by=acting_user,
                 )
         except IntegrityError:
-            current = Attendance.objects.select_related("code").get(lesson=lesson, student=student)
+            current = _current_attendance(lesson, student)
+            if current is None:  # pragma: no cover - inserted and deleted again in the meantime
+                raise CellConflict(CellValue("", 0)) from None
             raise CellConflict(CellValue(current.code.code if current.code else "", current.version)) from None
         _log(
             acting_user=acting_user,
@@ -352,11 +442,22 @@ def record_attendance(
         raise CellConflict(CellValue(old_code, row.version))
     new_code = code.code if code else ""
     if new_code != old_code:
+        now = timezone.now()
+        is_late = row.is_late or late
+        updated = Attendance.objects.filter(pk=row.pk, version=expected_version).update(
+            code=code, version=expected_version + 1, recorded_by=acting_user, is_late=is_late, updated_at=now
+        )
+        if not updated:
+            # Somebody wrote between our read and our write (the UPDATE waited for them and matched nothing).
+            current = _current_attendance(lesson, student)
+            if current is None:  # pragma: no cover
+                raise CellConflict(CellValue("", 0))
+            raise CellConflict(CellValue(current.code.code if current.code else "", current.version))
         row.code = code
-        row.version += 1
+        row.version = expected_version + 1
         row.recorded_by = acting_user
-        row.is_late = row.is_late or late
-        row.save(update_fields=["code", "version", "recorded_by", "is_late", "updated_at"])
+        row.is_late = is_late
+        row.updated_at = now
         _log(
             acting_user=acting_user,
             kind=ChangeKind.ATTENDANCE,
@@ -370,6 +471,10 @@ def record_attendance(
         )
     _mark_register_taken(acting_user, lesson)
     return row
+
+
+def _current_attendance(lesson: Lesson, student: Student) -> Attendance | None:
+    return Attendance.objects.select_related("code").filter(lesson_id=lesson.pk, student_id=student.pk).first()
 
 
 def _mark_register_taken(acting_user: Any, lesson: Lesson) -> None:
