@@ -8,18 +8,19 @@ A stale writer gets ``ConflictError`` carrying the current value (HTTP 409 in th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from classbook.access.journal import (
     can_edit_assignment,
     can_edit_lesson,
+    can_edit_lesson_of,
     is_class_teacher_of,
     may_correct_grades,
     may_remark,
@@ -44,7 +45,17 @@ from classbook.journal.rules import accumulation as accumulation  # re-exported:
 from classbook.journal.rules import annual_grade_basis as annual_grade_basis
 from classbook.journal.rules import correction_last_day, policy_for
 from classbook.people.models import Enrolment, Student
-from classbook.schools.models import ScaleValue, StudyPeriod, Subgroup, TeachingAssignment
+from classbook.schools.models import (
+    MarkingScale,
+    ScaleValue,
+    School,
+    SchoolClass,
+    StudyPeriod,
+    Subgroup,
+    Subject,
+    TeachingAssignment,
+    YearLevel,
+)
 
 # Several marks per lesson (work types that allow it) use slots 0..MAX_SLOT.
 MAX_SLOT = 9
@@ -180,56 +191,100 @@ def parse_mark(lesson: Lesson, text: str) -> ScaleValue:
         raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
 
 
-def _cell_context(acting_user: Any, lesson: Lesson, student: Student, *, period_check: bool) -> TeachingAssignment:
+@dataclass(frozen=True)
+class _Cell:
+    """What one cell save needs to know about its lesson's journal and the student (one row)."""
+
+    teacher_id: int
+    school_id: int
+    subgroup_id: int | None
+    scale_id: int | None
+    enrolled: bool
+    in_subgroup: bool
+    closed: bool
+    default_work_type_id: int | None
+
+
+@functools.cache
+def _cell_sql() -> str:
+    """The cell query as text, built once: the ORM spends milliseconds compiling a query this shape."""
+    t = {m.__name__: m._meta.db_table for m in (TeachingAssignment, Enrolment, PeriodGrade, StudyPeriod, WorkType)}
+    t.update(
+        subject=Subject._meta.db_table,
+        school_class=SchoolClass._meta.db_table,
+        year_level=YearLevel._meta.db_table,
+        school=School._meta.db_table,
+        members=Subgroup.students.through._meta.db_table,
+    )
+    q = connection.ops.quote_name
+    # Only table names from model metadata go into the text; every value is a query parameter.
+    return f"""
+SELECT a.teacher_id, a.school_id, a.subgroup_id,
+  COALESCE(a.scale_id, su.scale_id, yl.scale_id, sc.default_scale_id),
+  EXISTS (SELECT 1 FROM {q(t["Enrolment"])} e WHERE e.student_id = %(student)s
+          AND e.school_class_id = a.school_class_id AND e.start <= %(day)s
+          AND (e.{q("end")} IS NULL OR e.{q("end")} >= %(day)s)),
+  EXISTS (SELECT 1 FROM {q(t["members"])} m WHERE m.subgroup_id = a.subgroup_id AND m.student_id = %(student)s),
+  EXISTS (SELECT 1 FROM {q(t["PeriodGrade"])} g JOIN {q(t["StudyPeriod"])} p ON p.id = g.period_id
+          WHERE g.assignment_id = a.id AND g.student_id = %(student)s AND g.kind IN (%(period)s, %(annual)s)
+          AND p.start <= %(day)s AND p.{q("end")} >= %(day)s),
+  (SELECT w.id FROM {q(t["WorkType"])} w WHERE w.school_id = a.school_id AND w.is_active
+   ORDER BY w.ordinal, w.id LIMIT 1)
+FROM {q(t["TeachingAssignment"])} a
+JOIN {q(t["subject"])} su ON su.id = a.subject_id
+JOIN {q(t["school_class"])} c ON c.id = a.school_class_id
+LEFT JOIN {q(t["year_level"])} yl ON yl.id = c.year_level_id
+JOIN {q(t["school"])} sc ON sc.id = a.school_id
+WHERE a.id = %(assignment)s"""  # noqa: S608
+
+
+def _cell_context(acting_user: Any, lesson: Lesson, student: Student, *, period_check: bool) -> _Cell:
     """Everything a cell save checks, in one query (issue 3: a save is a handful of round trips).
 
-    The lesson's assignment with what its effective scale needs (subject, year level, school and the
-    four candidate scales joined), and as ``EXISTS`` flags: the student's enrolment in the class on the
-    lesson day, their membership of the subgroup, a period/annual grade closing the period (R2.7); plus
-    the school's default work type. The checks then run in the original order, so the same error wins.
+    Who teaches the lesson's journal, its effective scale (assignment, subject, year level, school
+    default: ``TeachingAssignment.effective_scale`` in SQL), the school's default work type, and as
+    ``EXISTS`` flags the student's enrolment in the class on the lesson day, their membership of the
+    subgroup and a period/annual grade closing the period (R2.7). The checks then run in the original
+    order, so the same error wins.
     """
-    day = lesson.date
-    enrolled = Enrolment.objects.filter(
-        student_id=student.pk, school_class_id=OuterRef("school_class_id"), start__lte=day
-    ).exclude(end__lt=day)
-    in_subgroup = Subgroup.students.through.objects.filter(subgroup_id=OuterRef("subgroup_id"), student_id=student.pk)
-    annotations: dict[str, Any] = {
-        "_enrolled": Exists(enrolled),
-        "_in_subgroup": Exists(in_subgroup),
-        "_default_work_type": Subquery(
-            WorkType.objects.filter(school_id=OuterRef("school_id"), is_active=True)
-            .order_by("ordinal", "id")
-            .values("id")[:1]
-        ),
+    params = {
+        "student": student.pk,
+        "day": lesson.date,
+        "period": GradeKind.PERIOD.value,
+        "annual": GradeKind.ANNUAL.value,
+        "assignment": lesson.assignment_id,
     }
-    if period_check:
-        annotations["_closed"] = Exists(
-            PeriodGrade.objects.filter(
-                assignment_id=OuterRef("pk"),
-                student_id=student.pk,
-                kind__in=[GradeKind.PERIOD, GradeKind.ANNUAL],
-                period__start__lte=day,
-                period__end__gte=day,
-            )
-        )
-    assignment = (
-        TeachingAssignment.objects.select_related(
-            "scale", "subject__scale", "school_class__year_level__scale", "school__default_scale"
-        )
-        .annotate(**annotations)
-        .get(pk=lesson.assignment_id)
-    )
-    # Read fresh: who teaches the lesson and the school's deadline are checked on these instances.
-    lesson.assignment = assignment
-    lesson.school = assignment.school
-    _ensure_editable(acting_user, lesson)
-    if student.school_id != assignment.school_id or not assignment._enrolled:
+    with connection.cursor() as cursor:
+        cursor.execute(_cell_sql(), params)
+        row = cursor.fetchone()
+    cell = _Cell(*row[:4], bool(row[4]), bool(row[5]), bool(row[6]), row[7])
+    if not can_edit_lesson_of(acting_user, cell.teacher_id, lesson.conducted_by_id):
+        raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
+    # The policy is read only for future lessons, so the everyday write costs no extra query.
+    if lesson.date > timezone.localdate() and not policy_for(lesson.school_id).allow_future_marks:
+        raise DomainError(_("A lesson in the future cannot have marks or attendance yet."), code="future_lesson")
+    if student.school_id != cell.school_id or not cell.enrolled:
         raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
-    if assignment.subgroup_id and not assignment._in_subgroup:
+    if cell.subgroup_id and not cell.in_subgroup:
         raise DomainError(_("This student is not in the subgroup of the lesson."), code="not_in_subgroup")
-    if period_check and assignment._closed:
+    if period_check and cell.closed:
         _raise_period_closed()
-    return assignment
+    return cell
+
+
+def _parse_cell_mark(lesson: Lesson, scale_id: int | None, text: str) -> ScaleValue:
+    """``parse_mark`` for a scale known by id: its values (with the scale) in one query, once per lesson instance."""
+    if scale_id is None:
+        raise DomainError(_("No marking scale is set for this subject."), code="no_scale")
+    values = getattr(lesson, "_scale_values", None)
+    if values is None or values[0] != scale_id:
+        values = (scale_id, list(ScaleValue.objects.filter(scale_id=scale_id).select_related("scale")))
+        lesson._scale_values = values  # type: ignore[attr-defined]
+    scale = values[1][0].scale if values[1] else MarkingScale.objects.get(pk=scale_id)
+    try:
+        return scale.parse(text, values=values[1])
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
 
 
 def _current_mark(lesson: Lesson, student: Student, work_type_id: int, slot: int) -> Mark | None:
@@ -265,11 +320,11 @@ def record_mark(
     lock is taken before it; zero rows updated means somebody else wrote first (a conflict), and the
     value read before is then the old value of the audit row, because every change bumps the version.
     """
-    assignment = _cell_context(acting_user, lesson, student, period_check=True)
+    cell = _cell_context(acting_user, lesson, student, period_check=True)
     if work_type is None:
-        if assignment._default_work_type is None:
+        if cell.default_work_type_id is None:
             raise DomainError(_("The school has no work types configured."), code="no_work_types")
-        work_type_id = assignment._default_work_type
+        work_type_id = cell.default_work_type_id
         # The work type's row is read only when a slot asks whether it allows several marks.
         several = default_work_type(lesson.school_id).allows_several if slot else False
     else:
@@ -285,7 +340,7 @@ def record_mark(
         )
     if comment is not None and len(comment) > 300:
         raise DomainError(_("The comment is too long (300 characters at most)."), code="invalid", field="comment")
-    value = parse_mark(lesson, text) if text.strip() else None
+    value = _parse_cell_mark(lesson, cell.scale_id, text) if text.strip() else None
     late = is_late_entry(lesson)
     mark = _current_mark(lesson, student, work_type_id, slot)
     if mark is None:
