@@ -1,7 +1,8 @@
 """Journal operations (R2): every change is checked, versioned against lost updates and audited.
 
 Each function takes ``acting_user`` keyword-only, runs in one transaction, locks the row it changes
-(``select_for_update``), compares the version the writer saw, and writes a ``JournalChange``.
+(``select_for_update``; the cell saves instead write with ``UPDATE … WHERE version = expected``),
+compares the version the writer saw, and writes a ``JournalChange``.
 A stale writer gets ``ConflictError`` carrying the current value (HTTP 409 in the API).
 """
 
