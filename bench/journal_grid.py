@@ -6,7 +6,9 @@ Run from the repository root:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/journal_grid.py
 
 On PostgreSQL it creates (and drops afterwards) the database ``bench_journal`` and also measures
-20 concurrent writer threads. Options: --students 40 --lessons 100 --runs 50 --saves 200 --seconds 10.
+20 concurrent writer threads, in one process and spread over 2 and 4 processes
+(--processes 2,4; one process has one GIL, a server runs several workers). Options: --students 40
+--lessons 100 --runs 50 --saves 200 --seconds 10; BENCH_DB_NAME names the PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ IS_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 _tmp = tempfile.mkdtemp(prefix="classbook-bench-")
 os.environ.setdefault("CLASSBOOK_VAR_DIR", _tmp)
 (Path(os.environ["CLASSBOOK_VAR_DIR"]) / "static").mkdir(parents=True, exist_ok=True)
-os.environ["TEST_DB_NAME"] = "bench_journal" if IS_POSTGRES else str(Path(_tmp) / "bench.sqlite3")
+_pg_name = os.environ.get("BENCH_DB_NAME", "bench_journal")
+os.environ["TEST_DB_NAME"] = _pg_name if IS_POSTGRES else str(Path(_tmp) / "bench.sqlite3")
 
 import django  # noqa: E402
 
@@ -301,7 +304,11 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--threads", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--processes", type=int, default=2, help="also run the writers spread over N processes")
+    parser.add_argument(
+        "--processes",
+        default="2,4",
+        help="also run the writers spread over N processes (comma-separated list), as gunicorn workers would be",
+    )
     args = parser.parse_args()
 
     old_name = connection.settings_dict["NAME"]
@@ -339,8 +346,10 @@ def main() -> None:
                 f"concurrent: {result['threads']} writer threads in one process for {result['seconds']} s: "
                 f"{result['saves_per_second']:.0f} saves/s ({result['saves']} saves, {result['conflicts']} conflicts)"
             )
-            if args.processes > 1:
-                result = bench_processes(setup, args.threads // args.processes, args.processes, args.seconds)
+            for processes in [int(p) for p in args.processes.split(",") if p.strip()]:
+                if processes < 2:
+                    continue
+                result = bench_processes(setup, args.threads // processes, processes, args.seconds)
                 print(
                     f"concurrent: {result['threads']} writer threads in {result['processes']} processes "
                     f"for {result['seconds']} s: {result['saves_per_second']:.0f} saves/s "

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, IntegerField, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -84,39 +84,66 @@ def current_memberships(today: dt.date | None = None) -> QuerySet[Membership]:
     return Membership.objects.filter(is_active=True).exclude(until__lt=today)
 
 
+def _facts(qs: QuerySet[Any], kind: str, id_field: str | None, role_field: str | None = None) -> QuerySet[Any]:
+    """One arm of the context query: rows ``(kind, id, role)``."""
+    return (
+        qs.annotate(
+            _kind=Value(kind, output_field=CharField()),
+            _id=F(id_field) if id_field else Value(0, output_field=IntegerField()),
+            _role=F(role_field) if role_field else Value("", output_field=CharField()),
+        )
+        .order_by()
+        .values_list("_kind", "_id", "_role")
+    )  # no default ordering: not allowed in a UNION arm
+
+
 def build_context(user: Any, school: School) -> SchoolContext | None:
-    """The user's context in ``school``, or None when they have no business there."""
+    """The user's context in ``school``, or None when they have no business there.
+
+    One query (a ``UNION ALL``; issue 3: it runs on every page): the active roles, the authority
+    overseeing the school, and the ids a role needs — homeroom and taught classes (used only for a
+    teacher), children (only for a parent), the own student record (only for a student). Every arm
+    is as cheap as an index lookup, so reading the arms a role does not use costs less than a round trip.
+    Nothing is cached between requests: a revoked role or link stops working on the next request.
+    """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     today = timezone.localdate()
-    roles = frozenset(current_memberships(today).filter(school=school, user=user).values_list("role", flat=True))
-    is_viewer = user.authority_roles.filter(authority__schools=school).exists()
+    arms = [
+        _facts(current_memberships(today).filter(school=school, user=user), "role", None, "role"),
+        _facts(user.authority_roles.filter(authority__schools=school), "viewer", None),
+        _facts(SchoolClass.objects.filter(school=school, class_teacher=user), "homeroom", "id"),
+        _facts(user.teaching_assignments.filter(school=school), "taught", "school_class_id"),
+        _facts(
+            GuardianLink.objects.filter(school=school, guardian=user, may_see=True).exclude(ended_on__lte=today),
+            "child",
+            "student_id",
+        ),
+        _facts(Student.objects.filter(school=school, user=user), "student", "id"),
+    ]
+    found: dict[str, set[Any]] = {"role": set(), "viewer": set(), "homeroom": set(), "taught": set(), "child": set()}
+    own_students: list[int] = []
+    for kind, pk, role in arms[0].union(*arms[1:], all=True):
+        if kind == "role":
+            found["role"].add(role)
+        elif kind == "student":
+            own_students.append(pk)
+        else:
+            found[kind].add(pk)
+    roles = frozenset(found["role"])
+    is_viewer = bool(found["viewer"])
     if not roles and not is_viewer:
         return None
-    homeroom: frozenset[int] = frozenset()
-    taught: frozenset[int] = frozenset()
-    children: frozenset[int] = frozenset()
-    own_student: int | None = None
-    if Role.TEACHER in roles:
-        homeroom = frozenset(SchoolClass.objects.filter(school=school, class_teacher=user).values_list("id", flat=True))
-        taught = frozenset(user.teaching_assignments.filter(school=school).values_list("school_class_id", flat=True))
-    if Role.PARENT in roles:
-        children = frozenset(
-            GuardianLink.objects.filter(school=school, guardian=user, may_see=True)
-            .exclude(ended_on__lte=today)
-            .values_list("student_id", flat=True)
-        )
-    if Role.STUDENT in roles:
-        own_student = Student.objects.filter(school=school, user=user).values_list("id", flat=True).first()
+    teacher = Role.TEACHER in roles
     return SchoolContext(
         school=school,
         user=user,
         roles=roles,
         is_authority_viewer=is_viewer,
-        homeroom_class_ids=homeroom,
-        taught_class_ids=taught,
-        child_student_ids=children,
-        own_student_id=own_student,
+        homeroom_class_ids=frozenset(found["homeroom"]) if teacher else frozenset(),
+        taught_class_ids=frozenset(found["taught"]) if teacher else frozenset(),
+        child_student_ids=frozenset(found["child"]) if Role.PARENT in roles else frozenset(),
+        own_student_id=min(own_students) if own_students and Role.STUDENT in roles else None,
     )
 
 

@@ -125,11 +125,14 @@ def can_edit_assignment(user: Any, assignment: TeachingAssignment) -> bool:
 
 def can_edit_lesson(user: Any, lesson: Any) -> bool:
     """The assignment's teacher, or the substitute who conducted this lesson (R2.9)."""
+    return can_edit_lesson_of(user, lesson.assignment.teacher_id, lesson.conducted_by_id)
+
+
+def can_edit_lesson_of(user: Any, teacher_id: int, conducted_by_id: int | None) -> bool:
+    """``can_edit_lesson`` on ids, for a service that read them in its own query."""
     if not user.is_authenticated:
         return False
-    return lesson.assignment.teacher_id == user.pk or (
-        lesson.conducted_by_id is not None and lesson.conducted_by_id == user.pk
-    )
+    return teacher_id == user.pk or (conducted_by_id is not None and conducted_by_id == user.pk)
 
 
 def can_remark(ctx: SchoolContext) -> bool:

@@ -1,24 +1,27 @@
 """Journal operations (R2): every change is checked, versioned against lost updates and audited.
 
 Each function takes ``acting_user`` keyword-only, runs in one transaction, locks the row it changes
-(``select_for_update``), compares the version the writer saw, and writes a ``JournalChange``.
+(``select_for_update``; the cell saves instead write with ``UPDATE … WHERE version = expected``),
+compares the version the writer saw, and writes a ``JournalChange``.
 A stale writer gets ``ConflictError`` carrying the current value (HTTP 409 in the API).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from classbook.access.journal import (
     can_edit_assignment,
     can_edit_lesson,
+    can_edit_lesson_of,
     is_class_teacher_of,
     may_correct_grades,
     may_remark,
@@ -42,8 +45,18 @@ from classbook.journal.models import (
 from classbook.journal.rules import accumulation as accumulation  # re-exported: the rules callers look for here
 from classbook.journal.rules import annual_grade_basis as annual_grade_basis
 from classbook.journal.rules import correction_last_day, policy_for
-from classbook.people.models import Student
-from classbook.schools.models import ScaleValue, StudyPeriod, TeachingAssignment
+from classbook.people.models import Enrolment, Student
+from classbook.schools.models import (
+    MarkingScale,
+    ScaleValue,
+    School,
+    SchoolClass,
+    StudyPeriod,
+    Subgroup,
+    Subject,
+    TeachingAssignment,
+    YearLevel,
+)
 
 # Several marks per lesson (work types that allow it) use slots 0..MAX_SLOT.
 MAX_SLOT = 9
@@ -98,13 +111,17 @@ def _ensure_period_open(lesson: Lesson, student: Student) -> None:
         period__end__gte=lesson.date,
     ).exists()
     if closing:
-        raise DomainError(
-            _(
-                "The period grade of this student is already set, so the marks of the period are closed. "
-                "A change is possible only as a recorded correction of the period grade."
-            ),
-            code="period_closed",
-        )
+        _raise_period_closed()
+
+
+def _raise_period_closed() -> None:
+    raise DomainError(
+        _(
+            "The period grade of this student is already set, so the marks of the period are closed. "
+            "A change is possible only as a recorded correction of the period grade."
+        ),
+        code="period_closed",
+    )
 
 
 def _ensure_student_in_lesson(lesson: Lesson, student: Student) -> None:
@@ -175,6 +192,110 @@ def parse_mark(lesson: Lesson, text: str) -> ScaleValue:
         raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
 
 
+@dataclass(frozen=True)
+class _Cell:
+    """What one cell save needs to know about its lesson's journal and the student (one row)."""
+
+    teacher_id: int
+    school_id: int
+    subgroup_id: int | None
+    scale_id: int | None
+    enrolled: bool
+    in_subgroup: bool
+    closed: bool
+    default_work_type_id: int | None
+
+
+@functools.cache
+def _cell_sql() -> str:
+    """The cell query as text, built once: the ORM spends milliseconds compiling a query this shape."""
+    t = {m.__name__: m._meta.db_table for m in (TeachingAssignment, Enrolment, PeriodGrade, StudyPeriod, WorkType)}
+    t.update(
+        subject=Subject._meta.db_table,
+        school_class=SchoolClass._meta.db_table,
+        year_level=YearLevel._meta.db_table,
+        school=School._meta.db_table,
+        members=Subgroup.students.through._meta.db_table,
+    )
+    q = connection.ops.quote_name
+    # Only table names from model metadata go into the text; every value is a query parameter.
+    return f"""
+SELECT a.teacher_id, a.school_id, a.subgroup_id,
+  COALESCE(a.scale_id, su.scale_id, yl.scale_id, sc.default_scale_id),
+  EXISTS (SELECT 1 FROM {q(t["Enrolment"])} e WHERE e.student_id = %(student)s
+          AND e.school_class_id = a.school_class_id AND e.start <= %(day)s
+          AND (e.{q("end")} IS NULL OR e.{q("end")} >= %(day)s)),
+  EXISTS (SELECT 1 FROM {q(t["members"])} m WHERE m.subgroup_id = a.subgroup_id AND m.student_id = %(student)s),
+  EXISTS (SELECT 1 FROM {q(t["PeriodGrade"])} g JOIN {q(t["StudyPeriod"])} p ON p.id = g.period_id
+          WHERE g.assignment_id = a.id AND g.student_id = %(student)s AND g.kind IN (%(period)s, %(annual)s)
+          AND p.start <= %(day)s AND p.{q("end")} >= %(day)s),
+  (SELECT w.id FROM {q(t["WorkType"])} w WHERE w.school_id = a.school_id AND w.is_active
+   ORDER BY w.ordinal, w.id LIMIT 1)
+FROM {q(t["TeachingAssignment"])} a
+JOIN {q(t["subject"])} su ON su.id = a.subject_id
+JOIN {q(t["school_class"])} c ON c.id = a.school_class_id
+LEFT JOIN {q(t["year_level"])} yl ON yl.id = c.year_level_id
+JOIN {q(t["school"])} sc ON sc.id = a.school_id
+WHERE a.id = %(assignment)s"""  # noqa: S608
+
+
+def _cell_context(acting_user: Any, lesson: Lesson, student: Student, *, period_check: bool) -> _Cell:
+    """Everything a cell save checks, in one query (issue 3: a save is a handful of round trips).
+
+    Who teaches the lesson's journal, its effective scale (assignment, subject, year level, school
+    default: ``TeachingAssignment.effective_scale`` in SQL), the school's default work type, and as
+    ``EXISTS`` flags the student's enrolment in the class on the lesson day, their membership of the
+    subgroup and a period/annual grade closing the period (R2.7). The checks then run in the original
+    order, so the same error wins.
+    """
+    params = {
+        "student": student.pk,
+        "day": lesson.date,
+        "period": GradeKind.PERIOD.value,
+        "annual": GradeKind.ANNUAL.value,
+        "assignment": lesson.assignment_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_cell_sql(), params)
+        row = cursor.fetchone()
+    cell = _Cell(*row[:4], bool(row[4]), bool(row[5]), bool(row[6]), row[7])
+    if not can_edit_lesson_of(acting_user, cell.teacher_id, lesson.conducted_by_id):
+        raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
+    # The policy is read only for future lessons, so the everyday write costs no extra query.
+    if lesson.date > timezone.localdate() and not policy_for(lesson.school_id).allow_future_marks:
+        raise DomainError(_("A lesson in the future cannot have marks or attendance yet."), code="future_lesson")
+    if student.school_id != cell.school_id or not cell.enrolled:
+        raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
+    if cell.subgroup_id and not cell.in_subgroup:
+        raise DomainError(_("This student is not in the subgroup of the lesson."), code="not_in_subgroup")
+    if period_check and cell.closed:
+        _raise_period_closed()
+    return cell
+
+
+def _parse_cell_mark(lesson: Lesson, scale_id: int | None, text: str) -> ScaleValue:
+    """``parse_mark`` for a scale known by id: its values (with the scale) in one query, once per lesson instance."""
+    if scale_id is None:
+        raise DomainError(_("No marking scale is set for this subject."), code="no_scale")
+    values = getattr(lesson, "_scale_values", None)
+    if values is None or values[0] != scale_id:
+        values = (scale_id, list(ScaleValue.objects.filter(scale_id=scale_id).select_related("scale")))
+        lesson._scale_values = values  # type: ignore[attr-defined]
+    scale = values[1][0].scale if values[1] else MarkingScale.objects.get(pk=scale_id)
+    try:
+        return scale.parse(text, values=values[1])
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
+
+
+def _current_mark(lesson: Lesson, student: Student, work_type_id: int, slot: int) -> Mark | None:
+    return (
+        Mark.objects.select_related("value")
+        .filter(lesson_id=lesson.pk, student_id=student.pk, work_type_id=work_type_id, slot=slot)
+        .first()
+    )
+
+
 @transaction.atomic
 def record_mark(
     *,
@@ -194,14 +315,25 @@ def record_mark(
     ``CellConflict`` is raised and nothing changes. Entries after the deadline are flagged late (R2.2).
     Once the student's period (or annual) grade is set, the marks of that period are closed (R2.7).
     Work types that allow several marks per lesson use ``slot`` 0..MAX_SLOT.
+
+    Round trips (issue 3): the checks (1), the scale's values (1), the cell (1), the write (1) and
+    the audit row (1). The write of an existing cell is ``UPDATE … WHERE version = expected``: no row
+    lock is taken before it; zero rows updated means somebody else wrote first (a conflict), and the
+    value read before is then the old value of the audit row, because every change bumps the version.
     """
-    _ensure_editable(acting_user, lesson)
-    _ensure_student_in_lesson(lesson, student)
-    _ensure_period_open(lesson, student)
-    work_type = work_type or default_work_type(lesson.school_id)
-    if work_type.school_id != lesson.school_id:
-        raise DomainError(_("Unknown work type."), code="invalid_work_type")
-    if slot and not work_type.allows_several:
+    cell = _cell_context(acting_user, lesson, student, period_check=True)
+    if work_type is None:
+        if cell.default_work_type_id is None:
+            raise DomainError(_("The school has no work types configured."), code="no_work_types")
+        work_type_id = cell.default_work_type_id
+        # The work type's row is read only when a slot asks whether it allows several marks.
+        several = default_work_type(lesson.school_id).allows_several if slot else False
+    else:
+        if work_type.school_id != lesson.school_id:
+            raise DomainError(_("Unknown work type."), code="invalid_work_type")
+        work_type_id = work_type.pk
+        several = work_type.allows_several
+    if slot and not several:
         raise DomainError(_("This work type allows one mark per lesson."), code="one_mark_only")
     if not 0 <= slot <= MAX_SLOT:
         raise DomainError(
@@ -209,15 +341,9 @@ def record_mark(
         )
     if comment is not None and len(comment) > 300:
         raise DomainError(_("The comment is too long (300 characters at most)."), code="invalid", field="comment")
-    value = parse_mark(lesson, text) if text.strip() else None
+    value = _parse_cell_mark(lesson, cell.scale_id, text) if text.strip() else None
     late = is_late_entry(lesson)
-    # No select_related on the locked row: after waiting for a concurrent writer, PostgreSQL re-reads
-    # the locked row but not the joined one, so a joined value could be stale or NULL.
-    mark = (
-        Mark.objects.select_for_update(of=("self",))
-        .filter(lesson=lesson, student=student, work_type=work_type, slot=slot)
-        .first()
-    )
+    mark = _current_mark(lesson, student, work_type_id, slot)
     if mark is None:
         if expected_version != 0:
             raise CellConflict(CellValue("", 0))
@@ -229,7 +355,7 @@ def record_mark(
                     school_id=lesson.school_id,
                     lesson=lesson,
                     student=student,
-                    work_type=work_type,
+                    work_type_id=work_type_id,
                     slot=slot,
                     value=value,
                     comment=comment or "",
@@ -238,10 +364,12 @@ def record_mark(
                     updated_by=acting_user,
                 )
         except IntegrityError:
-            current = Mark.objects.select_related("value").get(
-                lesson=lesson, student=student, work_type=work_type, slot=slot
-            )
+            current = _current_mark(lesson, student, work_type_id, slot)
+            if current is None:  # pragma: no cover - inserted and deleted again in the meantime
+                raise CellConflict(CellValue("", 0)) from None
             raise CellConflict(CellValue(current.value.code if current.value else "", current.version)) from None
+        if work_type is not None:
+            mark.work_type = work_type
         _log(
             acting_user=acting_user,
             kind=ChangeKind.MARK,
@@ -261,12 +389,30 @@ def record_mark(
     new_comment = mark.comment if comment is None else comment
     if new_code == old_code and new_comment == mark.comment:
         return mark
+    now = timezone.now()
+    is_late = mark.is_late or late
+    updated = Mark.objects.filter(pk=mark.pk, version=expected_version).update(
+        value=value,
+        comment=new_comment,
+        version=expected_version + 1,
+        updated_by=acting_user,
+        is_late=is_late,
+        updated_at=now,
+    )
+    if not updated:
+        # Somebody wrote between our read and our write; the UPDATE waited for them and matched nothing.
+        current = _current_mark(lesson, student, work_type_id, slot)
+        if current is None:  # pragma: no cover - cleared rows stay; only a deleted lesson removes them
+            raise CellConflict(CellValue("", 0))
+        raise CellConflict(CellValue(current.value.code if current.value else "", current.version))
     mark.value = value
     mark.comment = new_comment
-    mark.version += 1
+    mark.version = expected_version + 1
     mark.updated_by = acting_user
-    mark.is_late = mark.is_late or late
-    mark.save(update_fields=["value", "comment", "version", "updated_by", "is_late", "updated_at"])
+    mark.is_late = is_late
+    mark.updated_at = now
+    if work_type is not None:
+        mark.work_type = work_type
     _log(
         acting_user=acting_user,
         kind=ChangeKind.MARK,
@@ -307,14 +453,12 @@ def record_attendance(
     """Mark a student absent/late at a lesson (``text`` is an attendance code) or present (``text=""``) (R2.8).
 
     Recording attendance also records that the register was taken for the lesson.
+    As ``record_mark``: the checks in one query, an existing cell written by ``UPDATE … WHERE version``.
     """
-    _ensure_editable(acting_user, lesson)
-    _ensure_student_in_lesson(lesson, student)
+    _cell_context(acting_user, lesson, student, period_check=False)
     code = parse_attendance(lesson, text) if text.strip() else None
     late = is_late_entry(lesson)
-    # No select_related on the locked row: after waiting for a concurrent writer, PostgreSQL re-reads
-    # the locked row but not the joined one, so a joined value could be stale or NULL.
-    row = Attendance.objects.select_for_update(of=("self",)).filter(lesson=lesson, student=student).first()
+    row = _current_attendance(lesson, student)
     if row is None:
         if expected_version != 0:
             raise CellConflict(CellValue("", 0))
@@ -332,7 +476,9 @@ def record_attendance(
                     recorded_by=acting_user,
                 )
         except IntegrityError:
-            current = Attendance.objects.select_related("code").get(lesson=lesson, student=student)
+            current = _current_attendance(lesson, student)
+            if current is None:  # pragma: no cover - inserted and deleted again in the meantime
+                raise CellConflict(CellValue("", 0)) from None
             raise CellConflict(CellValue(current.code.code if current.code else "", current.version)) from None
         _log(
             acting_user=acting_user,
@@ -352,11 +498,22 @@ def record_attendance(
         raise CellConflict(CellValue(old_code, row.version))
     new_code = code.code if code else ""
     if new_code != old_code:
+        now = timezone.now()
+        is_late = row.is_late or late
+        updated = Attendance.objects.filter(pk=row.pk, version=expected_version).update(
+            code=code, version=expected_version + 1, recorded_by=acting_user, is_late=is_late, updated_at=now
+        )
+        if not updated:
+            # Somebody wrote between our read and our write (the UPDATE waited for them and matched nothing).
+            current = _current_attendance(lesson, student)
+            if current is None:  # pragma: no cover
+                raise CellConflict(CellValue("", 0))
+            raise CellConflict(CellValue(current.code.code if current.code else "", current.version))
         row.code = code
-        row.version += 1
+        row.version = expected_version + 1
         row.recorded_by = acting_user
-        row.is_late = row.is_late or late
-        row.save(update_fields=["code", "version", "recorded_by", "is_late", "updated_at"])
+        row.is_late = is_late
+        row.updated_at = now
         _log(
             acting_user=acting_user,
             kind=ChangeKind.ATTENDANCE,
@@ -370,6 +527,10 @@ def record_attendance(
         )
     _mark_register_taken(acting_user, lesson)
     return row
+
+
+def _current_attendance(lesson: Lesson, student: Student) -> Attendance | None:
+    return Attendance.objects.select_related("code").filter(lesson_id=lesson.pk, student_id=student.pk).first()
 
 
 def _mark_register_taken(acting_user: Any, lesson: Lesson) -> None:

@@ -1,0 +1,65 @@
+"""One cell save is a handful of round trips (issue 3: ≥ 500 saves/s on two CPUs).
+
+Counted without SAVEPOINT/RELEASE statements: the test transaction turns ``atomic`` into savepoints
+that a request in autocommit mode does not send (it sends BEGIN and COMMIT).
+"""
+
+from __future__ import annotations
+
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from classbook.journal import services
+from classbook.journal.models import JournalChange, Lesson
+from tests.journal.conftest import IN_TIME
+
+
+def _fresh(lesson: Lesson) -> Lesson:
+    # As the page's endpoint gets it: from the scoped queryset, assignment and school joined.
+    return Lesson.objects.select_related("assignment", "school").get(pk=lesson.pk)
+
+
+def _statements(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+@time_machine.travel(IN_TIME)
+def test_saving_a_mark_costs_five_queries_with_its_audit_row(world, journal):
+    lesson = _fresh(journal.lesson)
+    with CaptureQueriesContext(connection) as first:
+        mark = services.record_mark(
+            acting_user=world.teacher, lesson=lesson, student=world.student, text="10", expected_version=0
+        )
+    lesson = _fresh(journal.lesson)
+    with CaptureQueriesContext(connection) as second:
+        mark = services.record_mark(
+            acting_user=world.teacher, lesson=lesson, student=world.student, text="11", expected_version=mark.version
+        )
+    assert mark.version == 2
+    assert list(JournalChange.objects.filter(kind="mark").order_by("id").values_list("old_value", "new_value")) == [
+        ("", "10"),
+        ("10", "11"),
+    ]
+    # checks, scale values, the cell, the write, the audit row
+    assert len(_statements(first)) == 5, _statements(first)
+    assert len(_statements(second)) == 5, _statements(second)
+
+
+@time_machine.travel(IN_TIME)
+def test_saving_attendance_costs_at_most_six_queries_with_its_audit_row(world, journal):
+    lesson = _fresh(journal.lesson)
+    with CaptureQueriesContext(connection) as first:
+        row = services.record_attendance(
+            acting_user=world.teacher, lesson=lesson, student=world.student, text="н", expected_version=0
+        )
+    lesson = _fresh(journal.lesson)
+    with CaptureQueriesContext(connection) as second:
+        row = services.record_attendance(
+            acting_user=world.teacher, lesson=lesson, student=world.student, text="", expected_version=row.version
+        )
+    assert row.version == 2 and row.code is None
+    assert JournalChange.objects.filter(kind="attendance").count() == 2
+    # checks, the code, the cell, the write, the audit row (+ the register taken, the first time)
+    assert len(_statements(first)) <= 6, _statements(first)
+    assert len(_statements(second)) <= 5, _statements(second)
