@@ -424,7 +424,11 @@ def build_grid(
     thematic: dict[int, str] = {}
     kinds_present: set[str] = set()
     for g in grade_rows:
-        grades[(g["student_id"], g["kind"], g["ordinal"])] = (g["value__code"], g["locked_at"] is not None, g["version"])
+        grades[(g["student_id"], g["kind"], g["ordinal"])] = (
+            g["value__code"],
+            g["locked_at"] is not None,
+            g["version"],
+        )
         kinds_present.add(g["kind"])
         if g["kind"] == GradeKind.THEMATIC:
             thematic.setdefault(g["ordinal"], g["title"])
