@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from classbook.access.context import SchoolContext
 from classbook.access.rules import Perm
-from classbook.journal.models import Attendance, JournalChange, Lesson, PeriodGrade, Remark, WorkType
+from classbook.journal.models import Attendance, AttendanceCode, JournalChange, Lesson, PeriodGrade, Remark, WorkType
 from classbook.people.models import Membership, Role, Student, User
 from classbook.schools.models import SchoolClass, TeachingAssignment
 
@@ -74,6 +74,11 @@ def journal_students(ctx: SchoolContext, assignment: TeachingAssignment) -> Quer
 def work_types(ctx: SchoolContext) -> QuerySet[WorkType]:
     """The school's work types: anybody who opens a journal reads them."""
     return WorkType.objects.filter(school=ctx.school)
+
+
+def attendance_codes(ctx: SchoolContext) -> QuerySet[AttendanceCode]:
+    """The school's attendance codes: anybody who opens a journal or the administration area reads them."""
+    return AttendanceCode.objects.filter(school=ctx.school)
 
 
 def remarks(ctx: SchoolContext) -> QuerySet[Remark]:

@@ -139,10 +139,9 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
     # Control: remarks and corrected grades, for the administration only (teachers pay no query).
     may_control = bool(ctx.roles & REMARK_ROLES) and not ctx.is_read_only
     correctable: list[tuple[int, str, str]] = []
-    if may_control and data.period.id is not None:
-        if ctx.roles & policy_or_default(ctx.school.pk).correction_roles():
-            col = next((i for i, c in enumerate(data.period_columns) if c.kind == GradeKind.PERIOD), None)
-            correctable = [(r.id, r.name, r.period_values[col][0]) for r in data.rows if r.period_values[col][0]]
+    if may_control and data.period.id is not None and ctx.roles & policy_or_default(ctx.school.pk).correction_roles():
+        col = next(i for i, c in enumerate(data.period_columns) if c.kind == GradeKind.PERIOD)
+        correctable = [(r.id, r.name, r.period_values[col][0]) for r in data.rows if r.period_values[col][0]]
     strings = {
         "saving": _("Saving…"),
         "saved": _("Saved"),
