@@ -8,6 +8,8 @@ from classbook.timetable import views as timetable_views
 urlpatterns = [
     path("", school_views.home, name="home"),
     path("accounts/", include("classbook.people.urls")),
+    # Before the schools' URLs: their generic "manage/<section>/" would take "manage/journal/".
+    path("s/<slug:school>/manage/journal/", include("classbook.journal.settings_urls")),
     path("s/<slug:school>/", include("classbook.schools.urls")),
     path("s/<slug:school>/people/", include("classbook.people.school_urls")),
     path("s/<slug:school>/roster/", include("classbook.roster.urls")),

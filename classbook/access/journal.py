@@ -20,6 +20,7 @@ from classbook.access.context import SchoolContext
 from classbook.access.rules import Perm
 from classbook.journal.models import (
     Attendance,
+    AttendanceCode,
     HomeworkAttachment,
     JournalChange,
     Lesson,
@@ -82,6 +83,11 @@ def journal_students(ctx: SchoolContext, assignment: TeachingAssignment) -> Quer
 def work_types(ctx: SchoolContext) -> QuerySet[WorkType]:
     """The school's work types: anybody who opens a journal reads them."""
     return WorkType.objects.filter(school=ctx.school)
+
+
+def attendance_codes(ctx: SchoolContext) -> QuerySet[AttendanceCode]:
+    """The school's attendance codes: anybody who opens a journal or the administration area reads them."""
+    return AttendanceCode.objects.filter(school=ctx.school)
 
 
 def remarks(ctx: SchoolContext) -> QuerySet[Remark]:

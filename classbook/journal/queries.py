@@ -36,6 +36,9 @@ from classbook.journal.models import (
 )
 from classbook.people.models import Enrolment, Student
 from classbook.schools.models import StudyPeriod, TeachingAssignment
+from classbook.timetable.models import ChangeKind as TimetableChangeKind
+
+CANCELLED = TimetableChangeKind.CANCELLED.value
 
 # Ukrainian and Russian letters in one order that is right for both alphabets; the database's
 # collation (bytes on SQLite) would put "Є", "І", "Ї" before "А".
@@ -140,6 +143,7 @@ class GridLesson:
     date_short: str = ""  # 05.10
     day_label: str = ""  # Пн 05.10.2026
     due_iso: str = ""
+    cancelled: bool = False  # the timetable's lesson change says the lesson did not take place (R4.2)
 
 
 @dataclass
@@ -155,7 +159,8 @@ class GridRow:
     name: str
     left_on: dt.date | None
     cells: list[tuple[int, str, str, bool, str, list[str] | None]] = field(default_factory=list)
-    period_values: list[tuple[str, bool]] = field(default_factory=list)
+    # Per period column: (code, locked, version).
+    period_values: list[tuple[str, bool, int]] = field(default_factory=list)
     count: int = 0
     average: str = ""
 
@@ -174,6 +179,8 @@ class Grid:
     can_edit_any: bool
     lesson_part: list[GridLesson] = field(default_factory=list)
     all_lessons_shown: bool = True
+    # The assignment's teacher sets thematic, period, annual and exam grades in the grid (R2.5).
+    period_editable: bool = False
 
 
 # The lesson part shows the lessons a teacher works on (the latest ones and the next few) unless
@@ -309,6 +316,8 @@ def build_grid(
             "conducted_by__first_name",
             "conducted_by__last_name",
             "conducted_by__patronymic",
+            # A LEFT JOIN to the timetable's lesson change (one per lesson): no extra query.
+            "timetable_change__kind",
         )
     )
     type_labels = {value: str(label) for value, label in LessonType.choices}
@@ -344,6 +353,7 @@ def build_grid(
                 date_short=r["date"].strftime("%d.%m"),
                 day_label=f"{weekdays[r['date'].weekday()]} {r['date']:%d.%m.%Y}",
                 due_iso=r["homework_due"].isoformat() if r["homework_due"] else "",
+                cancelled=r["timetable_change__kind"] == CANCELLED,
             )
         )
 
@@ -408,13 +418,17 @@ def build_grid(
     grade_rows = (
         PeriodGrade.objects.filter(assignment_id=assignment.pk)
         .filter(Q(period_id=period.id) | Q(kind__in=[GradeKind.ANNUAL, GradeKind.EXAM]))
-        .values("student_id", "kind", "ordinal", "title", "value__code", "locked_at")
+        .values("student_id", "kind", "ordinal", "title", "value__code", "locked_at", "version")
     )
-    grades: dict[tuple[int, str, int], tuple[str, bool]] = {}
+    grades: dict[tuple[int, str, int], tuple[str, bool, int]] = {}
     thematic: dict[int, str] = {}
     kinds_present: set[str] = set()
     for g in grade_rows:
-        grades[(g["student_id"], g["kind"], g["ordinal"])] = (g["value__code"], g["locked_at"] is not None)
+        grades[(g["student_id"], g["kind"], g["ordinal"])] = (
+            g["value__code"],
+            g["locked_at"] is not None,
+            g["version"],
+        )
         kinds_present.add(g["kind"])
         if g["kind"] == GradeKind.THEMATIC:
             thematic.setdefault(g["ordinal"], g["title"])
@@ -432,7 +446,10 @@ def build_grid(
             columns.append(PeriodColumn(kind, 0, str(labels[kind])))
 
     rows = []
-    lesson_keys = [(lesson.id, lesson.date, "future" if lesson.is_future else "") for lesson in lessons]
+    lesson_keys = [
+        (lesson.id, lesson.date, "cancelled" if lesson.cancelled else "future" if lesson.is_future else "")
+        for lesson in lessons
+    ]
     blank_cells = [(lesson_id, "", "0.0", False, future, None) for lesson_id, _date, future in lesson_keys]
     none: dict[int, Any] = {}
     for s in students:
@@ -471,7 +488,7 @@ def build_grid(
                 ),
                 left_on=end if end is not None and end < today else None,
                 cells=cells,
-                period_values=[grades.get((sid, c.kind, c.ordinal), ("", False)) for c in columns],
+                period_values=[grades.get((sid, c.kind, c.ordinal), ("", False, 0)) for c in columns],
                 count=counts.get(sid, 0),
                 average=average,
             )
@@ -480,6 +497,7 @@ def build_grid(
     # 6: open control remarks (R6.10).
     remarks = [
         {
+            "id": r["id"],
             "text": r["text"],
             "author": _short(r["author__first_name"], r["author__last_name"], r["author__patronymic"]),
             "created_at": r["created_at"],
@@ -493,6 +511,7 @@ def build_grid(
         for r in Remark.objects.filter(assignment_id=assignment.pk, fixed_at__isnull=True)
         .order_by("-created_at")
         .values(
+            "id",
             "text",
             "created_at",
             "author__first_name",
@@ -523,7 +542,8 @@ def build_grid(
         remarks=remarks,
         attendance_codes=codes,
         can_add_lesson=is_teacher,
-        can_edit_any=any(lesson.editable for lesson in lessons),
+        can_edit_any=any(lesson.editable for lesson in lessons) or (is_teacher and period.id is not None),
+        period_editable=is_teacher and period.id is not None,
     )
 
 
@@ -541,6 +561,20 @@ def assignment_lesson(assignment: TeachingAssignment, lesson_id: Any) -> Lesson 
         .select_related("school", "assignment__subject__scale", "assignment__school_class__year_level__scale")
         .first()
     )
+
+
+def assignment_period(assignment: TeachingAssignment, period_id: Any) -> StudyPeriod | None:
+    """A study period of the assignment's academic year (period grades are set per period)."""
+    try:
+        pk = int(period_id)
+    except (TypeError, ValueError):
+        return None
+    return StudyPeriod.objects.filter(school_id=assignment.school_id, year_id=assignment.year_id, pk=pk).first()
+
+
+def lesson_is_cancelled(lesson: Lesson) -> bool:
+    """Whether the timetable recorded the lesson as cancelled (R4.2): nothing is entered for it."""
+    return Lesson.objects.filter(pk=lesson.pk, timetable_change__kind=CANCELLED).exists()
 
 
 def assignment_student(assignment: TeachingAssignment, student_id: Any) -> Student | None:

@@ -72,15 +72,27 @@ def remarks_log(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 @require_POST
 @school_view(Perm.VIEW_ALL_JOURNALS, writes=True)
 def add_remark(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """A remark on a journal, or on one lesson or cell of it when posted from the grid (R6.10)."""
     assignment = get_or_404(journal_access.readable_assignments(ctx), pk=_int(request.POST.get("assignment")))
+    lesson_id, student_id = _int(request.POST.get("lesson")), _int(request.POST.get("student"))
+    lesson = get_or_404(journal_access.lessons(ctx).filter(assignment=assignment), pk=lesson_id) if lesson_id else None
+    student = get_or_404(journal_access.journal_students(ctx, assignment), pk=student_id) if student_id else None
     try:
-        services.add_remark(acting_user=ctx.user, assignment=assignment, text=request.POST.get("text", ""))
+        services.add_remark(
+            acting_user=ctx.user,
+            assignment=assignment,
+            text=request.POST.get("text", ""),
+            lesson=lesson,
+            student=student,
+        )
     except PermissionDeniedError:
         raise PermissionDenied from None
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _("The remark was sent to the teacher."))
+    if request.POST.get("back") == "grid":
+        return redirect("journal:grid", school=ctx.school.slug, assignment_id=assignment.pk)
     return redirect("control:remarks", school=ctx.school.slug)
 
 
@@ -107,6 +119,8 @@ def fix_remark(request: HttpRequest, ctx: SchoolContext, remark_id: int) -> Http
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _("The remark is marked fixed."))
+    if request.POST.get("back") == "grid":
+        return redirect("journal:grid", school=ctx.school.slug, assignment_id=remark.assignment_id)
     return redirect("control:my_remarks", school=ctx.school.slug)
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("<int:assignment_id>/", views.grid, name="grid"),
     path("<int:assignment_id>/cell/", views.save_cell, name="save_cell"),
+    path("<int:assignment_id>/correct/", views.correct_grade, name="correct_grade"),
     path("<int:assignment_id>/history/", views.history, name="history"),
     path("<int:assignment_id>/lessons/add/", views.add_lesson, name="add_lesson"),
     path("<int:assignment_id>/lessons/<int:lesson_id>/", views.save_lesson, name="save_lesson"),

@@ -23,11 +23,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from classbook.access.context import SchoolContext, resolve_school
-from classbook.access.journal import can_edit_assignment, can_edit_lesson, readable_assignments
+from classbook.access.journal import (
+    REMARK_ROLES,
+    can_edit_assignment,
+    can_edit_lesson,
+    can_remark,
+    readable_assignments,
+)
+from classbook.access.journal import period_grades as journal_period_grades
 from classbook.access.rules import Perm
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.journal import queries, services
+from classbook.journal.models import GradeKind
+from classbook.journal.rules import policy_or_default
 from classbook.schools.models import TeachingAssignment
 
 
@@ -127,6 +136,12 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
         ctx, assignment, period_id=request.GET.get("period"), all_lessons=request.GET.get("lessons") == "all"
     )
     all_lessons_url = f"?period={data.period.id or ''}&lessons=all"
+    # Control: remarks and corrected grades, for the administration only (teachers pay no query).
+    may_control = bool(ctx.roles & REMARK_ROLES) and not ctx.is_read_only
+    correctable: list[tuple[int, str, str]] = []
+    if may_control and data.period.id is not None and ctx.roles & policy_or_default(ctx.school.pk).correction_roles():
+        col = next(i for i, c in enumerate(data.period_columns) if c.kind == GradeKind.PERIOD)
+        correctable = [(r.id, r.name, r.period_values[col][0]) for r in data.rows if r.period_values[col][0]]
     strings = {
         "saving": _("Saving…"),
         "saved": _("Saved"),
@@ -148,9 +163,13 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
             "today": timezone.localdate(),
             # One reverse() for the hundred lesson forms: the lesson id is appended in the template.
             "all_lessons_url": all_lessons_url,
+            "can_remark": may_control and can_remark(ctx),
+            "can_fix_remarks": can_edit_assignment(request.user, assignment) and not ctx.is_read_only,
+            "correctable": correctable,
             "lesson_url_base": reverse("journal:save_lesson", args=[ctx.school.slug, assignment.pk, 0])[:-2],
             "config": {
                 "saveUrl": reverse("journal:save_cell", args=[ctx.school.slug, assignment.pk]),
+                "periodId": data.period.id,
                 "historyUrl": reverse("journal:history", args=[ctx.school.slug, assignment.pk]),
                 "allLessonsUrl": all_lessons_url,
                 "attendanceCodes": [c["code"] for c in data.attendance_codes],
@@ -239,6 +258,10 @@ def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
         return error_json(404, "not_found", _("Not found."))
     if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
+    if queries.lesson_is_cancelled(lesson):
+        return error_json(
+            422, "lesson_cancelled", _("The lesson was cancelled: no marks or attendance are entered for it.")
+        )
     text = (request.POST.get("value") or "").strip()
     default_wt = getattr(assignment, "default_work_type_id", None)
     try:
@@ -263,10 +286,44 @@ def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
     )
 
 
-# Which cells the grid saves through this endpoint; period grades (thematic, period, corrected,
-# annual, exam) join here once their services exist: ``"period": _save_period_cell``.
+def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment) -> JsonResponse:
+    """A thematic, period, annual or exam grade typed in the grid (R2.5); locked once set (R2.7)."""
+    student = queries.assignment_student(assignment, request.POST.get("student"))
+    period = queries.assignment_period(assignment, request.POST.get("period"))
+    if student is None or period is None:
+        return error_json(404, "not_found", _("Not found."))
+    if ctx.is_read_only or not can_edit_assignment(request.user, assignment):
+        return error_json(403, "forbidden", _("Only the teacher of this class and subject may set its grades."))
+    try:
+        ordinal = int(request.POST.get("ordinal") or 0)
+        version = int(request.POST.get("version") or 0)
+    except ValueError:
+        return error_json(422, "bad_version", _("The page is out of date. Reload it."))
+    try:
+        grade = services.record_period_grade(
+            acting_user=request.user,
+            assignment=assignment,
+            student=student,
+            period=period,
+            kind=request.POST.get("grade_kind", ""),
+            text=(request.POST.get("value") or "").strip(),
+            expected_version=version,
+            ordinal=ordinal,
+        )
+    except ConflictError as exc:
+        return error_json(409, "conflict", exc.message, **getattr(exc, "extra", {}))
+    except PermissionDeniedError as exc:
+        return error_json(403, "forbidden", exc.message)
+    except DomainError as exc:
+        return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
+    return JsonResponse({"value": grade.value.code, "version": grade.version, "late": False})
+
+
+# Which cells the grid saves through this endpoint. Corrected grades are not typed in the grid:
+# they are recorded with a reason and an order (``correct_grade``).
 CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, TeachingAssignment], JsonResponse]] = {
     "lesson": _save_lesson_cell,
+    "period": _save_period_cell,
 }
 
 
@@ -414,3 +471,40 @@ def add_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> 
         return redirect(grid_url)
     messages.success(request, _("The lesson of %(date)s is added.") % {"date": date.strftime("%d.%m.%Y")})
     return redirect(f"{grid_url}?period={queries.period_of(assignment, lesson.date) or ''}#lesson-{lesson.pk}")
+
+
+# --- Grade correction -----------------------------------------------------
+
+
+@require_POST
+@journal_view
+def correct_grade(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
+    """Record a corrected period grade with its reason and order (R2.7); the service checks role and window."""
+    assignment = _assignment(ctx, assignment_id)
+    period = queries.assignment_period(assignment, request.POST.get("period"))
+    student = queries.assignment_student(assignment, request.POST.get("student"))
+    if period is None or student is None:
+        raise Http404
+    grade = get_or_404(
+        journal_period_grades(ctx).filter(assignment=assignment, period=period, kind=GradeKind.PERIOD),
+        student_id=student.pk,
+        ordinal=0,
+    )
+    back = f"{reverse('journal:grid', args=[ctx.school.slug, assignment.pk])}?period={period.pk}"
+    if ctx.is_read_only:
+        raise PermissionDenied
+    try:
+        services.correct_period_grade(
+            acting_user=request.user,
+            grade=grade,
+            text=(request.POST.get("value") or "").strip(),
+            reason=request.POST.get("reason", ""),
+            order_ref=request.POST.get("order_ref", ""),
+        )
+    except PermissionDeniedError:
+        raise PermissionDenied from None
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The corrected grade is recorded."))
+    return redirect(back)

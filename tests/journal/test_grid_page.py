@@ -188,7 +188,7 @@ def test_grid_shows_cells_period_grades_accumulation_and_remarks(world, as_user,
     assert [c[1] for c in row.cells] == ["10", "8", "н"]
     assert row.cells[0][2] == "1.0" and row.cells[2][2] == "0.1"
     assert row.count == 2 and grid.required == 5 and row.average == "9.0"
-    assert ("9", False) in row.period_values
+    assert ("9", False, 1) in row.period_values
     html = response.content.decode()
     assert "Не заповнено тему уроку" in html and "Виправлено" not in html
     assert f'data-l="{lessons[0].pk}" data-s="{student.pk}" data-v="1.0"' in html

@@ -187,7 +187,7 @@ def test_lesson_of_another_assignment_is_not_found(world, as_user, assignment, l
 
 
 def test_unknown_cell_kind_is_refused(world, as_user, assignment, lesson):
-    response = save(as_user(world.teacher), world, assignment, lesson, world.student, "10", kind="period")
+    response = save(as_user(world.teacher), world, assignment, lesson, world.student, "10", kind="corrected")
     assert response.status_code == 422 and not Mark.objects.exists()
 
 

@@ -31,6 +31,12 @@ def grid_rows(grid: Any) -> SafeString:
     left_text = _("left %(date)s")
     required = grid.required
     editable = [lesson.editable for lesson in grid.lessons]
+    # Period columns the teacher types into; a corrected grade is only given as a recorded correction.
+    period_cols = [
+        (f' data-k="{c.kind}" data-o="{c.ordinal}"' if grid.period_editable and c.kind != "corrected" else "")
+        for c in grid.period_columns
+    ]
+    locked_title = escape(_("Locked: a change needs a recorded correction"))
     text_cache: dict[str, str] = {}
 
     def esc(value: str) -> str:
@@ -69,8 +75,12 @@ def grid_rows(grid: Any) -> SafeString:
                 f'<td class="{cls}" data-l="{lesson_id}" data-s="{sid}" data-v="{version}"{title_attr}>'
                 f"{esc(display)}</td>"
             )
-        for value, locked in row.period_values:
-            add(f'<td class="c ro pv{" locked" if locked else ""}">{esc(value)}</td>')
+        for (value, locked, version), attrs in zip(row.period_values, period_cols, strict=True):
+            lock = f' locked" title="{locked_title}' if locked else ""
+            if attrs:
+                add(f'<td class="c pv{lock}"{attrs} data-s="{sid}" data-v="{version}">{esc(value)}</td>')
+            else:
+                add(f'<td class="c ro pv{lock}">{esc(value)}</td>')
         low = " low" if row.count < required else ""
         add(f'<td class="c ro acc{low}">{row.count}/{required}</td><td class="c ro avg">{esc(row.average)}</td></tr>')
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or an integer
@@ -79,6 +89,7 @@ def grid_rows(grid: Any) -> SafeString:
 @register.simple_tag
 def grid_lesson_heads(grid: Any, all_lessons_url: str) -> SafeString:
     """The dated column heads; a date links to its lesson in the lesson part (R2.1)."""
+    cancelled = escape(_("cancelled"))
     out = []
     for lesson in grid.lessons:
         cls = "ld"
@@ -87,8 +98,15 @@ def grid_lesson_heads(grid: Any, all_lessons_url: str) -> SafeString:
         if lesson.is_today:
             cls += " today"
         title = escape(f"{lesson.day_label} — {lesson.topic}" if lesson.topic else lesson.day_label)
+        if lesson.cancelled:
+            cls += " cancelled"
+            title = f"{title} ({cancelled})"
+            kind = f"<small>{cancelled}</small>"
+        elif lesson.lesson_type != "regular":
+            kind = f"<small>{escape(lesson.lesson_type_label[:3])}.</small>"
+        else:
+            kind = ""
         href = f"#lesson-{lesson.id}" if lesson.in_part else f"{escape(all_lessons_url)}#lesson-{lesson.id}"
-        kind = f"<small>{escape(lesson.lesson_type_label[:3])}.</small>" if lesson.lesson_type != "regular" else ""
         out.append(
             f'<th scope="col" class="{cls}" data-lesson="{lesson.id}" title="{title}">'
             f'<a href="{href}" tabindex="-1">{lesson.date_short}</a>{kind}</th>'

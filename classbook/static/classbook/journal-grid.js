@@ -96,8 +96,17 @@
     setMode("nav");
     editor.focus({ preventScroll: true });
     if (historyBtn) historyBtn.disabled = !td.dataset.l;
+    fillRemarkForm(td);
     if (scroll !== false) td.scrollIntoView({ block: "nearest", inline: "nearest" });
     if (td.title && (td.classList.contains("error") || td.classList.contains("conflict"))) say(td.title, true);
+  }
+
+  // The control form "Add remark" follows the selected cell (its lesson and student).
+  var remarkLesson = document.getElementById("remark-lesson");
+  var remarkStudent = document.getElementById("remark-student");
+  function fillRemarkForm(td) {
+    if (remarkLesson) remarkLesson.value = td.dataset.l || "";
+    if (remarkStudent) remarkStudent.value = td.dataset.s || "";
   }
 
   function setMode(next) {
@@ -156,8 +165,16 @@
     say(S.saving);
     enqueue(function () {
       var body = new URLSearchParams();
-      body.set("kind", "lesson");
-      body.set("lesson", td.dataset.l);
+      if (td.dataset.k) {
+        // A period grade (thematic, period, annual, exam): locked once saved; the server says so.
+        body.set("kind", "period");
+        body.set("grade_kind", td.dataset.k);
+        body.set("ordinal", td.dataset.o || "0");
+        body.set("period", config.periodId || "");
+      } else {
+        body.set("kind", "lesson");
+        body.set("lesson", td.dataset.l);
+      }
       body.set("student", td.dataset.s);
       body.set("value", value);
       body.set("version", td.dataset.v); // read now: an earlier save may have moved it on
@@ -167,6 +184,7 @@
           td.dataset.v = res.data.version;
           setCellText(td, res.data.value);
           td.classList.toggle("late", !!res.data.late);
+          if (td.dataset.k) td.classList.add("locked");
           td.title = res.data.late ? S.late : "";
           td.classList.add("saved");
           setTimeout(function () { td.classList.remove("saved"); }, 1500);
