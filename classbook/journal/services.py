@@ -102,19 +102,6 @@ def _ensure_editable(acting_user: Any, lesson: Lesson) -> None:
         raise DomainError(_("A lesson in the future cannot have marks or attendance yet."), code="future_lesson")
 
 
-def _ensure_period_open(lesson: Lesson, student: Student) -> None:
-    """Marks of a period are closed for a student once their period or annual grade is set (R2.7)."""
-    closing = PeriodGrade.objects.filter(
-        assignment_id=lesson.assignment_id,
-        student=student,
-        kind__in=[GradeKind.PERIOD, GradeKind.ANNUAL],
-        period__start__lte=lesson.date,
-        period__end__gte=lesson.date,
-    ).exists()
-    if closing:
-        _raise_period_closed()
-
-
 def _raise_period_closed() -> None:
     raise DomainError(
         _(
@@ -176,21 +163,6 @@ def default_work_type(school_id: int) -> WorkType:
     if work_type is None:
         raise DomainError(_("The school has no work types configured."), code="no_work_types")
     return work_type
-
-
-def parse_mark(lesson: Lesson, text: str) -> ScaleValue:
-    scale = lesson.assignment.effective_scale()
-    if scale is None:
-        raise DomainError(_("No marking scale is set for this subject."), code="no_scale")
-    # A bulk write parses many marks for one lesson: read the scale's values once per lesson instance.
-    values = getattr(lesson, "_scale_values", None)
-    if values is None or values[0] != scale.pk:
-        values = (scale.pk, list(scale.values.all()))
-        lesson._scale_values = values  # type: ignore[attr-defined]
-    try:
-        return scale.parse(text, values=values[1])
-    except ValidationError as exc:
-        raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
 
 
 @dataclass(frozen=True)
