@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -263,12 +263,22 @@ def _apply(obj: M, fields: dict[str, Any]) -> M:
 # --- generic create / update / delete --------------------------------------------------------------
 
 
+def _save(obj: models.Model) -> None:
+    """Save after validation. Two people creating the same name at once both pass ``full_clean``; the
+    database's unique constraint then refuses the second, which gets the same message, not a 500."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise ValidationError(_("Somebody has just saved a row with these values. Reload the page.")) from None
+
+
 @transaction.atomic
 def create_row(*, acting_user: Any, school: School, model: type[M], fields: dict[str, Any]) -> M:
     """Create one calendar or structure row of ``school`` (R1.7)."""
     obj = _apply(model(school=school), fields)
     _validate(obj)
-    obj.save()
+    _save(obj)
     _audit("created", acting_user=acting_user, obj=obj, old={}, new=snapshot(obj))
     return obj
 
@@ -280,7 +290,7 @@ def update_row(*, acting_user: Any, obj: M, fields: dict[str, Any]) -> M:
     old = snapshot(locked)
     _apply(locked, fields)
     _validate(locked)
-    locked.save()
+    _save(locked)
     _audit("updated", acting_user=acting_user, obj=locked, old=old, new=snapshot(locked))
     return locked
 

@@ -428,3 +428,17 @@ def test_deleting_a_year_with_classes_is_refused(world):
         services.delete_row(acting_user=world.admin, obj=world.class_a.year)
     assert "classes" in str(exc.value.message)
     assert AcademicYear.objects.filter(pk=world.class_a.year_id).exists()
+
+
+def test_a_create_racing_another_with_the_same_name_gets_a_message_not_a_500(world, monkeypatch):
+    """Both writers pass validation before either commits; the unique constraint decides."""
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from classbook.schools import services
+    from classbook.schools.models import Subject
+
+    monkeypatch.setattr(services, "_validate", lambda obj: None)  # as if validated before the other commit
+    with pytest.raises(ValidationError):
+        services.create_row(acting_user=world.admin, school=world.school, model=Subject, fields={"name": "Математика"})
+    assert Subject.objects.filter(school=world.school, name="Математика").count() == 1
