@@ -6,6 +6,7 @@ access is checked before anything else (403), every change goes through ``roster
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -263,39 +264,51 @@ def _managed_student(ctx: SchoolContext, student_id: int) -> Student:
     return scopes.get_or_404(scopes.roster_students(ctx), pk=student_id)
 
 
-@require_POST
-@school_view(Perm.MANAGE_STUDENTS, writes=True)
-def student_move(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
-    student = _managed_student(ctx, student_id)
-    form = forms.MoveForm(request.POST, classes=scopes.roster_classes(ctx))
+def _card_form_action(
+    request: HttpRequest,
+    ctx: SchoolContext,
+    student: Student,
+    form: Any,
+    action: Callable[[dict[str, Any]], Any],
+    success: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """A small form posted from the student's card: validate, call the service, back to the card."""
     if not form.is_valid():
         messages.error(request, _form_errors(form))
     else:
         data = form.cleaned_data
-        _run(
-            request,
-            lambda: services.move_student(
-                acting_user=request.user, student=student, to_class=data["school_class"], on=data["on"]
-            ),
-            _("The student is moved to %(class)s.") % {"class": data["school_class"]},
-        )
+        _run(request, lambda: action(data), success(data))
     return _to_card(ctx, student.pk)
+
+
+@require_POST
+@school_view(Perm.MANAGE_STUDENTS, writes=True)
+def student_move(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
+    student = _managed_student(ctx, student_id)
+    return _card_form_action(
+        request,
+        ctx,
+        student,
+        forms.MoveForm(request.POST, classes=scopes.roster_classes(ctx)),
+        lambda data: services.move_student(
+            acting_user=request.user, student=student, to_class=data["school_class"], on=data["on"]
+        ),
+        lambda data: _("The student is moved to %(class)s.") % {"class": data["school_class"]},
+    )
 
 
 @require_POST
 @school_view(Perm.MANAGE_STUDENTS, writes=True)
 def student_withdraw(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     student = _managed_student(ctx, student_id)
-    form = forms.DateForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        _run(
-            request,
-            lambda: services.withdraw_student(acting_user=request.user, student=student, on=form.cleaned_data["on"]),
-            _("The student has left the school."),
-        )
-    return _to_card(ctx, student.pk)
+    return _card_form_action(
+        request,
+        ctx,
+        student,
+        forms.DateForm(request.POST),
+        lambda data: services.withdraw_student(acting_user=request.user, student=student, on=data["on"]),
+        lambda data: _("The student has left the school."),
+    )
 
 
 # --- guardians -----------------------------------------------------------------------------------------
@@ -305,42 +318,36 @@ def student_withdraw(request: HttpRequest, ctx: SchoolContext, student_id: int) 
 @school_view(Perm.MANAGE_STUDENTS, writes=True)
 def guardian_add(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     student = _managed_student(ctx, student_id)
-    form = forms.GuardianForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        data = form.cleaned_data
-        _run(
-            request,
-            lambda: services.add_guardian(
-                acting_user=request.user, student=student, data=data, relation=data["relation"], may_see=data["may_see"]
-            ),
-            _("The guardian is added."),
-        )
-    return _to_card(ctx, student.pk)
+    return _card_form_action(
+        request,
+        ctx,
+        student,
+        forms.GuardianForm(request.POST),
+        lambda data: services.add_guardian(
+            acting_user=request.user, student=student, data=data, relation=data["relation"], may_see=data["may_see"]
+        ),
+        lambda data: _("The guardian is added."),
+    )
 
 
 @require_POST
 @school_view(Perm.MANAGE_STUDENTS, writes=True)
 def guardian_link(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     student = _managed_student(ctx, student_id)
-    form = forms.LinkGuardianForm(request.POST, parents=scopes.school_parents(ctx))
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        data = form.cleaned_data
-        _run(
-            request,
-            lambda: services.link_guardian(
-                acting_user=request.user,
-                student=student,
-                guardian=data["guardian"],
-                relation=data["relation"],
-                may_see=data["may_see"],
-            ),
-            _("The guardian is linked."),
-        )
-    return _to_card(ctx, student.pk)
+    return _card_form_action(
+        request,
+        ctx,
+        student,
+        forms.LinkGuardianForm(request.POST, parents=scopes.school_parents(ctx)),
+        lambda data: services.link_guardian(
+            acting_user=request.user,
+            student=student,
+            guardian=data["guardian"],
+            relation=data["relation"],
+            may_see=data["may_see"],
+        ),
+        lambda data: _("The guardian is linked."),
+    )
 
 
 @require_POST
@@ -406,16 +413,14 @@ def consent_add(request: HttpRequest, ctx: SchoolContext, student_id: int) -> Ht
     _require(scopes.may_view_roster(ctx))
     student = scopes.get_or_404(scopes.roster_students(ctx), pk=student_id)
     _require(scopes.may_manage_consents(ctx, student))
-    form = forms.ConsentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        _run(
-            request,
-            lambda: services.record_consent(acting_user=request.user, student=student, **form.cleaned_data),
-            _("The consent is recorded."),
-        )
-    return _to_card(ctx, student.pk)
+    return _card_form_action(
+        request,
+        ctx,
+        student,
+        forms.ConsentForm(request.POST),
+        lambda data: services.record_consent(acting_user=request.user, student=student, **data),
+        lambda data: _("The consent is recorded."),
+    )
 
 
 @require_POST
