@@ -216,6 +216,7 @@ def _card_context(request: HttpRequest, ctx: SchoolContext, student: Student) ->
         "manage": manage,
         "can_edit": scopes.may_edit_student_contacts(ctx, student),
         "can_consent": scopes.may_manage_consents(ctx, student),
+        "show_contacts": scopes.may_see_contacts(ctx, current.school_class_id if current else None),
     }
     if manage:
         context["move_form"] = forms.MoveForm(classes=queries.class_choices(ctx, year_id=year_id))
@@ -455,4 +456,7 @@ def class_page(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpR
     _require(scopes.may_view_roster(ctx))
     school_class = scopes.get_or_404(scopes.roster_classes(ctx), pk=class_id)
     rows = [r for r in queries.class_roster(ctx, school_class, with_guardians=True) if r.current]
-    return render(request, "roster/class_page.html", {"school_class": school_class, "rows": rows})
+    show_contacts = scopes.may_see_contacts(ctx, school_class.pk)
+    return render(
+        request, "roster/class_page.html", {"school_class": school_class, "rows": rows, "show_contacts": show_contacts}
+    )

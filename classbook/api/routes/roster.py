@@ -214,9 +214,10 @@ def _page(qs: QuerySet[Any], params: PageParams) -> tuple[int, list[Any]]:
     return qs.count(), list(qs[params.offset : params.offset + params.limit])
 
 
-def _student_out(student: Student) -> dict[str, Any]:
+def _student_out(ctx: SchoolContext, student: Student) -> dict[str, Any]:
     user = student.user
     current = getattr(student, "current_class", None)
+    hidden = {} if scopes.may_see_contacts(ctx, current.pk if current else None) else {"address": "", "phone": ""}
     return {
         "id": student.pk,
         "username": user.username,
@@ -226,18 +227,19 @@ def _student_out(student: Student) -> dict[str, Any]:
         **{k: getattr(student, k) for k in ("birth_date", "gender", "address", "phone", "personal_file_number")},
         "left_on": student.left_on,
         "current_class": {"id": current.pk, "name": current.name} if current else None,
+        **hidden,
     }
 
 
-def _guardian_out(link: GuardianLink) -> dict[str, Any]:
+def _guardian_out(link: GuardianLink, *, contacts: bool = True) -> dict[str, Any]:
     g = link.guardian
     return {
         "id": link.pk,
         "guardian_id": g.pk,
         "full_name": g.full_name,
         "relation": link.relation,
-        "phone": g.phone,
-        "email": g.email,
+        "phone": g.phone if contacts else "",
+        "email": g.email if contacts else "",
         "may_see": link.may_see,
         "ended_on": link.ended_on,
     }
@@ -252,12 +254,15 @@ def _student_detail(ctx: SchoolContext, student: Student) -> dict[str, Any]:
     current = next((e for e in card.enrolments if e.end is None), None)
     student.current_class = current.school_class if current else None  # type: ignore[attr-defined]
     return {
-        **_student_out(student),
+        **_student_out(ctx, student),
         "enrolments": [
             {"class_id": e.school_class_id, "class_name": e.school_class.name, "start": e.start, "end": e.end}
             for e in card.enrolments
         ],
-        "guardians": [_guardian_out(link) for link in card.guardian_links],
+        "guardians": [
+            _guardian_out(link, contacts=scopes.may_see_contacts(ctx, current.school_class_id if current else None))
+            for link in card.guardian_links
+        ],
     }
 
 
@@ -329,7 +334,7 @@ def student_list(request: HttpRequest, school: str, params: Query[StudentFilter]
     if params.without_consent:
         qs = queries.only_without_consent(qs, ctx.school.pk)
     count, students = _page(queries.alphabetical(qs), params)
-    return {"count": count, "items": [_student_out(s) for s in queries.with_current_class(ctx, students)]}
+    return {"count": count, "items": [_student_out(ctx, s) for s in queries.with_current_class(ctx, students)]}
 
 
 @router.post("/{slug:school}/students", response={201: StudentDetail}, summary="Add a student into a class")
@@ -390,7 +395,10 @@ def student_withdraw(request: HttpRequest, school: str, student_id: int, payload
 def guardian_list(request: HttpRequest, school: str, student_id: int) -> list[dict[str, Any]]:
     ctx = _roster_ctx(request, school)
     student = _roster_student(ctx, student_id)
-    return [_guardian_out(link) for link in queries.student_card(ctx, student).guardian_links]
+    card = queries.student_card(ctx, student)
+    current = next((e for e in card.enrolments if e.end is None), None)
+    contacts = scopes.may_see_contacts(ctx, current.school_class_id if current else None)
+    return [_guardian_out(link, contacts=contacts) for link in card.guardian_links]
 
 
 @router.post(
