@@ -23,7 +23,8 @@ from classbook.access.decorators import school_view
 from classbook.access.rules import Perm
 from classbook.core.errors import DomainError
 from classbook.people.models import Student
-from classbook.roster import forms, queries, services
+from classbook.roster import forms, imports, queries, services
+from classbook.schools.models import AcademicYear
 
 
 def _require(condition: bool) -> None:
@@ -202,6 +203,48 @@ def student_add(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             )
             return _to_card(ctx, student.pk)
     return render(request, "roster/student_form.html", {"form": form, "student": None})
+
+
+@school_view(Perm.MANAGE_STUDENTS, writes=True)
+def student_import(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """Class lists from a spreadsheet (R7.1): check the file, then import it; all or nothing."""
+    years = scopes.directory(ctx, AcademicYear).order_by("-start")
+    current = years.filter(is_current=True).first()
+    form = forms.StudentImportForm(request.POST or None, request.FILES or None, years=years, initial_year=current)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        dry_run = "check" in request.POST
+        try:
+            report = imports.import_students(
+                acting_user=request.user,
+                school=ctx.school,
+                year=form.cleaned_data["year"],
+                file_name=upload.name,
+                data=upload.read(imports.MAX_UPLOAD_BYTES + 1),
+                start=form.cleaned_data["start"],
+                dry_run=dry_run,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            if report.ok and not dry_run:
+                messages.success(
+                    request,
+                    _("%(n)s students imported; %(g)s guardian accounts created, %(l)s existing linked.")
+                    % {"n": report.created, "g": report.guardians_created, "l": report.guardians_linked},
+                )
+                return redirect("roster:students", school=ctx.school.slug)
+    context = {"form": form, "report": report, "columns": imports.COLUMNS, "checked": "check" in request.POST}
+    return render(request, "roster/student_import.html", context)
+
+
+@school_view(Perm.MANAGE_STUDENTS)
+def student_import_template(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """An empty class list with the headers in the user's language (CSV, opens in Excel)."""
+    response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="class-list.csv"'
+    return response
 
 
 def _card_context(request: HttpRequest, ctx: SchoolContext, student: Student) -> dict[str, Any]:

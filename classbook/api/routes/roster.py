@@ -25,14 +25,15 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from classbook.access import scopes
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.rules import Perm
 from classbook.core.errors import DomainError
 from classbook.people.models import Consent, ConsentPurpose, Gender, GuardianLink, Student, User
-from classbook.roster import queries, services
+from classbook.roster import imports, queries, services
+from classbook.schools.models import AcademicYear
 
 router = Router(tags=["roster"])
 
@@ -347,6 +348,61 @@ def student_create(request: HttpRequest, school: str, payload: StudentIn) -> Sta
     data["gender"] = data["gender"] or ""
     student = services.add_student(acting_user=request.user, school_class=school_class, data=data, start=start)
     return Status(201, _student_detail(ctx, _roster_student(ctx, student.pk)))
+
+
+class ImportErrorOut(Schema):
+    row: int = Field(description="Row number as the spreadsheet shows it (the header is row 1); 0: the whole file")
+    column: str
+    message: str
+
+
+class ImportOut(Schema):
+    ok: bool
+    rows: int
+    created: int
+    guardians_created: int
+    guardians_linked: int
+    per_class: dict[str, int]
+    errors: list[ImportErrorOut]
+
+
+@router.post(
+    "/{slug:school}/students/import",
+    response={200: ImportOut, 422: ImportOut},
+    summary="Import class lists from a CSV or XLSX file (all or nothing; dry_run only checks)",
+)
+def student_import(
+    request: HttpRequest,
+    school: str,
+    file: UploadedFile = File(...),  # noqa: B008 - ninja's way of declaring a file part
+    year_id: int = Form(...),
+    start: dt.date | None = Form(None),  # noqa: B008
+    dry_run: bool = Form(False),
+) -> Status[ImportOut] | dict[str, Any]:
+    ctx = _ctx(request, school, write=True)
+    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    year = scopes.directory(ctx, AcademicYear).filter(pk=year_id).first()
+    if year is None:
+        raise DomainError(_("Unknown academic year."), field="year_id")
+    report = imports.import_students(
+        acting_user=request.user,
+        school=ctx.school,
+        year=year,
+        file_name=file.name or "",
+        data=file.read(imports.MAX_UPLOAD_BYTES + 1),
+        start=start,
+        dry_run=dry_run,
+    )
+    body = {
+        "ok": report.ok,
+        "rows": report.rows,
+        "created": report.created,
+        "guardians_created": report.guardians_created,
+        "guardians_linked": report.guardians_linked,
+        "per_class": report.per_class,
+        "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in report.errors],
+    }
+    return body if report.ok else Status(422, body)
 
 
 @router.get("/{slug:school}/students/{int:student_id}", response=StudentDetail, summary="A student with guardians")
