@@ -108,7 +108,7 @@ class SpecialDayForm(ScopedForm):
 
     class Meta:
         model = SpecialDay
-        fields = ["year", "kind", "name", "start", "end"]
+        fields = ["year", "kind", "name", "start", "end", "as_weekday"]
         widgets = {"start": DATE, "end": DATE}
 
 

@@ -64,7 +64,7 @@ EDITABLE_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     ),
     AcademicYear: ("name", "start", "end", "is_current"),
     StudyPeriod: ("year", "parent", "kind", "name", "ordinal", "start", "end"),
-    SpecialDay: ("year", "kind", "name", "start", "end"),
+    SpecialDay: ("year", "kind", "name", "start", "end", "as_weekday"),
     YearLevel: ("number", "name", "scale"),
     SchoolClass: ("year", "year_level", "name", "kind", "class_teacher"),
     Subgroup: ("school_class", "name"),
