@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from classbook.access.context import build_context
-
 from classbook.journal.models import Lesson
 from classbook.schools import services as school_services
 from classbook.schools.models import SpecialDay
