@@ -33,7 +33,18 @@ def test_dry_run_then_open_then_refuse_a_second_time(scene):
 
     # The defaults now follow the new year; the same year named again is refused.
     with pytest.raises(CommandError, match="exists already"):
-        run("--school", "lyceum-1", "--by", "deputy", "--name", "2027/2028", "--start", "2027-09-01")
+        run(
+            "--school",
+            "lyceum-1",
+            "--by",
+            "deputy",
+            "--name",
+            "2027/2028",
+            "--start",
+            "2027-09-01",
+            "--end",
+            "2028-06-30",
+        )
 
 
 @pytest.mark.parametrize(
