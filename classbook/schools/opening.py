@@ -361,6 +361,12 @@ def _build(school: School, source: AcademicYear, data: OpeningInput) -> OpeningP
     dropped_teachers: list[str] = []
 
     def add(plan: ClassPlan) -> ClassPlan:
+        if plan.name in names:
+            raise DomainError(
+                _("Two classes of the new year would be named “%(name)s”. Rename one of last year's classes first.")
+                % {"name": plan.name},
+                field="first_classes" if plan.kind == "first" else None,
+            )
         classes.append(plan)
         by_key[(plan.name, plan.level)] = plan
         names.add(plan.name)

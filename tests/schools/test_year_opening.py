@@ -144,6 +144,15 @@ def test_first_classes_by_choice_and_final_level(scene):
     assert names == {"1-А", "1-Б", "1-В", "2-А"}  # level 5 is final now: 5-А, 5-Б and 11-А graduate
 
 
+def test_two_classes_promoted_to_one_name_are_refused(scene):
+    w = scene.world
+    # "6-А" at level 7 keeps its name (it does not start with 7) and meets 5-А promoted to 6-А.
+    f.SchoolClassFactory(year=scene.year, name="6-А", year_level=f.YearLevelFactory(school=w.school, number=7))
+    with pytest.raises(DomainError, match="would be named “6-А”"):
+        open_year(acting_user=w.deputy, school=w.school, data=_input())
+    assert not AcademicYear.objects.filter(name="2027/2028").exists()
+
+
 def test_the_old_year_is_untouched(scene):
     w = scene.world
     before = old_year_checksum(scene.year)
