@@ -261,4 +261,11 @@ class OpenYearForm(forms.Form):
         initial=True,
         help_text=_("Valid from the new year's first day; lessons are generated afterwards as usual."),
     )
+    held_back_list = forms.CharField(
+        label=_("hold back by a list"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional: one student per line, by personal file number or full name."),
+    )
     held_back = IdListField(required=False)

@@ -509,6 +509,59 @@ def _require(acting_user: Any, school: School) -> None:
         raise PermissionDeniedError(_("Only the administration may open a school year."))
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.replace("’", "'").replace("ʼ", "'").lower().split())
+
+
+def held_back_from_list(*, school: School, start: dt.date, text: str) -> frozenset[int]:
+    """Students to hold back named one per line by personal file number or full name ("Прізвище Ім'я
+    [По батькові]"), among the current students of the year before ``start``. An unknown or ambiguous line
+    is refused with the lines named (R4.3: "hold back by a list")."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return frozenset()
+    if len(lines) > 500:
+        raise DomainError(_("At most 500 lines."), field="held_back_list")
+    source = AcademicYear.objects.filter(school=school, end__lt=start).order_by("-start").first()
+    keys: dict[str, set[int]] = defaultdict(set)
+    if source is not None:
+        students = (
+            Student.objects.filter(school=school, enrolments__school_class__year=source)
+            .filter(Q(enrolments__end__isnull=True) | Q(enrolments__end__gte=source.end))
+            .select_related("user")
+            .distinct()
+        )
+        for student in students:
+            user = student.user
+            for key in (student.personal_file_number, user.full_name, f"{user.last_name} {user.first_name}"):
+                if key.strip():
+                    keys[_norm(key)].add(student.pk)
+    found: set[int] = set()
+    unknown, ambiguous = [], []
+    for line in lines:
+        ids = keys.get(_norm(line), set())
+        if not ids:
+            unknown.append(line[:60])
+        elif len(ids) > 1:
+            ambiguous.append(line[:60])
+        else:
+            found |= ids
+    if unknown or ambiguous:
+        parts = []
+        if unknown:
+            parts.append(_("not current students: %(lines)s") % {"lines": "; ".join(unknown[:10])})
+        if ambiguous:
+            parts.append(
+                _("more than one student: %(lines)s (use the personal file number)")
+                % {"lines": "; ".join(ambiguous[:10])}
+            )
+        raise DomainError(
+            _("Check the list of held-back students — %(problems)s.") % {"problems": "; ".join(parts)},
+            field="held_back_list",
+        )
+    return frozenset(found)
+
+
 def plan_opening(*, acting_user: Any, school: School, data: OpeningInput) -> OpeningPlan:
     """The preview: what opening the year would create, or a ``DomainError`` saying why it cannot (R4.3)."""
     _require(acting_user, school)

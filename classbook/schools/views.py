@@ -9,6 +9,7 @@ scales, workload, subgroup students). Rows come from ``classbook.access``; write
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -592,8 +593,13 @@ def open_year(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     if request.method == "POST":
         form = forms.OpenYearForm(request.POST)
         if form.is_valid():
-            data = _opening_input(form)
             try:
+                data = _opening_input(form)
+                listed = opening.held_back_from_list(
+                    school=ctx.school, start=data.start, text=form.cleaned_data["held_back_list"]
+                )
+                # The listed students join the ticked ones; the list is then cleared (they show ticked).
+                data = dataclasses.replace(data, held_back=data.held_back | listed)
                 if request.POST.get("action") == "open":
                     result = opening.open_year(acting_user=request.user, school=ctx.school, data=data)
                     messages.success(
@@ -612,6 +618,10 @@ def open_year(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
                     )
                     return _to_list(ctx, "years")
                 plan = opening.plan_opening(acting_user=request.user, school=ctx.school, data=data)
+                cleared = request.POST.copy()
+                cleared["held_back_list"] = ""
+                form = forms.OpenYearForm(cleared)
+                form.is_valid()
             except DomainError as exc:
                 field = exc.field if exc.field in form.fields and exc.field != "held_back" else None
                 form.add_error(field, str(exc.message))

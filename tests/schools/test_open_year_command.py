@@ -61,3 +61,16 @@ def test_refusals(scene, args, text):
     with pytest.raises(CommandError, match=text):
         run(*args)
     assert not AcademicYear.objects.filter(name="2027/2028").exists()
+
+
+def test_hold_back_from_a_file(scene, tmp_path):
+    w = scene.world
+    listed = tmp_path / "repeaters.txt"
+    listed.write_text(f"{w.other_student.user.full_name}\n", encoding="utf-8")
+    text = run("--school", "lyceum-1", "--by", "deputy", "--hold-back-file", str(listed), "--dry-run")
+    assert f"{w.other_student.user.full_name} -> 5-Б" in text
+    listed.write_text("Nobody Here\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="not current students: Nobody Here"):
+        run("--school", "lyceum-1", "--by", "deputy", "--hold-back-file", str(listed))
+    with pytest.raises(CommandError, match="Cannot read"):
+        run("--school", "lyceum-1", "--by", "deputy", "--hold-back-file", str(tmp_path / "missing.txt"))

@@ -105,3 +105,44 @@ def test_bad_input_is_shown_and_changes_nothing(scene, as_user, changes, text):
     assert response.status_code == 200
     assert text in response.content.decode()
     assert (old_year_checksum(scene.year), AcademicYear.objects.count(), SchoolClass.objects.count()) == before
+
+
+def test_hold_back_by_a_list_of_file_numbers_and_names(scene, as_user):
+    w = scene.world
+    w.other_student.personal_file_number = "Б-17"
+    w.other_student.save()
+    name = f"{w.student.user.last_name}  {w.student.user.first_name}"  # spacing and case do not matter
+    client = as_user(w.deputy)
+    response = client.post(URL, {**FORM, "held_back_list": f"б-17\n{name.upper()}\n", "action": "preview"})
+    assert response.status_code == 200
+    held = {s.student_id: s.to_class for s in response.context["plan"].held_back}
+    assert held == {w.other_student.pk: "5-Б", w.student.pk: "5-А"}
+    # The list is applied once: the students now show ticked and the field is empty again.
+    html = response.content.decode()
+    assert f'value="{w.student.pk}" checked' in html and "б-17" not in html
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [("Nobody Here", "not current students: Nobody Here"), ("", None)],
+)
+def test_an_unknown_line_in_the_list_is_refused(scene, as_user, line, text):
+    response = as_user(scene.world.deputy).post(URL, {**FORM, "held_back_list": line, "action": "open"})
+    if text is None:
+        assert response.status_code == 302  # an empty list holds nobody back
+        return
+    assert response.status_code == 200 and text in response.content.decode()
+    assert not AcademicYear.objects.filter(name="2027/2028").exists()
+
+
+def test_two_students_of_one_name_need_the_file_number(scene, as_user):
+    from tests import factories as f
+
+    w = scene.world
+    twin = f.make_student(w.class_b)
+    twin.user.last_name, twin.user.first_name = w.student.user.last_name, w.student.user.first_name
+    twin.user.save()
+    line = f"{w.student.user.last_name} {w.student.user.first_name}"
+    response = as_user(w.deputy).post(URL, {**FORM, "held_back_list": line, "action": "preview"})
+    assert "more than one student" in response.content.decode()
+    assert response.context["plan"] is None

@@ -10,8 +10,10 @@ administrator, director or deputy of the school: the opening is recorded in thei
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -28,6 +30,13 @@ def _date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise CommandError(_("Write dates as YYYY-MM-DD: %(value)s") % {"value": value}) from None
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc}) from None
 
 
 def _ids(value: str) -> frozenset[int]:
@@ -49,6 +58,9 @@ class Command(BaseCommand):
         parser.add_argument("--final-level", type=int, help="Classes of this level graduate (default: the highest)")
         parser.add_argument("--first-classes", help="Comma-separated names of new empty first-level classes")
         parser.add_argument("--hold-back", type=_ids, default=frozenset(), help="Comma-separated ids of students")
+        parser.add_argument(
+            "--hold-back-file", help="A UTF-8 text file: one student per line, personal file number or full name"
+        )
         parser.add_argument("--no-timetable", action="store_true", help="Do not copy the weekly timetable")
         parser.add_argument("--dry-run", action="store_true", help="Only show what would be created")
 
@@ -59,6 +71,8 @@ class Command(BaseCommand):
         user = User.objects.filter(username=opts["by"], is_active=True).first()
         if user is None:
             raise CommandError(_("There is no active user “%(login)s”.") % {"login": opts["by"]})
+        if not opening.may_open_year(user, school):
+            raise CommandError(_("Only the administration may open a school year."))
         defaults = opening.defaults(school)
         first = opts["first_classes"]
         data = opening.OpeningInput(
@@ -72,6 +86,11 @@ class Command(BaseCommand):
         )
         began = time.monotonic()
         try:
+            if opts["hold_back_file"]:
+                listed = opening.held_back_from_list(
+                    school=school, start=data.start, text=_read(opts["hold_back_file"])
+                )
+                data = dataclasses.replace(data, held_back=data.held_back | listed)
             if opts["dry_run"]:
                 plan = opening.plan_opening(acting_user=user, school=school, data=data)
             else:
