@@ -97,6 +97,7 @@ class SpecialDayOut(Schema):
     name: str
     start: dt.date
     end: dt.date
+    as_weekday: int | None = None
 
 
 class YearLevelOut(Schema):
