@@ -6,11 +6,13 @@ from ninja import NinjaAPI
 
 
 def register_routers(api: NinjaAPI) -> None:
-    from classbook.api.routes import journal, me, roster, schools, timetable, tokens
+    from classbook.api.routes import journal, me, notifications, roster, schools, timetable, tokens
 
+    api.add_router("/me", notifications.me_router)  # /me/notification-preferences, /me/telegram
     api.add_router("/me", me.router)
     api.add_router("/tokens", tokens.router)
     api.add_router("/schools", schools.router)
     api.add_router("/schools", roster.router)  # /schools/{school}/staff|students/...
     api.add_router("/schools", journal.router)  # /schools/{school}/journal/...
     api.add_router("/schools", timetable.router)  # /schools/{school}/timetable/...
+    api.add_router("/schools", notifications.router)  # /schools/{school}/notifications, .../classes/{id}/notices
