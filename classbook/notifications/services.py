@@ -119,7 +119,7 @@ def preferences(user: Any) -> list[dict[str, Any]]:
         rows.append(
             {
                 "kind": kind,
-                "label": label,
+                "label": str(label),
                 "in_app": c.in_app,
                 "email": c.email,
                 "telegram": c.telegram,
