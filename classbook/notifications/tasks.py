@@ -29,6 +29,16 @@ def fan_out(source: str, items: list[dict[str, Any]]) -> int:
 
 
 @task()
+def notify_users(
+    school_id: int, kind: str, user_ids: list[int], event_key: str, params: dict[str, Any], url: str = ""
+) -> int:
+    """``services.notify`` as a task, for other apps' events (messages, announcements): enqueue it on commit."""
+    return len(
+        services.notify(school=school_id, kind=kind, user_ids=user_ids, params=params, event_key=event_key, url=url)
+    )
+
+
+@task()
 def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     """Send these deliveries; those that failed are scheduled again at their retry time."""
     counts = services.deliver(delivery_ids)

@@ -26,7 +26,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append((list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
@@ -163,7 +163,9 @@ def test_digest_once_a_day(world, journal, family, committed):
     with time_machine.travel(IN_TIME):
         with committed():
             mark(world, journal, world.student, "10")  # marks go to the digest by default
-        second = jservices.create_lesson(acting_user=world.teacher, assignment=journal.assignment, date=other_lesson_day)
+        second = jservices.create_lesson(
+            acting_user=world.teacher, assignment=journal.assignment, date=other_lesson_day
+        )
     with time_machine.travel(IN_TIME + dt.timedelta(days=1)):
         with committed():
             jservices.record_mark(

@@ -9,7 +9,7 @@ from classbook.core.models import AuditEntry
 from classbook.journal import services as jservices
 from classbook.journal.models import AttendanceCode, Lesson
 from classbook.notifications import services
-from classbook.notifications.models import ClassNotice, Kind, Notification, NoticePolicy
+from classbook.notifications.models import ClassNotice, Kind, NoticePolicy, Notification
 from tests import factories as f
 from tests.notifications.conftest import IN_TIME
 
@@ -134,14 +134,18 @@ def test_class_teacher_previews_and_sends_notices(world, journal, family, as_use
     for user in (world.other_teacher, world.teacher, world.parent, world.student.user, world.foreign_admin):
         client = as_user(user)
         assert client.get(f"/s/lyceum-1/notifications/class/{world.class_a.pk}/notices/").status_code == 404
-        assert client.post(
-            f"/api/v1/schools/lyceum-1/classes/{world.class_a.pk}/notices",
-            {"students": [world.student.pk]},
-            content_type="application/json",
-        ).status_code == 404
-    assert as_user(world.class_teacher).get(
-        f"/s/lyceum-1/notifications/class/{world.class_b.pk}/notices/"
-    ).status_code == 404
+        assert (
+            client.post(
+                f"/api/v1/schools/lyceum-1/classes/{world.class_a.pk}/notices",
+                {"students": [world.student.pk]},
+                content_type="application/json",
+            ).status_code
+            == 404
+        )
+    assert (
+        as_user(world.class_teacher).get(f"/s/lyceum-1/notifications/class/{world.class_b.pk}/notices/").status_code
+        == 404
+    )
 
     with committed():
         answer = teacher.post(
@@ -163,3 +167,16 @@ def test_class_teacher_previews_and_sends_notices(world, journal, family, as_use
         content_type="application/json",
     )
     assert refused.status_code == 422
+
+
+def test_other_apps_notify_through_the_task(world, as_user):
+    from classbook.notifications import tasks
+
+    tasks.notify_users.enqueue(
+        world.school.pk, Kind.MESSAGE, [world.parent.pk], "message:1", {"title": "Meeting", "text": "Tomorrow"}, "/x"
+    )
+    tasks.notify_users.enqueue(
+        world.school.pk, Kind.MESSAGE, [world.parent.pk], "message:1", {"title": "Meeting", "text": "Tomorrow"}, "/x"
+    )
+    items = as_user(world.parent).get("/api/v1/schools/lyceum-1/notifications").json()["items"]
+    assert [(i["title"], i["body"], i["url"]) for i in items] == [("Meeting", "Tomorrow", "/x")]

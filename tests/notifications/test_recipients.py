@@ -22,9 +22,7 @@ def told(kind: str) -> set[str]:
 
 
 @time_machine.travel(IN_TIME)
-def test_a_mark_tells_the_student_and_the_parent_who_may_see_and_nobody_else(
-    world, journal, family, committed
-):
+def test_a_mark_tells_the_student_and_the_parent_who_may_see_and_nobody_else(world, journal, family, committed):
     with committed():
         journal_services_mark(world, journal, "10")
     assert told(Kind.MARK) == {"student", "parent"}

@@ -23,7 +23,7 @@ class BotApi(BaseHTTPRequestHandler):
     calls: list[tuple[str, dict]] = []
     fail = False
 
-    def do_POST(self):  # noqa: N802 - http.server's hook name
+    def do_POST(self):
         payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         BotApi.calls.append((self.path, payload))
         body = json.dumps({"ok": not BotApi.fail, "description": "Too Many Requests"}).encode()
@@ -60,7 +60,9 @@ def bot_api():
 def webhook(client, text: str, chat_id: int = 555, secret: str | None = SECRET):
     headers = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": secret} if secret is not None else {}
     update = {"update_id": 1, "message": {"message_id": 1, "chat": {"id": chat_id, "type": "private"}, "text": text}}
-    return client.post("/notifications/telegram/webhook/", json.dumps(update), content_type="application/json", **headers)
+    return client.post(
+        "/notifications/telegram/webhook/", json.dumps(update), content_type="application/json", **headers
+    )
 
 
 def test_link_a_chat_and_receive_notifications(world, journal, family, committed, as_user, bot_api, client):
