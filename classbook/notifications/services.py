@@ -207,9 +207,13 @@ def notify(
     if not rows:
         return []
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    made = Notification.objects.filter(
-        school_id=school_id, event_key=event_key[:120], user_id__in=[r.user_id for r in rows], created_at=now
-    ).values_list("pk", "user_id")
+    # Read back by the event key, not only the rows just made: a fan-out retried after a crash between
+    # the two inserts completes the deliveries (they are unique per notification and channel).
+    made = list(
+        Notification.objects.filter(
+            school_id=school_id, event_key=event_key[:120], user_id__in=[r.user_id for r in rows]
+        ).values_list("pk", "user_id")
+    )
     deliveries = []
     for pk, uid in made:
         choice = choices[uid]
