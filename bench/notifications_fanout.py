@@ -43,7 +43,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 DAY = dt.date(2026, 10, 5)
 
 
-def build(students: int) -> dict:
+def build(students: int, runs: int) -> dict:
     from classbook.journal import services
     from classbook.journal.defaults import create_journal_defaults
     from classbook.people.models import Role
@@ -63,7 +63,8 @@ def build(students: int) -> dict:
             f.make_parent(student, username=f"p{i}-{p}", email=f"p{i}-{p}@example.org")
         people.append(student)
     lessons = [
-        services.create_lesson(acting_user=teacher, assignment=assignment, date=DAY, number=n) for n in range(1, 9)
+        services.create_lesson(acting_user=teacher, assignment=assignment, date=DAY, number=n)
+        for n in range(1, 2 * runs + 1)
     ]
     return {"teacher": teacher, "students": people, "lessons": lessons}
 
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> None:
     from classbook.notifications import receivers
     from classbook.notifications.models import Delivery, Notification
 
-    setup = build(args.students)
+    setup = build(args.students, args.runs)
     print(f"database: {connection.vendor}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     lessons = list(setup["lessons"])
     n = len(setup["students"])

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django_tasks import default_task_backend, task
 
 from classbook.notifications import services, sources
@@ -20,12 +21,16 @@ CHUNK = 200
 
 @task()
 def fan_out(source: str, items: list[dict[str, Any]]) -> int:
-    """Turn one transaction's journal or timetable events into notifications."""
-    if source == "journal":
-        return sources.from_journal(items)
-    if source == "timetable":
-        return sources.from_timetable(items)
-    raise ValueError(f"unknown event source {source!r}")
+    """Turn one transaction's journal or timetable events into notifications.
+
+    In one transaction: all or nothing (a retry starts clean), and the deliveries of every event are
+    queued as one send task after the commit.
+    """
+    handlers = {"journal": sources.from_journal, "timetable": sources.from_timetable}
+    if source not in handlers:
+        raise ValueError(f"unknown event source {source!r}")
+    with transaction.atomic():
+        return handlers[source](items)
 
 
 @task()
