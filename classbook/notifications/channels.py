@@ -42,7 +42,7 @@ class SendResult:
 class Channel(Protocol):
     name: str
 
-    def address(self, user: Any, telegram_chats: dict[int, int]) -> str | None: ...
+    def address(self, user: Any, telegram_chats: dict[int, Any]) -> str | None: ...
 
     def send(self, user: Any, notifications: Sequence[Notification], *, key: str) -> SendResult: ...
 
@@ -70,7 +70,7 @@ class EmailChannel:
 
     name = "email"
 
-    def address(self, user: Any, telegram_chats: dict[int, int]) -> str | None:
+    def address(self, user: Any, telegram_chats: dict[int, Any]) -> str | None:
         return user.email or None
 
     def send(self, user: Any, notifications: Sequence[Notification], *, key: str) -> SendResult:
@@ -109,7 +109,7 @@ class TelegramChannel:
 
     name = "telegram"
 
-    def address(self, user: Any, telegram_chats: dict[int, int]) -> str | None:
+    def address(self, user: Any, telegram_chats: dict[int, Any]) -> str | None:
         if not settings.TELEGRAM_BOT_TOKEN:
             return None
         chat = telegram_chats.get(user.pk)

@@ -84,7 +84,7 @@ def from_journal(items: list[dict[str, Any]]) -> int:
         assignment = assignments.get(item["assignment_id"])
         if assignment is None:
             continue
-        lesson = lessons.get(item.get("lesson_id"))
+        lesson = lessons.get(item.get("lesson_id") or 0)
         common = {
             "subject": assignment.subject.name,
             "value": item["new"],
@@ -102,7 +102,7 @@ def from_journal(items: list[dict[str, Any]]) -> int:
             students = [item["student_id"]] if item.get("student_id") else []
             key = f"{kind}:{item.get('object_id')}:{item.get('old', '')}>{item['new']}"
             if kind == Kind.PERIOD_GRADE:
-                period = periods.get(item.get("period_id"))
+                period = periods.get(item.get("period_id") or 0)
                 common |= {"period": period.name if period else ""}
         notify_students(
             school=item["school_id"],

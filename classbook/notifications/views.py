@@ -80,7 +80,7 @@ def preferences(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "rows": services.preferences(request.user),
             "telegram": services.telegram_status(request.user),
             "code": code,
-            "has_email": bool(request.user.email),
+            "has_email": bool(getattr(request.user, "email", "")),
         },
     )
 
