@@ -13,7 +13,7 @@ from django.db import connection
 
 from classbook.people.models import GuardianLink, User
 from tests import factories as f
-from tests.journal.conftest import IN_TIME, LESSON_DAY, journal  # noqa: F401 - fixtures reused here
+from tests.journal.conftest import IN_TIME, LESSON_DAY, _postgres_only, journal  # noqa: F401 - fixtures reused here
 
 __all__ = ["IN_TIME", "LESSON_DAY"]
 

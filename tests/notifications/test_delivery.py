@@ -202,3 +202,66 @@ def test_digest_once_a_day(world, journal, family, committed):
     assert DigestRun.objects.filter(status=Status.SENT).count() == 4
     assert not Delivery.objects.exclude(status=Status.SENT).exists()
     assert f  # factories imported for symmetry with other tests
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_each_message_once(world, journal, family, smtp_port):
+    """Two workers get the same deliveries at the same moment (row locks + compare-and-set)."""
+    import threading
+
+    from django.db import connections
+
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    try:
+        ids = []
+        for i in range(10):
+            ids += services.notify(
+                school=world.school,
+                kind=Kind.ANNOUNCEMENT,
+                user_ids=[world.parent.pk, world.student.user.pk],
+                params={"title": f"T{i}", "text": "x"},
+                event_key=f"race:{i}",
+            )
+        Delivery.objects.filter(pk__in=ids).update(status=Status.PENDING, attempts=0)  # as if not yet sent
+        inbox.messages.clear()
+        barrier = threading.Barrier(2)
+        results = []
+
+        def worker():
+            try:
+                barrier.wait()
+                results.append(services.deliver(ids))
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        server.stop()
+    assert len(ids) == 20
+    assert sum(r["sent"] for r in results) == 20
+    assert len(inbox.messages) == 20
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_a_failed_digest_is_retried_the_same_day(world, journal, family, committed, smtp_port):
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    with time_machine.travel(IN_TIME):
+        with committed():
+            mark(world, journal, world.student, "10")
+        assert services.send_digests(dt.date(2026, 10, 5)) == {"sent": 0, "failed": 2, "skipped": 0}
+        assert set(Delivery.objects.values_list("status", flat=True)) == {Status.PENDING}
+        server.start()
+        try:
+            assert services.send_digests(dt.date(2026, 10, 5)) == {"sent": 2, "failed": 0, "skipped": 0}
+            assert services.send_digests(dt.date(2026, 10, 5)) == {"sent": 0, "failed": 0, "skipped": 0}
+        finally:
+            server.stop()
+    assert len(inbox.messages) == 2

@@ -129,3 +129,15 @@ def test_linking_needs_the_bot_configured(world, as_user, client):
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "telegram_off"
     assert webhook(client, "/start x").status_code == 403
+
+
+def test_the_webhook_ignores_what_it_does_not_understand(world, bot_api, client):
+    headers = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": SECRET}
+    url = "/notifications/telegram/webhook/"
+    assert client.post(url, "not json", content_type="application/json", **headers).status_code == 200
+    assert client.post(url, json.dumps({"edited_message": {}}), content_type="application/json", **headers).json() == {
+        "ok": True
+    }
+    assert webhook(client, "hello").status_code == 200
+    assert client.get(url, **headers).status_code == 405
+    assert bot_api.calls == []
