@@ -156,3 +156,21 @@ def test_the_fan_out_is_idempotent(world, journal, family, committed):
     sources.from_journal([item])  # a retried task
     assert (Notification.objects.count(), Delivery.objects.count()) == first
     assert first[0] == 2
+
+
+def test_a_period_mark_tells_the_student_and_the_parent(world, journal, family, committed):
+    from tests.journal.conftest import GRADES_DAY
+
+    with time_machine.travel(GRADES_DAY), committed():
+        jservices.record_period_grade(
+            acting_user=world.teacher,
+            assignment=journal.assignment,
+            student=world.student,
+            period=journal.semester,
+            kind="period",
+            text="9",
+            expected_version=0,
+        )
+    assert told(Kind.PERIOD_GRADE) == {"student", "parent"}
+    n = Notification.objects.get(kind=Kind.PERIOD_GRADE, user=world.parent)
+    assert (n.params["value"], n.params["period"]) == ("9", journal.semester.name)
