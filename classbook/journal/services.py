@@ -28,6 +28,8 @@ from classbook.access.journal import (
 )
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
+from classbook.core.events import send_on_commit
+from classbook.journal.events import journal_changed
 from classbook.journal.models import (
     Attendance,
     AttendanceCode,
@@ -156,6 +158,24 @@ def _log(
         reason=reason,
         is_late=is_late,
     )
+    _announce(kind, lesson.school_id, lesson.assignment_id, lesson.pk, None, student, object_id, old, new)
+
+
+def _announce(
+    kind: str,
+    school_id: int,
+    assignment_id: int,
+    lesson_id: int | None,
+    period_id: int | None,
+    student: Any,
+    object_id: int | None,
+    old: str,
+    new: str,
+) -> None:
+    """Tell listeners (notifications) about the change once the transaction commits; no query here."""
+    item = {"kind": kind, "school_id": school_id, "assignment_id": assignment_id, "lesson_id": lesson_id}
+    item |= {"period_id": period_id, "student_id": getattr(student, "pk", student), "object_id": object_id}
+    send_on_commit(journal_changed, Lesson, item | {"old": old[:200], "new": new[:200]})
 
 
 def default_work_type(school_id: int) -> WorkType:
@@ -815,6 +835,7 @@ def _log_grade(*, acting_user: Any, kind: str, grade: PeriodGrade, old: str, new
         new_value=new,
         reason=reason[:500],
     )
+    _announce(kind, grade.school_id, grade.assignment_id, None, grade.period_id, grade.student_id, grade.pk, old, new)
 
 
 def parse_period_grade(assignment: TeachingAssignment, text: str) -> ScaleValue:
