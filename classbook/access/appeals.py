@@ -73,9 +73,7 @@ def reportable_students(ctx: SchoolContext) -> QuerySet[Student]:
 def absence_reports(ctx: SchoolContext) -> QuerySet[AbsenceReport]:
     """Reports the user may read: the administration all; a class teacher those on students of their
     class; parents (with "may see") and the student those about the child."""
-    qs = AbsenceReport.objects.filter(school=ctx.school).select_related(
-        "student__user", "reported_by", "decided_by"
-    )
+    qs = AbsenceReport.objects.filter(school=ctx.school).select_related("student__user", "reported_by", "decided_by")
     if is_supervisor(ctx):
         return qs
     cond = Q(pk__in=[])

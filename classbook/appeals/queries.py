@@ -43,7 +43,12 @@ def absence_list(absences: QuerySet[Attendance]) -> list[Attendance]:
     """The rows of the page, by student, then day, then lesson number: one query."""
     return list(
         absences.order_by(
-            "student__user__last_name", "student__user__first_name", "student_id", "lesson__date", "lesson__number", "pk"
+            "student__user__last_name",
+            "student__user__first_name",
+            "student_id",
+            "lesson__date",
+            "lesson__number",
+            "pk",
         )
     )
 

@@ -128,7 +128,9 @@ def _check_document(upload: UploadedFile) -> tuple[str, str]:
             _("A document must be a PDF, JPEG or PNG file."), code="invalid_document_type", field="document"
         )
     if not upload.size or upload.size > MAX_DOCUMENT_SIZE:
-        raise DomainError(_("A document must be between 1 byte and 5 MB."), code="invalid_document_size", field="document")
+        raise DomainError(
+            _("A document must be between 1 byte and 5 MB."), code="invalid_document_size", field="document"
+        )
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
@@ -402,9 +404,7 @@ def answer_mark_flag(*, acting_user: Any, flag: MarkFlag, correct: bool, answer:
         )
         new = mark.value.code if mark.value else ""
         if new == current:
-            raise DomainError(
-                _("That is the same mark; answer “confirmed” instead."), code="same_mark", field="text"
-            )
+            raise DomainError(_("That is the same mark; answer “confirmed” instead."), code="same_mark", field="text")
         row.status = FlagStatus.CORRECTED
         row.new_value = new
     else:

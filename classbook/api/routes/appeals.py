@@ -268,9 +268,12 @@ def record_reasons(request: HttpRequest, school: str, class_id: int, payload: Re
         text=payload.reason,
         excused=payload.excused,
     )
-    fresh = {r.pk: r for r in journal_access.attendance(ctx).filter(pk__in=[r.pk for r in done]).select_related(
-        "lesson__assignment__subject", "student__user"
-    )}
+    fresh = {
+        r.pk: r
+        for r in journal_access.attendance(ctx)
+        .filter(pk__in=[r.pk for r in done])
+        .select_related("lesson__assignment__subject", "student__user")
+    }
     return [_absence_out(fresh[r.pk]) for r in done]
 
 
