@@ -298,7 +298,7 @@ def create_report(
     request: HttpRequest,
     school: str,
     payload: Form[ReportIn],
-    document: File[UploadedFile] | None = None,
+    document: UploadedFile | None = File(None),  # noqa: B008 - django-ninja's way to declare a file part
 ) -> Status:
     ctx = _ctx(request, school)
     _writer(ctx)
