@@ -189,7 +189,7 @@ def test_absences_page_costs_the_same_with_more_students(world, week, as_user, d
     url = page(world, f"/absences/?class={world.class_a.pk}&from=2026-10-01&to=2026-10-07")
     with django_assert_max_num_queries(30) as small:
         client.get(url)
-    for i in range(8):
+    for _i in range(8):
         student = f.make_student(world.class_a)
         for day in (MON, TUE, WED):
             absent(world, week.lessons[day], student)
