@@ -96,7 +96,8 @@ def absences(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     if problem:
         messages.error(request, problem)
     absences_qs = scopes.class_absences(ctx, school_class, start, end)
-    rows = queries.absence_list(absences_qs)
+    student_id = _int(request.GET.get("student"))
+    rows = queries.absence_list(absences_qs.filter(student_id=student_id) if student_id else absences_qs)
     return render(
         request,
         "appeals/absences.html",
@@ -104,6 +105,7 @@ def absences(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "ctx": ctx,
             "classes": classes,
             "school_class": school_class,
+            "student_id": student_id,
             "start": start,
             "end": end,
             "days": queries.absence_days(rows),

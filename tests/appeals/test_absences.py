@@ -196,3 +196,25 @@ def test_absences_page_costs_the_same_with_more_students(world, week, as_user, d
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert len(response.context["summary"]) == 9
+
+
+def test_existing_pages_link_to_the_absences_and_flags(world, week, as_user):
+    client = as_user(world.class_teacher)
+    absences_url = page(world, f"/absences/?class={world.class_a.pk}")
+    class_page = client.get(f"/s/{world.school.slug}/roster/classes/{world.class_a.pk}/").content.decode()
+    assert absences_url in class_page
+    card = client.get(f"/s/{world.school.slug}/roster/students/{world.student.pk}/").content.decode()
+    assert f"{absences_url}&amp;student={world.student.pk}" in card
+    grid = as_user(world.teacher).get(f"/s/{world.school.slug}/journal/{week.journal.assignment.pk}/").content.decode()
+    assert page(world, "/flags/") in grid
+    nav = as_user(world.parent).get(f"/s/{world.school.slug}/").content.decode()
+    assert page(world, "/reports/") in nav and page(world, "/flags/") in nav and page(world, "/absences/") not in nav
+
+
+def test_student_filter_shows_one_students_absences(world, week, as_user):
+    other = f.make_student(world.class_a)
+    absent(world, week.lessons[MON], other)
+    client = as_user(world.class_teacher)
+    response = client.get(page(world, f"/absences/?class={world.class_a.pk}&from=2026-10-01&student={other.pk}"))
+    assert [d.student.pk for d in response.context["days"]] == [other.pk]
+    assert len(response.context["summary"]) == 2
