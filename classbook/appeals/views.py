@@ -28,6 +28,7 @@ from classbook.appeals.forms import AbsenceReportForm, AnswerForm, DecisionForm,
 from classbook.appeals.models import FlagStatus, ReportStatus
 from classbook.core.errors import DomainError
 from classbook.journal.models import AbsenceReasonKind
+from classbook.people.models import Role
 from classbook.schools.models import SchoolClass, StudyPeriod
 
 # The absences page shows at most a school year at once.
@@ -273,8 +274,7 @@ def report_document(request: HttpRequest, ctx: SchoolContext, report_id: int) ->
 def flags(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """Flagged marks: the flagger's own with the outcome and the marks they may flag; the teacher's to answer."""
     family = scopes.family_student_ids(ctx)
-    staff = ctx.is_staff_member
-    if not (family or staff):
+    if not (family or Role.TEACHER in ctx.roles or scopes.is_supervisor(ctx)):
         raise PermissionDenied
     visible = scopes.mark_flags(ctx)
     open_flags = list(visible.filter(status=FlagStatus.OPEN).order_by("flagged_at", "id"))

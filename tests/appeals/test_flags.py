@@ -224,3 +224,21 @@ def test_flags_page_costs_the_same_with_more_flags(world, week, as_user, django_
     with django_assert_max_num_queries(len(small_parent.captured_queries)):
         response = parent.get(page(world, "/flags/"))
     assert len(response.context["marks"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("student", 200),
+        ("parent", 200),
+        ("teacher", 200),
+        ("class_teacher", 200),
+        ("deputy", 200),
+        ("secretary", 403),
+        ("viewer", 403),
+        ("foreign_admin", 404),
+        ("anonymous", 302),
+    ],
+)
+def test_flags_page_is_for_families_teachers_and_the_administration(world, week, as_user, persona, status):
+    assert as_user(world.persona(persona)).get(page(world, "/flags/")).status_code == status
