@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from classbook.access import appeals as scopes
@@ -129,7 +130,10 @@ def record_reasons(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     form = ReasonForm(request.POST)
     pairs = form.pairs() if form.is_valid() else None
     if pairs is None:
-        _form_error(request, form) if form.errors else messages.error(request, _("The request is not valid."))
+        if form.errors:
+            _form_error(request, form)
+        else:
+            messages.error(request, _("The request is not valid."))
         return redirect(back)
     versions = dict(pairs)
     rows = {
@@ -151,7 +155,15 @@ def record_reasons(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
-        messages.success(request, _("The reason was recorded for %(count)s absences.") % {"count": len(done)})
+        messages.success(
+            request,
+            ngettext(
+                "The reason was recorded for %(count)s absence.",
+                "The reason was recorded for %(count)s absences.",
+                len(done),
+            )
+            % {"count": len(done)},
+        )
     return redirect(back)
 
 
@@ -168,7 +180,12 @@ def reports(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     pending = list(visible.filter(status=ReportStatus.PENDING).order_by("reported_at", "id"))
     decided = list(visible.exclude(status=ReportStatus.PENDING).order_by("-decided_at", "-id")[:DECIDED_LIMIT])
     # The buttons show where the user is the class teacher; the service checks the enrolment dates again.
-    decidable = set() if ctx.is_read_only else set(scopes.decidable_reports(ctx).values_list("pk", flat=True))
+    shown = [r.pk for r in pending] + [r.pk for r in decided]
+    decidable = (
+        set()
+        if ctx.is_read_only
+        else set(scopes.decidable_reports(ctx).filter(pk__in=shown).values_list("pk", flat=True))
+    )
     return render(
         request,
         "appeals/reports.html",
@@ -233,8 +250,15 @@ def decide_report(request: HttpRequest, ctx: SchoolContext, report_id: int) -> H
         messages.error(request, str(exc.message))
     else:
         if accept:
+            count = report.applied_count
             messages.success(
-                request, _("Accepted; the reason was put on %(count)s absences.") % {"count": report.applied_count}
+                request,
+                ngettext(
+                    "Accepted; the reason was put on %(count)s absence.",
+                    "Accepted; the reason was put on %(count)s absences.",
+                    count,
+                )
+                % {"count": count},
             )
         else:
             messages.success(request, _("Rejected; the parent will see your comment."))
@@ -250,7 +274,13 @@ def apply_report(request: HttpRequest, ctx: SchoolContext, report_id: int) -> Ht
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
-        messages.success(request, _("The reason was put on %(count)s more absences.") % {"count": count})
+        messages.success(
+            request,
+            ngettext(
+                "The reason was put on %(count)s more absence.", "The reason was put on %(count)s more absences.", count
+            )
+            % {"count": count},
+        )
     return redirect("appeals:reports", school=ctx.school.slug)
 
 

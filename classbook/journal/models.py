@@ -207,9 +207,12 @@ class Attendance(SchoolOwned):
     # Null = the absence was cleared (the student was present after all); the row keeps its version.
     code = models.ForeignKey(AttendanceCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(_("reason"), max_length=300, blank=True)
-    reason_kind = models.CharField(_("kind of reason"), max_length=14, choices=AbsenceReasonKind.choices, blank=True)
+    # Database defaults too: bulk writers that insert with their own column list (the demo) leave them out.
+    reason_kind = models.CharField(
+        _("kind of reason"), max_length=14, choices=AbsenceReasonKind.choices, blank=True, default="", db_default=""
+    )
     # A valid (excused) reason given by the class teacher, whatever the code the subject teacher typed.
-    reason_excused = models.BooleanField(_("excused"), default=False)
+    reason_excused = models.BooleanField(_("excused"), default=False, db_default=False)
     reason_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

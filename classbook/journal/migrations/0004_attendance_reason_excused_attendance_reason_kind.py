@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='attendance',
             name='reason_excused',
-            field=models.BooleanField(default=False, verbose_name='excused'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='excused'),
         ),
         migrations.AddField(
             model_name='attendance',
             name='reason_kind',
-            field=models.CharField(blank=True, choices=[('illness', 'Illness'), ('medical', 'Medical appointment'), ('family', 'Family circumstances'), ('school_event', 'Competition, olympiad or school event'), ('other', 'Other')], max_length=14, verbose_name='kind of reason'),
+            field=models.CharField(blank=True, db_default='', default='', choices=[('illness', 'Illness'), ('medical', 'Medical appointment'), ('family', 'Family circumstances'), ('school_event', 'Competition, olympiad or school event'), ('other', 'Other')], max_length=14, verbose_name='kind of reason'),
         ),
     ]
