@@ -81,9 +81,9 @@ def class_summary(
         for row in absences.order_by()
         .values("student_id")
         .annotate(
-            total=Count("pk", distinct=True),
-            excused=Count("pk", filter=EXCUSED, distinct=True),
-            with_reason=Count("pk", filter=~Q(reason=""), distinct=True),
+            total=Count("pk"),
+            excused=Count("pk", filter=EXCUSED),
+            with_reason=Count("pk", filter=~Q(reason="")),
         )
     }
     result = []
