@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "classbook.journal",
     "classbook.timetable",
     "classbook.notifications",
+    "classbook.appeals",
     "classbook.api",
     "classbook.demo",
 ]

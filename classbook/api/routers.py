@@ -6,7 +6,17 @@ from ninja import NinjaAPI
 
 
 def register_routers(api: NinjaAPI) -> None:
-    from classbook.api.routes import journal, me, notifications, roster, schools, timetable, tokens, year_opening
+    from classbook.api.routes import (
+        appeals,
+        journal,
+        me,
+        notifications,
+        roster,
+        schools,
+        timetable,
+        tokens,
+        year_opening,
+    )
 
     api.add_router("/me", notifications.me_router)  # /me/notification-preferences, /me/telegram
     api.add_router("/me", me.router)
@@ -17,3 +27,4 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", timetable.router)  # /schools/{school}/timetable/...
     api.add_router("/schools", year_opening.router)  # /schools/{school}/year-opening
     api.add_router("/schools", notifications.router)  # /schools/{school}/notifications, .../classes/{id}/notices
+    api.add_router("/schools", appeals.router)  # /schools/{school}/appeals/...

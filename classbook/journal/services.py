@@ -31,6 +31,7 @@ from classbook.core.errors import ConflictError, DomainError, PermissionDeniedEr
 from classbook.core.events import send_on_commit
 from classbook.journal.events import journal_changed
 from classbook.journal.models import (
+    AbsenceReasonKind,
     Attendance,
     AttendanceCode,
     ChangeKind,
@@ -664,17 +665,35 @@ def create_lesson(
 # --- Reasons of absence (R2.8) -------------------------------------------------
 
 
+def describe_reason(kind: str, excused: bool, text: str) -> str:
+    """The reason of an absence as one line for the audit trail: ``[illness, excused] certificate No 5``."""
+    if not kind and not excused:
+        return text
+    labels = [str(AbsenceReasonKind(kind).label)] if kind else []
+    labels.append(str(_("excused")) if excused else str(_("not excused")))
+    return f"[{', '.join(labels)}] {text}".strip()
+
+
 @transaction.atomic
 def record_absence_reason(
-    *, acting_user: Any, attendance: Attendance, reason: str, expected_version: int
+    *,
+    acting_user: Any,
+    attendance: Attendance,
+    reason: str,
+    expected_version: int,
+    kind: str | None = None,
+    excused: bool | None = None,
+    note: str = "",
 ) -> Attendance:
     """The class teacher attaches (or changes) the reason of an absence, later than the lesson (R2.8).
 
-    Versioned like the cell itself: the subject teacher's next write sees the new version.
+    ``kind`` (one of ``AbsenceReasonKind``) and ``excused`` stay as they are when not given. ``note``
+    goes to the audit row's reason (e.g. "accepted report No 12"). Versioned like the cell itself:
+    the subject teacher's next write sees the new version.
     """
     row = (
         Attendance.objects.select_for_update(of=("self",))
-        .select_related("lesson__assignment__school_class", "lesson__school", "student")
+        .select_related("lesson__assignment__school_class", "lesson__school", "student", "code")
         .get(pk=attendance.pk)
     )
     if not is_class_teacher_of(acting_user, row.lesson.assignment.school_class):
@@ -686,13 +705,19 @@ def record_absence_reason(
     reason = reason.strip()
     if len(reason) > 300:
         raise DomainError(_("The reason is too long (300 characters at most)."), field="reason")
-    if reason == row.reason:
+    new_kind = row.reason_kind if kind is None else kind
+    if new_kind and new_kind not in AbsenceReasonKind.values:
+        raise DomainError(_("Unknown kind of reason."), code="invalid_kind", field="kind")
+    new_excused = row.reason_excused if excused is None else bool(excused)
+    if (reason, new_kind, new_excused) == (row.reason, row.reason_kind, row.reason_excused):
         return row
-    old = row.reason
+    old = describe_reason(row.reason_kind, row.reason_excused, row.reason)
     row.reason = reason
+    row.reason_kind = new_kind
+    row.reason_excused = new_excused
     row.reason_recorded_by = acting_user
     row.version += 1
-    row.save(update_fields=["reason", "reason_recorded_by", "version", "updated_at"])
+    row.save(update_fields=["reason", "reason_kind", "reason_excused", "reason_recorded_by", "version", "updated_at"])
     _log(
         acting_user=acting_user,
         kind=ChangeKind.ABSENCE_REASON,
@@ -700,7 +725,8 @@ def record_absence_reason(
         student=row.student,
         object_id=row.pk,
         old=old,
-        new=reason,
+        new=describe_reason(new_kind, new_excused, reason),
+        reason=note[:500],
     )
     return row
 
