@@ -3,15 +3,16 @@
 The contact rule is one function, ``recipient_choices(ctx, student)``: the people the user may start a
 conversation with, about ``student`` (or about nobody). The table it implements (docs/messaging.md):
 
-| who starts                          | about            | may write to                                                              |
-|-------------------------------------|------------------|---------------------------------------------------------------------------|
-| any staff member                    | nobody           | the current staff of the school                                           |
-| director, deputy                    | any student      | staff; the student; the student's guardians (current link, "may see")     |
-| teacher                             | a student of a class they teach or class-teach | staff; the student; the student's guardians |
-| other staff (secretary, admin)      | a student        | staff only                                                                |
-| parent                              | a linked child (current link, "may see") | the child's teachers, class teacher, director, deputies |
-| student                             | themselves       | their teachers, class teacher, director, deputies                         |
-| anyone else, authority viewers      | —                | nobody                                                                    |
+- any staff member, about nobody: the current staff of the school;
+- director or deputy, about any student: staff, the student, the student's guardians;
+- a teacher, about a student of a class they teach or class-teach: staff, the student, the guardians;
+- other staff (secretary, administrator), about a student: staff only;
+- a parent, about a linked child (current link, "may see"): the child's teachers and class teacher,
+  the director and the deputies;
+- a student, about themselves: their teachers and class teacher, the director and the deputies;
+- anyone else, and authority viewers: nobody.
+
+(A student's guardians: a current "may see" link and a current parent role.)
 
 Nobody writes across schools: every recipient holds a current role in ``ctx.school``. Parents never
 write to other parents or to students; students never write to parents or other students.
@@ -224,7 +225,8 @@ def may_publish_any(ctx: SchoolContext) -> bool:
 
 
 def may_publish(ctx: SchoolContext) -> bool:
-    """Director and deputies publish for the school, a year level, a class or the staff; class teachers for their class."""
+    """Director and deputies publish for the school, a year level, a class or the staff;
+    class teachers for their own class."""
     return may_publish_any(ctx) or (bool(ctx.homeroom_class_ids) and not ctx.is_read_only)
 
 

@@ -48,7 +48,8 @@ def step_messaging(b: Any) -> None:
     family = b.families[0]
     parent = family.guardians[0][0] if family.guardians else None
 
-    # (subject, about student, [(sender, kind)], [(sender index, text, days ago, hour)], read by all but the last reader)
+    # (subject, about student, [(sender, kind)], [(sender index, text, days ago, hour)],
+    #  whether everybody has read the last message)
     threads: list[tuple[str, Any, list[tuple[Any, str]], list[tuple[int, str, int, int]], bool]] = []
     if parent is not None and len(family.children) > 1:
         second = family.children[1]
@@ -60,7 +61,12 @@ def step_messaging(b: Any) -> None:
                     second,
                     [(parent, ParticipantKind.GUARDIAN), (second_teacher, ParticipantKind.STAFF)],
                     [
-                        (0, "Добрий вечір! Дитина хворіла і не знає, що задали з математики. Підкажіть, будь ласка.", -10, 18),
+                        (
+                            0,
+                            "Добрий вечір! Дитина хворіла і не знає, що задали з математики. Підкажіть, будь ласка.",
+                            -10,
+                            18,
+                        ),
                         (1, "Добрий ранок! Задача № 214 і № 215, сторінка 56. Видужуйте!", -9, 8),
                     ],
                     True,
@@ -72,7 +78,15 @@ def step_messaging(b: Any) -> None:
                 "Перескладання контрольної роботи",
                 family.children[0],
                 [(parent, ParticipantKind.GUARDIAN), (teacher, ParticipantKind.STAFF)],
-                [(0, "Добрий день! Дитина пропустила контрольну через хворобу (довідка є). Чи можна написати її пізніше?", -5, 19)],
+                [
+                    (
+                        0,
+                        "Добрий день! Дитина пропустила контрольну через хворобу (довідка є). "
+                        "Чи можна написати її пізніше?",
+                        -5,
+                        19,
+                    )
+                ],
                 False,
             )
         )
@@ -92,7 +106,10 @@ def step_messaging(b: Any) -> None:
 
     conversations = b.bulk(
         Conversation,
-        [Conversation(school=school, subject=s, student=st, created_by=people[0][0]) for s, st, people, _m, _r in threads],
+        [
+            Conversation(school=school, subject=s, student=st, created_by=people[0][0])
+            for s, st, people, _m, _r in threads
+        ],
     )
     messages: list[Message] = []
     for conv, (_s, _st, people, texts, _r) in zip(conversations, threads, strict=True):
@@ -131,7 +148,8 @@ def step_messaging(b: Any) -> None:
             school=school,
             audience=Audience.SCHOOL,
             title="Загальношкільні батьківські збори",
-            body="Запрошуємо батьків на загальношкільні збори. Порядок денний: підсумки першого семестру, харчування, безпека.",
+            body="Запрошуємо батьків на загальношкільні збори. "
+            "Порядок денний: підсумки першого семестру, харчування, безпека.",
             event_start=_at(today, 7, 18),
             event_end=_at(today, 7, 19, 30),
             place="Актова зала",

@@ -143,7 +143,8 @@ class Announcement(SchoolOwned):
                 name="announcement_audience_target",
             ),
             models.CheckConstraint(
-                condition=Q(event_end__isnull=True) | Q(event_start__isnull=False, event_end__gte=models.F("event_start")),
+                condition=Q(event_end__isnull=True)
+                | Q(event_start__isnull=False, event_end__gte=models.F("event_start")),
                 name="announcement_event_dates",
             ),
         ]

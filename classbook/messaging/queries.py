@@ -95,4 +95,3 @@ def forum_index(ctx: SchoolContext, page: Any = 1) -> Page:
 def announcement_list(ctx: SchoolContext, page: Any = 1) -> Page:
     """Announcements and events for the user, newest first (2 queries)."""
     return Paginator(rules.announcements(ctx).order_by("-published_at", "-id"), INBOX_PAGE).get_page(page)
-

@@ -80,9 +80,7 @@ def clean_files(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]
                 field="files",
             )
         if not upload.size or upload.size > MAX_FILE_SIZE:
-            raise DomainError(
-                _("A file must be between 1 byte and 10 MB: %(name)s.") % {"name": name}, field="files"
-            )
+            raise DomainError(_("A file must be between 1 byte and 10 MB: %(name)s.") % {"name": name}, field="files")
         cleaned.append((upload, name))
     return cleaned
 
@@ -147,7 +145,7 @@ def start_conversation(
     student: Student | None = None,
     files: Sequence[UploadedFile] = (),
 ) -> Conversation:
-    """Open a conversation with one or more people the contact rule allows (``access.messaging``), with a first message."""
+    """Open a conversation with people the contact rule allows (``access.messaging``), with a first message."""
     _writer(ctx)
     kind = rules.starter_kind(ctx, student)
     if kind is None:
@@ -227,7 +225,7 @@ def publish_announcement(
     event_end: dt.datetime | None = None,
     place: str = "",
 ) -> Announcement:
-    """Publish for the school, a year level or the staff (director, deputies) or a class (they and its class teacher)."""
+    """Publish for the school, a year level or the staff (director, deputies), or a class (also its class teacher)."""
     _writer(ctx)
     if audience not in Audience.values:
         raise DomainError(_("Choose the audience."), field="audience")

@@ -139,7 +139,9 @@ def reply(request: HttpRequest, ctx: SchoolContext, conversation_id: int) -> Htt
     form = MessageForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.post_message(ctx, conversation=conv, body=form.cleaned_data["body"], files=form.cleaned_data["files"])
+            services.post_message(
+                ctx, conversation=conv, body=form.cleaned_data["body"], files=form.cleaned_data["files"]
+            )
         except DomainError as exc:
             _form_error(form, exc)
         else:

@@ -23,19 +23,30 @@ def published(world):
     """One announcement for every kind of audience, plus another year level's and another school's."""
     director = ctx_of(world.director, world.school)
     level5 = world.class_a.year_level
-    other_level_class = f.SchoolClassFactory(year=world.class_a.year, name="7-А", year_level=f.YearLevelFactory(school=world.school, number=7))
+    other_level_class = f.SchoolClassFactory(
+        year=world.class_a.year, name="7-А", year_level=f.YearLevelFactory(school=world.school, number=7)
+    )
     return {
         "school": services.publish_announcement(director, audience="school", title="Свято", body="1 вересня"),
         "staff": services.publish_announcement(director, audience="staff", title="Нарада", body="О 14:00"),
-        "level5": services.publish_announcement(director, audience="year_level", year_level=level5, title="5-ті", body="Екскурсія"),
+        "level5": services.publish_announcement(
+            director, audience="year_level", year_level=level5, title="5-ті", body="Екскурсія"
+        ),
         "level7": services.publish_announcement(
             director, audience="year_level", year_level=other_level_class.year_level, title="7-мі", body="ДПА"
         ),
         "class_a": services.publish_announcement(
-            ctx_of(world.class_teacher, world.school), audience="class", school_class=world.class_a, title="5-А", body="Збори",
-            event_start=timezone.now() + dt.timedelta(days=2), place="каб. 12",
+            ctx_of(world.class_teacher, world.school),
+            audience="class",
+            school_class=world.class_a,
+            title="5-А",
+            body="Збори",
+            event_start=timezone.now() + dt.timedelta(days=2),
+            place="каб. 12",
         ),
-        "class_b": services.publish_announcement(director, audience="class", school_class=world.class_b, title="5-Б", body="Збори"),
+        "class_b": services.publish_announcement(
+            director, audience="class", school_class=world.class_b, title="5-Б", body="Збори"
+        ),
         "foreign": services.publish_announcement(
             ctx_of(world.foreign_admin, world.other_school), audience="school", title="Чуже", body="x"
         ),
@@ -112,8 +123,13 @@ def test_who_may_publish(world, who, audience, target, allowed):
         ({"audience": "everyone", "title": "T", "body": "B"}, "audience"),
         ({"audience": "school", "title": "T", "body": "B", "event_end": timezone.now()}, "event_start"),
         (
-            {"audience": "school", "title": "T", "body": "B", "event_start": timezone.now(),
-             "event_end": timezone.now() - dt.timedelta(hours=1)},
+            {
+                "audience": "school",
+                "title": "T",
+                "body": "B",
+                "event_start": timezone.now(),
+                "event_end": timezone.now() - dt.timedelta(hours=1),
+            },
             "event_end",
         ),
     ],
@@ -144,7 +160,9 @@ def test_published_signal(world, django_capture_on_commit_callbacks):
     signals.announcement_published.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            a = services.publish_announcement(ctx_of(world.director, world.school), audience="school", title="T", body="B")
+            a = services.publish_announcement(
+                ctx_of(world.director, world.school), audience="school", title="T", body="B"
+            )
     finally:
         signals.announcement_published.disconnect(receiver)
     assert seen == [a]
@@ -152,8 +170,16 @@ def test_published_signal(world, django_capture_on_commit_callbacks):
 
 @pytest.mark.parametrize(
     ("who", "key"),
-    [("parent", "staff"), ("parent", "class_b"), ("parent", "level7"), ("student", "staff"), ("other_parent", "class_a"),
-     ("viewer", "staff"), ("foreign_admin", "school"), ("director", "foreign")],
+    [
+        ("parent", "staff"),
+        ("parent", "class_b"),
+        ("parent", "level7"),
+        ("student", "staff"),
+        ("other_parent", "class_a"),
+        ("viewer", "staff"),
+        ("foreign_admin", "school"),
+        ("director", "foreign"),
+    ],
 )
 def test_announcement_outside_audience_is_404(world, published, who, key):
     client = client_for(world.persona(who))
@@ -171,7 +197,8 @@ def test_page_publish_and_list(world):
     assert response.status_code == 200 and "title" in response.context["form"].errors
     assert not Announcement.objects.exists()
     response = client.post(
-        url, {"audience": "class", "school_class": world.class_a.pk, "title": "Збори", "body": "У п'ятницю", "place": "12"}
+        url,
+        {"audience": "class", "school_class": world.class_a.pk, "title": "Збори", "body": "У п'ятницю", "place": "12"},
     )
     assert response.status_code == 302
     assert client_for(world.teacher).get(url).status_code == 403

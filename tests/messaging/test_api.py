@@ -24,11 +24,21 @@ def post_json(client, url, body):
 def test_start_reply_and_read_over_the_api(world):
     parent = client_for(world.parent)
     res = parent.get(api(world, f"/messages/recipients?student_id={world.student.pk}"))
-    assert {p["id"] for p in res.json()} == {world.teacher.pk, world.class_teacher.pk, world.director.pk, world.deputy.pk}
+    assert {p["id"] for p in res.json()} == {
+        world.teacher.pk,
+        world.class_teacher.pk,
+        world.director.pk,
+        world.deputy.pk,
+    }
     res = parent.post(
         api(world, "/messages/conversations"),
-        {"recipient_ids": [world.class_teacher.pk], "student_id": world.student.pk, "subject": "Довідка",
-         "body": "Доньки не буде", "files": [pdf()]},
+        {
+            "recipient_ids": [world.class_teacher.pk],
+            "student_id": world.student.pk,
+            "subject": "Довідка",
+            "body": "Доньки не буде",
+            "files": [pdf()],
+        },
     )
     assert res.status_code == 201, res.content
     conv = res.json()
@@ -123,23 +133,39 @@ def test_foreign_school_id_through_own_school_is_404(world):
 
 def test_announcements_and_forum_over_the_api(world):
     deputy = client_for(world.deputy)
-    res = post_json(deputy, api(world, "/announcements"), {"audience": "class", "class_id": world.class_a.pk, "title": "Збори", "body": "B"})
+    res = post_json(
+        deputy,
+        api(world, "/announcements"),
+        {"audience": "class", "class_id": world.class_a.pk, "title": "Збори", "body": "B"},
+    )
     assert res.status_code == 201
     res = post_json(deputy, api(world, "/announcements"), {"audience": "school", "title": "", "body": "B"})
     assert res.status_code == 422 and "title" in res.json()["error"]["fields"]
-    res = post_json(client_for(world.teacher), api(world, "/announcements"), {"audience": "school", "title": "T", "body": "B"})
+    res = post_json(
+        client_for(world.teacher), api(world, "/announcements"), {"audience": "school", "title": "T", "body": "B"}
+    )
     assert res.status_code == 403
-    assert [a["title"] for a in client_for(world.parent).get(api(world, "/announcements")).json()["results"]] == ["Збори"]
+    assert [a["title"] for a in client_for(world.parent).get(api(world, "/announcements")).json()["results"]] == [
+        "Збори"
+    ]
     assert client_for(world.other_parent).get(api(world, "/announcements")).json()["results"] == []
 
     res = post_json(deputy, api(world, "/forum/topics"), {"title": "Форма", "body": "B"})
     topic = res.json()
     assert res.status_code == 201
-    assert post_json(client_for(world.teacher), api(world, "/forum/topics"), {"title": "T", "body": "B"}).status_code == 403
+    assert (
+        post_json(client_for(world.teacher), api(world, "/forum/topics"), {"title": "T", "body": "B"}).status_code
+        == 403
+    )
     res = post_json(client_for(world.parent), api(world, f"/forum/topics/{topic['id']}/replies"), {"body": "Так"})
     assert res.status_code == 201
     reply_id = res.json()["id"]
-    assert post_json(client_for(world.student.user), api(world, f"/forum/topics/{topic['id']}/replies"), {"body": "x"}).status_code == 404
+    assert (
+        post_json(
+            client_for(world.student.user), api(world, f"/forum/topics/{topic['id']}/replies"), {"body": "x"}
+        ).status_code
+        == 404
+    )
     assert post_json(client_for(world.teacher), api(world, f"/forum/replies/{reply_id}/hide"), {}).status_code == 403
     res = post_json(deputy, api(world, f"/forum/replies/{reply_id}/hide"), {"reason": "Спам"})
     assert res.status_code == 200 and res.json()["hidden"] is True

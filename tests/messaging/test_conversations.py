@@ -138,7 +138,12 @@ def test_page_refuses_forbidden_recipient_and_bad_input(world):
     assert "body" in response.context["form"].errors
     response = client.post(
         url,
-        {"student": world.student.pk, "recipients": [world.teacher.pk], "body": "Hi", "files": [SimpleUploadedFile("a.exe", b"x")]},
+        {
+            "student": world.student.pk,
+            "recipients": [world.teacher.pk],
+            "body": "Hi",
+            "files": [SimpleUploadedFile("a.exe", b"x")],
+        },
     )
     assert "files" in response.context["form"].errors
     # Another family's child in the URL is 404.

@@ -45,7 +45,9 @@ def test_parent_without_a_current_link_takes_no_part(world, topics):
     assert not rules.forum_topics(ctx_of(world.parent, world.school)).exists()
 
 
-@pytest.mark.parametrize(("who", "allowed"), [("director", True), ("deputy", True), ("teacher", False), ("parent", False)])
+@pytest.mark.parametrize(
+    ("who", "allowed"), [("director", True), ("deputy", True), ("teacher", False), ("parent", False)]
+)
 def test_who_opens_topics(world, who, allowed):
     call = lambda: services.open_topic(ctx_of(world.persona(who), world.school), title="T", body="B")  # noqa: E731
     if allowed:
