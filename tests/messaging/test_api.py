@@ -51,7 +51,6 @@ def test_start_reply_and_read_over_the_api(world):
     file_url = conv["messages"][0]["attachments"][0]["url"]
     download = teacher.get(file_url)
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 test"
-    download.close()
     assert teacher.post(api(world, f"/messages/conversations/{conv['id']}/read")).status_code == 204
     assert teacher.get(api(world, "/messages/unread")).json() == {"unread": 0}
     res = teacher.post(api(world, f"/messages/conversations/{conv['id']}/messages"), {"body": "Дякую, зрозуміло"})
