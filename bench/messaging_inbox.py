@@ -63,14 +63,19 @@ def build(families: int, messages: int, others: int) -> dict:
 
     def threads(pairs):
         convs = Conversation.objects.bulk_create(
-            [Conversation(school=school, subject=f"Питання {i}", student=student, created_by=p) for i, (p, _t) in enumerate(pairs)],
+            [
+                Conversation(school=school, subject=f"Питання {i}", student=student, created_by=p)
+                for i, (p, _t) in enumerate(pairs)
+            ],
             batch_size=1000,
         )
         rows = []
         for conv, (p, t) in zip(convs, pairs, strict=True):
             for k in range(messages):
                 sender, kind = (p, ParticipantKind.GUARDIAN) if k % 2 == 0 else (t, ParticipantKind.STAFF)
-                rows.append(Message(school=school, conversation=conv, sender=sender, sender_kind=kind, body="Текст " * 20))
+                rows.append(
+                    Message(school=school, conversation=conv, sender=sender, sender_kind=kind, body="Текст " * 20)
+                )
         msgs = Message.objects.bulk_create(rows, batch_size=2000)
         last = {m.conversation_id: m for m in msgs}
         for conv in convs:
@@ -80,8 +85,13 @@ def build(families: int, messages: int, others: int) -> dict:
         parts = []
         for i, (conv, (p, t)) in enumerate(zip(convs, pairs, strict=True)):
             read = last[conv.pk].pk if i % 3 else 0  # a third unread
-            parts.append(Participant(school=school, conversation=conv, user=p, kind=ParticipantKind.GUARDIAN))
-            parts.append(Participant(school=school, conversation=conv, user=t, kind=ParticipantKind.STAFF, last_read_id=read))
+            latest = {"latest_message_id": last[conv.pk].pk, "latest_message_at": last[conv.pk].created_at}
+            parts.append(Participant(school=school, conversation=conv, user=p, kind=ParticipantKind.GUARDIAN, **latest))
+            parts.append(
+                Participant(
+                    school=school, conversation=conv, user=t, kind=ParticipantKind.STAFF, last_read_id=read, **latest
+                )
+            )
         Participant.objects.bulk_create(parts, batch_size=2000)
         return convs
 

@@ -182,12 +182,7 @@ def message_attachments(ctx: SchoolContext) -> QuerySet[MessageAttachment]:
 
 def unread_count(ctx: SchoolContext) -> int:
     """Conversations with a message the user has not read: one indexed query (the navigation shows it)."""
-    return (
-        participations(ctx)
-        .filter(conversation__last_message_id__gt=F("last_read_id"))
-        .exclude(conversation__last_message__isnull=True)
-        .count()
-    )
+    return participations(ctx).filter(latest_message_id__gt=F("last_read_id")).count()
 
 
 def unanswered(ctx: SchoolContext, now: dt.datetime | None = None) -> QuerySet[Conversation]:

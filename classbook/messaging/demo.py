@@ -138,7 +138,17 @@ def step_messaging(b: Any) -> None:
         for user, kind in people:
             sent = [m.pk for m in own if m.sender_id == user.pk]
             read = last.pk if (read_all or last.sender_id == user.pk) else max(sent, default=0)
-            participants.append(Participant(school=school, conversation=conv, user=user, kind=kind, last_read_id=read))
+            participants.append(
+                Participant(
+                    school=school,
+                    conversation=conv,
+                    user=user,
+                    kind=kind,
+                    last_read_id=read,
+                    latest_message_id=last.pk,
+                    latest_message_at=_at(today, texts[-1][2], texts[-1][3]),
+                )
+            )
     b.bulk(Participant, participants)
 
     demo_class = teacher.homeroom_classes.filter(school=school).first() if teacher is not None else None

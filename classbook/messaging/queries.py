@@ -28,7 +28,7 @@ def inbox(ctx: SchoolContext, page: Any = 1) -> tuple[Page, list[InboxRow]]:
     mine = (
         rules.participations(ctx)
         .select_related("conversation__student__user", "conversation__last_message__sender")
-        .order_by("-conversation__last_message_at", "-conversation_id")
+        .order_by("-latest_message_at", "-conversation_id")
     )
     paginator = Paginator(mine, INBOX_PAGE)
     page_obj = paginator.get_page(page)
@@ -40,7 +40,7 @@ def inbox(ctx: SchoolContext, page: Any = 1) -> tuple[Page, list[InboxRow]]:
     result = [
         InboxRow(
             conversation=p.conversation,
-            unread=(p.conversation.last_message_id or 0) > p.last_read_id,
+            unread=p.latest_message_id > p.last_read_id,
             others=sorted(others.get(p.conversation_id, []), key=lambda u: u.full_name),
         )
         for p in rows

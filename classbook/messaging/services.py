@@ -121,6 +121,9 @@ def _append(
     )
     conversation.last_message, conversation.last_message_at = message, message.created_at
     conversation.awaiting_reply_since = awaiting
+    Participant.objects.filter(conversation=conversation).update(
+        latest_message_id=message.pk, latest_message_at=message.created_at
+    )
     # The sender has read their own message.
     Participant.objects.filter(conversation=conversation, user=ctx.user).update(last_read_id=message.pk)
     transaction.on_commit(partial(signals.message_posted.send, sender=Message, instance=message))
