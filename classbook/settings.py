@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "classbook.timetable",
     "classbook.notifications",
     "classbook.appeals",
+    "classbook.messaging",
     "classbook.api",
     "classbook.demo",
 ]

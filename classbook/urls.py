@@ -19,6 +19,7 @@ urlpatterns = [
     path("s/<slug:school>/notifications/", include("classbook.notifications.urls")),
     path("notifications/", include("classbook.notifications.webhook_urls")),
     path("s/<slug:school>/appeals/", include("classbook.appeals.urls")),
+    path("s/<slug:school>/", include("classbook.messaging.urls")),
     path("timetable/ical/<str:token>.ics", timetable_views.ical_feed, name="timetable-ical"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -10,6 +10,7 @@ def register_routers(api: NinjaAPI) -> None:
         appeals,
         journal,
         me,
+        messaging,
         notifications,
         roster,
         schools,
@@ -28,3 +29,4 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", year_opening.router)  # /schools/{school}/year-opening
     api.add_router("/schools", notifications.router)  # /schools/{school}/notifications, .../classes/{id}/notices
     api.add_router("/schools", appeals.router)  # /schools/{school}/appeals/...
+    api.add_router("/schools", messaging.router)  # /schools/{school}/messages|announcements|forum/...

@@ -29,6 +29,8 @@ MATRIX = {
     Perm.ISSUE_STAFF_CODES: ((1, 0, 0, 0, 0, 0, 0), 0),
     Perm.ISSUE_FAMILY_CODES: ((1, 0, 0, 0, 0, 0, 0), 0),
     Perm.MANAGE_TIMETABLE: ((1, 1, 1, 0, 0, 0, 0), 0),
+    Perm.PUBLISH_ANNOUNCEMENTS: ((1, 1, 1, 0, 0, 0, 0), 0),
+    Perm.MODERATE_FORUM: ((1, 1, 1, 0, 0, 0, 0), 0),
 }
 
 CELLS = [(role, perm, bool(row[i])) for perm, (row, _viewer) in MATRIX.items() for i, role in enumerate(ROLES)]
