@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
@@ -203,13 +203,44 @@ def assignment_for_grid(assignments: QuerySet[TeachingAssignment], pk: Any) -> Q
 
     The scope (``assignments``) is applied as a subquery narrowed to ``pk``: its DISTINCT over a join
     with the lessons then stays small (selecting the wide row with DISTINCT cost 6 ms on PostgreSQL).
+    Pages use ``readable_assignment`` (one cheaper query); this queryset form serves callers that chain.
     """
-    default_wt = WorkType.objects.filter(school=OuterRef("school"), is_active=True).order_by("ordinal", "id")
     return (
         TeachingAssignment.objects.filter(pk=pk, pk__in=assignments.filter(pk=pk).values("pk"))
         .select_related("teacher", "school", "school_class__year_level", "subgroup", "subject", "year")
-        .annotate(default_work_type_id=Subquery(default_wt.values("id")[:1], output_field=IntegerField()))
+        .annotate(default_work_type_id=_default_work_type())
     )
+
+
+def _default_work_type() -> Subquery:
+    default_wt = WorkType.objects.filter(school=OuterRef("school"), is_active=True).order_by("ordinal", "id")
+    return Subquery(default_wt.values("id")[:1], output_field=IntegerField())
+
+
+def readable_assignment(assignments: QuerySet[TeachingAssignment], pk: Any, school: Any) -> TeachingAssignment | None:
+    """The assignment ``pk`` of ``school`` if the scope ``assignments`` holds it, else None; one query.
+
+    The scope is asked in the select list (``EXISTS``), not in WHERE, and there is no LIMIT: on
+    PostgreSQL the planner then plans the 7-table join in ~0.7 ms instead of 5-9 ms (an ``IN`` over the
+    scope's DISTINCT together with ``.get()``'s LIMIT made it consider every join order twice). The school
+    row comes from the request's context instead of a join.
+    """
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    rows = list(
+        TeachingAssignment.objects.filter(pk=pk, school_id=school.pk)
+        .select_related("teacher", "school_class__year_level", "subgroup", "subject", "year")
+        .annotate(
+            default_work_type_id=_default_work_type(),
+            in_scope=Exists(assignments.filter(pk=OuterRef("pk")).order_by().values("pk")),
+        )
+    )
+    if not rows or not rows[0].in_scope:
+        return None
+    rows[0].school = school
+    return rows[0]
 
 
 def _periods(assignment: TeachingAssignment) -> list[PeriodChoice]:

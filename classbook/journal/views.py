@@ -90,7 +90,10 @@ def json_journal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
 
 def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
-    return get_or_404(queries.assignment_for_grid(readable_assignments(ctx), assignment_id), pk=assignment_id)
+    assignment = queries.readable_assignment(readable_assignments(ctx), assignment_id, ctx.school)
+    if assignment is None:
+        raise Http404
+    return assignment
 
 
 # --- Index ----------------------------------------------------------------
