@@ -46,6 +46,17 @@ def grid_rows(grid: Any) -> SafeString:
             found = text_cache[value] = escape(value)
         return found
 
+    # Per lesson, once: its id, date, base state and the HTML of an empty cell around the student id.
+    lessons = []
+    for lesson, can_edit in zip(grid.lessons, editable, strict=True):
+        base = "cancelled" if lesson.cancelled else "future" if lesson.is_future else ""
+        blank_cls = f"c {base} ro" if base else "c" if can_edit else "c ro"
+        lessons.append(
+            (lesson.id, lesson.date, base, can_edit, f'<td class="{blank_cls}" data-l="{lesson.id}" data-s="')
+        )
+    blank_tail = '" data-v="0.0"></td>'
+    none: dict[int, Any] = {}
+
     out: list[str] = []
     add = out.append
     for row in grid.rows:
@@ -56,14 +67,28 @@ def grid_rows(grid: Any) -> SafeString:
             add(f'<tr data-s="{sid}" class="left"><th scope="row" class="name">{name}</th>')
         else:
             add(f'<tr data-s="{sid}"><th scope="row" class="name">{escape(row.name)}</th>')
-        for (lesson_id, display, version, late, state, extras), can_edit in zip(row.cells, editable, strict=True):
+        marks, attendance, extras_of = row.marks, row.attendance, row.extras or none
+        whole, start, end = row.whole_period, row.start, row.end
+        blank_row = f"{sid}{blank_tail}"
+        # The hot loop (students × lessons): int-keyed dict lookups; an empty cell is one join.
+        for lesson_id, date, base, can_edit, blank_head in lessons:
+            m = marks.get(lesson_id)
+            a = attendance.get(lesson_id)
+            extras = extras_of.get(lesson_id)
+            outside = not whole and ((start is not None and date < start) or (end is not None and date > end))
+            if m is None and a is None and extras is None and not outside:
+                add(blank_head + blank_row)
+                continue
+            m = m or ("", 0, False)
+            a = a or ("", 0, False)
+            state = "na" if outside else base
             cls = "c"
             if state:
                 cls += " " + state
             if state or not can_edit:
                 cls += " ro"
             title = ""
-            if late:
+            if m[2] or a[2]:
                 cls += " late"
                 title = late_title
             if extras:
@@ -71,8 +96,9 @@ def grid_rows(grid: Any) -> SafeString:
                 joined = escape("; ".join(extras))
                 title = f"{title}; {joined}" if title else joined
             title_attr = f' title="{title}"' if title else ""
+            display = f"{a[0]} {m[0]}" if a[0] and m[0] else a[0] or m[0]
             add(
-                f'<td class="{cls}" data-l="{lesson_id}" data-s="{sid}" data-v="{version}"{title_attr}>'
+                f'<td class="{cls}" data-l="{lesson_id}" data-s="{sid}" data-v="{m[1]}.{a[1]}"{title_attr}>'
                 f"{esc(display)}</td>"
             )
         for (value, locked, version), attrs in zip(row.period_values, period_cols, strict=True):
