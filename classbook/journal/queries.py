@@ -147,6 +147,18 @@ class GridLesson:
 
 
 @dataclass
+class GridColumn:
+    """A dated column: a lesson's own cell (mark of the default work type and attendance), or a
+    work column holding the slot-0 mark of another work type at that lesson (a control work …)."""
+
+    lesson: GridLesson
+    work_type_id: int | None = None
+    short: str = ""  # the work type's short name, under the date
+    name: str = ""
+    editable: bool = False
+
+
+@dataclass
 class PeriodColumn:
     kind: str
     ordinal: int
@@ -166,6 +178,8 @@ class GridRow:
     marks: dict[int, tuple[str, int, bool]] = field(default_factory=dict)
     attendance: dict[int, tuple[str, int, bool]] = field(default_factory=dict)
     extras: dict[int, list[str]] = field(default_factory=dict)
+    # Per (lesson id, work type id): (code, version, late) of the marks shown in work columns.
+    work: dict[tuple[int, int], tuple[str, int, bool]] = field(default_factory=dict)
     lessons: list[GridLesson] = field(default_factory=list)
     # Per period column: (code, locked, version).
     period_values: list[tuple[str, bool, int]] = field(default_factory=list)
@@ -216,6 +230,10 @@ class Grid:
     all_lessons_shown: bool = True
     # The assignment's teacher sets thematic, period, annual and exam grades in the grid (R2.5).
     period_editable: bool = False
+    # The dated columns in order: every lesson's own column, each followed by its work columns.
+    columns: list[GridColumn] = field(default_factory=list)
+    # Work types a teacher may add a column of (active, not the default one): (id, name).
+    work_type_choices: list[tuple[int, str]] = field(default_factory=list)
 
 
 # The lesson part shows the lessons a teacher works on (the latest ones and the next few) unless
@@ -382,6 +400,7 @@ def build_grid(
     period_id: Any = None,
     today: dt.date | None = None,
     all_lessons: bool = False,
+    add_columns: list[tuple[Any, Any]] | None = None,
 ) -> Grid:
     """Everything the grid page shows, from 7 queries whatever the number of students and lessons."""
     today = today or timezone.localdate()
@@ -508,6 +527,8 @@ def build_grid(
     primary: dict[int, dict[int, tuple[str, int, bool]]] = defaultdict(dict)
     attendance: dict[int, dict[int, tuple[str, int, bool]]] = defaultdict(dict)
     extras: dict[int, dict[int, list[str]]] = defaultdict(dict)
+    work: dict[int, dict[tuple[int, int], tuple[str, int, bool]]] = defaultdict(dict)
+    work_pairs: set[tuple[int, int]] = set()
     sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     counts: dict[int, int] = defaultdict(int)
     codes_by_id = {c[0]: c[3] for c in code_rows}
@@ -527,6 +548,11 @@ def build_grid(
                     acc[1] += w
             if wt == default_wt and slot == 0:
                 primary[b][a] = (code, version, bool(late))
+            elif slot == 0:
+                # Another work type's first mark at this lesson has a column of its own.
+                work[b][(a, wt)] = (code, version, bool(late))
+                if code:
+                    work_pairs.add((a, wt))
             elif code:
                 wt_short = work_types[wt][1]
                 extras[b].setdefault(a, []).append(f"{wt_short}: {code}" if wt_short else code)
@@ -549,6 +575,31 @@ def build_grid(
     for kind in (GradeKind.ANNUAL, GradeKind.EXAM):
         if is_last or kind in kinds_present:
             columns.append(PeriodColumn(kind, 0, str(labels[kind])))
+
+    # Work columns: every (lesson, work type) with a mark in the period, and those the teacher asked
+    # for (``add_columns``: an active work type at a lesson they may write).
+    active = {w[0]: w for w in work_type_rows if w[2] and w[0] != default_wt}
+    lesson_by_id = {lesson.id: lesson for lesson in lessons}
+    for lesson_id, wt_id in add_columns or ():
+        try:
+            pair = (int(lesson_id), int(wt_id))
+        except (TypeError, ValueError):
+            continue
+        if pair[1] in active and pair[0] in lesson_by_id and lesson_by_id[pair[0]].editable:
+            work_pairs.add(pair)
+    by_lesson: dict[int, list[int]] = defaultdict(list)
+    wt_order = {w[0]: (w[1], w[0]) for w in work_type_rows}
+    for lesson_id, wt_id in sorted(work_pairs, key=lambda p: wt_order.get(p[1], (0, p[1]))):
+        by_lesson[lesson_id].append(wt_id)
+    wt_names = {w[0]: (w[3], w[4]) for w in work_type_rows}
+    grid_columns = []
+    for lesson in lessons:
+        grid_columns.append(GridColumn(lesson, editable=lesson.editable))
+        for wt_id in by_lesson.get(lesson.id, ()):
+            short, name = wt_names.get(wt_id, ("", ""))
+            grid_columns.append(
+                GridColumn(lesson, wt_id, short or name[:4], name, editable=lesson.editable and wt_id in active)
+            )
 
     # The students × lessons matrix is not expanded here: each row keeps its student's int-keyed
     # dictionaries and the template tag walks them once while it writes the HTML (GridRow.cells
@@ -573,6 +624,7 @@ def build_grid(
                 marks=primary.get(sid, none),
                 attendance=attendance.get(sid, none),
                 extras=extras.get(sid, none),
+                work=work.get(sid, none),
                 lessons=lessons,
                 period_values=[grades.get((sid, c.kind, c.ordinal), no_grade) for c in columns],
                 count=counts.get(sid, 0),
@@ -630,6 +682,8 @@ def build_grid(
         can_add_lesson=is_teacher,
         can_edit_any=any(lesson.editable for lesson in lessons) or (is_teacher and period.id is not None),
         period_editable=is_teacher and period.id is not None,
+        columns=grid_columns,
+        work_type_choices=[(w[0], w[4]) for w in sorted(active.values(), key=lambda w: (w[1], w[0]))],
     )
 
 
@@ -744,6 +798,27 @@ def cell_state(lesson: Lesson, student_id: int, default_work_type_id: int | None
             att and att["code__code"] and att["code__counts_as_absent"] and not att["code__is_late"]
         ),
     )
+
+
+def active_work_type(school_id: int, work_type_id: Any) -> WorkType | None:
+    """One of the school's work types in use, by id (the grid's work columns write only these)."""
+    try:
+        pk = int(work_type_id)
+    except (TypeError, ValueError):
+        return None
+    return WorkType.objects.filter(school_id=school_id, pk=pk, is_active=True).first()
+
+
+def work_cell_state(lesson: Lesson, student_id: int, work_type_id: int) -> dict[str, Any]:
+    """What a work column's cell holds now: the slot-0 mark of that work type."""
+    mark = (
+        Mark.objects.filter(lesson_id=lesson.pk, student_id=student_id, work_type_id=work_type_id, slot=0)
+        .values("value__code", "version", "is_late")
+        .first()
+    )
+    if mark is None:
+        return {"value": "", "version": 0, "late": False}
+    return {"value": mark["value__code"] or "", "version": mark["version"], "late": mark["is_late"]}
 
 
 def student_period_stats(assignment: TeachingAssignment, student_id: int, lesson_date: dt.date) -> dict[str, Any]:

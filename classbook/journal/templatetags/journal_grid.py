@@ -30,7 +30,6 @@ def grid_rows(grid: Any) -> SafeString:
     late_title = escape(_("Entered after the deadline"))
     left_text = _("left %(date)s")
     required = grid.required
-    editable = [lesson.editable for lesson in grid.lessons]
     # Period columns the teacher types into; a corrected grade is only given as a recorded correction.
     period_cols = [
         (f' data-k="{c.kind}" data-o="{c.ordinal}"' if grid.period_editable and c.kind != "corrected" else "")
@@ -46,16 +45,30 @@ def grid_rows(grid: Any) -> SafeString:
             found = text_cache[value] = escape(value)
         return found
 
-    # Per lesson, once: its id, date, base state and the HTML of an empty cell around the student id.
-    lessons = []
-    for lesson, can_edit in zip(grid.lessons, editable, strict=True):
+    # Per column, once: lesson id, work type, date, base state and the HTML of an empty cell around
+    # the student id. A work column's cell carries its work type (data-w) and holds one mark.
+    columns = []
+    for col in grid.columns:
+        lesson = col.lesson
         base = "cancelled" if lesson.cancelled else "future" if lesson.is_future else ""
-        blank_cls = f"c {base} ro" if base else "c" if can_edit else "c ro"
-        lessons.append(
-            (lesson.id, lesson.date, base, can_edit, f'<td class="{blank_cls}" data-l="{lesson.id}" data-s="')
+        blank_cls = f"c {base} ro" if base else "c" if col.editable else "c ro"
+        w = col.work_type_id
+        if w is not None:
+            blank_cls += " wk"
+        w_attr = f' data-w="{w}"' if w is not None else ""
+        columns.append(
+            (
+                lesson.id,
+                w,
+                lesson.date,
+                base,
+                col.editable,
+                f'<td class="{blank_cls}" data-l="{lesson.id}"{w_attr} data-s="',
+            )
         )
     blank_tail = '" data-v="0.0"></td>'
-    none: dict[int, Any] = {}
+    blank_work_tail = '" data-v="0"></td>'
+    none: dict[Any, Any] = {}
 
     out: list[str] = []
     add = out.append
@@ -70,8 +83,31 @@ def grid_rows(grid: Any) -> SafeString:
         marks, attendance, extras_of = row.marks, row.attendance, row.extras or none
         whole, start, end = row.whole_period, row.start, row.end
         blank_row = f"{sid}{blank_tail}"
+        work = row.work or none
         # The hot loop (students × lessons): int-keyed dict lookups; an empty cell is one join.
-        for lesson_id, date, base, can_edit, blank_head in lessons:
+        for lesson_id, w, date, base, can_edit, blank_head in columns:
+            if w is not None:
+                outside = not whole and ((start is not None and date < start) or (end is not None and date > end))
+                wm = work.get((lesson_id, w))
+                if wm is None and not outside:
+                    add(f"{blank_head}{sid}{blank_work_tail}")
+                    continue
+                wm = wm or ("", 0, False)
+                state = "na" if outside else base
+                cls = "c wk"
+                if state:
+                    cls += " " + state
+                if state or not can_edit:
+                    cls += " ro"
+                late_attr = ""
+                if wm[2]:
+                    cls += " late"
+                    late_attr = f' title="{late_title}"'
+                add(
+                    f'<td class="{cls}" data-l="{lesson_id}" data-w="{w}" data-s="{sid}" data-v="{wm[1]}"{late_attr}>'
+                    f"{esc(wm[0])}</td>"
+                )
+                continue
             m = marks.get(lesson_id)
             a = attendance.get(lesson_id)
             extras = extras_of.get(lesson_id)
@@ -117,7 +153,16 @@ def grid_lesson_heads(grid: Any, all_lessons_url: str) -> SafeString:
     """The dated column heads; a date links to its lesson in the lesson part (R2.1)."""
     cancelled = escape(_("cancelled"))
     out = []
-    for lesson in grid.lessons:
+    for col in grid.columns:
+        lesson = col.lesson
+        if col.work_type_id is not None:
+            title = escape(f"{lesson.day_label} — {col.name}")
+            out.append(
+                f'<th scope="col" class="ld wk{" future" if lesson.is_future else ""}" data-l="{lesson.id}" '
+                f'data-w="{col.work_type_id}" title="{title}">'
+                f"{lesson.date_short}<small>{escape(col.short)}</small></th>"
+            )
+            continue
         cls = "ld"
         if lesson.is_future:
             cls += " future"

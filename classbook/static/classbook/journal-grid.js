@@ -165,7 +165,12 @@
     say(S.saving);
     enqueue(function () {
       var body = new URLSearchParams();
-      if (td.dataset.k) {
+      if (td.dataset.w) {
+        // A work column: the mark of another work type (a control work …) at this lesson.
+        body.set("kind", "work");
+        body.set("lesson", td.dataset.l);
+        body.set("work_type", td.dataset.w);
+      } else if (td.dataset.k) {
         // A period grade (thematic, period, annual, exam): locked once saved; the server says so.
         body.set("kind", "period");
         body.set("grade_kind", td.dataset.k);
@@ -285,6 +290,18 @@
     return cells.length ? cells[cells.length - 1] : null;
   }
 
+  // After "Add a column": the first writable cell of the new work column.
+  function focusCell() {
+    if (!config.focus) return null;
+    var head = table.querySelector('thead th[data-l="' + config.focus.l + '"][data-w="' + config.focus.w + '"]');
+    var rows = table.tBodies[0] ? table.tBodies[0].rows : [];
+    if (!head) return null;
+    for (var r = 0; r < rows.length; r++) {
+      if (isEditable(rows[r].cells[head.cellIndex])) return rows[r].cells[head.cellIndex];
+    }
+    return null;
+  }
+
   function initialCell() {
     var heads = table.querySelectorAll("thead th[data-lesson]");
     var col = null;
@@ -323,7 +340,7 @@
     if (historyBtn) historyBtn.addEventListener("click", function () { showHistory(active); });
 
     // Start where the teacher works: today's (or the latest past) lesson, first student.
-    if (table.dataset.editable === "1" && !location.hash) select(initialCell());
+    if (table.dataset.editable === "1" && !location.hash) select(focusCell() || initialCell());
   }
 
   // ---- The lesson part: topic, type, homework saved on change ---------------------------------
