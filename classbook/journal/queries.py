@@ -163,6 +163,7 @@ class PeriodColumn:
     kind: str
     ordinal: int
     title: str
+    theme: str = ""  # a thematic column's stored (or newly typed) title
 
 
 @dataclass
@@ -401,6 +402,7 @@ def build_grid(
     today: dt.date | None = None,
     all_lessons: bool = False,
     add_columns: list[tuple[Any, Any]] | None = None,
+    new_theme: str = "",
 ) -> Grid:
     """Everything the grid page shows, from 7 queries whatever the number of students and lessons."""
     today = today or timezone.localdate()
@@ -566,8 +568,13 @@ def build_grid(
     leaf_ends = [p.end for p in periods]
     is_last = not periods or period.end >= max(leaf_ends)
     labels = dict(GradeKind.choices)
+    # A new thematic column the teacher named ("New thematic column"): the next theme number; it is
+    # stored with its first grade.
+    new_theme = (new_theme or "").strip()[:120]
+    if new_theme and is_teacher and period.id is not None:
+        thematic[max(thematic, default=0) + 1] = new_theme
     columns = [
-        PeriodColumn(GradeKind.THEMATIC, o, t or f"{labels[GradeKind.THEMATIC]} {o}")
+        PeriodColumn(GradeKind.THEMATIC, o, t or f"{labels[GradeKind.THEMATIC]} {o}", t)
         for o, t in sorted(thematic.items())
     ]
     columns.append(PeriodColumn(GradeKind.PERIOD, 0, str(labels[GradeKind.PERIOD])))

@@ -143,6 +143,7 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
         period_id=request.GET.get("period"),
         all_lessons=request.GET.get("lessons") == "all",
         add_columns=added,
+        new_theme=request.GET.get("theme", ""),
     )
     all_lessons_url = f"?period={data.period.id or ''}&lessons=all"
     # Control: remarks and corrected grades, for the administration only (teachers pay no query).
@@ -186,15 +187,19 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
                 "attendanceCodes": [c["code"] for c in data.attendance_codes],
                 "required": data.required,
                 # After "Add a column" the keyboard starts in the new column.
-                "focus": _focus_column(data, added),
+                "focus": _focus_column(data, added, request.GET.get("theme", "")),
                 "strings": strings,
             },
         },
     )
 
 
-def _focus_column(data: queries.Grid, added: list[tuple[str, str]]) -> dict[str, int] | None:
-    """The work column added last, if the grid shows it (ids as the grid knows them, never raw input)."""
+def _focus_column(data: queries.Grid, added: list[tuple[str, str]], theme: str) -> dict[str, Any] | None:
+    """The column just added, if the grid shows it (ids as the grid knows them, never raw input)."""
+    if theme.strip() and data.period_editable:
+        ordinals = [c.ordinal for c in data.period_columns if c.kind == GradeKind.THEMATIC]
+        if ordinals:
+            return {"k": GradeKind.THEMATIC.value, "o": max(ordinals)}
     shown = {(c.lesson.id, c.work_type_id) for c in data.columns if c.work_type_id is not None}
     for lesson_id, wt_id in reversed(added):
         if (lesson_id.isdigit() and wt_id.isdigit()) and (int(lesson_id), int(wt_id)) in shown:
@@ -331,6 +336,7 @@ def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
             text=(request.POST.get("value") or "").strip(),
             expected_version=version,
             ordinal=ordinal,
+            title=(request.POST.get("title") or "").strip(),
         )
     except ConflictError as exc:
         return error_json(409, "conflict", exc.message, **getattr(exc, "extra", {}))

@@ -31,8 +31,14 @@ def grid_rows(grid: Any) -> SafeString:
     left_text = _("left %(date)s")
     required = grid.required
     # Period columns the teacher types into; a corrected grade is only given as a recorded correction.
+    # A thematic cell also carries its theme's title: the first grade of a new column stores it.
     period_cols = [
-        (f' data-k="{c.kind}" data-o="{c.ordinal}"' if grid.period_editable and c.kind != "corrected" else "")
+        (
+            f' data-k="{c.kind}" data-o="{c.ordinal}"'
+            + (f' data-t="{escape(c.theme)}"' if c.theme else "")
+            if grid.period_editable and c.kind != "corrected"
+            else ""
+        )
         for c in grid.period_columns
     ]
     locked_title = escape(_("Locked: a change needs a recorded correction"))

@@ -175,6 +175,7 @@
         body.set("kind", "period");
         body.set("grade_kind", td.dataset.k);
         body.set("ordinal", td.dataset.o || "0");
+        if (td.dataset.t) body.set("title", td.dataset.t);
         body.set("period", config.periodId || "");
       } else {
         body.set("kind", "lesson");
@@ -292,9 +293,18 @@
 
   // After "Add a column": the first writable cell of the new work column.
   function focusCell() {
-    if (!config.focus) return null;
-    var head = table.querySelector('thead th[data-l="' + config.focus.l + '"][data-w="' + config.focus.w + '"]');
+    var f = config.focus;
+    if (!f) return null;
     var rows = table.tBodies[0] ? table.tBodies[0].rows : [];
+    if (f.k) {
+      // A new thematic column: its cells carry the kind and the theme number.
+      for (var i = 0; i < rows.length; i++) {
+        var cell = rows[i].querySelector('td[data-k="' + f.k + '"][data-o="' + f.o + '"]');
+        if (cell && isEditable(cell)) return cell;
+      }
+      return null;
+    }
+    var head = table.querySelector('thead th[data-l="' + f.l + '"][data-w="' + f.w + '"]');
     if (!head) return null;
     for (var r = 0; r < rows.length; r++) {
       if (isEditable(rows[r].cells[head.cellIndex])) return rows[r].cells[head.cellIndex];
