@@ -332,7 +332,8 @@ def main() -> None:
         if "page" in parts:
             page = bench_page(setup, args.runs)
             print(
-                f"grid page ({args.runs} runs): median {page['page_median_ms']:.1f} ms, p95 {page['page_p95_ms']:.1f} ms, "
+                f"grid page ({args.runs} runs): median {page['page_median_ms']:.1f} ms, "
+                f"p95 {page['page_p95_ms']:.1f} ms, "
                 f"CPU median {page['page_cpu_median_ms']:.1f} ms, "
                 f"{page['queries']} queries, {page['bytes'] // 1024} KiB; "
                 f"build_grid alone median {page['build_median_ms']:.1f} ms"

@@ -390,7 +390,7 @@ SELECT {_WORK_TYPE}, w.id, {i}, {i}, w.ordinal, {i}, 0, w.is_active, w.short_nam
   CAST(w.weight AS DOUBLE PRECISION)
 FROM {t["WorkType"]} w WHERE w.school_id = %(school)s
 UNION ALL
-SELECT {_CODE}, c.id, {i}, {i}, c.ordinal, {i}, 0, {flag}, c.code, c.name, {num}
+SELECT {_CODE}, c.id, {i}, {i}, c.ordinal, {i}, 0, c.is_active, c.code, c.name, {num}
 FROM {t["AttendanceCode"]} c WHERE c.school_id = %(school)s"""  # noqa: S608
 
 
@@ -669,7 +669,8 @@ def build_grid(
         )
     ]
     # The school's attendance codes (from query 4), so the page knows which typed text is attendance.
-    codes = [{"code": c[3], "name": c[4]} for c in sorted(code_rows, key=lambda c: (c[1], c[0]))]
+    # Retired codes (not in use) still show on old records (codes_by_id) but are not offered.
+    codes = [{"code": c[3], "name": c[4]} for c in sorted(code_rows, key=lambda c: (c[1], c[0])) if c[2]]
     part = lesson_part(lessons, show_all=all_lessons)
     if len(part) < len(lessons):
         shown = {lesson.id for lesson in part}

@@ -424,9 +424,18 @@ def _write_cell(
 
 
 def parse_attendance(lesson: Lesson, text: str) -> AttendanceCode:
+    """The school's attendance code typed as ``text``; a retired code (not in use) is refused (R2.8)."""
     code = AttendanceCode.objects.filter(school_id=lesson.school_id, code__iexact=text.strip()[:4]).first()
+    if code is not None and not code.is_active:
+        raise DomainError(
+            _("“%(code)s” is no longer in use at this school. Records that have it keep it.") % {"code": code.code},
+            code="retired_attendance",
+            field="value",
+        )
     if code is None:
-        allowed = ", ".join(AttendanceCode.objects.filter(school_id=lesson.school_id).values_list("code", flat=True))
+        allowed = ", ".join(
+            AttendanceCode.objects.filter(school_id=lesson.school_id, is_active=True).values_list("code", flat=True)
+        )
         raise DomainError(
             _("“%(code)s” is not an attendance mark. Allowed: %(allowed)s.")
             % {"code": text.strip()[:10], "allowed": allowed},
@@ -1112,7 +1121,7 @@ def delete_attendance_code(*, acting_user: Any, code: AttendanceCode) -> None:
     """Delete an attendance code nobody was ever marked with; one in use is refused (legal record)."""
     if Attendance.objects.filter(code=code).exists():
         raise DomainError(
-            _("“%(code)s” is used in the journal and cannot be deleted. Rename it or change its meaning instead.")
+            _("“%(code)s” is used in the journal and cannot be deleted. Switch off “in use” instead.")
             % {"code": code.code},
             code="in_use",
         )

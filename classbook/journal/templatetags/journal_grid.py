@@ -34,8 +34,7 @@ def grid_rows(grid: Any) -> SafeString:
     # A thematic cell also carries its theme's title: the first grade of a new column stores it.
     period_cols = [
         (
-            f' data-k="{c.kind}" data-o="{c.ordinal}"'
-            + (f' data-t="{escape(c.theme)}"' if c.theme else "")
+            f' data-k="{c.kind}" data-o="{c.ordinal}"' + (f' data-t="{escape(c.theme)}"' if c.theme else "")
             if grid.period_editable and c.kind != "corrected"
             else ""
         )
