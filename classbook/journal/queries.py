@@ -27,6 +27,7 @@ from classbook.journal.models import (
     ChangeKind,
     GradeKind,
     JournalChange,
+    JournalPolicy,
     Lesson,
     LessonType,
     Mark,
@@ -34,6 +35,8 @@ from classbook.journal.models import (
     Remark,
     WorkType,
 )
+from classbook.journal.rules import policy_or_default
+from classbook.journal.rules import required_marks as rules_required_marks
 from classbook.people.models import Enrolment, Student
 from classbook.schools.models import ScaleValue, StudyPeriod, TeachingAssignment
 from classbook.timetable.models import ChangeKind as TimetableChangeKind
@@ -49,11 +52,6 @@ _RANK = {ch: i for i, ch in enumerate(_ALPHABET)}
 def alphabet_key(*parts: str) -> tuple[tuple[int, ...], ...]:
     """Sort key for names in the order of the Ukrainian/Russian alphabet (apostrophes ignored)."""
     return tuple(tuple(_RANK.get(ch, 100 + ord(ch)) for ch in part.lower() if ch not in "'’ʼ`-") for part in parts)
-
-
-def required_marks(hours_per_week: Decimal) -> int:
-    """Grade accumulation: at least 3 marks per period for 1 lesson a week, 5 for 2 or more (R2.6)."""
-    return 3 if hours_per_week < 2 else 5
 
 
 # --- Index ----------------------------------------------------------------
@@ -348,7 +346,7 @@ def cell_display(attendance: str, mark: str) -> str:
 
 
 # Row kinds of the grid's one UNION ALL query.
-_MARK, _ATTENDANCE, _GRADE, _VALUE, _WORK_TYPE, _CODE = range(6)
+_MARK, _ATTENDANCE, _GRADE, _VALUE, _WORK_TYPE, _CODE, _POLICY = range(7)
 
 
 @functools.cache
@@ -363,7 +361,7 @@ def _cells_sql() -> str:
     """
     t = {
         m.__name__: connection.ops.quote_name(m._meta.db_table)
-        for m in (Mark, Attendance, PeriodGrade, Lesson, WorkType, AttendanceCode, ScaleValue)
+        for m in (Mark, Attendance, PeriodGrade, Lesson, WorkType, AttendanceCode, ScaleValue, JournalPolicy)
     }
     q = connection.ops.quote_name
     i, txt, num, flag = "CAST(NULL AS INTEGER)", "CAST(NULL AS VARCHAR(120))", "CAST(NULL AS DOUBLE PRECISION)", "FALSE"
@@ -391,7 +389,11 @@ SELECT {_WORK_TYPE}, w.id, {i}, {i}, w.ordinal, {i}, 0, w.is_active, w.short_nam
 FROM {t["WorkType"]} w WHERE w.school_id = %(school)s
 UNION ALL
 SELECT {_CODE}, c.id, {i}, {i}, c.ordinal, {i}, 0, c.is_active, c.code, c.name, {num}
-FROM {t["AttendanceCode"]} c WHERE c.school_id = %(school)s"""  # noqa: S608
+FROM {t["AttendanceCode"]} c WHERE c.school_id = %(school)s
+UNION ALL
+SELECT {_POLICY}, p.min_marks_one_hour, p.min_marks_more_hours, {i}, 0, {i}, 0, p.weighted_averages,
+  {txt}, {txt}, {num}
+FROM {t["JournalPolicy"]} p WHERE p.school_id = %(school)s"""  # noqa: S608
 
 
 def build_grid(
@@ -499,6 +501,9 @@ def build_grid(
     work_type_rows: list[tuple[int, int, bool, str, str, float]] = []
     code_rows: list[tuple[int, int, bool, str, str]] = []
     facts = []
+    # The school's journal rules (R2.6); the defaults while the school has no row yet.
+    defaults = JournalPolicy()
+    min_one, min_more, weighted = defaults.min_marks_one_hour, defaults.min_marks_more_hours, defaults.weighted_averages
     with connection.cursor() as cursor:
         cursor.execute(
             _cells_sql(),
@@ -522,6 +527,8 @@ def build_grid(
                 work_type_rows.append((row[1], row[4], bool(row[7]), row[8] or "", row[9] or "", weight))
             elif kind == _CODE:
                 code_rows.append((row[1], row[4], bool(row[7]), row[8], row[9]))
+            elif kind == _POLICY:
+                min_one, min_more, weighted = row[1], row[2], bool(row[7])
             else:
                 facts.append(row)
     default_wt = getattr(assignment, "default_work_type_id", None)
@@ -544,7 +551,7 @@ def build_grid(
             if code:
                 counts[b] += 1
                 if numeric is not None:
-                    w = work_types[wt][0]
+                    w = work_types[wt][0] if weighted else 1.0
                     acc = sums[b]
                     acc[0] += numeric * w
                     acc[1] += w
@@ -684,7 +691,7 @@ def build_grid(
         lessons=lessons,
         rows=rows,
         period_columns=columns,
-        required=required_marks(assignment.hours_per_week),
+        required=min_more if assignment.hours_per_week >= 2 else min_one,
         remarks=remarks,
         attendance_codes=codes,
         can_add_lesson=is_teacher,
@@ -840,18 +847,19 @@ def student_period_stats(assignment: TeachingAssignment, student_id: int, lesson
         lesson__date__lte=period.end,
         value__isnull=False,
     ).values_list("value__numeric", "work_type__weight")
+    policy = policy_or_default(assignment.school_id)
     count = 0
     total = Decimal(0)
     weights = Decimal(0)
     for numeric, weight in rows:
         count += 1
         if numeric is not None:
-            w = Decimal(weight if weight is not None else 1)
+            w = Decimal(weight if weight is not None and policy.weighted_averages else 1)
             total += Decimal(numeric) * w
             weights += w
     return {
         "count": count,
-        "required": required_marks(assignment.hours_per_week),
+        "required": rules_required_marks(assignment.hours_per_week, policy),
         "average": number_format(total / weights, 1) if weights else "",
     }
 

@@ -174,3 +174,25 @@ def test_work_column_of_a_cancelled_or_inactive_type_stays_readable(world, as_us
         f'class="c wk ro" data-l="{lesson.pk}" data-w="{control.pk}" data-s="{world.student.pk}" data-v="1">11</td>'
         in html
     )
+
+
+def test_grid_and_save_follow_the_schools_rules_for_weights_and_required_marks(
+    world, as_user, assignment, lesson, control
+):
+    from classbook.journal.models import JournalPolicy
+
+    JournalPolicy.objects.update_or_create(
+        school=world.school, defaults={"weighted_averages": False, "min_marks_one_hour": 4, "min_marks_more_hours": 6}
+    )
+    client = as_user(world.teacher)
+    client.post(
+        reverse("journal:save_cell", args=[world.school.slug, assignment.pk]),
+        {"kind": "lesson", "lesson": lesson.pk, "student": world.student.pk, "value": "7", "version": "0.0"},
+    )
+    row = save_work(client, world, assignment, lesson, world.student, control.pk, "4").json()["row"]
+    assert row["average"] in {"5,5", "5.5"}  # (7 + 4) / 2: weights off
+    required = 6 if assignment.hours_per_week >= 2 else 4
+    assert row["required"] == required
+    page = grid(client, world, assignment)
+    assert page.context["grid"].required == required
+    assert page.context["grid"].rows[0].average in {"5,5", "5.5"}
