@@ -92,6 +92,8 @@ class AttendanceCode(SchoolOwned):
     is_excused = models.BooleanField(_("excused"), default=False)
     is_late = models.BooleanField(_("late"), default=False)
     ordinal = models.PositiveSmallIntegerField(_("order"), default=0)
+    # A retired code stays on the records that have it and in their history, but is not entered any more.
+    is_active = models.BooleanField(_("in use"), default=True)
 
     class Meta:
         verbose_name = _("attendance code")
