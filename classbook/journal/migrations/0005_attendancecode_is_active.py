@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('journal', '0003_homework_attachments'),
+        ('journal', '0004_attendance_reason_excused_attendance_reason_kind'),
     ]
 
     operations = [
