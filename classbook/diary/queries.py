@@ -1,0 +1,587 @@
+"""Read models of the students' and parents' diary and the information letter (R5.1, R5.2, R5.6).
+
+Plain data out, a constant number of queries whatever the size of the week or the period:
+
+- ``diary_people``: the students the user may open, with their current class — 1 query;
+- ``build_week``: one week of one student — 7 queries (timetable entries, lessons with their changes,
+  marks, attendance, homework files, bells, days off);
+- ``build_report``: marks by subject, averages, period grades and attendance of one period for one
+  student or a whole class — 5 queries (periods are read once by ``periods_of_year``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import BooleanField, Case, OuterRef, Q, Subquery, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from classbook.access.context import SchoolContext
+from classbook.access.diary import diary_students
+from classbook.diary.models import DiaryPolicy
+from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade
+from classbook.people.models import Enrolment
+from classbook.schools.models import AcademicYear, StudyPeriod, Subgroup, TeachingAssignment
+from classbook.timetable.models import (
+    Bell,
+    BellSchedule,
+    ChangeKind,
+    TimetableEntry,
+    non_working_days,
+    parity_matches,
+    parity_of,
+)
+
+# --- people -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiaryStudent:
+    id: int
+    name: str
+    short_name: str
+    class_id: int | None
+    class_name: str
+    class_teacher: str
+
+
+def diary_people(ctx: SchoolContext) -> list[DiaryStudent]:
+    """The students whose diary the user may open, with their current class and class teacher — 1 query."""
+    current = Enrolment.objects.filter(student=OuterRef("pk"), end__isnull=True).order_by("-start")
+    rows = (
+        diary_students(ctx)
+        .annotate(
+            class_id=Subquery(current.values("school_class_id")[:1]),
+            class_name=Subquery(current.values("school_class__name")[:1]),
+            ct_last=Subquery(current.values("school_class__class_teacher__last_name")[:1]),
+            ct_first=Subquery(current.values("school_class__class_teacher__first_name")[:1]),
+            ct_patronymic=Subquery(current.values("school_class__class_teacher__patronymic")[:1]),
+        )
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+    return [
+        DiaryStudent(
+            id=s.pk,
+            name=s.user.full_name,
+            short_name=s.user.short_name,
+            class_id=s.class_id,
+            class_name=s.class_name or "",
+            class_teacher=" ".join(p for p in (s.ct_last, s.ct_first, s.ct_patronymic) if p),
+        )
+        for s in rows
+    ]
+
+
+def pick(people: list[DiaryStudent], student_id: int) -> DiaryStudent | None:
+    return next((p for p in people if p.id == student_id), None)
+
+
+def policy_or_default(school_id: int) -> DiaryPolicy:
+    """The school's diary settings for reading; the defaults, unsaved, when it has none — 1 query."""
+    return DiaryPolicy.objects.filter(school_id=school_id).first() or DiaryPolicy(school_id=school_id)
+
+
+# --- the week -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DiaryMark:
+    value: str
+    work_type: str
+    work_type_short: str
+    comment: str
+    lesson_id: int | None = None
+    date: dt.date | None = None
+
+
+@dataclass
+class DiaryAbsence:
+    code: str
+    name: str
+    excused: bool
+    late: bool
+    reason: str
+
+
+@dataclass
+class DiaryFile:
+    id: int
+    name: str
+    size: int
+
+
+@dataclass
+class DiaryLesson:
+    date: dt.date
+    number: int | None
+    start: dt.time | None
+    end: dt.time | None
+    subject: str
+    teacher: str
+    room: str
+    status: str = ""  # "", substituted, cancelled, merged, moved_in, moved_out
+    note: str = ""
+    topic: str = ""
+    homework: str = ""
+    homework_due: dt.date | None = None
+    lesson_id: int | None = None
+    marks: list[DiaryMark] = field(default_factory=list)
+    absence: DiaryAbsence | None = None
+    files: list[DiaryFile] = field(default_factory=list)
+
+
+@dataclass
+class DiaryDay:
+    date: dt.date
+    is_day_off: bool
+    lessons: list[DiaryLesson]
+
+    @property
+    def is_today(self) -> bool:
+        return self.date == timezone.localdate()
+
+
+@dataclass
+class DiaryWeek:
+    student: DiaryStudent
+    start: dt.date
+    end: dt.date
+    days: list[DiaryDay]
+
+    @property
+    def prev_start(self) -> dt.date:
+        return self.start - dt.timedelta(days=7)
+
+    @property
+    def next_start(self) -> dt.date:
+        return self.start + dt.timedelta(days=7)
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _in_group(student_id: int, class_id: int, prefix: str = "") -> Q:
+    """Lessons of the student's class: whole-class ones and those of the subgroups the student is in."""
+    subgroups = Subgroup.objects.filter(students=student_id).values("pk")
+    return Q(**{f"{prefix}school_class_id": class_id}) & (
+        Q(**{f"{prefix}subgroup__isnull": True}) | Q(**{f"{prefix}subgroup_id__in": subgroups})
+    )
+
+
+def bell_times(ctx: SchoolContext, class_id: int) -> dict[int, tuple[dt.time, dt.time]]:
+    """The class's bell times (its own schedule, else the school's default one) — 1 query."""
+    own = BellSchedule.classes.through.objects.filter(schoolclass_id=class_id).values("bellschedule_id")
+    rows = (
+        Bell.objects.filter(school=ctx.school)
+        .filter(Q(schedule__is_default=True) | Q(schedule_id__in=own))
+        .annotate(own=Case(When(schedule_id__in=own, then=True), default=False, output_field=BooleanField()))
+        .values_list("own", "number", "start", "end")
+    )
+    default: dict[int, tuple[dt.time, dt.time]] = {}
+    mine: dict[int, tuple[dt.time, dt.time]] = {}
+    for is_own, number, start, end in rows:
+        (mine if is_own else default)[number] = (start, end)
+    return mine or default
+
+
+def _note(change: Any) -> tuple[str, str]:
+    """The status and the note of a lesson change as the diary shows them."""
+    if change.kind == ChangeKind.SUBSTITUTED:
+        return "substituted", _("Substitute: %(name)s") % {
+            "name": change.substitute.short_name if change.substitute else ""
+        }
+    if change.kind == ChangeKind.CANCELLED:
+        return "cancelled", _("Cancelled")
+    if change.kind == ChangeKind.MERGED:
+        other = change.merged_with.assignment.school_class if change.merged_with else ""
+        return "merged", _("Merged with %(group)s") % {"group": other}
+    return "", ""
+
+
+def build_week(ctx: SchoolContext, student: DiaryStudent, start: dt.date) -> DiaryWeek:
+    """Monday-Saturday of ``student``'s diary: the timetable with its changes, topics, homework with files
+    and due dates, marks with work type and comment, absences — 7 queries whatever the week holds.
+
+    Lessons in the journal are the record; timetable slots not (yet) generated into the journal are
+    shown from the timetable, so a week ahead still shows its lessons.
+    """
+    start = week_start(start)
+    end = start + dt.timedelta(days=5)
+    days = {start + dt.timedelta(days=i): DiaryDay(start + dt.timedelta(days=i), False, []) for i in range(6)}
+    week = DiaryWeek(student=student, start=start, end=end, days=list(days.values()))
+    if student.class_id is None:
+        return week
+    sid, cid = student.id, student.class_id
+    # 1. timetable entries of the class (and the student's subgroups) valid in the week
+    entries = list(
+        TimetableEntry.objects.filter(school=ctx.school, withdrawn_at__isnull=True, valid_from__lte=end)
+        .filter(valid_until__gte=start)
+        .filter(_in_group(sid, cid, "assignment__"))
+        .select_related("year", "room", "assignment__subject", "assignment__teacher")
+    )
+    # 2. the journal's lessons of the week, and those moved out of it
+    moved = ChangeKind.MOVED
+    lessons = list(
+        Lesson.objects.filter(school=ctx.school)
+        .filter(_in_group(sid, cid, "assignment__"))
+        .filter(
+            Q(date__gte=start, date__lte=end)
+            | Q(timetable_change__kind=moved, timetable_change__date__gte=start, timetable_change__date__lte=end)
+        )
+        .select_related(
+            "assignment__subject",
+            "assignment__teacher",
+            "conducted_by",
+            "timetable_change__substitute",
+            "timetable_change__merged_with__assignment__school_class",
+            "generated_from__entry__room",
+        )
+        .order_by("date", "number", "pk")
+    )
+    lesson_ids = [lesson.pk for lesson in lessons]
+    # 3-5. the student's marks and absences, the lessons' homework files
+    marks: dict[int, list[DiaryMark]] = defaultdict(list)
+    for m in (
+        Mark.objects.filter(school=ctx.school, student_id=sid, lesson_id__in=lesson_ids, value__isnull=False)
+        .select_related("value", "work_type")
+        .order_by("work_type__ordinal", "slot")
+    ):
+        marks[m.lesson_id].append(
+            DiaryMark(m.value.code, m.work_type.name, m.work_type.short_name or m.work_type.name, m.comment)
+        )
+    absences: dict[int, DiaryAbsence] = {}
+    for a in Attendance.objects.filter(
+        school=ctx.school, student_id=sid, lesson_id__in=lesson_ids, code__isnull=False
+    ).select_related("code"):
+        absences[a.lesson_id] = DiaryAbsence(a.code.code, a.code.name, a.code.is_excused, a.code.is_late, a.reason)
+    files: dict[int, list[DiaryFile]] = defaultdict(list)
+    for f in HomeworkAttachment.objects.filter(
+        school=ctx.school, lesson_id__in=lesson_ids, removed_at__isnull=True
+    ).values_list("pk", "lesson_id", "original_name", "size"):
+        files[f[1]].append(DiaryFile(f[0], f[2], f[3]))
+    # 6-7. bell times and days off
+    times = bell_times(ctx, cid)
+    off = non_working_days(ctx.school.pk, start, end)
+    for day in week.days:
+        day.is_day_off = day.date in off
+
+    def when(number: int | None) -> tuple[dt.time | None, dt.time | None]:
+        return times.get(number, (None, None)) if number is not None else (None, None)
+
+    generated: set[tuple[int, dt.date]] = set()
+    for lesson in lessons:
+        link = getattr(lesson, "generated_from", None)
+        if link is not None:
+            generated.add((link.entry_id, link.date))
+        a = lesson.assignment
+        change = getattr(lesson, "timetable_change", None)
+        room = str(link.entry.room or "") if link is not None else ""
+        item = DiaryLesson(
+            date=lesson.date,
+            number=lesson.number,
+            start=when(lesson.number)[0],
+            end=when(lesson.number)[1],
+            subject=str(a.subject),
+            teacher=(lesson.conducted_by or a.teacher).short_name,
+            room=room,
+            topic=lesson.topic,
+            homework=lesson.homework,
+            homework_due=lesson.homework_due,
+            lesson_id=lesson.pk,
+            marks=marks.get(lesson.pk, []),
+            absence=absences.get(lesson.pk),
+            files=files.get(lesson.pk, []),
+        )
+        if change is not None and change.kind == moved:
+            if start <= change.date <= end:
+                days[change.date].lessons.append(
+                    DiaryLesson(
+                        date=change.date,
+                        number=change.number,
+                        start=when(change.number)[0],
+                        end=when(change.number)[1],
+                        subject=item.subject,
+                        teacher=item.teacher,
+                        room=room,
+                        status="moved_out",
+                        note=_("Moved to %(date)s, lesson %(number)s")
+                        % {"date": lesson.date.strftime("%d.%m"), "number": lesson.number},
+                    )
+                )
+            item.status = "moved_in"
+            item.note = _("Moved from %(date)s, lesson %(number)s") % {
+                "date": change.date.strftime("%d.%m"),
+                "number": change.number,
+            }
+        elif change is not None:
+            item.status, item.note = _note(change)
+        if lesson.date in days:
+            days[lesson.date].lessons.append(item)
+    years: dict[int, AcademicYear] = {}
+    for entry in entries:
+        years.setdefault(entry.year_id, entry.year)
+        for day in week.days:
+            if day.is_day_off or day.date.isoweekday() != entry.weekday:
+                continue
+            if not (entry.valid_from <= day.date <= entry.valid_until) or (entry.pk, day.date) in generated:
+                continue
+            year = years[entry.year_id]
+            if not (year.start <= day.date <= year.end) or not parity_matches(
+                entry.parity, parity_of(year.start, day.date)
+            ):
+                continue
+            a = entry.assignment
+            day.lessons.append(
+                DiaryLesson(
+                    date=day.date,
+                    number=entry.number,
+                    start=when(entry.number)[0],
+                    end=when(entry.number)[1],
+                    subject=str(a.subject),
+                    teacher=a.teacher.short_name,
+                    room=str(entry.room or ""),
+                )
+            )
+    for day in week.days:
+        day.lessons.sort(key=lambda item: (item.number if item.number is not None else 99, item.status == "moved_out"))
+    return week
+
+
+# --- the period: marks by subject, grades, attendance (the diary's marks page and the letter) ---------
+
+
+def periods_of_year(ctx: SchoolContext, on: dt.date | None = None) -> list[StudyPeriod]:
+    """The study periods of the academic year around ``on`` (today), in order — 1 query."""
+    on = on or timezone.localdate()
+    periods = list(
+        StudyPeriod.objects.filter(school=ctx.school, year__start__lte=on, year__end__gte=on).order_by("start", "-end")
+    )
+    if periods:
+        return periods
+    # Between years (summer): the latest year's periods.
+    return list(
+        StudyPeriod.objects.filter(
+            school=ctx.school,
+            year_id=Subquery(
+                AcademicYear.objects.filter(school=ctx.school, start__lte=on).order_by("-start").values("pk")[:1]
+            ),
+        ).order_by("start", "-end")
+    )
+
+
+def current_period(periods: list[StudyPeriod], on: dt.date | None = None) -> StudyPeriod | None:
+    """The shortest period containing ``on`` (a quarter rather than its semester), else the last one begun."""
+    on = on or timezone.localdate()
+    containing = [p for p in periods if p.start <= on <= p.end]
+    if containing:
+        return min(containing, key=lambda p: (p.end - p.start, p.start))
+    begun = [p for p in periods if p.start <= on]
+    return begun[-1] if begun else (periods[0] if periods else None)
+
+
+@dataclass
+class DiaryGrade:
+    kind: str
+    kind_label: str
+    title: str
+    value: str
+    period: str
+
+
+@dataclass
+class SubjectRow:
+    subject_id: int
+    subject: str
+    teacher: str = ""
+    marks: list[DiaryMark] = field(default_factory=list)
+    average: Decimal | None = None
+    grades: list[DiaryGrade] = field(default_factory=list)
+    absent: int = 0
+    absent_excused: int = 0
+    late: int = 0
+
+
+@dataclass
+class AttendanceSummary:
+    absent: int = 0
+    excused: int = 0
+    unexcused: int = 0
+    late: int = 0
+
+
+@dataclass
+class StudentReport:
+    student: DiaryStudent
+    subjects: list[SubjectRow]
+    attendance: AttendanceSummary
+    show_average: bool
+    weighted: bool
+
+    @property
+    def marks_count(self) -> int:
+        return sum(len(row.marks) for row in self.subjects)
+
+
+@dataclass
+class _Acc:
+    total: Decimal = Decimal(0)
+    weight: Decimal = Decimal(0)
+
+
+def build_report(
+    ctx: SchoolContext, students: list[DiaryStudent], period: StudyPeriod, policy: DiaryPolicy
+) -> list[StudentReport]:
+    """Marks by subject with averages (as the school chooses), period grades and attendance of ``period`` for
+    each of ``students`` — 4 queries whatever their number (the information letter of a whole class).
+
+    Period grades show as soon as they are set (R5.2): there is no separate publishing step.
+    """
+    ids = [s.id for s in students]
+    class_ids = {s.class_id for s in students if s.class_id}
+    rows: dict[int, dict[int, SubjectRow]] = {sid: {} for sid in ids}
+
+    def row(sid: int, subject_id: int, name: str) -> SubjectRow:
+        found = rows[sid].get(subject_id)
+        if found is None:
+            found = rows[sid][subject_id] = SubjectRow(subject_id, name)
+        return found
+
+    # 1. the subjects of the classes taught to the whole class, with their teachers
+    by_class: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for class_id, subject_id, subject, last, first, patronymic in (
+        TeachingAssignment.objects.filter(
+            school=ctx.school, school_class_id__in=class_ids, year_id=period.year_id, subgroup__isnull=True
+        )
+        .order_by("subject__name", "pk")
+        .values_list(
+            "school_class_id",
+            "subject_id",
+            "subject__name",
+            "teacher__last_name",
+            "teacher__first_name",
+            "teacher__patronymic",
+        )
+    ):
+        teacher = f"{last} {first[:1]}.{patronymic[:1] + '.' if patronymic else ''}".strip()
+        by_class[class_id].append((subject_id, subject, teacher))
+    for s in students:
+        for subject_id, subject, teacher in by_class.get(s.class_id or 0, []):
+            r = row(s.id, subject_id, subject)
+            r.teacher = r.teacher or teacher
+    # 2. marks of the period
+    sums: dict[tuple[int, int], _Acc] = defaultdict(_Acc)
+    for sid, subject_id, subject, date, lesson_id, code, numeric, wt_name, wt_short, weight, comment in (
+        Mark.objects.filter(
+            school=ctx.school,
+            student_id__in=ids,
+            value__isnull=False,
+            lesson__date__gte=period.start,
+            lesson__date__lte=period.end,
+        )
+        .order_by("lesson__date", "lesson__number", "work_type__ordinal", "slot")
+        .values_list(
+            "student_id",
+            "lesson__assignment__subject_id",
+            "lesson__assignment__subject__name",
+            "lesson__date",
+            "lesson_id",
+            "value__code",
+            "value__numeric",
+            "work_type__name",
+            "work_type__short_name",
+            "work_type__weight",
+            "comment",
+        )
+    ):
+        row(sid, subject_id, subject).marks.append(
+            DiaryMark(code, wt_name, wt_short or wt_name, comment, lesson_id=lesson_id, date=date)
+        )
+        if numeric is not None:
+            w = weight if policy.weighted_average else Decimal(1)
+            acc = sums[(sid, subject_id)]
+            acc.total += numeric * w
+            acc.weight += w
+    if policy.show_average:
+        for (sid, subject_id), acc in sums.items():
+            if acc.weight:
+                rows[sid][subject_id].average = (acc.total / acc.weight).quantize(Decimal("0.01"))
+    # 3. grades of the period and of the periods inside it (quarters in a semester), as soon as set
+    kinds = dict(PeriodGrade._meta.get_field("kind").choices)
+    for sid, subject_id, subject, kind, title, code, period_name in (
+        PeriodGrade.objects.filter(
+            school=ctx.school, student_id__in=ids, period__start__gte=period.start, period__end__lte=period.end
+        )
+        .order_by("period__start", "kind", "ordinal")
+        .values_list(
+            "student_id",
+            "assignment__subject_id",
+            "assignment__subject__name",
+            "kind",
+            "title",
+            "value__code",
+            "period__name",
+        )
+    ):
+        row(sid, subject_id, subject).grades.append(
+            DiaryGrade(kind, str(kinds.get(kind, kind)), title, code, period_name)
+        )
+    # 4. absences and lateness of the period
+    summaries = {sid: AttendanceSummary() for sid in ids}
+    for sid, subject_id, subject, counts_absent, excused, late in Attendance.objects.filter(
+        school=ctx.school,
+        student_id__in=ids,
+        code__isnull=False,
+        lesson__date__gte=period.start,
+        lesson__date__lte=period.end,
+    ).values_list(
+        "student_id",
+        "lesson__assignment__subject_id",
+        "lesson__assignment__subject__name",
+        "code__counts_as_absent",
+        "code__is_excused",
+        "code__is_late",
+    ):
+        r, summary = row(sid, subject_id, subject), summaries[sid]
+        if late:
+            r.late += 1
+            summary.late += 1
+        if counts_absent:
+            r.absent += 1
+            summary.absent += 1
+            if excused:
+                r.absent_excused += 1
+                summary.excused += 1
+            else:
+                summary.unexcused += 1
+    return [
+        StudentReport(
+            student=s,
+            subjects=sorted(rows[s.id].values(), key=lambda r: r.subject.lower()),
+            attendance=summaries[s.id],
+            show_average=policy.show_average,
+            weighted=policy.weighted_average,
+        )
+        for s in students
+    ]
+
+
+def class_people(people: list[DiaryStudent], class_id: int) -> list[DiaryStudent]:
+    """The students of one class among those the user may open (the class teacher's letters)."""
+    return [p for p in people if p.class_id == class_id]
+
+
+def period_by_id(ctx: SchoolContext, period_id: int) -> StudyPeriod:
+    """A study period of the school by id (404 for another school's or an unknown one) — 1 query."""
+    from django.http import Http404
+
+    period = StudyPeriod.objects.filter(school=ctx.school, pk=period_id).first()
+    if period is None:
+        raise Http404
+    return period
