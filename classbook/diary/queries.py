@@ -453,15 +453,16 @@ def build_report(
             found = rows[sid][subject_id] = SubjectRow(subject_id, name)
         return found
 
-    # 1. the subjects of the classes taught to the whole class, with their teachers
+    # 1. the subjects of the classes (whole-class and the students' own subgroups), with their teachers
     by_class: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    for class_id, subject_id, subject, last, first, patronymic in (
-        TeachingAssignment.objects.filter(
-            school=ctx.school, school_class_id__in=class_ids, year_id=period.year_id, subgroup__isnull=True
-        )
+    by_member: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for class_id, member_id, subject_id, subject, last, first, patronymic in (
+        TeachingAssignment.objects.filter(school=ctx.school, school_class_id__in=class_ids, year_id=period.year_id)
+        .filter(Q(subgroup__isnull=True) | Q(subgroup__students__in=ids))
         .order_by("subject__name", "pk")
         .values_list(
             "school_class_id",
+            "subgroup__students",
             "subject_id",
             "subject__name",
             "teacher__last_name",
@@ -470,9 +471,9 @@ def build_report(
         )
     ):
         teacher = f"{last} {first[:1]}.{patronymic[:1] + '.' if patronymic else ''}".strip()
-        by_class[class_id].append((subject_id, subject, teacher))
+        (by_member[member_id] if member_id else by_class[class_id]).append((subject_id, subject, teacher))
     for s in students:
-        for subject_id, subject, teacher in by_class.get(s.class_id or 0, []):
+        for subject_id, subject, teacher in [*by_class.get(s.class_id or 0, []), *by_member.get(s.id, [])]:
             r = row(s.id, subject_id, subject)
             r.teacher = r.teacher or teacher
     # 2. marks of the period

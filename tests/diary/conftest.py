@@ -58,10 +58,22 @@ def diary(world, media) -> Diary:
     create_journal_defaults(school)
     year = world.class_a.year
     period = StudyPeriod.objects.create(
-        school=school, year=year, kind="semester", name="I семестр", ordinal=1, start=year.start, end=dt.date(2026, 12, 26)
+        school=school,
+        year=year,
+        kind="semester",
+        name="I семестр",
+        ordinal=1,
+        start=year.start,
+        end=dt.date(2026, 12, 26),
     )
     period2 = StudyPeriod.objects.create(
-        school=school, year=year, kind="semester", name="II семестр", ordinal=2, start=dt.date(2027, 1, 12), end=year.end
+        school=school,
+        year=year,
+        kind="semester",
+        name="II семестр",
+        ordinal=2,
+        start=dt.date(2027, 1, 12),
+        end=year.end,
     )
     schedule = timetable.create_bell_schedule(acting_user=deputy, school=school, name="Перша зміна")
     for n in range(1, 8):
