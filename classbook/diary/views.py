@@ -48,13 +48,16 @@ def _day(value: str) -> dt.date:
     return day
 
 
-def _period(request: HttpRequest, ctx: SchoolContext) -> tuple[list[Any], Any]:
-    """The periods of the year and the one asked for (``?period=``; default the current one); 404 for others."""
+def _period(request: HttpRequest, ctx: SchoolContext, required: bool = True) -> tuple[list[Any], Any]:
+    """The periods of the year and the one asked for (``?period=``; default the current one); 404 for others.
+
+    A school without study periods yet: None for a page (it says so), 404 for a PDF (``required``).
+    """
     periods = queries.periods_of_year(ctx)
     raw = request.GET.get("period", "")
     if not raw:
         period = queries.current_period(periods)
-        if period is None:
+        if period is None and required:
             raise Http404
         return periods, period
     if not raw.isdigit():
@@ -103,8 +106,10 @@ def week(request: HttpRequest, ctx: SchoolContext, student_id: int, day: str) ->
 def marks(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     """Marks by subject for a period with averages (as the school chooses), period grades, attendance (R5.2)."""
     people, person = _person(ctx, student_id)
-    periods, period = _period(request, ctx)
-    report = queries.build_report(ctx, [person], period, queries.policy_or_default(ctx.school.pk))[0]
+    periods, period = _period(request, ctx, required=False)
+    report = None
+    if period is not None:
+        report = queries.build_report(ctx, [person], period, queries.policy_or_default(ctx.school.pk))[0]
     return render(
         request,
         "diary/marks.html",
@@ -131,8 +136,10 @@ def _pdf(request: HttpRequest, html: str, filename: str) -> HttpResponse:
 def letter(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     """The information letter for parents of one student and one period, as a page (R5.6)."""
     people, person = _person(ctx, student_id)
-    periods, period = _period(request, ctx)
-    reports = queries.build_report(ctx, [person], period, queries.policy_or_default(ctx.school.pk))
+    periods, period = _period(request, ctx, required=False)
+    reports = []
+    if period is not None:
+        reports = queries.build_report(ctx, [person], period, queries.policy_or_default(ctx.school.pk))
     return render(
         request,
         "diary/letter.html",
@@ -157,9 +164,13 @@ def letter_pdf(request: HttpRequest, ctx: SchoolContext, student_id: int) -> Htt
     return _pdf(request, html, f"letter-{ctx.school.slug}-{person.id}-{period.pk}.pdf")
 
 
-def _class_reports(request: HttpRequest, ctx: SchoolContext, class_id: int) -> tuple[Any, list[Any], Any, list[Any]]:
+def _class_reports(
+    request: HttpRequest, ctx: SchoolContext, class_id: int, *, pdf: bool = False
+) -> tuple[Any, list[Any], Any, list[Any]]:
     school_class = get_or_404(letter_classes(ctx), pk=class_id)
-    periods, period = _period(request, ctx)
+    periods, period = _period(request, ctx, required=pdf)
+    if period is None:
+        return school_class, periods, period, []
     people = queries.class_people(queries.diary_people(ctx), school_class.pk)
     reports = queries.build_report(ctx, people, period, queries.policy_or_default(ctx.school.pk))
     return school_class, periods, period, reports
@@ -181,7 +192,7 @@ def class_letters(request: HttpRequest, ctx: SchoolContext, class_id: int) -> Ht
 @school_view()
 def class_letters_pdf(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpResponse:
     """The letters of every student of the class in one PDF, one page per student (R5.6)."""
-    school_class, _periods, period, reports = _class_reports(request, ctx, class_id)
+    school_class, _periods, period, reports = _class_reports(request, ctx, class_id, pdf=True)
     html = render_to_string("diary/letter_pdf.html", _letter_context(ctx, reports, period), request=request)
     return _pdf(request, html, f"letters-{ctx.school.slug}-{school_class.pk}-{period.pk}.pdf")
 

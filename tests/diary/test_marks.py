@@ -132,3 +132,14 @@ def test_deputies_read_the_settings_and_others_may_not(world, as_user):
         assert as_user(world.persona(persona)).get(url).status_code == 403, persona
     assert as_user(world.foreign_admin).get(url).status_code == 404
     assert not DiaryPolicy.objects.exists()
+
+
+def test_a_school_without_study_periods_says_so(world, as_user):
+    client = as_user(world.parent)
+    for name in ["marks", "letter"]:
+        response = client.get(reverse(f"diary:{name}", args=[world.school.slug, world.student.pk]))
+        assert response.status_code == 200
+        assert "has not set up its study periods yet" in response.content.decode()
+    assert client.get(reverse("diary:letter_pdf", args=[world.school.slug, world.student.pk])).status_code == 404
+    api = client.get(f"/api/v1/schools/{world.school.slug}/diary/{world.student.pk}/marks")
+    assert api.status_code == 404
