@@ -165,3 +165,12 @@ def test_the_week_page_has_a_constant_query_count(world, diary, as_user):
         counts.append(len(captured))
     # 4 for the session, the user, the school and the user's context; 8 for the diary.
     assert counts == [12, 12]
+
+
+def test_everything_teachers_type_is_escaped(world, diary, as_user):
+    Lesson.objects.filter(pk=diary.mon_math.pk).update(topic="<script>alert(1)</script>", homework="a<b>\nc")
+    Mark.objects.filter(lesson=diary.mon_math).update(comment='"><img src=x>')
+    html = as_user(world.parent).get(week_url(world)).content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "a&lt;b&gt;<br>c" in html
+    assert '"><img' not in html
