@@ -142,7 +142,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--db", default="bench_diary_load")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--keep", action="store_true", help="keep the database (and the log) afterwards")
+    parser.add_argument("--reuse", action="store_true", help="use the database a --keep run left")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -159,12 +160,14 @@ def main() -> None:
         "LOG_LEVEL": "ERROR",
         "PYTHONPATH": str(ROOT),
     }
-    recreate_database(base_url, args.db)
+    if not args.reuse:
+        recreate_database(base_url, args.db)
     server = None
     try:
         t0 = time.perf_counter()
-        run([PYTHON, "manage.py", "migrate", "--noinput"], env)
-        run([PYTHON, "manage.py", "seed_demo", "--students", str(args.students)], env)
+        if not args.reuse:
+            run([PYTHON, "manage.py", "migrate", "--noinput"], env)
+            run([PYTHON, "manage.py", "seed_demo", "--students", str(args.students)], env)
         run([PYTHON, "manage.py", "collectstatic", "--noinput"], env)
         school, password, targets = diary_targets(env, args.students_sampled)
         print(f"demo of {args.students} students on PostgreSQL built in {time.perf_counter() - t0:.0f} s")
@@ -196,7 +199,8 @@ def main() -> None:
         (tmp / "targets.txt").write_text("\n".join(lines) + "\n")
         (tmp / "diary.lua").write_text(LUA)
         # Warm up: every worker imports, connects and fills its caches.
-        wrk = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-s", str(tmp / "diary.lua")]
+        wrk = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "--timeout", "10s"]
+        wrk += ["-s", str(tmp / "diary.lua")]
         subprocess.run([*wrk, "-d", "5s", base, "--", str(tmp / "targets.txt")], check=True, capture_output=True)
         out = subprocess.run(
             [*wrk, "-d", f"{args.seconds}s", "--latency", base, "--", str(tmp / "targets.txt")],
@@ -217,7 +221,10 @@ def main() -> None:
             server.wait(timeout=30)
         if not args.keep:
             recreate_database(base_url, args.db, drop_only=True)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep:
+            print(f"kept: database {args.db}, files in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -23,15 +23,16 @@ from django.utils.translation import gettext as _
 from classbook.access.context import SchoolContext
 from classbook.access.diary import diary_students
 from classbook.diary.models import DiaryPolicy
+from classbook.diary.prepared import Prepared
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade
 from classbook.people.models import Enrolment
-from classbook.schools.models import AcademicYear, StudyPeriod, Subgroup, TeachingAssignment
+from classbook.schools.models import AcademicYear, SpecialDay, StudyPeriod, Subgroup, TeachingAssignment
 from classbook.timetable.models import (
+    NON_WORKING_KINDS,
     Bell,
     BellSchedule,
     ChangeKind,
     TimetableEntry,
-    non_working_days,
     parity_matches,
     parity_of,
 )
@@ -174,18 +175,40 @@ def _in_group(student_id: int, class_id: int, prefix: str = "") -> Q:
     )
 
 
-def bell_times(ctx: SchoolContext, class_id: int) -> dict[int, tuple[dt.time, dt.time]]:
-    """The class's bell times (its own schedule, else the school's default one) — 1 query."""
-    own = BellSchedule.classes.through.objects.filter(schoolclass_id=class_id).values("bellschedule_id")
-    rows = (
-        Bell.objects.filter(school=ctx.school)
-        .filter(Q(schedule__is_default=True) | Q(schedule_id__in=own))
-        .annotate(own=Case(When(schedule_id__in=own, then=True), default=False, output_field=BooleanField()))
+_BELLS = Prepared(
+    lambda school, cls: (
+        Bell.objects.filter(school_id=school)
+        .filter(
+            Q(schedule__is_default=True)
+            | Q(
+                schedule_id__in=BellSchedule.classes.through.objects.filter(schoolclass_id=cls).values(
+                    "bellschedule_id"
+                )
+            )
+        )
+        .annotate(
+            own=Case(
+                When(
+                    schedule_id__in=BellSchedule.classes.through.objects.filter(schoolclass_id=cls).values(
+                        "bellschedule_id"
+                    ),
+                    then=True,
+                ),
+                default=False,
+                output_field=BooleanField(),
+            )
+        )
+        .order_by()
         .values_list("own", "number", "start", "end")
     )
+)
+
+
+def bell_times(ctx: SchoolContext, class_id: int) -> dict[int, tuple[dt.time, dt.time]]:
+    """The class's bell times (its own schedule, else the school's default one) — 1 query."""
     default: dict[int, tuple[dt.time, dt.time]] = {}
     mine: dict[int, tuple[dt.time, dt.time]] = {}
-    for is_own, number, start, end in rows:
+    for is_own, number, start, end in _BELLS.rows(school=ctx.school.pk, cls=class_id):
         (mine if is_own else default)[number] = (start, end)
     return mine or default
 
@@ -235,6 +258,89 @@ _LESSON_COLUMNS = [
 ]
 
 
+def _week_group(student: int, cls: int) -> Q:
+    return _in_group(student, cls, "assignment__")
+
+
+# The week's queries, compiled once (``prepared.py``): values are school, cls, student, start, end.
+_ENTRIES = Prepared(
+    lambda school, cls, student, start, end: (
+        TimetableEntry.objects.filter(
+            school_id=school, withdrawn_at__isnull=True, valid_from__lte=end, valid_until__gte=start
+        )
+        .filter(_week_group(student, cls))
+        .order_by()
+        .values_list(
+            "pk",
+            "weekday",
+            "number",
+            "parity",
+            "valid_from",
+            "valid_until",
+            "year__start",
+            "year__end",
+            "room__name",
+            "assignment__subject__name",
+            *_names("assignment__teacher"),
+        )
+    )
+)
+_LESSONS = Prepared(
+    lambda school, cls, student, start, end: (
+        Lesson.objects.filter(school_id=school)
+        .filter(_week_group(student, cls))
+        .filter(
+            Q(date__gte=start, date__lte=end)
+            | Q(
+                timetable_change__kind=ChangeKind.MOVED,
+                timetable_change__date__gte=start,
+                timetable_change__date__lte=end,
+            )
+        )
+        .order_by()
+        .values_list(*_LESSON_COLUMNS)
+    )
+)
+_MARKS = Prepared(
+    lambda school, cls, student, start, end: (
+        Mark.objects.filter(
+            school_id=school, student_id=student, value__isnull=False, lesson__date__gte=start, lesson__date__lte=end
+        )
+        .order_by("work_type__ordinal", "slot")
+        .values_list("lesson_id", "value__code", "work_type__name", "work_type__short_name", "comment")
+    )
+)
+_ABSENCES = Prepared(
+    lambda school, cls, student, start, end: (
+        Attendance.objects.filter(
+            school_id=school, student_id=student, code__isnull=False, lesson__date__gte=start, lesson__date__lte=end
+        )
+        .order_by()
+        .values_list("lesson_id", "code__code", "code__name", "code__is_excused", "code__is_late", "reason")
+    )
+)
+_FILES = Prepared(
+    lambda school, cls, student, start, end: (
+        HomeworkAttachment.objects.filter(
+            school_id=school,
+            removed_at__isnull=True,
+            lesson__assignment__school_class_id=cls,
+            lesson__date__gte=start,
+            lesson__date__lte=end,
+        )
+        .order_by("uploaded_at", "pk")
+        .values_list("pk", "lesson_id", "original_name", "size")
+    )
+)
+_DAYS_OFF = Prepared(
+    lambda school, cls, student, start, end: (
+        SpecialDay.objects.filter(school_id=school, kind__in=NON_WORKING_KINDS, start__lte=end, end__gte=start)
+        .order_by()
+        .values_list("start", "end")
+    )
+)
+
+
 def build_week(ctx: SchoolContext, student: DiaryStudent, start: dt.date) -> DiaryWeek:
     """Monday-Saturday of ``student``'s diary: the timetable with its changes, topics, homework with files
     and due dates, marks with work type and comment, absences — 7 queries whatever the week holds.
@@ -250,64 +356,30 @@ def build_week(ctx: SchoolContext, student: DiaryStudent, start: dt.date) -> Dia
     if student.class_id is None:
         return week
     sid, cid = student.id, student.class_id
-    group = _in_group(sid, cid, "assignment__")
+    values = {"school": ctx.school.pk, "cls": cid, "student": sid, "start": start, "end": end}
     # 1. timetable entries of the class (and the student's subgroups) valid in the week
-    entries = list(
-        TimetableEntry.objects.filter(school=ctx.school, withdrawn_at__isnull=True, valid_from__lte=end)
-        .filter(valid_until__gte=start)
-        .filter(group)
-        .values_list(
-            "pk",
-            "weekday",
-            "number",
-            "parity",
-            "valid_from",
-            "valid_until",
-            "year__start",
-            "year__end",
-            "room__name",
-            "assignment__subject__name",
-            *_names("assignment__teacher"),
-        )
-    )
+    entries = _ENTRIES.rows(**values)
     # 2. the journal's lessons of the week, and those moved out of it
     moved = ChangeKind.MOVED
-    lessons = list(
-        Lesson.objects.filter(school=ctx.school)
-        .filter(group)
-        .filter(
-            Q(date__gte=start, date__lte=end)
-            | Q(timetable_change__kind=moved, timetable_change__date__gte=start, timetable_change__date__lte=end)
-        )
-        .order_by()
-        .values_list(*_LESSON_COLUMNS)
-    )
-    lesson_ids = [row[0] for row in lessons]
-    # 3-5. the student's marks and absences, the lessons' homework files
+    lessons = _LESSONS.rows(**values)
+    # 3-5. the student's marks and absences in the week, the week's homework files of the class
     marks: dict[int, list[DiaryMark]] = defaultdict(list)
-    for lesson_id, code, wt_name, wt_short, comment in (
-        Mark.objects.filter(school=ctx.school, student_id=sid, lesson_id__in=lesson_ids, value__isnull=False)
-        .order_by("work_type__ordinal", "slot")
-        .values_list("lesson_id", "value__code", "work_type__name", "work_type__short_name", "comment")
-    ):
+    for lesson_id, code, wt_name, wt_short, comment in _MARKS.rows(**values):
         marks[lesson_id].append(DiaryMark(code, wt_name, wt_short or wt_name, comment))
     absences: dict[int, DiaryAbsence] = {}
-    for lesson_id, code, name, excused, late, reason in (
-        Attendance.objects.filter(school=ctx.school, student_id=sid, lesson_id__in=lesson_ids, code__isnull=False)
-        .order_by()
-        .values_list("lesson_id", "code__code", "code__name", "code__is_excused", "code__is_late", "reason")
-    ):
+    for lesson_id, code, name, excused, late, reason in _ABSENCES.rows(**values):
         absences[lesson_id] = DiaryAbsence(code, name, excused, late, reason)
     files: dict[int, list[DiaryFile]] = defaultdict(list)
-    for pk, lesson_id, name, size in (
-        HomeworkAttachment.objects.filter(school=ctx.school, lesson_id__in=lesson_ids, removed_at__isnull=True)
-        .order_by("uploaded_at", "pk")
-        .values_list("pk", "lesson_id", "original_name", "size")
-    ):
+    for pk, lesson_id, name, size in _FILES.rows(**values):
         files[lesson_id].append(DiaryFile(pk, name, size))
     # 6-7. bell times and days off
     times = bell_times(ctx, cid)
-    off = non_working_days(ctx.school.pk, start, end)
+    off: set[dt.date] = set()
+    for first, last in _DAYS_OFF.rows(**values):
+        day = max(first, start)
+        while day <= min(last, end):
+            off.add(day)
+            day += dt.timedelta(days=1)
     for day in week.days:
         day.is_day_off = day.date in off
     nothing = (None, None)

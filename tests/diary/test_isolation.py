@@ -185,7 +185,6 @@ def test_homework_files_follow_the_same_rule(world, diary, as_user):
         response = as_user(user).get(own)
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == b"%PDF-1.4 task"
-        response.close()
     for persona in ["parent", "student"]:
         assert as_user(world.persona(persona)).get(other).status_code == 404
     for persona in ["other_parent", "other_student", "foreign_student"]:
