@@ -65,6 +65,19 @@ end
 """
 
 
+def cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by the gunicorn master's workers, from /proc (Linux)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -72,7 +85,7 @@ def free_port() -> int:
 
 
 def run(args: list[str], env: dict[str, str]) -> str:
-    return subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout  # noqa: S603
 
 
 def db_url(base: str, name: str) -> str:
@@ -99,7 +112,8 @@ def login(base: str, username: str, password: str) -> str:
     data = urllib.parse.urlencode(
         {"username": username, "password": password, "csrfmiddlewaretoken": token.group(1)}
     ).encode()
-    request = urllib.request.Request(f"{base}/accounts/login/", data=data, headers={"Referer": f"{base}/accounts/login/"})
+    url = f"{base}/accounts/login/"
+    request = urllib.request.Request(url, data=data, headers={"Referer": url})  # noqa: S310 - http://127.0.0.1
     opener.open(request).read()
     cookies = {c.name: c.value for c in jar}
     assert "sessionid" in cookies, f"login of {username} failed"
@@ -170,11 +184,12 @@ def main() -> None:
             run([PYTHON, "manage.py", "seed_demo", "--students", str(args.students)], env)
         run([PYTHON, "manage.py", "collectstatic", "--noinput"], env)
         school, password, targets = diary_targets(env, args.students_sampled)
-        print(f"demo of {args.students} students on PostgreSQL built in {time.perf_counter() - t0:.0f} s")
+        if not args.reuse:
+            print(f"demo of {args.students} students on PostgreSQL built in {time.perf_counter() - t0:.0f} s")
 
         port = free_port()
         gunicorn = str(Path(PYTHON).parent / "gunicorn")
-        server = subprocess.Popen(
+        server = subprocess.Popen(  # noqa: S603 - our own gunicorn
             [gunicorn, "classbook.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)],
             env=env,
             cwd=ROOT,
@@ -185,7 +200,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"{base}/accounts/login/", timeout=2).read()
+                urllib.request.urlopen(f"{base}/accounts/login/", timeout=2).read()  # noqa: S310
                 break
             except OSError:
                 time.sleep(0.2)
@@ -201,20 +216,30 @@ def main() -> None:
         # Warm up: every worker imports, connects and fills its caches.
         wrk = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "--timeout", "10s"]
         wrk += ["-s", str(tmp / "diary.lua")]
-        subprocess.run([*wrk, "-d", "5s", base, "--", str(tmp / "targets.txt")], check=True, capture_output=True)
-        out = subprocess.run(
+        warm = [*wrk, "-d", "5s", base, "--", str(tmp / "targets.txt")]
+        subprocess.run(warm, check=True, capture_output=True)  # noqa: S603
+        cpu0 = cpu_seconds(server.pid)
+        out = subprocess.run(  # noqa: S603
             [*wrk, "-d", f"{args.seconds}s", "--latency", base, "--", str(tmp / "targets.txt")],
             check=True,
             capture_output=True,
             text=True,
         ).stdout
+        cpu = cpu_seconds(server.pid) - cpu0
         result = re.search(r"RESULT (.+)", out)
+        done = re.search(r"requests=(\d+)", out)
         print(
             f"{len(lines)} diaries ({len(sessions)} logins), gunicorn {args.workers} workers, "
             f"wrk {args.threads} threads × {args.connections} connections for {args.seconds} s; "
             f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
         )
         print(result.group(1) if result else out)
+        if done and int(done.group(1)):
+            print(
+                f"gunicorn workers used {cpu:.1f} CPU-seconds: {cpu * 1000 / int(done.group(1)):.1f} ms of CPU "
+                f"per request (at most {os.cpu_count() * int(done.group(1)) / max(cpu, 1e-9):.0f} requests/s "
+                f"on {os.cpu_count()} CPUs with nothing else running)"
+            )
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)

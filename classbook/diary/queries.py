@@ -15,17 +15,18 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import BooleanField, Case, OuterRef, Q, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classbook.access.context import SchoolContext
-from classbook.access.diary import diary_students
+from classbook.access.diary import diary_scope_values, diary_student_filter
 from classbook.diary.models import DiaryPolicy
 from classbook.diary.prepared import Prepared
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade
-from classbook.people.models import Enrolment
+from classbook.people.models import Enrolment, Student
 from classbook.schools.models import AcademicYear, SpecialDay, StudyPeriod, Subgroup, TeachingAssignment
 from classbook.timetable.models import (
     NON_WORKING_KINDS,
@@ -50,11 +51,13 @@ class DiaryStudent:
     class_teacher: str
 
 
-def diary_people(ctx: SchoolContext) -> list[DiaryStudent]:
-    """The students whose diary the user may open, with their current class and class teacher — 1 query."""
+def _people_query(school: int, own: int, guardian: int, class_teacher: int, today: dt.date) -> Any:
     current = Enrolment.objects.filter(student=OuterRef("pk"), end__isnull=True).order_by("-start")
-    rows = (
-        diary_students(ctx)
+    return (
+        Student.objects.filter(school_id=school)
+        .filter(
+            diary_student_filter(school=school, own=own, guardian=guardian, class_teacher=class_teacher, today=today)
+        )
         .annotate(
             class_id=Subquery(current.values("school_class_id")[:1]),
             class_name=Subquery(current.values("school_class__name")[:1]),
@@ -62,19 +65,41 @@ def diary_people(ctx: SchoolContext) -> list[DiaryStudent]:
             ct_first=Subquery(current.values("school_class__class_teacher__first_name")[:1]),
             ct_patronymic=Subquery(current.values("school_class__class_teacher__patronymic")[:1]),
         )
-        .select_related("user")
         .order_by("user__last_name", "user__first_name", "pk")
+        .values_list(
+            "pk",
+            "user__last_name",
+            "user__first_name",
+            "user__patronymic",
+            "class_id",
+            "class_name",
+            "ct_last",
+            "ct_first",
+            "ct_patronymic",
+        )
     )
+
+
+_PEOPLE = Prepared(_people_query)
+
+
+def diary_people(ctx: SchoolContext) -> list[DiaryStudent]:
+    """The students whose diary the user may open, with their current class and class teacher — 1 query.
+
+    The rule is ``access.diary.diary_student_filter``, compiled once (``prepared.py``).
+    """
     return [
         DiaryStudent(
-            id=s.pk,
-            name=s.user.full_name,
-            short_name=s.user.short_name,
-            class_id=s.class_id,
-            class_name=s.class_name or "",
-            class_teacher=" ".join(p for p in (s.ct_last, s.ct_first, s.ct_patronymic) if p),
+            id=pk,
+            name=" ".join(p for p in (last, first, patronymic) if p),
+            short_name=_short(last, first, patronymic),
+            class_id=class_id,
+            class_name=class_name or "",
+            class_teacher=" ".join(p for p in (ct_last, ct_first, ct_patronymic) if p),
         )
-        for s in rows
+        for pk, last, first, patronymic, class_id, class_name, ct_last, ct_first, ct_patronymic in _PEOPLE.rows(
+            **diary_scope_values(ctx)
+        )
     ]
 
 
