@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "classbook.notifications",
     "classbook.appeals",
     "classbook.messaging",
+    "classbook.diary",
     "classbook.api",
     "classbook.demo",
 ]

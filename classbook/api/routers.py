@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 def register_routers(api: NinjaAPI) -> None:
     from classbook.api.routes import (
         appeals,
+        diary,
         journal,
         me,
         messaging,
@@ -30,3 +31,4 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", notifications.router)  # /schools/{school}/notifications, .../classes/{id}/notices
     api.add_router("/schools", appeals.router)  # /schools/{school}/appeals/...
     api.add_router("/schools", messaging.router)  # /schools/{school}/messages|announcements|forum/...
+    api.add_router("/schools", diary.router)  # /schools/{school}/diary/...
