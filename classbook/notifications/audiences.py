@@ -69,26 +69,32 @@ def _current_students(school_id: int, announcement: Announcement | None = None) 
 
 
 def announcement_audience(announcement: Announcement) -> list[int]:
-    """The announcement's audience, except its author (one query, whatever the size of the school).
+    """The announcement's audience, except its author (one ``UNION`` query, whatever the size of the school).
 
     - school: the current staff, the current students, and the parents (a current parent role) with a
       current "may see" link to a current student;
     - year level / class: the current students of those classes and such parents of them;
     - staff: the current staff only — never a parent or a student.
+
+    A union of three plain indexed lookups (16 ms for 2,480 people on PostgreSQL,
+    ``bench/notifications_announcement.py``). Inactive accounts are dropped by ``notify``.
     """
     school_id = announcement.school_id
-    cond = Q(pk__in=[])
+    parts: list[QuerySet] = []
     if announcement.audience in (Audience.SCHOOL, Audience.STAFF):
-        cond |= Q(pk__in=_members(school_id, STAFF_ROLES))
+        parts.append(_members(school_id, STAFF_ROLES).values_list("user_id").order_by())
     if announcement.audience != Audience.STAFF:
         students = _current_students(school_id, announcement)
-        cond |= Q(pk__in=students.values("user_id")) & Q(pk__in=_members(school_id, {Role.STUDENT}))
-        cond |= Q(
-            pk__in=_may_see_links(school_id).filter(student_id__in=students.values("pk")).values("guardian_id")
-        ) & Q(pk__in=_members(school_id, {Role.PARENT}))
-    return list(
-        User.objects.filter(cond, is_active=True).exclude(pk=announcement.author_id).values_list("pk", flat=True)
-    )
+        parts.append(students.filter(user_id__in=_members(school_id, {Role.STUDENT})).values_list("user_id").order_by())
+        parts.append(
+            _may_see_links(school_id)
+            .filter(student_id__in=students.values("pk"), guardian_id__in=_members(school_id, {Role.PARENT}))
+            .values_list("guardian_id")
+            .order_by()
+        )
+    found = {uid for (uid,) in parts[0].union(*parts[1:])}
+    found.discard(announcement.author_id)
+    return sorted(found)
 
 
 def forum_reply_recipients(reply: ForumReply) -> list[int]:
