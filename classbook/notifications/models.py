@@ -25,6 +25,9 @@ class Kind(models.TextChoices):
     MESSAGE = "message", _("New message")
     ANNOUNCEMENT = "announcement", _("Announcement")
     CLASS_NOTICE = "class_notice", _("Notice from the class teacher")
+    FORUM = "forum", _("Reply in the forum")
+    ABSENCE_REPORT = "absence_report", _("Absence report")
+    MARK_FLAG = "mark_flag", _("Flagged mark")
 
 
 class Channel(models.TextChoices):

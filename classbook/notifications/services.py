@@ -69,6 +69,9 @@ class Choice:
 DEFAULTS: dict[str, Choice] = {kind: Choice() for kind in Kind.values}
 DEFAULTS[Kind.MARK] = Choice(digest=True)
 DEFAULTS[Kind.HOMEWORK] = Choice(digest=True)
+# Forum replies can be many: in the app at once, by e-mail/Telegram in the digest. Absence reports and
+# flagged marks (to teachers, and their outcome to parents) come at once, like messages.
+DEFAULTS[Kind.FORUM] = Choice(digest=True)
 
 
 # --- Recipients -------------------------------------------------------------------------------------

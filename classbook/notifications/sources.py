@@ -1,4 +1,5 @@
-"""Turn the journal's and the timetable's events into notifications (run by the worker, not the request).
+"""Turn the journal's, the timetable's, messaging's and appeals' events into notifications (run by the
+worker, not the request).
 
 The journal and the timetable send ``journal_changed`` / ``lesson_changed`` after commit with plain
 ids; ``receivers.py`` enqueues one task per transaction, and that task calls these functions, which
@@ -11,11 +12,15 @@ import hashlib
 from typing import Any
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.formats import date_format
 
+from classbook.appeals.models import AbsenceReport, MarkFlag, ReportStatus
 from classbook.journal.models import ChangeKind, Lesson
+from classbook.messaging.models import Announcement, ForumReply, Message
+from classbook.notifications import audiences
 from classbook.notifications.models import Kind
-from classbook.notifications.services import notify_students
+from classbook.notifications.services import notify, notify_students
 from classbook.people.models import Enrolment, Student
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 from classbook.timetable.models import LessonChange
@@ -146,4 +151,161 @@ def from_timetable(items: list[dict[str, Any]]) -> int:
             event_key=f"lesson-change:{change.pk}",
         )
         handled += 1
+    return handled
+
+
+# --- Messaging and appeals (the items are {"event": ..., "id": ...}) -------------------------------
+
+TEXT_MAX = 200
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= TEXT_MAX else text[: TEXT_MAX - 1] + "…"
+
+
+def _message(pk: int) -> int:
+    message = Message.objects.filter(pk=pk).select_related("conversation", "sender", "school").first()
+    if message is None:
+        return 0
+    conversation = message.conversation
+    notify(
+        school=message.school_id,
+        kind=Kind.MESSAGE,
+        user_ids=audiences.message_recipients(message),
+        params={
+            "title": conversation.subject,
+            "sender": message.sender.full_name,
+            "text": _excerpt(message.body),
+        },
+        event_key=f"message:{message.pk}",
+        url=reverse("messaging:conversation", args=[message.school.slug, conversation.pk]),
+    )
+    return 1
+
+
+def _announcement(pk: int) -> int:
+    announcement = Announcement.objects.filter(pk=pk, withdrawn_at__isnull=True).select_related("school").first()
+    if announcement is None:  # withdrawn before the worker came to it
+        return 0
+    notify(
+        school=announcement.school_id,
+        kind=Kind.ANNOUNCEMENT,
+        user_ids=audiences.announcement_audience(announcement),
+        params={"title": announcement.title, "text": _excerpt(announcement.body)},
+        event_key=f"announcement:{announcement.pk}",
+        url=reverse("messaging:announcement", args=[announcement.school.slug, announcement.pk]),
+    )
+    return 1
+
+
+def _forum_reply(pk: int) -> int:
+    reply = ForumReply.objects.filter(pk=pk, hidden_at__isnull=True).select_related("topic", "author", "school").first()
+    if reply is None:  # hidden before the worker came to it
+        return 0
+    notify(
+        school=reply.school_id,
+        kind=Kind.FORUM,
+        user_ids=audiences.forum_reply_recipients(reply),
+        params={"title": reply.topic.title, "sender": reply.author.full_name, "text": _excerpt(reply.body)},
+        event_key=f"forum-reply:{reply.pk}",
+        url=reverse("messaging:topic", args=[reply.school.slug, reply.topic_id]),
+    )
+    return 1
+
+
+def _absence_report(pk: int, event: str) -> int:
+    report = (
+        AbsenceReport.objects.filter(pk=pk)
+        .select_related("school", "student__user", "reported_by", "decided_by")
+        .first()
+    )
+    if report is None:
+        return 0
+    params = {
+        "event": event if event == "submitted" else report.status,
+        "student": report.student.user.full_name,
+        "start": _day(report.start),
+        "end": _day(report.end),
+        "text": _excerpt(report.text),
+        "reporter": report.reported_by.full_name,
+    }
+    if event == "submitted":
+        user_ids = audiences.report_class_teachers(report)
+    else:
+        if report.status == ReportStatus.PENDING:
+            return 0
+        params |= {
+            "teacher": report.decided_by.full_name if report.decided_by else "",
+            "comment": _excerpt(report.decision_comment),
+        }
+        user_ids = audiences.family_among(
+            report.school_id, report.student_id, {report.reported_by_id, report.student.user_id}
+        )
+        user_ids = [uid for uid in user_ids if uid != report.decided_by_id]
+    notify(
+        school=report.school_id,
+        kind=Kind.ABSENCE_REPORT,
+        user_ids=user_ids,
+        params=params,
+        event_key=f"absence-report:{report.pk}:{params['event']}",
+        url=reverse("appeals:reports", args=[report.school.slug]),
+    )
+    return 1
+
+
+def _mark_flag(pk: int, event: str) -> int:
+    flag = (
+        MarkFlag.objects.filter(pk=pk)
+        .select_related("school", "student__user", "flagged_by", "answered_by", "assignment__subject", "mark__lesson")
+        .first()
+    )
+    if flag is None:
+        return 0
+    params = {
+        "event": event if event == "submitted" else flag.status,
+        "student": flag.student.user.full_name,
+        "subject": flag.assignment.subject.name,
+        "date": _day(flag.mark.lesson.date),
+        "value": flag.value_when_flagged,
+        "comment": _excerpt(flag.comment),
+        "by": flag.flagged_by.full_name,
+    }
+    if event == "submitted":
+        user_ids = audiences.flag_teachers(flag)
+    else:
+        if not flag.answered_at:
+            return 0
+        params |= {
+            "teacher": flag.answered_by.full_name if flag.answered_by else "",
+            "answer": _excerpt(flag.answer),
+            "new_value": flag.new_value,
+        }
+        user_ids = audiences.family_among(flag.school_id, flag.student_id, {flag.flagged_by_id})
+    notify(
+        school=flag.school_id,
+        kind=Kind.MARK_FLAG,
+        user_ids=user_ids,
+        params=params,
+        event_key=f"mark-flag:{flag.pk}:{params['event']}",
+        url=reverse("appeals:flags", args=[flag.school.slug]),
+    )
+    return 1
+
+
+def from_messaging(items: list[dict[str, Any]]) -> int:
+    """Notify about new messages, announcements and forum replies. Returns the number of events handled."""
+    handlers = {"message": _message, "announcement": _announcement, "forum_reply": _forum_reply}
+    return sum(handlers[i["event"]](i["id"]) for i in items if i.get("event") in handlers)
+
+
+def from_appeals(items: list[dict[str, Any]]) -> int:
+    """Notify about submitted and decided absence reports, flagged and answered marks."""
+    handled = 0
+    for item in items:
+        what, _sep, event = str(item.get("event", "")).partition(":")
+        if what == "absence_report" and event in ("submitted", "decided"):
+            handled += _absence_report(item["id"], event)
+        elif what == "mark_flag" and event in ("submitted", "answered"):
+            handled += _mark_flag(item["id"], event)
     return handled

@@ -21,12 +21,17 @@ CHUNK = 200
 
 @task()
 def fan_out(source: str, items: list[dict[str, Any]]) -> int:
-    """Turn one transaction's journal or timetable events into notifications.
+    """Turn one transaction's journal or timetable events (or one messaging/appeals event) into notifications.
 
     In one transaction: all or nothing (a retry starts clean), and the deliveries of every event are
     queued as one send task after the commit.
     """
-    handlers = {"journal": sources.from_journal, "timetable": sources.from_timetable}
+    handlers = {
+        "journal": sources.from_journal,
+        "timetable": sources.from_timetable,
+        "messaging": sources.from_messaging,
+        "appeals": sources.from_appeals,
+    }
     if source not in handlers:
         raise ValueError(f"unknown event source {source!r}")
     with transaction.atomic():

@@ -55,5 +55,56 @@ def render(notification: Any) -> tuple[str, str]:
             )
             % (p | {k: p.get(k, "") for k in ("average", "absences", "days", "teacher")}),
         )
-    # Messages, announcements and anything added later carry their own title and text.
+    if kind == "message":
+        # A conversation without a subject is named after the sender, in the reader's language.
+        title = str(p.get("title") or "") or _("New message from %(sender)s") % {"sender": p.get("sender", "")}
+        return title, str(p.get("text", ""))
+    if kind == "forum":
+        return (
+            _("New reply in “%(title)s”") % {"title": p.get("title", "")},
+            _("%(sender)s: %(text)s") % {"sender": p.get("sender", ""), "text": p.get("text", "")},
+        )
+    if kind == "absence_report":
+        return _absence_report(p)
+    if kind == "mark_flag":
+        return _mark_flag(p)
+    # Announcements and anything added later carry their own title and text.
     return str(p.get("title", "")), str(p.get("text", ""))
+
+
+def _absence_report(p: dict[str, Any]) -> tuple[str, str]:
+    p = p | {k: p.get(k, "") for k in ("start", "end", "text", "reporter", "teacher", "comment")}
+    event = p.get("event")
+    if event == "accepted":
+        body = _("%(teacher)s accepted the reason of absence for %(start)s – %(end)s.") % p
+        if p["comment"]:
+            body += " " + _("Comment: %(comment)s") % p
+        return _("Absence report accepted: %(student)s") % p, body
+    if event == "rejected":
+        return (
+            _("Absence report rejected: %(student)s") % p,
+            _("%(teacher)s rejected the report for %(start)s – %(end)s: %(comment)s") % p,
+        )
+    return (
+        _("Absence report: %(student)s, %(start)s – %(end)s") % p,
+        _("%(reporter)s reported the reason of absence: %(text)s") % p,
+    )
+
+
+def _mark_flag(p: dict[str, Any]) -> tuple[str, str]:
+    p = p | {k: p.get(k, "") for k in ("value", "comment", "by", "teacher", "answer", "new_value")}
+    event = p.get("event")
+    if event == "confirmed":
+        return (
+            _("Mark confirmed: %(value)s, %(subject)s") % p,
+            _("%(teacher)s confirmed the mark %(value)s of %(date)s: %(answer)s") % p,
+        )
+    if event == "corrected":
+        return (
+            _("Mark corrected: %(value)s → %(new_value)s, %(subject)s") % p,
+            _("%(teacher)s corrected the mark of %(date)s to %(new_value)s: %(answer)s") % p,
+        )
+    return (
+        _("Flagged mark: %(value)s, %(subject)s") % p,
+        _("%(by)s asks about the mark %(value)s of %(student)s in %(subject)s (%(date)s): %(comment)s") % p,
+    )

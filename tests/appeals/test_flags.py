@@ -36,8 +36,12 @@ def test_student_flags_own_mark_and_the_teacher_sees_and_confirms_it(
 ):
     mark = _mark(world, week)
     events = []
-    mark_flag_submitted.connect(lambda sender, instance, **kw: events.append(("submitted", sender)), weak=False)
-    mark_flag_answered.connect(lambda sender, instance, **kw: events.append((instance.status, sender)), weak=False)
+    mark_flag_submitted.connect(
+        lambda sender, instance, **kw: events.append(("submitted", sender)), weak=False, dispatch_uid="test"
+    )
+    mark_flag_answered.connect(
+        lambda sender, instance, **kw: events.append((instance.status, sender)), weak=False, dispatch_uid="test"
+    )
     try:
         with django_capture_on_commit_callbacks(execute=True):
             res = send(
@@ -56,8 +60,8 @@ def test_student_flags_own_mark_and_the_teacher_sees_and_confirms_it(
                 {"outcome": "confirm", "answer": "Неповна"},
             )
     finally:
-        mark_flag_submitted.receivers.clear()
-        mark_flag_answered.receivers.clear()
+        mark_flag_submitted.disconnect(dispatch_uid="test")  # only this test's receiver
+        mark_flag_answered.disconnect(dispatch_uid="test")  # only this test's receiver
     assert res.status_code == 200 and res.json()["status"] == "confirmed"
     assert events == [("submitted", MarkFlag), ("confirmed", MarkFlag)]
     assert Mark.objects.get(pk=mark.pk).value.code == "7"

@@ -51,12 +51,14 @@ def test_parent_reports_with_a_document_and_it_is_recorded_and_announced(
     world, week, as_user, media, django_capture_on_commit_callbacks
 ):
     seen = []
-    absence_report_submitted.connect(lambda sender, instance, **kw: seen.append((sender, instance.pk)), weak=False)
+    absence_report_submitted.connect(
+        lambda sender, instance, **kw: seen.append((sender, instance.pk)), weak=False, dispatch_uid="test"
+    )
     try:
         with django_capture_on_commit_callbacks(execute=True):
             res = _report(as_user(world.parent), world)
     finally:
-        absence_report_submitted.receivers.clear()
+        absence_report_submitted.disconnect(dispatch_uid="test")  # only this test's receiver
     assert res.status_code == 201, res.content
     body = res.json()
     assert (body["status"], body["start"], body["end"], body["reported_by"]) == (
@@ -177,12 +179,14 @@ def test_rejecting_needs_a_comment_and_changes_no_absence(world, week, as_user, 
     assert res.status_code == 422 and res.json()["error"]["fields"] == {"comment": [res.json()["error"]["message"]]}
     assert AbsenceReport.objects.get().status == "pending"
     decided = []
-    absence_report_decided.connect(lambda sender, instance, **kw: decided.append(instance.status), weak=False)
+    absence_report_decided.connect(
+        lambda sender, instance, **kw: decided.append(instance.status), weak=False, dispatch_uid="test"
+    )
     try:
         with django_capture_on_commit_callbacks(execute=True):
             res = send(client, "post", url, {"decision": "reject", "comment": "Довідка не від лікаря"})
     finally:
-        absence_report_decided.receivers.clear()
+        absence_report_decided.disconnect(dispatch_uid="test")  # only this test's receiver
     assert res.status_code == 200 and res.json()["status"] == "rejected"
     assert decided == ["rejected"]
     assert not JournalChange.objects.filter(kind="reason").exists()
