@@ -74,4 +74,6 @@ def test_parent_reports_and_the_class_teacher_accepts(world, week, live_server, 
     assert AbsenceReport.objects.get().applied_count == 2
 
     parent.reload()
-    assert "Accepted" in parent.locator("#decided").inner_text()
+    # The report moved to the parent's "decided" list (the words are in the school's language).
+    assert AbsenceReport.objects.get().status == "accepted"
+    assert MON.strftime("%d.%m.%Y") in parent.locator("#decided").inner_text()
