@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "classbook.roster",
     "classbook.journal",
     "classbook.timetable",
+    "classbook.planning",
     "classbook.api",
     "classbook.demo",
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("s/<slug:school>/journal/", include("classbook.journal.urls")),
     path("s/<slug:school>/control/", include("classbook.journal.remarks_urls")),
     path("s/<slug:school>/timetable/", include("classbook.timetable.urls")),
+    path("s/<slug:school>/plans/", include("classbook.planning.urls")),
     path("timetable/ical/<str:token>.ics", timetable_views.ical_feed, name="timetable-ical"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
