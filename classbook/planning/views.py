@@ -20,12 +20,13 @@ from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.access.journal import lessons as journal_lessons
 from classbook.access.rules import Perm
+from classbook.access.scopes import classes as school_classes
 from classbook.access.scopes import directory, get_or_404
 from classbook.core.errors import DomainError
 from classbook.planning import imports, queries, services
 from classbook.planning.forms import CopyForm, DeadlineForm, FilterForm, ImportForm, PublishForm, ReturnForm
 from classbook.planning.imports import PlanFileError
-from classbook.schools.models import AcademicYear, SchoolClass, Subject, TeachingAssignment
+from classbook.schools.models import AcademicYear, Subject, TeachingAssignment
 
 
 def _require_plans(ctx: SchoolContext) -> None:
@@ -389,7 +390,7 @@ def completion(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     reads_all = scopes.reads_all(ctx)
     form = FilterForm(
         request.GET or None,
-        classes=directory(ctx, SchoolClass).filter(year=year).order_by("year_level__number", "name") if reads_all else [],
+        classes=school_classes(ctx).filter(year=year).order_by("year_level__number", "name") if reads_all else [],
         teachers=sorted({a.teacher for a in qs}, key=lambda t: (t.last_name, t.first_name)) if reads_all else [],
         subjects=directory(ctx, Subject).order_by("name") if reads_all else [],
     )
