@@ -53,7 +53,6 @@ from classbook.demo.names import (
 from classbook.journal.defaults import create_journal_defaults
 from classbook.journal.demo import step_journal
 from classbook.journal.models import WorkType
-from classbook.planning.demo import step_planning
 from classbook.people.models import (
     AuthorityViewer,
     Consent,
@@ -66,6 +65,7 @@ from classbook.people.models import (
     Student,
     User,
 )
+from classbook.planning.demo import step_planning
 from classbook.schools.models import (
     AcademicYear,
     DayKind,

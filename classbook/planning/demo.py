@@ -140,7 +140,9 @@ def step_planning(b: Any) -> None:
         for plan, specs in zip(plans, topic_specs, strict=True)
         for i, (section, title, hours, kind) in enumerate(specs, start=1)
     ]
-    _insert(b, PlanTopic, ("school", "plan", "position", "section", "title", "hours", "lesson_type", "homework"), topic_rows)
+    _insert(
+        b, PlanTopic, ("school", "plan", "position", "section", "title", "hours", "lesson_type", "homework"), topic_rows
+    )
     by_plan: dict[int, list[tuple[int, str, int, str]]] = defaultdict(list)
     for pk, plan_id, title, hours, kind in (
         PlanTopic.objects.filter(school=school)

@@ -221,11 +221,18 @@ def parse_rows(table: list[list[str]]) -> list[TopicRow]:
         if "order" in columns:
             order_text = get(row, "order")
             if not order_text.isdigit() or int(order_text) < 1:
-                bad("order", _("The order must be a whole number of 1 or more, not “%(value)s”.") % {"value": order_text})
+                bad(
+                    "order",
+                    _("The order must be a whole number of 1 or more, not “%(value)s”.") % {"value": order_text},
+                )
             else:
                 order = int(order_text)
                 if order in orders:
-                    bad("order", _("The order %(order)d is already used in row %(row)d.") % {"order": order, "row": orders[order]})
+                    bad(
+                        "order",
+                        _("The order %(order)d is already used in row %(row)d.")
+                        % {"order": order, "row": orders[order]},
+                    )
                 else:
                     orders[order] = number
         errors.extend(row_errors)

@@ -66,7 +66,9 @@ class Plan(SchoolOwned):
         on_delete=models.PROTECT,
         related_name="plan",
     )
-    subject = models.ForeignKey("schools.Subject", verbose_name=_("subject"), on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(
+        "schools.Subject", verbose_name=_("subject"), on_delete=models.PROTECT, related_name="+"
+    )
     year_level = models.ForeignKey(
         "schools.YearLevel", verbose_name=_("year level"), on_delete=models.PROTECT, related_name="+"
     )

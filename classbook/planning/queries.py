@@ -147,15 +147,14 @@ def plan_status(assignments: QuerySet[TeachingAssignment], *, due: dt.date, toda
     for a in rows:
         entry = by_teacher.setdefault(a.teacher_id, TeacherStatus(teacher=a.teacher))
         plan = getattr(a, "plan", None)
-        if plan is None or not a.topic_count:
-            status = "missing"
-        else:
-            status = plan.status
+        status = "missing" if plan is None or not a.topic_count else plan.status
         submitted_late = bool(plan and plan.submitted_at and plan.submitted_at.date() > due)
         late = (status in ("missing", PlanStatus.DRAFT) and overdue) or submitted_late
         setattr(entry, status, getattr(entry, status) + 1)
         entry.late += int(late)
-        entry.assignments.append({"assignment": a, "plan": plan, "status": status, "late": late, "topics": a.topic_count})
+        entry.assignments.append(
+            {"assignment": a, "plan": plan, "status": status, "late": late, "topics": a.topic_count}
+        )
     return sorted(by_teacher.values(), key=lambda s: (not s.is_late, s.teacher.last_name, s.teacher.first_name))
 
 

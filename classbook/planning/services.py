@@ -161,7 +161,12 @@ def import_topics(
 
 
 def import_plan_file(
-    *, acting_user: Any, assignment: TeachingAssignment, filename: str, content: bytes, expected_version: int | None = None
+    *,
+    acting_user: Any,
+    assignment: TeachingAssignment,
+    filename: str,
+    content: bytes,
+    expected_version: int | None = None,
 ) -> Plan:
     """Import a CSV or XLSX file all or nothing (``PlanFileError`` lists every bad row; nothing changes)."""
     _ensure_teacher(acting_user, assignment)
@@ -386,9 +391,7 @@ def _bind(plan: Plan) -> BindResult:
     if stale:
         LessonBinding.objects.filter(pk__in=stale).delete()
     LessonBinding.objects.bulk_create(create, batch_size=500)
-    LessonBinding.objects.bulk_update(
-        update, ["plan", "topic", "suggested_topic", "suggested_type"], batch_size=500
-    )
+    LessonBinding.objects.bulk_update(update, ["plan", "topic", "suggested_topic", "suggested_type"], batch_size=500)
     return BindResult(
         bound=len(keep),
         suggested=suggested,
@@ -425,9 +428,7 @@ def confirm_topics(*, acting_user: Any, lessons: Iterable[Lesson]) -> int:
     lessons = list(lessons)[:MAX_CONFIRM]
     if not lessons:
         return 0
-    bindings = {
-        b.lesson_id: b for b in LessonBinding.objects.filter(lesson_id__in=[lesson.pk for lesson in lessons])
-    }
+    bindings = {b.lesson_id: b for b in LessonBinding.objects.filter(lesson_id__in=[lesson.pk for lesson in lessons])}
     today = timezone.localdate()
     done = 0
     with transaction.atomic():
@@ -438,7 +439,9 @@ def confirm_topics(*, acting_user: Any, lessons: Iterable[Lesson]) -> int:
             if not can_edit_lesson(acting_user, lesson):
                 raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
             if lesson.date > today:
-                raise DomainError(_("A topic can be confirmed on the day of the lesson or later."), code="future_lesson")
+                raise DomainError(
+                    _("A topic can be confirmed on the day of the lesson or later."), code="future_lesson"
+                )
             changes: dict[str, Any] = {"topic": binding.suggested_topic}
             if lesson.lesson_type == LessonType.REGULAR and binding.suggested_type:
                 changes["lesson_type"] = binding.suggested_type

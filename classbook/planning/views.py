@@ -152,7 +152,9 @@ def import_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) ->
     return _back(ctx, assignment)
 
 
-def _act(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment, action: Any, done: str) -> HttpResponse:
+def _act(
+    request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment, action: Any, done: str
+) -> HttpResponse:
     try:
         action()
     except DomainError as exc:

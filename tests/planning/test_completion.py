@@ -19,12 +19,18 @@ def test_completion_matches_hand_computed_figures(world, assignment):
     lessons = make_lessons(assignment, DAYS)
     # Lesson 3 (3 Sep) is cancelled: it gets no topic and does not count.
     LessonChange.objects.create(
-        school=world.school, lesson=lessons[2], kind=ChangeKind.CANCELLED, date=DAYS[2], teacher=world.teacher,
+        school=world.school,
+        lesson=lessons[2],
+        kind=ChangeKind.CANCELLED,
+        date=DAYS[2],
+        teacher=world.teacher,
         recorded_by=world.deputy,
     )
     # Lesson 4 (4 Sep) was given by a substitute and recorded as the control work.
     Lesson.objects.filter(pk=lessons[3].pk).update(conducted_by=world.other_teacher, lesson_type=LessonType.CONTROL)
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     # Bound (cancelled left out): 1,2 Sep Natural numbers; 4 Sep Control; 7 Sep Angles (lab);
     # 8, 9 Sep Measuring (practice); 10 Sep Revision.
     # Lesson of 7 Sep was recorded as ordinary (the lab work not given yet).
@@ -45,7 +51,9 @@ def test_completion_matches_hand_computed_figures(world, assignment):
 
 def test_shortfall_when_the_timetable_cannot_hold_the_plan(world, assignment, other_assignment):
     make_lessons(assignment, DAYS[:4])
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     rows = queries.completion(
         TeachingAssignment.objects.filter(pk__in=[assignment.pk, other_assignment.pk]), as_of=dt.date(2026, 9, 2)
     )

@@ -67,7 +67,9 @@ def test_import_page_shows_every_bad_row_and_changes_nothing(world, assignment):
 
 def test_plan_page_side_by_side_and_confirm(world, assignment):
     lessons = make_lessons(assignment, [dt.date(2026, 9, 1), dt.date(2026, 9, 2)])
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     client = client_for(world.teacher)
     page = client.get(plan_url(assignment)).content.decode()
     assert "Natural numbers" in page and "suggested" in page
@@ -82,7 +84,9 @@ def test_plan_page_side_by_side_and_confirm(world, assignment):
 
 
 def test_approval_by_deputy_only(world, assignment):
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     services.submit_plan(acting_user=world.teacher, assignment=assignment)
     assert client_for(world.teacher).post(plan_url(assignment, "approve/")).status_code == 403
     assert client_for(world.foreign_admin).post(plan_url(assignment, "approve/")).status_code == 404
@@ -92,7 +96,9 @@ def test_approval_by_deputy_only(world, assignment):
 
 
 def test_status_page_lists_late_and_missing(world, assignment, other_assignment):
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     services.submit_plan(acting_user=world.teacher, assignment=assignment)
     response = client_for(world.deputy).get(f"{URL}status/")
     assert response.status_code == 200
@@ -136,7 +142,9 @@ def test_template_and_export_downloads(world, assignment):
 
 
 def test_base_pages(world, assignment):
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     shared = services.publish_plan(acting_user=world.teacher, assignment=assignment, title="Maths 5")
     assert "Maths 5" in client_for(world.other_teacher).get(f"{URL}base/").content.decode()
     assert client_for(world.other_teacher).get(f"{URL}base/{shared.pk}/").status_code == 200
@@ -160,7 +168,9 @@ def test_api_import_copy_bind_read(world, assignment):
     assert body["code"] == "import_invalid" and body["rows"] == [
         {"row": 2, "column": "hours", "message": "Hours must be a whole number of 1 or more, not “-1”."}
     ]
-    ok = client.post(f"{API}/assignments/{assignment.pk}/import", {"file": SimpleUploadedFile("p.csv", CSV_OK.encode())})
+    ok = client.post(
+        f"{API}/assignments/{assignment.pk}/import", {"file": SimpleUploadedFile("p.csv", CSV_OK.encode())}
+    )
     assert ok.status_code == 200, ok.content
     data = ok.json()
     assert data["total_hours"] == 7 and data["slots"][0]["state"] in {"suggested", "future"}
@@ -169,15 +179,26 @@ def test_api_import_copy_bind_read(world, assignment):
     parallel = f.make_assignment(world.other_teacher, world.class_b, world.subject)
     source = Plan.objects.get(assignment=assignment)
     other = client_for(world.other_teacher)
-    copied = other.post(f"{API}/assignments/{parallel.pk}/copy", {"source_plan_id": source.pk}, content_type="application/json")
+    copied = other.post(
+        f"{API}/assignments/{parallel.pk}/copy", {"source_plan_id": source.pk}, content_type="application/json"
+    )
     assert copied.status_code == 200 and len(copied.json()["topics"]) == 5
-    unknown = other.post(f"{API}/assignments/{parallel.pk}/copy", {"source_plan_id": 999999}, content_type="application/json")
+    unknown = other.post(
+        f"{API}/assignments/{parallel.pk}/copy", {"source_plan_id": 999999}, content_type="application/json"
+    )
     assert unknown.status_code == 404
 
 
 @pytest.mark.parametrize(
     ("persona", "status"),
-    [("other_teacher", 404), ("deputy", 403), ("student", 403), ("parent", 403), ("foreign_admin", 404), ("anonymous", 401)],
+    [
+        ("other_teacher", 404),
+        ("deputy", 403),
+        ("student", 403),
+        ("parent", 403),
+        ("foreign_admin", 404),
+        ("anonymous", 401),
+    ],
 )
 def test_api_refuses_others(world, assignment, persona, status):
     response = client_for(world.persona(persona)).post(

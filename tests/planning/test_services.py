@@ -40,7 +40,9 @@ def test_import_csv_binds_topics_to_lessons_in_date_order(world, assignment):
 
 
 def test_bad_rows_are_all_reported_and_nothing_changes(world, assignment):
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     before = list(PlanTopic.objects.values_list("title", flat=True))
     bad = (
         "order;topic;hours;lesson type\n"
@@ -53,7 +55,9 @@ def test_bad_rows_are_all_reported_and_nothing_changes(world, assignment):
         "6;Zero hours;0;control\n"
     )
     with pytest.raises(PlanFileError) as exc:
-        services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=bad.encode())
+        services.import_plan_file(
+            acting_user=world.teacher, assignment=assignment, filename="p.csv", content=bad.encode()
+        )
     problems = {(e.row, e.column) for e in exc.value.errors}
     assert problems == {(3, "topic"), (4, "hours"), (5, "order"), (6, "lesson type"), (7, "topic"), (8, "hours")}
     assert list(PlanTopic.objects.values_list("title", flat=True)) == before
@@ -77,7 +81,9 @@ def test_unreadable_files_are_refused(world, assignment, content, message):
 def test_xlsx_template_and_export_round_trip(world, assignment):
     rows = imports.parse_file("t.xlsx", imports.to_xlsx(imports.template_rows()))
     assert [r.lesson_type for r in rows] == ["regular", "combined", "control"]
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     view = queries.plan_view(assignment, dt.date(2026, 9, 1))
     again = imports.parse_file("p.xlsx", imports.to_xlsx(imports.topics_table(view.topics)))
     assert [(r.title, r.hours, r.lesson_type) for r in again] == [
@@ -94,13 +100,17 @@ def test_localised_headers_and_type_labels(world, assignment):
 def test_only_the_assignments_teacher_edits_its_plan(world, assignment):
     for user in (world.other_teacher, world.deputy, world.class_teacher, world.student.user, world.foreign_teacher):
         with pytest.raises(PermissionDeniedError):
-            services.import_plan_file(acting_user=user, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+            services.import_plan_file(
+                acting_user=user, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+            )
     assert not Plan.objects.exists()
 
 
 def test_copy_from_parallel_class_and_refusals(world, assignment):
     parallel = f.make_assignment(world.other_teacher, world.class_b, world.subject)
-    services.import_plan_file(acting_user=world.other_teacher, assignment=parallel, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.other_teacher, assignment=parallel, filename="p.csv", content=CSV_OK.encode()
+    )
     source = Plan.objects.get(assignment=parallel)
     plan = services.copy_plan(acting_user=world.teacher, assignment=assignment, source=source)
     assert plan.topics.count() == 5 and plan.copied_from_id == source.pk
@@ -119,7 +129,9 @@ def test_copy_from_parallel_class_and_refusals(world, assignment):
 
 
 def test_shared_base_publish_copy_withdraw(world, assignment):
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     shared = services.publish_plan(acting_user=world.teacher, assignment=assignment, title="Maths 5")
     assert shared.is_shared and shared.assignment_id is None and shared.topics.count() == 5
     parallel = f.make_assignment(world.other_teacher, world.class_b, world.subject)
@@ -135,7 +147,9 @@ def test_shared_base_publish_copy_withdraw(world, assignment):
 def test_submit_approve_return_and_edit_goes_back_to_draft(world, assignment):
     with pytest.raises(DomainError, match="no topics"):
         services.submit_plan(acting_user=world.teacher, assignment=assignment)
-    plan = services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    plan = services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     with pytest.raises(PermissionDeniedError):
         services.approve_plan(acting_user=world.teacher, plan=plan)
     with pytest.raises(DomainError, match="submitted"):
@@ -145,14 +159,18 @@ def test_submit_approve_return_and_edit_goes_back_to_draft(world, assignment):
     assert plan.status == PlanStatus.APPROVED and plan.approved_by == world.deputy
     with pytest.raises(DomainError, match="Say what"):
         services.return_plan(acting_user=world.director, plan=plan, note=" ")
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     plan.refresh_from_db()
     assert plan.status == PlanStatus.DRAFT and plan.approved_at is None
 
 
 def test_rebinding_never_overwrites_an_entered_or_confirmed_topic(world, assignment):
     lessons = make_lessons(assignment, DAYS)
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     with time_machine.travel(dt.datetime(2026, 9, 3, 12, 0), tick=False):
         # The teacher confirms the first lesson's suggestion and types their own topic for the second.
         assert services.confirm_topics(acting_user=world.teacher, lessons=[Lesson.objects.get(pk=lessons[0].pk)]) == 1
@@ -169,7 +187,10 @@ def test_rebinding_never_overwrites_an_entered_or_confirmed_topic(world, assignm
     assert change.actor == world.teacher and change.new_value == "Natural numbers"
     # The plan changes: new topics; rebinding rewrites only the suggestions.
     services.import_plan_file(
-        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=b"topic,hours,type\nNew A,3,control\nNew B,1,\n"
+        acting_user=world.teacher,
+        assignment=assignment,
+        filename="p.csv",
+        content=b"topic,hours,type\nNew A,3,control\nNew B,1,\n",
     )
     lessons = list(Lesson.objects.order_by("date"))
     assert [x.topic for x in lessons[:3]] == ["Natural numbers", "My own", ""]
@@ -187,7 +208,9 @@ def test_rebinding_never_overwrites_an_entered_or_confirmed_topic(world, assignm
 
 def test_substitute_confirms_the_lesson_they_gave(world, assignment):
     (lesson,) = make_lessons(assignment, [dt.date(2026, 9, 1)])
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     Lesson.objects.filter(pk=lesson.pk).update(conducted_by=world.other_teacher)
     with time_machine.travel(dt.datetime(2026, 9, 2, 12, 0), tick=False):
         services.confirm_topics(acting_user=world.other_teacher, lessons=[Lesson.objects.get(pk=lesson.pk)])
@@ -196,7 +219,9 @@ def test_substitute_confirms_the_lesson_they_gave(world, assignment):
 
 def test_timetable_still_cancels_a_lesson_that_only_has_a_suggestion(world, assignment):
     lessons = make_lessons(assignment, DAYS[:3])
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     timetable_services.record_lesson_change(
         acting_user=world.deputy, lesson=lessons[1], kind=LessonChangeKind.CANCELLED, reason="quarantine"
     )

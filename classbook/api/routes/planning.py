@@ -207,7 +207,10 @@ def read_plan(request: HttpRequest, school: str, assignment_id: int) -> dict[str
     summary="Replace the plan from a CSV or XLSX file (all or nothing; 422 lists every bad row)",
 )
 def import_plan(
-    request: HttpRequest, school: str, assignment_id: int, file: UploadedFile = File(...)  # noqa: B008
+    request: HttpRequest,
+    school: str,
+    assignment_id: int,
+    file: UploadedFile = File(...),  # noqa: B008
 ) -> dict[str, Any]:
     ctx = _ctx(request, school)
     assignment = _own(request, ctx, assignment_id)
