@@ -4,7 +4,8 @@
   and confirms the topics it suggested for the lessons they give.
 - Directors, deputies and administrators (``VIEW_ALL_PLANS``) read every plan and the programme
   completion; those with ``APPROVE_PLANS`` approve or return plans and set the deadline.
-- A class teacher reads the plans of their own class.
+- A class teacher reads the plans of their own class; a substitute the plans of the journals in which
+  they gave a lesson (they confirm the suggested topics of those lessons).
 - Every staff member reads the school's shared base of plans and, to copy it, a colleague's plan of the
   same subject and year level (a parallel class, an earlier year).
 - Students, parents and authority viewers have no access.
@@ -18,6 +19,7 @@ from django.db.models import Q, QuerySet
 
 from classbook.access.context import SchoolContext
 from classbook.access.rules import Perm
+from classbook.journal.models import Lesson
 from classbook.planning.models import Plan, PlanningDeadline
 from classbook.schools.models import TeachingAssignment
 
@@ -40,7 +42,7 @@ def may_open_plans(ctx: SchoolContext) -> bool:
 
 
 def plan_assignments(ctx: SchoolContext) -> QuerySet[TeachingAssignment]:
-    """Teaching assignments whose plans the user may read."""
+    """Teaching assignments whose plans the user may read (without joins, so aggregates stay exact)."""
     qs = TeachingAssignment.objects.filter(school=ctx.school).select_related(
         "teacher", "school_class", "school_class__year_level", "subgroup", "subject", "year"
     )
@@ -48,7 +50,8 @@ def plan_assignments(ctx: SchoolContext) -> QuerySet[TeachingAssignment]:
         return qs
     if not ctx.is_staff_member or ctx.is_read_only:
         return qs.none()
-    return qs.filter(Q(teacher=ctx.user) | Q(school_class_id__in=ctx.homeroom_class_ids))
+    gave = Lesson.objects.filter(school=ctx.school, conducted_by=ctx.user).values("assignment_id")
+    return qs.filter(Q(teacher=ctx.user) | Q(school_class_id__in=ctx.homeroom_class_ids) | Q(pk__in=gave))
 
 
 def plans(ctx: SchoolContext) -> QuerySet[Plan]:

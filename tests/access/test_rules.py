@@ -27,6 +27,8 @@ MATRIX = {
     Perm.MANAGE_CONSENTS: ((1, 0, 0, 1, 0, 0, 0), 0),
     Perm.ISSUE_STAFF_CODES: ((1, 0, 0, 0, 0, 0, 0), 0),
     Perm.ISSUE_FAMILY_CODES: ((1, 0, 0, 0, 0, 0, 0), 0),
+    Perm.VIEW_ALL_PLANS: ((1, 1, 1, 0, 0, 0, 0), 0),
+    Perm.APPROVE_PLANS: ((1, 1, 1, 0, 0, 0, 0), 0),
 }
 
 CELLS = [(role, perm, bool(row[i])) for perm, (row, _viewer) in MATRIX.items() for i, role in enumerate(ROLES)]

@@ -216,3 +216,19 @@ def test_api_completion_and_scope(world, assignment, other_assignment):
     assert client_for(world.student.user).get(f"{API}/completion").status_code == 403
     assert client_for(world.foreign_admin).get(f"{API}/completion").status_code == 404
     assert client_for(world.teacher).get(f"{API}/assignments/{other_assignment.pk}").status_code == 404
+
+
+def test_substitute_opens_the_plan_and_confirms_only_the_lesson_they_gave(world, assignment):
+    from classbook.journal.models import Lesson
+
+    given, other = make_lessons(assignment, [dt.date(2026, 9, 1), dt.date(2026, 9, 2)])
+    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    Lesson.objects.filter(pk=given.pk).update(conducted_by=world.other_teacher)
+    client = client_for(world.other_teacher)
+    assert client.get(plan_url(assignment)).status_code == 200
+    assert client.post(plan_url(assignment, "import/"), {"file": SimpleUploadedFile("p.csv", b"topic\nX\n")}).status_code == 403
+    client.post(plan_url(assignment, "confirm/"), {"lesson": [other.pk]})
+    client.post(plan_url(assignment, "confirm/"), {"lesson": [given.pk]})
+    given.refresh_from_db()
+    other.refresh_from_db()
+    assert (given.topic, other.topic) == ("Natural numbers", "")
