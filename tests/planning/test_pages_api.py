@@ -232,3 +232,16 @@ def test_substitute_opens_the_plan_and_confirms_only_the_lesson_they_gave(world,
     given.refresh_from_db()
     other.refresh_from_db()
     assert (given.topic, other.topic) == ("Natural numbers", "")
+
+
+def test_journal_grid_shows_the_plans_suggestion_until_a_topic_is_entered(world, assignment):
+    f.PeriodFactory(year=assignment.year)
+    first, second = make_lessons(assignment, [dt.date(2026, 9, 1), dt.date(2026, 9, 2)])
+    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.confirm_topics(acting_user=world.teacher, lessons=[first])
+    grid = f"/s/lyceum-1/journal/{assignment.pk}/?all=1"
+    page = client_for(world.teacher).get(grid).content.decode()
+    assert 'placeholder="plan: Natural numbers"' in page  # the second lesson: still a suggestion
+    assert page.count("plan: Natural numbers") == 1  # the first is confirmed: its topic is the value
+    read_only = client_for(world.deputy).get(grid).content.decode()
+    assert "plan: Natural numbers" in read_only
