@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from classbook.planning.models import (
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ERRORS = 200
+WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
 
 # Column key -> accepted header names (compared lower-cased, trimmed).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -113,12 +115,12 @@ def _read_csv(content: bytes) -> list[list[str]]:
             text = content.decode("cp1251")
         except UnicodeDecodeError:
             raise PlanFileError(_("The file is not readable text. Save it as CSV in UTF-8.")) from None
+    # The separator is the one the header row uses most (Excel writes ";" in many locales, "," in others);
+    # the header holds plain column names, so this is safer than sniffing topics full of commas.
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count)
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
-    try:
-        return [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        return [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error:
         raise PlanFileError(_("The CSV file is damaged and cannot be read.")) from None
 
@@ -204,7 +206,7 @@ def parse_rows(table: list[list[str]]) -> list[TopicRow]:
         if len(homework) > HOMEWORK_MAX_LENGTH:
             bad("homework", _("The homework is too long (%(max)d characters at most).") % {"max": HOMEWORK_MAX_LENGTH})
         hours_text = get(row, "hours") or "1"
-        hours = int(hours_text) if hours_text.isdigit() else 0
+        hours = int(hours_text) if WHOLE_NUMBER.fullmatch(hours_text) else 0
         if hours < 1:
             bad("hours", _("Hours must be a whole number of 1 or more, not “%(value)s”.") % {"value": hours_text})
         elif hours > MAX_TOPIC_HOURS:
@@ -220,7 +222,7 @@ def parse_rows(table: list[list[str]]) -> list[TopicRow]:
         order = number
         if "order" in columns:
             order_text = get(row, "order")
-            if not order_text.isdigit() or int(order_text) < 1:
+            if not WHOLE_NUMBER.fullmatch(order_text) or int(order_text) < 1:
                 bad(
                     "order",
                     _("The order must be a whole number of 1 or more, not “%(value)s”.") % {"value": order_text},
@@ -280,7 +282,7 @@ def to_xlsx(rows: list[list[str]]) -> bytes:
     sheet = book.active
     sheet.title = "plan"
     for row in rows:
-        sheet.append([int(c) if c.isdigit() and i in (0, 3) else c for i, c in enumerate(row)])
+        sheet.append([int(c) if WHOLE_NUMBER.fullmatch(c) and i in (0, 3) else c for i, c in enumerate(row)])
     for letter, width in zip("ABCDEF", (8, 40, 60, 8, 14, 40), strict=True):
         sheet.column_dimensions[letter].width = width
     out = io.BytesIO()

@@ -206,7 +206,7 @@ def bind_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> H
 def confirm_topics(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
     """Confirm the suggested topics of the chosen lessons (or of every given lesson still unconfirmed)."""
     assignment = _assignment(ctx, assignment_id)
-    ids = [int(v) for v in request.POST.getlist("lesson") if v.isdigit()]
+    ids = [int(v) for v in request.POST.getlist("lesson") if v.isascii() and v.isdigit() and len(v) < 12]
     qs = journal_lessons(ctx).filter(assignment=assignment).select_related("assignment", "school")
     if request.POST.get("all"):
         ids = queries.plan_view(assignment, timezone.localdate()).to_confirm

@@ -239,3 +239,13 @@ def test_deadline_default_and_setting(world, assignment):
         services.set_deadline(acting_user=world.deputy, year=year, deadline=dt.date(2030, 1, 1))
     services.set_deadline(acting_user=world.deputy, year=year, deadline=dt.date(2026, 9, 15))
     assert services.deadline_for(world.school, year) == dt.date(2026, 9, 15)
+
+
+def test_separators_and_odd_numbers(world, assignment):
+    semicolon = "topic;hours\nA, with a comma;2\n".encode("cp1251")
+    assert [(r.title, r.hours) for r in imports.parse_file("p.csv", semicolon)] == [("A, with a comma", 2)]
+    tabs = b"topic\thours\nB\t1\n"
+    assert [r.title for r in imports.parse_file("p.txt", tabs)] == ["B"]
+    with pytest.raises(PlanFileError) as exc:
+        imports.parse_file("p.csv", "topic,hours,order\nC,²,1\nD,1.5,x\n".encode())
+    assert {(e.row, e.column) for e in exc.value.errors} == {(2, "hours"), (3, "hours"), (3, "order")}
