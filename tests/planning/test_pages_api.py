@@ -222,11 +222,16 @@ def test_substitute_opens_the_plan_and_confirms_only_the_lesson_they_gave(world,
     from classbook.journal.models import Lesson
 
     given, other = make_lessons(assignment, [dt.date(2026, 9, 1), dt.date(2026, 9, 2)])
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     Lesson.objects.filter(pk=given.pk).update(conducted_by=world.other_teacher)
     client = client_for(world.other_teacher)
     assert client.get(plan_url(assignment)).status_code == 200
-    assert client.post(plan_url(assignment, "import/"), {"file": SimpleUploadedFile("p.csv", b"topic\nX\n")}).status_code == 403
+    assert (
+        client.post(plan_url(assignment, "import/"), {"file": SimpleUploadedFile("p.csv", b"topic\nX\n")}).status_code
+        == 403
+    )
     client.post(plan_url(assignment, "confirm/"), {"lesson": [other.pk]})
     client.post(plan_url(assignment, "confirm/"), {"lesson": [given.pk]})
     given.refresh_from_db()
@@ -237,7 +242,9 @@ def test_substitute_opens_the_plan_and_confirms_only_the_lesson_they_gave(world,
 def test_journal_grid_shows_the_plans_suggestion_until_a_topic_is_entered(world, assignment):
     f.PeriodFactory(year=assignment.year)
     first, second = make_lessons(assignment, [dt.date(2026, 9, 1), dt.date(2026, 9, 2)])
-    services.import_plan_file(acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode())
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
     services.confirm_topics(acting_user=world.teacher, lessons=[first])
     grid = f"/s/lyceum-1/journal/{assignment.pk}/?all=1"
     page = client_for(world.teacher).get(grid).content.decode()
@@ -245,3 +252,38 @@ def test_journal_grid_shows_the_plans_suggestion_until_a_topic_is_entered(world,
     assert page.count("plan: Natural numbers") == 1  # the first is confirmed: its topic is the value
     read_only = client_for(world.deputy).get(grid).content.decode()
     assert "plan: Natural numbers" in read_only
+
+
+def test_api_sources_submit_approve_and_foreign_plan(world, assignment):
+    parallel = f.make_assignment(world.other_teacher, world.class_b, world.subject)
+    services.import_plan_file(
+        acting_user=world.other_teacher, assignment=parallel, filename="p.csv", content=CSV_OK.encode()
+    )
+    foreign_assignment = f.make_assignment(world.foreign_teacher, world.foreign_class)
+    services.import_plan_file(
+        acting_user=world.foreign_teacher, assignment=foreign_assignment, filename="p.csv", content=CSV_OK.encode()
+    )
+    foreign_plan = Plan.objects.get(assignment=foreign_assignment)
+    client = client_for(world.teacher)
+    sources = client.get(f"{API}/assignments/{assignment.pk}/sources").json()
+    assert [(s["plan_id"], s["topics"]) for s in sources] == [(Plan.objects.get(assignment=parallel).pk, 5)]
+    copy = client.post(
+        f"{API}/assignments/{assignment.pk}/copy", {"source_plan_id": foreign_plan.pk}, content_type="application/json"
+    )
+    assert copy.status_code == 404
+    assert client.post(f"{API}/assignments/{assignment.pk}/submit").status_code == 422  # no topics yet
+    client.post(
+        f"{API}/assignments/{assignment.pk}/copy",
+        {"source_plan_id": sources[0]["plan_id"]},
+        content_type="application/json",
+    )
+    assert client.post(f"{API}/assignments/{assignment.pk}/submit").json()["status"] == "submitted"
+    assert client.post(f"{API}/assignments/{assignment.pk}/approve").status_code == 403
+    assert client_for(world.foreign_admin).post(f"{API}/assignments/{assignment.pk}/approve").status_code == 404
+    assert client_for(world.deputy).post(f"{API}/assignments/{assignment.pk}/approve").json()["status"] == "approved"
+    stale = client.post(
+        f"{API}/assignments/{assignment.pk}/copy",
+        {"source_plan_id": sources[0]["plan_id"], "expected_version": 1},
+        content_type="application/json",
+    )
+    assert stale.status_code == 409

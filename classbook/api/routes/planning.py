@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import File, Query, Router, Schema
@@ -221,6 +222,38 @@ def import_plan(
         content=file.read(imports.MAX_FILE_BYTES + 1),
     )
     return _plan_out(ctx, assignment)
+
+
+class SourceOut(Schema):
+    plan_id: int
+    shared: bool
+    title: str
+    class_name: str | None
+    teacher: str | None
+    year: str
+    topics: int
+
+
+@router.get(
+    "/{school}/plans/assignments/{assignment_id}/sources",
+    response=list[SourceOut],
+    summary="Plans that may be copied into this plan (same subject and year level; shared base, parallel, earlier)",
+)
+def copy_sources(request: HttpRequest, school: str, assignment_id: int) -> list[dict[str, Any]]:
+    ctx = _ctx(request, school)
+    assignment = _own(request, ctx, assignment_id)
+    return [
+        {
+            "plan_id": p.pk,
+            "shared": p.is_shared,
+            "title": p.title,
+            "class_name": str(p.assignment.subgroup or p.assignment.school_class) if p.assignment else None,
+            "teacher": p.assignment.teacher.full_name if p.assignment else None,
+            "year": p.year.name,
+            "topics": p.topic_count,
+        }
+        for p in scopes.copy_sources(ctx, assignment).annotate(topic_count=Count("topics", distinct=True))
+    ]
 
 
 @router.post("/{school}/plans/assignments/{assignment_id}/copy", response=PlanOut, summary="Replace the plan by a copy")
