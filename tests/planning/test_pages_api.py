@@ -241,7 +241,7 @@ def test_substitute_opens_the_plan_and_confirms_only_the_lesson_they_gave(world,
 
 def test_journal_grid_shows_the_plans_suggestion_until_a_topic_is_entered(world, assignment):
     f.PeriodFactory(year=assignment.year)
-    first, second = make_lessons(assignment, [dt.date(2026, 9, 1), dt.date(2026, 9, 2)])
+    first, _second = make_lessons(assignment, [dt.date(2026, 9, 1), dt.date(2026, 9, 2)])
     services.import_plan_file(
         acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
     )
