@@ -13,6 +13,7 @@ still the unconfirmed suggestion.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -42,6 +43,12 @@ class PlanningDeadline(SchoolOwned):
     deadline = models.DateField(_("plans due by"))
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     set_at = models.DateTimeField(auto_now=True)
+
+    @classmethod
+    def date_for(cls, school_id: int, year: Any) -> dt.date:
+        """The school's deadline for plans of ``year``: set by the administration, or 10 September."""
+        found = cls.objects.filter(school_id=school_id, year=year).values_list("deadline", flat=True).first()
+        return found or default_deadline(year.start)
 
     class Meta:
         verbose_name = _("planning deadline")

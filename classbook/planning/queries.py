@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from classbook.journal.models import Lesson, LessonType
-from classbook.planning.models import LessonBinding, Plan, PlanningDeadline, PlanStatus, PlanTopic, default_deadline
+from classbook.planning.models import LessonBinding, Plan, PlanningDeadline, PlanStatus, PlanTopic
 from classbook.schools.models import AcademicYear, TeachingAssignment
 from classbook.timetable.models import ChangeKind, LessonChange
 
@@ -21,8 +21,7 @@ COUNTED_TYPES = (LessonType.CONTROL, LessonType.LABORATORY, LessonType.PRACTICE)
 
 
 def deadline(school_id: int, year: AcademicYear) -> dt.date:
-    found = PlanningDeadline.objects.filter(school_id=school_id, year=year).values_list("deadline", flat=True).first()
-    return found or default_deadline(year.start)
+    return PlanningDeadline.date_for(school_id, year)
 
 
 # --- the plan beside its lessons -----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,6 @@ from classbook.planning.models import (
     PlanningDeadline,
     PlanStatus,
     PlanTopic,
-    default_deadline,
 )
 from classbook.schools.models import AcademicYear, School, TeachingAssignment
 from classbook.timetable.models import ChangeKind, LessonChange
@@ -64,24 +63,26 @@ def _ensure_approver(acting_user: Any, school_id: int) -> None:
 
 def deadline_for(school: School | int, year: AcademicYear) -> dt.date:
     """The school's deadline for plans of ``year``: set by the administration, or 10 September."""
-    school_id = school if isinstance(school, int) else school.pk
-    found = PlanningDeadline.objects.filter(school_id=school_id, year=year).values_list("deadline", flat=True).first()
-    return found or default_deadline(year.start)
+    return PlanningDeadline.date_for(school if isinstance(school, int) else school.pk, year)
 
 
 def _plan_of(assignment: TeachingAssignment, acting_user: Any, *, lock: bool = True) -> Plan:
     qs = Plan.objects.select_for_update(of=("self",)) if lock else Plan.objects
     plan = qs.filter(assignment=assignment).first()
-    if plan is None:
-        plan = Plan.objects.create(
-            school_id=assignment.school_id,
-            assignment=assignment,
-            subject_id=assignment.subject_id,
-            year_level_id=assignment.school_class.year_level_id,
-            year_id=assignment.year_id,
-            created_by=acting_user,
-        )
-    return plan
+    if plan is not None:
+        return plan
+    try:
+        with transaction.atomic():  # a savepoint: two first imports of one plan meet at the unique key
+            return Plan.objects.create(
+                school_id=assignment.school_id,
+                assignment=assignment,
+                subject_id=assignment.subject_id,
+                year_level_id=assignment.school_class.year_level_id,
+                year_id=assignment.year_id,
+                created_by=acting_user,
+            )
+    except IntegrityError:
+        return qs.get(assignment=assignment)
 
 
 def _snapshot(plan: Plan) -> list[list[Any]]:
