@@ -287,3 +287,25 @@ def test_api_sources_submit_approve_and_foreign_plan(world, assignment):
         content_type="application/json",
     )
     assert stale.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("persona", "status", "sees"),
+    [
+        ("teacher", 200, ["Математика"]),
+        ("class_teacher", 200, ["Математика"]),
+        ("other_teacher", 200, ["Історія"]),
+        ("deputy", 200, ["Математика", "Історія"]),
+        ("student", 403, []),
+        ("parent", 403, []),
+        ("viewer", 403, []),
+        ("secretary", 403, []),
+        ("foreign_admin", 404, []),
+    ],
+)
+def test_plans_index(world, persona, status, sees):
+    response = client_for(world.persona(persona)).get(URL)
+    assert response.status_code == status
+    if status == 200:
+        shown = {r["assignment"].subject.name for r in [*response.context["mine"], *response.context["others"]]}
+        assert shown == set(sees)
