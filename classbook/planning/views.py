@@ -397,6 +397,22 @@ def completion(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         subjects=directory(ctx, Subject).order_by("name") if reads_all else [],
     )
     as_of = timezone.localdate()
+    if form.is_bound and not form.is_valid():
+        # An unknown class, teacher or subject: say so instead of showing every journal.
+        return render(
+            request,
+            "planning/completion.html",
+            {
+                "ctx": ctx,
+                "rows": [],
+                "totals": queries.totals([]),
+                "form": form,
+                "as_of": as_of,
+                "reads_all": reads_all,
+                "types": queries.COUNTED_TYPES,
+            },
+            status=422,
+        )
     if form.is_valid():
         data = form.cleaned_data
         if data.get("school_class"):

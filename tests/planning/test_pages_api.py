@@ -309,3 +309,19 @@ def test_plans_index(world, persona, status, sees):
     if status == 200:
         shown = {r["assignment"].subject.name for r in [*response.context["mine"], *response.context["others"]]}
         assert shown == set(sees)
+
+
+def test_unknown_filters_are_refused_with_a_message(world, assignment):
+    page = client_for(world.deputy).get(f"{URL}completion/?teacher=999999")
+    assert page.status_code == 422 and "Select a valid choice" in page.content.decode()
+    assert page.context["rows"] == []
+    foreign = client_for(world.deputy).get(f"{URL}completion/?school_class={world.foreign_class.pk}")
+    assert foreign.status_code == 422
+    api = client_for(world.deputy)
+    body = api.get(f"{API}/completion?teacher_id=999999").json()["error"]
+    assert body["fields"] == {"teacher_id": ["Unknown teacher."]}
+    assert api.get(f"{API}/completion?class_id={world.foreign_class.pk}").status_code == 422
+    assert api.get(f"{API}/completion?subject_id=999999").status_code == 422
+    assert api.get(f"{API}/completion?as_of=not-a-date").status_code == 422
+    ok = api.get(f"{API}/completion?teacher_id={world.teacher.pk}").json()
+    assert [r["assignment_id"] for r in ok] == [assignment.pk]

@@ -10,15 +10,18 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from classbook.access import planning as scopes
+from classbook.access import scopes as school_scopes
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.journal import lessons as journal_lessons
 from classbook.access.scopes import get_or_404
+from classbook.core.errors import DomainError
 from classbook.planning import imports, queries, services
-from classbook.schools.models import TeachingAssignment
+from classbook.schools.models import Subject, TeachingAssignment
 
 router = Router(tags=["plans"])
 
@@ -312,11 +315,18 @@ def approve(request: HttpRequest, school: str, assignment_id: int) -> dict[str, 
 def completion(request: HttpRequest, school: str, filters: Query[CompletionFilter]) -> list[dict[str, Any]]:
     ctx = _ctx(request, school)
     qs = scopes.plan_assignments(ctx).filter(year__is_current=True)
+    # An unknown id is an error, not an empty answer that looks like "nothing planned".
     if filters.class_id:
+        if not school_scopes.classes(ctx).filter(pk=filters.class_id).exists():
+            raise DomainError(_("Unknown class."), field="class_id")
         qs = qs.filter(school_class_id=filters.class_id)
     if filters.teacher_id:
+        if not school_scopes.staff(ctx).filter(pk=filters.teacher_id).exists():
+            raise DomainError(_("Unknown teacher."), field="teacher_id")
         qs = qs.filter(teacher_id=filters.teacher_id)
     if filters.subject_id:
+        if not school_scopes.directory(ctx, Subject).filter(pk=filters.subject_id).exists():
+            raise DomainError(_("Unknown subject."), field="subject_id")
         qs = qs.filter(subject_id=filters.subject_id)
     rows = queries.completion(qs, as_of=filters.as_of or timezone.localdate())
     return [
