@@ -325,3 +325,22 @@ def test_unknown_filters_are_refused_with_a_message(world, assignment):
     assert api.get(f"{API}/completion?as_of=not-a-date").status_code == 422
     ok = api.get(f"{API}/completion?teacher_id={world.teacher.pk}").json()
     assert [r["assignment_id"] for r in ok] == [assignment.pk]
+
+
+def test_plan_page_in_every_state(world, assignment):
+    make_lessons(assignment, [dt.date(2026, 9, d) for d in range(1, 12)])
+    deputy, teacher = client_for(world.deputy), client_for(world.teacher)
+    assert "The plan has no topics yet." in teacher.get(plan_url(assignment)).content.decode()
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
+    )
+    assert "Submit for approval" in teacher.get(plan_url(assignment)).content.decode()
+    services.submit_plan(acting_user=world.teacher, assignment=assignment)
+    page = deputy.get(plan_url(assignment)).content.decode()
+    assert "Approve" in page and "Return to the teacher" in page and "Submit for approval" not in page
+    assert deputy.post(plan_url(assignment, "return/"), {"note": ""}).status_code == 302  # refused with a message
+    assert Plan.objects.get().status == PlanStatus.SUBMITTED
+    deputy.post(plan_url(assignment, "return/"), {"note": "Add the revision lessons"})
+    page = teacher.get(plan_url(assignment)).content.decode()
+    assert "Add the revision lessons" in page
+    assert "beyond the plan" in page  # 11 lessons, 7 planned hours
