@@ -29,14 +29,18 @@ class ReturnForm(forms.Form):
 
 
 class DeadlineForm(forms.Form):
-    deadline = forms.DateField(label=_("Plans due by"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(
+        label=_("Plans due by"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 class FilterForm(forms.Form):
     school_class = forms.TypedChoiceField(label=_("Class"), coerce=int, required=False, empty_value=None)
     teacher = forms.TypedChoiceField(label=_("Teacher"), coerce=int, required=False, empty_value=None)
     subject = forms.TypedChoiceField(label=_("Subject"), coerce=int, required=False, empty_value=None)
-    as_of = forms.DateField(label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    as_of = forms.DateField(
+        label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, classes=(), teachers=(), subjects=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

@@ -344,3 +344,8 @@ def test_plan_page_in_every_state(world, assignment):
     page = teacher.get(plan_url(assignment)).content.decode()
     assert "Add the revision lessons" in page
     assert "beyond the plan" in page  # 11 lessons, 7 planned hours
+
+
+def test_deadline_field_shows_the_current_deadline(world, assignment):
+    page = client_for(world.deputy).get(f"{URL}status/").content.decode()
+    assert 'value="2026-09-10"' in page  # a date input needs the ISO form to show it
