@@ -249,3 +249,27 @@ def test_separators_and_odd_numbers(world, assignment):
     with pytest.raises(PlanFileError) as exc:
         imports.parse_file("p.csv", "topic,hours,order\nC,²,1\nD,1.5,x\n".encode())
     assert {(e.row, e.column) for e in exc.value.errors} == {(2, "hours"), (3, "hours"), (3, "order")}
+
+
+def test_last_years_plan_of_the_same_subject_and_year_level_is_a_copy_source(world, assignment):
+    from classbook.access.context import build_context
+    from classbook.access.planning import copy_sources
+
+    last_year = f.YearFactory(
+        school=world.school, name="2025/2026", start=dt.date(2025, 9, 1), end=dt.date(2026, 6, 30), is_current=False
+    )
+    old_class = f.SchoolClassFactory(year=last_year, year_level=world.class_a.year_level, name="5-А")
+    old = f.make_assignment(world.teacher, old_class, world.subject)
+    services.import_plan_file(acting_user=world.teacher, assignment=old, filename="p.csv", content=CSV_OK.encode())
+    other_level = f.SchoolClassFactory(year=last_year, year_level=f.YearLevelFactory(school=world.school, number=6))
+    unrelated = f.make_assignment(world.teacher, other_level, world.subject)
+    services.import_plan_file(
+        acting_user=world.teacher, assignment=unrelated, filename="p.csv", content=CSV_OK.encode()
+    )
+    ctx = build_context(world.teacher, world.school)
+    sources = list(copy_sources(ctx, assignment))
+    assert [p.assignment for p in sources] == [old]
+    plan = services.copy_plan(acting_user=world.teacher, assignment=assignment, source=sources[0])
+    assert plan.topics.count() == 5 and plan.year_id == assignment.year_id
+    # Students and parents have no copy sources at all.
+    assert not copy_sources(build_context(world.student.user, world.school), assignment).exists()
