@@ -11,6 +11,7 @@ class Perm(StrEnum):
     # read
     VIEW_SCHOOL_DIRECTORY = "view_school_directory"  # staff list, classes, subjects, rooms
     VIEW_ALL_STUDENTS = "view_all_students"  # every student's record in the school
+    VIEW_CONTACTS = "view_contacts"  # home addresses and phone numbers of students and guardians
     VIEW_ALL_JOURNALS = "view_all_journals"  # read-only control of every journal (R1.4, R6.10)
     VIEW_AUDIT_LOG = "view_audit_log"
     # manage
@@ -33,6 +34,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
         {
             Perm.VIEW_SCHOOL_DIRECTORY,
             Perm.VIEW_ALL_STUDENTS,
+            Perm.VIEW_CONTACTS,
             Perm.VIEW_ALL_JOURNALS,
             Perm.VIEW_AUDIT_LOG,
             Perm.MANAGE_SCHOOL_SETTINGS,
@@ -48,6 +50,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
         {
             Perm.VIEW_SCHOOL_DIRECTORY,
             Perm.VIEW_ALL_STUDENTS,
+            Perm.VIEW_CONTACTS,
             Perm.VIEW_ALL_JOURNALS,
             Perm.VIEW_AUDIT_LOG,
             Perm.MANAGE_CALENDAR,
@@ -58,14 +61,21 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
         }
     ),
     Role.SECRETARY: frozenset(
-        {Perm.VIEW_SCHOOL_DIRECTORY, Perm.VIEW_ALL_STUDENTS, Perm.MANAGE_STUDENTS, Perm.MANAGE_CONSENTS}
+        {
+            Perm.VIEW_SCHOOL_DIRECTORY,
+            Perm.VIEW_ALL_STUDENTS,
+            Perm.VIEW_CONTACTS,
+            Perm.MANAGE_STUDENTS,
+            Perm.MANAGE_CONSENTS,
+        }
     ),
     Role.TEACHER: frozenset({Perm.VIEW_SCHOOL_DIRECTORY}),
     Role.STUDENT: frozenset(),
     Role.PARENT: frozenset(),
 }
 
-# What an education-authority viewer may do in the schools of its authority: read only.
+# What an education-authority viewer may do in the schools of its authority: read only, and not the
+# families' contact details (personal-data minimisation: an inspection reads records, it does not call home).
 AUTHORITY_PERMS: frozenset[Perm] = frozenset(
     {Perm.VIEW_SCHOOL_DIRECTORY, Perm.VIEW_ALL_STUDENTS, Perm.VIEW_ALL_JOURNALS}
 )

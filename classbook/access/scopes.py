@@ -213,6 +213,12 @@ def may_write_roster(ctx: SchoolContext) -> bool:
     return not ctx.is_read_only
 
 
+def may_see_contacts(ctx: SchoolContext, class_id: int | None) -> bool:
+    """Home addresses and phones of a class's students and their guardians: those who hold VIEW_CONTACTS,
+    and the class teacher of that class. An authority viewer reads records, not contact details."""
+    return ctx.has(Perm.VIEW_CONTACTS) or (class_id is not None and class_id in ctx.homeroom_class_ids)
+
+
 def may_edit_student_contacts(ctx: SchoolContext, student: Student) -> bool:
     """Secretaries and admins edit every student; a class teacher the contacts of their own class (R7.3)."""
     if ctx.is_read_only:

@@ -8,8 +8,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja.security import APIKeyCookie, HttpBearer
 
+from classbook.core.errors import PermissionDeniedError
+from classbook.people.credentials import needs_2fa_setup
 from classbook.people.models import ApiToken
 
 TOKEN_PREFIX = "cb_"  # noqa: S105 - a public prefix, not a secret
@@ -37,6 +40,9 @@ class TokenAuth(HttpBearer):
         now = timezone.now()
         if row.expires_at and row.expires_at <= now:
             return None
+        if needs_2fa_setup(row.user):
+            # A token made before the school required two-factor login must not bypass it (R1.5).
+            raise PermissionDeniedError(_("Set up two-factor login first."), code="two_factor_required")
         if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user

@@ -53,7 +53,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDeniedError)
     def on_domain_forbidden(request: HttpRequest, exc: PermissionDeniedError) -> HttpResponse:
-        return respond(request, 403, error_body("forbidden", str(exc.message)))
+        return respond(request, 403, error_body(exc.code, str(exc.message)))
 
     @api.exception_handler(DomainError)
     def on_domain(request: HttpRequest, exc: DomainError) -> HttpResponse:

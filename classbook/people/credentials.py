@@ -253,6 +253,11 @@ def record_failure(username: str, ip: str | None) -> None:
     LoginFailure.objects.create(username=_throttle_username(username), ip=ip or None, at=now)
 
 
+def record_login(*, user: User, ip: str | None, user_agent: str, method: str) -> None:
+    """A successful login is part of the account's audit trail (who, when, from where, how)."""
+    log_action("people.login", actor=user, obj=user, data={"ip": ip, "user_agent": user_agent[:255], "method": method})
+
+
 def clear_failures(username: str) -> None:
     """A successful login forgets the username's failures (the address keeps its count)."""
     LoginFailure.objects.filter(username=_throttle_username(username)).delete()

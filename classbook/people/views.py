@@ -63,6 +63,12 @@ def _set_language_cookie(response: HttpResponse, user: Any) -> HttpResponse:
     return response
 
 
+def _record_login(request: HttpRequest, user: Any, method: str) -> None:
+    credentials.record_login(
+        user=user, ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""), method=method
+    )
+
+
 def _fresh(state: dict[str, Any], ttl: dt.timedelta) -> bool:
     return bool(state) and timezone.now() - dt.datetime.fromisoformat(state["at"]) <= ttl
 
@@ -95,7 +101,9 @@ class LoginView(auth_views.LoginView):
                 "at": timezone.now().isoformat(),
             }
             return redirect("people:login_verify")
-        return _set_language_cookie(super().form_valid(form), user)
+        response = super().form_valid(form)
+        _record_login(self.request, user, "password")
+        return _set_language_cookie(response, user)
 
 
 def login_verify(request: HttpRequest) -> HttpResponse:
@@ -110,6 +118,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and _check_second_factor(request, form, user):
         del request.session[PENDING_2FA_KEY]
         login(request, user, backend=state["backend"])
+        _record_login(request, user, "password+2fa")
         next_url = state["next"]
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
             next_url = settings.LOGIN_REDIRECT_URL
@@ -170,6 +179,7 @@ def activate_password(request: HttpRequest) -> HttpResponse:
             return redirect("people:activate")
         request.session.pop(ACTIVATION_KEY, None)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        _record_login(request, user, "activation_code")
         messages.success(request, _("Your password is set. Welcome!"))
         return _set_language_cookie(redirect(settings.LOGIN_REDIRECT_URL), user)
     return render(request, "people/activate_password.html", {"form": form, "person": row.user})

@@ -25,7 +25,7 @@ from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.journal import services as journal_services
 from classbook.journal.models import Lesson, LessonType
-from classbook.planning.imports import TopicRow, parse_file
+from classbook.planning.files import TopicRow, parse_file
 from classbook.planning.models import (
     LessonBinding,
     Plan,

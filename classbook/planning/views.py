@@ -23,9 +23,9 @@ from classbook.access.rules import Perm
 from classbook.access.scopes import classes as school_classes
 from classbook.access.scopes import directory, get_or_404
 from classbook.core.errors import DomainError
-from classbook.planning import imports, queries, services
+from classbook.planning import files, queries, services
+from classbook.planning.files import PlanFileError
 from classbook.planning.forms import CopyForm, DeadlineForm, FilterForm, ImportForm, PublishForm, ReturnForm
-from classbook.planning.imports import PlanFileError
 from classbook.schools.models import AcademicYear, Subject, TeachingAssignment
 
 
@@ -139,7 +139,7 @@ def import_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) ->
             acting_user=request.user,
             assignment=assignment,
             filename=upload.name or "",
-            content=upload.read(imports.MAX_FILE_BYTES + 1),
+            content=upload.read(files.MAX_FILE_BYTES + 1),
             expected_version=_version(request.POST.get("version")),
         )
     except PlanFileError as exc:
@@ -284,10 +284,10 @@ def return_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) ->
 def _file_response(rows: list[list[str]], fmt: str, name: str) -> HttpResponse:
     if fmt == "xlsx":
         response = HttpResponse(
-            imports.to_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            files.to_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
     elif fmt == "csv":
-        response = HttpResponse(imports.to_csv(rows), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(files.to_csv(rows), content_type="text/csv; charset=utf-8")
     else:
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
@@ -297,14 +297,14 @@ def _file_response(rows: list[list[str]], fmt: str, name: str) -> HttpResponse:
 @school_view(staff=True)
 def template_file(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
     _require_plans(ctx)
-    return _file_response(imports.template_rows(), fmt, "plan-template")
+    return _file_response(files.template_rows(), fmt, "plan-template")
 
 
 @school_view(staff=True)
 def export_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int, fmt: str) -> HttpResponse:
     assignment = _assignment(ctx, assignment_id)
     view = queries.plan_view(assignment, timezone.localdate())
-    return _file_response(imports.topics_table(view.topics), fmt, f"plan-{assignment.pk}")
+    return _file_response(files.topics_table(view.topics), fmt, f"plan-{assignment.pk}")
 
 
 @school_view(staff=True)

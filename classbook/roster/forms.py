@@ -106,3 +106,22 @@ class ConsentForm(forms.Form):
     given_by = forms.CharField(label=_("Given by"), max_length=255, help_text=_("Full name of the parent or guardian"))
     given_on = forms.DateField(label=_("Given on"), widget=DateInput, initial=timezone.localdate)
     document_ref = forms.CharField(label=_("Document reference"), max_length=120, required=False)
+
+
+class StudentImportForm(forms.Form):
+    """A class list to import (R7.1): the academic year its class names belong to and the first day."""
+
+    year = forms.ModelChoiceField(label=_("Academic year"), queryset=None, empty_label=None)
+    start = forms.DateField(
+        label=_("In the class from"),
+        required=False,
+        widget=DateInput,
+        help_text=_("Empty: today (or the first day of the year, if it has not begun)."),
+    )
+    file = forms.FileField(label=_("File (CSV or Excel .xlsx)"))
+
+    def __init__(self, *args: object, years: object, initial_year: object = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["year"].queryset = years  # type: ignore[attr-defined]
+        if initial_year is not None:
+            self.fields["year"].initial = initial_year

@@ -177,10 +177,22 @@ def update_staff_member(
     return user
 
 
+def _is_active_admin(school: School, user: User) -> bool:
+    return (
+        Membership.objects.filter(school=school, user=user, role=Role.ADMIN, is_active=True)
+        .exclude(until__lt=_today())
+        .exists()
+    )
+
+
 @transaction.atomic
 def grant_role(*, acting_user: User, school: School, user: User, role: str, position: str = "") -> Membership:
     """Give a staff role (R1.8); a revoked role is switched on again rather than duplicated."""
     _check_staff_role(role)
+    if user.pk == acting_user.pk and not _is_active_admin(school, acting_user):
+        # Separation of duties: only an administrator may add a role to their own account (a director
+        # granting themselves the administrator role would escalate their own rights unseen).
+        raise PermissionDeniedError(_("You cannot give a role to yourself; ask the school administrator."))
     membership, created = Membership.objects.select_for_update().get_or_create(
         school=school, user=user, role=role, defaults={"position": position.strip()}
     )

@@ -6,6 +6,7 @@ access is checked before anything else (403), every change goes through ``roster
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -22,7 +23,8 @@ from classbook.access.decorators import school_view
 from classbook.access.rules import Perm
 from classbook.core.errors import DomainError
 from classbook.people.models import Student
-from classbook.roster import forms, queries, services
+from classbook.roster import forms, imports, queries, services
+from classbook.schools.models import AcademicYear
 
 
 def _require(condition: bool) -> None:
@@ -203,6 +205,48 @@ def student_add(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     return render(request, "roster/student_form.html", {"form": form, "student": None})
 
 
+@school_view(Perm.MANAGE_STUDENTS, writes=True)
+def student_import(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """Class lists from a spreadsheet (R7.1): check the file, then import it; all or nothing."""
+    years = scopes.directory(ctx, AcademicYear).order_by("-start")
+    current = years.filter(is_current=True).first()
+    form = forms.StudentImportForm(request.POST or None, request.FILES or None, years=years, initial_year=current)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        dry_run = "check" in request.POST
+        try:
+            report = imports.import_students(
+                acting_user=request.user,
+                school=ctx.school,
+                year=form.cleaned_data["year"],
+                file_name=upload.name,
+                data=upload.read(imports.MAX_UPLOAD_BYTES + 1),
+                start=form.cleaned_data["start"],
+                dry_run=dry_run,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            if report.ok and not dry_run:
+                messages.success(
+                    request,
+                    _("%(n)s students imported; %(g)s guardian accounts created, %(l)s existing linked.")
+                    % {"n": report.created, "g": report.guardians_created, "l": report.guardians_linked},
+                )
+                return redirect("roster:students", school=ctx.school.slug)
+    context = {"form": form, "report": report, "columns": imports.COLUMNS, "checked": "check" in request.POST}
+    return render(request, "roster/student_import.html", context)
+
+
+@school_view(Perm.MANAGE_STUDENTS)
+def student_import_template(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """An empty class list with the headers in the user's language (CSV, opens in Excel)."""
+    response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="class-list.csv"'
+    return response
+
+
 def _card_context(request: HttpRequest, ctx: SchoolContext, student: Student) -> dict[str, Any]:
     card = queries.student_card(ctx, student)
     manage = ctx.has(Perm.MANAGE_STUDENTS) and scopes.may_write_roster(ctx)
@@ -215,6 +259,7 @@ def _card_context(request: HttpRequest, ctx: SchoolContext, student: Student) ->
         "manage": manage,
         "can_edit": scopes.may_edit_student_contacts(ctx, student),
         "can_consent": scopes.may_manage_consents(ctx, student),
+        "show_contacts": scopes.may_see_contacts(ctx, current.school_class_id if current else None),
     }
     if manage:
         context["move_form"] = forms.MoveForm(classes=queries.class_choices(ctx, year_id=year_id))
@@ -263,39 +308,51 @@ def _managed_student(ctx: SchoolContext, student_id: int) -> Student:
     return scopes.get_or_404(scopes.roster_students(ctx), pk=student_id)
 
 
-@require_POST
-@school_view(Perm.MANAGE_STUDENTS, writes=True)
-def student_move(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
-    student = _managed_student(ctx, student_id)
-    form = forms.MoveForm(request.POST, classes=scopes.roster_classes(ctx))
+def _card_form_action(
+    request: HttpRequest,
+    ctx: SchoolContext,
+    student: Student,
+    form: Any,
+    action: Callable[[dict[str, Any]], Any],
+    success: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """A small form posted from the student's card: validate, call the service, back to the card."""
     if not form.is_valid():
         messages.error(request, _form_errors(form))
     else:
         data = form.cleaned_data
-        _run(
-            request,
-            lambda: services.move_student(
-                acting_user=request.user, student=student, to_class=data["school_class"], on=data["on"]
-            ),
-            _("The student is moved to %(class)s.") % {"class": data["school_class"]},
-        )
+        _run(request, lambda: action(data), success(data))
     return _to_card(ctx, student.pk)
+
+
+@require_POST
+@school_view(Perm.MANAGE_STUDENTS, writes=True)
+def student_move(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
+    student = _managed_student(ctx, student_id)
+    return _card_form_action(
+        request,
+        ctx,
+        student,
+        forms.MoveForm(request.POST, classes=scopes.roster_classes(ctx)),
+        lambda data: services.move_student(
+            acting_user=request.user, student=student, to_class=data["school_class"], on=data["on"]
+        ),
+        lambda data: _("The student is moved to %(class)s.") % {"class": data["school_class"]},
+    )
 
 
 @require_POST
 @school_view(Perm.MANAGE_STUDENTS, writes=True)
 def student_withdraw(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     student = _managed_student(ctx, student_id)
-    form = forms.DateForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        _run(
-            request,
-            lambda: services.withdraw_student(acting_user=request.user, student=student, on=form.cleaned_data["on"]),
-            _("The student has left the school."),
-        )
-    return _to_card(ctx, student.pk)
+    return _card_form_action(
+        request,
+        ctx,
+        student,
+        forms.DateForm(request.POST),
+        lambda data: services.withdraw_student(acting_user=request.user, student=student, on=data["on"]),
+        lambda data: _("The student has left the school."),
+    )
 
 
 # --- guardians -----------------------------------------------------------------------------------------
@@ -305,42 +362,36 @@ def student_withdraw(request: HttpRequest, ctx: SchoolContext, student_id: int) 
 @school_view(Perm.MANAGE_STUDENTS, writes=True)
 def guardian_add(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     student = _managed_student(ctx, student_id)
-    form = forms.GuardianForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        data = form.cleaned_data
-        _run(
-            request,
-            lambda: services.add_guardian(
-                acting_user=request.user, student=student, data=data, relation=data["relation"], may_see=data["may_see"]
-            ),
-            _("The guardian is added."),
-        )
-    return _to_card(ctx, student.pk)
+    return _card_form_action(
+        request,
+        ctx,
+        student,
+        forms.GuardianForm(request.POST),
+        lambda data: services.add_guardian(
+            acting_user=request.user, student=student, data=data, relation=data["relation"], may_see=data["may_see"]
+        ),
+        lambda data: _("The guardian is added."),
+    )
 
 
 @require_POST
 @school_view(Perm.MANAGE_STUDENTS, writes=True)
 def guardian_link(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     student = _managed_student(ctx, student_id)
-    form = forms.LinkGuardianForm(request.POST, parents=scopes.school_parents(ctx))
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        data = form.cleaned_data
-        _run(
-            request,
-            lambda: services.link_guardian(
-                acting_user=request.user,
-                student=student,
-                guardian=data["guardian"],
-                relation=data["relation"],
-                may_see=data["may_see"],
-            ),
-            _("The guardian is linked."),
-        )
-    return _to_card(ctx, student.pk)
+    return _card_form_action(
+        request,
+        ctx,
+        student,
+        forms.LinkGuardianForm(request.POST, parents=scopes.school_parents(ctx)),
+        lambda data: services.link_guardian(
+            acting_user=request.user,
+            student=student,
+            guardian=data["guardian"],
+            relation=data["relation"],
+            may_see=data["may_see"],
+        ),
+        lambda data: _("The guardian is linked."),
+    )
 
 
 @require_POST
@@ -406,16 +457,14 @@ def consent_add(request: HttpRequest, ctx: SchoolContext, student_id: int) -> Ht
     _require(scopes.may_view_roster(ctx))
     student = scopes.get_or_404(scopes.roster_students(ctx), pk=student_id)
     _require(scopes.may_manage_consents(ctx, student))
-    form = forms.ConsentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        _run(
-            request,
-            lambda: services.record_consent(acting_user=request.user, student=student, **form.cleaned_data),
-            _("The consent is recorded."),
-        )
-    return _to_card(ctx, student.pk)
+    return _card_form_action(
+        request,
+        ctx,
+        student,
+        forms.ConsentForm(request.POST),
+        lambda data: services.record_consent(acting_user=request.user, student=student, **data),
+        lambda data: _("The consent is recorded."),
+    )
 
 
 @require_POST
@@ -450,4 +499,7 @@ def class_page(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpR
     _require(scopes.may_view_roster(ctx))
     school_class = scopes.get_or_404(scopes.roster_classes(ctx), pk=class_id)
     rows = [r for r in queries.class_roster(ctx, school_class, with_guardians=True) if r.current]
-    return render(request, "roster/class_page.html", {"school_class": school_class, "rows": rows})
+    show_contacts = scopes.may_see_contacts(ctx, school_class.pk)
+    return render(
+        request, "roster/class_page.html", {"school_class": school_class, "rows": rows, "show_contacts": show_contacts}
+    )

@@ -108,7 +108,7 @@ class SpecialDayForm(ScopedForm):
 
     class Meta:
         model = SpecialDay
-        fields = ["year", "kind", "name", "start", "end"]
+        fields = ["year", "kind", "name", "start", "end", "as_weekday"]
         widgets = {"start": DATE, "end": DATE}
 
 
@@ -221,3 +221,51 @@ class AssignmentFilterForm(YearChoiceForm):
         self.fields["teacher"].queryset = structure.teachers(ctx)  # type: ignore[attr-defined]
         self.fields["school_class"].queryset = scopes.classes(ctx)  # type: ignore[attr-defined]
         self.fields["school_class"].label_from_instance = class_label  # type: ignore[attr-defined]
+
+
+class IdListField(forms.Field):
+    """A list of ids posted under one name (the held-back checkboxes of the year-opening preview)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> frozenset[int]:
+        if not value:
+            return frozenset()
+        try:
+            return frozenset(int(v) for v in value)
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("Choose students from the list.")) from None
+
+
+class OpenYearForm(forms.Form):
+    """The year-opening wizard (R4.3): the new year's dates and the choices the preview then shows."""
+
+    name = forms.CharField(label=_("name of the new year"), max_length=20, help_text=_("For example 2027/2028"))
+    start = forms.DateField(label=_("first day"), widget=DATE)
+    end = forms.DateField(label=_("last day"), widget=DATE)
+    final_level = forms.IntegerField(
+        label=_("final year level"),
+        min_value=1,
+        max_value=12,
+        help_text=_("Classes of this level graduate and are not copied."),
+    )
+    first_classes = forms.CharField(
+        label=_("new first-year classes"),
+        required=False,
+        max_length=500,
+        help_text=_("Names separated by commas, created empty, for example 1-А, 1-Б. Leave empty for none."),
+    )
+    copy_timetable = forms.BooleanField(
+        label=_("copy the weekly timetable"),
+        required=False,
+        initial=True,
+        help_text=_("Valid from the new year's first day; lessons are generated afterwards as usual."),
+    )
+    held_back_list = forms.CharField(
+        label=_("hold back by a list"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional: one student per line, by personal file number or full name."),
+    )
+    held_back = IdListField(required=False)

@@ -192,8 +192,23 @@ class DayKind(models.TextChoices):
     WORKING = "working", _("Extra working day")
 
 
+class TimetableDay(models.IntegerChoices):
+    """The weekday whose timetable an extra working day follows (ISO numbers, as timetable entries use)."""
+
+    MONDAY = 1, _("Monday")
+    TUESDAY = 2, _("Tuesday")
+    WEDNESDAY = 3, _("Wednesday")
+    THURSDAY = 4, _("Thursday")
+    FRIDAY = 5, _("Friday")
+    SATURDAY = 6, _("Saturday")
+
+
 class SpecialDay(SchoolOwned):
-    """A holiday, vacation or other special day range; lesson generation skips the non-working ones."""
+    """A holiday, vacation or other special day range; lesson generation skips the non-working ones.
+
+    An extra working day (kind "working", for example a Saturday worked instead of a Monday) may name the
+    weekday whose timetable it follows (``as_weekday``); lesson generation then takes that weekday's lessons.
+    """
 
     year = models.ForeignKey(
         AcademicYear, verbose_name=_("academic year"), on_delete=models.PROTECT, related_name="special_days"
@@ -202,6 +217,13 @@ class SpecialDay(SchoolOwned):
     name = models.CharField(_("name"), max_length=120)
     start = models.DateField(_("first day"))
     end = models.DateField(_("last day"))
+    as_weekday = models.PositiveSmallIntegerField(
+        _("works to the timetable of"),
+        choices=TimetableDay.choices,
+        null=True,
+        blank=True,
+        help_text=_("Only for an extra working day: for example Monday for a Saturday worked instead of a Monday."),
+    )
 
     class Meta:
         verbose_name = _("holiday or special day")
@@ -220,6 +242,8 @@ class SpecialDay(SchoolOwned):
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
             raise ValidationError({"end": _("The last day must not be before the first day.")})
+        if self.as_weekday is not None and self.kind != DayKind.WORKING:
+            raise ValidationError({"as_weekday": _("Only an extra working day follows another weekday's timetable.")})
         year = self.year if self.year_id else None
         if year and self.start and self.end and (self.start < year.start or self.end > year.end):
             raise ValidationError({"start": _("The days must lie inside the academic year.")})

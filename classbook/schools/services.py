@@ -8,6 +8,7 @@ old and new values, in one transaction. Field errors are raised as ``ValidationE
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -64,7 +65,7 @@ EDITABLE_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     ),
     AcademicYear: ("name", "start", "end", "is_current"),
     StudyPeriod: ("year", "parent", "kind", "name", "ordinal", "start", "end"),
-    SpecialDay: ("year", "kind", "name", "start", "end"),
+    SpecialDay: ("year", "kind", "name", "start", "end", "as_weekday"),
     YearLevel: ("number", "name", "scale"),
     SchoolClass: ("year", "year_level", "name", "kind", "class_teacher"),
     Subgroup: ("school_class", "name"),
@@ -375,41 +376,62 @@ def standard_pattern(school: School) -> str:
     return PeriodKind.QUARTER
 
 
+@dataclass(frozen=True)
+class PeriodSpec:
+    """A study period to create; ``parent`` is the index of the enclosing spec in the same list."""
+
+    kind: str
+    name: str
+    ordinal: int
+    start: dt.date
+    end: dt.date
+    parent: int | None = None
+    depth: int = 0
+
+
+def standard_period_specs(school: School, start: dt.date, end: dt.date) -> list[PeriodSpec]:
+    """The usual periods of a year from ``start`` to ``end`` (R2.5): the year itself, then 2 semesters
+    (Ukraine, colleges) or 2 half-years with 2 quarters each (Russian-style schools)."""
+    specs = [PeriodSpec(PeriodKind.YEAR, str(_("Year")), 1, start, end)]
+    halves = _split(start, end)
+    if standard_pattern(school) == PeriodKind.SEMESTER:
+        for i, span in enumerate(halves, start=1):
+            name = str(_("Semester %(n)s") % {"n": _roman(i)})
+            specs.append(PeriodSpec(PeriodKind.SEMESTER, name, i, *span, parent=0, depth=1))
+    else:
+        for i, span in enumerate(halves, start=1):
+            specs.append(
+                PeriodSpec(PeriodKind.HALF, str(_("Half-year %(n)s") % {"n": _roman(i)}), i, *span, parent=0, depth=1)
+            )
+            half = len(specs) - 1
+            for j, quarter in enumerate(_split(*span), start=2 * i - 1):
+                name = str(_("Quarter %(n)s") % {"n": _roman(j)})
+                specs.append(PeriodSpec(PeriodKind.QUARTER, name, j, *quarter, parent=half, depth=2))
+    return specs
+
+
 @transaction.atomic
 def generate_standard_periods(*, acting_user: Any, year: AcademicYear) -> list[StudyPeriod]:
-    """Create the usual periods of the year (R2.5): the year itself, then 2 semesters (Ukraine, colleges)
-    or 2 half-years with 2 quarters each (Russian-style schools). Dates are a starting point to edit."""
+    """Create the usual periods of the year (R2.5, ``standard_period_specs``). Dates are a starting point
+    to edit."""
     year = AcademicYear.objects.select_for_update().get(pk=year.pk)
     if StudyPeriod.objects.filter(year=year).exists():
         raise DomainError(_("This year already has study periods. Delete them first or add periods one by one."))
-
-    def add(kind: str, name: Any, ordinal: int, span: Span, parent: StudyPeriod | None) -> StudyPeriod:
+    created: list[StudyPeriod] = []
+    for spec in standard_period_specs(year.school, year.start, year.end):
         period = StudyPeriod(
             school_id=year.school_id,
             year=year,
-            parent=parent,
-            kind=kind,
-            name=str(name),
-            ordinal=ordinal,
-            start=span[0],
-            end=span[1],
+            parent=created[spec.parent] if spec.parent is not None else None,
+            kind=spec.kind,
+            name=spec.name,
+            ordinal=spec.ordinal,
+            start=spec.start,
+            end=spec.end,
         )
         period.full_clean()
         period.save()
-        return period
-
-    whole = add(PeriodKind.YEAR, _("Year"), 1, (year.start, year.end), None)
-    created = [whole]
-    halves = _split(year.start, year.end)
-    if standard_pattern(year.school) == PeriodKind.SEMESTER:
-        for i, span in enumerate(halves, start=1):
-            created.append(add(PeriodKind.SEMESTER, _("Semester %(n)s") % {"n": _roman(i)}, i, span, whole))
-    else:
-        for i, span in enumerate(halves, start=1):
-            half = add(PeriodKind.HALF, _("Half-year %(n)s") % {"n": _roman(i)}, i, span, whole)
-            created.append(half)
-            for j, quarter in enumerate(_split(*span), start=2 * i - 1):
-                created.append(add(PeriodKind.QUARTER, _("Quarter %(n)s") % {"n": _roman(j)}, j, quarter, half))
+        created.append(period)
     log_action(
         "schools.studyperiod.generated",
         actor=acting_user,

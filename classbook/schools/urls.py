@@ -14,6 +14,7 @@ urlpatterns = [
     path("manage/scales/<int:pk>/one/", views.scale_toggle_one, name="scale_toggle_one"),
     path("manage/scales/<int:pk>/delete/", views.scale_delete, name="scale_delete"),
     path("manage/workload/", views.workload, name="workload"),
+    path("manage/open-year/", views.open_year, name="open_year"),
     path("manage/years/<int:pk>/current/", views.year_make_current, name="year_make_current"),
     path("manage/years/<int:pk>/generate/", views.year_generate_periods, name="year_generate_periods"),
     path("manage/subgroups/<int:pk>/students/", views.subgroup_students, name="subgroup_students"),

@@ -9,6 +9,7 @@ scales, workload, subgroup students). Rows come from ``classbook.access``; write
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -32,7 +33,7 @@ from classbook.access.context import SchoolContext, user_schools
 from classbook.access.decorators import school_view
 from classbook.access.rules import Perm
 from classbook.core.errors import DomainError
-from classbook.schools import forms, queries, services
+from classbook.schools import forms, opening, queries, services
 from classbook.schools.models import (
     AcademicYear,
     MarkingScale,
@@ -339,7 +340,8 @@ def manage_home(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         else:
             section = SECTIONS[key]
             cards.append({"key": key, "title": section.title, "count": section.rows(ctx).count(), "url": None})
-    return render(request, "schools/manage/home.html", {"cards": cards})
+    may_open_year = not ctx.is_read_only and all(ctx.has(p) for p in opening.OPEN_YEAR_PERMS)
+    return render(request, "schools/manage/home.html", {"cards": cards, "may_open_year": may_open_year})
 
 
 # --- generic list / create / edit / delete -----------------------------------------------------------
@@ -564,4 +566,72 @@ def workload(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         request,
         "schools/manage/workload.html",
         {"choice": choice, "year": year, **queries.workload(ctx, year)},
+    )
+
+
+# --- opening a school year (R4.3) ------------------------------------------------------------------------
+
+
+def _opening_input(form: forms.OpenYearForm) -> opening.OpeningInput:
+    data = form.cleaned_data
+    return opening.OpeningInput(
+        name=data["name"],
+        start=data["start"],
+        end=data["end"],
+        final_level=data["final_level"],
+        first_classes=tuple(n.strip() for n in (data["first_classes"] or "").split(",") if n.strip()),
+        held_back=data["held_back"] or frozenset(),
+        copy_timetable=data["copy_timetable"],
+    )
+
+
+@school_view(*opening.OPEN_YEAR_PERMS, writes=True)
+def open_year(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """The year-opening wizard: the form, then a preview (with a hold-back choice per student), then the run.
+    Nothing is written before "Open the year"; the service refuses bad input and a second run."""
+    plan = None
+    if request.method == "POST":
+        form = forms.OpenYearForm(request.POST)
+        if form.is_valid():
+            try:
+                data = _opening_input(form)
+                listed = opening.held_back_from_list(
+                    school=ctx.school, start=data.start, text=form.cleaned_data["held_back_list"]
+                )
+                # The listed students join the ticked ones; the list is then cleared (they show ticked).
+                data = dataclasses.replace(data, held_back=data.held_back | listed)
+                if request.POST.get("action") == "open":
+                    result = opening.open_year(acting_user=request.user, school=ctx.school, data=data)
+                    messages.success(
+                        request,
+                        _(
+                            "The year %(name)s is open: %(classes)s classes, %(students)s students, "
+                            "%(entries)s timetable entries. Check the timetable, then make the year current "
+                            "and generate lessons."
+                        )
+                        % {
+                            "name": result.year.name,
+                            "classes": result.counts["classes"],
+                            "students": result.counts["enrolments"],
+                            "entries": result.counts["timetable_entries"],
+                        },
+                    )
+                    return _to_list(ctx, "years")
+                plan = opening.plan_opening(acting_user=request.user, school=ctx.school, data=data)
+                cleared = request.POST.copy()
+                cleared["held_back_list"] = ""
+                form = forms.OpenYearForm(cleared)
+                form.is_valid()
+            except DomainError as exc:
+                field = exc.field if exc.field in form.fields and exc.field != "held_back" else None
+                form.add_error(field, str(exc.message))
+    else:
+        initial = opening.defaults(ctx.school)
+        if initial:
+            initial["first_classes"] = ", ".join(initial["first_classes"])
+        form = forms.OpenYearForm(initial={**initial, "copy_timetable": True})
+    return render(
+        request,
+        "schools/manage/open_year.html",
+        {"form": form, "plan": plan, "held": set(plan.input.held_back) if plan else set()},
     )

@@ -123,6 +123,25 @@ def non_working_days(school_id: int, start: dt.date, end: dt.date) -> set[dt.dat
     return result
 
 
+WORKING_KIND = "working"  # schools.DayKind.WORKING: an extra working day
+
+
+def extra_working_days(school_id: int, start: dt.date, end: dt.date) -> dict[dt.date, int]:
+    """Extra working days between ``start`` and ``end`` and the weekday (1-7) whose timetable each follows — one
+    query. A working day that names no weekday follows its own. An extra working day wins over a day off that
+    covers it (a vacation with one worked day inside)."""
+    from classbook.schools.models import SpecialDay
+
+    result: dict[dt.date, int] = {}
+    rows = SpecialDay.objects.filter(school_id=school_id, kind=WORKING_KIND, start__lte=end, end__gte=start)
+    for first, last, as_weekday in rows.values_list("start", "end", "as_weekday"):
+        day = max(first, start)
+        while day <= min(last, end):
+            result[day] = as_weekday or day.isoweekday()
+            day += dt.timedelta(days=1)
+    return result
+
+
 class TimetableEntry(SchoolOwned):
     """A weekly slot of a teaching assignment (class or subgroup), valid from one day to another (R4.1).
 

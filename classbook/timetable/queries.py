@@ -21,6 +21,7 @@ from classbook.timetable.models import (
     GeneratedLesson,
     LessonChange,
     TimetableEntry,
+    extra_working_days,
     non_working_days,
     parity_matches,
     parity_of,
@@ -111,7 +112,7 @@ def timetable(
     ``extra_changes`` adds lessons of other entries that concern the viewer (a teacher's substitutions).
     ``manual_lessons`` adds lessons created by hand in the journal (not generated) that match
     ``entry_filter`` — the filter must then only use ``assignment__...`` lookups, valid on lessons too.
-    Eight queries whatever the range.
+    Nine queries whatever the range.
     """
     entries = list(
         scopes.entries(ctx)
@@ -121,7 +122,8 @@ def timetable(
     )
     entry_ids = [e.pk for e in entries]
     years = {y.pk: y for y in AcademicYear.objects.filter(school=ctx.school, start__lte=end, end__gte=start)}
-    off = non_working_days(ctx.school.pk, start, end)
+    working = extra_working_days(ctx.school.pk, start, end)
+    off = non_working_days(ctx.school.pk, start, end) - set(working)
     related = (
         "lesson__timetable_change__substitute",
         "lesson__timetable_change__merged_with__assignment__school_class",
@@ -160,12 +162,13 @@ def timetable(
     days: list[Day] = []
     day = start
     while day <= end:
-        if day.isoweekday() == 7:
+        if day.isoweekday() == 7 and day not in working:
             day += dt.timedelta(days=1)
             continue
         slots: list[Slot] = []
         if day not in off:
-            for entry in by_weekday.get(day.isoweekday(), []):
+            # An extra working day shows the lessons of the weekday whose timetable it follows.
+            for entry in by_weekday.get(working.get(day, day.isoweekday()), []):
                 year = years.get(entry.year_id)
                 if year is None or not (entry.valid_from <= day <= entry.valid_until):
                     continue

@@ -50,6 +50,7 @@ from classbook.timetable.models import (
     LessonChange,
     Parity,
     TimetableEntry,
+    extra_working_days,
     hash_feed_token,
     non_working_days,
     parity_matches,
@@ -490,12 +491,14 @@ def _generate(
             "entry_id", "date"
         )
     )
-    off = days_off(school, start, end)
+    working = extra_working_days(school.pk, start, end)
+    off = days_off(school, start, end) - set(working)
     result = GenerationResult()
     planned: list[tuple[int, dt.date, Lesson]] = []
     day = start
     while day <= end:
-        todays = by_weekday.get(day.isoweekday(), [])
+        # An extra working day ("працюємо за розкладом понеділка") takes the lessons of the weekday it names.
+        todays = by_weekday.get(working.get(day, day.isoweekday()), [])
         if todays and day in off:
             result.skipped_days.append(day)
         elif todays:
@@ -687,7 +690,8 @@ def record_lesson_change(
                 % {"start": _date(year.start), "end": _date(year.end)},
                 field="new_date",
             )
-        if new_date.isoweekday() == 7 or new_date in days_off(school, new_date, new_date):
+        is_extra = new_date in extra_working_days(school.pk, new_date, new_date)
+        if not is_extra and (new_date.isoweekday() == 7 or new_date in days_off(school, new_date, new_date)):
             raise DomainError(_("The new date is not a working day."), field="new_date")
         new_number = lesson.number if new_number is None else new_number
         if new_number is None or not (0 <= new_number <= MAX_LESSON_NUMBER):

@@ -17,6 +17,7 @@ MATRIX = {
     #                            adm dir dep sec tea stu par  viewer
     Perm.VIEW_SCHOOL_DIRECTORY: ((1, 1, 1, 1, 1, 0, 0), 1),
     Perm.VIEW_ALL_STUDENTS: ((1, 1, 1, 1, 0, 0, 0), 1),
+    Perm.VIEW_CONTACTS: ((1, 1, 1, 1, 0, 0, 0), 0),
     Perm.VIEW_ALL_JOURNALS: ((1, 1, 1, 0, 0, 0, 0), 1),
     Perm.VIEW_AUDIT_LOG: ((1, 1, 1, 0, 0, 0, 0), 0),
     Perm.MANAGE_SCHOOL_SETTINGS: ((1, 1, 0, 0, 0, 0, 0), 0),
@@ -27,6 +28,7 @@ MATRIX = {
     Perm.MANAGE_CONSENTS: ((1, 0, 0, 1, 0, 0, 0), 0),
     Perm.ISSUE_STAFF_CODES: ((1, 0, 0, 0, 0, 0, 0), 0),
     Perm.ISSUE_FAMILY_CODES: ((1, 0, 0, 0, 0, 0, 0), 0),
+    Perm.MANAGE_TIMETABLE: ((1, 1, 1, 0, 0, 0, 0), 0),
     Perm.VIEW_ALL_PLANS: ((1, 1, 1, 0, 0, 0, 0), 0),
     Perm.APPROVE_PLANS: ((1, 1, 1, 0, 0, 0, 0), 0),
 }

@@ -162,3 +162,17 @@ def test_profile_revokes_own_token_only(world, as_user):
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert mine.revoked_at is not None and theirs.revoked_at is None
+
+
+def test_token_of_staff_without_required_two_factor_is_refused(world):
+    """A token made before the school required 2FA does not bypass the requirement (R1.5)."""
+    _row, token = credentials.create_api_token(user=world.teacher, name="script")
+    world.school.require_staff_2fa = True
+    world.school.save()
+    response = Client().get("/api/v1/me", **bearer(token))
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "two_factor_required"
+    assert ApiToken.objects.get().last_used_at is None
+    # A parent's token is not concerned by the staff requirement.
+    _row, parent_token = credentials.create_api_token(user=world.parent, name="phone")
+    assert Client().get("/api/v1/me", **bearer(parent_token)).status_code == 200

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from classbook.core.models import AuditEntry
 from classbook.people.models import LoginFailure, TOTPDevice
 from tests.factories import PASSWORD
 
@@ -30,6 +31,9 @@ def test_login_with_password_works_and_records_the_session(world):
     session = world.teacher.login_sessions.get()
     assert session.user_agent == "Firefox on a school PC"
     assert session.ip == "10.0.0.1"
+    entry = AuditEntry.objects.get(action="people.login")
+    assert entry.actor == world.teacher
+    assert entry.data == {"ip": "10.0.0.1", "user_agent": "Firefox on a school PC", "method": "password"}
 
 
 @pytest.mark.parametrize("username", ["teacher", "nobody-by-this-name"])

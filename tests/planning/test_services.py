@@ -10,8 +10,8 @@ import time_machine
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.core.models import AuditEntry
 from classbook.journal.models import ChangeKind, JournalChange, Lesson, LessonType
-from classbook.planning import imports, queries, services
-from classbook.planning.imports import PlanFileError
+from classbook.planning import files, queries, services
+from classbook.planning.files import PlanFileError
 from classbook.planning.models import LessonBinding, Plan, PlanStatus, PlanTopic
 from classbook.timetable import services as timetable_services
 from classbook.timetable.models import ChangeKind as LessonChangeKind
@@ -79,13 +79,13 @@ def test_unreadable_files_are_refused(world, assignment, content, message):
 
 
 def test_xlsx_template_and_export_round_trip(world, assignment):
-    rows = imports.parse_file("t.xlsx", imports.to_xlsx(imports.template_rows()))
+    rows = files.parse_file("t.xlsx", files.to_xlsx(files.template_rows()))
     assert [r.lesson_type for r in rows] == ["regular", "combined", "control"]
     services.import_plan_file(
         acting_user=world.teacher, assignment=assignment, filename="p.csv", content=CSV_OK.encode()
     )
     view = queries.plan_view(assignment, dt.date(2026, 9, 1))
-    again = imports.parse_file("p.xlsx", imports.to_xlsx(imports.topics_table(view.topics)))
+    again = files.parse_file("p.xlsx", files.to_xlsx(files.topics_table(view.topics)))
     assert [(r.title, r.hours, r.lesson_type) for r in again] == [
         (t.title, t.hours, t.lesson_type) for t in view.topics
     ]
@@ -93,7 +93,7 @@ def test_xlsx_template_and_export_round_trip(world, assignment):
 
 def test_localised_headers_and_type_labels(world, assignment):
     content = "Розділ,Тема,Години,Тип уроку\nА,Вступ,1,Control work\nА,Далі,,\n".encode()
-    rows = imports.parse_file("p.csv", content)
+    rows = files.parse_file("p.csv", content)
     assert [(r.title, r.hours, r.lesson_type) for r in rows] == [("Вступ", 1, "control"), ("Далі", 1, "regular")]
 
 
@@ -243,11 +243,11 @@ def test_deadline_default_and_setting(world, assignment):
 
 def test_separators_and_odd_numbers(world, assignment):
     semicolon = "topic;hours\nA, with a comma;2\n".encode("cp1251")
-    assert [(r.title, r.hours) for r in imports.parse_file("p.csv", semicolon)] == [("A, with a comma", 2)]
+    assert [(r.title, r.hours) for r in files.parse_file("p.csv", semicolon)] == [("A, with a comma", 2)]
     tabs = b"topic\thours\nB\t1\n"
-    assert [r.title for r in imports.parse_file("p.txt", tabs)] == ["B"]
+    assert [r.title for r in files.parse_file("p.txt", tabs)] == ["B"]
     with pytest.raises(PlanFileError) as exc:
-        imports.parse_file("p.csv", "topic,hours,order\nC,²,1\nD,1.5,x\n".encode())
+        files.parse_file("p.csv", "topic,hours,order\nC,²,1\nD,1.5,x\n".encode())
     assert {(e.row, e.column) for e in exc.value.errors} == {(2, "hours"), (3, "hours"), (3, "order")}
 
 

@@ -280,3 +280,12 @@ def test_moves_and_departures_are_not_recorded_in_advance(world, action):
             services.withdraw_student(acting_user=world.secretary, student=world.student, on=tomorrow)
     assert exc.value.field == "on"
     assert snapshot() == before
+
+
+def test_nobody_but_an_administrator_gives_a_role_to_themselves(world):
+    """A director may not make themselves administrator (privilege escalation); an admin may add a role."""
+    with pytest.raises(PermissionDeniedError):
+        services.grant_role(acting_user=world.director, school=world.school, user=world.director, role="admin")
+    assert not Membership.objects.filter(user=world.director, role="admin").exists()
+    services.grant_role(acting_user=world.admin, school=world.school, user=world.admin, role="teacher")
+    assert Membership.objects.filter(user=world.admin, role="teacher", is_active=True).exists()

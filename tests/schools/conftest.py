@@ -54,3 +54,6 @@ def calendar(world) -> Calendar:
         room=f.RoomFactory(school=world.school, name="101"),
         subgroup=f.SubgroupFactory(school_class=world.class_a, name="Англійська 1"),
     )
+
+
+from tests.schools.opening_scene import scene  # noqa: E402, F401  (the year-opening tests' fixture)

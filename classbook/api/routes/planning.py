@@ -20,7 +20,7 @@ from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.journal import lessons as journal_lessons
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import DomainError
-from classbook.planning import imports, queries, services
+from classbook.planning import files, queries, services
 from classbook.schools.models import Subject, TeachingAssignment
 
 router = Router(tags=["plans"])
@@ -222,7 +222,7 @@ def import_plan(
         acting_user=request.user,
         assignment=assignment,
         filename=file.name or "",
-        content=file.read(imports.MAX_FILE_BYTES + 1),
+        content=file.read(files.MAX_FILE_BYTES + 1),
     )
     return _plan_out(ctx, assignment)
 

@@ -25,14 +25,15 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from classbook.access import scopes
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.rules import Perm
 from classbook.core.errors import DomainError
 from classbook.people.models import Consent, ConsentPurpose, Gender, GuardianLink, Student, User
-from classbook.roster import queries, services
+from classbook.roster import imports, queries, services
+from classbook.schools.models import AcademicYear
 
 router = Router(tags=["roster"])
 
@@ -214,9 +215,10 @@ def _page(qs: QuerySet[Any], params: PageParams) -> tuple[int, list[Any]]:
     return qs.count(), list(qs[params.offset : params.offset + params.limit])
 
 
-def _student_out(student: Student) -> dict[str, Any]:
+def _student_out(ctx: SchoolContext, student: Student) -> dict[str, Any]:
     user = student.user
     current = getattr(student, "current_class", None)
+    hidden = {} if scopes.may_see_contacts(ctx, current.pk if current else None) else {"address": "", "phone": ""}
     return {
         "id": student.pk,
         "username": user.username,
@@ -226,18 +228,19 @@ def _student_out(student: Student) -> dict[str, Any]:
         **{k: getattr(student, k) for k in ("birth_date", "gender", "address", "phone", "personal_file_number")},
         "left_on": student.left_on,
         "current_class": {"id": current.pk, "name": current.name} if current else None,
+        **hidden,
     }
 
 
-def _guardian_out(link: GuardianLink) -> dict[str, Any]:
+def _guardian_out(link: GuardianLink, *, contacts: bool = True) -> dict[str, Any]:
     g = link.guardian
     return {
         "id": link.pk,
         "guardian_id": g.pk,
         "full_name": g.full_name,
         "relation": link.relation,
-        "phone": g.phone,
-        "email": g.email,
+        "phone": g.phone if contacts else "",
+        "email": g.email if contacts else "",
         "may_see": link.may_see,
         "ended_on": link.ended_on,
     }
@@ -252,12 +255,15 @@ def _student_detail(ctx: SchoolContext, student: Student) -> dict[str, Any]:
     current = next((e for e in card.enrolments if e.end is None), None)
     student.current_class = current.school_class if current else None  # type: ignore[attr-defined]
     return {
-        **_student_out(student),
+        **_student_out(ctx, student),
         "enrolments": [
             {"class_id": e.school_class_id, "class_name": e.school_class.name, "start": e.start, "end": e.end}
             for e in card.enrolments
         ],
-        "guardians": [_guardian_out(link) for link in card.guardian_links],
+        "guardians": [
+            _guardian_out(link, contacts=scopes.may_see_contacts(ctx, current.school_class_id if current else None))
+            for link in card.guardian_links
+        ],
     }
 
 
@@ -329,7 +335,7 @@ def student_list(request: HttpRequest, school: str, params: Query[StudentFilter]
     if params.without_consent:
         qs = queries.only_without_consent(qs, ctx.school.pk)
     count, students = _page(queries.alphabetical(qs), params)
-    return {"count": count, "items": [_student_out(s) for s in queries.with_current_class(ctx, students)]}
+    return {"count": count, "items": [_student_out(ctx, s) for s in queries.with_current_class(ctx, students)]}
 
 
 @router.post("/{slug:school}/students", response={201: StudentDetail}, summary="Add a student into a class")
@@ -342,6 +348,61 @@ def student_create(request: HttpRequest, school: str, payload: StudentIn) -> Sta
     data["gender"] = data["gender"] or ""
     student = services.add_student(acting_user=request.user, school_class=school_class, data=data, start=start)
     return Status(201, _student_detail(ctx, _roster_student(ctx, student.pk)))
+
+
+class ImportErrorOut(Schema):
+    row: int = Field(description="Row number as the spreadsheet shows it (the header is row 1); 0: the whole file")
+    column: str
+    message: str
+
+
+class ImportOut(Schema):
+    ok: bool
+    rows: int
+    created: int
+    guardians_created: int
+    guardians_linked: int
+    per_class: dict[str, int]
+    errors: list[ImportErrorOut]
+
+
+@router.post(
+    "/{slug:school}/students/import",
+    response={200: ImportOut, 422: ImportOut},
+    summary="Import class lists from a CSV or XLSX file (all or nothing; dry_run only checks)",
+)
+def student_import(
+    request: HttpRequest,
+    school: str,
+    file: UploadedFile = File(...),  # noqa: B008 - ninja's way of declaring a file part
+    year_id: int = Form(...),
+    start: dt.date | None = Form(None),  # noqa: B008
+    dry_run: bool = Form(False),
+) -> Status[ImportOut] | dict[str, Any]:
+    ctx = _ctx(request, school, write=True)
+    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    year = scopes.directory(ctx, AcademicYear).filter(pk=year_id).first()
+    if year is None:
+        raise DomainError(_("Unknown academic year."), field="year_id")
+    report = imports.import_students(
+        acting_user=request.user,
+        school=ctx.school,
+        year=year,
+        file_name=file.name or "",
+        data=file.read(imports.MAX_UPLOAD_BYTES + 1),
+        start=start,
+        dry_run=dry_run,
+    )
+    body = {
+        "ok": report.ok,
+        "rows": report.rows,
+        "created": report.created,
+        "guardians_created": report.guardians_created,
+        "guardians_linked": report.guardians_linked,
+        "per_class": report.per_class,
+        "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in report.errors],
+    }
+    return body if report.ok else Status(422, body)
 
 
 @router.get("/{slug:school}/students/{int:student_id}", response=StudentDetail, summary="A student with guardians")
@@ -390,7 +451,10 @@ def student_withdraw(request: HttpRequest, school: str, student_id: int, payload
 def guardian_list(request: HttpRequest, school: str, student_id: int) -> list[dict[str, Any]]:
     ctx = _roster_ctx(request, school)
     student = _roster_student(ctx, student_id)
-    return [_guardian_out(link) for link in queries.student_card(ctx, student).guardian_links]
+    card = queries.student_card(ctx, student)
+    current = next((e for e in card.enrolments if e.end is None), None)
+    contacts = scopes.may_see_contacts(ctx, current.school_class_id if current else None)
+    return [_guardian_out(link, contacts=contacts) for link in card.guardian_links]
 
 
 @router.post(

@@ -97,6 +97,7 @@ class SpecialDayOut(Schema):
     name: str
     start: dt.date
     end: dt.date
+    as_weekday: int | None = None
 
 
 class YearLevelOut(Schema):
@@ -264,6 +265,12 @@ def _page(qs: QuerySet[Any], params: PageParams) -> tuple[int, list[Any]]:
     return qs.count(), list(qs[params.offset : params.offset + params.limit])
 
 
+def _directory_page(request: HttpRequest, school: str, model: Any, params: PageParams) -> dict[str, Any]:
+    """One page of a school's directory rows (years, periods, levels, subjects, rooms...)."""
+    count, items = _page(scopes.directory(resolve_school(request.user, school), model), params)
+    return {"count": count, "items": items}
+
+
 def _person(user: Any) -> dict[str, Any] | None:
     return {"id": user.pk, "full_name": user.full_name} if user is not None else None
 
@@ -324,23 +331,17 @@ def school_detail(request: HttpRequest, school: str) -> dict[str, object]:
 
 @router.get("/{slug:school}/years", response=Page[YearOut], summary="Academic years")
 def list_years(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
-    ctx = resolve_school(request.user, school)
-    count, items = _page(scopes.directory(ctx, AcademicYear), params)
-    return {"count": count, "items": items}
+    return _directory_page(request, school, AcademicYear, params)
 
 
 @router.get("/{slug:school}/periods", response=Page[PeriodOut], summary="Study periods (nested through parent_id)")
 def list_periods(request: HttpRequest, school: str, params: Query[YearFilter]) -> dict[str, Any]:
-    ctx = resolve_school(request.user, school)
-    count, items = _page(scopes.directory(ctx, StudyPeriod), params)
-    return {"count": count, "items": items}
+    return _directory_page(request, school, StudyPeriod, params)
 
 
 @router.get("/{slug:school}/special-days", response=Page[SpecialDayOut], summary="Holidays and special days")
 def list_special_days(request: HttpRequest, school: str, params: Query[YearFilter]) -> dict[str, Any]:
-    ctx = resolve_school(request.user, school)
-    count, items = _page(scopes.directory(ctx, SpecialDay), params)
-    return {"count": count, "items": items}
+    return _directory_page(request, school, SpecialDay, params)
 
 
 # --- structure ---------------------------------------------------------------------------------------
@@ -348,9 +349,7 @@ def list_special_days(request: HttpRequest, school: str, params: Query[YearFilte
 
 @router.get("/{slug:school}/year-levels", response=Page[YearLevelOut], summary="Year levels")
 def list_year_levels(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
-    ctx = resolve_school(request.user, school)
-    count, items = _page(scopes.directory(ctx, YearLevel), params)
-    return {"count": count, "items": items}
+    return _directory_page(request, school, YearLevel, params)
 
 
 @router.get("/{slug:school}/classes", response=Page[ClassOut], summary="Classes the caller may see")
@@ -382,9 +381,7 @@ def update_class(request: HttpRequest, school: str, class_id: int, payload: Clas
 
 @router.get("/{slug:school}/subjects", response=Page[SubjectOut], summary="Subjects, disciplines and modules")
 def list_subjects(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
-    ctx = resolve_school(request.user, school)
-    count, items = _page(scopes.directory(ctx, Subject), params)
-    return {"count": count, "items": items}
+    return _directory_page(request, school, Subject, params)
 
 
 @router.post("/{slug:school}/subjects", response={201: SubjectOut}, summary="Create a subject")
@@ -404,9 +401,7 @@ def update_subject(request: HttpRequest, school: str, subject_id: int, payload: 
 
 @router.get("/{slug:school}/rooms", response=Page[RoomOut], summary="Rooms")
 def list_rooms(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
-    ctx = resolve_school(request.user, school)
-    count, items = _page(scopes.directory(ctx, Room), params)
-    return {"count": count, "items": items}
+    return _directory_page(request, school, Room, params)
 
 
 @router.get("/{slug:school}/scales", response=Page[ScaleOut], summary="Marking scales with their values and levels")

@@ -1,4 +1,4 @@
-"""Reading a plan from a CSV or XLSX file, all or nothing (R3.1).
+"""A plan as a file: reading it from CSV or XLSX, all or nothing, and writing it back (R3.1).
 
 The file has a header row naming its columns (in English, Ukrainian or Russian, any order):
 ``order`` (optional), ``section``, ``topic``, ``hours``, ``lesson type``, ``homework``. Every row is
@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from classbook.core.errors import DomainError
+from classbook.core.tables import normalize_header, read_table
 from classbook.journal.models import LessonType
 from classbook.planning.models import (
     HOMEWORK_MAX_LENGTH,
@@ -30,7 +30,7 @@ from classbook.planning.models import (
     TOPIC_MAX_LENGTH,
 )
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a plan is a few hundred rows; the shared reader allows more
 MAX_ERRORS = 200
 WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
 
@@ -99,66 +99,12 @@ def _lesson_type_names() -> dict[str, str]:
     return names
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _read_csv(content: bytes) -> list[list[str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = content.decode("cp1251")
-        except UnicodeDecodeError:
-            raise PlanFileError(_("The file is not readable text. Save it as CSV in UTF-8.")) from None
-    # The separator is the one the header row uses most (Excel writes ";" in many locales, "," in others);
-    # the header holds plain column names, so this is safer than sniffing topics full of commas.
-    header = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=header.count)
-    try:
-        return [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    except csv.Error:
-        raise PlanFileError(_("The CSV file is damaged and cannot be read.")) from None
-
-
-def _read_xlsx(content: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise PlanFileError(_("The file is not a readable Excel workbook (.xlsx).")) from None
-    try:
-        sheet = book.worksheets[0]
-        return [[_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
-def read_table(filename: str, content: bytes) -> list[list[str]]:
-    """The file's rows as lists of strings (CSV by text, XLSX by its first sheet)."""
-    if len(content) > MAX_FILE_BYTES:
-        raise PlanFileError(_("The file is too large (2 MB at most)."))
-    if not content:
-        raise PlanFileError(_("The file is empty."))
-    name = filename.lower()
-    if name.endswith(".xlsx") or content[:2] == b"PK":
-        return _read_xlsx(content)
-    if name.endswith((".csv", ".txt")) or not name:
-        return _read_csv(content)
-    raise PlanFileError(_("Upload a CSV or XLSX file."))
-
-
-def _header(row: list[str]) -> tuple[dict[str, int], list[RowError]]:
-    aliases = {alias: key for key, names in COLUMNS.items() for alias in names}
+def _header(raw: list[str]) -> tuple[dict[str, int], list[RowError]]:
+    aliases = {normalize_header(alias) or alias: key for key, names in COLUMNS.items() for alias in names}
     found: dict[str, int] = {}
     errors: list[RowError] = []
-    for index, name in enumerate(row):
-        key = aliases.get(name.strip().lower())
+    for index, name in enumerate(raw):
+        key = aliases.get(normalize_header(name) or name.strip())
         if key is None:
             continue
         if key in found:
@@ -169,13 +115,10 @@ def _header(row: list[str]) -> tuple[dict[str, int], list[RowError]]:
     return found, errors
 
 
-def parse_rows(table: list[list[str]]) -> list[TopicRow]:
-    """Check every row; return the topics in order or raise ``PlanFileError`` listing every problem."""
-    while table and not any(table[-1]):
-        table = table[:-1]
-    if not table:
-        raise PlanFileError(_("The file is empty."))
-    columns, errors = _header(table[0])
+def parse_rows(raw_header: list[str], rows: list[tuple[int, list[str]]]) -> list[TopicRow]:
+    """Check every row (numbered as the spreadsheet shows them); return the topics in order or raise
+    ``PlanFileError`` listing every problem."""
+    columns, errors = _header(raw_header)
     if errors:
         raise PlanFileError(_("The header row is not right; nothing was imported."), errors)
     types = _lesson_type_names()
@@ -186,9 +129,7 @@ def parse_rows(table: list[list[str]]) -> list[TopicRow]:
         index = columns.get(key)
         return row[index].strip() if index is not None and index < len(row) else ""
 
-    for number, row in enumerate(table[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue  # blank lines between sections are allowed
+    for number, row in rows:  # blank lines (between sections) are already left out
         row_errors: list[RowError] = []
 
         def bad(key: str, message: str) -> None:
@@ -257,7 +198,15 @@ def parse_rows(table: list[list[str]]) -> list[TopicRow]:
 
 
 def parse_file(filename: str, content: bytes) -> list[TopicRow]:
-    return parse_rows(read_table(filename, content))
+    if len(content) > MAX_FILE_BYTES:
+        raise PlanFileError(_("The file is too large (2 MB at most)."))
+    try:
+        table = read_table(filename, content)
+    except PlanFileError:
+        raise
+    except DomainError as exc:  # unreadable, empty, not CSV/XLSX: the same answer, no rows to list
+        raise PlanFileError(exc.message) from None
+    return parse_rows(table.raw_header, table.rows)
 
 
 def topics_table(topics: list[Any]) -> list[list[str]]:
