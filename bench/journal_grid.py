@@ -309,7 +309,11 @@ def main() -> None:
         default="2,4",
         help="also run the writers spread over N processes (comma-separated list), as gunicorn workers would be",
     )
+    parser.add_argument(
+        "--parts", default="page,save,concurrent", help="what to measure (comma-separated: page, save, concurrent)"
+    )
     args = parser.parse_args()
+    parts = {p.strip() for p in args.parts.split(",")}
 
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
@@ -325,21 +329,24 @@ def main() -> None:
             f"data: {args.students} students × {args.lessons} lessons, "
             f"{setup['marks']} marks, {setup['absences']} absences"
         )
-        page = bench_page(setup, args.runs)
-        print(
-            f"grid page ({args.runs} runs): median {page['page_median_ms']:.1f} ms, p95 {page['page_p95_ms']:.1f} ms, "
-            f"CPU median {page['page_cpu_median_ms']:.1f} ms, "
-            f"{page['queries']} queries, {page['bytes'] // 1024} KiB; "
-            f"build_grid alone median {page['build_median_ms']:.1f} ms"
-        )
-        save = bench_save(setup, args.saves)
-        print(
-            f"record_mark ({args.saves} runs, with its audit row): median {save['save_median_ms']:.2f} ms, "
-            f"p95 {save['save_p95_ms']:.2f} ms, CPU median {save['save_cpu_median_ms']:.2f} ms; "
-            f"through the page's save endpoint: median {save['http_save_median_ms']:.2f} ms "
-            f"({save['http_refused']} refused)"
-        )
-        if connection.vendor == "postgresql":
+        if "page" in parts:
+            page = bench_page(setup, args.runs)
+            print(
+                f"grid page ({args.runs} runs): median {page['page_median_ms']:.1f} ms, "
+                f"p95 {page['page_p95_ms']:.1f} ms, "
+                f"CPU median {page['page_cpu_median_ms']:.1f} ms, "
+                f"{page['queries']} queries, {page['bytes'] // 1024} KiB; "
+                f"build_grid alone median {page['build_median_ms']:.1f} ms"
+            )
+        if "save" in parts:
+            save = bench_save(setup, args.saves)
+            print(
+                f"record_mark ({args.saves} runs, with its audit row): median {save['save_median_ms']:.2f} ms, "
+                f"p95 {save['save_p95_ms']:.2f} ms, CPU median {save['save_cpu_median_ms']:.2f} ms; "
+                f"through the page's save endpoint: median {save['http_save_median_ms']:.2f} ms "
+                f"({save['http_refused']} refused)"
+            )
+        if connection.vendor == "postgresql" and "concurrent" in parts:
             connection.close()
             result = bench_concurrent(setup, args.threads, args.seconds)
             print(

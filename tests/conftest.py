@@ -20,6 +20,11 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Assertions read the English source messages; tests of the translations switch language explicitly.
     settings.LANGUAGE_CODE = "en"
+    # Background tasks run at once, inside the test (one test uses the real database backend and worker).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    from django_tasks.signals import clear_tasks_handlers
+
+    clear_tasks_handlers(setting="TASKS")  # the backends were read when the apps loaded
 
 
 @dataclass

@@ -26,6 +26,8 @@ class Perm(StrEnum):
     MANAGE_TIMETABLE = "manage_timetable"  # bells, timetable, lesson generation, substitutions (R4.1, R4.2)
     VIEW_ALL_PLANS = "view_all_plans"  # every calendar-thematic plan and the programme completion (R3.1, R3.2)
     APPROVE_PLANS = "approve_plans"  # approve or return plans, set the plans' deadline (R3.1)
+    PUBLISH_ANNOUNCEMENTS = "publish_announcements"  # school, year-level, staff and any class's announcements (R5.4)
+    MODERATE_FORUM = "moderate_forum"  # open forum topics, hide replies (R5.4)
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -44,6 +46,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_TIMETABLE,
             Perm.VIEW_ALL_PLANS,
             Perm.APPROVE_PLANS,
+            Perm.PUBLISH_ANNOUNCEMENTS,
+            Perm.MODERATE_FORUM,
         }
     ),
     Role.DEPUTY: frozenset(
@@ -58,6 +62,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_TIMETABLE,
             Perm.VIEW_ALL_PLANS,
             Perm.APPROVE_PLANS,
+            Perm.PUBLISH_ANNOUNCEMENTS,
+            Perm.MODERATE_FORUM,
         }
     ),
     Role.SECRETARY: frozenset(

@@ -23,7 +23,7 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
 
 
 def _field_name(loc: list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload")]
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form", "file")]
     return ".".join(parts) or "__all__"
 
 

@@ -6,8 +6,22 @@ from ninja import NinjaAPI
 
 
 def register_routers(api: NinjaAPI) -> None:
-    from classbook.api.routes import journal, me, planning, roster, schools, timetable, tokens, year_opening
+    from classbook.api.routes import (
+        appeals,
+        diary,
+        journal,
+        me,
+        messaging,
+        notifications,
+        planning,
+        roster,
+        schools,
+        timetable,
+        tokens,
+        year_opening,
+    )
 
+    api.add_router("/me", notifications.me_router)  # /me/notification-preferences, /me/telegram
     api.add_router("/me", me.router)
     api.add_router("/tokens", tokens.router)
     api.add_router("/schools", schools.router)
@@ -15,4 +29,8 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", journal.router)  # /schools/{school}/journal/...
     api.add_router("/schools", timetable.router)  # /schools/{school}/timetable/...
     api.add_router("/schools", year_opening.router)  # /schools/{school}/year-opening
+    api.add_router("/schools", notifications.router)  # /schools/{school}/notifications, .../classes/{id}/notices
+    api.add_router("/schools", appeals.router)  # /schools/{school}/appeals/...
+    api.add_router("/schools", messaging.router)  # /schools/{school}/messages|announcements|forum/...
+    api.add_router("/schools", diary.router)  # /schools/{school}/diary/...
     api.add_router("/schools", planning.router)  # /schools/{school}/plans/...

@@ -53,6 +53,7 @@ from classbook.demo.names import (
 from classbook.journal.defaults import create_journal_defaults
 from classbook.journal.demo import step_journal
 from classbook.journal.models import WorkType
+from classbook.messaging.demo import step_messaging
 from classbook.people.models import (
     AuthorityViewer,
     Consent,
@@ -884,6 +885,7 @@ STEPS: list[Step] = [
     step_timetable,  # bells, weekly timetable, the year's lessons, substitutions
     step_journal,  # topics, homework, register, absences, marks, remarks up to today (with audit rows)
     step_planning,  # calendar-thematic plans bound to the year's lessons, a few teachers late
+    step_messaging,  # a few conversations (one unanswered for 5 days), announcements, a forum topic
 ]
 
 

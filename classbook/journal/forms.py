@@ -41,4 +41,4 @@ class WorkTypeForm(forms.ModelForm):
 class AttendanceCodeForm(forms.ModelForm):
     class Meta:
         model = AttendanceCode
-        fields = ["code", "name", "counts_as_absent", "is_excused", "is_late", "ordinal"]
+        fields = ["code", "name", "counts_as_absent", "is_excused", "is_late", "is_active", "ordinal"]

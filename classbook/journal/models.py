@@ -92,6 +92,8 @@ class AttendanceCode(SchoolOwned):
     is_excused = models.BooleanField(_("excused"), default=False)
     is_late = models.BooleanField(_("late"), default=False)
     ordinal = models.PositiveSmallIntegerField(_("order"), default=0)
+    # A retired code stays on the records that have it and in their history, but is not entered any more.
+    is_active = models.BooleanField(_("in use"), default=True)
 
     class Meta:
         verbose_name = _("attendance code")
@@ -189,6 +191,16 @@ class Mark(SchoolOwned):
         indexes = [models.Index(fields=["student", "lesson"]), models.Index(fields=["school", "updated_at"])]
 
 
+class AbsenceReasonKind(models.TextChoices):
+    """What kind of reason the class teacher recorded for an absence (R2.8)."""
+
+    ILLNESS = "illness", _("Illness")
+    MEDICAL = "medical", _("Medical appointment")
+    FAMILY = "family", _("Family circumstances")
+    SCHOOL_EVENT = "school_event", _("Competition, olympiad or school event")
+    OTHER = "other", _("Other")
+
+
 class Attendance(SchoolOwned):
     """An absence or lateness of a student at a lesson. No row + register taken = present (R2.8)."""
 
@@ -197,6 +209,12 @@ class Attendance(SchoolOwned):
     # Null = the absence was cleared (the student was present after all); the row keeps its version.
     code = models.ForeignKey(AttendanceCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # Database defaults too: bulk writers that insert with their own column list (the demo) leave them out.
+    reason_kind = models.CharField(
+        _("kind of reason"), max_length=14, choices=AbsenceReasonKind.choices, blank=True, default="", db_default=""
+    )
+    # A valid (excused) reason given by the class teacher, whatever the code the subject teacher typed.
+    reason_excused = models.BooleanField(_("excused"), default=False, db_default=False)
     reason_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,10 @@ from classbook.access.journal import (
 )
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
+from classbook.core.events import send_on_commit
+from classbook.journal.events import journal_changed
 from classbook.journal.models import (
+    AbsenceReasonKind,
     Attendance,
     AttendanceCode,
     ChangeKind,
@@ -156,6 +160,24 @@ def _log(
         reason=reason,
         is_late=is_late,
     )
+    _announce(kind, lesson.school_id, lesson.assignment_id, lesson.pk, None, student, object_id, old, new)
+
+
+def _announce(
+    kind: str,
+    school_id: int,
+    assignment_id: int,
+    lesson_id: int | None,
+    period_id: int | None,
+    student: Any,
+    object_id: int | None,
+    old: str,
+    new: str,
+) -> None:
+    """Tell listeners (notifications) about the change once the transaction commits; no query here."""
+    item = {"kind": kind, "school_id": school_id, "assignment_id": assignment_id, "lesson_id": lesson_id}
+    item |= {"period_id": period_id, "student_id": getattr(student, "pk", student), "object_id": object_id}
+    send_on_commit(journal_changed, Lesson, item | {"old": old[:200], "new": new[:200]})
 
 
 def default_work_type(school_id: int) -> WorkType:
@@ -316,94 +338,125 @@ def record_mark(
         raise DomainError(_("The comment is too long (300 characters at most)."), code="invalid", field="comment")
     value = _parse_cell_mark(lesson, cell.scale_id, text) if text.strip() else None
     late = is_late_entry(lesson)
-    mark = _current_mark(lesson, student, work_type_id, slot)
-    if mark is None:
-        if expected_version != 0:
-            raise CellConflict(CellValue("", 0))
-        if value is None:
-            raise DomainError(_("There is no mark to clear."), code="nothing_to_clear")
-        try:
-            with transaction.atomic():
-                mark = Mark.objects.create(
-                    school_id=lesson.school_id,
-                    lesson=lesson,
-                    student=student,
-                    work_type_id=work_type_id,
-                    slot=slot,
-                    value=value,
-                    comment=comment or "",
-                    is_late=late,
-                    created_by=acting_user,
-                    updated_by=acting_user,
-                )
-        except IntegrityError:
-            current = _current_mark(lesson, student, work_type_id, slot)
-            if current is None:  # pragma: no cover - inserted and deleted again in the meantime
-                raise CellConflict(CellValue("", 0)) from None
-            raise CellConflict(CellValue(current.value.code if current.value else "", current.version)) from None
-        if work_type is not None:
-            mark.work_type = work_type
-        _log(
-            acting_user=acting_user,
-            kind=ChangeKind.MARK,
-            lesson=lesson,
-            student=student,
-            object_id=mark.pk,
-            old="",
-            new=value.code,
-            reason=reason,
-            is_late=late,
-        )
-        return mark
-    old_code = mark.value.code if mark.value else ""
-    if mark.version != expected_version:
-        raise CellConflict(CellValue(old_code, mark.version))
-    new_code = value.code if value else ""
-    new_comment = mark.comment if comment is None else comment
-    if new_code == old_code and new_comment == mark.comment:
-        return mark
-    now = timezone.now()
-    is_late = mark.is_late or late
-    updated = Mark.objects.filter(pk=mark.pk, version=expected_version).update(
-        value=value,
-        comment=new_comment,
-        version=expected_version + 1,
-        updated_by=acting_user,
-        is_late=is_late,
-        updated_at=now,
+    current = _current_mark(lesson, student, work_type_id, slot)
+    new_comment = (current.comment if current else "") if comment is None else comment
+    mark = _write_cell(
+        model=Mark,
+        current=current,
+        reread=lambda: _current_mark(lesson, student, work_type_id, slot),
+        shown=_mark_code,
+        expected_version=expected_version,
+        new_text=value.code if value else "",
+        create=None
+        if value is None
+        else {
+            "school_id": lesson.school_id,
+            "lesson": lesson,
+            "student": student,
+            "work_type_id": work_type_id,
+            "slot": slot,
+            "value": value,
+            "comment": new_comment,
+            "is_late": late,
+            "created_by": acting_user,
+            "updated_by": acting_user,
+        },
+        changes={"value": value, "comment": new_comment, "updated_by": acting_user},
+        unchanged=current is not None and current.comment == new_comment,
+        audit={"acting_user": acting_user, "kind": ChangeKind.MARK, "lesson": lesson, "student": student},
+        reason=reason,
+        late=late,
     )
-    if not updated:
-        # Somebody wrote between our read and our write; the UPDATE waited for them and matched nothing.
-        current = _current_mark(lesson, student, work_type_id, slot)
-        if current is None:  # pragma: no cover - cleared rows stay; only a deleted lesson removes them
-            raise CellConflict(CellValue("", 0))
-        raise CellConflict(CellValue(current.value.code if current.value else "", current.version))
-    mark.value = value
-    mark.comment = new_comment
-    mark.version = expected_version + 1
-    mark.updated_by = acting_user
-    mark.is_late = is_late
-    mark.updated_at = now
+    if mark is None:
+        raise DomainError(_("There is no mark to clear."), code="nothing_to_clear")
     if work_type is not None:
         mark.work_type = work_type
-    _log(
-        acting_user=acting_user,
-        kind=ChangeKind.MARK,
-        lesson=lesson,
-        student=student,
-        object_id=mark.pk,
-        old=old_code,
-        new=new_code,
-        reason=reason,
-        is_late=late,
-    )
     return mark
 
 
+def _mark_code(mark: Mark) -> str:
+    return mark.value.code if mark.value else ""
+
+
+def _attendance_code(row: Attendance) -> str:
+    return row.code.code if row.code else ""
+
+
+def _write_cell(
+    *,
+    model: Any,
+    current: Any,
+    reread: Callable[[], Any],
+    shown: Callable[[Any], str],
+    expected_version: int,
+    new_text: str,
+    create: dict[str, Any] | None,
+    changes: dict[str, Any],
+    unchanged: bool,
+    audit: dict[str, Any],
+    reason: str,
+    late: bool,
+) -> Any:
+    """The versioned write of one cell (a mark or an attendance entry) and its audit row (R2.1, R2.2).
+
+    ``current`` is the row read before (None for an empty cell). An empty cell is inserted from
+    ``create`` (None: nothing to insert, the caller decides) inside a savepoint: a unique violation
+    means somebody inserted first. An existing row is written by ``UPDATE … WHERE version = expected``
+    with ``changes``: no row lock is taken before it; zero rows means somebody wrote first. Both
+    conflicts raise ``CellConflict`` with what the cell holds now (``reread``), and nothing changes.
+    Nothing is written or logged when the text and ``unchanged`` (the other fields) say so.
+    Statements: INSERT or UPDATE (1) and the audit row (1).
+    """
+    if current is None:
+        if expected_version != 0:
+            raise CellConflict(CellValue("", 0))
+        if create is None:
+            return None
+        try:
+            with transaction.atomic():
+                row = model.objects.create(**create)
+        except IntegrityError:
+            now_there = reread()
+            if now_there is None:  # pragma: no cover - inserted and deleted again in the meantime
+                raise CellConflict(CellValue("", 0)) from None
+            raise CellConflict(CellValue(shown(now_there), now_there.version)) from None
+        _log(**audit, object_id=row.pk, old="", new=new_text, reason=reason, is_late=late)
+        return row
+    old_text = shown(current)
+    if current.version != expected_version:
+        raise CellConflict(CellValue(old_text, current.version))
+    if new_text == old_text and unchanged:
+        return current
+    changes = {**changes, "is_late": current.is_late or late, "updated_at": timezone.now()}
+    updated = model.objects.filter(pk=current.pk, version=expected_version).update(
+        **changes, version=expected_version + 1
+    )
+    if not updated:
+        # Somebody wrote between our read and our write; the UPDATE waited for them and matched nothing.
+        now_there = reread()
+        if now_there is None:  # pragma: no cover - cleared rows stay; only a deleted lesson removes them
+            raise CellConflict(CellValue("", 0))
+        raise CellConflict(CellValue(shown(now_there), now_there.version))
+    for name, new in changes.items():
+        setattr(current, name, new)
+    current.version = expected_version + 1
+    _log(**audit, object_id=current.pk, old=old_text, new=new_text, reason=reason, is_late=late)
+    return current
+
+
 def parse_attendance(lesson: Lesson, text: str) -> AttendanceCode:
+    """The school's attendance code typed as ``text``; a retired code (not in use) is refused (R2.8)."""
     code = AttendanceCode.objects.filter(school_id=lesson.school_id, code__iexact=text.strip()[:4]).first()
+    if code is not None and not code.is_active:
+        raise DomainError(
+            _("“%(code)s” is no longer in use at this school. Records that have it keep it.") % {"code": code.code},
+            code="retired_attendance",
+            field="value",
+        )
     if code is None:
-        allowed = ", ".join(AttendanceCode.objects.filter(school_id=lesson.school_id).values_list("code", flat=True))
+        allowed = ", ".join(
+            AttendanceCode.objects.filter(school_id=lesson.school_id, is_active=True).values_list("code", flat=True)
+        )
         raise DomainError(
             _("“%(code)s” is not an attendance mark. Allowed: %(allowed)s.")
             % {"code": text.strip()[:10], "allowed": allowed},
@@ -431,73 +484,30 @@ def record_attendance(
     _cell_context(acting_user, lesson, student, period_check=False)
     code = parse_attendance(lesson, text) if text.strip() else None
     late = is_late_entry(lesson)
-    row = _current_attendance(lesson, student)
-    if row is None:
-        if expected_version != 0:
-            raise CellConflict(CellValue("", 0))
-        if code is None:
-            _mark_register_taken(acting_user, lesson)
-            return None
-        try:
-            with transaction.atomic():
-                row = Attendance.objects.create(
-                    school_id=lesson.school_id,
-                    lesson=lesson,
-                    student=student,
-                    code=code,
-                    is_late=late,
-                    recorded_by=acting_user,
-                )
-        except IntegrityError:
-            current = _current_attendance(lesson, student)
-            if current is None:  # pragma: no cover - inserted and deleted again in the meantime
-                raise CellConflict(CellValue("", 0)) from None
-            raise CellConflict(CellValue(current.code.code if current.code else "", current.version)) from None
-        _log(
-            acting_user=acting_user,
-            kind=ChangeKind.ATTENDANCE,
-            lesson=lesson,
-            student=student,
-            object_id=row.pk,
-            old="",
-            new=code.code,
-            reason=reason,
-            is_late=late,
-        )
-        _mark_register_taken(acting_user, lesson)
-        return row
-    old_code = row.code.code if row.code else ""
-    if row.version != expected_version:
-        raise CellConflict(CellValue(old_code, row.version))
-    new_code = code.code if code else ""
-    if new_code != old_code:
-        now = timezone.now()
-        is_late = row.is_late or late
-        updated = Attendance.objects.filter(pk=row.pk, version=expected_version).update(
-            code=code, version=expected_version + 1, recorded_by=acting_user, is_late=is_late, updated_at=now
-        )
-        if not updated:
-            # Somebody wrote between our read and our write (the UPDATE waited for them and matched nothing).
-            current = _current_attendance(lesson, student)
-            if current is None:  # pragma: no cover
-                raise CellConflict(CellValue("", 0))
-            raise CellConflict(CellValue(current.code.code if current.code else "", current.version))
-        row.code = code
-        row.version = expected_version + 1
-        row.recorded_by = acting_user
-        row.is_late = is_late
-        row.updated_at = now
-        _log(
-            acting_user=acting_user,
-            kind=ChangeKind.ATTENDANCE,
-            lesson=lesson,
-            student=student,
-            object_id=row.pk,
-            old=old_code,
-            new=new_code,
-            reason=reason,
-            is_late=late,
-        )
+    current = _current_attendance(lesson, student)
+    row = _write_cell(
+        model=Attendance,
+        current=current,
+        reread=lambda: _current_attendance(lesson, student),
+        shown=_attendance_code,
+        expected_version=expected_version,
+        new_text=code.code if code else "",
+        create=None
+        if code is None
+        else {
+            "school_id": lesson.school_id,
+            "lesson": lesson,
+            "student": student,
+            "code": code,
+            "is_late": late,
+            "recorded_by": acting_user,
+        },
+        changes={"code": code, "recorded_by": acting_user},
+        unchanged=True,
+        audit={"acting_user": acting_user, "kind": ChangeKind.ATTENDANCE, "lesson": lesson, "student": student},
+        reason=reason,
+        late=late,
+    )
     _mark_register_taken(acting_user, lesson)
     return row
 
@@ -644,17 +654,35 @@ def create_lesson(
 # --- Reasons of absence (R2.8) -------------------------------------------------
 
 
+def describe_reason(kind: str, excused: bool, text: str) -> str:
+    """The reason of an absence as one line for the audit trail: ``[illness, excused] certificate No 5``."""
+    if not kind and not excused:
+        return text
+    labels = [str(AbsenceReasonKind(kind).label)] if kind else []
+    labels.append(str(_("excused")) if excused else str(_("not excused")))
+    return f"[{', '.join(labels)}] {text}".strip()
+
+
 @transaction.atomic
 def record_absence_reason(
-    *, acting_user: Any, attendance: Attendance, reason: str, expected_version: int
+    *,
+    acting_user: Any,
+    attendance: Attendance,
+    reason: str,
+    expected_version: int,
+    kind: str | None = None,
+    excused: bool | None = None,
+    note: str = "",
 ) -> Attendance:
     """The class teacher attaches (or changes) the reason of an absence, later than the lesson (R2.8).
 
-    Versioned like the cell itself: the subject teacher's next write sees the new version.
+    ``kind`` (one of ``AbsenceReasonKind``) and ``excused`` stay as they are when not given. ``note``
+    goes to the audit row's reason (e.g. "accepted report No 12"). Versioned like the cell itself:
+    the subject teacher's next write sees the new version.
     """
     row = (
         Attendance.objects.select_for_update(of=("self",))
-        .select_related("lesson__assignment__school_class", "lesson__school", "student")
+        .select_related("lesson__assignment__school_class", "lesson__school", "student", "code")
         .get(pk=attendance.pk)
     )
     if not is_class_teacher_of(acting_user, row.lesson.assignment.school_class):
@@ -666,13 +694,19 @@ def record_absence_reason(
     reason = reason.strip()
     if len(reason) > 300:
         raise DomainError(_("The reason is too long (300 characters at most)."), field="reason")
-    if reason == row.reason:
+    new_kind = row.reason_kind if kind is None else kind
+    if new_kind and new_kind not in AbsenceReasonKind.values:
+        raise DomainError(_("Unknown kind of reason."), code="invalid_kind", field="kind")
+    new_excused = row.reason_excused if excused is None else bool(excused)
+    if (reason, new_kind, new_excused) == (row.reason, row.reason_kind, row.reason_excused):
         return row
-    old = row.reason
+    old = describe_reason(row.reason_kind, row.reason_excused, row.reason)
     row.reason = reason
+    row.reason_kind = new_kind
+    row.reason_excused = new_excused
     row.reason_recorded_by = acting_user
     row.version += 1
-    row.save(update_fields=["reason", "reason_recorded_by", "version", "updated_at"])
+    row.save(update_fields=["reason", "reason_kind", "reason_excused", "reason_recorded_by", "version", "updated_at"])
     _log(
         acting_user=acting_user,
         kind=ChangeKind.ABSENCE_REASON,
@@ -680,7 +714,8 @@ def record_absence_reason(
         student=row.student,
         object_id=row.pk,
         old=old,
-        new=reason,
+        new=describe_reason(new_kind, new_excused, reason),
+        reason=note[:500],
     )
     return row
 
@@ -815,6 +850,7 @@ def _log_grade(*, acting_user: Any, kind: str, grade: PeriodGrade, old: str, new
         new_value=new,
         reason=reason[:500],
     )
+    _announce(kind, grade.school_id, grade.assignment_id, None, grade.period_id, grade.student_id, grade.pk, old, new)
 
 
 def parse_period_grade(assignment: TeachingAssignment, text: str) -> ScaleValue:
@@ -1132,7 +1168,7 @@ def delete_attendance_code(*, acting_user: Any, code: AttendanceCode) -> None:
     """Delete an attendance code nobody was ever marked with; one in use is refused (legal record)."""
     if Attendance.objects.filter(code=code).exists():
         raise DomainError(
-            _("“%(code)s” is used in the journal and cannot be deleted. Rename it or change its meaning instead.")
+            _("“%(code)s” is used in the journal and cannot be deleted. Switch off “in use” instead.")
             % {"code": code.code},
             code="in_use",
         )

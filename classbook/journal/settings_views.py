@@ -42,7 +42,7 @@ SECTIONS: dict[str, dict[str, Any]] = {
         "perm": Perm.MANAGE_STRUCTURE,
         "form": forms.AttendanceCodeForm,
         "rows": journal_access.attendance_codes,
-        "columns": ("code", "name", "counts_as_absent", "is_excused", "is_late", "ordinal"),
+        "columns": ("code", "name", "counts_as_absent", "is_excused", "is_late", "is_active", "ordinal"),
     },
 }
 

@@ -90,7 +90,10 @@ def json_journal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
 
 def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
-    return get_or_404(queries.assignment_for_grid(readable_assignments(ctx), assignment_id), pk=assignment_id)
+    assignment = queries.readable_assignment(readable_assignments(ctx), assignment_id, ctx.school)
+    if assignment is None:
+        raise Http404
+    return assignment
 
 
 # --- Index ----------------------------------------------------------------
@@ -132,8 +135,15 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
     """Students × dated lessons of one study period, period grades, accumulation, lesson part (R2.1-R2.8)."""
     assignment = _assignment(ctx, assignment_id)
+    # Work columns asked for with "Add a column" (a lesson and a work type), kept in the address.
+    added = list(zip(request.GET.getlist("add_lesson"), request.GET.getlist("add_wt"), strict=False))
     data = queries.build_grid(
-        ctx, assignment, period_id=request.GET.get("period"), all_lessons=request.GET.get("lessons") == "all"
+        ctx,
+        assignment,
+        period_id=request.GET.get("period"),
+        all_lessons=request.GET.get("lessons") == "all",
+        add_columns=added,
+        new_theme=request.GET.get("theme", ""),
     )
     all_lessons_url = f"?period={data.period.id or ''}&lessons=all"
     # Control: remarks and corrected grades, for the administration only (teachers pay no query).
@@ -166,6 +176,8 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
             "can_remark": may_control and can_remark(ctx),
             "can_fix_remarks": can_edit_assignment(request.user, assignment) and not ctx.is_read_only,
             "correctable": correctable,
+            "added_columns": added,
+            "addable_lessons": [lesson for lesson in data.lessons if lesson.editable and not lesson.cancelled],
             "lesson_url_base": reverse("journal:save_lesson", args=[ctx.school.slug, assignment.pk, 0])[:-2],
             "config": {
                 "saveUrl": reverse("journal:save_cell", args=[ctx.school.slug, assignment.pk]),
@@ -174,10 +186,25 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
                 "allLessonsUrl": all_lessons_url,
                 "attendanceCodes": [c["code"] for c in data.attendance_codes],
                 "required": data.required,
+                # After "Add a column" the keyboard starts in the new column.
+                "focus": _focus_column(data, added, request.GET.get("theme", "")),
                 "strings": strings,
             },
         },
     )
+
+
+def _focus_column(data: queries.Grid, added: list[tuple[str, str]], theme: str) -> dict[str, Any] | None:
+    """The column just added, if the grid shows it (ids as the grid knows them, never raw input)."""
+    if theme.strip() and data.period_editable:
+        ordinals = [c.ordinal for c in data.period_columns if c.kind == GradeKind.THEMATIC]
+        if ordinals:
+            return {"k": GradeKind.THEMATIC.value, "o": max(ordinals)}
+    shown = {(c.lesson.id, c.work_type_id) for c in data.columns if c.work_type_id is not None}
+    for lesson_id, wt_id in reversed(added):
+        if (lesson_id.isdigit() and wt_id.isdigit()) and (int(lesson_id), int(wt_id)) in shown:
+            return {"l": int(lesson_id), "w": int(wt_id)}
+    return None
 
 
 @require_GET
@@ -309,6 +336,7 @@ def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
             text=(request.POST.get("value") or "").strip(),
             expected_version=version,
             ordinal=ordinal,
+            title=(request.POST.get("title") or "").strip(),
         )
     except ConflictError as exc:
         return error_json(409, "conflict", exc.message, **getattr(exc, "extra", {}))
@@ -319,11 +347,62 @@ def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
     return JsonResponse({"value": grade.value.code, "version": grade.version, "late": False})
 
 
+def _save_work_cell(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment) -> JsonResponse:
+    """The mark of another work type at a lesson (a control work …), typed into its work column (R2.1).
+
+    The scale and the work type's weight apply as for every mark (``record_mark``); only the
+    school's active work types are written, and one mark per work type and lesson (slot 0).
+    """
+    lesson = queries.assignment_lesson(assignment, request.POST.get("lesson"))
+    student = queries.assignment_student(assignment, request.POST.get("student"))
+    work_type = queries.active_work_type(assignment.school_id, request.POST.get("work_type"))
+    if lesson is None or student is None:
+        return error_json(404, "not_found", _("Not found."))
+    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+        return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
+    if work_type is None:
+        return error_json(422, "invalid_work_type", _("This work type is not in use."))
+    if queries.lesson_is_cancelled(lesson):
+        return error_json(
+            422, "lesson_cancelled", _("The lesson was cancelled: no marks or attendance are entered for it.")
+        )
+    try:
+        version = int(request.POST.get("version") or 0)
+    except ValueError:
+        return error_json(422, "bad_version", _("The page is out of date. Reload it."))
+    text = (request.POST.get("value") or "").strip()
+    try:
+        if text or version:
+            services.record_mark(
+                acting_user=request.user,
+                lesson=lesson,
+                student=student,
+                text=text,
+                expected_version=version,
+                work_type=work_type,
+            )
+    except ConflictError as exc:
+        current = getattr(exc, "current", None)
+        return error_json(
+            409,
+            "conflict",
+            exc.message,
+            current={"value": current.value, "version": current.version, "late": False} if current else None,
+        )
+    except PermissionDeniedError as exc:
+        return error_json(403, "forbidden", exc.message)
+    except DomainError as exc:
+        return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
+    state = queries.work_cell_state(lesson, student.pk, work_type.pk)
+    return JsonResponse({**state, "row": queries.student_period_stats(assignment, student.pk, lesson.date)})
+
+
 # Which cells the grid saves through this endpoint. Corrected grades are not typed in the grid:
 # they are recorded with a reason and an order (``correct_grade``).
 CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, TeachingAssignment], JsonResponse]] = {
     "lesson": _save_lesson_cell,
     "period": _save_period_cell,
+    "work": _save_work_cell,
 }
 
 

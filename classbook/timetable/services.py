@@ -30,6 +30,7 @@ from classbook.access.context import build_context
 from classbook.access.timetable import can_manage
 from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
+from classbook.core.events import send_on_commit
 from classbook.journal.models import Lesson
 from classbook.people.models import Membership, Role
 from classbook.schools.models import (
@@ -39,6 +40,7 @@ from classbook.schools.models import (
     SchoolClass,
     TeachingAssignment,
 )
+from classbook.timetable.events import lesson_changed
 from classbook.timetable.models import (
     MAX_LESSON_NUMBER,
     Bell,
@@ -732,6 +734,8 @@ def record_lesson_change(
             "reason": reason,
         },
     )
+    item = {"kind": kind, "school_id": school.pk, "lesson_id": lesson.pk, "change_id": change.pk}
+    send_on_commit(lesson_changed, LessonChange, item)
     return change
 
 

@@ -31,6 +31,8 @@ MATRIX = {
     Perm.MANAGE_TIMETABLE: ((1, 1, 1, 0, 0, 0, 0), 0),
     Perm.VIEW_ALL_PLANS: ((1, 1, 1, 0, 0, 0, 0), 0),
     Perm.APPROVE_PLANS: ((1, 1, 1, 0, 0, 0, 0), 0),
+    Perm.PUBLISH_ANNOUNCEMENTS: ((1, 1, 1, 0, 0, 0, 0), 0),
+    Perm.MODERATE_FORUM: ((1, 1, 1, 0, 0, 0, 0), 0),
 }
 
 CELLS = [(role, perm, bool(row[i])) for perm, (row, _viewer) in MATRIX.items() for i, role in enumerate(ROLES)]

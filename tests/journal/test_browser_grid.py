@@ -118,3 +118,35 @@ def test_teacher_fills_a_lesson_from_the_keyboard(world, live_server, browser):
     assert (
         JournalChange.objects.filter(lesson=lesson, actor=world.teacher, kind__in=["mark", "attendance"]).count() == 3
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_teacher_adds_a_control_work_column_and_fills_it_from_the_keyboard(world, live_server, browser):
+    from classbook.journal.models import WorkType
+
+    assignment = world.teacher.teaching_assignments.get()
+    f.make_grid(assignment, students=1, lessons=0)
+    lesson = services.create_lesson(acting_user=world.teacher, assignment=assignment, date=timezone.localdate())
+    control = WorkType.objects.get(school=world.school, code="control")
+
+    page = logged_in_page(browser, live_server, world.teacher)
+    page.goto(live_server.url + reverse("journal:grid", args=[world.school.slug, assignment.pk]))
+    rows = page.locator("table.jgrid tbody tr").evaluate_all("rows => rows.map(r => Number(r.dataset.s))")
+    page.locator("#add-column-lesson").select_option(str(lesson.pk))
+    page.locator('#add-column select[name="add_wt"]').select_option(str(control.pk))
+    page.locator("#add-column button").click()
+    page.wait_for_selector(f'thead th[data-w="{control.pk}"]')
+    # The keyboard starts in the new column, first student.
+    assert page.locator("td.sel").get_attribute("data-w") == str(control.pk)
+    page.keyboard.type("10")
+    page.keyboard.press("Enter")
+    page.keyboard.type("9")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.documentElement.dataset.saving === '0'")
+    assert page.locator("td.error, td.conflict").count() == 0
+
+    page.goto(live_server.url + reverse("journal:grid", args=[world.school.slug, assignment.pk]))
+    cells = [page.locator(f'td[data-w="{control.pk}"][data-s="{sid}"]').inner_text().strip() for sid in rows[:2]]
+    assert cells == ["10", "9"]
+    marks = dict(Mark.objects.filter(lesson=lesson, work_type=control).values_list("student_id", "value__code"))
+    assert marks == {rows[0]: "10", rows[1]: "9"}

@@ -187,6 +187,8 @@ class BulkOut(Schema):
 class ReasonIn(Schema):
     reason: str = Field(..., max_length=300)
     expected_version: int = Field(..., ge=1)
+    kind: str | None = Field(None, max_length=14)  # AbsenceReasonKind; unchanged when left out
+    excused: bool | None = None  # a valid (excused) reason; unchanged when left out
 
 
 class PeriodGradeIn(Schema):
@@ -529,7 +531,12 @@ def put_reason(request: HttpRequest, school: str, attendance_id: int, payload: R
     ctx = _ctx(request, school)
     row = get_or_404(journal_access.attendance(ctx), pk=attendance_id)
     row = services.record_absence_reason(
-        acting_user=ctx.user, attendance=row, reason=payload.reason, expected_version=payload.expected_version
+        acting_user=ctx.user,
+        attendance=row,
+        reason=payload.reason,
+        expected_version=payload.expected_version,
+        kind=payload.kind,
+        excused=payload.excused,
     )
     return _attendance_out(row, row.lesson, row.student_id)
 

@@ -30,10 +30,14 @@ def grid_rows(grid: Any) -> SafeString:
     late_title = escape(_("Entered after the deadline"))
     left_text = _("left %(date)s")
     required = grid.required
-    editable = [lesson.editable for lesson in grid.lessons]
     # Period columns the teacher types into; a corrected grade is only given as a recorded correction.
+    # A thematic cell also carries its theme's title: the first grade of a new column stores it.
     period_cols = [
-        (f' data-k="{c.kind}" data-o="{c.ordinal}"' if grid.period_editable and c.kind != "corrected" else "")
+        (
+            f' data-k="{c.kind}" data-o="{c.ordinal}"' + (f' data-t="{escape(c.theme)}"' if c.theme else "")
+            if grid.period_editable and c.kind != "corrected"
+            else ""
+        )
         for c in grid.period_columns
     ]
     locked_title = escape(_("Locked: a change needs a recorded correction"))
@@ -46,6 +50,31 @@ def grid_rows(grid: Any) -> SafeString:
             found = text_cache[value] = escape(value)
         return found
 
+    # Per column, once: lesson id, work type, date, base state and the HTML of an empty cell around
+    # the student id. A work column's cell carries its work type (data-w) and holds one mark.
+    columns = []
+    for col in grid.columns:
+        lesson = col.lesson
+        base = "cancelled" if lesson.cancelled else "future" if lesson.is_future else ""
+        blank_cls = f"c {base} ro" if base else "c" if col.editable else "c ro"
+        w = col.work_type_id
+        if w is not None:
+            blank_cls += " wk"
+        w_attr = f' data-w="{w}"' if w is not None else ""
+        columns.append(
+            (
+                lesson.id,
+                w,
+                lesson.date,
+                base,
+                col.editable,
+                f'<td class="{blank_cls}" data-l="{lesson.id}"{w_attr} data-s="',
+            )
+        )
+    blank_tail = '" data-v="0.0"></td>'
+    blank_work_tail = '" data-v="0"></td>'
+    none: dict[Any, Any] = {}
+
     out: list[str] = []
     add = out.append
     for row in grid.rows:
@@ -56,14 +85,51 @@ def grid_rows(grid: Any) -> SafeString:
             add(f'<tr data-s="{sid}" class="left"><th scope="row" class="name">{name}</th>')
         else:
             add(f'<tr data-s="{sid}"><th scope="row" class="name">{escape(row.name)}</th>')
-        for (lesson_id, display, version, late, state, extras), can_edit in zip(row.cells, editable, strict=True):
+        marks, attendance, extras_of = row.marks, row.attendance, row.extras or none
+        whole, start, end = row.whole_period, row.start, row.end
+        blank_row = f"{sid}{blank_tail}"
+        work = row.work or none
+        # The hot loop (students × lessons): int-keyed dict lookups; an empty cell is one join.
+        for lesson_id, w, date, base, can_edit, blank_head in columns:
+            if w is not None:
+                outside = not whole and ((start is not None and date < start) or (end is not None and date > end))
+                wm = work.get((lesson_id, w))
+                if wm is None and not outside:
+                    add(f"{blank_head}{sid}{blank_work_tail}")
+                    continue
+                wm = wm or ("", 0, False)
+                state = "na" if outside else base
+                cls = "c wk"
+                if state:
+                    cls += " " + state
+                if state or not can_edit:
+                    cls += " ro"
+                late_attr = ""
+                if wm[2]:
+                    cls += " late"
+                    late_attr = f' title="{late_title}"'
+                add(
+                    f'<td class="{cls}" data-l="{lesson_id}" data-w="{w}" data-s="{sid}" data-v="{wm[1]}"{late_attr}>'
+                    f"{esc(wm[0])}</td>"
+                )
+                continue
+            m = marks.get(lesson_id)
+            a = attendance.get(lesson_id)
+            extras = extras_of.get(lesson_id)
+            outside = not whole and ((start is not None and date < start) or (end is not None and date > end))
+            if m is None and a is None and extras is None and not outside:
+                add(blank_head + blank_row)
+                continue
+            m = m or ("", 0, False)
+            a = a or ("", 0, False)
+            state = "na" if outside else base
             cls = "c"
             if state:
                 cls += " " + state
             if state or not can_edit:
                 cls += " ro"
             title = ""
-            if late:
+            if m[2] or a[2]:
                 cls += " late"
                 title = late_title
             if extras:
@@ -71,8 +137,9 @@ def grid_rows(grid: Any) -> SafeString:
                 joined = escape("; ".join(extras))
                 title = f"{title}; {joined}" if title else joined
             title_attr = f' title="{title}"' if title else ""
+            display = f"{a[0]} {m[0]}" if a[0] and m[0] else a[0] or m[0]
             add(
-                f'<td class="{cls}" data-l="{lesson_id}" data-s="{sid}" data-v="{version}"{title_attr}>'
+                f'<td class="{cls}" data-l="{lesson_id}" data-s="{sid}" data-v="{m[1]}.{a[1]}"{title_attr}>'
                 f"{esc(display)}</td>"
             )
         for (value, locked, version), attrs in zip(row.period_values, period_cols, strict=True):
@@ -91,7 +158,16 @@ def grid_lesson_heads(grid: Any, all_lessons_url: str) -> SafeString:
     """The dated column heads; a date links to its lesson in the lesson part (R2.1)."""
     cancelled = escape(_("cancelled"))
     out = []
-    for lesson in grid.lessons:
+    for col in grid.columns:
+        lesson = col.lesson
+        if col.work_type_id is not None:
+            title = escape(f"{lesson.day_label} — {col.name}")
+            out.append(
+                f'<th scope="col" class="ld wk{" future" if lesson.is_future else ""}" data-l="{lesson.id}" '
+                f'data-w="{col.work_type_id}" title="{title}">'
+                f"{lesson.date_short}<small>{escape(col.short)}</small></th>"
+            )
+            continue
         cls = "ld"
         if lesson.is_future:
             cls += " future"
@@ -126,3 +202,11 @@ def _type_options(language: str | None, selected: str) -> str:
 def lesson_type_options(selected: str) -> SafeString:
     """The ``<option>`` list of lesson types, built once per language and selection."""
     return mark_safe(_type_options(get_language(), selected))  # noqa: S308 - labels are escaped
+
+
+@register.simple_tag
+def lesson_options(lessons: list[Any]) -> SafeString:
+    """``<option>`` per lesson, newest first (the "Add a mark column" form: up to a hundred lessons)."""
+    return mark_safe(  # noqa: S308 - the label is escaped, the id an integer
+        "".join(f'<option value="{lesson.id}">{escape(lesson.day_label)}</option>' for lesson in reversed(lessons))
+    )

@@ -165,11 +165,17 @@
     say(S.saving);
     enqueue(function () {
       var body = new URLSearchParams();
-      if (td.dataset.k) {
+      if (td.dataset.w) {
+        // A work column: the mark of another work type (a control work …) at this lesson.
+        body.set("kind", "work");
+        body.set("lesson", td.dataset.l);
+        body.set("work_type", td.dataset.w);
+      } else if (td.dataset.k) {
         // A period grade (thematic, period, annual, exam): locked once saved; the server says so.
         body.set("kind", "period");
         body.set("grade_kind", td.dataset.k);
         body.set("ordinal", td.dataset.o || "0");
+        if (td.dataset.t) body.set("title", td.dataset.t);
         body.set("period", config.periodId || "");
       } else {
         body.set("kind", "lesson");
@@ -285,6 +291,27 @@
     return cells.length ? cells[cells.length - 1] : null;
   }
 
+  // After "Add a column": the first writable cell of the new work column.
+  function focusCell() {
+    var f = config.focus;
+    if (!f) return null;
+    var rows = table.tBodies[0] ? table.tBodies[0].rows : [];
+    if (f.k) {
+      // A new thematic column: its cells carry the kind and the theme number.
+      for (var i = 0; i < rows.length; i++) {
+        var cell = rows[i].querySelector('td[data-k="' + f.k + '"][data-o="' + f.o + '"]');
+        if (cell && isEditable(cell)) return cell;
+      }
+      return null;
+    }
+    var head = table.querySelector('thead th[data-l="' + f.l + '"][data-w="' + f.w + '"]');
+    if (!head) return null;
+    for (var r = 0; r < rows.length; r++) {
+      if (isEditable(rows[r].cells[head.cellIndex])) return rows[r].cells[head.cellIndex];
+    }
+    return null;
+  }
+
   function initialCell() {
     var heads = table.querySelectorAll("thead th[data-lesson]");
     var col = null;
@@ -323,7 +350,7 @@
     if (historyBtn) historyBtn.addEventListener("click", function () { showHistory(active); });
 
     // Start where the teacher works: today's (or the latest past) lesson, first student.
-    if (table.dataset.editable === "1" && !location.hash) select(initialCell());
+    if (table.dataset.editable === "1" && !location.hash) select(focusCell() || initialCell());
   }
 
   // ---- The lesson part: topic, type, homework saved on change ---------------------------------

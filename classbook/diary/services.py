@@ -1,0 +1,42 @@
+"""Changes to the diary's settings (R5.1): one function per action, audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from classbook.core.audit import log_action
+from classbook.core.errors import PermissionDeniedError
+from classbook.diary.models import DiaryPolicy
+
+
+@transaction.atomic
+def update_diary_policy(*, acting_user: Any, ctx: Any, show_average: bool, weighted_average: bool) -> DiaryPolicy:
+    """Set whether students and parents see averages per subject and whether they are weighted (R5.1).
+
+    Only holders of the school-settings permission (not read-only viewers) may change it.
+    """
+    from django.utils.translation import gettext as _
+
+    from classbook.access.rules import Perm
+
+    if ctx.user != acting_user or not ctx.has(Perm.MANAGE_SCHOOL_SETTINGS) or ctx.is_read_only:
+        raise PermissionDeniedError(_("You may not change the school's settings."))
+    school = ctx.school
+    policy = DiaryPolicy.objects.select_for_update().filter(school=school).first()
+    if policy is None:
+        try:
+            with transaction.atomic():
+                policy = DiaryPolicy.objects.create(school=school)
+        except IntegrityError:  # created by a concurrent request in the meantime
+            policy = DiaryPolicy.objects.select_for_update().get(school=school)
+    old = {"show_average": policy.show_average, "weighted_average": policy.weighted_average}
+    new = {"show_average": bool(show_average), "weighted_average": bool(weighted_average)}
+    if old == new:
+        return policy
+    policy.show_average, policy.weighted_average = new["show_average"], new["weighted_average"]
+    policy.full_clean()
+    policy.save()
+    log_action("diary.policy.changed", actor=acting_user, school=school, obj=policy, data={"old": old, "new": new})
+    return policy

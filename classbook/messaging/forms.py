@@ -1,0 +1,73 @@
+"""Parsing page input of messaging (the rules and limits are checked again in ``services``)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from classbook.messaging.models import BODY_MAX, SUBJECT_MAX, Audience
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):  # type: ignore[no-untyped-def]
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}), max_length=BODY_MAX)
+    files = MultipleFileField(label=_("Files"))
+
+
+class ConversationForm(MessageForm):
+    subject = forms.CharField(label=_("Subject"), max_length=SUBJECT_MAX, required=False)
+    recipients = forms.TypedMultipleChoiceField(label=_("To"), coerce=int, widget=forms.CheckboxSelectMultiple)
+
+    field_order = ["recipients", "subject", "body", "files"]
+
+    def __init__(self, *args, recipients=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["recipients"].choices = [(u.pk, u.full_name or u.username) for u in recipients]
+
+
+class AnnouncementForm(forms.Form):
+    audience = forms.ChoiceField(label=_("Audience"), choices=Audience.choices)
+    year_level = forms.TypedChoiceField(label=_("Year level"), coerce=int, required=False, empty_value=None)
+    school_class = forms.TypedChoiceField(label=_("Class"), coerce=int, required=False, empty_value=None)
+    title = forms.CharField(label=_("Title"), max_length=SUBJECT_MAX)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 5}), max_length=BODY_MAX)
+    event_start = forms.DateTimeField(
+        label=_("Event starts"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    event_end = forms.DateTimeField(
+        label=_("Event ends"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+
+    def __init__(self, *args, audiences=(), levels=(), classes=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["audience"].choices = [(a, label) for a, label in Audience.choices if a in audiences]
+        self.fields["year_level"].choices = [("", "—")] + [(lv.pk, str(lv)) for lv in levels]
+        self.fields["school_class"].choices = [("", "—")] + [(c.pk, str(c)) for c in classes]
+
+
+class TopicForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=SUBJECT_MAX)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 5}), max_length=BODY_MAX)
+    open_to_parents = forms.BooleanField(label=_("Parents take part"), required=False, initial=True)
+    open_to_students = forms.BooleanField(label=_("Students take part"), required=False)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 3}), max_length=BODY_MAX)

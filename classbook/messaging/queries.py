@@ -1,0 +1,97 @@
+"""Read models of messaging for pages and the API: a constant number of queries whatever the size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
+
+from classbook.access import messaging as rules
+from classbook.access.context import SchoolContext
+from classbook.messaging.models import Conversation, ForumReply, ForumTopic, Message, Participant
+
+INBOX_PAGE = 25
+MESSAGES_PAGE = 50
+
+
+@dataclass
+class InboxRow:
+    conversation: Conversation
+    unread: bool
+    others: list[Any]
+
+
+def inbox(ctx: SchoolContext, page: Any = 1) -> tuple[Page, list[InboxRow]]:
+    """The user's conversations, newest activity first: count, page, participants (3 queries)."""
+    mine = (
+        rules.participations(ctx)
+        .select_related("conversation__student__user", "conversation__last_message__sender")
+        .order_by("-latest_message_at", "-conversation_id")
+    )
+    paginator = Paginator(mine, INBOX_PAGE)
+    page_obj = paginator.get_page(page)
+    rows = list(page_obj.object_list)
+    ids = [p.conversation_id for p in rows]
+    others: dict[int, list[Any]] = {}
+    for p in Participant.objects.filter(conversation_id__in=ids).exclude(user=ctx.user).select_related("user"):
+        others.setdefault(p.conversation_id, []).append(p.user)
+    result = [
+        InboxRow(
+            conversation=p.conversation,
+            unread=p.latest_message_id > p.last_read_id,
+            others=sorted(others.get(p.conversation_id, []), key=lambda u: u.full_name),
+        )
+        for p in rows
+    ]
+    return page_obj, result
+
+
+@dataclass
+class MessageRow:
+    message: Message
+    mine: bool
+    read_by: list[Any] = field(default_factory=list)  # for the sender: who has read it
+
+
+def conversation_detail(ctx: SchoolContext, conversation: Conversation, page: Any = None) -> dict[str, Any]:
+    """One conversation: participants and a page of messages (the last page by default) with files (4 queries)."""
+    participants = list(
+        Participant.objects.filter(conversation=conversation).select_related("user").order_by("user__last_name")
+    )
+    qs = (
+        Message.objects.filter(conversation=conversation)
+        .select_related("sender")
+        .prefetch_related("attachments")
+        .order_by("id")
+    )
+    paginator = Paginator(qs, MESSAGES_PAGE)
+    page_obj = paginator.get_page(page if page is not None else paginator.num_pages)
+    others = [p for p in participants if p.user_id != ctx.user.pk]
+    rows = []
+    for m in page_obj.object_list:
+        mine = m.sender_id == ctx.user.pk
+        rows.append(
+            MessageRow(message=m, mine=mine, read_by=[p.user for p in others if p.last_read_id >= m.pk] if mine else [])
+        )
+    return {"participants": participants, "page": page_obj, "rows": rows}
+
+
+def forum_topic_page(ctx: SchoolContext, topic: ForumTopic) -> list[ForumReply]:
+    return list(rules.forum_replies(ctx).filter(topic=topic).order_by("id"))
+
+
+def forum_index(ctx: SchoolContext, page: Any = 1) -> Page:
+    """Topics with their count of visible replies, newest first (2 queries)."""
+    qs = (
+        rules.forum_topics(ctx)
+        .annotate(reply_count=Count("replies", filter=Q(replies__hidden_at__isnull=True)))
+        .order_by("-created_at", "-id")
+    )
+    return Paginator(qs, INBOX_PAGE).get_page(page)
+
+
+def announcement_list(ctx: SchoolContext, page: Any = 1) -> Page:
+    """Announcements and events for the user, newest first (2 queries)."""
+    return Paginator(rules.announcements(ctx).order_by("-published_at", "-id"), INBOX_PAGE).get_page(page)

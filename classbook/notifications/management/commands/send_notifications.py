@@ -1,0 +1,19 @@
+"""Send every pending notification delivery whose (retry) time has come. Run it every minute or two
+(systemd timer or cron, docs/notifications.md): it catches retries with a backend that cannot defer
+tasks, and deliveries whose worker died."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from classbook.notifications import tasks
+
+
+class Command(BaseCommand):
+    help = "Send pending notification deliveries that are due (retries included)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        counts = tasks.retry_due.call()
+        self.stdout.write(f"sent {counts['sent']}, to retry {counts['retry']}, skipped {counts['skipped']}")

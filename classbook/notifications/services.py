@@ -1,0 +1,592 @@
+"""Notification services (R5.5, R2.10): who is told, through which channel, and the delivery guarantees.
+
+``notify()`` is the one entry point for every kind of event: it writes one ``Notification`` per
+recipient (in-app, the bell) and one ``Delivery`` per external channel the recipient chose, in a few
+bulk statements, and returns the deliveries to send at once. The tasks in ``tasks.py`` send them with
+``deliver()``: a delivery is claimed (``select_for_update`` + a status compare-and-set), sent, and
+marked sent; a failure puts it back with the next retry time, so a retry never sends a sent delivery
+again.
+
+Recipients of a student's event are the student and the guardians whose link allows seeing the
+child and has not ended — never anyone else (``student_recipients``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Avg, Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from classbook.access.journal import is_class_teacher_of
+from classbook.core.audit import log_action
+from classbook.core.errors import DomainError, PermissionDeniedError
+from classbook.core.events import send_on_commit
+from classbook.journal.models import Attendance, Mark
+from classbook.notifications.channels import CHANNELS
+from classbook.notifications.models import (
+    ClassNotice,
+    Delivery,
+    DigestRun,
+    Kind,
+    NoticePolicy,
+    Notification,
+    Preference,
+    Status,
+    TelegramLink,
+)
+from classbook.notifications.signals import deliveries_ready
+from classbook.people.models import GuardianLink, Student, User
+from classbook.schools.models import School, SchoolClass
+
+# Retries: 1, 2, 4, 8 ... minutes, at most an hour apart; failed for good after MAX_ATTEMPTS.
+MAX_ATTEMPTS = 8
+# A delivery claimed longer ago than this (a worker died mid-send) is offered again.
+STALE_CLAIM = dt.timedelta(minutes=15)
+TELEGRAM_CODE_TTL = dt.timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Choice:
+    in_app: bool = True
+    email: bool = True
+    telegram: bool = True
+    digest: bool = False
+
+
+# Without a saved preference: everything in the app; absences, period marks, timetable changes, messages
+# and class notices at once by e-mail/Telegram; marks and homework in the daily digest.
+DEFAULTS: dict[str, Choice] = {kind: Choice() for kind in Kind.values}
+DEFAULTS[Kind.MARK] = Choice(digest=True)
+DEFAULTS[Kind.HOMEWORK] = Choice(digest=True)
+
+
+# --- Recipients -------------------------------------------------------------------------------------
+
+
+def student_recipients(school_id: int, student_ids: Iterable[int]) -> dict[int, list[int]]:
+    """student id -> user ids to tell: the student and their guardians with an active ``may_see`` link.
+
+    Only rows of ``school_id`` count (a link recorded in another school never leaks). Two queries.
+    """
+    ids = set(student_ids)
+    if not ids:
+        return {}
+    today = timezone.localdate()
+    found: dict[int, list[int]] = defaultdict(list)
+    for student_id, user_id in Student.objects.filter(
+        school_id=school_id, pk__in=ids, user__is_active=True
+    ).values_list("pk", "user_id"):
+        found[student_id].append(user_id)
+    links = GuardianLink.objects.filter(
+        school_id=school_id, student_id__in=ids, may_see=True, guardian__is_active=True
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+    for student_id, user_id in links.values_list("student_id", "guardian_id"):
+        if user_id not in found[student_id]:
+            found[student_id].append(user_id)
+    return dict(found)
+
+
+# --- Preferences ------------------------------------------------------------------------------------
+
+
+def choices_for(user_ids: Iterable[int], kind: str) -> dict[int, Choice]:
+    ids = list(user_ids)
+    chosen = {
+        p.user_id: Choice(p.in_app, p.email, p.telegram, p.digest)
+        for p in Preference.objects.filter(user_id__in=ids, kind=kind)
+    }
+    return {uid: chosen.get(uid, DEFAULTS[kind]) for uid in ids}
+
+
+def preferences(user: Any) -> list[dict[str, Any]]:
+    """The person's choice for every kind (saved or default), in the order of ``Kind``."""
+    saved = {p.kind: p for p in Preference.objects.filter(user=user)}
+    rows = []
+    for kind, label in Kind.choices:
+        p = saved.get(kind)
+        c = Choice(p.in_app, p.email, p.telegram, p.digest) if p else DEFAULTS[kind]
+        rows.append(
+            {
+                "kind": kind,
+                "label": str(label),
+                "in_app": c.in_app,
+                "email": c.email,
+                "telegram": c.telegram,
+                "digest": c.digest,
+            }
+        )
+    return rows
+
+
+@transaction.atomic
+def set_preferences(*, acting_user: Any, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Save the person's own choices per kind (channels, at once or in the daily digest)."""
+    for item in items:
+        kind = item.get("kind")
+        if kind not in Kind.values:
+            raise DomainError(_("Unknown kind of notification."), field="kind")
+        values = {
+            name: bool(item.get(name, getattr(DEFAULTS[kind], name)))
+            for name in ("in_app", "email", "telegram", "digest")
+        }
+        Preference.objects.update_or_create(user=acting_user, kind=kind, defaults=values)
+    return preferences(acting_user)
+
+
+# --- Notify -----------------------------------------------------------------------------------------
+
+
+def notify(
+    *,
+    school: School | int,
+    kind: str,
+    user_ids: Iterable[int],
+    params: dict[str, Any],
+    event_key: str,
+    url: str = "",
+    params_per_user: dict[int, dict[str, Any]] | None = None,
+) -> list[int]:
+    """Tell ``user_ids`` about one event. Returns the ids of deliveries to send now (the rest wait for the digest).
+
+    Idempotent per ``(school, user, event_key)``: calling it again for the same event makes nothing new.
+    Statements: preferences (1), Telegram links (1), users (1), notifications insert + read back (2),
+    deliveries insert + read back (2), whatever the number of recipients.
+
+    Other apps call it directly, for example messaging::
+
+        notify(school=school, kind=Kind.MESSAGE, user_ids=[...], event_key=f"message:{message.pk}",
+               params={"title": ..., "text": ...}, url=...)
+    """
+    school_id = school if isinstance(school, int) else school.pk
+    ids = sorted(set(user_ids))
+    if not ids:
+        return []
+    if kind not in Kind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    choices = choices_for(ids, kind)
+    chats = dict(TelegramLink.objects.filter(user_id__in=ids, chat_id__isnull=False).values_list("user_id", "chat_id"))
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True).only("pk", "email")}
+    now = timezone.now()
+    rows = []
+    for uid in ids:
+        choice = choices[uid]
+        if uid not in users:
+            continue
+        wanted = [
+            name
+            for name, channel in CHANNELS.items()
+            if getattr(choice, name, False) and channel.address(users[uid], chats)
+        ]
+        if not choice.in_app and not wanted:
+            continue
+        row_params = params | (params_per_user or {}).get(uid, {})
+        rows.append(
+            Notification(
+                school_id=school_id,
+                user_id=uid,
+                kind=kind,
+                params=row_params,
+                url=url[:300],
+                event_key=event_key[:120],
+                created_at=now,
+                # Not wanted in the app: born read, so it does not ring the bell, yet the record stays.
+                read_at=None if choice.in_app else now,
+            )
+        )
+    if not rows:
+        return []
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    # Read back by the event key, not only the rows just made: a fan-out retried after a crash between
+    # the two inserts completes the deliveries (they are unique per notification and channel).
+    made = list(
+        Notification.objects.filter(
+            school_id=school_id, event_key=event_key[:120], user_id__in=[r.user_id for r in rows]
+        ).values_list("pk", "user_id")
+    )
+    deliveries = []
+    for pk, uid in made:
+        choice = choices[uid]
+        for name, channel in CHANNELS.items():
+            if getattr(choice, name, False) and channel.address(users[uid], chats):
+                deliveries.append(
+                    Delivery(
+                        school_id=school_id, notification_id=pk, channel=name, digest=choice.digest, next_attempt_at=now
+                    )
+                )
+    if not deliveries:
+        return []
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    due = list(
+        Delivery.objects.filter(
+            notification_id__in=[pk for pk, _uid in made], digest=False, status=Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+    if due:
+        # After commit, the receiver enqueues one send task for all deliveries of the transaction.
+        send_on_commit(deliveries_ready, Delivery, {"ids": due})
+    return due
+
+
+def notify_students(
+    *,
+    school: School | int,
+    kind: str,
+    student_ids: Iterable[int],
+    params_per_student: dict[int, dict[str, Any]],
+    event_key: str,
+    url: str = "",
+) -> list[int]:
+    """Tell each student and their guardians (``student_recipients``) about an event concerning them."""
+    school_id = school if isinstance(school, int) else school.pk
+    recipients = student_recipients(school_id, student_ids)
+    per_user: dict[int, dict[str, Any]] = {}
+    for student_id, user_ids in recipients.items():
+        for uid in user_ids:
+            per_user[uid] = params_per_student.get(student_id, {})
+    return notify(
+        school=school_id,
+        kind=kind,
+        user_ids=per_user,
+        params={},
+        event_key=event_key,
+        url=url,
+        params_per_user=per_user,
+    )
+
+
+# --- Delivery ---------------------------------------------------------------------------------------
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+
+
+def _claim(delivery_id: int, now: dt.datetime) -> Delivery | None:
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update(of=("self",)).filter(pk=delivery_id, digest=False).first()
+        if delivery is None or delivery.status != Status.PENDING or delivery.next_attempt_at > now:
+            return None
+        # Compare-and-set as well: on SQLite select_for_update is a no-op (the IMMEDIATE lock serialises).
+        claimed = Delivery.objects.filter(pk=delivery_id, status=Status.PENDING).update(
+            status=Status.SENDING, attempts=delivery.attempts + 1, claimed_at=now
+        )
+        if not claimed:
+            return None
+    return Delivery.objects.select_related("notification__user__telegram_link").get(pk=delivery_id)
+
+
+def _finish(delivery: Delivery, ok: bool, error: str, now: dt.datetime) -> None:
+    if ok:
+        Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+            status=Status.SENT, sent_at=now, last_error=""
+        )
+        return
+    failed = delivery.attempts >= MAX_ATTEMPTS
+    Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+        status=Status.FAILED if failed else Status.PENDING,
+        next_attempt_at=now + backoff(delivery.attempts),
+        last_error=error[:500],
+    )
+
+
+def deliver(delivery_ids: Iterable[int]) -> dict[str, int]:
+    """Send each due pending delivery once. Returns counts of sent, failed (to retry) and skipped."""
+    counts = {"sent": 0, "retry": 0, "skipped": 0}
+    for delivery_id in delivery_ids:
+        now = timezone.now()
+        delivery = _claim(delivery_id, now)
+        if delivery is None:
+            counts["skipped"] += 1
+            continue
+        channel = CHANNELS.get(delivery.channel)
+        notification = delivery.notification
+        if channel is None:
+            result_ok, error = False, f"unknown channel {delivery.channel}"
+        else:
+            result = channel.send(notification.user, [notification], key=f"cb-{delivery.pk}-{delivery.channel}")
+            result_ok, error = result.ok, result.error
+        _finish(delivery, result_ok, error, timezone.now())
+        counts["sent" if result_ok else "retry"] += 1
+    return counts
+
+
+def due_deliveries(limit: int = 500) -> list[int]:
+    """Pending deliveries whose retry time has come; claims older than ``STALE_CLAIM`` are released first."""
+    now = timezone.now()
+    Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(status=Status.PENDING)
+    return list(
+        Delivery.objects.filter(status=Status.PENDING, digest=False, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def next_retry_at(delivery_ids: Iterable[int]) -> dt.datetime | None:
+    return (
+        Delivery.objects.filter(pk__in=list(delivery_ids), status=Status.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
+# --- Daily digest -----------------------------------------------------------------------------------
+
+
+def send_digests(day: dt.date | None = None) -> dict[str, int]:
+    """One digest per person per channel per day with the digest deliveries waiting (idempotent).
+
+    A ``DigestRun`` row per (user, channel, day) records the digest; a rerun the same day skips people
+    whose digest was sent, and retries those whose send failed. Items that arrive after the day's
+    digest was sent wait for the next day's.
+    """
+    day = day or timezone.localdate()
+    counts = {"sent": 0, "failed": 0, "skipped": 0}
+    waiting = (
+        Delivery.objects.filter(digest=True, status=Status.PENDING)
+        .values_list("notification__user_id", "channel")
+        .distinct()
+    )
+    for user_id, channel_name in sorted(set(waiting)):
+        with transaction.atomic():
+            run, _created = DigestRun.objects.select_for_update().get_or_create(
+                user_id=user_id, channel=channel_name, day=day
+            )
+            if run.status != Status.PENDING:
+                counts["skipped"] += 1
+                continue
+            ids = list(
+                Delivery.objects.select_for_update(of=("self",))
+                .filter(digest=True, status=Status.PENDING, channel=channel_name, notification__user_id=user_id)
+                .values_list("pk", flat=True)
+            )
+            Delivery.objects.filter(pk__in=ids).update(status=Status.SENDING, claimed_at=timezone.now())
+            DigestRun.objects.filter(pk=run.pk).update(status=Status.SENDING, attempts=run.attempts + 1, items=len(ids))
+        notifications = list(
+            Notification.objects.filter(deliveries__pk__in=ids)
+            .select_related("user__telegram_link")
+            .order_by("created_at")
+        )
+        channel = CHANNELS.get(channel_name)
+        user = notifications[0].user if notifications else None
+        if channel is None or user is None:
+            ok, error = False, "nothing to send"
+        else:
+            result = channel.send(user, notifications, key=f"cb-digest-{user_id}-{channel_name}-{day.isoformat()}")
+            ok, error = result.ok, result.error
+        now = timezone.now()
+        with transaction.atomic():
+            if ok:
+                Delivery.objects.filter(pk__in=ids).update(status=Status.SENT, sent_at=now, attempts=1)
+                DigestRun.objects.filter(pk=run.pk).update(status=Status.SENT, sent_at=now, last_error="")
+                counts["sent"] += 1
+            else:
+                Delivery.objects.filter(pk__in=ids).update(status=Status.PENDING, last_error=error[:500])
+                DigestRun.objects.filter(pk=run.pk).update(status=Status.PENDING, last_error=error[:500])
+                counts["failed"] += 1
+    return counts
+
+
+# --- In-app list ------------------------------------------------------------------------------------
+
+
+def mark_read(*, acting_user: Any, school: School, ids: Iterable[int] | None = None) -> int:
+    """Mark the person's own notifications in this school read (all of them when ``ids`` is None)."""
+    rows = Notification.objects.filter(user=acting_user, school=school, read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return rows.update(read_at=timezone.now())
+
+
+# --- Telegram link ----------------------------------------------------------------------------------
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+@transaction.atomic
+def start_telegram_link(*, acting_user: Any) -> dict[str, str]:
+    """A one-time code the person sends to the bot as ``/start <code>``; shown once, stored hashed."""
+    if not settings.TELEGRAM_BOT_TOKEN:
+        raise DomainError(_("Telegram notifications are not set up on this server."), code="telegram_off")
+    code = secrets.token_urlsafe(12)
+    TelegramLink.objects.update_or_create(
+        user=acting_user,
+        defaults={"code_hash": _hash(code), "code_expires_at": timezone.now() + TELEGRAM_CODE_TTL},
+    )
+    bot = settings.TELEGRAM_BOT_USERNAME
+    return {"code": code, "url": f"https://t.me/{bot}?start={code}" if bot else "", "command": f"/start {code}"}
+
+
+@transaction.atomic
+def link_telegram_chat(*, code: str, chat_id: int) -> User | None:
+    """The bot received ``/start <code>`` from ``chat_id``: link that chat to the code's owner (once)."""
+    link = (
+        TelegramLink.objects.select_for_update()
+        .select_related("user")
+        .filter(code_hash=_hash(code.strip()), code_expires_at__gt=timezone.now())
+        .first()
+    )
+    if not code.strip() or link is None:
+        return None
+    TelegramLink.objects.filter(chat_id=chat_id).exclude(pk=link.pk).update(chat_id=None, linked_at=None)
+    link.chat_id = chat_id
+    link.code_hash = ""
+    link.code_expires_at = None
+    link.linked_at = timezone.now()
+    link.save()
+    return link.user
+
+
+@transaction.atomic
+def unlink_telegram(*, acting_user: Any) -> None:
+    TelegramLink.objects.filter(user=acting_user).delete()
+
+
+def telegram_status(user: Any) -> dict[str, Any]:
+    link = TelegramLink.objects.filter(user=user).first()
+    return {
+        "available": bool(settings.TELEGRAM_BOT_TOKEN),
+        "linked": bool(link and link.chat_id),
+        "linked_at": link.linked_at if link else None,
+    }
+
+
+# --- Class teacher's notices (R2.10) ----------------------------------------------------------------
+
+
+def notice_policy(school: School) -> NoticePolicy:
+    policy = NoticePolicy.objects.filter(school=school).first()
+    return policy or NoticePolicy(school=school)
+
+
+@dataclass
+class NoticeCandidate:
+    student_id: int
+    name: str
+    average: Decimal | None
+    absences: int
+    failing: bool
+    often_absent: bool
+
+
+def notice_candidates(school_class: SchoolClass) -> list[NoticeCandidate]:
+    """Students of the class below the school's average threshold or with many absences (three queries)."""
+    policy = notice_policy(school_class.school)
+    today = timezone.localdate()
+    since = today - dt.timedelta(days=policy.window_days)
+    students = list(
+        Student.objects.filter(
+            school_id=school_class.school_id,
+            enrolments__school_class=school_class,
+            enrolments__start__lte=today,
+        )
+        .filter(Q(enrolments__end__isnull=True) | Q(enrolments__end__gte=today))
+        .select_related("user")
+        .distinct()
+    )
+    ids = [s.pk for s in students]
+    averages = dict(
+        Mark.objects.filter(
+            school_id=school_class.school_id,
+            student_id__in=ids,
+            lesson__date__gte=since,
+            lesson__assignment__school_class=school_class,
+            value__numeric__isnull=False,
+        )
+        .values("student_id")
+        .annotate(avg=Avg("value__numeric"))
+        .values_list("student_id", "avg")
+    )
+    absences = dict(
+        Attendance.objects.filter(
+            school_id=school_class.school_id,
+            student_id__in=ids,
+            lesson__date__gte=since,
+            lesson__assignment__school_class=school_class,
+            code__counts_as_absent=True,
+        )
+        .values("student_id")
+        .annotate(n=Count("id"))
+        .values_list("student_id", "n")
+    )
+    found = []
+    for student in students:
+        avg = averages.get(student.pk)
+        avg = Decimal(avg).quantize(Decimal("0.01")) if avg is not None else None
+        failing = avg is not None and avg < policy.average_below
+        often = absences.get(student.pk, 0) >= policy.absences_at_least
+        if failing or often:
+            found.append(
+                NoticeCandidate(student.pk, student.user.full_name, avg, absences.get(student.pk, 0), failing, often)
+            )
+    found.sort(key=lambda c: c.name)
+    return found
+
+
+def send_class_notices(*, acting_user: Any, school_class: SchoolClass, student_ids: Iterable[int]) -> list[ClassNotice]:
+    """The class teacher sends the notice to the parents of the chosen students among the candidates (R2.10).
+
+    Each notice is recorded (``ClassNotice`` and the audit log); the parents are told through their channels.
+    """
+    if not is_class_teacher_of(acting_user, school_class):
+        raise PermissionDeniedError(_("Only the class teacher may send these notices."))
+    chosen = set(student_ids)
+    candidates = [c for c in notice_candidates(school_class) if c.student_id in chosen]
+    if not candidates:
+        raise DomainError(_("Choose students from the list."), code="nothing_chosen")
+    policy = notice_policy(school_class.school)
+    now = timezone.now()
+    notices = []
+    with transaction.atomic():
+        recipients = student_recipients(school_class.school_id, [c.student_id for c in candidates])
+        student_users = dict(
+            Student.objects.filter(pk__in=[c.student_id for c in candidates]).values_list("pk", "user_id")
+        )
+        for c in candidates:
+            parents = [uid for uid in recipients.get(c.student_id, []) if uid != student_users.get(c.student_id)]
+            notice = ClassNotice.objects.create(
+                school_id=school_class.school_id,
+                school_class=school_class,
+                student_id=c.student_id,
+                sent_by=acting_user,
+                sent_at=now,
+                average=c.average,
+                absences=c.absences,
+                recipients=len(parents),
+            )
+            log_action(
+                "notifications.class_notice.sent",
+                actor=acting_user,
+                school=school_class.school,
+                obj=notice,
+                data={"student": c.student_id, "average": str(c.average), "absences": c.absences, "to": parents},
+            )
+            params = {
+                "student": c.name,
+                "average": str(c.average) if c.average is not None else "—",
+                "absences": c.absences,
+                "days": policy.window_days,
+                "teacher": acting_user.full_name,
+            }
+            notify(
+                school=school_class.school_id,
+                kind=Kind.CLASS_NOTICE,
+                user_ids=parents,
+                params=params,
+                event_key=f"class-notice:{notice.pk}",
+            )
+            notices.append(notice)
+    return notices

@@ -1,0 +1,86 @@
+"""Background tasks (django-tasks; the database backend by default, see docs/notifications.md).
+
+Arguments are plain JSON (ids and dicts). Every task is safe to run twice: notifications are unique per
+event and recipient, deliveries are claimed before they are sent, digests are recorded per day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django_tasks import default_task_backend, task
+
+from classbook.notifications import services, sources
+
+# One send task carries at most this many deliveries (a class of 30 with two parents each fits).
+CHUNK = 200
+
+
+@task()
+def fan_out(source: str, items: list[dict[str, Any]]) -> int:
+    """Turn one transaction's journal or timetable events into notifications.
+
+    In one transaction: all or nothing (a retry starts clean), and the deliveries of every event are
+    queued as one send task after the commit.
+    """
+    handlers = {"journal": sources.from_journal, "timetable": sources.from_timetable}
+    if source not in handlers:
+        raise ValueError(f"unknown event source {source!r}")
+    with transaction.atomic():
+        return handlers[source](items)
+
+
+@task()
+def notify_users(
+    school_id: int, kind: str, user_ids: list[int], event_key: str, params: dict[str, Any], url: str = ""
+) -> int:
+    """``services.notify`` as a task, for other apps' events (messages, announcements): enqueue it on commit."""
+    return len(
+        services.notify(school=school_id, kind=kind, user_ids=user_ids, params=params, event_key=event_key, url=url)
+    )
+
+
+@task()
+def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
+    """Send these deliveries; those that failed are scheduled again at their retry time."""
+    counts = services.deliver(delivery_ids)
+    if counts["retry"]:
+        schedule_retry(delivery_ids)
+    return counts
+
+
+@task()
+def retry_due() -> dict[str, int]:
+    """Send every pending delivery whose retry time has come (also run by ``manage.py send_notifications``)."""
+    total = {"sent": 0, "retry": 0, "skipped": 0}
+    while ids := services.due_deliveries():
+        counts = services.deliver(ids)
+        for name, value in counts.items():
+            total[name] += value
+        if counts["sent"] == 0 and counts["skipped"] == 0:
+            break  # everything due failed again: their retry time has moved on
+    return total
+
+
+@task()
+def send_digests(day: str | None = None) -> dict[str, int]:
+    return services.send_digests(dt.date.fromisoformat(day) if day else None)
+
+
+def enqueue_deliveries(delivery_ids: Iterable[int]) -> None:
+    ids = list(delivery_ids)
+    for start in range(0, len(ids), CHUNK):
+        send_deliveries.enqueue(ids[start : start + CHUNK])
+
+
+def schedule_retry(delivery_ids: Iterable[int]) -> None:
+    """With a backend that can defer (the database, RQ), enqueue the retry for its time; otherwise the
+    periodic ``send_notifications`` command picks the delivery up when it is due."""
+    if not default_task_backend.supports_defer:
+        return
+    when = services.next_retry_at(delivery_ids)
+    if when is not None:
+        send_deliveries.using(run_after=when).enqueue(list(delivery_ids))

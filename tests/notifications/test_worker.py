@@ -1,0 +1,83 @@
+"""The real database backend and its worker (``manage.py db_worker``), and what notifications cost a
+journal save: the save's own statements do not change; after the commit, one INSERT enqueues the work."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
+
+from classbook.journal import services as jservices
+from classbook.journal.models import Lesson
+from classbook.notifications.models import Delivery, Kind, Notification, Status
+from tests.notifications.conftest import IN_TIME
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _fresh(journal) -> Lesson:
+    return Lesson.objects.select_related("assignment", "school").get(pk=journal.lesson.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+@time_machine.travel(IN_TIME)
+def test_database_backend_and_worker_deliver(world, journal, family):
+    with override_settings(TASKS=DATABASE_TASKS):
+        lesson = _fresh(journal)
+        with CaptureQueriesContext(connection) as save:
+            jservices.record_attendance(
+                acting_user=world.teacher, lesson=lesson, student=world.student, text="н", expected_version=0
+            )
+        statements = [q["sql"] for q in save.captured_queries]
+        enqueued = [s for s in statements if "dbtaskresult" in s.lower()]
+        # The save's own statements as before, then one INSERT after the commit: the queued fan-out.
+        assert len(enqueued) == 1 and enqueued[0].startswith("INSERT")
+        assert statements[-1] == enqueued[0]
+        # record_attendance's own budget (tests/journal/test_save_queries.py: at most six) is unchanged.
+        commit = statements.index("COMMIT")
+        inside = [q for q in statements[:commit] if not q.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+        # record_attendance's own budget (tests/journal/test_save_queries.py) is unchanged: nothing of the
+        # notifications runs inside the transaction; after COMMIT, exactly one INSERT.
+        assert len(inside) == 6, inside
+        assert statements[commit + 1 :] == enqueued
+        assert DBTaskResult.objects.count() == 1
+        assert not Notification.objects.exists()  # nothing happens until the worker runs
+
+        call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
+
+        assert set(Notification.objects.filter(kind=Kind.ABSENCE).values_list("user__username", flat=True)) == {
+            "student",
+            "parent",
+        }
+        assert set(Delivery.objects.values_list("status", flat=True)) == {Status.SENT}
+        assert sorted(m.to[0] for m in mail.outbox) == ["parent@example.org", "student@example.org"]
+        # fan-out, then one send task for both deliveries; both finished.
+        assert list(DBTaskResult.objects.order_by("enqueued_at").values_list("task_path", "status")) == [
+            ("classbook.notifications.tasks.fan_out", "SUCCESSFUL"),
+            ("classbook.notifications.tasks.send_deliveries", "SUCCESSFUL"),
+        ]
+
+
+@pytest.mark.django_db(transaction=True)
+@time_machine.travel(IN_TIME)
+def test_a_failed_send_is_deferred_with_the_database_backend(world, journal, family):
+    with override_settings(
+        TASKS=DATABASE_TASKS,
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=9,  # discard port: nothing listens, the connection is refused
+        EMAIL_TIMEOUT=2,
+    ):
+        jservices.record_attendance(
+            acting_user=world.teacher, lesson=_fresh(journal), student=world.student, text="н", expected_version=0
+        )
+        call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
+        assert set(Delivery.objects.values_list("status", "attempts")) == {(Status.PENDING, 1)}
+        retry = DBTaskResult.objects.filter(status="READY").get()
+        assert retry.task_path == "classbook.notifications.tasks.send_deliveries"
+        assert retry.run_after == min(Delivery.objects.values_list("next_attempt_at", flat=True))
