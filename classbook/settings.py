@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "classbook.roster",
     "classbook.journal",
     "classbook.timetable",
+    "classbook.planning",
     "classbook.notifications",
     "classbook.appeals",
     "classbook.messaging",

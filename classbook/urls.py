@@ -16,6 +16,7 @@ urlpatterns = [
     path("s/<slug:school>/journal/", include("classbook.journal.urls")),
     path("s/<slug:school>/control/", include("classbook.journal.remarks_urls")),
     path("s/<slug:school>/timetable/", include("classbook.timetable.urls")),
+    path("s/<slug:school>/plans/", include("classbook.planning.urls")),
     path("s/<slug:school>/notifications/", include("classbook.notifications.urls")),
     path("notifications/", include("classbook.notifications.webhook_urls")),
     path("s/<slug:school>/appeals/", include("classbook.appeals.urls")),

@@ -24,6 +24,8 @@ class Perm(StrEnum):
     ISSUE_STAFF_CODES = "issue_staff_codes"  # activation codes for staff (R1.2)
     ISSUE_FAMILY_CODES = "issue_family_codes"  # for students and parents of any class (R1.2)
     MANAGE_TIMETABLE = "manage_timetable"  # bells, timetable, lesson generation, substitutions (R4.1, R4.2)
+    VIEW_ALL_PLANS = "view_all_plans"  # every calendar-thematic plan and the programme completion (R3.1, R3.2)
+    APPROVE_PLANS = "approve_plans"  # approve or return plans, set the plans' deadline (R3.1)
     PUBLISH_ANNOUNCEMENTS = "publish_announcements"  # school, year-level, staff and any class's announcements (R5.4)
     MODERATE_FORUM = "moderate_forum"  # open forum topics, hide replies (R5.4)
 
@@ -42,6 +44,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_STRUCTURE,
             Perm.MANAGE_STAFF,
             Perm.MANAGE_TIMETABLE,
+            Perm.VIEW_ALL_PLANS,
+            Perm.APPROVE_PLANS,
             Perm.PUBLISH_ANNOUNCEMENTS,
             Perm.MODERATE_FORUM,
         }
@@ -56,6 +60,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_CALENDAR,
             Perm.MANAGE_STRUCTURE,
             Perm.MANAGE_TIMETABLE,
+            Perm.VIEW_ALL_PLANS,
+            Perm.APPROVE_PLANS,
             Perm.PUBLISH_ANNOUNCEMENTS,
             Perm.MODERATE_FORUM,
         }

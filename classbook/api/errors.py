@@ -58,7 +58,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def on_domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
         fields = {exc.field: [str(exc.message)]} if exc.field else None
-        return respond(request, 422, error_body(exc.code, str(exc.message), fields))
+        return respond(request, 422, error_body(exc.code, str(exc.message), fields, **getattr(exc, "extra", {})))
 
     @api.exception_handler(Http404)
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -66,6 +66,7 @@ from classbook.people.models import (
     Student,
     User,
 )
+from classbook.planning.demo import step_planning
 from classbook.schools.models import (
     AcademicYear,
     DayKind,
@@ -883,6 +884,7 @@ STEPS: list[Step] = [
     step_consents,
     step_timetable,  # bells, weekly timetable, the year's lessons, substitutions
     step_journal,  # topics, homework, register, absences, marks, remarks up to today (with audit rows)
+    step_planning,  # calendar-thematic plans bound to the year's lessons, a few teachers late
     step_messaging,  # a few conversations (one unanswered for 5 days), announcements, a forum topic
 ]
 

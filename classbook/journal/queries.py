@@ -142,6 +142,7 @@ class GridLesson:
     day_label: str = ""  # Пн 05.10.2026
     due_iso: str = ""
     cancelled: bool = False  # the timetable's lesson change says the lesson did not take place (R4.2)
+    planned_topic: str = ""  # the calendar-thematic plan's suggestion while the topic is empty (R3.1)
 
 
 @dataclass
@@ -454,6 +455,8 @@ def build_grid(
             "conducted_by__patronymic",
             # A LEFT JOIN to the timetable's lesson change (one per lesson): no extra query.
             "timetable_change__kind",
+            # Likewise the plan's suggested topic (planning.LessonBinding, one per lesson).
+            "plan_binding__suggested_topic",
         )
     )
     type_labels = {value: str(label) for value, label in LessonType.choices}
@@ -490,6 +493,7 @@ def build_grid(
                 day_label=f"{weekdays[r['date'].weekday()]} {r['date']:%d.%m.%Y}",
                 due_iso=r["homework_due"].isoformat() if r["homework_due"] else "",
                 cancelled=r["timetable_change__kind"] == CANCELLED,
+                planned_topic=r["plan_binding__suggested_topic"] or "",
             )
         )
 

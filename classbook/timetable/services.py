@@ -287,8 +287,8 @@ def lessons_with_data(lesson_ids: Iterable[int]) -> QuerySet[Lesson]:
     """Those of ``lesson_ids`` that hold data and must never be deleted by the timetable (see the module doc)."""
     cond: Any = ~Q(topic="") | ~Q(homework="") | Q(register_taken_at__isnull=False) | Q(conducted_by__isnull=False)
     for rel in Lesson._meta.related_objects:
-        if rel.related_model is GeneratedLesson:
-            continue
+        if rel.related_model is GeneratedLesson or getattr(rel.related_model, "is_journal_data", True) is False:
+            continue  # rows that only describe the lesson (e.g. a plan's suggested topic) are not journal data
         # Any row of any model that points at the lesson (marks, attendance, journal changes, lesson changes...).
         related: Any = rel.related_model
         cond |= Exists(related._base_manager.filter(**{rel.field.name: OuterRef("pk")}))

@@ -29,6 +29,8 @@ MATRIX = {
     Perm.ISSUE_STAFF_CODES: ((1, 0, 0, 0, 0, 0, 0), 0),
     Perm.ISSUE_FAMILY_CODES: ((1, 0, 0, 0, 0, 0, 0), 0),
     Perm.MANAGE_TIMETABLE: ((1, 1, 1, 0, 0, 0, 0), 0),
+    Perm.VIEW_ALL_PLANS: ((1, 1, 1, 0, 0, 0, 0), 0),
+    Perm.APPROVE_PLANS: ((1, 1, 1, 0, 0, 0, 0), 0),
     Perm.PUBLISH_ANNOUNCEMENTS: ((1, 1, 1, 0, 0, 0, 0), 0),
     Perm.MODERATE_FORUM: ((1, 1, 1, 0, 0, 0, 0), 0),
 }
