@@ -90,7 +90,7 @@ def json_journal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
 
 def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
-    assignment = queries.readable_assignment(readable_assignments(ctx), assignment_id, ctx.school)
+    assignment = queries.readable_assignment(ctx, assignment_id)
     if assignment is None:
         raise Http404
     return assignment

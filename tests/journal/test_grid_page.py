@@ -235,11 +235,10 @@ def test_grid_queries_do_not_grow_with_students_and_lessons(
     world, as_user, assignment, django_assert_max_num_queries, students, lessons
 ):
     from classbook.access.context import resolve_school
-    from classbook.access.journal import readable_assignments
 
     f.make_grid(assignment, students=students - 1, lessons=lessons)
     ctx = resolve_school(world.teacher, world.school.slug)
-    a = queries.readable_assignment(readable_assignments(ctx), assignment.pk, ctx.school)
+    a = queries.readable_assignment(ctx, assignment.pk)
     # Periods, students, lessons, one UNION ALL (marks, attendance, period grades, the school's scale
     # values, work types and attendance codes) and open remarks.
     with django_assert_max_num_queries(5):
