@@ -3,6 +3,7 @@
     apt-get install -y wrk      # Debian's wrk, once
     .venv/bin/python bench/diary_load.py
     .venv/bin/python bench/diary_load.py --students 1000 --workers 5 --connections 32 --seconds 30
+    .venv/bin/python bench/diary_load.py --redis redis://127.0.0.1:6379/7 --workers 3   # as in production
 
 What it does (docs/performance.md, "Diary under load"):
 
@@ -156,6 +157,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--db", default="bench_diary_load")
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("REDIS_URL", ""),
+        help="REDIS_URL for the server (shared cache: cached sessions and cached diary weeks); empty: none",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database (and the log) afterwards")
     parser.add_argument("--reuse", action="store_true", help="use the database a --keep run left")
     args = parser.parse_args()
@@ -174,6 +180,9 @@ def main() -> None:
         "LOG_LEVEL": "ERROR",
         "PYTHONPATH": str(ROOT),
     }
+    env.pop("REDIS_URL", None)
+    if args.redis:
+        env["REDIS_URL"] = args.redis
     if not args.reuse:
         recreate_database(base_url, args.db)
     server = None
@@ -218,6 +227,7 @@ def main() -> None:
         wrk += ["-s", str(tmp / "diary.lua")]
         warm = [*wrk, "-d", "5s", base, "--", str(tmp / "targets.txt")]
         subprocess.run(warm, check=True, capture_output=True)  # noqa: S603
+        load0 = os.getloadavg()[0]
         cpu0 = cpu_seconds(server.pid)
         out = subprocess.run(  # noqa: S603
             [*wrk, "-d", f"{args.seconds}s", "--latency", base, "--", str(tmp / "targets.txt")],
@@ -231,7 +241,8 @@ def main() -> None:
         print(
             f"{len(lines)} diaries ({len(sessions)} logins), gunicorn {args.workers} workers, "
             f"wrk {args.threads} threads × {args.connections} connections for {args.seconds} s; "
-            f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+            f"{os.cpu_count()} CPUs, load {load0:.1f} before / {os.getloadavg()[0]:.1f} after; "
+            f"Redis: {args.redis or 'none'}"
         )
         print(result.group(1) if result else out)
         if done and int(done.group(1)):

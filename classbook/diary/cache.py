@@ -57,24 +57,28 @@ def _gen_keys(school_id: int, class_id: int | None, student_id: int) -> list[str
 def week_key(
     *, school_id: int, slug: str, student_id: int, class_id: int | None, start: dt.date, today: dt.date, lang: str
 ) -> tuple[str, list[str]]:
-    """The generation keys to read, and the fragment key's stem (the generations are appended)."""
+    """The fragment's key and the generation keys it was rendered under (stored with it, compared on read)."""
     stem = f"{_PREFIX}w:{school_id}:{slug}:{student_id}:{class_id or 0}:{start.isoformat()}:{today.isoformat()}:{lang}"
     return stem, _gen_keys(school_id, class_id, student_id)
 
 
-def get_week(stem: str, gen_keys: list[str]) -> tuple[str | None, str]:
-    """The cached fragment (or None) and the full key to store a fresh one under — one cache round trip
-    when nothing is cached yet for the generations, two otherwise."""
-    gens = cache.get_many(gen_keys)
+def get_week(stem: str, gen_keys: list[str]) -> tuple[str | None, tuple[int, ...]]:
+    """The cached fragment if it was stored under the current generations (else None), and those
+    generations (to store a fresh one with) — one cache round trip."""
+    found = cache.get_many([*gen_keys, stem])
+    gens = []
     for k in gen_keys:
-        if k not in gens:  # never bumped, or evicted: start it afresh, never at a value used before
-            gens[k] = _start(k)
-    key = stem + ":" + ".".join(str(gens[k]) for k in gen_keys)
-    return cache.get(key), key
+        if k not in found:  # never bumped, or evicted: start it afresh, never at a value used before
+            found[k] = _start(k)
+        gens.append(int(found[k]))
+    entry = found.get(stem)
+    if entry is not None and tuple(entry[0]) == tuple(gens):
+        return entry[1], tuple(gens)
+    return None, tuple(gens)
 
 
-def set_week(key: str, html: str) -> None:
-    cache.set(key, html, getattr(settings, "DIARY_CACHE_SECONDS", 600))
+def set_week(stem: str, gens: tuple[int, ...], html: str) -> None:
+    cache.set(stem, (gens, html), getattr(settings, "DIARY_CACHE_SECONDS", 600))
 
 
 def _start(key: str) -> int:

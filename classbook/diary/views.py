@@ -106,9 +106,9 @@ def week(request: HttpRequest, ctx: SchoolContext, student_id: int, day: str) ->
 def _week_html(ctx: SchoolContext, person: queries.DiaryStudent, day: dt.date, today: dt.date) -> SafeString:
     """The week's data part as HTML, from the cache when nothing it shows has changed (``diary/cache.py``)."""
     start = queries.week_start(day)
-    key = None
+    stem, gens = "", ()
     if week_cache.enabled():
-        stem, gens = week_cache.week_key(
+        stem, keys = week_cache.week_key(
             school_id=ctx.school.pk,
             slug=ctx.school.slug,
             student_id=person.id,
@@ -117,15 +117,15 @@ def _week_html(ctx: SchoolContext, person: queries.DiaryStudent, day: dt.date, t
             today=today,
             lang=translation.get_language() or "",
         )
-        html, key = week_cache.get_week(stem, gens)
+        html, gens = week_cache.get_week(stem, keys)
         if html is not None:
             return mark_safe(html)  # noqa: S308 - our own rendered template, stored as rendered
     data = queries.build_week(ctx, person, start)
     html = render_to_string(
         "diary/_week_days.html", {"week": data, "today": today, "slug": ctx.school.slug, "student_id": person.id}
     )
-    if key is not None:
-        week_cache.set_week(key, str(html))
+    if stem:
+        week_cache.set_week(stem, gens, str(html))
     return mark_safe(html)  # noqa: S308 - rendered by the template engine (autoescaped)
 
 
