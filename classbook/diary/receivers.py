@@ -52,9 +52,7 @@ def on_journal_written(sender: Any, items: list[dict[str, Any]], **kwargs: Any) 
     cache.bump_students(i["student"] for i in items if i["student"])
     lesson_level = {i["assignment"] for i in items if not i["student"]}
     if lesson_level:
-        classes = set(
-            TeachingAssignment.objects.filter(pk__in=lesson_level).values_list("school_class_id", flat=True)
-        )
+        classes = set(TeachingAssignment.objects.filter(pk__in=lesson_level).values_list("school_class_id", flat=True))
         cache.bump_classes(classes)
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from importlib import import_module
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import import_module
 
 import pyotp
 from django.conf import settings

@@ -19,7 +19,6 @@ from classbook.journal.models import HomeworkAttachment, Lesson
 from classbook.people.models import GuardianLink
 from classbook.timetable import services as timetable
 from classbook.timetable.models import BellSchedule
-from tests.diary.conftest import MONDAY
 from tests.diary.test_week import week_url
 
 
@@ -66,7 +65,12 @@ def test_a_new_mark_shows_on_the_next_request(world, diary, as_user, django_capt
     wed = Lesson.objects.get(pk=diary.wed_math.pk)
     with django_capture_on_commit_callbacks(execute=True):
         journal.record_mark(
-            acting_user=world.teacher, lesson=wed, student=world.student, text="11", expected_version=0, comment="Чудово"
+            acting_user=world.teacher,
+            lesson=wed,
+            student=world.student,
+            text="11",
+            expected_version=0,
+            comment="Чудово",
         )
     html = _get(client, world)
     assert "Чудово" in html and html == _fresh(client, world)
@@ -113,7 +117,9 @@ def test_a_homework_file_shows_and_goes_on_the_next_request(world, diary, as_use
         )
     assert "extra.pdf" in _get(client, world)
     with django_capture_on_commit_callbacks(execute=True):
-        attachments.remove_homework_file(acting_user=world.teacher, attachment=HomeworkAttachment.objects.get(pk=new.pk))
+        attachments.remove_homework_file(
+            acting_user=world.teacher, attachment=HomeworkAttachment.objects.get(pk=new.pk)
+        )
     assert "extra.pdf" not in _get(client, world)
 
 
@@ -137,7 +143,9 @@ def test_bell_times_and_timetable_entries_show_on_the_next_request(
     assert "8:07" not in _get(client, world)
     schedule = BellSchedule.objects.get(school=world.school)
     with django_capture_on_commit_callbacks(execute=True):
-        timetable.set_bell(acting_user=world.deputy, schedule=schedule, number=1, start=dt.time(8, 7), end=dt.time(8, 50))
+        timetable.set_bell(
+            acting_user=world.deputy, schedule=schedule, number=1, start=dt.time(8, 7), end=dt.time(8, 50)
+        )
     html = _get(client, world)
     assert "8:07" in html and html == _fresh(client, world)
 
