@@ -153,6 +153,7 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=1000, help="size of the demo school")
     parser.add_argument("--students-sampled", type=int, default=20, help="students whose own diary is loaded")
     parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--gthreads", type=int, default=0, help="gunicorn gthread workers with this many threads each")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--seconds", type=int, default=30)
@@ -199,7 +200,12 @@ def main() -> None:
         port = free_port()
         gunicorn = str(Path(PYTHON).parent / "gunicorn")
         server = subprocess.Popen(  # noqa: S603 - our own gunicorn
-            [gunicorn, "classbook.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)],
+            [
+                gunicorn,
+                "classbook.wsgi:application",
+                *("--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)),
+                *(("--worker-class", "gthread", "--threads", str(args.gthreads)) if args.gthreads else ()),
+            ],
             env=env,
             cwd=ROOT,
             start_new_session=True,
@@ -239,7 +245,8 @@ def main() -> None:
         result = re.search(r"RESULT (.+)", out)
         done = re.search(r"requests=(\d+)", out)
         print(
-            f"{len(lines)} diaries ({len(sessions)} logins), gunicorn {args.workers} workers, "
+            f"{len(lines)} diaries ({len(sessions)} logins), gunicorn {args.workers} "
+            f"{f'gthread workers × {args.gthreads} threads' if args.gthreads else 'sync workers'}, "
             f"wrk {args.threads} threads × {args.connections} connections for {args.seconds} s; "
             f"{os.cpu_count()} CPUs, load {load0:.1f} before / {os.getloadavg()[0]:.1f} after; "
             f"Redis: {args.redis or 'none'}"

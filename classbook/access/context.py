@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from classbook.access.rules import AUTHORITY_PERMS, ROLE_PERMS, Perm
-from classbook.core.prepared import Prepared
+from classbook.core.prepared import Prepared, PreparedModel
 from classbook.people.models import STAFF_ROLES, AuthorityViewer, GuardianLink, Membership, Role, Student
 from classbook.schools.models import School, SchoolClass, TeachingAssignment
 
@@ -155,9 +155,13 @@ def build_context(user: Any, school: School) -> SchoolContext | None:
     )
 
 
+# The school of the URL, on every page: compiled once too.
+_SCHOOL = PreparedModel(School, lambda slug: School.objects.filter(slug=slug, is_active=True).order_by("pk")[:1])
+
+
 def resolve_school(user: Any, slug: str) -> SchoolContext:
     """The context for the school in the URL; 404 for an unknown school and for one the user has no role in."""
-    school = School.objects.filter(slug=slug, is_active=True).first()
+    school = _SCHOOL.first(slug=slug)
     if school is None:
         raise Http404
     ctx = build_context(user, school)

@@ -7,7 +7,8 @@ for these joins costs more CPU than running them. ``Prepared`` builds the querys
 values, compiles it, remembers where each value goes among the SQL parameters and which converters
 the columns need (SQLite returns dates as text), and afterwards only binds values and executes.
 
-Only ``int`` and ``datetime.date`` values can be bound, and the query's shape must not depend on them
+Only ``int``, ``str`` and ``datetime.date`` values can be bound (a ``str`` only where it is compared as
+it is: not inside ``LIKE`` patterns such as ``__contains``), and the query's shape must not depend on them
 (no ``__in`` over a list whose length varies). Everything else the builder puts into the queryset is a
 constant of the compiled SQL.
 """
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 _INT_BASE = 1_900_000_000
 _DATE_BASE = dt.date(1901, 1, 1)
@@ -35,10 +36,14 @@ class Prepared:
         for i, (name, value) in enumerate(values.items()):
             if isinstance(value, dt.date):
                 sentinels[name] = _DATE_BASE + dt.timedelta(days=i)
+            elif isinstance(value, bool):
+                raise TypeError("Prepared queries do not bind booleans (make them constants of the query)")
             elif isinstance(value, int):
                 sentinels[name] = _INT_BASE + i
+            elif isinstance(value, str):
+                sentinels[name] = f"\x1fprepared-{i}\x1f"
             else:
-                raise TypeError(f"Prepared queries bind int and date values only, not {type(value).__name__}")
+                raise TypeError(f"Prepared queries bind int, str and date values only, not {type(value).__name__}")
         qs = self.build(**sentinels)
         compiler = qs.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
@@ -81,3 +86,17 @@ class Prepared:
                 row[pos] = value
             out.append(tuple(row))
         return out
+
+
+class PreparedModel(Prepared):
+    """A prepared query that returns model instances: the builder returns ``Model.objects.filter(...)``
+    (all concrete fields, no ``select_related``, no deferred fields)."""
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet[Any]]) -> None:
+        super().__init__(build)
+        self.model = model
+        self.attnames = [f.attname for f in model._meta.concrete_fields]
+
+    def first(self, alias: str = "default", **values: Any) -> Any:
+        rows = self.rows(alias, **values)
+        return self.model.from_db(alias, self.attnames, rows[0]) if rows else None
