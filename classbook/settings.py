@@ -129,7 +129,7 @@ AUTH_USER_MODEL = "people.User"
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "classbook.core.cache.RedisCache",  # Django's, with one client per connection pool
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
