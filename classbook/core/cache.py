@@ -2,8 +2,9 @@
 
 Django's ``RedisCacheClient`` builds a new ``redis.Redis`` object for every cache call, and redis-py fills
 a table of ~170 response callbacks in each one: a ``get_many`` of five keys cost 0.17 ms of CPU, 0.055 ms with
-one client per pool (the diary's cached week makes two cache calls per request: the session, the week). A client is a thin,
-thread-safe wrapper around its connection pool, so one per pool is enough; behaviour is otherwise Django's.
+one client per pool (the diary's cached week makes two cache calls per request: the session, the week).
+A client is a thin, thread-safe wrapper around its connection pool, so one per pool is enough; behaviour
+is otherwise Django's.
 """
 
 from __future__ import annotations
