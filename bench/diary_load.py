@@ -26,6 +26,7 @@ import datetime as dt
 import http.cookiejar
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -77,6 +78,27 @@ def cpu_seconds(master: int) -> float:
         if int(fields[1]) == master:  # ppid
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of_others(db: str) -> dict[str, float]:
+    """CPU time so far of the PostgreSQL backends serving ``db`` and of redis-server (which serves others
+    too), and of the finished child processes (wrk)."""
+    total = {"postgres": 0, "redis-server": 0}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            text = (proc / "stat").read_text()
+            name = text[text.index("(") + 1 : text.rindex(")")]
+            if name == "postgres" and f" {db} " not in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+        except OSError:
+            continue
+        if name in total:
+            fields = text.rsplit(")", 1)[1].split()
+            total[name] += int(fields[11]) + int(fields[12])
+    out = {k: v / os.sysconf("SC_CLK_TCK") for k, v in total.items()}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["wrk"] = children.ru_utime + children.ru_stime
+    return out
 
 
 def free_port() -> int:
@@ -235,6 +257,8 @@ def main() -> None:
         subprocess.run(warm, check=True, capture_output=True)  # noqa: S603
         load0 = os.getloadavg()[0]
         cpu0 = cpu_seconds(server.pid)
+        others = ("postgres", "redis-server", "wrk")
+        others0 = cpu_of_others(args.db)
         out = subprocess.run(  # noqa: S603
             [*wrk, "-d", f"{args.seconds}s", "--latency", base, "--", str(tmp / "targets.txt")],
             check=True,
@@ -242,6 +266,7 @@ def main() -> None:
             text=True,
         ).stdout
         cpu = cpu_seconds(server.pid) - cpu0
+        others1 = cpu_of_others(args.db)
         result = re.search(r"RESULT (.+)", out)
         done = re.search(r"requests=(\d+)", out)
         print(
@@ -257,6 +282,11 @@ def main() -> None:
                 f"gunicorn workers used {cpu:.1f} CPU-seconds: {cpu * 1000 / int(done.group(1)):.1f} ms of CPU "
                 f"per request (at most {os.cpu_count() * int(done.group(1)) / max(cpu, 1e-9):.0f} requests/s "
                 f"on {os.cpu_count()} CPUs with nothing else running)"
+            )
+            print(
+                "and per request: "
+                + ", ".join(f"{k} {(others1[k] - others0[k]) * 1000 / int(done.group(1)):.1f} ms" for k in others)
+                + " of CPU (PostgreSQL: the backends of this database; Redis: the whole server)"
             )
     finally:
         if server is not None:
