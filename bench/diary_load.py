@@ -214,6 +214,17 @@ def main() -> None:
         if not args.reuse:
             run([PYTHON, "manage.py", "migrate", "--noinput"], env)
             run([PYTHON, "manage.py", "seed_demo", "--students", str(args.students)], env)
+            # Statistics for the planner, as autovacuum keeps them on a running server.
+            run(
+                [
+                    PYTHON,
+                    "manage.py",
+                    "shell",
+                    "-c",
+                    "from django.db import connection; connection.cursor().execute('ANALYZE')",
+                ],
+                env,
+            )
         run([PYTHON, "manage.py", "collectstatic", "--noinput"], env)
         school, password, targets = diary_targets(env, args.students_sampled)
         if not args.reuse:
