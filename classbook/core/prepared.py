@@ -26,6 +26,22 @@ _INT_BASE = 1_900_000_000
 _DATE_BASE = dt.date(1901, 1, 1)
 
 
+def _near_sentinel(param: Any) -> bool:
+    if isinstance(param, str):
+        if "\x1fprepared-" in param:
+            return True
+        try:
+            param = dt.date.fromisoformat(param[:10])
+        except ValueError:
+            return False
+    if isinstance(param, dt.date):
+        day = param.date() if isinstance(param, dt.datetime) else param
+        return abs((day - _DATE_BASE).days) <= 800
+    if isinstance(param, int) and not isinstance(param, bool):
+        return abs(param - _INT_BASE) <= 10_000
+    return False
+
+
 class Prepared:
     def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
         self.build = build
@@ -56,6 +72,11 @@ class Prepared:
                 elif isinstance(sentinel, dt.date) and param == str(sentinel):
                     slot = ("text", name)
             slots.append(slot)
+        for kind, param in slots:
+            if kind == "const" and _near_sentinel(param):
+                # A value the builder transformed (``start - 7 days``, ``student + 1``, ``slug.upper()``) would be
+                # frozen into the SQL as a constant and silently reused for every later call: refuse such a query.
+                raise ValueError(f"Prepared query derives a constant from a bound value: {param!r}")
         fields = [s[0] for s in compiler.select[: compiler.col_count]]
         converters = [(pos, convs, expr) for pos, (convs, expr) in compiler.get_converters(fields).items()]
         return sql, slots, converters

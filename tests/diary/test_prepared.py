@@ -62,3 +62,11 @@ def test_binds_strings_and_returns_model_instances(world):
 def test_booleans_are_not_bound(world):
     with pytest.raises(TypeError):
         Prepared(lambda flag: SpecialDay.objects.filter(pk=flag)).rows(flag=True)
+
+
+def test_a_transformed_string_is_refused_not_frozen(world):
+    from classbook.schools.models import School
+
+    upper = Prepared(lambda slug: School.objects.filter(slug=slug.upper()).values_list("pk"))
+    with pytest.raises(ValueError, match="derives a constant"):
+        upper.rows(slug="lyceum-1")
