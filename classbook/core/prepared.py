@@ -28,7 +28,7 @@ _DATE_BASE = dt.date(1901, 1, 1)
 
 def _near_sentinel(param: Any) -> bool:
     if isinstance(param, str):
-        if "\x1fprepared-" in param:
+        if "\x1f" in param or "prepared-" in param.lower():  # a string sentinel, cut or changed
             return True
         try:
             param = dt.date.fromisoformat(param[:10])
