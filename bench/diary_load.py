@@ -3,6 +3,7 @@
     apt-get install -y wrk      # Debian's wrk, once
     .venv/bin/python bench/diary_load.py
     .venv/bin/python bench/diary_load.py --students 1000 --workers 5 --connections 32 --seconds 30
+    .venv/bin/python bench/diary_load.py --redis redis://127.0.0.1:6379/7 --workers 3   # as in production
 
 What it does (docs/performance.md, "Diary under load"):
 
@@ -25,6 +26,7 @@ import datetime as dt
 import http.cookiejar
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -76,6 +78,27 @@ def cpu_seconds(master: int) -> float:
         if int(fields[1]) == master:  # ppid
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of_others(db: str) -> dict[str, float]:
+    """CPU time so far of the PostgreSQL backends serving ``db`` and of redis-server (which serves others
+    too), and of the finished child processes (wrk)."""
+    total = {"postgres": 0, "redis-server": 0}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            text = (proc / "stat").read_text()
+            name = text[text.index("(") + 1 : text.rindex(")")]
+            if name == "postgres" and f" {db} " not in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+        except OSError:
+            continue
+        if name in total:
+            fields = text.rsplit(")", 1)[1].split()
+            total[name] += int(fields[11]) + int(fields[12])
+    out = {k: v / os.sysconf("SC_CLK_TCK") for k, v in total.items()}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["wrk"] = children.ru_utime + children.ru_stime
+    return out
 
 
 def free_port() -> int:
@@ -152,10 +175,16 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=1000, help="size of the demo school")
     parser.add_argument("--students-sampled", type=int, default=20, help="students whose own diary is loaded")
     parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--gthreads", type=int, default=0, help="gunicorn gthread workers with this many threads each")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--db", default="bench_diary_load")
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("REDIS_URL", ""),
+        help="REDIS_URL for the server (shared cache: cached sessions and cached diary weeks); empty: none",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database (and the log) afterwards")
     parser.add_argument("--reuse", action="store_true", help="use the database a --keep run left")
     args = parser.parse_args()
@@ -174,6 +203,9 @@ def main() -> None:
         "LOG_LEVEL": "ERROR",
         "PYTHONPATH": str(ROOT),
     }
+    env.pop("REDIS_URL", None)
+    if args.redis:
+        env["REDIS_URL"] = args.redis
     if not args.reuse:
         recreate_database(base_url, args.db)
     server = None
@@ -182,6 +214,17 @@ def main() -> None:
         if not args.reuse:
             run([PYTHON, "manage.py", "migrate", "--noinput"], env)
             run([PYTHON, "manage.py", "seed_demo", "--students", str(args.students)], env)
+            # Statistics for the planner, as autovacuum keeps them on a running server.
+            run(
+                [
+                    PYTHON,
+                    "manage.py",
+                    "shell",
+                    "-c",
+                    "from django.db import connection; connection.cursor().execute('ANALYZE')",
+                ],
+                env,
+            )
         run([PYTHON, "manage.py", "collectstatic", "--noinput"], env)
         school, password, targets = diary_targets(env, args.students_sampled)
         if not args.reuse:
@@ -190,7 +233,12 @@ def main() -> None:
         port = free_port()
         gunicorn = str(Path(PYTHON).parent / "gunicorn")
         server = subprocess.Popen(  # noqa: S603 - our own gunicorn
-            [gunicorn, "classbook.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)],
+            [
+                gunicorn,
+                "classbook.wsgi:application",
+                *("--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)),
+                *(("--worker-class", "gthread", "--threads", str(args.gthreads)) if args.gthreads else ()),
+            ],
             env=env,
             cwd=ROOT,
             start_new_session=True,
@@ -218,7 +266,10 @@ def main() -> None:
         wrk += ["-s", str(tmp / "diary.lua")]
         warm = [*wrk, "-d", "5s", base, "--", str(tmp / "targets.txt")]
         subprocess.run(warm, check=True, capture_output=True)  # noqa: S603
+        load0 = os.getloadavg()[0]
         cpu0 = cpu_seconds(server.pid)
+        others = ("postgres", "redis-server", "wrk")
+        others0 = cpu_of_others(args.db)
         out = subprocess.run(  # noqa: S603
             [*wrk, "-d", f"{args.seconds}s", "--latency", base, "--", str(tmp / "targets.txt")],
             check=True,
@@ -226,12 +277,15 @@ def main() -> None:
             text=True,
         ).stdout
         cpu = cpu_seconds(server.pid) - cpu0
+        others1 = cpu_of_others(args.db)
         result = re.search(r"RESULT (.+)", out)
         done = re.search(r"requests=(\d+)", out)
         print(
-            f"{len(lines)} diaries ({len(sessions)} logins), gunicorn {args.workers} workers, "
+            f"{len(lines)} diaries ({len(sessions)} logins), gunicorn {args.workers} "
+            f"{f'gthread workers × {args.gthreads} threads' if args.gthreads else 'sync workers'}, "
             f"wrk {args.threads} threads × {args.connections} connections for {args.seconds} s; "
-            f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+            f"{os.cpu_count()} CPUs, load {load0:.1f} before / {os.getloadavg()[0]:.1f} after; "
+            f"Redis: {args.redis or 'none'}"
         )
         print(result.group(1) if result else out)
         if done and int(done.group(1)):
@@ -239,6 +293,11 @@ def main() -> None:
                 f"gunicorn workers used {cpu:.1f} CPU-seconds: {cpu * 1000 / int(done.group(1)):.1f} ms of CPU "
                 f"per request (at most {os.cpu_count() * int(done.group(1)) / max(cpu, 1e-9):.0f} requests/s "
                 f"on {os.cpu_count()} CPUs with nothing else running)"
+            )
+            print(
+                "and per request: "
+                + ", ".join(f"{k} {(others1[k] - others0[k]) * 1000 / int(done.group(1)):.1f} ms" for k in others)
+                + " of CPU (PostgreSQL: the backends of this database; Redis: the whole server)"
             )
     finally:
         if server is not None:

@@ -107,6 +107,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_SERVER_SIDE_BINDING", False):
+    # Server-side parameters: psycopg prepares a statement run 5 times on a connection, so PostgreSQL plans
+    # each of the hot pages' queries once per connection instead of on every request (docs/performance.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 if os.environ.get("TEST_DB_NAME"):
     # Lets several checkouts run the suite against one PostgreSQL server at once.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
@@ -130,12 +134,16 @@ AUTH_USER_MODEL = "people.User"
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "classbook.core.cache.RedisCache",  # Django's, with one client per connection pool
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The diary's cached weeks (classbook/diary/cache.py): on with a shared cache (Redis), where every worker sees
+# every invalidation; DIARY_CACHE=1 turns it on for a single-process server without Redis.
+DIARY_CACHE = env_bool("DIARY_CACHE", bool(os.environ.get("REDIS_URL")))
+DIARY_CACHE_SECONDS = int(os.environ.get("DIARY_CACHE_SECONDS", "600"))
 
 # --- Auth and sessions ----------------------------------------------------
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -149,6 +157,11 @@ LOGIN_URL = "people:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "people:login"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# With Redis, sessions are read from the cache and written through to the database (the list of a user's
+# sessions and "end other sessions" read the table; ending a session deletes both: people/credentials.py).
+# Without a shared cache they stay in the database only (a per-process cache would outlive an ended session).
+if os.environ.get("REDIS_URL"):
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

@@ -11,8 +11,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from classbook.access.rules import AUTHORITY_PERMS, ROLE_PERMS, Perm
-from classbook.people.models import STAFF_ROLES, GuardianLink, Membership, Role, Student
-from classbook.schools.models import School, SchoolClass
+from classbook.core.prepared import Prepared, PreparedModel
+from classbook.people.models import STAFF_ROLES, AuthorityViewer, GuardianLink, Membership, Role, Student
+from classbook.schools.models import School, SchoolClass, TeachingAssignment
 
 if TYPE_CHECKING:
     from classbook.people.models import User
@@ -97,6 +98,26 @@ def _facts(qs: QuerySet[Any], kind: str, id_field: str | None, role_field: str |
     )  # no default ordering: not allowed in a UNION arm
 
 
+def _context_query(user: int, school: int, today: dt.date) -> QuerySet[Any]:
+    arms = [
+        _facts(current_memberships(today).filter(school_id=school, user_id=user), "role", None, "role"),
+        _facts(AuthorityViewer.objects.filter(user_id=user, authority__schools=school), "viewer", None),
+        _facts(SchoolClass.objects.filter(school_id=school, class_teacher_id=user), "homeroom", "id"),
+        _facts(TeachingAssignment.objects.filter(school_id=school, teacher_id=user), "taught", "school_class_id"),
+        _facts(
+            GuardianLink.objects.filter(school_id=school, guardian_id=user, may_see=True).exclude(ended_on__lte=today),
+            "child",
+            "student_id",
+        ),
+        _facts(Student.objects.filter(school_id=school, user_id=user), "student", "id"),
+    ]
+    return arms[0].union(*arms[1:], all=True)
+
+
+# Compiled to SQL once per process (``core/prepared.py``): the query has one shape, only the ids and the day change.
+_CONTEXT = Prepared(_context_query)
+
+
 def build_context(user: Any, school: School) -> SchoolContext | None:
     """The user's context in ``school``, or None when they have no business there.
 
@@ -108,22 +129,9 @@ def build_context(user: Any, school: School) -> SchoolContext | None:
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    today = timezone.localdate()
-    arms = [
-        _facts(current_memberships(today).filter(school=school, user=user), "role", None, "role"),
-        _facts(user.authority_roles.filter(authority__schools=school), "viewer", None),
-        _facts(SchoolClass.objects.filter(school=school, class_teacher=user), "homeroom", "id"),
-        _facts(user.teaching_assignments.filter(school=school), "taught", "school_class_id"),
-        _facts(
-            GuardianLink.objects.filter(school=school, guardian=user, may_see=True).exclude(ended_on__lte=today),
-            "child",
-            "student_id",
-        ),
-        _facts(Student.objects.filter(school=school, user=user), "student", "id"),
-    ]
     found: dict[str, set[Any]] = {"role": set(), "viewer": set(), "homeroom": set(), "taught": set(), "child": set()}
     own_students: list[int] = []
-    for kind, pk, role in arms[0].union(*arms[1:], all=True):
+    for kind, pk, role in _CONTEXT.rows(user=user.pk, school=school.pk, today=timezone.localdate()):
         if kind == "role":
             found["role"].add(role)
         elif kind == "student":
@@ -147,9 +155,13 @@ def build_context(user: Any, school: School) -> SchoolContext | None:
     )
 
 
+# The school of the URL, on every page: compiled once too.
+_SCHOOL = PreparedModel(School, lambda slug: School.objects.filter(slug=slug, is_active=True).order_by("pk")[:1])
+
+
 def resolve_school(user: Any, slug: str) -> SchoolContext:
     """The context for the school in the URL; 404 for an unknown school and for one the user has no role in."""
-    school = School.objects.filter(slug=slug, is_active=True).first()
+    school = _SCHOOL.first(slug=slug)
     if school is None:
         raise Http404
     ctx = build_context(user, school)

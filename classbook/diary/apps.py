@@ -6,3 +6,6 @@ class DiaryConfig(AppConfig):
     name = "classbook.diary"
     label = "diary"
     verbose_name = "Diary"
+
+    def ready(self) -> None:
+        from classbook.diary import receivers  # noqa: F401 - connects the cache's invalidation

@@ -15,7 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -26,6 +27,7 @@ from classbook.access.diary import letter_classes
 from classbook.access.rules import Perm
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import DomainError
+from classbook.diary import cache as week_cache
 from classbook.diary import queries, services
 from classbook.diary.forms import DiaryPolicyForm
 
@@ -92,13 +94,39 @@ def current_week(request: HttpRequest, ctx: SchoolContext, student_id: int) -> H
 @school_view()
 def week(request: HttpRequest, ctx: SchoolContext, student_id: int, day: str) -> HttpResponse:
     """One week of a student's diary: timetable with changes, topics, homework, marks, absences (R5.1)."""
-    people, person = _person(ctx, student_id)
-    data = queries.build_week(ctx, person, _day(day))
+    people, person = _person(ctx, student_id)  # who may see what: decided on every request, never cached
+    today = timezone.localdate()
     return render(
         request,
         "diary/week.html",
-        {"people": people, "person": person, "week": data, "today": timezone.localdate(), "tab": "week"},
+        {"people": people, "person": person, "week_html": _week_html(ctx, person, _day(day), today), "tab": "week"},
     )
+
+
+def _week_html(ctx: SchoolContext, person: queries.DiaryStudent, day: dt.date, today: dt.date) -> SafeString:
+    """The week's data part as HTML, from the cache when nothing it shows has changed (``diary/cache.py``)."""
+    start = queries.week_start(day)
+    stem, gens = "", ()
+    if week_cache.enabled():
+        stem, keys = week_cache.week_key(
+            school_id=ctx.school.pk,
+            slug=ctx.school.slug,
+            student_id=person.id,
+            class_id=person.class_id,
+            start=start,
+            today=today,
+            lang=translation.get_language() or "",
+        )
+        html, gens = week_cache.get_week(stem, keys)
+        if html is not None:
+            return mark_safe(html)  # noqa: S308 - our own rendered template, stored as rendered
+    data = queries.build_week(ctx, person, start)
+    html = render_to_string(
+        "diary/_week_days.html", {"week": data, "today": today, "slug": ctx.school.slug, "student_id": person.id}
+    )
+    if stem:
+        week_cache.set_week(stem, gens, str(html))
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine (autoescaped)
 
 
 @require_GET

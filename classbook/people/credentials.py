@@ -14,10 +14,12 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import import_module
 
 import pyotp
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -409,10 +411,21 @@ def end_sessions(*, user: User, keep_session_key: str | None = None, only_pk: in
         qs = qs.filter(pk=only_pk)
     keys = list(qs.values_list("session_key", flat=True))
     Session.objects.filter(session_key__in=keys).delete()
+    _forget_cached_sessions(keys)
     qs.delete()
     if keys:
         log_action("people.sessions.ended", actor=user, obj=user, data={"count": len(keys)})
     return len(keys)
+
+
+def _forget_cached_sessions(keys: list[str]) -> None:
+    """With a cached session engine (``cached_db`` with Redis), drop the ended sessions from the cache too:
+    the table alone would leave them readable from the cache until it expires."""
+    if not keys:
+        return
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if hasattr(store, "cache_key_prefix"):
+        caches[settings.SESSION_CACHE_ALIAS].delete_many([store.cache_key_prefix + key for key in keys])
 
 
 def rekey_session(*, old_key: str | None, new_key: str | None) -> None:

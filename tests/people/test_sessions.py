@@ -213,3 +213,33 @@ def test_sessions_show_a_readable_device_name(world, agent, label):
     client = logged_in("teacher", agent)
     html = client.get(PROFILE).content.decode()
     assert (label or "unknown device") in html
+
+
+@pytest.fixture
+def cached_sessions(settings):
+    """The engine production runs with Redis: sessions read from the cache, written through to the table."""
+    from django.core.cache import cache
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_ending_another_session_logs_that_device_out_with_cached_sessions(world, cached_sessions):
+    phone = logged_in("teacher", "Phone")
+    school_pc = logged_in("teacher", "School PC")
+    assert school_pc.get(PROFILE).status_code == 200  # its session now sits in the cache
+    other = UserSession.objects.get(user_agent="School PC")
+    phone.post(reverse("people:end_session", kwargs={"pk": other.pk}))
+    assert school_pc.get(PROFILE).status_code == 302
+    assert phone.get(PROFILE).status_code == 200
+
+
+def test_end_all_other_sessions_with_cached_sessions(world, cached_sessions):
+    phone = logged_in("teacher", "Phone")
+    others = [logged_in("teacher", f"PC {i}") for i in range(3)]
+    assert all(c.get(PROFILE).status_code == 200 for c in others)
+    phone.post(reverse("people:end_other_sessions"))
+    assert phone.get(PROFILE).status_code == 200
+    assert all(c.get(PROFILE).status_code == 302 for c in others)

@@ -1,0 +1,123 @@
+"""ORM queries compiled to SQL once per process, then run with new values (the diary's hot path).
+
+The diary week is the most-read page (R5.1) and its seven queries (and the school context every page
+resolves) are the same every time but for a
+few values (school, class, student, dates). Django compiles a queryset to SQL on every request, which
+for these joins costs more CPU than running them. ``Prepared`` builds the queryset once with sentinel
+values, compiles it, remembers where each value goes among the SQL parameters and which converters
+the columns need (SQLite returns dates as text), and afterwards only binds values and executes.
+
+Only ``int``, ``str`` and ``datetime.date`` values can be bound (a ``str`` only where it is compared as
+it is: not inside ``LIKE`` patterns such as ``__contains``), and the query's shape must not depend on them
+(no ``__in`` over a list whose length varies). Everything else the builder puts into the queryset is a
+constant of the compiled SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+
+_INT_BASE = 1_900_000_000
+_DATE_BASE = dt.date(1901, 1, 1)
+
+
+def _near_sentinel(param: Any) -> bool:
+    if isinstance(param, str):
+        if "\x1f" in param or "prepared-" in param.lower():  # a string sentinel, cut or changed
+            return True
+        try:
+            param = dt.date.fromisoformat(param[:10])
+        except ValueError:
+            return False
+    if isinstance(param, dt.date):
+        day = param.date() if isinstance(param, dt.datetime) else param
+        return abs((day - _DATE_BASE).days) <= 800
+    if isinstance(param, int) and not isinstance(param, bool):
+        return abs(param - _INT_BASE) <= 10_000
+    return False
+
+
+class Prepared:
+    def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
+        self.build = build
+        self._compiled: dict[tuple[str, str], tuple[str, list[Any], list[tuple[int, list[Any], Any]]]] = {}
+
+    def _compile(self, alias: str, values: dict[str, Any]) -> tuple[str, list[Any], list[tuple[int, list[Any], Any]]]:
+        sentinels: dict[str, Any] = {}
+        for i, (name, value) in enumerate(values.items()):
+            if isinstance(value, dt.date):
+                sentinels[name] = _DATE_BASE + dt.timedelta(days=i)
+            elif isinstance(value, bool):
+                raise TypeError("Prepared queries do not bind booleans (make them constants of the query)")
+            elif isinstance(value, int):
+                sentinels[name] = _INT_BASE + i
+            elif isinstance(value, str):
+                sentinels[name] = f"\x1fprepared-{i}\x1f"
+            else:
+                raise TypeError(f"Prepared queries bind int, str and date values only, not {type(value).__name__}")
+        qs = self.build(**sentinels)
+        compiler = qs.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        slots: list[Any] = []
+        for param in params:
+            slot: Any = ("const", param)
+            for name, sentinel in sentinels.items():
+                if param == sentinel and type(param) is type(sentinel):
+                    slot = ("raw", name)
+                elif isinstance(sentinel, dt.date) and param == str(sentinel):
+                    slot = ("text", name)
+            slots.append(slot)
+        for kind, param in slots:
+            if kind == "const" and _near_sentinel(param):
+                # A value the builder transformed (``start - 7 days``, ``student + 1``, ``slug.upper()``) would be
+                # frozen into the SQL as a constant and silently reused for every later call: refuse such a query.
+                raise ValueError(f"Prepared query derives a constant from a bound value: {param!r}")
+        fields = [s[0] for s in compiler.select[: compiler.col_count]]
+        converters = [(pos, convs, expr) for pos, (convs, expr) in compiler.get_converters(fields).items()]
+        return sql, slots, converters
+
+    def rows(self, alias: str = "default", **values: Any) -> list[tuple[Any, ...]]:
+        connection = connections[alias]
+        key = (alias, connection.vendor)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(alias, values)
+        sql, slots, converters = compiled
+        params = [
+            slot[1] if slot[0] == "const" else values[slot[1]] if slot[0] == "raw" else str(values[slot[1]])
+            for slot in slots
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not converters:
+            return [tuple(row) for row in rows]
+        out = []
+        for row in rows:
+            row = list(row)
+            for pos, convs, expr in converters:
+                value = row[pos]
+                for convert in convs:
+                    value = convert(value, expr, connection)
+                row[pos] = value
+            out.append(tuple(row))
+        return out
+
+
+class PreparedModel(Prepared):
+    """A prepared query that returns model instances: the builder returns ``Model.objects.filter(...)``
+    (all concrete fields, no ``select_related``, no deferred fields)."""
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet[Any]]) -> None:
+        super().__init__(build)
+        self.model = model
+        self.attnames = [f.attname for f in model._meta.concrete_fields]
+
+    def first(self, alias: str = "default", **values: Any) -> Any:
+        rows = self.rows(alias, **values)
+        return self.model.from_db(alias, self.attnames, rows[0]) if rows else None
