@@ -17,25 +17,12 @@ import argparse
 import datetime as dt
 import os
 import statistics
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classbook.settings")
-IS_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
-_tmp = tempfile.mkdtemp(prefix="classbook-bench-")
-os.environ.setdefault("CLASSBOOK_VAR_DIR", _tmp)
-(Path(os.environ["CLASSBOOK_VAR_DIR"]) / "static").mkdir(parents=True, exist_ok=True)
-_pg_name = os.environ.get("BENCH_DB_NAME", "bench_journal")
-os.environ["TEST_DB_NAME"] = _pg_name if IS_POSTGRES else str(Path(_tmp) / "bench.sqlite3")
+from _bootstrap import bootstrap
 
-import django  # noqa: E402
-
-django.setup()
+IS_POSTGRES = bootstrap("bench_journal")
 
 from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402

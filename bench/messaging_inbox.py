@@ -17,25 +17,12 @@ fragment, the inbox's first and last page, one conversation page; median and min
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classbook.settings")
-IS_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
-_tmp = tempfile.mkdtemp(prefix="classbook-bench-")
-os.environ.setdefault("CLASSBOOK_VAR_DIR", _tmp)
-(Path(os.environ["CLASSBOOK_VAR_DIR"]) / "static").mkdir(parents=True, exist_ok=True)
-os.environ["TEST_DB_NAME"] = "bench_messaging" if IS_POSTGRES else str(Path(_tmp) / "bench.sqlite3")
+from _bootstrap import bootstrap
 
-import django  # noqa: E402
-
-django.setup()
+IS_POSTGRES = bootstrap("bench_messaging")
 
 from django.db import connection  # noqa: E402
 
