@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 
 from classbook.access.context import SchoolContext
 from classbook.access.diary import diary_scope_values, diary_student_filter
+from classbook.core.prepared import Prepared
 from classbook.diary.models import DiaryPolicy
-from classbook.diary.prepared import Prepared
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade
 from classbook.people.models import Enrolment, Student
 from classbook.schools.models import AcademicYear, SpecialDay, StudyPeriod, Subgroup, TeachingAssignment

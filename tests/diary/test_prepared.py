@@ -1,4 +1,4 @@
-"""Queries compiled once and run with new values (classbook/diary/prepared.py)."""
+"""Queries compiled once and run with new values (classbook/core/prepared.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from classbook.diary.prepared import Prepared
+from classbook.core.prepared import Prepared
 from classbook.schools.models import SpecialDay
 
 DAYS = Prepared(

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from classbook.diary.prepared import Prepared
+from classbook.core.prepared import Prepared
 from classbook.journal.models import Lesson
 
 
