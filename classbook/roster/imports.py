@@ -35,7 +35,7 @@ from classbook.core.audit import log_action
 from classbook.core.errors import DomainError
 from classbook.core.tables import MAX_BYTES, Table, normalize_header, read_table
 from classbook.people.models import Enrolment, Gender, GuardianLink, Membership, Role, Student, User
-from classbook.roster.translit import username_base
+from classbook.roster.translit import free_username, username_base
 from classbook.schools.models import AcademicYear, School, SchoolClass
 
 GUARDIANS = (1, 2)
@@ -142,16 +142,20 @@ _GENDERS = {
 }  # fmt: skip
 
 
-def _parse_gender(text: str) -> str | None:
+def _gender_words() -> dict[str, str]:
+    """Every accepted spelling of a gender (the labels in each interface language and short forms)."""
+    words = dict(_GENDERS)
+    for lang in ("en", "uk", "ru"):
+        with translation.override(lang):
+            words.update({str(label).lower(): value for value, label in Gender.choices})
+    return words
+
+
+def _parse_gender(text: str, words: dict[str, str]) -> str | None:
     text = text.strip().lower().rstrip(".")
     if not text:
         return ""
-    for lang in ("en", "uk", "ru"):
-        with translation.override(lang):
-            for value, label in Gender.choices:
-                if text == str(label).lower():
-                    return value
-    return _GENDERS.get(text) or _GENDERS.get(text[:3])
+    return words.get(text) or _GENDERS.get(text[:3])
 
 
 def _parse_date(text: str) -> dt.date | None:
@@ -190,7 +194,12 @@ class _Row:
 
 
 def _check_row(
-    number: int, values: dict[str, str], classes: dict[str, SchoolClass], today: dt.date, errors: list[RowError]
+    number: int,
+    values: dict[str, str],
+    classes: dict[str, SchoolClass],
+    today: dt.date,
+    genders: dict[str, str],
+    errors: list[RowError],
 ) -> _Row | None:
     before = len(errors)
 
@@ -215,7 +224,7 @@ def _check_row(
             bad("birth_date", _("Write the date as 31.12.2015 or 2015-12-31."))
         elif not (today.replace(year=today.year - 100) <= birth_date <= today.replace(year=today.year - 2)):
             bad("birth_date", _("The birth date looks wrong."))
-    gender = _parse_gender(values.get("gender", ""))
+    gender = _parse_gender(values.get("gender", ""), genders)
     if gender is None:
         bad("gender", _("Write “f” or “m” (ж/ч)."))
     for n in GUARDIANS:
@@ -247,10 +256,11 @@ def check_rows(school: School, year: AcademicYear, table: Table) -> tuple[Import
         return report, []
     classes = {_class_key(c.name): c for c in SchoolClass.objects.filter(school=school, year=year)}
     today = timezone.localdate()
+    genders = _gender_words()
     rows: list[_Row] = []
     for number, cells in table.rows:
         values = {k: (cells[i] if i < len(cells) else "").strip() for i, k in enumerate(keys) if k}
-        row = _check_row(number, values, classes, today, report.errors)
+        row = _check_row(number, values, classes, today, genders, report.errors)
         if row is not None:
             rows.append(row)
     _check_duplicates(school, rows, report)
@@ -261,17 +271,15 @@ def _check_duplicates(school: School, rows: list[_Row], report: ImportReport) ->
     """The same child twice in the file, a child already in the school, a personal-file number in use."""
     seen: dict[tuple[Any, ...], int] = {}
     numbers_seen: dict[str, int] = {}
-    existing = set(
-        Student.objects.filter(school=school).values_list(
-            "user__last_name", "user__first_name", "user__patronymic", "birth_date"
-        )
+    in_school = Student.objects.filter(school=school).values_list(
+        "user__last_name", "user__first_name", "user__patronymic", "birth_date", "personal_file_number"
     )
-    existing = {(a.lower(), b.lower(), c.lower(), d) for a, b, c, d in existing}
-    used_numbers = set(
-        Student.objects.filter(school=school)
-        .exclude(personal_file_number="")
-        .values_list("personal_file_number", flat=True)
-    )
+    existing: set[tuple[Any, ...]] = set()
+    used_numbers: set[str] = set()
+    for last, first, patronymic, birth_date, file_number in in_school:  # one pass over the school's students
+        existing.add((last.lower(), first.lower(), patronymic.lower(), birth_date))
+        if file_number:
+            used_numbers.add(file_number)
     for row in rows:
         key = (*_person_key(row.values), row.birth_date)
         if key in seen:
@@ -309,10 +317,7 @@ class _Usernames:
         self.taken = _taken_usernames({username_base(last, first)[:140] for last, first in people})
 
     def new(self, last_name: str, first_name: str) -> str:
-        base = username_base(last_name, first_name)[:140]
-        name, n = base, 2
-        while name in self.taken:
-            name, n = f"{base}{n}", n + 1
+        name = free_username(username_base(last_name, first_name)[:140], self.taken)
         self.taken.add(name)
         return name
 

@@ -31,7 +31,7 @@ from classbook.people.models import (
     Student,
     User,
 )
-from classbook.roster.translit import username_base
+from classbook.roster.translit import free_username, username_base
 from classbook.schools.models import School, SchoolClass
 
 NAME_FIELDS = ("last_name", "first_name", "patronymic")
@@ -103,12 +103,7 @@ def unique_username(last_name: str, first_name: str) -> str:
     """A free login name from the transliterated name: ``shevchenko.taras``, then ``shevchenko.taras2``..."""
     base = username_base(last_name, first_name)[:140]
     taken = set(get_user_model().objects.filter(username__startswith=base).values_list("username", flat=True))
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}{n}" in taken:
-        n += 1
-    return f"{base}{n}"
+    return free_username(base, taken)
 
 
 def _new_user(data: dict[str, Any], fields: tuple[str, ...]) -> User:

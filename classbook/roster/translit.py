@@ -52,3 +52,11 @@ def username_base(last_name: str, first_name: str) -> str:
         if latin:
             parts.append(latin[:60])
     return ".".join(parts) or "user"
+
+
+def free_username(base: str, taken: set[str]) -> str:
+    """``base`` if nobody has it, else ``base2``, ``base3``... — the first one not in ``taken``."""
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}{n}", n + 1
+    return name
