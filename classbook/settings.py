@@ -10,7 +10,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from classbook.core.secret_key import SecretKeyError, ensure_key_file, read_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CLASSBOOK_VAR_DIR", BASE_DIR / "var"))
@@ -28,14 +31,31 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# The secret key signs sessions, password-reset links and CSRF tokens. It never comes from the source code:
+# SECRET_KEY, or SECRET_KEY_FILE naming a file that holds it (scripts/demo and scripts/serve keep one in
+# var/secret_key). Only for development (DEBUG=1) is a key generated and kept in var/secret_key. Otherwise
+# Classbook refuses to start.
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
 if not SECRET_KEY:
-    if not DEBUG and env_bool("CLASSBOOK_REQUIRE_SECRET", False):
-        raise RuntimeError("SECRET_KEY must be set in production")
-    # Development and demo only: a stable key so sessions survive restarts.
-    SECRET_KEY = "classbook-insecure-development-key-change-me"  # noqa: S105
+    try:
+        if os.environ.get("SECRET_KEY_FILE"):
+            SECRET_KEY = read_key_file(Path(os.environ["SECRET_KEY_FILE"]))
+        elif DEBUG:
+            SECRET_KEY = ensure_key_file(VAR_DIR / "secret_key")
+    except (OSError, SecretKeyError) as exc:
+        raise ImproperlyConfigured(
+            f"Classbook cannot start: {exc}. Set SECRET_KEY, or SECRET_KEY_FILE to a readable file that holds the key."
+        ) from None
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "Classbook cannot start: SECRET_KEY is not set. Set SECRET_KEY to a long random string "
+        '(python -c "import secrets; print(secrets.token_urlsafe(50))") or SECRET_KEY_FILE to a file that holds '
+        "one; scripts/serve and scripts/demo keep one in var/secret_key. For development only, DEBUG=1 generates "
+        "a key in var/secret_key."
+    )
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+# The server's host names (ALLOWED_HOSTS=journal.example.org); the default serves this machine only.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [

@@ -3,6 +3,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# CLASSBOOK_SKIP_SETUP=1: use the python already on PATH as it is (the tests that start scripts/serve).
+if [ "${CLASSBOOK_SKIP_SETUP:-0}" = 1 ]; then return 0; fi
 # System libraries: WeasyPrint needs Pango and a font with Cyrillic glyphs; compilemessages needs gettext.
 need_apt=()
 ldconfig -p 2>/dev/null | grep -q libpango-1.0 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)

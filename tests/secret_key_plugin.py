@@ -1,0 +1,14 @@
+"""A pytest plugin (``-p tests.secret_key_plugin`` in pyproject.toml): one random secret key per test run.
+
+Settings refuse to start without a key (classbook/settings.py), and pytest-django imports them before any
+conftest runs, so the key is put into the environment here, when pytest loads its plugins. ``scripts/test``
+exports its own per-run key first (its ``manage.py`` checks need one too); this keeps ``python -m pytest``
+from a developer's shell working. Processes a test starts (the task worker, gunicorn) inherit the key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
