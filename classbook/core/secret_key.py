@@ -8,6 +8,7 @@ Imported by ``classbook/settings.py`` before Django is configured, so it uses th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import stat
@@ -46,10 +47,8 @@ def ensure_key_file(path: Path) -> str:
                 out.write(secrets.token_urlsafe(50) + "\n")
                 out.flush()
                 os.fsync(out.fileno())
-            try:
+            with contextlib.suppress(FileExistsError):  # another process made the key first: keep theirs
                 os.link(tmp, path)
-            except FileExistsError:
-                pass
         finally:
             tmp.unlink(missing_ok=True)
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
