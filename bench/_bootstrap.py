@@ -12,6 +12,7 @@ Django's test-database helpers. Extra keyword arguments are set as environment v
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +24,7 @@ def bootstrap(postgres_name: str, **environment: str) -> bool:
     """Set up Django for a benchmark; returns whether the database is PostgreSQL."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classbook.settings")
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # settings refuse to start without one
     os.environ.update(environment)
     is_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
     tmp = tempfile.mkdtemp(prefix="classbook-bench-")

@@ -27,6 +27,7 @@ import http.cookiejar
 import os
 import re
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -194,6 +195,7 @@ def main() -> None:
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     tmp = Path(tempfile.mkdtemp(prefix="classbook-load-"))
     env = {
+        "SECRET_KEY": secrets.token_urlsafe(50),  # the server's own key for this run (settings require one)
         **os.environ,
         "DATABASE_URL": db_url(base_url, args.db),
         "DB_CONN_MAX_AGE": "600",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -70,7 +71,8 @@ def recreate_postgres(url: str, *, create: bool = True) -> None:
 
 
 def one_run(args: argparse.Namespace, tmp: Path) -> dict:
-    env = {**os.environ, "CLASSBOOK_VAR_DIR": str(tmp), "DEBUG": "0"}
+    # A throw-away key for the throw-away processes (settings refuse to start without one).
+    env = {"SECRET_KEY": secrets.token_urlsafe(50), **os.environ, "CLASSBOOK_VAR_DIR": str(tmp), "DEBUG": "0"}
     if os.environ.get("DATABASE_URL"):
         recreate_postgres(os.environ["DATABASE_URL"])
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
