@@ -3,6 +3,7 @@
 # WSGI application, WhiteNoise the collected static files (hashed names, long cache headers); the task
 # worker (manage.py db_worker) alongside, stopped with it.
 # Usage, after _venv.sh:  source scripts/_serve.sh; serve_setup; <migrate...>; serve_wait_static; serve_run FUNCTION
+# (serve_setup: the key, compiled translations, static files collected in the background)
 # (FUNCTION prints what to say once the server answers).
 
 VAR="${CLASSBOOK_VAR_DIR:-$ROOT/var}"
@@ -24,22 +25,20 @@ serve_setup() {
     python -m classbook.core.secret_key "$VAR/secret_key"
     export SECRET_KEY_FILE="$VAR/secret_key"
   fi
-  # Translations and static files in the background while the database is migrated; collectstatic (hashing
-  # and compressing every file takes seconds) runs again only when the static files or the dependencies change.
+  # The static files in the background while the database is migrated; collectstatic (hashing and
+  # compressing every file takes seconds) runs again only when the static files or the dependencies change.
   local stamp
   stamp="static-$( { sha256sum pyproject.toml; find classbook -path '*/static/*' -type f -printf '%p %s %T@\n' | sort; } | sha256sum | cut -c1-16)"
-  (
-    python manage.py compilemessages --ignore=.venv -v 0
-    if [ ! -f "$STATIC_ROOT/.$stamp" ]; then
-      python manage.py collectstatic --no-input --clear -v 0
-      touch "$STATIC_ROOT/.$stamp"
-    fi
-  ) &
-  STATIC_PID=$!
+  STATIC_PID=""
+  if [ ! -f "$STATIC_ROOT/.$stamp" ]; then
+    (python manage.py collectstatic --no-input --clear -v 0 && touch "$STATIC_ROOT/.$stamp") &
+    STATIC_PID=$!
+  fi
+  python manage.py compilemessages --ignore=.venv -v 0
 }
 
 serve_wait_static() {
-  wait "$STATIC_PID"
+  if [ -n "$STATIC_PID" ]; then wait "$STATIC_PID"; fi
 }
 
 serve_stop() {
