@@ -197,7 +197,10 @@ def random_bytes(name: str = "list.xlsx") -> tuple[str, bytes]:
 
 
 def pdf(name: str = "list.csv") -> tuple[str, bytes]:
-    return name, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\nstream\n\x00\x01\x02\nendstream\n"
+    return (
+        name,
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\nstream\n\x00\x01\x02\nendstream\n",
+    )
 
 
 def old_xls(name: str = "list.xlsx") -> tuple[str, bytes]:

@@ -178,7 +178,7 @@ def check_archive(data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+    except _BROKEN_WORKBOOK as exc:  # a damaged directory, an unsupported zip version...
         raise TableError(_("The file is not a readable Excel workbook (.xlsx).")) from exc
     if not members:
         raise TableError(_("The file is not a readable Excel workbook (.xlsx)."))
@@ -210,8 +210,7 @@ def _sheet_rows(sheet: Any, caps: _Caps) -> Iterator[tuple[int, list[str]]]:
     for number, values in enumerate(rows, start=1):
         if number > MAX_ROW_NUMBER:
             raise TableError(
-                _("The sheet goes on past row %(n)s; only the first %(n)s rows are read.")
-                % {"n": MAX_ROW_NUMBER}
+                _("The sheet goes on past row %(n)s; only the first %(n)s rows are read.") % {"n": MAX_ROW_NUMBER}
             )
         yield number, [_cell(v) for v in values]
 
