@@ -5,8 +5,8 @@ CSRF middleware for pages, django-ninja's parameter parsing for the API, both be
 school. For multipart requests to a school's URL this middleware, placed before the CSRF middleware, does
 that resolution first, as ``school_view`` and the API routes would do it:
 
-- pages: an anonymous sender goes to the login page, an unknown school or one the user has no role in is a
-  404, all before a byte of the body is read;
+- pages: an anonymous sender goes to the login page (a script asking for JSON gets 401), an unknown school
+  or one the user has no role in is a 404, all before a byte of the body is read;
 - API: an unknown school is a 404 (JSON), and so is a school the browser session's user has no role in;
   a token's owner is checked by the API's authentication, which django-ninja runs before it reads the body.
 """
@@ -17,9 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from classbook.access.context import resolve_school
+from classbook.core.http_errors import error_body, wants_json
 from classbook.schools.models import School
 
 
@@ -42,6 +44,9 @@ class SchoolBeforeBodyMiddleware:
                     raise Http404
                 return None  # the API's authentication answers for the token, or the missing login (401)
         elif not request.user.is_authenticated:
+            if wants_json(request):  # the journal grid's script: its session ended
+                body = error_body("unauthorized", _("Your session has ended. Log in again."))
+                return JsonResponse(body, status=401)
             return redirect_to_login(request.get_full_path())
         resolve_school(request.user, slug)  # 404 for an unknown school and for one without a role
         return None

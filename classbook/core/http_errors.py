@@ -46,6 +46,12 @@ def is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def wants_json(request: HttpRequest) -> bool:
+    """The API, and the pages' endpoints that scripts call with ``Accept: application/json`` (the journal grid)."""
+    accept = request.headers.get("Accept", "")
+    return is_api(request) or ("application/json" in accept and "text/html" not in accept)
+
+
 @dataclass(frozen=True)
 class Problem:
     status: int
@@ -81,8 +87,8 @@ def _max_mb() -> int:
 
 
 def answer(request: HttpRequest, problem: Problem) -> HttpResponse:
-    """``problem`` as JSON on the API, as the translated page of its status elsewhere."""
-    if is_api(request):
+    """``problem`` as JSON on the API and to scripts asking for JSON, else as the translated page of its status."""
+    if wants_json(request):
         return JsonResponse(error_body(problem.code, problem.message), status=problem.status)
     context = {"status": problem.status, "message": problem.message, "max_mb": _max_mb()}
     return render(request, f"{problem.status}.html", context, status=problem.status)
@@ -112,6 +118,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     """Our fault, not the sender's. The page uses no context processors and no database: it must not fail too."""
     message = _("Something went wrong on the server. The error has been logged; try again later.")
-    if is_api(request):
+    if wants_json(request):
         return JsonResponse(error_body("server_error", message), status=500)
     return HttpResponse(loader.get_template("500.html").render({"message": message}), status=500)
