@@ -10,6 +10,7 @@ import io
 import random
 import struct
 import zipfile
+from collections.abc import Callable
 
 from openpyxl import Workbook
 
@@ -239,3 +240,51 @@ def csv_too_many_columns(header: list[str], row: list[str]) -> tuple[str, bytes]
 
 def empty(header: list[str], row: list[str]) -> tuple[str, bytes]:
     return "empty.csv", b""
+
+
+# --- what each one must answer ---------------------------------------------------------------------------
+
+Builder = Callable[[list[str], list[str]], tuple[str, bytes]]
+ENTITIES = "The workbook holds XML entity declarations or external references, which are refused for safety."
+NOT_XLSX = "The file is not a readable Excel workbook (.xlsx)."
+BINARY = "The file holds binary data, not CSV text; save the table as CSV or .xlsx."
+
+
+def cases(max_rows: int) -> list[tuple[Builder, str, int]]:
+    """(builder, the message the user reads, the row it names or 0) for an import reading ``max_rows`` rows."""
+    too_many_rows = f"The file has more than {max_rows} rows; split it."
+    return [
+        (billion_laughs, ENTITIES, 0),
+        (external_entity, ENTITIES, 0),
+        (external_entity_in_workbook_part, ENTITIES, 0),
+        (malformed_xml, NOT_XLSX, 0),
+        (no_sheets, "The workbook has no sheets.", 0),
+        (zip_bomb, "The workbook is too large when unpacked; it is not a class list or a plan.", 0),
+        (ratio_bomb, "times tighter than spreadsheets are; it is refused for safety.", 0),
+        (many_parts, "The workbook has too many parts to be a class list or a plan.", 0),
+        (lying_sizes, NOT_XLSX, 0),
+        (bzip2_member, NOT_XLSX, 0),
+        (zip_not_a_workbook, NOT_XLSX, 0),
+        (empty_zip, NOT_XLSX, 0),
+        (far_row, "The sheet goes on past row 65536; only the first 65536 rows are read.", 0),
+        (too_many_rows_xlsx, too_many_rows, 0),
+        (too_many_columns_xlsx, "Row 2 has more than 100 columns.", 2),
+        (long_cell_xlsx, "A cell is longer than 32767 characters.", 2),
+        (csv_renamed_xlsx, "The file is named .xlsx but is not an Excel workbook.", 0),
+        (xlsx_renamed_csv, "The file is named .csv but holds an Excel workbook; name it .xlsx.", 0),
+        (csv_with_nul, BINARY, 0),
+        (csv_undecodable, "The file's text encoding is not recognised; save it as UTF-8 CSV.", 0),
+        (csv_huge_field, "Row 2 of the CSV file cannot be read", 2),
+        (csv_too_many_rows, too_many_rows, 0),
+        (csv_too_many_columns, "Row 2 has more than 100 columns.", 2),
+        (lambda *_: random_bytes("list.xlsx"), "The file is named .xlsx but is not an Excel workbook.", 0),
+        (lambda *_: random_bytes("list.csv"), "", 0),  # undecodable or binary, whichever the bytes hit first
+        (lambda *_: pdf("list.csv"), BINARY, 0),
+        (lambda *_: pdf("list.pdf"), "Upload a CSV or an Excel (.xlsx) file.", 0),
+        (lambda *_: old_xls("list.xlsx"), "This is an old Excel file (.xls); save it as .xlsx or CSV.", 0),
+    ]
+
+
+def case_ids(found: list[tuple[Builder, str, int]]) -> list[str]:
+    names = ["random-xlsx", "random-csv", "pdf-as-csv", "pdf", "old-xls"]
+    return [b.__name__ if b.__name__ != "<lambda>" else names.pop(0) for b, _m, _r in found]

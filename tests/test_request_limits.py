@@ -183,9 +183,7 @@ def test_a_plan_over_its_own_cap_is_refused_by_the_import_on_both_doors(world):
     assignment = TeachingAssignment.objects.get(teacher=world.teacher)
     big = b"topic\n" + b"A topic\n" * (PLAN_MAX // 8 + 10)
     client = client_for(world.teacher)
-    page = client.post(
-        f"/s/lyceum-1/plans/a/{assignment.pk}/import/", {"file": SimpleUploadedFile("p.csv", big)}
-    )
+    page = client.post(f"/s/lyceum-1/plans/a/{assignment.pk}/import/", {"file": SimpleUploadedFile("p.csv", big)})
     assert page.status_code == 422 and "The file is too large (more than 2 MB)." in page.content.decode()
     api = client.post(
         f"/api/v1/schools/lyceum-1/plans/assignments/{assignment.pk}/import", {"file": SimpleUploadedFile("p.csv", big)}

@@ -212,7 +212,10 @@ def _sheet_rows(sheet: Any, caps: _Caps) -> Iterator[tuple[int, list[str]]]:
             raise TableError(
                 _("The sheet goes on past row %(n)s; only the first %(n)s rows are read.") % {"n": MAX_ROW_NUMBER}
             )
-        yield number, [_cell(v) for v in values]
+        cells = [_cell(v) for v in values]
+        while cells and not cells[-1]:  # read-only rows come padded to the width asked for
+            cells.pop()
+        yield number, cells
 
 
 def _unreadable(exc: BaseException) -> TableError:
