@@ -186,3 +186,17 @@ def test_damaged_workbooks_only_ever_give_a_table_or_a_translated_error(english)
         except TableError:
             outcomes["error"] += 1
     assert outcomes["error"] > 100 and sum(outcomes.values()) == 300
+
+
+def test_every_import_reads_uploads_through_the_shared_reader():
+    """Present and future imports: nothing but core/tables.py parses spreadsheets, CSV or XML."""
+    root = Path(__file__).resolve().parents[2] / "classbook"
+    readers = ("load_workbook", "csv.reader", "DictReader", "ElementTree", "minidom", "lxml", "expat")
+    offenders = [
+        f"{path.relative_to(root)}: {word}"
+        for path in root.rglob("*.py")
+        if path.name != "tables.py" and "migrations" not in path.parts
+        for word in readers
+        if word in path.read_text()
+    ]
+    assert offenders == []
