@@ -257,8 +257,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields and JSON bodies, files no
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # the largest form (a class's attendance) has under 100
 DATA_UPLOAD_MAX_NUMBER_FILES = 10  # a message takes 5; more is refused by its service with a message, not here
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads are spooled to a temporary file, not held in memory
-# Before the CSRF middleware, the first code that may read a body: the body cap and the school of the URL are
-# checked before a byte of the body is parsed (core/middleware.py, access/middleware.py).
+# Without a session or an API token: the login, activation and password-reset forms and the Telegram webhook.
+ANONYMOUS_MAX_BODY_BYTES = 256 * 1024
+# Before the CSRF middleware, the first code that may read a body: the body caps, and the school of an API
+# upload's URL, are checked before a byte of the body is parsed (core/middleware.py, access/middleware.py).
 _CSRF_AT = MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware")
 MIDDLEWARE[_CSRF_AT:_CSRF_AT] = [
     "classbook.core.middleware.RequestLimitsMiddleware",

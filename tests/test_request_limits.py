@@ -239,14 +239,32 @@ def test_an_upload_to_another_school_is_404_before_the_body_is_parsed(world):
         assert response.status_code == 404, (path, response.content[:200])
 
 
-def test_an_anonymous_upload_with_a_csrf_cookie_goes_to_login_before_the_body_is_parsed(world):
+def test_an_anonymous_body_over_its_cap_is_refused_before_the_csrf_check_parses_it(world):
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
     client.get("/accounts/login/")  # a CSRF cookie, as any visitor gets
     token = client.cookies["csrftoken"].value
+    body, content_type = multipart({"file": SimpleUploadedFile("x.bin", b"x" * (settings.ANONYMOUS_MAX_BODY_BYTES))})
+    for path in (PAGE_UPLOAD, "/accounts/login/"):
+        response = client.generic("POST", path, body, content_type=content_type, HTTP_X_CSRFTOKEN=token)
+        error_page(response, 413, "The upload is too large")
+    # A small broken body gets as far as the CSRF check, which cannot parse it: 400, not 500.
     response = client.generic(
         "POST", PAGE_UPLOAD, b"garbage", content_type="multipart/form-data", HTTP_X_CSRFTOKEN=token
     )
-    assert response.status_code == 302 and "login" in response["Location"]
+    error_page(response, 400, "The request body could not be read.")
+
+
+def test_a_logged_in_upload_without_a_boundary_to_an_unknown_school_with_csrf_checks_is_not_a_500(world):
+    client = secretary(world, enforce_csrf_checks=True)
+    client.get(PAGE_UPLOAD)  # the CSRF cookie
+    response = client.generic(
+        "POST",
+        "/s/no-such-school/roster/students/import/",
+        b"garbage",
+        content_type="multipart/form-data",
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+    )
+    assert response.status_code in (400, 404) and response["Content-Type"].startswith("text/html")
 
 
 @pytest.mark.parametrize("path", [API_UPLOAD, PAGE_UPLOAD])

@@ -1,14 +1,13 @@
-"""The school of the URL is resolved before an upload's body is parsed (issue 9).
+"""The school of an API upload's URL is resolved before its multipart body is parsed (issue 9).
 
-A multipart body is parsed (its files spooled to disk) by the first code that reads ``request.POST``: the
-CSRF middleware for pages, django-ninja's parameter parsing for the API, both before the view resolves the
-school. For multipart requests to a school's URL this middleware, placed before the CSRF middleware, does
-that resolution first, as ``school_view`` and the API routes would do it:
+django-ninja parses a multipart body (spooling its files to disk) before the route resolves the school. For
+multipart requests to ``/api/.../<school>/...`` this middleware, placed before the CSRF middleware, looks
+the school up first: an unknown school is a 404 (JSON), and so is one the browser session's user has no role
+in. A token's owner is checked by the API's authentication, which ninja runs before it reads the body.
 
-- pages: an anonymous sender goes to the login page (a script asking for JSON gets 401), an unknown school
-  or one the user has no role in is a 404, all before a byte of the body is read;
-- API: an unknown school is a 404 (JSON), and so is a school the browser session's user has no role in;
-  a token's owner is checked by the API's authentication, which django-ninja runs before it reads the body.
+Pages need no such step: ``school_view`` resolves the school before a view reads the form, and what the CSRF
+middleware reads earlier is bounded by the body caps (``core/middleware.py``). Their answers (a login
+redirect, a JSON error for the grid's script) belong to their decorators, not to a middleware.
 """
 
 from __future__ import annotations
@@ -16,12 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.utils.translation import gettext as _
+from django.http import Http404, HttpRequest, HttpResponse
 
 from classbook.access.context import resolve_school
-from classbook.core.http_errors import error_body, wants_json
+from classbook.core.http_errors import is_api
 from classbook.schools.models import School
 
 
@@ -36,17 +33,15 @@ class SchoolBeforeBodyMiddleware:
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]
     ) -> HttpResponse | None:
         slug = kwargs.get("school")
-        if not isinstance(slug, str) or not (request.content_type or "").startswith("multipart/"):
+        if (
+            not isinstance(slug, str)
+            or not is_api(request)
+            or not (request.content_type or "").startswith("multipart/")
+        ):
             return None
-        if request.path.startswith("/api/"):
-            if "HTTP_AUTHORIZATION" in request.META or not request.user.is_authenticated:
-                if not School.objects.filter(slug=slug, is_active=True).exists():
-                    raise Http404
-                return None  # the API's authentication answers for the token, or the missing login (401)
-        elif not request.user.is_authenticated:
-            if wants_json(request):  # the journal grid's script: its session ended
-                body = error_body("unauthorized", _("Your session has ended. Log in again."))
-                return JsonResponse(body, status=401)
-            return redirect_to_login(request.get_full_path())
+        if "HTTP_AUTHORIZATION" in request.META or not request.user.is_authenticated:
+            if not School.objects.filter(slug=slug, is_active=True).exists():
+                raise Http404
+            return None  # the API's authentication answers for the token, or for the missing login (401)
         resolve_school(request.user, slug)  # 404 for an unknown school and for one without a role
         return None

@@ -5,7 +5,10 @@
 - a declared body larger than ``REQUEST_MAX_BODY_BYTES`` answers 413 before a byte of it is read (Django's
   own ``DATA_UPLOAD_MAX_MEMORY_SIZE`` leaves files out of its count, so without this cap a multipart body
   of any size would be spooled to disk);
-- on ``/api/``, a body of a type no endpoint reads (neither JSON nor a form) answers 415.
+- on ``/api/``, a body of a type no endpoint reads (neither JSON nor a form) answers 415;
+- an anonymous sender (no session, no API token) may send ``ANONYMOUS_MAX_BODY_BYTES`` at most: the forms
+  open to them (login, activation, password reset) are tiny, and the CSRF middleware would otherwise parse
+  a body of up to the full cap, files and all, for anyone holding a CSRF cookie.
 
 What Django raises later while parsing (too many fields or files, a multipart body without a boundary, a
 form body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``) is answered by the error handlers in ``http_errors``.
@@ -14,6 +17,7 @@ form body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``) is answered by the error handler
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -52,3 +56,11 @@ class RequestLimitsMiddleware:
         ):
             return answer(request, unsupported_media_type())
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, *args: Any) -> HttpResponse | None:
+        # Here, after the authentication middleware and before the CSRF middleware reads a form.
+        if declared_length(request) <= settings.ANONYMOUS_MAX_BODY_BYTES or "HTTP_AUTHORIZATION" in request.META:
+            return None
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            return None
+        return answer(request, too_large())
