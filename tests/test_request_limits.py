@@ -24,6 +24,19 @@ API_JSON = "/api/v1/me"  # PATCH {"language": ...}
 MB = 1024 * 1024
 
 
+@pytest.fixture
+def english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """Requests in another language activate it for the thread; give the next test the language it had."""
+    with translation.override(translation.get_language()):
+        yield
+
+
 def secretary(world, **kwargs) -> Client:
     # raise_request_exception=False: see the answer a browser gets, not the exception behind it
     client = Client(raise_request_exception=False, **kwargs)
@@ -344,9 +357,8 @@ def test_unknown_urls_answer_404_in_the_doors_language(world, path):
         error_page(response, 404, "Page not found")
 
 
-def test_the_500_answer_is_json_on_the_api_and_a_standalone_page_elsewhere():
+def test_the_500_answer_is_json_on_the_api_and_a_standalone_page_elsewhere(english):
     factory = RequestFactory()
-    translation.activate("en")
     api = http_errors.server_error(factory.get("/api/v1/me"))
     assert api.status_code == 500 and api["Content-Type"].startswith("application/json")
     page = http_errors.server_error(factory.get("/s/x/"))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from classbook.core.models import AuditEntry
 from classbook.planning.models import MAX_TOPICS, Plan, PlanTopic
@@ -17,6 +18,13 @@ from tests.conftest import client_for
 HEADER = ["order", "section", "topic", "hours"]
 ROW = ["1", "Numbers", "Natural numbers", "1"]
 HOSTILE = h.cases(max_rows=MAX_TOPICS)
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """Requests in another language activate it for the thread; give the next test the language it had."""
+    with translation.override(translation.get_language()):
+        yield
 
 
 def _state() -> tuple[list, list, int]:

@@ -25,6 +25,14 @@ HEADER = ["Class", "Last name", "First name"]
 ROW = ["5-А", "Бондар", "Сергій"]
 API = "/api/v1/schools/lyceum-1/students/import"
 
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """Requests in another language activate it for the thread; give the next test the language it had."""
+    with translation.override(translation.get_language()):
+        yield
+
+
 HOSTILE = h.cases(max_rows=5000)
 IDS = h.case_ids(HOSTILE)
 
