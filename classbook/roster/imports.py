@@ -144,7 +144,7 @@ _GENDERS = {
 
 def _gender_words() -> dict[str, str]:
     """Every accepted spelling of a gender (the labels in each interface language and short forms)."""
-    words = dict(_GENDERS)
+    words: dict[str, str] = dict(_GENDERS)
     for lang in ("en", "uk", "ru"):
         with translation.override(lang):
             words.update({str(label).lower(): value for value, label in Gender.choices})
