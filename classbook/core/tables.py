@@ -144,8 +144,8 @@ def _too_many_rows(caps: _Caps) -> TableError:
     return TableError(_("The file has more than %(n)s rows; split it.") % {"n": caps.rows})
 
 
-def _checked_row(number: int, cells: list[str], caps: _Caps) -> list[str]:
-    """The row's cells, or an error for a row too wide or a cell too long."""
+def _checked_row(number: int, cells: list[str], caps: _Caps, header: list[str]) -> list[str]:
+    """The row's cells, or an error for a row too wide or a cell too long (named by its header, if any)."""
     if len(cells) > caps.columns and any(cells[caps.columns :]):
         raise TableError(_("Row %(row)s has more than %(n)s columns.") % {"row": number, "n": caps.columns}, row=number)
     for position, text in enumerate(cells[: caps.columns], start=1):
@@ -153,7 +153,7 @@ def _checked_row(number: int, cells: list[str], caps: _Caps) -> list[str]:
             raise TableError(
                 _("A cell is longer than %(n)s characters.") % {"n": MAX_CELL_CHARS},
                 row=number,
-                column=column_letter(position),
+                column=header[position - 1][:60] if position <= len(header) else column_letter(position),
             )
     return cells[: caps.columns]
 
@@ -164,7 +164,7 @@ def _collect(numbered_rows: Iterable[tuple[int, list[str]]], caps: _Caps) -> lis
     for number, cells in numbered_rows:
         if not any(cells):
             continue
-        kept.append((number, _checked_row(number, cells, caps)))
+        kept.append((number, _checked_row(number, cells, caps, kept[0][1] if kept else [])))
         if len(kept) > caps.rows + 1:  # the header and one row too many
             raise _too_many_rows(caps)
     return kept

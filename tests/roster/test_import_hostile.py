@@ -208,3 +208,10 @@ def test_every_import_reads_uploads_through_the_shared_reader():
         if word in path.read_text()
     ]
     assert offenders == []
+
+
+def test_a_too_long_cell_is_named_by_its_row_and_its_header(english):
+    name, data = h.long_cell_xlsx(HEADER, ROW)
+    with pytest.raises(TableError) as caught:
+        read_table(name, data)
+    assert (caught.value.row, caught.value.column) == (2, "Last name")
