@@ -264,3 +264,26 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 100
+
+# --- Request limits -------------------------------------------------------
+# A malformed or oversized request answers 400/413/415 (the API's JSON error on /api/, a translated page
+# elsewhere), never 500 (issue 9; docs/deployment.md "Request limits"). The largest legitimate request is
+# a message with five 10 MB attachments (messaging/services.py: MAX_FILES x MAX_FILE_SIZE); the body cap
+# leaves room for its text and the multipart framing. Each upload kind has its own, smaller cap, checked by
+# its service: homework file 10 MB, message attachment 10 MB (5 per message), absence document 5 MB,
+# class list 5 MB, plan 2 MB (tests/test_request_limits.py keeps this cap above all of them).
+REQUEST_MAX_BODY_BYTES = int(os.environ.get("REQUEST_MAX_BODY_MB", "52")) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields and JSON bodies, files not counted (300 bulk marks ~60 KB)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # the largest form (a class's attendance) has under 100
+DATA_UPLOAD_MAX_NUMBER_FILES = 10  # a message takes 5; more is refused by its service with a message, not here
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads are spooled to a temporary file, not held in memory
+# Without a session or an API token: the login, activation and password-reset forms and the Telegram webhook.
+ANONYMOUS_MAX_BODY_BYTES = 256 * 1024
+# Before the CSRF middleware, the first code that may read a body: the body caps, and the school of an API
+# upload's URL, are checked before a byte of the body is parsed (core/middleware.py, access/middleware.py).
+_CSRF_AT = MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware")
+MIDDLEWARE[_CSRF_AT:_CSRF_AT] = [
+    "classbook.core.middleware.RequestLimitsMiddleware",
+    "classbook.access.middleware.SchoolBeforeBodyMiddleware",
+]
+CSRF_FAILURE_VIEW = "classbook.core.http_errors.csrf_failure"

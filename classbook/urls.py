@@ -27,3 +27,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
 ]
+
+# Error answers: the API's JSON error on /api/, translated pages elsewhere (classbook/core/http_errors.py).
+handler400 = "classbook.core.http_errors.bad_request"
+handler403 = "classbook.core.http_errors.permission_denied"
+handler404 = "classbook.core.http_errors.page_not_found"
+handler500 = "classbook.core.http_errors.server_error"

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
+from classbook.core.http_errors import error_body, request_problem
 
+__all__ = ["error_body", "install_error_handlers"]
 
-def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": str(message)}
-    if fields:
-        body["fields"] = fields
-    body.update(extra)
-    return {"error": body}
+logger = logging.getLogger("django.security")
 
 
 def _field_name(loc: list[Any]) -> str:
@@ -72,8 +71,21 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_401(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return respond(request, 401, error_body("unauthorized", _("Log in or send a valid API token.")))
 
+    def on_bad_request(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
+        # A malformed or oversized request: too many fields or files, a body over the limit, a multipart
+        # body without a boundary... The same answers as the pages' handlers (core/http_errors.py).
+        problem = request_problem(exc if isinstance(exc, BaseException) else None)
+        assert problem is not None
+        logger.warning("Bad request to %s: %s: %s", request.path, type(exc).__name__, str(exc)[:200])
+        return respond(request, problem.status, error_body(problem.code, problem.message))
+
+    for kind in (SuspiciousOperation, BadRequest, MultiPartParserError, UnreadablePostError):
+        api.add_exception_handler(kind, on_bad_request)
+
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, RecursionError)):  # ninja: not JSON
+            return respond(request, 400, error_body("invalid_json", _("The request body is not valid JSON.")))
         code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict"}.get(
             exc.status_code, "error"
         )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from classbook.core.errors import DomainError
-from classbook.core.tables import normalize_header, read_table
+from classbook.core.tables import TableError, normalize_header, read_table
 from classbook.journal.models import LessonType
 from classbook.planning.models import (
     HOMEWORK_MAX_LENGTH,
@@ -149,7 +149,7 @@ def parse_rows(raw_header: list[str], rows: list[tuple[int, list[str]]]) -> list
         hours_text = get(row, "hours") or "1"
         hours = int(hours_text) if WHOLE_NUMBER.fullmatch(hours_text) else 0
         if hours < 1:
-            bad("hours", _("Hours must be a whole number of 1 or more, not “%(value)s”.") % {"value": hours_text})
+            bad("hours", _("Hours must be a whole number of 1 or more, not “%(value)s”.") % {"value": hours_text[:60]})
         elif hours > MAX_TOPIC_HOURS:
             bad("hours", _("At most %(max)d hours per topic.") % {"max": MAX_TOPIC_HOURS})
         type_text = get(row, "lesson_type")
@@ -158,7 +158,7 @@ def parse_rows(raw_header: list[str], rows: list[tuple[int, list[str]]]) -> list
             bad(
                 "lesson_type",
                 _("Unknown lesson type “%(value)s”. Use one of: %(known)s.")
-                % {"value": type_text, "known": ", ".join(LessonType.values)},
+                % {"value": type_text[:60], "known": ", ".join(LessonType.values)},
             )
         order = number
         if "order" in columns:
@@ -166,7 +166,7 @@ def parse_rows(raw_header: list[str], rows: list[tuple[int, list[str]]]) -> list
             if not WHOLE_NUMBER.fullmatch(order_text) or int(order_text) < 1:
                 bad(
                     "order",
-                    _("The order must be a whole number of 1 or more, not “%(value)s”.") % {"value": order_text},
+                    _("The order must be a whole number of 1 or more, not “%(value)s”.") % {"value": order_text[:60]},
                 )
             else:
                 order = int(order_text)
@@ -198,14 +198,12 @@ def parse_rows(raw_header: list[str], rows: list[tuple[int, list[str]]]) -> list
 
 
 def parse_file(filename: str, content: bytes) -> list[TopicRow]:
-    if len(content) > MAX_FILE_BYTES:
-        raise PlanFileError(_("The file is too large (2 MB at most)."))
+    """The topics of an uploaded plan, read through the shared, bounded reader (``core/tables.py``)."""
     try:
-        table = read_table(filename, content)
-    except PlanFileError:
-        raise
-    except DomainError as exc:  # unreadable, empty, not CSV/XLSX: the same answer, no rows to list
-        raise PlanFileError(exc.message) from None
+        table = read_table(filename, content, max_bytes=MAX_FILE_BYTES, max_rows=MAX_TOPICS)
+    except TableError as exc:  # unreadable, too large, not CSV/XLSX: the same answer, with its row if known
+        rows = [RowError(exc.row, exc.column, str(exc.message))] if exc.row else []
+        raise PlanFileError(exc.message, rows) from None
     return parse_rows(table.raw_header, table.rows)
 
 

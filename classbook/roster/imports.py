@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from classbook.core.audit import log_action
 from classbook.core.errors import DomainError
-from classbook.core.tables import MAX_BYTES, Table, normalize_header, read_table
+from classbook.core.tables import MAX_BYTES, Table, TableError, normalize_header, read_table
 from classbook.people.models import Enrolment, Gender, GuardianLink, Membership, Role, Student, User
 from classbook.roster.translit import free_username, username_base
 from classbook.schools.models import AcademicYear, School, SchoolClass
@@ -144,7 +144,7 @@ _GENDERS = {
 
 def _gender_words() -> dict[str, str]:
     """Every accepted spelling of a gender (the labels in each interface language and short forms)."""
-    words = dict(_GENDERS)
+    words: dict[str, str] = dict(_GENDERS)
     for lang in ("en", "uk", "ru"):
         with translation.override(lang):
             words.update({str(label).lower(): value for value, label in Gender.choices})
@@ -431,9 +431,9 @@ def import_students(
     if not (year.start <= start <= year.end):
         raise DomainError(_("The first day must lie inside the class's academic year."), field="start")
     try:
-        table = read_table(file_name, data)
-    except DomainError as exc:
-        return ImportReport(errors=[RowError(0, "", str(exc.message))])
+        table = read_table(file_name, data, max_bytes=MAX_UPLOAD_BYTES)
+    except TableError as exc:  # not a readable table within the caps (core/tables.py): nothing to check
+        return ImportReport(errors=[RowError(exc.row, exc.column, str(exc.message))])
     report, rows = check_rows(school, year, table)
     if not rows and not report.errors:
         report.errors.append(RowError(0, "", _("The file has no rows under the header.")))
