@@ -260,7 +260,16 @@ SECURE_CSP = {
     "form-action": ["'self'"],
 }
 # Browser features no page uses: sent as "feature=()" in Permissions-Policy.
-PERMISSIONS_POLICY_DENY = ["accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone", "payment", "usb"]
+PERMISSIONS_POLICY_DENY = [
+    "accelerometer",
+    "camera",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "payment",
+    "usb",
+]
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # django-ninja as an app: /api/v1/docs then loads Swagger UI from its static files, not from a CDN.

@@ -80,9 +80,9 @@ def test_the_scan_catches_inline_script_and_style(snippet):
         "<script src=\"{% static 'classbook/app.js' %}\" defer></script>",
         '<script type="application/json" id="grid-config">{"a": 1}</script>',
         '<select name="period" data-autosubmit>',
-        '<p>Marks are shown on the day they were given.</p>',
+        "<p>Marks are shown on the day they were given.</p>",
         '<link rel="stylesheet" href="/static/classbook/app.css">',
-        "<a data-fill='{\"id_start\": \"2026-09-01\"}' href=\"?start=2026-09-01\">",
+        '<a data-fill=\'{"id_start": "2026-09-01"}\' href="?start=2026-09-01">',
     ],
 )
 def test_the_scan_lets_static_script_data_blocks_and_data_attributes_through(snippet):
