@@ -210,7 +210,7 @@ class Watched:
             )
         self.context.add_init_script(RECORD_VIOLATIONS)
         self.page = self.context.new_page()
-        self.page.set_default_timeout(8000)
+        self.page.set_default_timeout(15000)
         self.errors: list[str] = []
         # A missing /favicon.ico (the browser asks on its own) is not the page's fault.
         self.page.on(
@@ -273,7 +273,7 @@ def check_behaviour(page, url: str, world) -> None:
         box = page.locator("svg.segno").bounding_box()
         assert box and box["width"] > 100
     elif url == "/api/v1/docs":
-        page.locator(".swagger-ui .info .title").wait_for()
+        page.locator(".swagger-ui .info .title").wait_for(timeout=30000)  # a large bundle on a busy machine
         assert page.locator(".opblock").count() > 10
     elif url == reverse("timetable:my", args=[s]):
         page.locator("input[name=date][data-autosubmit]").fill("2026-09-10")
