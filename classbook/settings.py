@@ -85,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "classbook.core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -287,3 +288,31 @@ MIDDLEWARE[_CSRF_AT:_CSRF_AT] = [
     "classbook.access.middleware.SchoolBeforeBodyMiddleware",
 ]
 CSRF_FAILURE_VIEW = "classbook.core.http_errors.csrf_failure"
+# --- Content-Security-Policy and headers ----------------------------------
+# One strict policy for every page (classbook/core/headers.py; how to add behaviour without inline
+# script: docs/development.md). Same shape as Django 6's SECURE_CSP, so an upgrade swaps the middleware.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+# Browser features no page uses: sent as "feature=()" in Permissions-Policy.
+PERMISSIONS_POLICY_DENY = [
+    "accelerometer",
+    "camera",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "payment",
+    "usb",
+]
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# django-ninja as an app: /api/v1/docs then loads Swagger UI from its static files, not from a CDN.
+INSTALLED_APPS += ["ninja"]

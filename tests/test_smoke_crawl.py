@@ -1,7 +1,7 @@
 """Every persona follows every link it is shown (two clicks deep) and never meets a server error.
 
 A link shown to a user must also open for them: a page that lists a link answering 403/404
-is a broken promise in the interface.
+is a broken promise in the interface. Every page visited carries the strict Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from tests.conftest import client_for
+from tests.test_csp import STRICT, parse_policy
 
 LINK_RE = re.compile(r'href="(/[^"#]*)"')
 SKIP = ("/static/", "/media/", "/django-admin/", "/api/v1/docs", "/accounts/logout")
@@ -32,12 +33,15 @@ def test_persona_follows_every_shown_link_without_errors(world, persona):
     client = client_for(world.persona(persona))
     start = f"/s/{world.school.slug}/"
     seen: dict[str, int] = {}
+    without_policy: list[str] = []
     frontier = {start, "/accounts/profile/"}
     for _depth in range(3):
         next_frontier: set[str] = set()
         for url in sorted(frontier - set(seen)):
             response = client.get(url)
             seen[url] = response.status_code
+            if parse_policy(response.get("Content-Security-Policy", "")) != STRICT:
+                without_policy.append(url)
             if response.status_code == 200 and "text/html" in response.get("Content-Type", ""):
                 next_frontier |= _links(response.content.decode(), url)
         frontier = next_frontier
@@ -45,4 +49,5 @@ def test_persona_follows_every_shown_link_without_errors(world, persona):
     refused = {u: s for u, s in seen.items() if s in (403, 404) and urlsplit(u).path != start}
     assert not errors, errors
     assert not refused, f"links shown to {persona} that refuse them: {refused}"
+    assert not without_policy, f"pages without the strict Content-Security-Policy: {without_policy}"
     assert len(seen) > 2

@@ -93,7 +93,7 @@ def test_teacher_fills_a_lesson_from_the_keyboard(world, live_server, browser):
 
     # Wait in the page, not in the database: on SQLite the live server shares this thread's
     # connection, so the test must not query while the server writes.
-    page.wait_for_function("document.documentElement.dataset.saving === '0'")
+    page.wait_for_function("() => document.documentElement.dataset.saving === '0'")
     assert page.locator(f"#lesson-{lesson.pk} .lstatus.ok").count() == 1
     assert page.locator("td.error, td.conflict").count() == 0
 
@@ -106,7 +106,7 @@ def test_teacher_fills_a_lesson_from_the_keyboard(world, live_server, browser):
     # Entering an absence took today's register; yesterday's is taken with its button ("nobody absent").
     assert page.locator(f"#lesson-{lesson.pk} .badge.register").count() == 1
     page.locator(f"#lesson-{yesterday.pk} .take-register").click()
-    page.wait_for_function("document.documentElement.dataset.saving === '0'")
+    page.wait_for_function("() => document.documentElement.dataset.saving === '0'")
     assert page.locator(f"#lesson-{yesterday.pk} .badge.register").count() == 1
 
     assert Attendance.objects.get(lesson=lesson).student_id == rows[0]
@@ -142,7 +142,7 @@ def test_teacher_adds_a_control_work_column_and_fills_it_from_the_keyboard(world
     page.keyboard.press("Enter")
     page.keyboard.type("9")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.documentElement.dataset.saving === '0'")
+    page.wait_for_function("() => document.documentElement.dataset.saving === '0'")
     assert page.locator("td.error, td.conflict").count() == 0
 
     page.goto(live_server.url + reverse("journal:grid", args=[world.school.slug, assignment.pk]))

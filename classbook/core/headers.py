@@ -1,0 +1,49 @@
+"""Content-Security-Policy and Permissions-Policy on every response (docs/security-notes.md).
+
+The policy is the same on every page and needs no nonce (no page has inline script or style), so a
+few lines do what django-csp would: build the header once from ``settings.SECURE_CSP`` (the shape of
+Django 6's built-in ``SECURE_CSP``: ``{"directive": ["source", ...]}``) and set it unless a view set
+its own. PDFs are left without it: they are not HTML documents, ours carry no script, and browsers'
+built-in PDF viewers have broken under ``object-src``/``sandbox`` policies sent with the file.
+Referrer-Policy, Cross-Origin-Opener-Policy and nosniff come from Django's SecurityMiddleware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+NOT_A_DOCUMENT = ("application/pdf",)
+
+
+def build_policy(directives: Mapping[str, Sequence[str] | str | bool]) -> str:
+    """``{"default-src": ["'self'"], "upgrade-insecure-requests": True}`` -> ``default-src 'self'; ...``."""
+    parts = []
+    for name, value in directives.items():
+        if value is True:
+            parts.append(name)
+        elif value:
+            sources = [value] if isinstance(value, str) else list(value)
+            parts.append(" ".join([name, *sources]))
+    return "; ".join(parts)
+
+
+class SecurityHeadersMiddleware:
+    """Adds ``Content-Security-Policy`` and ``Permissions-Policy`` (a view may set its own first)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.csp = build_policy(getattr(settings, "SECURE_CSP", {}))
+        self.permissions = ", ".join(f"{feature}=()" for feature in getattr(settings, "PERMISSIONS_POLICY_DENY", []))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.get("Content-Type", "").split(";")[0].strip() in NOT_A_DOCUMENT:
+            return response
+        if self.csp:
+            response.headers.setdefault("Content-Security-Policy", self.csp)
+        if self.permissions:
+            response.headers.setdefault("Permissions-Policy", self.permissions)
+        return response
