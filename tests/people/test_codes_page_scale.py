@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -72,6 +71,9 @@ def build_big_school(world) -> BigSchool:
     )
     classes[0].class_teacher = world.class_teacher
     classes[0].save(update_fields=["class_teacher"])
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # what autovacuum does after a bulk load; else plans assume empty tables
     return BigSchool(classes=classes, parents=parents)
 
 
@@ -130,6 +132,10 @@ def test_codes_page_of_a_big_school_is_paged_filtered_and_reads_as_many_queries_
     assert {row.user.last_name for row in response.context["rows"]} == {"Коваль0007"}
     assert len(response.context["rows"]) == 3  # a student, a parent, a teacher
 
+    for odd in ["0", "-1", "abc", "1e9", "9" * 40, ""]:  # a page, never an error (Paginator.get_page)
+        _count, response = _queries(client, url, {"page": odd})
+        assert response.context["rows"], odd
+
 
 def test_class_teacher_pages_their_big_class_only(world, as_user):
     big = build_big_school(world)
@@ -163,12 +169,3 @@ def test_slips_for_a_page_of_a_big_school_print_and_500_rows_read_at_once(world,
     ctx = resolve_school(world.admin, world.school.slug)
     selected = [p.pk for p in big.parents[:500]]
     assert len(queries.code_rows(scopes.people_for_codes(ctx).filter(pk__in=selected), school=world.school)) == 500
-
-
-@pytest.mark.parametrize("page", ["0", "-1", "abc", "1e9", "9" * 40, ""])
-def test_odd_page_numbers_show_a_page(world, as_user, page):
-    build_big_school(world)
-    url = reverse("school_people:codes", kwargs={"school": world.school.slug})
-    response = as_user(world.admin).get(url, {"page": page})
-    assert response.status_code == 200
-    assert response.context["rows"]
