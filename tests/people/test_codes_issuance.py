@@ -271,3 +271,10 @@ def test_operator_command_refuses_a_deactivated_account(world):
     with pytest.raises(CommandError):
         call_command("issue_activation_code", "--username", "teacher", "--school", "lyceum-1", stdout=io.StringIO())
     assert _written() == (0, 0, 0)
+
+
+def test_the_one_person_predicate_agrees_with_the_scope(world):
+    assert codes_access.may_issue_code(world.class_teacher, world.school, world.parent)
+    _also(world.parent, world.school, Role.DEPUTY)
+    assert not codes_access.may_issue_code(world.class_teacher, world.school, world.parent)
+    assert codes_access.may_issue_code(world.admin, world.school, world.parent)
