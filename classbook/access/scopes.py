@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from classbook.access import codes
 from classbook.access.context import SchoolContext, current_memberships
 from classbook.access.rules import Perm
 from classbook.core.models import AuditEntry
@@ -167,26 +168,11 @@ def staff(ctx: SchoolContext) -> QuerySet[User]:
 
 
 def people_for_codes(ctx: SchoolContext) -> QuerySet[User]:
-    """Users the current user may issue activation codes or reset passwords for (R1.2)."""
-    cond = Q(pk__in=[])
-    if ctx.has(Perm.ISSUE_STAFF_CODES):
-        cond |= Q(memberships__school=ctx.school, memberships__role__in=list(STAFF_ROLES))
-    if ctx.has(Perm.ISSUE_FAMILY_CODES):
-        cond |= Q(memberships__school=ctx.school, memberships__role__in=["student", "parent"])
-    elif ctx.homeroom_class_ids:
-        in_class = Q(
-            student__enrolments__school_class_id__in=ctx.homeroom_class_ids, student__enrolments__end__isnull=True
-        )
-        parent_of_class = Q(
-            guardian_links__student__enrolments__school_class_id__in=ctx.homeroom_class_ids,
-            guardian_links__student__enrolments__end__isnull=True,
-            guardian_links__school=ctx.school,
-            # A restricted (custody) or ended link gives the class teacher nothing to issue.
-            guardian_links__may_see=True,
-            guardian_links__ended_on__isnull=True,
-        )
-        cond |= in_class | parent_of_class
-    return User.objects.filter(cond).exclude(pk=ctx.user.pk).distinct()
+    """Users the current user may issue activation codes for or withdraw them from (R1.2).
+
+    The rule (authority over every membership the person has) lives in ``access/codes.py``.
+    """
+    return codes.people_for_codes(ctx)
 
 
 def activation_codes(ctx: SchoolContext) -> QuerySet[ActivationCode]:

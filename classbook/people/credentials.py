@@ -23,8 +23,10 @@ from django.core.cache import caches
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from classbook.access import codes as codes_access
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError
 from classbook.people.models import (
@@ -85,8 +87,11 @@ class IssuedCode:
     row: ActivationCode
 
 
+OPERATOR_COMMAND = "operator command"
+
+
 def _revoke_unused(
-    user: User, *, school: School | None, actor: User, reason: str, exclude_pk: int | None = None
+    user: User, *, school: School | None, actor: User | None, reason: str, exclude_pk: int | None = None
 ) -> int:
     """Revoke the user's usable codes (of ``school``, or of every school when None), auditing each."""
     now = timezone.now()
@@ -99,30 +104,45 @@ def _revoke_unused(
     for row in rows:
         row.revoked_at = now
         row.save(update_fields=["revoked_at"])
-        log_action(
-            "people.activation_code.revoked",
-            actor=actor,
-            school=row.school,
-            obj=row,
-            data={"user": user.pk, "reason": reason},
-        )
+        data: dict[str, object] = {"user": user.pk, "reason": reason}
+        if actor is None:
+            data["via"] = OPERATOR_COMMAND
+        log_action("people.activation_code.revoked", actor=actor, school=row.school, obj=row, data=data)
     return len(rows)
 
 
+def _check_issuer(acting_user: User | None, school: School, users: list[User]) -> None:
+    """The service's own check of the issuance rule (``access/codes.py``), whatever door the call came through.
+
+    ``acting_user=None`` is the platform operator's command. Refused: a ``DomainError`` with code
+    ``not_found`` (the pages answer 404), before anything is written.
+    """
+    if acting_user is None:
+        return
+    reach = codes_access.issuable_people(acting_user, school).filter(pk__in=[u.pk for u in users])
+    allowed = set(reach.values_list("pk", flat=True))
+    if any(user.pk not in allowed for user in users):
+        raise DomainError(_("You may not issue activation codes for this person."), code="not_found")
+
+
 @transaction.atomic
-def issue_activation_codes(*, acting_user: User, school: School, users: Iterable[User]) -> list[IssuedCode]:
+def issue_activation_codes(*, acting_user: User | None, school: School, users: Iterable[User]) -> list[IssuedCode]:
     """Issue a fresh activation code to each of ``users`` (R1.2: staff get codes from the administrator,
     students and parents from their class teacher; 000 §3.1, 004 §3.3).
 
-    The caller passes only people taken from ``access.scopes.people_for_codes`` for the acting user.
+    A code resets the password, so it may be issued only by someone whose authority covers every
+    membership of the person (``access/codes.py``); ``acting_user=None`` is the platform operator's
+    command (``manage.py issue_activation_code``), audited with no actor. Refused as a whole, writing nothing.
     A new code revokes the person's earlier unused codes of this school, so the last printed slip is the
     one that works. Issuing a code to a person who already has an account is the password reset: their
     password is replaced when they activate the new code. Codes expire after
     ``settings.CLASSBOOK_ACTIVATION_CODE_DAYS``.
     """
+    people = list(users)
+    _check_issuer(acting_user, school, people)
     expires_at = timezone.now() + dt.timedelta(days=settings.CLASSBOOK_ACTIVATION_CODE_DAYS)
     issued: list[IssuedCode] = []
-    for user in users:
+    for user in people:
         if not user.is_active:
             raise DomainError(
                 _("%(name)s has no active account; an administrator must re-activate it first.")
@@ -133,20 +153,21 @@ def issue_activation_codes(*, acting_user: User, school: School, users: Iterable
         row = ActivationCode.objects.create(
             school=school, user=user, code_hash=hash_code(code), issued_by=acting_user, expires_at=expires_at
         )
-        log_action(
-            "people.activation_code.issued",
-            actor=acting_user,
-            school=school,
-            obj=row,
-            data={"user": user.pk, "expires_at": expires_at.isoformat()},
-        )
+        data: dict[str, object] = {"user": user.pk, "expires_at": expires_at.isoformat()}
+        if acting_user is None:
+            data["via"] = OPERATOR_COMMAND
+        log_action("people.activation_code.issued", actor=acting_user, school=school, obj=row, data=data)
         issued.append(IssuedCode(user=user, code=code, expires_at=expires_at, row=row))
     return issued
 
 
 @transaction.atomic
-def revoke_activation_codes(*, acting_user: User, school: School, user: User) -> int:
-    """Withdraw the person's unused codes of this school, e.g. a lost slip (R1.2). Returns how many."""
+def revoke_activation_codes(*, acting_user: User | None, school: School, user: User) -> int:
+    """Withdraw the person's unused codes of this school, e.g. a lost slip (R1.2). Returns how many.
+
+    The same rule as issuing: only someone who could issue the person a code may withdraw theirs.
+    """
+    _check_issuer(acting_user, school, [user])
     return _revoke_unused(user, school=school, actor=acting_user, reason="revoked")
 
 
@@ -231,8 +252,9 @@ def _ip_limit() -> int:
     return getattr(settings, "CLASSBOOK_LOGIN_MAX_FAILURES_PER_IP", settings.CLASSBOOK_LOGIN_MAX_FAILURES * 10)
 
 
-def is_throttled(username: str, ip: str | None) -> bool:
-    """True when the username or the address had too many recent failures (login, activation, 2FA).
+def is_throttled(username: str, ip: str | None, *, code_key: str = "") -> bool:
+    """True when the username, the address or the typed activation code had too many recent failures
+    (login, activation, 2FA).
 
     The answer does not depend on whether the username exists, so it tells an attacker nothing.
     """
@@ -241,6 +263,8 @@ def is_throttled(username: str, ip: str | None) -> bool:
     name = _throttle_username(username)
     if name and recent.filter(username=name).count() >= settings.CLASSBOOK_LOGIN_MAX_FAILURES:
         return True
+    if code_key and recent.filter(code_key=code_key).count() >= settings.CLASSBOOK_LOGIN_MAX_FAILURES:
+        return True
     return bool(ip) and recent.filter(ip=ip).count() >= _ip_limit()
 
 
@@ -248,11 +272,43 @@ def throttled_message() -> str:
     return str(THROTTLED_MESSAGE % {"minutes": settings.CLASSBOOK_LOGIN_WINDOW_MINUTES})
 
 
-def record_failure(username: str, ip: str | None) -> None:
+def record_failure(username: str, ip: str | None, *, code_key: str = "") -> None:
     """Count a failed login, activation or two-factor attempt (and forget failures older than a day)."""
     now = timezone.now()
     LoginFailure.objects.filter(at__lt=now - dt.timedelta(days=1)).delete()
-    LoginFailure.objects.create(username=_throttle_username(username), ip=ip or None, at=now)
+    LoginFailure.objects.create(username=_throttle_username(username), ip=ip or None, code_key=code_key, at=now)
+
+
+def code_throttle_key(code: str) -> str:
+    """What the failure table keeps of a typed activation code: a keyed hash of its normalized form.
+
+    Spellings of one code (lower case, spaces, dashes) share the key; the key is not the code's stored
+    hash, so the failure table cannot be matched against the codes table.
+    """
+    text = normalize_code(code) or "".join((code or "").split()).upper()[:64]
+    return salted_hmac("classbook.activation-throttle", text, algorithm="sha256").hexdigest()
+
+
+def redeemable_code(*, code: str, username: str, ip: str | None) -> ActivationCode:
+    """Step 1 of activation (R1.2, R1.5): the usable code typed on the form, else a translated ``DomainError``.
+
+    Throttled per address, per typed username, per typed code (whatever username comes with it), and per
+    the code's owner: leaving the username empty or altering it does not escape the owner's throttle.
+    A failure counts against the address, the typed username and the code. Refusals: code ``throttled``
+    or ``invalid_code``.
+    """
+    key = code_throttle_key(code)
+    if is_throttled(username, ip, code_key=key):
+        raise DomainError(throttled_message(), code="throttled")
+    row = find_usable_code(code)
+    if row is not None and is_throttled(row.user.get_username(), None):
+        # Telling "throttled" here reveals no more than a success would: the code is right.
+        raise DomainError(throttled_message(), code="throttled")
+    typed = _throttle_username(username)
+    if row is None or (typed and row.user.get_username().casefold() != typed):
+        record_failure(username, ip, code_key=key)
+        raise DomainError(INVALID_CODE_MESSAGE, code="invalid_code")
+    return row
 
 
 def record_login(*, user: User, ip: str | None, user_agent: str, method: str) -> None:

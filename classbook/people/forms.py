@@ -128,6 +128,7 @@ class CodesFilterForm(forms.Form):
         required=False,
         choices=[("", _("Everyone")), ("staff", _("Staff")), ("students", _("Students")), ("parents", _("Parents"))],
     )
+    q = forms.CharField(label=_("Name"), required=False, max_length=100, strip=True)
 
     def __init__(self, *args: Any, class_choices: list[tuple[int, str]], allow_all: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -187,7 +187,10 @@ class ActivationCode(SchoolOwned):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activation_codes")
     code_hash = models.CharField(max_length=64, unique=True)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty for codes printed by the platform operator's command (no school user may issue them).
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     issued_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -228,10 +231,13 @@ class UserSession(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed login, counted for throttling per username and per address."""
+    """A failed login, counted for throttling per username, per address and (activation) per typed code."""
 
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    # A keyed hash of the typed activation code (never the code itself), so one code is throttled
+    # whatever username is typed with it.
+    code_key = models.CharField(max_length=64, blank=True, db_index=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
 

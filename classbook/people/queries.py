@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,36 +48,61 @@ class CodeRow:
         return f"{parts}, {', '.join(self.classes)}" if self.classes else parts
 
 
-def filter_people(people: QuerySet[User], *, school: School, class_id: int | None, kind: str) -> QuerySet[User]:
-    """Narrow a scoped queryset of people to a class (its students and their parents) and/or a kind."""
+def name_filter(text: str) -> Q:
+    """Every typed word (up to four) must occur in a part of the name or in the username.
+
+    SQLite folds the case of ASCII letters only, so the usual spellings of a Cyrillic word are tried too.
+    """
+    cond = Q()
+    for word in text.split()[:4]:
+        word_cond = Q()
+        for variant in {word[:60], word[:60].lower(), word[:60].capitalize(), word[:60].upper()}:
+            for part in ("last_name", "first_name", "patronymic", "username"):
+                word_cond |= Q(**{f"{part}__icontains": variant})
+        cond &= word_cond
+    return cond
+
+
+def filter_people(
+    people: QuerySet[User], *, school: School, class_id: int | None, kind: str, search: str = ""
+) -> QuerySet[User]:
+    """Narrow a scoped queryset of people to a class (its students and their parents), a kind and a name.
+
+    Subqueries, never lists of ids: the page must not grow with the school (issue 9: a 1,000-student
+    school answered 500 on SQLite).
+    """
     if class_id is not None:
-        people = people.filter(
-            Q(student__enrolments__school_class_id=class_id, student__enrolments__end__isnull=True)
-            | Q(
-                guardian_links__school=school,
-                guardian_links__ended_on__isnull=True,
-                guardian_links__student__enrolments__school_class_id=class_id,
-                guardian_links__student__enrolments__end__isnull=True,
-            )
+        in_class = Enrolment.objects.filter(school=school, school_class_id=class_id, end__isnull=True)
+        parents = (
+            GuardianLink.objects.filter(school=school, student__in=in_class.values("student_id"))
+            .exclude(ended_on__lte=timezone.localdate())
+            .values("guardian_id")
         )
-    roles = {"staff": [r.value for r in Role if r not in (Role.STUDENT, Role.PARENT)], "students": ["student"]}
-    roles["parents"] = ["parent"]
+        people = people.filter(Q(pk__in=in_class.values("student__user_id")) | Q(pk__in=parents))
+    roles = {
+        "staff": [r.value for r in Role if r not in (Role.STUDENT, Role.PARENT)],
+        "students": [Role.STUDENT.value],
+        "parents": [Role.PARENT.value],
+    }
     if kind in roles:
-        people = people.filter(memberships__school=school, memberships__role__in=roles[kind])
-    return people.distinct()
+        people = people.filter(pk__in=Membership.objects.filter(school=school, role__in=roles[kind]).values("user_id"))
+    if search.strip():
+        people = people.filter(name_filter(search))
+    return people
 
 
-def code_rows(people: QuerySet[User], *, school: School) -> list[CodeRow]:
-    """People with their roles and classes in ``school`` and the state of their credentials.
+def code_people(people: QuerySet[User], *, school: School) -> QuerySet[User]:
+    """``people`` in alphabetical order, each with their roles and classes in ``school`` and the state of
+    their latest unused code: slice it (a page), then turn it into rows with ``rows_for``.
 
-    A constant number of queries, whatever the number of people.
+    A constant number of queries for any slice: the prefetches read only the sliced people.
     """
     latest_code = ActivationCode.objects.filter(
         user=OuterRef("pk"), school=school, used_at__isnull=True, revoked_at__isnull=True
     ).order_by("-issued_at")
     today = timezone.localdate()
     current_enrolments = Enrolment.objects.filter(school=school, end__isnull=True).select_related("school_class")
-    qs = (
+    return (
         people.annotate(
             code_issued_at=Subquery(latest_code.values("issued_at")[:1]),
             code_expires_at=Subquery(latest_code.values("expires_at")[:1]),
@@ -91,7 +117,9 @@ def code_rows(people: QuerySet[User], *, school: School) -> list[CodeRow]:
             Prefetch("student__enrolments", queryset=current_enrolments, to_attr="current_enrolments"),
             Prefetch(
                 "guardian_links",
-                queryset=GuardianLink.objects.filter(school=school, ended_on__isnull=True).prefetch_related(
+                queryset=GuardianLink.objects.filter(school=school)
+                .exclude(ended_on__lte=today)
+                .prefetch_related(
                     Prefetch("student__enrolments", queryset=current_enrolments, to_attr="current_enrolments")
                 ),
                 to_attr="school_guardian_links",
@@ -99,9 +127,13 @@ def code_rows(people: QuerySet[User], *, school: School) -> list[CodeRow]:
         )
         .order_by("last_name", "first_name", "patronymic", "pk")
     )
+
+
+def rows_for(users: Iterable[User], *, school: School) -> list[CodeRow]:
+    """Rows of the codes page (and slips) for people read through ``code_people``."""
     rows = []
     user: Any  # prefetched attributes (school_memberships, ...) are not on the model class
-    for user in qs:
+    for user in users:
         memberships: list[Membership] = list(user.school_memberships)
         role_labels = [str(m.get_role_display()) for m in sorted(memberships, key=lambda m: m.role)]
         classes: list[str] = []
@@ -121,6 +153,11 @@ def code_rows(people: QuerySet[User], *, school: School) -> list[CodeRow]:
             )
         )
     return rows
+
+
+def code_rows(people: QuerySet[User], *, school: School) -> list[CodeRow]:
+    """Rows for every one of ``people`` (the slips: a bounded selection)."""
+    return rows_for(code_people(people, school=school), school=school)
 
 
 def user_sessions(user: User) -> QuerySet[UserSession]:

@@ -18,12 +18,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -146,16 +147,13 @@ def activate(request: HttpRequest) -> HttpResponse:
     """Step 1: the code from the slip. Step 2 (``activate_password``) sets the password."""
     form = ActivationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        username, ip = form.cleaned_data["username"], client_ip(request)
-        row = None
-        if credentials.is_throttled(username, ip):
-            form.add_error(None, credentials.throttled_message())
+        try:
+            row = credentials.redeemable_code(
+                code=form.cleaned_data["code"], username=form.cleaned_data["username"], ip=client_ip(request)
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
         else:
-            row = credentials.find_usable_code(form.cleaned_data["code"], username)
-            if row is None:
-                credentials.record_failure(username, ip)
-                form.add_error(None, credentials.INVALID_CODE_MESSAGE)
-        if row is not None:
             request.session[ACTIVATION_KEY] = {"code": row.pk, "at": timezone.now().isoformat()}
             return redirect("people:activate_password")
     return render(request, "people/activate.html", {"form": form})
@@ -354,9 +352,13 @@ def _code_classes(ctx: SchoolContext) -> list[tuple[int, str]]:
     return list(classes.values_list("pk", "name"))
 
 
+CODES_PER_PAGE = 50
+
+
 @school_view()
 def codes(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """The people the user may issue activation codes for, with their credential status."""
+    """The people the user may issue activation codes for, with their credential status: a page of
+    ``CODES_PER_PAGE`` people at a time, filtered by class, kind and name."""
     if not ctx.may_issue_codes:
         raise PermissionDenied
     class_choices = _code_classes(ctx)
@@ -365,14 +367,28 @@ def codes(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     if not allow_all and not data.get("school_class") and class_choices:
         data["school_class"] = str(class_choices[0][0])
     filters = CodesFilterForm(data, class_choices=class_choices, allow_all=allow_all)
-    class_id, kind = None, ""
-    if filters.is_valid():
-        class_id, kind = filters.cleaned_data["school_class"], filters.cleaned_data["kind"]
-    elif not allow_all:
+    filters.is_valid()  # an invalid value is dropped; the other filters still apply
+    chosen = filters.cleaned_data
+    class_id = chosen.get("school_class")
+    if class_id is None and not allow_all:
         class_id = class_choices[0][0] if class_choices else -1
-    people = queries.filter_people(scopes.people_for_codes(ctx), school=ctx.school, class_id=class_id, kind=kind)
-    rows = queries.code_rows(people, school=ctx.school)
-    return render(request, "people/codes.html", {"rows": rows, "filters": filters, "now": timezone.now()})
+    people = queries.filter_people(
+        scopes.people_for_codes(ctx),
+        school=ctx.school,
+        class_id=class_id,
+        kind=chosen.get("kind") or "",
+        search=chosen.get("q") or "",
+    )
+    page = Paginator(queries.code_people(people, school=ctx.school), CODES_PER_PAGE).get_page(request.GET.get("page"))
+    query = urlencode({k: v for k, v in chosen.items() if v not in (None, "")})
+    context = {
+        "rows": queries.rows_for(page.object_list, school=ctx.school),
+        "page": page,
+        "query": query,
+        "filters": filters,
+        "now": timezone.now(),
+    }
+    return render(request, "people/codes.html", context)
 
 
 @require_POST
@@ -380,8 +396,9 @@ def codes(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 def codes_slips(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """Issue codes for the selected people and answer with their printable slips as a PDF.
 
-    The plaintext codes exist only while this response is built: they are never stored, not even in the
-    session. If the download is lost, issuing again revokes the lost codes and prints new ones.
+    Everyone selected must be within the user's reach (``access/codes.py``), else 404 and nothing is
+    written. The plaintext codes exist only while this response is built: they are never stored, not even
+    in the session. If the download is lost, issuing again revokes the lost codes and prints new ones.
     """
     if not ctx.may_issue_codes:
         raise PermissionDenied
@@ -403,6 +420,8 @@ def codes_slips(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             users=[row.user for row in rows],
         )
     except DomainError as exc:
+        if exc.code == "not_found":
+            raise Http404 from None
         messages.error(request, exc.message)
         return redirect(back)
     describe = {row.user.pk: row.describe for row in rows}
@@ -421,11 +440,14 @@ def codes_slips(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 @require_POST
 @school_view(writes=True)
 def codes_revoke(request: HttpRequest, ctx: SchoolContext, user_id: int) -> HttpResponse:
-    """Withdraw a person's unused codes (a lost slip)."""
+    """Withdraw a person's unused codes (a lost slip): the same reach as issuing them."""
     if not ctx.may_issue_codes:
         raise PermissionDenied
     person = scopes.get_or_404(scopes.people_for_codes(ctx), pk=user_id)
-    count = credentials.revoke_activation_codes(acting_user=request.user, school=ctx.school, user=person)  # type: ignore[arg-type]
+    try:
+        count = credentials.revoke_activation_codes(acting_user=request.user, school=ctx.school, user=person)  # type: ignore[arg-type]
+    except DomainError:
+        raise Http404 from None
     messages.success(request, _("Codes withdrawn: %(count)s.") % {"count": count})
     return redirect("school_people:codes", school=ctx.school.slug)
 

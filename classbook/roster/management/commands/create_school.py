@@ -50,8 +50,8 @@ class Command(BaseCommand):
                     },
                     roles=[Role.ADMIN],
                 )
-                # The first administrator's code is issued in their own name: there is nobody above them yet.
-                (issued,) = issue_activation_codes(acting_user=admin, school=school, users=[admin])
+                # Nobody in the school may issue the first administrator's code: the operator does (no actor).
+                (issued,) = issue_activation_codes(acting_user=None, school=school, users=[admin])
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
         except DomainError as exc:
