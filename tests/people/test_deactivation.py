@@ -33,10 +33,20 @@ def deactivate_by_page(world, actor, target, reason="Left the school"):
 
 # --- Who may: a table of personas x targets; a refused request writes nothing -----------------------------
 
-REFUSED = ["teacher", "class_teacher", "director", "deputy", "secretary", "foreign_admin", "student", "parent", "viewer"]
+REFUSED = [
+    "teacher",
+    "class_teacher",
+    "director",
+    "deputy",
+    "secretary",
+    "foreign_admin",
+    "student",
+    "parent",
+    "viewer",
+]
 
 
-@pytest.mark.parametrize("persona", REFUSED + ["anonymous"])
+@pytest.mark.parametrize("persona", [*REFUSED, "anonymous"])
 @pytest.mark.parametrize("target", ["parent", "teacher", "student"])
 def test_only_an_administrator_deactivates_through_page_or_api(world, as_user, persona, target):
     person = world.persona(target)
@@ -59,7 +69,7 @@ def test_only_an_administrator_deactivates_through_page_or_api(world, as_user, p
     assert AuditEntry.objects.count() == before
 
 
-@pytest.mark.parametrize("persona", REFUSED + ["anonymous"])
+@pytest.mark.parametrize("persona", [*REFUSED, "anonymous"])
 def test_only_an_administrator_reactivates(world, as_user, persona):
     world.other_parent.is_active = False
     world.other_parent.save(update_fields=["is_active"])
