@@ -12,6 +12,7 @@ import time_machine
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils import timezone
 
 from classbook.core.models import AuditEntry
@@ -120,6 +121,7 @@ def test_credential_event_ends_every_session_and_token_and_tells_the_person(worl
     run_commit_hooks()
 
     assert gets_login_page(phone) and gets_login_page(school_pc)
+    assert school_pc.get("/api/v1/me").status_code == 401
     assert [token_status(t) for t in tokens] == [401, 401]
     assert not ApiToken.objects.filter(user=teacher, revoked_at__isnull=True).exists()
     revoked = AuditEntry.objects.filter(action="people.api_token.revoked", data__reason=event)
@@ -253,3 +255,11 @@ def test_an_operator_without_a_school_is_told_by_e_mail(db):
     run_commit_hooks()
     assert [m.to for m in mail.outbox] == [["op@example.org"]]
     assert not Notification.objects.filter(user=operator).exists()
+
+
+def test_the_notice_is_in_the_persons_inbox_after_a_reset(world, teacher):
+    _reset_totp(world, teacher)
+    run_commit_hooks()
+    inbox = logged_in("teacher").get(reverse("notifications:inbox", kwargs={"school": world.school.slug}))
+    html = inbox.content.decode()
+    assert "Two-factor login was reset" in html and escape(world.admin.full_name) in html and "Lost phone" in html
