@@ -12,8 +12,8 @@ import time_machine
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils import timezone
+from django.utils.html import escape
 
 from classbook.core.models import AuditEntry
 from classbook.notifications.models import Kind, Notification
