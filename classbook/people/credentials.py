@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -518,6 +518,10 @@ def end_access(
     Call it inside the transaction of the event, so a rolled-back event ends nothing and tells nobody.
     """
     end_sessions(user=user, keep_session_key=keep_session_key, actor=actor)
+    # Sessions nobody listed (or a cache still holds) end too: the session hash changes. The caller
+    # keeping its own session stores the new hash (``update_session_auth_hash``) with this same object.
+    User.objects.filter(pk=user.pk).update(session_version=F("session_version") + 1)
+    user.refresh_from_db(fields=["session_version"])
     revoke_api_tokens(user=user, actor=actor, reason=str(event))
     announce_account_event(user=user, actor=actor, event=event, school=school, reason=reason, issuer_id=issuer_id)
 

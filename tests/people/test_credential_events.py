@@ -263,3 +263,20 @@ def test_the_notice_is_in_the_persons_inbox_after_a_reset(world, teacher):
     inbox = logged_in("teacher").get(reverse("notifications:inbox", kwargs={"school": world.school.slug}))
     html = inbox.content.decode()
     assert "Two-factor login was reset" in html and escape(world.admin.full_name) in html and "Lost phone" in html
+
+
+@pytest.mark.parametrize("event", ["code_redeemed", "totp_reset", "totp_disabled"])
+def test_a_session_missing_from_the_sessions_list_ends_too(world, teacher, event):
+    """The session hash carries ``User.session_version``: a session the list does not know (or a cache
+    still holds) is refused at its next request."""
+    unknown = logged_in("teacher", agent="Unknown")
+    UserSession.objects.filter(user=teacher).delete()
+    EVENTS[event](world, teacher)
+    assert gets_login_page(unknown)
+    assert unknown.get("/api/v1/me").status_code == 401
+
+
+def test_sessions_made_before_any_credential_event_stay_valid(world, teacher):
+    teacher.refresh_from_db()
+    assert teacher.session_version == 0
+    assert logged_in("teacher").get(reverse("people:profile")).status_code == 200
