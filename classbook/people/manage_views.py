@@ -91,7 +91,10 @@ def two_factor_reset(request: HttpRequest, ctx: SchoolContext, user_id: int) -> 
     """Reset a person's two-factor login (a lost phone): the administrator's password (and own code), a reason."""
     _admin(ctx)
     person = _person(ctx, user_id)
+    actor_has_2fa = credentials.has_confirmed_totp(request.user)  # type: ignore[arg-type]
     form = TwoFactorResetForm(request.POST or None)
+    if not actor_has_2fa:
+        del form.fields["code"]  # nothing to ask for; the service checks it anyway
     if request.method == "POST" and form.is_valid():
         try:
             credentials.reset_two_factor(
@@ -100,7 +103,7 @@ def two_factor_reset(request: HttpRequest, ctx: SchoolContext, user_id: int) -> 
                 user=person,
                 reason=form.cleaned_data["reason"],
                 password=form.cleaned_data["password"],
-                code=form.cleaned_data["code"],
+                code=form.cleaned_data.get("code", ""),
                 ip=request.META.get("REMOTE_ADDR") or None,
             )
         except DomainError as exc:
@@ -110,5 +113,5 @@ def two_factor_reset(request: HttpRequest, ctx: SchoolContext, user_id: int) -> 
                 request, _("Two-factor login of %(name)s is reset.") % {"name": person.full_name or person.username}
             )
             return _back(ctx)
-    context = {"person": person, "form": form, "actor_has_2fa": credentials.has_confirmed_totp(request.user)}  # type: ignore[arg-type]
+    context = {"person": person, "form": form, "actor_has_2fa": actor_has_2fa}
     return render(request, "people/manage/two_factor_reset.html", context, status=400 if form.errors else 200)

@@ -218,3 +218,17 @@ def test_the_list_offers_the_reset_only_to_people_with_two_factor(world, teacher
     html = logged_in("admin").get(url).content.decode()
     assert page(world, teacher) in html
     assert page(world, world.parent) not in html
+
+
+def test_the_page_asks_for_the_administrators_code_only_when_they_use_two_factor(world, teacher):
+    admin = logged_in("admin")
+    assert 'name="code"' not in admin.get(page(world, teacher)).content.decode()
+    admin_totp = with_totp(world.admin)
+    html = admin.get(page(world, teacher)).content.decode()
+    assert 'name="code"' in html
+    response = admin.post(page(world, teacher), {"reason": "Lost phone", "password": PASSWORD})
+    assert response.status_code == 400 and TOTPDevice.objects.filter(user=teacher).exists()
+    response = admin.post(
+        page(world, teacher), {"reason": "Lost phone", "password": PASSWORD, "code": admin_totp.now()}
+    )
+    assert response.status_code == 302 and not TOTPDevice.objects.filter(user=teacher).exists()
