@@ -1,6 +1,6 @@
 """Who may issue an activation code to whom (R1.2; issue 9, "account takeover through activation codes").
 
-A code replaces the person's password (and their two-factor login) when it is used, so whoever holds the
+A code replaces the person's password when it is used, so whoever holds the
 slip can take the account over. A code may therefore be issued for a person only by someone whose
 authority covers **every** membership the person has, in every school:
 

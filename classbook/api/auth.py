@@ -35,6 +35,7 @@ class TokenAuth(HttpBearer):
             .filter(token_hash=hash_token(token), revoked_at__isnull=True)
             .first()
         )
+        # A revoked token, or any token of a deactivated account, is no token (issue 9).
         if row is None or not row.user.is_active:
             return None
         now = timezone.now()
@@ -64,7 +65,8 @@ class SessionAuth(APIKeyCookie):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        # A deactivated account gets nothing, whatever the authentication backend let through (issue 9).
+        if user is not None and user.is_authenticated and user.is_active:
             return user
         return None
 

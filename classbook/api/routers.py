@@ -13,6 +13,7 @@ def register_routers(api: NinjaAPI) -> None:
         me,
         messaging,
         notifications,
+        people,
         planning,
         roster,
         schools,
@@ -34,3 +35,4 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", messaging.router)  # /schools/{school}/messages|announcements|forum/...
     api.add_router("/schools", diary.router)  # /schools/{school}/diary/...
     api.add_router("/schools", planning.router)  # /schools/{school}/plans/...
+    api.add_router("/schools", people.router)  # /schools/{school}/accounts/... (deactivation, two-factor reset)

@@ -28,6 +28,8 @@ class Kind(models.TextChoices):
     FORUM = "forum", _("Reply in the forum")
     ABSENCE_REPORT = "absence_report", _("Absence report")
     MARK_FLAG = "mark_flag", _("Flagged mark")
+    # Events on the person's own account (issue 9): always sent, not a preference (``services.notify_account``).
+    ACCOUNT = "account", _("Your account")
 
 
 class Channel(models.TextChoices):

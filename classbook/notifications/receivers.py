@@ -1,5 +1,5 @@
-"""Listen to the journal, the timetable, messaging, appeals and this app's own services; enqueue work,
-do nothing heavy here.
+"""Listen to the journal, the timetable, messaging, appeals, people (account events) and this app's own
+services; enqueue work, do nothing heavy here.
 
 Each receiver runs after the sender's transaction committed, once per transaction (journal, timetable)
 or once per event (messaging, appeals), and enqueues one task (with the database backend: one INSERT).
@@ -23,6 +23,7 @@ from classbook.journal.events import journal_changed
 from classbook.messaging.signals import announcement_published, forum_reply_posted, message_posted
 from classbook.notifications import tasks
 from classbook.notifications.signals import deliveries_ready
+from classbook.people.events import account_changed
 from classbook.timetable.events import lesson_changed
 
 
@@ -45,6 +46,12 @@ def on_lesson_changed(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -
 @receiver(deliveries_ready)
 def on_deliveries_ready(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -> None:
     tasks.enqueue_deliveries([pk for item in items for pk in item["ids"]])
+
+
+@receiver(account_changed)
+def on_account_changed(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -> None:
+    # The person is told by the worker, like every other notice; one task per committed transaction.
+    tasks.fan_out.enqueue("people", items)
 
 
 @receiver(message_posted)

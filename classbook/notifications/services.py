@@ -72,6 +72,8 @@ DEFAULTS[Kind.HOMEWORK] = Choice(digest=True)
 # Forum replies can be many: in the app at once, by e-mail/Telegram in the digest. Absence reports and
 # flagged marks (to teachers, and their outcome to parents) come at once, like messages.
 DEFAULTS[Kind.FORUM] = Choice(digest=True)
+# Kinds a person cannot switch off: notices about their own account (who changed it, and when).
+ALWAYS_SENT = frozenset({Kind.ACCOUNT})
 
 
 # --- Recipients -------------------------------------------------------------------------------------
@@ -117,6 +119,8 @@ def preferences(user: Any) -> list[dict[str, Any]]:
     saved = {p.kind: p for p in Preference.objects.filter(user=user)}
     rows = []
     for kind, label in Kind.choices:
+        if kind in ALWAYS_SENT:
+            continue
         p = saved.get(kind)
         c = Choice(p.in_app, p.email, p.telegram, p.digest) if p else DEFAULTS[kind]
         rows.append(
@@ -137,7 +141,7 @@ def set_preferences(*, acting_user: Any, items: Iterable[dict[str, Any]]) -> lis
     """Save the person's own choices per kind (channels, at once or in the daily digest)."""
     for item in items:
         kind = item.get("kind")
-        if kind not in Kind.values:
+        if kind not in Kind.values or kind in ALWAYS_SENT:
             raise DomainError(_("Unknown kind of notification."), field="kind")
         values = {
             name: bool(item.get(name, getattr(DEFAULTS[kind], name)))
@@ -239,6 +243,57 @@ def notify(
         # After commit, the receiver enqueues one send task for all deliveries of the transaction.
         send_on_commit(deliveries_ready, Delivery, {"ids": due})
     return due
+
+
+def notify_account(*, school_id: int, user_id: int, params: dict[str, Any], event_key: str) -> list[int]:
+    """Tell a person about an event on their own account (issue 9): in the app and at once through every
+    channel that reaches them, whatever their preferences, and even when the account is deactivated
+    (a notice of a deactivation or of a changed password is exactly what they must not miss).
+
+    Idempotent per ``(school, user, event_key)`` like ``notify``. Returns the deliveries to send now.
+    """
+    user = User.objects.filter(pk=user_id).only("pk", "email").first()
+    if user is None:
+        return []
+    chats = dict(TelegramLink.objects.filter(user_id=user_id, chat_id__isnull=False).values_list("user_id", "chat_id"))
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                school_id=school_id,
+                user_id=user_id,
+                kind=Kind.ACCOUNT,
+                params=params,
+                event_key=event_key[:120],
+                created_at=now,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    pk = Notification.objects.get(school_id=school_id, user_id=user_id, event_key=event_key[:120]).pk
+    deliveries = [
+        Delivery(school_id=school_id, notification_id=pk, channel=name, digest=False, next_attempt_at=now)
+        for name, channel in CHANNELS.items()
+        if channel.address(user, chats)
+    ]
+    if not deliveries:
+        return []
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    due = list(Delivery.objects.filter(notification_id=pk, status=Status.PENDING).values_list("pk", flat=True))
+    if due:
+        send_on_commit(deliveries_ready, Delivery, {"ids": due})
+    return due
+
+
+def send_account_email(*, user_id: int, params: dict[str, Any], event_key: str) -> bool:
+    """E-mail an account notice to a person who belongs to no school (a platform operator): there is no
+    school to keep an in-app notice in, so the message is sent directly. Returns whether it was sent."""
+    user = User.objects.filter(pk=user_id).first()
+    channel = CHANNELS["email"]
+    if user is None or not channel.address(user, {}):
+        return False
+    key = "cb-" + hashlib.sha256(f"{user_id}:{event_key}".encode()).hexdigest()[:32]
+    return channel.send(user, [Notification(user=user, kind=Kind.ACCOUNT, params=params)], key=key).ok
 
 
 def notify_students(

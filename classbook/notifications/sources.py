@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 
 from classbook.appeals.models import AbsenceReport, MarkFlag, ReportStatus
@@ -20,8 +21,8 @@ from classbook.journal.models import ChangeKind, Lesson
 from classbook.messaging.models import Announcement, ForumReply, Message
 from classbook.notifications import audiences
 from classbook.notifications.models import Kind
-from classbook.notifications.services import notify, notify_students
-from classbook.people.models import Enrolment, Student
+from classbook.notifications.services import notify, notify_account, notify_students, send_account_email
+from classbook.people.models import AuthorityViewer, Enrolment, Membership, Student, User
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 from classbook.timetable.models import LessonChange
 
@@ -309,3 +310,50 @@ def from_appeals(items: list[dict[str, Any]]) -> int:
         elif what == "mark_flag" and event in ("submitted", "answered"):
             handled += _mark_flag(item["id"], event)
     return handled
+
+
+# --- The person's own account (issue 9) ------------------------------------------------------------------
+
+
+def _home_school(user_id: int) -> int | None:
+    """Where a self-service notice is kept in the app: the person's first school with a current role, else
+    any school they had a role in, else a school of their education authority, else none."""
+    roles = Membership.objects.filter(user_id=user_id).order_by("-is_active", "pk")
+    today = timezone.localdate()
+    current = roles.filter(is_active=True).exclude(until__lt=today).values_list("school_id", flat=True).first()
+    if current is not None:
+        return current
+    school_id = roles.values_list("school_id", flat=True).first()
+    if school_id is not None:
+        return school_id
+    return (
+        AuthorityViewer.objects.filter(user_id=user_id, authority__schools__isnull=False)
+        .order_by("authority__schools")
+        .values_list("authority__schools", flat=True)
+        .first()
+    )
+
+
+def from_people(items: list[dict[str, Any]]) -> int:
+    """Tell each person about a credential event on their account (``people.events.account_changed``):
+    what happened, who did it, when, and why. Returns the number of events handled."""
+    names = {
+        u.pk: u.full_name or u.username
+        for u in User.objects.filter(pk__in={i.get(k) for i in items for k in ("actor_id", "issuer_id")} - {None})
+    }
+    for item in items:
+        params = {
+            "event": item["event"],
+            "actor": names.get(item.get("actor_id") or 0, ""),
+            "issuer": names.get(item.get("issuer_id") or 0, ""),
+            "by_self": item.get("actor_id") == item["user_id"],
+            "at": item["at"],
+            "reason": item.get("reason", ""),
+        }
+        key = f"account:{item['event']}:{item['at']}"
+        school_id = item.get("school_id") or _home_school(item["user_id"])
+        if school_id is None:
+            send_account_email(user_id=item["user_id"], params=params, event_key=key)
+        else:
+            notify_account(school_id=school_id, user_id=item["user_id"], params=params, event_key=key)
+    return len(items)

@@ -31,6 +31,7 @@ def fan_out(source: str, items: list[dict[str, Any]]) -> int:
         "timetable": sources.from_timetable,
         "messaging": sources.from_messaging,
         "appeals": sources.from_appeals,
+        "people": sources.from_people,
     }
     if source not in handlers:
         raise ValueError(f"unknown event source {source!r}")

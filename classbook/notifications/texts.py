@@ -6,8 +6,11 @@ message each speak the reader's language, whatever language the event happened i
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 
@@ -68,6 +71,8 @@ def render(notification: Any) -> tuple[str, str]:
         return _absence_report(p)
     if kind == "mark_flag":
         return _mark_flag(p)
+    if kind == "account":
+        return _account(p)
     # Announcements and anything added later carry their own title and text.
     return str(p.get("title", "")), str(p.get("text", ""))
 
@@ -108,3 +113,44 @@ def _mark_flag(p: dict[str, Any]) -> tuple[str, str]:
         _("Flagged mark: %(value)s, %(subject)s") % p,
         _("%(by)s asks about the mark %(value)s of %(student)s in %(subject)s (%(date)s): %(comment)s") % p,
     )
+
+
+def _when(value: str) -> str:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value or "")
+    return date_format(timezone.localtime(moment), "d.m.Y H:i")
+
+
+def _account(p: dict[str, Any]) -> tuple[str, str]:
+    """A credential event on the reader's own account (issue 9): what, who, when, why, and what to do."""
+    p = p | {"at": _when(p.get("at", "")), "actor": p.get("actor", ""), "issuer": p.get("issuer", "")}
+    p["reason"] = p.get("reason") or ""
+    ended = _("All your sessions were ended and your API tokens revoked.")
+    alarm = _("If it was not you, contact your school's administrator at once.")
+    event = p.get("event")
+    if event == "code_redeemed":
+        title = _("Your password was set with an activation code")
+        what = _("Your password was set on %(at)s with an activation code issued by %(issuer)s.") % p
+    elif event == "password_changed":
+        title = _("Your password was changed")
+        what = _("%(actor)s changed your password on %(at)s.") % p
+        ended = _("Your other sessions were ended and your API tokens revoked.")
+    elif event == "totp_disabled":
+        title = _("Two-factor login was switched off")
+        what = _("%(actor)s switched off two-factor login for your account on %(at)s.") % p
+    elif event == "totp_reset":
+        title = _("Two-factor login was reset")
+        what = _("%(actor)s reset two-factor login for your account on %(at)s. Reason: %(reason)s") % p
+    elif event == "deactivated":
+        title = _("Your account was deactivated")
+        what = _("%(actor)s deactivated your account on %(at)s. Reason: %(reason)s") % p
+        ended = _("You cannot log in until it is reactivated; your sessions were ended and your API tokens revoked.")
+    elif event == "reactivated":
+        title = _("Your account was reactivated")
+        what = _("%(actor)s reactivated your account on %(at)s. Reason: %(reason)s") % p
+        ended = _("You can log in with your password again; earlier sessions and API tokens stay ended.")
+    else:
+        return _("Your account was changed"), _("Your account was changed on %(at)s.") % p
+    return title, f"{what} {ended} {alarm}"

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +29,8 @@ from django.utils.translation import gettext_lazy as _
 from classbook.access import codes as codes_access
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError
+from classbook.core.events import send_on_commit
+from classbook.people.events import AccountEvent, account_changed
 from classbook.people.models import (
     STAFF_ROLES,
     ActivationCode,
@@ -203,10 +205,12 @@ def usable_code_by_id(code_id: int) -> ActivationCode | None:
 @transaction.atomic
 def activate_account(*, code_id: int, password: str) -> User:
     """First login (or reset) with an activation code (R1.2): set the chosen password, mark the code used,
-    revoke the person's other unused codes, reset two-factor login and end all their sessions, since the
-    old credentials are gone (R1.5).
+    revoke the person's other unused codes, end all their sessions and revoke their API tokens, since the
+    old password is gone (R1.5), and tell them (issue 9).
 
-    The password must already have passed the form's validators (Django's password validation).
+    Two-factor login is left as it is: a code resets the password only, so whoever holds a slip still
+    needs the person's authenticator. A lost phone is the administrator's separate, audited
+    ``reset_two_factor``. The password must already have passed the form's validators.
     """
     row = (
         ActivationCode.objects.select_for_update()
@@ -223,12 +227,7 @@ def activate_account(*, code_id: int, password: str) -> User:
     _revoke_unused(user, school=None, actor=user, reason="another code used", exclude_pk=row.pk)
     user.set_password(password)
     user.save(update_fields=["password"])
-    # A code is the issuer's reset of every credential: a lost phone must not lock the person out,
-    # and a school that requires two-factor login sends them to set it up again.
-    RecoveryCode.objects.filter(user=user).delete()
-    if TOTPDevice.objects.filter(user=user).delete()[0]:
-        log_action("people.totp.reset", actor=user, school=row.school, obj=user)
-    end_sessions(user=user)
+    end_access(user=user, actor=user, event=AccountEvent.CODE_REDEEMED, school=row.school, issuer_id=row.issued_by_id)
     return user
 
 
@@ -441,7 +440,10 @@ def needs_2fa_setup(user: User) -> bool:
 
 @transaction.atomic
 def disable_totp(*, user: User, code: str) -> None:
-    """Switch off two-factor login; needs a current code, and is refused where a school requires it."""
+    """Switch off two-factor login; needs a current code, and is refused where a school requires it.
+
+    A weaker login from now on: every session ends, this one too, and every API token is revoked (issue 9).
+    """
     if schools_requiring_2fa(user):
         raise DomainError(_("Your school requires two-factor authentication for staff; it cannot be switched off."))
     if not verify_totp(user=user, code=code):
@@ -449,12 +451,15 @@ def disable_totp(*, user: User, code: str) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
     log_action("people.totp.disabled", actor=user, obj=user)
+    end_access(user=user, actor=user, event=AccountEvent.TOTP_DISABLED)
 
 
 # --- Sessions (R1.5) -------------------------------------------------------------
 
 
-def end_sessions(*, user: User, keep_session_key: str | None = None, only_pk: int | None = None) -> int:
+def end_sessions(
+    *, user: User, keep_session_key: str | None = None, only_pk: int | None = None, actor: User | None = None
+) -> int:
     """End the user's login sessions (all, all but ``keep_session_key``, or the one ``only_pk``).
 
     Deleting the Django session row logs that device out at its next request (R1.5: a session left open
@@ -470,7 +475,7 @@ def end_sessions(*, user: User, keep_session_key: str | None = None, only_pk: in
     _forget_cached_sessions(keys)
     qs.delete()
     if keys:
-        log_action("people.sessions.ended", actor=user, obj=user, data={"count": len(keys)})
+        log_action("people.sessions.ended", actor=actor or user, obj=user, data={"count": len(keys)})
     return len(keys)
 
 
@@ -533,6 +538,174 @@ def revoke_api_token(*, user: User, token_id: int) -> ApiToken:
     row.save(update_fields=["revoked_at"])
     log_action("people.api_token.revoked", actor=user, obj=row, data={"name": row.name})
     return row
+
+
+# --- Ending a person's access (issue 9) ---------------------------------------------------------------
+
+REASON_MAX = 500
+
+
+@transaction.atomic
+def revoke_api_tokens(*, user: User, actor: User, reason: str) -> int:
+    """Revoke every live API token of the user, auditing each (who, which token, why). Returns how many."""
+    rows = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True))
+    now = timezone.now()
+    for row in rows:
+        row.revoked_at = now
+        row.save(update_fields=["revoked_at"])
+        log_action("people.api_token.revoked", actor=actor, obj=row, data={"name": row.name, "reason": reason})
+    return len(rows)
+
+
+def end_access(
+    *,
+    user: User,
+    actor: User,
+    event: AccountEvent,
+    school: School | None = None,
+    reason: str = "",
+    keep_session_key: str | None = None,
+    issuer_id: int | None = None,
+) -> None:
+    """The one way a credential event ends a person's access: every session (but ``keep_session_key``, used
+    only by the person's own password change) and every API token end, audited, and the person is told in
+    the app and by e-mail what happened, who did it and when (``events.account_changed``, sent on commit).
+
+    Call it inside the transaction of the event, so a rolled-back event ends nothing and tells nobody.
+    """
+    end_sessions(user=user, keep_session_key=keep_session_key, actor=actor)
+    # Sessions nobody listed (or a cache still holds) end too: the session hash changes. The caller
+    # keeping its own session stores the new hash (``update_session_auth_hash``) with this same object.
+    User.objects.filter(pk=user.pk).update(session_version=F("session_version") + 1)
+    user.refresh_from_db(fields=["session_version"])
+    revoke_api_tokens(user=user, actor=actor, reason=str(event))
+    announce_account_event(user=user, actor=actor, event=event, school=school, reason=reason, issuer_id=issuer_id)
+
+
+def announce_account_event(
+    *,
+    user: User,
+    actor: User,
+    event: AccountEvent,
+    school: School | None = None,
+    reason: str = "",
+    issuer_id: int | None = None,
+) -> None:
+    """Tell the person about an event on their account, once the transaction commits (notifications listen)."""
+    item = {
+        "event": str(event),
+        "user_id": user.pk,
+        "actor_id": actor.pk,
+        "issuer_id": issuer_id,
+        "school_id": school.pk if school is not None else None,
+        "at": timezone.now().isoformat(),
+        "reason": reason,
+    }
+    send_on_commit(account_changed, User, item)
+
+
+@transaction.atomic
+def change_password(*, user: User, password: str, keep_session_key: str | None) -> None:
+    """The person's own password change (R1.5): the form has checked the old password and validated the
+    new one. Every other session and every API token ends; the session the person is using stays, under
+    a new key (the caller rotates it with ``update_session_auth_hash``), since its holder has just proved
+    the old password and set the new one: ending it would only make them type the new password at once.
+    """
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    log_action("people.password.changed", actor=user, obj=user)
+    end_access(user=user, actor=user, event=AccountEvent.PASSWORD_CHANGED, keep_session_key=keep_session_key)
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give a reason."), field="reason", code="reason_required")
+    if len(reason) > REASON_MAX:
+        raise DomainError(
+            _("The reason may be at most %(count)s characters long.") % {"count": REASON_MAX}, field="reason"
+        )
+    return reason
+
+
+REAUTH_FAILED_MESSAGE = _("Your password or code is not correct.")
+
+
+def reauthenticate(*, user: User, password: str, code: str, ip: str | None) -> None:
+    """A sensitive action asks the acting user again for their password, and their two-factor code when
+    they have set it up, so an unattended or stolen session cannot do it. Throttled like the login (R1.5):
+    each failure counts for the username and the address (a ``LoginFailure`` row, nothing else).
+
+    Runs outside the action's transaction, so that the failure is counted although the action is refused.
+    """
+    if is_throttled(user.get_username(), ip):
+        raise DomainError(throttled_message(), code="throttled")
+    ok = bool(password) and user.check_password(password)
+    if ok and has_confirmed_totp(user):
+        ok = verify_totp(user=user, code=code or "")
+    if not ok:
+        record_failure(user.get_username(), ip)
+        raise DomainError(REAUTH_FAILED_MESSAGE, field="password", code="reauthentication_failed")
+
+
+def reset_two_factor(
+    *, acting_user: User, school: School, user: User, reason: str, password: str, code: str, ip: str | None
+) -> None:
+    """An administrator removes a person's two-factor login (a lost phone), never as a side effect of
+    anything else (issue 9). The caller passes only a person from ``access.accounts.people_for_credentials``.
+
+    Needs the administrator's re-authentication and a reason; audited as ``people.totp.reset``; the
+    person's sessions and API tokens end and they are told. At their next login they log in with the
+    password alone and, where the school requires two-factor login, set it up again.
+    """
+    reason = _clean_reason(reason)
+    if not TOTPDevice.objects.filter(user=user).exists():
+        raise DomainError(_("This person has not set up two-factor login."), code="no_two_factor")
+    reauthenticate(user=acting_user, password=password, code=code, ip=ip)
+    with transaction.atomic():
+        removed = TOTPDevice.objects.select_for_update().filter(user=user).delete()[0]
+        if not removed:
+            raise DomainError(_("This person has not set up two-factor login."), code="no_two_factor")
+        RecoveryCode.objects.filter(user=user).delete()
+        log_action("people.totp.reset", actor=acting_user, school=school, obj=user, data={"reason": reason})
+        end_access(user=user, actor=acting_user, event=AccountEvent.TOTP_RESET, school=school, reason=reason)
+
+
+@transaction.atomic
+def deactivate_user(*, acting_user: User, school: School, user: User, reason: str) -> User:
+    """Deactivate a person's account (all schools: ``User.is_active``) with a reason (issue 9).
+
+    From this moment the person cannot log in, use a session or an API token, or redeem an activation
+    code (their unused codes are revoked too). The caller passes only a person from
+    ``access.accounts.people_for_credentials``: the actor administers every school where they have a role.
+    """
+    reason = _clean_reason(reason)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.is_active:
+        raise DomainError(_("This account is already deactivated."), code="already_deactivated")
+    locked.is_active = False
+    locked.save(update_fields=["is_active"])
+    log_action("people.user.deactivated", actor=acting_user, school=school, obj=locked, data={"reason": reason})
+    _revoke_unused(locked, school=None, actor=acting_user, reason="account deactivated")
+    end_access(user=locked, actor=acting_user, event=AccountEvent.DEACTIVATED, school=school, reason=reason)
+    user.is_active = False
+    return locked
+
+
+@transaction.atomic
+def reactivate_user(*, acting_user: User, school: School, user: User, reason: str) -> User:
+    """Let a deactivated person log in again with their password (issue 9). Sessions and API tokens ended
+    at the deactivation stay ended; the person is told."""
+    reason = _clean_reason(reason)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_active:
+        raise DomainError(_("This account is active."), code="already_active")
+    locked.is_active = True
+    locked.save(update_fields=["is_active"])
+    log_action("people.user.reactivated", actor=acting_user, school=school, obj=locked, data={"reason": reason})
+    announce_account_event(user=locked, actor=acting_user, event=AccountEvent.REACTIVATED, school=school, reason=reason)
+    user.is_active = True
+    return locked
 
 
 # --- Profile and language ---------------------------------------------------------------

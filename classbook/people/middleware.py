@@ -71,8 +71,9 @@ def _setup_allowed_paths() -> set[str]:
 
 class SessionGuardMiddleware:
     """End idle staff sessions (per-school ``staff_idle_minutes``; students and parents are never idle-logged
-    out), end sessions the user ended from another device, and hold staff who must set up two-factor login
-    on the setup page (R1.5: a teacher's session left open in a classroom must not serve a student)."""
+    out), end sessions the user ended from another device and sessions of deactivated accounts, and hold
+    staff who must set up two-factor login on the setup page (R1.5: a teacher's session left open in a
+    classroom must not serve a student)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -86,6 +87,10 @@ class SessionGuardMiddleware:
         return self.get_response(request)
 
     def _guard(self, request: HttpRequest) -> HttpResponse | None:
+        if not request.user.is_active:
+            # A deactivated account (issue 9). Django's backend already refuses it; this guard holds
+            # whatever backend is configured, and ends the session instead of leaving it behind.
+            return self._end(request, _("This session was ended. Please log in again."))
         session = request.session
         now = timezone.now()
         last_raw = session.get(LAST_ACTIVITY_KEY)

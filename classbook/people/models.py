@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from classbook.core.models import SchoolOwned
@@ -23,6 +24,9 @@ class User(AbstractUser):
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     language = models.CharField(_("interface language"), max_length=5, choices=settings.LANGUAGES, blank=True)
+    # Raised by every credential event that ends all sessions (issue 9): it is part of the session hash, so
+    # a session ends even where the sessions list does not know it (or a cache still holds it).
+    session_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -31,6 +35,15 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def get_session_auth_hash(self) -> str:
+        """Django's hash (it changes with the password), bound to ``session_version`` once that was raised."""
+        base = super().get_session_auth_hash()
+        if not self.session_version:
+            return base  # sessions made before the first credential event stay valid
+        return salted_hmac(
+            "classbook.people.User.session_version", f"{base}:{self.session_version}", algorithm="sha256"
+        ).hexdigest()
 
     @property
     def full_name(self) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
@@ -176,6 +176,17 @@ def activate_password(request: HttpRequest) -> HttpResponse:
             messages.error(request, exc.message)
             return redirect("people:activate")
         request.session.pop(ACTIVATION_KEY, None)
+        if credentials.has_confirmed_totp(user):
+            # A code sets the password only (issue 9): a person with two-factor login still needs their
+            # authenticator, so the login finishes at the second step, as after a password.
+            request.session[PENDING_2FA_KEY] = {
+                "user": user.pk,
+                "backend": "django.contrib.auth.backends.ModelBackend",
+                "next": settings.LOGIN_REDIRECT_URL,
+                "at": timezone.now().isoformat(),
+            }
+            messages.success(request, _("Your password is set. Now enter the code from your authenticator app."))
+            return redirect("people:login_verify")
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         _record_login(request, user, "activation_code")
         messages.success(request, _("Your password is set. Welcome!"))
@@ -216,7 +227,9 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's password change; every other session of the user ends with the old password (R1.5)."""
+    """Django's password change form; the change itself is ``credentials.change_password``: every other
+    session ends, every API token is revoked, and the person is told (R1.5, issue 9). This session stays,
+    under a new key, so a copy of its old cookie is worthless too."""
 
     template_name = "people/password_change.html"
 
@@ -225,11 +238,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         old_key = self.request.session.session_key
-        response = super().form_valid(form)  # keeps this session under a new key (update_session_auth_hash)
+        credentials.change_password(
+            user=form.user, password=form.cleaned_data["new_password1"], keep_session_key=old_key
+        )
+        update_session_auth_hash(self.request, form.user)  # cycles the session key
         credentials.rekey_session(old_key=old_key, new_key=self.request.session.session_key)
-        credentials.end_sessions(user=self.request.user, keep_session_key=self.request.session.session_key)  # type: ignore[arg-type]
         messages.success(self.request, _("Your password is changed. You were logged out everywhere else."))
-        return response
+        return redirect(self.get_success_url())
 
 
 @require_POST
@@ -257,7 +272,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 return _show_recovery_codes(request, credentials.new_recovery_codes(user=user))
             if enabled:
                 credentials.disable_totp(user=user, code=code)
-                messages.success(request, _("Two-factor login is switched off."))
+                # Every session ended, this one too (issue 9): log in again with the password alone.
+                logout(request)
+                messages.success(request, _("Two-factor login is switched off. Please log in again."))
+                return redirect("people:login")
             else:
                 secret = request.session.get(TOTP_SETUP_KEY) or ""
                 credentials.confirm_totp_device(user=user, secret=secret, code=code)

@@ -84,7 +84,8 @@ def test_api_list_and_read(world, as_user):
 def test_preferences_api_and_page(world, as_user):
     api = as_user(world.parent)
     rows = api.get("/api/v1/me/notification-preferences").json()
-    assert {r["kind"] for r in rows} == set(Kind.values)
+    # Notices about the person's own account are always sent: not a preference (issue 9).
+    assert {r["kind"] for r in rows} == set(Kind.values) - {Kind.ACCOUNT}
     assert next(r for r in rows if r["kind"] == "mark")["digest"] is True
     changed = api.put(
         "/api/v1/me/notification-preferences",
@@ -94,6 +95,8 @@ def test_preferences_api_and_page(world, as_user):
     assert next(r for r in changed if r["kind"] == "mark")["email"] is False
     bad = api.put("/api/v1/me/notification-preferences", [{"kind": "gossip"}], content_type="application/json")
     assert bad.status_code == 422
+    always = [{"kind": "account", "in_app": False, "email": False, "telegram": False, "digest": False}]
+    assert api.put("/api/v1/me/notification-preferences", always, content_type="application/json").status_code == 422
     page = api.post(
         "/s/lyceum-1/notifications/settings/",
         {"kind": ["absence"], "absence-in_app": "on", "absence-digest": "on"},

@@ -1,0 +1,125 @@
+"""Account administration of a school (issue 9), the API twin of ``/s/<school>/people/accounts/``.
+
+- ``GET  /schools/{school}/accounts?q=&state=&page=`` — people whose account the caller may manage
+  (an administrator of every school where they have a role), 50 a page: ``{"count", "items"}``.
+- ``POST /schools/{school}/accounts/{id}/deactivate`` ``{"reason"}`` — the account ends everywhere at once.
+- ``POST /schools/{school}/accounts/{id}/reactivate`` ``{"reason"}``.
+- ``POST /schools/{school}/accounts/{id}/two-factor-reset`` ``{"reason", "password", "code"}`` — the
+  caller re-authenticates with their own password (and two-factor code when they use it).
+
+A person out of the caller's reach is 404, a member who is not an administrator 403; nothing is written.
+Rules live in ``classbook.access.accounts`` and ``classbook.people.credentials``, shared with the pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from classbook.access import accounts, scopes
+from classbook.access.context import SchoolContext, resolve_school
+from classbook.people import account_queries, credentials
+from classbook.people.models import User
+
+router = Router(tags=["accounts"])
+
+Reason = Field(..., min_length=1, max_length=credentials.REASON_MAX)
+
+
+class AccountFilter(Schema):
+    q: str = Field("", max_length=100)
+    state: str = Field("", pattern="^(|active|deactivated)$")
+    page: int = Field(1, ge=1, le=100_000)
+
+
+class AccountOut(Schema):
+    id: int
+    username: str
+    full_name: str
+    roles: list[str]
+    is_active: bool
+    has_two_factor: bool
+
+
+class AccountPage(Schema):
+    count: int
+    items: list[AccountOut]
+
+
+class ReasonIn(Schema):
+    reason: str = Reason
+
+
+class TwoFactorResetIn(Schema):
+    reason: str = Reason
+    password: str = Field(..., min_length=1, max_length=128)
+    code: str = Field("", max_length=32)
+
+
+def _admin_ctx(request: HttpRequest, school: str) -> SchoolContext:
+    ctx = resolve_school(request.user, school)
+    if not accounts.may_manage_accounts(ctx):
+        raise PermissionDenied
+    return ctx
+
+
+def _person(ctx: SchoolContext, user_id: int) -> User:
+    return scopes.get_or_404(accounts.people_for_credentials(ctx), pk=user_id)
+
+
+def _out(user: User, roles: list[str] | None = None, has_2fa: bool | None = None) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "full_name": user.full_name,
+        "roles": roles or [],
+        "is_active": user.is_active,
+        "has_two_factor": bool(has_2fa),
+    }
+
+
+@router.get("/{slug:school}/accounts", response=AccountPage, summary="People whose accounts the caller manages")
+def list_accounts(request: HttpRequest, school: str, filters: Query[AccountFilter]) -> dict[str, Any]:
+    ctx = _admin_ctx(request, school)
+    people = account_queries.filter_accounts(accounts.people_for_credentials(ctx), q=filters.q, state=filters.state)
+    page, rows = account_queries.account_page(people, school=ctx.school, page=filters.page)
+    return {"count": page.paginator.count, "items": [_out(r.user, r.roles, r.has_2fa) for r in rows]}
+
+
+@router.post("/{slug:school}/accounts/{int:user_id}/deactivate", response=AccountOut, summary="Deactivate an account")
+def deactivate(request: HttpRequest, school: str, user_id: int, payload: ReasonIn) -> dict[str, Any]:
+    ctx = _admin_ctx(request, school)
+    person = _person(ctx, user_id)
+    user = credentials.deactivate_user(acting_user=request.user, school=ctx.school, user=person, reason=payload.reason)  # type: ignore[arg-type]
+    return _out(user, has_2fa=credentials.has_confirmed_totp(user))
+
+
+@router.post("/{slug:school}/accounts/{int:user_id}/reactivate", response=AccountOut, summary="Reactivate an account")
+def reactivate(request: HttpRequest, school: str, user_id: int, payload: ReasonIn) -> dict[str, Any]:
+    ctx = _admin_ctx(request, school)
+    person = _person(ctx, user_id)
+    user = credentials.reactivate_user(acting_user=request.user, school=ctx.school, user=person, reason=payload.reason)  # type: ignore[arg-type]
+    return _out(user, has_2fa=credentials.has_confirmed_totp(user))
+
+
+@router.post(
+    "/{slug:school}/accounts/{int:user_id}/two-factor-reset",
+    response=AccountOut,
+    summary="Reset a person's two-factor login (re-authentication and a reason required)",
+)
+def two_factor_reset(request: HttpRequest, school: str, user_id: int, payload: TwoFactorResetIn) -> dict[str, Any]:
+    ctx = _admin_ctx(request, school)
+    person = _person(ctx, user_id)
+    credentials.reset_two_factor(
+        acting_user=request.user,  # type: ignore[arg-type]
+        school=ctx.school,
+        user=person,
+        reason=payload.reason,
+        password=payload.password,
+        code=payload.code,
+        ip=request.META.get("REMOTE_ADDR") or None,
+    )
+    return _out(person, has_2fa=False)
