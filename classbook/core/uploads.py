@@ -369,15 +369,15 @@ def kind_for(mime: str) -> FileKind | None:
 
 
 def _ascii_name(name: str) -> str:
-    """A plain ASCII stand-in for clients without ``filename*``: accents dropped, the rest replaced."""
-
-    def plain(part: str) -> str:
-        ascii_part = unicodedata.normalize("NFKD", part).encode("ascii", "ignore").decode()
-        return re.sub(r"[^A-Za-z0-9._ -]+", "_", ascii_part)
-
+    """A plain ASCII stand-in for clients without ``filename*``: accents dropped (résumé → resume); a name in
+    another script becomes ``file`` with its extension."""
     suffix = PurePath(name).suffix
-    stem = plain(name[: len(name) - len(suffix)]).strip(" ._")
-    return (stem if stem.strip("_") else "file") + plain(suffix)
+    decomposed = unicodedata.normalize("NFKD", name[: len(name) - len(suffix)])
+    if any(ord(c) > 127 and unicodedata.category(c) != "Mn" for c in decomposed):
+        stem = "file"
+    else:
+        stem = re.sub(r"[^A-Za-z0-9._ -]+", "_", decomposed.encode("ascii", "ignore").decode()).strip(" ._") or "file"
+    return stem + re.sub(r"[^A-Za-z0-9.]+", "", suffix)
 
 
 def content_disposition(name: str, *, inline: bool) -> str:
