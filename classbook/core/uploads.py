@@ -29,6 +29,7 @@ from urllib.parse import quote
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from classbook.core.errors import DomainError
 
@@ -304,7 +305,7 @@ def clean_name(raw: str | None) -> str:
 
 
 def _size_text(size: int) -> str:
-    return f"{size // MB} MB"
+    return pgettext_lazy("file size", "%(count)d MB") % {"count": size // MB}
 
 
 def _refuse_type(policy: UploadPolicy, name: str, reason: str) -> DomainError:
