@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from django.apps import apps
 from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
@@ -606,3 +607,26 @@ def test_data_migrations_of_messages_and_reports(world, media):
     assert MessageAttachment.objects.get().mime_type == "image/png"
     assert AbsenceReport.objects.get(pk=report.pk).document_type == "application/octet-stream"
     assert AbsenceReport.objects.get(pk=no_document.pk).document_type == ""
+
+
+# --- Future doors ---------------------------------------------------------------------------------
+
+
+def test_every_download_goes_through_the_one_helper():
+    """A new download door that builds its own FileResponse would skip the verified type and the headers."""
+    root = Path(uploads.__file__).parents[1]
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "FileResponse(" in path.read_text(encoding="utf-8") and path != Path(uploads.__file__)
+    ]
+    assert offenders == []
+
+
+def test_every_stored_upload_keeps_its_verified_type():
+    """A new model with a file needs the verified type next to it (``mime_type``, or ``<field>_type``)."""
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, models.FileField):
+                type_field = "mime_type" if field.name == "file" else f"{field.name}_type"
+                assert type_field in {f.name for f in model._meta.get_fields()}, model
