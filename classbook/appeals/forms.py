@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from classbook.core import uploads
 from classbook.journal.models import AbsenceReasonKind
 
 KIND_CHOICES = [("", "—"), *AbsenceReasonKind.choices]
@@ -45,8 +46,13 @@ class AbsenceReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: illness, medical certificate No 123 of 5 October."),
     )
+    # An empty file is refused by the service, with the message every door gives.
     document = forms.FileField(
-        label=_("Document (optional)"), required=False, help_text=_("PDF, JPEG or PNG, up to 5 MB.")
+        label=_("Document (optional)"),
+        required=False,
+        allow_empty_file=True,
+        help_text=_("PDF, JPEG or PNG, up to 5 MB."),
+        widget=forms.FileInput(attrs={"accept": uploads.POLICIES["absence_document"].accept}),
     )
 
     def __init__(self, *args: object, students: list[tuple[int, str]], **kwargs: object) -> None:

@@ -41,6 +41,7 @@ class AbsenceReport(SchoolOwned):
     text = models.CharField(_("reason"), max_length=300)
     document = models.FileField(upload_to=document_path, max_length=255, blank=True)
     document_name = models.CharField(_("file name"), max_length=200, blank=True)
+    # Verified from the file's bytes at upload (classbook.core.uploads), never the uploader's content type.
     document_type = models.CharField(max_length=100, blank=True)
     document_size = models.PositiveIntegerField(default=0)
     status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import PurePath
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -27,6 +26,7 @@ from classbook.appeals.signals import (
     mark_flag_answered,
     mark_flag_submitted,
 )
+from classbook.core import uploads
 from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.journal import services as journal_services
@@ -38,14 +38,8 @@ from classbook.people.models import Enrolment, GuardianLink, Student
 MAX_REPORT_DAYS = 31
 MAX_DAYS_AHEAD = 30
 MAX_DAYS_BACK = 60
-MAX_DOCUMENT_SIZE = 5 * 1024 * 1024
-# Extension → the first bytes the file must start with (the name alone is not trusted).
-DOCUMENT_TYPES = {
-    ".pdf": (b"%PDF-", "application/pdf"),
-    ".jpg": (b"\xff\xd8\xff", "image/jpeg"),
-    ".jpeg": (b"\xff\xd8\xff", "image/jpeg"),
-    ".png": (b"\x89PNG\r\n\x1a\n", "image/png"),
-}
+# PDF, JPEG or PNG up to 5 MB, checked by the content (``classbook.core.uploads``, docs/appeals.md).
+DOCUMENT_POLICY = uploads.POLICIES["absence_document"]
 MAX_BULK_REASONS = 500
 
 
@@ -120,28 +114,6 @@ def _may_report_for(user: Any, student: Student) -> bool:
     )
 
 
-def _check_document(upload: UploadedFile) -> tuple[str, str]:
-    name = PurePath((upload.name or "").replace("\\", "/")).name.strip()[:200]
-    kind = DOCUMENT_TYPES.get(PurePath(name).suffix.lower())
-    if not name or kind is None:
-        raise DomainError(
-            _("A document must be a PDF, JPEG or PNG file."), code="invalid_document_type", field="document"
-        )
-    if not upload.size or upload.size > MAX_DOCUMENT_SIZE:
-        raise DomainError(
-            _("A document must be between 1 byte and 5 MB."), code="invalid_document_size", field="document"
-        )
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    magic, content_type = kind
-    if not head.startswith(magic):
-        raise DomainError(
-            _("The file is not really a PDF, JPEG or PNG document."), code="invalid_document_type", field="document"
-        )
-    return name, content_type
-
-
 def check_report_dates(start: dt.date, end: dt.date, today: dt.date | None = None) -> None:
     """The rules for the days of a report, shared by the form and the API."""
     today = today or timezone.localdate()
@@ -182,7 +154,8 @@ def submit_absence_report(
     """A parent reports why their child is or was absent, for a day or a range, in advance too (R2.11).
 
     Only a guardian whose link to the child is current and allows seeing the child's data may report.
-    The optional document (PDF, JPEG, PNG up to 5 MB) is stored under a random name.
+    The optional document (``DOCUMENT_POLICY``: PDF, JPEG, PNG up to 5 MB, checked by its content) is stored
+    under a random name with its verified type.
     """
     if not _may_report_for(acting_user, student):
         raise PermissionDeniedError(_("Only a parent of the child may report the reason of an absence."))
@@ -199,11 +172,11 @@ def submit_absence_report(
         text=text,
     )
     if document is not None:
-        name, content_type = _check_document(document)
-        report.document_name = name
-        report.document_type = content_type
-        report.document_size = document.size or 0
-        report.document.save(name, document, save=False)
+        checked = uploads.check_upload(document, DOCUMENT_POLICY)
+        report.document_name = checked.name
+        report.document_type = checked.kind.mime
+        report.document_size = checked.size
+        report.document.save(checked.name, document, save=False)
     report.save()
     log_action(
         "appeals.absence_report.submitted",

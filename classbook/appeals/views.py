@@ -27,6 +27,7 @@ from classbook.access.scopes import directory, get_or_404
 from classbook.appeals import queries, services
 from classbook.appeals.forms import AbsenceReportForm, AnswerForm, DecisionForm, FlagForm, ReasonForm
 from classbook.appeals.models import FlagStatus, ReportStatus
+from classbook.core import uploads
 from classbook.core.errors import DomainError
 from classbook.journal.models import AbsenceReasonKind
 from classbook.people.models import Role
@@ -289,14 +290,7 @@ def apply_report(request: HttpRequest, ctx: SchoolContext, report_id: int) -> Ht
 def report_document(request: HttpRequest, ctx: SchoolContext, report_id: int) -> FileResponse:
     """The document of a report, only for those who may read the report; others get 404."""
     report = get_or_404(scopes.absence_reports(ctx).exclude(document=""), pk=report_id)
-    response = FileResponse(
-        report.document.open("rb"),
-        as_attachment=True,
-        filename=report.document_name,
-        content_type=report.document_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return uploads.file_response(report.document, name=report.document_name, mime=report.document_type)
 
 
 @require_GET

@@ -13,6 +13,7 @@ from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.access.journal import can_edit_lesson, homework_files, readable_assignments
 from classbook.access.scopes import get_or_404
+from classbook.core import uploads
 from classbook.core.errors import DomainError
 from classbook.journal import attachments, queries
 from classbook.journal.models import Lesson
@@ -39,6 +40,7 @@ def lesson_files(request: HttpRequest, ctx: SchoolContext, assignment_id: int, l
             "files": files,
             "editable": not ctx.is_read_only and can_edit_lesson(request.user, lesson),
             "assignment_id": assignment_id,
+            "policy": attachments.POLICY,
         },
     )
 
@@ -74,9 +76,4 @@ def remove(request: HttpRequest, ctx: SchoolContext, assignment_id: int, file_id
 def download(request: HttpRequest, ctx: SchoolContext, file_id: int) -> FileResponse:
     """Students and parents of the class download too (the diary links here); others get 404."""
     attachment = get_or_404(homework_files(ctx), pk=file_id)
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
+    return uploads.file_response(attachment.file, name=attachment.original_name, mime=attachment.mime_type)

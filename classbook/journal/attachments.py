@@ -5,7 +5,6 @@ A removal hides the file from the class but keeps it and records who removed it 
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -14,35 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from classbook.access.journal import can_edit_lesson
+from classbook.core import uploads
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.journal.models import ChangeKind, HomeworkAttachment, JournalChange, Lesson
 
-MAX_SIZE = 10 * 1024 * 1024
+POLICY = uploads.POLICIES["homework"]
 MAX_FILES_PER_LESSON = 10
-ALLOWED_EXTENSIONS = frozenset(
-    {
-        ".pdf",
-        ".doc",
-        ".docx",
-        ".odt",
-        ".rtf",
-        ".txt",
-        ".xls",
-        ".xlsx",
-        ".ods",
-        ".ppt",
-        ".pptx",
-        ".odp",
-        ".jpg",
-        ".jpeg",
-        ".png",
-        ".gif",
-        ".webp",
-        ".mp3",
-        ".m4a",
-        ".zip",
-    }
-)
 
 
 def _log(*, acting_user: Any, lesson: Lesson, attachment: HomeworkAttachment, old: str, new: str) -> None:
@@ -60,28 +36,20 @@ def _log(*, acting_user: Any, lesson: Lesson, attachment: HomeworkAttachment, ol
 
 @transaction.atomic
 def attach_homework_file(*, acting_user: Any, lesson: Lesson, upload: UploadedFile) -> HomeworkAttachment:
-    """Attach a file to the lesson's homework: the lesson's teacher only; size and type limited."""
+    """Attach a file to the lesson's homework: the lesson's teacher only; the kind checked by the file's content
+    against ``POLICY`` (``classbook.core.uploads``, docs/journal.md) and stored with the verified type."""
     if not can_edit_lesson(acting_user, lesson):
         raise PermissionDeniedError(_("Only the teacher of this lesson may attach files."))
-    name = PurePath((upload.name or "").replace("\\", "/")).name.strip()[:200]
-    if not name:
-        raise DomainError(_("Choose a file."), field="file")
-    if PurePath(name).suffix.lower() not in ALLOWED_EXTENSIONS:
-        raise DomainError(
-            _("Files of this type cannot be attached. Allowed: %(types)s.")
-            % {"types": ", ".join(sorted(ALLOWED_EXTENSIONS))},
-            field="file",
-        )
-    if not upload.size or upload.size > MAX_SIZE:
-        raise DomainError(_("A file must be between 1 byte and 10 MB."), field="file")
+    checked = uploads.check_upload(upload, POLICY)
     if lesson.attachments.filter(removed_at__isnull=True).count() >= MAX_FILES_PER_LESSON:
         raise DomainError(_("A lesson may have at most 10 homework files."), field="file")
+    name = checked.name
     attachment = HomeworkAttachment(
         school_id=lesson.school_id,
         lesson=lesson,
         original_name=name,
-        size=upload.size,
-        content_type=(upload.content_type or "")[:100],
+        size=checked.size,
+        mime_type=checked.kind.mime,
         uploaded_by=acting_user,
     )
     attachment.file.save(name, upload, save=False)

@@ -365,7 +365,8 @@ class HomeworkAttachment(SchoolOwned):
     lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=255)
     original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(max_length=100, blank=True)
+    # Verified from the file's bytes at upload (classbook.core.uploads), never the uploader's content type.
+    mime_type = models.CharField(max_length=100, default="application/octet-stream")
     size = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)

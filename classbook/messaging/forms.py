@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from classbook.core import uploads
 from classbook.messaging.models import BODY_MAX, SUBJECT_MAX, Audience
 
 
@@ -14,8 +15,10 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": uploads.POLICIES["message"].accept}))
         kwargs.setdefault("required", False)
+        # An empty file is refused by the service, with the message every door gives.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):  # type: ignore[no-untyped-def]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from functools import partial
-from pathlib import PurePath
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -23,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from classbook.access import messaging as rules
 from classbook.access.context import SchoolContext
+from classbook.core import uploads
 from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.messaging import signals
@@ -44,10 +44,8 @@ from classbook.schools.models import SchoolClass, YearLevel
 
 MAX_RECIPIENTS = 10
 MAX_FILES = 5
-MAX_FILE_SIZE = 10 * 1024 * 1024
-ALLOWED_EXTENSIONS = frozenset(
-    {".pdf", ".doc", ".docx", ".odt", ".rtf", ".txt", ".xls", ".xlsx", ".ods", ".jpg", ".jpeg", ".png", ".gif", ".webp"}
-)
+POLICY = uploads.POLICIES["message"]
+MAX_FILE_SIZE = POLICY.max_size
 
 
 # --- validation -----------------------------------------------------------------------------------
@@ -64,25 +62,12 @@ def clean_text(value: str | None, *, field: str, limit: int, required: bool = Tr
     return text
 
 
-def clean_files(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:
-    """Check every file before anything is written: count, name, type and size."""
+def clean_files(files: Sequence[UploadedFile]) -> list[uploads.CheckedUpload]:
+    """Check every file before anything is written: the count, then each file's size and kind by its content
+    (``classbook.core.uploads``, docs/messaging.md)."""
     if len(files) > MAX_FILES:
         raise DomainError(_("At most %(count)d files per message.") % {"count": MAX_FILES}, field="files")
-    cleaned = []
-    for upload in files:
-        name = PurePath((upload.name or "").replace("\\", "/")).name.strip()[:200]
-        if not name:
-            raise DomainError(_("A file has no name."), field="files")
-        if PurePath(name).suffix.lower() not in ALLOWED_EXTENSIONS:
-            raise DomainError(
-                _("Files of this type cannot be attached: %(name)s. Allowed: %(types)s.")
-                % {"name": name, "types": ", ".join(sorted(ALLOWED_EXTENSIONS))},
-                field="files",
-            )
-        if not upload.size or upload.size > MAX_FILE_SIZE:
-            raise DomainError(_("A file must be between 1 byte and 10 MB: %(name)s.") % {"name": name}, field="files")
-        cleaned.append((upload, name))
-    return cleaned
+    return [uploads.check_upload(upload, POLICY) for upload in files]
 
 
 def _writer(ctx: SchoolContext) -> None:
@@ -94,20 +79,20 @@ def _writer(ctx: SchoolContext) -> None:
 
 
 def _append(
-    ctx: SchoolContext, conversation: Conversation, kind: str, body: str, files: list[tuple[UploadedFile, str]]
+    ctx: SchoolContext, conversation: Conversation, kind: str, body: str, files: list[uploads.CheckedUpload]
 ) -> Message:
     message = Message.objects.create(
         school=ctx.school, conversation=conversation, sender=ctx.user, sender_kind=kind, body=body
     )
-    for upload, name in files:
+    for checked in files:
         attachment = MessageAttachment(
             school=ctx.school,
             message=message,
-            original_name=name,
-            size=upload.size,
-            content_type=(upload.content_type or "")[:100],
+            original_name=checked.name,
+            size=checked.size,
+            mime_type=checked.kind.mime,
         )
-        attachment.file.save(name, upload, save=False)
+        attachment.file.save(checked.name, checked.upload, save=False)
         attachment.save()
     # R5.3: a parent's message waits for a staff answer; a staff message answers it.
     if kind == ParticipantKind.GUARDIAN:

@@ -20,11 +20,15 @@ from classbook.access import messaging as rules
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.access.scopes import directory, get_or_404
+from classbook.core import uploads
 from classbook.core.errors import DomainError
 from classbook.messaging import queries, services
 from classbook.messaging.forms import AnnouncementForm, ConversationForm, MessageForm, ReplyForm, TopicForm
 from classbook.messaging.models import Audience
 from classbook.schools.models import YearLevel
+
+# What the file field's help text says (the service checks the same numbers and kinds).
+FILE_HINTS = {"max_files": services.MAX_FILES, "file_kinds": services.POLICY.labels}
 
 
 def _int(value: str | None) -> int | None:
@@ -113,7 +117,7 @@ def new_conversation(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "students": students if (ctx.is_staff_member or len(students) > 1) else [],
             "student": student,
             "needs_student": student is None and not ctx.is_staff_member,
-            "max_files": services.MAX_FILES,
+            **FILE_HINTS,
         },
     )
 
@@ -128,7 +132,7 @@ def conversation(request: HttpRequest, ctx: SchoolContext, conversation_id: int)
     return render(
         request,
         "messaging/conversation.html",
-        {"conversation": conv, "form": MessageForm(), "max_files": services.MAX_FILES, **detail},
+        {"conversation": conv, "form": MessageForm(), **FILE_HINTS, **detail},
     )
 
 
@@ -150,7 +154,7 @@ def reply(request: HttpRequest, ctx: SchoolContext, conversation_id: int) -> Htt
     return render(
         request,
         "messaging/conversation.html",
-        {"conversation": conv, "form": form, "max_files": services.MAX_FILES, **detail},
+        {"conversation": conv, "form": form, **FILE_HINTS, **detail},
         status=422,
     )
 
@@ -159,12 +163,7 @@ def reply(request: HttpRequest, ctx: SchoolContext, conversation_id: int) -> Htt
 @school_view()
 def attachment(request: HttpRequest, ctx: SchoolContext, file_id: int) -> FileResponse:
     found = get_or_404(rules.message_attachments(ctx), pk=file_id)
-    return FileResponse(
-        found.file.open("rb"),
-        as_attachment=True,
-        filename=found.original_name,
-        content_type="application/octet-stream",
-    )
+    return uploads.file_response(found.file, name=found.original_name, mime=found.mime_type)
 
 
 @require_GET

@@ -87,7 +87,8 @@ def test_attachment_saved_and_downloaded_by_participants_only(world):
     url = f"/s/{world.school.slug}/messages/files/{att.pk}/"
     response = client_for(world.teacher).get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 test"
-    assert "attachment" in response["Content-Disposition"]
+    assert response["Content-Disposition"].startswith("inline;")  # a PDF is shown (core.uploads)
+    assert response["X-Content-Type-Options"] == "nosniff"
     for outsider in (world.other_parent, world.class_teacher, world.director, world.foreign_admin):
         assert client_for(outsider).get(url).status_code == 404
 

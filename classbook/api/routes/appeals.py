@@ -21,6 +21,7 @@ from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import get_or_404
 from classbook.appeals import queries, services
 from classbook.appeals.models import AbsenceReport, MarkFlag
+from classbook.core import uploads
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.journal.models import Attendance
 
@@ -351,14 +352,7 @@ def apply_report(request: HttpRequest, school: str, report_id: int) -> dict[str,
 def report_document(request: HttpRequest, school: str, report_id: int) -> FileResponse:
     ctx = _ctx(request, school)
     report = get_or_404(scopes.absence_reports(ctx).exclude(document=""), pk=report_id)
-    response = FileResponse(
-        report.document.open("rb"),
-        as_attachment=True,
-        filename=report.document_name,
-        content_type=report.document_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return uploads.file_response(report.document, name=report.document_name, mime=report.document_type)
 
 
 # --- Flagged marks (R2.11) -------------------------------------------------------------

@@ -11,17 +11,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from classbook.access import journal as journal_access
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import directory, get_or_404
 from classbook.api.errors import error_body
+from classbook.core import uploads
 from classbook.core.errors import ConflictError, DomainError
-from classbook.journal import services
-from classbook.journal.models import Attendance, Lesson, Mark, PeriodGrade, Remark, WorkType
+from classbook.journal import attachments, services
+from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade, Remark, WorkType
 from classbook.journal.queries_api import assignment_data, grid_data
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 
@@ -629,6 +631,66 @@ def fix_remark(request: HttpRequest, school: str, remark_id: int, payload: FixIn
     remark = get_or_404(journal_access.remarks(ctx), pk=remark_id)
     services.fix_remark(acting_user=ctx.user, remark=remark, note=payload.note)
     return _remark_out(get_or_404(journal_access.remarks(ctx), pk=remark_id))
+
+
+# --- Homework files (R2.3, R5.7) ------------------------------------------------------------
+
+
+class HomeworkFileOut(Schema):
+    id: int
+    lesson: int
+    name: str
+    size: int
+    mime_type: str  # verified from the file's content at upload
+    url: str
+
+
+def _file_out(school: str, attachment: HomeworkAttachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "lesson": attachment.lesson_id,
+        "name": attachment.original_name,
+        "size": attachment.size,
+        "mime_type": attachment.mime_type,
+        "url": f"/api/v1/schools/{school}/journal/files/{attachment.pk}",
+    }
+
+
+@router.get(
+    "/{school}/journal/lessons/{lesson_id}/files", response=list[HomeworkFileOut], summary="Homework files of a lesson"
+)
+def list_files(request: HttpRequest, school: str, lesson_id: int) -> list[dict[str, Any]]:
+    ctx = _ctx(request, school)
+    lesson = _lesson(ctx, lesson_id)
+    return [_file_out(school, f) for f in journal_access.homework_files(ctx).filter(lesson=lesson)]
+
+
+@router.post(
+    "/{school}/journal/lessons/{lesson_id}/files",
+    response={201: HomeworkFileOut},
+    summary="Attach a homework file (multipart: file); the kind is checked by the content (docs/journal.md)",
+)
+def attach_file(request: HttpRequest, school: str, lesson_id: int, file: File[UploadedFile]) -> Status:
+    ctx = _ctx(request, school)
+    lesson = _lesson(ctx, lesson_id)
+    attachment = attachments.attach_homework_file(acting_user=ctx.user, lesson=lesson, upload=file)
+    return Status(201, _file_out(school, attachment))
+
+
+@router.get("/{school}/journal/files/{file_id}", response={200: None}, summary="Download a homework file")
+def download_file(request: HttpRequest, school: str, file_id: int) -> FileResponse:
+    """Journal readers, and the students of the class and their parents (as the page); others get 404."""
+    ctx = _ctx(request, school)
+    attachment = get_or_404(journal_access.homework_files(ctx), pk=file_id)
+    return uploads.file_response(attachment.file, name=attachment.original_name, mime=attachment.mime_type)
+
+
+@router.delete("/{school}/journal/files/{file_id}", response={204: None}, summary="Hide a homework file (kept)")
+def remove_file(request: HttpRequest, school: str, file_id: int) -> Status:
+    ctx = _ctx(request, school)
+    attachment = get_or_404(journal_access.homework_files(ctx), pk=file_id)
+    attachments.remove_homework_file(acting_user=ctx.user, attachment=attachment)
+    return Status(204, None)
 
 
 def _respond(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -17,6 +17,7 @@ from ninja.files import UploadedFile
 from classbook.access import messaging as rules
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import directory, get_or_404
+from classbook.core import uploads
 from classbook.messaging import queries, services
 from classbook.messaging.models import Announcement, Conversation, ForumReply, ForumTopic, Message
 from classbook.schools.models import YearLevel
@@ -47,6 +48,7 @@ class AttachmentOut(Schema):
     id: int
     name: str
     size: int
+    mime_type: str  # verified from the file's content at upload
     url: str
 
 
@@ -96,6 +98,7 @@ def _message_out(school: str, m: Message, read_by: list[Any]) -> dict[str, Any]:
                 "id": f.pk,
                 "name": f.original_name,
                 "size": f.size,
+                "mime_type": f.mime_type,
                 "url": f"/api/v1/schools/{school}/messages/files/{f.pk}",
             }
             for f in m.attachments.all()
@@ -220,9 +223,7 @@ def mark_read(request: HttpRequest, school: str, conversation_id: int) -> Status
 def download(request: HttpRequest, school: str, file_id: int) -> FileResponse:
     ctx = _member(request, school)
     found = get_or_404(rules.message_attachments(ctx), pk=file_id)
-    return FileResponse(
-        found.file.open("rb"), as_attachment=True, filename=found.original_name, content_type="application/octet-stream"
-    )
+    return uploads.file_response(found.file, name=found.original_name, mime=found.mime_type)
 
 
 class UnansweredOut(Schema):

@@ -1,0 +1,37 @@
+"""Homework files keep the type verified from their bytes (issue 9), not the uploader's content type.
+
+Existing rows: the type is derived again from the stored file (``classbook.core.uploads``); a missing file or
+a kind Classbook does not serve safely becomes ``application/octet-stream`` (downloaded, never shown).
+"""
+
+from collections import defaultdict
+
+from django.db import migrations, models
+
+
+def derive_types(apps, schema_editor):
+    from classbook.core.uploads import kind_of_stored
+
+    HomeworkAttachment = apps.get_model("journal", "HomeworkAttachment")
+    by_type = defaultdict(list)
+    for row in HomeworkAttachment.objects.only("pk", "file").iterator(chunk_size=500):
+        by_type[kind_of_stored(row.file)].append(row.pk)
+    for mime, pks in by_type.items():
+        for start in range(0, len(pks), 500):
+            HomeworkAttachment.objects.filter(pk__in=pks[start : start + 500]).update(mime_type=mime)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("journal", "0005_attendancecode_is_active"),
+    ]
+
+    operations = [
+        migrations.RenameField(model_name="homeworkattachment", old_name="content_type", new_name="mime_type"),
+        migrations.AlterField(
+            model_name="homeworkattachment",
+            name="mime_type",
+            field=models.CharField(default="application/octet-stream", max_length=100),
+        ),
+        migrations.RunPython(derive_types, migrations.RunPython.noop),
+    ]
