@@ -134,8 +134,15 @@ AUTH_USER_MODEL = "people.User"
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "classbook.core.cache.RedisCache",  # Django's, with one client per connection pool
+            # Django's, with one client per connection pool, degrading to "no cache" while Redis is away
+            "BACKEND": "classbook.core.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
+            # A dead or hung Redis costs milliseconds, not seconds: short timeouts, then the backend skips
+            # Redis for a second before trying again (core/cache.py).
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.25")),
+                "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", "0.5")),
+            },
         }
     }
 else:
