@@ -7,8 +7,11 @@ without a restart, and what was written during the outage is not hidden by the o
 (a week cached before the outage, a session ended during it).
 """
 
+# ruff: noqa: F811 - the diary world's ``diary`` fixture is imported and used as an argument
+
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import socket
@@ -52,11 +55,9 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--save", "", "--appendonly", "no"],  # fmt: skip
-            stdout=subprocess.DEVNULL,
-        )
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)]
+        command += ["--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603 - fixed arguments
         client = redis.Redis.from_url(self.url)
         for _ in range(200):
             try:
@@ -69,10 +70,8 @@ class RedisServer:
     def stop(self) -> None:
         """SHUTDOWN SAVE: the snapshot is written, so the next start reloads the values from before."""
         assert self.process is not None
-        try:
+        with contextlib.suppress(redis.exceptions.ConnectionError):  # it closes the connection as it goes
             redis.Redis.from_url(self.url).shutdown(save=True)
-        except redis.exceptions.ConnectionError:
-            pass
         self.process.wait(10)
 
     def keys(self, pattern: str) -> list[bytes]:

@@ -33,7 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -55,10 +55,11 @@ class RedisCacheClient(DjangoRedisCacheClient):
         self._clients: dict[int, Any] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        pool = self._get_connection_pool(write)
+        django_client = cast(Any, self)  # the stubs do not declare Django's private attributes
+        pool = django_client._get_connection_pool(write)
         client = self._clients.get(id(pool))
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[id(pool)] = django_client._client(connection_pool=pool)
         return client
 
 
@@ -160,7 +161,7 @@ class RedisCache(DjangoRedisCache):
         """Delete what this process could not write during the outage, before reading anything else."""
         keys, overflow = self.outage.take()
         try:
-            client = self._cache.get_client(None, write=True)
+            client = self._redis.get_client(None, write=True)
             if overflow:
                 client.flushdb()
             elif keys:
@@ -174,6 +175,11 @@ class RedisCache(DjangoRedisCache):
             raise
         self.outage.recovered("all keys" if overflow else f"{len(keys)} keys")
 
+    @property
+    def _redis(self) -> Any:
+        """Django's ``RedisCacheClient`` (``_cache``, which the stubs do not declare)."""
+        return cast(Any, self)._cache
+
     def _key(self, key: Any, version: int | None) -> str:
         return self.make_and_validate_key(key, version=version)
 
@@ -181,55 +187,52 @@ class RedisCache(DjangoRedisCache):
 
     def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         k = self._key(key, version)
-        return self._guarded(lambda: self._cache.add(k, value, self.get_backend_timeout(timeout)), False, [k])
+        return self._guarded(lambda: self._redis.add(k, value, self.get_backend_timeout(timeout)), False, [k])
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         k = self._key(key, version)
-        return self._guarded(lambda: self._cache.get(k, default), default)
+        return self._guarded(lambda: self._redis.get(k, default), default)
 
     def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
         k = self._key(key, version)
-        self._guarded(lambda: self._cache.set(k, value, self.get_backend_timeout(timeout)), None, [k])
+        self._guarded(lambda: self._redis.set(k, value, self.get_backend_timeout(timeout)), None, [k])
 
     def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         k = self._key(key, version)
-        return self._guarded(lambda: self._cache.touch(k, self.get_backend_timeout(timeout)), False, [k])
+        return self._guarded(lambda: self._redis.touch(k, self.get_backend_timeout(timeout)), False, [k])
 
     def delete(self, key: Any, version: int | None = None) -> bool:
         k = self._key(key, version)
-        return self._guarded(lambda: self._cache.delete(k), False, [k])
+        return self._guarded(lambda: self._redis.delete(k), False, [k])
 
     def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
         key_map = {self._key(key, version): key for key in keys}
-        found = self._guarded(lambda: self._cache.get_many(key_map.keys()), {})
+        found: dict[str, Any] = self._guarded(lambda: self._redis.get_many(key_map.keys()), {})
         return {key_map[k]: v for k, v in found.items()}
 
     def has_key(self, key: Any, version: int | None = None) -> bool:
         k = self._key(key, version)
-        return self._guarded(lambda: self._cache.has_key(k), False)
+        return self._guarded(lambda: self._redis.has_key(k), False)
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         """While Redis is unreachable the increment is lost, not raised: the key is remembered and deleted
         when Redis is back, which for a diary generation counter is a new generation too. Answers 0 then."""
         k = self._key(key, version)
-        return self._guarded(lambda: self._cache.incr(k, delta), 0, [k])
+        return self._guarded(lambda: self._redis.incr(k, delta), 0, [k])
 
     def set_many(self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list[Any]:
         if not data:
             return []
         safe = {self._key(key, version): value for key, value in data.items()}
-        self._guarded(lambda: self._cache.set_many(safe, self.get_backend_timeout(timeout)), None, list(safe))
+        self._guarded(lambda: self._redis.set_many(safe, self.get_backend_timeout(timeout)), None, list(safe))
         return []
 
     def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
         safe = [self._key(key, version) for key in keys]
         if safe:
-            self._guarded(lambda: self._cache.delete_many(safe), None, safe)
+            self._guarded(lambda: self._redis.delete_many(safe), None, safe)
 
-    def clear(self) -> bool:
+    def clear(self) -> None:
         """A clear that could not reach Redis is done (as a flush) when Redis is back."""
-        cleared = self._guarded(lambda: bool(self._cache.clear()), None)
-        if cleared is None:
+        if self._guarded(lambda: bool(self._redis.clear()), None) is None:
             self.outage.remember((), everything=True)
-            return False
-        return cleared
