@@ -251,3 +251,8 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 100
+
+# --- Outages (issue #9, docs/deployment.md "When Redis, the worker or PostgreSQL go down") ---------------
+# A lost database connection answers a translated 503 with Retry-After (JSON on /api/ and for the grid),
+# never a 500; outermost, so it also sees what the session and user middleware raised.
+MIDDLEWARE.insert(0, "classbook.core.db_outage.DatabaseOutageMiddleware")
