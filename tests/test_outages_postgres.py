@@ -120,7 +120,7 @@ class Browser:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         csrf = next((c.value for c in self.jar if c.name == "csrftoken"), "")
         headers = {"Accept": accept, "X-CSRFToken": csrf, "Referer": self.base}
-        req = urllib.request.Request(self.base + path, data=body, headers=headers)
+        req = urllib.request.Request(self.base + path, data=body, headers=headers)  # noqa: S310 - http://127.0.0.1
         try:
             with self.opener.open(req, timeout=20) as response:
                 return response.status, dict(response.headers), response.read().decode()
