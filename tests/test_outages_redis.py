@@ -32,6 +32,7 @@ from tests.diary.test_week import week_url
 from tests.factories import PASSWORD
 
 pytestmark = [
+    pytest.mark.outage,
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed"),
     pytest.mark.django_db(transaction=True),
 ]

@@ -31,7 +31,7 @@ from classbook.notifications import tasks, worker
 from classbook.notifications.models import Delivery, Kind, Status
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.outage, pytest.mark.django_db(transaction=True)]
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 RECIPIENTS = 8
