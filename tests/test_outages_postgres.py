@@ -119,7 +119,7 @@ class Browser:
     def request(self, path: str, data: dict[str, str] | None = None, accept: str = "application/json"):
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         csrf = next((c.value for c in self.jar if c.name == "csrftoken"), "")
-        headers = {"Accept": accept, "X-CSRFToken": csrf, "Referer": self.base}
+        headers = {"Accept": accept, "Accept-Language": "en", "X-CSRFToken": csrf, "Referer": self.base}
         req = urllib.request.Request(self.base + path, data=body, headers=headers)  # noqa: S310 - http://127.0.0.1
         try:
             with self.opener.open(req, timeout=20) as response:
@@ -199,6 +199,11 @@ def cluster():
                 server.stop()
 
 
+def task_states(cluster: Cluster) -> list[str]:
+    with psycopg.connect(cluster.url()) as conn:
+        return [row[0] for row in conn.execute("SELECT status FROM django_tasks_database_dbtaskresult").fetchall()]
+
+
 def test_saves_survive_a_postgresql_restart_under_load(cluster, tmp_path):
     env = {
         **os.environ,
@@ -208,7 +213,6 @@ def test_saves_survive_a_postgresql_restart_under_load(cluster, tmp_path):
         "ALLOWED_HOSTS": "127.0.0.1",
         "CLASSBOOK_VAR_DIR": str(tmp_path / "var"),
         "DB_CONN_MAX_AGE": "60",  # persistent connections: the ones a restart breaks under the server
-        "LANGUAGE_CODE": "en",
     }
     env.pop("REDIS_URL", None)
     env.pop("TEST_DB_NAME", None)
@@ -222,7 +226,13 @@ def test_saves_survive_a_postgresql_restart_under_load(cluster, tmp_path):
     with open(tmp_path / "gunicorn.log", "wb") as log:
         server = subprocess.Popen(  # noqa: S603 - our own command
             [sys.executable, "-m", "gunicorn", "classbook.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2",
-             "--preload", "--timeout", "30"],
+             "--preload", "--timeout", "30", "--no-control-socket"],
+            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    # The task worker on the same database: each save enqueues its notifications' fan-out.
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "worker", "--interval", "0.2", "--no-startup-delay", "--no-reload"],
             cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
@@ -273,10 +283,20 @@ def test_saves_survive_a_postgresql_restart_under_load(cluster, tmp_path):
         assert 500 not in saves.statuses
         assert sorted(saves.acknowledged) == sorted(map(tuple, cells))  # every save acknowledged in the end
         assert stored_tens(cluster) == {tuple(c) for c in cells}  # and every acknowledged save is stored
+        # The worker lived through the outages (it waits and reconnects) and ran every task.
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+        states = task_states(cluster)
+        for _ in range(300):
+            if not ({"READY", "RUNNING"} & set(states)):
+                break
+            time.sleep(0.1)
+            states = task_states(cluster)
+        assert set(states) == {"SUCCESSFUL"} and states.count("SUCCESSFUL") >= len(cells), states
         print(
             f"{len(saves.statuses)} requests for {len(cells)} saves; {saves.unavailable} answered 503, "
             f"{saves.statuses.count(0)} connection errors, {saves.in_doubt_resolved} in-doubt commits resolved"
         )
     finally:
-        server.terminate()
-        server.wait(10)
+        for process in (server, worker):
+            process.terminate()
+            process.wait(10)
