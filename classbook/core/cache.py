@@ -72,6 +72,7 @@ class Outage:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.repairing = threading.Lock()  # one thread repairs; the others wait for it before reading
         self.down_since: float | None = None
         self.retry_at = 0.0
         self.warned_at = 0.0
@@ -132,11 +133,18 @@ class Outage:
             self.down_since, self.skipped = None, 0
 
 
+# One view of each Redis per process: Django makes a cache object per thread, and whichever thread talks to
+# Redis first after an outage must repair what any thread could not write.
+_OUTAGES: dict[tuple[str, ...], Outage] = {}
+_OUTAGES_LOCK = threading.Lock()
+
+
 class RedisCache(DjangoRedisCache):
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
-        self.outage = Outage()
+        with _OUTAGES_LOCK:
+            self.outage = _OUTAGES.setdefault(tuple(cast(Any, self)._servers), Outage())
 
     # --- the guard around every operation ---------------------------------------------------------
 
@@ -159,6 +167,11 @@ class RedisCache(DjangoRedisCache):
 
     def _repair(self) -> None:
         """Delete what this process could not write during the outage, before reading anything else."""
+        with self.outage.repairing:
+            if self.outage.needs_repair():
+                self._repair_now()
+
+    def _repair_now(self) -> None:
         keys, overflow = self.outage.take()
         try:
             client = self._redis.get_client(None, write=True)
