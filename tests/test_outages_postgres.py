@@ -116,10 +116,22 @@ class Browser:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
-    def request(self, path: str, data: dict[str, str] | None = None, accept: str = "application/json"):
+    def request(
+        self,
+        path: str,
+        data: dict[str, str] | None = None,
+        accept: str = "application/json",
+        headers: dict | None = None,
+    ):
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         csrf = next((c.value for c in self.jar if c.name == "csrftoken"), "")
-        headers = {"Accept": accept, "Accept-Language": "en", "X-CSRFToken": csrf, "Referer": self.base}
+        headers = {
+            "Accept": accept,
+            "Accept-Language": "en",
+            "X-CSRFToken": csrf,
+            "Referer": self.base,
+            **(headers or {}),
+        }
         req = urllib.request.Request(self.base + path, data=body, headers=headers)  # noqa: S310 - http://127.0.0.1
         try:
             with self.opener.open(req, timeout=20) as response:
@@ -262,6 +274,10 @@ def test_saves_survive_a_postgresql_restart_under_load(cluster, tmp_path):
             reverse("journal:grid", args=["lyceum-1", world["assignment"]]), accept="text/html"
         )
         assert status == 503 and headers["Retry-After"] == "2" and "Try again in a moment" in page
+        api = Browser(base)  # the API with a token: the same structured 503
+        status, headers, body = api.request("/api/v1/me", headers={"Authorization": "Bearer cb_any-token"})
+        assert status == 503 and headers["Retry-After"] == "2"
+        assert json.loads(body)["error"]["code"] == "unavailable"
         cluster.start()
 
         # Under load: two clients save while PostgreSQL restarts (pg_ctl restart -m fast).
