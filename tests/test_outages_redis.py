@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -100,6 +101,11 @@ def redis_server(tmp_path):
         server.process.wait(10)
 
 
+def _wait_for_retry() -> None:
+    """Until the backend tries Redis again (it skips it for a while after each failure)."""
+    time.sleep(max(0.0, cache.outage.retry_at - time.monotonic()) + 0.05)
+
+
 def _login(username: str) -> Client:
     client = Client()
     response = client.post(reverse("people:login"), {"username": username, "password": PASSWORD})
@@ -159,7 +165,7 @@ def test_the_site_serves_through_a_redis_restart_and_never_shows_a_stale_week(
 
     redis_server.start()  # reloads the snapshot: the week cached before the mark, the ended sessions
     assert redis_server.keys("*cb:diary:w:*") and redis_server.keys("*sessions.cached_db*")
-    time.sleep(cache.outage.RETRY_SECONDS + 0.05)
+    _wait_for_retry()
     caplog.clear()
     html = _week(parent, world)
     assert html == after  # the stale week Redis came back with is not served
@@ -193,3 +199,25 @@ def test_a_redis_that_never_answers_costs_little_and_login_works(world, settings
         assert client.get(reverse("home"), follow=True).status_code == 200
         assert caches["default"].get("anything") is None
         assert time.monotonic() - started < 3
+
+
+def test_a_hung_redis_costs_one_timeout_now_and_then_not_one_per_request(world, redis_server):
+    """Redis paused (SIGSTOP: connections open, nothing answers): requests wait for the read timeout at most
+    once per retry interval, not on every cache operation; resumed, the cache is used again."""
+    client = _login("teacher")
+    assert redis_server.keys("*sessions.cached_db*")
+    cache.outage.RETRY_SECONDS = 1.0  # as in production
+    redis_server.process.send_signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        for _ in range(10):
+            assert client.get(reverse("home"), follow=True).status_code == 200
+        assert _login("parent").session.session_key
+        elapsed, timeouts = time.monotonic() - started, cache.outage.failures
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+    # Each request makes several cache operations; each one waiting for the 0.5 s timeout would be 10 s.
+    assert timeouts <= 3 and elapsed < 5, (timeouts, elapsed)
+    _wait_for_retry()
+    student = _login("student")
+    assert redis_server.keys(f"*sessions.cached_db{student.session.session_key}")

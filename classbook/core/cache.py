@@ -11,8 +11,9 @@ Outages: every operation that cannot reach Redis (connection refused, reset, tim
 its data after a restart) answers as a cache without the key would — a read is a miss, a write does
 nothing, ``add`` and ``delete`` answer ``False`` — and the site carries on from the database (sessions are
 ``cached_db``: their rows are the truth; the diary renders the week afresh). For ``RETRY_SECONDS`` after a
-failure Redis is not asked at all (a dead Redis costs nothing per request); after that the next operation
-tries again, so the cache comes back by itself when Redis does, without a restart. A warning is logged when
+failure Redis is not asked at all (a dead Redis costs nothing per request), twice as long after each further
+failure up to ``MAX_RETRY_SECONDS`` (a hung Redis costs one read timeout now and then); after that the next
+operation tries again, so the cache comes back by itself when Redis does, without a restart. A warning is logged when
 Redis goes away, at most once a minute while it stays away, and when it is back.
 
 Correctness after an outage: a write that failed may have been an *invalidation* (a diary generation
@@ -66,7 +67,8 @@ class RedisCacheClient(DjangoRedisCacheClient):
 class Outage:
     """This process's view of Redis: since when it fails, and the keys it could not write since."""
 
-    RETRY_SECONDS = 1.0  # after a failure, skip Redis this long (then the next operation tries again)
+    RETRY_SECONDS = 1.0  # after a failure, skip Redis this long (then the next operation tries again) ...
+    MAX_RETRY_SECONDS = 15.0  # ... doubling while it stays away: a hung Redis costs one timeout now and then
     WARN_EVERY_SECONDS = 60.0
     MAX_REMEMBERED = 10_000
 
@@ -77,6 +79,7 @@ class Outage:
         self.retry_at = 0.0
         self.warned_at = 0.0
         self.skipped = 0
+        self.failures = 0  # attempts that failed in this outage
         self.unwritten: set[str] = set()
         self.overflow = False
 
@@ -100,7 +103,8 @@ class Outage:
         now = time.monotonic()
         with self.lock:
             self.skipped += 1
-            self.retry_at = now + self.RETRY_SECONDS
+            self.failures += 1
+            self.retry_at = now + min(self.MAX_RETRY_SECONDS, self.RETRY_SECONDS * 2 ** (self.failures - 1))
             if self.down_since is None:
                 self.down_since, self.warned_at = now, now
                 logger.warning("Redis cache unreachable (%s): serving without the cache", error)
@@ -130,7 +134,7 @@ class Outage:
                     time.monotonic() - self.down_since,
                     repaired,
                 )
-            self.down_since, self.skipped = None, 0
+            self.down_since, self.skipped, self.failures = None, 0, 0
 
 
 # One view of each Redis per process: Django makes a cache object per thread, and whichever thread talks to
