@@ -10,6 +10,7 @@ one, and counts what arrived.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email
 import os
 import signal
@@ -25,6 +26,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from classbook.notifications import tasks, worker
@@ -165,3 +167,22 @@ def test_a_task_failed_on_a_lost_database_connection_is_run_again_and_a_poison_t
     assert DBTaskResult.objects.get(pk=lost.id).status == "READY"
     assert DBTaskResult.objects.get(pk=broken.id).status == "FAILED"  # a real error is not hidden by retries
     assert DBTaskResult.objects.get(pk=poison.id).status == "FAILED"
+
+
+def test_a_live_workers_task_is_left_alone_and_a_long_silent_one_elsewhere_is_taken_back(world):
+    here = socket.gethostname()[:40]
+    with override_settings(TASKS=DATABASE_TASKS):
+        alive, elsewhere, recent = (tasks.retry_due.enqueue() for _ in range(3))
+    now = timezone.now()
+    DBTaskResult.objects.filter(pk=alive.id).update(
+        status="RUNNING", started_at=now - dt.timedelta(minutes=5), worker_ids=[f"{here}:{os.getppid()}:x"]
+    )
+    DBTaskResult.objects.filter(pk=elsewhere.id).update(
+        status="RUNNING", started_at=now - worker.STALE_TASK - dt.timedelta(minutes=1), worker_ids=["other:1:x"]
+    )
+    DBTaskResult.objects.filter(pk=recent.id).update(
+        status="RUNNING", started_at=now - dt.timedelta(minutes=5), worker_ids=["other:1:x"]
+    )
+    assert worker.reclaim() == {"reclaimed": 1, "retried": 0, "given_up": 0}
+    states = {str(pk): status for pk, status in DBTaskResult.objects.values_list("pk", "status")}
+    assert states == {alive.id: "RUNNING", elsewhere.id: "READY", recent.id: "RUNNING"}
