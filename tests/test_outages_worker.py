@@ -163,8 +163,10 @@ def test_a_task_failed_on_a_lost_database_connection_is_run_again_and_a_poison_t
     DBTaskResult.objects.filter(pk=poison.id).update(
         status="RUNNING", worker_ids=[f"{socket.gethostname()[:40]}:999999:x"] * worker.MAX_RUNS
     )
+    assert worker.retry_failed(broken.id) is False  # what the worker does when a task ends
     assert worker.reclaim() == {"reclaimed": 0, "retried": 1, "given_up": 1}
-    assert DBTaskResult.objects.get(pk=lost.id).status == "READY"
+    lost_again = DBTaskResult.objects.get(pk=lost.id)
+    assert lost_again.status == "READY" and lost_again.run_after > timezone.now()  # after a pause
     assert DBTaskResult.objects.get(pk=broken.id).status == "FAILED"  # a real error is not hidden by retries
     assert DBTaskResult.objects.get(pk=poison.id).status == "FAILED"
 

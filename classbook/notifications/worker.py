@@ -9,7 +9,8 @@ task that failed on a lost database connection stays *failed*: both would be los
 - a running task whose worker is known dead — the worker id is ``host:pid:random`` and that process no
   longer exists on this host, or it is this very worker starting again — or that has been running longer
   than ``STALE_TASK`` (a worker on another machine), is made *ready* again;
-- a task failed with a database connection error is made ready again after a pause (``_pause``);
+- a task failed with a database connection error is made ready again after a pause (``_pause``: 5 s,
+  doubling), at once by the worker that ran it (``retry_failed``), else by the next ``reclaim``;
 - a task started ``MAX_RUNS`` times is left failed (a task that kills its worker every time must stop).
 
 Running a task again is safe: every task is idempotent (``tasks.py``). A reclaimed ``send_deliveries``
@@ -75,7 +76,7 @@ def _dead(worker_id: str, own_id: str) -> bool:
 
 
 def _pause(runs: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(600, 15 * 2 ** max(0, runs - 1)))
+    return dt.timedelta(seconds=min(600, 5 * 2 ** max(0, runs - 1)))
 
 
 def _delivery_ids(args_kwargs: dict[str, Any]) -> list[int]:
@@ -109,6 +110,24 @@ def reclaim(*, own_id: str = "") -> dict[str, int]:
                            task.exception_class_path)  # fmt: skip
             counts["retried" if _again(task, now, _pause(len(task.worker_ids))) else "given_up"] += 1
     return counts
+
+
+def retry_failed(task_id: str) -> bool:
+    """Right after a task failed: if the database connection was lost under it, make it ready again after a
+    pause (``manage.py worker`` calls this when a task finishes). True when it will run again."""
+    with transaction.atomic():
+        task = (
+            DBTaskResult.objects.failed()
+            .filter(pk=task_id, exception_class_path__in=TRANSIENT)
+            .select_for_update()
+            .only("id", "worker_ids", "task_path", "exception_class_path")
+            .first()
+        )
+        if task is None:
+            return False
+        logger.warning("Task %s (%s) failed with %s: running it again", task.pk, task.task_path,
+                       task.exception_class_path)  # fmt: skip
+        return _again(task, timezone.now(), _pause(len(task.worker_ids)))
 
 
 def _again(task: DBTaskResult, now: dt.datetime, pause: dt.timedelta) -> bool:

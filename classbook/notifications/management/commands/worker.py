@@ -1,7 +1,8 @@
 """``manage.py worker``: django-tasks-db's ``db_worker`` that recovers (issue #9, ``notifications/worker.py``).
 
-Before it starts, it makes the tasks a dead worker left running ready again; if the database goes away under
-it (PostgreSQL restarting), it waits, reconnects, recovers and carries on instead of exiting. Options are
+Before it starts, it makes the tasks a dead worker left running ready again; a task that failed because the
+database connection was lost is made ready again at once; if the database goes away under the worker
+(PostgreSQL restarting), it waits, reconnects, recovers and carries on instead of exiting. Options are
 ``db_worker``'s; the worker id defaults to ``host:pid:random`` so a restarted worker can tell its dead
 predecessor's tasks.
 """
@@ -15,11 +16,17 @@ from typing import Any
 
 from django.db import close_old_connections, connections
 from django.db.utils import InterfaceError, OperationalError
+from django_tasks_db.compat import TaskResultStatus, task_finished  # the signal the worker sends
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
 from classbook.notifications import worker
 
 logger = logging.getLogger("classbook.worker")
+
+
+def _retry_if_the_database_was_lost(sender: Any, task_result: Any, **kwargs: Any) -> None:
+    if task_result.status == TaskResultStatus.FAILED:
+        worker.retry_failed(task_result.id)
 
 
 class Command(DBWorkerCommand):
@@ -30,6 +37,7 @@ class Command(DBWorkerCommand):
         parser.set_defaults(worker_id=worker.new_worker_id())
 
     def handle(self, *args: Any, **options: Any) -> None:
+        task_finished.connect(_retry_if_the_database_was_lost, dispatch_uid="classbook.worker.retry")
         pause = 0.5
         while True:
             started = time.monotonic()
