@@ -155,8 +155,15 @@ AUTH_USER_MODEL = "people.User"
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "classbook.core.cache.RedisCache",  # Django's, with one client per connection pool
+            # Django's, with one client per connection pool, degrading to "no cache" while Redis is away
+            "BACKEND": "classbook.core.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
+            # A dead or hung Redis costs milliseconds, not seconds: short timeouts, then the backend skips
+            # Redis for a second before trying again (core/cache.py).
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.25")),
+                "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", "0.5")),
+            },
         }
     }
 else:
@@ -316,3 +323,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # django-ninja as an app: /api/v1/docs then loads Swagger UI from its static files, not from a CDN.
 INSTALLED_APPS += ["ninja"]
+# --- Outages (issue #9, docs/deployment.md "When Redis, the worker or PostgreSQL go down") ---------------
+# A lost database connection answers a translated 503 with Retry-After (JSON on /api/ and for the grid),
+# never a 500; outermost, so it also sees what the session and user middleware raised.
+MIDDLEWARE.insert(0, "classbook.core.db_outage.DatabaseOutageMiddleware")

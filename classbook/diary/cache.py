@@ -27,6 +27,11 @@ with ``on_commit``), so a request cannot cache the old state under the new count
 expire after ``DIARY_CACHE_SECONDS`` (default 10 minutes), a bound on anything written past the
 services (a database console).
 
+While Redis is unreachable every read is a miss and the week is rendered from the database; a bump that
+could not be written is remembered by the cache backend, which deletes that counter as soon as Redis answers
+again (before anything else is read), so a Redis that comes back with old counters and old weeks cannot serve
+a week older than a change made during the outage (``core/cache.py``, tests/test_outages_redis.py).
+
 The cache is Django's ``default`` cache. With ``REDIS_URL`` (production) it is shared by every worker
 and every counter bump is seen by all of them at once. Without it, the cache is per process
 (``LocMemCache``) and a bump in one worker would not reach the others: the diary cache is therefore off
@@ -87,7 +92,10 @@ def _start(key: str) -> int:
     value = time.time_ns() // 1000
     if cache.add(key, value, None):
         return value
-    return int(cache.get(key, 0)) or _start(key)
+    # Not added: another process just created it (read it), or Redis is unreachable (``core/cache.py``:
+    # the add and the read both answer "nothing") — then this value, stored nowhere, renders a week no
+    # reader will match, and the key is deleted when Redis is back: the next reader starts it afresh.
+    return int(cache.get(key, 0)) or value
 
 
 def _bump(keys: Iterable[str]) -> None:

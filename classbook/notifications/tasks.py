@@ -1,7 +1,8 @@
 """Background tasks (django-tasks; the database backend by default, see docs/notifications.md).
 
 Arguments are plain JSON (ids and dicts). Every task is safe to run twice: notifications are unique per
-event and recipient, deliveries are claimed before they are sent, digests are recorded per day.
+event and recipient, deliveries are claimed before they are sent, digests are recorded per day. That is what
+lets ``worker.py`` run again a task whose worker was killed or whose database connection was lost.
 """
 
 from __future__ import annotations

@@ -31,6 +31,15 @@
       headers: { "X-CSRFToken": csrf, "Accept": "application/json", "X-Requested-With": "XMLHttpRequest" },
     }).then(function (resp) {
       var type = resp.headers.get("Content-Type") || "";
+      var retryAfter = parseInt(resp.headers.get("Retry-After") || "", 10) || 0;
+      if (RETRY[resp.status]) {
+        // The database or the server is away for a moment (issue #9): nothing was saved; send it again.
+        return resp.text().then(function (text) {
+          var data = {};
+          try { data = JSON.parse(text); } catch (e) { /* a proxy's HTML page */ }
+          return { status: resp.status, data: data, retryAfter: retryAfter };
+        });
+      }
       if (type.indexOf("application/json") === -1) {
         // A login page instead of JSON: the session ended (idle timeout).
         return { status: 401, data: { error: { code: "unauthorized", message: S.session } } };
@@ -38,6 +47,32 @@
       return resp.json().then(function (data) { return { status: resp.status, data: data }; });
     });
   }
+
+  // A save answered 502/503/504, or not answered at all, did not happen (or, if the answer was lost after
+  // the commit, did: see "in doubt" below). It is sent again, unchanged, after 1, 2, 4 … 30 seconds (or the
+  // server's Retry-After), for as long as it takes; the cell stays "saving" until the server acknowledges,
+  // and the saves behind it in the queue wait, so they still go in order with the right versions.
+  var RETRY = { 502: true, 503: true, 504: true };
+  function postRetrying(url, body, waiting) {
+    var attempt = 0;
+    function once() {
+      return post(url, body).then(function (res) {
+        if (!RETRY[res.status]) { res.retried = attempt > 0; return res; }
+        return later(((res.data || {}).error || {}).message || S.network, res.retryAfter);
+      }, function () { return later(S.network, 0); });
+    }
+    function later(message, retryAfter) {
+      var seconds = Math.min(30, Math.max(retryAfter || 0, Math.pow(2, attempt)));
+      attempt += 1;
+      if (waiting) waiting(message);
+      return new Promise(function (resolve) { setTimeout(resolve, seconds * 1000); }).then(once);
+    }
+    return once();
+  }
+  // Leaving the page with saves not yet acknowledged would lose them: the browser asks first.
+  window.addEventListener("beforeunload", function (ev) {
+    if (pending > 0) { ev.preventDefault(); ev.returnValue = ""; }
+  });
 
   // Every save (cells and lessons) goes through one queue: each sends the version the previous
   // save returned, and the page never has two writes in flight. <html data-saving="n"> counts them.
@@ -184,8 +219,17 @@
       body.set("student", td.dataset.s);
       body.set("value", value);
       body.set("version", td.dataset.v); // read now: an earlier save may have moved it on
-      return post(config.saveUrl, body).then(function (res) {
+      return postRetrying(config.saveUrl, body, function (message) {
+        td.title = message; // still "saving": kept pending until the server acknowledges it
+        say(message, true);
+      }).then(function (res) {
         td.classList.remove("saving");
+        var err = (res.data && res.data.error) || {};
+        if (res.status === 409 && res.retried && err.current && sameValue(err.current.value, value)) {
+          // In doubt: the connection broke after an earlier attempt committed. The cell holds what was sent,
+          // so that attempt is the save: take its version and carry on.
+          res = { status: 200, data: { value: err.current.value, version: err.current.version, late: err.current.late } };
+        }
         if (res.status === 200) {
           td.dataset.v = res.data.version;
           setCellText(td, res.data.value);
@@ -198,7 +242,6 @@
           say(S.saved);
           return;
         }
-        var err = (res.data && res.data.error) || {};
         if (res.status === 409 && err.current) {
           // Somebody else changed the cell: adopt what is stored and say so.
           td.dataset.v = err.current.version;
@@ -219,6 +262,8 @@
       });
     });
   }
+
+  function sameValue(a, b) { return String(a || "").trim().toLowerCase() === String(b || "").trim().toLowerCase(); }
 
   function updateRow(tr, row) {
     var acc = tr.querySelector("td.acc");
@@ -360,7 +405,10 @@
     out.textContent = S.saving;
     enqueue(function () {
       var body = new FormData(form); // collected now, with the version the last save returned
-      return post(form.action, body).then(function (res) {
+      return postRetrying(form.action, body, function (message) {
+        out.className = "lstatus error";
+        out.textContent = message;
+      }).then(function (res) {
         var data = res.data;
         if (res.status === 200) {
           form.elements.version.value = data.version;
@@ -394,7 +442,10 @@
     enqueue(function () {
       var body = new FormData();
       body.set("csrfmiddlewaretoken", csrf);
-      return post(button.formAction, body).then(function (res) {
+      return postRetrying(button.formAction, body, function (message) {
+        out.className = "lstatus error";
+        out.textContent = message;
+      }).then(function (res) {
         if (res.status === 200) {
           var badge = document.createElement("span");
           badge.className = "badge register";

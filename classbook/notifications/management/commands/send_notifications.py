@@ -1,6 +1,7 @@
 """Send every pending notification delivery whose (retry) time has come. Run it every minute or two
 (systemd timer or cron, docs/notifications.md): it catches retries with a backend that cannot defer
-tasks, and deliveries whose worker died."""
+tasks, deliveries whose worker died, and tasks a dead worker left running or that failed on a lost database
+connection (``notifications/worker.py``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from classbook.notifications import tasks
+from classbook.notifications import tasks, worker
 
 
 class Command(BaseCommand):
     help = "Send pending notification deliveries that are due (retries included)."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        recovered = worker.reclaim()
+        if any(recovered.values()):
+            self.stdout.write(f"tasks run again: {recovered['reclaimed'] + recovered['retried']}")
         counts = tasks.retry_due.call()
         self.stdout.write(f"sent {counts['sent']}, to retry {counts['retry']}, skipped {counts['skipped']}")
