@@ -200,6 +200,15 @@ def audit_entries(ctx: SchoolContext) -> QuerySet[AuditEntry]:
     return qs if ctx.has(Perm.VIEW_AUDIT_LOG) else qs.none()
 
 
+def audit_entries_of_members(ctx: SchoolContext) -> QuerySet[AuditEntry]:
+    """Entries without a school (logins, a person's own two-factor and token changes) about a person who is a
+    member of this school today: each school where a person has a role sees their account's security events.
+    Never another school's entries; a former member's later logins are no longer shown."""
+    members = current_memberships().filter(school=ctx.school).values("user_id")
+    qs = AuditEntry.objects.filter(school=None, subject__in=members)
+    return qs if ctx.has(Perm.VIEW_AUDIT_LOG) else qs.none()
+
+
 # --- Roster: the people of a school (R1.7, R1.8, R7.3, R7.4) ----------------------------------------
 
 
