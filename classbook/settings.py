@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "classbook.diary",
     "classbook.api",
     "classbook.demo",
+    "classbook.audit",
 ]
 
 MIDDLEWARE = [

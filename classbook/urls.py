@@ -26,4 +26,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
+    path("s/<slug:school>/audit/", include("classbook.audit.urls")),
 ]

@@ -195,6 +195,11 @@ def activation_codes(ctx: SchoolContext) -> QuerySet[ActivationCode]:
     )
 
 
+def may_view_audit_log(ctx: SchoolContext) -> bool:
+    """The school's audit log (page and API): administrators and directors (VIEW_AUDIT_LOG)."""
+    return ctx.has(Perm.VIEW_AUDIT_LOG)
+
+
 def audit_entries(ctx: SchoolContext) -> QuerySet[AuditEntry]:
     qs = AuditEntry.objects.filter(school=ctx.school).select_related("actor")
     return qs if ctx.has(Perm.VIEW_AUDIT_LOG) else qs.none()

@@ -13,3 +13,8 @@ register = template.Library()
 @register.filter
 def may_view_roster(ctx: SchoolContext | None) -> bool:
     return ctx is not None and scopes.may_view_roster(ctx)
+
+
+@register.filter
+def may_view_audit_log(ctx: SchoolContext | None) -> bool:
+    return ctx is not None and scopes.may_view_audit_log(ctx)
