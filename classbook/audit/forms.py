@@ -36,5 +36,5 @@ class AuditFilterForm(forms.Form):
         data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
-            self.add_error("until", _("The last day comes before the first."))
+            self.add_error("until", _("The last day is before the first day."))
         return data

@@ -27,8 +27,8 @@ from django.utils.translation import gettext_lazy as _
 
 from classbook.core.audit import log_action
 from classbook.core.devices import device_key, device_label, network_of
-from classbook.core.models import AuditEntry
 from classbook.core.errors import ConflictError, DomainError
+from classbook.core.models import AuditEntry
 from classbook.people.models import (
     STAFF_ROLES,
     ActivationCode,

@@ -74,7 +74,7 @@ def _filters(q: AuditQuery) -> queries.AuditFilter:
     if q.object_type and not queries.valid_object_type(q.object_type):
         raise DomainError(_("An object type looks like “people.user”."), field="object_type")
     if q.since and q.until and q.since > q.until:
-        raise DomainError(_("The last day comes before the first."), field="until")
+        raise DomainError(_("The last day is before the first day."), field="until")
     return queries.AuditFilter(
         person=q.person,
         person_role=q.person_role,
