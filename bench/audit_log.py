@@ -179,7 +179,7 @@ def raw_floor(school_id: int, where: str, params: list, cursor_at=None):
     # The SQL is assembled from this script's constants only; values go as parameters.
     a = f"SELECT {RAW_COLUMNS} FROM core_auditentry e {RAW_JOINS} WHERE e.school_id = %s{where}{keyset}{order}"  # noqa: S608
     members = (
-        "SELECT user_id FROM people_membership WHERE school_id = %s AND is_active AND (until IS NULL OR until >= %s)"  # noqa: E501
+        "SELECT user_id FROM people_membership WHERE school_id = %s AND is_active AND (until IS NULL OR until >= %s)"
     )
     b = f"SELECT {RAW_COLUMNS} FROM core_auditentry e {RAW_JOINS} WHERE e.school_id IS NULL AND e.subject_id IN ({members}){where}{keyset}{order}"  # noqa: S608, E501
     today = dt.date.today()
@@ -216,6 +216,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="Keep the database (and reuse it when it exists)")
     args = parser.parse_args()
 
     from django.test import Client
@@ -227,10 +228,10 @@ def main() -> None:
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.keep)
     try:
         t0 = time.perf_counter()
-        data = build(args.rows, args.seed)
+        data = existing() if args.keep and school_rows(None) else build(args.rows, args.seed)
         built = time.perf_counter() - t0
         print(f"database: {connection.vendor}; {args.rows:,} audit entries built and analysed in {built:.0f} s")
         end = data["end"]
@@ -294,12 +295,26 @@ def main() -> None:
             median, best = timed(lambda client=client, url=url: client.get(url), args.calls)
             print(f"{'whole page (test client)':26} {median:8.2f} {best:8.2f}")
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=args.keep)
 
 
-def school_rows(school_id: int) -> int:
+def existing() -> dict:
+    """The schools and people of a kept database (``--keep``), in the order ``build`` made them."""
+    from classbook.people.models import Membership
+    from classbook.schools.models import School
+
+    schools = [School.objects.get(slug=s) for s in ("large", "middle", "small")]
+    people = Membership.objects.order_by("pk").values_list("user_id", flat=True)
+    members = [list(people.filter(school=s)) for s in schools]
+    return {"schools": schools, "members": members, "end": dt.datetime(2026, 11, 30, tzinfo=dt.UTC)}
+
+
+def school_rows(school_id: int | None) -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM core_auditentry WHERE school_id = %s", [school_id])
+        if school_id is None:
+            cursor.execute("SELECT COUNT(*) FROM core_auditentry")
+        else:
+            cursor.execute("SELECT COUNT(*) FROM core_auditentry WHERE school_id = %s", [school_id])
         return int(cursor.fetchone()[0])
 
 
