@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -131,12 +130,14 @@ def person_of_school(ctx: SchoolContext, text: str) -> User | None:
 
 
 def _action_q(action: str) -> Q:
-    if not action.endswith("."):
-        return Q(action=action)
-    if connection.vendor == "postgresql":
-        return Q(action__startswith=action)  # LIKE 'people.%', served by the varchar_pattern_ops index
-    # SQLite's LIKE with ESCAPE skips indexes; a range on the binary collation is the same prefix test.
-    return Q(action__gte=action, action__lt=action[:-1] + "/")  # "/" follows "." in ASCII
+    """An exact action, or every action under a prefix ending with a dot.
+
+    ``LIKE 'people.%'``: PostgreSQL weighs the pattern index on (school, action, at, id) against walking
+    (school, at, id) newest first; SQLite cannot use an index for ``LIKE ... ESCAPE`` and walks
+    (school, at, id), which stops after one page for common prefixes (a range on the action index would
+    sort every match first: measured 20 ms against 0.3 ms on 200,000 rows).
+    """
+    return Q(action__startswith=action) if action.endswith(".") else Q(action=action)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
