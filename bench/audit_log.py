@@ -17,7 +17,8 @@ same rows and columns by one hand-written ``SELECT ... ORDER BY at DESC, id DESC
 through the database cursor. It prints median and min of ``--calls`` calls (ms), the page's minimum CPU
 time in this process, the ratio of the minimums (the least noisy figures on a shared machine), and how
 the database reads each raw branch (``plan_ok``: an index walked in page order, or an index and a
-bounded top-N sort; never a sequential scan). The first page is also timed through the test client (session, school context, template).
+bounded top-N sort; never a sequential scan). The first page is also timed through the test client
+(session, school context, template).
 """
 
 from __future__ import annotations
