@@ -172,31 +172,36 @@ RAW_COLUMNS = (
 RAW_JOINS = "LEFT JOIN people_user a ON a.id = e.actor_id LEFT JOIN people_user s ON s.id = e.subject_id"
 
 
-def raw_floor(school_id: int, where: str, params: list, cursor_at=None):
-    """The page's two branches as hand-written SQL through the cursor, the same rows and columns (people's
-    names joined), tuples instead of model instances: the floor the page's read model is compared with."""
+def raw_floor(school_id: int, parts: list[tuple[str, list]], cursor_at=None):
+    """The page's queries as hand-written SQL through the cursor, the same rows and columns (people's names
+    joined), tuples instead of dicts: the floor the page's read model is compared with. One query per
+    branch (the school's, its members' school-less entries) and per ``parts`` (a person: as actor, as
+    subject), as the read model does."""
     keyset, kparams = "", []
     if cursor_at is not None:
         keyset = " AND e.at <= %s AND (e.at < %s OR e.id < %s)"
         kparams = [cursor_at.at, cursor_at.at, cursor_at.id]
     order = " ORDER BY e.at DESC, e.id DESC LIMIT 51"
-    # The SQL is assembled from this script's constants only; values go as parameters.
-    a = f"SELECT {RAW_COLUMNS} FROM core_auditentry e {RAW_JOINS} WHERE e.school_id = %s{where}{keyset}{order}"  # noqa: S608
     members = (
         "SELECT user_id FROM people_membership WHERE school_id = %s AND is_active AND (until IS NULL OR until >= %s)"
     )
-    b = f"SELECT {RAW_COLUMNS} FROM core_auditentry e {RAW_JOINS} WHERE e.school_id IS NULL AND e.subject_id IN ({members}){where}{keyset}{order}"  # noqa: S608, E501
     today = dt.date.today()
-    qa, qb = (a, [school_id, *params, *kparams]), (b, [school_id, today, *params, *kparams])
+    statements = []
+    for where, params in parts:
+        # The SQL is assembled from this script's constants only; values go as parameters.
+        a = f"SELECT {RAW_COLUMNS} FROM core_auditentry e {RAW_JOINS} WHERE e.school_id = %s{where}{keyset}{order}"  # noqa: S608
+        b = f"SELECT {RAW_COLUMNS} FROM core_auditentry e {RAW_JOINS} WHERE e.school_id IS NULL AND e.subject_id IN ({members}){where}{keyset}{order}"  # noqa: S608, E501
+        statements += [(a, [school_id, *params, *kparams]), (b, [school_id, today, *params, *kparams])]
 
     def run():
+        found = {}
         with connection.cursor() as cursor:
-            cursor.execute(*qa)
-            first = cursor.fetchall()
-            cursor.execute(*qb)
-            return sorted(first + cursor.fetchall(), key=lambda r: (r[1], r[0]), reverse=True)[:50]
+            for statement in statements:
+                cursor.execute(*statement)
+                found.update((r[0], r) for r in cursor.fetchall())
+        return sorted(found.values(), key=lambda r: (r[1], r[0]), reverse=True)[:50]
 
-    return run, qa, qb
+    return run, statements
 
 
 def plan_ok(sql: str, params: list) -> str:
@@ -251,45 +256,28 @@ def main() -> None:
             since = queries._day_start(month[0])
             until = queries._day_start(month[1] + dt.timedelta(days=1))
             prefix_sql, prefix_params = " AND e.action LIKE %s", ["people.%"]
+            dates = [(" AND e.at >= %s AND e.at < %s", [since, until])]
             cases = [
-                ("first page", queries.AuditFilter(), None, "", []),
-                (
-                    "person, busy",
-                    queries.AuditFilter(person=busy),
-                    None,
-                    " AND (e.actor_id = %s OR e.subject_id = %s)",
-                    [busy, busy],
-                ),
-                (
-                    "person, quiet",
-                    queries.AuditFilter(person=quiet),
-                    None,
-                    " AND (e.actor_id = %s OR e.subject_id = %s)",
-                    [quiet, quiet],
-                ),
-                ("action prefix people.", queries.AuditFilter(action="people."), None, prefix_sql, prefix_params),
-                ("action, rare exact", queries.AuditFilter(action=RARE), None, " AND e.action = %s", [RARE]),
-                (
-                    "a month, a year ago",
-                    queries.AuditFilter(since=month[0], until=month[1]),
-                    None,
-                    " AND e.at >= %s AND e.at < %s",
-                    [since, until],
-                ),
-                ("deep page (2 years back)", queries.AuditFilter(), deep, "", []),
+                ("first page", queries.AuditFilter(), None, [("", [])]),
+                ("person, busy", queries.AuditFilter(person=busy), None, person(busy)),
+                ("person, quiet", queries.AuditFilter(person=quiet), None, person(quiet)),
+                ("action prefix people.", queries.AuditFilter(action="people."), None, [(prefix_sql, prefix_params)]),
+                ("action, rare exact", queries.AuditFilter(action=RARE), None, [(" AND e.action = %s", [RARE])]),
+                ("a month, a year ago", queries.AuditFilter(since=month[0], until=month[1]), None, dates),
+                ("deep page (2 years back)", queries.AuditFilter(), deep, [("", [])]),
             ]
             total = school_rows(school.pk)
             print(f"\nschool {school.slug}: {total:,} entries of its own, {len(people)} people")
             head = f"{'ms':26} {'page med':>8} {'min':>8} {'CPU min':>8}   {'raw med':>8} {'min':>8}  ratio  rows"
-            print(head + "  plans (school; members)")
-            for label, flt, cursor, where, params in cases:
+            print(head + "  plans (school; members[; school; members as subject])")
+            for label, flt, cursor, parts in cases:
                 page_fn = lambda ctx=ctx, flt=flt, cursor=cursor: queries.audit_page(ctx, flt, before=cursor)  # noqa: E731
                 median, best, cpu = timed(page_fn, args.calls)
-                raw, qa, qb = raw_floor(school.pk, where, params, cursor)
+                raw, statements = raw_floor(school.pk, parts, cursor)
                 raw_median, raw_best, _raw_cpu = timed(raw, args.calls)
                 rows = len(page_fn().rows)
                 assert rows == len(raw()), (label, rows, len(raw()))
-                plans = f"{plan_ok(*qa)}; {plan_ok(*qb)}"
+                plans = "; ".join(plan_ok(*statement) for statement in statements)
                 print(
                     f"{label:26} {median:8.2f} {best:8.2f} {cpu:8.2f}   {raw_median:8.2f} {raw_best:8.2f}"
                     f"  {best / raw_best:5.1f}  {rows:4}  {plans}"
@@ -301,6 +289,10 @@ def main() -> None:
             print(f"{'whole page (test client)':26} {median:8.2f} {best:8.2f} {cpu:8.2f}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=args.keep)
+
+
+def person(user_id: int) -> list[tuple[str, list]]:
+    return [(" AND e.actor_id = %s", [user_id]), (" AND e.subject_id = %s", [user_id])]
 
 
 def existing() -> dict:
