@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -206,11 +206,14 @@ def audit_entries(ctx: SchoolContext) -> QuerySet[AuditEntry]:
 
 
 def audit_entries_of_members(ctx: SchoolContext) -> QuerySet[AuditEntry]:
-    """Entries without a school (logins, a person's own two-factor and token changes) about a person who is a
-    member of this school today: each school where a person has a role sees their account's security events.
-    Never another school's entries; a former member's later logins are no longer shown."""
+    """Entries without a school that a person wrote about their own account (logins, new devices, their own
+    two-factor and token changes) or the system wrote, when that person is a member of this school today:
+    each school where a person has a role sees their account's security events. Never another school's
+    entries, nor school-less entries someone else wrote about them (that someone may be of another school);
+    a former member's logins are no longer shown."""
     members = current_memberships().filter(school=ctx.school).values("user_id")
-    qs = AuditEntry.objects.filter(school=None, subject__in=members)
+    own = Q(actor_id=F("subject_id")) | Q(actor__isnull=True)
+    qs = AuditEntry.objects.filter(own, school=None, subject__in=members)
     return qs if ctx.has(Perm.VIEW_AUDIT_LOG) else qs.none()
 
 

@@ -145,6 +145,16 @@ def test_logins_of_a_member_of_two_schools_are_seen_by_both_schools(world, as_us
         ]
 
 
+def test_school_less_entries_others_wrote_about_a_member_are_not_shown(world, as_user):
+    """A school-less entry written by someone else (here an administrator of another school) may carry that
+    school's reasons: it stays out; the person's own and the system's entries come in."""
+    f.MembershipFactory(school=world.other_school, user=world.teacher, role=Role.TEACHER)
+    log_action("test.by_them", actor=world.foreign_admin, obj=world.teacher, data={"reason": "gymnasium only"})
+    log_action("test.by_self", actor=world.teacher, obj=world.teacher)
+    log_action("test.by_system", actor=None, obj=world.teacher)
+    assert set(actions(as_user(world.admin), "?action=test.")) == {"test.by_self", "test.by_system"}
+
+
 def test_logins_of_people_who_left_or_never_belonged_are_not_shown(world, as_user):
     credentials.record_login(user=world.foreign_teacher, ip="10.1.1.1", user_agent="", method="password")
     credentials.record_login(user=world.other_teacher, ip="10.1.1.2", user_agent="", method="password")
