@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.db import models
-from django.db.models import F, Q, QuerySet
+from django.db.models import BooleanField, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.http import Http404
 from django.utils import timezone
 
@@ -212,7 +214,9 @@ def audit_entries_of_members(ctx: SchoolContext) -> QuerySet[AuditEntry]:
     entries, nor school-less entries someone else wrote about them (that someone may be of another school);
     a former member's logins are no longer shown."""
     members = current_memberships().filter(school=ctx.school).values("user_id")
-    own = Q(actor_id=F("subject_id")) | Q(actor__isnull=True)
+    # COALESCE(actor = subject, true): by the person, or by nobody (the system). Not "actor = subject OR
+    # actor IS NULL", which PostgreSQL estimates at 0.5 % and answers by reading every school-less row.
+    own = Coalesce(Exact(F("actor_id"), F("subject_id")), Value(True), output_field=BooleanField())
     qs = AuditEntry.objects.filter(own, school=None, subject__in=members)
     return qs if ctx.has(Perm.VIEW_AUDIT_LOG) else qs.none()
 
