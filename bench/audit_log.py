@@ -191,7 +191,7 @@ def raw_floor(school_id: int, parts: list[tuple[str, list]], cursor_at=None):
     for where, params in parts:
         # The SQL is assembled from this script's constants only; values go as parameters.
         a = f"SELECT {RAW_COLUMNS} FROM core_auditentry e {RAW_JOINS} WHERE e.school_id = %s{where}{keyset}{order}"  # noqa: S608
-        b = f"SELECT {RAW_COLUMNS} FROM core_auditentry e {RAW_JOINS} WHERE e.school_id IS NULL AND e.subject_id IN ({members}){where}{keyset}{order}"  # noqa: S608, E501
+        b = f"SELECT {RAW_COLUMNS} FROM core_auditentry e {RAW_JOINS} WHERE e.school_id IS NULL AND COALESCE(e.actor_id = e.subject_id, true) AND e.subject_id IN ({members}){where}{keyset}{order}"  # noqa: S608, E501
         statements += [(a, [school_id, *params, *kparams]), (b, [school_id, today, *params, *kparams])]
 
     def run():
