@@ -298,3 +298,27 @@ def test_reading_the_log_writes_nothing(world, as_user):
     as_user(world.admin).get(PAGE)
     as_user(world.admin).get(API)
     assert AuditEntry.objects.count() == before
+
+
+def test_the_migration_fills_in_the_person_of_older_entries(world):
+    """Entries written before ``subject`` existed get it from their object or their data."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("classbook.core.migrations.0003_audit_subject_and_filter_indexes")
+    membership = Membership.objects.get(user=world.teacher, school=world.school)
+    old = AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(action="people.login", object_type="people.user", object_id=str(world.parent.pk)),
+            AuditEntry(action="roster.role.granted", object_type="people.membership", object_id=str(membership.pk)),
+            AuditEntry(action="people.activation_code.issued", data={"user": world.student.user_id}),
+            AuditEntry(action="schools.room.deleted", object_type="schools.room", object_id="1"),
+            AuditEntry(action="test.gone", data={"user": 10**9}),  # no such person: left empty
+        ]
+    )
+    migration.fill_subjects(apps, None)
+    subjects = list(
+        AuditEntry.objects.filter(pk__in=[e.pk for e in old]).order_by("id").values_list("subject_id", flat=True)
+    )
+    assert subjects == [world.parent.pk, world.teacher.pk, world.student.user_id, None, None]
