@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "classbook.diary",
     "classbook.api",
     "classbook.demo",
+    "classbook.audit",
 ]
 
 MIDDLEWARE = [

@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
+    path("s/<slug:school>/audit/", include("classbook.audit.urls")),
 ]
 
 # Error answers: the API's JSON error on /api/, translated pages elsewhere (classbook/core/http_errors.py).

@@ -56,7 +56,6 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_ALL_STUDENTS,
             Perm.VIEW_CONTACTS,
             Perm.VIEW_ALL_JOURNALS,
-            Perm.VIEW_AUDIT_LOG,
             Perm.MANAGE_CALENDAR,
             Perm.MANAGE_STRUCTURE,
             Perm.MANAGE_TIMETABLE,

@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 def register_routers(api: NinjaAPI) -> None:
     from classbook.api.routes import (
         appeals,
+        audit,
         diary,
         journal,
         me,
@@ -36,3 +37,4 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", diary.router)  # /schools/{school}/diary/...
     api.add_router("/schools", planning.router)  # /schools/{school}/plans/...
     api.add_router("/schools", people.router)  # /schools/{school}/accounts/... (deactivation, two-factor reset)
+    api.add_router("/schools", audit.router)  # /schools/{school}/audit

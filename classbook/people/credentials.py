@@ -28,9 +28,11 @@ from django.utils.translation import gettext_lazy as _
 
 from classbook.access import codes as codes_access
 from classbook.core.audit import log_action
+from classbook.core.devices import device_key, device_label, network_of
 from classbook.core.errors import ConflictError, DomainError
 from classbook.core.events import send_on_commit
 from classbook.people.events import AccountEvent, account_changed
+from classbook.core.models import AuditEntry
 from classbook.people.models import (
     STAFF_ROLES,
     ActivationCode,
@@ -311,8 +313,23 @@ def redeemable_code(*, code: str, username: str, ip: str | None) -> ActivationCo
 
 
 def record_login(*, user: User, ip: str | None, user_agent: str, method: str) -> None:
-    """A successful login is part of the account's audit trail (who, when, from where, how)."""
-    log_action("people.login", actor=user, obj=user, data={"ip": ip, "user_agent": user_agent[:255], "method": method})
+    """A successful login is part of the account's audit trail (who, when, from where, how).
+
+    A login from a device (browser and system) and network this account has never logged in from before
+    is also recorded as ``people.login.new_device``; the very first login of an account is not.
+    One query on the (school, subject, at) index in the usual case of a known device.
+    """
+    device = device_key(user_agent, ip)
+    logins = AuditEntry.objects.filter(school=None, subject=user, action="people.login")
+    if not logins.filter(data__device=device).exists() and logins.exists():
+        data = {"ip": ip, "device": device_label(user_agent), "network": network_of(ip), "method": method}
+        log_action("people.login.new_device", actor=user, obj=user, data=data)
+    log_action(
+        "people.login",
+        actor=user,
+        obj=user,
+        data={"ip": ip, "user_agent": user_agent[:255], "method": method, "device": device},
+    )
 
 
 def clear_failures(username: str) -> None:

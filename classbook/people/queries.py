@@ -166,33 +166,6 @@ def user_sessions(user: User) -> QuerySet[UserSession]:
     return UserSession.objects.filter(user=user, session_key__in=alive).order_by("-last_seen")
 
 
-_BROWSERS = (
-    ("Edg/", "Edge"),
-    ("OPR/", "Opera"),
-    ("YaBrowser", "Yandex Browser"),
-    ("Firefox/", "Firefox"),
-    ("Chrome/", "Chrome"),
-    ("Chromium/", "Chromium"),
-    ("Safari/", "Safari"),
-)
-_SYSTEMS = (
-    ("Android", "Android"),
-    ("iPhone", "iPhone"),
-    ("iPad", "iPad"),
-    ("Windows", "Windows"),
-    ("CrOS", "ChromeOS"),
-    ("Mac OS X", "macOS"),
-    ("Linux", "Linux"),
-)
-
-
-def device_label(user_agent: str) -> str:
-    """A short, human name for a browser's user agent ("Firefox, Windows"), or "" when unknown."""
-    browser = next((name for key, name in _BROWSERS if key in user_agent), "")
-    system = next((name for key, name in _SYSTEMS if key in user_agent), "")
-    return ", ".join(p for p in (browser, system) if p)
-
-
 def api_tokens(user: User) -> QuerySet[ApiToken]:
     """The user's tokens that are not revoked (expired ones stay listed so the user sees why they fail)."""
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")

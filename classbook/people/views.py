@@ -33,6 +33,7 @@ from classbook.access import scopes
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.access.rules import Perm
+from classbook.core.devices import device_label
 from classbook.core.errors import DomainError
 from classbook.people import credentials, queries
 from classbook.people.forms import (
@@ -201,7 +202,7 @@ def _profile_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     user: Any = request.user
     sessions = list(queries.user_sessions(user))
     for session in sessions:
-        session.device = queries.device_label(session.user_agent)  # type: ignore[attr-defined]
+        session.device = device_label(session.user_agent)  # type: ignore[attr-defined]
     return {
         "form": extra.pop("form", None) or ProfileForm(instance=user),
         "token_form": extra.pop("token_form", None) or ApiTokenForm(),

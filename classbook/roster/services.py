@@ -139,8 +139,10 @@ def add_staff_member(
     for role in roles:
         _check_staff_role(role)
     user = _new_user(data, STAFF_FIELDS)
-    for role in dict.fromkeys(roles):
+    memberships = [
         Membership.objects.create(school=school, user=user, role=role, position=position.strip())
+        for role in dict.fromkeys(roles)
+    ]
     log_action(
         "roster.staff.added",
         actor=acting_user,
@@ -148,6 +150,8 @@ def add_staff_member(
         obj=user,
         data={"new": _user_snapshot(user, STAFF_FIELDS), "roles": sorted(set(roles)), "position": position},
     )
+    for membership in memberships:
+        _log_role("people.role.granted", acting_user=acting_user, school=school, membership=membership)
     return user
 
 
@@ -170,6 +174,21 @@ def update_staff_member(
                 membership.save(update_fields=["position"])
     log_action("roster.staff.updated", actor=acting_user, school=school, obj=user, data={"changes": diff})
     return user
+
+
+def _log_role(action: str, *, acting_user: User | None, school: School, membership: Membership) -> None:
+    """A staff role given or taken is a security event: its own audit entry, with the school, about the person.
+
+    Family roles (student, parent) are recorded by the roster's own entries (student added, guardian
+    added, students imported, student withdrawn), whose subject is the same person.
+    """
+    log_action(
+        action,
+        actor=acting_user,
+        school=school,
+        obj=membership,
+        data={"user": membership.user_id, "role": membership.role},
+    )
 
 
 def _is_active_admin(school: School, user: User) -> bool:
@@ -196,9 +215,7 @@ def grant_role(*, acting_user: User, school: School, user: User, role: str, posi
             raise ConflictError(_("This person already has this role."))
         membership.is_active, membership.until, membership.since = True, None, _today()
         membership.save(update_fields=["is_active", "until", "since"])
-    log_action(
-        "roster.role.granted", actor=acting_user, school=school, obj=membership, data={"user": user.pk, "role": role}
-    )
+    _log_role("people.role.granted", acting_user=acting_user, school=school, membership=membership)
     return membership
 
 
@@ -225,9 +242,7 @@ def revoke_role(*, acting_user: User, school: School, user: User, role: str) -> 
         raise ConflictError(_("The school must keep at least one administrator."))
     membership.is_active, membership.until = False, today
     membership.save(update_fields=["is_active", "until"])
-    log_action(
-        "roster.role.revoked", actor=acting_user, school=school, obj=membership, data={"user": user.pk, "role": role}
-    )
+    _log_role("people.role.removed", acting_user=acting_user, school=school, membership=membership)
     return membership
 
 

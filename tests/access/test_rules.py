@@ -19,7 +19,7 @@ MATRIX = {
     Perm.VIEW_ALL_STUDENTS: ((1, 1, 1, 1, 0, 0, 0), 1),
     Perm.VIEW_CONTACTS: ((1, 1, 1, 1, 0, 0, 0), 0),
     Perm.VIEW_ALL_JOURNALS: ((1, 1, 1, 0, 0, 0, 0), 1),
-    Perm.VIEW_AUDIT_LOG: ((1, 1, 1, 0, 0, 0, 0), 0),
+    Perm.VIEW_AUDIT_LOG: ((1, 1, 0, 0, 0, 0, 0), 0),
     Perm.MANAGE_SCHOOL_SETTINGS: ((1, 1, 0, 0, 0, 0, 0), 0),
     Perm.MANAGE_CALENDAR: ((1, 1, 1, 0, 0, 0, 0), 0),
     Perm.MANAGE_STRUCTURE: ((1, 1, 1, 0, 0, 0, 0), 0),

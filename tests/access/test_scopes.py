@@ -332,8 +332,8 @@ def test_activation_codes_of_the_other_school_stay_there(rows, ctx_of):
 
 
 AUDIT = [
-    *[(p, {"test.school"}) for p in ["admin", "director", "deputy"]],
-    *[(p, set()) for p in ["secretary", *TEACHERS, *FAMILY, "viewer"]],
+    *[(p, {"test.school"}) for p in ["admin", "director"]],
+    *[(p, set()) for p in ["deputy", "secretary", *TEACHERS, *FAMILY, "viewer"]],
 ]
 
 

@@ -33,7 +33,12 @@ def test_login_with_password_works_and_records_the_session(world):
     assert session.ip == "10.0.0.1"
     entry = AuditEntry.objects.get(action="people.login")
     assert entry.actor == world.teacher
-    assert entry.data == {"ip": "10.0.0.1", "user_agent": "Firefox on a school PC", "method": "password"}
+    assert entry.data == {
+        "ip": "10.0.0.1",
+        "user_agent": "Firefox on a school PC",
+        "method": "password",
+        "device": "?@10.0.0.0/24",  # an unknown browser and system, on this network (the new-device check)
+    }
 
 
 @pytest.mark.parametrize("username", ["teacher", "nobody-by-this-name"])
