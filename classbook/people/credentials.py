@@ -31,8 +31,8 @@ from classbook.core.audit import log_action
 from classbook.core.devices import device_key, device_label, network_of
 from classbook.core.errors import ConflictError, DomainError
 from classbook.core.events import send_on_commit
-from classbook.people.events import AccountEvent, account_changed
 from classbook.core.models import AuditEntry
+from classbook.people.events import AccountEvent, account_changed
 from classbook.people.models import (
     STAFF_ROLES,
     ActivationCode,
