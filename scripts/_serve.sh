@@ -1,7 +1,7 @@
 # Shared by scripts/demo and scripts/serve: run Classbook on this machine the way production runs it.
 # DEBUG off; the secret key generated once and kept in var/secret_key (owner only); gunicorn serving the
 # WSGI application, WhiteNoise the collected static files (hashed names, long cache headers); the task
-# worker (manage.py db_worker) alongside, stopped with it.
+# worker (manage.py worker: db_worker that recovers) alongside, stopped with it.
 # Usage, after _venv.sh:  source scripts/_serve.sh; serve_setup; <migrate...>; serve_wait_static; serve_run FUNCTION
 # (serve_setup: the key, compiled translations, static files collected in the background)
 # (FUNCTION prints what to say once the server answers).
@@ -56,7 +56,7 @@ serve_run() {
     --graceful-timeout 10 --worker-tmp-dir /dev/shm --no-control-socket &
   WEB_PID=$!
   # The task worker sends the notifications (e-mail, Telegram): see docs/notifications.md.
-  python manage.py db_worker --interval 1 --no-reload &
+  python manage.py worker --interval 1 --no-reload &
   WORKER_PID=$!
   local tries=0
   until (exec 3<>"/dev/tcp/${URL_HOST}/${PORT}") 2>/dev/null; do

@@ -204,7 +204,7 @@ def test_serve_runs_like_production_and_stops_cleanly(tmp_path: Path, database_u
 
         # gunicorn and the task worker run side by side.
         (web,) = server.children("gunicorn")
-        (worker,) = server.children("db_worker")
+        (worker,) = server.children("manage.py worker")
         assert alive(web)
         assert alive(worker)
     finally:
