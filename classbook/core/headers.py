@@ -1,4 +1,4 @@
-"""Content-Security-Policy and Permissions-Policy on every response (docs/security-notes.md).
+"""Content-Security-Policy and Permissions-Policy on every response (docs/security.md).
 
 The policy is the same on every page and needs no nonce (no page has inline script or style), so a
 few lines do what django-csp would: build the header once from ``settings.SECURE_CSP`` (the shape of
