@@ -57,10 +57,10 @@ def test_a_save_the_server_could_not_take_stays_pending_and_is_sent_again(world,
     page.route("**/cell/", outage)
     page.keyboard.type("10")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('td.saving[title*=\"database\"]') !== null")
+    page.wait_for_function("() => document.querySelector('td.saving[title*=\"database\"]') !== null")
     assert page.evaluate("document.documentElement.dataset.saving") == "1"  # pending, not given up
     assert page.locator("td.error").count() == 0
-    page.wait_for_function("document.documentElement.dataset.saving === '0'")
+    page.wait_for_function("() => document.documentElement.dataset.saving === '0'")
     assert len(attempts) == 3
     assert page.locator("td.error, td.conflict, td.saving").count() == 0
     assert list(Mark.objects.filter(lesson=lesson).values_list("value__code", flat=True)) == ["10"]
@@ -81,13 +81,13 @@ def test_a_save_whose_answer_was_lost_after_the_commit_is_acknowledged_by_the_re
     page.route("**/cell/", answer_lost)
     page.keyboard.type("10")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.documentElement.dataset.saving === '0'")
+    page.wait_for_function("() => document.documentElement.dataset.saving === '0'")
     assert page.locator("td.error, td.conflict").count() == 0  # the retry's 409 holds "10": it is the save
     # The cell took the stored version: the next change to it saves without a conflict.
     page.keyboard.press("ArrowUp")
     page.keyboard.type("11")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.documentElement.dataset.saving === '0'")
+    page.wait_for_function("() => document.documentElement.dataset.saving === '0'")
     assert page.locator("td.error, td.conflict").count() == 0
     assert list(Mark.objects.filter(lesson=lesson).values_list("value__code", flat=True)) == ["11"]
     assert JournalChange.objects.filter(lesson=lesson, kind="mark").count() == 2  # saved once, changed once

@@ -113,11 +113,11 @@ def test_a_real_body_over_a_lowered_cap_is_refused(world, path, settings):
 
 
 def test_the_body_cap_allows_the_largest_legitimate_upload():
-    from classbook.appeals.services import MAX_DOCUMENT_SIZE
-    from classbook.journal.attachments import MAX_SIZE as HOMEWORK_MAX
+    from classbook.core.uploads import POLICIES
     from classbook.messaging.services import MAX_FILE_SIZE, MAX_FILES
 
-    largest = max(MAX_FILES * MAX_FILE_SIZE, HOMEWORK_MAX, MAX_DOCUMENT_SIZE, CLASS_LIST_MAX, PLAN_MAX)
+    single_files = [policy.max_size for policy in POLICIES.values()]
+    largest = max(MAX_FILES * MAX_FILE_SIZE, *single_files, CLASS_LIST_MAX, PLAN_MAX)
     assert largest + 1 * MB <= settings.REQUEST_MAX_BODY_BYTES  # room for the form fields and multipart framing
     assert settings.DATA_UPLOAD_MAX_NUMBER_FILES >= MAX_FILES
     assert settings.FILE_UPLOAD_MAX_MEMORY_SIZE <= 5 * MB  # bigger uploads go to a temporary file
