@@ -294,6 +294,18 @@ def kind_of_stored(stored: FieldFile) -> str:
         return OCTET_STREAM
 
 
+def rederive_stored_types(rows: Any, *, file_field: str, type_field: str) -> None:
+    """Data migrations: set ``type_field`` of every row of ``rows`` (a queryset of a historical model) to the
+    type verified from the bytes of its stored ``file_field``, in batches of 500 updates per type."""
+    model = rows.model
+    by_type: dict[str, list[int]] = {}
+    for row in rows.only("pk", file_field).iterator(chunk_size=500):
+        by_type.setdefault(kind_of_stored(getattr(row, file_field)), []).append(row.pk)
+    for mime, pks in by_type.items():
+        for start in range(0, len(pks), 500):
+            model.objects.filter(pk__in=pks[start : start + 500]).update(**{type_field: mime})
+
+
 # --- Checking an upload ---------------------------------------------------------------------------
 
 

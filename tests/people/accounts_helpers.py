@@ -12,6 +12,19 @@ from tests.factories import PASSWORD
 LOGIN = "/accounts/login/"
 PROFILE = "/accounts/profile/"
 
+# Everyone but an administrator of every school of the person: refused account actions (404 or 403).
+REFUSED = [
+    "teacher",
+    "class_teacher",
+    "director",
+    "deputy",
+    "secretary",
+    "foreign_admin",
+    "student",
+    "parent",
+    "viewer",
+]
+
 
 def logged_in(username: str, password: str = PASSWORD, agent: str = "browser") -> Client:
     """A browser that logged in through the login page (so the session is recorded like a real one)."""

@@ -14,7 +14,14 @@ from classbook.people import credentials
 from classbook.people.models import Membership, Role, UserSession
 from tests import factories as f
 from tests.factories import PASSWORD
-from tests.people.accounts_helpers import gets_login_page, logged_in, run_commit_hooks, token_for, token_status
+from tests.people.accounts_helpers import (
+    REFUSED,
+    gets_login_page,
+    logged_in,
+    run_commit_hooks,
+    token_for,
+    token_status,
+)
 
 WRONG_PASSWORD_MESSAGE = "Please enter a correct username and password"
 
@@ -32,18 +39,6 @@ def deactivate_by_page(world, actor, target, reason="Left the school"):
 
 
 # --- Who may: a table of personas x targets; a refused request writes nothing -----------------------------
-
-REFUSED = [
-    "teacher",
-    "class_teacher",
-    "director",
-    "deputy",
-    "secretary",
-    "foreign_admin",
-    "student",
-    "parent",
-    "viewer",
-]
 
 
 @pytest.mark.parametrize("persona", [*REFUSED, "anonymous"])

@@ -14,7 +14,14 @@ from classbook.notifications.models import Kind, Notification
 from classbook.people import credentials
 from classbook.people.models import LoginFailure, Membership, RecoveryCode, Role, TOTPDevice, UserSession
 from tests.factories import PASSWORD
-from tests.people.accounts_helpers import gets_login_page, logged_in, run_commit_hooks, token_for, token_status
+from tests.people.accounts_helpers import (
+    REFUSED,
+    gets_login_page,
+    logged_in,
+    run_commit_hooks,
+    token_for,
+    token_status,
+)
 
 
 def page(world, user, school=None) -> str:
@@ -155,19 +162,6 @@ def test_a_person_without_two_factor_is_refused_with_a_message(world, as_user):
     )
     assert call.status_code == 422 and call.json()["error"]["code"] == "no_two_factor"
     assert not AuditEntry.objects.filter(action="people.totp.reset").exists()
-
-
-REFUSED = [
-    "teacher",
-    "class_teacher",
-    "director",
-    "deputy",
-    "secretary",
-    "foreign_admin",
-    "student",
-    "parent",
-    "viewer",
-]
 
 
 @pytest.mark.parametrize("persona", [*REFUSED, "anonymous"])

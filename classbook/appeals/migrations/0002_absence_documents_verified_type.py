@@ -4,21 +4,14 @@ Existing rows with a document: the type is derived again from the stored file (`
 a missing file or a kind Classbook does not serve safely becomes ``application/octet-stream``.
 """
 
-from collections import defaultdict
-
 from django.db import migrations
 
 
 def derive_types(apps, schema_editor):
-    from classbook.core.uploads import kind_of_stored
+    from classbook.core.uploads import rederive_stored_types
 
-    AbsenceReport = apps.get_model("appeals", "AbsenceReport")
-    by_type = defaultdict(list)
-    for row in AbsenceReport.objects.exclude(document="").only("pk", "document").iterator(chunk_size=500):
-        by_type[kind_of_stored(row.document)].append(row.pk)
-    for mime, pks in by_type.items():
-        for start in range(0, len(pks), 500):
-            AbsenceReport.objects.filter(pk__in=pks[start : start + 500]).update(document_type=mime)
+    rows = apps.get_model("appeals", "AbsenceReport").objects.exclude(document="")
+    rederive_stored_types(rows, file_field="document", type_field="document_type")
 
 
 class Migration(migrations.Migration):

@@ -4,21 +4,14 @@ Existing rows: the type is derived again from the stored file (``classbook.core.
 a kind Classbook does not serve safely becomes ``application/octet-stream`` (downloaded, never shown).
 """
 
-from collections import defaultdict
-
 from django.db import migrations, models
 
 
 def derive_types(apps, schema_editor):
-    from classbook.core.uploads import kind_of_stored
+    from classbook.core.uploads import rederive_stored_types
 
-    HomeworkAttachment = apps.get_model("journal", "HomeworkAttachment")
-    by_type = defaultdict(list)
-    for row in HomeworkAttachment.objects.only("pk", "file").iterator(chunk_size=500):
-        by_type[kind_of_stored(row.file)].append(row.pk)
-    for mime, pks in by_type.items():
-        for start in range(0, len(pks), 500):
-            HomeworkAttachment.objects.filter(pk__in=pks[start : start + 500]).update(mime_type=mime)
+    rows = apps.get_model("journal", "HomeworkAttachment").objects.all()
+    rederive_stored_types(rows, file_field="file", type_field="mime_type")
 
 
 class Migration(migrations.Migration):
