@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
+from classbook.journal.absences import EXCUSED_FLAG, NONE, absence_counts
 from classbook.journal.models import Attendance
 from classbook.people.models import Student
 from classbook.schools.models import SchoolClass
-
-EXCUSED = Q(code__is_excused=True) | Q(reason_excused=True)
 
 
 @dataclass
@@ -40,9 +38,10 @@ class AbsenceDay:
 
 
 def absence_list(absences: QuerySet[Attendance]) -> list[Attendance]:
-    """The rows of the page, by student, then day, then lesson number: one query."""
+    """The rows of the page, by student, then day, then lesson number: one query. Each row carries
+    ``excused`` (``journal.absences.EXCUSED_FLAG``)."""
     return list(
-        absences.order_by(
+        absences.annotate(excused=EXCUSED_FLAG).order_by(
             "student__user__last_name",
             "student__user__first_name",
             "student_id",
@@ -65,7 +64,8 @@ def absence_days(rows: list[Attendance]) -> list[AbsenceDay]:
 def class_summary(
     school_class: SchoolClass, absences: QuerySet[Attendance], start: dt.date, end: dt.date
 ) -> list[StudentSummary]:
-    """Per student of the class in the days: missed lessons, excused, unexcused (two queries)."""
+    """Per student of the class in the days: missed lessons, excused, unexcused (two queries); the counts are
+    ``journal.absences.absence_counts`` of the page's rows."""
     students = list(
         Student.objects.filter(
             Q(enrolments__end__isnull=True) | Q(enrolments__end__gte=start),
@@ -76,25 +76,9 @@ def class_summary(
         .distinct()
         .order_by("user__last_name", "user__first_name", "pk")
     )
-    counts: dict[int, dict[str, Any]] = {
-        row["student_id"]: row
-        for row in absences.order_by()
-        .values("student_id")
-        .annotate(
-            total=Count("pk"),
-            excused=Count("pk", filter=EXCUSED),
-            with_reason=Count("pk", filter=~Q(reason="")),
-        )
-    }
+    counts = absence_counts(absences)
     result = []
     for student in students:
-        row = counts.get(student.pk, {})
-        result.append(
-            StudentSummary(
-                student=student,
-                total=row.get("total", 0),
-                excused=row.get("excused", 0),
-                with_reason=row.get("with_reason", 0),
-            )
-        )
+        c = counts.get(student.pk, NONE)
+        result.append(StudentSummary(student=student, total=c.missed, excused=c.excused, with_reason=c.with_reason))
     return result

@@ -25,6 +25,7 @@ from classbook.access.context import SchoolContext
 from classbook.access.diary import diary_scope_values, diary_student_filter
 from classbook.core.prepared import Prepared
 from classbook.diary.models import DiaryPolicy
+from classbook.journal.absences import EXCUSED_FLAG, absence_counts
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade
 from classbook.people.models import Enrolment, Student
 from classbook.schools.models import AcademicYear, SpecialDay, StudyPeriod, Subgroup, TeachingAssignment
@@ -341,7 +342,8 @@ _ABSENCES = Prepared(
             school_id=school, student_id=student, code__isnull=False, lesson__date__gte=start, lesson__date__lte=end
         )
         .order_by()
-        .values_list("lesson_id", "code__code", "code__name", "code__is_excused", "code__is_late", "reason")
+        .annotate(excused=EXCUSED_FLAG)
+        .values_list("lesson_id", "code__code", "code__name", "excused", "code__is_late", "reason")
     )
 )
 _FILES = Prepared(
@@ -663,34 +665,21 @@ def build_report(
         row(sid, subject_id, subject).grades.append(
             DiaryGrade(kind, str(kinds.get(kind, kind)), title, code, period_name)
         )
-    # 4. absences and lateness of the period
+    # 4. absences and lateness of the period, by subject: ``journal.absences.absence_counts``
     summaries = {sid: AttendanceSummary() for sid in ids}
-    for sid, subject_id, subject, counts_absent, excused, late in Attendance.objects.filter(
-        school=ctx.school,
-        student_id__in=ids,
-        code__isnull=False,
-        lesson__date__gte=period.start,
-        lesson__date__lte=period.end,
-    ).values_list(
-        "student_id",
-        "lesson__assignment__subject_id",
-        "lesson__assignment__subject__name",
-        "code__counts_as_absent",
-        "code__is_excused",
-        "code__is_late",
-    ):
+    by_subject = absence_counts(
+        Attendance.objects.filter(
+            school=ctx.school, student_id__in=ids, lesson__date__gte=period.start, lesson__date__lte=period.end
+        ),
+        by=("student_id", "lesson__assignment__subject_id", "lesson__assignment__subject__name"),
+    )
+    for (sid, subject_id, subject), counts in sorted(by_subject.items(), key=lambda item: item[0][:2]):
         r, summary = row(sid, subject_id, subject), summaries[sid]
-        if late:
-            r.late += 1
-            summary.late += 1
-        if counts_absent:
-            r.absent += 1
-            summary.absent += 1
-            if excused:
-                r.absent_excused += 1
-                summary.excused += 1
-            else:
-                summary.unexcused += 1
+        r.absent, r.absent_excused, r.late = counts.missed, counts.excused, counts.late
+        summary.absent += counts.missed
+        summary.excused += counts.excused
+        summary.unexcused += counts.unexcused
+        summary.late += counts.late
     return [
         StudentReport(
             student=s,

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +32,7 @@ from classbook.access.journal import is_class_teacher_of
 from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.core.events import send_on_commit
+from classbook.journal.absences import absence_counts
 from classbook.journal.models import Attendance, Mark
 from classbook.notifications.channels import CHANNELS
 from classbook.notifications.models import (
@@ -568,18 +569,17 @@ def notice_candidates(school_class: SchoolClass) -> list[NoticeCandidate]:
         .annotate(avg=Avg("value__numeric"))
         .values_list("student_id", "avg")
     )
-    absences = dict(
-        Attendance.objects.filter(
-            school_id=school_class.school_id,
-            student_id__in=ids,
-            lesson__date__gte=since,
-            lesson__assignment__school_class=school_class,
-            code__counts_as_absent=True,
-        )
-        .values("student_id")
-        .annotate(n=Count("id"))
-        .values_list("student_id", "n")
-    )
+    absences = {
+        sid: counts.missed
+        for sid, counts in absence_counts(
+            Attendance.objects.filter(
+                school_id=school_class.school_id,
+                student_id__in=ids,
+                lesson__date__gte=since,
+                lesson__assignment__school_class=school_class,
+            )
+        ).items()
+    }
     found = []
     for student in students:
         avg = averages.get(student.pk)

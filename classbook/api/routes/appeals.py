@@ -23,6 +23,7 @@ from classbook.appeals import queries, services
 from classbook.appeals.models import AbsenceReport, MarkFlag
 from classbook.core import uploads
 from classbook.core.errors import DomainError, PermissionDeniedError
+from classbook.journal.absences import EXCUSED_FLAG
 from classbook.journal.models import Attendance
 
 router = Router(tags=["appeals"])
@@ -157,7 +158,7 @@ def _absence_out(row: Attendance) -> dict[str, Any]:
         "code": row.code.code if row.code else "",
         "reason": row.reason,
         "reason_kind": row.reason_kind,
-        "excused": bool(row.reason_excused or (row.code and row.code.is_excused)),
+        "excused": row.excused,  # journal.absences.EXCUSED_FLAG, annotated by absence_list
         "version": row.version,
     }
 
@@ -274,6 +275,7 @@ def record_reasons(request: HttpRequest, school: str, class_id: int, payload: Re
         for r in journal_access.attendance(ctx)
         .filter(pk__in=[r.pk for r in done])
         .select_related("lesson__assignment__subject", "student__user")
+        .annotate(excused=EXCUSED_FLAG)
     }
     return [_absence_out(fresh[r.pk]) for r in done]
 
