@@ -18,7 +18,6 @@ from django.db import connection
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
-from django.utils.formats import number_format
 
 from classbook.access.context import SchoolContext
 from classbook.access.journal import may_read_assignment
@@ -40,7 +39,8 @@ from classbook.journal.models import (
 from classbook.journal.rules import policy_or_default
 from classbook.journal.rules import required_marks as rules_required_marks
 from classbook.people.models import Enrolment, Student
-from classbook.schools.models import ScaleValue, StudyPeriod, TeachingAssignment
+from classbook.schools.averages import format_average, mean
+from classbook.schools.models import ScaleValue, School, StudyPeriod, TeachingAssignment
 from classbook.timetable.models import ChangeKind as TimetableChangeKind
 
 CANCELLED = TimetableChangeKind.CANCELLED.value
@@ -644,7 +644,7 @@ def build_grid(
                 lessons=lessons,
                 period_values=[grades.get((sid, c.kind, c.ordinal), no_grade) for c in columns],
                 count=counts.get(sid, 0),
-                average=number_format(acc[0] / acc[1], 1) if acc and acc[1] else "",
+                average=format_average(mean(acc[0], acc[1], ctx.school), ctx.school) if acc else "",
             )
         )
 
@@ -838,8 +838,11 @@ def work_cell_state(lesson: Lesson, student_id: int, work_type_id: int) -> dict[
     return {"value": mark["value__code"] or "", "version": mark["version"], "late": mark["is_late"]}
 
 
-def student_period_stats(assignment: TeachingAssignment, student_id: int, lesson_date: dt.date) -> dict[str, Any]:
-    """Accumulation and average of a student in the grid's period containing ``lesson_date`` (R2.6)."""
+def student_period_stats(
+    assignment: TeachingAssignment, student_id: int, lesson_date: dt.date, school: School
+) -> dict[str, Any]:
+    """Accumulation and average of a student in the grid's period containing ``lesson_date`` (R2.6);
+    the average rounded by the school's rule (``schools.averages``)."""
     periods = _periods(assignment)
     period = choose_period([p for p in periods if p.start <= lesson_date <= p.end], None, lesson_date, assignment.year)
     rows = Mark.objects.filter(
@@ -862,7 +865,7 @@ def student_period_stats(assignment: TeachingAssignment, student_id: int, lesson
     return {
         "count": count,
         "required": rules_required_marks(assignment.hours_per_week, policy),
-        "average": number_format(total / weights, 1) if weights else "",
+        "average": format_average(mean(total, weights, school), school),
     }
 
 

@@ -75,7 +75,7 @@ def test_grid_data_itself_takes_at_most_eight_queries(world, journal, django_ass
         "teacher", "school_class", "subgroup", "subject"
     ).get(pk=journal.assignment.pk)
     with django_assert_max_num_queries(8):
-        grid_data(assignment, journal.semester, can_edit=True)
+        grid_data(assignment, journal.semester, can_edit=True, school=assignment.school)
 
 
 @time_machine.travel(IN_TIME)

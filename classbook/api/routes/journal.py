@@ -105,6 +105,7 @@ class AccumulationOut(Schema):
     student: int
     count: int
     required: int
+    average: Decimal | None = Field(None, description="The average mark, rounded half-up by the school's rule")
 
 
 class WorkTypeOut(Schema):
@@ -374,7 +375,9 @@ def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> 
     ctx = _ctx(request, school)
     assignment = _assignment(ctx, assignment_id)
     study_period = get_or_404(directory(ctx, StudyPeriod), pk=period, year_id=assignment.year_id)
-    return grid_data(assignment, study_period, can_edit=journal_access.can_edit_assignment(ctx.user, assignment))
+    return grid_data(
+        assignment, study_period, can_edit=journal_access.can_edit_assignment(ctx.user, assignment), school=ctx.school
+    )
 
 
 @router.get(
