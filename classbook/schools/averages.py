@@ -27,20 +27,38 @@ def decimals_of(school: School | int | None) -> int:
     return school.average_decimals
 
 
-def round_average(value: Decimal | float | int | str | None, school: School | int | None) -> Decimal | None:
+Number = Decimal | float | int | str
+
+# Binary floats (the grid sums in floats) carry noise such as 2.0999999999999996 for 7 × 0.3; below
+# this many decimals a float is noise, not a mark (marks and weights have at most two decimals).
+_FLOAT_NOISE = Decimal("1e-9")
+
+
+def _decimal(value: Number) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(value).quantize(_FLOAT_NOISE)
+    return Decimal(value)
+
+
+def round_average(value: Number | None, school: School | int | None) -> Decimal | None:
     """``value`` rounded half-up to the school's decimals; ``None`` (no marks) stays ``None``."""
     if value is None:
         return None
-    number = value if isinstance(value, Decimal) else Decimal(str(value))
-    return number.quantize(Decimal(1).scaleb(-decimals_of(school)), rounding=ROUND_HALF_UP)
+    return _decimal(value).quantize(Decimal(1).scaleb(-decimals_of(school)), rounding=ROUND_HALF_UP)
 
 
-def mean(total: Decimal, weight: Decimal, school: School | int | None) -> Decimal | None:
+def mean(total: Number, weight: Number, school: School | int | None) -> Decimal | None:
     """The (weighted) average ``total / weight`` by the school's rule, ``None`` without marks."""
-    return round_average(total / weight, school) if weight else None
+    divisor = _decimal(weight)
+    if not divisor:
+        return None
+    # Divide at a precision far beyond two decimals, so the only rounding that shows is the school's.
+    return round_average((_decimal(total) / divisor).quantize(_FLOAT_NOISE), school)
 
 
-def format_average(value: Decimal | float | int | str | None, school: School | int | None) -> str:
+def format_average(value: Number | None, school: School | int | None) -> str:
     """The rounded average as text with the active language's decimal separator (9,8 in Ukrainian); "" if none."""
     rounded = round_average(value, school)
     if rounded is None:
