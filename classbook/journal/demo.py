@@ -15,7 +15,8 @@ Why raw ``executemany`` instead of ``bulk_create``: a 1,000-student school has ~
 late November and ~150,000 journal rows; building a model instance per row costs most of the time.
 Rows are built as plain tuples and written in chunks of ``CHUNK`` rows: the number of queries grows
 with the number of chunks, never with the rows. Deterministic for a fixed date: the randomness comes
-from ``build.rng("journal")`` and every timestamp is derived from the lesson's date and bell, never later than the moment the demo runs (no audit row in the future).
+from ``build.rng("journal")`` and every timestamp is derived from the lesson's date and bell, never later
+than the moment the demo runs (no audit row in the future).
 """
 
 from __future__ import annotations
