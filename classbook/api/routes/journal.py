@@ -24,6 +24,7 @@ from classbook.core import uploads
 from classbook.core.errors import ConflictError, DomainError
 from classbook.journal import attachments, services
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade, Remark, WorkType
+from classbook.journal.queries import changes_log_rows
 from classbook.journal.queries_api import assignment_data, grid_data
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 
@@ -244,8 +245,10 @@ class ChangeOut(Schema):
     lesson: int | None
     student: int | None
     period: int | None
-    old_value: str
-    new_value: str
+    old_value: str = Field(description="The stored value (a code or key, as written)")
+    new_value: str = Field(description="The stored value (a code or key, as written)")
+    old_label: str = Field("", description="The old value as words in the caller's language")
+    new_label: str = Field("", description="The new value as words in the caller's language")
     reason: str
     is_late: bool
 
@@ -401,10 +404,13 @@ def history(request: HttpRequest, school: str, lesson_id: int, student: int | No
             "period": c.period_id,
             "old_value": c.old_value,
             "new_value": c.new_value,
+            "old_label": row.old,
+            "new_label": row.new,
             "reason": c.reason,
             "is_late": c.is_late,
         }
-        for c in changes.order_by("at", "id")[:500]
+        for row in changes_log_rows(list(changes.order_by("at", "id")[:500]), ctx.school.pk)
+        for c in [row.change]
     ]
 
 
