@@ -153,7 +153,7 @@ def grid_data(assignment: TeachingAssignment, period: StudyPeriod, *, can_edit: 
                 "student": s["pk"],
                 "count": counts.get(s["pk"], 0),
                 "required": required,
-                "average": mean(*sums[s["pk"]], school) if s["pk"] in sums else None,
+                "average": mean(sums[s["pk"]][0], sums[s["pk"]][1], school) if s["pk"] in sums else None,
             }
             for s in students
         ],
