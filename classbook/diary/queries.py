@@ -28,6 +28,7 @@ from classbook.diary.models import DiaryPolicy
 from classbook.journal.absences import EXCUSED_FLAG, absence_counts
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade
 from classbook.people.models import Enrolment, Student
+from classbook.schools.averages import mean
 from classbook.schools.models import AcademicYear, SpecialDay, StudyPeriod, Subgroup, TeachingAssignment
 from classbook.timetable.models import (
     NON_WORKING_KINDS,
@@ -643,8 +644,8 @@ def build_report(
             acc.weight += w
     if policy.show_average:
         for (sid, subject_id), acc in sums.items():
-            if acc.weight:
-                rows[sid][subject_id].average = (acc.total / acc.weight).quantize(Decimal("0.01"))
+            # The one rounding rule of the school (half-up, its decimals): the same figure as the grid.
+            rows[sid][subject_id].average = mean(acc.total, acc.weight, ctx.school)
     # 3. grades of the period and of the periods inside it (quarters in a semester), as soon as set
     kinds = dict(PeriodGrade._meta.get_field("kind").choices)
     for sid, subject_id, subject, kind, title, code, period_name in (

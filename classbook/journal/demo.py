@@ -15,7 +15,8 @@ Why raw ``executemany`` instead of ``bulk_create``: a 1,000-student school has ~
 late November and ~150,000 journal rows; building a model instance per row costs most of the time.
 Rows are built as plain tuples and written in chunks of ``CHUNK`` rows: the number of queries grows
 with the number of chunks, never with the rows. Deterministic for a fixed date: the randomness comes
-from ``build.rng("journal")`` and every timestamp is derived from the lesson's date and bell.
+from ``build.rng("journal")`` and every timestamp is derived from the lesson's date and bell, never later
+than the moment the demo runs (no audit row in the future).
 """
 
 from __future__ import annotations
@@ -238,6 +239,7 @@ def step_journal(b: Any) -> None:
     rng = b.rng("journal")
     until = journal_until(year.start, year.end)
     tz = timezone.get_current_timezone()
+    now = timezone.now()
     adapt_dt = connection.ops.adapt_datetimefield_value
     adapt_d = connection.ops.adapt_datefield_value
 
@@ -327,6 +329,11 @@ def step_journal(b: Any) -> None:
             late = rng.random() < LATE_LESSON_RATE
             if late:  # filled in the next evening, after the deadline
                 at = at + dt.timedelta(days=1, hours=4)
+            if at > now:
+                # Nothing is written in the future (the journal is a record of what happened): a lesson of
+                # today not over yet, or one of the year's first day when the demo runs before the year,
+                # is filled in "now"; a late entry whose next evening has not come is not late yet.
+                at, late = now, False
             at_db = adapt_dt(at)
             is_control = k % 10 == 9
             is_independent = k % 10 == 4

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,7 +19,8 @@ from django.db import connection
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
-from django.utils.formats import number_format
+from django.utils.formats import date_format
+from django.utils.translation import pgettext
 
 from classbook.access.context import SchoolContext
 from classbook.access.journal import may_read_assignment
@@ -40,7 +42,8 @@ from classbook.journal.models import (
 from classbook.journal.rules import policy_or_default
 from classbook.journal.rules import required_marks as rules_required_marks
 from classbook.people.models import Enrolment, Student
-from classbook.schools.models import ScaleValue, StudyPeriod, TeachingAssignment
+from classbook.schools.averages import format_average, mean
+from classbook.schools.models import ScaleValue, School, StudyPeriod, TeachingAssignment
 from classbook.timetable.models import ChangeKind as TimetableChangeKind
 
 CANCELLED = TimetableChangeKind.CANCELLED.value
@@ -644,7 +647,7 @@ def build_grid(
                 lessons=lessons,
                 period_values=[grades.get((sid, c.kind, c.ordinal), no_grade) for c in columns],
                 count=counts.get(sid, 0),
-                average=number_format(acc[0] / acc[1], 1) if acc and acc[1] else "",
+                average=format_average(mean(acc[0], acc[1], ctx.school), ctx.school) if acc else "",
             )
         )
 
@@ -838,8 +841,11 @@ def work_cell_state(lesson: Lesson, student_id: int, work_type_id: int) -> dict[
     return {"value": mark["value__code"] or "", "version": mark["version"], "late": mark["is_late"]}
 
 
-def student_period_stats(assignment: TeachingAssignment, student_id: int, lesson_date: dt.date) -> dict[str, Any]:
-    """Accumulation and average of a student in the grid's period containing ``lesson_date`` (R2.6)."""
+def student_period_stats(
+    assignment: TeachingAssignment, student_id: int, lesson_date: dt.date, school: School
+) -> dict[str, Any]:
+    """Accumulation and average of a student in the grid's period containing ``lesson_date`` (R2.6);
+    the average rounded by the school's rule (``schools.averages``)."""
     periods = _periods(assignment)
     period = choose_period([p for p in periods if p.start <= lesson_date <= p.end], None, lesson_date, assignment.year)
     rows = Mark.objects.filter(
@@ -862,7 +868,7 @@ def student_period_stats(assignment: TeachingAssignment, student_id: int, lesson
     return {
         "count": count,
         "required": rules_required_marks(assignment.hours_per_week, policy),
-        "average": number_format(total / weights, 1) if weights else "",
+        "average": format_average(mean(total, weights, school), school),
     }
 
 
@@ -915,3 +921,56 @@ def period_of(assignment: TeachingAssignment, date: dt.date) -> int | None:
     """The shortest study period of the assignment's year containing ``date`` (to return to it)."""
     periods = [p for p in _periods(assignment) if p.start <= date <= p.end]
     return min(periods, key=lambda p: p.end - p.start).id if periods else None
+
+
+# --- The changes log: stored values shown as words (R2.2) ------------------------------------------
+
+_ISO_DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})\b ?(.*)$", re.DOTALL)
+
+
+def change_value_label(kind: str, value: str, attendance_names: dict[str, str]) -> str:
+    """A stored audit value as a reader sees it, in the reader's language.
+
+    The journal's audit rows keep the raw values (the legal record, the API's ``old_value``/``new_value``):
+    a register taken is stored as ``taken``, a lesson type as its key (``control``), a homework due date
+    and a new lesson's date as ISO dates, an attendance entry as the school's code (``н``). Pages show the
+    translated label; the school's own name of an attendance code follows it (``н — absent``).
+    """
+    if not value:
+        return ""
+    if kind == ChangeKind.REGISTER and value == "taken":
+        return str(pgettext("register", "taken"))
+    if kind == ChangeKind.ATTENDANCE and value in attendance_names:
+        name = attendance_names[value]
+        return f"{value} — {name}" if name and name != value else value
+    if kind == ChangeKind.LESSON and value in LessonType.values:
+        return str(LessonType(value).label)
+    if kind in (ChangeKind.HOMEWORK, ChangeKind.LESSON):
+        found = _ISO_DATE_PREFIX.match(value)
+        if found:
+            try:
+                day = dt.date.fromisoformat(found.group(1))
+            except ValueError:
+                return value
+            return f"{date_format(day, 'SHORT_DATE_FORMAT')} {found.group(2)}".strip()
+    return value
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One row of the changes log: the audit row and its values as words."""
+
+    change: JournalChange
+    old: str
+    new: str
+
+
+def changes_log_rows(changes: list[JournalChange], school_id: int) -> list[ChangeRow]:
+    """The changes of one page of the log with their values translated (one query for the school's codes)."""
+    names: dict[str, str] = {}
+    if any(c.kind == ChangeKind.ATTENDANCE for c in changes):
+        names = dict(AttendanceCode.objects.filter(school_id=school_id).values_list("code", "name"))
+    return [
+        ChangeRow(c, change_value_label(c.kind, c.old_value, names), change_value_label(c.kind, c.new_value, names))
+        for c in changes
+    ]

@@ -6,16 +6,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from classbook.journal.models import Attendance, Lesson, Mark, PeriodGrade, WorkType
 from classbook.journal.rules import assignment_students, policy_or_default, required_marks
-from classbook.schools.models import StudyPeriod, TeachingAssignment
+from classbook.schools.averages import mean
+from classbook.schools.models import School, StudyPeriod, TeachingAssignment
 
 
-def grid_data(assignment: TeachingAssignment, period: StudyPeriod, *, can_edit: bool) -> dict[str, Any]:
+def grid_data(assignment: TeachingAssignment, period: StudyPeriod, *, can_edit: bool, school: School) -> dict[str, Any]:
     """Students, lessons, marks, attendance, period grades (each with its version) and accumulation
-    of one journal in one period (R2.1, R2.5, R2.6). Seven queries."""
+    with the average (rounded by the school's rule) of one journal in one period (R2.1, R2.5, R2.6). Seven queries."""
     students = list(
         assignment_students(assignment, period.start, period.end).values(
             "pk", "user__last_name", "user__first_name", "user__patronymic"
@@ -42,7 +44,17 @@ def grid_data(assignment: TeachingAssignment, period: StudyPeriod, *, can_edit: 
         Mark.objects.filter(**in_period)
         .order_by("lesson_id", "student_id", "work_type__ordinal", "slot")
         .values(
-            "id", "lesson_id", "student_id", "work_type__code", "slot", "value__code", "comment", "version", "is_late"
+            "id",
+            "lesson_id",
+            "student_id",
+            "work_type__code",
+            "work_type__weight",
+            "slot",
+            "value__code",
+            "value__numeric",
+            "comment",
+            "version",
+            "is_late",
         )
     )
     attendance = list(
@@ -60,11 +72,18 @@ def grid_data(assignment: TeachingAssignment, period: StudyPeriod, *, can_edit: 
             "code", "name", "short_name", "weight", "allows_several"
         )
     )
-    required = required_marks(assignment.hours_per_week, policy_or_default(assignment.school_id))
+    policy = policy_or_default(assignment.school_id)
+    required = required_marks(assignment.hours_per_week, policy)
     counts: dict[int, int] = defaultdict(int)
+    sums: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for m in marks:
         if m["value__code"]:
             counts[m["student_id"]] += 1
+            if m["value__numeric"] is not None:
+                weight = m["work_type__weight"] if policy.weighted_averages and m["work_type__weight"] else Decimal(1)
+                acc = sums[m["student_id"]]
+                acc[0] += m["value__numeric"] * weight
+                acc[1] += weight
     return {
         "assignment": assignment_data(assignment, can_edit=can_edit),
         "period": {"id": period.pk, "name": period.name, "start": period.start, "end": period.end},
@@ -129,7 +148,15 @@ def grid_data(assignment: TeachingAssignment, period: StudyPeriod, *, can_edit: 
             }
             for g in grades
         ],
-        "accumulation": [{"student": s["pk"], "count": counts.get(s["pk"], 0), "required": required} for s in students],
+        "accumulation": [
+            {
+                "student": s["pk"],
+                "count": counts.get(s["pk"], 0),
+                "required": required,
+                "average": mean(sums[s["pk"]][0], sums[s["pk"]][1], school) if s["pk"] in sums else None,
+            }
+            for s in students
+        ],
         "work_types": work_types,
     }
 

@@ -22,6 +22,7 @@ from classbook.access.rules import Perm
 from classbook.access.scopes import classes, get_or_404
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.journal import services
+from classbook.journal.queries import changes_log_rows
 
 PAGE_SIZE = 100
 
@@ -146,6 +147,7 @@ def changes_log(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         "journal/control/changes.html",
         {
             "page": page,
+            "rows": changes_log_rows(list(page.object_list), ctx.school.pk),
             "teachers": journal_access.teachers_with_journals(ctx),
             "classes": classes(ctx),
             "teacher_id": teacher_id,

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from classbook.journal.models import GradeKind, JournalPolicy, Mark, PeriodGrade
 from classbook.people.models import Student
+from classbook.schools.averages import mean
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 
 
@@ -82,7 +83,8 @@ def accumulation(assignment: TeachingAssignment, period: StudyPeriod) -> dict[in
 
 
 def averages(assignment: TeachingAssignment, period: StudyPeriod) -> dict[int, Decimal]:
-    """Each student's average mark in the period, weighted by work type if the school wants it.
+    """Each student's average mark in the period, weighted by work type if the school wants it, rounded
+    by the school's rule (``schools.averages.round_average``).
 
     Marks without a numeric value (pass/fail, verbal levels) do not count; students without marks are absent.
     """
@@ -93,7 +95,8 @@ def averages(assignment: TeachingAssignment, period: StudyPeriod) -> dict[int, D
         w = weight if weighted else Decimal(1)
         totals[student_id][0] += numeric * w
         totals[student_id][1] += w
-    return {pk: (s / w).quantize(Decimal("0.01")) for pk, (s, w) in totals.items() if w}
+    school = assignment.school
+    return {pk: average for pk, (s, w) in totals.items() if (average := mean(s, w, school)) is not None}
 
 
 def annual_grade_basis(assignment: TeachingAssignment, student: Student) -> list[PeriodGrade]:

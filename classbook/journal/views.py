@@ -308,7 +308,7 @@ def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
             "value": state.value,
             "version": state.version,
             "late": state.late,
-            "row": queries.student_period_stats(assignment, student.pk, lesson.date),
+            "row": queries.student_period_stats(assignment, student.pk, lesson.date, ctx.school),
         }
     )
 
@@ -394,7 +394,7 @@ def _save_work_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teachi
     except DomainError as exc:
         return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
     state = queries.work_cell_state(lesson, student.pk, work_type.pk)
-    return JsonResponse({**state, "row": queries.student_period_stats(assignment, student.pk, lesson.date)})
+    return JsonResponse({**state, "row": queries.student_period_stats(assignment, student.pk, lesson.date, ctx.school)})
 
 
 # Which cells the grid saves through this endpoint. Corrected grades are not typed in the grid:

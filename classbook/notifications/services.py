@@ -48,6 +48,7 @@ from classbook.notifications.models import (
 )
 from classbook.notifications.signals import deliveries_ready
 from classbook.people.models import GuardianLink, Student, User
+from classbook.schools.averages import round_average
 from classbook.schools.models import School, SchoolClass
 
 # Retries: 1, 2, 4, 8 ... minutes, at most an hour apart; failed for good after MAX_ATTEMPTS.
@@ -583,7 +584,7 @@ def notice_candidates(school_class: SchoolClass) -> list[NoticeCandidate]:
     found = []
     for student in students:
         avg = averages.get(student.pk)
-        avg = Decimal(avg).quantize(Decimal("0.01")) if avg is not None else None
+        avg = round_average(avg, school_class.school)  # the school's one rounding rule, as the diary shows it
         failing = avg is not None and avg < policy.average_below
         often = absences.get(student.pk, 0) >= policy.absences_at_least
         if failing or often:

@@ -70,6 +70,14 @@ class School(models.Model):
     staff_idle_minutes = models.PositiveSmallIntegerField(
         _("staff session idle timeout, minutes"), default=30, validators=[MinValueValidator(5), MaxValueValidator(480)]
     )
+    average_decimals = models.PositiveSmallIntegerField(
+        _("decimals of averages"),
+        default=1,
+        validators=[MaxValueValidator(2)],
+        help_text=_(
+            "Every average mark (journal, diary, letters, API, reports) is rounded half-up to this many decimals."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -77,6 +85,9 @@ class School(models.Model):
         verbose_name = _("school")
         verbose_name_plural = _("schools")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(average_decimals__lte=2), name="school_average_decimals_0_to_2")
+        ]
 
     def __str__(self) -> str:
         return self.short_name or self.name

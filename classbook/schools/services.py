@@ -62,6 +62,7 @@ EDITABLE_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
         "entry_deadline",
         "require_staff_2fa",
         "staff_idle_minutes",
+        "average_decimals",
     ),
     AcademicYear: ("name", "start", "end", "is_current"),
     StudyPeriod: ("year", "parent", "kind", "name", "ordinal", "start", "end"),
@@ -320,7 +321,8 @@ def delete_row(*, acting_user: Any, obj: models.Model) -> None:
 
 
 def update_school_settings(*, acting_user: Any, school: School, **fields: Any) -> School:
-    """Base settings of the school (R1.7): names, contacts, language, scale, deadline (R2.2), 2FA (R1.5)."""
+    """Base settings of the school (R1.7): names, contacts, language, scale, deadline (R2.2), 2FA (R1.5),
+    decimals of averages (R2.6)."""
     return update_row(acting_user=acting_user, obj=school, fields=fields)
 
 

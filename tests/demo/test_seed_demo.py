@@ -503,6 +503,38 @@ def test_the_demos_today_is_clamped_into_the_academic_year() -> None:
     assert journal_until(start, end) == TODAY
 
 
+def _journal_times_after(now: dt.datetime) -> dict[str, int]:
+    """How many journal and audit timestamps the demo wrote after ``now`` (each should be none)."""
+    from classbook.core.models import AuditEntry
+
+    return {
+        "journal changes": JournalChange.objects.filter(at__gt=now).count(),
+        "audit entries": AuditEntry.objects.filter(at__gt=now).count(),
+        "marks": Mark.objects.filter(created_at__gt=now).count() + Mark.objects.filter(updated_at__gt=now).count(),
+        "attendance": Attendance.objects.filter(updated_at__gt=now).count(),
+        "registers": Lesson.objects.filter(register_taken_at__gt=now).count(),
+        "lessons": Lesson.objects.filter(updated_at__gt=now).count(),
+    }
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2026, 10, 15, 15, 0, tzinfo=dt.UTC),  # evening: yesterday's late entries would be tonight
+        dt.datetime(2026, 10, 15, 6, 0, tzinfo=dt.UTC),  # morning: today's lessons are not over yet
+        dt.datetime(2026, 8, 1, 12, 0, tzinfo=dt.UTC),  # before the year: its first day is filled "now"
+    ],
+)
+def test_seeding_writes_no_journal_or_audit_time_after_now(moment: dt.datetime) -> None:
+    with time_machine.travel(moment, tick=False):
+        generate(DemoOptions(seed=3, students=SMALL))
+        assert JournalChange.objects.exists()
+        assert _journal_times_after(moment) == dict.fromkeys(_journal_times_after(moment), 0)
+    # Late entries are still there when their next evening has passed.
+    if moment.month == 10:
+        assert JournalChange.objects.filter(is_late=True).exists()
+
+
 def test_after_the_year_every_lesson_is_filled() -> None:
     with time_machine.travel(dt.datetime(2027, 8, 1, 12, 0, tzinfo=dt.UTC), tick=False):
         generate(DemoOptions(seed=1, students=7))

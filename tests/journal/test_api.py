@@ -40,7 +40,7 @@ def test_teacher_lists_own_journal_and_reads_its_grid_with_versions(world, journ
     assert [(m["student"], m["value"], m["version"], m["work_type"]) for m in data["marks"]] == [
         (world.student.pk, "10", 1, "current")
     ]
-    assert data["accumulation"] == [{"student": world.student.pk, "count": 1, "required": 5}]
+    assert data["accumulation"] == [{"student": world.student.pk, "count": 1, "required": 5, "average": "10.0"}]
 
 
 def test_grid_reads_in_a_constant_number_of_queries(world, journal, as_user, django_assert_max_num_queries):
@@ -75,7 +75,7 @@ def test_grid_data_itself_takes_at_most_eight_queries(world, journal, django_ass
         "teacher", "school_class", "subgroup", "subject"
     ).get(pk=journal.assignment.pk)
     with django_assert_max_num_queries(8):
-        grid_data(assignment, journal.semester, can_edit=True)
+        grid_data(assignment, journal.semester, can_edit=True, school=assignment.school)
 
 
 @time_machine.travel(IN_TIME)

@@ -168,3 +168,44 @@ def test_changes_log_shows_late_entries_and_filters(world, journal, as_user, dja
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(page(world, "changes"))
+
+
+def test_changes_log_shows_stored_values_as_words_in_the_readers_language(world, journal, as_user):
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from classbook.journal.models import AttendanceCode, LessonType
+
+    with time_machine.travel(IN_TIME):
+        services.take_register(acting_user=world.teacher, lesson=journal.lesson)
+        services.record_attendance(
+            acting_user=world.teacher, lesson=journal.lesson, student=world.student, text="н", expected_version=0
+        )
+        lesson = services.update_lesson(
+            acting_user=world.teacher,
+            lesson_id=journal.lesson.pk,
+            expected_version=journal.lesson.version,
+            lesson_type="control",
+            homework="§ 5",
+            homework_due=dt.date(2026, 10, 7),
+        )
+    absent = AttendanceCode.objects.get(school=world.school, code="н").name
+    client = as_user(world.deputy)
+    for language, taken in [("en", "taken"), ("uk", "відмічено")]:
+        client.cookies["django_language"] = language
+        res = client.get(page(world, "changes"))
+        shown = {(row.change.kind, row.old, row.new) for row in res.context["rows"]}
+        with translation.override(language):
+            regular, control = str(LessonType.REGULAR.label), str(LessonType.CONTROL.label)
+            due = date_format(dt.date(2026, 10, 7), "SHORT_DATE_FORMAT")
+        assert ("register", "", taken) in shown, language
+        assert ("attendance", "", f"н — {absent}") in shown
+        assert ("lesson", regular, control) in shown
+        assert ("homework", "", due) in shown
+        html = res.content.decode()
+        assert ">control<" not in html and "2026-10-07" not in html
+        assert language == "en" or ">taken<" not in html
+    # The API keeps the stored value for programs and gives the words beside it.
+    api = client.get(f"/api/v1/schools/{world.school.slug}/journal/lessons/{lesson.pk}/history").json()
+    register = next(c for c in api if c["kind"] == "register")
+    assert (register["new_value"], register["new_label"]) == ("taken", "відмічено")

@@ -64,6 +64,7 @@ def _write_request(action: str) -> tuple[str, dict[str, str]]:
             "language": "uk",
             "entry_deadline": "17:00",
             "staff_idle_minutes": "30",
+            "average_decimals": "2",
         }
     if action == "year":
         return "years/new/", {"name": "2027/2028", "start": "2027-09-01", "end": "2028-06-30"}

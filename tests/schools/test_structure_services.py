@@ -442,3 +442,17 @@ def test_a_create_racing_another_with_the_same_name_gets_a_message_not_a_500(wor
     with pytest.raises(ValidationError):
         services.create_row(acting_user=world.admin, school=world.school, model=Subject, fields={"name": "Математика"})
     assert Subject.objects.filter(school=world.school, name="Математика").count() == 1
+
+
+def test_the_decimals_of_averages_are_a_validated_audited_school_setting(world):
+    before = AuditEntry.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        services.update_school_settings(acting_user=world.director, school=world.school, average_decimals=3)
+    assert "average_decimals" in field_errors(exc)
+    world.school.refresh_from_db()
+    assert (world.school.average_decimals, AuditEntry.objects.count()) == (1, before)  # refused: nothing written
+    services.update_school_settings(acting_user=world.director, school=world.school, average_decimals=2)
+    world.school.refresh_from_db()
+    assert world.school.average_decimals == 2
+    entry = AuditEntry.objects.latest("pk")
+    assert entry.data["old"]["average_decimals"] == 1 and entry.data["new"]["average_decimals"] == 2

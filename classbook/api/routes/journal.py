@@ -24,6 +24,7 @@ from classbook.core import uploads
 from classbook.core.errors import ConflictError, DomainError
 from classbook.journal import attachments, services
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade, Remark, WorkType
+from classbook.journal.queries import changes_log_rows
 from classbook.journal.queries_api import assignment_data, grid_data
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 
@@ -105,6 +106,7 @@ class AccumulationOut(Schema):
     student: int
     count: int
     required: int
+    average: Decimal | None = Field(None, description="The average mark, rounded half-up by the school's rule")
 
 
 class WorkTypeOut(Schema):
@@ -243,8 +245,10 @@ class ChangeOut(Schema):
     lesson: int | None
     student: int | None
     period: int | None
-    old_value: str
-    new_value: str
+    old_value: str = Field(description="The stored value (a code or key, as written)")
+    new_value: str = Field(description="The stored value (a code or key, as written)")
+    old_label: str = Field("", description="The old value as words in the caller's language")
+    new_label: str = Field("", description="The new value as words in the caller's language")
     reason: str
     is_late: bool
 
@@ -374,7 +378,9 @@ def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> 
     ctx = _ctx(request, school)
     assignment = _assignment(ctx, assignment_id)
     study_period = get_or_404(directory(ctx, StudyPeriod), pk=period, year_id=assignment.year_id)
-    return grid_data(assignment, study_period, can_edit=journal_access.can_edit_assignment(ctx.user, assignment))
+    return grid_data(
+        assignment, study_period, can_edit=journal_access.can_edit_assignment(ctx.user, assignment), school=ctx.school
+    )
 
 
 @router.get(
@@ -398,10 +404,13 @@ def history(request: HttpRequest, school: str, lesson_id: int, student: int | No
             "period": c.period_id,
             "old_value": c.old_value,
             "new_value": c.new_value,
+            "old_label": row.old,
+            "new_label": row.new,
             "reason": c.reason,
             "is_late": c.is_late,
         }
-        for c in changes.order_by("at", "id")[:500]
+        for row in changes_log_rows(list(changes.order_by("at", "id")[:500]), ctx.school.pk)
+        for c in [row.change]
     ]
 
 
