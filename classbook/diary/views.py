@@ -106,7 +106,8 @@ def week(request: HttpRequest, ctx: SchoolContext, student_id: int, day: str) ->
 def _week_html(ctx: SchoolContext, person: queries.DiaryStudent, day: dt.date, today: dt.date) -> SafeString:
     """The week's data part as HTML, from the cache when nothing it shows has changed (``diary/cache.py``)."""
     start = queries.week_start(day)
-    stem, gens = "", ()
+    stem = ""
+    gens: tuple[int, ...] = ()
     if week_cache.enabled():
         stem, keys = week_cache.week_key(
             school_id=ctx.school.pk,

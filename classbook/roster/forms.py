@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from classbook.people.models import ConsentPurpose, Gender, Role, User
-from classbook.schools.models import SchoolClass
+from classbook.schools.models import AcademicYear, SchoolClass
 
 STAFF_ROLE_CHOICES = [
     (r.value, r.label) for r in (Role.ADMIN, Role.DIRECTOR, Role.DEPUTY, Role.SECRETARY, Role.TEACHER)
@@ -111,7 +111,9 @@ class ConsentForm(forms.Form):
 class StudentImportForm(forms.Form):
     """A class list to import (R7.1): the academic year its class names belong to and the first day."""
 
-    year = forms.ModelChoiceField(label=_("Academic year"), queryset=None, empty_label=None)
+    year: forms.ModelChoiceField[AcademicYear] = forms.ModelChoiceField(
+        label=_("Academic year"), queryset=None, empty_label=None
+    )
     start = forms.DateField(
         label=_("In the class from"),
         required=False,

@@ -322,7 +322,7 @@ def _load(school: School, source: AcademicYear) -> _Source:
         subgroups=subgroups,
         subgroup_students=members,
         teachers=_teachers(school),
-        teacher_names={c.class_teacher_id: c.class_teacher.full_name for c in classes if c.class_teacher_id},
+        teacher_names={c.class_teacher.pk: c.class_teacher.full_name for c in classes if c.class_teacher is not None},
     )
 
 
@@ -433,7 +433,7 @@ def _build(school: School, source: AcademicYear, data: OpeningInput) -> OpeningP
 
     holidays, not_copied = _holidays(school, source, data)
     copied = [c for c in classes if c.source_id]
-    assignments, skipped = _assignments(src, {c.source_id for c in copied})
+    assignments, skipped = _assignments(src, {c.source_id for c in copied if c.source_id})
     reference_day, entries = _entries(school, source, [a.pk for a in assignments]) if data.copy_timetable else (None, 0)
     return OpeningPlan(
         school=school,

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -267,7 +268,7 @@ HOME_ORDER: tuple[str, ...] = (
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def area_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def area_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
     """A read page of the area: directors, deputies, administrators and authority viewers (else 403)."""
 
     @school_view()
