@@ -131,7 +131,7 @@ def _ensure_student_in_assignment(
     )
     if not enrolled.exists():
         raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
-    if assignment.subgroup_id and not assignment.subgroup.students.filter(pk=student.pk).exists():
+    if assignment.subgroup is not None and not assignment.subgroup.students.filter(pk=student.pk).exists():
         raise DomainError(_("This student is not in the subgroup of the lesson."), code="not_in_subgroup")
 
 
@@ -243,7 +243,7 @@ def _cell_context(acting_user: Any, lesson: Lesson, student: Student, *, period_
     subgroup and a period/annual grade closing the period (R2.7). The checks then run in the original
     order, so the same error wins.
     """
-    params = {
+    params: dict[str, Any] = {
         "student": student.pk,
         "day": lesson.date,
         "period": GradeKind.PERIOD.value,
@@ -253,7 +253,7 @@ def _cell_context(acting_user: Any, lesson: Lesson, student: Student, *, period_
     with connection.cursor() as cursor:
         cursor.execute(_cell_sql(), params)
         row = cursor.fetchone()
-    cell = _Cell(*row[:4], bool(row[4]), bool(row[5]), bool(row[6]), row[7])
+    cell = _Cell(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]), bool(row[6]), row[7])
     if not can_edit_lesson_of(acting_user, cell.teacher_id, lesson.conducted_by_id):
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
     # The policy is read only for future lessons, so the everyday write costs no extra query.

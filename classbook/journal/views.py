@@ -6,7 +6,7 @@ The JSON endpoints answer with the API's error shape ``{"error": {"code", "messa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -514,7 +514,7 @@ def take_register(request: HttpRequest, ctx: SchoolContext, assignment_id: int, 
     return redirect(back)
 
 
-def _lesson_json(state: dict[str, Any] | None) -> dict[str, Any]:
+def _lesson_json(state: Mapping[str, Any] | None) -> dict[str, Any]:
     if state is None:
         return {}
     due = state["homework_due"]
