@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -59,7 +59,7 @@ class AbsenceReportForm(forms.Form):
 
     def __init__(self, *args: Any, students: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["student"].choices = students  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["student"]).choices = students
 
 
 class DecisionForm(forms.Form):
