@@ -241,7 +241,7 @@ def settings_page(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_diary_policy(
-                acting_user=request.user,
+                acting_user=ctx.user,
                 ctx=ctx,
                 show_average=form.cleaned_data["show_average"],
                 weighted_average=form.cleaned_data["weighted_average"],

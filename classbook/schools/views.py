@@ -602,7 +602,7 @@ def open_year(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
                 # The listed students join the ticked ones; the list is then cleared (they show ticked).
                 data = dataclasses.replace(data, held_back=data.held_back | listed)
                 if request.POST.get("action") == "open":
-                    result = opening.open_year(acting_user=request.user, school=ctx.school, data=data)
+                    result = opening.open_year(acting_user=ctx.user, school=ctx.school, data=data)
                     messages.success(
                         request,
                         _(
@@ -618,7 +618,7 @@ def open_year(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
                         },
                     )
                     return _to_list(ctx, "years")
-                plan = opening.plan_opening(acting_user=request.user, school=ctx.school, data=data)
+                plan = opening.plan_opening(acting_user=ctx.user, school=ctx.school, data=data)
                 cleared = request.POST.copy()
                 cleared["held_back_list"] = ""
                 form = forms.OpenYearForm(cleared)
