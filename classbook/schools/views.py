@@ -401,7 +401,7 @@ def manage_create(request: HttpRequest, ctx: SchoolContext, section: str) -> Htt
             request,
             form,
             lambda: services.create_row(
-                acting_user=request.user, school=ctx.school, model=sec.form._meta.model, fields=fields
+                acting_user=ctx.user, school=ctx.school, model=sec.form._meta.model, fields=fields
             ),
             _("Saved."),
         )
@@ -418,9 +418,7 @@ def manage_edit(request: HttpRequest, ctx: SchoolContext, section: str, pk: int)
     form = sec.form(request.POST or None, ctx=ctx, instance=obj)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form._meta.fields}  # type: ignore[union-attr]
-        if _run(
-            request, form, lambda: services.update_row(acting_user=request.user, obj=obj, fields=fields), _("Saved.")
-        ):
+        if _run(request, form, lambda: services.update_row(acting_user=ctx.user, obj=obj, fields=fields), _("Saved.")):
             return _to_list(ctx, sec.key)
     return render(request, "schools/manage/form.html", {"section": sec, "form": form, "obj": obj})
 
@@ -431,7 +429,7 @@ def manage_delete(request: HttpRequest, ctx: SchoolContext, section: str, pk: in
     _require_write(ctx, sec.perm)
     obj = scopes.get_or_404(sec.rows(ctx), pk=pk)
     if request.method == "POST":
-        _run(request, None, lambda: services.delete_row(acting_user=request.user, obj=obj), _("Deleted."))
+        _run(request, None, lambda: services.delete_row(acting_user=ctx.user, obj=obj), _("Deleted."))
         return _to_list(ctx, sec.key)
     return render(request, "schools/manage/delete.html", {"section": sec, "obj": obj})
 
@@ -450,7 +448,7 @@ def settings(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         saved = _run(
             request,
             form,
-            lambda: services.update_school_settings(acting_user=request.user, school=ctx.school, **fields),
+            lambda: services.update_school_settings(acting_user=ctx.user, school=ctx.school, **fields),
             _("Saved."),
         )
         if saved:
@@ -468,7 +466,7 @@ def year_make_current(request: HttpRequest, ctx: SchoolContext, pk: int) -> Http
     _run(
         request,
         None,
-        lambda: services.set_current_year(acting_user=request.user, year=year),
+        lambda: services.set_current_year(acting_user=ctx.user, year=year),
         _("%(year)s is now the current year.") % {"year": year.name},
     )
     return _to_list(ctx, "years")
@@ -481,7 +479,7 @@ def year_generate_periods(request: HttpRequest, ctx: SchoolContext, pk: int) -> 
     if _run(
         request,
         None,
-        lambda: services.generate_standard_periods(acting_user=request.user, year=year),
+        lambda: services.generate_standard_periods(acting_user=ctx.user, year=year),
         _("The standard study periods are created. Check their dates."),
     ):
         return _to_list(ctx, "periods")
@@ -498,7 +496,7 @@ def subgroup_students(request: HttpRequest, ctx: SchoolContext, pk: int) -> Http
         if _run(
             request,
             form,
-            lambda: services.set_subgroup_students(acting_user=request.user, subgroup=subgroup, students=students),
+            lambda: services.set_subgroup_students(acting_user=ctx.user, subgroup=subgroup, students=students),
             _("Saved."),
         ):
             return _to_list(ctx, "subgroups")
@@ -527,7 +525,7 @@ def scale_create(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             request,
             form,
             lambda: services.create_custom_scale(
-                acting_user=request.user, school=ctx.school, name=data["name"], values=data["values"]
+                acting_user=ctx.user, school=ctx.school, name=data["name"], values=data["values"]
             ),
             _("Saved."),
         ):
@@ -543,7 +541,7 @@ def scale_toggle_one(request: HttpRequest, ctx: SchoolContext, pk: int) -> HttpR
     _run(
         request,
         None,
-        lambda: services.set_five_point_one(acting_user=request.user, scale=scale, enabled=enabled),
+        lambda: services.set_five_point_one(acting_user=ctx.user, scale=scale, enabled=enabled),
         _("The mark 1 is allowed now.") if enabled else _("The mark 1 is not allowed any more."),
     )
     return redirect("schools:scales", school=ctx.school.slug)
@@ -553,7 +551,7 @@ def scale_toggle_one(request: HttpRequest, ctx: SchoolContext, pk: int) -> HttpR
 def scale_delete(request: HttpRequest, ctx: SchoolContext, pk: int) -> HttpResponse:
     scale = scopes.get_or_404(scopes.directory(ctx, MarkingScale), pk=pk)
     if request.method == "POST":
-        _run(request, None, lambda: services.delete_row(acting_user=request.user, obj=scale), _("Deleted."))
+        _run(request, None, lambda: services.delete_row(acting_user=ctx.user, obj=scale), _("Deleted."))
         return redirect("schools:scales", school=ctx.school.slug)
     return render(request, "schools/manage/delete.html", {"section": None, "obj": scale})
 
