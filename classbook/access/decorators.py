@@ -8,12 +8,13 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.rules import Perm
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]  # pages, redirects and file downloads (FileResponse)
 
 
 def school_view(*perms: Perm, staff: bool = False, writes: bool = False) -> Callable[[View], View]:
@@ -26,7 +27,7 @@ def school_view(*perms: Perm, staff: bool = False, writes: bool = False) -> Call
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, school: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, school: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             ctx = resolve_school(request.user, school)

@@ -66,7 +66,7 @@ def may_read_assignment(ctx: SchoolContext, assignment: TeachingAssignment) -> b
     return Lesson.objects.filter(assignment_id=assignment.pk, conducted_by=ctx.user).exists()
 
 
-def _readable_ids(ctx: SchoolContext) -> QuerySet[TeachingAssignment]:
+def _readable_ids(ctx: SchoolContext) -> QuerySet[TeachingAssignment, Any]:  # rows {"pk": id}, for a subquery
     return readable_assignments(ctx).order_by().values("pk")
 
 

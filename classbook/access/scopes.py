@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
 from django.db import models
 from django.db.models import BooleanField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -60,9 +61,10 @@ def get_or_404(queryset: QuerySet[M], **lookup: object) -> M:
     """The one row matching ``lookup`` inside an already scoped queryset, else 404 (never 403: no leak)."""
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, models.ObjectDoesNotExist):
+    # The base classes of every model's ``DoesNotExist`` / ``MultipleObjectsReturned``.
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    except queryset.model.MultipleObjectsReturned:
+    except MultipleObjectsReturned:
         raise Http404 from None
 
 

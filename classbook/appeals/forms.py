@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +21,7 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
     excused = forms.BooleanField(label=_("Valid (excused) reason"), required=False)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The values are checked against the scoped rows in the view, not against a fixed list.
         self.fields["absence"].valid_value = lambda value: True  # type: ignore[attr-defined]
@@ -55,9 +57,9 @@ class AbsenceReportForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": uploads.POLICIES["absence_document"].accept}),
     )
 
-    def __init__(self, *args: object, students: list[tuple[int, str]], **kwargs: object) -> None:
+    def __init__(self, *args: Any, students: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["student"].choices = students  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["student"]).choices = students
 
 
 class DecisionForm(forms.Form):

@@ -31,7 +31,7 @@ from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.journal import services as journal_services
 from classbook.journal.models import AbsenceReasonKind, Attendance, Mark
-from classbook.people.models import Enrolment, GuardianLink, Student
+from classbook.people.models import Enrolment, GuardianLink, Student, User
 
 # A report covers at most a month; it may come in advance, but not for the far future, and not for
 # absences long past (the class teacher reconciles attendance weekly, R2.8).
@@ -70,7 +70,7 @@ def _clean_text(text: str, *, field: str, limit: int, required: bool, message: A
 @transaction.atomic
 def record_absence_reasons(
     *,
-    acting_user: Any,
+    acting_user: User,
     absences: Sequence[tuple[Attendance, int]],
     kind: str,
     text: str,
@@ -143,7 +143,7 @@ def check_report_dates(start: dt.date, end: dt.date, today: dt.date | None = Non
 @transaction.atomic
 def submit_absence_report(
     *,
-    acting_user: Any,
+    acting_user: User,
     student: Student,
     start: dt.date,
     end: dt.date,
@@ -213,7 +213,7 @@ def _matching_absences(user: Any, report: AbsenceReport) -> list[Attendance]:
     )
 
 
-def _apply(acting_user: Any, report: AbsenceReport) -> int:
+def _apply(acting_user: User, report: AbsenceReport) -> int:
     note = str(_("Absence report No %(id)s") % {"id": report.pk})
     for row in _matching_absences(acting_user, report):
         journal_services.record_absence_reason(
@@ -229,7 +229,7 @@ def _apply(acting_user: Any, report: AbsenceReport) -> int:
     return report.applied_count
 
 
-def _lock_report(report: AbsenceReport, acting_user: Any) -> AbsenceReport:
+def _lock_report(report: AbsenceReport, acting_user: User) -> AbsenceReport:
     row = AbsenceReport.objects.select_for_update(of=("self",)).select_related("student__school").get(pk=report.pk)
     if not _homeroom_enrolments(acting_user, row).exists():
         raise PermissionDeniedError(_("Only the class teacher of the child decides on reports of absence."))
@@ -238,7 +238,7 @@ def _lock_report(report: AbsenceReport, acting_user: Any) -> AbsenceReport:
 
 @transaction.atomic
 def decide_absence_report(
-    *, acting_user: Any, report: AbsenceReport, accept: bool, comment: str = "", excused: bool = True
+    *, acting_user: User, report: AbsenceReport, accept: bool, comment: str = "", excused: bool = True
 ) -> AbsenceReport:
     """The class teacher accepts a report (its reason goes onto the matching absences) or rejects it
     with a comment (R2.8, R2.11). Absences that already have a reason keep it.
@@ -277,7 +277,7 @@ def decide_absence_report(
 
 
 @transaction.atomic
-def apply_accepted_report(*, acting_user: Any, report: AbsenceReport) -> int:
+def apply_accepted_report(*, acting_user: User, report: AbsenceReport) -> int:
     """Put an accepted report's reason onto absences recorded since it was accepted (a report sent in
     advance). Returns how many absences got it now."""
     row = _lock_report(report, acting_user)
@@ -305,7 +305,7 @@ def _may_flag(user: Any, student: Student) -> bool:
 
 
 @transaction.atomic
-def flag_mark(*, acting_user: Any, mark: Mark, comment: str) -> MarkFlag:
+def flag_mark(*, acting_user: User, mark: Mark, comment: str) -> MarkFlag:
     """A student (their own mark) or their parent says a mark looks wrong; the journal's teacher answers (R2.11)."""
     mark = Mark.objects.select_related("value", "student", "lesson__assignment").get(pk=mark.pk)
     if not _may_flag(acting_user, mark.student):
@@ -344,7 +344,7 @@ def flag_mark(*, acting_user: Any, mark: Mark, comment: str) -> MarkFlag:
 
 
 @transaction.atomic
-def answer_mark_flag(*, acting_user: Any, flag: MarkFlag, correct: bool, answer: str, text: str = "") -> MarkFlag:
+def answer_mark_flag(*, acting_user: User, flag: MarkFlag, correct: bool, answer: str, text: str = "") -> MarkFlag:
     """The teacher of the journal answers a flag: the mark is confirmed as it is, or corrected to
     ``text`` through ``journal.services.record_mark`` (audited, with the flag as the reason) (R2.11)."""
     row = (

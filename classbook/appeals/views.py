@@ -147,7 +147,7 @@ def record_reasons(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         raise Http404
     try:
         done = services.record_absence_reasons(
-            acting_user=request.user,
+            acting_user=ctx.user,
             absences=[(rows[pk], version) for pk, version in pairs],
             kind=form.cleaned_data["kind"],
             text=form.cleaned_data["reason"],
@@ -211,7 +211,7 @@ def new_report(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         student = next(s for s in children if s.pk == form.cleaned_data["student"])
         try:
             services.submit_absence_report(
-                acting_user=request.user,
+                acting_user=ctx.user,
                 student=student,
                 start=form.cleaned_data["start"],
                 end=form.cleaned_data["end"],
@@ -241,7 +241,7 @@ def decide_report(request: HttpRequest, ctx: SchoolContext, report_id: int) -> H
     accept = form.cleaned_data["decision"] == "accept"
     try:
         report = services.decide_absence_report(
-            acting_user=request.user,
+            acting_user=ctx.user,
             report=report,
             accept=accept,
             comment=form.cleaned_data["comment"],
@@ -271,7 +271,7 @@ def decide_report(request: HttpRequest, ctx: SchoolContext, report_id: int) -> H
 def apply_report(request: HttpRequest, ctx: SchoolContext, report_id: int) -> HttpResponse:
     report = get_or_404(scopes.absence_reports(ctx), pk=report_id)
     try:
-        count = services.apply_accepted_report(acting_user=request.user, report=report)
+        count = services.apply_accepted_report(acting_user=ctx.user, report=report)
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -336,7 +336,7 @@ def flag_mark(request: HttpRequest, ctx: SchoolContext, mark_id: int) -> HttpRes
         _form_error(request, form)
         return redirect("appeals:flags", school=ctx.school.slug)
     try:
-        services.flag_mark(acting_user=request.user, mark=mark, comment=form.cleaned_data["comment"])
+        services.flag_mark(acting_user=ctx.user, mark=mark, comment=form.cleaned_data["comment"])
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -354,7 +354,7 @@ def answer_flag(request: HttpRequest, ctx: SchoolContext, flag_id: int) -> HttpR
         return redirect("appeals:flags", school=ctx.school.slug)
     try:
         services.answer_mark_flag(
-            acting_user=request.user,
+            acting_user=ctx.user,
             flag=flag,
             correct=form.cleaned_data["outcome"] == "correct",
             answer=form.cleaned_data["answer"],

@@ -26,7 +26,7 @@ from classbook.access.diary import diary_scope_values, diary_student_filter
 from classbook.core.prepared import Prepared
 from classbook.diary.models import DiaryPolicy
 from classbook.journal.absences import EXCUSED_FLAG, absence_counts
-from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade
+from classbook.journal.models import Attendance, GradeKind, HomeworkAttachment, Lesson, Mark, PeriodGrade
 from classbook.people.models import Enrolment, Student
 from classbook.schools.averages import mean
 from classbook.schools.models import AcademicYear, SpecialDay, StudyPeriod, Subgroup, TeachingAssignment
@@ -384,7 +384,7 @@ def build_week(ctx: SchoolContext, student: DiaryStudent, start: dt.date) -> Dia
     if student.class_id is None:
         return week
     sid, cid = student.id, student.class_id
-    values = {"school": ctx.school.pk, "cls": cid, "student": sid, "start": start, "end": end}
+    values: dict[str, Any] = {"school": ctx.school.pk, "cls": cid, "student": sid, "start": start, "end": end}
     # 1. timetable entries of the class (and the student's subgroups) valid in the week
     entries = _ENTRIES.rows(**values)
     # 2. the journal's lessons of the week, and those moved out of it
@@ -463,7 +463,7 @@ def build_week(ctx: SchoolContext, student: DiaryStudent, start: dt.date) -> Dia
             item.status, item.note = _note(kind, substitute, merged_class)
         if date in days:
             days[date].lessons.append(item)
-    for pk, weekday, number, parity, valid_from, valid_until, year_start, year_end, room, subject, *teacher in entries:
+    for pk, weekday, number, parity, valid_from, valid_until, year_start, year_end, room, subject, *names in entries:
         for day in week.days:
             if day.is_day_off or day.date.isoweekday() != weekday or (pk, day.date) in generated:
                 continue
@@ -478,7 +478,7 @@ def build_week(ctx: SchoolContext, student: DiaryStudent, start: dt.date) -> Dia
                     start=times.get(number, nothing)[0],
                     end=times.get(number, nothing)[1],
                     subject=subject,
-                    teacher=_short(*teacher),
+                    teacher=_short(*names),
                     room=room or "",
                 )
             )
@@ -647,7 +647,7 @@ def build_report(
             # The one rounding rule of the school (half-up, its decimals): the same figure as the grid.
             rows[sid][subject_id].average = mean(acc.total, acc.weight, ctx.school)
     # 3. grades of the period and of the periods inside it (quarters in a semester), as soon as set
-    kinds = dict(PeriodGrade._meta.get_field("kind").choices)
+    kinds = dict(GradeKind.choices)  # the choices of PeriodGrade.kind
     for sid, subject_id, subject, kind, title, code, period_name in (
         PeriodGrade.objects.filter(
             school=ctx.school, student_id__in=ids, period__start__gte=period.start, period__end__lte=period.end

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
@@ -10,9 +10,12 @@ from classbook.core.audit import log_action
 from classbook.core.errors import PermissionDeniedError
 from classbook.diary.models import DiaryPolicy
 
+if TYPE_CHECKING:
+    from classbook.people.models import User
+
 
 @transaction.atomic
-def update_diary_policy(*, acting_user: Any, ctx: Any, show_average: bool, weighted_average: bool) -> DiaryPolicy:
+def update_diary_policy(*, acting_user: User, ctx: Any, show_average: bool, weighted_average: bool) -> DiaryPolicy:
     """Set whether students and parents see averages per subject and whether they are weighted (R5.1).
 
     Only holders of the school-settings permission (not read-only viewers) may change it.

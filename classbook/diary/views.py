@@ -106,7 +106,8 @@ def week(request: HttpRequest, ctx: SchoolContext, student_id: int, day: str) ->
 def _week_html(ctx: SchoolContext, person: queries.DiaryStudent, day: dt.date, today: dt.date) -> SafeString:
     """The week's data part as HTML, from the cache when nothing it shows has changed (``diary/cache.py``)."""
     start = queries.week_start(day)
-    stem, gens = "", ()
+    stem = ""
+    gens: tuple[int, ...] = ()
     if week_cache.enabled():
         stem, keys = week_cache.week_key(
             school_id=ctx.school.pk,
@@ -240,7 +241,7 @@ def settings_page(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_diary_policy(
-                acting_user=request.user,
+                acting_user=ctx.user,
                 ctx=ctx,
                 show_average=form.cleaned_data["show_average"],
                 weighted_average=form.cleaned_data["weighted_average"],

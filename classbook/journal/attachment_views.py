@@ -54,7 +54,7 @@ def upload(request: HttpRequest, ctx: SchoolContext, assignment_id: int, lesson_
     try:
         if upload_file is None:
             raise DomainError(_("Choose a file."))
-        attachments.attach_homework_file(acting_user=request.user, lesson=lesson, upload=upload_file)
+        attachments.attach_homework_file(acting_user=ctx.user, lesson=lesson, upload=upload_file)
     except DomainError as exc:  # PermissionDeniedError included
         messages.error(request, str(exc.message))
     return redirect(back)
@@ -65,7 +65,7 @@ def upload(request: HttpRequest, ctx: SchoolContext, assignment_id: int, lesson_
 def remove(request: HttpRequest, ctx: SchoolContext, assignment_id: int, file_id: int) -> HttpResponse:
     attachment = get_or_404(homework_files(ctx).filter(lesson__assignment_id=assignment_id), pk=file_id)
     try:
-        attachments.remove_homework_file(acting_user=request.user, attachment=attachment)
+        attachments.remove_homework_file(acting_user=ctx.user, attachment=attachment)
     except DomainError as exc:
         messages.error(request, str(exc.message))
     return redirect(reverse("journal:grid", args=[ctx.school.slug, assignment_id]) + f"#lesson-{attachment.lesson_id}")

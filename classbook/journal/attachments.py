@@ -5,7 +5,7 @@ A removal hides the file from the class but keeps it and records who removed it 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -17,11 +17,14 @@ from classbook.core import uploads
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.journal.models import ChangeKind, HomeworkAttachment, JournalChange, Lesson
 
+if TYPE_CHECKING:
+    from classbook.people.models import User
+
 POLICY = uploads.POLICIES["homework"]
 MAX_FILES_PER_LESSON = 10
 
 
-def _log(*, acting_user: Any, lesson: Lesson, attachment: HomeworkAttachment, old: str, new: str) -> None:
+def _log(*, acting_user: User, lesson: Lesson, attachment: HomeworkAttachment, old: str, new: str) -> None:
     JournalChange.objects.create(
         school_id=lesson.school_id,
         actor=acting_user,
@@ -35,7 +38,7 @@ def _log(*, acting_user: Any, lesson: Lesson, attachment: HomeworkAttachment, ol
 
 
 @transaction.atomic
-def attach_homework_file(*, acting_user: Any, lesson: Lesson, upload: UploadedFile) -> HomeworkAttachment:
+def attach_homework_file(*, acting_user: User, lesson: Lesson, upload: UploadedFile) -> HomeworkAttachment:
     """Attach a file to the lesson's homework: the lesson's teacher only; the kind checked by the file's content
     against ``POLICY`` (``classbook.core.uploads``, docs/journal.md) and stored with the verified type."""
     if not can_edit_lesson(acting_user, lesson):
@@ -59,7 +62,7 @@ def attach_homework_file(*, acting_user: Any, lesson: Lesson, upload: UploadedFi
 
 
 @transaction.atomic
-def remove_homework_file(*, acting_user: Any, attachment: HomeworkAttachment) -> HomeworkAttachment:
+def remove_homework_file(*, acting_user: User, attachment: HomeworkAttachment) -> HomeworkAttachment:
     """Hide a file from the class; the file and the record stay (nothing is lost)."""
     lesson = attachment.lesson
     if not can_edit_lesson(acting_user, lesson):

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from classbook.journal.models import (
@@ -217,13 +217,21 @@ def journal_until(year_start: dt.date, year_end: dt.date, today: dt.date | None 
     return min(max(today, year_start), year_end)
 
 
+def _column(model: type[Model], name: str) -> str:
+    """The database column of a concrete field (the plain INSERT and UPDATE here write only those)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.column:
+        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
+    return field.column
+
+
 def _insert(b: Any, model: type[Model], fields: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """INSERT plain tuples in chunks: one query per ``CHUNK`` rows, no model instances."""
     if not rows:
         return
     qn = connection.ops.quote_name
     opts = model._meta
-    columns = ", ".join(qn(opts.get_field(f).column) for f in fields)
+    columns = ", ".join(qn(_column(model, f)) for f in fields)
     sql = f"INSERT INTO {qn(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 - quoted model names
     with connection.cursor() as cursor:
         for i in range(0, len(rows), CHUNK):
@@ -247,16 +255,16 @@ def step_journal(b: Any) -> None:
     work_types = dict(WorkType.objects.filter(school=school).values_list("code", "pk"))
     absent_code = AttendanceCode.objects.filter(school=school, counts_as_absent=True).order_by("ordinal", "pk").first()
     scale_values: dict[int, list[tuple[int, int, bool, str]]] = defaultdict(list)
-    for pk, scale_id, code, ordinal, passing in (
+    for pk, value_scale_id, code, ordinal, passing in (
         ScaleValue.objects.filter(school=school, period_only=False)
         .exclude(level=ScaleLevel.SPECIAL)
         .values_list("pk", "scale_id", "code", "ordinal", "is_passing")
     ):
-        scale_values[scale_id].append((pk, ordinal, passing, code))
+        scale_values[value_scale_id].append((pk, ordinal, passing, code))
     pickers = {}
-    for scale_id, values in scale_values.items():
-        ranked = sorted(values, key=lambda v: (v[2], v[1]))  # failing first, then by order: worse -> better
-        pickers[scale_id] = [(pk, code) for pk, _o, _p, code in ranked]
+    for scale, levels in scale_values.items():
+        ranked = sorted(levels, key=lambda v: (v[2], v[1]))  # failing first, then by order: worse -> better
+        pickers[scale] = [(pk, code) for pk, _o, _p, code in ranked]
     assignments = {
         row[0]: row
         for row in TeachingAssignment.objects.filter(school=school).values_list(
@@ -287,13 +295,13 @@ def step_journal(b: Any) -> None:
         LessonChange.objects.filter(school=school, kind=LessonChangeKind.CANCELLED).values_list("lesson_id", flat=True)
     )
     by_assignment: dict[int, list[tuple[int, dt.date, int | None, int | None]]] = defaultdict(list)
-    for pk, assignment_id, date, number, conducted_by in (
+    for pk, assignment_id, date, lesson_number, conductor_id in (
         Lesson.objects.filter(school=school)
         .order_by("date", "number", "pk")
         .values_list("pk", "assignment_id", "date", "number", "conducted_by_id")
     ):
         if pk not in cancelled:
-            by_assignment[assignment_id].append((pk, date, number, conducted_by))
+            by_assignment[assignment_id].append((pk, date, lesson_number, conductor_id))
 
     # A student's ability (the mean of their 12-point marks): most between 6 and 11.
     all_students = sorted({s for students in roster.values() for s, _st, _en in students})
@@ -424,7 +432,7 @@ def step_journal(b: Any) -> None:
     qn = connection.ops.quote_name
     opts = Lesson._meta
     sets = ", ".join(
-        f"{qn(opts.get_field(f).column)} = %s"
+        f"{qn(_column(Lesson, f))} = %s"
         for f in (
             "topic",
             "lesson_type",
@@ -490,9 +498,9 @@ def step_journal(b: Any) -> None:
     for row_id, lesson_id, student_id in Attendance.objects.filter(school=school).values_list(
         "pk", "lesson_id", "student_id"
     ):
-        meta = absence_meta.get((lesson_id, student_id))
-        if meta is not None:
-            actor, assignment_id, at_db, late = meta
+        absence = absence_meta.get((lesson_id, student_id))
+        if absence is not None:
+            actor, assignment_id, at_db, late = absence
             changes.append(
                 (
                     school.pk,

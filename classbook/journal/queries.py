@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -544,6 +545,7 @@ def build_grid(
     work: dict[int, dict[tuple[int, int], tuple[str, int, bool]]] = defaultdict(dict)
     work_pairs: set[tuple[int, int]] = set()
     sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    acc: list[float] | None  # a running sum while marks are read, then each student's (if any)
     counts: dict[int, int] = defaultdict(int)
     codes_by_id = {c[0]: c[3] for c in code_rows}
     grades: dict[tuple[int, str, int], tuple[str, bool, int]] = {}
@@ -624,7 +626,7 @@ def build_grid(
     # dictionaries and the template tag walks them once while it writes the HTML (GridRow.cells
     # expands them for other readers).
     rows = []
-    none: dict[int, Any] = {}
+    none: dict[Any, Any] = {}
     no_grade = ("", False, 0)
     for s in students:
         sid = s["student_id"]
@@ -797,12 +799,12 @@ def cell_state(lesson: Lesson, student_id: int, default_work_type_id: int | None
         .values_list("id", flat=True)
         .first()
     )
-    mark = (
+    mark: Mapping[str, Any] | None = (
         Mark.objects.filter(lesson_id=lesson.pk, student_id=student_id, work_type_id=default_wt, slot=0)
         .values("value__code", "version", "is_late")
         .first()
     )
-    att = (
+    att: Mapping[str, Any] | None = (
         Attendance.objects.filter(lesson_id=lesson.pk, student_id=student_id)
         .values("code__code", "code__counts_as_absent", "code__is_late", "version", "is_late")
         .first()
@@ -908,7 +910,7 @@ def cell_history(assignment: TeachingAssignment, lesson_id: int, student_id: int
     ]
 
 
-def lesson_state(lesson_id: int) -> dict[str, Any] | None:
+def lesson_state(lesson_id: int) -> Mapping[str, Any] | None:
     """The current editable fields of a lesson (after a conflict the page adopts them)."""
     return (
         Lesson.objects.filter(pk=lesson_id)

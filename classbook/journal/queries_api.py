@@ -167,7 +167,7 @@ def assignment_data(assignment: TeachingAssignment, *, can_edit: bool) -> dict[s
         "id": assignment.pk,
         "subject": assignment.subject.name,
         "school_class": assignment.school_class.name,
-        "subgroup": assignment.subgroup.name if assignment.subgroup_id else None,
+        "subgroup": assignment.subgroup.name if assignment.subgroup is not None else None,
         "teacher": assignment.teacher.short_name,
         "hours_per_week": assignment.hours_per_week,
         "can_edit": can_edit,

@@ -92,6 +92,8 @@ def averages(assignment: TeachingAssignment, period: StudyPeriod) -> dict[int, D
     totals: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     rows = _period_marks(assignment, period).filter(value__numeric__isnull=False)
     for student_id, numeric, weight in rows.values_list("student_id", "value__numeric", "work_type__weight"):
+        if numeric is None:  # excluded by the filter above; this narrows the type
+            continue
         w = weight if weighted else Decimal(1)
         totals[student_id][0] += numeric * w
         totals[student_id][1] += w

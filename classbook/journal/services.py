@@ -50,7 +50,7 @@ from classbook.journal.models import (
 from classbook.journal.rules import accumulation as accumulation  # re-exported: the rules callers look for here
 from classbook.journal.rules import annual_grade_basis as annual_grade_basis
 from classbook.journal.rules import correction_last_day, policy_for
-from classbook.people.models import Enrolment, Student
+from classbook.people.models import Enrolment, Student, User
 from classbook.schools.models import (
     MarkingScale,
     ScaleValue,
@@ -98,7 +98,7 @@ def is_late_entry(lesson: Lesson, now: dt.datetime | None = None) -> bool:
     return local.date() == lesson.date and local.time() > lesson.school.entry_deadline
 
 
-def _ensure_editable(acting_user: Any, lesson: Lesson) -> None:
+def _ensure_editable(acting_user: User, lesson: Lesson) -> None:
     if not can_edit_lesson(acting_user, lesson):
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
     # The policy is read only for future lessons, so the everyday write costs no extra query.
@@ -131,13 +131,13 @@ def _ensure_student_in_assignment(
     )
     if not enrolled.exists():
         raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
-    if assignment.subgroup_id and not assignment.subgroup.students.filter(pk=student.pk).exists():
+    if assignment.subgroup is not None and not assignment.subgroup.students.filter(pk=student.pk).exists():
         raise DomainError(_("This student is not in the subgroup of the lesson."), code="not_in_subgroup")
 
 
 def _log(
     *,
-    acting_user: Any,
+    acting_user: User,
     kind: str,
     lesson: Lesson,
     student: Student | None,
@@ -234,7 +234,7 @@ JOIN {q(t["school"])} sc ON sc.id = a.school_id
 WHERE a.id = %(assignment)s"""  # noqa: S608
 
 
-def _cell_context(acting_user: Any, lesson: Lesson, student: Student, *, period_check: bool) -> _Cell:
+def _cell_context(acting_user: User, lesson: Lesson, student: Student, *, period_check: bool) -> _Cell:
     """Everything a cell save checks, in one query (issue 3: a save is a handful of round trips).
 
     Who teaches the lesson's journal, its effective scale (assignment, subject, year level, school
@@ -243,7 +243,7 @@ def _cell_context(acting_user: Any, lesson: Lesson, student: Student, *, period_
     subgroup and a period/annual grade closing the period (R2.7). The checks then run in the original
     order, so the same error wins.
     """
-    params = {
+    params: dict[str, Any] = {
         "student": student.pk,
         "day": lesson.date,
         "period": GradeKind.PERIOD.value,
@@ -253,7 +253,7 @@ def _cell_context(acting_user: Any, lesson: Lesson, student: Student, *, period_
     with connection.cursor() as cursor:
         cursor.execute(_cell_sql(), params)
         row = cursor.fetchone()
-    cell = _Cell(*row[:4], bool(row[4]), bool(row[5]), bool(row[6]), row[7])
+    cell = _Cell(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]), bool(row[6]), row[7])
     if not can_edit_lesson_of(acting_user, cell.teacher_id, lesson.conducted_by_id):
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
     # The policy is read only for future lessons, so the everyday write costs no extra query.
@@ -294,7 +294,7 @@ def _current_mark(lesson: Lesson, student: Student, work_type_id: int, slot: int
 @transaction.atomic
 def record_mark(
     *,
-    acting_user: Any,
+    acting_user: User,
     lesson: Lesson,
     student: Student,
     text: str,
@@ -469,7 +469,7 @@ def parse_attendance(lesson: Lesson, text: str) -> AttendanceCode:
 @transaction.atomic
 def record_attendance(
     *,
-    acting_user: Any,
+    acting_user: User,
     lesson: Lesson,
     student: Student,
     text: str,
@@ -516,7 +516,7 @@ def _current_attendance(lesson: Lesson, student: Student) -> Attendance | None:
     return Attendance.objects.select_related("code").filter(lesson_id=lesson.pk, student_id=student.pk).first()
 
 
-def _mark_register_taken(acting_user: Any, lesson: Lesson) -> None:
+def _mark_register_taken(acting_user: User, lesson: Lesson) -> None:
     if lesson.register_taken_at is None:
         lesson.register_taken_at = timezone.now()
         lesson.register_taken_by = acting_user
@@ -526,7 +526,7 @@ def _mark_register_taken(acting_user: Any, lesson: Lesson) -> None:
 
 
 @transaction.atomic
-def take_register(*, acting_user: Any, lesson: Lesson) -> Lesson:
+def take_register(*, acting_user: User, lesson: Lesson) -> Lesson:
     """Record that attendance was taken, so "nobody absent" differs from "not taken" (R2.8)."""
     _ensure_editable(acting_user, lesson)
     if lesson.register_taken_at is None:
@@ -555,7 +555,7 @@ LESSON_FIELDS = {
 
 @transaction.atomic
 def update_lesson(
-    *, acting_user: Any, lesson_id: int, expected_version: int, reason: str = "", **changes: Any
+    *, acting_user: User, lesson_id: int, expected_version: int, reason: str = "", **changes: Any
 ) -> Lesson:
     """Change a lesson's topic, type, homework (text and due date) or number (R2.1, R2.3), audited per field."""
     unknown = set(changes) - set(LESSON_FIELDS)
@@ -608,7 +608,7 @@ def _text(value: Any) -> str:
 @transaction.atomic
 def create_lesson(
     *,
-    acting_user: Any,
+    acting_user: User,
     assignment: TeachingAssignment,
     date: dt.date,
     number: int | None = None,
@@ -666,7 +666,7 @@ def describe_reason(kind: str, excused: bool, text: str) -> str:
 @transaction.atomic
 def record_absence_reason(
     *,
-    acting_user: Any,
+    acting_user: User,
     attendance: Attendance,
     reason: str,
     expected_version: int,
@@ -756,7 +756,7 @@ def _item_error(section: str, index: int, exc: DomainError) -> dict[str, Any]:
 @transaction.atomic
 def record_lesson_bulk(
     *,
-    acting_user: Any,
+    acting_user: User,
     lesson: Lesson,
     marks: list[dict[str, Any]] | tuple[()] = (),
     attendance: list[dict[str, Any]] | tuple[()] = (),
@@ -836,7 +836,7 @@ def record_lesson_bulk(
 # --- Period grades and their corrections (R2.5, R2.7) ----------------------------------
 
 
-def _log_grade(*, acting_user: Any, kind: str, grade: PeriodGrade, old: str, new: str, reason: str = "") -> None:
+def _log_grade(*, acting_user: User, kind: str, grade: PeriodGrade, old: str, new: str, reason: str = "") -> None:
     JournalChange.objects.create(
         school_id=grade.school_id,
         actor=acting_user,
@@ -875,7 +875,7 @@ def parse_period_grade(assignment: TeachingAssignment, text: str) -> ScaleValue:
 @transaction.atomic
 def record_period_grade(
     *,
-    acting_user: Any,
+    acting_user: User,
     assignment: TeachingAssignment,
     student: Student,
     period: StudyPeriod,
@@ -944,7 +944,7 @@ def record_period_grade(
 
 @transaction.atomic
 def correct_period_grade(
-    *, acting_user: Any, grade: PeriodGrade, text: str, reason: str, order_ref: str
+    *, acting_user: User, grade: PeriodGrade, text: str, reason: str, order_ref: str
 ) -> PeriodGrade:
     """Give a corrected semester (quarter) grade by order of a commission (R2.5, R2.7).
 
@@ -1038,7 +1038,7 @@ def correct_period_grade(
 @transaction.atomic
 def add_remark(
     *,
-    acting_user: Any,
+    acting_user: User,
     assignment: TeachingAssignment,
     text: str,
     lesson: Lesson | None = None,
@@ -1081,7 +1081,7 @@ def add_remark(
 
 
 @transaction.atomic
-def fix_remark(*, acting_user: Any, remark: Remark, note: str = "") -> Remark:
+def fix_remark(*, acting_user: User, remark: Remark, note: str = "") -> Remark:
     """The teacher of the journal marks a remark fixed, optionally with a note (R6.10)."""
     remark = Remark.objects.select_for_update(of=("self",)).select_related("assignment", "school").get(pk=remark.pk)
     if not can_edit_assignment(acting_user, remark.assignment):
@@ -1102,7 +1102,7 @@ def fix_remark(*, acting_user: Any, remark: Remark, note: str = "") -> Remark:
 # --- The school's journal rules, work types and attendance codes (R2.2, R2.5-R2.8) ------------------
 
 
-def _config_audit(action: str, *, acting_user: Any, obj: Any, data: dict[str, Any]) -> None:
+def _config_audit(action: str, *, acting_user: User, obj: Any, data: dict[str, Any]) -> None:
     log_action(f"journal.{obj._meta.model_name}.{action}", actor=acting_user, school=obj.school, obj=obj, data=data)
 
 
@@ -1110,7 +1110,7 @@ def _config_snapshot(obj: Any, fields: dict[str, Any]) -> dict[str, Any]:
     return {name: str(getattr(obj, name)) for name in fields}
 
 
-def _save_config(*, acting_user: Any, obj: Any, fields: dict[str, Any]) -> Any:
+def _save_config(*, acting_user: User, obj: Any, fields: dict[str, Any]) -> Any:
     old = _config_snapshot(obj, fields) if obj.pk else {}
     for name, value in fields.items():
         setattr(obj, name, value)
@@ -1128,14 +1128,14 @@ def _save_config(*, acting_user: Any, obj: Any, fields: dict[str, Any]) -> Any:
 
 
 @transaction.atomic
-def update_journal_policy(*, acting_user: Any, school: Any, fields: dict[str, Any]) -> JournalPolicy:
+def update_journal_policy(*, acting_user: User, school: Any, fields: dict[str, Any]) -> JournalPolicy:
     """Change the school's journal rules: correction window and roles, accumulation, averages (R2.6, R2.7)."""
     policy = JournalPolicy.objects.select_for_update().get(pk=policy_for(school.pk).pk)
     return _save_config(acting_user=acting_user, obj=policy, fields=fields)
 
 
 @transaction.atomic
-def save_work_type(*, acting_user: Any, school: Any, work_type: WorkType | None, fields: dict[str, Any]) -> WorkType:
+def save_work_type(*, acting_user: User, school: Any, work_type: WorkType | None, fields: dict[str, Any]) -> WorkType:
     """Create or change a work type of the school (R2.5); weights feed the weighted average (R2.6)."""
     obj = WorkType(school=school) if work_type is None else WorkType.objects.select_for_update().get(pk=work_type.pk)
     return _save_config(acting_user=acting_user, obj=obj, fields=fields)
@@ -1143,7 +1143,7 @@ def save_work_type(*, acting_user: Any, school: Any, work_type: WorkType | None,
 
 @transaction.atomic
 def save_attendance_code(
-    *, acting_user: Any, school: Any, code: AttendanceCode | None, fields: dict[str, Any]
+    *, acting_user: User, school: Any, code: AttendanceCode | None, fields: dict[str, Any]
 ) -> AttendanceCode:
     """Create or change an attendance code of the school and its meaning (R2.8)."""
     obj = AttendanceCode(school=school) if code is None else AttendanceCode.objects.select_for_update().get(pk=code.pk)
@@ -1151,7 +1151,7 @@ def save_attendance_code(
 
 
 @transaction.atomic
-def delete_work_type(*, acting_user: Any, work_type: WorkType) -> None:
+def delete_work_type(*, acting_user: User, work_type: WorkType) -> None:
     """Delete a work type no mark uses; one in use is refused: marks keep their meaning (legal record)."""
     if Mark.objects.filter(work_type=work_type).exists():
         raise DomainError(
@@ -1164,7 +1164,7 @@ def delete_work_type(*, acting_user: Any, work_type: WorkType) -> None:
 
 
 @transaction.atomic
-def delete_attendance_code(*, acting_user: Any, code: AttendanceCode) -> None:
+def delete_attendance_code(*, acting_user: User, code: AttendanceCode) -> None:
     """Delete an attendance code nobody was ever marked with; one in use is refused (legal record)."""
     if Attendance.objects.filter(code=code).exists():
         raise DomainError(

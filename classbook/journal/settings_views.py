@@ -101,7 +101,7 @@ def rules(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         if _run(
             request,
             form,
-            lambda: services.update_journal_policy(acting_user=request.user, school=ctx.school, fields=fields),
+            lambda: services.update_journal_policy(acting_user=ctx.user, school=ctx.school, fields=fields),
             _("Saved."),
         ):
             return redirect("journal_settings:rules", school=ctx.school.slug)
@@ -170,8 +170,8 @@ def section_delete(request: HttpRequest, ctx: SchoolContext, section: str, pk: i
     if request.method != "POST":
         return redirect("journal_settings:edit", school=ctx.school.slug, section=section, pk=pk)
     if section == "work-types":
-        action: Callable[[], Any] = lambda: services.delete_work_type(acting_user=request.user, work_type=obj)  # noqa: E731
+        action: Callable[[], Any] = lambda: services.delete_work_type(acting_user=ctx.user, work_type=obj)  # noqa: E731
     else:
-        action = lambda: services.delete_attendance_code(acting_user=request.user, code=obj)  # noqa: E731
+        action = lambda: services.delete_attendance_code(acting_user=ctx.user, code=obj)  # noqa: E731
     _run(request, None, action, _("Deleted."))
     return redirect("journal_settings:list", school=ctx.school.slug, section=section)

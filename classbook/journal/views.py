@@ -6,7 +6,7 @@ The JSON endpoints answer with the API's error shape ``{"error": {"code", "messa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -37,6 +37,7 @@ from classbook.core.errors import ConflictError, DomainError, PermissionDeniedEr
 from classbook.journal import queries, services
 from classbook.journal.models import GradeKind
 from classbook.journal.rules import policy_or_default
+from classbook.people.models import User
 from classbook.schools.models import TeachingAssignment
 
 
@@ -238,16 +239,13 @@ def _parse_version(token: str) -> tuple[int, int]:
         raise DomainError(_("The page is out of date. Reload it."), code="bad_version") from None
 
 
-def _write_lesson_cell(
-    request: HttpRequest, lesson: Any, student: Any, text: str, token: str, default_wt: int | None
-) -> None:
+def _write_lesson_cell(user: User, lesson: Any, student: Any, text: str, token: str, default_wt: int | None) -> None:
     """Replace what a lesson cell holds with ``text``: an attendance code, a mark or nothing (R2.1, R2.8).
 
     A typed absence replaces the mark and a typed mark replaces an absence (as in the paper journal
     one cell holds one entry); a lateness code ("о") keeps the mark. Both writes commit together.
     """
     mark_version, att_version = _parse_version(token)
-    user = request.user
     current = queries.cell_state(lesson, student.pk, default_wt)
     code = queries.attendance_code(lesson.school_id, text)
     with transaction.atomic():
@@ -292,7 +290,7 @@ def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
     text = (request.POST.get("value") or "").strip()
     default_wt = getattr(assignment, "default_work_type_id", None)
     try:
-        _write_lesson_cell(request, lesson, student, text, request.POST.get("version", ""), default_wt)
+        _write_lesson_cell(ctx.user, lesson, student, text, request.POST.get("version", ""), default_wt)
     except ConflictError as exc:
         state = queries.cell_state(lesson, student.pk, default_wt)
         return error_json(
@@ -328,7 +326,7 @@ def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
         return error_json(422, "bad_version", _("The page is out of date. Reload it."))
     try:
         grade = services.record_period_grade(
-            acting_user=request.user,
+            acting_user=ctx.user,
             assignment=assignment,
             student=student,
             period=period,
@@ -374,7 +372,7 @@ def _save_work_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teachi
     try:
         if text or version:
             services.record_mark(
-                acting_user=request.user,
+                acting_user=ctx.user,
                 lesson=lesson,
                 student=student,
                 text=text,
@@ -461,7 +459,7 @@ def save_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int, le
     try:
         version = int(request.POST.get("version", ""))
         updated = services.update_lesson(
-            acting_user=request.user, lesson_id=lesson.pk, expected_version=version, **_lesson_changes(request.POST)
+            acting_user=ctx.user, lesson_id=lesson.pk, expected_version=version, **_lesson_changes(request.POST)
         )
     except ValueError:
         failure: tuple[int, str, Any, dict[str, Any]] = (
@@ -501,7 +499,7 @@ def take_register(request: HttpRequest, ctx: SchoolContext, assignment_id: int, 
     grid_url = reverse("journal:grid", args=[ctx.school.slug, assignment.pk])
     back = f"{grid_url}?period={queries.period_of(assignment, lesson.date) or ''}#lesson-{lesson.pk}"
     try:
-        services.take_register(acting_user=request.user, lesson=lesson)
+        services.take_register(acting_user=ctx.user, lesson=lesson)
     except DomainError as exc:
         status = 403 if isinstance(exc, PermissionDeniedError) else 422
         if _wants_json(request):
@@ -514,7 +512,7 @@ def take_register(request: HttpRequest, ctx: SchoolContext, assignment_id: int, 
     return redirect(back)
 
 
-def _lesson_json(state: dict[str, Any] | None) -> dict[str, Any]:
+def _lesson_json(state: Mapping[str, Any] | None) -> dict[str, Any]:
     if state is None:
         return {}
     due = state["homework_due"]
@@ -539,7 +537,7 @@ def add_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> 
     number_raw = request.POST.get("number", "").strip()
     try:
         lesson = services.create_lesson(
-            acting_user=request.user,
+            acting_user=ctx.user,
             assignment=assignment,
             date=date,
             number=int(number_raw) if number_raw.isdigit() else None,
@@ -574,7 +572,7 @@ def correct_grade(request: HttpRequest, ctx: SchoolContext, assignment_id: int) 
         raise PermissionDenied
     try:
         services.correct_period_grade(
-            acting_user=request.user,
+            acting_user=ctx.user,
             grade=grade,
             text=(request.POST.get("value") or "").strip(),
             reason=request.POST.get("reason", ""),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -28,9 +30,16 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+def _choices(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's own copy of a choice field (``fields`` is typed as plain ``Field``)."""
+    return cast(forms.ChoiceField, form.fields[name])
+
+
 class MessageForm(forms.Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}), max_length=BODY_MAX)
-    files = MultipleFileField(label=_("Files"))
+    # The form metaclass moves declared fields into ``base_fields``, so the instance's ``files`` (the
+    # uploads) is not shadowed at runtime; the stubs only see the class attribute.
+    files = MultipleFileField(label=_("Files"))  # type: ignore[assignment]
 
 
 class ConversationForm(MessageForm):
@@ -41,7 +50,7 @@ class ConversationForm(MessageForm):
 
     def __init__(self, *args, recipients=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["recipients"].choices = [(u.pk, u.full_name or u.username) for u in recipients]
+        _choices(self, "recipients").choices = [(u.pk, u.full_name or u.username) for u in recipients]
 
 
 class AnnouncementForm(forms.Form):
@@ -60,9 +69,9 @@ class AnnouncementForm(forms.Form):
 
     def __init__(self, *args, audiences=(), levels=(), classes=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["audience"].choices = [(a, label) for a, label in Audience.choices if a in audiences]
-        self.fields["year_level"].choices = [("", "—")] + [(lv.pk, str(lv)) for lv in levels]
-        self.fields["school_class"].choices = [("", "—")] + [(c.pk, str(c)) for c in classes]
+        _choices(self, "audience").choices = [(a, label) for a, label in Audience.choices if a in audiences]
+        _choices(self, "year_level").choices = [("", "—")] + [(lv.pk, str(lv)) for lv in levels]
+        _choices(self, "school_class").choices = [("", "—")] + [(c.pk, str(c)) for c in classes]
 
 
 class TopicForm(forms.Form):

@@ -139,7 +139,7 @@ def preferences(user: Any) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def set_preferences(*, acting_user: Any, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def set_preferences(*, acting_user: User, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Save the person's own choices per kind (channels, at once or in the daily digest)."""
     for item in items:
         kind = item.get("kind")
@@ -461,7 +461,7 @@ def send_digests(day: dt.date | None = None) -> dict[str, int]:
 # --- In-app list ------------------------------------------------------------------------------------
 
 
-def mark_read(*, acting_user: Any, school: School, ids: Iterable[int] | None = None) -> int:
+def mark_read(*, acting_user: User, school: School, ids: Iterable[int] | None = None) -> int:
     """Mark the person's own notifications in this school read (all of them when ``ids`` is None)."""
     rows = Notification.objects.filter(user=acting_user, school=school, read_at__isnull=True)
     if ids is not None:
@@ -477,7 +477,7 @@ def _hash(code: str) -> str:
 
 
 @transaction.atomic
-def start_telegram_link(*, acting_user: Any) -> dict[str, str]:
+def start_telegram_link(*, acting_user: User) -> dict[str, str]:
     """A one-time code the person sends to the bot as ``/start <code>``; shown once, stored hashed."""
     if not settings.TELEGRAM_BOT_TOKEN:
         raise DomainError(_("Telegram notifications are not set up on this server."), code="telegram_off")
@@ -511,7 +511,7 @@ def link_telegram_chat(*, code: str, chat_id: int) -> User | None:
 
 
 @transaction.atomic
-def unlink_telegram(*, acting_user: Any) -> None:
+def unlink_telegram(*, acting_user: User) -> None:
     TelegramLink.objects.filter(user=acting_user).delete()
 
 
@@ -595,7 +595,9 @@ def notice_candidates(school_class: SchoolClass) -> list[NoticeCandidate]:
     return found
 
 
-def send_class_notices(*, acting_user: Any, school_class: SchoolClass, student_ids: Iterable[int]) -> list[ClassNotice]:
+def send_class_notices(
+    *, acting_user: User, school_class: SchoolClass, student_ids: Iterable[int]
+) -> list[ClassNotice]:
     """The class teacher sends the notice to the parents of the chosen students among the candidates (R2.10).
 
     Each notice is recorded (``ClassNotice`` and the audit log); the parents are told through their channels.

@@ -32,7 +32,7 @@ def _ids(values: list[str]) -> list[int]:
 def inbox(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     if request.method == "POST":
         ids = None if request.POST.get("all") else _ids(request.POST.getlist("id"))
-        services.mark_read(acting_user=request.user, school=ctx.school, ids=ids)
+        services.mark_read(acting_user=ctx.user, school=ctx.school, ids=ids)
         return redirect("notifications:inbox", school=ctx.school.slug)
     number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
     rows = queries.page(ctx, number)
@@ -57,9 +57,9 @@ def preferences(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         action = request.POST.get("action", "save")
         try:
             if action == "telegram-link":
-                code = services.start_telegram_link(acting_user=request.user)
+                code = services.start_telegram_link(acting_user=ctx.user)
             elif action == "telegram-unlink":
-                services.unlink_telegram(acting_user=request.user)
+                services.unlink_telegram(acting_user=ctx.user)
                 messages.success(request, _("Telegram is no longer linked."))
                 return redirect("notifications:preferences", school=ctx.school.slug)
             else:
@@ -67,7 +67,7 @@ def preferences(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
                     {"kind": kind, **{f: request.POST.get(f"{kind}-{f}") == "on" for f in CHANNEL_FIELDS}}
                     for kind in request.POST.getlist("kind")
                 ]
-                services.set_preferences(acting_user=request.user, items=items)
+                services.set_preferences(acting_user=ctx.user, items=items)
                 messages.success(request, _("Your notification settings are saved."))
                 return redirect("notifications:preferences", school=ctx.school.slug)
         except DomainError as exc:
@@ -92,7 +92,7 @@ def class_notices(request: HttpRequest, ctx: SchoolContext, class_id: int) -> Ht
     if request.method == "POST":
         try:
             sent = services.send_class_notices(
-                acting_user=request.user, school_class=school_class, student_ids=_ids(request.POST.getlist("student"))
+                acting_user=ctx.user, school_class=school_class, student_ids=_ids(request.POST.getlist("student"))
             )
         except DomainError as exc:
             messages.error(request, str(exc.message))

@@ -104,8 +104,10 @@ def step_planning(b: Any) -> None:
         specs = _topics(subject, len(own), first_future, extra)
         if not specs:
             continue
-        submitted = _at(year.start - dt.timedelta(days=rng.randint(1, 12)))
-        status, approved = PlanStatus.APPROVED, submitted + dt.timedelta(days=rng.randint(1, 5))
+        submitted_at = _at(year.start - dt.timedelta(days=rng.randint(1, 12)))
+        submitted: dt.datetime | None = submitted_at
+        approved: dt.datetime | None = submitted_at + dt.timedelta(days=rng.randint(1, 5))
+        status = PlanStatus.APPROVED
         if teacher_id in draft_teachers:
             status, submitted, approved = PlanStatus.DRAFT, None, None
         elif teacher_id == late_submitter:

@@ -93,13 +93,13 @@ def plan_view(assignment: TeachingAssignment, today: dt.date) -> PlanView:
     for topic in topics:
         got = by_topic.get(topic.pk, [])
         for hour in range(1, topic.hours + 1):
-            lesson = got[hour - 1] if hour <= len(got) else None
+            held = got[hour - 1] if hour <= len(got) else None
             slots.append(
                 Slot(
                     topic=topic,
                     hour=hour,
-                    lesson=lesson,
-                    state=state(lesson),
+                    lesson=held,
+                    state=state(held),
                     new_section=hour == 1 and topic.section != previous_section,
                 )
             )

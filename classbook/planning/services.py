@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -36,6 +36,9 @@ from classbook.planning.models import (
 from classbook.schools.models import AcademicYear, School, TeachingAssignment
 from classbook.timetable.models import ChangeKind, LessonChange
 
+if TYPE_CHECKING:
+    from classbook.people.models import User
+
 MAX_CONFIRM = 400
 
 
@@ -47,7 +50,7 @@ class BindResult:
     hours_without_lesson: int  # planned hours with no lesson left for them
 
 
-def _ensure_teacher(acting_user: Any, assignment: TeachingAssignment) -> None:
+def _ensure_teacher(acting_user: User, assignment: TeachingAssignment) -> None:
     if not may_edit_plan(acting_user, assignment):
         raise PermissionDeniedError(_("Only the teacher of this class and subject may change its plan."))
 
@@ -56,7 +59,7 @@ def is_approver(user: Any, school_id: int) -> bool:
     return any(Perm.APPROVE_PLANS in ROLE_PERMS.get(role, frozenset()) for role in school_roles(user, school_id))
 
 
-def _ensure_approver(acting_user: Any, school_id: int) -> None:
+def _ensure_approver(acting_user: User, school_id: int) -> None:
     if not is_approver(acting_user, school_id):
         raise PermissionDeniedError(_("Only the director or a deputy director may approve plans."))
 
@@ -66,7 +69,7 @@ def deadline_for(school: School | int, year: AcademicYear) -> dt.date:
     return PlanningDeadline.date_for(school if isinstance(school, int) else school.pk, year)
 
 
-def _plan_of(assignment: TeachingAssignment, acting_user: Any, *, lock: bool = True) -> Plan:
+def _plan_of(assignment: TeachingAssignment, acting_user: User, *, lock: bool = True) -> Plan:
     qs = Plan.objects.select_for_update(of=("self",)) if lock else Plan.objects
     plan = qs.filter(assignment=assignment).first()
     if plan is not None:
@@ -126,7 +129,7 @@ def _changed(plan: Plan, *, expected_version: int | None) -> None:
 @transaction.atomic
 def import_topics(
     *,
-    acting_user: Any,
+    acting_user: User,
     assignment: TeachingAssignment,
     rows: Sequence[TopicRow],
     source: str = "file",
@@ -163,7 +166,7 @@ def import_topics(
 
 def import_plan_file(
     *,
-    acting_user: Any,
+    acting_user: User,
     assignment: TeachingAssignment,
     filename: str,
     content: bytes,
@@ -202,7 +205,7 @@ def _check_source(assignment: TeachingAssignment, source: Plan) -> None:
 
 @transaction.atomic
 def copy_plan(
-    *, acting_user: Any, assignment: TeachingAssignment, source: Plan, expected_version: int | None = None
+    *, acting_user: User, assignment: TeachingAssignment, source: Plan, expected_version: int | None = None
 ) -> Plan:
     """Replace the plan of ``assignment`` with a copy of ``source`` (R3.3): a parallel class's plan, last
     year's plan of the same subject and year level, or a plan of the shared base."""
@@ -224,7 +227,7 @@ def copy_plan(
 
 
 @transaction.atomic
-def publish_plan(*, acting_user: Any, assignment: TeachingAssignment, title: str = "") -> Plan:
+def publish_plan(*, acting_user: User, assignment: TeachingAssignment, title: str = "") -> Plan:
     """Put a copy of the assignment's plan into the school's shared base (R3.3)."""
     _ensure_teacher(acting_user, assignment)
     plan = Plan.objects.filter(assignment=assignment).first()
@@ -256,7 +259,7 @@ def publish_plan(*, acting_user: Any, assignment: TeachingAssignment, title: str
 
 
 @transaction.atomic
-def withdraw_shared(*, acting_user: Any, plan: Plan) -> Plan:
+def withdraw_shared(*, acting_user: User, plan: Plan) -> Plan:
     """Take a plan out of the shared base (its publisher, the director or a deputy); kept for the record."""
     if not plan.is_shared or plan.withdrawn_at is not None:
         raise DomainError(_("This plan is not in the shared base."))
@@ -269,7 +272,7 @@ def withdraw_shared(*, acting_user: Any, plan: Plan) -> Plan:
 
 
 @transaction.atomic
-def submit_plan(*, acting_user: Any, assignment: TeachingAssignment) -> Plan:
+def submit_plan(*, acting_user: User, assignment: TeachingAssignment) -> Plan:
     """The teacher hands the plan in for approval; submitted after the deadline counts as late (R3.1)."""
     _ensure_teacher(acting_user, assignment)
     plan = _plan_of(assignment, acting_user)
@@ -287,7 +290,7 @@ def submit_plan(*, acting_user: Any, assignment: TeachingAssignment) -> Plan:
 
 
 @transaction.atomic
-def approve_plan(*, acting_user: Any, plan: Plan) -> Plan:
+def approve_plan(*, acting_user: User, plan: Plan) -> Plan:
     _ensure_approver(acting_user, plan.school_id)
     plan = Plan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
     if plan.is_shared or plan.status != PlanStatus.SUBMITTED:
@@ -301,7 +304,7 @@ def approve_plan(*, acting_user: Any, plan: Plan) -> Plan:
 
 
 @transaction.atomic
-def return_plan(*, acting_user: Any, plan: Plan, note: str) -> Plan:
+def return_plan(*, acting_user: User, plan: Plan, note: str) -> Plan:
     """Send a submitted or approved plan back to the teacher with a note."""
     _ensure_approver(acting_user, plan.school_id)
     note = (note or "").strip()
@@ -320,7 +323,7 @@ def return_plan(*, acting_user: Any, plan: Plan, note: str) -> Plan:
 
 
 @transaction.atomic
-def set_deadline(*, acting_user: Any, year: AcademicYear, deadline: dt.date) -> PlanningDeadline:
+def set_deadline(*, acting_user: User, year: AcademicYear, deadline: dt.date) -> PlanningDeadline:
     """The school's deadline for plans of ``year`` (default 10 September)."""
     _ensure_approver(acting_user, year.school_id)
     if not (year.start - dt.timedelta(days=120) <= deadline <= year.end):
@@ -402,7 +405,7 @@ def _bind(plan: Plan) -> BindResult:
 
 
 @transaction.atomic
-def bind_plan(*, acting_user: Any, assignment: TeachingAssignment) -> BindResult:
+def bind_plan(*, acting_user: User, assignment: TeachingAssignment) -> BindResult:
     """Bind the plan to the assignment's lessons again (after lessons were generated, moved or cancelled)."""
     _ensure_teacher(acting_user, assignment)
     plan = Plan.objects.select_for_update(of=("self",)).filter(assignment=assignment).first()
@@ -419,7 +422,7 @@ def bind_plan(*, acting_user: Any, assignment: TeachingAssignment) -> BindResult
     return result
 
 
-def confirm_topics(*, acting_user: Any, lessons: Iterable[Lesson]) -> int:
+def confirm_topics(*, acting_user: User, lessons: Iterable[Lesson]) -> int:
     """Confirm the plan's suggested topic (and lesson type) for ``lessons`` that have no topic yet.
 
     Each confirmation is the journal's own ``update_lesson`` (version check, the teacher or the

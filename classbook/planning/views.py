@@ -136,7 +136,7 @@ def import_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) ->
     upload = form.cleaned_data["file"]
     try:
         services.import_plan_file(
-            acting_user=request.user,
+            acting_user=ctx.user,
             assignment=assignment,
             filename=upload.name or "",
             content=upload.read(files.MAX_FILE_BYTES + 1),
@@ -179,7 +179,7 @@ def copy_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> H
         ctx,
         assignment,
         lambda: services.copy_plan(
-            acting_user=request.user,
+            acting_user=ctx.user,
             assignment=assignment,
             source=source,
             expected_version=_version(request.POST.get("version")),
@@ -196,7 +196,7 @@ def bind_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> H
         request,
         ctx,
         assignment,
-        lambda: services.bind_plan(acting_user=request.user, assignment=assignment),
+        lambda: services.bind_plan(acting_user=ctx.user, assignment=assignment),
         _("The plan was bound to the lessons again. Topics already in the journal were kept."),
     )
 
@@ -215,7 +215,7 @@ def confirm_topics(request: HttpRequest, ctx: SchoolContext, assignment_id: int)
         messages.error(request, _("Choose the lessons whose topics you confirm."))
         return _back(ctx, assignment)
     try:
-        count = services.confirm_topics(acting_user=request.user, lessons=chosen)
+        count = services.confirm_topics(acting_user=ctx.user, lessons=chosen)
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -231,7 +231,7 @@ def submit_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) ->
         request,
         ctx,
         assignment,
-        lambda: services.submit_plan(acting_user=request.user, assignment=assignment),
+        lambda: services.submit_plan(acting_user=ctx.user, assignment=assignment),
         _("The plan was submitted for approval."),
     )
 
@@ -246,7 +246,7 @@ def publish_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -
         request,
         ctx,
         assignment,
-        lambda: services.publish_plan(acting_user=request.user, assignment=assignment, title=title),
+        lambda: services.publish_plan(acting_user=ctx.user, assignment=assignment, title=title),
         _("A copy of the plan is now in the shared base."),
     )
 
@@ -260,7 +260,7 @@ def approve_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -
         request,
         ctx,
         assignment,
-        lambda: services.approve_plan(acting_user=request.user, plan=plan),
+        lambda: services.approve_plan(acting_user=ctx.user, plan=plan),
         _("The plan was approved."),
     )
 
@@ -276,7 +276,7 @@ def return_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) ->
         request,
         ctx,
         assignment,
-        lambda: services.return_plan(acting_user=request.user, plan=plan, note=note),
+        lambda: services.return_plan(acting_user=ctx.user, plan=plan, note=note),
         _("The plan was returned to the teacher."),
     )
 
@@ -333,7 +333,7 @@ def withdraw(request: HttpRequest, ctx: SchoolContext, plan_id: int) -> HttpResp
     _require_plans(ctx)
     plan = get_or_404(scopes.shared_plans(ctx), pk=plan_id)
     try:
-        services.withdraw_shared(acting_user=request.user, plan=plan)
+        services.withdraw_shared(acting_user=ctx.user, plan=plan)
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return redirect(reverse("planning:base_plan", kwargs={"school": ctx.school.slug, "plan_id": plan.pk}))
@@ -353,7 +353,7 @@ def status(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             try:
-                services.set_deadline(acting_user=request.user, year=year, deadline=form.cleaned_data["deadline"])
+                services.set_deadline(acting_user=ctx.user, year=year, deadline=form.cleaned_data["deadline"])
             except DomainError as exc:
                 form.add_error("deadline", str(exc.message))
             else:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from classbook.people.models import ConsentPurpose, Gender, Role, User
-from classbook.schools.models import SchoolClass
+from classbook.schools.models import AcademicYear, SchoolClass
 
 STAFF_ROLE_CHOICES = [
     (r.value, r.label) for r in (Role.ADMIN, Role.DIRECTOR, Role.DEPUTY, Role.SECRETARY, Role.TEACHER)
 ]
+
+
+def _model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """The form's own copy of a model choice field (``fields`` is typed as plain ``Field``)."""
+    return cast("forms.ModelChoiceField[Any]", form.fields[name])
 
 
 class DateInput(forms.DateInput):
@@ -63,18 +71,18 @@ class NewStudentForm(StudentForm):
     school_class = forms.ModelChoiceField(label=_("Class"), queryset=SchoolClass.objects.none())
     start = forms.DateField(label=_("In the class from"), required=False, widget=DateInput)
 
-    def __init__(self, *args: object, classes: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["school_class"].queryset = classes  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, classes: QuerySet[SchoolClass], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _model_choice(self, "school_class").queryset = classes
 
 
 class MoveForm(forms.Form):
     school_class = forms.ModelChoiceField(label=_("Move to class"), queryset=SchoolClass.objects.none())
     on = forms.DateField(label=_("From"), widget=DateInput, initial=timezone.localdate)
 
-    def __init__(self, *args: object, classes: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["school_class"].queryset = classes  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, classes: QuerySet[SchoolClass], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _model_choice(self, "school_class").queryset = classes
 
 
 class DateForm(forms.Form):
@@ -95,9 +103,9 @@ class LinkGuardianForm(forms.Form):
     relation = forms.CharField(label=_("Relation"), max_length=40, required=False)
     may_see = forms.BooleanField(label=_("May see the child's data"), required=False, initial=True)
 
-    def __init__(self, *args: object, parents: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["guardian"].queryset = parents  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, parents: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _model_choice(self, "guardian").queryset = parents
         self.fields["guardian"].label_from_instance = lambda u: u.full_name  # type: ignore[attr-defined]
 
 
@@ -111,7 +119,9 @@ class ConsentForm(forms.Form):
 class StudentImportForm(forms.Form):
     """A class list to import (R7.1): the academic year its class names belong to and the first day."""
 
-    year = forms.ModelChoiceField(label=_("Academic year"), queryset=None, empty_label=None)
+    year: forms.ModelChoiceField[AcademicYear] = forms.ModelChoiceField(
+        label=_("Academic year"), queryset=None, empty_label=None
+    )
     start = forms.DateField(
         label=_("In the class from"),
         required=False,
@@ -120,8 +130,8 @@ class StudentImportForm(forms.Form):
     )
     file = forms.FileField(label=_("File (CSV or Excel .xlsx)"))
 
-    def __init__(self, *args: object, years: object, initial_year: object = None, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["year"].queryset = years  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, years: QuerySet[AcademicYear], initial_year: object = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _model_choice(self, "year").queryset = years
         if initial_year is not None:
             self.fields["year"].initial = initial_year

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -12,6 +12,9 @@ from classbook.access import scopes
 from classbook.access.context import SchoolContext
 from classbook.people.models import Consent, ConsentPurpose, Enrolment, GuardianLink, Membership, Student, User
 from classbook.schools.models import SchoolClass
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def alphabetical(qs: QuerySet[Any], prefix: str = "user__") -> QuerySet[Any]:
@@ -48,7 +51,11 @@ def directory_rows(ctx: SchoolContext) -> list[dict[str, Any]]:
     ]
 
 
-def with_consent_flag(qs: QuerySet[Student], school_id: int) -> QuerySet[Student]:
+class ConsentFlag(TypedDict):
+    has_pd_consent: bool
+
+
+def with_consent_flag(qs: QuerySet[Student], school_id: int) -> QuerySet[WithAnnotations[Student, ConsentFlag]]:
     """Annotate ``has_pd_consent``: a valid (not withdrawn) personal-data consent exists (R7.4)."""
     valid = Consent.objects.filter(
         school_id=school_id, student=OuterRef("pk"), purpose=ConsentPurpose.PERSONAL_DATA, withdrawn_on__isnull=True

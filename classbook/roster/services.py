@@ -131,9 +131,12 @@ def _check_staff_role(role: str) -> None:
 
 @transaction.atomic
 def add_staff_member(
-    *, acting_user: User, school: School, data: dict[str, Any], roles: list[str], position: str = ""
+    *, acting_user: User | None, school: School, data: dict[str, Any], roles: list[str], position: str = ""
 ) -> User:
-    """Create a staff member with the chosen roles; they log in later with an activation code (R1.2, R1.7)."""
+    """Create a staff member with the chosen roles; they log in later with an activation code (R1.2, R1.7).
+
+    ``acting_user`` is None only for the operator's ``create_school`` command (the first administrator).
+    """
     if not roles:
         raise DomainError(_("Choose at least one role."), field="roles")
     for role in roles:

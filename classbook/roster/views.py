@@ -82,7 +82,7 @@ def staff_add(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = services.add_staff_member(
-                acting_user=request.user, school=ctx.school, data=data, roles=data["roles"], position=data["position"]
+                acting_user=ctx.user, school=ctx.school, data=data, roles=data["roles"], position=data["position"]
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
@@ -108,7 +108,7 @@ def staff_member(request: HttpRequest, ctx: SchoolContext, user_id: int) -> Http
             ok = _run(
                 request,
                 lambda: services.update_staff_member(
-                    acting_user=request.user, school=ctx.school, user=person, data=data, position=data["position"]
+                    acting_user=ctx.user, school=ctx.school, user=person, data=data, position=data["position"]
                 ),
                 _("Saved."),
             )
@@ -133,7 +133,7 @@ def _role_action(request: HttpRequest, ctx: SchoolContext, user_id: int, grant: 
         done = _("The role is given.") if grant else _("The role is taken away.")
         _run(
             request,
-            lambda: service(acting_user=request.user, school=ctx.school, user=person, role=form.cleaned_data["role"]),
+            lambda: service(acting_user=ctx.user, school=ctx.school, user=person, role=form.cleaned_data["role"]),
             done,
         )
     return redirect("roster:staff_member", school=ctx.school.slug, user_id=person.pk)
@@ -194,7 +194,7 @@ def student_add(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         data = dict(form.cleaned_data)
         school_class, start = data.pop("school_class"), data.pop("start")
         try:
-            student = services.add_student(acting_user=request.user, school_class=school_class, data=data, start=start)
+            student = services.add_student(acting_user=ctx.user, school_class=school_class, data=data, start=start)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
@@ -217,7 +217,7 @@ def student_import(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         dry_run = "check" in request.POST
         try:
             report = imports.import_students(
-                acting_user=request.user,
+                acting_user=ctx.user,
                 school=ctx.school,
                 year=form.cleaned_data["year"],
                 file_name=upload.name,
@@ -295,7 +295,7 @@ def student_edit(request: HttpRequest, ctx: SchoolContext, student_id: int) -> H
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in fields}
         try:
-            services.update_student(acting_user=request.user, student=student, data=data, fields=fields)
+            services.update_student(acting_user=ctx.user, student=student, data=data, fields=fields)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
@@ -335,7 +335,7 @@ def student_move(request: HttpRequest, ctx: SchoolContext, student_id: int) -> H
         student,
         forms.MoveForm(request.POST, classes=scopes.roster_classes(ctx)),
         lambda data: services.move_student(
-            acting_user=request.user, student=student, to_class=data["school_class"], on=data["on"]
+            acting_user=ctx.user, student=student, to_class=data["school_class"], on=data["on"]
         ),
         lambda data: _("The student is moved to %(class)s.") % {"class": data["school_class"]},
     )
@@ -350,7 +350,7 @@ def student_withdraw(request: HttpRequest, ctx: SchoolContext, student_id: int) 
         ctx,
         student,
         forms.DateForm(request.POST),
-        lambda data: services.withdraw_student(acting_user=request.user, student=student, on=data["on"]),
+        lambda data: services.withdraw_student(acting_user=ctx.user, student=student, on=data["on"]),
         lambda data: _("The student has left the school."),
     )
 
@@ -368,7 +368,7 @@ def guardian_add(request: HttpRequest, ctx: SchoolContext, student_id: int) -> H
         student,
         forms.GuardianForm(request.POST),
         lambda data: services.add_guardian(
-            acting_user=request.user, student=student, data=data, relation=data["relation"], may_see=data["may_see"]
+            acting_user=ctx.user, student=student, data=data, relation=data["relation"], may_see=data["may_see"]
         ),
         lambda data: _("The guardian is added."),
     )
@@ -384,7 +384,7 @@ def guardian_link(request: HttpRequest, ctx: SchoolContext, student_id: int) -> 
         student,
         forms.LinkGuardianForm(request.POST, parents=scopes.school_parents(ctx)),
         lambda data: services.link_guardian(
-            acting_user=request.user,
+            acting_user=ctx.user,
             student=student,
             guardian=data["guardian"],
             relation=data["relation"],
@@ -401,7 +401,7 @@ def guardian_access(request: HttpRequest, ctx: SchoolContext, link_id: int) -> H
     may_see = request.POST.get("may_see") == "1"
     _run(
         request,
-        lambda: services.set_guardian_may_see(acting_user=request.user, link=link, may_see=may_see),
+        lambda: services.set_guardian_may_see(acting_user=ctx.user, link=link, may_see=may_see),
         _("Saved."),
     )
     return _to_card(ctx, link.student_id)
@@ -413,7 +413,7 @@ def guardian_end(request: HttpRequest, ctx: SchoolContext, link_id: int) -> Http
     link = scopes.get_or_404(scopes.roster_guardian_links(ctx), pk=link_id)
     _run(
         request,
-        lambda: services.end_guardian_link(acting_user=request.user, link=link),
+        lambda: services.end_guardian_link(acting_user=ctx.user, link=link),
         _("The guardian link is ended."),
     )
     return _to_card(ctx, link.student_id)
@@ -432,7 +432,7 @@ def guardian_edit(request: HttpRequest, ctx: SchoolContext, user_id: int) -> Htt
         ok = _run(
             request,
             lambda: services.update_guardian(
-                acting_user=request.user, school=ctx.school, guardian=guardian, data=form.cleaned_data
+                acting_user=ctx.user, school=ctx.school, guardian=guardian, data=form.cleaned_data
             ),
             _("Saved."),
         )
@@ -462,7 +462,7 @@ def consent_add(request: HttpRequest, ctx: SchoolContext, student_id: int) -> Ht
         ctx,
         student,
         forms.ConsentForm(request.POST),
-        lambda data: services.record_consent(acting_user=request.user, student=student, **data),
+        lambda data: services.record_consent(acting_user=ctx.user, student=student, **data),
         lambda data: _("The consent is recorded."),
     )
 
@@ -475,7 +475,7 @@ def consent_withdraw(request: HttpRequest, ctx: SchoolContext, consent_id: int) 
     _require(scopes.may_manage_consents(ctx, consent.student))
     _run(
         request,
-        lambda: services.withdraw_consent(acting_user=request.user, consent=consent),
+        lambda: services.withdraw_consent(acting_user=ctx.user, consent=consent),
         _("The consent is withdrawn."),
     )
     return _to_card(ctx, consent.student_id)

@@ -554,7 +554,12 @@ class TeachingAssignment(SchoolOwned):
         return f"{self.subject} — {group}"
 
     def clean(self) -> None:
-        if self.subgroup_id and self.school_class_id and self.subgroup.school_class_id != self.school_class_id:
+        if (
+            self.subgroup_id
+            and self.school_class_id
+            and self.subgroup is not None
+            and self.subgroup.school_class_id != self.school_class_id
+        ):
             raise ValidationError({"subgroup": _("The subgroup belongs to another class.")})
         if self.school_class_id and self.year_id and self.school_class.year_id != self.year_id:
             raise ValidationError({"school_class": _("The class belongs to another academic year.")})

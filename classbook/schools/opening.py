@@ -43,7 +43,7 @@ from classbook.access.context import build_context
 from classbook.access.rules import Perm
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
-from classbook.people.models import Enrolment, Membership, Role, Student
+from classbook.people.models import Enrolment, Membership, Role, Student, User
 from classbook.schools.models import (
     AcademicYear,
     ClassKind,
@@ -214,7 +214,7 @@ def promoted_name(name: str, level: int) -> str:
 # --- permission and validation -----------------------------------------------------------------------
 
 
-def may_open_year(acting_user: Any, school: School) -> bool:
+def may_open_year(acting_user: User, school: School) -> bool:
     ctx = build_context(acting_user, school) if getattr(acting_user, "is_authenticated", False) else None
     return ctx is not None and not ctx.is_read_only and all(ctx.has(p) for p in OPEN_YEAR_PERMS)
 
@@ -322,7 +322,7 @@ def _load(school: School, source: AcademicYear) -> _Source:
         subgroups=subgroups,
         subgroup_students=members,
         teachers=_teachers(school),
-        teacher_names={c.class_teacher_id: c.class_teacher.full_name for c in classes if c.class_teacher_id},
+        teacher_names={c.class_teacher.pk: c.class_teacher.full_name for c in classes if c.class_teacher is not None},
     )
 
 
@@ -433,7 +433,7 @@ def _build(school: School, source: AcademicYear, data: OpeningInput) -> OpeningP
 
     holidays, not_copied = _holidays(school, source, data)
     copied = [c for c in classes if c.source_id]
-    assignments, skipped = _assignments(src, {c.source_id for c in copied})
+    assignments, skipped = _assignments(src, {c.source_id for c in copied if c.source_id})
     reference_day, entries = _entries(school, source, [a.pk for a in assignments]) if data.copy_timetable else (None, 0)
     return OpeningPlan(
         school=school,
@@ -504,7 +504,7 @@ def _entries(school: School, source: AcademicYear, assignment_ids: list[int]) ->
     return reference_day, qs.count() if reference_day else 0
 
 
-def _require(acting_user: Any, school: School) -> None:
+def _require(acting_user: User, school: School) -> None:
     if not may_open_year(acting_user, school):
         raise PermissionDeniedError(_("Only the administration may open a school year."))
 
@@ -562,7 +562,7 @@ def held_back_from_list(*, school: School, start: dt.date, text: str) -> frozens
     return frozenset(found)
 
 
-def plan_opening(*, acting_user: Any, school: School, data: OpeningInput) -> OpeningPlan:
+def plan_opening(*, acting_user: User, school: School, data: OpeningInput) -> OpeningPlan:
     """The preview: what opening the year would create, or a ``DomainError`` saying why it cannot (R4.3)."""
     _require(acting_user, school)
     source = _check_dates(school, data)
@@ -577,7 +577,7 @@ def _bulk(model: Any, rows: list[Any]) -> list[Any]:
 
 
 @transaction.atomic
-def open_year(*, acting_user: Any, school: School, data: OpeningInput) -> OpeningResult:
+def open_year(*, acting_user: User, school: School, data: OpeningInput) -> OpeningResult:
     """Open the new school year from the previous one (R4.3): one transaction, bulk inserts, audited.
 
     Refuses (``DomainError``, nothing written) bad dates, an overlap with another year, unknown held-back

@@ -106,7 +106,7 @@ def create_scale(school: School, name: str, kind: str, specs: list[ValueSpec]) -
 
 def create_standard_scales(school: School, *, five_point_with_one: bool = False) -> dict[str, MarkingScale]:
     """Create the four standard scales and make the country's usual one the school default."""
-    scales = {
+    scales: dict[str, MarkingScale] = {
         ScaleKind.TWELVE: create_scale(school, "12-бальна", ScaleKind.TWELVE, _twelve_point()),
         ScaleKind.FIVE: create_scale(school, "5-бальна", ScaleKind.FIVE, _five_point(five_point_with_one)),
         ScaleKind.PASS_FAIL: create_scale(school, "Зараховано / не зараховано", ScaleKind.PASS_FAIL, PASS_FAIL),

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from classbook.core.audit import log_action
 from classbook.core.errors import DomainError
 from classbook.core.models import SchoolOwned
-from classbook.people.models import Enrolment, Membership, Role, Student
+from classbook.people.models import Enrolment, Membership, Role, Student, User
 from classbook.schools.models import (
     AcademicYear,
     Country,
@@ -78,7 +78,7 @@ EDITABLE_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
 
 
 @transaction.atomic
-def create_school(*, acting_user: Any, slug: str, name: str, country: str = "UA", **fields: Any) -> School:
+def create_school(*, acting_user: User | None, slug: str, name: str, country: str = "UA", **fields: Any) -> School:
     """Create a tenant with its standard marking scales."""
     school = School(slug=slug, name=name, country=country, **fields)
     school.full_clean()
@@ -111,7 +111,7 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
     return {name: _jsonable(getattr(obj, _attname(obj, name))) for name in names}
 
 
-def _audit(action: str, *, acting_user: Any, obj: models.Model, old: dict[str, Any], new: dict[str, Any]) -> None:
+def _audit(action: str, *, acting_user: User, obj: models.Model, old: dict[str, Any], new: dict[str, Any]) -> None:
     changed = sorted(k for k in new if old.get(k) != new.get(k))
     school = obj if isinstance(obj, School) else obj.school  # type: ignore[attr-defined]
     log_action(
@@ -276,7 +276,7 @@ def _save(obj: models.Model) -> None:
 
 
 @transaction.atomic
-def create_row(*, acting_user: Any, school: School, model: type[M], fields: dict[str, Any]) -> M:
+def create_row(*, acting_user: User, school: School, model: type[M], fields: dict[str, Any]) -> M:
     """Create one calendar or structure row of ``school`` (R1.7)."""
     obj = _apply(model(school=school), fields)
     _validate(obj)
@@ -286,7 +286,7 @@ def create_row(*, acting_user: Any, school: School, model: type[M], fields: dict
 
 
 @transaction.atomic
-def update_row(*, acting_user: Any, obj: M, fields: dict[str, Any]) -> M:
+def update_row(*, acting_user: User, obj: M, fields: dict[str, Any]) -> M:
     """Change a row (locked while it changes); the audit entry keeps old and new values (R1.7)."""
     locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
     old = snapshot(locked)
@@ -298,7 +298,7 @@ def update_row(*, acting_user: Any, obj: M, fields: dict[str, Any]) -> M:
 
 
 @transaction.atomic
-def delete_row(*, acting_user: Any, obj: models.Model) -> None:
+def delete_row(*, acting_user: User, obj: models.Model) -> None:
     """Delete a row nothing uses; a row still in use is refused with a message saying by what."""
     old = snapshot(obj)
     label = str(obj)
@@ -320,41 +320,41 @@ def delete_row(*, acting_user: Any, obj: models.Model) -> None:
 # --- named business actions (the API and commands call these) ---------------------------------------
 
 
-def update_school_settings(*, acting_user: Any, school: School, **fields: Any) -> School:
+def update_school_settings(*, acting_user: User, school: School, **fields: Any) -> School:
     """Base settings of the school (R1.7): names, contacts, language, scale, deadline (R2.2), 2FA (R1.5),
     decimals of averages (R2.6)."""
     return update_row(acting_user=acting_user, obj=school, fields=fields)
 
 
-def create_class(*, acting_user: Any, school: School, **fields: Any) -> SchoolClass:
+def create_class(*, acting_user: User, school: School, **fields: Any) -> SchoolClass:
     """A class or college group with its class teacher, a teacher of this school (R4.3)."""
     return create_row(acting_user=acting_user, school=school, model=SchoolClass, fields=fields)
 
 
-def update_class(*, acting_user: Any, school_class: SchoolClass, **fields: Any) -> SchoolClass:
+def update_class(*, acting_user: User, school_class: SchoolClass, **fields: Any) -> SchoolClass:
     return update_row(acting_user=acting_user, obj=school_class, fields=fields)
 
 
-def create_subject(*, acting_user: Any, school: School, **fields: Any) -> Subject:
+def create_subject(*, acting_user: User, school: School, **fields: Any) -> Subject:
     """A subject, discipline or professional module with an optional own scale (R2.5)."""
     return create_row(acting_user=acting_user, school=school, model=Subject, fields=fields)
 
 
-def update_subject(*, acting_user: Any, subject: Subject, **fields: Any) -> Subject:
+def update_subject(*, acting_user: User, subject: Subject, **fields: Any) -> Subject:
     return update_row(acting_user=acting_user, obj=subject, fields=fields)
 
 
-def create_assignment(*, acting_user: Any, school: School, **fields: Any) -> TeachingAssignment:
+def create_assignment(*, acting_user: User, school: School, **fields: Any) -> TeachingAssignment:
     """Teacher × class or subgroup × subject × hours per week: the workload (R4.3, R4.4)."""
     return create_row(acting_user=acting_user, school=school, model=TeachingAssignment, fields=fields)
 
 
-def update_assignment(*, acting_user: Any, assignment: TeachingAssignment, **fields: Any) -> TeachingAssignment:
+def update_assignment(*, acting_user: User, assignment: TeachingAssignment, **fields: Any) -> TeachingAssignment:
     return update_row(acting_user=acting_user, obj=assignment, fields=fields)
 
 
 @transaction.atomic
-def set_current_year(*, acting_user: Any, year: AcademicYear) -> AcademicYear:
+def set_current_year(*, acting_user: User, year: AcademicYear) -> AcademicYear:
     """Mark the year the school works in now; the previous current year stops being current."""
     return update_row(acting_user=acting_user, obj=year, fields={"is_current": True})
 
@@ -413,7 +413,7 @@ def standard_period_specs(school: School, start: dt.date, end: dt.date) -> list[
 
 
 @transaction.atomic
-def generate_standard_periods(*, acting_user: Any, year: AcademicYear) -> list[StudyPeriod]:
+def generate_standard_periods(*, acting_user: User, year: AcademicYear) -> list[StudyPeriod]:
     """Create the usual periods of the year (R2.5, ``standard_period_specs``). Dates are a starting point
     to edit."""
     year = AcademicYear.objects.select_for_update().get(pk=year.pk)
@@ -449,7 +449,7 @@ def _roman(n: int) -> str:
 
 
 @transaction.atomic
-def set_subgroup_students(*, acting_user: Any, subgroup: Subgroup, students: list[Student]) -> Subgroup:
+def set_subgroup_students(*, acting_user: User, subgroup: Subgroup, students: list[Student]) -> Subgroup:
     """The students of a subgroup, all current students of its class (R2.4)."""
     subgroup = Subgroup.objects.select_for_update().get(pk=subgroup.pk)
     ids = {s.pk for s in students}
@@ -512,7 +512,7 @@ def parse_scale_lines(text: str) -> list[ValueSpec]:
 
 
 @transaction.atomic
-def create_custom_scale(*, acting_user: Any, school: School, name: str, values: str) -> MarkingScale:
+def create_custom_scale(*, acting_user: User, school: School, name: str, values: str) -> MarkingScale:
     """A school's own marking scale (R2.5) with the period-only special marks every scale has."""
     specs = parse_scale_lines(values)
     probe = MarkingScale(school=school, name=name, kind=ScaleKind.CUSTOM)
@@ -529,7 +529,7 @@ def create_custom_scale(*, acting_user: Any, school: School, name: str, values: 
 
 
 @transaction.atomic
-def set_five_point_one(*, acting_user: Any, scale: MarkingScale, enabled: bool) -> MarkingScale:
+def set_five_point_one(*, acting_user: User, scale: MarkingScale, enabled: bool) -> MarkingScale:
     """Allow or forbid the mark "1" on a 5-point scale (R2.5: some schools use it, most do not)."""
     scale = MarkingScale.objects.select_for_update().get(pk=scale.pk)
     if scale.kind != ScaleKind.FIVE:

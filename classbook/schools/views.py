@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -267,7 +268,7 @@ HOME_ORDER: tuple[str, ...] = (
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def area_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def area_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
     """A read page of the area: directors, deputies, administrators and authority viewers (else 403)."""
 
     @school_view()
@@ -400,7 +401,7 @@ def manage_create(request: HttpRequest, ctx: SchoolContext, section: str) -> Htt
             request,
             form,
             lambda: services.create_row(
-                acting_user=request.user, school=ctx.school, model=sec.form._meta.model, fields=fields
+                acting_user=ctx.user, school=ctx.school, model=sec.form._meta.model, fields=fields
             ),
             _("Saved."),
         )
@@ -417,9 +418,7 @@ def manage_edit(request: HttpRequest, ctx: SchoolContext, section: str, pk: int)
     form = sec.form(request.POST or None, ctx=ctx, instance=obj)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form._meta.fields}  # type: ignore[union-attr]
-        if _run(
-            request, form, lambda: services.update_row(acting_user=request.user, obj=obj, fields=fields), _("Saved.")
-        ):
+        if _run(request, form, lambda: services.update_row(acting_user=ctx.user, obj=obj, fields=fields), _("Saved.")):
             return _to_list(ctx, sec.key)
     return render(request, "schools/manage/form.html", {"section": sec, "form": form, "obj": obj})
 
@@ -430,7 +429,7 @@ def manage_delete(request: HttpRequest, ctx: SchoolContext, section: str, pk: in
     _require_write(ctx, sec.perm)
     obj = scopes.get_or_404(sec.rows(ctx), pk=pk)
     if request.method == "POST":
-        _run(request, None, lambda: services.delete_row(acting_user=request.user, obj=obj), _("Deleted."))
+        _run(request, None, lambda: services.delete_row(acting_user=ctx.user, obj=obj), _("Deleted."))
         return _to_list(ctx, sec.key)
     return render(request, "schools/manage/delete.html", {"section": sec, "obj": obj})
 
@@ -449,7 +448,7 @@ def settings(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         saved = _run(
             request,
             form,
-            lambda: services.update_school_settings(acting_user=request.user, school=ctx.school, **fields),
+            lambda: services.update_school_settings(acting_user=ctx.user, school=ctx.school, **fields),
             _("Saved."),
         )
         if saved:
@@ -467,7 +466,7 @@ def year_make_current(request: HttpRequest, ctx: SchoolContext, pk: int) -> Http
     _run(
         request,
         None,
-        lambda: services.set_current_year(acting_user=request.user, year=year),
+        lambda: services.set_current_year(acting_user=ctx.user, year=year),
         _("%(year)s is now the current year.") % {"year": year.name},
     )
     return _to_list(ctx, "years")
@@ -480,7 +479,7 @@ def year_generate_periods(request: HttpRequest, ctx: SchoolContext, pk: int) -> 
     if _run(
         request,
         None,
-        lambda: services.generate_standard_periods(acting_user=request.user, year=year),
+        lambda: services.generate_standard_periods(acting_user=ctx.user, year=year),
         _("The standard study periods are created. Check their dates."),
     ):
         return _to_list(ctx, "periods")
@@ -497,7 +496,7 @@ def subgroup_students(request: HttpRequest, ctx: SchoolContext, pk: int) -> Http
         if _run(
             request,
             form,
-            lambda: services.set_subgroup_students(acting_user=request.user, subgroup=subgroup, students=students),
+            lambda: services.set_subgroup_students(acting_user=ctx.user, subgroup=subgroup, students=students),
             _("Saved."),
         ):
             return _to_list(ctx, "subgroups")
@@ -526,7 +525,7 @@ def scale_create(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             request,
             form,
             lambda: services.create_custom_scale(
-                acting_user=request.user, school=ctx.school, name=data["name"], values=data["values"]
+                acting_user=ctx.user, school=ctx.school, name=data["name"], values=data["values"]
             ),
             _("Saved."),
         ):
@@ -542,7 +541,7 @@ def scale_toggle_one(request: HttpRequest, ctx: SchoolContext, pk: int) -> HttpR
     _run(
         request,
         None,
-        lambda: services.set_five_point_one(acting_user=request.user, scale=scale, enabled=enabled),
+        lambda: services.set_five_point_one(acting_user=ctx.user, scale=scale, enabled=enabled),
         _("The mark 1 is allowed now.") if enabled else _("The mark 1 is not allowed any more."),
     )
     return redirect("schools:scales", school=ctx.school.slug)
@@ -552,7 +551,7 @@ def scale_toggle_one(request: HttpRequest, ctx: SchoolContext, pk: int) -> HttpR
 def scale_delete(request: HttpRequest, ctx: SchoolContext, pk: int) -> HttpResponse:
     scale = scopes.get_or_404(scopes.directory(ctx, MarkingScale), pk=pk)
     if request.method == "POST":
-        _run(request, None, lambda: services.delete_row(acting_user=request.user, obj=scale), _("Deleted."))
+        _run(request, None, lambda: services.delete_row(acting_user=ctx.user, obj=scale), _("Deleted."))
         return redirect("schools:scales", school=ctx.school.slug)
     return render(request, "schools/manage/delete.html", {"section": None, "obj": scale})
 
@@ -601,7 +600,7 @@ def open_year(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
                 # The listed students join the ticked ones; the list is then cleared (they show ticked).
                 data = dataclasses.replace(data, held_back=data.held_back | listed)
                 if request.POST.get("action") == "open":
-                    result = opening.open_year(acting_user=request.user, school=ctx.school, data=data)
+                    result = opening.open_year(acting_user=ctx.user, school=ctx.school, data=data)
                     messages.success(
                         request,
                         _(
@@ -617,7 +616,7 @@ def open_year(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
                         },
                     )
                     return _to_list(ctx, "years")
-                plan = opening.plan_opening(acting_user=request.user, school=ctx.school, data=data)
+                plan = opening.plan_opening(acting_user=ctx.user, school=ctx.school, data=data)
                 cleared = request.POST.copy()
                 cleared["held_back_list"] = ""
                 form = forms.OpenYearForm(cleared)

@@ -32,7 +32,7 @@ from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.core.events import send_on_commit
 from classbook.journal.models import Lesson
-from classbook.people.models import Membership, Role
+from classbook.people.models import Membership, Role, User
 from classbook.schools.models import (
     AcademicYear,
     Room,
@@ -62,7 +62,7 @@ from classbook.timetable.models import (
 BATCH = 1000
 
 
-def _require_manager(acting_user: Any, school: School) -> None:
+def _require_manager(acting_user: User, school: School) -> None:
     ctx = build_context(acting_user, school)
     if ctx is None or not can_manage(ctx):
         raise PermissionDeniedError(_("Only the administration may change the timetable."))
@@ -85,7 +85,7 @@ def _date(value: dt.date) -> str:
 
 @transaction.atomic
 def create_bell_schedule(
-    *, acting_user: Any, school: School, name: str, is_default: bool = False, class_ids: Iterable[int] = ()
+    *, acting_user: User, school: School, name: str, is_default: bool = False, class_ids: Iterable[int] = ()
 ) -> BellSchedule:
     """A bell schedule (a shift) of the school; the default one serves classes not named on another (R4.3)."""
     _require_manager(acting_user, school)
@@ -106,7 +106,7 @@ def create_bell_schedule(
 
 
 @transaction.atomic
-def set_bell(*, acting_user: Any, schedule: BellSchedule, number: int, start: dt.time, end: dt.time) -> Bell:
+def set_bell(*, acting_user: User, schedule: BellSchedule, number: int, start: dt.time, end: dt.time) -> Bell:
     """Add or change the time of lesson ``number``; refuses an end before the start and overlapping bells."""
     _require_manager(acting_user, schedule.school)
     if number is None or not (0 <= number <= MAX_LESSON_NUMBER):
@@ -136,7 +136,7 @@ def set_bell(*, acting_user: Any, schedule: BellSchedule, number: int, start: dt
 
 
 @transaction.atomic
-def delete_bell(*, acting_user: Any, bell: Bell) -> None:
+def delete_bell(*, acting_user: User, bell: Bell) -> None:
     _require_manager(acting_user, bell.school)
     log_action("timetable.bell.deleted", actor=acting_user, school=bell.school, obj=bell, data={"number": bell.number})
     bell.delete()
@@ -241,7 +241,7 @@ def _entry_data(entry: TimetableEntry) -> dict[str, Any]:
 @transaction.atomic
 def add_entry(
     *,
-    acting_user: Any,
+    acting_user: User,
     assignment: TeachingAssignment,
     weekday: int,
     number: int,
@@ -334,7 +334,7 @@ ENTRY_FIELDS = ("assignment", "weekday", "number", "room", "parity", "valid_unti
 
 
 @transaction.atomic
-def change_entry(*, acting_user: Any, entry: TimetableEntry, from_date: dt.date, **changes: Any) -> RegenerationResult:
+def change_entry(*, acting_user: User, entry: TimetableEntry, from_date: dt.date, **changes: Any) -> RegenerationResult:
     """Change a timetable entry from ``from_date`` on and regenerate only lessons on or after that day (R4.1).
 
     The old entry ends the day before ``from_date`` and a new entry starts; empty generated lessons of the
@@ -413,7 +413,7 @@ def change_entry(*, acting_user: Any, entry: TimetableEntry, from_date: dt.date,
 
 
 @transaction.atomic
-def remove_entry(*, acting_user: Any, entry: TimetableEntry, from_date: dt.date | None = None) -> RegenerationResult:
+def remove_entry(*, acting_user: User, entry: TimetableEntry, from_date: dt.date | None = None) -> RegenerationResult:
     """Take an entry out of the timetable from ``from_date`` (default: its first day) (R4.1).
 
     Empty generated lessons from that day are removed; lessons with data stay and are reported as kept.
@@ -467,7 +467,7 @@ def days_off(school: School, start: dt.date, end: dt.date) -> set[dt.date]:
 
 def _generate(
     *,
-    acting_user: Any,
+    acting_user: User,
     school: School,
     year: AcademicYear,
     start: dt.date,
@@ -535,7 +535,7 @@ def _generate(
 @transaction.atomic
 def generate_lessons(
     *,
-    acting_user: Any,
+    acting_user: User,
     school: School,
     start: dt.date,
     end: dt.date,
@@ -597,7 +597,7 @@ def _teacher_busy(school: School, teacher: Any, day: dt.date, number: int | None
     )
 
 
-def _set_conducted_by(acting_user: Any, lesson: Lesson, teacher: Any, change_kind: str) -> None:
+def _set_conducted_by(acting_user: User, lesson: Lesson, teacher: Any, change_kind: str) -> None:
     old = lesson.conducted_by_id
     Lesson.objects.filter(pk=lesson.pk).update(conducted_by=teacher, version=lesson.version + 1)
     lesson.conducted_by = teacher
@@ -614,7 +614,7 @@ def _set_conducted_by(acting_user: Any, lesson: Lesson, teacher: Any, change_kin
 @transaction.atomic
 def record_lesson_change(
     *,
-    acting_user: Any,
+    acting_user: User,
     lesson: Lesson,
     kind: str,
     reason: str = "",
@@ -743,7 +743,7 @@ def record_lesson_change(
 
 
 @transaction.atomic
-def issue_calendar_token(*, acting_user: Any) -> str:
+def issue_calendar_token(*, acting_user: User) -> str:
     """A new private feed token for the user; the previous feed URL stops working. Shown once."""
     token = secrets.token_urlsafe(32)
     CalendarFeed.objects.update_or_create(user=acting_user, defaults={"token_hash": hash_feed_token(token)})

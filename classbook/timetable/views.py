@@ -210,7 +210,7 @@ def add_entry(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpRe
     data = form.cleaned_data
     try:
         services.add_entry(
-            acting_user=request.user,
+            acting_user=ctx.user,
             assignment=get_or_404(assignments, pk=data["assignment"]),
             weekday=data["weekday"],
             number=data["number"],
@@ -231,7 +231,7 @@ def remove_entry(request: HttpRequest, ctx: SchoolContext, entry_id: int) -> Htt
     form = RemoveForm(request.POST)
     # From today unless told otherwise: lessons already past stay in the journal as they were.
     from_date = (form.cleaned_data["from_date"] if form.is_valid() else None) or timezone.localdate()
-    result = services.remove_entry(acting_user=request.user, entry=entry, from_date=from_date)
+    result = services.remove_entry(acting_user=ctx.user, entry=entry, from_date=from_date)
     return _grid_response(request, ctx, entry.assignment.school_class, notice=_regeneration_notice(result))
 
 
@@ -272,7 +272,7 @@ def change_entry(request: HttpRequest, ctx: SchoolContext, entry_id: int) -> Htt
         data = form.cleaned_data
         try:
             result = services.change_entry(
-                acting_user=request.user,
+                acting_user=ctx.user,
                 entry=entry,
                 from_date=data["from_date"],
                 weekday=data["weekday"],
@@ -294,7 +294,7 @@ def generate(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             result = services.generate_lessons(
-                acting_user=request.user,
+                acting_user=ctx.user,
                 school=ctx.school,
                 start=form.cleaned_data["start"],
                 end=form.cleaned_data["end"],
@@ -322,7 +322,7 @@ def bells(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
                 data = bell_form.cleaned_data
                 schedule = next(s for s in schedules if s.pk == data["schedule"])
                 services.set_bell(
-                    acting_user=request.user,
+                    acting_user=ctx.user,
                     schedule=schedule,
                     number=data["number"],
                     start=data["start"],
@@ -331,7 +331,7 @@ def bells(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
                 return redirect("timetable:bells", school=ctx.school.slug)
             if "name" in request.POST and schedule_form.is_valid():
                 services.create_bell_schedule(
-                    acting_user=request.user,
+                    acting_user=ctx.user,
                     school=ctx.school,
                     name=schedule_form.cleaned_data["name"],
                     is_default=schedule_form.cleaned_data["is_default"],
@@ -369,7 +369,7 @@ def lesson_change(request: HttpRequest, ctx: SchoolContext, lesson_id: int) -> H
         data = form.cleaned_data
         try:
             services.record_lesson_change(
-                acting_user=request.user,
+                acting_user=ctx.user,
                 lesson=lesson,
                 kind=data["kind"],
                 reason=data["reason"],
@@ -474,7 +474,7 @@ def calendar_feed_page(request: HttpRequest, ctx: SchoolContext) -> HttpResponse
     """Show how to subscribe; POST issues a new private URL (the old one stops working)."""
     url = ""
     if request.method == "POST":
-        token = services.issue_calendar_token(acting_user=request.user)
+        token = services.issue_calendar_token(acting_user=ctx.user)
         url = request.build_absolute_uri(reverse("timetable-ical", kwargs={"token": token}))
     return render(
         request,

@@ -348,13 +348,13 @@ def _remark_out(remark: Remark) -> dict[str, Any]:
         "journal": str(remark.assignment),
         "teacher": remark.assignment.teacher.short_name,
         "lesson": remark.lesson_id,
-        "lesson_date": remark.lesson.date if remark.lesson_id else None,
+        "lesson_date": remark.lesson.date if remark.lesson is not None else None,
         "student": remark.student_id,
         "text": remark.text,
         "author": remark.author.short_name,
         "created_at": remark.created_at,
         "fixed_at": remark.fixed_at,
-        "fixed_by": remark.fixed_by.short_name if remark.fixed_by_id else None,
+        "fixed_by": remark.fixed_by.short_name if remark.fixed_by is not None else None,
         "fixed_note": remark.fixed_note,
     }
 

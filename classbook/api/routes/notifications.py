@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema
 
 from classbook.access.context import resolve_school
 from classbook.notifications import queries, services
+from classbook.people.models import User
 
 router = Router(tags=["notifications"])
 me_router = Router(tags=["notifications"])
@@ -105,7 +106,7 @@ def inbox(request: HttpRequest, school: str, page: int = 1, unread: bool = False
 @router.post("/{school}/notifications/read", response=ReadOut, summary="Mark your notifications read")
 def mark_read(request: HttpRequest, school: str, payload: ReadIn) -> dict[str, int]:
     ctx = resolve_school(request.user, school)
-    marked = services.mark_read(acting_user=request.user, school=ctx.school, ids=payload.ids)
+    marked = services.mark_read(acting_user=ctx.user, school=ctx.school, ids=payload.ids)
     return {"marked": marked, "unread": queries.unread_count(ctx)}
 
 
@@ -125,9 +126,7 @@ def send_notices(request: HttpRequest, school: str, class_id: int, payload: Noti
     if ctx.is_read_only:
         raise PermissionDenied
     school_class = queries.homeroom_class(ctx, class_id)
-    return services.send_class_notices(
-        acting_user=request.user, school_class=school_class, student_ids=payload.students
-    )
+    return services.send_class_notices(acting_user=ctx.user, school_class=school_class, student_ids=payload.students)
 
 
 @me_router.get("/notification-preferences", response=list[PreferenceOut], summary="Your notification preferences")
@@ -135,11 +134,18 @@ def get_preferences(request: HttpRequest) -> list[dict[str, Any]]:
     return services.preferences(request.user)
 
 
+def _signed_in(request: HttpRequest) -> User:
+    """The caller of a ``/me`` route (``api_auth`` lets only signed-in, active users through)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
 @me_router.put(
     "/notification-preferences", response=list[PreferenceOut], summary="Change your notification preferences"
 )
 def put_preferences(request: HttpRequest, payload: list[PreferenceIO]) -> list[dict[str, Any]]:
-    return services.set_preferences(acting_user=request.user, items=[p.dict() for p in payload])
+    return services.set_preferences(acting_user=_signed_in(request), items=[p.dict() for p in payload])
 
 
 @me_router.get("/telegram", response=TelegramOut, summary="Whether your Telegram chat is linked")
@@ -149,10 +155,10 @@ def telegram(request: HttpRequest) -> dict[str, Any]:
 
 @me_router.post("/telegram", response=TelegramCodeOut, summary="A one-time code to send to the bot as /start <code>")
 def telegram_code(request: HttpRequest) -> dict[str, str]:
-    return services.start_telegram_link(acting_user=request.user)
+    return services.start_telegram_link(acting_user=_signed_in(request))
 
 
 @me_router.delete("/telegram", response=TelegramOut, summary="Unlink your Telegram chat")
 def telegram_unlink(request: HttpRequest) -> dict[str, Any]:
-    services.unlink_telegram(acting_user=request.user)
+    services.unlink_telegram(acting_user=_signed_in(request))
     return services.telegram_status(request.user)

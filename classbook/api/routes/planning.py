@@ -219,7 +219,7 @@ def import_plan(
     ctx = _ctx(request, school)
     assignment = _own(request, ctx, assignment_id)
     services.import_plan_file(
-        acting_user=request.user,
+        acting_user=ctx.user,
         assignment=assignment,
         filename=file.name or "",
         content=file.read(files.MAX_FILE_BYTES + 1),
@@ -265,7 +265,7 @@ def copy_plan(request: HttpRequest, school: str, assignment_id: int, payload: Co
     assignment = _own(request, ctx, assignment_id)
     source = get_or_404(scopes.copy_sources(ctx, assignment), pk=payload.source_plan_id)
     services.copy_plan(
-        acting_user=request.user, assignment=assignment, source=source, expected_version=payload.expected_version
+        acting_user=ctx.user, assignment=assignment, source=source, expected_version=payload.expected_version
     )
     return _plan_out(ctx, assignment)
 
@@ -273,7 +273,7 @@ def copy_plan(request: HttpRequest, school: str, assignment_id: int, payload: Co
 @router.post("/{school}/plans/assignments/{assignment_id}/bind", response=BindOut, summary="Bind the plan to lessons")
 def bind_plan(request: HttpRequest, school: str, assignment_id: int) -> dict[str, Any]:
     ctx = _ctx(request, school)
-    result = services.bind_plan(acting_user=request.user, assignment=_own(request, ctx, assignment_id))
+    result = services.bind_plan(acting_user=ctx.user, assignment=_own(request, ctx, assignment_id))
     return result.__dict__
 
 
@@ -290,14 +290,14 @@ def confirm(request: HttpRequest, school: str, assignment_id: int, payload: Conf
         .filter(assignment=assignment, pk__in=payload.lesson_ids[: services.MAX_CONFIRM])
         .order_by("date", "number", "pk")
     )
-    return {"confirmed": services.confirm_topics(acting_user=request.user, lessons=chosen)}
+    return {"confirmed": services.confirm_topics(acting_user=ctx.user, lessons=chosen)}
 
 
 @router.post("/{school}/plans/assignments/{assignment_id}/submit", response=PlanOut, summary="Submit for approval")
 def submit(request: HttpRequest, school: str, assignment_id: int) -> dict[str, Any]:
     ctx = _ctx(request, school)
     assignment = _own(request, ctx, assignment_id)
-    services.submit_plan(acting_user=request.user, assignment=assignment)
+    services.submit_plan(acting_user=ctx.user, assignment=assignment)
     return _plan_out(ctx, assignment)
 
 
@@ -307,7 +307,7 @@ def approve(request: HttpRequest, school: str, assignment_id: int) -> dict[str, 
     if not scopes.may_approve(ctx):
         raise PermissionDenied
     assignment = _assignment(ctx, assignment_id)
-    services.approve_plan(acting_user=request.user, plan=get_or_404(scopes.plans(ctx), assignment=assignment))
+    services.approve_plan(acting_user=ctx.user, plan=get_or_404(scopes.plans(ctx), assignment=assignment))
     return _plan_out(ctx, assignment)
 
 

@@ -346,7 +346,7 @@ def student_create(request: HttpRequest, school: str, payload: StudentIn) -> Sta
     school_class = _visible_class(ctx, data.pop("class_id"))
     start = data.pop("start")
     data["gender"] = data["gender"] or ""
-    student = services.add_student(acting_user=request.user, school_class=school_class, data=data, start=start)
+    student = services.add_student(acting_user=ctx.user, school_class=school_class, data=data, start=start)
     return Status(201, _student_detail(ctx, _roster_student(ctx, student.pk)))
 
 
@@ -378,14 +378,14 @@ def student_import(
     year_id: int = Form(...),
     start: dt.date | None = Form(None),  # noqa: B008
     dry_run: bool = Form(False),
-) -> Status[ImportOut] | dict[str, Any]:
+) -> Status[dict[str, Any]] | dict[str, Any]:
     ctx = _ctx(request, school, write=True)
     _require(ctx.has(Perm.MANAGE_STUDENTS))
     year = scopes.directory(ctx, AcademicYear).filter(pk=year_id).first()
     if year is None:
         raise DomainError(_("Unknown academic year."), field="year_id")
     report = imports.import_students(
-        acting_user=request.user,
+        acting_user=ctx.user,
         school=ctx.school,
         year=year,
         file_name=file.name or "",
@@ -421,7 +421,7 @@ def student_update(request: HttpRequest, school: str, student_id: int, payload: 
     data = payload.dict(exclude_unset=True)
     if "gender" in data:
         data["gender"] = data["gender"] or ""
-    services.update_student(acting_user=request.user, student=student, data=data, fields=fields)
+    services.update_student(acting_user=ctx.user, student=student, data=data, fields=fields)
     return _student_detail(ctx, _roster_student(ctx, student_id))
 
 
@@ -431,7 +431,7 @@ def student_move(request: HttpRequest, school: str, student_id: int, payload: Mo
     _require(ctx.has(Perm.MANAGE_STUDENTS))
     student = _roster_student(ctx, student_id)
     to_class = _visible_class(ctx, payload.class_id)
-    services.move_student(acting_user=request.user, student=student, to_class=to_class, on=payload.on)
+    services.move_student(acting_user=ctx.user, student=student, to_class=to_class, on=payload.on)
     return _student_detail(ctx, _roster_student(ctx, student_id))
 
 
@@ -440,7 +440,7 @@ def student_withdraw(request: HttpRequest, school: str, student_id: int, payload
     ctx = _roster_ctx(request, school, write=True)
     _require(ctx.has(Perm.MANAGE_STUDENTS))
     student = _roster_student(ctx, student_id)
-    services.withdraw_student(acting_user=request.user, student=student, on=payload.on)
+    services.withdraw_student(acting_user=ctx.user, student=student, on=payload.on)
     return _student_detail(ctx, _roster_student(ctx, student_id))
 
 
@@ -464,15 +464,18 @@ def guardian_create(request: HttpRequest, school: str, student_id: int, payload:
     ctx = _roster_ctx(request, school, write=True)
     _require(ctx.has(Perm.MANAGE_STUDENTS))
     student = _roster_student(ctx, student_id)
-    common = {"acting_user": request.user, "student": student, "relation": payload.relation, "may_see": payload.may_see}
     if payload.guardian_id is not None:
         guardian = scopes.school_parents(ctx).filter(pk=payload.guardian_id).first()
         if guardian is None:
             raise DomainError(_("This person is not a parent in this school."), field="guardian_id")
-        link = services.link_guardian(guardian=guardian, **common)
+        link = services.link_guardian(
+            acting_user=ctx.user, student=student, guardian=guardian, relation=payload.relation, may_see=payload.may_see
+        )
     else:
         data = payload.dict(include={"last_name", "first_name", "patronymic", "email", "phone"})
-        link = services.add_guardian(data=data, **common)
+        link = services.add_guardian(
+            acting_user=ctx.user, student=student, data=data, relation=payload.relation, may_see=payload.may_see
+        )
     return Status(201, _guardian_out(link))
 
 
@@ -489,7 +492,7 @@ def guardian_update(
     ctx = _roster_ctx(request, school, write=True)
     _require(ctx.has(Perm.MANAGE_STUDENTS))
     link = services.set_guardian_may_see(
-        acting_user=request.user, link=_link(ctx, student_id, link_id), may_see=payload.may_see
+        acting_user=ctx.user, link=_link(ctx, student_id, link_id), may_see=payload.may_see
     )
     return _guardian_out(link)
 
@@ -500,7 +503,7 @@ def guardian_update(
 def guardian_end(request: HttpRequest, school: str, student_id: int, link_id: int) -> dict[str, Any]:
     ctx = _roster_ctx(request, school, write=True)
     _require(ctx.has(Perm.MANAGE_STUDENTS))
-    link = services.end_guardian_link(acting_user=request.user, link=_link(ctx, student_id, link_id))
+    link = services.end_guardian_link(acting_user=ctx.user, link=_link(ctx, student_id, link_id))
     return _guardian_out(link)
 
 
@@ -522,7 +525,7 @@ def consent_create(request: HttpRequest, school: str, student_id: int, payload: 
     ctx = _roster_ctx(request, school, write=True)
     student = _roster_student(ctx, student_id)
     _require(scopes.may_manage_consents(ctx, student))
-    consent = services.record_consent(acting_user=request.user, student=student, **payload.dict())
+    consent = services.record_consent(acting_user=ctx.user, student=student, **payload.dict())
     return Status(201, _consent_out(consent))
 
 
@@ -536,4 +539,4 @@ def consent_withdraw(request: HttpRequest, school: str, student_id: int, consent
     student = _roster_student(ctx, student_id)
     _require(scopes.may_manage_consents(ctx, student))
     consent = scopes.get_or_404(scopes.roster_consents(ctx), pk=consent_id, student=student)
-    return _consent_out(services.withdraw_consent(acting_user=request.user, consent=consent))
+    return _consent_out(services.withdraw_consent(acting_user=ctx.user, consent=consent))

@@ -367,7 +367,7 @@ def class_detail(request: HttpRequest, school: str, class_id: int) -> dict[str, 
 @router.post("/{slug:school}/classes", response={201: ClassDetail}, summary="Create a class or group")
 def create_class(request: HttpRequest, school: str, payload: ClassIn) -> Status:
     ctx = _writer(request, school)
-    created = services.create_class(acting_user=request.user, school=ctx.school, **_fields(payload, partial=False))
+    created = services.create_class(acting_user=ctx.user, school=ctx.school, **_fields(payload, partial=False))
     return Status(201, _class_detail(ctx, created.pk))
 
 
@@ -375,7 +375,7 @@ def create_class(request: HttpRequest, school: str, payload: ClassIn) -> Status:
 def update_class(request: HttpRequest, school: str, class_id: int, payload: ClassPatch) -> dict[str, Any]:
     ctx = _writer(request, school)
     school_class = scopes.get_or_404(scopes.classes(ctx), pk=class_id)
-    services.update_class(acting_user=request.user, school_class=school_class, **_fields(payload, partial=True))
+    services.update_class(acting_user=ctx.user, school_class=school_class, **_fields(payload, partial=True))
     return _class_detail(ctx, class_id)
 
 
@@ -388,7 +388,7 @@ def list_subjects(request: HttpRequest, school: str, params: Query[PageParams]) 
 def create_subject(request: HttpRequest, school: str, payload: SubjectIn) -> Status:
     ctx = _writer(request, school)
     return Status(
-        201, services.create_subject(acting_user=request.user, school=ctx.school, **_fields(payload, partial=False))
+        201, services.create_subject(acting_user=ctx.user, school=ctx.school, **_fields(payload, partial=False))
     )
 
 
@@ -396,7 +396,7 @@ def create_subject(request: HttpRequest, school: str, payload: SubjectIn) -> Sta
 def update_subject(request: HttpRequest, school: str, subject_id: int, payload: SubjectPatch) -> Subject:
     ctx = _writer(request, school)
     subject = scopes.get_or_404(scopes.directory(ctx, Subject), pk=subject_id)
-    return services.update_subject(acting_user=request.user, subject=subject, **_fields(payload, partial=True))
+    return services.update_subject(acting_user=ctx.user, subject=subject, **_fields(payload, partial=True))
 
 
 @router.get("/{slug:school}/rooms", response=Page[RoomOut], summary="Rooms")
@@ -437,7 +437,7 @@ def list_assignments(request: HttpRequest, school: str, params: Query[Assignment
 @router.post("/{slug:school}/assignments", response={201: AssignmentOut}, summary="Create a teaching assignment")
 def create_assignment(request: HttpRequest, school: str, payload: AssignmentIn) -> Status:
     ctx = _writer(request, school)
-    created = services.create_assignment(acting_user=request.user, school=ctx.school, **_fields(payload, partial=False))
+    created = services.create_assignment(acting_user=ctx.user, school=ctx.school, **_fields(payload, partial=False))
     return Status(201, _assignment(scopes.get_or_404(scopes.assignments(ctx), pk=created.pk)))
 
 
@@ -449,5 +449,5 @@ def update_assignment(
 ) -> dict[str, Any]:
     ctx = _writer(request, school)
     assignment = scopes.get_or_404(scopes.assignments(ctx), pk=assignment_id)
-    services.update_assignment(acting_user=request.user, assignment=assignment, **_fields(payload, partial=True))
+    services.update_assignment(acting_user=ctx.user, assignment=assignment, **_fields(payload, partial=True))
     return _assignment(scopes.get_or_404(scopes.assignments(ctx), pk=assignment_id))

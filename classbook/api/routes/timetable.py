@@ -72,7 +72,7 @@ def set_bell(request: HttpRequest, school: str, payload: BellIn) -> dict[str, An
     ctx = _manager(request, school)
     schedule = get_or_404(scopes.bell_schedules(ctx), pk=payload.schedule_id)
     bell = services.set_bell(
-        acting_user=request.user, schedule=schedule, number=payload.number, start=payload.start, end=payload.end
+        acting_user=ctx.user, schedule=schedule, number=payload.number, start=payload.start, end=payload.end
     )
     return {"number": bell.number, "start": bell.start, "end": bell.end}
 
@@ -149,7 +149,7 @@ def create_entry(request: HttpRequest, school: str, payload: EntryIn) -> Status[
         if room is None:
             raise DomainError(_("Unknown room."), field="room_id")
     entry = services.add_entry(
-        acting_user=request.user,
+        acting_user=ctx.user,
         assignment=assignment,
         weekday=payload.weekday,
         number=payload.number,
@@ -182,7 +182,7 @@ def delete_entry(request: HttpRequest, school: str, entry_id: int, from_date: dt
     ctx = _manager(request, school)
     entry = get_or_404(scopes.editable_entries(ctx), pk=entry_id)
     # From today unless told otherwise: lessons already past stay in the journal as they were.
-    result = services.remove_entry(acting_user=request.user, entry=entry, from_date=from_date or timezone.localdate())
+    result = services.remove_entry(acting_user=ctx.user, entry=entry, from_date=from_date or timezone.localdate())
     return {"removed": result.removed, "kept": [{"id": x.pk, "date": x.date, "number": x.number} for x in result.kept]}
 
 
@@ -211,7 +211,7 @@ def generate(request: HttpRequest, school: str, payload: GenerateIn) -> dict[str
         if len(class_ids) != len(set(payload.class_ids)):
             raise DomainError(_("Unknown class."), field="class_ids")
     result = services.generate_lessons(
-        acting_user=request.user, school=ctx.school, start=payload.start, end=payload.end, class_ids=class_ids
+        acting_user=ctx.user, school=ctx.school, start=payload.start, end=payload.end, class_ids=class_ids
     )
     return {"created": result.created, "existing": result.existing, "skipped_days": result.skipped_days}
 
@@ -308,7 +308,7 @@ def create_change(request: HttpRequest, school: str, payload: ChangeIn) -> Statu
         if merged_with is None:
             raise DomainError(_("Choose the lesson of another class to merge with."), field="merged_with_id")
     change = services.record_lesson_change(
-        acting_user=request.user,
+        acting_user=ctx.user,
         lesson=lesson,
         kind=payload.kind,
         reason=payload.reason,

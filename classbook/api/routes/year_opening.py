@@ -180,13 +180,13 @@ def opening_defaults(request: HttpRequest, school: str) -> dict[str, Any]:
 @router.post("/{school}/year-opening/preview", response=PlanOut, summary="Preview opening a school year")
 def preview_opening(request: HttpRequest, school: str, payload: OpeningIn) -> dict[str, Any]:
     ctx = _manager(request, school)
-    return _plan_out(opening.plan_opening(acting_user=request.user, school=ctx.school, data=payload.to_input()))
+    return _plan_out(opening.plan_opening(acting_user=ctx.user, school=ctx.school, data=payload.to_input()))
 
 
 @router.post("/{school}/year-opening", response={201: ResultOut}, summary="Open a school year")
 def run_opening(request: HttpRequest, school: str, payload: OpeningIn) -> Status[dict[str, Any]]:
     ctx = _manager(request, school)
-    result = opening.open_year(acting_user=request.user, school=ctx.school, data=payload.to_input())
+    result = opening.open_year(acting_user=ctx.user, school=ctx.school, data=payload.to_input())
     year = result.year
     return Status(
         201, {"year_id": year.pk, "name": year.name, "start": year.start, "end": year.end, "created": result.counts}

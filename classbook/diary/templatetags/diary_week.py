@@ -32,7 +32,7 @@ def diary_lessons(lessons: list, school_slug: str) -> SafeString:
             else ""
         )
         number = "" if lesson.number is None else lesson.number
-        subject = escape(lesson.subject)
+        subject: str = escape(lesson.subject)
         if status in ("cancelled", "moved_out"):
             subject = f"<s>{subject}</s>"
         room = f" · {escape(lesson.room)}" if lesson.room else ""

@@ -161,7 +161,7 @@ def grid_lesson_heads(grid: Any, all_lessons_url: str) -> SafeString:
     for col in grid.columns:
         lesson = col.lesson
         if col.work_type_id is not None:
-            title = escape(f"{lesson.day_label} — {col.name}")
+            title: str = escape(f"{lesson.day_label} — {col.name}")
             out.append(
                 f'<th scope="col" class="ld wk{" future" if lesson.is_future else ""}" data-l="{lesson.id}" '
                 f'data-w="{col.work_type_id}" title="{title}">'

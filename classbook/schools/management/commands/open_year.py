@@ -75,10 +75,13 @@ class Command(BaseCommand):
             raise CommandError(_("Only the administration may open a school year."))
         defaults = opening.defaults(school)
         first = opts["first_classes"]
+        start, end = opts["start"] or defaults.get("start"), opts["end"] or defaults.get("end")
+        if start is None or end is None:  # no --start/--end and no previous year to follow
+            raise CommandError(_("Enter the first and the last day of the new year."))
         data = opening.OpeningInput(
             name=opts["name"] or defaults.get("name", ""),
-            start=opts["start"] or defaults.get("start"),
-            end=opts["end"] or defaults.get("end"),
+            start=start,
+            end=end,
             final_level=opts["final_level"],
             first_classes=None if first is None else tuple(n.strip() for n in first.split(",") if n.strip()),
             held_back=opts["hold_back"],
