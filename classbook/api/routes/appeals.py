@@ -158,7 +158,7 @@ def _absence_out(row: Attendance) -> dict[str, Any]:
         "code": row.code.code if row.code else "",
         "reason": row.reason,
         "reason_kind": row.reason_kind,
-        "excused": row.excused,  # journal.absences.EXCUSED_FLAG, annotated by absence_list
+        "excused": row.excused,  # type: ignore[attr-defined]  # journal.absences.EXCUSED_FLAG, annotated by absence_list
         "version": row.version,
     }
 
