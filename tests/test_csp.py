@@ -287,6 +287,7 @@ def check_behaviour(page, url: str, world) -> None:
         page.locator("#report .badge").wait_for()
         assert page.url.endswith(url)
     elif url == reverse("people:login"):
-        page.select_option("select[name=language]", "en")
+        with page.expect_navigation():  # the switch submits its form; wait for the answer, not for idleness
+            page.select_option("select[name=language]", "en")
         page.wait_for_load_state("networkidle")
         assert page.locator("html").get_attribute("lang") == "en"
