@@ -1,0 +1,150 @@
+"""What every journal write shares: versions and conflicts, lateness, membership checks, the audit row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from classbook.access.journal import (
+    can_edit_lesson,
+)
+from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
+from classbook.core.events import send_on_commit
+from classbook.journal.events import journal_changed
+from classbook.journal.models import (
+    JournalChange,
+    Lesson,
+    WorkType,
+)
+from classbook.journal.rules import policy_for
+from classbook.people.models import Student, User
+from classbook.schools.models import (
+    TeachingAssignment,
+)
+
+# Several marks per lesson (work types that allow it) use slots 0..MAX_SLOT.
+MAX_SLOT = 9
+# One bulk request covers one lesson: a class or subgroup, a few work types.
+MAX_BULK_ITEMS = 300
+
+
+@dataclass(frozen=True)
+class CellValue:
+    """What a cell holds now: the printed value and its version (0 = never written)."""
+
+    value: str
+    version: int
+
+
+class CellConflict(ConflictError):
+    """Somebody else changed the cell since the writer read it."""
+
+    def __init__(self, current: CellValue) -> None:
+        super().__init__(
+            _("Somebody changed this cell in the meantime. It now holds “%(value)s”. Check it and enter yours again.")
+            % {"value": current.value or "—"}
+        )
+        self.current = current
+        self.extra = {"current": {"value": current.value, "version": current.version}}
+
+
+def is_late_entry(lesson: Lesson, now: dt.datetime | None = None) -> bool:
+    """An entry is late after the school's deadline on the lesson day, or on any later day (R2.2)."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    if local.date() > lesson.date:
+        return True
+    return local.date() == lesson.date and local.time() > lesson.school.entry_deadline
+
+
+def _ensure_editable(acting_user: User, lesson: Lesson) -> None:
+    if not can_edit_lesson(acting_user, lesson):
+        raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
+    # The policy is read only for future lessons, so the everyday write costs no extra query.
+    if lesson.date > timezone.localdate() and not policy_for(lesson.school_id).allow_future_marks:
+        raise DomainError(_("A lesson in the future cannot have marks or attendance yet."), code="future_lesson")
+
+
+def _raise_period_closed() -> None:
+    raise DomainError(
+        _(
+            "The period grade of this student is already set, so the marks of the period are closed. "
+            "A change is possible only as a recorded correction of the period grade."
+        ),
+        code="period_closed",
+    )
+
+
+def _ensure_student_in_lesson(lesson: Lesson, student: Student) -> None:
+    _ensure_student_in_assignment(lesson.assignment, student, lesson.date, lesson.date)
+
+
+def _ensure_student_in_assignment(
+    assignment: TeachingAssignment, student: Student, start: dt.date, end: dt.date
+) -> None:
+    """The student was in the class (and subgroup) of the assignment at some day between ``start`` and ``end``."""
+    if student.school_id != assignment.school_id:
+        raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
+    enrolled = student.enrolments.filter(school_class_id=assignment.school_class_id, start__lte=end).exclude(
+        end__lt=start
+    )
+    if not enrolled.exists():
+        raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
+    if assignment.subgroup is not None and not assignment.subgroup.students.filter(pk=student.pk).exists():
+        raise DomainError(_("This student is not in the subgroup of the lesson."), code="not_in_subgroup")
+
+
+def _log(
+    *,
+    acting_user: User,
+    kind: str,
+    lesson: Lesson,
+    student: Student | None,
+    object_id: int | None,
+    old: str,
+    new: str,
+    reason: str = "",
+    is_late: bool = False,
+) -> None:
+    JournalChange.objects.create(
+        school_id=lesson.school_id,
+        actor=acting_user,
+        kind=kind,
+        assignment_id=lesson.assignment_id,
+        lesson=lesson,
+        student=student,
+        object_id=object_id,
+        old_value=old,
+        new_value=new,
+        reason=reason,
+        is_late=is_late,
+    )
+    _announce(kind, lesson.school_id, lesson.assignment_id, lesson.pk, None, student, object_id, old, new)
+
+
+def _announce(
+    kind: str,
+    school_id: int,
+    assignment_id: int,
+    lesson_id: int | None,
+    period_id: int | None,
+    student: Any,
+    object_id: int | None,
+    old: str,
+    new: str,
+) -> None:
+    """Tell listeners (notifications) about the change once the transaction commits; no query here."""
+    item = {"kind": kind, "school_id": school_id, "assignment_id": assignment_id, "lesson_id": lesson_id}
+    item |= {"period_id": period_id, "student_id": getattr(student, "pk", student), "object_id": object_id}
+    send_on_commit(journal_changed, Lesson, item | {"old": old[:200], "new": new[:200]})
+
+
+def default_work_type(school_id: int) -> WorkType:
+    work_type = WorkType.objects.filter(school_id=school_id, is_active=True).order_by("ordinal", "id").first()
+    if work_type is None:
+        raise DomainError(_("The school has no work types configured."), code="no_work_types")
+    return work_type
