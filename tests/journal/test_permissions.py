@@ -198,6 +198,8 @@ def expected(persona: str, allowed: set[str], ok: int) -> int:
         return ok
     if persona in READERS:
         return 403
+    if persona in ("student", "parent"):
+        return 403  # the journal API is closed to them, as the pages (access.journal.may_open_journals)
     return 404  # other school, or a journal the persona may not open
 
 
