@@ -24,8 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import pgettext
 
 from classbook.access.context import SchoolContext
-from classbook.access.journal import may_read_assignment
-from classbook.access.rules import Perm
+from classbook.access.journal import may_control_journals, may_edit_journal, may_edit_lesson_row, may_read_assignment
 from classbook.journal.models import (
     Attendance,
     AttendanceCode,
@@ -77,10 +76,10 @@ class JournalEntry:
     editable: bool
 
 
-def journal_index(assignments: QuerySet[TeachingAssignment], ctx: Any) -> list[JournalEntry]:
+def journal_index(assignments: QuerySet[TeachingAssignment], ctx: SchoolContext) -> list[JournalEntry]:
     """Journals in ``assignments`` (already scoped) for the index page: the user's own first (R1.4)."""
     order = {"own": 0, "homeroom": 1, "substitute": 2, "control": 3}
-    controls = ctx.has(Perm.VIEW_ALL_JOURNALS)
+    controls = may_control_journals(ctx)
     entries = []
     for a in assignments:
         if a.teacher_id == ctx.user.pk:
@@ -400,7 +399,7 @@ FROM {t["JournalPolicy"]} p WHERE p.school_id = %(school)s"""  # noqa: S608
 
 
 def build_grid(
-    ctx: Any,
+    ctx: SchoolContext,
     assignment: TeachingAssignment,
     *,
     period_id: Any = None,
@@ -411,11 +410,10 @@ def build_grid(
 ) -> Grid:
     """Everything the grid page shows, from 7 queries whatever the number of students and lessons."""
     today = today or timezone.localdate()
-    user = ctx.user
     school_id = assignment.school_id
     periods = _periods(assignment)  # 1
     period = choose_period(periods, period_id, today, assignment.year)
-    is_teacher = assignment.teacher_id == user.pk and not ctx.is_read_only
+    is_teacher = may_edit_journal(ctx, assignment)
 
     # 2: students enrolled in the class at any time during the period (subgroup members only).
     enrolments = Enrolment.objects.filter(
@@ -467,9 +465,7 @@ def build_grid(
     lessons = []
     for r in lesson_rows:
         sub = r["conducted_by_id"] is not None and r["conducted_by_id"] != assignment.teacher_id
-        editable = not ctx.is_read_only and (
-            assignment.teacher_id == user.pk or (r["conducted_by_id"] is not None and r["conducted_by_id"] == user.pk)
-        )
+        editable = may_edit_lesson_row(ctx, assignment.teacher_id, r["conducted_by_id"])
         lessons.append(
             GridLesson(
                 id=r["id"],

@@ -24,14 +24,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.journal import (
-    REMARK_ROLES,
-    can_edit_assignment,
-    can_edit_lesson,
     can_remark,
+    may_correct_with,
+    may_edit_journal,
+    may_edit_lesson,
+    may_open_journals,
     readable_assignments,
 )
 from classbook.access.journal import period_grades as journal_period_grades
-from classbook.access.rules import Perm
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.journal import queries, services
@@ -50,7 +50,7 @@ def error_json(status: int, code: str, message: Any, **extra: Any) -> JsonRespon
 
 def _may_open_journals(ctx: SchoolContext) -> bool:
     """Staff and control roles open journals; students and parents have the diary instead (R1.3, R1.4)."""
-    return ctx.is_staff_member or ctx.has(Perm.VIEW_ALL_JOURNALS)
+    return may_open_journals(ctx)
 
 
 def journal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -148,9 +148,10 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
     )
     all_lessons_url = f"?period={data.period.id or ''}&lessons=all"
     # Control: remarks and corrected grades, for the administration only (teachers pay no query).
-    may_control = bool(ctx.roles & REMARK_ROLES) and not ctx.is_read_only
+    may_control = can_remark(ctx)
     correctable: list[tuple[int, str, str]] = []
-    if may_control and data.period.id is not None and ctx.roles & policy_or_default(ctx.school.pk).correction_roles():
+    corrects = may_control and data.period.id is not None
+    if corrects and may_correct_with(ctx, policy_or_default(ctx.school.pk).correction_roles()):
         col = next(i for i, c in enumerate(data.period_columns) if c.kind == GradeKind.PERIOD)
         correctable = [(r.id, r.name, r.period_values[col][0]) for r in data.rows if r.period_values[col][0]]
     strings = {
@@ -175,7 +176,7 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
             # One reverse() for the hundred lesson forms: the lesson id is appended in the template.
             "all_lessons_url": all_lessons_url,
             "can_remark": may_control and can_remark(ctx),
-            "can_fix_remarks": can_edit_assignment(request.user, assignment) and not ctx.is_read_only,
+            "can_fix_remarks": may_edit_journal(ctx, assignment),
             "correctable": correctable,
             "added_columns": added,
             "addable_lessons": [lesson for lesson in data.lessons if lesson.editable and not lesson.cancelled],
@@ -281,7 +282,7 @@ def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
     student = queries.assignment_student(assignment, request.POST.get("student"))
     if lesson is None or student is None:
         return error_json(404, "not_found", _("Not found."))
-    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+    if not may_edit_lesson(ctx, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
     if queries.lesson_is_cancelled(lesson):
         return error_json(
@@ -317,7 +318,7 @@ def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
     period = queries.assignment_period(assignment, request.POST.get("period"))
     if student is None or period is None:
         return error_json(404, "not_found", _("Not found."))
-    if ctx.is_read_only or not can_edit_assignment(request.user, assignment):
+    if not may_edit_journal(ctx, assignment):
         return error_json(403, "forbidden", _("Only the teacher of this class and subject may set its grades."))
     try:
         ordinal = int(request.POST.get("ordinal") or 0)
@@ -356,7 +357,7 @@ def _save_work_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teachi
     work_type = queries.active_work_type(assignment.school_id, request.POST.get("work_type"))
     if lesson is None or student is None:
         return error_json(404, "not_found", _("Not found."))
-    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+    if not may_edit_lesson(ctx, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
     if work_type is None:
         return error_json(422, "invalid_work_type", _("This work type is not in use."))
@@ -452,7 +453,7 @@ def save_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int, le
     lesson = queries.assignment_lesson(assignment, lesson_id)
     if lesson is None:
         return error_json(404, "not_found", _("Not found."))
-    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+    if not may_edit_lesson(ctx, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
     grid_url = reverse("journal:grid", args=[ctx.school.slug, assignment.pk])
     back = f"{grid_url}?period={queries.period_of(assignment, lesson.date) or ''}#lesson-{lesson.pk}"
@@ -494,7 +495,7 @@ def take_register(request: HttpRequest, ctx: SchoolContext, assignment_id: int, 
     lesson = queries.assignment_lesson(assignment, lesson_id)
     if lesson is None:
         return error_json(404, "not_found", _("Not found."))
-    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+    if not may_edit_lesson(ctx, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
     grid_url = reverse("journal:grid", args=[ctx.school.slug, assignment.pk])
     back = f"{grid_url}?period={queries.period_of(assignment, lesson.date) or ''}#lesson-{lesson.pk}"
@@ -524,7 +525,7 @@ def _lesson_json(state: Mapping[str, Any] | None) -> dict[str, Any]:
 def add_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
     """Add a lesson by hand (R2.1): only the assignment's teacher."""
     assignment = _assignment(ctx, assignment_id)
-    if ctx.is_read_only or not can_edit_assignment(request.user, assignment):
+    if not may_edit_journal(ctx, assignment):
         raise PermissionDenied
     grid_url = reverse("journal:grid", args=[ctx.school.slug, assignment.pk])
     try:
@@ -568,7 +569,7 @@ def correct_grade(request: HttpRequest, ctx: SchoolContext, assignment_id: int) 
         ordinal=0,
     )
     back = f"{reverse('journal:grid', args=[ctx.school.slug, assignment.pk])}?period={period.pk}"
-    if ctx.is_read_only:
+    if not may_correct_with(ctx, policy_or_default(ctx.school.pk).correction_roles()):
         raise PermissionDenied
     try:
         services.correct_period_grade(

@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, Status
@@ -257,7 +258,11 @@ class ChangeOut(Schema):
 
 
 def _ctx(request: HttpRequest, school: str) -> SchoolContext:
-    return resolve_school(request.user, school)
+    """The caller's context; 403 for those who do not open journals (students, parents), as the pages do."""
+    ctx = resolve_school(request.user, school)
+    if not journal_access.may_open_journals(ctx):
+        raise PermissionDenied
+    return ctx
 
 
 def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
