@@ -1,4 +1,4 @@
-"""The demo school's messages, announcements and forum: a step for the demo generator (after the journal).
+"""Demo step: messages, announcements and the forum (after the journal).
 
 A handful of rows, the same for any school size (a constant number of queries):
 
@@ -11,6 +11,17 @@ A handful of rows, the same for any school size (a constant number of queries):
 - a forum topic opened by the director, open to parents, with two replies.
 
 Timestamps derive from the demo's "today" (``journal_until``), so a seed gives the same rows on the same day.
+
+Bulk writer: ``SchoolBuild.bulk`` (``bulk_create``, see ``classbook.demo.bulk``), then one ``update``
+per message and conversation to date them in the past (the services stamp "now"), ~30 queries whatever
+the size of the school. The messaging services are not called because they send their after-commit
+signals (notifications for the demo's own people) and stamp every row with the current time. What
+they guarantee, kept here the same way: the same audit rows (``messaging.conversation.started``,
+``messaging.announcement.published``, ``messaging.forum_topic.opened`` with the same data), a
+conversation's participants are its writer and its addressee with their kinds (guardian, staff), the
+read state and "awaiting reply since" follow from who wrote last, who may write to whom (a parent to
+their child's teachers; staff to staff), class announcements by the class's own class teacher; messages
+are dated before the demo's "today" (in the past whenever the demo runs inside the academic year).
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ from typing import Any
 from django.utils import timezone
 
 from classbook.core.models import AuditEntry
-from classbook.journal.demo import journal_until
+from classbook.demo.build import SchoolBuild, journal_until
 from classbook.messaging.models import (
     Announcement,
     Audience,
@@ -39,7 +50,7 @@ def _at(day: dt.date, delta_days: int, hour: int, minute: int = 0) -> dt.datetim
     return timezone.make_aware(moment)
 
 
-def step_messaging(b: Any) -> None:
+def step_messaging(b: SchoolBuild) -> None:
     school, year = b.school, b.year
     director, deputy, teacher = b.staff.get("director"), b.staff.get("deputy"), b.staff.get("teacher")
     if school is None or year is None or director is None or deputy is None or not b.families:
