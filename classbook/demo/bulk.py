@@ -12,7 +12,12 @@ lessons from the timetable) and otherwise one of these writers:
   (``executemany``), no model instances at all, for the six-figure tables (marks, attendance, journal
   changes, plan topics, lesson bindings); counted per model;
 - ``update_rows(Model, fields, rows)``: a plain ``UPDATE ... WHERE pk = %s`` in chunks, for filling the
-  generated lessons (topic, homework, register).
+  generated lessons (topic, homework, register);
+- ``update_objects(Model, objs, fields)``: ``bulk_update`` of a few fields of objects a step wrote
+  earlier (class teachers, the substitutes of lessons, past dates of messages), in batches.
+
+Steps make no other write (no ``save()``, ``create()``, ``update()`` or SQL of their own):
+``tests/demo/test_demo_imports.py`` checks it.
 
 None of them validates or audits by itself: a writer only writes. The step that calls one states in its
 module docstring which rules of the corresponding service it guarantees by construction (same audit
@@ -23,13 +28,13 @@ generated data. The number of queries grows with the number of chunks, never wit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
 from django.db.models import Field, Model
 
-from classbook.demo.build import SchoolBuild
+from classbook.demo.build import BATCH_SIZE, M, SchoolBuild
 
 CHUNK = 5000
 
@@ -68,3 +73,10 @@ def update_rows(model: type[Model], fields: Sequence[str], rows: list[tuple[Any,
     with connection.cursor() as cursor:
         for i in range(0, len(rows), CHUNK):
             cursor.executemany(sql, rows[i : i + CHUNK])
+
+
+def update_objects(model: type[M], objs: Iterable[M], fields: Sequence[str]) -> None:
+    """Write ``fields`` of objects already in the database (``bulk_update`` in batches; no ``auto_now``)."""
+    objs = list(objs)
+    if objs:
+        model._default_manager.bulk_update(objs, list(fields), batch_size=BATCH_SIZE)

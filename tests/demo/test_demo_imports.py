@@ -9,7 +9,10 @@ cannot see names, so this test reads ``classbook/demo/**.py`` with ``ast`` and f
 - importing a private module (``classbook.x._internal``).
 
 Attributes of classes and instances (Django's documented ``Model._meta``) are not modules and are not
-checked. All the demo's code lives in ``classbook/demo``: no app keeps a ``demo.py`` of its own.
+checked. All the demo's code lives in ``classbook/demo``: no app keeps a ``demo.py`` of its own. And the
+steps write only through services or the documented bulk writers of ``classbook.demo.bulk``: no
+``save()``, ``create()``, queryset ``update()``/``delete()``, ``bulk_create``/``bulk_update`` or SQL
+of their own.
 """
 
 from __future__ import annotations
@@ -147,3 +150,72 @@ def test_the_check_allows_own_privates_public_names_and_model_meta() -> None:
 def test_no_app_keeps_demo_code_outside_the_demo_package() -> None:
     stray = [p.relative_to(ROOT) for p in (ROOT / "classbook").glob("*/demo.py")]
     assert not stray, f"demo steps belong in classbook/demo/steps/: {stray}"
+
+
+WRITES = {
+    "save",
+    "delete",
+    "create",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+    "execute",
+    "executemany",
+    "raw",
+}
+QUERYSET = {"objects", "_default_manager", "filter", "exclude", "all"}
+
+
+def direct_writes(source: str) -> list[str]:
+    """Calls in ``source`` that write rows without a service or a writer of ``classbook.demo.bulk``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        name = node.func.attr
+        chain, value = [], node.func.value
+        while isinstance(value, ast.Attribute | ast.Call):
+            if isinstance(value, ast.Call):
+                value = value.func
+                continue
+            chain.append(value.attr)
+            value = value.value
+        if name in WRITES or (name in {"update", "delete"} and QUERYSET & set(chain)):
+            found.append(f"line {node.lineno}: .{name}()")
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((DEMO / "steps").glob("*.py")), ids=lambda p: p.name)
+def test_steps_write_only_through_services_or_the_bulk_writers(path: Path) -> None:
+    writes = direct_writes(path.read_text(encoding="utf-8"))
+    assert not writes, f"{path.relative_to(ROOT)} writes directly (use a service or classbook.demo.bulk): {writes}"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "school.save(update_fields=['name'])",
+        "Lesson.objects.filter(pk=1).update(topic='x')",
+        "Lesson.objects.create(topic='x')",
+        "Mark.objects.bulk_create([])",
+        "SchoolClass.objects.bulk_update([], ['name'])",
+        "EducationAuthority.objects.get_or_create(name='x')",
+        "cursor.executemany('INSERT', [])",
+        "Remark.objects.filter(pk=1).delete()",
+    ],
+)
+def test_the_write_check_catches_direct_writes(source: str) -> None:
+    assert direct_writes(source)
+
+
+def test_the_write_check_allows_reads_sets_and_the_writers() -> None:
+    source = (
+        "Lesson.objects.filter(school=s).values_list('pk', flat=True)\n"
+        "seen.add(1)\n"
+        "b.bulk(Mark, marks)\n"
+        "insert_rows(b, Mark, fields, rows)\n"
+        "update_objects(Lesson, lessons, ['conducted_by'])\n"
+        "services.generate_lessons(acting_user=deputy, school=school, start=a, end=z)\n"
+    )
+    assert direct_writes(source) == []

@@ -16,7 +16,7 @@ year level, one enrolment per student starting on the first day of the year, one
 class and a teacher is class teacher of at most one class, subgroup members belong to the subgroup's
 class, guardian links and consents point to students of the same school, membership dates are not
 after the year's first day, no date in the future (``JOINED_AT`` is fixed). The class teachers are set
-with one ``bulk_update`` and the director's name with one ``save(update_fields=...)``.
+and the director's name with ``update_objects`` (``bulk_update``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from classbook.demo import curriculum
-from classbook.demo.build import BATCH_SIZE, YEAR_START, DemoRun, Family, Person, SchoolBuild, TeacherPlan, Unit
+from classbook.demo.build import YEAR_START, DemoRun, Family, Person, SchoolBuild, TeacherPlan, Unit
+from classbook.demo.bulk import update_objects
 from classbook.demo.names import (
     BOY_NAMES,
     FEMALE_ADULT_NAMES,
@@ -242,7 +243,7 @@ def step_staff(b: SchoolBuild) -> None:
     if demo_teacher is not None and demo_teacher.user is not None:
         b.staff["teacher"] = demo_teacher.user
     school.director_name = next(u.full_name for r, _, _, u, _ in admin_people if r == Role.DIRECTOR)
-    school.save(update_fields=["director_name"])
+    update_objects(School, [school], ["director_name"])
 
     memberships = [
         Membership(
@@ -268,7 +269,7 @@ def step_staff(b: SchoolBuild) -> None:
 
     for c in b.classes:
         c.class_teacher = homeroom_teacher[id(c)].user
-    SchoolClass.objects.bulk_update(b.classes, ["class_teacher"], batch_size=BATCH_SIZE)
+    update_objects(SchoolClass, b.classes, ["class_teacher"])
 
     b.assignments = [
         TeachingAssignment(
@@ -487,8 +488,15 @@ def step_consents(b: SchoolBuild) -> None:
 
 def add_authority(run: DemoRun, schools: Sequence[School]) -> None:
     """An education authority over the demo schools with a read-only viewer (R1.1)."""
-    authority, created = EducationAuthority.objects.get_or_create(name=AUTHORITY_NAME)
-    authority.schools.add(*schools)
+    authority = EducationAuthority.objects.filter(name=AUTHORITY_NAME).first()
+    created = authority is None
+    if authority is None:
+        (authority,) = run.bulk(EducationAuthority, [EducationAuthority(name=AUTHORITY_NAME)])
+        linked: set[int] = set()
+    else:  # an earlier run's authority (another slug): add the new schools to it
+        linked = set(authority.schools.values_list("pk", flat=True))
+    through = EducationAuthority.schools.through
+    run.bulk(through, [through(educationauthority=authority, school=s) for s in schools if s.pk not in linked])
     if created:
         rng = random.Random(f"{run.options.seed}:authority")
         p = _adult(rng, Gender.FEMALE, 1970, 1985)

@@ -9,7 +9,7 @@ from ``build.rng("timetable")``.
 
 Bulk writer: ``SchoolBuild.bulk`` (``bulk_create``, see ``classbook.demo.bulk``) for the bell schedule,
 its bells, ~1,000 timetable entries and five lesson changes; the substitutes are set on their lessons
-with one ``update`` each (at most four). What the timetable services check holds by construction: no
+with ``update_objects``. What the timetable services check holds by construction: no
 class, teacher or room is in two places at one bell and weekday (the busy sets), entries are valid for
 the whole academic year, a substitute is a teacher of the school free at that hour, changes are recorded
 by the deputy and lie in the past of the year's first month.
@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from classbook.demo.build import SchoolBuild
+from classbook.demo.bulk import update_objects
 from classbook.journal.models import Lesson
 from classbook.timetable import services
 from classbook.timetable.models import Bell, BellSchedule, ChangeKind, LessonChange, Parity, TimetableEntry
@@ -138,6 +139,7 @@ def _changes(b: SchoolBuild, deputy: Any, rng: Any, teacher_busy: set[tuple[int,
     teacher_ids = sorted({a.teacher_id for a in b.assignments})
     chosen = rng.sample(first_month, min(5, len(first_month)))
     changes: list[LessonChange] = []
+    substituted: list[Lesson] = []
     for i, lesson in enumerate(chosen):
         wd = lesson.date.isoweekday()
         if i == 0:
@@ -161,7 +163,8 @@ def _changes(b: SchoolBuild, deputy: Any, rng: Any, teacher_busy: set[tuple[int,
             continue
         substitute_id = rng.choice(free)
         teacher_busy.add((substitute_id, wd, lesson.number or 0))
-        Lesson.objects.filter(pk=lesson.pk).update(conducted_by_id=substitute_id)
+        lesson.conducted_by_id = substitute_id
+        substituted.append(lesson)
         changes.append(
             LessonChange(
                 school=school,
@@ -175,4 +178,5 @@ def _changes(b: SchoolBuild, deputy: Any, rng: Any, teacher_busy: set[tuple[int,
                 recorded_by=deputy,
             )
         )
+    update_objects(Lesson, substituted, ["conducted_by"])
     b.bulk(LessonChange, changes)
