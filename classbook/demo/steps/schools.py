@@ -22,8 +22,6 @@ import datetime as dt
 
 from classbook.demo import curriculum
 from classbook.demo.build import YEAR_END, YEAR_NAME, YEAR_START, SchoolBuild
-from classbook.journal.defaults import create_journal_defaults
-from classbook.journal.models import WorkType
 from classbook.schools.models import (
     AcademicYear,
     DayKind,
@@ -75,7 +73,7 @@ def class_name(level: int, k: int) -> str:
 
 
 def step_school(b: SchoolBuild) -> None:
-    """The tenant through the service (standard scales, audit), plus journal defaults."""
+    """The tenant through the service: standard scales, audit, the journal's defaults (by its signal)."""
     number = b.index + 1
     b.school = create_school(
         acting_user=None,
@@ -88,9 +86,7 @@ def step_school(b: SchoolBuild) -> None:
         email=f"lyceum{number}@example.com",
     )
     b.scales = {s.kind: s for s in MarkingScale.objects.filter(school=b.school)}
-    # Newer code creates the journal defaults on the school_created signal; only fill the gap.
-    if not WorkType.objects.filter(school=b.school).exists():
-        create_journal_defaults(b.school)
+    # The journal's default work types and attendance codes come with it (the ``school_created`` signal).
 
 
 def step_calendar(b: SchoolBuild) -> None:
