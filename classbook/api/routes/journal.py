@@ -693,8 +693,11 @@ def attach_file(request: HttpRequest, school: str, lesson_id: int, file: File[Up
 
 @router.get("/{school}/journal/files/{file_id}", response={200: None}, summary="Download a homework file")
 def download_file(request: HttpRequest, school: str, file_id: int) -> FileResponse:
-    """Journal readers, and the students of the class and their parents (as the page); others get 404."""
-    ctx = _ctx(request, school)
+    """Journal readers, and the students of the class and their parents (as the page); others get 404.
+
+    Not behind ``_ctx``: students and parents download the files their diary links to; the scope decides.
+    """
+    ctx = resolve_school(request.user, school)
     attachment = get_or_404(journal_access.homework_files(ctx), pk=file_id)
     return uploads.file_response(attachment.file, name=attachment.original_name, mime=attachment.mime_type)
 
