@@ -1,4 +1,4 @@
-"""Render the grid's body and repeated form parts in Python.
+"""Render the grid's read model (``journal.grid``) and the page's repeated form parts in Python.
 
 4,000 cells (40 students × 100 lessons) through template nodes cost tens of milliseconds; a join of
 escaped strings costs a few. Everything interpolated below is escaped.
@@ -15,32 +15,36 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from classbook.journal.grid import EMPTY_CELL, Grid, PeriodCell
 from classbook.journal.models import LessonType
 
 register = template.Library()
 
 
 @register.simple_tag
-def grid_rows(grid: Any) -> SafeString:
-    """The ``<tr>`` of every student: name, lesson cells ``<td data-l data-s data-v>``, period grades, stats.
+def grid_rows(grid: Grid) -> SafeString:
+    """The ``<tr>`` of every student of the read model (``journal.grid``): name, dated cells
+    ``<td data-l data-s data-v>``, period cells, marks count and average. Nothing is decided here: values,
+    versions and states come from the model's cells; this only writes them as HTML.
 
     Every cell carries its lesson, student and version so the script saves it without a lookup; the
-    script listens once on the table (event delegation), never per cell.
+    script listens once on the table (event delegation), never per cell. 4,000 cells through template
+    nodes cost tens of milliseconds; a join of escaped strings costs a few. Everything interpolated is
+    escaped or an integer.
     """
-    late_title = escape(_("Entered after the deadline"))
+    late_text = _("Entered after the deadline")
+    closed_text = _("The period grade is set: this cell is closed")
     left_text = _("left %(date)s")
+    locked_title = escape(_("Locked: a change needs a recorded correction"))
     required = grid.required
-    # Period columns the teacher types into; a corrected grade is only given as a recorded correction.
-    # A thematic cell also carries its theme's title: the first grade of a new column stores it.
+    # Period columns the teacher types into carry kind and ordinal; a thematic cell also its theme's title
+    # (the first grade of a new column stores it).
     period_cols = [
-        (
-            f' data-k="{c.kind}" data-o="{c.ordinal}"' + (f' data-t="{escape(c.theme)}"' if c.theme else "")
-            if grid.period_editable and c.kind != "corrected"
-            else ""
-        )
+        f' data-k="{c.kind}" data-o="{c.ordinal}"' + (f' data-t="{escape(c.theme)}"' if c.theme else "")
+        if c.editable
+        else ""
         for c in grid.period_columns
     ]
-    locked_title = escape(_("Locked: a change needs a recorded correction"))
     text_cache: dict[str, str] = {}
 
     def esc(value: str) -> str:
@@ -50,30 +54,21 @@ def grid_rows(grid: Any) -> SafeString:
             found = text_cache[value] = escape(value)
         return found
 
-    # Per column, once: lesson id, work type, date, base state and the HTML of an empty cell around
-    # the student id. A work column's cell carries its work type (data-w) and holds one mark.
+    # Per column, once: the lesson, its work type, the base state and the HTML of an empty cell up to the
+    # student id. A work column's cell carries its work type (data-w) and holds one mark.
     columns = []
     for col in grid.columns:
         lesson = col.lesson
-        base = "cancelled" if lesson.cancelled else "future" if lesson.is_future else ""
+        base = lesson.base_state
         blank_cls = f"c {base} ro" if base else "c" if col.editable else "c ro"
         w = col.work_type_id
         if w is not None:
             blank_cls += " wk"
         w_attr = f' data-w="{w}"' if w is not None else ""
-        columns.append(
-            (
-                lesson.id,
-                w,
-                lesson.date,
-                base,
-                col.editable,
-                f'<td class="{blank_cls}" data-l="{lesson.id}"{w_attr} data-s="',
-            )
-        )
+        blank = f'<td class="{blank_cls}" data-l="{lesson.id}"{w_attr} data-s="'
+        columns.append((lesson, w, base, col.editable, blank))
     blank_tail = '" data-v="0.0"></td>'
     blank_work_tail = '" data-v="0"></td>'
-    none: dict[Any, Any] = {}
 
     out: list[str] = []
     add = out.append
@@ -85,76 +80,86 @@ def grid_rows(grid: Any) -> SafeString:
             add(f'<tr data-s="{sid}" class="left"><th scope="row" class="name">{name}</th>')
         else:
             add(f'<tr data-s="{sid}"><th scope="row" class="name">{escape(row.name)}</th>')
-        marks, attendance, extras_of = row.marks, row.attendance, row.extras or none
-        whole, start, end = row.whole_period, row.start, row.end
+        cells, work = row.lesson_cells, row.work_cells
+        plain = row.plain
         blank_row = f"{sid}{blank_tail}"
-        work = row.work or none
-        # The hot loop (students × lessons): int-keyed dict lookups; an empty cell is one join.
-        for lesson_id, w, date, base, can_edit, blank_head in columns:
+        blank_work = f"{sid}{blank_work_tail}"
+        # The hot loop (students × columns): int-keyed lookups; an empty plain cell is one join.
+        for lesson, w, base, can_edit, blank in columns:
+            state = base if plain else row.state(lesson)
+            titles: list[str] = []
             if w is not None:
-                outside = not whole and ((start is not None and date < start) or (end is not None and date > end))
-                wm = work.get((lesson_id, w))
-                if wm is None and not outside:
-                    add(f"{blank_head}{sid}{blank_work_tail}")
+                mark = work.get((lesson.id, w))
+                if mark is None and state == base:
+                    add(blank + blank_work)
                     continue
-                wm = wm or ("", 0, False)
-                state = "na" if outside else base
+                value, version, late = (mark.value, mark.version, mark.late) if mark else ("", 0, False)
+                attrs = f' data-w="{w}"'
                 cls = "c wk"
-                if state:
-                    cls += " " + state
-                if state or not can_edit:
-                    cls += " ro"
-                late_attr = ""
-                if wm[2]:
-                    cls += " late"
-                    late_attr = f' title="{late_title}"'
-                add(
-                    f'<td class="{cls}" data-l="{lesson_id}" data-w="{w}" data-s="{sid}" data-v="{wm[1]}"{late_attr}>'
-                    f"{esc(wm[0])}</td>"
-                )
-                continue
-            m = marks.get(lesson_id)
-            a = attendance.get(lesson_id)
-            extras = extras_of.get(lesson_id)
-            outside = not whole and ((start is not None and date < start) or (end is not None and date > end))
-            if m is None and a is None and extras is None and not outside:
-                add(blank_head + blank_row)
-                continue
-            m = m or ("", 0, False)
-            a = a or ("", 0, False)
-            state = "na" if outside else base
-            cls = "c"
+            else:
+                cell = cells.get(lesson.id)
+                if cell is None and state == base:
+                    add(blank + blank_row)
+                    continue
+                cell = cell or EMPTY_CELL
+                value, version, late = cell.value, cell.version, cell.late
+                attrs = ""
+                cls = "c"
+                if cell.comment:
+                    titles.append(cell.comment)
+                if cell.extras:
+                    cls += " more"
+                    titles.append("; ".join(cell.extras))
+                if cell.excused:
+                    cls += " exc"
             if state:
                 cls += " " + state
             if state or not can_edit:
                 cls += " ro"
-            title = ""
-            if m[2] or a[2]:
+            if late:
                 cls += " late"
-                title = late_title
-            if extras:
-                cls += " more"
-                joined = escape("; ".join(extras))
-                title = f"{title}; {joined}" if title else joined
-            title_attr = f' title="{title}"' if title else ""
-            display = f"{a[0]} {m[0]}" if a[0] and m[0] else a[0] or m[0]
+                titles.insert(0, late_text)
+            if state == "closed":
+                titles.insert(0, closed_text)
+            title = f' title="{escape("; ".join(titles))}"' if titles else ""
             add(
-                f'<td class="{cls}" data-l="{lesson_id}" data-s="{sid}" data-v="{m[1]}.{a[1]}"{title_attr}>'
-                f"{esc(display)}</td>"
+                f'<td class="{cls}" data-l="{lesson.id}"{attrs} data-s="{sid}" data-v="{version}"{title}>'
+                f"{esc(value)}</td>"
             )
-        for (value, locked, version), attrs in zip(row.period_values, period_cols, strict=True):
-            lock = f' locked" title="{locked_title}' if locked else ""
+        for cell, attrs in zip(row.period_cells, period_cols, strict=True):
+            cls = "c pv" if attrs else "c ro pv"
+            note = _period_note(cell)
+            if cell.locked:
+                cls += " locked"
+            if note:
+                cls += " warn"
+            title = note or (locked_title if cell.locked else "")
+            title_attr = f' title="{title}"' if title else ""
             if attrs:
-                add(f'<td class="c pv{lock}"{attrs} data-s="{sid}" data-v="{version}">{esc(value)}</td>')
+                value = esc(cell.value)
+                add(f'<td class="{cls}"{title_attr}{attrs} data-s="{sid}" data-v="{cell.version}">{value}</td>')
             else:
-                add(f'<td class="c ro pv{lock}">{esc(value)}</td>')
+                add(f'<td class="{cls}"{title_attr}>{esc(cell.value)}</td>')
         low = " low" if row.count < required else ""
         add(f'<td class="c ro acc{low}">{row.count}/{required}</td><td class="c ro avg">{esc(row.average)}</td></tr>')
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or an integer
 
 
+def _period_note(cell: PeriodCell) -> str:
+    """The plug-in notes of a period cell (warnings, the grades an annual grade rests on) as an escaped title."""
+    if not cell.warnings and not cell.basis:
+        return ""
+    parts = list(cell.warnings)
+    if cell.basis:
+        basis = ", ".join(
+            f"{b.period}: {b.value}" + (f" ({_('corrected')})" if b.corrected else "") for b in cell.basis
+        )
+        parts.append(_("Based on %(grades)s") % {"grades": basis})
+    return escape("; ".join(parts))
+
+
 @register.simple_tag
-def grid_lesson_heads(grid: Any, all_lessons_url: str) -> SafeString:
+def grid_lesson_heads(grid: Grid, all_lessons_url: str) -> SafeString:
     """The dated column heads; a date links to its lesson in the lesson part (R2.1)."""
     cancelled = escape(_("cancelled"))
     out = []
