@@ -8,6 +8,7 @@ Thin: the school comes from ``resolve_school``, every row from ``classbook.acces
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.responses import NinjaJSONEncoder
 
 from classbook.access import journal as journal_access
 from classbook.access.context import SchoolContext, resolve_school
@@ -389,8 +391,13 @@ def list_assignments(request: HttpRequest, school: str) -> list[dict[str, Any]]:
 @router.get(
     "/{school}/journal/assignments/{assignment_id}/grid", response=GridOut, summary="A journal's grid for one period"
 )
-def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> dict[str, Any]:
-    """The grid page's read model (``journal.grid.read_grid``) as lists: the same cells, versions and figures."""
+def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> HttpResponse:
+    """The grid page's read model (``journal.grid.read_grid``) as lists: the same cells, versions and figures.
+
+    Answered as JSON written directly (``GridOut`` documents it, ``tests/journal/test_grid_read_model.py``
+    validates the answer against it): validating ~2,500 facts field by field through the schema took 4/5 of
+    the request (about 60 ms at 40 students × 100 lessons), for data the read model already shaped.
+    """
     ctx = _ctx(request, school)
     assignment = readable_assignment(ctx, assignment_id)
     if assignment is None:
@@ -398,7 +405,8 @@ def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> 
     study_period = get_or_404(directory(ctx, StudyPeriod), pk=period, year_id=assignment.year_id)
     data = read_grid(ctx, assignment, period_id=study_period.pk)
     can_edit = journal_access.can_edit_assignment(ctx.user, assignment)
-    return {"assignment": assignment_data(assignment, can_edit=can_edit), **api_payload(data)}
+    body = {"assignment": assignment_data(assignment, can_edit=can_edit), **api_payload(data)}
+    return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8")
 
 
 @router.get(
