@@ -46,9 +46,9 @@ from classbook.journal.models import (
     PeriodGrade,
     WorkType,
 )
-from classbook.people.models import Enrolment
+from classbook.people.models import Enrolment, Student, User
 from classbook.schools.averages import format_average, mean
-from classbook.schools.models import ScaleValue, School, StudyPeriod, TeachingAssignment
+from classbook.schools.models import ScaleValue, School, StudyPeriod, Subgroup, TeachingAssignment
 from classbook.timetable.models import ChangeKind as TimetableChangeKind
 
 CANCELLED = TimetableChangeKind.CANCELLED.value
@@ -103,18 +103,34 @@ class PeriodChoice:
         return "– " * self.depth
 
 
+def _quoted_tables(*models: Any) -> dict[str, str]:
+    return {m.__name__: connection.ops.quote_name(m._meta.db_table) for m in models}
+
+
+@functools.cache
+def _periods_sql() -> str:
+    t, q = _quoted_tables(StudyPeriod), connection.ops.quote_name
+    return f"""SELECT p.id, p.name, p.start, p.{q("end")}, p.parent_id FROM {t["StudyPeriod"]} p
+WHERE p.school_id = %(school)s AND p.year_id = %(year)s ORDER BY p.start, p.{q("end")} DESC"""  # noqa: S608
+
+
 def study_periods(assignment: TeachingAssignment) -> list[PeriodChoice]:
     """The study periods of the assignment's year, nested ones indented (one query)."""
-    rows = StudyPeriod.objects.filter(school_id=assignment.school_id, year_id=assignment.year_id).order_by(
-        "start", "-end"
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_periods_sql(), {"school": assignment.school_id, "year": assignment.year_id})
+        rows = cursor.fetchall()
     depth: dict[int, int] = {}
     out = []
-    for pk, name, start, end, parent_id in rows.values_list("id", "name", "start", "end", "parent_id"):
+    for pk, name, start, end, parent_id in rows:
         d = depth.get(parent_id, -1) + 1 if parent_id else 0
         depth[pk] = d
-        out.append(PeriodChoice(pk, name, start, end, d))
+        out.append(PeriodChoice(pk, name, _date(start), _date(end), d))
     return out
+
+
+def _date(value: Any) -> dt.date:
+    """A DATE column read through a raw cursor (SQLite may give the ISO text)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 def choose_period(periods: list[PeriodChoice], wanted: Any, today: dt.date, year: Any) -> PeriodChoice:
@@ -585,24 +601,41 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
     return facts
 
 
+@functools.cache
+def _students_sql(subgroup: bool) -> str:
+    members = Subgroup.students.through
+    t = _quoted_tables(Enrolment, Student, User, members)
+    q = connection.ops.quote_name
+    end = f"e.{q('end')}"
+    in_subgroup = (
+        f"""AND EXISTS (SELECT 1 FROM {t[members.__name__]} m
+ WHERE m.subgroup_id = %(subgroup)s AND m.student_id = e.student_id)"""  # noqa: S608
+        if subgroup
+        else ""
+    )
+    return f"""SELECT e.student_id, e.start, {end}, u.first_name, u.last_name, u.patronymic
+FROM {t["Enrolment"]} e JOIN {t["Student"]} s ON s.id = e.student_id JOIN {t["User"]} u ON u.id = s.user_id
+WHERE e.school_id = %(school)s AND e.school_class_id = %(class)s AND e.start <= %(end)s
+  AND ({end} IS NULL OR {end} >= %(start)s) {in_subgroup}"""  # noqa: S608
+
+
 def _students(assignment: TeachingAssignment, period: PeriodChoice) -> list[tuple[int, dt.date, dt.date | None, str]]:
     """Query 2: students enrolled in the class at any time during the period (subgroup members only), in
     the alphabet's order: (id, first day, last day or None, full name). A student enrolled twice in the
     period is one row spanning both enrolments."""
-    enrolments = Enrolment.objects.filter(
-        school_id=assignment.school_id, school_class_id=assignment.school_class_id, start__lte=period.end
-    ).exclude(end__lt=period.start)
-    if assignment.subgroup_id:
-        enrolments = enrolments.filter(student__subgroups=assignment.subgroup_id)
+    params = {
+        "school": assignment.school_id,
+        "class": assignment.school_class_id,
+        "subgroup": assignment.subgroup_id,
+        "start": period.start,
+        "end": period.end,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_students_sql(bool(assignment.subgroup_id)), params)
+        rows = cursor.fetchall()
     found: dict[int, tuple[int, dt.date, dt.date | None, str, tuple[Any, ...]]] = {}
-    for sid, start, end, first, last, patronymic in enrolments.values_list(
-        "student_id",
-        "start",
-        "end",
-        "student__user__first_name",
-        "student__user__last_name",
-        "student__user__patronymic",
-    ):
+    for sid, start, end, first, last, patronymic in rows:
+        start, end = _date(start), None if end is None else _date(end)
         seen = found.get(sid)
         if seen is not None:
             start = min(start, seen[1])
@@ -611,30 +644,30 @@ def _students(assignment: TeachingAssignment, period: PeriodChoice) -> list[tupl
     return [s[:4] for s in sorted(found.values(), key=lambda s: s[4])]
 
 
+@functools.cache
+def _lessons_sql() -> str:
+    """The lessons with the substitute's name, the timetable's change and the plan's binding (one row each:
+    both are one-to-one with the lesson), reached through the lesson's relations (no import of their apps)."""
+    change = Lesson._meta.get_field("timetable_change").related_model
+    binding = Lesson._meta.get_field("plan_binding").related_model
+    t = _quoted_tables(Lesson, User)
+    q = connection.ops.quote_name
+    return f"""SELECT l.id, l.{q("date")}, l.{q("number")}, l.topic, l.lesson_type, l.homework, l.homework_due,
+  l.version, l.register_taken_at, l.conducted_by_id, c.first_name, c.last_name, c.patronymic, x.kind,
+  b.suggested_topic
+FROM {t["Lesson"]} l LEFT JOIN {t["User"]} c ON c.id = l.conducted_by_id
+LEFT JOIN {q(change._meta.db_table)} x ON x.lesson_id = l.id
+LEFT JOIN {q(binding._meta.db_table)} b ON b.lesson_id = l.id
+WHERE l.assignment_id = %(assignment)s AND l.{q("date")} >= %(start)s AND l.{q("date")} <= %(end)s
+ORDER BY l.{q("date")}, l.{q("number")}, l.id"""  # noqa: S608
+
+
 def _lessons(ctx: Any, assignment: TeachingAssignment, period: PeriodChoice, today: dt.date) -> list[GridLesson]:
     """Query 3: the lessons of the period with the substitute's name, the timetable's cancellation and the
     plan's suggested topic (LEFT JOINs, one row per lesson)."""
-    rows = (
-        Lesson.objects.filter(assignment_id=assignment.pk, date__gte=period.start, date__lte=period.end)
-        .order_by("date", "number", "id")
-        .values_list(
-            "id",
-            "date",
-            "number",
-            "topic",
-            "lesson_type",
-            "homework",
-            "homework_due",
-            "version",
-            "register_taken_at",
-            "conducted_by_id",
-            "conducted_by__first_name",
-            "conducted_by__last_name",
-            "conducted_by__patronymic",
-            "timetable_change__kind",
-            "plan_binding__suggested_topic",
-        )
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_lessons_sql(), {"assignment": assignment.pk, "start": period.start, "end": period.end})
+        rows = cursor.fetchall()
     type_labels = {value: str(label) for value, label in LessonType.choices}
     weekdays = [str(WEEKDAYS_ABBR[i]) for i in range(7)]
     teacher_short = assignment.teacher.short_name
@@ -643,6 +676,7 @@ def _lessons(ctx: Any, assignment: TeachingAssignment, period: PeriodChoice, tod
     read_only = ctx.is_read_only
     lessons = []
     for pk, date, number, topic, ltype, homework, due, version, taken, by, first, last, patr, change, plan in rows:
+        date, due = _date(date), None if due is None else _date(due)
         sub = by is not None and by != teacher_id
         lessons.append(
             GridLesson(
