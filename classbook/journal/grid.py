@@ -573,13 +573,12 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
         else:
             fact_rows.append(row)
     no_code = AttendanceCodeInfo(0, "", "", 0, False, False, False, False)
+    # Thousands of marks: the tuple is made directly (a NamedTuple's own __new__ is one more Python call).
+    new, marks = tuple.__new__, facts.marks
     for kind, a, b, c, slot, ref, version, late, text, title, _num, pk, _code in fact_rows:
         if kind == _MARK:
-            if ref is None:
-                facts.marks.append(MarkEntry(pk, a, b, c, slot, "", None, text or "", version, late == 1))
-            else:
-                value, numeric = values.get(ref, _NO_VALUE)
-                facts.marks.append(MarkEntry(pk, a, b, c, slot, value, numeric, text or "", version, late == 1))
+            value, numeric = values.get(ref, _NO_VALUE) if ref is not None else _NO_VALUE
+            marks.append(new(MarkEntry, (pk, a, b, c, slot, value, numeric, text or "", version, late == 1)))
         elif kind == _ATTENDANCE:
             code = codes.get(ref, no_code) if ref is not None else no_code
             facts.attendance.append(
@@ -854,34 +853,36 @@ def _rows(
     weights = {w.id: float(w.weight) for w in facts.work_types.values()}
     shorts = {w.id: w.short_name for w in facts.work_types.values()}
     weighted = facts.weighted
-    # Marks: every mark with a value counts (R2.6); a numeric one adds to the (weighted) average.
+    # Marks: every mark with a value counts (R2.6); a numeric one adds to the (weighted) average. The
+    # loop runs once per stored mark (thousands): locals and tuple unpacking instead of attribute reads.
     for m in facts.marks:
-        if not m.value:
-            if m.slot == 0 and m.work_type == default_wt:
-                _put_mark(lesson_cells[m.student], m)
-            elif m.slot == 0:
-                work_cells[m.student][(m.lesson, m.work_type)] = m
-            continue
-        sid = m.student
-        counts[sid] += 1
-        numeric = m.numeric
-        if numeric is not None:
-            w = weights.get(m.work_type, 1.0) if weighted else 1.0
-            acc = sums[sid]
-            acc[0] += numeric * w
-            acc[1] += w
-        if m.work_type == default_wt and m.slot == 0:
-            _put_mark(lesson_cells[sid], m)
-        elif m.slot == 0:
-            work_cells[sid][(m.lesson, m.work_type)] = m
-        else:
-            cell = lesson_cells[sid].get(m.lesson)
+        _pk, lesson, sid, wt, slot, value, numeric, _comment, _version, _late = m
+        if value:
+            counts[sid] += 1
+            if numeric is not None:
+                w = weights.get(wt, 1.0) if weighted else 1.0
+                acc = sums[sid]
+                acc[0] += numeric * w
+                acc[1] += w
+        if slot == 0:
+            if wt == default_wt:
+                cells = lesson_cells[sid]
+                cell = cells.get(lesson)
+                if cell is None:
+                    cells[lesson] = LessonCell(m, None, None)
+                else:
+                    cell.mark = m
+            else:
+                work_cells[sid][(lesson, wt)] = m
+        elif value:
+            cells = lesson_cells[sid]
+            cell = cells.get(lesson)
             if cell is None:
-                cell = lesson_cells[sid][m.lesson] = LessonCell()
-            short = shorts.get(m.work_type, "")
-            (cell.extras if cell.extras is not None else _new_extras(cell)).append(
-                f"{short}: {m.value}" if short else m.value
-            )
+                cell = cells[lesson] = LessonCell()
+            if cell.extras is None:
+                cell.extras = []
+            short = shorts.get(wt, "")
+            cell.extras.append(f"{short}: {value}" if short else value)
     for a in facts.attendance:
         cells = lesson_cells[a.student]
         cell = cells.get(a.lesson)
@@ -923,19 +924,6 @@ def _rows(
             )
         )
     return rows
-
-
-def _put_mark(cells: dict[int, LessonCell], mark: MarkEntry) -> None:
-    cell = cells.get(mark.lesson)
-    if cell is None:
-        cells[mark.lesson] = LessonCell(mark, None, None)
-    else:
-        cell.mark = mark
-
-
-def _new_extras(cell: LessonCell) -> list[str]:
-    cell.extras = []
-    return cell.extras
 
 
 # --- The JSON API's view of the same model -------------------------------------------------------

@@ -10,12 +10,13 @@ from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import linebreaksbr
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from classbook.journal.grid import EMPTY_CELL, Grid, PeriodCell
+from classbook.journal.grid import EMPTY_CELL, Grid, GridLesson, PeriodCell
 from classbook.journal.models import LessonType
 
 register = template.Library()
@@ -193,6 +194,107 @@ def grid_lesson_heads(grid: Grid, all_lessons_url: str) -> SafeString:
             f'<a href="{href}" tabindex="-1">{lesson.date_short}</a>{kind}</th>'
         )
     return mark_safe("".join(out))  # noqa: S308 - every interpolated text is escaped
+
+
+@register.simple_tag(takes_context=True)
+def lesson_articles(context: Any, grid: Grid, lesson_url_base: str) -> SafeString:
+    """The lesson part: per lesson its form (topic, type, homework, due, register) for those the user
+    writes, else the read-only fields, and the homework files (R2.1, R2.3, R2.8).
+
+    Up to a hundred lessons (``?lessons=all``); each was ~40 template nodes.
+    """
+    t = {
+        key: escape(text)
+        for key, text in {
+            "no": _("No."),
+            "topic": _("Topic"),
+            "type": _("Lesson type"),
+            "hw": _("Homework"),
+            "due": _("Due"),
+            "due_l": _("due"),
+            "sub": _("substitution"),
+            "save": _("Save"),
+            "taken": _("register taken"),
+            "take": _("Take the register"),
+            "take_help": _("Records that attendance was checked: students without an absence mark were present"),
+            "plan": _("plan"),
+            "files": _("Homework files"),
+        }.items()
+    }
+    csrf = escape(str(context.get("csrf_token", "")))
+    base = escape(lesson_url_base)
+    language = get_language()
+    out = []
+    for lesson in grid.lesson_part:
+        lid = lesson.id
+        today = " today" if lesson.is_today else ""
+        teacher = escape(lesson.teacher) + (f' <span class="badge">{t["sub"]}</span>' if lesson.is_substitute else "")
+        out.append(
+            f'<article id="lesson-{lid}" class="lesson{today}" tabindex="-1" data-lesson="{lid}">'
+            + (
+                _lesson_form(lesson, t, csrf, base, teacher, language)
+                if lesson.editable
+                else _lesson_read(lesson, t, teacher)
+            )
+            + f'<details class="files"><summary hx-get="{base}{lid}/files/" hx-trigger="click once" '
+            f'hx-target="next .files-slot">{t["files"]}</summary><div class="files-slot"></div></details></article>'
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 - every interpolated text is escaped, ids are integers
+
+
+def _lesson_form(lesson: GridLesson, t: dict[str, str], csrf: str, base: str, teacher: str, language: str) -> str:
+    lid = lesson.id
+    if lesson.register_taken:
+        register = f'<span class="badge register">{t["taken"]}</span>'
+    elif not lesson.is_future:
+        register = (
+            f'<button class="small take-register" formaction="{base}{lid}/register/" '
+            f'title="{t["take_help"]}">{t["take"]}</button>'
+        )
+    else:
+        register = ""
+    plan = (
+        f' placeholder="{t["plan"]}: {escape(lesson.planned_topic)}"'
+        if lesson.planned_topic and not lesson.topic
+        else ""
+    )
+    number = "" if lesson.number is None else lesson.number
+    options = _type_options(language, lesson.lesson_type)
+    return (
+        f'<form method="post" action="{base}{lid}/" class="lesson-form" data-lesson="{lid}">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
+        f'<input type="hidden" name="version" value="{lesson.version}">'
+        f'<div class="lhead"><strong>{escape(lesson.day_label)}</strong>\n'
+        f'<label class="inline-label">{t["no"]} <input name="number" value="{number}" inputmode="numeric" size="2" '
+        f'class="num"></label>\n<span class="muted">{teacher}</span>\n{register}\n'
+        '<span class="lstatus" role="status" aria-live="polite"></span></div>\n<div class="lfields">'
+        f'<label>{t["topic"]} <input id="topic-{lid}" name="topic" value="{escape(lesson.topic)}" '
+        f'maxlength="500"{plan}></label>\n'
+        f'<label>{t["type"]} <select name="lesson_type">{options}</select></label>\n'
+        f'<label>{t["hw"]} <textarea id="homework-{lid}" name="homework" rows="1" maxlength="4000">'
+        f"{escape(lesson.homework)}</textarea></label>\n"
+        f'<label>{t["due"]} <input type="date" name="homework_due" value="{lesson.due_iso}"></label>\n'
+        f'<noscript><button class="primary">{t["save"]}</button></noscript></div></form>'
+    )
+
+
+def _lesson_read(lesson: GridLesson, t: dict[str, str], teacher: str) -> str:
+    number = f" · {t['no']} {lesson.number}" if lesson.number else ""
+    if lesson.topic:
+        topic = escape(lesson.topic)
+    elif lesson.planned_topic:
+        topic = f'<span class="plan-suggested">{t["plan"]}: {escape(lesson.planned_topic)}</span>'
+    else:
+        topic = "—"
+    homework = linebreaksbr(lesson.homework or "—", autoescape=True)
+    if lesson.homework_due:
+        homework += f' <span class="muted">({t["due_l"]} {lesson.homework_due:%d.%m.%Y})</span>'
+    return (
+        f'<div class="lhead"><strong>{escape(lesson.day_label)}</strong>{number} <span class="muted">{teacher}</span>'
+        f'</div><dl class="lread"><dt>{t["topic"]}</dt><dd>{topic}</dd>'
+        f"<dt>{t['type']}</dt><dd>{escape(lesson.lesson_type_label)}</dd>"
+        f"<dt>{t['hw']}</dt><dd>{homework}</dd></dl>"
+    )
 
 
 @lru_cache(maxsize=64)
