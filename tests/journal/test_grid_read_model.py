@@ -193,3 +193,21 @@ def test_period_notes_plug_into_the_page_and_the_api(world, journal, as_user):
     from classbook.journal.templatetags.journal_grid import grid_rows
 
     assert "Differs from the rule" in grid_rows(grid) and " warn" in grid_rows(grid)
+
+
+def test_a_cells_shown_parts_are_its_properties():
+    """``LessonCell.shown`` (the page's one call per cell) says what the properties say, for every mix."""
+    from classbook.journal.grid import AttendanceEntry, LessonCell, MarkEntry
+
+    mark = MarkEntry(1, 10, 20, 3, 0, "8", 8.0, "усно", 2, True)
+    absent = AttendanceEntry(5, 10, 20, "н", "Довідка", 3, False, True, True)
+    late = AttendanceEntry(6, 10, 20, "о", "", 1, True, False, False)
+    bare = MarkEntry(2, 10, 20, 3, 0, "10", 10.0, "", 1, False)
+    for cell in [
+        LessonCell(),
+        LessonCell(mark),
+        LessonCell(None, absent),
+        LessonCell(mark, late),
+        LessonCell(bare, absent),
+    ]:
+        assert cell.shown() == (cell.value, cell.version, cell.late, cell.comment, cell.excused)

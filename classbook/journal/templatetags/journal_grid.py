@@ -67,7 +67,7 @@ def grid_rows(grid: Grid) -> SafeString:
             blank_cls += " wk"
         w_attr = f' data-w="{w}"' if w is not None else ""
         blank = f'<td class="{blank_cls}" data-l="{lesson.id}"{w_attr} data-s="'
-        columns.append((lesson, w, base, col.editable, blank))
+        columns.append((lesson, lesson.id, w, base, col.editable, _state_classes(base, col.editable), blank))
     blank_tail = '" data-v="0.0"></td>'
     blank_work_tail = '" data-v="0"></td>'
 
@@ -86,64 +86,67 @@ def grid_rows(grid: Grid) -> SafeString:
         blank_row = f"{sid}{blank_tail}"
         blank_work = f"{sid}{blank_work_tail}"
         # The hot loop (students × columns): int-keyed lookups; an empty plain cell is one join.
-        for lesson, w, base, can_edit, blank in columns:
-            state = base if plain else row.state(lesson)
-            titles: list[str] = []
+        for lesson, lid, w, base, can_edit, suffix, blank in columns:
+            if plain:
+                state = base
+            else:
+                state = row.state(lesson)
+                suffix = _state_classes(state, can_edit)
             if w is not None:
-                mark = work.get((lesson.id, w))
+                mark = work.get((lid, w))
                 if mark is None and state == base:
                     add(blank + blank_work)
                     continue
+                version: int | str
                 value, version, late = (mark.value, mark.version, mark.late) if mark else ("", 0, False)
-                attrs = f' data-w="{w}"'
-                cls = "c wk"
+                comment, extras, attrs, cls = "", None, f' data-w="{w}"', "c wk"
             else:
-                cell = cells.get(lesson.id)
-                if cell is None and state == base:
-                    add(blank + blank_row)
-                    continue
-                cell = cell or EMPTY_CELL
-                value, version, late = cell.value, cell.version, cell.late
-                attrs = ""
-                cls = "c"
-                if cell.comment:
-                    titles.append(cell.comment)
-                if cell.extras:
-                    cls += " more"
-                    titles.append("; ".join(cell.extras))
-                if cell.excused:
+                cell = cells.get(lid)
+                if cell is None:
+                    if state == base:
+                        add(blank + blank_row)
+                        continue
+                    cell = EMPTY_CELL
+                value, version, late, comment, excused = cell.shown()
+                extras, attrs = cell.extras, ""
+                cls = "c more" if extras else "c"
+                if excused:
                     cls += " exc"
-            if state:
-                cls += " " + state
-            if state or not can_edit:
-                cls += " ro"
-            if late:
-                cls += " late"
-                titles.insert(0, late_text)
-            if state == "closed":
-                titles.insert(0, closed_text)
-            title = f' title="{escape("; ".join(titles))}"' if titles else ""
-            add(
-                f'<td class="{cls}" data-l="{lesson.id}"{attrs} data-s="{sid}" data-v="{version}"{title}>'
-                f"{esc(value)}</td>"
-            )
-        for cell, attrs in zip(row.period_cells, period_cols, strict=True):
+            cls += suffix
+            title = ""
+            if late or comment or extras or state == "closed":
+                titles = [closed_text] if state == "closed" else []
+                if late:
+                    cls += " late"
+                    titles.append(late_text)
+                if comment:
+                    titles.append(comment)
+                if extras:
+                    titles.append("; ".join(extras))
+                title = f' title="{escape("; ".join(titles))}"'
+            add(f'<td class="{cls}" data-l="{lid}"{attrs} data-s="{sid}" data-v="{version}"{title}>{esc(value)}</td>')
+        for pcell, attrs in zip(row.period_cells, period_cols, strict=True):
             cls = "c pv" if attrs else "c ro pv"
-            note = _period_note(cell)
-            if cell.locked:
+            note = _period_note(pcell)
+            if pcell.locked:
                 cls += " locked"
             if note:
                 cls += " warn"
-            title = note or (locked_title if cell.locked else "")
+            title = note or (locked_title if pcell.locked else "")
             title_attr = f' title="{title}"' if title else ""
             if attrs:
-                value = esc(cell.value)
-                add(f'<td class="{cls}"{title_attr}{attrs} data-s="{sid}" data-v="{cell.version}">{value}</td>')
+                shown = esc(pcell.value)
+                add(f'<td class="{cls}"{title_attr}{attrs} data-s="{sid}" data-v="{pcell.version}">{shown}</td>')
             else:
-                add(f'<td class="{cls}"{title_attr}>{esc(cell.value)}</td>')
+                add(f'<td class="{cls}"{title_attr}>{esc(pcell.value)}</td>')
         low = " low" if row.count < required else ""
         add(f'<td class="c ro acc{low}">{row.count}/{required}</td><td class="c ro avg">{esc(row.average)}</td></tr>')
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or an integer
+
+
+def _state_classes(state: str, editable: bool) -> str:
+    """The classes a cell's state adds: the state itself, and "ro" when it cannot be typed into."""
+    return (f" {state} ro" if state else "") if state or editable else " ro"
 
 
 def _period_note(cell: PeriodCell) -> str:
@@ -203,7 +206,7 @@ def lesson_articles(context: Any, grid: Grid, lesson_url_base: str) -> SafeStrin
 
     Up to a hundred lessons (``?lessons=all``); each was ~40 template nodes.
     """
-    t = {
+    t: dict[str, str] = {
         key: escape(text)
         for key, text in {
             "no": _("No."),
@@ -280,13 +283,14 @@ def _lesson_form(lesson: GridLesson, t: dict[str, str], csrf: str, base: str, te
 
 def _lesson_read(lesson: GridLesson, t: dict[str, str], teacher: str) -> str:
     number = f" · {t['no']} {lesson.number}" if lesson.number else ""
+    topic: str
     if lesson.topic:
         topic = escape(lesson.topic)
     elif lesson.planned_topic:
         topic = f'<span class="plan-suggested">{t["plan"]}: {escape(lesson.planned_topic)}</span>'
     else:
         topic = "—"
-    homework = linebreaksbr(lesson.homework or "—", autoescape=True)
+    homework: str = linebreaksbr(lesson.homework or "—", autoescape=True)
     if lesson.homework_due:
         homework += f' <span class="muted">({t["due_l"]} {lesson.homework_due:%d.%m.%Y})</span>'
     return (
