@@ -35,6 +35,7 @@ from classbook.access.journal import period_grades as journal_period_grades
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.journal import queries, services
+from classbook.journal.grid import Grid, read_grid
 from classbook.journal.models import GradeKind
 from classbook.journal.rules import policy_or_default
 from classbook.people.models import User
@@ -138,7 +139,7 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
     assignment = _assignment(ctx, assignment_id)
     # Work columns asked for with "Add a column" (a lesson and a work type), kept in the address.
     added = list(zip(request.GET.getlist("add_lesson"), request.GET.getlist("add_wt"), strict=False))
-    data = queries.build_grid(
+    data = read_grid(
         ctx,
         assignment,
         period_id=request.GET.get("period"),
@@ -153,7 +154,7 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
     corrects = may_control and data.period.id is not None
     if corrects and may_correct_with(ctx, policy_or_default(ctx.school.pk).correction_roles()):
         col = next(i for i, c in enumerate(data.period_columns) if c.kind == GradeKind.PERIOD)
-        correctable = [(r.id, r.name, r.period_values[col][0]) for r in data.rows if r.period_values[col][0]]
+        correctable = [(r.id, r.name, r.period_cells[col].value) for r in data.rows if r.period_cells[col].value]
     strings = {
         "saving": _("Saving…"),
         "saved": _("Saved"),
@@ -172,6 +173,7 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
         {
             "assignment": assignment,
             "grid": data,
+            "remarks": queries.open_remarks(assignment),
             "today": timezone.localdate(),
             # One reverse() for the hundred lesson forms: the lesson id is appended in the template.
             "all_lessons_url": all_lessons_url,
@@ -186,7 +188,7 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
                 "periodId": data.period.id,
                 "historyUrl": reverse("journal:history", args=[ctx.school.slug, assignment.pk]),
                 "allLessonsUrl": all_lessons_url,
-                "attendanceCodes": [c["code"] for c in data.attendance_codes],
+                "attendanceCodes": [c.code for c in data.attendance_codes],
                 "required": data.required,
                 # After "Add a column" the keyboard starts in the new column.
                 "focus": _focus_column(data, added, request.GET.get("theme", "")),
@@ -196,7 +198,7 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
     )
 
 
-def _focus_column(data: queries.Grid, added: list[tuple[str, str]], theme: str) -> dict[str, Any] | None:
+def _focus_column(data: Grid, added: list[tuple[str, str]], theme: str) -> dict[str, Any] | None:
     """The column just added, if the grid shows it (ids as the grid knows them, never raw input)."""
     if theme.strip() and data.period_editable:
         ordinals = [c.ordinal for c in data.period_columns if c.kind == GradeKind.THEMATIC]

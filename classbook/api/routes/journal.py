@@ -8,14 +8,16 @@ Thin: the school comes from ``resolve_school``, every row from ``classbook.acces
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.responses import NinjaJSONEncoder
 
 from classbook.access import journal as journal_access
 from classbook.access.context import SchoolContext, resolve_school
@@ -24,9 +26,9 @@ from classbook.api.errors import error_body
 from classbook.core import uploads
 from classbook.core.errors import ConflictError, DomainError
 from classbook.journal import attachments, services
+from classbook.journal.grid import api_payload, read_grid
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade, Remark, WorkType
-from classbook.journal.queries import changes_log_rows
-from classbook.journal.queries_api import assignment_data, grid_data
+from classbook.journal.queries import assignment_data, changes_log_rows, readable_assignment
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 
 router = Router(tags=["journal"])
@@ -80,6 +82,12 @@ class AttendanceOut(Schema):
     is_late: bool
 
 
+class GradeBasisOut(Schema):
+    period: str
+    value: str
+    corrected: bool
+
+
 class PeriodGradeOut(Schema):
     id: int
     student: int
@@ -89,6 +97,15 @@ class PeriodGradeOut(Schema):
     value: str
     version: int
     locked: bool
+
+
+class GridAttendanceOut(AttendanceOut):
+    excused: bool = Field(description="Missed and excused, by its code or a recorded reason (journal.absences)")
+
+
+class GridPeriodGradeOut(PeriodGradeOut):
+    warnings: list[str] = Field(description="What the school's rules say about this grade")
+    basis: list[GradeBasisOut] = Field(description="The period grades an annual grade rests on")
 
 
 class StudentOut(Schema):
@@ -124,8 +141,8 @@ class GridOut(Schema):
     students: list[StudentOut]
     lessons: list[LessonOut]
     marks: list[MarkOut]
-    attendance: list[AttendanceOut]
-    period_grades: list[PeriodGradeOut]
+    attendance: list[GridAttendanceOut]
+    period_grades: list[GridPeriodGradeOut]
     accumulation: list[AccumulationOut]
     work_types: list[WorkTypeOut]
 
@@ -379,13 +396,22 @@ def list_assignments(request: HttpRequest, school: str) -> list[dict[str, Any]]:
 @router.get(
     "/{school}/journal/assignments/{assignment_id}/grid", response=GridOut, summary="A journal's grid for one period"
 )
-def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> dict[str, Any]:
+def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> HttpResponse:
+    """The grid page's read model (``journal.grid.read_grid``) as lists: the same cells, versions and figures.
+
+    Answered as JSON written directly (``GridOut`` documents it, ``tests/journal/test_grid_read_model.py``
+    validates the answer against it): validating ~2,500 facts field by field through the schema took 4/5 of
+    the request (about 60 ms at 40 students × 100 lessons), for data the read model already shaped.
+    """
     ctx = _ctx(request, school)
-    assignment = _assignment(ctx, assignment_id)
+    assignment = readable_assignment(ctx, assignment_id)
+    if assignment is None:
+        raise Http404
     study_period = get_or_404(directory(ctx, StudyPeriod), pk=period, year_id=assignment.year_id)
-    return grid_data(
-        assignment, study_period, can_edit=journal_access.can_edit_assignment(ctx.user, assignment), school=ctx.school
-    )
+    data = read_grid(ctx, assignment, period_id=study_period.pk)
+    can_edit = journal_access.can_edit_assignment(ctx.user, assignment)
+    body = {"assignment": assignment_data(assignment, can_edit=can_edit), **api_payload(data)}
+    return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8")
 
 
 @router.get(
