@@ -26,6 +26,7 @@ from classbook.journal import attachments, services
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade, Remark, WorkType
 from classbook.journal.queries import changes_log_rows
 from classbook.journal.queries_api import assignment_data, grid_data
+from classbook.people.models import Student
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 
 router = Router(tags=["journal"])
@@ -154,6 +155,9 @@ class MarkIn(Schema):
     slot: int = Field(0, ge=0, le=services.MAX_SLOT)
     comment: str | None = Field(None, max_length=300)
     reason: str = Field("", max_length=500)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class AttendanceIn(Schema):
@@ -161,6 +165,9 @@ class AttendanceIn(Schema):
     text: str = Field(..., max_length=10)
     expected_version: int = Field(..., ge=0)
     reason: str = Field("", max_length=500)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class BulkMarkIn(Schema):
@@ -170,12 +177,18 @@ class BulkMarkIn(Schema):
     work_type: str | None = None
     slot: int = Field(0, ge=0, le=services.MAX_SLOT)
     comment: str | None = Field(None, max_length=300)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class BulkAttendanceIn(Schema):
     student: int
     text: str = Field(..., max_length=10)
     expected_version: int = Field(..., ge=0)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class BulkIn(Schema):
@@ -266,6 +279,12 @@ def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
 
 def _lesson(ctx: SchoolContext, lesson_id: int) -> Lesson:
     return get_or_404(journal_access.lessons(ctx), pk=lesson_id)
+
+
+def _cell_student(ctx: SchoolContext, student_id: int) -> Student:
+    """A student of the school; whether they are in the lesson's class (and subgroup) that day is the
+    service's rule (``not_in_class``), the same answer as through the grid and the bulk write."""
+    return get_or_404(Student.objects.filter(school=ctx.school), pk=student_id)
 
 
 def _work_type(ctx: SchoolContext, code: str | None) -> WorkType | None:
@@ -473,7 +492,7 @@ def take_register(request: HttpRequest, school: str, lesson_id: int) -> dict[str
 def put_mark(request: HttpRequest, school: str, lesson_id: int, payload: MarkIn) -> dict[str, Any]:
     ctx = _ctx(request, school)
     lesson = _lesson(ctx, lesson_id)
-    student = get_or_404(journal_access.journal_students(ctx, lesson.assignment), pk=payload.student)
+    student = _cell_student(ctx, payload.student)
     mark = services.record_mark(
         acting_user=ctx.user,
         lesson=lesson,
@@ -484,6 +503,7 @@ def put_mark(request: HttpRequest, school: str, lesson_id: int, payload: MarkIn)
         slot=payload.slot,
         comment=payload.comment,
         reason=payload.reason,
+        replace=payload.replace,
     )
     return _mark_out(mark)
 
@@ -496,7 +516,7 @@ def put_mark(request: HttpRequest, school: str, lesson_id: int, payload: MarkIn)
 def put_attendance(request: HttpRequest, school: str, lesson_id: int, payload: AttendanceIn) -> dict[str, Any]:
     ctx = _ctx(request, school)
     lesson = _lesson(ctx, lesson_id)
-    student = get_or_404(journal_access.journal_students(ctx, lesson.assignment), pk=payload.student)
+    student = _cell_student(ctx, payload.student)
     row = services.record_attendance(
         acting_user=ctx.user,
         lesson=lesson,
@@ -504,6 +524,7 @@ def put_attendance(request: HttpRequest, school: str, lesson_id: int, payload: A
         text=payload.text,
         expected_version=payload.expected_version,
         reason=payload.reason,
+        replace=payload.replace,
     )
     return _attendance_out(row, lesson, student.pk)
 
