@@ -178,10 +178,15 @@ def test_future_lesson_refuses_marks(world, as_user, assignment, lesson):
     assert response.status_code == 422 and not Mark.objects.exists()
 
 
-def test_student_of_another_class_or_school_is_not_found(world, as_user, assignment, lesson):
+def test_student_of_another_class_or_school_is_refused(world, as_user, assignment, lesson):
+    # The service's rule, the same answer as through the API and the bulk write (issue 10).
     client = as_user(world.teacher)
     for student in (world.other_student, world.foreign_student):
-        assert save(client, world, assignment, lesson, student, "10").status_code == 404
+        response = save(client, world, assignment, lesson, student, "10")
+        assert response.status_code == 422 and response.json()["error"]["code"] == "not_in_class"
+    url = reverse("journal:save_cell", args=[world.school.slug, assignment.pk])
+    response = client.post(url, {"lesson": lesson.pk, "student": "x", "value": "10"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 404
     assert not Mark.objects.exists()
 
 

@@ -25,7 +25,7 @@ def _statements(captured: CaptureQueriesContext) -> list[str]:
 
 
 @time_machine.travel(IN_TIME)
-def test_saving_a_mark_costs_five_queries_with_its_audit_row(world, journal):
+def test_saving_a_mark_costs_four_queries_with_its_audit_row(world, journal):
     lesson = _fresh(journal.lesson)
     with CaptureQueriesContext(connection) as first:
         mark = services.record_mark(
@@ -41,9 +41,9 @@ def test_saving_a_mark_costs_five_queries_with_its_audit_row(world, journal):
         ("", "10"),
         ("10", "11"),
     ]
-    # checks, scale values, the cell, the write, the audit row
-    assert len(_statements(first)) == 5, _statements(first)
-    assert len(_statements(second)) == 5, _statements(second)
+    # the checks with the cell (mark and attendance), the scale's values, the write, the audit row
+    assert len(_statements(first)) == 4, _statements(first)
+    assert len(_statements(second)) == 4, _statements(second)
 
 
 @time_machine.travel(IN_TIME)

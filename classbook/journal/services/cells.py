@@ -72,6 +72,8 @@ class _Cell:
     # at the lesson in any work type or slot ("" if none): what an absence would share the cell with.
     mark: Mark | None
     any_mark: str
+    # The school's attendance code the grid's typed text is, if it is one (``typed``; None otherwise).
+    typed_code: AttendanceCode | None = None
 
 
 @functools.cache
@@ -119,7 +121,8 @@ SELECT a.teacher_id, a.school_id, a.subgroup_id,
   CASE WHEN ac.counts_as_absent AND NOT ac.is_late THEN ac.code ELSE '' END,
   mk.id, mk.work_type_id, mk.value_id, mv.code, mk.comment, mk.version, mk.is_late,
   (SELECT v.code FROM {q(t["Mark"])} m2 JOIN {q(t["ScaleValue"])} v ON v.id = m2.value_id
-   WHERE m2.lesson_id = %(lesson)s AND m2.student_id = %(student)s ORDER BY m2.work_type_id, m2.slot LIMIT 1)
+   WHERE m2.lesson_id = %(lesson)s AND m2.student_id = %(student)s ORDER BY m2.work_type_id, m2.slot LIMIT 1),
+  x.id, x.code, x.is_active, x.counts_as_absent, x.is_late
 FROM {q(t["TeachingAssignment"])} a
 JOIN {q(t["subject"])} su ON su.id = a.subject_id
 JOIN {q(t["school_class"])} c ON c.id = a.school_class_id
@@ -130,11 +133,18 @@ LEFT JOIN {q(t["AttendanceCode"])} ac ON ac.id = t.code_id
 LEFT JOIN {q(t["Mark"])} mk ON mk.lesson_id = %(lesson)s AND mk.student_id = %(student)s AND mk.slot = %(slot)s
   AND mk.work_type_id = CASE WHEN %(work_type)s > 0 THEN %(work_type)s ELSE {default_wt} END
 LEFT JOIN {q(t["ScaleValue"])} mv ON mv.id = mk.value_id
+LEFT JOIN {q(t["AttendanceCode"])} x ON x.school_id = a.school_id AND x.code IN (%(t1)s, %(t2)s, %(t3)s, %(t4)s)
 WHERE a.id = %(assignment)s"""  # noqa: S608
 
 
 def _cell_context(
-    acting_user: User, lesson: Lesson, student: Student, *, work_type_id: int | None = None, slot: int = 0
+    acting_user: User,
+    lesson: Lesson,
+    student: Student,
+    *,
+    work_type_id: int | None = None,
+    slot: int = 0,
+    typed: str = "",
 ) -> _Cell:
     """Everything a cell save checks, and what the cell holds, in one query (issue 3, issue 10).
 
@@ -143,9 +153,13 @@ def _cell_context(
     ``EXISTS`` flags the student's enrolment in the class on the lesson day, their membership of the
     subgroup, a period/annual grade closing the period (R2.7) and a cancelled lesson (R4.2); then the
     student's attendance row at the lesson, the mark row of ``work_type_id`` (None: the default) and
-    ``slot``, and the first mark of the student at the lesson (the one-entry rule). The checks then
-    run in a fixed order, so the same error wins through every door.
+    ``slot``, the first mark of the student at the lesson (the one-entry rule), and the school's
+    attendance code ``typed`` is (as typed, lower, upper or capitalised: SQLite compares Cyrillic
+    case-sensitively), so the grid tells a code from a mark without a query of its own. The checks
+    then run in a fixed order, so the same error wins through every door.
     """
+    typed = typed.strip()[:4]
+    candidates = [typed, typed.lower(), typed.upper(), typed.capitalize()] if typed else ["", "", "", ""]
     params: dict[str, Any] = {
         "student": student.pk,
         "lesson": lesson.pk,
@@ -156,6 +170,7 @@ def _cell_context(
         "cancelled": TimetableChangeKind.CANCELLED.value,
         "work_type": work_type_id or 0,
         "slot": slot,
+        **{f"t{i}": text for i, text in enumerate(candidates, start=1)},
     }
     with connection.cursor() as cursor:
         cursor.execute(_cell_sql(), params)
@@ -206,6 +221,16 @@ def _cell_context(
         absent_code=row[15] or "",
         mark=mark,
         any_mark=row[23] or "",
+        typed_code=AttendanceCode(
+            pk=row[24],
+            school_id=lesson.school_id,
+            code=row[25],
+            is_active=bool(row[26]),
+            counts_as_absent=bool(row[27]),
+            is_late=bool(row[28]),
+        )
+        if row[24] is not None
+        else None,
     )
     if not can_edit_lesson_of(acting_user, cell.teacher_id, lesson.conducted_by_id):
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
@@ -329,8 +354,10 @@ def _record_mark(
     reason: str,
     replace: bool,
     seen_attendance: int | None = None,
+    cell: _Cell | None = None,
 ) -> tuple[Mark, _Cell]:
-    cell = _cell_context(acting_user, lesson, student, work_type_id=work_type.pk if work_type else None, slot=slot)
+    if cell is None:
+        cell = _cell_context(acting_user, lesson, student, work_type_id=work_type.pk if work_type else None, slot=slot)
     _check_seen(cell.attendance, seen_attendance, _attendance_code)
     if work_type is not None and work_type.school_id != lesson.school_id:
         raise DomainError(_("Unknown work type."), code="invalid_work_type")
@@ -526,9 +553,11 @@ def _record_attendance(
     replace: bool,
     codes: list[AttendanceCode] | None,
     seen_mark: int | None = None,
+    cell: _Cell | None = None,
 ) -> tuple[Attendance | None, Mark | None]:
     """``record_attendance``; also returns the default work type's mark of the cell as it is after the write."""
-    cell = _cell_context(acting_user, lesson, student)
+    if cell is None:
+        cell = _cell_context(acting_user, lesson, student)
     _check_seen(cell.mark, seen_mark, _mark_code)
     code = parse_attendance(lesson, text, codes) if text.strip() else None
     late = is_late_entry(lesson)
@@ -637,7 +666,7 @@ def write_lesson_cell(
 ) -> LessonCell:
     """The grid's lesson cell typed as ``text``: an attendance code, a mark of the default work type, or
     nothing (clears both) (R2.1, R2.8). Each goes through ``record_attendance``/``record_mark`` with all
-    their rules; a code is recognised among the school's codes (one query) before the scale is tried.
+    their rules; a code is recognised among the school's codes (in the cell's query) before the scale is tried.
     """
     text = text.strip()
     if not text:
@@ -652,14 +681,35 @@ def write_lesson_cell(
                 acting_user=acting_user, lesson=lesson, student=student, text="", expected_version=attendance_version
             )
         return LessonCell(mark, att)
-    codes = list(AttendanceCode.objects.filter(school_id=lesson.school_id))
-    if any(c.code.lower() == text.lower() for c in codes):
+    # One query tells a code from a mark and reads the cell: the default work type's mark and the attendance.
+    cell = _cell_context(acting_user, lesson, student, typed=text)
+    if cell.typed_code is not None:
         att, mark = _record_attendance(
-            acting_user, lesson, student, text, attendance_version, "", replace, codes, seen_mark=mark_version
+            acting_user,
+            lesson,
+            student,
+            text,
+            attendance_version,
+            "",
+            replace,
+            [cell.typed_code],
+            seen_mark=mark_version,
+            cell=cell,
         )
         return LessonCell(mark, att)
     mark, cell = _record_mark(
-        acting_user, lesson, student, text, mark_version, None, 0, None, "", replace, seen_attendance=attendance_version
+        acting_user,
+        lesson,
+        student,
+        text,
+        mark_version,
+        None,
+        0,
+        None,
+        "",
+        replace,
+        seen_attendance=attendance_version,
+        cell=cell,
     )
     # ``cell.attendance`` is the row as written when the mark replaced an absence.
     return LessonCell(mark, cell.attendance)
