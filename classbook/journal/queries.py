@@ -725,6 +725,30 @@ def assignment_lesson(assignment: TeachingAssignment, lesson_id: Any) -> Lesson 
     )
 
 
+def readable_lesson(ctx: SchoolContext, assignment_id: Any, lesson_id: Any) -> Lesson | None:
+    """A lesson of the journal ``assignment_id`` if the user may read that journal, its assignment joined.
+
+    One query for the cell save (issue 10), instead of the assignment's and then the lesson's; the
+    access rule is decided from the row as ``readable_assignment`` does. ``lesson.school`` is the context's.
+    """
+    try:
+        assignment_pk, pk = int(assignment_id), int(lesson_id)
+    except (TypeError, ValueError):
+        return None
+    lesson = (
+        Lesson.objects.filter(pk=pk, assignment_id=assignment_pk, school_id=ctx.school.pk)
+        .select_related("assignment__year")
+        .annotate(default_work_type_id=_default_work_type())
+        .first()
+    )
+    if lesson is None or not may_read_assignment(ctx, lesson.assignment):
+        return None
+    lesson.school = ctx.school
+    lesson.assignment.school = ctx.school
+    lesson.assignment.default_work_type_id = lesson.default_work_type_id  # type: ignore[attr-defined]
+    return lesson
+
+
 def assignment_period(assignment: TeachingAssignment, period_id: Any) -> StudyPeriod | None:
     """A study period of the assignment's academic year (period grades are set per period)."""
     try:

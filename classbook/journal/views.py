@@ -34,7 +34,7 @@ from classbook.access.rules import Perm
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.journal import queries, services
-from classbook.journal.models import GradeKind
+from classbook.journal.models import GradeKind, Lesson
 from classbook.journal.rules import policy_or_default
 from classbook.people.models import Student
 from classbook.schools.models import TeachingAssignment
@@ -253,15 +253,15 @@ def _cell_error(exc: DomainError) -> JsonResponse:
     return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]}, **getattr(exc, "extra", {}))
 
 
-def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment) -> JsonResponse:
+def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, lesson: Lesson) -> JsonResponse:
     """A lesson cell typed in the grid: an attendance code, a mark or nothing, through ``write_lesson_cell``.
 
     The service owns every rule (one entry per cell, cancelled and future lessons, the period lock, …);
-    the view reads the lesson, sends what was typed and answers what the cell holds after the write.
+    the view sends what was typed and answers what the cell holds after the write, without reading it again.
     """
-    lesson = queries.assignment_lesson(assignment, request.POST.get("lesson"))
+    assignment = lesson.assignment
     student_id = request.POST.get("student", "")
-    if lesson is None or not student_id.isdigit():
+    if not student_id.isdigit():
         return error_json(404, "not_found", _("Not found."))
     if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
@@ -327,16 +327,16 @@ def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
     return JsonResponse({"value": grade.value.code, "version": grade.version, "late": False})
 
 
-def _save_work_cell(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment) -> JsonResponse:
+def _save_work_cell(request: HttpRequest, ctx: SchoolContext, lesson: Lesson) -> JsonResponse:
     """The mark of another work type at a lesson (a control work …), typed into its work column (R2.1).
 
     The scale, the work type's weight and every cell rule apply as for every mark (``record_mark``);
     only the school's active work types are written, and one mark per work type and lesson (slot 0).
     """
-    lesson = queries.assignment_lesson(assignment, request.POST.get("lesson"))
+    assignment = lesson.assignment
     student_id = request.POST.get("student", "")
     work_type = queries.active_work_type(assignment.school_id, request.POST.get("work_type"))
-    if lesson is None or not student_id.isdigit():
+    if not student_id.isdigit():
         return error_json(404, "not_found", _("Not found."))
     if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
@@ -376,22 +376,34 @@ def _save_work_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teachi
 
 # Which cells the grid saves through this endpoint. Corrected grades are not typed in the grid:
 # they are recorded with a reason and an order (``correct_grade``).
-CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, TeachingAssignment], JsonResponse]] = {
+LESSON_CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, Lesson], JsonResponse]] = {
     "lesson": _save_lesson_cell,
-    "period": _save_period_cell,
     "work": _save_work_cell,
+}
+CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, TeachingAssignment], JsonResponse]] = {
+    "period": _save_period_cell,
 }
 
 
 @require_POST
 @json_journal_view
 def save_cell(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
-    """Save one grid cell as typed; JSON ``{value, version, late}``, 409 on a stale version, 422 on bad input."""
-    assignment = _assignment(ctx, assignment_id)
-    handler = CELL_KINDS.get(request.POST.get("kind") or "lesson")
+    """Save one grid cell as typed; JSON ``{value, version, late}``, 409 on a stale version, 422 on bad input.
+
+    A lesson's cell reads its lesson and journal in one query (``readable_lesson``): 404 if the user may
+    not read the journal or the lesson is not of it.
+    """
+    kind = request.POST.get("kind") or "lesson"
+    if kind in LESSON_CELL_KINDS:
+        lesson = queries.readable_lesson(ctx, assignment_id, request.POST.get("lesson"))
+        if lesson is None:
+            return error_json(404, "not_found", _("Not found."))
+        return LESSON_CELL_KINDS[kind](request, ctx, lesson)
+    handler = CELL_KINDS.get(kind)
     if handler is None:
+        _assignment(ctx, assignment_id)
         return error_json(422, "invalid", _("This cell cannot be changed."))
-    return handler(request, ctx, assignment)
+    return handler(request, ctx, _assignment(ctx, assignment_id))
 
 
 # --- Lesson part ----------------------------------------------------------
