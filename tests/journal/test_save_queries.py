@@ -83,7 +83,7 @@ def _post(client, world, journal, value, version, **extra):
 # the audit row: 3-4, +1 the first time a register is taken), the student's count and average (3).
 # The cell is not read again for the answer: the service returns what it wrote. Before: 22.
 HTTP_MARK = 12
-HTTP_ATTENDANCE = 12
+HTTP_ATTENDANCE = 11  # no scale (the register was taken by the replace above; +1 the first time)
 HTTP_REPLACE = 15  # no scale; the marks read, the cleared mark and its audit row, the register taken
 
 
