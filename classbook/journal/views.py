@@ -166,6 +166,7 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
         # Period grades lock on save (R2.7): the grid asks before the first save of one.
         "lockPeriod": _("After this it can be changed only by a recorded correction. Save?"),
         "lockFinal": _("After this it cannot be changed. Save?"),
+        "kept": _("Not replaced: the cell keeps what it held."),
     }
     return render(
         request,

@@ -617,7 +617,7 @@ def _clear_marks(acting_user: User, lesson: Lesson, student: Student, late: bool
         _write_cell(
             model=Mark,
             current=mark,
-            reread=lambda mark=mark: _current_mark(lesson, student, mark.work_type_id, mark.slot),
+            reread=functools.partial(_current_mark, lesson, student, mark.work_type_id, mark.slot),
             shown=_mark_code,
             expected_version=mark.version,
             new_text="",

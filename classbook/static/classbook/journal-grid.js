@@ -255,10 +255,12 @@
       say(message, true);
     }).then(function (res) {
       var err = (res.data && res.data.error) || {};
+      var declined = false;
       if (res.status === 422 && err.code === "cell_occupied" && !replace) {
         // One cell holds one entry: a mark and an absence do not share it. The server refused to replace
         // silently; the teacher says whether the typed entry replaces what the cell holds (issue 10).
         if (window.confirm(err.message)) return send(td, value, previous, true);
+        declined = true;
       }
       td.classList.remove("saving");
       if (res.status === 409 && res.retried && err.current && sameValue(err.current.value, value)) {
@@ -287,8 +289,9 @@
         setCellText(td, previous);
         td.classList.add("error");
       }
-      td.title = err.message || S.error;
-      say(td.title, true);
+      td.title = declined ? S.kept : err.message || S.error;
+      say(td.title, !declined);
+      if (declined) { td.classList.remove("error"); select(td); return; }
       refused(td, res.status === 422 ? value : null);
     }, function () {
       td.classList.remove("saving");
