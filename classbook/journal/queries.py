@@ -758,11 +758,6 @@ def assignment_period(assignment: TeachingAssignment, period_id: Any) -> StudyPe
     return StudyPeriod.objects.filter(school_id=assignment.school_id, year_id=assignment.year_id, pk=pk).first()
 
 
-def lesson_is_cancelled(lesson: Lesson) -> bool:
-    """Whether the timetable recorded the lesson as cancelled (R4.2): nothing is entered for it."""
-    return Lesson.objects.filter(pk=lesson.pk, timetable_change__kind=CANCELLED).exists()
-
-
 def assignment_student(assignment: TeachingAssignment, student_id: Any) -> Student | None:
     """A student who was ever enrolled in the assignment's class (the services check the dates)."""
     try:
@@ -776,17 +771,6 @@ def assignment_student(assignment: TeachingAssignment, student_id: Any) -> Stude
         .select_related("user")
         .first()
     )
-
-
-def attendance_code(school_id: int, text: str) -> AttendanceCode | None:
-    """The school's attendance code typed as ``text`` (case-insensitive), if it is one."""
-    text = text.strip()
-    if not text:
-        return None
-    for code in AttendanceCode.objects.filter(school_id=school_id):
-        if code.code.lower() == text.lower():
-            return code
-    return None
 
 
 @dataclass
@@ -853,18 +837,6 @@ def active_work_type(school_id: int, work_type_id: Any) -> WorkType | None:
     except (TypeError, ValueError):
         return None
     return WorkType.objects.filter(school_id=school_id, pk=pk, is_active=True).first()
-
-
-def work_cell_state(lesson: Lesson, student_id: int, work_type_id: int) -> dict[str, Any]:
-    """What a work column's cell holds now: the slot-0 mark of that work type."""
-    mark = (
-        Mark.objects.filter(lesson_id=lesson.pk, student_id=student_id, work_type_id=work_type_id, slot=0)
-        .values("value__code", "version", "is_late")
-        .first()
-    )
-    if mark is None:
-        return {"value": "", "version": 0, "late": False}
-    return {"value": mark["value__code"] or "", "version": mark["version"], "late": mark["is_late"]}
 
 
 def student_period_stats(

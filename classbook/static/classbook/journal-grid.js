@@ -291,7 +291,11 @@
       }
       td.title = declined ? S.kept : err.message || S.error;
       say(td.title, !declined);
-      if (declined) { td.classList.remove("error"); select(td); return; }
+      if (declined) {
+        td.classList.remove("error");
+        if (mode === "nav" || active === td) select(td);
+        return;
+      }
       refused(td, res.status === 422 ? value : null);
     }, function () {
       td.classList.remove("saving");
