@@ -1,4 +1,12 @@
-"""One lesson cell of the journal: a mark, an attendance entry (R2.1, R2.2, R2.5, R2.8)."""
+"""One lesson cell of the journal: a mark, an attendance entry (R2.1, R2.2, R2.5, R2.7, R2.8).
+
+The one write path of a lesson cell (issue 10): the grid (``write_lesson_cell``), the API, the bulk
+write of a lesson and every other writer call ``record_mark``/``record_attendance``, which own all of
+the cell's rules: the scale, the work type and its slots, one entry per cell (an absence and a mark never
+share a cell; ``replace=True`` replaces, two audited changes), a cancelled or future lesson, the student
+in the class and subgroup, the period lock (marks, their comments and attendance), the deadline's late
+flag, the version check, the audit row and the notifications (``_log``). No door re-implements one.
+"""
 
 from __future__ import annotations
 
