@@ -282,9 +282,10 @@ def _lesson(ctx: SchoolContext, lesson_id: int) -> Lesson:
 
 
 def _cell_student(ctx: SchoolContext, student_id: int) -> Student:
-    """A student of the school; whether they are in the lesson's class (and subgroup) that day is the
-    service's rule (``not_in_class``), the same answer as through the grid and the bulk write."""
-    return get_or_404(Student.objects.filter(school=ctx.school), pk=student_id)
+    """The student a cell write names. Whether they are in the lesson's class (and subgroup) that day is
+    the service's rule (``not_in_class``): the same answer as through the grid and the bulk write, and
+    no row is read here (an unknown id is not in the class either)."""
+    return Student(pk=student_id, school_id=ctx.school.pk)
 
 
 def _work_type(ctx: SchoolContext, code: str | None) -> WorkType | None:
