@@ -188,6 +188,30 @@ def assignment_lesson(assignment: TeachingAssignment, lesson_id: Any) -> Lesson 
     )
 
 
+def readable_lesson(ctx: SchoolContext, assignment_id: Any, lesson_id: Any) -> Lesson | None:
+    """A lesson of the journal ``assignment_id`` if the user may read that journal, its assignment joined.
+
+    One query for the cell save (issue 10), instead of the assignment's and then the lesson's; the
+    access rule is decided from the row as ``readable_assignment`` does. ``lesson.school`` is the context's.
+    """
+    try:
+        assignment_pk, pk = int(assignment_id), int(lesson_id)
+    except (TypeError, ValueError):
+        return None
+    lesson = (
+        Lesson.objects.filter(pk=pk, assignment_id=assignment_pk, school_id=ctx.school.pk)
+        .select_related("assignment__year")
+        .annotate(default_work_type_id=_default_work_type())
+        .first()
+    )
+    if lesson is None or not may_read_assignment(ctx, lesson.assignment):
+        return None
+    lesson.school = ctx.school
+    lesson.assignment.school = ctx.school
+    lesson.assignment.default_work_type_id = lesson.default_work_type_id  # type: ignore[attr-defined]
+    return lesson
+
+
 def assignment_period(assignment: TeachingAssignment, period_id: Any) -> StudyPeriod | None:
     """A study period of the assignment's academic year (period grades are set per period)."""
     try:
@@ -195,11 +219,6 @@ def assignment_period(assignment: TeachingAssignment, period_id: Any) -> StudyPe
     except (TypeError, ValueError):
         return None
     return StudyPeriod.objects.filter(school_id=assignment.school_id, year_id=assignment.year_id, pk=pk).first()
-
-
-def lesson_is_cancelled(lesson: Lesson) -> bool:
-    """Whether the timetable recorded the lesson as cancelled (R4.2): nothing is entered for it."""
-    return Lesson.objects.filter(pk=lesson.pk, timetable_change__kind=CANCELLED).exists()
 
 
 def assignment_student(assignment: TeachingAssignment, student_id: Any) -> Student | None:
@@ -215,17 +234,6 @@ def assignment_student(assignment: TeachingAssignment, student_id: Any) -> Stude
         .select_related("user")
         .first()
     )
-
-
-def attendance_code(school_id: int, text: str) -> AttendanceCode | None:
-    """The school's attendance code typed as ``text`` (case-insensitive), if it is one."""
-    text = text.strip()
-    if not text:
-        return None
-    for code in AttendanceCode.objects.filter(school_id=school_id):
-        if code.code.lower() == text.lower():
-            return code
-    return None
 
 
 @dataclass
@@ -292,18 +300,6 @@ def active_work_type(school_id: int, work_type_id: Any) -> WorkType | None:
     except (TypeError, ValueError):
         return None
     return WorkType.objects.filter(school_id=school_id, pk=pk, is_active=True).first()
-
-
-def work_cell_state(lesson: Lesson, student_id: int, work_type_id: int) -> dict[str, Any]:
-    """What a work column's cell holds now: the slot-0 mark of that work type."""
-    mark = (
-        Mark.objects.filter(lesson_id=lesson.pk, student_id=student_id, work_type_id=work_type_id, slot=0)
-        .values("value__code", "version", "is_late")
-        .first()
-    )
-    if mark is None:
-        return {"value": "", "version": 0, "late": False}
-    return {"value": mark["value__code"] or "", "version": mark["version"], "late": mark["is_late"]}
 
 
 def student_period_stats(

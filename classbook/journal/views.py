@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,9 +35,9 @@ from classbook.access.scopes import get_or_404
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.journal import queries, services
 from classbook.journal.grid import Grid, read_grid
-from classbook.journal.models import GradeKind
+from classbook.journal.models import GradeKind, Lesson
 from classbook.journal.rules import policy_or_default
-from classbook.people.models import User
+from classbook.people.models import Student
 from classbook.schools.models import TeachingAssignment
 
 
@@ -166,6 +165,10 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
         "late": _("Entered after the deadline"),
         "left": _("Left the class"),
         "editor": _("Mark or attendance code"),
+        # Period grades lock on save (R2.7): the grid asks before the first save of one.
+        "lockPeriod": _("After this it can be changed only by a recorded correction. Save?"),
+        "lockFinal": _("After this it cannot be changed. Save?"),
+        "kept": _("Not replaced: the cell keeps what it held."),
     }
     return render(
         request,
@@ -242,73 +245,55 @@ def _parse_version(token: str) -> tuple[int, int]:
         raise DomainError(_("The page is out of date. Reload it."), code="bad_version") from None
 
 
-def _write_lesson_cell(user: User, lesson: Any, student: Any, text: str, token: str, default_wt: int | None) -> None:
-    """Replace what a lesson cell holds with ``text``: an attendance code, a mark or nothing (R2.1, R2.8).
+def _wants_replace(request: HttpRequest) -> bool:
+    """The teacher confirmed that the typed entry replaces the other one in the cell (issue 10)."""
+    return request.POST.get("replace", "") in {"1", "true", "on"}
 
-    A typed absence replaces the mark and a typed mark replaces an absence (as in the paper journal
-    one cell holds one entry); a lateness code ("о") keeps the mark. Both writes commit together.
+
+def _cell_error(exc: DomainError) -> JsonResponse:
+    """A refused cell save as the API's error body: 403, or 422 with the field and what the cell holds."""
+    if isinstance(exc, PermissionDeniedError):
+        return error_json(403, "forbidden", exc.message)
+    return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]}, **getattr(exc, "extra", {}))
+
+
+def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, lesson: Lesson) -> JsonResponse:
+    """A lesson cell typed in the grid: an attendance code, a mark or nothing, through ``write_lesson_cell``.
+
+    The service owns every rule (one entry per cell, cancelled and future lessons, the period lock, …);
+    the view sends what was typed and answers what the cell holds after the write, without reading it again.
     """
-    mark_version, att_version = _parse_version(token)
-    current = queries.cell_state(lesson, student.pk, default_wt)
-    code = queries.attendance_code(lesson.school_id, text)
-    with transaction.atomic():
-        if not text:
-            if mark_version:
-                services.record_mark(
-                    acting_user=user, lesson=lesson, student=student, text="", expected_version=mark_version
-                )
-            if att_version:
-                services.record_attendance(
-                    acting_user=user, lesson=lesson, student=student, text="", expected_version=att_version
-                )
-        elif code is not None:
-            services.record_attendance(
-                acting_user=user, lesson=lesson, student=student, text=code.code, expected_version=att_version
-            )
-            if code.counts_as_absent and not code.is_late and current.mark:
-                services.record_mark(
-                    acting_user=user, lesson=lesson, student=student, text="", expected_version=mark_version
-                )
-        else:
-            services.record_mark(
-                acting_user=user, lesson=lesson, student=student, text=text, expected_version=mark_version
-            )
-            if current.attendance_absent:
-                services.record_attendance(
-                    acting_user=user, lesson=lesson, student=student, text="", expected_version=att_version
-                )
-
-
-def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment) -> JsonResponse:
-    lesson = queries.assignment_lesson(assignment, request.POST.get("lesson"))
-    student = queries.assignment_student(assignment, request.POST.get("student"))
-    if lesson is None or student is None:
+    assignment = lesson.assignment
+    student_id = request.POST.get("student", "")
+    if not student_id.isdigit():
         return error_json(404, "not_found", _("Not found."))
     if not may_edit_lesson(ctx, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
-    if queries.lesson_is_cancelled(lesson):
-        return error_json(
-            422, "lesson_cancelled", _("The lesson was cancelled: no marks or attendance are entered for it.")
-        )
-    text = (request.POST.get("value") or "").strip()
-    default_wt = getattr(assignment, "default_work_type_id", None)
+    # The service checks that the student is in the class (and subgroup) on the lesson day.
+    student = Student(pk=int(student_id), school_id=assignment.school_id)
     try:
-        _write_lesson_cell(ctx.user, lesson, student, text, request.POST.get("version", ""), default_wt)
+        mark_version, att_version = _parse_version(request.POST.get("version", ""))
+        cell = services.write_lesson_cell(
+            acting_user=ctx.user,
+            lesson=lesson,
+            student=student,
+            text=request.POST.get("value") or "",
+            mark_version=mark_version,
+            attendance_version=att_version,
+            replace=_wants_replace(request),
+        )
     except ConflictError as exc:
-        state = queries.cell_state(lesson, student.pk, default_wt)
+        state = queries.cell_state(lesson, student.pk, getattr(assignment, "default_work_type_id", None))
         return error_json(
             409, "conflict", exc.message, current={"value": state.value, "version": state.version, "late": state.late}
         )
-    except PermissionDeniedError as exc:
-        return error_json(403, "forbidden", exc.message)
     except DomainError as exc:
-        return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
-    state = queries.cell_state(lesson, student.pk, default_wt)
+        return _cell_error(exc)
     return JsonResponse(
         {
-            "value": state.value,
-            "version": state.version,
-            "late": state.late,
+            "value": cell.value,
+            "version": cell.version,
+            "late": cell.late,
             "row": queries.student_period_stats(assignment, student.pk, lesson.date, ctx.school),
         }
     )
@@ -341,47 +326,45 @@ def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
         )
     except ConflictError as exc:
         return error_json(409, "conflict", exc.message, **getattr(exc, "extra", {}))
-    except PermissionDeniedError as exc:
-        return error_json(403, "forbidden", exc.message)
     except DomainError as exc:
-        return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
+        return _cell_error(exc)
     return JsonResponse({"value": grade.value.code, "version": grade.version, "late": False})
 
 
-def _save_work_cell(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment) -> JsonResponse:
+def _save_work_cell(request: HttpRequest, ctx: SchoolContext, lesson: Lesson) -> JsonResponse:
     """The mark of another work type at a lesson (a control work …), typed into its work column (R2.1).
 
-    The scale and the work type's weight apply as for every mark (``record_mark``); only the
-    school's active work types are written, and one mark per work type and lesson (slot 0).
+    The scale, the work type's weight and every cell rule apply as for every mark (``record_mark``);
+    only the school's active work types are written, and one mark per work type and lesson (slot 0).
     """
-    lesson = queries.assignment_lesson(assignment, request.POST.get("lesson"))
-    student = queries.assignment_student(assignment, request.POST.get("student"))
+    assignment = lesson.assignment
+    student_id = request.POST.get("student", "")
     work_type = queries.active_work_type(assignment.school_id, request.POST.get("work_type"))
-    if lesson is None or student is None:
+    if not student_id.isdigit():
         return error_json(404, "not_found", _("Not found."))
     if not may_edit_lesson(ctx, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
     if work_type is None:
         return error_json(422, "invalid_work_type", _("This work type is not in use."))
-    if queries.lesson_is_cancelled(lesson):
-        return error_json(
-            422, "lesson_cancelled", _("The lesson was cancelled: no marks or attendance are entered for it.")
-        )
+    student = Student(pk=int(student_id), school_id=assignment.school_id)
     try:
         version = int(request.POST.get("version") or 0)
     except ValueError:
         return error_json(422, "bad_version", _("The page is out of date. Reload it."))
     text = (request.POST.get("value") or "").strip()
+    state = {"value": "", "version": 0, "late": False}
     try:
         if text or version:
-            services.record_mark(
+            mark = services.record_mark(
                 acting_user=ctx.user,
                 lesson=lesson,
                 student=student,
                 text=text,
                 expected_version=version,
                 work_type=work_type,
+                replace=_wants_replace(request),
             )
+            state = {"value": mark.value.code if mark.value else "", "version": mark.version, "late": mark.is_late}
     except ConflictError as exc:
         current = getattr(exc, "current", None)
         return error_json(
@@ -390,32 +373,41 @@ def _save_work_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teachi
             exc.message,
             current={"value": current.value, "version": current.version, "late": False} if current else None,
         )
-    except PermissionDeniedError as exc:
-        return error_json(403, "forbidden", exc.message)
     except DomainError as exc:
-        return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
-    state = queries.work_cell_state(lesson, student.pk, work_type.pk)
+        return _cell_error(exc)
     return JsonResponse({**state, "row": queries.student_period_stats(assignment, student.pk, lesson.date, ctx.school)})
 
 
 # Which cells the grid saves through this endpoint. Corrected grades are not typed in the grid:
 # they are recorded with a reason and an order (``correct_grade``).
-CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, TeachingAssignment], JsonResponse]] = {
+LESSON_CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, Lesson], JsonResponse]] = {
     "lesson": _save_lesson_cell,
-    "period": _save_period_cell,
     "work": _save_work_cell,
+}
+CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, TeachingAssignment], JsonResponse]] = {
+    "period": _save_period_cell,
 }
 
 
 @require_POST
 @json_journal_view
 def save_cell(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
-    """Save one grid cell as typed; JSON ``{value, version, late}``, 409 on a stale version, 422 on bad input."""
-    assignment = _assignment(ctx, assignment_id)
-    handler = CELL_KINDS.get(request.POST.get("kind") or "lesson")
+    """Save one grid cell as typed; JSON ``{value, version, late}``, 409 on a stale version, 422 on bad input.
+
+    A lesson's cell reads its lesson and journal in one query (``readable_lesson``): 404 if the user may
+    not read the journal or the lesson is not of it.
+    """
+    kind = request.POST.get("kind") or "lesson"
+    if kind in LESSON_CELL_KINDS:
+        lesson = queries.readable_lesson(ctx, assignment_id, request.POST.get("lesson"))
+        if lesson is None:
+            return error_json(404, "not_found", _("Not found."))
+        return LESSON_CELL_KINDS[kind](request, ctx, lesson)
+    handler = CELL_KINDS.get(kind)
     if handler is None:
+        _assignment(ctx, assignment_id)
         return error_json(422, "invalid", _("This cell cannot be changed."))
-    return handler(request, ctx, assignment)
+    return handler(request, ctx, _assignment(ctx, assignment_id))
 
 
 # --- Lesson part ----------------------------------------------------------

@@ -169,10 +169,17 @@ def test_bulk_api_saves_all_or_answers_with_each_refused_item(world, journal, as
     )
     assert res.status_code == 409
     items = res.json()["error"]["items"]
-    assert [(i["section"], i["index"], i["code"]) for i in items] == [("marks", 1, "conflict")]
-    assert items[0]["current"] == {"value": "10", "version": 1}
+    # The second student is absent: a mark beside the absence is refused unless the item says it replaces.
+    assert [(i["section"], i["index"], i["code"]) for i in items] == [
+        ("marks", 0, "cell_occupied"),
+        ("marks", 1, "conflict"),
+    ]
+    assert items[0]["holds"] == "н"
+    assert items[1]["current"] == {"value": "10", "version": 1}
     assert Mark.objects.count() == 1
-    res = send(client, "post", path, {"marks": [{"student": second.pk, "text": "13", "expected_version": 0}]})
+    res = send(
+        client, "post", path, {"marks": [{"student": second.pk, "text": "13", "expected_version": 0, "replace": True}]}
+    )
     assert res.status_code == 422 and res.json()["error"]["items"][0]["code"] == "not_on_scale"
 
 

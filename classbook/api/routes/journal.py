@@ -29,6 +29,7 @@ from classbook.journal import attachments, services
 from classbook.journal.grid import api_payload, read_grid
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade, Remark, WorkType
 from classbook.journal.queries import assignment_data, changes_log_rows, readable_assignment
+from classbook.people.models import Student
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 
 router = Router(tags=["journal"])
@@ -172,6 +173,9 @@ class MarkIn(Schema):
     slot: int = Field(0, ge=0, le=services.MAX_SLOT)
     comment: str | None = Field(None, max_length=300)
     reason: str = Field("", max_length=500)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class AttendanceIn(Schema):
@@ -179,6 +183,9 @@ class AttendanceIn(Schema):
     text: str = Field(..., max_length=10)
     expected_version: int = Field(..., ge=0)
     reason: str = Field("", max_length=500)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class BulkMarkIn(Schema):
@@ -188,12 +195,18 @@ class BulkMarkIn(Schema):
     work_type: str | None = None
     slot: int = Field(0, ge=0, le=services.MAX_SLOT)
     comment: str | None = Field(None, max_length=300)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class BulkAttendanceIn(Schema):
     student: int
     text: str = Field(..., max_length=10)
     expected_version: int = Field(..., ge=0)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class BulkIn(Schema):
@@ -288,6 +301,13 @@ def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
 
 def _lesson(ctx: SchoolContext, lesson_id: int) -> Lesson:
     return get_or_404(journal_access.lessons(ctx), pk=lesson_id)
+
+
+def _cell_student(ctx: SchoolContext, student_id: int) -> Student:
+    """The student a cell write names. Whether they are in the lesson's class (and subgroup) that day is
+    the service's rule (``not_in_class``): the same answer as through the grid and the bulk write, and
+    no row is read here (an unknown id is not in the class either)."""
+    return Student(pk=student_id, school_id=ctx.school.pk)
 
 
 def _work_type(ctx: SchoolContext, code: str | None) -> WorkType | None:
@@ -504,7 +524,7 @@ def take_register(request: HttpRequest, school: str, lesson_id: int) -> dict[str
 def put_mark(request: HttpRequest, school: str, lesson_id: int, payload: MarkIn) -> dict[str, Any]:
     ctx = _ctx(request, school)
     lesson = _lesson(ctx, lesson_id)
-    student = get_or_404(journal_access.journal_students(ctx, lesson.assignment), pk=payload.student)
+    student = _cell_student(ctx, payload.student)
     mark = services.record_mark(
         acting_user=ctx.user,
         lesson=lesson,
@@ -515,6 +535,7 @@ def put_mark(request: HttpRequest, school: str, lesson_id: int, payload: MarkIn)
         slot=payload.slot,
         comment=payload.comment,
         reason=payload.reason,
+        replace=payload.replace,
     )
     return _mark_out(mark)
 
@@ -527,7 +548,7 @@ def put_mark(request: HttpRequest, school: str, lesson_id: int, payload: MarkIn)
 def put_attendance(request: HttpRequest, school: str, lesson_id: int, payload: AttendanceIn) -> dict[str, Any]:
     ctx = _ctx(request, school)
     lesson = _lesson(ctx, lesson_id)
-    student = get_or_404(journal_access.journal_students(ctx, lesson.assignment), pk=payload.student)
+    student = _cell_student(ctx, payload.student)
     row = services.record_attendance(
         acting_user=ctx.user,
         lesson=lesson,
@@ -535,6 +556,7 @@ def put_attendance(request: HttpRequest, school: str, lesson_id: int, payload: A
         text=payload.text,
         expected_version=payload.expected_version,
         reason=payload.reason,
+        replace=payload.replace,
     )
     return _attendance_out(row, lesson, student.pk)
 
