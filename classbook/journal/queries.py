@@ -40,7 +40,7 @@ from classbook.journal.models import (
     Remark,
     WorkType,
 )
-from classbook.journal.rules import policy_or_default
+from classbook.journal.rules import StudentNotes, period_grade_notes, policy_or_default
 from classbook.journal.rules import required_marks as rules_required_marks
 from classbook.people.models import Enrolment, Student
 from classbook.schools.averages import format_average, mean
@@ -240,6 +240,8 @@ class Grid:
     columns: list[GridColumn] = field(default_factory=list)
     # Work types a teacher may add a column of (active, not the default one): (id, name).
     work_type_choices: list[tuple[int, str]] = field(default_factory=list)
+    # Per student: the school's rules on the period grades (accumulation flag, annual basis), issue 10.
+    notes: dict[int, StudentNotes] = field(default_factory=dict)
 
 
 # The lesson part shows the lessons a teacher works on (the latest ones and the next few) unless
@@ -685,6 +687,8 @@ def build_grid(
     # The school's attendance codes (from query 4), so the page knows which typed text is attendance.
     # Retired codes (not in use) still show on old records (codes_by_id) but are not offered.
     codes = [{"code": c[3], "name": c[4]} for c in sorted(code_rows, key=lambda c: (c[1], c[0])) if c[2]]
+    # 7-10: the school's rules on the period grades (rules.period_grade_notes, the one definition).
+    notes = period_grade_notes(assignment, period, annual=any(c.kind == GradeKind.ANNUAL for c in columns))
     part = lesson_part(lessons, show_all=all_lessons)
     if len(part) < len(lessons):
         shown = {lesson.id for lesson in part}
@@ -706,6 +710,7 @@ def build_grid(
         period_editable=is_teacher and period.id is not None,
         columns=grid_columns,
         work_type_choices=[(w[0], w[4]) for w in sorted(active.values(), key=lambda w: (w[1], w[0]))],
+        notes=notes,
     )
 
 

@@ -9,15 +9,22 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from classbook.journal.models import Attendance, Lesson, Mark, PeriodGrade, WorkType
-from classbook.journal.rules import assignment_students, policy_or_default, required_marks
+from classbook.journal.models import AccumulationPolicy, Attendance, JournalPolicy, Lesson, Mark, PeriodGrade, WorkType
+from classbook.journal.rules import (
+    StudentNotes,
+    assignment_students,
+    period_grade_notes,
+    policy_or_default,
+    required_marks,
+)
 from classbook.schools.averages import mean
 from classbook.schools.models import School, StudyPeriod, TeachingAssignment
 
 
 def grid_data(assignment: TeachingAssignment, period: StudyPeriod, *, can_edit: bool, school: School) -> dict[str, Any]:
     """Students, lessons, marks, attendance, period grades (each with its version) and accumulation
-    with the average (rounded by the school's rule) of one journal in one period (R2.1, R2.5, R2.6). Seven queries."""
+    with the average (rounded by the school's rule) of one journal in one period (R2.1, R2.5, R2.6), and the
+    school's rules on the period grades: accumulation warnings, the annual grade's basis (issue 10). Eleven queries."""
     students = list(
         assignment_students(assignment, period.start, period.end).values(
             "pk", "user__last_name", "user__first_name", "user__patronymic"
@@ -74,6 +81,7 @@ def grid_data(assignment: TeachingAssignment, period: StudyPeriod, *, can_edit: 
     )
     policy = policy_or_default(assignment.school_id)
     required = required_marks(assignment.hours_per_week, policy)
+    notes = period_grade_notes(assignment, period, policy=policy)
     counts: dict[int, int] = defaultdict(int)
     sums: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for m in marks:
@@ -154,11 +162,35 @@ def grid_data(assignment: TeachingAssignment, period: StudyPeriod, *, can_edit: 
                 "count": counts.get(s["pk"], 0),
                 "required": required,
                 "average": mean(sums[s["pk"]][0], sums[s["pk"]][1], school) if s["pk"] in sums else None,
+                **_accumulation_notes(notes.get(s["pk"]), policy),
             }
             for s in students
         ],
+        "annual": _annual_notes(notes, [s["pk"] for s in students]),
         "work_types": work_types,
     }
+
+
+# --- The school's rules on period grades (issue 10): rules.period_grade_notes, as the grid shows them ---
+
+
+def _accumulation_notes(note: StudentNotes | None, policy: JournalPolicy) -> dict[str, Any]:
+    warning = note.period_warning if note is not None else None
+    below = note is not None and note.accumulation is not None and note.accumulation.below
+    return {
+        "below_rule": below and policy.accumulation_policy != AccumulationPolicy.OFF,
+        "warnings": [warning.as_data()] if warning is not None else [],
+    }
+
+
+def _annual_notes(notes: dict[int, StudentNotes], student_ids: list[int]) -> list[dict[str, Any]]:
+    out = []
+    for sid in student_ids:
+        note = notes.get(sid)
+        if note is not None and note.annual is not None:
+            value = note.annual_value.code if note.annual_value is not None else None
+            out.append({"student": sid, "value": value, **note.annual.as_data(note.annual_value)})
+    return out
 
 
 def assignment_data(assignment: TeachingAssignment, *, can_edit: bool) -> dict[str, Any]:

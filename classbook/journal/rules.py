@@ -583,6 +583,11 @@ class GradeFeedback:
         }
 
 
+def feedback_data(grade: PeriodGrade) -> dict[str, Any]:
+    """A saved grade's feedback as plain data for an answer: ``{"warnings": [...], "basis": {...} | None}``."""
+    return (grade.feedback or GradeFeedback()).as_data()
+
+
 def grade_feedback(
     assignment: TeachingAssignment,
     student_id: int,

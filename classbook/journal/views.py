@@ -36,7 +36,7 @@ from classbook.access.scopes import get_or_404
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.journal import queries, services
 from classbook.journal.models import GradeKind
-from classbook.journal.rules import policy_or_default
+from classbook.journal.rules import feedback_data, policy_or_default
 from classbook.people.models import User
 from classbook.schools.models import TeachingAssignment
 
@@ -342,7 +342,8 @@ def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
         return error_json(403, "forbidden", exc.message)
     except DomainError as exc:
         return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
-    return JsonResponse({"value": grade.value.code, "version": grade.version, "late": False})
+    # The school's rules on the grade (issue 10): "warnings" (saved anyway) and an annual grade's "basis".
+    return JsonResponse({"value": grade.value.code, "version": grade.version, "late": False, **feedback_data(grade)})
 
 
 def _save_work_cell(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment) -> JsonResponse:

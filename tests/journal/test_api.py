@@ -40,15 +40,25 @@ def test_teacher_lists_own_journal_and_reads_its_grid_with_versions(world, journ
     assert [(m["student"], m["value"], m["version"], m["work_type"]) for m in data["marks"]] == [
         (world.student.pk, "10", 1, "current")
     ]
-    assert data["accumulation"] == [{"student": world.student.pk, "count": 1, "required": 5, "average": "10.0"}]
+    assert data["accumulation"] == [
+        {
+            "student": world.student.pk,
+            "count": 1,
+            "required": 5,
+            "average": "10.0",
+            "below_rule": True,
+            "warnings": [],
+        }
+    ]
 
 
 def test_grid_reads_in_a_constant_number_of_queries(world, journal, as_user, django_assert_max_num_queries):
     client = as_user(world.teacher)
     path = url(world, f"/assignments/{journal.assignment.pk}/grid?period={journal.semester.pk}")
     client.get(path)  # warm the session
-    # 2 session + 5 school context + assignment + period + 7 for the grid itself.
-    with django_assert_max_num_queries(16) as small:
+    # 2 session + 5 school context + assignment + period + 7 for the grid itself + 4 for the school's
+    # rules on period grades (rules.period_grade_notes: counts, class list, year's grades, periods).
+    with django_assert_max_num_queries(20) as small:
         assert client.get(path).status_code == 200
     students = [f.make_student(world.class_a) for _ in range(25)]
     with time_machine.travel(IN_TIME):
@@ -68,13 +78,14 @@ def test_grid_reads_in_a_constant_number_of_queries(world, journal, as_user, dja
     assert len(big.captured_queries) == len(small.captured_queries)
 
 
-def test_grid_data_itself_takes_at_most_eight_queries(world, journal, django_assert_max_num_queries):
+def test_grid_data_itself_takes_at_most_twelve_queries(world, journal, django_assert_max_num_queries):
     from classbook.journal.queries_api import grid_data
 
     assignment = journal.assignment.__class__.objects.select_related(
         "teacher", "school_class", "subgroup", "subject"
     ).get(pk=journal.assignment.pk)
-    with django_assert_max_num_queries(8):
+    # 8, and 4 for the school's rules on period grades (rules.period_grade_notes).
+    with django_assert_max_num_queries(12):
         grid_data(assignment, journal.semester, can_edit=True, school=assignment.school)
 
 

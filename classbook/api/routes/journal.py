@@ -26,6 +26,7 @@ from classbook.journal import attachments, services
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade, Remark, WorkType
 from classbook.journal.queries import changes_log_rows
 from classbook.journal.queries_api import assignment_data, grid_data
+from classbook.journal.rules import feedback_data
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 
 router = Router(tags=["journal"])
@@ -90,6 +91,38 @@ class PeriodGradeOut(Schema):
     locked: bool
 
 
+class WarningOut(Schema):
+    code: str = Field(description="too_few_marks, annual_disagrees, annual_basis_incomplete, …")
+    message: str
+
+
+class BasisGradeOut(Schema):
+    period: int
+    period_name: str
+    value: str
+    corrected: bool = Field(description="A corrected grade, replacing the original period grade")
+    original: str | None = Field(None, description="The original period grade a corrected grade replaced")
+
+
+class AnnualBasisOut(Schema):
+    basis: list[BasisGradeOut] = Field(description="The period grades the annual grade rests on, in order")
+    missing_periods: list[str]
+    mean: Decimal | None = Field(None, description="The arithmetic mean of the basis, before rounding")
+    expected: str | None = Field(None, description="The value the school's rule gives (none: the teacher decides)")
+    checked: bool = Field(description="Whether the school checks the annual grade against its rule")
+    warnings: list[WarningOut]
+
+
+class AnnualOut(AnnualBasisOut):
+    student: int
+    value: str | None = Field(None, description="The annual grade given, if any")
+
+
+class PeriodGradeSavedOut(PeriodGradeOut):
+    warnings: list[WarningOut] = Field(description="The school's rules the grade does not meet; it is saved anyway")
+    basis: AnnualBasisOut | None = Field(None, description="For an annual grade: what it rests on")
+
+
 class StudentOut(Schema):
     id: int
     name: str
@@ -107,6 +140,8 @@ class AccumulationOut(Schema):
     count: int
     required: int
     average: Decimal | None = Field(None, description="The average mark, rounded half-up by the school's rule")
+    below_rule: bool = Field(False, description="Fewer marks than the school requires (when it checks the rule)")
+    warnings: list[WarningOut] = Field(default_factory=list)
 
 
 class WorkTypeOut(Schema):
@@ -126,6 +161,7 @@ class GridOut(Schema):
     attendance: list[AttendanceOut]
     period_grades: list[PeriodGradeOut]
     accumulation: list[AccumulationOut]
+    annual: list[AnnualOut]
     work_types: list[WorkTypeOut]
 
 
@@ -557,7 +593,7 @@ def put_reason(request: HttpRequest, school: str, attendance_id: int, payload: R
 
 @router.put(
     "/{school}/journal/assignments/{assignment_id}/period-grades",
-    response=PeriodGradeOut,
+    response=PeriodGradeSavedOut,
     summary="Set a thematic, period, annual or exam grade (locked once set)",
 )
 def put_period_grade(request: HttpRequest, school: str, assignment_id: int, payload: PeriodGradeIn) -> dict[str, Any]:
@@ -576,7 +612,7 @@ def put_period_grade(request: HttpRequest, school: str, assignment_id: int, payl
         ordinal=payload.ordinal,
         title=payload.title,
     )
-    return _grade_out(grade)
+    return {**_grade_out(grade), **feedback_data(grade)}
 
 
 @router.post(

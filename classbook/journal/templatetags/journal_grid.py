@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from classbook.journal.models import LessonType
+from classbook.journal.rules import StudentNotes
 
 register = template.Library()
 
@@ -41,6 +42,7 @@ def grid_rows(grid: Any) -> SafeString:
         for c in grid.period_columns
     ]
     locked_title = escape(_("Locked: a change needs a recorded correction"))
+    period_kinds = [c.kind for c in grid.period_columns]
     text_cache: dict[str, str] = {}
 
     def esc(value: str) -> str:
@@ -142,8 +144,11 @@ def grid_rows(grid: Any) -> SafeString:
                 f'<td class="{cls}" data-l="{lesson_id}" data-s="{sid}" data-v="{m[1]}.{a[1]}"{title_attr}>'
                 f"{esc(display)}</td>"
             )
-        for (value, locked, version), attrs in zip(row.period_values, period_cols, strict=True):
+        notes = grid.notes.get(sid)
+        for (value, locked, version), attrs, kind in zip(row.period_values, period_cols, period_kinds, strict=True):
             lock = f' locked" title="{locked_title}' if locked else ""
+            if notes is not None and kind in ("period", "annual"):  # the school's rules on this grade (issue 10)
+                lock = grade_notes_attrs(notes, kind, value, locked_title if locked else "")
             if attrs:
                 add(f'<td class="c pv{lock}"{attrs} data-s="{sid}" data-v="{version}">{esc(value)}</td>')
             else:
@@ -151,6 +156,37 @@ def grid_rows(grid: Any) -> SafeString:
         low = " low" if row.count < required else ""
         add(f'<td class="c ro acc{low}">{row.count}/{required}</td><td class="c ro avg">{esc(row.average)}</td></tr>')
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or an integer
+
+
+def grade_notes_attrs(notes: StudentNotes, kind: str, value: str, locked_title: str) -> str:
+    """The end of a period or annual cell's class attribute and its title and note (``rules.StudentNotes``).
+
+    A period grade given with too few marks is flagged (``warn``); an annual cell's title names the
+    period grades it rests on (corrected ones marked) and the rule's value, which also shows as a small
+    note (``data-note``, drawn by CSS so the cell's text stays the grade) while the cell is empty or
+    differs from it. Returned after ``class="c pv``: ``…" title="…" data-note="…``.
+    """
+    titles = [locked_title] if locked_title else []
+    cls = " locked" if locked_title else ""
+    note = ""
+    if kind == "period":
+        if value and notes.period_warning is not None:
+            cls += " warn"
+            titles.append(escape(notes.period_warning.message))
+    elif notes.annual is not None:
+        titles.append(escape(notes.annual.title()))
+        warnings = notes.annual_warnings
+        if warnings:
+            cls += " warn"
+            titles.extend(escape(w.message) for w in warnings)
+        if not value or any(w.code == "annual_disagrees" for w in warnings):
+            note = escape(notes.annual_note())
+    # The caller closes the last attribute's quote (``class="c pv{this}"``).
+    if titles:
+        cls += f'" title="{" ".join(titles)}'
+    if note:
+        cls += f'" data-note="{note}'
+    return cls
 
 
 @register.simple_tag
