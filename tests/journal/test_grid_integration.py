@@ -61,8 +61,9 @@ def test_teacher_saves_a_period_grade_and_a_second_save_needs_a_correction(world
     client = as_user(world.teacher)
     response = save_period(client, world, journal, "9")
     assert response.status_code == 200
-    # No marks yet: saved with the accumulation warning (the default policy warns, tests/journal/test_accumulation_policy.py).
-    assert response.json() | {"warnings": []} == {"value": "9", "version": 1, "late": False, "warnings": [], "basis": None}
+    # No marks yet: saved with the accumulation warning (the default policy warns; test_accumulation_policy.py).
+    data = response.json()
+    assert data | {"warnings": []} == {"value": "9", "version": 1, "late": False, "warnings": [], "basis": None}
     grade = PeriodGrade.objects.get()
     assert (grade.kind, grade.value.code, grade.locked_at is not None) == ("period", "9", True)
     assert JournalChange.objects.filter(kind="period_grade").count() == 1
