@@ -687,7 +687,8 @@ def build_grid(
     # The school's attendance codes (from query 4), so the page knows which typed text is attendance.
     # Retired codes (not in use) still show on old records (codes_by_id) but are not offered.
     codes = [{"code": c[3], "name": c[4]} for c in sorted(code_rows, key=lambda c: (c[1], c[0])) if c[2]]
-    # 7-10: the school's rules on the period grades (rules.period_grade_notes, the one definition).
+    # +4 queries (+5 with the annual column): the school's rules on the period grades, issue 10
+    # (rules.period_grade_notes: the one accumulation count and annual rule the API and services use too).
     notes = period_grade_notes(assignment, period, annual=any(c.kind == GradeKind.ANNUAL for c in columns))
     part = lesson_part(lessons, show_all=all_lessons)
     if len(part) < len(lessons):

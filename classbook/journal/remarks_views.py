@@ -163,11 +163,10 @@ def changes_log(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 
 
 def _control_period(ctx: SchoolContext, wanted: int | None) -> tuple[StudyPeriod | None, list[StudyPeriod]]:
-    """The periods of the current academic year, and the asked one, else the shortest containing today,
-    else the last one ended."""
-    periods = list(
-        directory(ctx, StudyPeriod).filter(year__is_current=True).select_related("year").order_by("start", "-end")
-    )
+    """The periods of the current academic year (else the latest), and the asked one, else the shortest
+    containing today, else the last one ended."""
+    rows = list(directory(ctx, StudyPeriod).order_by("-year__is_current", "-year__start", "start", "-end"))
+    periods = [p for p in rows if p.year_id == rows[0].year_id] if rows else []  # the current (else latest) year
     if not periods:
         return None, []
     today = timezone.localdate()

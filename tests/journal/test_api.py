@@ -47,7 +47,7 @@ def test_teacher_lists_own_journal_and_reads_its_grid_with_versions(world, journ
             "required": 5,
             "average": "10.0",
             "below_rule": True,
-            "warnings": [],
+            "warnings": [{"code": "too_few_marks", "message": "1 mark in the period; the school's rule asks for 5."}],
         }
     ]
 
