@@ -17,6 +17,8 @@ class JournalPolicyForm(forms.ModelForm):
             "correction_window_days",
             "min_marks_one_hour",
             "min_marks_more_hours",
+            "accumulation_policy",
+            "annual_grade_rule",
             "director_corrects",
             "deputy_corrects",
             "admin_corrects",

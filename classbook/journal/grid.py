@@ -15,9 +15,9 @@ work types, attendance codes and journal rules) and returns plain dataclasses:
 The page renders it (``templatetags/journal_grid.py``) and the JSON API serialises it (``api_payload``);
 neither reads the tables again nor decides a figure or a state of its own. A cell is decided here once.
 
-Period and annual cells have two plug-in fields for the rules that explain a grade (``PeriodCell.warnings``,
-``PeriodCell.basis``), empty by default; ``Grid.add_period_notes`` fills them from per-student dicts, and
-both the page and the API show whatever is there.
+Period and annual cells carry what the school's rules say of their grade (issue 10, ``rules.period_grade_notes``):
+a period grade given with too few marks (R2.6), and the annual grade's basis, the rule's value and its warnings
+(R2.7). ``read_grid`` fills them once; the page and the API show the same.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -47,6 +46,14 @@ from classbook.journal.models import (
     Mark,
     PeriodGrade,
     WorkType,
+)
+from classbook.journal.rules import (
+    AccumulationPolicy,
+    BasisGrade,
+    GradeWarning,
+    StudentNotes,
+    period_grade_notes,
+    policy_or_default,
 )
 from classbook.people.models import Enrolment, Student, User
 from classbook.schools.averages import format_average, mean
@@ -299,21 +306,15 @@ EMPTY_CELL = LessonCell()
 
 
 @dataclass(slots=True)
-class GradeBasis:
-    """One grade an annual grade rests on (filled by the grades rules; see ``Grid.add_period_notes``)."""
-
-    period: str
-    value: str
-    corrected: bool = False
-
-
-@dataclass(slots=True)
 class PeriodCell:
     grade: GradeEntry | None = None
-    # Plug-ins for the rules that explain a grade: warnings (accumulation, a typed annual grade that
-    # disagrees with the school's rule) and the period grades an annual grade rests on. Empty by default.
-    warnings: list[str] = field(default_factory=list)
-    basis: list[GradeBasis] = field(default_factory=list)
+    # What the school's rules say of the grade (``rules.period_grade_notes``): warnings (too few marks,
+    # an annual grade that differs from the rule), the period grades an annual grade rests on, the
+    # tooltip line that explains them and the rule's value ("≈10") shown while the cell is empty or differs.
+    warnings: list[GradeWarning] = field(default_factory=list)
+    basis: list[BasisGrade] = field(default_factory=list)
+    explain: str = ""
+    note: str = ""
 
     @property
     def value(self) -> str:
@@ -431,30 +432,10 @@ class Grid:
     attendance: list[AttendanceEntry] = field(default_factory=list)
     grades: list[GradeEntry] = field(default_factory=list)
     work_types: list[WorkTypeInfo] = field(default_factory=list)
-
-    def add_period_notes(
-        self,
-        kind: str,
-        *,
-        warnings: Mapping[int, Iterable[str]] | None = None,
-        basis: Mapping[int, Iterable[GradeBasis]] | None = None,
-        ordinal: int = 0,
-    ) -> None:
-        """Attach per-student warnings and basis to the cells of the period column ``kind`` (the hook
-        for rules such as the accumulation policy (R2.6) and the annual grade's basis (R2.7)).
-
-        ``warnings`` and ``basis`` are ``{student_id: [...]}``, as the rules in ``journal.rules`` return
-        them; a column the grid does not show is ignored.
-        """
-        index = next((i for i, c in enumerate(self.period_columns) if c.kind == kind and c.ordinal == ordinal), None)
-        if index is None:
-            return
-        for row in self.rows:
-            cell = row.period_cells[index]
-            if warnings and row.id in warnings:
-                cell.warnings.extend(warnings[row.id])
-            if basis and row.id in basis:
-                cell.basis.extend(basis[row.id])
+    # The school's rules on period grades per student (``rules.period_grade_notes``), and whether the
+    # accumulation rule is switched off.
+    notes: dict[int, StudentNotes] = field(default_factory=dict)
+    policy_off: bool = False
 
     def column_index(self, kind: str, ordinal: int = 0) -> int | None:
         return next((i for i, c in enumerate(self.period_columns) if c.kind == kind and c.ordinal == ordinal), None)
@@ -755,7 +736,7 @@ def read_grid(
             lesson.in_part = lesson.id in shown
     work_types = sorted(facts.work_types.values(), key=lambda w: (w.ordinal, w.name, w.id))
     shown_grades = {(c.kind, c.ordinal) for c in period_columns}
-    return Grid(
+    grid = Grid(
         period=period,
         periods=periods,
         lessons=lessons,
@@ -784,6 +765,8 @@ def read_grid(
         ],
         work_types=work_types,
     )
+    _add_rule_notes(grid, assignment, policy_or_default(assignment.school_id))  # 5-8
+    return grid
 
 
 def _period_columns(
@@ -1018,8 +1001,16 @@ def api_payload(grid: Grid) -> dict[str, Any]:
             for g in sorted(grid.grades, key=lambda g: (g.student, g.kind, g.ordinal))
         ],
         "accumulation": [
-            {"student": r.id, "count": r.count, "required": grid.required, "average": r.mean} for r in grid.rows
+            {
+                "student": r.id,
+                "count": r.count,
+                "required": grid.required,
+                "average": r.mean,
+                **_accumulation_notes(grid.notes.get(r.id), grid.policy_off),
+            }
+            for r in grid.rows
         ],
+        "annual": _annual_notes(grid),
         "work_types": [
             {
                 "code": w.code,
@@ -1037,7 +1028,47 @@ def api_payload(grid: Grid) -> dict[str, Any]:
 def _notes(cell: PeriodCell | None) -> dict[str, Any]:
     if cell is None:
         return {"warnings": [], "basis": []}
-    return {
-        "warnings": list(cell.warnings),
-        "basis": [{"period": b.period, "value": b.value, "corrected": b.corrected} for b in cell.basis],
-    }
+    return {"warnings": [w.as_data() for w in cell.warnings], "basis": [b.as_data() for b in cell.basis]}
+
+
+def _accumulation_notes(note: StudentNotes | None, policy_off: bool) -> dict[str, Any]:
+    warning = note.period_warning if note is not None else None
+    below = note is not None and note.accumulation is not None and note.accumulation.below
+    return {"below_rule": below and not policy_off, "warnings": [warning.as_data()] if warning is not None else []}
+
+
+def _annual_notes(grid: Grid) -> list[dict[str, Any]]:
+    out = []
+    for row in grid.rows:
+        note = grid.notes.get(row.id)
+        if note is not None and note.annual is not None:
+            value = note.annual_value.code if note.annual_value is not None else None
+            out.append({"student": row.id, "value": value, **note.annual.as_data(note.annual_value)})
+    return out
+
+
+def _add_rule_notes(grid: Grid, assignment: TeachingAssignment, policy: JournalPolicy) -> None:
+    """What the school's rules say of the period and annual grades (issue 10), on their cells: one
+    definition (``rules.period_grade_notes``) for the page, the API and the deputy's control page."""
+    period = grid.period
+    if period.id is None:
+        return
+    has_annual = grid.column_index(GradeKind.ANNUAL) is not None
+    grid.notes = period_grade_notes(assignment, period, policy=policy, annual=has_annual)
+    grid.policy_off = policy.accumulation_policy == AccumulationPolicy.OFF
+    pi, ai = grid.column_index(GradeKind.PERIOD), grid.column_index(GradeKind.ANNUAL)
+    for row in grid.rows:
+        note = grid.notes.get(row.id)
+        if note is None:
+            continue
+        if pi is not None:
+            cell = row.period_cells[pi]
+            if cell.value and note.period_warning is not None:
+                cell.warnings.append(note.period_warning)
+        if ai is not None and note.annual is not None:
+            cell = row.period_cells[ai]
+            cell.basis.extend(note.annual.basis)
+            cell.warnings.extend(note.annual_warnings)
+            cell.explain = note.annual.title()
+            if not cell.value or any(w.code == "annual_disagrees" for w in cell.warnings):
+                cell.note = note.annual_note()

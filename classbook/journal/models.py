@@ -11,7 +11,7 @@ saw; the service locks the row and refuses with a conflict when the version move
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -21,6 +21,24 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from classbook.core.models import SchoolOwned
+
+if TYPE_CHECKING:
+    from classbook.journal.rules import GradeFeedback
+
+
+class AccumulationPolicy(models.TextChoices):
+    """What the journal does with a period grade while a student has fewer marks than required (R2.6)."""
+
+    OFF = "off", _("Not checked")
+    WARN = "warn", _("Warn, save the grade")
+    REFUSE = "refuse", _("Refuse the grade (“н/а” and “exempt” are still accepted)")
+
+
+class AnnualGradeRule(models.TextChoices):
+    """What the annual grade is checked against (``rules.annual_expectation``)."""
+
+    MEAN = "mean", _("Mean of the period grades, rounded half up")
+    OFF = "off", _("Not checked")
 
 
 class JournalPolicy(SchoolOwned):
@@ -41,6 +59,25 @@ class JournalPolicy(SchoolOwned):
     )
     min_marks_more_hours = models.PositiveSmallIntegerField(
         _("marks needed per period at 2 or more lessons a week"), default=5, validators=[MaxValueValidator(50)]
+    )
+    # Warn by default: the rule comes from Russian-style regulations (002, 004 §4.5.2); Ukrainian ones do
+    # not set it, and refusing would block semester grades a school has always been free to give.
+    accumulation_policy = models.CharField(
+        _("too few marks for a period grade"),
+        max_length=8,
+        choices=AccumulationPolicy.choices,
+        default=AccumulationPolicy.WARN,
+        help_text=_("What happens when a period grade is given to a student with fewer marks than required."),
+    )
+    annual_grade_rule = models.CharField(
+        _("check of the annual grade"),
+        max_length=8,
+        choices=AnnualGradeRule.choices,
+        default=AnnualGradeRule.MEAN,
+        help_text=_(
+            "The annual grade is compared with the mean of the semester (quarter) grades, a corrected grade "
+            "replacing the original; a different grade is saved with a warning."
+        ),
     )
     director_corrects = models.BooleanField(_("the director may correct period grades"), default=True)
     deputy_corrects = models.BooleanField(_("deputies may correct period grades"), default=True)
@@ -255,6 +292,10 @@ class PeriodGrade(SchoolOwned):
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     set_at = models.DateTimeField(auto_now_add=True)
     locked_at = models.DateTimeField(null=True, blank=True)
+
+    # Not stored: what ``services.record_period_grade`` tells its caller about the grade it saved (the
+    # warnings of the school's rules and an annual grade's basis), built by ``rules.grade_feedback``.
+    feedback: GradeFeedback | None = None
 
     class Meta:
         verbose_name = _("period grade")

@@ -12,4 +12,5 @@ urlpatterns = [
     path("remarks/mine/", views.my_remarks, name="my_remarks"),
     path("remarks/<int:remark_id>/fix/", views.fix_remark, name="fix_remark"),
     path("changes/", views.changes_log, name="changes"),
+    path("accumulation/", views.accumulation_log, name="accumulation"),
 ]

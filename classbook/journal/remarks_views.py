@@ -1,4 +1,5 @@
-"""Control of journal keeping (R6.10, R2.2): the deputy's remarks log and changes log, the teacher's open remarks.
+"""Control of journal keeping (R6.10, R2.2, R2.6): the deputy's remarks log, changes log and the students
+below the accumulation rule, the teacher's open remarks.
 
 Thin: rows come from ``classbook.access.journal`` scopes, writes go through ``services``.
 """
@@ -12,16 +13,19 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from classbook.access import journal as journal_access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
-from classbook.access.scopes import classes, get_or_404
+from classbook.access.scopes import classes, directory, get_or_404
 from classbook.core.errors import DomainError, PermissionDeniedError
-from classbook.journal import services
+from classbook.journal import rules, services
 from classbook.journal.queries import changes_log_rows
+from classbook.journal.rules import AccumulationPolicy
+from classbook.schools.models import StudyPeriod
 
 PAGE_SIZE = 100
 
@@ -153,5 +157,58 @@ def changes_log(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "class_id": class_id,
             "day": day,
             "late_only": late_only,
+        },
+    )
+
+
+def _control_period(ctx: SchoolContext, wanted: int | None) -> tuple[StudyPeriod | None, list[StudyPeriod]]:
+    """The periods of the current academic year (else the latest), and the asked one, else the shortest
+    containing today, else the last one ended."""
+    rows = list(directory(ctx, StudyPeriod).order_by("-year__is_current", "-year__start", "start", "-end"))
+    periods = [p for p in rows if p.year_id == rows[0].year_id] if rows else []  # the current (else latest) year
+    if not periods:
+        return None, []
+    today = timezone.localdate()
+    chosen = next((p for p in periods if p.pk == wanted), None)
+    containing = [p for p in periods if p.start <= today <= p.end]
+    ended = [p for p in periods if p.end < today]
+    if chosen is None and containing:
+        chosen = min(containing, key=lambda p: p.end - p.start)
+    if chosen is None:
+        chosen = max(ended, key=lambda p: p.end) if ended else periods[0]
+    return chosen, periods
+
+
+@school_view(rule=journal_access.may_control_journals)
+def accumulation_log(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """Per journal, the students below the accumulation rule (R2.6) in one study period, with the period
+    grade given if any: the same count and decision as the grid (``rules.journals_below_rule``)."""
+    period, periods = _control_period(ctx, _int(request.GET.get("period")))
+    teacher_id, class_id = _int(request.GET.get("teacher")), _int(request.GET.get("class"))
+    policy = rules.policy_or_default(ctx.school.pk)
+    rows: list[tuple[object, list[rules.BelowRule]]] = []
+    if period is not None:
+        journals = journal_access.readable_assignments(ctx).filter(year_id=period.year_id)
+        if teacher_id:
+            journals = journals.filter(teacher_id=teacher_id)
+        if class_id:
+            journals = journals.filter(school_class_id=class_id)
+        assignments = list(journals.order_by("school_class__name", "subject__name", "id"))
+        below = rules.journals_below_rule(assignments, period, policy=policy)
+        rows = [(a, below[a.pk]) for a in assignments if a.pk in below]
+    return render(
+        request,
+        "journal/control/accumulation.html",
+        {
+            "period": period,
+            "periods": periods,
+            "rows": rows,
+            "students": sum(len(r[1]) for r in rows),
+            "checked": policy.accumulation_policy != AccumulationPolicy.OFF,
+            "policy": policy,
+            "teachers": journal_access.teachers_with_journals(ctx),
+            "classes": classes(ctx),
+            "teacher_id": teacher_id,
+            "class_id": class_id,
         },
     )

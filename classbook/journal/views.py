@@ -36,7 +36,7 @@ from classbook.core.errors import ConflictError, DomainError, PermissionDeniedEr
 from classbook.journal import queries, services
 from classbook.journal.grid import Grid, read_grid
 from classbook.journal.models import GradeKind, Lesson
-from classbook.journal.rules import policy_or_default
+from classbook.journal.rules import feedback_data, policy_or_default
 from classbook.people.models import Student
 from classbook.schools.models import TeachingAssignment
 
@@ -328,7 +328,8 @@ def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
         return error_json(409, "conflict", exc.message, **getattr(exc, "extra", {}))
     except DomainError as exc:
         return _cell_error(exc)
-    return JsonResponse({"value": grade.value.code, "version": grade.version, "late": False})
+    # The school's rules on the grade (issue 10): "warnings" (saved anyway) and an annual grade's "basis".
+    return JsonResponse({"value": grade.value.code, "version": grade.version, "late": False, **feedback_data(grade)})
 
 
 def _save_work_cell(request: HttpRequest, ctx: SchoolContext, lesson: Lesson) -> JsonResponse:

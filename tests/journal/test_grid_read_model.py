@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from classbook.api.routes.journal import GridOut
 from classbook.journal import services
-from classbook.journal.grid import GradeBasis, read_grid
+from classbook.journal.grid import read_grid
 from classbook.journal.models import Attendance, WorkType
 from classbook.journal.queries import readable_assignment
 from tests import factories as f
@@ -171,28 +171,6 @@ def test_page_and_api_show_the_same_cells_versions_and_states(world, journal, as
     # The student's semester grade closes their cells of the semester (R2.7); the other student's stay open.
     assert all(v[2]["closed"] for k, v in seen.items() if k[0] == "lesson" and k[2] == student)
     assert not any(v[2]["closed"] for k, v in seen.items() if k[0] == "lesson" and k[2] == other.pk)
-
-
-def test_period_notes_plug_into_the_page_and_the_api(world, journal, as_user):
-    """The hook for rules that explain a grade: warnings and basis on a period cell reach both doors."""
-    _fill(world, journal)
-    from classbook.access.context import resolve_school
-    from classbook.journal.grid import api_payload
-
-    ctx = resolve_school(world.teacher, world.school.slug)
-    with time_machine.travel(GRADES_DAY):
-        grid = read_grid(ctx, readable_assignment(ctx, journal.assignment.pk), period_id=journal.semester.pk)
-    grid.add_period_notes(
-        "annual",
-        warnings={world.student.pk: ["Differs from the rule"]},
-        basis={world.student.pk: [GradeBasis("I семестр", "10", corrected=True)]},
-    )
-    annual = next(g for g in api_payload(grid)["period_grades"] if g["kind"] == "annual")
-    assert annual["warnings"] == ["Differs from the rule"]
-    assert annual["basis"] == [{"period": "I семестр", "value": "10", "corrected": True}]
-    from classbook.journal.templatetags.journal_grid import grid_rows
-
-    assert "Differs from the rule" in grid_rows(grid) and " warn" in grid_rows(grid)
 
 
 def test_a_cells_shown_parts_are_its_properties():

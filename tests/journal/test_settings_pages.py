@@ -22,6 +22,8 @@ POLICY = {
     "correction_window_days": "5",
     "min_marks_one_hour": "3",
     "min_marks_more_hours": "4",
+    "accumulation_policy": "refuse",
+    "annual_grade_rule": "mean",
     "director_corrects": "on",
     "admin_corrects": "on",
     "weighted_averages": "on",
@@ -66,12 +68,21 @@ def test_saving_rules_is_audited_and_used(world, journal, as_user):
     as_user(world.director).post(url(world, "rules"), POLICY)
     policy = JournalPolicy.objects.get(school=world.school)
     assert policy.correction_roles() == frozenset({"director", "admin"})
+    assert policy.accumulation_policy == "refuse"
     entry = AuditEntry.objects.get(action="journal.journalpolicy.updated")
     assert entry.data["new"]["correction_window_days"] == "5"
+    assert entry.data["new"]["accumulation_policy"] == "refuse"
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("correction_window_days", "61"), ("correction_window_days", "x"), ("min_marks_one_hour", "")]
+    ("field", "value"),
+    [
+        ("correction_window_days", "61"),
+        ("correction_window_days", "x"),
+        ("min_marks_one_hour", ""),
+        ("accumulation_policy", "sometimes"),
+        ("annual_grade_rule", ""),
+    ],
 )
 def test_bad_rules_input_shows_the_form_again_and_changes_nothing(world, journal, as_user, field, value):
     response = as_user(world.director).post(url(world, "rules"), {**POLICY, field: value})

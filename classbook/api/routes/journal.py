@@ -29,6 +29,7 @@ from classbook.journal import attachments, services
 from classbook.journal.grid import api_payload, read_grid
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade, Remark, WorkType
 from classbook.journal.queries import assignment_data, changes_log_rows, readable_assignment
+from classbook.journal.rules import feedback_data
 from classbook.people.models import Student
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 
@@ -83,12 +84,6 @@ class AttendanceOut(Schema):
     is_late: bool
 
 
-class GradeBasisOut(Schema):
-    period: str
-    value: str
-    corrected: bool
-
-
 class PeriodGradeOut(Schema):
     id: int
     student: int
@@ -100,13 +95,45 @@ class PeriodGradeOut(Schema):
     locked: bool
 
 
+class WarningOut(Schema):
+    code: str = Field(description="too_few_marks, annual_disagrees, annual_basis_incomplete, …")
+    message: str
+
+
+class BasisGradeOut(Schema):
+    period: int
+    period_name: str
+    value: str
+    corrected: bool = Field(description="A corrected grade, replacing the original period grade")
+    original: str | None = Field(None, description="The original period grade a corrected grade replaced")
+
+
+class AnnualBasisOut(Schema):
+    basis: list[BasisGradeOut] = Field(description="The period grades the annual grade rests on, in order")
+    missing_periods: list[str]
+    mean: Decimal | None = Field(None, description="The arithmetic mean of the basis, before rounding")
+    expected: str | None = Field(None, description="The value the school's rule gives (none: the teacher decides)")
+    checked: bool = Field(description="Whether the school checks the annual grade against its rule")
+    warnings: list[WarningOut]
+
+
+class AnnualOut(AnnualBasisOut):
+    student: int
+    value: str | None = Field(None, description="The annual grade given, if any")
+
+
+class PeriodGradeSavedOut(PeriodGradeOut):
+    warnings: list[WarningOut] = Field(description="The school's rules the grade does not meet; it is saved anyway")
+    basis: AnnualBasisOut | None = Field(None, description="For an annual grade: what it rests on")
+
+
 class GridAttendanceOut(AttendanceOut):
     excused: bool = Field(description="Missed and excused, by its code or a recorded reason (journal.absences)")
 
 
 class GridPeriodGradeOut(PeriodGradeOut):
-    warnings: list[str] = Field(description="What the school's rules say about this grade")
-    basis: list[GradeBasisOut] = Field(description="The period grades an annual grade rests on")
+    warnings: list[WarningOut] = Field(description="What the school's rules say about this grade (saved anyway)")
+    basis: list[BasisGradeOut] = Field(description="The period grades an annual grade rests on")
 
 
 class StudentOut(Schema):
@@ -126,6 +153,8 @@ class AccumulationOut(Schema):
     count: int
     required: int
     average: Decimal | None = Field(None, description="The average mark, rounded half-up by the school's rule")
+    below_rule: bool = Field(False, description="Fewer marks than the school requires (when it checks the rule)")
+    warnings: list[WarningOut] = Field(default_factory=list)
 
 
 class WorkTypeOut(Schema):
@@ -145,6 +174,7 @@ class GridOut(Schema):
     attendance: list[GridAttendanceOut]
     period_grades: list[GridPeriodGradeOut]
     accumulation: list[AccumulationOut]
+    annual: list[AnnualOut]
     work_types: list[WorkTypeOut]
 
 
@@ -610,7 +640,7 @@ def put_reason(request: HttpRequest, school: str, attendance_id: int, payload: R
 
 @router.put(
     "/{school}/journal/assignments/{assignment_id}/period-grades",
-    response=PeriodGradeOut,
+    response=PeriodGradeSavedOut,
     summary="Set a thematic, period, annual or exam grade (locked once set)",
 )
 def put_period_grade(request: HttpRequest, school: str, assignment_id: int, payload: PeriodGradeIn) -> dict[str, Any]:
@@ -629,7 +659,7 @@ def put_period_grade(request: HttpRequest, school: str, assignment_id: int, payl
         ordinal=payload.ordinal,
         title=payload.title,
     )
-    return _grade_out(grade)
+    return {**_grade_out(grade), **feedback_data(grade)}
 
 
 @router.post(

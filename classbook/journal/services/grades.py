@@ -14,6 +14,7 @@ from classbook.access.journal import (
 from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.journal.models import (
+    AccumulationPolicy,
     AttendanceCode,
     ChangeKind,
     GradeCorrection,
@@ -21,7 +22,7 @@ from classbook.journal.models import (
     JournalChange,
     PeriodGrade,
 )
-from classbook.journal.rules import correction_last_day, policy_for
+from classbook.journal.rules import GradeFeedback, GradeValue, correction_last_day, grade_feedback, policy_for
 from classbook.journal.services._common import CellConflict, CellValue, _announce, _ensure_student_in_assignment
 from classbook.people.models import Student, User
 from classbook.schools.models import (
@@ -87,6 +88,12 @@ def record_period_grade(
     A set grade cannot be changed here: a semester or quarter grade is changed only by
     ``correct_period_grade`` (a recorded correction by an allowed role); thematic and annual grades not at all.
     Setting the same value again is a no-op. Versions protect against two teachers' tabs racing.
+
+    The school's rules (``rules.grade_feedback``): a period grade other than "н/а" or "exempt" for a
+    student with fewer marks than required (R2.6) is refused when the school's accumulation policy is
+    "refuse" (``too_few_marks``), saved with a warning when it is "warn"; an annual grade that differs
+    from the school's annual rule is saved with a warning. The warnings (and an annual grade's basis)
+    come back on ``grade.feedback``.
     """
     if not can_edit_assignment(acting_user, assignment):
         raise PermissionDeniedError(_("Only the teacher of this class and subject may set its grades."))
@@ -111,6 +118,9 @@ def record_period_grade(
     if grade is None:
         if expected_version != 0:
             raise CellConflict(CellValue("", 0))
+        policy = policy_for(assignment.school_id)
+        feedback = grade_feedback(assignment, student.pk, period, kind, GradeValue.of(value), policy)
+        _refuse_too_few_marks(feedback, policy.accumulation_policy)
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -121,10 +131,13 @@ def record_period_grade(
             current = PeriodGrade.objects.select_related("value").get(**cell)
             raise CellConflict(CellValue(current.value.code, current.version)) from None
         _log_grade(acting_user=acting_user, kind=ChangeKind.PERIOD_GRADE, grade=grade, old="", new=value.code)
+        grade.feedback = feedback
         return grade
     if grade.version != expected_version:
         raise CellConflict(CellValue(grade.value.code, grade.version))
     if grade.value_id == value.pk:
+        policy = policy_for(assignment.school_id)
+        grade.feedback = grade_feedback(assignment, student.pk, period, kind, GradeValue.of(value), policy)
         return grade
     if kind == GradeKind.PERIOD:
         message = _(
@@ -137,6 +150,23 @@ def record_period_grade(
         message % {"date": timezone.localdate(grade.locked_at or grade.set_at).strftime("%d.%m.%Y")},
         code="grade_locked",
     )
+
+
+def _refuse_too_few_marks(feedback: GradeFeedback, accumulation_policy: str) -> None:
+    """Under the "refuse" policy a period grade with too few marks is not given (R2.6)."""
+    acc = feedback.accumulation
+    if accumulation_policy != AccumulationPolicy.REFUSE or acc is None:
+        return
+    if any(w.code == "too_few_marks" for w in feedback.warnings):
+        raise DomainError(
+            _(
+                "The student has %(count)s of the %(required)s marks the school requires in this period, so "
+                "a period grade cannot be given yet. Give more marks first, or enter “н/а” (not attested)."
+            )
+            % {"count": acc.count, "required": acc.required},
+            code="too_few_marks",
+            field="value",
+        )
 
 
 @transaction.atomic

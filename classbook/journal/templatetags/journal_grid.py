@@ -127,13 +127,14 @@ def grid_rows(grid: Grid) -> SafeString:
             add(f'<td class="{cls}" data-l="{lid}"{attrs} data-s="{sid}" data-v="{version}"{title}>{esc(value)}</td>')
         for pcell, attrs in zip(row.period_cells, period_cols, strict=True):
             cls = "c pv" if attrs else "c ro pv"
-            note = _period_note(pcell)
             if pcell.locked:
                 cls += " locked"
-            if note:
+            if pcell.warnings:
                 cls += " warn"
-            title = note or (locked_title if pcell.locked else "")
+            title = _period_title(pcell, locked_title)
             title_attr = f' title="{title}"' if title else ""
+            if pcell.note:
+                title_attr += f' data-note="{escape(pcell.note)}"'
             if attrs:
                 shown = esc(pcell.value)
                 add(f'<td class="{cls}"{title_attr}{attrs} data-s="{sid}" data-v="{pcell.version}">{shown}</td>')
@@ -149,17 +150,14 @@ def _state_classes(state: str, editable: bool) -> str:
     return (f" {state} ro" if state else "") if state or editable else " ro"
 
 
-def _period_note(cell: PeriodCell) -> str:
-    """The plug-in notes of a period cell (warnings, the grades an annual grade rests on) as an escaped title."""
-    if not cell.warnings and not cell.basis:
-        return ""
-    parts = list(cell.warnings)
-    if cell.basis:
-        basis = ", ".join(
-            f"{b.period}: {b.value}" + (f" ({_('corrected')})" if b.corrected else "") for b in cell.basis
-        )
-        parts.append(_("Based on %(grades)s") % {"grades": basis})
-    return escape("; ".join(parts))
+def _period_title(cell: PeriodCell, locked_title: str) -> str:
+    """A period cell's tooltip, escaped: locked, what the annual grade rests on and the rule's value, and
+    the school's warnings on the grade (``grid.PeriodCell``)."""
+    parts = [locked_title] if cell.locked else []
+    if cell.explain:
+        parts.append(escape(cell.explain))
+    parts.extend(escape(w.message) for w in cell.warnings)
+    return " ".join(parts)
 
 
 @register.simple_tag

@@ -277,6 +277,7 @@
         td.classList.add("saved");
         setTimeout(function () { td.classList.remove("saved"); }, 1500);
         if (res.data.row) updateRow(td.parentElement, res.data.row);
+        if (td.dataset.k && showWarnings(td, res.data)) return;
         say(S.saved);
         return;
       }
@@ -314,6 +315,19 @@
     select(td);
     showCellError(td, td.title);
     if (typed !== null && typed !== undefined && isEditable(td)) startEdit(typed, "edit");
+  }
+
+  // A period or annual grade saved against the school's rules (too few marks, an annual grade that differs
+  // from its basis): saved, and the server's warnings stay on the cell and in the status line.
+  function showWarnings(td, data) {
+    var warnings = data.warnings || [];
+    td.classList.toggle("warn", warnings.length > 0);
+    delete td.dataset.note;
+    if (!warnings.length) return false;
+    var text = warnings.map(function (w) { return w.message; }).join(" ");
+    td.title = text;
+    say(S.saved + ". " + text, true);
+    return true;
   }
 
   function sameValue(a, b) { return String(a || "").trim().toLowerCase() === String(b || "").trim().toLowerCase(); }
