@@ -17,9 +17,7 @@ from django.urls import reverse
 
 from classbook.api.routes.journal import GridOut
 from classbook.journal import services
-from classbook.journal.grid import read_grid
 from classbook.journal.models import Attendance, WorkType
-from classbook.journal.queries import readable_assignment
 from tests import factories as f
 from tests.journal.conftest import GRADES_DAY, IN_TIME
 
