@@ -6,8 +6,10 @@ that a request in autocommit mode does not send (it sends BEGIN and COMMIT).
 
 from __future__ import annotations
 
+import pytest
 import time_machine
-from django.db import connection
+from django.db import DataError, connection
+from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 
 from classbook.journal import services
@@ -68,3 +70,67 @@ def test_saving_attendance_costs_at_most_six_queries_with_its_audit_row(world, j
     # checks, the code, the cell, the write, the audit row (+ the register taken, the first time)
     assert len(_statements(first)) <= 6, _statements(first)
     assert len(_statements(second)) <= 5, _statements(second)
+
+
+@time_machine.travel(IN_TIME)
+def test_the_audit_row_is_saved_as_model_save_saves_it(world, journal):
+    """The precompiled write sends the audit row's pre_save/post_save (the diary's cache listens) as save() does."""
+    seen: list[tuple[str, int | None, bool]] = []
+
+    def before(sender, instance, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(("pre", instance.pk, instance._state.adding))
+
+    def after(sender, instance, created, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(("post", instance.pk, created))
+
+    pre_save.connect(before, sender=JournalChange, dispatch_uid="test-before")
+    post_save.connect(after, sender=JournalChange, dispatch_uid="test-after")
+    try:
+        mark = services.record_mark(
+            acting_user=world.teacher,
+            lesson=_fresh(journal.lesson),
+            student=world.student,
+            text="7",
+            expected_version=0,
+        )
+        services.record_mark(
+            acting_user=world.teacher,
+            lesson=_fresh(journal.lesson),
+            student=world.student,
+            text="8",
+            expected_version=mark.version,
+            reason="typo",
+        )
+    finally:
+        pre_save.disconnect(sender=JournalChange, dispatch_uid="test-before")
+        post_save.disconnect(sender=JournalChange, dispatch_uid="test-after")
+    changes = list(JournalChange.objects.filter(kind="mark").order_by("id"))
+    assert seen == [
+        ("pre", None, True),
+        ("post", changes[0].pk, True),
+        ("pre", None, True),
+        ("post", changes[1].pk, True),
+    ]
+    second = changes[1]
+    assert (second.object_id, second.old_value, second.new_value, second.reason) == (mark.pk, "7", "8", "typo")
+    assert (second.actor_id, second.student_id, second.lesson_id) == (
+        world.teacher.pk,
+        world.student.pk,
+        journal.lesson.pk,
+    )
+    assert second.at is not None and second.assignment_id == journal.lesson.assignment_id
+
+
+@pytest.mark.postgres_only
+@time_machine.travel(IN_TIME)
+def test_a_too_long_audit_value_is_refused_not_cut(world, journal):
+    """The one-statement write casts the audit row's text as ``text``: the column refuses a too long reason."""
+    with pytest.raises(DataError):
+        services.record_mark(
+            acting_user=world.teacher,
+            lesson=_fresh(journal.lesson),
+            student=world.student,
+            text="9",
+            expected_version=0,
+            reason="x" * 501,
+        )

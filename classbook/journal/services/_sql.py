@@ -100,6 +100,12 @@ def _update_sql(model: Any, vendor: str, names: tuple[str, ...]) -> str:
     return f"UPDATE {table} SET {sets}, {version} = %s WHERE {pk} = %s AND {version} = %s RETURNING {pk}"  # noqa: S608
 
 
+def _cast_type(field: Any) -> str:
+    if field.get_internal_type() in {"CharField", "TextField"}:
+        return "text"
+    return str(field.cast_db_type(connection))
+
+
 @functools.cache
 def _audit_tail_sql(model: Any, vendor: str, link: str) -> str:
     """``INSERT INTO <audit> … SELECT …, w.written FROM w``: the audit row after a ``WITH w AS (…)`` write."""
@@ -107,8 +113,9 @@ def _audit_tail_sql(model: Any, vendor: str, link: str) -> str:
     fields = _insert_fields(model)
     linked = model._meta.get_field(link)
     columns = ", ".join(_q(f.column) for f in fields)
-    # Cast: a parameter in a SELECT list has no column to take its type from.
-    values = ", ".join("w.written" if f is linked else f"CAST(%s AS {f.cast_db_type(connection)})" for f in fields)
+    # Cast: a parameter in a SELECT list has no column to take its type from. Text goes as ``text``, not
+    # ``varchar(n)``: an explicit cast to varchar(n) would cut a too long value silently, the column refuses it.
+    values = ", ".join("w.written" if f is linked else f"CAST(%s AS {_cast_type(f)})" for f in fields)
     table, pk = _q(model._meta.db_table), _q(model._meta.pk.column)
     return f"INSERT INTO {table} ({columns}) SELECT {values} FROM w RETURNING {pk}, {_q(linked.column)}"  # noqa: S608
 
