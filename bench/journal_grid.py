@@ -5,6 +5,10 @@ Run from the repository root:
     .venv/bin/python bench/journal_grid.py                      # a fresh SQLite file in a temporary folder
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/journal_grid.py
 
+The page is measured beside its floor (``floor_html``: the same cells read with raw SQL and written as an
+HTML table with f-strings, same process, same run, interleaved run by run), the JSON API's grid and the
+smallest journal page (the site around the grid); the page/floor ratio is printed (target <= 2x).
+
 On PostgreSQL it creates (and drops afterwards) the database ``bench_journal`` and also measures
 20 concurrent writer threads, in one process and spread over 2 and 4 processes
 (--processes 2,4; one process has one GIL, a server runs several workers). Options: --students 40
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import statistics
 import threading
 import time
@@ -58,11 +63,22 @@ def build(students: int, lessons: int) -> dict:
 
 
 def bench_page(setup: dict, runs: int) -> dict:
-    client = Client()
+    """The grid page, the API's grid and the floor, interleaved run by run (the same load for all three)."""
+    from classbook.journal.models import WorkType
+    from classbook.schools.models import StudyPeriod
+
+    client = Client(HTTP_HOST="localhost")  # in ALLOWED_HOSTS by default (testserver is not)
     client.force_login(setup["teacher"])
-    url = reverse("journal:grid", args=[setup["school"].slug, setup["assignment"].pk])
+    school, assignment = setup["school"], setup["assignment"]
+    url = reverse("journal:grid", args=[school.slug, assignment.pk])
+    period = StudyPeriod.objects.get(school=school, name="Bench")
+    api_url = f"/api/v1/schools/{school.slug}/journal/assignments/{assignment.pk}/grid?period={period.pk}"
+    default_wt = WorkType.objects.filter(school=school, is_active=True).order_by("ordinal", "id").first()
+    floor_args = (assignment.pk, assignment.school_class_id, default_wt.pk, period.start, period.end)
     for _ in range(3):
         assert client.get(url).status_code == 200
+        assert client.get(api_url).status_code == 200
+        floor_html(*floor_args)
     executed: list[str] = []
 
     def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
@@ -72,33 +88,129 @@ def bench_page(setup: dict, runs: int) -> dict:
     # The connection may be reopened per request (CONN_MAX_AGE=0 on SQLite): count at the cursor.
     with connection.execute_wrapper(count):
         response = client.get(url)
-    timings = []
-    cpu = []
-    for _ in range(runs):
+    page_queries = len(executed)
+    executed.clear()
+    with connection.execute_wrapper(count):
+        api_response = client.get(api_url)
+    api_queries = len(executed)
+    floor = floor_html(*floor_args)
+    # The same cells: every student × lesson cell of the page is in the floor's table.
+    assert len(re.findall(r"<td [^>]*data-l=", floor)) == len(re.findall(rb"<td [^>]*data-l=", response.content))
+    # The site around every journal page (session, user, school context, middleware, base template and
+    # menus): the journal index of a teacher with one journal, the smallest page through the same doors.
+    index_url = reverse("journal:index", args=[school.slug])
+    client.get(index_url)
+    timings: dict[str, list[float]] = {k: [] for k in ("page", "api", "floor", "site")}
+    cpu: dict[str, list[float]] = {k: [] for k in timings}
+
+    def timed(name: str, call) -> None:  # type: ignore[no-untyped-def]
         t0, c0 = time.perf_counter(), time.process_time()
-        client.get(url)
-        timings.append((time.perf_counter() - t0) * 1000)
-        cpu.append((time.process_time() - c0) * 1000)
+        call()
+        timings[name].append((time.perf_counter() - t0) * 1000)
+        cpu[name].append((time.process_time() - c0) * 1000)
+
+    for _ in range(runs):
+        timed("page", lambda: client.get(url))
+        timed("api", lambda: client.get(api_url))
+        timed("floor", lambda: floor_html(*floor_args))
+        timed("site", lambda: client.get(index_url))
 
     from classbook.access.context import resolve_school
-    from classbook.access.journal import readable_assignments
+    from classbook.journal import grid as journal_grid
     from classbook.journal import queries as jq
 
-    ctx = resolve_school(setup["teacher"], setup["school"].slug)
-    assignment = jq.assignment_for_grid(readable_assignments(ctx), setup["assignment"].pk).get()
+    ctx = resolve_school(setup["teacher"], school.slug)
+    readable = jq.readable_assignment(ctx, assignment.pk)
     build_timings = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        jq.build_grid(ctx, assignment)
+        journal_grid.read_grid(ctx, readable)
         build_timings.append((time.perf_counter() - t0) * 1000)
+    medians = {k: statistics.median(v) for k, v in timings.items()}
+    cpu_medians = {k: statistics.median(v) for k, v in cpu.items()}
     return {
-        "page_median_ms": statistics.median(timings),
-        "page_p95_ms": percentile(timings, 0.95),
-        "page_cpu_median_ms": statistics.median(cpu),
+        "page_median_ms": medians["page"],
+        "page_p95_ms": percentile(timings["page"], 0.95),
+        "page_cpu_median_ms": cpu_medians["page"],
+        "api_median_ms": medians["api"],
+        "api_cpu_median_ms": cpu_medians["api"],
+        "floor_median_ms": medians["floor"],
+        "floor_cpu_median_ms": cpu_medians["floor"],
+        "site_median_ms": medians["site"],
+        "site_cpu_median_ms": cpu_medians["site"],
+        "page_floor_ratio": medians["page"] / medians["floor"],
+        "api_floor_ratio": medians["api"] / medians["floor"],
+        "page_floor_cpu_ratio": cpu_medians["page"] / cpu_medians["floor"],
+        "api_floor_cpu_ratio": cpu_medians["api"] / cpu_medians["floor"],
         "build_median_ms": statistics.median(build_timings),
-        "queries": len(executed),
+        "queries": page_queries,
+        "api_queries": api_queries,
         "bytes": len(response.content),
+        "api_bytes": len(api_response.content),
+        "floor_bytes": len(floor),
     }
+
+
+def floor_html(assignment_id: int, class_id: int, work_type_id: int, start: dt.date, end: dt.date) -> str:
+    """The floor the grid page is measured against: the same cells read with raw SQL and written as an
+    HTML table with f-strings (issue 10). Two queries: the students and the lessons (one UNION ALL), then
+    every cell (the default work type's mark and the attendance code, with versions and the late flag).
+
+    No framework on the way: no ORM, no template, no request; what the page costs above this is the price
+    of the framework, the site around the grid and the read model.
+    """
+    from html import escape
+
+    from classbook.journal.models import Attendance, AttendanceCode, Lesson, Mark
+    from classbook.people.models import Enrolment, Student, User
+    from classbook.schools.models import ScaleValue
+
+    q = connection.ops.quote_name
+    models = (Attendance, AttendanceCode, Lesson, Mark, Enrolment, Student, User, ScaleValue)
+    t = {m.__name__: q(m._meta.db_table) for m in models}
+    heads_sql = f"""
+SELECT 0, s.id, u.last_name, u.first_name, u.patronymic FROM {t["Enrolment"]} e
+JOIN {t["Student"]} s ON s.id = e.student_id JOIN {t["User"]} u ON u.id = s.user_id
+WHERE e.school_class_id = %(cls)s AND e.start <= %(end)s AND (e.{q("end")} IS NULL OR e.{q("end")} >= %(start)s)
+UNION ALL
+SELECT 1, l.id, CAST(l.{q("date")} AS VARCHAR(10)), '', '' FROM {t["Lesson"]} l
+WHERE l.assignment_id = %(a)s AND l.{q("date")} >= %(start)s AND l.{q("date")} <= %(end)s"""  # noqa: S608
+    cells_sql = f"""
+SELECT 0, m.lesson_id, m.student_id, v.code, m.version, m.is_late FROM {t["Mark"]} m
+JOIN {t["Lesson"]} l ON l.id = m.lesson_id LEFT JOIN {t["ScaleValue"]} v ON v.id = m.value_id
+WHERE l.assignment_id = %(a)s AND l.{q("date")} >= %(start)s AND l.{q("date")} <= %(end)s
+  AND m.work_type_id = %(wt)s AND m.slot = 0
+UNION ALL
+SELECT 1, a.lesson_id, a.student_id, c.code, a.version, a.is_late FROM {t["Attendance"]} a
+JOIN {t["Lesson"]} l ON l.id = a.lesson_id LEFT JOIN {t["AttendanceCode"]} c ON c.id = a.code_id
+WHERE l.assignment_id = %(a)s AND l.{q("date")} >= %(start)s AND l.{q("date")} <= %(end)s"""  # noqa: S608
+    params = {"a": assignment_id, "cls": class_id, "wt": work_type_id, "start": start, "end": end}
+    with connection.cursor() as cursor:
+        cursor.execute(heads_sql, params)
+        heads = cursor.fetchall()
+        cursor.execute(cells_sql, params)
+        facts = cursor.fetchall()
+    students = sorted((h for h in heads if h[0] == 0), key=lambda h: (h[2], h[3], h[4]))
+    lessons = sorted((h[2], h[1]) for h in heads if h[0] == 1)
+    marks: dict[tuple[int, int], tuple[str, int, bool]] = {}
+    absences: dict[tuple[int, int], tuple[str, int, bool]] = {}
+    for kind, lesson, student, code, version, late in facts:
+        (marks if kind == 0 else absences)[(student, lesson)] = (code or "", version, bool(late))
+    out = ["<table><thead><tr><th>Student</th>"]
+    out.extend(f'<th data-l="{lid}">{day[8:10]}.{day[5:7]}</th>' for day, lid in lessons)
+    out.append("</tr></thead><tbody>")
+    empty = ("", 0, False)
+    for _kind, sid, last, first, patronymic in students:
+        out.append(f'<tr data-s="{sid}"><th>{escape(f"{last} {first} {patronymic}")}</th>')
+        for _day, lid in lessons:
+            m = marks.get((sid, lid), empty)
+            a = absences.get((sid, lid), empty)
+            late = " late" if m[2] or a[2] else ""
+            text = f"{a[0]} {m[0]}" if a[0] and m[0] else a[0] or m[0]
+            out.append(f'<td class="c{late}" data-l="{lid}" data-s="{sid}" data-v="{m[1]}.{a[1]}">{escape(text)}</td>')
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
 
 
 def _cells(setup: dict, students: list, lesson_limit: int | None = None) -> list:
@@ -145,7 +257,7 @@ def bench_save(setup: dict, saves: int) -> dict:
         versions[key] = mark.version
     server1 = _backend_cpu([pid]) if pid else None
     # The same through the page's endpoint (routing, access, the cell state it answers with).
-    client = Client()
+    client = Client(HTTP_HOST="localhost")  # in ALLOWED_HOSTS by default (testserver is not)
     client.force_login(teacher)
     url = reverse("journal:save_cell", args=[setup["school"].slug, setup["assignment"].pk])
     from classbook.journal.queries import cell_state
@@ -396,7 +508,20 @@ def main() -> None:
                 f"p95 {page['page_p95_ms']:.1f} ms, "
                 f"CPU median {page['page_cpu_median_ms']:.1f} ms, "
                 f"{page['queries']} queries, {page['bytes'] // 1024} KiB; "
-                f"build_grid alone median {page['build_median_ms']:.1f} ms"
+                f"read_grid alone median {page['build_median_ms']:.1f} ms"
+            )
+            print(
+                f"floor (raw SQL, 2 queries, f-string table, {page['floor_bytes'] // 1024} KiB): "
+                f"median {page['floor_median_ms']:.1f} ms (CPU {page['floor_cpu_median_ms']:.1f} ms); "
+                f"API grid (JSON, {page['api_queries']} queries, {page['api_bytes'] // 1024} KiB): "
+                f"median {page['api_median_ms']:.1f} ms (CPU {page['api_cpu_median_ms']:.1f} ms); "
+                f"site alone (journal index): median {page['site_median_ms']:.1f} ms "
+                f"(CPU {page['site_cpu_median_ms']:.1f} ms)"
+            )
+            print(
+                f"ratio to the floor (wall / CPU): page {page['page_floor_ratio']:.2f}x / "
+                f"{page['page_floor_cpu_ratio']:.2f}x, API grid {page['api_floor_ratio']:.2f}x / "
+                f"{page['api_floor_cpu_ratio']:.2f}x (target <= 2x)"
             )
         if "save" in parts:
             save = bench_save(setup, args.saves)

@@ -29,6 +29,49 @@ def is_supervisor(ctx: SchoolContext) -> bool:
     return bool(ctx.roles & SUPERVISOR_ROLES)
 
 
+def may_write_appeals(ctx: SchoolContext) -> bool:
+    """Reporting, deciding, flagging, answering and recording reasons: never a read-only viewer (page and API)."""
+    return not ctx.is_read_only
+
+
+def may_open_absences(ctx: SchoolContext) -> bool:
+    """A class's absences and their reasons (R2.8), page and API: the administration and class teachers."""
+    return is_supervisor(ctx) or bool(ctx.homeroom_class_ids)
+
+
+def may_open_class_absences(ctx: SchoolContext, class_id: int) -> bool:
+    """The absences page of one class (links from the class page and the student card): ``absence_classes``."""
+    return is_supervisor(ctx) or class_id in ctx.homeroom_class_ids
+
+
+def may_record_reasons(ctx: SchoolContext, school_class: SchoolClass) -> bool:
+    """Reasons of absence are recorded by the class's class teacher (R2.8); the service checks the dates again."""
+    return may_write_appeals(ctx) and school_class.pk in ctx.homeroom_class_ids
+
+
+def may_report_absences(ctx: SchoolContext) -> bool:
+    """A parent reports the reason of an absence of a child they may see (current link, "may see")."""
+    return may_write_appeals(ctx) and bool(ctx.child_student_ids)
+
+
+def may_open_reports(ctx: SchoolContext) -> bool:
+    """The reports of absence reasons (R2.11), page and API: a parent who may report, the student reported on,
+    class teachers (they decide) and the administration (they read)."""
+    return (
+        may_report_absences(ctx) or bool(ctx.homeroom_class_ids) or is_supervisor(ctx) or ctx.own_student_id is not None
+    )
+
+
+def may_open_flags(ctx: SchoolContext) -> bool:
+    """Flagged marks (R2.11), page and API: students and parents (theirs), teachers (to answer), the administration."""
+    return bool(family_student_ids(ctx)) or Role.TEACHER in ctx.roles or is_supervisor(ctx)
+
+
+def may_flag_marks(ctx: SchoolContext) -> bool:
+    """A student flags their own marks, a parent those of a child they may see."""
+    return may_write_appeals(ctx) and bool(family_student_ids(ctx))
+
+
 def family_student_ids(ctx: SchoolContext) -> set[int]:
     """The student themselves and the children a parent may see (current links with "may see")."""
     ids = set(ctx.child_student_ids)

@@ -99,9 +99,22 @@ def issuable_people(issuer: User, school: School, today: dt.date | None = None) 
     )
 
 
+def may_open_codes(ctx: SchoolContext) -> bool:
+    """The activation-codes page, its slips and the navigation's link: administrators, and class teachers
+    for their class (R1.2); never a read-only viewer."""
+    if ctx.is_read_only:
+        return False
+    return ctx.has(Perm.ISSUE_STAFF_CODES) or ctx.has(Perm.ISSUE_FAMILY_CODES) or ctx.is_class_teacher
+
+
+def issues_for_every_class(ctx: SchoolContext) -> bool:
+    """Family codes for any class (administrators); a class teacher only for their own class."""
+    return ctx.has(Perm.ISSUE_FAMILY_CODES)
+
+
 def people_for_codes(ctx: SchoolContext) -> QuerySet[User]:
     """The codes page's people: none for those who may not open it (read-only viewers, plain teachers)."""
-    if not ctx.may_issue_codes:
+    if not may_open_codes(ctx):
         return User.objects.none()
     return issuable_people(ctx.user, ctx.school)
 

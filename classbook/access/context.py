@@ -16,6 +16,8 @@ from classbook.people.models import STAFF_ROLES, AuthorityViewer, GuardianLink, 
 from classbook.schools.models import School, SchoolClass, TeachingAssignment
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from classbook.people.models import User
 
 
@@ -54,13 +56,6 @@ class SchoolContext:
     def is_read_only(self) -> bool:
         """An authority viewer without a role of their own in the school only reads."""
         return self.is_authority_viewer and not self.roles
-
-    @property
-    def may_issue_codes(self) -> bool:
-        """May open the activation-codes page: administrators, and class teachers for their class (R1.2)."""
-        if self.is_read_only:
-            return False
-        return self.has(Perm.ISSUE_STAFF_CODES) or self.has(Perm.ISSUE_FAMILY_CODES) or self.is_class_teacher
 
     def can_issue_codes_for_class(self, class_id: int) -> bool:
         """Administrators issue codes for everyone; class teachers for students and parents of their class (R1.2)."""
@@ -118,7 +113,7 @@ def _context_query(user: int, school: int, today: dt.date) -> QuerySet[Any]:
 _CONTEXT = Prepared(_context_query)
 
 
-def build_context(user: Any, school: School) -> SchoolContext | None:
+def build_context(user: User | AnonymousUser, school: School) -> SchoolContext | None:
     """The user's context in ``school``, or None when they have no business there.
 
     One query (a ``UNION ALL``; issue 3: it runs on every page): the active roles, the authority
@@ -159,7 +154,7 @@ def build_context(user: Any, school: School) -> SchoolContext | None:
 _SCHOOL = PreparedModel(School, lambda slug: School.objects.filter(slug=slug, is_active=True).order_by("pk")[:1])
 
 
-def resolve_school(user: Any, slug: str) -> SchoolContext:
+def resolve_school(user: User | AnonymousUser, slug: str) -> SchoolContext:
     """The context for the school in the URL; 404 for an unknown school and for one the user has no role in."""
     school = _SCHOOL.first(slug=slug)
     if school is None:
@@ -170,7 +165,7 @@ def resolve_school(user: Any, slug: str) -> SchoolContext:
     return ctx
 
 
-def user_schools(user: Any) -> list[School]:
+def user_schools(user: User | AnonymousUser) -> list[School]:
     """Schools where the user has an active role or which their authority oversees."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []

@@ -17,12 +17,19 @@ from classbook.access.rules import Perm
 View = Callable[..., HttpResponseBase]  # pages, redirects and file downloads (FileResponse)
 
 
-def school_view(*perms: Perm, staff: bool = False, writes: bool = False) -> Callable[[View], View]:
+Rule = Callable[[SchoolContext], bool]
+
+
+def school_view(
+    *perms: Perm, staff: bool = False, writes: bool = False, rule: Rule | None = None
+) -> Callable[[View], View]:
     """Decorate a view taking ``(request, ctx, ...)`` under URL ``/s/<school>/...``.
 
     Anonymous users go to the login page; users without a role in the school get 404;
     members without every one of ``perms`` (or, with ``staff=True``, non-staff) get 403.
-    ``writes=True`` refuses read-only authority viewers.
+    ``writes=True`` refuses read-only authority viewers. ``rule`` is a named rule of ``classbook.access``
+    (``journal.may_open_journals``...): 403 when it says no. The API route of the same action calls the
+    same rule, so the page and the API refuse the same people.
     """
 
     def decorator(view: View) -> View:
@@ -34,6 +41,8 @@ def school_view(*perms: Perm, staff: bool = False, writes: bool = False) -> Call
             if any(not ctx.has(p) for p in perms) or (staff and not ctx.is_staff_member):
                 raise PermissionDenied
             if writes and ctx.is_read_only:
+                raise PermissionDenied
+            if rule is not None and not rule(ctx):
                 raise PermissionDenied
             request.school_ctx = ctx  # type: ignore[attr-defined]
             return view(request, ctx, *args, **kwargs)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -141,17 +142,55 @@ def journal_changes(ctx: SchoolContext) -> QuerySet[JournalChange]:
     return qs.filter(assignment__in=_readable_ids(ctx))
 
 
-def can_edit_assignment(user: Any, assignment: TeachingAssignment) -> bool:
+def may_open_journals(ctx: SchoolContext) -> bool:
+    """The journal pages and API: staff and control roles; students and parents have the diary (R1.3, R1.4)."""
+    return ctx.is_staff_member or ctx.has(Perm.VIEW_ALL_JOURNALS)
+
+
+def may_control_journals(ctx: SchoolContext) -> bool:
+    """Control of every journal (R6.10): the remarks log, the changes log, the control label of a journal."""
+    return ctx.has(Perm.VIEW_ALL_JOURNALS)
+
+
+def may_open_own_remarks(ctx: SchoolContext) -> bool:
+    """ "My remarks": the control remarks on one's own journals, to mark fixed; teachers (who keep journals)."""
+    return Role.TEACHER in ctx.roles
+
+
+def may_edit_journal(ctx: SchoolContext, assignment: TeachingAssignment) -> bool:
+    """The assignment's own teacher, acting in their role (never a read-only viewer): the journal as a whole."""
+    return not ctx.is_read_only and can_edit_assignment(ctx.user, assignment)
+
+
+def may_edit_lesson(ctx: SchoolContext, lesson: Lesson) -> bool:
+    """The assignment's teacher or the lesson's substitute (R2.9), never a read-only viewer."""
+    return not ctx.is_read_only and can_edit_lesson(ctx.user, lesson)
+
+
+def may_edit_lesson_row(ctx: SchoolContext, teacher_id: int, conducted_by_id: int | None) -> bool:
+    """``may_edit_lesson`` on the ids a read model already selected (the grid's lesson rows)."""
+    return not ctx.is_read_only and can_edit_lesson_of(ctx.user, teacher_id, conducted_by_id)
+
+
+def may_correct_with(ctx: SchoolContext, correction_roles: Iterable[str]) -> bool:
+    """Holds one of the roles the school's journal policy lets correct period grades (R2.7), not read-only.
+
+    The service checks again (``may_correct_grades``); this is the page's and the API's gate.
+    """
+    return not ctx.is_read_only and bool(ctx.roles & frozenset(correction_roles))
+
+
+def can_edit_assignment(user: User | AnonymousUser, assignment: TeachingAssignment) -> bool:
     """Only the assignment's own teacher edits its journal as a whole (R1.4)."""
     return bool(user.is_authenticated and assignment.teacher_id == user.pk)
 
 
-def can_edit_lesson(user: Any, lesson: Any) -> bool:
+def can_edit_lesson(user: User | AnonymousUser, lesson: Lesson) -> bool:
     """The assignment's teacher, or the substitute who conducted this lesson (R2.9)."""
     return can_edit_lesson_of(user, lesson.assignment.teacher_id, lesson.conducted_by_id)
 
 
-def can_edit_lesson_of(user: Any, teacher_id: int, conducted_by_id: int | None) -> bool:
+def can_edit_lesson_of(user: User | AnonymousUser, teacher_id: int, conducted_by_id: int | None) -> bool:
     """``can_edit_lesson`` on ids, for a service that read them in its own query."""
     if not user.is_authenticated:
         return False
@@ -160,10 +199,10 @@ def can_edit_lesson_of(user: Any, teacher_id: int, conducted_by_id: int | None) 
 
 def can_remark(ctx: SchoolContext) -> bool:
     """Directors, deputies and administrators leave control remarks (R6.10); viewers and teachers do not."""
-    return bool(ctx.roles & REMARK_ROLES)
+    return not ctx.is_read_only and bool(ctx.roles & REMARK_ROLES)
 
 
-def school_roles(user: Any, school_id: int) -> frozenset[str]:
+def school_roles(user: User | AnonymousUser, school_id: int) -> frozenset[str]:
     """The user's active roles in a school (for services, which get a user rather than a context)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
@@ -174,16 +213,16 @@ def school_roles(user: Any, school_id: int) -> frozenset[str]:
     )
 
 
-def may_remark(user: Any, school_id: int) -> bool:
+def may_remark(user: User | AnonymousUser, school_id: int) -> bool:
     return bool(school_roles(user, school_id) & REMARK_ROLES)
 
 
-def may_correct_grades(user: Any, school_id: int, roles: Iterable[str]) -> bool:
+def may_correct_grades(user: User | AnonymousUser, school_id: int, roles: Iterable[str]) -> bool:
     """Whether the user holds one of the roles the school lets correct period grades (R2.7)."""
     return bool(school_roles(user, school_id) & frozenset(roles))
 
 
-def is_class_teacher_of(user: Any, school_class: SchoolClass) -> bool:
+def is_class_teacher_of(user: User | AnonymousUser, school_class: SchoolClass) -> bool:
     """The class teacher (homeroom) of the class; records reasons of absence (R2.8)."""
     return bool(getattr(user, "is_authenticated", False) and school_class.class_teacher_id == user.pk)
 

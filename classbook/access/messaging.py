@@ -62,6 +62,22 @@ def _current_class_ids(ctx: SchoolContext, student_id: int) -> QuerySet:
     ).values("id")
 
 
+def may_use_messaging(ctx: SchoolContext) -> bool:
+    """Conversations, the forum and the unread badge are for the school's own people (page, API, service):
+    a read-only authority viewer has none."""
+    return not ctx.is_read_only
+
+
+def may_watch_unanswered(ctx: SchoolContext) -> bool:
+    """The list of one's conversations where a parent waits for an answer (R5.3): staff, page and API."""
+    return ctx.is_staff_member
+
+
+def writes_about_nobody(ctx: SchoolContext) -> bool:
+    """Staff may start a conversation about no child; a parent or student always writes about one."""
+    return ctx.is_staff_member
+
+
 def starter_kind(ctx: SchoolContext, student: Student | None) -> str | None:
     """In which capacity the user writes: staff, a parent of ``student``, ``student`` themselves, or not at all."""
     if ctx.is_read_only:

@@ -13,13 +13,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from classbook.access.context import SchoolContext
 from classbook.access.rules import Perm
 from classbook.journal.models import Lesson
+from classbook.people.models import Role, User
 from classbook.planning.models import Plan, PlanningDeadline
 from classbook.schools.models import TeachingAssignment
 
@@ -32,13 +32,24 @@ def may_approve(ctx: SchoolContext) -> bool:
     return ctx.has(Perm.APPROVE_PLANS) and not ctx.is_read_only
 
 
-def may_edit_plan(user: Any, assignment: TeachingAssignment) -> bool:
+def may_edit_plan(user: User | AnonymousUser, assignment: TeachingAssignment) -> bool:
     """Only the assignment's teacher edits its plan (checked again inside every service)."""
     return bool(getattr(user, "pk", None)) and assignment.teacher_id == user.pk
 
 
 def may_open_plans(ctx: SchoolContext) -> bool:
-    return reads_all(ctx) or "teacher" in ctx.roles
+    """The plans pages and API (and the navigation's link): the administration and teachers."""
+    return reads_all(ctx) or Role.TEACHER in ctx.roles
+
+
+def may_write_plan(ctx: SchoolContext, assignment: TeachingAssignment) -> bool:
+    """The assignment's teacher, acting in their role (not as a read-only viewer): page and API."""
+    return not ctx.is_read_only and may_edit_plan(ctx.user, assignment)
+
+
+def may_withdraw_shared(ctx: SchoolContext, plan: Plan) -> bool:
+    """A plan of the shared base is taken out by its author or by those who approve plans (R3.3)."""
+    return not ctx.is_read_only and (plan.created_by_id == ctx.user.pk or may_approve(ctx))
 
 
 def plan_assignments(ctx: SchoolContext) -> QuerySet[TeachingAssignment]:

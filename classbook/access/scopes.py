@@ -222,6 +222,32 @@ def may_write_roster(ctx: SchoolContext) -> bool:
     return not ctx.is_read_only
 
 
+def may_manage_students(ctx: SchoolContext) -> bool:
+    """Admit, move, withdraw students, link guardians, import class lists (R7.1, R7.2): page and API."""
+    return ctx.has(Perm.MANAGE_STUDENTS) and may_write_roster(ctx)
+
+
+def edits_whole_student_file(ctx: SchoolContext) -> bool:
+    """Which fields an allowed edit of a student covers: the whole personal file for those who manage
+    students, the contacts only for a class teacher (``may_edit_student_contacts`` decides whether at all)."""
+    return ctx.has(Perm.MANAGE_STUDENTS)
+
+
+def may_manage_staff(ctx: SchoolContext) -> bool:
+    """Staff accounts and their roles (R1.7, R1.8): the staff pages, and the staff API's full rows."""
+    return ctx.has(Perm.MANAGE_STAFF) and may_write_roster(ctx)
+
+
+def may_read_alphabetical_book(ctx: SchoolContext) -> bool:
+    """The alphabetical book of every student of the school (R7.1): those who see every student."""
+    return ctx.has(Perm.VIEW_ALL_STUDENTS)
+
+
+def may_read_staff_directory(ctx: SchoolContext) -> bool:
+    """The staff directory (names and positions): every staff member and authority viewer."""
+    return ctx.has(Perm.VIEW_SCHOOL_DIRECTORY)
+
+
 def may_see_contacts(ctx: SchoolContext, class_id: int | None) -> bool:
     """Home addresses and phones of a class's students and their guardians: those who hold VIEW_CONTACTS,
     and the class teacher of that class. An authority viewer reads records, not contact details."""

@@ -28,6 +28,20 @@ def may_write(ctx: SchoolContext, perm: Perm) -> bool:
     return ctx.has(perm) and not ctx.is_read_only
 
 
+def may_manage_school_settings(ctx: SchoolContext) -> bool:
+    """School settings and policies (the diary's averages among them): ``MANAGE_SCHOOL_SETTINGS``, not read-only."""
+    return may_write(ctx, Perm.MANAGE_SCHOOL_SETTINGS)
+
+
+# Opening a school year creates the calendar, the classes and the workload, and copies the timetable.
+OPEN_YEAR_PERMS: tuple[Perm, ...] = (Perm.MANAGE_CALENDAR, Perm.MANAGE_STRUCTURE, Perm.MANAGE_TIMETABLE)
+
+
+def may_open_year(ctx: SchoolContext) -> bool:
+    """The year-opening wizard, its API and its command: every permission it writes under, not read-only."""
+    return not ctx.is_read_only and all(ctx.has(p) for p in OPEN_YEAR_PERMS)
+
+
 def teachers(ctx: SchoolContext) -> QuerySet[User]:
     """Current teachers of the school: the only people who may be class teachers or teach an assignment."""
     if not may_read_area(ctx):

@@ -13,13 +13,41 @@ from django.db.models import Q, QuerySet
 from classbook.access.context import SchoolContext
 from classbook.access.rules import Perm
 from classbook.journal.models import Lesson
-from classbook.people.models import Student, User
+from classbook.people.models import Role, Student, User
 from classbook.schools.models import Room, SchoolClass, TeachingAssignment
 from classbook.timetable.models import BellSchedule, LessonChange, TimetableEntry
 
 
 def can_manage(ctx: SchoolContext) -> bool:
+    """Bells, timetable entries, lesson generation and lesson changes (R4.1, R4.2); never a read-only viewer."""
     return ctx.has(Perm.MANAGE_TIMETABLE) and not ctx.is_read_only
+
+
+may_manage_timetable = can_manage  # the name the pages, the API and the navigation use
+
+
+def may_open_lesson_changes(ctx: SchoolContext) -> bool:
+    """The journal of missed and substituted lessons (R4.2), page and API: staff only.
+
+    An authority viewer without a role of their own does not open it (docs/timetable.md); until issue 10
+    the API let them read it while the page answered 403.
+    """
+    return ctx.is_staff_member
+
+
+def reads_all_lesson_changes(ctx: SchoolContext) -> bool:
+    """Every teacher's changes (and the per-teacher filter): those who manage the timetable or control journals."""
+    return ctx.has(Perm.MANAGE_TIMETABLE) or ctx.has(Perm.VIEW_ALL_JOURNALS)
+
+
+def may_see_changes_of(ctx: SchoolContext, teacher_id: int) -> bool:
+    """Filtering the changes by a teacher: any teacher for those who read all; a teacher only themselves."""
+    return reads_all_lesson_changes(ctx) or teacher_id == ctx.user.pk
+
+
+def reads_own_teaching(ctx: SchoolContext) -> bool:
+    """A teacher's own timetable shows their lessons and substitutions (not only a class's)."""
+    return Role.TEACHER in ctx.roles
 
 
 def reads_whole_school(ctx: SchoolContext) -> bool:
@@ -129,7 +157,7 @@ def lesson_changes(ctx: SchoolContext) -> QuerySet[LessonChange]:
         "lesson__assignment__school_class",
         "lesson__assignment__subgroup",
     )
-    if ctx.has(Perm.VIEW_ALL_JOURNALS) or ctx.has(Perm.MANAGE_TIMETABLE):
+    if reads_all_lesson_changes(ctx):
         return qs
     if ctx.is_staff_member:
         return qs.filter(Q(teacher=ctx.user) | Q(substitute=ctx.user))

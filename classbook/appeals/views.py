@@ -30,7 +30,6 @@ from classbook.appeals.models import FlagStatus, ReportStatus
 from classbook.core import uploads
 from classbook.core.errors import DomainError
 from classbook.journal.models import AbsenceReasonKind
-from classbook.people.models import Role
 from classbook.schools.models import SchoolClass, StudyPeriod
 
 # The absences page shows at most a school year at once.
@@ -84,7 +83,7 @@ def _form_error(request: HttpRequest, form: Any) -> None:
 
 
 @require_GET
-@school_view(staff=True)
+@school_view(rule=scopes.may_open_absences)
 def absences(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """The class teacher's absences of a class over some days, with their reasons and a summary (R2.8)."""
     classes = list(scopes.absence_classes(ctx).order_by("year__start", "name"))
@@ -114,7 +113,7 @@ def absences(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "days": queries.absence_days(rows),
             "summary": queries.class_summary(school_class, absences_qs, start, end),
             "periods": directory(ctx, StudyPeriod).filter(year_id=school_class.year_id).order_by("start"),
-            "can_edit": not ctx.is_read_only and school_class.pk in ctx.homeroom_class_ids,
+            "can_edit": scopes.may_record_reasons(ctx, school_class),
             "kinds": AbsenceReasonKind.choices,
             "pending": scopes.absence_reports(ctx).filter(status=ReportStatus.PENDING).count(),
         },
@@ -122,7 +121,7 @@ def absences(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 
 
 @require_POST
-@school_view(staff=True, writes=True)
+@school_view(rule=scopes.may_open_absences, writes=True)
 def record_reasons(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     school_class: SchoolClass = get_or_404(scopes.absence_classes(ctx), pk=request.POST.get("class"))
     start = _date(request.POST.get("from")) or timezone.localdate()
@@ -173,9 +172,8 @@ def record_reasons(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 def reports(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """Reports of absence reasons: a parent's own children's, a class teacher's class's, the school's for the
     administration; pending first (R2.11)."""
-    may_report = scopes.reportable_students(ctx).exists() and not ctx.is_read_only
-    deciders = bool(ctx.homeroom_class_ids) or scopes.is_supervisor(ctx)
-    if not (may_report or deciders or ctx.own_student_id):
+    may_report = scopes.may_report_absences(ctx)
+    if not scopes.may_open_reports(ctx):
         raise PermissionDenied
     visible = scopes.absence_reports(ctx)
     pending = list(visible.filter(status=ReportStatus.PENDING).order_by("reported_at", "id"))
@@ -184,7 +182,7 @@ def reports(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     shown = [r.pk for r in pending] + [r.pk for r in decided]
     decidable = (
         set()
-        if ctx.is_read_only
+        if not scopes.may_write_appeals(ctx)
         else set(scopes.decidable_reports(ctx).filter(pk__in=shown).values_list("pk", flat=True))
     )
     return render(
@@ -297,14 +295,13 @@ def report_document(request: HttpRequest, ctx: SchoolContext, report_id: int) ->
 @school_view()
 def flags(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """Flagged marks: the flagger's own with the outcome and the marks they may flag; the teacher's to answer."""
-    family = scopes.family_student_ids(ctx)
-    if not (family or Role.TEACHER in ctx.roles or scopes.is_supervisor(ctx)):
+    if not scopes.may_open_flags(ctx):
         raise PermissionDenied
     visible = scopes.mark_flags(ctx)
     open_flags = list(visible.filter(status=FlagStatus.OPEN).order_by("flagged_at", "id"))
     answered = list(visible.exclude(status=FlagStatus.OPEN).order_by("-answered_at", "-id")[:DECIDED_LIMIT])
     marks: list[Any] = []
-    if family and not ctx.is_read_only:
+    if scopes.may_flag_marks(ctx):
         since = timezone.localdate() - dt.timedelta(days=FLAGGABLE_DAYS)
         marks = list(
             scopes.flaggable_marks(ctx)
@@ -322,7 +319,7 @@ def flags(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "marks": marks,
             "open_mark_ids": open_mark_ids,
             "user_id": request.user.pk,
-            "read_only": ctx.is_read_only,
+            "read_only": not scopes.may_write_appeals(ctx),
         },
     )
 

@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import check_password
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from classbook.demo.generator import DEMO_PASSWORD
+from classbook.demo.build import DEMO_PASSWORD
 from classbook.people.models import AuthorityViewer, Membership, Role, User
 from classbook.schools.models import School, SchoolClass
 

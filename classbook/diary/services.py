@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
+from classbook.access import structure
 from classbook.core.audit import log_action
 from classbook.core.errors import PermissionDeniedError
 from classbook.diary.models import DiaryPolicy
 
 if TYPE_CHECKING:
+    from classbook.access.context import SchoolContext
     from classbook.people.models import User
 
 
 @transaction.atomic
-def update_diary_policy(*, acting_user: User, ctx: Any, show_average: bool, weighted_average: bool) -> DiaryPolicy:
+def update_diary_policy(
+    *, acting_user: User, ctx: SchoolContext, show_average: bool, weighted_average: bool
+) -> DiaryPolicy:
     """Set whether students and parents see averages per subject and whether they are weighted (R5.1).
 
     Only holders of the school-settings permission (not read-only viewers) may change it.
     """
     from django.utils.translation import gettext as _
 
-    from classbook.access.rules import Perm
-
-    if ctx.user != acting_user or not ctx.has(Perm.MANAGE_SCHOOL_SETTINGS) or ctx.is_read_only:
+    if ctx.user != acting_user or not structure.may_manage_school_settings(ctx):
         raise PermissionDeniedError(_("You may not change the school's settings."))
     school = ctx.school
     policy = DiaryPolicy.objects.select_for_update().filter(school=school).first()

@@ -24,7 +24,6 @@ from classbook.access import structure
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.access.diary import letter_classes
-from classbook.access.rules import Perm
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import DomainError
 from classbook.diary import cache as week_cache
@@ -234,7 +233,7 @@ def settings_page(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """
     if not structure.may_read_area(ctx):
         raise PermissionDenied
-    can_write = structure.may_write(ctx, Perm.MANAGE_SCHOOL_SETTINGS)
+    can_write = structure.may_manage_school_settings(ctx)
     if request.method == "POST" and not can_write:
         raise PermissionDenied
     form = DiaryPolicyForm(request.POST or None, instance=queries.policy_or_default(ctx.school.pk))

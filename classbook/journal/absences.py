@@ -13,7 +13,8 @@ A row of ``Attendance`` is
   a missed lesson.
 
 Every page, PDF, API answer and report that shows these figures reads them through ``absence_counts`` (one
-aggregate query) or, row by row, through ``EXCUSED_FLAG``; nothing else decides it. See docs/journal.md.
+aggregate query) or, row by row, through ``EXCUSED_FLAG`` (in SQL) or ``is_excused`` (on values read);
+nothing else decides it. See docs/journal.md.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ LATE = Q(code__is_late=True)
 
 # The same rule for one row, as a column: ``.annotate(excused=EXCUSED_FLAG)``.
 EXCUSED_FLAG = Case(When(EXCUSED, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def is_excused(*, missed: bool, code_excused: bool, reason_excused: bool) -> bool:
+    """The same rule for a row already read as values (the journal grid reads its code's flags once per
+    school): missed, and excused by its code or by a recorded reason."""
+    return missed and (code_excused or reason_excused)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
-from classbook.access.journal import can_edit_lesson, homework_files, readable_assignments
+from classbook.access.journal import homework_files, may_edit_lesson, readable_assignments
 from classbook.access.scopes import get_or_404
 from classbook.core import uploads
 from classbook.core.errors import DomainError
@@ -38,7 +38,7 @@ def lesson_files(request: HttpRequest, ctx: SchoolContext, assignment_id: int, l
         {
             "lesson": lesson,
             "files": files,
-            "editable": not ctx.is_read_only and can_edit_lesson(request.user, lesson),
+            "editable": may_edit_lesson(ctx, lesson),
             "assignment_id": assignment_id,
             "policy": attachments.POLICY,
         },

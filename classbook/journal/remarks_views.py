@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 from classbook.access import journal as journal_access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
-from classbook.access.rules import Perm
 from classbook.access.scopes import classes, get_or_404
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.journal import services
@@ -41,7 +40,7 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
-@school_view(Perm.VIEW_ALL_JOURNALS)
+@school_view(rule=journal_access.may_control_journals)
 def remarks_log(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """Every remark in the school, open or fixed, by teacher (R6.10)."""
     status = request.GET.get("status", "open")
@@ -71,7 +70,7 @@ def remarks_log(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 
 
 @require_POST
-@school_view(Perm.VIEW_ALL_JOURNALS, writes=True)
+@school_view(rule=journal_access.can_remark)
 def add_remark(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """A remark on a journal, or on one lesson or cell of it when posted from the grid (R6.10)."""
     assignment = get_or_404(journal_access.readable_assignments(ctx), pk=_int(request.POST.get("assignment")))
@@ -97,7 +96,7 @@ def add_remark(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     return redirect("control:remarks", school=ctx.school.slug)
 
 
-@school_view(staff=True)
+@school_view(rule=journal_access.may_open_own_remarks)
 def my_remarks(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """The teacher's open remarks on their own journals, each to mark fixed (R6.10)."""
     remarks = (
@@ -125,7 +124,7 @@ def fix_remark(request: HttpRequest, ctx: SchoolContext, remark_id: int) -> Http
     return redirect("control:my_remarks", school=ctx.school.slug)
 
 
-@school_view(Perm.VIEW_ALL_JOURNALS)
+@school_view(rule=journal_access.may_control_journals)
 def changes_log(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """Every change in the school's journals, newest first; late entries visible to control (R2.2)."""
     teacher_id = _int(request.GET.get("teacher"))

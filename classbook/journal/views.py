@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,20 +23,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.journal import (
-    REMARK_ROLES,
-    can_edit_assignment,
-    can_edit_lesson,
     can_remark,
+    may_correct_with,
+    may_edit_journal,
+    may_edit_lesson,
+    may_open_journals,
     readable_assignments,
 )
 from classbook.access.journal import period_grades as journal_period_grades
-from classbook.access.rules import Perm
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.journal import queries, services
-from classbook.journal.models import GradeKind
+from classbook.journal.grid import Grid, read_grid
+from classbook.journal.models import GradeKind, Lesson
 from classbook.journal.rules import policy_or_default
-from classbook.people.models import User
+from classbook.people.models import Student
 from classbook.schools.models import TeachingAssignment
 
 
@@ -50,7 +50,7 @@ def error_json(status: int, code: str, message: Any, **extra: Any) -> JsonRespon
 
 def _may_open_journals(ctx: SchoolContext) -> bool:
     """Staff and control roles open journals; students and parents have the diary instead (R1.3, R1.4)."""
-    return ctx.is_staff_member or ctx.has(Perm.VIEW_ALL_JOURNALS)
+    return may_open_journals(ctx)
 
 
 def journal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -138,7 +138,7 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
     assignment = _assignment(ctx, assignment_id)
     # Work columns asked for with "Add a column" (a lesson and a work type), kept in the address.
     added = list(zip(request.GET.getlist("add_lesson"), request.GET.getlist("add_wt"), strict=False))
-    data = queries.build_grid(
+    data = read_grid(
         ctx,
         assignment,
         period_id=request.GET.get("period"),
@@ -148,11 +148,12 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
     )
     all_lessons_url = f"?period={data.period.id or ''}&lessons=all"
     # Control: remarks and corrected grades, for the administration only (teachers pay no query).
-    may_control = bool(ctx.roles & REMARK_ROLES) and not ctx.is_read_only
+    may_control = can_remark(ctx)
     correctable: list[tuple[int, str, str]] = []
-    if may_control and data.period.id is not None and ctx.roles & policy_or_default(ctx.school.pk).correction_roles():
+    corrects = may_control and data.period.id is not None
+    if corrects and may_correct_with(ctx, policy_or_default(ctx.school.pk).correction_roles()):
         col = next(i for i, c in enumerate(data.period_columns) if c.kind == GradeKind.PERIOD)
-        correctable = [(r.id, r.name, r.period_values[col][0]) for r in data.rows if r.period_values[col][0]]
+        correctable = [(r.id, r.name, r.period_cells[col].value) for r in data.rows if r.period_cells[col].value]
     strings = {
         "saving": _("Saving…"),
         "saved": _("Saved"),
@@ -164,6 +165,10 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
         "late": _("Entered after the deadline"),
         "left": _("Left the class"),
         "editor": _("Mark or attendance code"),
+        # Period grades lock on save (R2.7): the grid asks before the first save of one.
+        "lockPeriod": _("After this it can be changed only by a recorded correction. Save?"),
+        "lockFinal": _("After this it cannot be changed. Save?"),
+        "kept": _("Not replaced: the cell keeps what it held."),
     }
     return render(
         request,
@@ -171,11 +176,12 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
         {
             "assignment": assignment,
             "grid": data,
+            "remarks": queries.open_remarks(assignment),
             "today": timezone.localdate(),
             # One reverse() for the hundred lesson forms: the lesson id is appended in the template.
             "all_lessons_url": all_lessons_url,
             "can_remark": may_control and can_remark(ctx),
-            "can_fix_remarks": can_edit_assignment(request.user, assignment) and not ctx.is_read_only,
+            "can_fix_remarks": may_edit_journal(ctx, assignment),
             "correctable": correctable,
             "added_columns": added,
             "addable_lessons": [lesson for lesson in data.lessons if lesson.editable and not lesson.cancelled],
@@ -185,7 +191,7 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
                 "periodId": data.period.id,
                 "historyUrl": reverse("journal:history", args=[ctx.school.slug, assignment.pk]),
                 "allLessonsUrl": all_lessons_url,
-                "attendanceCodes": [c["code"] for c in data.attendance_codes],
+                "attendanceCodes": [c.code for c in data.attendance_codes],
                 "required": data.required,
                 # After "Add a column" the keyboard starts in the new column.
                 "focus": _focus_column(data, added, request.GET.get("theme", "")),
@@ -195,7 +201,7 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
     )
 
 
-def _focus_column(data: queries.Grid, added: list[tuple[str, str]], theme: str) -> dict[str, Any] | None:
+def _focus_column(data: Grid, added: list[tuple[str, str]], theme: str) -> dict[str, Any] | None:
     """The column just added, if the grid shows it (ids as the grid knows them, never raw input)."""
     if theme.strip() and data.period_editable:
         ordinals = [c.ordinal for c in data.period_columns if c.kind == GradeKind.THEMATIC]
@@ -239,73 +245,55 @@ def _parse_version(token: str) -> tuple[int, int]:
         raise DomainError(_("The page is out of date. Reload it."), code="bad_version") from None
 
 
-def _write_lesson_cell(user: User, lesson: Any, student: Any, text: str, token: str, default_wt: int | None) -> None:
-    """Replace what a lesson cell holds with ``text``: an attendance code, a mark or nothing (R2.1, R2.8).
+def _wants_replace(request: HttpRequest) -> bool:
+    """The teacher confirmed that the typed entry replaces the other one in the cell (issue 10)."""
+    return request.POST.get("replace", "") in {"1", "true", "on"}
 
-    A typed absence replaces the mark and a typed mark replaces an absence (as in the paper journal
-    one cell holds one entry); a lateness code ("о") keeps the mark. Both writes commit together.
+
+def _cell_error(exc: DomainError) -> JsonResponse:
+    """A refused cell save as the API's error body: 403, or 422 with the field and what the cell holds."""
+    if isinstance(exc, PermissionDeniedError):
+        return error_json(403, "forbidden", exc.message)
+    return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]}, **getattr(exc, "extra", {}))
+
+
+def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, lesson: Lesson) -> JsonResponse:
+    """A lesson cell typed in the grid: an attendance code, a mark or nothing, through ``write_lesson_cell``.
+
+    The service owns every rule (one entry per cell, cancelled and future lessons, the period lock, …);
+    the view sends what was typed and answers what the cell holds after the write, without reading it again.
     """
-    mark_version, att_version = _parse_version(token)
-    current = queries.cell_state(lesson, student.pk, default_wt)
-    code = queries.attendance_code(lesson.school_id, text)
-    with transaction.atomic():
-        if not text:
-            if mark_version:
-                services.record_mark(
-                    acting_user=user, lesson=lesson, student=student, text="", expected_version=mark_version
-                )
-            if att_version:
-                services.record_attendance(
-                    acting_user=user, lesson=lesson, student=student, text="", expected_version=att_version
-                )
-        elif code is not None:
-            services.record_attendance(
-                acting_user=user, lesson=lesson, student=student, text=code.code, expected_version=att_version
-            )
-            if code.counts_as_absent and not code.is_late and current.mark:
-                services.record_mark(
-                    acting_user=user, lesson=lesson, student=student, text="", expected_version=mark_version
-                )
-        else:
-            services.record_mark(
-                acting_user=user, lesson=lesson, student=student, text=text, expected_version=mark_version
-            )
-            if current.attendance_absent:
-                services.record_attendance(
-                    acting_user=user, lesson=lesson, student=student, text="", expected_version=att_version
-                )
-
-
-def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment) -> JsonResponse:
-    lesson = queries.assignment_lesson(assignment, request.POST.get("lesson"))
-    student = queries.assignment_student(assignment, request.POST.get("student"))
-    if lesson is None or student is None:
+    assignment = lesson.assignment
+    student_id = request.POST.get("student", "")
+    if not student_id.isdigit():
         return error_json(404, "not_found", _("Not found."))
-    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+    if not may_edit_lesson(ctx, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
-    if queries.lesson_is_cancelled(lesson):
-        return error_json(
-            422, "lesson_cancelled", _("The lesson was cancelled: no marks or attendance are entered for it.")
-        )
-    text = (request.POST.get("value") or "").strip()
-    default_wt = getattr(assignment, "default_work_type_id", None)
+    # The service checks that the student is in the class (and subgroup) on the lesson day.
+    student = Student(pk=int(student_id), school_id=assignment.school_id)
     try:
-        _write_lesson_cell(ctx.user, lesson, student, text, request.POST.get("version", ""), default_wt)
+        mark_version, att_version = _parse_version(request.POST.get("version", ""))
+        cell = services.write_lesson_cell(
+            acting_user=ctx.user,
+            lesson=lesson,
+            student=student,
+            text=request.POST.get("value") or "",
+            mark_version=mark_version,
+            attendance_version=att_version,
+            replace=_wants_replace(request),
+        )
     except ConflictError as exc:
-        state = queries.cell_state(lesson, student.pk, default_wt)
+        state = queries.cell_state(lesson, student.pk, getattr(assignment, "default_work_type_id", None))
         return error_json(
             409, "conflict", exc.message, current={"value": state.value, "version": state.version, "late": state.late}
         )
-    except PermissionDeniedError as exc:
-        return error_json(403, "forbidden", exc.message)
     except DomainError as exc:
-        return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
-    state = queries.cell_state(lesson, student.pk, default_wt)
+        return _cell_error(exc)
     return JsonResponse(
         {
-            "value": state.value,
-            "version": state.version,
-            "late": state.late,
+            "value": cell.value,
+            "version": cell.version,
+            "late": cell.late,
             "row": queries.student_period_stats(assignment, student.pk, lesson.date, ctx.school),
         }
     )
@@ -317,7 +305,7 @@ def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
     period = queries.assignment_period(assignment, request.POST.get("period"))
     if student is None or period is None:
         return error_json(404, "not_found", _("Not found."))
-    if ctx.is_read_only or not can_edit_assignment(request.user, assignment):
+    if not may_edit_journal(ctx, assignment):
         return error_json(403, "forbidden", _("Only the teacher of this class and subject may set its grades."))
     try:
         ordinal = int(request.POST.get("ordinal") or 0)
@@ -338,47 +326,45 @@ def _save_period_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teac
         )
     except ConflictError as exc:
         return error_json(409, "conflict", exc.message, **getattr(exc, "extra", {}))
-    except PermissionDeniedError as exc:
-        return error_json(403, "forbidden", exc.message)
     except DomainError as exc:
-        return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
+        return _cell_error(exc)
     return JsonResponse({"value": grade.value.code, "version": grade.version, "late": False})
 
 
-def _save_work_cell(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment) -> JsonResponse:
+def _save_work_cell(request: HttpRequest, ctx: SchoolContext, lesson: Lesson) -> JsonResponse:
     """The mark of another work type at a lesson (a control work …), typed into its work column (R2.1).
 
-    The scale and the work type's weight apply as for every mark (``record_mark``); only the
-    school's active work types are written, and one mark per work type and lesson (slot 0).
+    The scale, the work type's weight and every cell rule apply as for every mark (``record_mark``);
+    only the school's active work types are written, and one mark per work type and lesson (slot 0).
     """
-    lesson = queries.assignment_lesson(assignment, request.POST.get("lesson"))
-    student = queries.assignment_student(assignment, request.POST.get("student"))
+    assignment = lesson.assignment
+    student_id = request.POST.get("student", "")
     work_type = queries.active_work_type(assignment.school_id, request.POST.get("work_type"))
-    if lesson is None or student is None:
+    if not student_id.isdigit():
         return error_json(404, "not_found", _("Not found."))
-    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+    if not may_edit_lesson(ctx, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
     if work_type is None:
         return error_json(422, "invalid_work_type", _("This work type is not in use."))
-    if queries.lesson_is_cancelled(lesson):
-        return error_json(
-            422, "lesson_cancelled", _("The lesson was cancelled: no marks or attendance are entered for it.")
-        )
+    student = Student(pk=int(student_id), school_id=assignment.school_id)
     try:
         version = int(request.POST.get("version") or 0)
     except ValueError:
         return error_json(422, "bad_version", _("The page is out of date. Reload it."))
     text = (request.POST.get("value") or "").strip()
+    state = {"value": "", "version": 0, "late": False}
     try:
         if text or version:
-            services.record_mark(
+            mark = services.record_mark(
                 acting_user=ctx.user,
                 lesson=lesson,
                 student=student,
                 text=text,
                 expected_version=version,
                 work_type=work_type,
+                replace=_wants_replace(request),
             )
+            state = {"value": mark.value.code if mark.value else "", "version": mark.version, "late": mark.is_late}
     except ConflictError as exc:
         current = getattr(exc, "current", None)
         return error_json(
@@ -387,32 +373,41 @@ def _save_work_cell(request: HttpRequest, ctx: SchoolContext, assignment: Teachi
             exc.message,
             current={"value": current.value, "version": current.version, "late": False} if current else None,
         )
-    except PermissionDeniedError as exc:
-        return error_json(403, "forbidden", exc.message)
     except DomainError as exc:
-        return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]})
-    state = queries.work_cell_state(lesson, student.pk, work_type.pk)
+        return _cell_error(exc)
     return JsonResponse({**state, "row": queries.student_period_stats(assignment, student.pk, lesson.date, ctx.school)})
 
 
 # Which cells the grid saves through this endpoint. Corrected grades are not typed in the grid:
 # they are recorded with a reason and an order (``correct_grade``).
-CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, TeachingAssignment], JsonResponse]] = {
+LESSON_CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, Lesson], JsonResponse]] = {
     "lesson": _save_lesson_cell,
-    "period": _save_period_cell,
     "work": _save_work_cell,
+}
+CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, TeachingAssignment], JsonResponse]] = {
+    "period": _save_period_cell,
 }
 
 
 @require_POST
 @json_journal_view
 def save_cell(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
-    """Save one grid cell as typed; JSON ``{value, version, late}``, 409 on a stale version, 422 on bad input."""
-    assignment = _assignment(ctx, assignment_id)
-    handler = CELL_KINDS.get(request.POST.get("kind") or "lesson")
+    """Save one grid cell as typed; JSON ``{value, version, late}``, 409 on a stale version, 422 on bad input.
+
+    A lesson's cell reads its lesson and journal in one query (``readable_lesson``): 404 if the user may
+    not read the journal or the lesson is not of it.
+    """
+    kind = request.POST.get("kind") or "lesson"
+    if kind in LESSON_CELL_KINDS:
+        lesson = queries.readable_lesson(ctx, assignment_id, request.POST.get("lesson"))
+        if lesson is None:
+            return error_json(404, "not_found", _("Not found."))
+        return LESSON_CELL_KINDS[kind](request, ctx, lesson)
+    handler = CELL_KINDS.get(kind)
     if handler is None:
+        _assignment(ctx, assignment_id)
         return error_json(422, "invalid", _("This cell cannot be changed."))
-    return handler(request, ctx, assignment)
+    return handler(request, ctx, _assignment(ctx, assignment_id))
 
 
 # --- Lesson part ----------------------------------------------------------
@@ -452,7 +447,7 @@ def save_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int, le
     lesson = queries.assignment_lesson(assignment, lesson_id)
     if lesson is None:
         return error_json(404, "not_found", _("Not found."))
-    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+    if not may_edit_lesson(ctx, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
     grid_url = reverse("journal:grid", args=[ctx.school.slug, assignment.pk])
     back = f"{grid_url}?period={queries.period_of(assignment, lesson.date) or ''}#lesson-{lesson.pk}"
@@ -494,7 +489,7 @@ def take_register(request: HttpRequest, ctx: SchoolContext, assignment_id: int, 
     lesson = queries.assignment_lesson(assignment, lesson_id)
     if lesson is None:
         return error_json(404, "not_found", _("Not found."))
-    if ctx.is_read_only or not can_edit_lesson(request.user, lesson):
+    if not may_edit_lesson(ctx, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
     grid_url = reverse("journal:grid", args=[ctx.school.slug, assignment.pk])
     back = f"{grid_url}?period={queries.period_of(assignment, lesson.date) or ''}#lesson-{lesson.pk}"
@@ -524,7 +519,7 @@ def _lesson_json(state: Mapping[str, Any] | None) -> dict[str, Any]:
 def add_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
     """Add a lesson by hand (R2.1): only the assignment's teacher."""
     assignment = _assignment(ctx, assignment_id)
-    if ctx.is_read_only or not can_edit_assignment(request.user, assignment):
+    if not may_edit_journal(ctx, assignment):
         raise PermissionDenied
     grid_url = reverse("journal:grid", args=[ctx.school.slug, assignment.pk])
     try:
@@ -568,7 +563,7 @@ def correct_grade(request: HttpRequest, ctx: SchoolContext, assignment_id: int) 
         ordinal=0,
     )
     back = f"{reverse('journal:grid', args=[ctx.school.slug, assignment.pk])}?period={period.pk}"
-    if ctx.is_read_only:
+    if not may_correct_with(ctx, policy_or_default(ctx.school.pk).correction_roles()):
         raise PermissionDenied
     try:
         services.correct_period_grade(

@@ -71,7 +71,7 @@ def clean_files(files: Sequence[UploadedFile]) -> list[uploads.CheckedUpload]:
 
 
 def _writer(ctx: SchoolContext) -> None:
-    if ctx.is_read_only:
+    if not rules.may_use_messaging(ctx):
         raise PermissionDeniedError(_("Read-only access."))
 
 
@@ -137,7 +137,7 @@ def start_conversation(
     _writer(ctx)
     kind = rules.starter_kind(ctx, student)
     if kind is None:
-        if student is None and not ctx.is_staff_member:
+        if student is None and not rules.writes_about_nobody(ctx):
             raise DomainError(_("Choose the child the conversation is about."), field="student")
         raise PermissionDeniedError(_("You may not start conversations here."))
     if student is not None and student.school_id != ctx.school.pk:

@@ -45,7 +45,7 @@ def _form_error(form: Any, exc: DomainError) -> None:
 
 def _messaging_member(ctx: SchoolContext) -> None:
     """Conversations and the forum are for the school's own people; a read-only viewer has none."""
-    if ctx.is_read_only:
+    if not rules.may_use_messaging(ctx):
         raise PermissionDenied
 
 
@@ -63,7 +63,7 @@ def inbox(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
-            "unanswered": rules.unanswered(ctx).count() if ctx.is_staff_member else 0,
+            "unanswered": rules.unanswered(ctx).count() if rules.may_watch_unanswered(ctx) else 0,
             "school_unanswered": rules.school_unanswered_count(ctx),
         },
     )
@@ -73,7 +73,7 @@ def inbox(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 @school_view()
 def unread_badge(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """The unread counter of the navigation, loaded by htmx so that pages do not pay for it."""
-    count = 0 if ctx.is_read_only else rules.unread_count(ctx)
+    count = rules.unread_count(ctx) if rules.may_use_messaging(ctx) else 0
     return HttpResponse(f'<span class="badge">{count}</span>' if count else "")
 
 
@@ -82,11 +82,11 @@ def new_conversation(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     students = rules.conversation_students(ctx).order_by("user__last_name", "user__first_name")
     student_id = _int(request.GET.get("student") or request.POST.get("student"))
     student = get_or_404(students, pk=student_id) if student_id else None
-    if student is None and not ctx.is_staff_member:
+    if student is None and not rules.writes_about_nobody(ctx):
         own = list(students[:2])
         if len(own) == 1:
             student = own[0]
-    recipients = list(rules.recipient_choices(ctx, student)) if (student or ctx.is_staff_member) else []
+    recipients = list(rules.recipient_choices(ctx, student)) if (student or rules.writes_about_nobody(ctx)) else []
     to = _int(request.GET.get("to"))
     form = ConversationForm(
         request.POST or None,
@@ -114,9 +114,9 @@ def new_conversation(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         "messaging/new.html",
         {
             "form": form,
-            "students": students if (ctx.is_staff_member or len(students) > 1) else [],
+            "students": students if (rules.writes_about_nobody(ctx) or len(students) > 1) else [],
             "student": student,
-            "needs_student": student is None and not ctx.is_staff_member,
+            "needs_student": student is None and not rules.writes_about_nobody(ctx),
             **FILE_HINTS,
         },
     )
@@ -127,7 +127,7 @@ def new_conversation(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 def conversation(request: HttpRequest, ctx: SchoolContext, conversation_id: int) -> HttpResponse:
     conv = get_or_404(rules.conversations(ctx), pk=conversation_id)
     detail = queries.conversation_detail(ctx, conv, request.GET.get("page"))
-    if not ctx.is_read_only:
+    if rules.may_use_messaging(ctx):
         services.mark_read(ctx, conversation=conv)
     return render(
         request,
@@ -167,7 +167,7 @@ def attachment(request: HttpRequest, ctx: SchoolContext, file_id: int) -> FileRe
 
 
 @require_GET
-@school_view(staff=True)
+@school_view(rule=rules.may_watch_unanswered)
 def unanswered(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """Parents' messages waiting for an answer longer than 3 days (R5.3)."""
     return render(
@@ -285,7 +285,7 @@ def topic(request: HttpRequest, ctx: SchoolContext, topic_id: int) -> HttpRespon
     form = ReplyForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if ctx.is_read_only:
+        if not rules.may_use_messaging(ctx):
             raise PermissionDenied
         if form.is_valid():
             try:

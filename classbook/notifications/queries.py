@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
+from classbook.access import notifications as notices_access
 from classbook.access.context import SchoolContext
 from classbook.notifications.models import ClassNotice, Notification
 from classbook.notifications.texts import render
@@ -49,7 +50,7 @@ def page(ctx: SchoolContext, number: int = 1, unread_only: bool = False) -> list
 
 def homeroom_class(ctx: SchoolContext, class_id: int) -> SchoolClass:
     """A class the user is the class teacher of (404 otherwise: another class, another school)."""
-    if class_id not in ctx.homeroom_class_ids:
+    if not notices_access.keeps_class(ctx, class_id):
         raise Http404
     return SchoolClass.objects.select_related("school").get(pk=class_id, school=ctx.school)
 

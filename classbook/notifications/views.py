@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from classbook.access import notifications as notices_access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.core.errors import DomainError
@@ -85,7 +86,7 @@ def preferences(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     )
 
 
-@school_view(writes=True)
+@school_view(rule=notices_access.may_send_class_notices)
 def class_notices(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpResponse:
     """Preview of the students over the school's thresholds; the class teacher sends the notice (R2.10)."""
     school_class = queries.homeroom_class(ctx, class_id)

@@ -29,10 +29,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from classbook.access import codes as codes_access
 from classbook.access import scopes
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
-from classbook.access.rules import Perm
 from classbook.core.devices import device_label
 from classbook.core.errors import DomainError
 from classbook.people import credentials, queries
@@ -366,7 +366,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def _code_classes(ctx: SchoolContext) -> list[tuple[int, str]]:
     """Classes the user may issue family codes for: every class for administrators, the own class otherwise."""
     classes = scopes.classes(ctx).order_by("name")
-    if not ctx.has(Perm.ISSUE_FAMILY_CODES):
+    if not codes_access.issues_for_every_class(ctx):
         classes = classes.filter(pk__in=ctx.homeroom_class_ids)
     return list(classes.values_list("pk", "name"))
 
@@ -378,10 +378,10 @@ CODES_PER_PAGE = 50
 def codes(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """The people the user may issue activation codes for, with their credential status: a page of
     ``CODES_PER_PAGE`` people at a time, filtered by class, kind and name."""
-    if not ctx.may_issue_codes:
+    if not codes_access.may_open_codes(ctx):
         raise PermissionDenied
     class_choices = _code_classes(ctx)
-    allow_all = ctx.has(Perm.ISSUE_FAMILY_CODES)
+    allow_all = codes_access.issues_for_every_class(ctx)
     data = request.GET.copy()
     if not allow_all and not data.get("school_class") and class_choices:
         data["school_class"] = str(class_choices[0][0])
@@ -419,7 +419,7 @@ def codes_slips(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     written. The plaintext codes exist only while this response is built: they are never stored, not even
     in the session. If the download is lost, issuing again revokes the lost codes and prints new ones.
     """
-    if not ctx.may_issue_codes:
+    if not codes_access.may_open_codes(ctx):
         raise PermissionDenied
     form = IssueCodesForm(request.POST)
     back = reverse("school_people:codes", kwargs={"school": ctx.school.slug})
@@ -460,7 +460,7 @@ def codes_slips(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 @school_view(writes=True)
 def codes_revoke(request: HttpRequest, ctx: SchoolContext, user_id: int) -> HttpResponse:
     """Withdraw a person's unused codes (a lost slip): the same reach as issuing them."""
-    if not ctx.may_issue_codes:
+    if not codes_access.may_open_codes(ctx):
         raise PermissionDenied
     person = scopes.get_or_404(scopes.people_for_codes(ctx), pk=user_id)
     try:

@@ -19,7 +19,6 @@ from classbook.access import planning as scopes
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.access.journal import lessons as journal_lessons
-from classbook.access.rules import Perm
 from classbook.access.scopes import classes as school_classes
 from classbook.access.scopes import directory, get_or_404
 from classbook.core.errors import DomainError
@@ -41,7 +40,7 @@ def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
 
 def _own_assignment(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
     assignment = _assignment(ctx, assignment_id)
-    if not scopes.may_edit_plan(request.user, assignment):
+    if not scopes.may_write_plan(ctx, assignment):
         raise PermissionDenied
     return assignment
 
@@ -88,7 +87,7 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 def _detail_context(request: HttpRequest, ctx: SchoolContext, assignment: TeachingAssignment) -> dict[str, Any]:
     today = timezone.localdate()
     view = queries.plan_view(assignment, today)
-    may_edit = scopes.may_edit_plan(request.user, assignment) and not ctx.is_read_only
+    may_edit = scopes.may_write_plan(ctx, assignment)
     sources = [(p, _source_label(p)) for p in scopes.copy_sources(ctx, assignment)] if may_edit else []
     version = view.plan.version if view.plan else None
     return {
@@ -252,7 +251,7 @@ def publish_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -
 
 
 @require_POST
-@school_view(Perm.APPROVE_PLANS, writes=True)
+@school_view(rule=scopes.may_approve)
 def approve_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
     assignment = _assignment(ctx, assignment_id)
     plan = get_or_404(scopes.plans(ctx), assignment=assignment)
@@ -266,7 +265,7 @@ def approve_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -
 
 
 @require_POST
-@school_view(Perm.APPROVE_PLANS, writes=True)
+@school_view(rule=scopes.may_approve)
 def return_plan(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
     assignment = _assignment(ctx, assignment_id)
     plan = get_or_404(scopes.plans(ctx), assignment=assignment)
@@ -319,7 +318,7 @@ def base(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 def base_plan(request: HttpRequest, ctx: SchoolContext, plan_id: int) -> HttpResponse:
     _require_plans(ctx)
     plan = get_or_404(scopes.shared_plans(ctx), pk=plan_id)
-    may_withdraw = not ctx.is_read_only and (plan.created_by_id == ctx.user.pk or scopes.may_approve(ctx))
+    may_withdraw = scopes.may_withdraw_shared(ctx, plan)
     return render(
         request,
         "planning/base_plan.html",
@@ -341,7 +340,7 @@ def withdraw(request: HttpRequest, ctx: SchoolContext, plan_id: int) -> HttpResp
     return redirect(reverse("planning:base", kwargs={"school": ctx.school.slug}))
 
 
-@school_view(Perm.VIEW_ALL_PLANS)
+@school_view(rule=scopes.reads_all)
 def status(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """Who handed in their plans, who is late, who is missing; the deadline (R3.1)."""
     year = _current_year(ctx)
@@ -349,7 +348,7 @@ def status(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         raise Http404
     form = DeadlineForm(request.POST or None)
     if request.method == "POST":
-        if ctx.is_read_only or not scopes.may_approve(ctx):
+        if not scopes.may_approve(ctx):
             raise PermissionDenied
         if form.is_valid():
             try:

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from classbook.access import scopes
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
-from classbook.access.rules import Perm
 from classbook.core.errors import DomainError
 from classbook.people.models import Student
 from classbook.roster import forms, imports, queries, services
@@ -58,7 +57,7 @@ def _run(request: HttpRequest, action: Any, success: str) -> bool:
 
 @school_view()
 def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    if ctx.has(Perm.MANAGE_STAFF) and not scopes.may_view_roster(ctx):
+    if scopes.may_manage_staff(ctx) and not scopes.may_view_roster(ctx):
         return redirect("roster:staff", school=ctx.school.slug)
     _require(scopes.may_view_roster(ctx))
     return redirect("roster:students", school=ctx.school.slug)
@@ -67,7 +66,7 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 # --- staff (R1.7, R1.8) ------------------------------------------------------------------------------
 
 
-@school_view(Perm.MANAGE_STAFF)
+@school_view(rule=scopes.may_manage_staff)
 def staff_list(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     people = queries.staff_list(ctx)
     for person in people:
@@ -75,7 +74,7 @@ def staff_list(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     return render(request, "roster/staff_list.html", {"people": people})
 
 
-@school_view(Perm.MANAGE_STAFF, writes=True)
+@school_view(rule=scopes.may_manage_staff)
 def staff_add(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     form = forms.NewStaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -94,7 +93,7 @@ def staff_add(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     return render(request, "roster/staff_form.html", {"form": form, "person": None})
 
 
-@school_view(Perm.MANAGE_STAFF)
+@school_view(rule=scopes.may_manage_staff)
 def staff_member(request: HttpRequest, ctx: SchoolContext, user_id: int) -> HttpResponse:
     person = scopes.get_or_404(scopes.staff_people(ctx), pk=user_id)
     roles = list(scopes.staff_memberships(ctx).filter(user=person).order_by("role"))
@@ -140,13 +139,13 @@ def _role_action(request: HttpRequest, ctx: SchoolContext, user_id: int, grant: 
 
 
 @require_POST
-@school_view(Perm.MANAGE_STAFF, writes=True)
+@school_view(rule=scopes.may_manage_staff)
 def role_grant(request: HttpRequest, ctx: SchoolContext, user_id: int) -> HttpResponse:
     return _role_action(request, ctx, user_id, grant=True)
 
 
 @require_POST
-@school_view(Perm.MANAGE_STAFF, writes=True)
+@school_view(rule=scopes.may_manage_staff)
 def role_revoke(request: HttpRequest, ctx: SchoolContext, user_id: int) -> HttpResponse:
     return _role_action(request, ctx, user_id, grant=False)
 
@@ -172,11 +171,11 @@ def student_list(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         context["found"] = queries.search_students(ctx, query)
     elif chosen is not None:
         context["rows"] = queries.class_roster(ctx, chosen)
-    context["can_manage"] = ctx.has(Perm.MANAGE_STUDENTS) and scopes.may_write_roster(ctx)
+    context["can_manage"] = scopes.may_manage_students(ctx)
     return render(request, "roster/student_list.html", context)
 
 
-@school_view(Perm.VIEW_ALL_STUDENTS)
+@school_view(rule=scopes.may_read_alphabetical_book)
 def alphabetical_book(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """The alphabetical book of students (R7.3), printable."""
     return render(
@@ -184,7 +183,7 @@ def alphabetical_book(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     )
 
 
-@school_view(Perm.MANAGE_STUDENTS, writes=True)
+@school_view(rule=scopes.may_manage_students)
 def student_add(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     classes = scopes.roster_classes(ctx)
     form = forms.NewStudentForm(
@@ -205,7 +204,7 @@ def student_add(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     return render(request, "roster/student_form.html", {"form": form, "student": None})
 
 
-@school_view(Perm.MANAGE_STUDENTS, writes=True)
+@school_view(rule=scopes.may_manage_students)
 def student_import(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """Class lists from a spreadsheet (R7.1): check the file, then import it; all or nothing."""
     years = scopes.directory(ctx, AcademicYear).order_by("-start")
@@ -239,7 +238,7 @@ def student_import(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     return render(request, "roster/student_import.html", context)
 
 
-@school_view(Perm.MANAGE_STUDENTS)
+@school_view(rule=scopes.may_manage_students)
 def student_import_template(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """An empty class list with the headers in the user's language (CSV, opens in Excel)."""
     response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
@@ -249,7 +248,7 @@ def student_import_template(request: HttpRequest, ctx: SchoolContext) -> HttpRes
 
 def _card_context(request: HttpRequest, ctx: SchoolContext, student: Student) -> dict[str, Any]:
     card = queries.student_card(ctx, student)
-    manage = ctx.has(Perm.MANAGE_STUDENTS) and scopes.may_write_roster(ctx)
+    manage = scopes.may_manage_students(ctx)
     current = next((e for e in card.enrolments if e.end is None), None)
     year_id = current.school_class.year_id if current else None
     context: dict[str, Any] = {
@@ -286,7 +285,7 @@ def student_edit(request: HttpRequest, ctx: SchoolContext, student_id: int) -> H
     _require(scopes.may_view_roster(ctx))
     student = scopes.get_or_404(scopes.roster_students(ctx), pk=student_id)
     _require(scopes.may_edit_student_contacts(ctx, student))
-    full = ctx.has(Perm.MANAGE_STUDENTS)
+    full = scopes.edits_whole_student_file(ctx)
     form_class = forms.StudentForm if full else forms.StudentContactsForm
     fields = (*services.STUDENT_USER_FIELDS, *services.STUDENT_FIELDS) if full else services.STUDENT_CONTACT_FIELDS
     initial = {k: getattr(student, k) for k in services.STUDENT_FIELDS}
@@ -326,7 +325,7 @@ def _card_form_action(
 
 
 @require_POST
-@school_view(Perm.MANAGE_STUDENTS, writes=True)
+@school_view(rule=scopes.may_manage_students)
 def student_move(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     student = _managed_student(ctx, student_id)
     return _card_form_action(
@@ -342,7 +341,7 @@ def student_move(request: HttpRequest, ctx: SchoolContext, student_id: int) -> H
 
 
 @require_POST
-@school_view(Perm.MANAGE_STUDENTS, writes=True)
+@school_view(rule=scopes.may_manage_students)
 def student_withdraw(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     student = _managed_student(ctx, student_id)
     return _card_form_action(
@@ -359,7 +358,7 @@ def student_withdraw(request: HttpRequest, ctx: SchoolContext, student_id: int) 
 
 
 @require_POST
-@school_view(Perm.MANAGE_STUDENTS, writes=True)
+@school_view(rule=scopes.may_manage_students)
 def guardian_add(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     student = _managed_student(ctx, student_id)
     return _card_form_action(
@@ -375,7 +374,7 @@ def guardian_add(request: HttpRequest, ctx: SchoolContext, student_id: int) -> H
 
 
 @require_POST
-@school_view(Perm.MANAGE_STUDENTS, writes=True)
+@school_view(rule=scopes.may_manage_students)
 def guardian_link(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResponse:
     student = _managed_student(ctx, student_id)
     return _card_form_action(
@@ -395,7 +394,7 @@ def guardian_link(request: HttpRequest, ctx: SchoolContext, student_id: int) -> 
 
 
 @require_POST
-@school_view(Perm.MANAGE_STUDENTS, writes=True)
+@school_view(rule=scopes.may_manage_students)
 def guardian_access(request: HttpRequest, ctx: SchoolContext, link_id: int) -> HttpResponse:
     link = scopes.get_or_404(scopes.roster_guardian_links(ctx), pk=link_id)
     may_see = request.POST.get("may_see") == "1"
@@ -408,7 +407,7 @@ def guardian_access(request: HttpRequest, ctx: SchoolContext, link_id: int) -> H
 
 
 @require_POST
-@school_view(Perm.MANAGE_STUDENTS, writes=True)
+@school_view(rule=scopes.may_manage_students)
 def guardian_end(request: HttpRequest, ctx: SchoolContext, link_id: int) -> HttpResponse:
     link = scopes.get_or_404(scopes.roster_guardian_links(ctx), pk=link_id)
     _run(
@@ -484,7 +483,7 @@ def consent_withdraw(request: HttpRequest, ctx: SchoolContext, consent_id: int) 
 @school_view()
 def consent_list(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """Students of a class without a valid personal-data consent (R7.4)."""
-    _require(ctx.has(Perm.MANAGE_CONSENTS) or ctx.has(Perm.VIEW_ALL_STUDENTS) or ctx.is_class_teacher)
+    _require(scopes.may_view_roster(ctx))  # MANAGE_CONSENTS holders all see every student
     classes, chosen = _selected_class(request, ctx)
     missing = queries.students_without_consent(ctx, chosen) if chosen else []
     return render(request, "roster/consents.html", {"classes": classes, "chosen": chosen, "missing": missing})

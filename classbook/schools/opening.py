@@ -39,8 +39,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from classbook.access import structure
 from classbook.access.context import build_context
-from classbook.access.rules import Perm
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.people.models import Enrolment, Membership, Role, Student, User
@@ -59,8 +59,6 @@ from classbook.schools.models import (
 from classbook.schools.services import PeriodSpec, standard_period_specs
 from classbook.timetable.models import BellSchedule, TimetableEntry
 
-# Opening a year touches the calendar, the structure and the timetable: it needs all three.
-OPEN_YEAR_PERMS: tuple[Perm, ...] = (Perm.MANAGE_CALENDAR, Perm.MANAGE_STRUCTURE, Perm.MANAGE_TIMETABLE)
 MAX_NAME = 20
 BATCH = 1000
 
@@ -216,7 +214,7 @@ def promoted_name(name: str, level: int) -> str:
 
 def may_open_year(acting_user: User, school: School) -> bool:
     ctx = build_context(acting_user, school) if getattr(acting_user, "is_authenticated", False) else None
-    return ctx is not None and not ctx.is_read_only and all(ctx.has(p) for p in OPEN_YEAR_PERMS)
+    return ctx is not None and structure.may_open_year(ctx)
 
 
 def _date(value: dt.date) -> str:

@@ -60,7 +60,7 @@ def dashboard(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """The start page: what this person works with, by role (own journals, own class, children, control)."""
     own_journals = (
         list(access_journal.readable_assignments(ctx).filter(teacher=ctx.user).order_by("school_class__name"))
-        if ctx.is_staff_member
+        if access_journal.may_open_journals(ctx)
         else []
     )
     homeroom = list(scopes.classes(ctx).filter(pk__in=ctx.homeroom_class_ids))
@@ -73,7 +73,7 @@ def dashboard(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "own_journals": own_journals,
             "homeroom": homeroom,
             "family": family,
-            "may_control": ctx.has(Perm.VIEW_ALL_JOURNALS),
+            "may_control": access_journal.may_control_journals(ctx),
             "may_open_administration": structure.may_read_area(ctx),
             "may_view_roster": scopes.may_view_roster(ctx),
         },
@@ -341,7 +341,7 @@ def manage_home(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         else:
             section = SECTIONS[key]
             cards.append({"key": key, "title": section.title, "count": section.rows(ctx).count(), "url": None})
-    may_open_year = not ctx.is_read_only and all(ctx.has(p) for p in opening.OPEN_YEAR_PERMS)
+    may_open_year = structure.may_open_year(ctx)
     return render(request, "schools/manage/home.html", {"cards": cards, "may_open_year": may_open_year})
 
 
@@ -439,7 +439,7 @@ def manage_delete(request: HttpRequest, ctx: SchoolContext, section: str, pk: in
 
 @area_view
 def settings(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    can_write = structure.may_write(ctx, Perm.MANAGE_SCHOOL_SETTINGS)
+    can_write = structure.may_manage_school_settings(ctx)
     if request.method == "POST":
         _require_write(ctx, Perm.MANAGE_SCHOOL_SETTINGS)
     form = forms.SchoolSettingsForm(request.POST or None, ctx=ctx, instance=ctx.school)
@@ -584,7 +584,7 @@ def _opening_input(form: forms.OpenYearForm) -> opening.OpeningInput:
     )
 
 
-@school_view(*opening.OPEN_YEAR_PERMS, writes=True)
+@school_view(rule=structure.may_open_year)
 def open_year(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """The year-opening wizard: the form, then a preview (with a hold-back choice per student), then the run.
     Nothing is written before "Open the year"; the service refuses bad input and a second run."""

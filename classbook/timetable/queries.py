@@ -348,7 +348,7 @@ def student_filter(student_id: int) -> Q:
 def my_views(ctx: SchoolContext) -> list[tuple[str, Q, Q | None]]:
     """The user's own timetables: a teacher's lessons (with substitutions), a student's, each child's (R1.3)."""
     views: list[tuple[str, Q, Q | None]] = []
-    if "teacher" in ctx.roles:
+    if scopes.reads_own_teaching(ctx):
         views.append((ctx.user.short_name, Q(assignment__teacher=ctx.user), Q(substitute=ctx.user)))
     for student in scopes.timetable_students(ctx).filter(
         pk__in={*ctx.child_student_ids, *([ctx.own_student_id] if ctx.own_student_id else [])}

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from classbook.access import timetable as scopes
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
-from classbook.access.rules import Perm
 from classbook.access.scopes import directory, get_or_404
 from classbook.core.errors import DomainError
 from classbook.schools.models import StudyPeriod
@@ -103,7 +102,7 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "classes": scopes.timetable_classes(ctx).filter(year__is_current=True),
             "teachers": scopes.timetable_teachers(ctx).order_by("last_name", "first_name"),
             "rooms": scopes.timetable_rooms(ctx),
-            "is_teacher": "teacher" in ctx.roles,
+            "is_teacher": scopes.reads_own_teaching(ctx),
             "can_manage": scopes.can_manage(ctx),
         },
     )
@@ -186,7 +185,7 @@ def _grid_context(
     }
 
 
-@school_view(Perm.MANAGE_TIMETABLE, writes=True)
+@school_view(rule=scopes.may_manage_timetable)
 def edit_class(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpResponse:
     school_class = get_or_404(scopes.timetable_classes(ctx), pk=class_id)
     return render(request, "timetable/edit.html", _grid_context(ctx, school_class))
@@ -199,7 +198,7 @@ def _grid_response(request: HttpRequest, ctx: SchoolContext, school_class: Any, 
 
 
 @require_POST
-@school_view(Perm.MANAGE_TIMETABLE, writes=True)
+@school_view(rule=scopes.may_manage_timetable)
 def add_entry(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpResponse:
     school_class = get_or_404(scopes.timetable_classes(ctx), pk=class_id)
     assignments = scopes.editable_assignments(ctx).filter(school_class=school_class)
@@ -225,7 +224,7 @@ def add_entry(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpRe
 
 
 @require_POST
-@school_view(Perm.MANAGE_TIMETABLE, writes=True)
+@school_view(rule=scopes.may_manage_timetable)
 def remove_entry(request: HttpRequest, ctx: SchoolContext, entry_id: int) -> HttpResponse:
     entry = get_or_404(scopes.editable_entries(ctx).select_related("assignment__school_class"), pk=entry_id)
     form = RemoveForm(request.POST)
@@ -249,7 +248,7 @@ def _regeneration_notice(result: services.RegenerationResult) -> str:
     return notice
 
 
-@school_view(Perm.MANAGE_TIMETABLE, writes=True)
+@school_view(rule=scopes.may_manage_timetable)
 def change_entry(request: HttpRequest, ctx: SchoolContext, entry_id: int) -> HttpResponse:
     """GET: the inline form to change an entry from a date; POST: apply it and show the grid again."""
     entry = get_or_404(
@@ -286,7 +285,7 @@ def change_entry(request: HttpRequest, ctx: SchoolContext, entry_id: int) -> Htt
     return render(request, "timetable/_change_entry.html", {"ctx": ctx, "entry": entry, "form": form})
 
 
-@school_view(Perm.MANAGE_TIMETABLE, writes=True)
+@school_view(rule=scopes.may_manage_timetable)
 def generate(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """Generate the lessons of a period from the timetable and show what was created, kept and skipped."""
     form = GenerateForm(request.POST or None)
@@ -310,7 +309,7 @@ def generate(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     )
 
 
-@school_view(Perm.MANAGE_TIMETABLE, writes=True)
+@school_view(rule=scopes.may_manage_timetable)
 def bells(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     schedules = list(scopes.bell_schedules(ctx))
     bell_form = BellForm(request.POST if "number" in request.POST else None)
@@ -350,7 +349,7 @@ def bells(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 # --- Lesson changes (R4.2) ---------------------------------------------------------------
 
 
-@school_view(Perm.MANAGE_TIMETABLE, writes=True)
+@school_view(rule=scopes.may_manage_timetable)
 def lesson_change(request: HttpRequest, ctx: SchoolContext, lesson_id: int) -> HttpResponse:
     lesson = get_or_404(
         scopes.lessons(ctx).select_related("assignment__subject", "assignment__school_class", "assignment__teacher"),
@@ -407,12 +406,12 @@ def _teacher_param(request: HttpRequest, ctx: SchoolContext) -> int | None:
     raw = request.GET.get("teacher", "")
     if not raw.isdigit():
         return None
-    if not (scopes.can_manage(ctx) or ctx.has(Perm.VIEW_ALL_JOURNALS)) and int(raw) != ctx.user.pk:
+    if not scopes.may_see_changes_of(ctx, int(raw)):
         raise Http404
     return int(raw)
 
 
-@school_view(staff=True)
+@school_view(rule=scopes.may_open_lesson_changes)
 def changes(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """The journal of missed and substituted lessons for a month, with per-teacher counts (R4.2)."""
     month = _month_param(request)
@@ -428,13 +427,13 @@ def changes(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "month": month,
             "teacher_id": teacher_id,
             "teachers": scopes.timetable_teachers(ctx).order_by("last_name", "first_name")
-            if scopes.can_manage(ctx) or ctx.has(Perm.VIEW_ALL_JOURNALS)
+            if scopes.reads_all_lesson_changes(ctx)
             else [],
         },
     )
 
 
-@school_view(staff=True)
+@school_view(rule=scopes.may_open_lesson_changes)
 def changes_csv(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     month = _month_param(request)
     rows, counts = queries.missed_and_substituted(ctx, month=month, teacher_id=_teacher_param(request, ctx))

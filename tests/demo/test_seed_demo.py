@@ -18,9 +18,10 @@ from django.db.models import Count, F, Sum
 
 from classbook.core.models import SchoolOwned
 from classbook.demo import curriculum
+from classbook.demo.build import journal_until
 from classbook.demo.generator import DEMO_PASSWORD, STEPS, DemoOptions, SchoolBuild, generate
 from classbook.demo.logins import find_demo_logins
-from classbook.journal.demo import journal_until, topics_for
+from classbook.demo.steps.journal import topics_for
 from classbook.journal.models import Attendance, JournalChange, Lesson, Mark, Remark
 from classbook.people.models import (
     AuthorityViewer,

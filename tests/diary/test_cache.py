@@ -62,7 +62,8 @@ def test_a_repeated_week_is_served_from_the_cache_with_five_queries(world, diary
 def test_a_new_mark_shows_on_the_next_request(world, diary, as_user, django_capture_on_commit_callbacks):
     client = as_user(world.parent)
     assert "Чудово" not in _get(client, world)
-    wed = Lesson.objects.get(pk=diary.wed_math.pk)
+    # Thursday's lesson: on Wednesday the student was absent, and a cell holds one entry (issue 10).
+    wed = Lesson.objects.get(pk=diary.thu_math.pk)
     with django_capture_on_commit_callbacks(execute=True):
         journal.record_mark(
             acting_user=world.teacher,
@@ -81,7 +82,7 @@ def test_an_absence_shows_and_a_cleared_one_goes_on_the_next_request(
 ):
     client = as_user(world.student.user)
     before = _get(client, world)
-    mon = Lesson.objects.get(pk=diary.mon_math.pk)
+    mon = Lesson.objects.get(pk=diary.thu_math.pk)  # Monday's lesson holds a mark: one entry per cell
     with django_capture_on_commit_callbacks(execute=True):
         journal.record_attendance(
             acting_user=world.teacher, lesson=mon, student=world.student, text="н", expected_version=0
@@ -178,7 +179,7 @@ def test_each_language_has_its_own_cached_week(world, diary, as_user):
 def test_an_evicted_generation_never_brings_back_an_old_week(world, diary, as_user, django_capture_on_commit_callbacks):
     client = as_user(world.parent)
     _get(client, world)
-    wed = Lesson.objects.get(pk=diary.wed_math.pk)
+    wed = Lesson.objects.get(pk=diary.thu_math.pk)  # on Wednesday the student was absent
     with django_capture_on_commit_callbacks(execute=True):
         journal.record_mark(
             acting_user=world.teacher, lesson=wed, student=world.student, text="9", expected_version=0, comment="Нова"

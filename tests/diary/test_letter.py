@@ -24,7 +24,7 @@ def pdf_pages(response) -> list[str]:
 def lettered(world, diary):
     School.objects.filter(pk=world.school.pk).update(address="вул. Шкільна, 1", phone="+380441234567")
     journal.record_attendance(
-        acting_user=world.teacher, lesson=diary.mon_math, student=world.student, text="хв", expected_version=0
+        acting_user=world.teacher, lesson=diary.thu_math, student=world.student, text="хв", expected_version=0
     )
     journal.record_period_grade(
         acting_user=world.teacher,

@@ -27,7 +27,7 @@ def graded(world, diary):
         comment="Контрольна",
     )
     journal.record_attendance(
-        acting_user=world.teacher, lesson=diary.mon_math, student=world.student, text="хв", expected_version=0
+        acting_user=world.teacher, lesson=diary.thu_math, student=world.student, text="хв", expected_version=0
     )
     return diary
 

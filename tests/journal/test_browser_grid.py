@@ -150,3 +150,50 @@ def test_teacher_adds_a_control_work_column_and_fills_it_from_the_keyboard(world
     assert cells == ["10", "9"]
     marks = dict(Mark.objects.filter(lesson=lesson, work_type=control).values_list("student_id", "value__code"))
     assert marks == {rows[0]: "10", rows[1]: "9"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_absence_over_a_mark_asks_and_an_invalid_entry_keeps_the_cursor_on_its_cell(world, live_server, browser):
+    """Issue 10: never replace silently (the grid asks, then re-sends with replace); a refused entry keeps
+    the cursor on its cell, shows the error beside it and gives the typed text back to fix."""
+    assignment = world.teacher.teaching_assignments.get()
+    f.make_grid(assignment, students=1, lessons=0)
+    lesson = services.create_lesson(acting_user=world.teacher, assignment=assignment, date=timezone.localdate())
+    services.record_mark(acting_user=world.teacher, lesson=lesson, student=world.student, text="8", expected_version=0)
+
+    page = logged_in_page(browser, live_server, world.teacher)
+    page.goto(live_server.url + reverse("journal:grid", args=[world.school.slug, assignment.pk]))
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        if len(asked) == 1:
+            dialog.dismiss()  # the first time: keep the mark
+        else:
+            dialog.accept()
+
+    page.on("dialog", answer)
+    cell = page.locator(f'td[data-l="{lesson.pk}"][data-s="{world.student.pk}"]')
+    cell.click()
+    page.keyboard.type("н")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.documentElement.dataset.saving === '0'")
+    assert len(asked) == 1 and "8" in asked[0] and "н" in asked[0]
+    assert cell.inner_text().strip() == "8"  # cancelled: the cell keeps its mark
+    assert page.locator("td.sel").get_attribute("data-s") == str(world.student.pk)
+    page.keyboard.type("н")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.documentElement.dataset.saving === '0'")
+    assert len(asked) == 2 and cell.inner_text().strip() == "н"
+
+    # A value off the scale: the cursor comes back to the cell, the error is shown at it, the text is back.
+    other = page.locator(f'td[data-l="{lesson.pk}"]:not([data-s="{world.student.pk}"])')
+    other.click()
+    page.keyboard.type("13")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.documentElement.dataset.saving === '0'")
+    assert page.locator("td.sel").get_attribute("data-s") == other.get_attribute("data-s")
+    assert page.locator(".cell-msg").is_visible() and page.locator(".cell-msg").inner_text().strip()
+    assert page.locator(".cell-editor").input_value() == "13"
+    assert Attendance.objects.get(lesson=lesson).code.code == "н"
+    assert list(Mark.objects.filter(lesson=lesson, value__isnull=False)) == []

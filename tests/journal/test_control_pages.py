@@ -130,9 +130,10 @@ def test_changes_log_shows_late_entries_and_filters(world, journal, as_user, dja
         services.record_mark(
             acting_user=world.teacher, lesson=journal.lesson, student=world.student, text="9", expected_version=0
         )
+    absent = f.make_student(world.class_a)  # one cell holds one entry: the absence is another student's
     with time_machine.travel(AFTER_DEADLINE):
         services.record_attendance(
-            acting_user=world.teacher, lesson=journal.lesson, student=world.student, text="н", expected_version=0
+            acting_user=world.teacher, lesson=journal.lesson, student=absent, text="н", expected_version=0
         )
         other_lesson = services.create_lesson(
             acting_user=world.other_teacher, assignment=journal.other_assignment, date=dt.date(2026, 10, 5)

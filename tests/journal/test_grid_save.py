@@ -101,13 +101,20 @@ def test_teacher_saves_a_mark_and_gets_the_new_version(world, as_user, assignmen
 def test_attendance_code_goes_to_attendance_and_replaces_the_mark(world, as_user, assignment, lesson):
     client = as_user(world.teacher)
     assert save(client, world, assignment, lesson, world.student, "10").json()["version"] == "1.0"
+    # Never silently: the cell holds a mark, so the absence is refused until the teacher says it replaces.
     response = save(client, world, assignment, lesson, world.student, "Н", version="1.0")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "cell_occupied" and response.json()["error"]["holds"] == "10"
+    assert not Attendance.objects.exists() and Mark.objects.get().value.code == "10"
+    response = save(client, world, assignment, lesson, world.student, "Н", version="1.0", replace="1")
     assert response.status_code == 200
     assert response.json()["value"] == "н" and response.json()["version"] == "2.1"
     assert Attendance.objects.get().code.code == "н"
     assert Mark.objects.get().value is None
     # And a mark typed over the absence makes the student present again.
     response = save(client, world, assignment, lesson, world.student, "9", version="2.1")
+    assert response.json()["error"]["code"] == "cell_occupied" and response.json()["error"]["holds"] == "н"
+    response = save(client, world, assignment, lesson, world.student, "9", version="2.1", replace="1")
     assert response.json()["value"] == "9" and response.json()["version"] == "3.2"
     assert Attendance.objects.get().code is None
 
@@ -171,10 +178,15 @@ def test_future_lesson_refuses_marks(world, as_user, assignment, lesson):
     assert response.status_code == 422 and not Mark.objects.exists()
 
 
-def test_student_of_another_class_or_school_is_not_found(world, as_user, assignment, lesson):
+def test_student_of_another_class_or_school_is_refused(world, as_user, assignment, lesson):
+    # The service's rule, the same answer as through the API and the bulk write (issue 10).
     client = as_user(world.teacher)
     for student in (world.other_student, world.foreign_student):
-        assert save(client, world, assignment, lesson, student, "10").status_code == 404
+        response = save(client, world, assignment, lesson, student, "10")
+        assert response.status_code == 422 and response.json()["error"]["code"] == "not_in_class"
+    url = reverse("journal:save_cell", args=[world.school.slug, assignment.pk])
+    response = client.post(url, {"lesson": lesson.pk, "student": "x", "value": "10"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 404
     assert not Mark.objects.exists()
 
 

@@ -24,7 +24,7 @@ from classbook.notifications import services, sources, texts
 from classbook.notifications.models import Kind, Notification
 from classbook.people.models import Enrolment, GuardianLink, Membership, Role, Student, User
 from tests import factories as f
-from tests.appeals.conftest import MON, NOW, TUE, week  # noqa: F401 - the fixture is used by the tests here
+from tests.appeals.conftest import MON, NOW, TUE, WED, week  # noqa: F401 - the fixture is used by the tests here
 
 pytestmark = pytest.mark.django_db
 
@@ -305,8 +305,9 @@ def test_a_reporter_whose_link_ended_is_not_told_the_decision(world, week, commi
 
 
 def test_flagged_mark_goes_to_the_journal_teacher_and_the_answer_to_the_flagger(world, family, week, committed):
+    # Wednesday: the student was absent on Monday and Tuesday, and a cell holds one entry (issue 10).
     mark = journal_services.record_mark(
-        acting_user=world.teacher, lesson=week.lessons[MON], student=world.student, text="7", expected_version=0
+        acting_user=world.teacher, lesson=week.lessons[WED], student=world.student, text="7", expected_version=0
     )
     Notification.objects.all().delete()  # the mark itself was announced to the family
     with committed():
@@ -319,13 +320,14 @@ def test_flagged_mark_goes_to_the_journal_teacher_and_the_answer_to_the_flagger(
     with translation.override("en"):
         title, body = texts.render(Notification.objects.get(kind=Kind.MARK_FLAG))
     assert title == "Mark corrected: 7 → 10, Математика"
-    assert body == f"{world.teacher.full_name} corrected the mark of 05.10.2026 to 10: Перевірив"
+    assert body == f"{world.teacher.full_name} corrected the mark of 07.10.2026 to 10: Перевірив"
     assert not told(Kind.MARK_FLAG) & everyone_else(world, family)
 
 
 def test_a_student_flagging_their_own_mark_hears_the_answer(world, week, committed):
+    # Wednesday: the student was absent on Monday and Tuesday, and a cell holds one entry (issue 10).
     mark = journal_services.record_mark(
-        acting_user=world.teacher, lesson=week.lessons[MON], student=world.student, text="7", expected_version=0
+        acting_user=world.teacher, lesson=week.lessons[WED], student=world.student, text="7", expected_version=0
     )
     with committed():
         flag = appeals.flag_mark(acting_user=world.student.user, mark=mark, comment="?")

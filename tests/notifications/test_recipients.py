@@ -51,8 +51,8 @@ def test_absence_and_changed_mark_each_tell_once(world, journal, family, committ
         journal_services_mark(world, journal, "8", mark.version)
     with committed():
         lesson = Lesson.objects.select_related("assignment", "school").get(pk=journal.lesson.pk)
-        jservices.record_attendance(
-            acting_user=world.teacher, lesson=lesson, student=world.student, text="н", expected_version=0
+        jservices.record_attendance(  # replaces the mark: one entry per cell (issue 10)
+            acting_user=world.teacher, lesson=lesson, student=world.student, text="н", expected_version=0, replace=True
         )
     assert Notification.objects.filter(kind=Kind.MARK, user=world.parent).count() == 2
     assert told(Kind.ABSENCE) == {"student", "parent"}
@@ -127,7 +127,7 @@ def test_a_bulk_save_is_one_event_batch(world, journal, family, committed):
                 {"student": world.student.pk, "text": "9", "expected_version": 0},
                 {"student": classmate.pk, "text": "8", "expected_version": 0},
             ],
-            attendance=[{"student": classmate.pk, "text": "н", "expected_version": 0}],
+            attendance=[{"student": classmate.pk, "text": "н", "expected_version": 0, "replace": True}],
         )
     # One callback for the whole transaction, carrying the three changes.
     assert len(connection.run_on_commit) == 1

@@ -6,10 +6,10 @@ import random
 from decimal import Decimal
 from types import SimpleNamespace
 
+from classbook.demo.steps.timetable import step_timetable
 from classbook.journal.models import Lesson
 from classbook.schools.models import TeachingAssignment
 from classbook.timetable import services
-from classbook.timetable.demo import step_timetable
 from classbook.timetable.models import LessonChange, TimetableEntry
 from tests import factories as f
 

@@ -8,6 +8,7 @@ caller sees but may not decide answers 403). Bad input answers 422 with the stru
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Literal
 
 from django.http import FileResponse, Http404, HttpRequest
@@ -135,8 +136,12 @@ class FlagOut(Schema):
 # --- Helpers --------------------------------------------------------------------
 
 
-def _ctx(request: HttpRequest, school: str) -> SchoolContext:
-    return resolve_school(request.user, school)
+def _ctx(request: HttpRequest, school: str, rule: Callable[[SchoolContext], bool] | None = None) -> SchoolContext:
+    """The caller's context; 403 when ``rule`` (the page's own rule in ``access.appeals``) says no."""
+    ctx = resolve_school(request.user, school)
+    if rule is not None and not rule(ctx):
+        raise PermissionDeniedError(_("You may not do this."))
+    return ctx
 
 
 def _range(start: dt.date, end: dt.date) -> None:
@@ -205,7 +210,7 @@ def _flag_out(fl: MarkFlag) -> dict[str, Any]:
 
 
 def _writer(ctx: SchoolContext) -> None:
-    if ctx.is_read_only:
+    if not scopes.may_write_appeals(ctx):
         raise PermissionDeniedError(_("You may not do this."))
 
 
@@ -285,7 +290,7 @@ def record_reasons(request: HttpRequest, school: str, class_id: int, payload: Re
 
 @router.get("/{school}/appeals/absence-reports", response=list[ReportOut], summary="Reports the caller may read")
 def list_reports(request: HttpRequest, school: str, status: str | None = None) -> list[Any]:
-    ctx = _ctx(request, school)
+    ctx = _ctx(request, school, scopes.may_open_reports)
     qs = scopes.absence_reports(ctx).order_by("-reported_at", "-id")
     if status:
         qs = qs.filter(status=status)
@@ -362,7 +367,7 @@ def report_document(request: HttpRequest, school: str, report_id: int) -> FileRe
 
 @router.get("/{school}/appeals/mark-flags", response=list[FlagOut], summary="Flagged marks the caller may read")
 def list_flags(request: HttpRequest, school: str, status: str | None = None) -> list[Any]:
-    ctx = _ctx(request, school)
+    ctx = _ctx(request, school, scopes.may_open_flags)
     qs = scopes.mark_flags(ctx).order_by("-flagged_at", "-id")
     if status:
         qs = qs.filter(status=status)

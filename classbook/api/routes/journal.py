@@ -8,13 +8,16 @@ Thin: the school comes from ``resolve_school``, every row from ``classbook.acces
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.responses import NinjaJSONEncoder
 
 from classbook.access import journal as journal_access
 from classbook.access.context import SchoolContext, resolve_school
@@ -23,9 +26,10 @@ from classbook.api.errors import error_body
 from classbook.core import uploads
 from classbook.core.errors import ConflictError, DomainError
 from classbook.journal import attachments, services
+from classbook.journal.grid import api_payload, read_grid
 from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade, Remark, WorkType
-from classbook.journal.queries import changes_log_rows
-from classbook.journal.queries_api import assignment_data, grid_data
+from classbook.journal.queries import assignment_data, changes_log_rows, readable_assignment
+from classbook.people.models import Student
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 
 router = Router(tags=["journal"])
@@ -79,6 +83,12 @@ class AttendanceOut(Schema):
     is_late: bool
 
 
+class GradeBasisOut(Schema):
+    period: str
+    value: str
+    corrected: bool
+
+
 class PeriodGradeOut(Schema):
     id: int
     student: int
@@ -88,6 +98,15 @@ class PeriodGradeOut(Schema):
     value: str
     version: int
     locked: bool
+
+
+class GridAttendanceOut(AttendanceOut):
+    excused: bool = Field(description="Missed and excused, by its code or a recorded reason (journal.absences)")
+
+
+class GridPeriodGradeOut(PeriodGradeOut):
+    warnings: list[str] = Field(description="What the school's rules say about this grade")
+    basis: list[GradeBasisOut] = Field(description="The period grades an annual grade rests on")
 
 
 class StudentOut(Schema):
@@ -123,8 +142,8 @@ class GridOut(Schema):
     students: list[StudentOut]
     lessons: list[LessonOut]
     marks: list[MarkOut]
-    attendance: list[AttendanceOut]
-    period_grades: list[PeriodGradeOut]
+    attendance: list[GridAttendanceOut]
+    period_grades: list[GridPeriodGradeOut]
     accumulation: list[AccumulationOut]
     work_types: list[WorkTypeOut]
 
@@ -154,6 +173,9 @@ class MarkIn(Schema):
     slot: int = Field(0, ge=0, le=services.MAX_SLOT)
     comment: str | None = Field(None, max_length=300)
     reason: str = Field("", max_length=500)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class AttendanceIn(Schema):
@@ -161,6 +183,9 @@ class AttendanceIn(Schema):
     text: str = Field(..., max_length=10)
     expected_version: int = Field(..., ge=0)
     reason: str = Field("", max_length=500)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class BulkMarkIn(Schema):
@@ -170,12 +195,18 @@ class BulkMarkIn(Schema):
     work_type: str | None = None
     slot: int = Field(0, ge=0, le=services.MAX_SLOT)
     comment: str | None = Field(None, max_length=300)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class BulkAttendanceIn(Schema):
     student: int
     text: str = Field(..., max_length=10)
     expected_version: int = Field(..., ge=0)
+    replace: bool = Field(
+        False, description="Replace what the cell holds of the other kind (an absence by a mark, or the reverse)"
+    )
 
 
 class BulkIn(Schema):
@@ -257,7 +288,11 @@ class ChangeOut(Schema):
 
 
 def _ctx(request: HttpRequest, school: str) -> SchoolContext:
-    return resolve_school(request.user, school)
+    """The caller's context; 403 for those who do not open journals (students, parents), as the pages do."""
+    ctx = resolve_school(request.user, school)
+    if not journal_access.may_open_journals(ctx):
+        raise PermissionDenied
+    return ctx
 
 
 def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
@@ -266,6 +301,13 @@ def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
 
 def _lesson(ctx: SchoolContext, lesson_id: int) -> Lesson:
     return get_or_404(journal_access.lessons(ctx), pk=lesson_id)
+
+
+def _cell_student(ctx: SchoolContext, student_id: int) -> Student:
+    """The student a cell write names. Whether they are in the lesson's class (and subgroup) that day is
+    the service's rule (``not_in_class``): the same answer as through the grid and the bulk write, and
+    no row is read here (an unknown id is not in the class either)."""
+    return Student(pk=student_id, school_id=ctx.school.pk)
 
 
 def _work_type(ctx: SchoolContext, code: str | None) -> WorkType | None:
@@ -374,13 +416,22 @@ def list_assignments(request: HttpRequest, school: str) -> list[dict[str, Any]]:
 @router.get(
     "/{school}/journal/assignments/{assignment_id}/grid", response=GridOut, summary="A journal's grid for one period"
 )
-def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> dict[str, Any]:
+def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> HttpResponse:
+    """The grid page's read model (``journal.grid.read_grid``) as lists: the same cells, versions and figures.
+
+    Answered as JSON written directly (``GridOut`` documents it, ``tests/journal/test_grid_read_model.py``
+    validates the answer against it): validating ~2,500 facts field by field through the schema took 4/5 of
+    the request (about 60 ms at 40 students × 100 lessons), for data the read model already shaped.
+    """
     ctx = _ctx(request, school)
-    assignment = _assignment(ctx, assignment_id)
+    assignment = readable_assignment(ctx, assignment_id)
+    if assignment is None:
+        raise Http404
     study_period = get_or_404(directory(ctx, StudyPeriod), pk=period, year_id=assignment.year_id)
-    return grid_data(
-        assignment, study_period, can_edit=journal_access.can_edit_assignment(ctx.user, assignment), school=ctx.school
-    )
+    data = read_grid(ctx, assignment, period_id=study_period.pk)
+    can_edit = journal_access.can_edit_assignment(ctx.user, assignment)
+    body = {"assignment": assignment_data(assignment, can_edit=can_edit), **api_payload(data)}
+    return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8")
 
 
 @router.get(
@@ -473,7 +524,7 @@ def take_register(request: HttpRequest, school: str, lesson_id: int) -> dict[str
 def put_mark(request: HttpRequest, school: str, lesson_id: int, payload: MarkIn) -> dict[str, Any]:
     ctx = _ctx(request, school)
     lesson = _lesson(ctx, lesson_id)
-    student = get_or_404(journal_access.journal_students(ctx, lesson.assignment), pk=payload.student)
+    student = _cell_student(ctx, payload.student)
     mark = services.record_mark(
         acting_user=ctx.user,
         lesson=lesson,
@@ -484,6 +535,7 @@ def put_mark(request: HttpRequest, school: str, lesson_id: int, payload: MarkIn)
         slot=payload.slot,
         comment=payload.comment,
         reason=payload.reason,
+        replace=payload.replace,
     )
     return _mark_out(mark)
 
@@ -496,7 +548,7 @@ def put_mark(request: HttpRequest, school: str, lesson_id: int, payload: MarkIn)
 def put_attendance(request: HttpRequest, school: str, lesson_id: int, payload: AttendanceIn) -> dict[str, Any]:
     ctx = _ctx(request, school)
     lesson = _lesson(ctx, lesson_id)
-    student = get_or_404(journal_access.journal_students(ctx, lesson.assignment), pk=payload.student)
+    student = _cell_student(ctx, payload.student)
     row = services.record_attendance(
         acting_user=ctx.user,
         lesson=lesson,
@@ -504,6 +556,7 @@ def put_attendance(request: HttpRequest, school: str, lesson_id: int, payload: A
         text=payload.text,
         expected_version=payload.expected_version,
         reason=payload.reason,
+        replace=payload.replace,
     )
     return _attendance_out(row, lesson, student.pk)
 
@@ -688,8 +741,11 @@ def attach_file(request: HttpRequest, school: str, lesson_id: int, file: File[Up
 
 @router.get("/{school}/journal/files/{file_id}", response={200: None}, summary="Download a homework file")
 def download_file(request: HttpRequest, school: str, file_id: int) -> FileResponse:
-    """Journal readers, and the students of the class and their parents (as the page); others get 404."""
-    ctx = _ctx(request, school)
+    """Journal readers, and the students of the class and their parents (as the page); others get 404.
+
+    Not behind ``_ctx``: students and parents download the files their diary links to; the scope decides.
+    """
+    ctx = resolve_school(request.user, school)
     attachment = get_or_404(journal_access.homework_files(ctx), pk=file_id)
     return uploads.file_response(attachment.file, name=attachment.original_name, mime=attachment.mime_type)
 

@@ -37,7 +37,7 @@ def _me(user: object) -> dict[str, object]:
         "full_name": user.full_name,  # type: ignore[attr-defined]
         "language": user.language,  # type: ignore[attr-defined]
         "two_factor": credentials.has_confirmed_totp(user),  # type: ignore[arg-type]
-        "schools": [{"slug": s.slug, "name": s.name} for s in user_schools(user)],
+        "schools": [{"slug": s.slug, "name": s.name} for s in user_schools(user)],  # type: ignore[arg-type]
     }
 
 

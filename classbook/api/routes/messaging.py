@@ -27,7 +27,7 @@ router = Router(tags=["messaging"])
 
 def _member(request: HttpRequest, school: str) -> SchoolContext:
     ctx = resolve_school(request.user, school)
-    if ctx.is_read_only:
+    if not rules.may_use_messaging(ctx):
         raise PermissionDenied
     return ctx
 
@@ -238,7 +238,7 @@ class UnansweredOut(Schema):
 )
 def unanswered(request: HttpRequest, school: str) -> dict[str, Any]:
     ctx = _member(request, school)
-    if not ctx.is_staff_member:
+    if not rules.may_watch_unanswered(ctx):
         raise PermissionDenied
     return {
         "conversations": [

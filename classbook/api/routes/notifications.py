@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from classbook.access import notifications as notices_access
 from classbook.access.context import resolve_school
 from classbook.notifications import queries, services
 from classbook.people.models import User
@@ -123,7 +124,7 @@ def notice_candidates(request: HttpRequest, school: str, class_id: int) -> list[
 )
 def send_notices(request: HttpRequest, school: str, class_id: int, payload: NoticeIn) -> list[Any]:
     ctx = resolve_school(request.user, school)
-    if ctx.is_read_only:
+    if not notices_access.may_send_class_notices(ctx):
         raise PermissionDenied
     school_class = queries.homeroom_class(ctx, class_id)
     return services.send_class_notices(acting_user=ctx.user, school_class=school_class, student_ids=payload.students)

@@ -39,7 +39,7 @@ def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
 
 def _own(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
     assignment = _assignment(ctx, assignment_id)
-    if ctx.is_read_only or not scopes.may_edit_plan(request.user, assignment):
+    if not scopes.may_write_plan(ctx, assignment):
         raise PermissionDenied
     return assignment
 

@@ -29,7 +29,6 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from classbook.access import scopes
 from classbook.access.context import SchoolContext, resolve_school
-from classbook.access.rules import Perm
 from classbook.core.errors import DomainError
 from classbook.people.models import Consent, ConsentPurpose, Gender, GuardianLink, Student, User
 from classbook.roster import imports, queries, services
@@ -195,7 +194,7 @@ class ConsentPage(Schema):
 
 def _ctx(request: HttpRequest, school: str, *, write: bool = False) -> SchoolContext:
     ctx = resolve_school(request.user, school)
-    if write and ctx.is_read_only:
+    if write and not scopes.may_write_roster(ctx):
         raise PermissionDenied
     return ctx
 
@@ -298,7 +297,7 @@ def _staff_row(user: User, manager: bool) -> dict[str, Any]:
 
 
 def _staff_qs(ctx: SchoolContext) -> tuple[QuerySet[User], bool]:
-    manager = ctx.has(Perm.MANAGE_STAFF)
+    manager = scopes.may_manage_staff(ctx)
     people = scopes.staff_people(ctx) if manager else scopes.staff(ctx)
     roles = scopes.staff_memberships(ctx) if manager else scopes.staff_directory_memberships(ctx)
     return people.prefetch_related(Prefetch("memberships", queryset=roles, to_attr="staff_roles")), manager
@@ -307,7 +306,7 @@ def _staff_qs(ctx: SchoolContext) -> tuple[QuerySet[User], bool]:
 @router.get("/{slug:school}/staff", response=StaffPage, summary="Staff directory (full data for managers of staff)")
 def staff_list(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
     ctx = _ctx(request, school)
-    _require(ctx.has(Perm.VIEW_SCHOOL_DIRECTORY))
+    _require(scopes.may_read_staff_directory(ctx))
     qs, manager = _staff_qs(ctx)
     count, people = _page(qs, params)
     return {"count": count, "items": [_staff_row(u, manager) for u in people]}
@@ -316,7 +315,7 @@ def staff_list(request: HttpRequest, school: str, params: Query[PageParams]) -> 
 @router.get("/{slug:school}/staff/{int:user_id}", response=StaffOut, summary="A staff member")
 def staff_detail(request: HttpRequest, school: str, user_id: int) -> dict[str, Any]:
     ctx = _ctx(request, school)
-    _require(ctx.has(Perm.VIEW_SCHOOL_DIRECTORY))
+    _require(scopes.may_read_staff_directory(ctx))
     qs, manager = _staff_qs(ctx)
     return _staff_row(scopes.get_or_404(qs, pk=user_id), manager)
 
@@ -341,7 +340,7 @@ def student_list(request: HttpRequest, school: str, params: Query[StudentFilter]
 @router.post("/{slug:school}/students", response={201: StudentDetail}, summary="Add a student into a class")
 def student_create(request: HttpRequest, school: str, payload: StudentIn) -> Status[dict[str, Any]]:
     ctx = _ctx(request, school, write=True)
-    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    _require(scopes.may_manage_students(ctx))
     data = payload.dict()
     school_class = _visible_class(ctx, data.pop("class_id"))
     start = data.pop("start")
@@ -380,7 +379,7 @@ def student_import(
     dry_run: bool = Form(False),
 ) -> Status[dict[str, Any]] | dict[str, Any]:
     ctx = _ctx(request, school, write=True)
-    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    _require(scopes.may_manage_students(ctx))
     year = scopes.directory(ctx, AcademicYear).filter(pk=year_id).first()
     if year is None:
         raise DomainError(_("Unknown academic year."), field="year_id")
@@ -416,7 +415,7 @@ def student_update(request: HttpRequest, school: str, student_id: int, payload: 
     ctx = _roster_ctx(request, school, write=True)
     student = _roster_student(ctx, student_id)
     _require(scopes.may_edit_student_contacts(ctx, student))
-    full = ctx.has(Perm.MANAGE_STUDENTS)
+    full = scopes.edits_whole_student_file(ctx)
     fields = (*services.STUDENT_USER_FIELDS, *services.STUDENT_FIELDS) if full else services.STUDENT_CONTACT_FIELDS
     data = payload.dict(exclude_unset=True)
     if "gender" in data:
@@ -428,7 +427,7 @@ def student_update(request: HttpRequest, school: str, student_id: int, payload: 
 @router.post("/{slug:school}/students/{int:student_id}/move", response=StudentDetail, summary="Move to a class")
 def student_move(request: HttpRequest, school: str, student_id: int, payload: MoveIn) -> dict[str, Any]:
     ctx = _roster_ctx(request, school, write=True)
-    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    _require(scopes.may_manage_students(ctx))
     student = _roster_student(ctx, student_id)
     to_class = _visible_class(ctx, payload.class_id)
     services.move_student(acting_user=ctx.user, student=student, to_class=to_class, on=payload.on)
@@ -438,7 +437,7 @@ def student_move(request: HttpRequest, school: str, student_id: int, payload: Mo
 @router.post("/{slug:school}/students/{int:student_id}/withdraw", response=StudentDetail, summary="Withdraw")
 def student_withdraw(request: HttpRequest, school: str, student_id: int, payload: WithdrawIn) -> dict[str, Any]:
     ctx = _roster_ctx(request, school, write=True)
-    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    _require(scopes.may_manage_students(ctx))
     student = _roster_student(ctx, student_id)
     services.withdraw_student(acting_user=ctx.user, student=student, on=payload.on)
     return _student_detail(ctx, _roster_student(ctx, student_id))
@@ -462,7 +461,7 @@ def guardian_list(request: HttpRequest, school: str, student_id: int) -> list[di
 )
 def guardian_create(request: HttpRequest, school: str, student_id: int, payload: GuardianIn) -> Status[dict[str, Any]]:
     ctx = _roster_ctx(request, school, write=True)
-    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    _require(scopes.may_manage_students(ctx))
     student = _roster_student(ctx, student_id)
     if payload.guardian_id is not None:
         guardian = scopes.school_parents(ctx).filter(pk=payload.guardian_id).first()
@@ -490,7 +489,7 @@ def guardian_update(
     request: HttpRequest, school: str, student_id: int, link_id: int, payload: GuardianPatch
 ) -> dict[str, Any]:
     ctx = _roster_ctx(request, school, write=True)
-    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    _require(scopes.may_manage_students(ctx))
     link = services.set_guardian_may_see(
         acting_user=ctx.user, link=_link(ctx, student_id, link_id), may_see=payload.may_see
     )
@@ -502,7 +501,7 @@ def guardian_update(
 )
 def guardian_end(request: HttpRequest, school: str, student_id: int, link_id: int) -> dict[str, Any]:
     ctx = _roster_ctx(request, school, write=True)
-    _require(ctx.has(Perm.MANAGE_STUDENTS))
+    _require(scopes.may_manage_students(ctx))
     link = services.end_guardian_link(acting_user=ctx.user, link=_link(ctx, student_id, link_id))
     return _guardian_out(link)
 

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
@@ -26,7 +26,7 @@ MAX_RANGE_DAYS = 62
 
 def _manager(request: HttpRequest, school: str) -> SchoolContext:
     ctx = resolve_school(request.user, school)
-    if not scopes.can_manage(ctx):
+    if not scopes.may_manage_timetable(ctx):
         raise PermissionDenied
     return ctx
 
@@ -268,8 +268,10 @@ class ChangesOut(Schema):
 )
 def list_changes(request: HttpRequest, school: str, month: str = "", teacher_id: int | None = None) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
-    if not ctx.is_staff_member and not ctx.is_authority_viewer:
+    if not scopes.may_open_lesson_changes(ctx):
         raise PermissionDenied
+    if teacher_id is not None and not scopes.may_see_changes_of(ctx, teacher_id):
+        raise Http404
     try:
         first = dt.date.fromisoformat(f"{month}-01") if month else dt.date.today().replace(day=1)
     except ValueError:

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from classbook.access import structure
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.schools import opening
 
@@ -26,7 +27,7 @@ router = Router(tags=["year opening"])
 
 def _manager(request: HttpRequest, school: str) -> SchoolContext:
     ctx = resolve_school(request.user, school)
-    if ctx.is_read_only or not all(ctx.has(p) for p in opening.OPEN_YEAR_PERMS):
+    if not structure.may_open_year(ctx):
         raise PermissionDenied
     return ctx
 

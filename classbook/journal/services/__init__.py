@@ -17,7 +17,14 @@ from classbook.journal.services._common import (
     default_work_type,
     is_late_entry,
 )
-from classbook.journal.services.cells import parse_attendance, record_attendance, record_mark
+from classbook.journal.services.cells import (
+    CellOccupied,
+    LessonCell,
+    parse_attendance,
+    record_attendance,
+    record_mark,
+    write_lesson_cell,
+)
 from classbook.journal.services.grades import correct_period_grade, parse_period_grade, record_period_grade
 from classbook.journal.services.lessons import (
     LESSON_FIELDS,
@@ -46,7 +53,9 @@ __all__ = [
     "BulkRejected",
     "BulkResult",
     "CellConflict",
+    "CellOccupied",
     "CellValue",
+    "LessonCell",
     "accumulation",
     "add_remark",
     "annual_grade_basis",
@@ -70,4 +79,5 @@ __all__ = [
     "take_register",
     "update_journal_policy",
     "update_lesson",
+    "write_lesson_cell",
 ]

@@ -73,8 +73,8 @@ def _ensure_editable(acting_user: User, lesson: Lesson) -> None:
 def _raise_period_closed() -> None:
     raise DomainError(
         _(
-            "The period grade of this student is already set, so the marks of the period are closed. "
-            "A change is possible only as a recorded correction of the period grade."
+            "The period grade of this student is already set, so the marks, comments and attendance of the period "
+            "are closed. A change is possible only as a recorded correction of the period grade."
         ),
         code="period_closed",
     )

@@ -1,4 +1,12 @@
-"""One lesson cell of the journal: a mark, an attendance entry (R2.1, R2.2, R2.5, R2.8)."""
+"""One lesson cell of the journal: a mark, an attendance entry (R2.1, R2.2, R2.5, R2.7, R2.8).
+
+The one write path of a lesson cell (issue 10): the grid (``write_lesson_cell``), the API, the bulk
+write of a lesson and every other writer call ``record_mark``/``record_attendance``, which own all of
+the cell's rules: the scale, the work type and its slots, one entry per cell (an absence and a mark never
+share a cell; ``replace=True`` replaces, two audited changes), a cancelled or future lesson, the student
+in the class and subgroup, the period lock (marks, their comments and attendance), the deadline's late
+flag, the version check, the audit row and the notifications (``_log``). No door re-implements one.
+"""
 
 from __future__ import annotations
 
@@ -50,11 +58,13 @@ from classbook.schools.models import (
     TeachingAssignment,
     YearLevel,
 )
+from classbook.timetable.models import ChangeKind as TimetableChangeKind
+from classbook.timetable.models import LessonChange
 
 
 @dataclass(frozen=True)
 class _Cell:
-    """What one cell save needs to know about its lesson's journal and the student (one row)."""
+    """What one cell save needs to know about the lesson's journal and the student, and what the cell holds."""
 
     teacher_id: int
     school_id: int
@@ -64,12 +74,36 @@ class _Cell:
     in_subgroup: bool
     closed: bool
     default_work_type_id: int | None
+    cancelled: bool
+    # The attendance row of the student at the lesson (None: never written) and whether its code is an absence.
+    attendance: Attendance | None
+    absent_code: str
+    # The mark row of the asked work type and slot (None: never written), and the first mark the student has
+    # at the lesson in any work type or slot ("" if none): what an absence would share the cell with.
+    mark: Mark | None
+    any_mark: str
+    # The school's attendance code the grid's typed text is, if it is one (``typed``; None otherwise).
+    typed_code: AttendanceCode | None = None
 
 
 @functools.cache
 def _cell_sql() -> str:
     """The cell query as text, built once: the ORM spends milliseconds compiling a query this shape."""
-    t = {m.__name__: m._meta.db_table for m in (TeachingAssignment, Enrolment, PeriodGrade, StudyPeriod, WorkType)}
+    t = {
+        m.__name__: m._meta.db_table
+        for m in (
+            TeachingAssignment,
+            Enrolment,
+            PeriodGrade,
+            StudyPeriod,
+            WorkType,
+            Attendance,
+            AttendanceCode,
+            Mark,
+            ScaleValue,
+            LessonChange,
+        )
+    }
     t.update(
         subject=Subject._meta.db_table,
         school_class=SchoolClass._meta.db_table,
@@ -78,6 +112,8 @@ def _cell_sql() -> str:
         members=Subgroup.students.through._meta.db_table,
     )
     q = connection.ops.quote_name
+    default_wt = f"""(SELECT w.id FROM {q(t["WorkType"])} w WHERE w.school_id = a.school_id AND w.is_active
+   ORDER BY w.ordinal, w.id LIMIT 1)"""  # noqa: S608
     # Only table names from model metadata go into the text; every value is a query parameter.
     return f"""
 SELECT a.teacher_id, a.school_id, a.subgroup_id,
@@ -89,38 +125,129 @@ SELECT a.teacher_id, a.school_id, a.subgroup_id,
   EXISTS (SELECT 1 FROM {q(t["PeriodGrade"])} g JOIN {q(t["StudyPeriod"])} p ON p.id = g.period_id
           WHERE g.assignment_id = a.id AND g.student_id = %(student)s AND g.kind IN (%(period)s, %(annual)s)
           AND p.start <= %(day)s AND p.{q("end")} >= %(day)s),
-  (SELECT w.id FROM {q(t["WorkType"])} w WHERE w.school_id = a.school_id AND w.is_active
-   ORDER BY w.ordinal, w.id LIMIT 1)
+  {default_wt},
+  EXISTS (SELECT 1 FROM {q(t["LessonChange"])} lc WHERE lc.lesson_id = %(lesson)s AND lc.kind = %(cancelled)s),
+  t.id, t.code_id, ac.code, t.version, t.is_late, t.reason,
+  CASE WHEN ac.counts_as_absent AND NOT ac.is_late THEN ac.code ELSE '' END,
+  mk.id, mk.work_type_id, mk.value_id, mv.code, mk.comment, mk.version, mk.is_late,
+  (SELECT v.code FROM {q(t["Mark"])} m2 JOIN {q(t["ScaleValue"])} v ON v.id = m2.value_id
+   WHERE m2.lesson_id = %(lesson)s AND m2.student_id = %(student)s ORDER BY m2.work_type_id, m2.slot LIMIT 1),
+  x.id, x.code, x.is_active, x.counts_as_absent, x.is_late
 FROM {q(t["TeachingAssignment"])} a
 JOIN {q(t["subject"])} su ON su.id = a.subject_id
 JOIN {q(t["school_class"])} c ON c.id = a.school_class_id
 LEFT JOIN {q(t["year_level"])} yl ON yl.id = c.year_level_id
 JOIN {q(t["school"])} sc ON sc.id = a.school_id
+LEFT JOIN {q(t["Attendance"])} t ON t.lesson_id = %(lesson)s AND t.student_id = %(student)s
+LEFT JOIN {q(t["AttendanceCode"])} ac ON ac.id = t.code_id
+LEFT JOIN {q(t["Mark"])} mk ON mk.lesson_id = %(lesson)s AND mk.student_id = %(student)s AND mk.slot = %(slot)s
+  AND mk.work_type_id = CASE WHEN %(work_type)s > 0 THEN %(work_type)s ELSE {default_wt} END
+LEFT JOIN {q(t["ScaleValue"])} mv ON mv.id = mk.value_id
+LEFT JOIN {q(t["AttendanceCode"])} x ON x.school_id = a.school_id AND x.code IN (%(t1)s, %(t2)s, %(t3)s, %(t4)s)
 WHERE a.id = %(assignment)s"""  # noqa: S608
 
 
-def _cell_context(acting_user: User, lesson: Lesson, student: Student, *, period_check: bool) -> _Cell:
-    """Everything a cell save checks, in one query (issue 3: a save is a handful of round trips).
+def _cell_context(
+    acting_user: User,
+    lesson: Lesson,
+    student: Student,
+    *,
+    work_type_id: int | None = None,
+    slot: int = 0,
+    typed: str = "",
+) -> _Cell:
+    """Everything a cell save checks, and what the cell holds, in one query (issue 3, issue 10).
 
     Who teaches the lesson's journal, its effective scale (assignment, subject, year level, school
     default: ``TeachingAssignment.effective_scale`` in SQL), the school's default work type, and as
     ``EXISTS`` flags the student's enrolment in the class on the lesson day, their membership of the
-    subgroup and a period/annual grade closing the period (R2.7). The checks then run in the original
-    order, so the same error wins.
+    subgroup, a period/annual grade closing the period (R2.7) and a cancelled lesson (R4.2); then the
+    student's attendance row at the lesson, the mark row of ``work_type_id`` (None: the default) and
+    ``slot``, the first mark of the student at the lesson (the one-entry rule), and the school's
+    attendance code ``typed`` is (as typed, lower, upper or capitalised: SQLite compares Cyrillic
+    case-sensitively), so the grid tells a code from a mark without a query of its own. The checks
+    then run in a fixed order, so the same error wins through every door.
     """
+    typed = typed.strip()[:4]
+    candidates = [typed, typed.lower(), typed.upper(), typed.capitalize()] if typed else ["", "", "", ""]
     params: dict[str, Any] = {
         "student": student.pk,
+        "lesson": lesson.pk,
         "day": lesson.date,
         "period": GradeKind.PERIOD.value,
         "annual": GradeKind.ANNUAL.value,
         "assignment": lesson.assignment_id,
+        "cancelled": TimetableChangeKind.CANCELLED.value,
+        "work_type": work_type_id or 0,
+        "slot": slot,
+        **{f"t{i}": text for i, text in enumerate(candidates, start=1)},
     }
     with connection.cursor() as cursor:
         cursor.execute(_cell_sql(), params)
         row = cursor.fetchone()
-    cell = _Cell(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]), bool(row[6]), row[7])
+    attendance = None
+    if row[9] is not None:
+        attendance = Attendance(
+            pk=row[9],
+            school_id=lesson.school_id,
+            lesson_id=lesson.pk,
+            student_id=student.pk,
+            code_id=row[10],
+            version=row[12],
+            is_late=bool(row[13]),
+            reason=row[14] or "",
+        )
+        attendance.code = AttendanceCode(pk=row[10], school_id=lesson.school_id, code=row[11]) if row[10] else None
+    mark = None
+    if row[16] is not None:
+        mark = Mark(
+            pk=row[16],
+            school_id=lesson.school_id,
+            lesson_id=lesson.pk,
+            student_id=student.pk,
+            work_type_id=row[17],
+            slot=slot,
+            value_id=row[18],
+            comment=row[20] or "",
+            version=row[21],
+            is_late=bool(row[22]),
+        )
+        mark.value = ScaleValue(pk=row[18], scale_id=row[3], code=row[19]) if row[18] else None
+    for found in (attendance, mark):
+        if found is not None:
+            found.lesson = lesson
+            found.student = student
+    cell = _Cell(
+        teacher_id=row[0],
+        school_id=row[1],
+        subgroup_id=row[2],
+        scale_id=row[3],
+        enrolled=bool(row[4]),
+        in_subgroup=bool(row[5]),
+        closed=bool(row[6]),
+        default_work_type_id=row[7],
+        cancelled=bool(row[8]),
+        attendance=attendance,
+        absent_code=row[15] or "",
+        mark=mark,
+        any_mark=row[23] or "",
+        typed_code=AttendanceCode(
+            pk=row[24],
+            school_id=lesson.school_id,
+            code=row[25],
+            is_active=bool(row[26]),
+            counts_as_absent=bool(row[27]),
+            is_late=bool(row[28]),
+        )
+        if row[24] is not None
+        else None,
+    )
     if not can_edit_lesson_of(acting_user, cell.teacher_id, lesson.conducted_by_id):
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
+    if cell.cancelled:
+        raise DomainError(
+            _("The lesson was cancelled: no marks or attendance are entered for it."), code="lesson_cancelled"
+        )
     # The policy is read only for future lessons, so the everyday write costs no extra query.
     if lesson.date > timezone.localdate() and not policy_for(lesson.school_id).allow_future_marks:
         raise DomainError(_("A lesson in the future cannot have marks or attendance yet."), code="future_lesson")
@@ -128,7 +255,9 @@ def _cell_context(acting_user: User, lesson: Lesson, student: Student, *, period
         raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
     if cell.subgroup_id and not cell.in_subgroup:
         raise DomainError(_("This student is not in the subgroup of the lesson."), code="not_in_subgroup")
-    if period_check and cell.closed:
+    # R2.7 and issue 10: the period grade closes everything of the student in the period (marks, their
+    # comments, attendance); a change is possible only through the recorded correction of the grade.
+    if cell.closed:
         _raise_period_closed()
     return cell
 
@@ -172,6 +301,39 @@ def _current_mark(lesson: Lesson, student: Student, work_type_id: int, slot: int
     return _mark_query(slot).get(lesson=lesson.pk, student=student.pk, work_type=work_type_id)  # type: ignore[no-any-return]
 
 
+class CellOccupied(DomainError):
+    """One lesson cell holds one entry: a mark and an absence do not share it (issue 10).
+
+    Raised when a mark is written where the student is absent, or an absence where they have a mark,
+    and the caller did not say it replaces (``replace=True``). ``holds`` is what the cell holds now.
+    """
+
+    code = "cell_occupied"
+
+    def __init__(self, holds: str, typed: str) -> None:
+        super().__init__(
+            _("This cell holds “%(holds)s”. Replace it with “%(typed)s”?") % {"holds": holds, "typed": typed},
+            field="value",
+        )
+        self.holds = holds
+        self.extra = {"holds": holds, "typed": typed}
+
+
+def _check_seen(row: Any, seen: int | None, shown: Callable[[Any], str]) -> None:
+    """The grid's cell shows both entries: if the other one moved on since the page read it, the page is stale."""
+    if seen is not None and seen != (row.version if row is not None else 0):
+        raise CellConflict(CellValue(shown(row), row.version) if row is not None else CellValue("", 0))
+
+
+def _check_one_entry(held: str, typed: str, replace: bool) -> bool:
+    """Whether the write replaces ``held`` (the other kind of entry in the cell); refused unless ``replace``."""
+    if not held or not typed:
+        return False
+    if not replace:
+        raise CellOccupied(held, typed)
+    return True
+
+
 @transaction.atomic
 def record_mark(
     *,
@@ -184,20 +346,48 @@ def record_mark(
     slot: int = 0,
     comment: str | None = None,
     reason: str = "",
+    replace: bool = False,
 ) -> Mark:
-    """Set, change or clear (``text=""``) a student's mark for a lesson (R2.1, R2.5).
+    """Set, change or clear (``text=""``) a student's mark for a lesson (R2.1, R2.5): every door's one write.
 
     ``expected_version`` is the version the writer saw (0 for an empty cell); if the cell moved on,
     ``CellConflict`` is raised and nothing changes. Entries after the deadline are flagged late (R2.2).
-    Once the student's period (or annual) grade is set, the marks of that period are closed (R2.7).
-    Work types that allow several marks per lesson use ``slot`` 0..MAX_SLOT.
+    Once the student's period (or annual) grade is set, the records of that period are closed (R2.7).
+    Work types that allow several marks per lesson use ``slot`` 0..MAX_SLOT. A mark where the student
+    is recorded absent is refused (``CellOccupied``) unless ``replace``: then the absence is cleared
+    and the mark set, two audited changes in this transaction.
 
-    Round trips (issue 3): the checks (1), the scale's values (1), the cell (1), the write (1) and
-    the audit row (1). The write of an existing cell is ``UPDATE … WHERE version = expected``: no row
-    lock is taken before it; zero rows updated means somebody else wrote first (a conflict), and the
-    value read before is then the old value of the audit row, because every change bumps the version.
+    Round trips (issue 3, issue 10): the checks with the cell (1), the scale's values (1), the write and
+    the audit row (1 on PostgreSQL, 2 on SQLite: ``services._sql``); a replace adds the absence's write
+    and audit row. The write of an existing
+    cell is ``UPDATE … WHERE version = expected``: no row lock is taken before it; zero rows updated
+    means somebody else wrote first (a conflict), and the value read before is then the old value of
+    the audit row, because every change bumps the version.
     """
-    cell = _cell_context(acting_user, lesson, student, period_check=True)
+    return _record_mark(
+        acting_user, lesson, student, text, expected_version, work_type, slot, comment, reason, replace
+    )[0]
+
+
+def _record_mark(
+    acting_user: User,
+    lesson: Lesson,
+    student: Student,
+    text: str,
+    expected_version: int,
+    work_type: WorkType | None,
+    slot: int,
+    comment: str | None,
+    reason: str,
+    replace: bool,
+    seen_attendance: int | None = None,
+    cell: _Cell | None = None,
+) -> tuple[Mark, _Cell]:
+    if cell is None:
+        cell = _cell_context(acting_user, lesson, student, work_type_id=work_type.pk if work_type else None, slot=slot)
+    _check_seen(cell.attendance, seen_attendance, _attendance_code)
+    if work_type is not None and work_type.school_id != lesson.school_id:
+        raise DomainError(_("Unknown work type."), code="invalid_work_type")
     if work_type is None:
         if cell.default_work_type_id is None:
             raise DomainError(_("The school has no work types configured."), code="no_work_types")
@@ -205,8 +395,6 @@ def record_mark(
         # The work type's row is read only when a slot asks whether it allows several marks.
         several = default_work_type(lesson.school_id).allows_several if slot else False
     else:
-        if work_type.school_id != lesson.school_id:
-            raise DomainError(_("Unknown work type."), code="invalid_work_type")
         work_type_id = work_type.pk
         several = work_type.allows_several
     if slot and not several:
@@ -219,7 +407,9 @@ def record_mark(
         raise DomainError(_("The comment is too long (300 characters at most)."), code="invalid", field="comment")
     value = _parse_cell_mark(lesson, cell.scale_id, text) if text.strip() else None
     late = is_late_entry(lesson)
-    current = _current_mark(lesson, student, work_type_id, slot)
+    if _check_one_entry(cell.absent_code, value.code if value else "", replace):
+        _write_attendance(acting_user, lesson, student, cell.attendance, None, cell.attendance.version, "", late)  # type: ignore[union-attr]
+    current = cell.mark
     new_comment = (current.comment if current else "") if comment is None else comment
     mark = _write_cell(
         model=Mark,
@@ -252,7 +442,7 @@ def record_mark(
         raise DomainError(_("There is no mark to clear."), code="nothing_to_clear")
     if work_type is not None:
         mark.work_type = work_type
-    return mark
+    return mark, cell
 
 
 def _mark_code(mark: Mark) -> str:
@@ -323,9 +513,16 @@ def _write_cell(
     return current
 
 
-def parse_attendance(lesson: Lesson, text: str) -> AttendanceCode:
-    """The school's attendance code typed as ``text``; a retired code (not in use) is refused (R2.8)."""
-    code = AttendanceCode.objects.filter(school_id=lesson.school_id, code__iexact=text.strip()[:4]).first()
+def parse_attendance(lesson: Lesson, text: str, codes: list[AttendanceCode] | None = None) -> AttendanceCode:
+    """The school's attendance code typed as ``text``; a retired code (not in use) is refused (R2.8).
+
+    ``codes`` are the school's codes when the caller has read them (no query then).
+    """
+    typed = text.strip()[:4].lower()
+    if codes is None:
+        code = AttendanceCode.objects.filter(school_id=lesson.school_id, code__iexact=typed).first()
+    else:
+        code = next((c for c in codes if c.code.lower() == typed), None)
     if code is not None and not code.is_active:
         raise DomainError(
             _("“%(code)s” is no longer in use at this school. Records that have it keep it.") % {"code": code.code},
@@ -333,12 +530,14 @@ def parse_attendance(lesson: Lesson, text: str) -> AttendanceCode:
             field="value",
         )
     if code is None:
-        allowed = ", ".join(
-            AttendanceCode.objects.filter(school_id=lesson.school_id, is_active=True).values_list("code", flat=True)
-        )
+        active = [c.code for c in codes if c.is_active] if codes is not None else None
+        if active is None:
+            active = list(
+                AttendanceCode.objects.filter(school_id=lesson.school_id, is_active=True).values_list("code", flat=True)
+            )
         raise DomainError(
             _("“%(code)s” is not an attendance mark. Allowed: %(allowed)s.")
-            % {"code": text.strip()[:10], "allowed": allowed},
+            % {"code": text.strip()[:10], "allowed": ", ".join(active)},
             code="invalid_attendance",
             field="value",
         )
@@ -354,17 +553,60 @@ def record_attendance(
     text: str,
     expected_version: int,
     reason: str = "",
+    replace: bool = False,
+    codes: list[AttendanceCode] | None = None,
 ) -> Attendance | None:
     """Mark a student absent/late at a lesson (``text`` is an attendance code) or present (``text=""``) (R2.8).
 
-    Recording attendance also records that the register was taken for the lesson.
-    As ``record_mark``: the checks in one query, an existing cell written by ``UPDATE … WHERE version``.
+    Recording attendance also records that the register was taken for the lesson. As ``record_mark``:
+    the checks and the cell in one query, an existing cell written by ``UPDATE … WHERE version``, the
+    period lock (R2.7). An absence (a code that counts as absent and is not a lateness) where the student
+    has a mark at the lesson is refused (``CellOccupied``) unless ``replace``: then each of the student's
+    marks at the lesson is cleared and the absence set, audited changes in this transaction. A lateness
+    code ("о") or a code that is not an absence stays beside the mark.
     """
-    _cell_context(acting_user, lesson, student, period_check=False)
-    code = parse_attendance(lesson, text) if text.strip() else None
+    return _record_attendance(acting_user, lesson, student, text, expected_version, reason, replace, codes)[0]
+
+
+def _record_attendance(
+    acting_user: User,
+    lesson: Lesson,
+    student: Student,
+    text: str,
+    expected_version: int,
+    reason: str,
+    replace: bool,
+    codes: list[AttendanceCode] | None,
+    seen_mark: int | None = None,
+    cell: _Cell | None = None,
+) -> tuple[Attendance | None, Mark | None]:
+    """``record_attendance``; also returns the default work type's mark of the cell as it is after the write."""
+    if cell is None:
+        cell = _cell_context(acting_user, lesson, student)
+    _check_seen(cell.mark, seen_mark, _mark_code)
+    code = parse_attendance(lesson, text, codes) if text.strip() else None
     late = is_late_entry(lesson)
-    current = _current_attendance(lesson, student)
-    row = _write_cell(
+    absence = code is not None and code.counts_as_absent and not code.is_late
+    mark = cell.mark
+    if _check_one_entry(cell.any_mark, code.code if absence and code else "", replace):
+        cleared = _clear_marks(acting_user, lesson, student, late)
+        mark = next((m for m in cleared if mark is not None and m.pk == mark.pk), mark)
+    row = _write_attendance(acting_user, lesson, student, cell.attendance, code, expected_version, reason, late)
+    _mark_register_taken(acting_user, lesson)
+    return row, mark
+
+
+def _write_attendance(
+    acting_user: User,
+    lesson: Lesson,
+    student: Student,
+    current: Attendance | None,
+    code: AttendanceCode | None,
+    expected_version: int,
+    reason: str,
+    late: bool,
+) -> Attendance | None:
+    return _write_cell(  # type: ignore[no-any-return]
         model=Attendance,
         current=current,
         reread=lambda: _current_attendance(lesson, student),
@@ -387,8 +629,115 @@ def record_attendance(
         reason=reason,
         late=late,
     )
-    _mark_register_taken(acting_user, lesson)
-    return row
+
+
+def _clear_marks(acting_user: User, lesson: Lesson, student: Student, late: bool) -> list[Mark]:
+    """Clear every mark of the student at the lesson (an absence replaces them), each audited."""
+    marks = list(
+        Mark.objects.select_related("value")
+        .filter(lesson_id=lesson.pk, student_id=student.pk, value__isnull=False)
+        .order_by("work_type_id", "slot")
+    )
+    for mark in marks:
+        _write_cell(
+            model=Mark,
+            current=mark,
+            reread=functools.partial(_current_mark, lesson, student, mark.work_type_id, mark.slot),
+            shown=_mark_code,
+            expected_version=mark.version,
+            new_text="",
+            create=None,
+            changes={"value": None, "comment": mark.comment, "updated_by": acting_user},
+            unchanged=True,
+            audit={"acting_user": acting_user, "kind": ChangeKind.MARK, "lesson": lesson, "student": student},
+            reason="",
+            late=late,
+        )
+    return marks
+
+
+@dataclass(frozen=True)
+class LessonCell:
+    """What the grid's lesson cell holds after a write: the default work type's mark and the attendance."""
+
+    mark: Mark | None
+    attendance: Attendance | None
+
+    @property
+    def value(self) -> str:
+        att = _attendance_code(self.attendance) if self.attendance else ""
+        mark = _mark_code(self.mark) if self.mark else ""
+        return f"{att} {mark}" if att and mark else att or mark
+
+    @property
+    def version(self) -> str:
+        return f"{self.mark.version if self.mark else 0}.{self.attendance.version if self.attendance else 0}"
+
+    @property
+    def late(self) -> bool:
+        return bool((self.mark and self.mark.is_late) or (self.attendance and self.attendance.is_late))
+
+
+@transaction.atomic
+def write_lesson_cell(
+    *,
+    acting_user: User,
+    lesson: Lesson,
+    student: Student,
+    text: str,
+    mark_version: int,
+    attendance_version: int,
+    replace: bool = False,
+) -> LessonCell:
+    """The grid's lesson cell typed as ``text``: an attendance code, a mark of the default work type, or
+    nothing (clears both) (R2.1, R2.8). Each goes through ``record_attendance``/``record_mark`` with all
+    their rules; a code is recognised among the school's codes (in the cell's query) before the scale is tried.
+    """
+    text = text.strip()
+    if not text:
+        mark: Mark | None = None
+        att: Attendance | None = None
+        if mark_version:
+            mark = record_mark(
+                acting_user=acting_user, lesson=lesson, student=student, text="", expected_version=mark_version
+            )
+        if attendance_version:
+            att = record_attendance(
+                acting_user=acting_user, lesson=lesson, student=student, text="", expected_version=attendance_version
+            )
+        return LessonCell(mark, att)
+    # One query tells a code from a mark and reads the cell: the default work type's mark and the attendance.
+    cell = _cell_context(acting_user, lesson, student, typed=text)
+    if cell.typed_code is not None:
+        att, mark = _record_attendance(
+            acting_user,
+            lesson,
+            student,
+            text,
+            attendance_version,
+            "",
+            replace,
+            [cell.typed_code],
+            seen_mark=mark_version,
+            cell=cell,
+        )
+        return LessonCell(mark, att)
+    mark, cell = _record_mark(
+        acting_user,
+        lesson,
+        student,
+        text,
+        mark_version,
+        None,
+        0,
+        None,
+        "",
+        replace,
+        seen_attendance=attendance_version,
+        cell=cell,
+    )
+    # ``cell.attendance`` is the row as written when the mark replaced an absence.
+    return LessonCell(mark, cell.attendance)
 
 
 def _current_attendance(lesson: Lesson, student: Student) -> Attendance | None:

@@ -33,7 +33,7 @@ from classbook.journal.services._common import (
     _log,
     is_late_entry,
 )
-from classbook.journal.services.cells import _mark_register_taken, record_attendance, record_mark
+from classbook.journal.services.cells import CellOccupied, _mark_register_taken, record_attendance, record_mark
 from classbook.people.models import Student, User
 from classbook.schools.models import (
     TeachingAssignment,
@@ -265,6 +265,8 @@ def _item_error(section: str, index: int, exc: DomainError) -> dict[str, Any]:
     error: dict[str, Any] = {"section": section, "index": index, "code": exc.code, "message": str(exc.message)}
     if isinstance(exc, CellConflict):
         error["current"] = {"value": exc.current.value, "version": exc.current.version}
+    if isinstance(exc, CellOccupied):
+        error["holds"] = exc.holds
     return error
 
 
@@ -278,10 +280,11 @@ def record_lesson_bulk(
 ) -> BulkResult:
     """Write marks and attendance of one lesson at once, all or nothing (R2.1, R2.8).
 
-    ``marks`` items: ``{"student": id, "text", "expected_version", "work_type": code|None, "slot", "comment"}``;
-    ``attendance`` items: ``{"student": id, "text", "expected_version"}``. Each item goes through
-    ``record_mark``/``record_attendance`` (same checks, versions and audit); if any item is refused,
-    ``BulkRejected`` lists every refused item and the whole request is rolled back.
+    ``marks`` items: ``{"student": id, "text", "expected_version", "work_type": code|None, "slot", "comment",
+    "replace"}``; ``attendance`` items: ``{"student": id, "text", "expected_version", "replace"}``. Each item
+    goes through ``record_mark``/``record_attendance`` (the same rules, versions and audit as every door;
+    marks first, then attendance); if any item is refused, ``BulkRejected`` lists every refused item and
+    the whole request is rolled back.
     """
     _ensure_editable(acting_user, lesson)
     if len(marks) + len(attendance) > MAX_BULK_ITEMS:
@@ -319,6 +322,7 @@ def record_lesson_bulk(
                     work_type=work_types[code] if code else default,
                     slot=int(item.get("slot", 0)),
                     comment=item.get("comment"),
+                    replace=bool(item.get("replace", False)),
                 )
             )
         except PermissionDeniedError:
@@ -337,6 +341,7 @@ def record_lesson_bulk(
                     student=student,
                     text=str(item.get("text", "")),
                     expected_version=int(item.get("expected_version", 0)),
+                    replace=bool(item.get("replace", False)),
                 )
             )
         except PermissionDeniedError:

@@ -1,4 +1,4 @@
-"""Render the grid's body and repeated form parts in Python.
+"""Render the grid's read model (``journal.grid``) and the page's repeated form parts in Python.
 
 4,000 cells (40 students × 100 lessons) through template nodes cost tens of milliseconds; a join of
 escaped strings costs a few. Everything interpolated below is escaped.
@@ -10,37 +10,42 @@ from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import linebreaksbr
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from classbook.journal.grid import EMPTY_CELL, Grid, GridLesson, PeriodCell
 from classbook.journal.models import LessonType
 
 register = template.Library()
 
 
 @register.simple_tag
-def grid_rows(grid: Any) -> SafeString:
-    """The ``<tr>`` of every student: name, lesson cells ``<td data-l data-s data-v>``, period grades, stats.
+def grid_rows(grid: Grid) -> SafeString:
+    """The ``<tr>`` of every student of the read model (``journal.grid``): name, dated cells
+    ``<td data-l data-s data-v>``, period cells, marks count and average. Nothing is decided here: values,
+    versions and states come from the model's cells; this only writes them as HTML.
 
     Every cell carries its lesson, student and version so the script saves it without a lookup; the
-    script listens once on the table (event delegation), never per cell.
+    script listens once on the table (event delegation), never per cell. 4,000 cells through template
+    nodes cost tens of milliseconds; a join of escaped strings costs a few. Everything interpolated is
+    escaped or an integer.
     """
-    late_title = escape(_("Entered after the deadline"))
+    late_text = _("Entered after the deadline")
+    closed_text = _("The period grade is set: this cell is closed")
     left_text = _("left %(date)s")
+    locked_title = escape(_("Locked: a change needs a recorded correction"))
     required = grid.required
-    # Period columns the teacher types into; a corrected grade is only given as a recorded correction.
-    # A thematic cell also carries its theme's title: the first grade of a new column stores it.
+    # Period columns the teacher types into carry kind and ordinal; a thematic cell also its theme's title
+    # (the first grade of a new column stores it).
     period_cols = [
-        (
-            f' data-k="{c.kind}" data-o="{c.ordinal}"' + (f' data-t="{escape(c.theme)}"' if c.theme else "")
-            if grid.period_editable and c.kind != "corrected"
-            else ""
-        )
+        f' data-k="{c.kind}" data-o="{c.ordinal}"' + (f' data-t="{escape(c.theme)}"' if c.theme else "")
+        if c.editable
+        else ""
         for c in grid.period_columns
     ]
-    locked_title = escape(_("Locked: a change needs a recorded correction"))
     text_cache: dict[str, str] = {}
 
     def esc(value: str) -> str:
@@ -50,30 +55,21 @@ def grid_rows(grid: Any) -> SafeString:
             found = text_cache[value] = escape(value)
         return found
 
-    # Per column, once: lesson id, work type, date, base state and the HTML of an empty cell around
-    # the student id. A work column's cell carries its work type (data-w) and holds one mark.
+    # Per column, once: the lesson, its work type, the base state and the HTML of an empty cell up to the
+    # student id. A work column's cell carries its work type (data-w) and holds one mark.
     columns = []
     for col in grid.columns:
         lesson = col.lesson
-        base = "cancelled" if lesson.cancelled else "future" if lesson.is_future else ""
+        base = lesson.base_state
         blank_cls = f"c {base} ro" if base else "c" if col.editable else "c ro"
         w = col.work_type_id
         if w is not None:
             blank_cls += " wk"
         w_attr = f' data-w="{w}"' if w is not None else ""
-        columns.append(
-            (
-                lesson.id,
-                w,
-                lesson.date,
-                base,
-                col.editable,
-                f'<td class="{blank_cls}" data-l="{lesson.id}"{w_attr} data-s="',
-            )
-        )
+        blank = f'<td class="{blank_cls}" data-l="{lesson.id}"{w_attr} data-s="'
+        columns.append((lesson, lesson.id, w, base, col.editable, _state_classes(base, col.editable), blank))
     blank_tail = '" data-v="0.0"></td>'
     blank_work_tail = '" data-v="0"></td>'
-    none: dict[Any, Any] = {}
 
     out: list[str] = []
     add = out.append
@@ -85,76 +81,89 @@ def grid_rows(grid: Any) -> SafeString:
             add(f'<tr data-s="{sid}" class="left"><th scope="row" class="name">{name}</th>')
         else:
             add(f'<tr data-s="{sid}"><th scope="row" class="name">{escape(row.name)}</th>')
-        marks, attendance, extras_of = row.marks, row.attendance, row.extras or none
-        whole, start, end = row.whole_period, row.start, row.end
+        cells, work = row.lesson_cells, row.work_cells
+        plain = row.plain
         blank_row = f"{sid}{blank_tail}"
-        work = row.work or none
-        # The hot loop (students × lessons): int-keyed dict lookups; an empty cell is one join.
-        for lesson_id, w, date, base, can_edit, blank_head in columns:
-            if w is not None:
-                outside = not whole and ((start is not None and date < start) or (end is not None and date > end))
-                wm = work.get((lesson_id, w))
-                if wm is None and not outside:
-                    add(f"{blank_head}{sid}{blank_work_tail}")
-                    continue
-                wm = wm or ("", 0, False)
-                state = "na" if outside else base
-                cls = "c wk"
-                if state:
-                    cls += " " + state
-                if state or not can_edit:
-                    cls += " ro"
-                late_attr = ""
-                if wm[2]:
-                    cls += " late"
-                    late_attr = f' title="{late_title}"'
-                add(
-                    f'<td class="{cls}" data-l="{lesson_id}" data-w="{w}" data-s="{sid}" data-v="{wm[1]}"{late_attr}>'
-                    f"{esc(wm[0])}</td>"
-                )
-                continue
-            m = marks.get(lesson_id)
-            a = attendance.get(lesson_id)
-            extras = extras_of.get(lesson_id)
-            outside = not whole and ((start is not None and date < start) or (end is not None and date > end))
-            if m is None and a is None and extras is None and not outside:
-                add(blank_head + blank_row)
-                continue
-            m = m or ("", 0, False)
-            a = a or ("", 0, False)
-            state = "na" if outside else base
-            cls = "c"
-            if state:
-                cls += " " + state
-            if state or not can_edit:
-                cls += " ro"
-            title = ""
-            if m[2] or a[2]:
-                cls += " late"
-                title = late_title
-            if extras:
-                cls += " more"
-                joined = escape("; ".join(extras))
-                title = f"{title}; {joined}" if title else joined
-            title_attr = f' title="{title}"' if title else ""
-            display = f"{a[0]} {m[0]}" if a[0] and m[0] else a[0] or m[0]
-            add(
-                f'<td class="{cls}" data-l="{lesson_id}" data-s="{sid}" data-v="{m[1]}.{a[1]}"{title_attr}>'
-                f"{esc(display)}</td>"
-            )
-        for (value, locked, version), attrs in zip(row.period_values, period_cols, strict=True):
-            lock = f' locked" title="{locked_title}' if locked else ""
-            if attrs:
-                add(f'<td class="c pv{lock}"{attrs} data-s="{sid}" data-v="{version}">{esc(value)}</td>')
+        blank_work = f"{sid}{blank_work_tail}"
+        # The hot loop (students × columns): int-keyed lookups; an empty plain cell is one join.
+        for lesson, lid, w, base, can_edit, suffix, blank in columns:
+            if plain:
+                state = base
             else:
-                add(f'<td class="c ro pv{lock}">{esc(value)}</td>')
+                state = row.state(lesson)
+                suffix = _state_classes(state, can_edit)
+            if w is not None:
+                mark = work.get((lid, w))
+                if mark is None and state == base:
+                    add(blank + blank_work)
+                    continue
+                version: int | str
+                value, version, late = (mark.value, mark.version, mark.late) if mark else ("", 0, False)
+                comment, extras, attrs, cls = "", None, f' data-w="{w}"', "c wk"
+            else:
+                cell = cells.get(lid)
+                if cell is None:
+                    if state == base:
+                        add(blank + blank_row)
+                        continue
+                    cell = EMPTY_CELL
+                value, version, late, comment, excused = cell.shown()
+                extras, attrs = cell.extras, ""
+                cls = "c more" if extras else "c"
+                if excused:
+                    cls += " exc"
+            cls += suffix
+            title = ""
+            if late or comment or extras or state == "closed":
+                titles = [closed_text] if state == "closed" else []
+                if late:
+                    cls += " late"
+                    titles.append(late_text)
+                if comment:
+                    titles.append(comment)
+                if extras:
+                    titles.append("; ".join(extras))
+                title = f' title="{escape("; ".join(titles))}"'
+            add(f'<td class="{cls}" data-l="{lid}"{attrs} data-s="{sid}" data-v="{version}"{title}>{esc(value)}</td>')
+        for pcell, attrs in zip(row.period_cells, period_cols, strict=True):
+            cls = "c pv" if attrs else "c ro pv"
+            note = _period_note(pcell)
+            if pcell.locked:
+                cls += " locked"
+            if note:
+                cls += " warn"
+            title = note or (locked_title if pcell.locked else "")
+            title_attr = f' title="{title}"' if title else ""
+            if attrs:
+                shown = esc(pcell.value)
+                add(f'<td class="{cls}"{title_attr}{attrs} data-s="{sid}" data-v="{pcell.version}">{shown}</td>')
+            else:
+                add(f'<td class="{cls}"{title_attr}>{esc(pcell.value)}</td>')
         low = " low" if row.count < required else ""
         add(f'<td class="c ro acc{low}">{row.count}/{required}</td><td class="c ro avg">{esc(row.average)}</td></tr>')
     return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or an integer
 
 
+def _state_classes(state: str, editable: bool) -> str:
+    """The classes a cell's state adds: the state itself, and "ro" when it cannot be typed into."""
+    return (f" {state} ro" if state else "") if state or editable else " ro"
+
+
+def _period_note(cell: PeriodCell) -> str:
+    """The plug-in notes of a period cell (warnings, the grades an annual grade rests on) as an escaped title."""
+    if not cell.warnings and not cell.basis:
+        return ""
+    parts = list(cell.warnings)
+    if cell.basis:
+        basis = ", ".join(
+            f"{b.period}: {b.value}" + (f" ({_('corrected')})" if b.corrected else "") for b in cell.basis
+        )
+        parts.append(_("Based on %(grades)s") % {"grades": basis})
+    return escape("; ".join(parts))
+
+
 @register.simple_tag
-def grid_lesson_heads(grid: Any, all_lessons_url: str) -> SafeString:
+def grid_lesson_heads(grid: Grid, all_lessons_url: str) -> SafeString:
     """The dated column heads; a date links to its lesson in the lesson part (R2.1)."""
     cancelled = escape(_("cancelled"))
     out = []
@@ -188,6 +197,108 @@ def grid_lesson_heads(grid: Any, all_lessons_url: str) -> SafeString:
             f'<a href="{href}" tabindex="-1">{lesson.date_short}</a>{kind}</th>'
         )
     return mark_safe("".join(out))  # noqa: S308 - every interpolated text is escaped
+
+
+@register.simple_tag(takes_context=True)
+def lesson_articles(context: Any, grid: Grid, lesson_url_base: str) -> SafeString:
+    """The lesson part: per lesson its form (topic, type, homework, due, register) for those the user
+    writes, else the read-only fields, and the homework files (R2.1, R2.3, R2.8).
+
+    Up to a hundred lessons (``?lessons=all``); each was ~40 template nodes.
+    """
+    t: dict[str, str] = {
+        key: escape(text)
+        for key, text in {
+            "no": _("No."),
+            "topic": _("Topic"),
+            "type": _("Lesson type"),
+            "hw": _("Homework"),
+            "due": _("Due"),
+            "due_l": _("due"),
+            "sub": _("substitution"),
+            "save": _("Save"),
+            "taken": _("register taken"),
+            "take": _("Take the register"),
+            "take_help": _("Records that attendance was checked: students without an absence mark were present"),
+            "plan": _("plan"),
+            "files": _("Homework files"),
+        }.items()
+    }
+    csrf = escape(str(context.get("csrf_token", "")))
+    base = escape(lesson_url_base)
+    language = get_language()
+    out = []
+    for lesson in grid.lesson_part:
+        lid = lesson.id
+        today = " today" if lesson.is_today else ""
+        teacher = escape(lesson.teacher) + (f' <span class="badge">{t["sub"]}</span>' if lesson.is_substitute else "")
+        out.append(
+            f'<article id="lesson-{lid}" class="lesson{today}" tabindex="-1" data-lesson="{lid}">'
+            + (
+                _lesson_form(lesson, t, csrf, base, teacher, language)
+                if lesson.editable
+                else _lesson_read(lesson, t, teacher)
+            )
+            + f'<details class="files"><summary hx-get="{base}{lid}/files/" hx-trigger="click once" '
+            f'hx-target="next .files-slot">{t["files"]}</summary><div class="files-slot"></div></details></article>'
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 - every interpolated text is escaped, ids are integers
+
+
+def _lesson_form(lesson: GridLesson, t: dict[str, str], csrf: str, base: str, teacher: str, language: str) -> str:
+    lid = lesson.id
+    if lesson.register_taken:
+        register = f'<span class="badge register">{t["taken"]}</span>'
+    elif not lesson.is_future:
+        register = (
+            f'<button class="small take-register" formaction="{base}{lid}/register/" '
+            f'title="{t["take_help"]}">{t["take"]}</button>'
+        )
+    else:
+        register = ""
+    plan = (
+        f' placeholder="{t["plan"]}: {escape(lesson.planned_topic)}"'
+        if lesson.planned_topic and not lesson.topic
+        else ""
+    )
+    number = "" if lesson.number is None else lesson.number
+    options = _type_options(language, lesson.lesson_type)
+    return (
+        f'<form method="post" action="{base}{lid}/" class="lesson-form" data-lesson="{lid}">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
+        f'<input type="hidden" name="version" value="{lesson.version}">'
+        f'<div class="lhead"><strong>{escape(lesson.day_label)}</strong>\n'
+        f'<label class="inline-label">{t["no"]} <input name="number" value="{number}" inputmode="numeric" size="2" '
+        f'class="num"></label>\n<span class="muted">{teacher}</span>\n{register}\n'
+        '<span class="lstatus" role="status" aria-live="polite"></span></div>\n<div class="lfields">'
+        f'<label>{t["topic"]} <input id="topic-{lid}" name="topic" value="{escape(lesson.topic)}" '
+        f'maxlength="500"{plan}></label>\n'
+        f'<label>{t["type"]} <select name="lesson_type">{options}</select></label>\n'
+        f'<label>{t["hw"]} <textarea id="homework-{lid}" name="homework" rows="1" maxlength="4000">'
+        f"{escape(lesson.homework)}</textarea></label>\n"
+        f'<label>{t["due"]} <input type="date" name="homework_due" value="{lesson.due_iso}"></label>\n'
+        f'<noscript><button class="primary">{t["save"]}</button></noscript></div></form>'
+    )
+
+
+def _lesson_read(lesson: GridLesson, t: dict[str, str], teacher: str) -> str:
+    number = f" · {t['no']} {lesson.number}" if lesson.number else ""
+    topic: str
+    if lesson.topic:
+        topic = escape(lesson.topic)
+    elif lesson.planned_topic:
+        topic = f'<span class="plan-suggested">{t["plan"]}: {escape(lesson.planned_topic)}</span>'
+    else:
+        topic = "—"
+    homework: str = linebreaksbr(lesson.homework or "—", autoescape=True)
+    if lesson.homework_due:
+        homework += f' <span class="muted">({t["due_l"]} {lesson.homework_due:%d.%m.%Y})</span>'
+    return (
+        f'<div class="lhead"><strong>{escape(lesson.day_label)}</strong>{number} <span class="muted">{teacher}</span>'
+        f'</div><dl class="lread"><dt>{t["topic"]}</dt><dd>{topic}</dd>'
+        f"<dt>{t['type']}</dt><dd>{escape(lesson.lesson_type_label)}</dd>"
+        f"<dt>{t['hw']}</dt><dd>{homework}</dd></dl>"
+    )
 
 
 @lru_cache(maxsize=64)

@@ -122,6 +122,7 @@
 
   function select(td, scroll) {
     if (!isCell(td)) return;
+    if (typeof bubble !== "undefined" && td !== active) hideCellError();
     if (active) { active.classList.remove("sel"); active.removeAttribute("aria-selected"); }
     active = td;
     td.classList.add("sel");
@@ -193,74 +194,126 @@
     save(td, "", was);
   }
 
+  // Period, annual and exam grades are locked once saved (R2.7): the teacher confirms before the first save.
+  var LOCKING = { period: S.lockPeriod, annual: S.lockFinal, exam: S.lockFinal };
+
+  // The error of a refused save is shown at its cell (and in the status line); one bubble for the grid.
+  var bubble = document.createElement("div");
+  bubble.className = "cell-msg";
+  bubble.setAttribute("role", "alert");
+  bubble.hidden = true;
+  function showCellError(td, message) {
+    if (!wrap) return;
+    if (bubble.parentNode !== wrap) wrap.appendChild(bubble);
+    bubble.textContent = message;
+    bubble.hidden = false;
+    var box = wrap.getBoundingClientRect();
+    var cell = td.getBoundingClientRect();
+    bubble.style.top = (cell.bottom - box.top + wrap.scrollTop + 2) + "px";
+    bubble.style.left = (cell.left - box.left + wrap.scrollLeft) + "px";
+    bubble.dataset.for = (td.dataset.l || td.dataset.k || "") + ":" + td.dataset.s;
+  }
+  function hideCellError() { bubble.hidden = true; }
+
   function save(td, value, previous) {
+    if (td.dataset.k && LOCKING[td.dataset.k] && value !== "" && previous === "" && !window.confirm(LOCKING[td.dataset.k])) {
+      setCellText(td, previous);
+      return;
+    }
     td.classList.remove("saved", "error", "conflict");
     td.classList.add("saving");
     td.title = S.saving;
     say(S.saving);
-    enqueue(function () {
-      var body = new URLSearchParams();
-      if (td.dataset.w) {
-        // A work column: the mark of another work type (a control work …) at this lesson.
-        body.set("kind", "work");
-        body.set("lesson", td.dataset.l);
-        body.set("work_type", td.dataset.w);
-      } else if (td.dataset.k) {
-        // A period grade (thematic, period, annual, exam): locked once saved; the server says so.
-        body.set("kind", "period");
-        body.set("grade_kind", td.dataset.k);
-        body.set("ordinal", td.dataset.o || "0");
-        if (td.dataset.t) body.set("title", td.dataset.t);
-        body.set("period", config.periodId || "");
-      } else {
-        body.set("kind", "lesson");
-        body.set("lesson", td.dataset.l);
+    hideCellError();
+    enqueue(function () { return send(td, value, previous, false); });
+  }
+
+  function send(td, value, previous, replace) {
+    var body = new URLSearchParams();
+    if (td.dataset.w) {
+      // A work column: the mark of another work type (a control work …) at this lesson.
+      body.set("kind", "work");
+      body.set("lesson", td.dataset.l);
+      body.set("work_type", td.dataset.w);
+    } else if (td.dataset.k) {
+      // A period grade (thematic, period, annual, exam): locked once saved; the server says so.
+      body.set("kind", "period");
+      body.set("grade_kind", td.dataset.k);
+      body.set("ordinal", td.dataset.o || "0");
+      if (td.dataset.t) body.set("title", td.dataset.t);
+      body.set("period", config.periodId || "");
+    } else {
+      body.set("kind", "lesson");
+      body.set("lesson", td.dataset.l);
+    }
+    body.set("student", td.dataset.s);
+    body.set("value", value);
+    body.set("version", td.dataset.v); // read now: an earlier save may have moved it on
+    if (replace) body.set("replace", "1");
+    return postRetrying(config.saveUrl, body, function (message) {
+      td.title = message; // still "saving": kept pending until the server acknowledges it
+      say(message, true);
+    }).then(function (res) {
+      var err = (res.data && res.data.error) || {};
+      var declined = false;
+      if (res.status === 422 && err.code === "cell_occupied" && !replace) {
+        // One cell holds one entry: a mark and an absence do not share it. The server refused to replace
+        // silently; the teacher says whether the typed entry replaces what the cell holds (issue 10).
+        if (window.confirm(err.message)) return send(td, value, previous, true);
+        declined = true;
       }
-      body.set("student", td.dataset.s);
-      body.set("value", value);
-      body.set("version", td.dataset.v); // read now: an earlier save may have moved it on
-      return postRetrying(config.saveUrl, body, function (message) {
-        td.title = message; // still "saving": kept pending until the server acknowledges it
-        say(message, true);
-      }).then(function (res) {
-        td.classList.remove("saving");
-        var err = (res.data && res.data.error) || {};
-        if (res.status === 409 && res.retried && err.current && sameValue(err.current.value, value)) {
-          // In doubt: the connection broke after an earlier attempt committed. The cell holds what was sent,
-          // so that attempt is the save: take its version and carry on.
-          res = { status: 200, data: { value: err.current.value, version: err.current.version, late: err.current.late } };
-        }
-        if (res.status === 200) {
-          td.dataset.v = res.data.version;
-          setCellText(td, res.data.value);
-          td.classList.toggle("late", !!res.data.late);
-          if (td.dataset.k) td.classList.add("locked");
-          td.title = res.data.late ? S.late : "";
-          td.classList.add("saved");
-          setTimeout(function () { td.classList.remove("saved"); }, 1500);
-          if (res.data.row) updateRow(td.parentElement, res.data.row);
-          say(S.saved);
-          return;
-        }
-        if (res.status === 409 && err.current) {
-          // Somebody else changed the cell: adopt what is stored and say so.
-          td.dataset.v = err.current.version;
-          setCellText(td, err.current.value);
-          td.classList.add("conflict");
-        } else {
-          setCellText(td, previous);
-          td.classList.add("error");
-        }
-        td.title = err.message || S.error;
-        say(td.title, true);
-      }, function () {
-        td.classList.remove("saving");
-        td.classList.add("error");
+      td.classList.remove("saving");
+      if (res.status === 409 && res.retried && err.current && sameValue(err.current.value, value)) {
+        // In doubt: the connection broke after an earlier attempt committed. The cell holds what was sent,
+        // so that attempt is the save: take its version and carry on.
+        res = { status: 200, data: { value: err.current.value, version: err.current.version, late: err.current.late } };
+      }
+      if (res.status === 200) {
+        td.dataset.v = res.data.version;
+        setCellText(td, res.data.value);
+        td.classList.toggle("late", !!res.data.late);
+        if (td.dataset.k) td.classList.add("locked");
+        td.title = res.data.late ? S.late : "";
+        td.classList.add("saved");
+        setTimeout(function () { td.classList.remove("saved"); }, 1500);
+        if (res.data.row) updateRow(td.parentElement, res.data.row);
+        say(S.saved);
+        return;
+      }
+      if (res.status === 409 && err.current) {
+        // Somebody else changed the cell: adopt what is stored and say so.
+        td.dataset.v = err.current.version;
+        setCellText(td, err.current.value);
+        td.classList.add("conflict");
+      } else {
         setCellText(td, previous);
-        td.title = S.network;
-        say(S.network, true);
-      });
+        td.classList.add("error");
+      }
+      td.title = declined ? S.kept : err.message || S.error;
+      say(td.title, !declined);
+      if (declined) {
+        td.classList.remove("error");
+        if (mode === "nav" || active === td) select(td);
+        return;
+      }
+      refused(td, res.status === 422 ? value : null);
+    }, function () {
+      td.classList.remove("saving");
+      td.classList.add("error");
+      setCellText(td, previous);
+      td.title = S.network;
+      say(S.network, true);
+      refused(td, null);
     });
+  }
+
+  // A refused entry keeps the cursor on its cell: unless the teacher is already typing elsewhere, the
+  // cell is selected again, the error shown beside it, and an invalid entry is back in the editor to fix.
+  function refused(td, typed) {
+    if (mode !== "nav" && active !== td) { showCellError(td, td.title); return; }
+    select(td);
+    showCellError(td, td.title);
+    if (typed !== null && typed !== undefined && isEditable(td)) startEdit(typed, "edit");
   }
 
   function sameValue(a, b) { return String(a || "").trim().toLowerCase() === String(b || "").trim().toLowerCase(); }

@@ -1,35 +1,48 @@
-"""The demo school's journal: a step for the demo generator (``classbook.demo.generator.STEPS``).
+"""Demo step: the journal of every lesson up to the demo's "today".
 
 ``step_journal(build)`` runs after the timetable step and fills every generated lesson dated up to the
-demo's "today" (``timezone.localdate()`` clamped into the academic year, so a demo generated before or
-after 2026/2027 still shows a journal): topic, homework (about 70% of lessons, due at the next lesson),
-register taken, absences ("н", about 4% of student-lessons), marks on about a quarter of student-lessons
-on the assignment's effective scale (current work, every tenth lesson a control work for the whole
-class, now and then an independent work), a few entries made after the deadline (``is_late``) and a few
-control remarks by the deputy.
+demo's "today" (``journal_until``: ``timezone.localdate()`` clamped into the academic year, so a demo
+generated before or after 2026/2027 still shows a journal): topic, homework (about 70% of lessons, due at
+the next lesson), register taken, absences ("н", about 4% of student-lessons), marks on about a quarter of
+student-lessons on the assignment's effective scale (current work, every tenth lesson a control work for
+the whole class, now and then an independent work), a few entries made after the deadline (``is_late``)
+and a few control remarks by the deputy.
 
-The journal is a legal record even in the demo: every mark, absence, topic, homework and register row
-gets its ``JournalChange`` with the lesson's teacher (or the substitute who conducted it) as the actor.
+Bulk writers (``classbook.demo.bulk``) instead of the journal's cell and lesson services: a 1,000-student
+school has ~12,000 lessons by late November and ~150,000 journal rows, and the services cost several
+queries per cell. Rows are built as plain tuples (``update_rows`` for the lessons, ``insert_rows`` for
+marks, attendance and their audit rows, chunks of ``CHUNK`` rows) so the number of queries grows with the
+chunks, never with the rows. What the services guarantee, kept here the same way:
 
-Why raw ``executemany`` instead of ``bulk_create``: a 1,000-student school has ~12,000 lessons by
-late November and ~150,000 journal rows; building a model instance per row costs most of the time.
-Rows are built as plain tuples and written in chunks of ``CHUNK`` rows: the number of queries grows
-with the number of chunks, never with the rows. Deterministic for a fixed date: the randomness comes
-from ``build.rng("journal")`` and every timestamp is derived from the lesson's date and bell, never later
-than the moment the demo runs (no audit row in the future).
+- **the same audit rows**: every mark, absence, topic, homework and register gets its ``JournalChange``
+  (the kind, the assignment, the lesson, the student, the row's id, the new value, ``is_late``) with the
+  lesson's teacher, or the substitute who conducted it, as the actor, at the moment of the entry;
+- **the same versions**: every mark and attendance row is new, ``version = 1`` as the service writes;
+- **one entry per cell**: a student absent from a lesson gets no mark in it, and a present student at
+  most one mark per lesson (slot 0), so no cell holds an absence and a mark, or two marks;
+- **the scale and the roster**: marks are values of the assignment's effective scale (the assignment's,
+  else the subject's, else the year level's, else the school's default), never special or period-only
+  values, and only for students enrolled in the class (in the subgroup) on the lesson's date; cancelled
+  lessons get nothing;
+- **no period grade** at all (so none before its marks) and no correction;
+- **no future times**: every timestamp derives from the lesson's date and bell and is never later than
+  the moment the demo runs; an entry that would be late but whose next evening has not come is not late;
+- **deadline flags**: ``is_late`` is set exactly on the entries written after the next evening.
+
+Deterministic for a fixed date: the randomness comes from ``build.rng("journal")``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
 from django.utils import timezone
 
+from classbook.demo.build import SchoolBuild, journal_until
+from classbook.demo.bulk import insert_rows, update_rows
 from classbook.journal.models import (
     Attendance,
     AttendanceCode,
@@ -46,7 +59,6 @@ from classbook.schools.models import ScaleLevel, ScaleValue, Subgroup, TeachingA
 from classbook.timetable.models import ChangeKind as LessonChangeKind
 from classbook.timetable.models import LessonChange
 
-CHUNK = 5000
 ABSENCE_RATE = 0.04
 HOMEWORK_RATE = 0.70
 CURRENT_MARK_RATE = 0.11  # of present students at an ordinary lesson
@@ -211,35 +223,7 @@ def topics_for(subject: str) -> list[str]:
     return [t.format(subject=subject) for t in GENERIC_TOPICS]
 
 
-def journal_until(year_start: dt.date, year_end: dt.date, today: dt.date | None = None) -> dt.date:
-    """The demo's "today": the real date clamped into the academic year."""
-    today = today or timezone.localdate()
-    return min(max(today, year_start), year_end)
-
-
-def _column(model: type[Model], name: str) -> str:
-    """The database column of a concrete field (the plain INSERT and UPDATE here write only those)."""
-    field = model._meta.get_field(name)
-    if not isinstance(field, Field) or not field.column:
-        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
-    return field.column
-
-
-def _insert(b: Any, model: type[Model], fields: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """INSERT plain tuples in chunks: one query per ``CHUNK`` rows, no model instances."""
-    if not rows:
-        return
-    qn = connection.ops.quote_name
-    opts = model._meta
-    columns = ", ".join(qn(_column(model, f)) for f in fields)
-    sql = f"INSERT INTO {qn(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 - quoted model names
-    with connection.cursor() as cursor:
-        for i in range(0, len(rows), CHUNK):
-            cursor.executemany(sql, rows[i : i + CHUNK])
-    b.run.rows[opts.label] += len(rows)
-
-
-def step_journal(b: Any) -> None:
+def step_journal(b: SchoolBuild) -> None:
     school, year = b.school, b.year
     deputy = b.staff.get("deputy") or b.staff.get("admin")
     if school is None or year is None or deputy is None or not b.assignments:
@@ -323,7 +307,7 @@ def step_journal(b: Any) -> None:
     for assignment_id in sorted(by_assignment):
         _pk, teacher_id, class_id, subgroup_id, subject, *scales = assignments[assignment_id]
         scale_id = next((s for s in scales if s), default_scale)
-        values = pickers.get(scale_id, [])
+        values = pickers.get(scale_id, []) if scale_id is not None else []
         n_values = len(values)
         topics = topics_for(subject)
         lessons = by_assignment[assignment_id]
@@ -429,26 +413,13 @@ def step_journal(b: Any) -> None:
             past_lessons.append((lesson_id, assignment_id, present))
 
     # --- write: lessons, marks, absences, then their audit rows (ids read back in one query each) ---
-    qn = connection.ops.quote_name
-    opts = Lesson._meta
-    sets = ", ".join(
-        f"{qn(_column(Lesson, f))} = %s"
-        for f in (
-            "topic",
-            "lesson_type",
-            "homework",
-            "homework_due",
-            "register_taken_at",
-            "register_taken_by",
-            "updated_at",
-        )
+    update_rows(
+        Lesson,
+        ("topic", "lesson_type", "homework", "homework_due", "register_taken_at", "register_taken_by", "updated_at"),
+        lesson_updates,
     )
-    sql = f"UPDATE {qn(opts.db_table)} SET {sets} WHERE {qn(opts.pk.column)} = %s"  # noqa: S608 - quoted names
-    with connection.cursor() as cursor:
-        for i in range(0, len(lesson_updates), CHUNK):
-            cursor.executemany(sql, lesson_updates[i : i + CHUNK])
 
-    _insert(
+    insert_rows(
         b,
         Mark,
         [
@@ -468,7 +439,7 @@ def step_journal(b: Any) -> None:
         ],
         marks,
     )
-    _insert(
+    insert_rows(
         b,
         Attendance,
         ["school", "lesson", "student", "code", "reason", "is_late", "version", "recorded_by", "updated_at"],
@@ -516,7 +487,7 @@ def step_journal(b: Any) -> None:
                     late,
                 )
             )
-    _insert(
+    insert_rows(
         b,
         JournalChange,
         [

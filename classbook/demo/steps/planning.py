@@ -1,4 +1,4 @@
-"""The demo school's calendar-thematic plans: a step for the demo generator (``classbook.demo.generator.STEPS``).
+"""Demo step: the calendar-thematic plans, bound to the year's lessons.
 
 ``step_planning(build)`` runs after the journal step. Every teaching assignment gets a plan whose topics
 follow the same rule the journal step used for the lessons it filled (three lessons per theme, every tenth
@@ -9,19 +9,26 @@ show the plan's suggestion. Most plans were submitted before the deadline (10 Se
 a few teachers are late: one has no plans at all, two have drafts, one handed in after the deadline; and a
 few plans hold two hours more than the timetable, so the completion page shows gaps.
 
-Bulk writes only: plans by ``bulk_create``, topics and bindings as plain tuples in chunks (the journal
-step's ``_insert``), so the step costs a handful of queries whatever the size of the school.
+Bulk writers only (``classbook.demo.bulk``): plans by ``SchoolBuild.bulk``, topics and bindings by
+``insert_rows`` in chunks, so the step costs a handful of queries whatever the size of the school (the
+planning services write a plan topic by topic). What the planning services guarantee holds by
+construction: one plan per teaching assignment with the assignment's subject, year level and teacher as
+its author; topic positions run 1, 2, 3 ... within a plan; a lesson is bound to at most one topic, of a
+plan of its own assignment, in order; cancelled lessons are not bound; a plan approved has been submitted
+first and is approved by the deputy; no submission or approval in the future (a demo generated early in
+the year leaves such plans as drafts or submitted).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
 
 from django.utils import timezone
 
-from classbook.journal.demo import LESSONS_PER_TOPIC, _insert, topics_for
+from classbook.demo.build import SchoolBuild, journal_until
+from classbook.demo.bulk import insert_rows
+from classbook.demo.steps.journal import LESSONS_PER_TOPIC, topics_for
 from classbook.journal.models import Lesson, LessonType
 from classbook.planning.models import LessonBinding, Plan, PlanStatus, PlanTopic, default_deadline
 from classbook.schools.models import TeachingAssignment
@@ -61,9 +68,7 @@ def _topics(subject: str, n_lessons: int, first_future: int, extra: int) -> list
     return out
 
 
-def step_planning(b: Any) -> None:
-    from classbook.journal.demo import journal_until
-
+def step_planning(b: SchoolBuild) -> None:
     school, year = b.school, b.year
     deputy = b.staff.get("deputy") or b.staff.get("admin")
     if school is None or year is None or deputy is None or not b.assignments:
@@ -142,7 +147,7 @@ def step_planning(b: Any) -> None:
         for plan, specs in zip(plans, topic_specs, strict=True)
         for i, (section, title, hours, kind) in enumerate(specs, start=1)
     ]
-    _insert(
+    insert_rows(
         b, PlanTopic, ("school", "plan", "position", "section", "title", "hours", "lesson_type", "homework"), topic_rows
     )
     by_plan: dict[int, list[tuple[int, str, int, str]]] = defaultdict(list)
@@ -159,7 +164,7 @@ def step_planning(b: Any) -> None:
             (school.pk, lesson_id, plan.pk, topic_id, title, kind)
             for (lesson_id, _d), (topic_id, title, _h, kind) in zip(own, slots, strict=False)
         ]
-    _insert(
+    insert_rows(
         b,
         LessonBinding,
         ("school", "lesson", "plan", "topic", "suggested_topic", "suggested_type"),

@@ -1,4 +1,4 @@
-"""The demo school's messages, announcements and forum: a step for the demo generator (after the journal).
+"""Demo step: messages, announcements and the forum (after the journal).
 
 A handful of rows, the same for any school size (a constant number of queries):
 
@@ -11,6 +11,17 @@ A handful of rows, the same for any school size (a constant number of queries):
 - a forum topic opened by the director, open to parents, with two replies.
 
 Timestamps derive from the demo's "today" (``journal_until``), so a seed gives the same rows on the same day.
+
+Bulk writers (``classbook.demo.bulk``): ``SchoolBuild.bulk`` (``bulk_create``), then ``update_objects``
+to date messages, conversations and announcements in the past (the services stamp "now"), ~20 queries
+whatever the size of the school. The messaging services are not called because they send their after-commit
+signals (notifications for the demo's own people) and stamp every row with the current time. What
+they guarantee, kept here the same way: the same audit rows (``messaging.conversation.started``,
+``messaging.announcement.published``, ``messaging.forum_topic.opened`` with the same data), a
+conversation's participants are its writer and its addressee with their kinds (guardian, staff), the
+read state and "awaiting reply since" follow from who wrote last, who may write to whom (a parent to
+their child's teachers; staff to staff), class announcements by the class's own class teacher; messages
+are dated before the demo's "today" (in the past whenever the demo runs inside the academic year).
 """
 
 from __future__ import annotations
@@ -21,7 +32,8 @@ from typing import Any
 from django.utils import timezone
 
 from classbook.core.models import AuditEntry
-from classbook.journal.demo import journal_until
+from classbook.demo.build import SchoolBuild, journal_until
+from classbook.demo.bulk import update_objects
 from classbook.messaging.models import (
     Announcement,
     Audience,
@@ -39,7 +51,7 @@ def _at(day: dt.date, delta_days: int, hour: int, minute: int = 0) -> dt.datetim
     return timezone.make_aware(moment)
 
 
-def step_messaging(b: Any) -> None:
+def step_messaging(b: SchoolBuild) -> None:
     school, year = b.school, b.year
     director, deputy, teacher = b.staff.get("director"), b.staff.get("deputy"), b.staff.get("teacher")
     if school is None or year is None or director is None or deputy is None or not b.families:
@@ -124,16 +136,13 @@ def step_messaging(b: Any) -> None:
         own = messages[index : index + len(texts)]
         index += len(texts)
         for m, (_w, _t, days, hour) in zip(own, texts, strict=True):
-            Message.objects.filter(pk=m.pk).update(created_at=_at(today, days, hour))
+            m.created_at = _at(today, days, hour)
         last = own[-1]
-        last_sender_kind = last.sender_kind
-        Conversation.objects.filter(pk=conv.pk).update(
-            created_at=_at(today, texts[0][2], texts[0][3]),
-            last_message=last,
-            last_message_at=_at(today, texts[-1][2], texts[-1][3]),
-            awaiting_reply_since=_at(today, texts[0][2], texts[0][3])
-            if last_sender_kind == ParticipantKind.GUARDIAN
-            else None,
+        conv.created_at = _at(today, texts[0][2], texts[0][3])
+        conv.last_message = last
+        conv.last_message_at = _at(today, texts[-1][2], texts[-1][3])
+        conv.awaiting_reply_since = (
+            _at(today, texts[0][2], texts[0][3]) if last.sender_kind == ParticipantKind.GUARDIAN else None
         )
         for user, kind in people:
             sent = [m.pk for m in own if m.sender_id == user.pk]
@@ -149,6 +158,10 @@ def step_messaging(b: Any) -> None:
                     latest_message_at=_at(today, texts[-1][2], texts[-1][3]),
                 )
             )
+    update_objects(Message, messages, ["created_at"])
+    update_objects(
+        Conversation, conversations, ["created_at", "last_message", "last_message_at", "awaiting_reply_since"]
+    )
     b.bulk(Participant, participants)
 
     demo_class = teacher.homeroom_classes.filter(school=school).first() if teacher is not None else None
@@ -203,7 +216,9 @@ def step_messaging(b: Any) -> None:
             )
         )
     b.bulk(Announcement, notices)
-    Announcement.objects.filter(pk__in=[a.pk for a in notices]).update(published_at=_at(today, -1, 16))
+    for a in notices:
+        a.published_at = _at(today, -1, 16)
+    update_objects(Announcement, notices, ["published_at"])
 
     (topic,) = b.bulk(
         ForumTopic,
@@ -229,7 +244,8 @@ def step_messaging(b: Any) -> None:
     ]
     b.bulk(ForumReply, replies)
     if replies:
-        ForumTopic.objects.filter(pk=topic.pk).update(last_reply_at=timezone.now())
+        topic.last_reply_at = timezone.now()
+        update_objects(ForumTopic, [topic], ["last_reply_at"])
 
     b.bulk(
         AuditEntry,

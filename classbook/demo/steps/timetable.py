@@ -1,13 +1,18 @@
-"""The demo school's timetable: a step for the demo generator (``classbook.demo.generator.STEPS``).
+"""Demo step: bells, the weekly timetable, the year's lessons and a few lesson changes.
 
 ``step_timetable(build)`` reads what the earlier steps left on the build (``school``, ``year``,
 ``assignments``, ``rooms``, ``staff``) and adds: one bell schedule, a clash-free weekly timetable for
 every class (subgroups of a subject side by side, half-hour loads on alternating weeks), the year's
-lessons through ``services.generate_lessons`` (audited as done by the demo deputy), and a few
-substitutions and one cancellation in September. Deterministic: its randomness comes from
-``build.rng("timetable")``.
+lessons through the service ``timetable.services.generate_lessons`` (audited as done by the demo
+deputy), and a few substitutions and one cancellation in September. Deterministic: its randomness comes
+from ``build.rng("timetable")``.
 
-Hook it in after the staff step: ``STEPS.append(step_timetable)`` (imported from here).
+Bulk writer: ``SchoolBuild.bulk`` (``bulk_create``, see ``classbook.demo.bulk``) for the bell schedule,
+its bells, ~1,000 timetable entries and five lesson changes; the substitutes are set on their lessons
+with ``update_objects``. What the timetable services check holds by construction: no
+class, teacher or room is in two places at one bell and weekday (the busy sets), entries are valid for
+the whole academic year, a substitute is a teacher of the school free at that hour, changes are recorded
+by the deputy and lie in the past of the year's first month.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from classbook.demo.build import SchoolBuild
+from classbook.demo.bulk import update_objects
 from classbook.journal.models import Lesson
 from classbook.timetable import services
 from classbook.timetable.models import Bell, BellSchedule, ChangeKind, LessonChange, Parity, TimetableEntry
@@ -57,7 +64,7 @@ def _units(assignments: list[Any]) -> dict[int, list[tuple[list[Any], str]]]:
     return per_class
 
 
-def step_timetable(b: Any) -> None:
+def step_timetable(b: SchoolBuild) -> None:
     school, year = b.school, b.year
     deputy = b.staff.get("deputy") or b.staff.get("admin")
     if school is None or year is None or deputy is None or not b.assignments:
@@ -118,9 +125,10 @@ def step_timetable(b: Any) -> None:
     _changes(b, deputy, rng, teacher_busy)
 
 
-def _changes(b: Any, deputy: Any, rng: Any, teacher_busy: set[tuple[int, int, int]]) -> None:
+def _changes(b: SchoolBuild, deputy: Any, rng: Any, teacher_busy: set[tuple[int, int, int]]) -> None:
     """A few substitutions (by a teacher free at that hour) and one cancellation in the first month."""
     school, year = b.school, b.year
+    assert year is not None
     first_month = list(
         Lesson.objects.filter(school=school, date__lt=year.start + dt.timedelta(days=30))
         .select_related("assignment")
@@ -131,6 +139,7 @@ def _changes(b: Any, deputy: Any, rng: Any, teacher_busy: set[tuple[int, int, in
     teacher_ids = sorted({a.teacher_id for a in b.assignments})
     chosen = rng.sample(first_month, min(5, len(first_month)))
     changes: list[LessonChange] = []
+    substituted: list[Lesson] = []
     for i, lesson in enumerate(chosen):
         wd = lesson.date.isoweekday()
         if i == 0:
@@ -154,7 +163,8 @@ def _changes(b: Any, deputy: Any, rng: Any, teacher_busy: set[tuple[int, int, in
             continue
         substitute_id = rng.choice(free)
         teacher_busy.add((substitute_id, wd, lesson.number or 0))
-        Lesson.objects.filter(pk=lesson.pk).update(conducted_by_id=substitute_id)
+        lesson.conducted_by_id = substitute_id
+        substituted.append(lesson)
         changes.append(
             LessonChange(
                 school=school,
@@ -168,4 +178,5 @@ def _changes(b: Any, deputy: Any, rng: Any, teacher_busy: set[tuple[int, int, in
                 recorded_by=deputy,
             )
         )
+    update_objects(Lesson, substituted, ["conducted_by"])
     b.bulk(LessonChange, changes)

@@ -1,0 +1,60 @@
+"""Template filters that ask ``classbook.access``, so a link shows exactly when the page it leads to opens.
+
+Each filter is the named rule that guards the target page (``school_view(rule=...)``) or its API route;
+templates never read role flags of the context themselves (``tests/test_no_inline_permissions.py``).
+``None`` (a page outside any school) answers False.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import template
+
+from classbook.access import accounts, appeals, codes, diary, journal, messaging, planning, scopes, structure, timetable
+from classbook.access.context import SchoolContext
+
+register = template.Library()
+
+Rule = Callable[[SchoolContext], bool]
+
+
+def _filter(name: str, rule: Rule) -> None:
+    def check(ctx: SchoolContext | None) -> bool:
+        return ctx is not None and rule(ctx)
+
+    check.__doc__ = rule.__doc__
+    register.filter(name, check)
+
+
+# One line per rule: the filter has the rule's name.
+for _rule in (
+    scopes.may_view_roster,
+    scopes.may_view_audit_log,
+    scopes.may_manage_staff,
+    scopes.may_read_alphabetical_book,
+    accounts.may_manage_accounts,
+    structure.may_read_area,
+    codes.may_open_codes,
+    diary.uses_diary,
+    journal.may_open_journals,
+    journal.may_control_journals,
+    journal.may_open_own_remarks,
+    timetable.may_open_lesson_changes,
+    planning.may_open_plans,
+    messaging.may_use_messaging,
+    messaging.may_watch_unanswered,
+    messaging.writes_about_nobody,
+    appeals.may_open_absences,
+    appeals.may_open_reports,
+    appeals.may_open_flags,
+):
+    _filter(_rule.__name__, _rule)
+
+_filter("may_open_administration", structure.may_read_area)  # the administration area's link
+
+
+@register.filter
+def may_open_class_absences(ctx: SchoolContext | None, class_id: int | None) -> bool:
+    """The absences page of one class (``appeals.may_open_class_absences``)."""
+    return ctx is not None and class_id is not None and appeals.may_open_class_absences(ctx, class_id)
