@@ -214,7 +214,8 @@ WHERE l.assignment_id = %(a)s AND l.{q("date")} >= %(start)s AND l.{q("date")} <
 
 
 def _cells(setup: dict, students: list, lesson_limit: int | None = None) -> list:
-    from classbook.journal.models import Lesson
+    """The cells a writer types marks into: not where the student is absent (one entry per cell, issue 10)."""
+    from classbook.journal.models import Attendance, Lesson
 
     today = timezone.localdate()
     lessons = list(
@@ -222,7 +223,12 @@ def _cells(setup: dict, students: list, lesson_limit: int | None = None) -> list
         .select_related("school", "assignment__subject__scale", "assignment__school_class__year_level__scale")
         .order_by("-date")[:lesson_limit]
     )
-    return [(lesson, student) for student in students for lesson in lessons]
+    absent = set(
+        Attendance.objects.filter(lesson__in=lessons, code__counts_as_absent=True, code__is_late=False).values_list(
+            "lesson_id", "student_id"
+        )
+    )
+    return [(lesson, student) for student in students for lesson in lessons if (lesson.pk, student.pk) not in absent]
 
 
 def bench_save(setup: dict, saves: int) -> dict:
