@@ -214,7 +214,8 @@ WHERE l.assignment_id = %(a)s AND l.{q("date")} >= %(start)s AND l.{q("date")} <
 
 
 def _cells(setup: dict, students: list, lesson_limit: int | None = None) -> list:
-    from classbook.journal.models import Lesson
+    """The cells a writer types marks into: not where the student is absent (one entry per cell, issue 10)."""
+    from classbook.journal.models import Attendance, Lesson
 
     today = timezone.localdate()
     lessons = list(
@@ -222,7 +223,12 @@ def _cells(setup: dict, students: list, lesson_limit: int | None = None) -> list
         .select_related("school", "assignment__subject__scale", "assignment__school_class__year_level__scale")
         .order_by("-date")[:lesson_limit]
     )
-    return [(lesson, student) for student in students for lesson in lessons]
+    absent = set(
+        Attendance.objects.filter(lesson__in=lessons, code__counts_as_absent=True, code__is_late=False).values_list(
+            "lesson_id", "student_id"
+        )
+    )
+    return [(lesson, student) for student in students for lesson in lessons if (lesson.pk, student.pk) not in absent]
 
 
 def bench_save(setup: dict, saves: int) -> dict:
@@ -239,6 +245,8 @@ def bench_save(setup: dict, saves: int) -> dict:
     teacher = setup["teacher"]
     timings = []
     cpu = []
+    pid = _backend_pid() if connection.vendor == "postgresql" else None
+    server0 = _backend_cpu([pid]) if pid else None
     for i in range(saves):
         lesson, student = cells[i % len(cells)]
         key = (lesson.pk, student.pk)
@@ -253,6 +261,7 @@ def bench_save(setup: dict, saves: int) -> dict:
         timings.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
         versions[key] = mark.version
+    server1 = _backend_cpu([pid]) if pid else None
     # The same through the page's endpoint (routing, access, the cell state it answers with).
     client = Client(HTTP_HOST="localhost")  # in ALLOWED_HOSTS by default (testserver is not)
     client.force_login(teacher)
@@ -278,9 +287,34 @@ def bench_save(setup: dict, saves: int) -> dict:
         "save_median_ms": statistics.median(timings),
         "save_p95_ms": percentile(timings, 0.95),
         "save_cpu_median_ms": statistics.median(cpu),
+        "save_server_cpu_ms": None if server0 is None or server1 is None else (server1 - server0) * 1000 / saves,
         "http_refused": refused,
         "http_save_median_ms": statistics.median(http),
     }
+
+
+def _backend_cpu(pids: list[int]) -> float | None:
+    """CPU seconds (user + system) the PostgreSQL backends ``pids`` used so far; None if the server is not local."""
+    total = 0.0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _next_text(code: str | None) -> str:
+    """The next mark 1..12 after ``code``: every save really changes the cell (an unchanged one writes nothing)."""
+    return str(int(code) % 12 + 1) if code and code.isdigit() else "1"
 
 
 def bench_concurrent(
@@ -289,17 +323,27 @@ def bench_concurrent(
     """Writers on their own connections, each on its own cells, for ``seconds``: sustained saves/s.
 
     ``part`` = (this process, processes): with several processes each takes its share of the students.
+    Every save changes its cell (the next mark after the stored one: a save of the same value writes
+    nothing). Afterwards every written cell is read back and must hold the writer's last value and
+    version, and the audit rows written must be one per save: ``lost`` counts the differences
+    (lost updates), which must be 0. CPU per save: this process's ``time.process_time()`` and, when the
+    server is on this machine, its writer backends' CPU from ``/proc``.
     """
     from classbook.core.errors import ConflictError
     from classbook.journal import services
-    from classbook.journal.models import Mark
+    from classbook.journal.models import JournalChange, Mark
     from classbook.people.models import Student
 
     students = list(Student.objects.filter(enrolments__school_class=setup["assignment"].school_class).order_by("pk"))
     writers = threads * part[1]
     per_thread = [students[part[0] * threads + i :: writers] for i in range(threads)]
+    mine = [s.pk for group in per_thread for s in group]
+    last_change = JournalChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
     counts = [0] * threads
     conflicts = [0] * threads
+    expected: list[dict] = [{} for _ in range(threads)]
+    pids = [0] * threads
+    server_end: list[float | None] = [None] * threads
     errors: list[BaseException] = []
     start_barrier = threading.Barrier(threads + 1)
     go = threading.Event()
@@ -308,12 +352,13 @@ def bench_concurrent(
     def writer(n: int) -> None:
         try:
             cells = _cells(setup, per_thread[n], lesson_limit=30)
-            versions = {
-                (m.lesson_id, m.student_id): m.version
-                for m in Mark.objects.filter(
+            state = {
+                (lesson_id, student_id): (code, version)
+                for lesson_id, student_id, code, version in Mark.objects.filter(
                     lesson__assignment=setup["assignment"], student__in=per_thread[n], work_type__ordinal=0, slot=0
-                )
+                ).values_list("lesson_id", "student_id", "value__code", "version")
             }
+            pids[n] = _backend_pid()
             teacher = setup["teacher"]
             start_barrier.wait()
             go.wait()
@@ -321,20 +366,20 @@ def bench_concurrent(
             while time.perf_counter() < stop_at[0]:
                 lesson, student = cells[i % len(cells)]
                 key = (lesson.pk, student.pk)
+                code, version = state.get(key, (None, 0))
+                text = _next_text(code)
                 try:
                     mark = services.record_mark(
-                        acting_user=teacher,
-                        lesson=lesson,
-                        student=student,
-                        text=str(1 + (i + n) % 12),
-                        expected_version=versions.get(key, 0),
+                        acting_user=teacher, lesson=lesson, student=student, text=text, expected_version=version
                     )
-                    versions[key] = mark.version
+                    state[key] = (text, mark.version)
                     counts[n] += 1
                 except ConflictError as exc:
                     conflicts[n] += 1
-                    versions[key] = exc.current.version
+                    state[key] = (exc.current.value, exc.current.version)
                 i += 1
+            expected[n] = state
+            server_end[n] = _backend_cpu([pids[n]])  # before the connection (and its backend) goes
         except BaseException as exc:  # reported below; a silent thread would flatter the figure
             errors.append(exc)
             if not start_barrier.broken:
@@ -348,20 +393,38 @@ def bench_concurrent(
     start_barrier.wait()
     if start_at is not None:  # all processes start together
         time.sleep(max(0.0, start_at - time.time()))
+    server0, cpu0 = _backend_cpu(pids), time.process_time()
     t0 = time.perf_counter()
     stop_at[0] = t0 + seconds
     go.set()
     for w in workers:
         w.join()
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     if errors:
         raise errors[0]
+    saves = sum(counts)
+    server1 = None if None in server_end else sum(server_end)  # type: ignore[arg-type]
+    # The check: what each writer last saw accepted is what the database holds, and one audit row per save.
+    stored = {
+        (lesson_id, student_id): (code, version)
+        for lesson_id, student_id, code, version in Mark.objects.filter(
+            lesson__assignment=setup["assignment"], student__in=mine, work_type__ordinal=0, slot=0
+        ).values_list("lesson_id", "student_id", "value__code", "version")
+    }
+    lost = sum(1 for state in expected for key, value in state.items() if stored.get(key) != value)
+    audited = JournalChange.objects.filter(id__gt=last_change, kind="mark", student__in=mine).count()
+    lost += abs(audited - saves)
+    connections.close_all()
     return {
         "threads": threads,
         "seconds": round(elapsed, 2),
-        "saves": sum(counts),
-        "saves_per_second": sum(counts) / elapsed,
+        "saves": saves,
+        "saves_per_second": saves / elapsed,
         "conflicts": sum(conflicts),
+        "lost": lost,
+        "client_cpu_ms": cpu * 1000 / max(saves, 1),
+        "server_cpu_ms": None if server0 is None or server1 is None else (server1 - server0) * 1000 / max(saves, 1),
     }
 
 
@@ -392,7 +455,23 @@ def bench_processes(setup: dict, threads: int, processes: int, seconds: float) -
         "saves": saves,
         "saves_per_second": saves / elapsed,
         "conflicts": sum(p["conflicts"] for p in parts),
+        "lost": sum(p["lost"] for p in parts),
+        "client_cpu_ms": sum(p["client_cpu_ms"] * p["saves"] for p in parts) / max(saves, 1),
+        "server_cpu_ms": None
+        if any(p["server_cpu_ms"] is None for p in parts)
+        else sum(p["server_cpu_ms"] * p["saves"] for p in parts) / max(saves, 1),
     }
+
+
+def _writers_line(result: dict) -> str:
+    server = result["server_cpu_ms"]
+    cpu = f"CPU per save: client {result['client_cpu_ms']:.2f} ms" + (
+        f", server {server:.2f} ms" if server is not None else ""
+    )
+    return (
+        f"for {result['seconds']} s: {result['saves_per_second']:.0f} saves/s ({result['saves']} saves, "
+        f"{result['conflicts']} conflicts, {result['lost']} lost updates); {cpu}"
+    )
 
 
 def main() -> None:
@@ -454,26 +533,33 @@ def main() -> None:
             save = bench_save(setup, args.saves)
             print(
                 f"record_mark ({args.saves} runs, with its audit row): median {save['save_median_ms']:.2f} ms, "
-                f"p95 {save['save_p95_ms']:.2f} ms, CPU median {save['save_cpu_median_ms']:.2f} ms; "
+                f"p95 {save['save_p95_ms']:.2f} ms, CPU median {save['save_cpu_median_ms']:.2f} ms"
+                + (
+                    f" (+ server {save['save_server_cpu_ms']:.2f} ms mean)"
+                    if save["save_server_cpu_ms"] is not None
+                    else ""
+                )
+                + "; "
                 f"through the page's save endpoint: median {save['http_save_median_ms']:.2f} ms "
                 f"({save['http_refused']} refused)"
             )
         if connection.vendor == "postgresql" and "concurrent" in parts:
             connection.close()
+            lost = 0
             result = bench_concurrent(setup, args.threads, args.seconds)
-            print(
-                f"concurrent: {result['threads']} writer threads in one process for {result['seconds']} s: "
-                f"{result['saves_per_second']:.0f} saves/s ({result['saves']} saves, {result['conflicts']} conflicts)"
-            )
+            lost += result["lost"]
+            print(f"concurrent: {result['threads']} writer threads in one process {_writers_line(result)}")
             for processes in [int(p) for p in args.processes.split(",") if p.strip()]:
                 if processes < 2:
                     continue
                 result = bench_processes(setup, args.threads // processes, processes, args.seconds)
+                lost += result["lost"]
                 print(
                     f"concurrent: {result['threads']} writer threads in {result['processes']} processes "
-                    f"for {result['seconds']} s: {result['saves_per_second']:.0f} saves/s "
-                    f"({result['saves']} saves, {result['conflicts']} conflicts)"
+                    f"{_writers_line(result)}"
                 )
+            if lost:
+                raise SystemExit(f"{lost} lost updates: a writer's accepted save is not what the database holds")
     finally:
         connections.close_all()
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)

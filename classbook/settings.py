@@ -132,7 +132,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_SERVER_SIDE_BINDING", True):
     # Server-side parameters: psycopg prepares a statement run 5 times on a connection, so PostgreSQL plans
     # each of the hot pages' queries once per connection instead of on every request (docs/performance.md).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    # Behind PgBouncer in transaction mode the named prepared statements need PgBouncer >= 1.21 with
+    # max_prepared_statements > 0; with an older pooler set DB_PREPARE_THRESHOLD=off (parameters stay
+    # server-side, nothing is prepared).
+    _prepare = os.environ.get("DB_PREPARE_THRESHOLD", "5").strip().lower()
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=None if _prepare in {"off", "none", ""} else int(_prepare)
+    )
 if os.environ.get("TEST_DB_NAME"):
     # Lets several checkouts run the suite against one PostgreSQL server at once.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}

@@ -21,6 +21,7 @@ from classbook.journal.models import (
     WorkType,
 )
 from classbook.journal.rules import policy_for
+from classbook.journal.services import _sql
 from classbook.people.models import Student, User
 from classbook.schools.models import (
     TeachingAssignment,
@@ -110,7 +111,35 @@ def _log(
     reason: str = "",
     is_late: bool = False,
 ) -> None:
-    JournalChange.objects.create(
+    change = _change(
+        acting_user=acting_user,
+        kind=kind,
+        lesson=lesson,
+        student=student,
+        object_id=object_id,
+        old=old,
+        new=new,
+        reason=reason,
+        is_late=is_late,
+    )
+    _sql.insert(change)
+    _logged(change, student)
+
+
+def _change(
+    *,
+    acting_user: User,
+    kind: str,
+    lesson: Lesson,
+    student: Student | None,
+    object_id: int | None,
+    old: str,
+    new: str,
+    reason: str = "",
+    is_late: bool = False,
+) -> JournalChange:
+    """The audit row of a change of ``lesson`` (not saved: ``_log``, or a cell write inserts it with the cell's)."""
+    return JournalChange(
         school_id=lesson.school_id,
         actor=acting_user,
         kind=kind,
@@ -123,7 +152,21 @@ def _log(
         reason=reason,
         is_late=is_late,
     )
-    _announce(kind, lesson.school_id, lesson.assignment_id, lesson.pk, None, student, object_id, old, new)
+
+
+def _logged(change: JournalChange, student: Student | None) -> None:
+    """Announce a saved audit row's change (``_announce``)."""
+    _announce(
+        change.kind,
+        change.school_id,
+        change.assignment_id,
+        change.lesson_id,
+        None,
+        student,
+        change.object_id,
+        change.old_value,
+        change.new_value,
+    )
 
 
 def _announce(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,11 +35,13 @@ from classbook.journal.models import (
     WorkType,
 )
 from classbook.journal.rules import policy_for
+from classbook.journal.services import _sql
 from classbook.journal.services._common import (
     MAX_SLOT,
     CellConflict,
     CellValue,
-    _log,
+    _change,
+    _logged,
     _raise_period_closed,
     default_work_type,
     is_late_entry,
@@ -275,12 +277,28 @@ def _parse_cell_mark(lesson: Lesson, scale_id: int | None, text: str) -> ScaleVa
         raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
 
 
-def _current_mark(lesson: Lesson, student: Student, work_type_id: int, slot: int) -> Mark | None:
-    return (
-        Mark.objects.select_related("value")
-        .filter(lesson_id=lesson.pk, student_id=student.pk, work_type_id=work_type_id, slot=slot)
-        .first()
+# The cell's row with its value (or code), compiled once per process (services._sql); the slot is a
+# constant of the text (one text per slot used: a small integer column does not take the binder's sentinels).
+@functools.cache
+def _mark_query(slot: int) -> _sql.PreparedCell:
+    return _sql.PreparedCell(
+        Mark,
+        "value",
+        lambda lesson, student, work_type: Mark.objects.select_related("value").filter(
+            lesson_id=lesson, student_id=student, work_type_id=work_type, slot=slot
+        ),
     )
+
+
+_ATTENDANCE = _sql.PreparedCell(
+    Attendance,
+    "code",
+    lambda lesson, student: Attendance.objects.select_related("code").filter(lesson_id=lesson, student_id=student),
+)
+
+
+def _current_mark(lesson: Lesson, student: Student, work_type_id: int, slot: int) -> Mark | None:
+    return _mark_query(slot).get(lesson=lesson.pk, student=student.pk, work_type=work_type_id)  # type: ignore[no-any-return]
 
 
 class CellOccupied(DomainError):
@@ -339,8 +357,9 @@ def record_mark(
     is recorded absent is refused (``CellOccupied``) unless ``replace``: then the absence is cleared
     and the mark set, two audited changes in this transaction.
 
-    Round trips (issue 3): the checks with the cell (1), the scale's values (1), the write (1) and
-    the audit row (1); a replace adds the absence's write and audit row. The write of an existing
+    Round trips (issue 3, issue 10): the checks with the cell (1), the scale's values (1), the write and
+    the audit row (1 on PostgreSQL, 2 on SQLite: ``services._sql``); a replace adds the absence's write
+    and audit row. The write of an existing
     cell is ``UPDATE … WHERE version = expected``: no row lock is taken before it; zero rows updated
     means somebody else wrote first (a conflict), and the value read before is then the old value of
     the audit row, because every change bumps the version.
@@ -452,27 +471,27 @@ def _write_cell(
     """The versioned write of one cell (a mark or an attendance entry) and its audit row (R2.1, R2.2).
 
     ``current`` is the row read before (None for an empty cell). An empty cell is inserted from
-    ``create`` (None: nothing to insert, the caller decides) inside a savepoint: a unique violation
-    means somebody inserted first. An existing row is written by ``UPDATE … WHERE version = expected``
-    with ``changes``: no row lock is taken before it; zero rows means somebody wrote first. Both
-    conflicts raise ``CellConflict`` with what the cell holds now (``reread``), and nothing changes.
-    Nothing is written or logged when the text and ``unchanged`` (the other fields) say so.
-    Statements: INSERT or UPDATE (1) and the audit row (1).
+    ``create`` (None: nothing to insert, the caller decides) with ``ON CONFLICT DO NOTHING``: no row
+    inserted means somebody inserted first. An existing row is written by ``UPDATE … WHERE version =
+    expected`` with ``changes``: no row lock is taken before it; zero rows means somebody wrote first.
+    Both conflicts raise ``CellConflict`` with what the cell holds now (``reread``), and nothing changes
+    (the audit row is written only with the cell's write). Nothing is written or logged when the text
+    and ``unchanged`` (the other fields) say so.
+    Statements: the write and the audit row, one statement on PostgreSQL, two on SQLite (services._sql).
     """
     if current is None:
         if expected_version != 0:
             raise CellConflict(CellValue("", 0))
         if create is None:
             return None
-        try:
-            with transaction.atomic():
-                row = model.objects.create(**create)
-        except IntegrityError:
+        row = model(**create)
+        change = _change(**audit, object_id=None, old="", new=new_text, reason=reason, is_late=late)
+        if not _sql.insert_with_audit(row, change, "object_id"):
             now_there = reread()
             if now_there is None:  # pragma: no cover - inserted and deleted again in the meantime
-                raise CellConflict(CellValue("", 0)) from None
-            raise CellConflict(CellValue(shown(now_there), now_there.version)) from None
-        _log(**audit, object_id=row.pk, old="", new=new_text, reason=reason, is_late=late)
+                raise CellConflict(CellValue("", 0))
+            raise CellConflict(CellValue(shown(now_there), now_there.version))
+        _logged(change, audit["student"])
         return row
     old_text = shown(current)
     if current.version != expected_version:
@@ -480,10 +499,8 @@ def _write_cell(
     if new_text == old_text and unchanged:
         return current
     changes = {**changes, "is_late": current.is_late or late, "updated_at": timezone.now()}
-    updated = model.objects.filter(pk=current.pk, version=expected_version).update(
-        **changes, version=expected_version + 1
-    )
-    if not updated:
+    change = _change(**audit, object_id=current.pk, old=old_text, new=new_text, reason=reason, is_late=late)
+    if not _sql.update_with_audit(model, current.pk, expected_version, changes, change, "object_id"):
         # Somebody wrote between our read and our write; the UPDATE waited for them and matched nothing.
         now_there = reread()
         if now_there is None:  # pragma: no cover - cleared rows stay; only a deleted lesson removes them
@@ -492,7 +509,7 @@ def _write_cell(
     for name, new in changes.items():
         setattr(current, name, new)
     current.version = expected_version + 1
-    _log(**audit, object_id=current.pk, old=old_text, new=new_text, reason=reason, is_late=late)
+    _logged(change, audit["student"])
     return current
 
 
@@ -724,7 +741,7 @@ def write_lesson_cell(
 
 
 def _current_attendance(lesson: Lesson, student: Student) -> Attendance | None:
-    return Attendance.objects.select_related("code").filter(lesson_id=lesson.pk, student_id=student.pk).first()
+    return _ATTENDANCE.get(lesson=lesson.pk, student=student.pk)  # type: ignore[no-any-return]
 
 
 def _mark_register_taken(acting_user: User, lesson: Lesson) -> None:
