@@ -411,32 +411,8 @@ def _record_mark(
         _write_attendance(acting_user, lesson, student, cell.attendance, None, cell.attendance.version, "", late)  # type: ignore[union-attr]
     current = cell.mark
     new_comment = (current.comment if current else "") if comment is None else comment
-    mark = _write_cell(
-        model=Mark,
-        current=current,
-        reread=lambda: _current_mark(lesson, student, work_type_id, slot),
-        shown=_mark_code,
-        expected_version=expected_version,
-        new_text=value.code if value else "",
-        create=None
-        if value is None
-        else {
-            "school_id": lesson.school_id,
-            "lesson": lesson,
-            "student": student,
-            "work_type_id": work_type_id,
-            "slot": slot,
-            "value": value,
-            "comment": new_comment,
-            "is_late": late,
-            "created_by": acting_user,
-            "updated_by": acting_user,
-        },
-        changes={"value": value, "comment": new_comment, "updated_by": acting_user},
-        unchanged=current is not None and current.comment == new_comment,
-        audit={"acting_user": acting_user, "kind": ChangeKind.MARK, "lesson": lesson, "student": student},
-        reason=reason,
-        late=late,
+    mark = _write_mark(
+        acting_user, lesson, student, current, work_type_id, slot, value, new_comment, expected_version, reason, late
     )
     if mark is None:
         raise DomainError(_("There is no mark to clear."), code="nothing_to_clear")
@@ -596,6 +572,49 @@ def _record_attendance(
     return row, mark
 
 
+def _write_mark(
+    acting_user: User,
+    lesson: Lesson,
+    student: Student,
+    current: Mark | None,
+    work_type_id: int,
+    slot: int,
+    value: ScaleValue | None,
+    comment: str,
+    expected_version: int,
+    reason: str,
+    late: bool,
+) -> Mark | None:
+    """One mark cell's versioned write and audit row (``value`` None clears it); ``_write_attendance``'s twin."""
+    return _write_cell(  # type: ignore[no-any-return]
+        model=Mark,
+        current=current,
+        reread=functools.partial(_current_mark, lesson, student, work_type_id, slot),
+        shown=_mark_code,
+        expected_version=expected_version,
+        new_text=value.code if value else "",
+        create=None
+        if value is None
+        else {
+            "school_id": lesson.school_id,
+            "lesson": lesson,
+            "student": student,
+            "work_type_id": work_type_id,
+            "slot": slot,
+            "value": value,
+            "comment": comment,
+            "is_late": late,
+            "created_by": acting_user,
+            "updated_by": acting_user,
+        },
+        changes={"value": value, "comment": comment, "updated_by": acting_user},
+        unchanged=current is not None and current.comment == comment,
+        audit={"acting_user": acting_user, "kind": ChangeKind.MARK, "lesson": lesson, "student": student},
+        reason=reason,
+        late=late,
+    )
+
+
 def _write_attendance(
     acting_user: User,
     lesson: Lesson,
@@ -639,19 +658,8 @@ def _clear_marks(acting_user: User, lesson: Lesson, student: Student, late: bool
         .order_by("work_type_id", "slot")
     )
     for mark in marks:
-        _write_cell(
-            model=Mark,
-            current=mark,
-            reread=functools.partial(_current_mark, lesson, student, mark.work_type_id, mark.slot),
-            shown=_mark_code,
-            expected_version=mark.version,
-            new_text="",
-            create=None,
-            changes={"value": None, "comment": mark.comment, "updated_by": acting_user},
-            unchanged=True,
-            audit={"acting_user": acting_user, "kind": ChangeKind.MARK, "lesson": lesson, "student": student},
-            reason="",
-            late=late,
+        _write_mark(
+            acting_user, lesson, student, mark, mark.work_type_id, mark.slot, None, mark.comment, mark.version, "", late
         )
     return marks
 
