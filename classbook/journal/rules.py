@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -75,18 +75,6 @@ def required_marks(hours_per_week: Decimal, policy: JournalPolicy) -> int:
 def correction_last_day(grade: PeriodGrade, policy: JournalPolicy) -> dt.date:
     """The last day a corrected semester grade may be given: N calendar days after the grade was set (R2.7)."""
     return timezone.localdate(grade.set_at) + dt.timedelta(days=policy.correction_window_days)
-
-
-def assignment_students(assignment: TeachingAssignment, start: dt.date, end: dt.date) -> QuerySet[Student]:
-    """Students in the class (and subgroup) of the assignment at any time between ``start`` and ``end``."""
-    qs = Student.objects.filter(
-        Q(enrolments__school_class_id=assignment.school_class_id)
-        & Q(enrolments__start__lte=end)
-        & (Q(enrolments__end__isnull=True) | Q(enrolments__end__gte=start))
-    )
-    if assignment.subgroup_id:
-        qs = qs.filter(subgroups=assignment.subgroup_id)
-    return qs.distinct().select_related("user").order_by("user__last_name", "user__first_name", "user__patronymic")
 
 
 def _period_marks(assignment: TeachingAssignment, period: StudyPeriod) -> QuerySet[Mark]:

@@ -308,12 +308,6 @@ def _type_options(language: str | None, selected: str) -> str:
 
 
 @register.simple_tag
-def lesson_type_options(selected: str) -> SafeString:
-    """The ``<option>`` list of lesson types, built once per language and selection."""
-    return mark_safe(_type_options(get_language(), selected))  # noqa: S308 - labels are escaped
-
-
-@register.simple_tag
 def lesson_options(lessons: list[Any]) -> SafeString:
     """``<option>`` per lesson, newest first (the "Add a mark column" form: up to a hundred lessons)."""
     return mark_safe(  # noqa: S308 - the label is escaped, the id an integer
