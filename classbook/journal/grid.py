@@ -1,8 +1,9 @@
 """The journal grid's one read model: one study period of one journal (R2.1-R2.8).
 
-``read_grid`` reads it in four queries whatever the number of students and lessons (the periods; the
-students; the lessons; one UNION ALL of marks, attendance, period grades and the school's scale values,
-work types, attendance codes and journal rules) and returns plain dataclasses:
+``read_grid`` reads it in a fixed number of queries whatever the number of students and lessons (the
+periods; the students; the lessons; one UNION ALL of marks, attendance, period grades and the school's
+scale values, work types and attendance codes; the journal rules; the school's rules on period grades)
+and returns plain dataclasses:
 
 - **dated columns** (``DatedColumn``): every lesson's own column (the default work type's mark and the
   attendance entry), each followed by its **work columns** (the first mark of another work type at that
@@ -54,6 +55,7 @@ from classbook.journal.rules import (
     StudentNotes,
     period_grade_notes,
     policy_or_default,
+    required_marks,
 )
 from classbook.people.models import Enrolment, Student, User
 from classbook.schools.averages import format_average, mean
@@ -459,7 +461,7 @@ def lesson_part(lessons: list[GridLesson], *, show_all: bool) -> list[GridLesson
 # --- Reading -----------------------------------------------------------------------------------
 
 # Row kinds of the grid's one UNION ALL query.
-_MARK, _ATTENDANCE, _GRADE, _VALUE, _WORK_TYPE, _CODE, _POLICY = range(7)
+_MARK, _ATTENDANCE, _GRADE, _VALUE, _WORK_TYPE, _CODE = range(6)
 
 
 def _flag(expr: str) -> str:
@@ -479,7 +481,7 @@ def _facts_sql() -> str:
     """
     t = {
         m.__name__: connection.ops.quote_name(m._meta.db_table)
-        for m in (Mark, Attendance, PeriodGrade, Lesson, WorkType, AttendanceCode, ScaleValue, JournalPolicy)
+        for m in (Mark, Attendance, PeriodGrade, Lesson, WorkType, AttendanceCode, ScaleValue)
     }
     q = connection.ops.quote_name
     i, txt, num = "CAST(NULL AS INTEGER)", "CAST(NULL AS VARCHAR(300))", "CAST(NULL AS DOUBLE PRECISION)"
@@ -509,11 +511,7 @@ FROM {t["WorkType"]} w WHERE w.school_id = %(school)s
 UNION ALL
 SELECT {_CODE}, c.id, {_flag("c.counts_as_absent")}, {_flag("c.is_excused")}, c.ordinal, {_flag("c.is_late")}, 0,
   {_flag("c.is_active")}, c.code, c.name, {num}, {i}, {txt}
-FROM {t["AttendanceCode"]} c WHERE c.school_id = %(school)s
-UNION ALL
-SELECT {_POLICY}, p.min_marks_one_hour, p.min_marks_more_hours, {i}, 0, {i}, 0, {_flag("p.weighted_averages")},
-  {txt}, {txt}, {num}, {i}, {txt}
-FROM {t["JournalPolicy"]} p WHERE p.school_id = %(school)s"""  # noqa: S608
+FROM {t["AttendanceCode"]} c WHERE c.school_id = %(school)s"""  # noqa: S608
 
 
 _NO_VALUE: tuple[str, float | None] = ("", None)
@@ -528,17 +526,11 @@ class _Facts:
     grades: list[tuple[GradeEntry, int]] = field(default_factory=list)  # with the grade's period id
     work_types: dict[int, WorkTypeInfo] = field(default_factory=dict)
     codes: list[AttendanceCodeInfo] = field(default_factory=list)
-    min_one: int = 0
-    min_more: int = 0
-    weighted: bool = False
 
 
 def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
     """Query 4: the UNION ALL; facts resolved through the dimension rows."""
-    defaults = JournalPolicy()
-    facts = _Facts(
-        min_one=defaults.min_marks_one_hour, min_more=defaults.min_marks_more_hours, weighted=defaults.weighted_averages
-    )
+    facts = _Facts()
     with connection.cursor() as cursor:
         cursor.execute(
             _facts_sql(),
@@ -564,8 +556,6 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
             )
             codes[row[1]] = info
             facts.codes.append(info)
-        elif kind == _POLICY:
-            facts.min_one, facts.min_more, facts.weighted = row[1], row[2], bool(row[7])
         else:
             fact_rows.append(row)
     no_code = AttendanceCodeInfo(0, "", "", 0, False, False, False, False)
@@ -711,7 +701,7 @@ def read_grid(
     add_columns: list[tuple[Any, Any]] | None = None,
     new_theme: str = "",
 ) -> Grid:
-    """One study period of one journal as the user ``ctx`` sees it, in 4 queries whatever its size.
+    """One study period of one journal as the user ``ctx`` sees it, in 8-9 queries whatever its size.
 
     ``assignment`` comes from ``queries.readable_assignment`` (access decided, the teacher joined and the
     default work type annotated). ``add_columns`` are the work columns the teacher asked for (a lesson and
@@ -724,11 +714,23 @@ def read_grid(
     students = _students(assignment, period)  # 2
     lessons = _lessons(ctx, assignment, period, today)  # 3
     facts = _read_facts(assignment, period)  # 4
+    policy = policy_or_default(assignment.school_id)  # 5: the journal rules (R2.6), here and for the notes
     period_columns = _period_columns(facts, periods, period, is_teacher, new_theme)
     default_wt = getattr(assignment, "default_work_type_id", None)
     columns = _dated_columns(facts, lessons, default_wt, add_columns)
-    required = facts.min_more if assignment.hours_per_week >= 2 else facts.min_one
-    rows = _rows(facts, students, lessons, period, periods, period_columns, default_wt, today, ctx.school)
+    required = required_marks(assignment.hours_per_week, policy)
+    rows = _rows(
+        facts,
+        students,
+        lessons,
+        period,
+        periods,
+        period_columns,
+        default_wt,
+        today,
+        ctx.school,
+        policy.weighted_averages,
+    )
     part = lesson_part(lessons, show_all=all_lessons)
     if len(part) < len(lessons):
         shown = {lesson.id for lesson in part}
@@ -765,7 +767,7 @@ def read_grid(
         ],
         work_types=work_types,
     )
-    _add_rule_notes(grid, assignment, policy_or_default(assignment.school_id))  # 5-8
+    _add_rule_notes(grid, assignment, policy)  # 6-9
     return grid
 
 
@@ -842,6 +844,7 @@ def _rows(
     default_wt: int | None,
     today: dt.date,
     school: School,
+    weighted: bool,
 ) -> list[GridRow]:
     """One row per student: sparse lesson and work cells, period cells, closed days, count and average."""
     lesson_cells: dict[int, dict[int, LessonCell]] = defaultdict(dict)
@@ -850,7 +853,6 @@ def _rows(
     sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     weights = {w.id: float(w.weight) for w in facts.work_types.values()}
     shorts = {w.id: w.short_name for w in facts.work_types.values()}
-    weighted = facts.weighted
     # Marks: every mark with a value counts (R2.6); a numeric one adds to the (weighted) average. The
     # loop runs once per stored mark (thousands): locals and tuple unpacking instead of attribute reads.
     for m in facts.marks:

@@ -240,10 +240,10 @@ def test_grid_queries_do_not_grow_with_students_and_lessons(
     f.make_grid(assignment, students=students - 1, lessons=lessons)
     ctx = resolve_school(world.teacher, world.school.slug)
     a = queries.readable_assignment(ctx, assignment.pk)
-    # Periods, students, lessons and one UNION ALL (marks, attendance, period grades, the school's scale
-    # values, work types, attendance codes and journal rules); the page adds open remarks.
-    # and the school's rules on period grades (the journal rules, marks counted, class list, the year's
-    # period grades, its periods when the annual column shows: rules.period_grade_notes).
+    # Periods, students, lessons, one UNION ALL (marks, attendance, period grades, the school's scale
+    # values, work types, attendance codes), the journal rules, and the school's rules on period grades
+    # (marks counted, class list, the year's period grades, its periods when the annual column shows:
+    # rules.period_grade_notes). The page adds open remarks.
     with django_assert_max_num_queries(9):
         grid = grid_model.read_grid(ctx, a)
     assert len(grid.rows) == students
