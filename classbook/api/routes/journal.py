@@ -438,7 +438,7 @@ def _remark_out(remark: Remark) -> dict[str, Any]:
 def list_assignments(request: HttpRequest, school: str) -> list[dict[str, Any]]:
     ctx = _ctx(request, school)
     return [
-        assignment_data(a, can_edit=journal_access.can_edit_assignment(ctx.user, a))
+        assignment_data(a, can_edit=journal_access.may_edit_journal(ctx, a))
         for a in journal_access.readable_assignments(ctx).order_by("school_class__name", "subject__name", "id")
     ]
 
@@ -459,7 +459,7 @@ def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> 
         raise Http404
     study_period = get_or_404(directory(ctx, StudyPeriod), pk=period, year_id=assignment.year_id)
     data = read_grid(ctx, assignment, period_id=study_period.pk)
-    can_edit = journal_access.can_edit_assignment(ctx.user, assignment)
+    can_edit = journal_access.may_edit_journal(ctx, assignment)
     body = {"assignment": assignment_data(assignment, can_edit=can_edit), **api_payload(data)}
     return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8")
 
