@@ -49,16 +49,20 @@ from classbook.journal.models import (
     WorkType,
 )
 from classbook.journal.rules import (
+    Accumulation,
     AccumulationPolicy,
     BasisGrade,
+    GradeValue,
     GradeWarning,
     StudentNotes,
-    period_grade_notes,
+    period_grade_notes_of,
     policy_or_default,
     required_marks,
 )
+from classbook.journal.stats import EMPTY as EMPTY_TALLY
+from classbook.journal.stats import tally_marks
 from classbook.people.models import Enrolment, Student, User
-from classbook.schools.averages import format_average, mean
+from classbook.schools.averages import format_average
 from classbook.schools.models import ScaleValue, School, StudyPeriod, Subgroup, TeachingAssignment
 from classbook.timetable.models import ChangeKind as TimetableChangeKind
 
@@ -108,6 +112,8 @@ class PeriodChoice:
     start: dt.date
     end: dt.date
     depth: int = 0
+    kind: str = ""  # ``PeriodKind``: the annual rule reads it (a "year" period is no basis)
+    parent_id: int | None = None
 
     @property
     def indent(self) -> str:
@@ -121,7 +127,7 @@ def _quoted_tables(*models: Any) -> dict[str, str]:
 @functools.cache
 def _periods_sql() -> str:
     t, q = _quoted_tables(StudyPeriod), connection.ops.quote_name
-    return f"""SELECT p.id, p.name, p.start, p.{q("end")}, p.parent_id FROM {t["StudyPeriod"]} p
+    return f"""SELECT p.id, p.name, p.start, p.{q("end")}, p.parent_id, p.kind FROM {t["StudyPeriod"]} p
 WHERE p.school_id = %(school)s AND p.year_id = %(year)s ORDER BY p.start, p.{q("end")} DESC"""  # noqa: S608
 
 
@@ -132,10 +138,10 @@ def study_periods(assignment: TeachingAssignment) -> list[PeriodChoice]:
         rows = cursor.fetchall()
     depth: dict[int, int] = {}
     out = []
-    for pk, name, start, end, parent_id in rows:
+    for pk, name, start, end, parent_id, kind in rows:
         d = depth.get(parent_id, -1) + 1 if parent_id else 0
         depth[pk] = d
-        out.append(PeriodChoice(pk, name, _date(start), _date(end), d))
+        out.append(PeriodChoice(pk, name, _date(start), _date(end), d, kind, parent_id))
     return out
 
 
@@ -501,7 +507,8 @@ SELECT {_GRADE}, g.student_id, g.period_id, {i}, g.ordinal, g.value_id, g.versio
   {_flag("g.locked_at IS NOT NULL")}, g.kind, g.title, {num}, g.id, {txt}
 FROM {t["PeriodGrade"]} g WHERE g.assignment_id = %(assignment)s
 UNION ALL
-SELECT {_VALUE}, v.id, {i}, {i}, v.ordinal, {i}, 0, 0, v.code, {txt}, CAST(v.{q("numeric")} AS DOUBLE PRECISION),
+SELECT {_VALUE}, v.id, {_flag("v.period_only")}, {_flag("v.is_passing")}, v.ordinal, {i}, 0, 0, v.code, {txt},
+  CAST(v.{q("numeric")} AS DOUBLE PRECISION),
   {i}, {txt}
 FROM {t["ScaleValue"]} v WHERE v.school_id = %(school)s
 UNION ALL
@@ -524,6 +531,8 @@ class _Facts:
     marks: list[MarkEntry] = field(default_factory=list)
     attendance: list[AttendanceEntry] = field(default_factory=list)
     grades: list[tuple[GradeEntry, int]] = field(default_factory=list)  # with the grade's period id
+    # Each grade's value as the school's rules read it (``rules.GradeValue``), by the grade's id.
+    grade_values: dict[int, GradeValue] = field(default_factory=dict)
     work_types: dict[int, WorkTypeInfo] = field(default_factory=dict)
     codes: list[AttendanceCodeInfo] = field(default_factory=list)
 
@@ -538,13 +547,16 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
         )
         rows = cursor.fetchall()
     values: dict[int, tuple[str, float | None]] = {}
+    specials: dict[int, tuple[bool, bool]] = {}  # period-only, passing
     codes: dict[int, AttendanceCodeInfo] = {}
     fact_rows = []
     weight_places = Decimal(1).scaleb(-WorkType._meta.get_field("weight").decimal_places)  # type: ignore[union-attr]
+    value_places = Decimal(1).scaleb(-ScaleValue._meta.get_field("numeric").decimal_places)  # type: ignore[union-attr]
     for row in rows:
         kind = row[0]
         if kind == _VALUE:
             values[row[1]] = (row[8], row[10])
+            specials[row[1]] = (row[2] == 1, row[3] == 1)
         elif kind == _WORK_TYPE:
             weight = Decimal(1) if row[10] is None else Decimal(repr(row[10])).quantize(weight_places)
             facts.work_types[row[1]] = WorkTypeInfo(
@@ -581,8 +593,13 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
                 )
             )
         else:  # a grade: a = student, b = period, text = kind
-            grade = GradeEntry(pk, a, text, slot, title or "", values.get(ref, _NO_VALUE)[0], version, late == 1)
+            grade_code, number = values.get(ref, _NO_VALUE)
+            grade = GradeEntry(pk, a, text, slot, title or "", grade_code, version, late == 1)
             facts.grades.append((grade, b))
+            special, passing = specials.get(ref, (False, True))
+            facts.grade_values[pk] = GradeValue(
+                grade_code, None if number is None else Decimal(repr(number)).quantize(value_places), special, passing
+            )
     return facts
 
 
@@ -767,7 +784,7 @@ def read_grid(
         ],
         work_types=work_types,
     )
-    _add_rule_notes(grid, assignment, policy)  # 6-9
+    _add_rule_notes(grid, facts, policy)  # no query: from what was read
     return grid
 
 
@@ -849,21 +866,13 @@ def _rows(
     """One row per student: sparse lesson and work cells, period cells, closed days, count and average."""
     lesson_cells: dict[int, dict[int, LessonCell]] = defaultdict(dict)
     work_cells: dict[int, dict[tuple[int, int], MarkEntry]] = defaultdict(dict)
-    counts: dict[int, int] = defaultdict(int)
-    sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     weights = {w.id: float(w.weight) for w in facts.work_types.values()}
     shorts = {w.id: w.short_name for w in facts.work_types.values()}
-    # Marks: every mark with a value counts (R2.6); a numeric one adds to the (weighted) average. The
-    # loop runs once per stored mark (thousands): locals and tuple unpacking instead of attribute reads.
+    # The marks count and the average: the one definition (``stats.tally_marks``), over the marks read.
+    tallies = tally_marks(((m[2], m[5], m[6], weights.get(m[3])) for m in facts.marks), weighted=weighted)
+    # Cells: the loop runs once per stored mark (thousands): locals and tuple unpacking, not attribute reads.
     for m in facts.marks:
-        _pk, lesson, sid, wt, slot, value, numeric, _comment, _version, _late = m
-        if value:
-            counts[sid] += 1
-            if numeric is not None:
-                w = weights.get(wt, 1.0) if weighted else 1.0
-                acc = sums[sid]
-                acc[0] += numeric * w
-                acc[1] += w
+        _pk, lesson, sid, wt, slot, value, _numeric, _comment, _version, _late = m
         if slot == 0:
             if wt == default_wt:
                 cells = lesson_cells[sid]
@@ -903,8 +912,8 @@ def _rows(
     empty: dict[Any, Any] = {}
     rows = []
     for sid, start, end, name in students:
-        total = sums.get(sid)
-        average = mean(total[0], total[1], school) if total else None
+        tally = tallies.get(sid, EMPTY_TALLY)
+        average = tally.mean(school)
         rows.append(
             GridRow(
                 id=sid,
@@ -917,7 +926,7 @@ def _rows(
                 work_cells=work_cells.get(sid, empty),
                 period_cells=[PeriodCell(grades.get((sid, kind, ordinal))) for kind, ordinal in keys],
                 closed=closed.get(sid, []),
-                count=counts.get(sid, 0),
+                count=tally.count,
                 mean=average,
                 average=format_average(average, school) if average is not None else "",
                 lessons=lessons,
@@ -1049,14 +1058,43 @@ def _annual_notes(grid: Grid) -> list[dict[str, Any]]:
     return out
 
 
-def _add_rule_notes(grid: Grid, assignment: TeachingAssignment, policy: JournalPolicy) -> None:
+def _add_rule_notes(grid: Grid, facts: _Facts, policy: JournalPolicy) -> None:
     """What the school's rules say of the period and annual grades (issue 10), on their cells: one
-    definition (``rules.period_grade_notes``) for the page, the API and the deputy's control page."""
+    definition (``rules.period_grade_notes_of``) for the page, the API and the deputy's control page.
+
+    No query: the rules read the rows' counts (``stats.tally_marks``, as ``rules.journals_accumulation``
+    counts them), the journal's grades of the year and the year's periods ``read_grid`` has read.
+    """
     period = grid.period
     if period.id is None:
         return
     has_annual = grid.column_index(GradeKind.ANNUAL) is not None
-    grid.notes = period_grade_notes(assignment, period, policy=policy, annual=has_annual)
+    counts = {
+        row.id: Accumulation(row.count, grid.required, row.end is None or row.end >= period.end) for row in grid.rows
+    }
+    starts = {p.id: p.start for p in grid.periods}
+    basis_kinds = (GradeKind.PERIOD, GradeKind.CORRECTED, GradeKind.ANNUAL)
+    grades = [
+        {
+            "student_id": g.student,
+            "kind": g.kind,
+            "period_id": period_of,
+            "ordinal": g.ordinal,
+            "value": facts.grade_values[g.id],
+        }
+        for g, period_of in sorted(facts.grades, key=lambda item: (starts.get(item[1], dt.date.min), item[1]))
+        if g.kind in basis_kinds and g.ordinal == 0
+    ]
+    periods: dict[int, dict[str, Any]] = (
+        {
+            p.id: {"name": p.name, "kind": p.kind, "parent_id": p.parent_id, "start": p.start}
+            for p in grid.periods
+            if p.id is not None
+        }
+        if has_annual
+        else {}
+    )
+    grid.notes = period_grade_notes_of(counts, grades, periods, period.id, policy, annual=has_annual)
     grid.policy_off = policy.accumulation_policy == AccumulationPolicy.OFF
     pi, ai = grid.column_index(GradeKind.PERIOD), grid.column_index(GradeKind.ANNUAL)
     for row in grid.rows:

@@ -39,8 +39,9 @@ from classbook.journal.models import (
 )
 from classbook.journal.rules import policy_or_default
 from classbook.journal.rules import required_marks as rules_required_marks
+from classbook.journal.stats import EMPTY as EMPTY_TALLY
+from classbook.journal.stats import journal_tallies
 from classbook.people.models import Student
-from classbook.schools.averages import format_average, mean
 from classbook.schools.models import School, StudyPeriod, TeachingAssignment
 from classbook.timetable.models import ChangeKind as TimetableChangeKind
 
@@ -305,31 +306,19 @@ def active_work_type(school_id: int, work_type_id: Any) -> WorkType | None:
 def student_period_stats(
     assignment: TeachingAssignment, student_id: int, lesson_date: dt.date, school: School
 ) -> dict[str, Any]:
-    """Accumulation and average of a student in the grid's period containing ``lesson_date`` (R2.6);
-    the average rounded by the school's rule (``schools.averages``)."""
+    """Accumulation and average of a student in the grid's period containing ``lesson_date`` (R2.6): the
+    grid row's figures after a save, by the one definition (``stats.journal_tallies``), rounded by the
+    school's rule. Three queries: the periods, the journal rules, the student's marks."""
     periods = study_periods(assignment)
     period = choose_period([p for p in periods if p.start <= lesson_date <= p.end], None, lesson_date, assignment.year)
-    rows = Mark.objects.filter(
-        student_id=student_id,
-        lesson__assignment_id=assignment.pk,
-        lesson__date__gte=period.start,
-        lesson__date__lte=period.end,
-        value__isnull=False,
-    ).values_list("value__numeric", "work_type__weight")
     policy = policy_or_default(assignment.school_id)
-    count = 0
-    total = Decimal(0)
-    weights = Decimal(0)
-    for numeric, weight in rows:
-        count += 1
-        if numeric is not None:
-            w = Decimal(weight if weight is not None and policy.weighted_averages else 1)
-            total += Decimal(numeric) * w
-            weights += w
+    tally = journal_tallies(
+        [assignment.pk], period.start, period.end, weighted=policy.weighted_averages, student_ids=[student_id]
+    ).get((assignment.pk, student_id), EMPTY_TALLY)
     return {
-        "count": count,
+        "count": tally.count,
         "required": rules_required_marks(assignment.hours_per_week, policy),
-        "average": format_average(mean(total, weights, school), school),
+        "average": tally.average_text(school),
     }
 
 
