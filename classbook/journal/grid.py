@@ -62,7 +62,7 @@ from classbook.journal.rules import (
 from classbook.journal.stats import EMPTY as EMPTY_TALLY
 from classbook.journal.stats import tally_marks
 from classbook.people.models import Enrolment, Student, User
-from classbook.schools.averages import format_average
+from classbook.schools.averages import average_formatter
 from classbook.schools.models import ScaleValue, School, StudyPeriod, Subgroup, TeachingAssignment
 from classbook.timetable.models import ChangeKind as TimetableChangeKind
 
@@ -910,6 +910,7 @@ def _rows(
             grades[(grade.student, grade.kind, grade.ordinal)] = grade
     keys = [(c.kind, c.ordinal) for c in period_columns]
     empty: dict[Any, Any] = {}
+    shown = average_formatter(school)
     rows = []
     for sid, start, end, name in students:
         tally = tallies.get(sid, EMPTY_TALLY)
@@ -928,7 +929,7 @@ def _rows(
                 closed=closed.get(sid, []),
                 count=tally.count,
                 mean=average,
-                average=format_average(average, school) if average is not None else "",
+                average=shown(average),
                 lessons=lessons,
             )
         )

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from classbook.diary.models import DiaryPolicy
 from classbook.journal import rules
@@ -22,6 +23,7 @@ from classbook.journal.defaults import create_journal_defaults
 from classbook.journal.models import GradeKind, JournalPolicy, Lesson, Mark, WorkType
 from classbook.journal.queries import student_period_stats
 from classbook.people.models import Enrolment
+from classbook.schools.averages import average_formatter, format_average
 from classbook.schools.models import ScaleLevel, ScaleValue, School, StudyPeriod, TeachingAssignment
 from tests import factories as f
 
@@ -200,3 +202,12 @@ def test_every_door_shows_the_one_count_and_average(world, marks, as_user, weigh
         average = expected_of(marks, world, assignment, weighted=weighted)[student][1]
         assert diary[subject] == average
         assert Decimal(str(next(s["average"] for s in api_diary["subjects"] if s["subject"] == subject))) == average
+
+
+@pytest.mark.parametrize("language", ["uk", "ru", "en"])
+@pytest.mark.parametrize("decimals", [0, 1, 2])
+def test_the_grids_formatter_writes_what_format_average_writes(language, decimals):
+    values = [None, Decimal("9.76"), Decimal("8.625"), 2.45, 7 * 0.3 + 2.4, Decimal(12), Decimal("0"), 100.0]
+    with translation.override(language):
+        fmt = average_formatter(decimals)
+        assert [fmt(v) for v in values] == [format_average(v, decimals) for v in values]
