@@ -18,6 +18,7 @@ from django.utils.translation import pgettext
 
 from classbook.access.context import SchoolContext
 from classbook.access.journal import may_control_journals, may_read_assignment
+from classbook.core.prepared import PreparedSelect
 from classbook.journal.grid import (
     alphabet_key,
     cell_display,
@@ -106,6 +107,16 @@ def _default_work_type() -> Subquery:
     return Subquery(default_wt.values("id")[:1], output_field=IntegerField())
 
 
+# Compiled once per process (``core.prepared``): the ORM spent ~2-3 ms of CPU compiling it per page.
+_READABLE = PreparedSelect(
+    lambda pk, school: (
+        TeachingAssignment.objects.filter(pk=pk, school_id=school)
+        .select_related("teacher", "school_class__year_level", "subgroup", "subject", "year")
+        .annotate(default_work_type_id=_default_work_type())
+    )
+)
+
+
 def readable_assignment(ctx: SchoolContext, pk: Any) -> TeachingAssignment | None:
     """The assignment ``pk`` of the context's school if the user may read its journal, else None.
 
@@ -117,11 +128,7 @@ def readable_assignment(ctx: SchoolContext, pk: Any) -> TeachingAssignment | Non
         pk = int(pk)
     except (TypeError, ValueError):
         return None
-    rows = list(
-        TeachingAssignment.objects.filter(pk=pk, school_id=ctx.school.pk)
-        .select_related("teacher", "school_class__year_level", "subgroup", "subject", "year")
-        .annotate(default_work_type_id=_default_work_type())
-    )
+    rows = _READABLE.all(pk=pk, school=ctx.school.pk)
     if not rows or not may_read_assignment(ctx, rows[0]):
         return None
     rows[0].school = ctx.school
