@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -939,11 +941,12 @@ def _rows(
 # --- The JSON API's view of the same model -------------------------------------------------------
 
 
-def api_payload(grid: Grid) -> dict[str, Any]:
+def api_payload(grid: Grid, *, facts: bool = True) -> dict[str, Any]:
     """The grid as the JSON API answers it (``api.routes.journal.GridOut``, without the ``assignment``
     heading): the period's students, lessons and stored facts, each with its version, and per student the
     marks count against the school's rule with the average (R2.1, R2.5, R2.6). Nothing is read or decided
-    here: it is ``read_grid``'s model as lists."""
+    here: it is ``read_grid``'s model as lists. ``facts=False`` leaves the marks and attendance lists empty
+    (``api_json`` writes them itself)."""
     period = grid.period
     wt = {w.id: w for w in grid.work_types}
     order = {w.id: w.ordinal for w in grid.work_types}
@@ -971,7 +974,9 @@ def api_payload(grid: Grid) -> dict[str, Any]:
             }
             for x in grid.lessons
         ],
-        "marks": [
+        "marks": []
+        if not facts
+        else [
             {
                 "id": m.id,
                 "lesson": m.lesson,
@@ -985,7 +990,9 @@ def api_payload(grid: Grid) -> dict[str, Any]:
             }
             for m in sorted(grid.marks, key=lambda m: (m.lesson, m.student, order[m.work_type], m.slot))
         ],
-        "attendance": [
+        "attendance": []
+        if not facts
+        else [
             {
                 "id": a.id,
                 "lesson": a.lesson,
@@ -1035,6 +1042,43 @@ def api_payload(grid: Grid) -> dict[str, Any]:
             if w.is_active
         ],
     }
+
+
+def api_json(grid: Grid, heading: dict[str, Any], encoder: type[json.JSONEncoder]) -> str:
+    """The API's answer as JSON text: ``{"assignment": heading, **api_payload(grid)}`` as ``json.dumps`` with
+    ``encoder`` writes it, the marks and attendance (thousands of rows) written here directly, one f-string a
+    row, instead of a dictionary a row for the encoder (half of the answer's CPU).
+    ``tests/journal/test_api.py`` checks that both texts read back as the same data.
+    """
+    payload = {"assignment": heading, **api_payload(grid, facts=False)}
+    text: dict[str, str] = {}
+
+    def s(value: str) -> str:  # a JSON string, as json.dumps writes it (ASCII only), each distinct text once
+        found = text.get(value)
+        if found is None:
+            found = text[value] = encode_basestring_ascii(value)
+        return found
+
+    wt = {w.id: s(w.code) for w in grid.work_types}
+    order = {w.id: w.ordinal for w in grid.work_types}
+    marks = ", ".join(
+        f'{{"id": {m.id}, "lesson": {m.lesson}, "student": {m.student}, "work_type": {wt[m.work_type]}, '
+        f'"slot": {m.slot}, "value": {s(m.value)}, "comment": {s(m.comment)}, "version": {m.version}, '
+        f'"is_late": {"true" if m.late else "false"}}}'
+        for m in sorted(grid.marks, key=lambda m: (m.lesson, m.student, order[m.work_type], m.slot))
+    )
+    attendance = ", ".join(
+        f'{{"id": {a.id}, "lesson": {a.lesson}, "student": {a.student}, "value": {s(a.value)}, '
+        f'"reason": {s(a.reason)}, "version": {a.version}, "is_late": {"true" if a.late else "false"}, '
+        f'"excused": {"true" if a.excused else "false"}}}'
+        for a in sorted(grid.attendance, key=lambda a: (a.lesson, a.student))
+    )
+    written = {"marks": f"[{marks}]", "attendance": f"[{attendance}]"}
+    parts = [
+        f"{s(key)}: {written[key] if key in written else json.dumps(value, cls=encoder)}"
+        for key, value in payload.items()
+    ]
+    return "{" + ", ".join(parts) + "}"
 
 
 def _notes(cell: PeriodCell | None) -> dict[str, Any]:
