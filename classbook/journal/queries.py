@@ -18,7 +18,7 @@ from django.utils.translation import pgettext
 
 from classbook.access.context import SchoolContext
 from classbook.access.journal import may_control_journals, may_read_assignment
-from classbook.core.prepared import PreparedSelect
+from classbook.core.prepared import Prepared, PreparedSelect
 from classbook.journal.grid import (
     alphabet_key,
     cell_display,
@@ -135,24 +135,11 @@ def readable_assignment(ctx: SchoolContext, pk: Any) -> TeachingAssignment | Non
     return rows[0]
 
 
-def open_remarks(assignment: TeachingAssignment) -> list[dict[str, Any]]:
-    """The journal's open control remarks, newest first (R6.10): shown above the grid (one query)."""
-    return [
-        {
-            "id": r["id"],
-            "text": r["text"],
-            "author": short_name(r["author__first_name"], r["author__last_name"], r["author__patronymic"]),
-            "created_at": r["created_at"],
-            "lesson_date": r["lesson__date"],
-            "student": short_name(
-                r["student__user__first_name"] or "",
-                r["student__user__last_name"] or "",
-                r["student__user__patronymic"] or "",
-            ),
-        }
-        for r in Remark.objects.filter(assignment_id=assignment.pk, fixed_at__isnull=True)
+_REMARKS = Prepared(
+    lambda assignment: (
+        Remark.objects.filter(assignment_id=assignment, fixed_at__isnull=True)
         .order_by("-created_at")
-        .values(
+        .values_list(
             "id",
             "text",
             "created_at",
@@ -163,6 +150,25 @@ def open_remarks(assignment: TeachingAssignment) -> list[dict[str, Any]]:
             "student__user__first_name",
             "student__user__last_name",
             "student__user__patronymic",
+        )
+    )
+)
+
+
+def open_remarks(assignment: TeachingAssignment) -> list[dict[str, Any]]:
+    """The journal's open control remarks, newest first (R6.10): shown above the grid (one query, compiled
+    once per process)."""
+    return [
+        {
+            "id": pk,
+            "text": text,
+            "author": short_name(first, last, patronymic),
+            "created_at": created_at,
+            "lesson_date": lesson_date,
+            "student": short_name(s_first or "", s_last or "", s_patronymic or ""),
+        }
+        for pk, text, created_at, first, last, patronymic, lesson_date, s_first, s_last, s_patronymic in _REMARKS.rows(
+            assignment=assignment.pk
         )
     ]
 
