@@ -11,12 +11,13 @@ and returns plain dataclasses:
 - **period columns** (``PeriodColumn``): thematic, period, corrected, annual and exam grades;
 - one **row** per student (``GridRow``) whose cells carry the value, the version and the state flags
   (outside the enrolment, cancelled, future, closed by a period grade, late, comment, excused, locked),
-  with the marks count against the school's rule (R2.6) and the average (rounded by the school's rule).
+  with the marks count against the school's rule (R2.6) and the average (rounded by the school's rule), both
+  by the one definition of ``stats.tally_marks`` over the marks read here.
 
 The page renders it (``templatetags/journal_grid.py``) and the JSON API serialises it (``api_payload``);
 neither reads the tables again nor decides a figure or a state of its own. A cell is decided here once.
 
-Period and annual cells carry what the school's rules say of their grade (issue 10, ``rules.period_grade_notes``):
+Period and annual cells carry what the school's rules say of their grade (issue 10, ``rules.period_grade_notes_of``):
 a period grade given with too few marks (R2.6), and the annual grade's basis, the rule's value and its warnings
 (R2.7). ``read_grid`` fills them once; the page and the API show the same.
 """

@@ -1,10 +1,10 @@
 """The journal's configurable rules and the numbers they produce (R2.2, R2.5-R2.7).
 
 Read-only: the school's ``JournalPolicy``, grade accumulation per student (``journals_accumulation``,
-the one count every page, the API and the services use), averages (weighted by work type when the
-school wants it), the basis of the annual grade and what the school's rule expects of it (a corrected
-semester grade replaces the semester grade it corrects), and the notes the grid, the API and the
-control pages show about period grades. Writes live in ``services``.
+by the one count of ``journal.stats`` that every page, the API and the services use), the basis of
+the annual grade and what the school's rule expects of it (a corrected semester grade replaces the
+semester grade it corrects), and the notes the grid, the API and the control pages show about period
+grades. Writes live in ``services``.
 """
 
 from __future__ import annotations
