@@ -62,7 +62,7 @@ def build(students: int, lessons: int) -> dict:
     return {"school": school, "teacher": teacher, "assignment": assignment, **data}
 
 
-def bench_page(setup: dict, runs: int) -> dict:
+def bench_page(setup: dict, runs: int, freeze: bool = True) -> dict:
     """The grid page, the API's grid and the floor, interleaved run by run (the same load for all three)."""
     from classbook.journal.models import WorkType
     from classbook.schools.models import StudyPeriod
@@ -79,6 +79,14 @@ def bench_page(setup: dict, runs: int) -> dict:
         assert client.get(url).status_code == 200
         assert client.get(api_url).status_code == 200
         floor_html(*floor_args)
+    # The server's process freezes its startup objects out of the garbage collector's way once the
+    # application is loaded (classbook/wsgi.py, core/startup.py); the benchmark's process does the same
+    # here, after the warm-up (--no-freeze measures without: full collections then walk ~150,000 objects).
+    frozen = 0
+    if freeze:
+        from classbook.core.startup import freeze_startup_objects
+
+        frozen = freeze_startup_objects()
     executed: list[str] = []
 
     def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
@@ -148,6 +156,7 @@ def bench_page(setup: dict, runs: int) -> dict:
         "bytes": len(response.content),
         "api_bytes": len(api_response.content),
         "floor_bytes": len(floor),
+        "frozen": frozen,
     }
 
 
@@ -488,6 +497,11 @@ def main() -> None:
         help="also run the writers spread over N processes (comma-separated list), as gunicorn workers would be",
     )
     parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="do not freeze the process's objects before measuring (classbook/wsgi.py freezes them in a server)",
+    )
+    parser.add_argument(
         "--parts", default="page,save,concurrent", help="what to measure (comma-separated: page, save, concurrent)"
     )
     args = parser.parse_args()
@@ -508,7 +522,7 @@ def main() -> None:
             f"{setup['marks']} marks, {setup['absences']} absences"
         )
         if "page" in parts:
-            page = bench_page(setup, args.runs)
+            page = bench_page(setup, args.runs, freeze=not args.no_freeze)
             print(
                 f"grid page ({args.runs} runs): median {page['page_median_ms']:.1f} ms, "
                 f"p95 {page['page_p95_ms']:.1f} ms, "
@@ -523,6 +537,11 @@ def main() -> None:
                 f"median {page['api_median_ms']:.1f} ms (CPU {page['api_cpu_median_ms']:.1f} ms); "
                 f"site alone (journal index): median {page['site_median_ms']:.1f} ms "
                 f"(CPU {page['site_cpu_median_ms']:.1f} ms)"
+            )
+            print(
+                f"garbage collector: {page['frozen']} objects frozen before measuring (as classbook/wsgi.py does)"
+                if page["frozen"]
+                else "garbage collector: nothing frozen (--no-freeze)"
             )
             print(
                 f"ratio to the floor (wall / CPU): page {page['page_floor_ratio']:.2f}x / "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import CharField, F, IntegerField, Q, QuerySet, Value
@@ -32,8 +33,10 @@ class SchoolContext:
     child_student_ids: frozenset[int] = field(default_factory=frozenset)
     own_student_id: int | None = None
 
-    @property
+    @cached_property
     def perms(self) -> frozenset[Perm]:
+        """The permissions of the user's roles, computed once per context (one request): a page's navigation
+        asks ``has`` a hundred times. The context is frozen and built per request, so nothing goes stale."""
         perms: set[Perm] = set()
         for role in self.roles:
             perms |= ROLE_PERMS.get(role, frozenset())

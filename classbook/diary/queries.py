@@ -27,8 +27,8 @@ from classbook.core.prepared import Prepared
 from classbook.diary.models import DiaryPolicy
 from classbook.journal.absences import EXCUSED_FLAG, absence_counts
 from classbook.journal.models import Attendance, GradeKind, HomeworkAttachment, Lesson, Mark, PeriodGrade
+from classbook.journal.stats import tally_marks
 from classbook.people.models import Enrolment, Student
-from classbook.schools.averages import mean
 from classbook.schools.models import AcademicYear, SpecialDay, StudyPeriod, Subgroup, TeachingAssignment
 from classbook.timetable.models import (
     NON_WORKING_KINDS,
@@ -562,12 +562,6 @@ class StudentReport:
         return sum(len(row.marks) for row in self.subjects)
 
 
-@dataclass
-class _Acc:
-    total: Decimal = Decimal(0)
-    weight: Decimal = Decimal(0)
-
-
 def build_report(
     ctx: SchoolContext, students: list[DiaryStudent], period: StudyPeriod, policy: DiaryPolicy
 ) -> list[StudentReport]:
@@ -609,8 +603,8 @@ def build_report(
         for subject_id, subject, teacher in [*by_class.get(s.class_id or 0, []), *by_member.get(s.id, [])]:
             r = row(s.id, subject_id, subject)
             r.teacher = r.teacher or teacher
-    # 2. marks of the period
-    sums: dict[tuple[int, int], _Acc] = defaultdict(_Acc)
+    # 2. marks of the period; their count and average by the journal's one definition (``stats.tally_marks``)
+    counted: list[tuple[tuple[int, int], str, Decimal | None, Decimal | None]] = []
     for sid, subject_id, subject, date, lesson_id, code, numeric, wt_name, wt_short, weight, comment in (
         Mark.objects.filter(
             school=ctx.school,
@@ -637,15 +631,11 @@ def build_report(
         row(sid, subject_id, subject).marks.append(
             DiaryMark(code, wt_name, wt_short or wt_name, comment, lesson_id=lesson_id, date=date)
         )
-        if numeric is not None:
-            w = weight if policy.weighted_average else Decimal(1)
-            acc = sums[(sid, subject_id)]
-            acc.total += numeric * w
-            acc.weight += w
+        counted.append(((sid, subject_id), code, numeric, weight))
     if policy.show_average:
-        for (sid, subject_id), acc in sums.items():
+        for (sid, subject_id), tally in tally_marks(counted, weighted=policy.weighted_average).items():
             # The one rounding rule of the school (half-up, its decimals): the same figure as the grid.
-            rows[sid][subject_id].average = mean(acc.total, acc.weight, ctx.school)
+            rows[sid][subject_id].average = tally.mean(ctx.school)
     # 3. grades of the period and of the periods inside it (quarters in a semester), as soon as set
     kinds = dict(GradeKind.choices)  # the choices of PeriodGrade.kind
     for sid, subject_id, subject, kind, title, code, period_name in (

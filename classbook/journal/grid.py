@@ -11,12 +11,13 @@ and returns plain dataclasses:
 - **period columns** (``PeriodColumn``): thematic, period, corrected, annual and exam grades;
 - one **row** per student (``GridRow``) whose cells carry the value, the version and the state flags
   (outside the enrolment, cancelled, future, closed by a period grade, late, comment, excused, locked),
-  with the marks count against the school's rule (R2.6) and the average (rounded by the school's rule).
+  with the marks count against the school's rule (R2.6) and the average (rounded by the school's rule), both
+  by the one definition of ``stats.tally_marks`` over the marks read here.
 
 The page renders it (``templatetags/journal_grid.py``) and the JSON API serialises it (``api_payload``);
 neither reads the tables again nor decides a figure or a state of its own. A cell is decided here once.
 
-Period and annual cells carry what the school's rules say of their grade (issue 10, ``rules.period_grade_notes``):
+Period and annual cells carry what the school's rules say of their grade (issue 10, ``rules.period_grade_notes_of``):
 a period grade given with too few marks (R2.6), and the annual grade's basis, the rule's value and its warnings
 (R2.7). ``read_grid`` fills them once; the page and the API show the same.
 """
@@ -25,9 +26,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -49,16 +52,20 @@ from classbook.journal.models import (
     WorkType,
 )
 from classbook.journal.rules import (
+    Accumulation,
     AccumulationPolicy,
     BasisGrade,
+    GradeValue,
     GradeWarning,
     StudentNotes,
-    period_grade_notes,
+    period_grade_notes_of,
     policy_or_default,
     required_marks,
 )
+from classbook.journal.stats import EMPTY as EMPTY_TALLY
+from classbook.journal.stats import tally_marks
 from classbook.people.models import Enrolment, Student, User
-from classbook.schools.averages import format_average, mean
+from classbook.schools.averages import average_formatter
 from classbook.schools.models import ScaleValue, School, StudyPeriod, Subgroup, TeachingAssignment
 from classbook.timetable.models import ChangeKind as TimetableChangeKind
 
@@ -108,6 +115,8 @@ class PeriodChoice:
     start: dt.date
     end: dt.date
     depth: int = 0
+    kind: str = ""  # ``PeriodKind``: the annual rule reads it (a "year" period is no basis)
+    parent_id: int | None = None
 
     @property
     def indent(self) -> str:
@@ -121,7 +130,7 @@ def _quoted_tables(*models: Any) -> dict[str, str]:
 @functools.cache
 def _periods_sql() -> str:
     t, q = _quoted_tables(StudyPeriod), connection.ops.quote_name
-    return f"""SELECT p.id, p.name, p.start, p.{q("end")}, p.parent_id FROM {t["StudyPeriod"]} p
+    return f"""SELECT p.id, p.name, p.start, p.{q("end")}, p.parent_id, p.kind FROM {t["StudyPeriod"]} p
 WHERE p.school_id = %(school)s AND p.year_id = %(year)s ORDER BY p.start, p.{q("end")} DESC"""  # noqa: S608
 
 
@@ -132,10 +141,10 @@ def study_periods(assignment: TeachingAssignment) -> list[PeriodChoice]:
         rows = cursor.fetchall()
     depth: dict[int, int] = {}
     out = []
-    for pk, name, start, end, parent_id in rows:
+    for pk, name, start, end, parent_id, kind in rows:
         d = depth.get(parent_id, -1) + 1 if parent_id else 0
         depth[pk] = d
-        out.append(PeriodChoice(pk, name, _date(start), _date(end), d))
+        out.append(PeriodChoice(pk, name, _date(start), _date(end), d, kind, parent_id))
     return out
 
 
@@ -501,7 +510,8 @@ SELECT {_GRADE}, g.student_id, g.period_id, {i}, g.ordinal, g.value_id, g.versio
   {_flag("g.locked_at IS NOT NULL")}, g.kind, g.title, {num}, g.id, {txt}
 FROM {t["PeriodGrade"]} g WHERE g.assignment_id = %(assignment)s
 UNION ALL
-SELECT {_VALUE}, v.id, {i}, {i}, v.ordinal, {i}, 0, 0, v.code, {txt}, CAST(v.{q("numeric")} AS DOUBLE PRECISION),
+SELECT {_VALUE}, v.id, {_flag("v.period_only")}, {_flag("v.is_passing")}, v.ordinal, {i}, 0, 0, v.code, {txt},
+  CAST(v.{q("numeric")} AS DOUBLE PRECISION),
   {i}, {txt}
 FROM {t["ScaleValue"]} v WHERE v.school_id = %(school)s
 UNION ALL
@@ -524,6 +534,8 @@ class _Facts:
     marks: list[MarkEntry] = field(default_factory=list)
     attendance: list[AttendanceEntry] = field(default_factory=list)
     grades: list[tuple[GradeEntry, int]] = field(default_factory=list)  # with the grade's period id
+    # Each grade's value as the school's rules read it (``rules.GradeValue``), by the grade's id.
+    grade_values: dict[int, GradeValue] = field(default_factory=dict)
     work_types: dict[int, WorkTypeInfo] = field(default_factory=dict)
     codes: list[AttendanceCodeInfo] = field(default_factory=list)
 
@@ -538,13 +550,16 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
         )
         rows = cursor.fetchall()
     values: dict[int, tuple[str, float | None]] = {}
+    specials: dict[int, tuple[bool, bool]] = {}  # period-only, passing
     codes: dict[int, AttendanceCodeInfo] = {}
     fact_rows = []
     weight_places = Decimal(1).scaleb(-WorkType._meta.get_field("weight").decimal_places)  # type: ignore[union-attr]
+    value_places = Decimal(1).scaleb(-ScaleValue._meta.get_field("numeric").decimal_places)  # type: ignore[union-attr]
     for row in rows:
         kind = row[0]
         if kind == _VALUE:
             values[row[1]] = (row[8], row[10])
+            specials[row[1]] = (row[2] == 1, row[3] == 1)
         elif kind == _WORK_TYPE:
             weight = Decimal(1) if row[10] is None else Decimal(repr(row[10])).quantize(weight_places)
             facts.work_types[row[1]] = WorkTypeInfo(
@@ -581,8 +596,13 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
                 )
             )
         else:  # a grade: a = student, b = period, text = kind
-            grade = GradeEntry(pk, a, text, slot, title or "", values.get(ref, _NO_VALUE)[0], version, late == 1)
+            grade_code, number = values.get(ref, _NO_VALUE)
+            grade = GradeEntry(pk, a, text, slot, title or "", grade_code, version, late == 1)
             facts.grades.append((grade, b))
+            special, passing = specials.get(ref, (False, True))
+            facts.grade_values[pk] = GradeValue(
+                grade_code, None if number is None else Decimal(repr(number)).quantize(value_places), special, passing
+            )
     return facts
 
 
@@ -767,7 +787,7 @@ def read_grid(
         ],
         work_types=work_types,
     )
-    _add_rule_notes(grid, assignment, policy)  # 6-9
+    _add_rule_notes(grid, facts, policy)  # no query: from what was read
     return grid
 
 
@@ -849,21 +869,13 @@ def _rows(
     """One row per student: sparse lesson and work cells, period cells, closed days, count and average."""
     lesson_cells: dict[int, dict[int, LessonCell]] = defaultdict(dict)
     work_cells: dict[int, dict[tuple[int, int], MarkEntry]] = defaultdict(dict)
-    counts: dict[int, int] = defaultdict(int)
-    sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     weights = {w.id: float(w.weight) for w in facts.work_types.values()}
     shorts = {w.id: w.short_name for w in facts.work_types.values()}
-    # Marks: every mark with a value counts (R2.6); a numeric one adds to the (weighted) average. The
-    # loop runs once per stored mark (thousands): locals and tuple unpacking instead of attribute reads.
+    # The marks count and the average: the one definition (``stats.tally_marks``), over the marks read.
+    tallies = tally_marks(((m[2], m[5], m[6], weights.get(m[3])) for m in facts.marks), weighted=weighted)
+    # Cells: the loop runs once per stored mark (thousands): locals and tuple unpacking, not attribute reads.
     for m in facts.marks:
-        _pk, lesson, sid, wt, slot, value, numeric, _comment, _version, _late = m
-        if value:
-            counts[sid] += 1
-            if numeric is not None:
-                w = weights.get(wt, 1.0) if weighted else 1.0
-                acc = sums[sid]
-                acc[0] += numeric * w
-                acc[1] += w
+        _pk, lesson, sid, wt, slot, value, _numeric, _comment, _version, _late = m
         if slot == 0:
             if wt == default_wt:
                 cells = lesson_cells[sid]
@@ -901,10 +913,11 @@ def _rows(
             grades[(grade.student, grade.kind, grade.ordinal)] = grade
     keys = [(c.kind, c.ordinal) for c in period_columns]
     empty: dict[Any, Any] = {}
+    shown = average_formatter(school)
     rows = []
     for sid, start, end, name in students:
-        total = sums.get(sid)
-        average = mean(total[0], total[1], school) if total else None
+        tally = tallies.get(sid, EMPTY_TALLY)
+        average = tally.mean(school)
         rows.append(
             GridRow(
                 id=sid,
@@ -917,9 +930,9 @@ def _rows(
                 work_cells=work_cells.get(sid, empty),
                 period_cells=[PeriodCell(grades.get((sid, kind, ordinal))) for kind, ordinal in keys],
                 closed=closed.get(sid, []),
-                count=counts.get(sid, 0),
+                count=tally.count,
                 mean=average,
-                average=format_average(average, school) if average is not None else "",
+                average=shown(average),
                 lessons=lessons,
             )
         )
@@ -929,11 +942,12 @@ def _rows(
 # --- The JSON API's view of the same model -------------------------------------------------------
 
 
-def api_payload(grid: Grid) -> dict[str, Any]:
+def api_payload(grid: Grid, *, facts: bool = True) -> dict[str, Any]:
     """The grid as the JSON API answers it (``api.routes.journal.GridOut``, without the ``assignment``
     heading): the period's students, lessons and stored facts, each with its version, and per student the
     marks count against the school's rule with the average (R2.1, R2.5, R2.6). Nothing is read or decided
-    here: it is ``read_grid``'s model as lists."""
+    here: it is ``read_grid``'s model as lists. ``facts=False`` leaves the marks and attendance lists empty
+    (``api_json`` writes them itself)."""
     period = grid.period
     wt = {w.id: w for w in grid.work_types}
     order = {w.id: w.ordinal for w in grid.work_types}
@@ -961,7 +975,9 @@ def api_payload(grid: Grid) -> dict[str, Any]:
             }
             for x in grid.lessons
         ],
-        "marks": [
+        "marks": []
+        if not facts
+        else [
             {
                 "id": m.id,
                 "lesson": m.lesson,
@@ -975,7 +991,9 @@ def api_payload(grid: Grid) -> dict[str, Any]:
             }
             for m in sorted(grid.marks, key=lambda m: (m.lesson, m.student, order[m.work_type], m.slot))
         ],
-        "attendance": [
+        "attendance": []
+        if not facts
+        else [
             {
                 "id": a.id,
                 "lesson": a.lesson,
@@ -1027,6 +1045,43 @@ def api_payload(grid: Grid) -> dict[str, Any]:
     }
 
 
+def api_json(grid: Grid, heading: dict[str, Any], encoder: type[json.JSONEncoder]) -> str:
+    """The API's answer as JSON text: ``{"assignment": heading, **api_payload(grid)}`` as ``json.dumps`` with
+    ``encoder`` writes it, the marks and attendance (thousands of rows) written here directly, one f-string a
+    row, instead of a dictionary a row for the encoder (half of the answer's CPU).
+    ``tests/journal/test_api.py`` checks that both texts read back as the same data.
+    """
+    payload = {"assignment": heading, **api_payload(grid, facts=False)}
+    text: dict[str, str] = {}
+
+    def s(value: str) -> str:  # a JSON string, as json.dumps writes it (ASCII only), each distinct text once
+        found = text.get(value)
+        if found is None:
+            found = text[value] = encode_basestring_ascii(value)
+        return found
+
+    wt = {w.id: s(w.code) for w in grid.work_types}
+    order = {w.id: w.ordinal for w in grid.work_types}
+    marks = ", ".join(
+        f'{{"id": {m.id}, "lesson": {m.lesson}, "student": {m.student}, "work_type": {wt[m.work_type]}, '
+        f'"slot": {m.slot}, "value": {s(m.value)}, "comment": {s(m.comment)}, "version": {m.version}, '
+        f'"is_late": {"true" if m.late else "false"}}}'
+        for m in sorted(grid.marks, key=lambda m: (m.lesson, m.student, order[m.work_type], m.slot))
+    )
+    attendance = ", ".join(
+        f'{{"id": {a.id}, "lesson": {a.lesson}, "student": {a.student}, "value": {s(a.value)}, '
+        f'"reason": {s(a.reason)}, "version": {a.version}, "is_late": {"true" if a.late else "false"}, '
+        f'"excused": {"true" if a.excused else "false"}}}'
+        for a in sorted(grid.attendance, key=lambda a: (a.lesson, a.student))
+    )
+    written = {"marks": f"[{marks}]", "attendance": f"[{attendance}]"}
+    parts = [
+        f"{s(key)}: {written[key] if key in written else json.dumps(value, cls=encoder)}"
+        for key, value in payload.items()
+    ]
+    return "{" + ", ".join(parts) + "}"
+
+
 def _notes(cell: PeriodCell | None) -> dict[str, Any]:
     if cell is None:
         return {"warnings": [], "basis": []}
@@ -1049,14 +1104,43 @@ def _annual_notes(grid: Grid) -> list[dict[str, Any]]:
     return out
 
 
-def _add_rule_notes(grid: Grid, assignment: TeachingAssignment, policy: JournalPolicy) -> None:
+def _add_rule_notes(grid: Grid, facts: _Facts, policy: JournalPolicy) -> None:
     """What the school's rules say of the period and annual grades (issue 10), on their cells: one
-    definition (``rules.period_grade_notes``) for the page, the API and the deputy's control page."""
+    definition (``rules.period_grade_notes_of``) for the page, the API and the deputy's control page.
+
+    No query: the rules read the rows' counts (``stats.tally_marks``, as ``rules.journals_accumulation``
+    counts them), the journal's grades of the year and the year's periods ``read_grid`` has read.
+    """
     period = grid.period
     if period.id is None:
         return
     has_annual = grid.column_index(GradeKind.ANNUAL) is not None
-    grid.notes = period_grade_notes(assignment, period, policy=policy, annual=has_annual)
+    counts = {
+        row.id: Accumulation(row.count, grid.required, row.end is None or row.end >= period.end) for row in grid.rows
+    }
+    starts = {p.id: p.start for p in grid.periods}
+    basis_kinds = (GradeKind.PERIOD, GradeKind.CORRECTED, GradeKind.ANNUAL)
+    grades = [
+        {
+            "student_id": g.student,
+            "kind": g.kind,
+            "period_id": period_of,
+            "ordinal": g.ordinal,
+            "value": facts.grade_values[g.id],
+        }
+        for g, period_of in sorted(facts.grades, key=lambda item: (starts.get(item[1], dt.date.min), item[1]))
+        if g.kind in basis_kinds and g.ordinal == 0
+    ]
+    periods: dict[int, dict[str, Any]] = (
+        {
+            p.id: {"name": p.name, "kind": p.kind, "parent_id": p.parent_id, "start": p.start}
+            for p in grid.periods
+            if p.id is not None
+        }
+        if has_annual
+        else {}
+    )
+    grid.notes = period_grade_notes_of(counts, grades, periods, period.id, policy, annual=has_annual)
     grid.policy_off = policy.accumulation_policy == AccumulationPolicy.OFF
     pi, ai = grid.column_index(GradeKind.PERIOD), grid.column_index(GradeKind.ANNUAL)
     for row in grid.rows:

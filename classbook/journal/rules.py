@@ -1,10 +1,10 @@
 """The journal's configurable rules and the numbers they produce (R2.2, R2.5-R2.7).
 
 Read-only: the school's ``JournalPolicy``, grade accumulation per student (``journals_accumulation``,
-the one count every page, the API and the services use), averages (weighted by work type when the
-school wants it), the basis of the annual grade and what the school's rule expects of it (a corrected
-semester grade replaces the semester grade it corrects), and the notes the grid, the API and the
-control pages show about period grades. Writes live in ``services``.
+by the one count of ``journal.stats`` that every page, the API and the services use), the basis of
+the annual grade and what the school's rule expects of it (a corrected semester grade replaces the
+semester grade it corrects), and the notes the grid, the API and the control pages show about period
+grades. Writes live in ``services``.
 """
 
 from __future__ import annotations
@@ -17,22 +17,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from classbook.core.prepared import PreparedModel
 from classbook.journal.models import (
     AccumulationPolicy,
     AnnualGradeRule,
     GradeKind,
     JournalPolicy,
-    Mark,
     PeriodGrade,
 )
+from classbook.journal.stats import EMPTY as EMPTY_TALLY
+from classbook.journal.stats import journal_tallies
 from classbook.people.models import Enrolment, Student
-from classbook.schools.averages import mean
 from classbook.schools.models import PeriodKind, ScaleValue, StudyPeriod, Subgroup, TeachingAssignment
 
 
@@ -62,9 +62,15 @@ def policy_for(school_id: int) -> JournalPolicy:
         return JournalPolicy.objects.get(school_id=school_id)
 
 
+_POLICY = PreparedModel(JournalPolicy, lambda school: JournalPolicy.objects.filter(school_id=school))
+
+
 def policy_or_default(school_id: int) -> JournalPolicy:
-    """The school's journal rules for reading (pages, API): the defaults, unsaved, when the school has no row."""
-    return JournalPolicy.objects.filter(school_id=school_id).first() or JournalPolicy(school_id=school_id)
+    """The school's journal rules for reading (pages, API): the defaults, unsaved, when the school has no row.
+
+    Compiled once per process (``core.prepared``): the ORM's compilation of this one-row read cost more
+    CPU than the read on every grid page and cell answer."""
+    return _POLICY.first(school=school_id) or JournalPolicy(school_id=school_id)
 
 
 def required_marks(hours_per_week: Decimal, policy: JournalPolicy) -> int:
@@ -75,34 +81,6 @@ def required_marks(hours_per_week: Decimal, policy: JournalPolicy) -> int:
 def correction_last_day(grade: PeriodGrade, policy: JournalPolicy) -> dt.date:
     """The last day a corrected semester grade may be given: N calendar days after the grade was set (R2.7)."""
     return timezone.localdate(grade.set_at) + dt.timedelta(days=policy.correction_window_days)
-
-
-def _period_marks(assignment: TeachingAssignment, period: StudyPeriod) -> QuerySet[Mark]:
-    return Mark.objects.filter(
-        lesson__assignment=assignment,
-        lesson__date__gte=period.start,
-        lesson__date__lte=period.end,
-        value__isnull=False,
-    )
-
-
-def averages(assignment: TeachingAssignment, period: StudyPeriod) -> dict[int, Decimal]:
-    """Each student's average mark in the period, weighted by work type if the school wants it, rounded
-    by the school's rule (``schools.averages.round_average``).
-
-    Marks without a numeric value (pass/fail, verbal levels) do not count; students without marks are absent.
-    """
-    weighted = policy_for(assignment.school_id).weighted_averages
-    totals: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    rows = _period_marks(assignment, period).filter(value__numeric__isnull=False)
-    for student_id, numeric, weight in rows.values_list("student_id", "value__numeric", "work_type__weight"):
-        if numeric is None:  # excluded by the filter above; this narrows the type
-            continue
-        w = weight if weighted else Decimal(1)
-        totals[student_id][0] += numeric * w
-        totals[student_id][1] += w
-    school = assignment.school
-    return {pk: average for pk, (s, w) in totals.items() if (average := mean(s, w, school)) is not None}
 
 
 # --- What a period grade rests on: values, warnings --------------------------------------------
@@ -181,31 +159,33 @@ def journals_accumulation(
 ) -> dict[int, dict[int, Accumulation]]:
     """The accumulation count (R2.6), ``{assignment id: {student id: Accumulation}}``: the one definition.
 
-    Every mark with a value at a lesson of the journal dated in the period counts, several marks at one
-    lesson too; cleared marks do not. Students: everybody in the class (and subgroup) at any day of the
-    period. Two queries for any number of journals of one school (a third when some have subgroups);
-    with ``student_ids`` (a service checking one student) one query, the students taken as given.
+    The count is ``stats.tally_marks``'s (every mark with a value at a lesson of the journal dated in the
+    period, several marks at one lesson too; cleared marks do not). Students: everybody in the class (and
+    subgroup) at any day of the period. Two queries for any number of journals of one school (a third
+    when some have subgroups); with ``student_ids`` (a service checking one student) one
+    query, the students taken as given.
     """
     if not assignments:
         return {}
     policy = policy or policy_or_default(assignments[0].school_id)
-    ids = [a.pk for a in assignments]
-    marks = Mark.objects.filter(
-        lesson__assignment_id__in=ids, lesson__date__gte=period.start, lesson__date__lte=period.end, value__isnull=False
+    tallies = journal_tallies(
+        [a.pk for a in assignments],
+        period.start,
+        period.end,
+        weighted=policy.weighted_averages,
+        student_ids=student_ids,
     )
-    if student_ids is not None:
-        marks = marks.filter(student_id__in=student_ids)
-    counts = {
-        (r["lesson__assignment_id"], r["student_id"]): r["n"]
-        for r in marks.values("lesson__assignment_id", "student_id").annotate(n=Count("id")).order_by()
-    }
     if student_ids is not None:
         members: dict[int, dict[int, bool]] = {a.pk: dict.fromkeys(student_ids, True) for a in assignments}
     else:
         members = _journal_members(assignments, period)
     return {
         a.pk: {
-            sid: Accumulation(counts.get((a.pk, sid), 0), required_marks(a.hours_per_week, policy), stays)
+            sid: Accumulation(
+                tallies.get((a.pk, sid), EMPTY_TALLY).count,
+                required_marks(a.hours_per_week, policy),
+                stays,
+            )
             for sid, stays in members[a.pk].items()
         }
         for a in assignments
@@ -634,16 +614,33 @@ def period_grade_notes(
     policy = policy or policy_or_default(assignment.school_id)
     counts = accumulation(assignment, period, policy=policy)
     grades = _year_grades(assignment) if counts else []
+    periods = _year_periods(assignment) if annual and counts else {}
+    return period_grade_notes_of(counts, grades, periods, period.id, policy, annual=annual)
+
+
+def period_grade_notes_of(
+    counts: Mapping[int, Accumulation],
+    grades: Iterable[Mapping[str, Any]],
+    periods: Mapping[int, Mapping[str, Any]],
+    period_id: int | None,
+    policy: JournalPolicy,
+    *,
+    annual: bool = True,
+) -> dict[int, StudentNotes]:
+    """``period_grade_notes`` from what the caller has read: the students' ``Accumulation`` in the period,
+    the journal's period, corrected and annual grades of the year (ordinal 0, in the order of their
+    periods: rows with ``student_id``, ``kind``, ``period_id``, ``ordinal``, ``value`` a ``GradeValue``)
+    and the year's periods (``annual_expectation_of``). No query: the grid passes what ``read_grid`` read.
+    """
     period_value: dict[int, GradeValue] = {}
     annual_value: dict[int, GradeValue] = {}
-    by_student: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    by_student: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for g in grades:
         by_student[g["student_id"]].append(g)
-        if g["kind"] == GradeKind.PERIOD and g["period_id"] == period.id:
+        if g["kind"] == GradeKind.PERIOD and g["period_id"] == period_id:
             period_value[g["student_id"]] = g["value"]
         elif g["kind"] == GradeKind.ANNUAL:
             annual_value[g["student_id"]] = g["value"]  # ordered by period: the latest wins
-    periods = _year_periods(assignment) if annual and counts else {}
     notes = {}
     for sid, acc in counts.items():
         note = StudentNotes(accumulation=acc, period_warning=accumulation_warning(acc, period_value.get(sid), policy))

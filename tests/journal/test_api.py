@@ -56,9 +56,9 @@ def test_grid_reads_in_a_constant_number_of_queries(world, journal, as_user, dja
     client = as_user(world.teacher)
     path = url(world, f"/assignments/{journal.assignment.pk}/grid?period={journal.semester.pk}")
     client.get(path)  # warm the session
-    # Session, user, school and context (4), the assignment, the period, the grid's own 4, the journal
-    # rules and the school's rules on period grades (rules.period_grade_notes).
-    with django_assert_max_num_queries(15) as small:
+    # Session, user, school and context (4), the assignment and read_grid's 5 (the period is one of those
+    # it reads; the school's rules on period grades read nothing more).
+    with django_assert_max_num_queries(10) as small:
         assert client.get(path).status_code == 200
     students = [f.make_student(world.class_a) for _ in range(25)]
     with time_machine.travel(IN_TIME):
@@ -78,16 +78,61 @@ def test_grid_reads_in_a_constant_number_of_queries(world, journal, as_user, dja
     assert len(big.captured_queries) == len(small.captured_queries)
 
 
-def test_the_grid_read_model_itself_takes_at_most_nine_queries(world, journal, django_assert_max_num_queries):
+def test_the_grid_read_model_itself_takes_at_most_five_queries(world, journal, django_assert_max_num_queries):
     from classbook.access.context import resolve_school
     from classbook.journal.grid import api_payload, read_grid
     from classbook.journal.queries import readable_assignment
 
     ctx = resolve_school(world.teacher, world.school.slug)
     assignment = readable_assignment(ctx, journal.assignment.pk)
-    # 4, the journal rules and 3-4 for the school's rules on period grades (rules.period_grade_notes).
-    with django_assert_max_num_queries(9):
+    # 4 and the journal rules; the school's rules on period grades read what read_grid read.
+    with django_assert_max_num_queries(5):
         api_payload(read_grid(ctx, assignment, period_id=journal.semester.pk))
+
+
+@time_machine.travel(IN_TIME)
+def test_the_answer_written_directly_reads_back_as_the_payload(world, journal, as_user):
+    """``grid.api_json`` writes marks and attendance itself: the same data as ``json.dumps(api_payload)``."""
+    import json
+
+    from ninja.responses import NinjaJSONEncoder
+
+    from classbook.access.context import resolve_school
+    from classbook.journal.grid import api_json, api_payload, read_grid
+    from classbook.journal.models import WorkType
+    from classbook.journal.queries import readable_assignment
+
+    control = WorkType.objects.get(school=world.school, code="control")
+    services.record_mark(
+        acting_user=world.teacher,
+        lesson=journal.lesson,
+        student=world.student,
+        text="8",
+        expected_version=0,
+        comment='"Дроби" \\ <b>',
+    )
+    services.record_mark(
+        acting_user=world.teacher,
+        lesson=journal.lesson,
+        student=world.student,
+        text="7",
+        expected_version=0,
+        work_type=control,
+    )
+    other = f.make_student(world.class_a)
+    services.record_attendance(
+        acting_user=world.teacher, lesson=journal.lesson, student=other, text="н", expected_version=0
+    )
+    ctx = resolve_school(world.teacher, world.school.slug)
+    grid = read_grid(ctx, readable_assignment(ctx, journal.assignment.pk), period_id=journal.semester.pk)
+    heading = {"id": 1, "subject": "Математика"}
+    written = api_json(grid, heading, NinjaJSONEncoder)
+    assert len(grid.marks) == 2 and len(grid.attendance) == 1
+    assert written == json.dumps({"assignment": heading, **api_payload(grid)}, cls=NinjaJSONEncoder)
+    # A period of another year or school is not found (the route reads no period of its own).
+    client = as_user(world.teacher)
+    foreign = f.PeriodFactory(year=world.foreign_class.year)
+    assert client.get(url(world, f"/assignments/{journal.assignment.pk}/grid?period={foreign.pk}")).status_code == 404
 
 
 @time_machine.travel(IN_TIME)

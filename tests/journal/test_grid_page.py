@@ -241,10 +241,9 @@ def test_grid_queries_do_not_grow_with_students_and_lessons(
     ctx = resolve_school(world.teacher, world.school.slug)
     a = queries.readable_assignment(ctx, assignment.pk)
     # Periods, students, lessons, one UNION ALL (marks, attendance, period grades, the school's scale
-    # values, work types, attendance codes), the journal rules, and the school's rules on period grades
-    # (marks counted, class list, the year's period grades, its periods when the annual column shows:
-    # rules.period_grade_notes). The page adds open remarks.
-    with django_assert_max_num_queries(9):
+    # values, work types, attendance codes) and the journal rules. The school's rules on period grades
+    # (rules.period_grade_notes_of) read what these read: no query of their own. The page adds open remarks.
+    with django_assert_max_num_queries(5):
         grid = grid_model.read_grid(ctx, a)
     assert len(grid.rows) == students
 
@@ -259,9 +258,9 @@ def test_grid_page_renders_with_a_constant_number_of_queries(
     client.get(dashboard)  # session bookkeeping done once
     with CaptureQueriesContext(connection) as baseline:
         client.get(dashboard)
-    # Session, user and the school context cost the same on every page; the grid adds at most 6:
-    # the assignment, read_grid's 9 and the open remarks.
-    with django_assert_max_num_queries(len(baseline) + 11):
+    # Session, user and the school context cost the same on every page; the grid adds at most 7:
+    # the assignment, read_grid's 5 and the open remarks.
+    with django_assert_max_num_queries(len(baseline) + 7):
         response = client.get(grid_url(world, assignment))
     assert response.status_code == 200
     assert response.content.count(b'class="c') >= students * lessons

@@ -21,6 +21,7 @@ from classbook.journal.models import (
     PeriodGrade,
     WorkType,
 )
+from classbook.journal.stats import journal_tallies
 from classbook.schools.models import MarkingScale, ScaleKind
 from classbook.schools.scales import _five_point, create_scale
 from tests import factories as f
@@ -128,9 +129,14 @@ def test_several_marks_per_lesson_only_where_the_work_type_allows(world, journal
 def test_averages_use_work_type_weights_unless_the_school_turns_them_off(world, journal):
     mark(world, journal.lesson, "10", work_type=WorkType.objects.get(school=world.school, code="current"))
     mark(world, journal.lesson, "7", work_type=WorkType.objects.get(school=world.school, code="control"))
-    assert rules.averages(journal.assignment, journal.semester) == {world.student.pk: Decimal("8.00")}
-    JournalPolicy.objects.filter(school=world.school).update(weighted_averages=False)
-    assert rules.averages(journal.assignment, journal.semester) == {world.student.pk: Decimal("8.50")}
+    a, semester = journal.assignment, journal.semester
+
+    def average(weighted: bool) -> Decimal | None:
+        tallies = journal_tallies([a.pk], semester.start, semester.end, weighted=weighted)
+        return tallies[(a.pk, world.student.pk)].mean(world.school)
+
+    assert average(weighted=True) == Decimal("8.00")  # 10 × 1 + 7 × 2 (a control work weighs 2) over 3
+    assert average(weighted=False) == Decimal("8.50")
 
 
 def counts(accumulation):

@@ -1,0 +1,146 @@
+"""A student's mark count and average: the one definition (R2.6, issue 10).
+
+Every figure of "how many marks" and "what average" — the grid page and its cell answer, the JSON API,
+the accumulation rule (warnings on period grades, the deputy's control page, the services), the diary,
+the information letters and the coming reports — is a :class:`MarkTally` made by :func:`tally_marks`
+here, from the marks as each reader already has them (``grid.read_grid`` reads every mark of the period
+anyway; the diary reads the marks it lists), or read by :func:`journal_tallies` for those that have not
+read them (one query).
+
+The definition:
+
+- **the count** is every stored mark with a value (a cleared mark keeps its row without a value and does
+  not count); several marks at one lesson (several work types, several slots) count each; marks without
+  a number (pass/fail, verbal levels) count too; the student's marks count wherever they are, a student
+  who left the class in the period keeps the marks given while enrolled;
+- **the average** is over the marks with a number: ``sum(number × weight) / sum(weight)``, the weight
+  being the mark's work type's weight when the school weights averages by work type, else 1;
+- the average is **rounded once**, by the school's rule (``schools.averages.mean``: half-up to the
+  school's decimals); ``None`` without a mark with a number.
+
+Sums are kept as floats (marks and weights have at most two decimals, the sums are exact well below the
+``schools.averages`` noise threshold), which is what the grid's 2,000 marks need to stay cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Collection, Hashable, Iterable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.db import connection
+
+from classbook.journal.models import Lesson, Mark, WorkType
+from classbook.schools.averages import format_average, mean
+from classbook.schools.models import ScaleValue, School
+
+K = TypeVar("K", bound=Hashable)
+
+__all__ = ["MarkTally", "journal_tallies", "tally_marks"]
+
+
+class MarkTally:
+    """One student's marks in one journal (or subject) and period: count, weighted sum, sum of weights."""
+
+    __slots__ = ("count", "total", "weight")
+
+    def __init__(self, count: int = 0, total: float = 0.0, weight: float = 0.0) -> None:
+        self.count = count
+        self.total = total
+        self.weight = weight
+
+    def mean(self, school: School | int | None) -> Decimal | None:
+        """The average rounded by the school's rule (``None`` without a mark with a number)."""
+        return mean(self.total, self.weight, school) if self.weight else None
+
+    def average_text(self, school: School | int | None) -> str:
+        """The rounded average in the reader's language ("" without a mark with a number)."""
+        value = self.mean(school)
+        return format_average(value, school) if value is not None else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MarkTally) and (self.count, self.total, self.weight) == (
+            other.count,
+            other.total,
+            other.weight,
+        )
+
+    def __repr__(self) -> str:
+        return f"MarkTally(count={self.count}, total={self.total}, weight={self.weight})"
+
+
+EMPTY = MarkTally()
+
+
+def tally_marks(rows: Iterable[tuple[K, Any, Any, Any]], *, weighted: bool) -> dict[K, MarkTally]:
+    """``{key: MarkTally}`` from marks given as ``(key, value, numeric, weight)``: the one definition.
+
+    ``key`` is whatever the caller groups by (a student id; a (journal, student) or (student, subject)
+    pair); ``value`` the mark's value (its code or id: falsy for a cleared mark, which does not count);
+    ``numeric`` its number (``None`` for pass/fail and verbal values: counted, not averaged); ``weight``
+    its work type's weight (used when ``weighted``; ``None`` counts as 1).
+    """
+    out: dict[K, MarkTally] = {}
+    get = out.get
+    for key, value, numeric, weight in rows:
+        if not value:
+            continue
+        tally = get(key)
+        if tally is None:
+            tally = out[key] = MarkTally()
+        tally.count += 1
+        if numeric is not None:
+            w = float(weight) if weighted and weight is not None else 1.0
+            tally.total += float(numeric) * w
+            tally.weight += w
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _marks_sql(journals: int, one_student: bool) -> str:
+    """The marks of ``journals`` journals in a period with their number and weight (text built once per shape)."""
+    t = {m.__name__: connection.ops.quote_name(m._meta.db_table) for m in (Mark, Lesson, ScaleValue, WorkType)}
+    q = connection.ops.quote_name
+    student = "AND m.student_id = %(student)s" if one_student else ""
+    ids = ", ".join(f"%(a{i})s" for i in range(journals))
+    # Only table and column names from model metadata go into the text; every value is a parameter.
+    return f"""SELECT l.assignment_id, m.student_id, m.value_id, CAST(v.{q("numeric")} AS DOUBLE PRECISION),
+  CAST(w.weight AS DOUBLE PRECISION)
+FROM {t["Mark"]} m JOIN {t["Lesson"]} l ON l.id = m.lesson_id
+LEFT JOIN {t["ScaleValue"]} v ON v.id = m.value_id LEFT JOIN {t["WorkType"]} w ON w.id = m.work_type_id
+WHERE l.assignment_id IN ({ids}) AND l.{q("date")} >= %(start)s AND l.{q("date")} <= %(end)s
+  AND m.value_id IS NOT NULL {student}"""  # noqa: S608
+
+
+def journal_tallies(
+    assignment_ids: Collection[int],
+    start: dt.date,
+    end: dt.date,
+    *,
+    weighted: bool,
+    student_ids: Collection[int] | None = None,
+) -> dict[tuple[int, int], MarkTally]:
+    """``{(assignment id, student id): MarkTally}`` of the journals' marks at lessons dated ``start``-``end``
+    (one query). ``student_ids`` narrows it (one student: the grid's cell answer, a service's check)."""
+    if not assignment_ids:
+        return {}
+    journals = sorted(set(assignment_ids))
+    params: dict[str, Any] = {"start": start, "end": end, **{f"a{i}": pk for i, pk in enumerate(journals)}}
+    ids = list(student_ids) if student_ids is not None else None
+    one = ids is not None and len(ids) == 1
+    if one and ids is not None:
+        params["student"] = ids[0]
+    with connection.cursor() as cursor:
+        cursor.execute(_marks_sql(len(journals), one), params)
+        rows = cursor.fetchall()
+    wanted = set(ids) if ids is not None and not one else None
+    return tally_marks(
+        (
+            ((assignment, student), value, numeric, weight)
+            for assignment, student, value, numeric, weight in rows
+            if wanted is None or student in wanted
+        ),
+        weighted=weighted,
+    )
