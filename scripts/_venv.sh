@@ -5,9 +5,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # CLASSBOOK_SKIP_SETUP=1: use the python already on PATH as it is (the tests that start scripts/serve).
 if [ "${CLASSBOOK_SKIP_SETUP:-0}" = 1 ]; then return 0; fi
-# System libraries: WeasyPrint needs Pango and a font with Cyrillic glyphs; compilemessages needs gettext.
+# System libraries: WeasyPrint needs Pango (and HarfBuzz-Subset) and a font with Cyrillic glyphs; compilemessages needs gettext.
 need_apt=()
 ldconfig -p 2>/dev/null | grep -q libpango-1.0 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+# HarfBuzz-Subset: WeasyPrint embeds font subsets with it (and warns, an error in the tests, without it).
+ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || need_apt+=(libharfbuzz-subset0)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 command -v msgfmt >/dev/null 2>&1 || need_apt+=(gettext)
 if [ ${#need_apt[@]} -gt 0 ]; then
