@@ -60,7 +60,9 @@ def test_a_mark_reaches_the_schools_webhook_signed_and_the_other_schools_gets_no
 
 
 @time_machine.travel(IN_TIME)
-def test_the_signature_does_not_verify_with_another_secret_or_a_changed_body(world, journal, receiver, subscribe, committed):
+def test_the_signature_does_not_verify_with_another_secret_or_a_changed_body(
+    world, journal, receiver, subscribe, committed
+):
     subscribe(events=["mark.changed"])
     with committed():
         _mark(world, journal, "9")
@@ -297,7 +299,14 @@ def test_a_bulk_of_events_is_two_queries_to_record(world, journal, receiver, sub
     subscribe(events=["mark.changed"])
     subscribe(events=["mark.changed", "attendance.changed"])
     items = [
-        {"kind": "mark", "school_id": world.school.pk, "assignment_id": 1, "lesson_id": 1, "student_id": n, "object_id": n}
+        {
+            "kind": "mark",
+            "school_id": world.school.pk,
+            "assignment_id": 1,
+            "lesson_id": 1,
+            "student_id": n,
+            "object_id": n,
+        }
         for n in range(30)
     ]
     with django_assert_num_queries(2):
