@@ -53,7 +53,7 @@ class Receiver:
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             header = self.headers.get(signing.HEADER, "")
             verified = any(signing.verify(secret, header, body) for secret in receiver.secrets)
@@ -72,7 +72,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             except OSError:
                 pass  # the client went away (a timeout, a capped read): what the test is about
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the http.server name
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return Handler
