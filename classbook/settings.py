@@ -280,6 +280,7 @@ WEBHOOKS_ALLOW_HTTP_LOOPBACK = env_bool("WEBHOOKS_ALLOW_HTTP_LOOPBACK", False)
 WEBHOOKS_TIMEOUT = int(os.environ.get("WEBHOOKS_TIMEOUT", "10"))  # seconds, connect and the whole answer
 WEBHOOKS_MAX_ATTEMPTS = int(os.environ.get("WEBHOOKS_MAX_ATTEMPTS", "8"))  # then the delivery has failed
 WEBHOOKS_MAX_RESPONSE_BYTES = 65536  # of the receiver's answer read (and thrown away)
+WEBHOOKS_LOG_DAYS = int(os.environ.get("WEBHOOKS_LOG_DAYS", "30"))  # delivered and failed deliveries kept
 
 LOGGING = {
     "version": 1,

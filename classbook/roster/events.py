@@ -1,9 +1,9 @@
 """Events of the roster other apps may react to (webhooks), without the roster importing them.
 
 ``enrolment_changed`` is sent once per committed transaction with ``items``: one dict per change of a
-student's enrolment (``change``: ``added``, ``moved`` or ``withdrawn``; ``school_id``, ``student_id``,
-``class_id`` (the class now; for a withdrawal the class left), ``previous_class_id`` (a move),
-``on`` (ISO date)). See ``classbook.core.events``.
+student's enrolment (``change``: ``added``, ``moved``, ``withdrawn``, or ``new_year`` from the year
+opening; ``school_id``, ``student_id``, ``class_id`` (the class now; for a withdrawal the class left),
+``previous_class_id`` (a move, a new year), ``on`` (ISO date)). See ``classbook.core.events``.
 """
 
 from __future__ import annotations

@@ -342,3 +342,12 @@ def next_retry_at(delivery_ids: Iterable[int]) -> dt.datetime | None:
         .values_list("next_attempt_at", flat=True)
         .first()
     )
+
+
+def prune_log(now: dt.datetime | None = None) -> int:
+    """Remove delivered and failed deliveries older than ``WEBHOOKS_LOG_DAYS`` (waiting ones stay)."""
+    days = int(getattr(settings, "WEBHOOKS_LOG_DAYS", 30))
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    done = [DeliveryStatus.SENT, DeliveryStatus.FAILED]
+    deleted, _by_model = Delivery.objects.filter(status__in=done, created_at__lt=cutoff).delete()
+    return deleted

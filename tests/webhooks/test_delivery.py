@@ -5,9 +5,11 @@ backoff on a 500 and given up after ``WEBHOOKS_MAX_ATTEMPTS``."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.utils import timezone
 
 from classbook.journal import services as jservices
@@ -325,3 +327,32 @@ def test_events_of_another_school_never_become_this_schools_deliveries(world, su
 def test_journal_kinds_that_are_not_webhook_events_are_ignored(world, subscribe, kind):
     subscribe()
     assert services.record_events("journal", [{"kind": kind, "school_id": world.school.pk}]) == []
+
+
+def test_the_send_webhooks_command_sends_due_retries_and_prunes_the_old_log(world, receiver, subscribe, settings):
+    settings.WEBHOOKS_LOG_DAYS = 30
+    sub = subscribe(events=["mark.changed"])
+    start = dt.datetime(2026, 10, 5, 10, 0, tzinfo=dt.UTC)
+    due = Delivery.objects.create(
+        school=world.school, subscription=sub, event="mark.changed", payload={"n": 1}, next_attempt_at=start
+    )
+    old = Delivery.objects.create(
+        school=world.school, subscription=sub, event="mark.changed", payload={}, status="sent", created_at=start
+    )
+    waiting_old = Delivery.objects.create(
+        school=world.school,
+        subscription=sub,
+        event="mark.changed",
+        payload={},
+        created_at=start,
+        next_attempt_at=start + dt.timedelta(days=90),
+    )
+    out = io.StringIO()
+    with time_machine.travel(start + dt.timedelta(days=31), tick=False):
+        call_command("send_webhooks", stdout=out)
+    assert out.getvalue().strip() == "sent 1, to retry 0, skipped 0, pruned 1"
+    due.refresh_from_db()
+    assert due.status == "sent"
+    assert [r.json for r in receiver.requests] == [{"n": 1}]
+    assert not Delivery.objects.filter(pk=old.pk).exists()
+    assert Delivery.objects.filter(pk=waiting_old.pk).exists()  # not sent yet: never pruned

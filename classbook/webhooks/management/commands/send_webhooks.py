@@ -1,6 +1,7 @@
 """Send every pending webhook delivery whose (retry) time has come. Run it every minute or two (systemd
 timer or cron, docs/api.md "Webhooks"), beside ``send_notifications``: it catches retries with a task
-backend that cannot defer and deliveries whose worker died."""
+backend that cannot defer and deliveries whose worker died; and prunes the delivery log
+(``WEBHOOKS_LOG_DAYS``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from classbook.webhooks import tasks
+from classbook.webhooks import services, tasks
 
 
 class Command(BaseCommand):
@@ -16,4 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = tasks.retry_due.call()
-        self.stdout.write(f"sent {counts['sent']}, to retry {counts['retry']}, skipped {counts['skipped']}")
+        pruned = services.prune_log()
+        self.stdout.write(
+            f"sent {counts['sent']}, to retry {counts['retry']}, skipped {counts['skipped']}, pruned {pruned}"
+        )
