@@ -100,4 +100,10 @@ class Delivery(SchoolOwned):
         indexes = [
             models.Index(fields=["subscription", "-created_at", "-id"], name="webhook_delivery_log"),
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_delivery_due"),
+            # The list's waiting and failed counts read only the open rows, not the whole log.
+            models.Index(
+                fields=["subscription", "status"],
+                condition=Q(status__in=["pending", "failed"]),
+                name="webhook_delivery_open",
+            ),
         ]

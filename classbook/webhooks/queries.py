@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from classbook.access import webhooks as rules
 from classbook.access.context import SchoolContext
@@ -15,14 +16,24 @@ from classbook.webhooks.models import Delivery, DeliveryStatus, Subscription
 MAX_PAGE = 100
 
 
+def _count(status: str) -> Coalesce:
+    rows = Delivery.objects.filter(subscription=OuterRef("pk"), status=status).order_by().values("subscription")
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), Value(0), output_field=IntegerField())
+
+
 def subscriptions(ctx: SchoolContext) -> QuerySet[Subscription]:
-    """One query: each subscription with its waiting and failed deliveries and its last delivery time."""
+    """One query: each subscription with its waiting and failed deliveries and its last delivery time.
+
+    Subqueries on indexes (``webhook_delivery_open``, ``webhook_delivery_log``), so the cost does not grow
+    with the delivered part of the log.
+    """
+    last = Delivery.objects.filter(subscription=OuterRef("pk")).order_by("-created_at", "-id").values("created_at")
     return (
         rules.webhook_subscriptions(ctx)
         .annotate(
-            waiting=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING)),
-            failed=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),
-            last_delivery_at=Max("deliveries__created_at"),
+            waiting=_count(DeliveryStatus.PENDING),
+            failed=_count(DeliveryStatus.FAILED),
+            last_delivery_at=Subquery(last[:1]),
         )
         .order_by("created_at", "id")
     )

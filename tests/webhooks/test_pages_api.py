@@ -153,8 +153,12 @@ def test_the_delivery_log_pages_with_a_total_and_costs_the_same_for_3_or_60(
     assert (page["total"], page["limit"], len(page["items"])) == (63, 10, 10)
     first = page["items"][0]
     assert client.get(path.split("?")[0] + f"/{first['id']}").json()["payload"]["n"] == 59
+    Delivery.objects.filter(pk__in=[i["id"] for i in page["items"][:2]]).update(status="failed")
+    Delivery.objects.filter(pk=page["items"][2]["id"]).update(status="sent")
     with django_assert_max_num_queries(5):
-        assert len(client.get(API.format(school=world.school.slug)).json()) == 1
+        rows = client.get(API.format(school=world.school.slug)).json()
+    assert [(r["id"], r["waiting"], r["failed"]) for r in rows] == [(sub.pk, 60, 2)]
+    assert rows[0]["last_delivery_at"] is not None
 
 
 def test_the_page_adds_a_webhook_and_shows_its_secret_once(world, as_user):
