@@ -134,16 +134,23 @@ def test_enrolment_changes_are_events(world, receiver, subscribe, committed):
             acting_user=world.secretary,
             school_class=world.class_a,
             data={"last_name": "Нова", "first_name": "Олена"},
-            start=max(today, world.class_a.year.start),
+            start=today - dt.timedelta(days=10),
+        )
+    with committed():
+        roster.move_student(
+            acting_user=world.secretary, student=student, to_class=world.class_b, on=today - dt.timedelta(days=5)
         )
     with committed():
         roster.withdraw_student(acting_user=world.secretary, student=student, on=today)
     changes = [r.json["data"] for r in receiver.requests]
-    assert [c["change"] for c in changes] == ["added", "withdrawn"]
+    assert [(c["change"], c["class_id"], c["previous_class_id"]) for c in changes] == [
+        ("added", world.class_a.pk, None),
+        ("moved", world.class_b.pk, world.class_a.pk),
+        ("withdrawn", world.class_b.pk, None),
+    ]
     assert {c["student_id"] for c in changes} == {student.pk}
-    assert changes[1]["class_id"] == world.class_a.pk
-    # The other school's student moving is not this school's event.
-    assert all(r.json["school"]["id"] == world.school.pk for r in receiver.requests)
+    assert changes[1]["on"] == (today - dt.timedelta(days=5)).isoformat()
+    assert all(r.json["school"]["id"] == world.school.pk and r.verified for r in receiver.requests)
 
 
 def test_a_school_without_webhooks_enqueues_nothing(world, journal, committed):
