@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "classbook.api",
     "classbook.demo",
     "classbook.audit",
+    "classbook.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -270,6 +271,16 @@ TELEGRAM_BOT_USERNAME = os.environ.get("TELEGRAM_BOT_USERNAME", "")
 TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 TELEGRAM_TIMEOUT = int(os.environ.get("TELEGRAM_TIMEOUT", "10"))
+
+# Webhooks for integrators (docs/api.md "Webhooks"). SSRF safety: deliveries go to https URLs at public
+# addresses only; WEBHOOKS_ALLOW_PRIVATE_ADDRESSES=1 allows the school's own network (10.x, 192.168.x ...),
+# WEBHOOKS_ALLOW_HTTP_LOOPBACK=1 allows http://127.0.0.1 (tests and development only).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOKS_ALLOW_HTTP_LOOPBACK = env_bool("WEBHOOKS_ALLOW_HTTP_LOOPBACK", False)
+WEBHOOKS_TIMEOUT = int(os.environ.get("WEBHOOKS_TIMEOUT", "10"))  # seconds, connect and the whole answer
+WEBHOOKS_MAX_ATTEMPTS = int(os.environ.get("WEBHOOKS_MAX_ATTEMPTS", "8"))  # then the delivery has failed
+WEBHOOKS_MAX_RESPONSE_BYTES = 65536  # of the receiver's answer read (and thrown away)
+WEBHOOKS_LOG_DAYS = int(os.environ.get("WEBHOOKS_LOG_DAYS", "30"))  # delivered and failed deliveries kept
 
 LOGGING = {
     "version": 1,

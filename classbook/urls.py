@@ -27,6 +27,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("s/<slug:school>/audit/", include("classbook.audit.urls")),
+    path("s/<slug:school>/webhooks/", include("classbook.webhooks.urls")),
 ]
 
 # Error answers: the API's JSON error on /api/, translated pages elsewhere (classbook/core/http_errors.py).

@@ -20,6 +20,7 @@ def register_routers(api: NinjaAPI) -> None:
         schools,
         timetable,
         tokens,
+        webhooks,
         year_opening,
     )
 
@@ -38,3 +39,4 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", planning.router)  # /schools/{school}/plans/...
     api.add_router("/schools", people.router)  # /schools/{school}/accounts/... (deactivation, two-factor reset)
     api.add_router("/schools", audit.router)  # /schools/{school}/audit
+    api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...

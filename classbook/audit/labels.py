@@ -60,6 +60,11 @@ ACTION_LABELS: dict[str, Promise] = {
     "journal.remark.added": _("Control remark added"),
     "journal.remark.fixed": _("Control remark marked as fixed"),
     "diary.policy.changed": _("Diary settings changed"),
+    # webhooks
+    "webhooks.subscription.created": _("Webhook added"),
+    "webhooks.subscription.updated": _("Webhook changed"),
+    "webhooks.subscription.secret_rotated": _("Webhook secret replaced"),
+    "webhooks.subscription.deleted": _("Webhook deleted"),
     # timetable
     "timetable.bell_schedule.created": _("Bell schedule created"),
     "timetable.bell.set": _("Bell times set"),

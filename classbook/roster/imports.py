@@ -35,6 +35,7 @@ from classbook.core.audit import log_action
 from classbook.core.errors import DomainError
 from classbook.core.tables import MAX_BYTES, Table, TableError, normalize_header, read_table
 from classbook.people.models import Enrolment, Gender, GuardianLink, Membership, Role, Student, User
+from classbook.roster.events import announce_enrolment
 from classbook.roster.translit import free_username, username_base
 from classbook.schools.models import AcademicYear, School, SchoolClass
 
@@ -390,6 +391,10 @@ def _write(
         ],
         batch_size=500,
     )
+    for new_student, row in zip(students, rows, strict=True):
+        announce_enrolment(
+            "added", school_id=school.pk, student_id=new_student.pk, class_id=row.school_class.pk, on=start
+        )
     links = {(students[i].pk, g.pk): (students[i], g, rel) for i, g, rel in wanted}
     GuardianLink.objects.bulk_create(
         [GuardianLink(school=school, student=s, guardian=g, relation=rel.strip()) for s, g, rel in links.values()],

@@ -31,6 +31,7 @@ from classbook.people.models import (
     Student,
     User,
 )
+from classbook.roster.events import announce_enrolment
 from classbook.roster.translit import free_username, username_base
 from classbook.schools.models import School, SchoolClass
 
@@ -289,6 +290,7 @@ def add_student(
         obj=student,
         data={"new": _student_snapshot(student), "class": school_class.pk, "start": start.isoformat()},
     )
+    announce_enrolment("added", school_id=school.pk, student_id=student.pk, class_id=school_class.pk, on=start)
     return student
 
 
@@ -361,6 +363,14 @@ def move_student(*, acting_user: User, student: Student, to_class: SchoolClass, 
         obj=student,
         data={"old": {"class": current.school_class_id}, "new": {"class": to_class.pk}, "on": on.isoformat()},
     )
+    announce_enrolment(
+        "moved",
+        school_id=student.school_id,
+        student_id=student.pk,
+        class_id=to_class.pk,
+        previous_class_id=current.school_class_id,
+        on=on,
+    )
     return new
 
 
@@ -390,6 +400,8 @@ def withdraw_student(*, acting_user: User, student: Student, on: dt.date) -> Stu
         obj=student,
         data={"old": {"left_on": None}, "new": {"left_on": on.isoformat()}},
     )
+    left = current.school_class_id if current is not None else None
+    announce_enrolment("withdrawn", school_id=student.school_id, student_id=student.pk, class_id=left, on=on)
     return student
 
 

@@ -44,6 +44,7 @@ from classbook.access.context import build_context
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.people.models import Enrolment, Membership, Role, Student, User
+from classbook.roster.events import announce_enrolment
 from classbook.schools.models import (
     AcademicYear,
     ClassKind,
@@ -646,6 +647,16 @@ def open_year(*, acting_user: User, school: School, data: OpeningInput) -> Openi
             for s in c.students
         ],
     )
+    for c in plan.classes:  # webhooks (issue 18): each student's place in the new year
+        for s in c.students:
+            announce_enrolment(
+                "new_year",
+                school_id=school.pk,
+                student_id=s.student_id,
+                class_id=class_id[c.name],
+                previous_class_id=c.source_id,
+                on=data.start,
+            )
 
     # Subgroups of the promoted classes, with the students carried into the class.
     old_subgroups = list(Subgroup.objects.filter(school=school, school_class_id__in=list(new_of_old)))

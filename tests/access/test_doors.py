@@ -150,6 +150,26 @@ def test_unanswered_page_and_api_refuse_the_same_people(world, as_user, persona,
     assert _statuses(as_user, world, persona, *urls) == (page, api)
 
 
+# access.webhooks.may_manage_webhooks: the school's administrators only (issue 18).
+WEBHOOKS = [
+    ("admin", "ok", "ok"),
+    ("director", 403, 403),
+    ("secretary", 403, 403),
+    ("teacher", 403, 403),
+    ("viewer", 403, 403),
+    ("parent", 403, 403),
+    ("foreign_admin", 404, 404),
+    ("anonymous", "login", 401),
+]
+
+
+@pytest.mark.parametrize(("persona", "page", "api"), WEBHOOKS)
+def test_webhooks_page_and_api_refuse_the_same_people(world, as_user, persona, page, api):
+    slug = world.school.slug
+    urls = (reverse("webhooks:list", kwargs={"school": slug}), API.format(slug=slug) + "/webhooks")
+    assert _statuses(as_user, world, persona, *urls) == (page, api)
+
+
 # A link is shown exactly when its page opens: the templates ask (access_tags) the rules the pages ask.
 # (page that shows the link, link's target)
 LINKS = [
@@ -160,6 +180,7 @@ LINKS = [
     ("schools:dashboard", "school_people:codes"),
     ("schools:dashboard", "roster:index"),
     ("timetable:index", "timetable:changes"),
+    ("schools:dashboard", "webhooks:list"),
 ]
 
 

@@ -11,7 +11,19 @@ from collections.abc import Callable
 
 from django import template
 
-from classbook.access import accounts, appeals, codes, diary, journal, messaging, planning, scopes, structure, timetable
+from classbook.access import (
+    accounts,
+    appeals,
+    codes,
+    diary,
+    journal,
+    messaging,
+    planning,
+    scopes,
+    structure,
+    timetable,
+    webhooks,
+)
 from classbook.access.context import SchoolContext
 
 register = template.Library()
@@ -48,6 +60,7 @@ for _rule in (
     appeals.may_open_absences,
     appeals.may_open_reports,
     appeals.may_open_flags,
+    webhooks.may_manage_webhooks,
 ):
     _filter(_rule.__name__, _rule)
 
