@@ -11,7 +11,19 @@ from collections.abc import Callable
 
 from django import template
 
-from classbook.access import accounts, appeals, codes, diary, journal, messaging, planning, scopes, structure, timetable
+from classbook.access import (
+    accounts,
+    appeals,
+    codes,
+    diary,
+    journal,
+    messaging,
+    planning,
+    reports,
+    scopes,
+    structure,
+    timetable,
+)
 from classbook.access.context import SchoolContext
 
 register = template.Library()
@@ -42,6 +54,7 @@ for _rule in (
     journal.may_open_own_remarks,
     timetable.may_open_lesson_changes,
     planning.may_open_plans,
+    reports.may_read_reports,
     messaging.may_use_messaging,
     messaging.may_watch_unanswered,
     messaging.writes_about_nobody,
