@@ -134,10 +134,14 @@ def progress_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpR
 def _summary(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     cal = queries.calendar(ctx.school)
     classes = list(access.summary_classes(ctx).order_by("-year__start", "year_level__number", "name"))
+    if not classes:
+        raise PermissionDenied  # a subject teacher: the summary sheet is the class teacher's and the administration's
+    asked = request.GET.get("school_class", "")
+    if asked.isdigit() and all(c.pk != int(asked) for c in classes):
+        raise Http404  # another class, or another school's: not even its existence
     data = request.GET.copy()
     data.setdefault("period", cal.default(timezone.localdate()))
-    if classes:
-        data.setdefault("school_class", str(classes[0].pk))
+    data.setdefault("school_class", str(classes[0].pk))
     form = SummaryForm(data, periods=period_choices(cal.years, cal.periods), classes=classes)
     out: dict[str, Any] = {"ctx": ctx, "form": form, "sheet": None}
     picked = cal.resolve(str(data["period"]))

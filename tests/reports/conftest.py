@@ -45,7 +45,9 @@ class Built:
     class_b: SchoolClass
 
 
-def give(assignment: TeachingAssignment, student: Student, period: StudyPeriod, text: str, kind: str = "period") -> PeriodGrade:
+def give(
+    assignment: TeachingAssignment, student: Student, period: StudyPeriod, text: str, kind: str = "period"
+) -> PeriodGrade:
     return record_period_grade(
         acting_user=assignment.teacher,
         assignment=assignment,
@@ -60,7 +62,9 @@ def give(assignment: TeachingAssignment, student: Student, period: StudyPeriod, 
 @pytest.fixture
 def built(world) -> Built:
     school, year = world.school, world.class_a.year
-    semester = f.PeriodFactory(year=year, name="I семестр", ordinal=1, start=dt.date(2026, 9, 1), end=dt.date(2026, 12, 26))
+    semester = f.PeriodFactory(
+        year=year, name="I семестр", ordinal=1, start=dt.date(2026, 9, 1), end=dt.date(2026, 12, 26)
+    )
     semester2 = f.PeriodFactory(
         year=year, name="II семестр", ordinal=2, start=dt.date(2027, 1, 11), end=dt.date(2027, 6, 30)
     )
@@ -99,10 +103,41 @@ def built(world) -> Built:
 
     s = students
     # First semester, 5-А.
-    math = {"student": "12", "Андрієнко": "10", "Бойко": "7", "Гнатюк": "3", "Дорошенко": "н/а", "Євтушенко": "2", "mover": "9"}
-    hist = {"student": "11", "Андрієнко": "8", "Бойко": "5", "Гнатюк": "6", "Дорошенко": "4", "Євтушенко": "9", "mover": "7"}
-    eng = {"student": "10", "Андрієнко": "9", "Бойко": "звільн.", "mover": "10", "Гнатюк": "1", "Дорошенко": "7", "Євтушенко": "8"}
-    pe_grades = {"student": "зар.", "Андрієнко": "зар.", "Бойко": "звільн.", "Гнатюк": "не зар.", "Дорошенко": "зар.", "mover": "зар."}
+    math = {
+        "student": "12",
+        "Андрієнко": "10",
+        "Бойко": "7",
+        "Гнатюк": "3",
+        "Дорошенко": "н/а",
+        "Євтушенко": "2",
+        "mover": "9",
+    }
+    hist = {
+        "student": "11",
+        "Андрієнко": "8",
+        "Бойко": "5",
+        "Гнатюк": "6",
+        "Дорошенко": "4",
+        "Євтушенко": "9",
+        "mover": "7",
+    }
+    eng = {
+        "student": "10",
+        "Андрієнко": "9",
+        "Бойко": "звільн.",
+        "mover": "10",
+        "Гнатюк": "1",
+        "Дорошенко": "7",
+        "Євтушенко": "8",
+    }
+    pe_grades = {
+        "student": "зар.",
+        "Андрієнко": "зар.",
+        "Бойко": "звільн.",
+        "Гнатюк": "не зар.",
+        "Дорошенко": "зар.",
+        "mover": "зар.",
+    }
     grades = {}
     for key, text in math.items():
         grades[("math", key)] = give(math_a, s[key], semester, text)

@@ -48,7 +48,9 @@ def chosen_grades(school: Any, year: Any, period: Any, *, include_departed: bool
         picked = [g for g in rows if g.kind == "annual" and g.assignment.year_id == year.pk and g.ordinal == 0]
         as_of = year.end
     else:
-        candidates = [g for g in rows if g.period_id == period.pk and g.ordinal == 0 and g.kind in ("period", "corrected")]
+        candidates = [
+            g for g in rows if g.period_id == period.pk and g.ordinal == 0 and g.kind in ("period", "corrected")
+        ]
         corrected = {(g.assignment_id, g.student_id) for g in candidates if g.kind == "corrected"}
         picked = [g for g in candidates if g.kind == "corrected" or (g.assignment_id, g.student_id) not in corrected]
         as_of = period.end
@@ -79,7 +81,9 @@ def key_of(group_by: str, g: PeriodGrade) -> Any:
     }[group_by]
 
 
-def line_figures(grades: list[PeriodGrade], *, basis: str, not_attested_fails: bool, decimals: int = 1) -> dict[str, Any]:
+def line_figures(
+    grades: list[PeriodGrade], *, basis: str, not_attested_fails: bool, decimals: int = 1
+) -> dict[str, Any]:
     per_student: dict[int, list[str]] = defaultdict(list)
     for g in grades:
         per_student[g.student_id].append(category(g.value))
@@ -129,6 +133,4 @@ def progress(
     groups: dict[Any, list[PeriodGrade]] = defaultdict(list)
     for g in grades:
         groups[key_of(group_by, g)].append(g)
-    return {
-        key: line_figures(rows, basis=basis, not_attested_fails=not_attested_fails) for key, rows in groups.items()
-    }
+    return {key: line_figures(rows, basis=basis, not_attested_fails=not_attested_fails) for key, rows in groups.items()}

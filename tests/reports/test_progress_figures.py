@@ -111,7 +111,9 @@ def test_mathematics_in_5a_by_hand(world, built):
     Six students: high 2 (12, 10), sufficient 2 (7, 9), average 1 (5), н/а 1. Average (12+10+7+5+9)/5 = 8.6.
     Success 5/6 = 83.3 %, quality 4/6 = 66.7 %, СОУ (100+100+64+36+7+64)/6 = 61.8 %.
     """
-    report = _report(world, built, "class", _settings(world, show_sou=True), school_class=built.class_a, subject_id=world.subject.pk)
+    report = _report(
+        world, built, "class", _settings(world, show_sou=True), school_class=built.class_a, subject_id=world.subject.pk
+    )
     (line,) = report.lines
     assert line.students == 6
     assert line.by_level == {"high": 2, "sufficient": 2, "average": 1, "low": 0}
@@ -133,7 +135,11 @@ def test_the_corrected_grade_replaces_the_original_and_both_stay_stored(world, b
     from classbook.journal.models import PeriodGrade
 
     gnatiuk = built.students["Гнатюк"]
-    stored = set(PeriodGrade.objects.filter(assignment=built.math_a, student=gnatiuk, period=built.semester).values_list("kind", "value__code"))
+    stored = set(
+        PeriodGrade.objects.filter(assignment=built.math_a, student=gnatiuk, period=built.semester).values_list(
+            "kind", "value__code"
+        )
+    )
     assert stored == {("period", "3"), ("corrected", "5")}
     report = _report(world, built, "class", _settings(world), school_class=built.class_a, subject_id=world.subject.pk)
     assert report.lines[0].by_level["average"] == 1  # the 5, not the 3 (which would be "low")
