@@ -39,25 +39,35 @@ _NUMBER = re.compile(r"^\d+$")
 
 def formulas(settings: ReportSettings) -> list[str]:
     """The report's definitions as the school set them, printed under every progress report."""
-    unit = _("students") if settings.basis == RateBasis.STUDENTS else _("grades")
-    na = _("“н/а” counts as a failing grade") if settings.not_attested_fails else _("“н/а” is left out")
+    if settings.basis == RateBasis.STUDENTS:
+        success = _(
+            "Success rate = the number of assessed students without a grade of the lowest level (1-3 on the "
+            "12-point scale, “2” on the 5-point scale, “not passed”) ÷ the number of assessed students × 100 %."
+        )
+        quality = _(
+            "Quality rate = the number of assessed students whose grades are all sufficient or high (7-12; "
+            "“4” and “5”; “passed”) ÷ the number of assessed students × 100 %."
+        )
+    else:
+        success = _(
+            "Success rate = the number of grades that are not of the lowest level (1-3 on the 12-point scale, "
+            "“2” on the 5-point scale, “not passed”) ÷ the number of grades × 100 % (exempt ones left out)."
+        )
+        quality = _(
+            "Quality rate = the number of sufficient and high grades (7-12; “4” and “5”; “passed”) ÷ the number "
+            "of grades × 100 % (exempt ones left out)."
+        )
     lines = [
-        _(
-            "Success rate = %(unit)s without a grade of the lowest level (1-3 on the 12-point scale, “2” on the "
-            "5-point scale, “not passed”) ÷ %(unit)s assessed × 100 %%; %(na)s."
-        )
-        % {"unit": unit, "na": na},
-        _(
-            "Quality rate = %(unit)s whose grades are all sufficient or high (7-12; “4” and “5”; “passed”) "
-            "÷ %(unit)s assessed × 100 %%."
-        )
-        % {"unit": unit},
+        success,
+        quality,
+        _("“н/а” counts as a failing grade.")
+        if settings.not_attested_fails
+        else _("“н/а” is left out of the rates, like exempt."),
         _("Average mark = the sum of the numeric grades ÷ their number (“н/а” and exempt are not grades)."),
-        _(
-            "Students are counted at the level of their lowest grade in the line; exempt students are not "
-            "assessed; students who left the class before the period's last day are %(departed)s."
-        )
-        % {"departed": _("counted") if settings.include_departed else _("left out")},
+        _("Students are counted at the level of their lowest grade in the line; exempt students are not assessed."),
+        _("Students who left the class before the period's last day are counted in it.")
+        if settings.include_departed
+        else _("Students who left the class before the period's last day are left out."),
     ]
     if settings.show_sou:
         lines.append(

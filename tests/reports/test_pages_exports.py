@@ -34,7 +34,7 @@ def test_the_progress_page_shows_the_lines_the_chart_and_the_formulas(world, bui
     assert "5-А" in body and "5-Б" in body
     assert body.count("<svg") == 2
     assert 'role="img"' in body
-    assert "Success rate = students without a grade of the lowest level" in _flat(body)
+    assert "Success rate = the number of assessed students without a grade of the lowest level" in _flat(body)
     assert "<html" in body  # the whole page
 
 
@@ -149,7 +149,8 @@ def test_the_settings_change_the_report_and_its_formula(world, built):
     client.post(f"{URL}settings/", {"basis": "grades", "not_attested_fails": "", "show_sou": "on"})
     body = _flat(client.get(url).content.decode())
     assert "СОУ, %" in body
-    assert "Success rate = grades without" in body and "“н/а” is left out" in body
+    assert "Success rate = the number of grades that are not of the lowest level" in body
+    assert "“н/а” is left out of the rates, like exempt." in body
 
 
 def _svg(text: str) -> ET.Element:
