@@ -143,10 +143,24 @@ GROUP BY a.school_class_id
 """
 
 
+def explain(ctx, scope, settings) -> None:  # type: ignore[no-untyped-def]
+    from classbook.access.reports import report_assignments
+    from classbook.reports import queries
+
+    with CaptureQueriesContext(connection) as captured:
+        queries.progress_report(report_assignments(ctx), scope, "class", settings, ctx.school)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + captured.captured_queries[0]["sql"])
+        print("\n".join(row[0] for row in cursor.fetchall()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument(
+        "--explain", action="store_true", help="print how PostgreSQL runs the report by class, then stop"
+    )
     args = parser.parse_args()
 
     old_name = connection.settings_dict["NAME"]
@@ -181,6 +195,9 @@ def run(args: argparse.Namespace) -> None:
             cursor.execute(FLOOR_SQL, [school.pk, semester.pk])
             cursor.fetchall()
 
+    if args.explain and IS_POSTGRES:
+        explain(ctx, scope, settings)
+        return
     floor_med, floor_min, _ = timed(floor, args.runs)
     print(f"raw-SQL floor (one GROUP BY over the semester's grades): median {floor_med:.1f} ms, min {floor_min:.1f} ms")
     for group_by in ("class", "subject", "teacher", "school"):

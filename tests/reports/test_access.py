@@ -200,3 +200,22 @@ def test_the_navigation_links_the_reports_exactly_for_those_who_may_read_them(wo
     body = client_for(world.persona(persona)).get("/s/lyceum-1/").content.decode()
     assert (f'href="{URL}"' in body) is shown
     assert may_read_reports(_ctx(world, persona)) is shown
+
+
+@pytest.mark.parametrize(
+    ("persona", "target", "status"),
+    [
+        ("teacher", "class_b", 200),  # teaches mathematics there
+        ("other_teacher", "class_a", 404),  # teaches nothing in 5-А
+        ("class_teacher", "class_b", 404),
+        ("deputy", "foreign_class", 404),  # another school's class
+        ("deputy", "class_b", 200),
+    ],
+)
+def test_the_progress_api_narrowed_to_a_class_outside_ones_reports_is_404(world, built, persona, target, status):
+    school_class = getattr(world, target)
+    url = f"{API}/progress?period=p{built.semester.pk}&school_class={school_class.pk}&group_by=subject"
+    response = client_for(world.persona(persona)).get(url)
+    assert response.status_code == status
+    if status == 200 and persona == "teacher":
+        assert [line["label"] for line in response.json()["lines"]] == ["Математика"]
