@@ -209,32 +209,33 @@ def _outer(quote: Any) -> str:
     return ", ".join(parts)
 
 
-def _aggregate(grades: QuerySet[PeriodGrade], fields: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The figures of every line in one statement: grades grouped by line and student, then by line.
+def _aggregate(grades: QuerySet[PeriodGrade], key: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The figures of every line and of the total in one statement.
 
-    The inner query is the ORM's (the one definition of the counted grades); the outer one sums its
-    rows. Two levels, because a student's lowest grade is a per-student figure (a single ``GROUP BY``
-    would need a ``COUNT(DISTINCT …)`` per level, several times slower on PostgreSQL).
+    Step one (the ORM's query over the one definition of the counted grades): grades grouped by line and
+    student. Step two sums those rows per line; the total first folds each student's rows of every line
+    into one (their lowest grade over all lines), then sums. Two levels, because a student's lowest
+    grade is a per-student figure (one ``GROUP BY`` would need a ``COUNT(DISTINCT …)`` per level, several
+    times slower on PostgreSQL); one statement with a ``WITH``, so step one runs once for both.
     """
-    keys = {f"k{i}": F(name) for i, name in enumerate(fields)}
+    keys = {"k0": F(key)} if key else {}
     inner = grades.order_by().annotate(**keys, sid=F("student_id")).values(*keys, "sid").annotate(**_per_student())
     connection = connections[inner.db]
     sql, params = inner.query.sql_with_params()
     quote = connection.ops.quote_name
-    key_list = ", ".join(quote(k) for k in keys)
-    select = f"{key_list}, {_outer(quote)}" if keys else _outer(quote)
-    group = f" GROUP BY {key_list}" if keys else ""
+    folded = ", ".join([f"MIN({quote('lowest')}) AS {quote('lowest')}", *[f"SUM({n}) AS {n}" for n in _SUMMED]])
+    # The SQL text holds only our own column names; every value is a parameter of the ORM's query.
+    total = f"SELECT NULL AS k0, {_outer(quote)} FROM (SELECT {folded} FROM per_line GROUP BY sid) per_student"  # noqa: S608
+    lines = f" UNION ALL SELECT k0, {_outer(quote)} FROM per_line GROUP BY k0" if key else ""  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {select} FROM ({sql}) per_student{group}", params)  # noqa: S608 (no user input in the SQL text)
+        cursor.execute(f"WITH per_line AS ({sql}) {total}{lines}", params)
         names = [c[0] for c in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     for row in rows:
         for name in names:
             if name.startswith(("s_", "g_", "n_")):
                 row[name] = int(row[name] or 0)
-        for i, field_name in enumerate(fields):
-            row[field_name] = row.pop(f"k{i}")
-    return rows
+    return [r for r in rows if r["k0"] is not None], next(r for r in rows if r["k0"] is None)
 
 
 @dataclass
@@ -341,23 +342,22 @@ class ProgressReport:
 def progress_report(
     assignments: QuerySet[TeachingAssignment], scope: Scope, group_by: str, settings: ReportSettings, school: School
 ) -> ProgressReport:
-    """The progress and quality report (R6.1): three queries whatever the size of the school.
+    """The progress and quality report (R6.1): two queries whatever the size of the school.
 
-    The lines' figures (grouped by the line's id only: joining the names into the aggregate made
-    PostgreSQL misjudge it), the lines' names (from the few teaching assignments), and the total.
+    The figures of the lines and the total (grouped by the line's id only: joining the names into the
+    aggregate made PostgreSQL misjudge it), and the lines' names (from the few teaching assignments).
     """
     grades = counted_grades(assignments, scope, include_departed=settings.include_departed)
     report = ProgressReport(scope=scope, group_by=group_by, settings=settings)
     fields = _GROUP_FIELDS[group_by]
+    rows, total = _aggregate(grades, fields[0] if fields else None)
     if fields:
-        rows = _aggregate(grades, fields[:1])
         own = [f.removeprefix("assignment__") for f in fields]  # the same columns, read from the assignments
         names = {r[own[0]]: r for r in _narrow(assignments, scope).order_by().values(*own).distinct()}
         for row in rows:
-            row.update({f"assignment__{k}": v for k, v in names.get(row[fields[0]], {}).items()})
+            row.update({f"assignment__{k}": v for k, v in names.get(row["k0"], {}).items()})
         rows.sort(key=lambda r: _order(group_by, r))
-        report.lines = [_line(r[fields[0]], _label(group_by, r), r, settings, school) for r in rows]
-    total = _aggregate(grades, ())[0]
+        report.lines = [_line(r["k0"], _label(group_by, r), r, settings, school) for r in rows]
     if total["g_all"]:
         report.total = _line(None, _("Total"), total, settings, school)
         if not fields:

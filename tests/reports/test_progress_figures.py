@@ -182,5 +182,5 @@ def test_the_report_costs_the_same_queries_for_one_class_or_the_school(world, bu
         queries.Scope(year=built.class_a.year, period=built.semester),
     ):
         for group_by in ("class", "subject", "teacher", "school"):
-            with django_assert_max_num_queries(3):  # lines, their names, the total
+            with django_assert_max_num_queries(2):  # lines and total, the lines' names
                 queries.progress_report(report_assignments(ctx), scope, group_by, settings, world.school)
