@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from classbook.access.context import build_context
 from classbook.access.reports import report_assignments
 from classbook.reports import queries
