@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "classbook.appeals",
     "classbook.messaging",
     "classbook.diary",
+    "classbook.reports",
     "classbook.api",
     "classbook.demo",
     "classbook.audit",

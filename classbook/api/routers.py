@@ -16,6 +16,7 @@ def register_routers(api: NinjaAPI) -> None:
         notifications,
         people,
         planning,
+        reports,
         roster,
         schools,
         timetable,
@@ -39,4 +40,5 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", planning.router)  # /schools/{school}/plans/...
     api.add_router("/schools", people.router)  # /schools/{school}/accounts/... (deactivation, two-factor reset)
     api.add_router("/schools", audit.router)  # /schools/{school}/audit
+    api.add_router("/schools", reports.router)  # /schools/{school}/reports/progress|summary
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...

@@ -1,0 +1,237 @@
+"""Report pages (R6.1, R6.2, R6.9): filters (htmx swaps the result), charts, XLSX and PDF exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from classbook.access import reports as access
+from classbook.access.context import SchoolContext
+from classbook.access.decorators import school_view
+from classbook.core.errors import DomainError
+from classbook.reports import exports, queries, services
+from classbook.reports.forms import ProgressForm, SettingsForm, SummaryForm, period_choices
+from classbook.reports.models import GroupBy
+
+FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+
+
+def _download(content: bytes, fmt: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@school_view(rule=access.may_read_reports)
+def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """The list of reports the user may open."""
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "ctx": ctx,
+            "has_classes": access.summary_classes(ctx).exists(),
+            "may_change_settings": access.may_change_report_settings(ctx),
+        },
+    )
+
+
+# --- Progress and quality (R6.1) -----------------------------------------------------------------------
+
+
+def _progress(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
+    """The filters and, when they are valid, the report: the page, the exports and nothing else use this."""
+    cal = queries.calendar(ctx.school)
+    choices = period_choices(cal.years, cal.periods)
+    data = request.GET.copy()
+    data.setdefault("period", cal.default(timezone.localdate()))
+    data.setdefault("group_by", GroupBy.CLASS)
+    picked = cal.resolve(str(data["period"]))
+    year = picked[0] if picked else None
+    mine = list(
+        access.report_assignments(ctx)
+        .filter(year=year)
+        .select_related("school_class__year_level", "subject", "teacher")
+        if year
+        else []
+    )
+    form = ProgressForm(
+        data,
+        periods=choices,
+        classes=sorted({a.school_class for a in mine}, key=lambda c: (c.year_level.number, c.name)),
+        subjects=sorted({a.subject for a in mine}, key=lambda s: s.name),
+        teachers=sorted({a.teacher for a in mine}, key=lambda t: (t.last_name, t.first_name)),
+    )
+    out: dict[str, Any] = {"ctx": ctx, "form": form, "report": None}
+    if picked is None or not form.is_valid():
+        return out
+    classes = {a.school_class_id: a.school_class for a in mine}
+    scope = queries.Scope(
+        year=picked[0],
+        period=picked[1],
+        school_class=classes.get(form.cleaned_data["school_class"]) if form.cleaned_data["school_class"] else None,
+        subject_id=form.cleaned_data["subject"],
+        teacher_id=form.cleaned_data["teacher"],
+    )
+    settings = queries.report_settings(ctx.school)
+    report = queries.progress_report(
+        access.report_assignments(ctx), scope, form.cleaned_data["group_by"], settings, ctx.school
+    )
+    head, rows = exports.progress_table(report, ctx.school)
+    out.update(
+        report=report,
+        head=head,
+        rows=rows,
+        charts=exports.progress_charts(report, ctx.school),
+        formulas=exports.formulas(settings),
+        query=request.GET.urlencode(),
+    )
+    return out
+
+
+@require_GET
+@school_view(rule=access.may_read_reports)
+def progress(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """Progress and quality of learning for a period or the year, by class, year level, subject or teacher."""
+    context = _progress(request, ctx)
+    template = "reports/_progress.html" if request.headers.get("HX-Request") else "reports/progress.html"
+    return render(request, template, context, status=200 if context["form"].is_valid() else 422)
+
+
+@require_GET
+@school_view(rule=access.may_read_reports)
+def progress_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
+    """The same report as XLSX (numbers as numbers, header frozen) or PDF (with the charts)."""
+    if fmt not in FORMATS:
+        raise Http404
+    context = _progress(request, ctx)
+    report = context["report"]
+    if report is None:
+        raise Http404
+    title = _("Progress and quality of learning")
+    about = [str(ctx.school), f"{title}: {report.scope.title}"]
+    name = f"progress-{ctx.school.slug}"
+    if fmt == "xlsx":
+        return _download(
+            exports.workbook(title, about, context["head"], context["rows"], context["formulas"]), fmt, name
+        )
+    context.update(school=ctx.school, title=title, printed_on=timezone.localdate())
+    return _download(exports.pdf("reports/progress_pdf.html", context, request.build_absolute_uri("/")), fmt, name)
+
+
+# --- Summary sheet of grades (R6.2) ---------------------------------------------------------------------
+
+
+def _summary(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
+    cal = queries.calendar(ctx.school)
+    classes = list(access.summary_classes(ctx).order_by("-year__start", "year_level__number", "name"))
+    if not classes:
+        raise PermissionDenied  # a subject teacher: the summary sheet is the class teacher's and the administration's
+    asked = request.GET.get("school_class", "")
+    if asked.isdigit() and all(c.pk != int(asked) for c in classes):
+        raise Http404  # another class, or another school's: not even its existence
+    data = request.GET.copy()
+    data.setdefault("period", cal.default(timezone.localdate()))
+    data.setdefault("school_class", str(classes[0].pk))
+    form = SummaryForm(data, periods=period_choices(cal.years, cal.periods), classes=classes)
+    out: dict[str, Any] = {"ctx": ctx, "form": form, "sheet": None}
+    picked = cal.resolve(str(data["period"]))
+    if picked is None or not form.is_valid():
+        return out
+    school_class = next(c for c in classes if c.pk == form.cleaned_data["school_class"])
+    if school_class.year_id != picked[0].pk:
+        form.add_error(
+            "period", _("Choose a period of the class's year (%(year)s).") % {"year": school_class.year.name}
+        )
+        return out
+    sheet = queries.summary_sheet(
+        access.report_assignments(ctx),
+        school_class,
+        queries.Scope(year=picked[0], period=picked[1]),
+        queries.report_settings(ctx.school),
+        ctx.school,
+    )
+    head, rows, foot = exports.summary_table(sheet)
+    out.update(
+        sheet=sheet,
+        lines=exports.summary_lines(sheet),
+        head=head,
+        rows=rows,
+        foot=foot,
+        chart=exports.summary_chart(sheet),
+        query=request.GET.urlencode(),
+    )
+    return out
+
+
+@require_GET
+@school_view(rule=access.may_read_reports)
+def summary(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """The class's summary sheet of period or annual grades: students × subjects (зведена відомість)."""
+    context = _summary(request, ctx)
+    template = "reports/_summary.html" if request.headers.get("HX-Request") else "reports/summary.html"
+    return render(request, template, context, status=200 if context["form"].is_valid() else 422)
+
+
+@require_GET
+@school_view(rule=access.may_read_reports)
+def summary_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
+    if fmt not in FORMATS:
+        raise Http404
+    context = _summary(request, ctx)
+    sheet = context["sheet"]
+    if sheet is None:
+        raise Http404
+    title = _("Summary sheet of grades")
+    about = [str(ctx.school), f"{title}: {sheet.school_class} · {sheet.scope.title}"]
+    name = f"summary-{ctx.school.slug}-{sheet.school_class.pk}"
+    if fmt == "xlsx":
+        return _download(
+            exports.workbook(title, about, context["head"], [*context["rows"], context["foot"]]), fmt, name
+        )
+    context.update(school=ctx.school, title=title, printed_on=timezone.localdate())
+    return _download(exports.pdf("reports/summary_pdf.html", context, request.build_absolute_uri("/")), fmt, name)
+
+
+# --- The school's definitions ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@school_view(rule=access.may_read_reports)
+def report_settings(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """The school's definitions of the rates: everyone who reads reports sees them, the administration changes them."""
+    may_change = access.may_change_report_settings(ctx)
+    current = queries.report_settings(ctx.school)
+    if request.method == "POST":
+        if not may_change:
+            raise PermissionDenied
+        form = SettingsForm(request.POST, instance=current)
+        if form.is_valid():
+            try:
+                services.update_report_settings(
+                    acting_user=ctx.user,
+                    school=ctx.school,
+                    fields={k: form.cleaned_data[k] for k in services.SETTING_FIELDS},
+                )
+            except DomainError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                messages.success(request, _("The report settings were saved."))
+                return redirect("reports:settings", school=ctx.school.slug)
+    else:
+        form = SettingsForm(instance=current)
+    return render(
+        request,
+        "reports/settings.html",
+        {"ctx": ctx, "form": form, "may_change": may_change, "formulas": exports.formulas(current)},
+        status=422 if form.errors else 200,
+    )
