@@ -10,7 +10,12 @@ A row of ``Attendance`` is
   (``appeals.services.decide_absence_report``, which writes the same flag on each matching absence);
 - **unexcused** when it is missed and not excused;
 - **late** when its code means late (``AttendanceCode.is_late``), whether or not that code also counts as
-  a missed lesson.
+  a missed lesson;
+- **for illness** when it is missed and its recorded kind of reason is illness (``Attendance.reason_kind``,
+  set by the class teacher or by an accepted parent's report), excused or not;
+- a **whole day missed** by a student is a day on which they missed every lesson they had: the held lessons
+  (not cancelled by the timetable) of the classes they were enrolled in that day, of the whole class or of
+  a subgroup they belong to (``day_absences``).
 
 Every page, PDF, API answer and report that shows these figures reads them through ``absence_counts`` (one
 aggregate query) or, row by row, through ``EXCUSED_FLAG`` (in SQL) or ``is_excused`` (on values read);
@@ -24,13 +29,29 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
-from classbook.journal.models import Attendance
+from classbook.journal.models import AbsenceReasonKind, Attendance, Lesson
+from classbook.people.models import Enrolment
+from classbook.timetable.models import ChangeKind as TimetableChangeKind
 
 MISSED = Q(code__counts_as_absent=True)
 EXCUSED = MISSED & (Q(code__is_excused=True) | Q(reason_excused=True))
 LATE = Q(code__is_late=True)
+ILLNESS = MISSED & Q(reason_kind=AbsenceReasonKind.ILLNESS)
 
 # The same rule for one row, as a column: ``.annotate(excused=EXCUSED_FLAG)``.
 EXCUSED_FLAG = Case(When(EXCUSED, then=Value(True)), default=Value(False), output_field=BooleanField())
@@ -44,12 +65,14 @@ def is_excused(*, missed: bool, code_excused: bool, reason_excused: bool) -> boo
 
 @dataclass(frozen=True)
 class Counts:
-    """Missed lessons, of them excused and unexcused, late arrivals, missed lessons with a reason given."""
+    """Missed lessons, of them excused and unexcused, late arrivals, missed lessons with a reason given, and
+    missed lessons for illness (excused or not)."""
 
     missed: int = 0
     excused: int = 0
     late: int = 0
     with_reason: int = 0
+    illness: int = 0
 
     @property
     def unexcused(self) -> int:
@@ -61,6 +84,7 @@ class Counts:
             self.excused + other.excused,
             self.late + other.late,
             self.with_reason + other.with_reason,
+            self.illness + other.illness,
         )
 
 
@@ -82,12 +106,13 @@ def absence_counts(rows: QuerySet[Attendance], by: Sequence[str] = ("student_id"
             _excused=Count("pk", filter=EXCUSED),
             _late=Count("pk", filter=LATE),
             _with_reason=Count("pk", filter=MISSED & ~Q(reason="")),
+            _illness=Count("pk", filter=ILLNESS),
         )
     )
     result: dict[Any, Counts] = {}
     for row in grouped:
         key = row[by[0]] if len(by) == 1 else tuple(row[name] for name in by)
-        result[key] = Counts(row["_missed"], row["_excused"], row["_late"], row["_with_reason"])
+        result[key] = Counts(row["_missed"], row["_excused"], row["_late"], row["_with_reason"], row["_illness"])
     return result
 
 
@@ -100,3 +125,78 @@ def student_absence_counts(
             school_id=school_id, student_id__in=list(student_ids), lesson__date__range=(date_from, date_to)
         )
     )
+
+
+# --- Whole days ------------------------------------------------------------------------------------
+
+
+def held_lessons() -> QuerySet[Lesson]:
+    """Lessons that took place: every lesson but those the timetable cancelled (R4.2)."""
+    return Lesson.objects.exclude(timetable_change__kind=TimetableChangeKind.CANCELLED)
+
+
+def lessons_had() -> QuerySet[Lesson]:
+    """The held lessons a student had on a day, as a subquery of attendance rows (``OuterRef("student_id")``,
+    ``OuterRef("lesson__date")``): lessons of a class the student was enrolled in that day, of the whole
+    class or of a subgroup of theirs."""
+    enrolled = Enrolment.objects.filter(
+        student_id=OuterRef(OuterRef("student_id")),
+        school_class_id=OuterRef("assignment__school_class_id"),
+        start__lte=OuterRef("date"),
+    ).filter(Q(end__isnull=True) | Q(end__gte=OuterRef("date")))
+    return (
+        held_lessons()
+        .filter(date=OuterRef("lesson__date"))
+        .filter(Exists(enrolled))
+        .filter(Q(assignment__subgroup__isnull=True) | Q(assignment__subgroup__students=OuterRef("student_id")))
+    )
+
+
+@dataclass(frozen=True)
+class Day:
+    """One student's day with at least one missed lesson: missed (of them excused) against lessons had."""
+
+    student_id: int
+    date: dt.date
+    missed: int
+    excused: int
+    had: int
+
+    @property
+    def whole(self) -> bool:
+        return self.had > 0 and self.missed >= self.had
+
+    @property
+    def whole_excused(self) -> bool:
+        return self.whole and self.excused >= self.had
+
+
+def day_absences(rows: QuerySet[Attendance], by: Sequence[str] = ()) -> dict[Any, list[Day]]:
+    """The student-days of ``rows`` with a missed lesson, each with the number of lessons the student had that
+    day — one aggregate query (the lessons had are a correlated count per student and day).
+
+    Grouped by the extra fields ``by`` (e.g. the lesson's class): the key is the field's value, the tuple of
+    values, or ``None`` without ``by``. ``Day.whole`` says whether the day counts as a whole day missed.
+    """
+    had = Subquery(
+        lessons_had()
+        .order_by()
+        .values("date")
+        .annotate(n=Count("pk", distinct=True))
+        .values("n")[:1],
+        output_field=IntegerField(),
+    )
+    grouped = (
+        rows.order_by()
+        .filter(MISSED)
+        .values("student_id", "lesson__date", *by)
+        .annotate(_missed=Count("lesson_id", distinct=True), _excused=Count("lesson_id", distinct=True, filter=EXCUSED))
+        .annotate(_had=Coalesce(had, 0))
+    )
+    result: dict[Any, list[Day]] = {}
+    for row in grouped:
+        key = None if not by else row[by[0]] if len(by) == 1 else tuple(row[name] for name in by)
+        result.setdefault(key, []).append(
+            Day(row["student_id"], row["lesson__date"], row["_missed"], row["_excused"], row["_had"])
+        )
+    return result
