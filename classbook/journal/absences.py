@@ -179,11 +179,7 @@ def day_absences(rows: QuerySet[Attendance], by: Sequence[str] = ()) -> dict[Any
     values, or ``None`` without ``by``. ``Day.whole`` says whether the day counts as a whole day missed.
     """
     had = Subquery(
-        lessons_had()
-        .order_by()
-        .values("date")
-        .annotate(n=Count("pk", distinct=True))
-        .values("n")[:1],
+        lessons_had().order_by().values("date").annotate(n=Count("pk", distinct=True)).values("n")[:1],
         output_field=IntegerField(),
     )
     grouped = (

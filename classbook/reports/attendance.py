@@ -307,9 +307,10 @@ def consecutive_absences(day_classes: QuerySet[SchoolClass], scope: Range, at_le
     streaks: list[Streak] = []
     for (student_id, class_id), missed in whole.items():
         run: list[dt.date] = []
-        for day in [*school_days[class_id], None]:
-            if day is not None and day in missed:
-                run.append(day)
+        ends: list[dt.date | None] = [*school_days[class_id], None]
+        for when in ends:
+            if when is not None and when in missed:
+                run.append(when)
                 continue
             if len(run) >= at_least:
                 streaks.append(Streak(student_id, "", class_names[class_id], run[0], run[-1], len(run)))
@@ -382,13 +383,14 @@ def registers_not_taken(assignments: QuerySet[TeachingAssignment], day: dt.date)
         )
     )
     for r in missing:
-        who = "conducted_by" if r["conducted_by__last_name"] is not None else "assignment__teacher"
+        row: dict[str, Any] = dict(r)
+        who = "conducted_by" if row["conducted_by__last_name"] is not None else "assignment__teacher"
         classes[r["assignment__school_class_id"]].missing.append(
             MissingRegister(
                 r["pk"],
                 r["number"],
                 r["assignment__subject__name"],
-                full_name(r[f"{who}__last_name"], r[f"{who}__first_name"], r[f"{who}__patronymic"]),
+                full_name(row[f"{who}__last_name"], row[f"{who}__first_name"], row[f"{who}__patronymic"]),
                 who == "conducted_by",
             )
         )

@@ -77,8 +77,9 @@ def _mark(lesson: Lesson, student: Student, code: str, by=None) -> Attendance:
     return row
 
 
-@pytest.fixture
-def att(world) -> AttendanceWorld:
+@pytest.fixture(name="att")
+def attendance_world(world) -> AttendanceWorld:
+    """The two weeks of the module's docstring (import ``attendance_world`` to use the fixture ``att``)."""
     create_journal_defaults(world.school)
     AttendanceCode.objects.create(school=world.school, code="хв", name="Хворів", counts_as_absent=True, is_excused=True)
     AttendanceCode.objects.create(
@@ -132,7 +133,7 @@ def att(world) -> AttendanceWorld:
         )
         for key in w.lessons:
             w.lessons[key].refresh_from_db()
-        L = w.lessons  # noqa: N806
+        L = w.lessons
 
         rows: dict[str, Attendance] = {}
         # world.student: Monday, Tuesday, Wednesday whole; Thursday two of three; late on Friday

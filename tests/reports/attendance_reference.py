@@ -41,7 +41,9 @@ class Raw:
 
     def enrolled(self, student_id: int, class_id: int, day: dt.date) -> bool:
         return any(
-            e.student_id == student_id and e.school_class_id == class_id and e.start <= day and (e.end is None or e.end >= day)
+            (e.student_id, e.school_class_id) == (student_id, class_id)
+            and e.start <= day
+            and (e.end is None or e.end >= day)
             for e in self.enrolments
         )
 

@@ -12,7 +12,7 @@ from classbook.access.context import build_context
 from classbook.access.reports import attendance_classes, report_assignments
 from classbook.reports import attendance as q
 from tests.reports import attendance_reference as ref
-from tests.reports.attendance_data import DAYS, FRI, FRI2, MON, MON2, THU, TUE, WED, att  # noqa: F401
+from tests.reports.attendance_data import DAYS, FRI2, MON, MON2, THU, TUE, WED, attendance_world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,8 @@ def test_the_figures_a_person_checks_by_hand(world, att):
     me = lines[s["student"].pk]
     # 3 + 2 + 3 + 2 missed; Tuesday's two (the class teacher) and Wednesday's three (the parent's report) excused,
     # all five for illness; whole days Monday, Tuesday (history cancelled), Wednesday (a substitute's lesson)
-    assert (me.missed, me.excused, me.unexcused, me.illness, me.late, me.days, me.days_excused) == (10, 5, 5, 5, 1, 3, 2)
+    got = (me.missed, me.excused, me.unexcused, me.illness, me.late, me.days, me.days_excused)
+    assert got == (10, 5, 5, 5, 1, 3, 2)
     bondar = lines[s["bondar"].pk]
     # the code "хв" excuses Monday's lesson; the rejected report leaves Tuesday's two unexcused
     assert (bondar.missed, bondar.excused, bondar.illness, bondar.late, bondar.days) == (3, 1, 0, 3, 1)
@@ -98,15 +99,11 @@ def test_the_summary_sheet_lists_everyone_of_the_class_and_agrees_with_the_raw_r
     raw = ref.load(world.school)
     assignments, _ = _scope(world, world.class_teacher)
     sheet = q.attendance_sheet(assignments, att.class_a, att.semester.start, att.semester.end)
-    expected = ref.figures(
-        raw, lambda r: r.student_id, att.semester.start, att.semester.end, class_id=att.class_a.pk
-    )
+    expected = ref.figures(raw, lambda r: r.student_id, att.semester.start, att.semester.end, class_id=att.class_a.pk)
     s = att.students
-    assert [line.key for line in sheet.lines] == [
-        s[k].pk for k in ("bondar", "gnatiuk", "mover", "leaver")
-    ] + [s["student"].pk] or {line.key for line in sheet.lines} == {
-        s[k].pk for k in ("student", "bondar", "gnatiuk", "leaver", "mover")
-    }
+    assert [line.key for line in sheet.lines] == [s[k].pk for k in ("bondar", "gnatiuk", "mover", "leaver")] + [
+        s["student"].pk
+    ] or {line.key for line in sheet.lines} == {s[k].pk for k in ("student", "bondar", "gnatiuk", "leaver", "mover")}
     assert {line.key for line in sheet.lines} == {s[k].pk for k in ("student", "bondar", "gnatiuk", "leaver", "mover")}
     for line in sheet.lines:
         assert _as_figures(line) == _ref(expected.get(line.key, ref.Figures())), line.label
@@ -123,7 +120,8 @@ def test_consecutive_absences_agree_with_the_raw_rows(world, att, at_least):
     assert {(s.student_id, s.first, s.last, s.days) for s in found} == ref.streaks(raw, MON, FRI2, at_least)
     if at_least == 3:
         # Monday - Wednesday: world.student (Tuesday has two lessons after the cancellation) and the leaver
-        assert {(s.student_id, s.days) for s in found} == {(att.students["student"].pk, 3), (att.students["leaver"].pk, 3)}
+        s = att.students
+        assert {(x.student_id, x.days) for x in found} == {(s["student"].pk, 3), (s["leaver"].pk, 3)}
 
 
 @pytest.mark.parametrize("day", [*DAYS])
