@@ -27,25 +27,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import (
     BooleanField,
     Case,
     Count,
-    Exists,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 
 from classbook.journal.models import AbsenceReasonKind, Attendance, Lesson
 from classbook.people.models import Enrolment
+from classbook.schools.models import Subgroup
 from classbook.timetable.models import ChangeKind as TimetableChangeKind
 
 MISSED = Q(code__counts_as_absent=True)
@@ -135,25 +131,57 @@ def held_lessons() -> QuerySet[Lesson]:
     return Lesson.objects.exclude(timetable_change__kind=TimetableChangeKind.CANCELLED)
 
 
-def lessons_had() -> QuerySet[Lesson]:
-    """The held lessons a student had on a day, as a subquery of attendance rows (``OuterRef("student_id")``,
-    ``OuterRef("lesson__date")``): lessons of a class the student was enrolled in that day, of the whole
-    class or of a subgroup of theirs."""
-    enrolled = Enrolment.objects.filter(
-        student_id=OuterRef(OuterRef("student_id")),
-        school_class_id=OuterRef("assignment__school_class_id"),
-        start__lte=OuterRef("date"),
-    ).filter(Q(end__isnull=True) | Q(end__gte=OuterRef("date")))
-    return (
-        held_lessons()
-        .filter(date=OuterRef("lesson__date"))
-        .filter(Exists(enrolled))
-        .filter(Q(assignment__subgroup__isnull=True) | Q(assignment__subgroup__students=OuterRef("student_id")))
+def lessons_had(pairs: Iterable[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], int]:
+    """How many held lessons each student had on each day of ``pairs`` (student id, day) — three queries.
+
+    A student had a lesson when it was held that day in a class they were enrolled in that day, for the whole
+    class or for a subgroup they belong to. Read: their enrolments, the held lessons counted per class,
+    subgroup and day, and their subgroup memberships; the sum per student and day is taken in Python over
+    those aggregated rows (never over lessons or attendance rows). Days without a lesson are left out.
+    """
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    ids = list({student_id for student_id, _day in wanted})
+    first, last = min(day for _s, day in wanted), max(day for _s, day in wanted)
+    enrolments = list(
+        Enrolment.objects.filter(student_id__in=ids, start__lte=last)
+        .filter(Q(end__isnull=True) | Q(end__gte=first))
+        .values_list("student_id", "school_class_id", "start", "end")
     )
+    if not enrolments:
+        return {}
+    class_ids = {class_id for _s, class_id, _a, _b in enrolments}
+    per_day: dict[tuple[int, int | None], dict[dt.date, int]] = {}
+    for class_id, subgroup_id, day, n in (
+        held_lessons()
+        .filter(assignment__school_class_id__in=class_ids, date__range=(first, last))
+        .order_by()
+        .values_list("assignment__school_class_id", "assignment__subgroup_id", "date")
+        .annotate(n=Count("pk"))
+    ):
+        per_day.setdefault((class_id, subgroup_id), {})[day] = n
+    groups: dict[tuple[int, int], list[int]] = {}
+    for student_id, class_id, subgroup_id in Subgroup.students.through.objects.filter(
+        student_id__in=ids, subgroup__school_class_id__in=class_ids
+    ).values_list("student_id", "subgroup__school_class_id", "subgroup_id"):
+        groups.setdefault((student_id, class_id), []).append(subgroup_id)
+    spans: dict[int, list[tuple[int, dt.date, dt.date | None]]] = {}
+    for student_id, class_id, start, end in enrolments:
+        spans.setdefault(student_id, []).append((class_id, start, end))
+    had: dict[tuple[int, dt.date], int] = {}
+    for student_id, day in wanted:
+        n = 0
+        for class_id, start, end in spans.get(student_id, []):
+            if start <= day and (end is None or day <= end):
+                for key in [(class_id, None), *((class_id, g) for g in groups.get((student_id, class_id), []))]:
+                    n += per_day.get(key, {}).get(day, 0)
+        if n:
+            had[(student_id, day)] = n
+    return had
 
 
-@dataclass(frozen=True)
-class Day:
+class Day(NamedTuple):
     """One student's day with at least one missed lesson: missed (of them excused) against lessons had."""
 
     student_id: int
@@ -173,26 +201,23 @@ class Day:
 
 def day_absences(rows: QuerySet[Attendance], by: Sequence[str] = ()) -> dict[Any, list[Day]]:
     """The student-days of ``rows`` with a missed lesson, each with the number of lessons the student had that
-    day — one aggregate query (the lessons had are a correlated count per student and day).
+    day (``lessons_had``) — four aggregate queries whatever the number of rows.
 
     Grouped by the extra fields ``by`` (e.g. the lesson's class): the key is the field's value, the tuple of
     values, or ``None`` without ``by``. ``Day.whole`` says whether the day counts as a whole day missed.
     """
-    had = Subquery(
-        lessons_had().order_by().values("date").annotate(n=Count("pk", distinct=True)).values("n")[:1],
-        output_field=IntegerField(),
-    )
-    grouped = (
+    grouped = list(
         rows.order_by()
         .filter(MISSED)
         .values("student_id", "lesson__date", *by)
         .annotate(_missed=Count("lesson_id", distinct=True), _excused=Count("lesson_id", distinct=True, filter=EXCUSED))
-        .annotate(_had=Coalesce(had, 0))
     )
+    if not grouped:
+        return {}
+    had = lessons_had((row["student_id"], row["lesson__date"]) for row in grouped)
     result: dict[Any, list[Day]] = {}
     for row in grouped:
         key = None if not by else row[by[0]] if len(by) == 1 else tuple(row[name] for name in by)
-        result.setdefault(key, []).append(
-            Day(row["student_id"], row["lesson__date"], row["_missed"], row["_excused"], row["_had"])
-        )
+        sid, day = row["student_id"], row["lesson__date"]
+        result.setdefault(key, []).append(Day(sid, day, row["_missed"], row["_excused"], had.get((sid, day), 0)))
     return result
