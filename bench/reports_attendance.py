@@ -9,8 +9,9 @@ Run from the repository root against a database that ``seed_demo`` filled (it is
     .venv/bin/python bench/reports_attendance.py --runs 7
 
 It times the read models as the director reads them (the school's first study period, its busiest class;
-``BENCH_WHOLE_YEAR=1``: the whole year) and prints, per report, the median and best wall time, the number of queries, and the ratio of the median to
-the in-run floor (the median of ``SELECT 1`` round trips x the report's queries), so a loaded machine shows.
+``BENCH_WHOLE_YEAR=1``: the whole year) and prints, per report, the median and best wall time, the number
+of queries, and the ratio of the median to the in-run floor (the median of ``SELECT 1`` round trips x the
+report's queries), so a loaded machine shows.
 """
 
 from __future__ import annotations
