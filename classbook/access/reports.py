@@ -61,3 +61,11 @@ def report_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
     return SchoolClass.objects.filter(
         school=ctx.school, pk__in=report_assignments(ctx).values("school_class_id")
     ).select_related("year", "year_level")
+
+
+def attendance_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
+    """Classes whose whole attendance the user reads (R6.2): whole days missed need every lesson of the day,
+    so the class's summary sheet of attendance, whole days and consecutive absences are the class teacher's
+    (own class) and the administration's and viewers' (the school's); a subject teacher reads the lessons of
+    their own subjects only (``report_assignments``)."""
+    return summary_classes(ctx)

@@ -17,6 +17,7 @@ def register_routers(api: NinjaAPI) -> None:
         people,
         planning,
         reports,
+        reports_attendance,
         roster,
         schools,
         timetable,
@@ -41,4 +42,5 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", people.router)  # /schools/{school}/accounts/... (deactivation, two-factor reset)
     api.add_router("/schools", audit.router)  # /schools/{school}/audit
     api.add_router("/schools", reports.router)  # /schools/{school}/reports/progress|summary
+    api.add_router("/schools", reports_attendance.router)  # /schools/{school}/reports/attendance...
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from classbook.reports import views
+from classbook.reports import attendance_views, views
 
 app_name = "reports"
 
@@ -11,4 +11,13 @@ urlpatterns = [
     path("summary/", views.summary, name="summary"),
     path("summary.<str:fmt>", views.summary_export, name="summary_export"),
     path("settings/", views.report_settings, name="settings"),
+    # Attendance (R6.2): classbook/reports/attendance_views.py
+    path("attendance/", attendance_views.report, name="attendance"),
+    path("attendance.<str:fmt>", attendance_views.report_export, name="attendance_export"),
+    path("attendance/sheet/", attendance_views.sheet, name="attendance_sheet"),
+    path("attendance/sheet.<str:fmt>", attendance_views.sheet_export, name="attendance_sheet_export"),
+    path("attendance/consecutive/", attendance_views.consecutive, name="consecutive"),
+    path("attendance/consecutive.<str:fmt>", attendance_views.consecutive_export, name="consecutive_export"),
+    path("attendance/registers/", attendance_views.registers, name="registers"),
+    path("attendance/registers.<str:fmt>", attendance_views.registers_export, name="registers_export"),
 ]

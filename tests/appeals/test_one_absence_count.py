@@ -28,8 +28,9 @@ from tests.appeals.conftest import MON, TUE, WED, absent, api, page
 pytestmark = pytest.mark.django_db
 
 # 7 lessons: excused by code, by an accepted parent's report, by the class teacher's reason; unexcused
-# (twice: one with a reason that is not valid); late; present (an absence cleared).
-EXPECTED = Counts(missed=5, excused=3, late=1, with_reason=3)
+# (twice: one with a reason that is not valid); late; present (an absence cleared). Two of them for illness
+# (the class teacher's reason and the parent's report, both of kind "illness").
+EXPECTED = Counts(missed=5, excused=3, late=1, with_reason=3, illness=2)
 
 
 def _lesson(world, journal_, day, number):
@@ -212,3 +213,16 @@ def test_pages_cost_the_same_queries_whatever_the_absences(world, journal, kinds
     after = [_queries(client, url) for client, url in pages]
     assert after == before
     assert max(before) <= 13  # measured: 11, 11, 11, 12, 11
+
+
+def test_the_attendance_reports_count_the_same(world, journal, kinds, as_user):
+    """The attendance report and the class's summary sheet of attendance (classbook.reports) read the same
+    definition: the same counts as the absences page and the diary above."""
+    client = as_user(world.class_teacher)
+    base = f"/api/v1/schools/{world.school.slug}/reports"
+    report = client.get(f"{base}/attendance?start=2026-10-01&end=2026-10-07&group_by=student").json()
+    sheet = client.get(f"{base}/attendance-sheet?school_class={world.class_a.pk}&period=p{journal.semester.pk}").json()
+    for body in (report, sheet):
+        (line,) = [x for x in body["lines"] if x["key"] == world.student.pk]
+        got = (line["missed"], line["excused"], line["unexcused"], line["late"], line["illness"])
+        assert got == (EXPECTED.missed, EXPECTED.excused, EXPECTED.unexcused, EXPECTED.late, EXPECTED.illness)

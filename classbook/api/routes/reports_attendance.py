@@ -1,0 +1,187 @@
+"""Attendance reports over JSON (R6.2): ``/api/v1/schools/{school}/reports/attendance...``.
+
+The same read models (``classbook.reports.attendance``) and access rules (``classbook.access.reports``) as
+the pages: a subject teacher gets the lessons of their own subjects, a class teacher their class, the
+administration and authority viewers the school; the summary sheet and consecutive absences need the whole
+day, so they are the class teacher's and the administration's (403 for a subject teacher). 404 for a class
+outside the caller's reports, 422 for days in the wrong order or a range too long.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from classbook.access import reports as access
+from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.scopes import get_or_404
+from classbook.core.errors import DomainError
+from classbook.reports import attendance, queries
+
+router = Router(tags=["reports"])
+
+
+def _ctx(request: HttpRequest, school: str) -> SchoolContext:
+    ctx = resolve_school(request.user, school)
+    if not access.may_read_reports(ctx):
+        raise PermissionDenied
+    return ctx
+
+
+def _check_range(start: dt.date, end: dt.date) -> None:
+    if end < start:
+        raise DomainError(_("The last day is before the first day."), code="invalid_range", field="end")
+    if (end - start).days + 1 > attendance.MAX_DAYS:
+        raise DomainError(
+            _("A report covers at most %(days)s days.") % {"days": attendance.MAX_DAYS},
+            code="range_too_long",
+            field="end",
+        )
+
+
+class LineOut(Schema):
+    key: int | None
+    label: str
+    missed: int
+    excused: int
+    unexcused: int
+    illness: int
+    late: int
+    days: int | None = Field(description="Whole days missed; null where the caller does not read the whole day")
+    days_excused: int | None
+    left_on: dt.date | None
+
+
+class WeekOut(Schema):
+    start: dt.date
+    excused_illness: int
+    excused_other: int
+    unexcused: int
+
+
+class ReportOut(Schema):
+    start: dt.date
+    end: dt.date
+    group_by: str
+    lines: list[LineOut]
+    total: LineOut | None
+    weeks: list[WeekOut]
+
+
+class ReportQuery(Schema):
+    start: dt.date
+    end: dt.date
+    group_by: Literal["class", "student", "subject"] = "class"
+    school_class: int | None = Field(None, ge=1, le=2**62)
+    subject: int | None = Field(None, ge=1, le=2**62)
+
+
+def _out(report: attendance.AttendanceReport) -> dict[str, object]:
+    return {
+        "start": report.range.start,
+        "end": report.range.end,
+        "group_by": report.group_by,
+        "lines": report.lines,
+        "total": report.total,
+        "weeks": report.weeks,
+    }
+
+
+@router.get("/{school}/reports/attendance", response=ReportOut, summary="Lessons and whole days missed (R6.2)")
+def report(request: HttpRequest, school: str, q: Query[ReportQuery]) -> dict[str, object]:
+    ctx = _ctx(request, school)
+    if q.school_class is not None:
+        get_or_404(access.report_classes(ctx), pk=q.school_class)
+    _check_range(q.start, q.end)
+    scope = attendance.Range(q.start, q.end, school_class_id=q.school_class, subject_id=q.subject)
+    return _out(
+        attendance.attendance_report(access.report_assignments(ctx), access.attendance_classes(ctx), scope, q.group_by)
+    )
+
+
+class SheetQuery(Schema):
+    period: str = Field(..., max_length=24, description="p<study period id> or y<academic year id>")
+    school_class: int = Field(..., ge=1, le=2**62)
+
+
+@router.get(
+    "/{school}/reports/attendance-sheet", response=ReportOut, summary="A class's summary sheet of attendance (R6.2)"
+)
+def sheet(request: HttpRequest, school: str, q: Query[SheetQuery]) -> dict[str, object]:
+    ctx = _ctx(request, school)
+    classes = access.attendance_classes(ctx)
+    if not classes.exists():
+        raise PermissionDenied  # a subject teacher: the summary sheet is the class teacher's and the administration's
+    school_class = get_or_404(classes, pk=q.school_class)
+    picked = queries.calendar(ctx.school).resolve(q.period)
+    if picked is None:
+        raise DomainError(_("Unknown period."), code="invalid_period", field="period")
+    year, period = picked
+    if school_class.year_id != year.pk:
+        raise DomainError(_("Choose a period of the class's year (%(year)s).") % {"year": school_class.year.name})
+    start, end = (period.start, period.end) if period is not None else (year.start, year.end)
+    return _out(attendance.attendance_sheet(access.report_assignments(ctx), school_class, start, end))
+
+
+class ConsecutiveQuery(Schema):
+    start: dt.date
+    end: dt.date
+    at_least: int = Field(3, ge=2, le=60)
+    school_class: int | None = Field(None, ge=1, le=2**62)
+
+
+class StreakOut(Schema):
+    student_id: int
+    name: str
+    school_class: str
+    first: dt.date
+    last: dt.date
+    days: int
+
+
+@router.get(
+    "/{school}/reports/consecutive-absences",
+    response=list[StreakOut],
+    summary="Students absent N or more school days in a row",
+)
+def consecutive(request: HttpRequest, school: str, q: Query[ConsecutiveQuery]) -> list[attendance.Streak]:
+    ctx = _ctx(request, school)
+    classes = access.attendance_classes(ctx)
+    if not classes.exists():
+        raise PermissionDenied
+    if q.school_class is not None:
+        get_or_404(classes, pk=q.school_class)
+    _check_range(q.start, q.end)
+    return attendance.consecutive_absences(
+        classes, attendance.Range(q.start, q.end, school_class_id=q.school_class), q.at_least
+    )
+
+
+class MissingOut(Schema):
+    lesson_id: int
+    number: int | None
+    subject: str
+    teacher: str
+    substitute: bool
+
+
+class RegistersOut(Schema):
+    class_id: int
+    name: str
+    held: int
+    missing: list[MissingOut]
+
+
+@router.get(
+    "/{school}/reports/registers-not-taken",
+    response=list[RegistersOut],
+    summary="Classes with lessons held on a day whose register was not taken",
+)
+def registers(request: HttpRequest, school: str, day: dt.date) -> list[attendance.ClassRegisters]:
+    ctx = _ctx(request, school)
+    return attendance.registers_not_taken(access.report_assignments(ctx), day)
