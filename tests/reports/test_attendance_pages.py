@@ -20,8 +20,6 @@ from tests.reports.attendance_data import FRI2, MON, MON2, NOW, TUE, WED, attend
 
 pytestmark = [
     pytest.mark.django_db,
-    # WeasyPrint warns when the system lacks libharfbuzz-subset (this machine); the PDF is written all the same.
-    pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning"),
 ]
 
 URL = "/s/lyceum-1/reports/attendance"

@@ -18,10 +18,6 @@ URL = "/s/lyceum-1/reports/"
 API = "/api/v1/schools/lyceum-1/reports"
 SVG = "{http://www.w3.org/2000/svg}"
 
-# WeasyPrint warns once, when it is first imported, on a machine without libharfbuzz-subset0 (the PDF is
-# made all the same, with fontTools); the diary's PDF tests fail on that warning there too.
-no_harfbuzz_subset = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
-
 
 def _flat(text: str) -> str:
     return re.sub(r"\s+", " ", text)
@@ -98,7 +94,6 @@ def test_the_progress_xlsx_has_numbers_as_numbers_and_a_frozen_header(world, bui
     assert any(str(r[0]).startswith("Quality rate =") for r in rows[header_at + 1 :])
 
 
-@no_harfbuzz_subset
 def test_the_progress_pdf_reads_back_with_the_figures(world, built):
     response = client_for(world.deputy).get(f"{URL}progress.pdf?period=p{built.semester.pk}&group_by=class")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
@@ -109,7 +104,6 @@ def test_the_progress_pdf_reads_back_with_the_figures(world, built):
     assert line["success_rate"] in text and line["quality_rate"] in text
 
 
-@no_harfbuzz_subset
 def test_the_summary_xlsx_and_pdf(world, built):
     client = client_for(world.class_teacher)
     query = f"school_class={built.class_a.pk}&period=p{built.semester.pk}"
