@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 from classbook.access.context import SchoolContext
 from classbook.access.rules import Perm
 from classbook.people.models import Role
-from classbook.schools.models import SchoolClass, TeachingAssignment
+from classbook.schools.models import SchoolClass, Subject, TeachingAssignment
 
 
 def reads_whole_school(ctx: SchoolContext) -> bool:
@@ -44,6 +44,13 @@ def report_assignments(ctx: SchoolContext) -> QuerySet[TeachingAssignment]:
     if Role.TEACHER not in ctx.roles:
         return qs.none()
     return qs.filter(Q(teacher=ctx.user) | Q(school_class_id__in=ctx.homeroom_class_ids))
+
+
+def report_subjects(ctx: SchoolContext) -> QuerySet[Subject]:
+    """Subjects a report may be narrowed to: those of the user's report assignments, by name."""
+    return Subject.objects.filter(school=ctx.school, pk__in=report_assignments(ctx).values("subject_id")).order_by(
+        "name"
+    )
 
 
 def summary_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:

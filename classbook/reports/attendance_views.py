@@ -24,7 +24,7 @@ from classbook.access.decorators import school_view
 from classbook.reports import attendance, attendance_exports, exports, queries
 from classbook.reports.attendance_forms import AttendanceForm, ConsecutiveForm, RegistersForm, default_range
 from classbook.reports.forms import SummaryForm, period_choices
-from classbook.schools.models import SchoolClass, Subject
+from classbook.schools.models import SchoolClass
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 
@@ -66,7 +66,7 @@ def _result(context: dict[str, Any], title: str, about: str, export: str, query:
 def _report(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     classes = _classes(ctx, whole=False)
     _check_class(request, classes)
-    subjects = Subject.objects.filter(pk__in=access.report_assignments(ctx).values("subject_id")).order_by("name")
+    subjects = access.report_subjects(ctx)
     data = _with_range(request)
     data.setdefault("group_by", "class")
     form = AttendanceForm(data, classes=classes, subjects=subjects)
