@@ -47,60 +47,56 @@ def caller(request):
     return {"token": token_client, "session": session_client}[request.param]
 
 
-@pytest.mark.parametrize("path", UPLOADS)
-def test_an_upload_without_a_boundary_to_a_school_that_does_not_exist_is_404(world, caller, path):
+def test_an_upload_without_a_boundary_to_a_school_that_does_not_exist_is_404(world, caller):
     client, auth = caller(world.secretary)
-    response = client.generic("POST", f"/api/v1/schools/no-such-school{path}", b"garbage", NO_BOUNDARY, **auth)
-    error(response, 404, "not_found")
+    for path in UPLOADS:
+        response = client.generic("POST", f"/api/v1/schools/no-such-school{path}", b"garbage", NO_BOUNDARY, **auth)
+        error(response, 404, "not_found")
 
 
-@pytest.mark.parametrize("path", UPLOADS)
-def test_an_upload_without_a_boundary_to_another_school_is_404(world, caller, path):
+def test_an_upload_without_a_boundary_to_another_school_is_404(world, caller):
     client, auth = caller(world.foreign_admin)  # gymnasium-2's administrator, no role in lyceum-1
-    response = client.generic("POST", f"/api/v1/schools/lyceum-1{path}", b"garbage", NO_BOUNDARY, **auth)
-    error(response, 404, "not_found")
+    for path in UPLOADS:
+        response = client.generic("POST", f"/api/v1/schools/lyceum-1{path}", b"garbage", NO_BOUNDARY, **auth)
+        error(response, 404, "not_found")
 
 
-@pytest.mark.parametrize("path", UPLOADS)
-@pytest.mark.parametrize("persona", ["secretary", "teacher", "parent"])
-def test_an_upload_without_a_boundary_to_the_callers_school_is_400(world, caller, path, persona):
-    client, auth = caller(getattr(world, persona))
+def test_an_upload_without_a_boundary_to_the_callers_school_is_400(world, caller):
     before = snapshot()
-    response = client.generic("POST", f"/api/v1/schools/lyceum-1{path}", b"garbage", NO_BOUNDARY, **auth)
-    error(response, 400, "unreadable_body")
-    # An empty body parses as an empty form: its fields are missing.
-    empty = client.generic("POST", f"/api/v1/schools/lyceum-1{path}", b"", NO_BOUNDARY, **auth)
-    assert empty.status_code in (403, 404, 422) and "error" in empty.json(), empty.content[:300]
+    for persona in ("secretary", "teacher", "parent"):
+        client, auth = caller(getattr(world, persona))
+        for path in UPLOADS:
+            response = client.generic("POST", f"/api/v1/schools/lyceum-1{path}", b"garbage", NO_BOUNDARY, **auth)
+            error(response, 400, "unreadable_body")
+            # An empty body parses as an empty form: its fields are missing.
+            empty = client.generic("POST", f"/api/v1/schools/lyceum-1{path}", b"", NO_BOUNDARY, **auth)
+            assert empty.status_code in (403, 404, 422) and "error" in empty.json(), empty.content[:300]
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("path", UPLOADS)
-@pytest.mark.parametrize(
-    ("content_type", "body"), [("application/json", b'{"file": "x"}'), ("application/x-www-form-urlencoded", b"a=1")]
-)
-def test_an_upload_sent_as_json_or_a_plain_form_is_415(world, path, content_type, body):
+def test_an_upload_sent_as_json_or_a_plain_form_is_415(world):
     client, auth = token_client(world.secretary)
-    response = client.generic("POST", f"/api/v1/schools/lyceum-1{path}", body, content_type, **auth)
-    error(response, 415, "unsupported_media_type")
-    assert "multipart/form-data" in response.json()["error"]["message"]
+    for path in UPLOADS:
+        for content_type, body in (
+            ("application/json", b'{"file": "x"}'),
+            ("application/x-www-form-urlencoded", b"a=1"),
+        ):
+            response = client.generic("POST", f"/api/v1/schools/lyceum-1{path}", body, content_type, **auth)
+            error(response, 415, "unsupported_media_type")
+            assert "multipart/form-data" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize(
-    ("content_type", "body"),
-    [
-        (
-            "multipart/form-data; boundary=x",
-            b'--x\r\nContent-Disposition: form-data; name="language"\r\n\r\nen\r\n--x--\r\n',
-        ),
+def test_a_json_operation_refuses_other_bodies_with_415(world, caller):
+    client, auth = caller(world.teacher)
+    multipart = b'--x\r\nContent-Disposition: form-data; name="language"\r\n\r\nen\r\n--x--\r\n'
+    for content_type, body in (
+        ("multipart/form-data; boundary=x", multipart),
         ("application/x-www-form-urlencoded", b"language=en"),
         ("text/plain", b'{"language": "en"}'),
         ("", b'{"language": "en"}'),
-    ],
-)
-def test_a_json_operation_refuses_other_bodies_with_415(world, caller, content_type, body):
-    client, auth = caller(world.teacher)
-    response = client.generic("PATCH", "/api/v1/me", body, content_type, **auth)
-    error(response, 415, "unsupported_media_type")
+    ):
+        response = client.generic("PATCH", "/api/v1/me", body, content_type, **auth)
+        error(response, 415, "unsupported_media_type")
 
 
 def test_a_json_body_for_another_school_is_404_before_it_is_validated(world):
@@ -116,3 +112,16 @@ def test_structured_json_types_are_json(world):
     client, auth = token_client(world.teacher)
     response = client.generic("PATCH", "/api/v1/me", b'{"language": "en"}', "application/merge-patch+json", **auth)
     assert response.status_code == 200, response.content[:300]
+
+
+def test_an_integer_beyond_64_bits_is_422_not_500(world):
+    # SQLite cannot bind such an integer: the journal's cell service answered 500 (found by Schemathesis).
+    client, auth = token_client(world.teacher)
+    body = b'{"student": 1000000000000000000000000000000, "text": "5", "expected_version": 0}'
+    response = client.generic(
+        "PUT", "/api/v1/schools/lyceum-1/journal/lessons/1/marks", body, "application/json", **auth
+    )
+    error(response, 422, "invalid")
+    assert list(response.json()["error"]["fields"]) == ["student"]
+    document = Client().get("/api/v1/openapi.json").json()
+    assert document["components"]["schemas"]["MarkIn"]["properties"]["student"]["maximum"] == 2**63 - 1

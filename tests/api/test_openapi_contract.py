@@ -33,8 +33,9 @@ PERSONAS = ("deputy", "teacher", "parent")
 
 
 @pytest.fixture
-def demo(db, settings):
+def demo(db, settings, tmp_path):
     settings.ALLOWED_HOSTS = ["localhost"]  # Schemathesis' WSGI client
+    settings.MEDIA_ROOT = tmp_path / "media"  # the uploads it makes
     # The journal is filled up to "today": a fixed day gives the same data, so the same requests, every run.
     with time_machine.travel(dt.datetime(2026, 10, 15, 12, 0, tzinfo=dt.UTC), tick=False):
         generate(DemoOptions(seed=1, students=60))
