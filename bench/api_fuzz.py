@@ -65,12 +65,13 @@ def main() -> int:
             )
             logins = {login.key: login.username for login in find_demo_logins(school)}
             with fuzz.live_app() as app:
+                schema = fuzz.load(app)
                 for persona in args.personas.split(","):
                     user = User.objects.get(username=logins[persona])
                     _row, token = credentials.create_api_token(user=user, name="fuzz")
                     credentials.create_api_token(user=user, name="spare")
                     report = fuzz.run(
-                        app, persona, token, fuzz.known_ids(user, school), examples=args.examples, only=args.only
+                        schema, persona, token, fuzz.known_ids(user, school), examples=args.examples, only=args.only
                     )
                     per_request = 1000 * report.seconds / max(report.requests, 1)
                     print(
@@ -79,6 +80,8 @@ def main() -> int:
                     )
                     slowest = sorted(report.timings.items(), key=lambda item: -item[1])[:3]
                     print("  slowest: " + "; ".join(f"{label} {seconds:.1f} s" for label, seconds in slowest))
+                    for line in fuzz.refused_valid_data(report):
+                        print(f"  refuses most valid data: {line}")
                     for label, failure in report.failures.items():
                         failed = True
                         print(f"  FAIL {label}: {failure}\n")

@@ -56,23 +56,29 @@ class Report:
     persona: str
     requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
-    per_operation: dict[str, Counter[int]] = field(default_factory=dict)
+    per_operation: dict[str, Counter[int]] = field(default_factory=dict)  # "label [mode]": statuses
     failures: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
 
+def load(app: Callable[..., Any]) -> Any:
+    """The live document, read as a client reads it: ``GET /api/v1/openapi.json``."""
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+
+
 def run(
-    app: Callable[..., Any],
+    schema: Any,
     persona: str,
     token: str,
     path_parameters: dict[str, Any],
     *,
     examples: int,
-    modes: tuple[GenerationMode, ...] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+    negative_examples: int | None = None,
     only: str | None = None,
 ) -> Report:
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    """``examples`` valid requests per operation (by the document), ``negative_examples`` invalid ones."""
+    budget = {GenerationMode.POSITIVE: examples, GenerationMode.NEGATIVE: negative_examples or examples}
     report = Report(persona)
     headers = {"Authorization": f"Bearer {token}"}
     started = time.perf_counter()
@@ -82,14 +88,14 @@ def run(
         if only and only not in label:
             continue
         params = {p.name: path_parameters[p.name] for p in operation.path_parameters if p.name in path_parameters}
-        counter = report.per_operation.setdefault(label, Counter())
         op_started = time.perf_counter()
-        for mode in modes:
+        for mode, count in budget.items():
+            counter = report.per_operation.setdefault(f"{label} [{mode}]", Counter())
             strategy = operation.as_strategy(generation_mode=mode, path_parameters=params or None)
 
             @given(case=strategy)
             @settings(
-                max_examples=examples,
+                max_examples=count,
                 derandomize=True,
                 database=None,
                 deadline=None,
@@ -110,6 +116,15 @@ def run(
         report.timings[label] = time.perf_counter() - op_started
     report.seconds = time.perf_counter() - started
     return report
+
+
+def refused_valid_data(report: Report) -> list[str]:
+    """Operations that refused (422) most of the requests their own document says are valid."""
+    found = []
+    for key, statuses in report.per_operation.items():
+        if key.endswith("[positive]") and statuses[422] > sum(statuses.values()) / 2:
+            found.append(f"{key.removesuffix(' [positive]')}: {dict(statuses)}")
+    return found
 
 
 def known_ids(user: Any, school: Any) -> dict[str, Any]:

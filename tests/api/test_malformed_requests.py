@@ -62,9 +62,9 @@ def test_an_upload_without_a_boundary_to_another_school_is_404(world, caller):
 
 
 def test_an_upload_without_a_boundary_to_the_callers_school_is_400(world, caller):
+    callers = [caller(getattr(world, persona)) for persona in ("secretary", "teacher", "parent")]
     before = snapshot()
-    for persona in ("secretary", "teacher", "parent"):
-        client, auth = caller(getattr(world, persona))
+    for client, auth in callers:
         for path in UPLOADS:
             response = client.generic("POST", f"/api/v1/schools/lyceum-1{path}", b"garbage", NO_BOUNDARY, **auth)
             error(response, 400, "unreadable_body")
