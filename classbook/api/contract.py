@@ -281,13 +281,12 @@ class _ContractSchema(OpenAPISchema):
 #   415 (``core/middleware.py`` has already refused types no operation takes).
 
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-_TYPES = {"body": ("application/json",), "form": FORM_TYPES, "file": ("multipart/form-data",)}
+# Django reads both kinds of form into request.POST; a required file missing from a plain form is a 422.
+_TYPES = {"body": ("application/json",), "form": FORM_TYPES, "file": FORM_TYPES}
 
 
 def _accepted_types(operation: Operation) -> frozenset[str]:
     sources = {getattr(model, "__ninja_param_source__", None) for model in operation.models}
-    if "file" in sources:  # a file travels in a multipart body only
-        return frozenset(_TYPES["file"])
     return frozenset(kind for source in sources for kind in _TYPES.get(source or "", ()))
 
 
