@@ -28,12 +28,12 @@ from collections import defaultdict
 from functools import cache
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
-from ninja.operation import Operation
+from ninja.operation import Operation, PathView
 from ninja.params.models import TModel
 from ninja.parser import Parser
 from ninja.schema import NinjaGenerateJsonSchema
@@ -333,6 +333,18 @@ def guard(api: NinjaAPI, operation: Operation) -> None:
     operation._contract_guarded = True  # type: ignore[attr-defined]
 
 
+def _answer_405_as_json(path_view: PathView) -> None:
+    """A method the path does not have: 405 in the error shape with ``Allow`` (ninja answers plain text)."""
+    allowed = ", ".join(sorted({method for operation in path_view.operations for method in operation.methods}))
+
+    def not_allowed() -> HttpResponse:
+        response = JsonResponse(error_body("method_not_allowed", _("This method is not allowed here.")), status=405)
+        response["Allow"] = allowed
+        return response
+
+    path_view._not_allowed = not_allowed  # type: ignore[method-assign]
+
+
 class ContractAPI(NinjaAPI):
     """A NinjaAPI whose OpenAPI document names every model once and has every operation's error answers,
     and whose operations check the school and the content type before they parse a body."""
@@ -343,6 +355,7 @@ class ContractAPI(NinjaAPI):
             for path_view in bound.path_operations.values():
                 for operation in path_view.operations:
                     guard(self, operation)
+                _answer_405_as_json(path_view)
         return urls
 
     def get_openapi_schema(

@@ -128,3 +128,10 @@ def test_an_integer_beyond_64_bits_is_422_not_500(world):
     assert list(response.json()["error"]["fields"]) == ["student"]
     document = Client().get("/api/v1/openapi.json").json()
     assert document["components"]["schemas"]["MarkIn"]["properties"]["student"]["maximum"] == 2**63 - 1
+
+
+def test_a_method_the_path_does_not_have_is_405_in_the_error_shape(world):
+    client, auth = token_client(world.teacher)
+    response = client.generic("DELETE", "/api/v1/me", **auth)
+    error(response, 405, "method_not_allowed")
+    assert response["Allow"] == "GET, PATCH"
