@@ -129,6 +129,7 @@ def document_errors(schema: OpenAPISchema) -> int:
     count = 0
     for path, methods in schema["paths"].items():
         for method, operation in methods.items():
+            _bound_integers(operation.get("parameters"))
             _bound_integers(operation.get("requestBody"))
             _bound_integers(operation.get("responses"))
             responses = operation.setdefault("responses", {})
@@ -156,8 +157,8 @@ def _add_component(components: dict[str, Any], model: type[Schema]) -> None:
 # --- integers are 64-bit ------------------------------------------------------------------------------
 # Ids are 64-bit in every database (``BigAutoField``), and SQLite cannot even bind a larger integer: the
 # journal's cell service answered 500 to a mark for student 10**30. A JSON body's integers must fit 64 bits
-# (422 otherwise), and the document says so on every integer of a body or an answer. (Query and path
-# integers need no bound: Django's lookups treat an out-of-range integer as matching nothing.)
+# (422 otherwise), and the document says so on every integer of a parameter, a body or an answer. (Query and path
+# integers are checked before the parameters are parsed: ``_huge_parameters``.)
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -319,6 +320,42 @@ def _before_body(
     return None
 
 
+def _integer_parameters(api: NinjaAPI) -> dict[str, list[tuple[str, str]]]:
+    """operationId: the (``query`` or ``path``, name) of its integer parameters, read from the document once."""
+    found = getattr(api, "_integer_parameters", None)
+    if found is None:
+        found = {}
+        for methods in api.get_openapi_schema()["paths"].values():
+            for operation in methods.values():
+                found[operation["operationId"]] = [
+                    (parameter["in"], parameter["name"])
+                    for parameter in operation.get("parameters", [])
+                    if _is_integer(parameter.get("schema", {}))
+                ]
+        api._integer_parameters = found  # type: ignore[attr-defined]
+    return found
+
+
+def _is_integer(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "integer" or any(_is_integer(option) for option in schema.get("anyOf", []))
+
+
+def _huge_parameters(api: NinjaAPI, operation: Operation, request: HttpRequest) -> HttpResponse | None:
+    """A query or path integer beyond 64 bits is a 422, as in a body (SQLite cannot bind it)."""
+    operation_id = operation.operation_id or api.get_openapi_operation_id(operation)
+    match = request.resolver_match
+    fields = {}
+    for where, name in _integer_parameters(api).get(operation_id, []):
+        values = request.GET.getlist(name) if where == "query" else [str(match.kwargs.get(name, "")) if match else ""]
+        for value in values:
+            text = value.strip().lstrip("+-")
+            if text.isascii() and text.isdigit() and not INT64_MIN <= int(value) <= INT64_MAX:
+                fields[name] = [out_of_range_message()]
+    if not fields:
+        return None
+    return api.create_response(request, error_body("invalid", _("The request is not valid."), fields), status=422)
+
+
 def guard(api: NinjaAPI, operation: Operation) -> None:
     """Run ``_before_body`` after the operation's authentication and throttles (idempotent)."""
     if getattr(operation, "_contract_guarded", False):
@@ -327,7 +364,11 @@ def guard(api: NinjaAPI, operation: Operation) -> None:
     accepts = _accepted_types(operation)
 
     def run_checks(request: HttpRequest) -> HttpResponse | None:
-        return checks(request) or _before_body(api, operation, accepts, request)
+        return (
+            checks(request)
+            or _before_body(api, operation, accepts, request)
+            or _huge_parameters(api, operation, request)
+        )
 
     operation._run_checks = run_checks  # type: ignore[method-assign]
     operation._contract_guarded = True  # type: ignore[attr-defined]

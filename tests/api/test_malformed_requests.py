@@ -135,3 +135,14 @@ def test_a_method_the_path_does_not_have_is_405_in_the_error_shape(world):
     response = client.generic("DELETE", "/api/v1/me", **auth)
     error(response, 405, "method_not_allowed")
     assert response["Allow"] == "GET, PATCH"
+
+
+def test_a_query_or_path_integer_beyond_64_bits_is_422_not_500(world):
+    client, auth = token_client(world.deputy)
+    huge = "1" + "0" * 30
+    response = client.get(f"/api/v1/schools/lyceum-1/assignments?teacher={huge}", **auth)
+    error(response, 422, "invalid")
+    assert list(response.json()["error"]["fields"]) == ["teacher"]
+    response = client.get(f"/api/v1/schools/lyceum-1/students/{huge}", **auth)
+    error(response, 422, "invalid")
+    assert client.get("/api/v1/schools/lyceum-1/assignments?teacher=-5", **auth).status_code == 200
