@@ -108,6 +108,29 @@ ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
 }
 
 
+# Request examples of the operations integrators start with (Schemathesis sends them too).
+REQUEST_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("patch", "/api/v1/me"): {"language": "uk"},
+    ("post", "/api/v1/tokens"): {"name": "Timetable on my phone", "expires_in_days": 90},
+    ("post", "/api/v1/schools/{school}/journal/assignments/{assignment_id}/lessons"): {
+        "date": "2026-10-15",
+        "number": 3,
+        "topic": "Fractions",
+        "lesson_type": "regular",
+    },
+    ("put", "/api/v1/schools/{school}/journal/lessons/{lesson_id}/marks"): {
+        "student": 812,
+        "text": "10",
+        "expected_version": 0,
+    },
+    ("put", "/api/v1/schools/{school}/journal/lessons/{lesson_id}/attendance"): {
+        "student": 812,
+        "text": "н",
+        "expected_version": 0,
+    },
+}
+
+
 def statuses_for(method: str, path: str, authenticated: bool) -> list[int]:
     """The error statuses an operation can answer beyond its own, from what it is (see the module's docstring)."""
     statuses = [400, 413, 422, 429]
@@ -129,6 +152,9 @@ def document_errors(schema: OpenAPISchema) -> int:
     count = 0
     for path, methods in schema["paths"].items():
         for method, operation in methods.items():
+            example = REQUEST_EXAMPLES.get((method, path))
+            if example is not None:
+                operation["requestBody"]["content"]["application/json"]["example"] = example
             _bound_integers(operation.get("parameters"))
             _bound_integers(operation.get("requestBody"))
             _bound_integers(operation.get("responses"))

@@ -78,3 +78,12 @@ def test_the_class_list_imports_422_is_an_error_with_its_report(document):
 def test_times_are_documented_as_the_api_writes_them(document):
     start = document["components"]["schemas"]["BellOut"]["properties"]["start"]
     assert start["format"] == "partial-time" and start["pattern"]
+
+
+def test_the_main_operations_have_request_examples(document):
+    # The contract test sends them (Schemathesis' explicit phase): their answers must be documented ones.
+    from classbook.api.contract import REQUEST_EXAMPLES
+
+    for (method, path), example in REQUEST_EXAMPLES.items():
+        media = document["paths"][path][method]["requestBody"]["content"]["application/json"]
+        assert media["example"] == example
