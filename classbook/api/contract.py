@@ -108,7 +108,7 @@ ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
 }
 
 
-# Request examples of the operations integrators start with (Schemathesis sends them too).
+# Request examples of the operations integrators start with (shown by /api/v1/docs and generated clients).
 REQUEST_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/api/v1/me"): {"language": "uk"},
     ("post", "/api/v1/tokens"): {"name": "Timetable on my phone", "expires_in_days": 90},

@@ -81,7 +81,6 @@ def test_times_are_documented_as_the_api_writes_them(document):
 
 
 def test_the_main_operations_have_request_examples(document):
-    # The contract test sends them (Schemathesis' explicit phase): their answers must be documented ones.
     from classbook.api.contract import REQUEST_EXAMPLES
 
     for (method, path), example in REQUEST_EXAMPLES.items():
