@@ -6,21 +6,19 @@ Routers are thin, one per domain; every endpoint resolves the school through
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-from ninja.parser import Parser
-
 from classbook.api.auth import api_auth
+from classbook.api.contract import ContractAPI, ContractParser
 from classbook.api.errors import install_error_handlers
 from classbook.api.routers import register_routers
 
-api = NinjaAPI(
+api = ContractAPI(
     title="Classbook API",
     version="1",
     description="Electronic class journal and e-diary. Authenticate with a personal API token "
     "(`Authorization: Bearer cb_...`, created on your profile page) or the browser session.",
     auth=api_auth,
     urls_namespace="api-v1",
-    parser=Parser(),
+    parser=ContractParser(),
 )
 install_error_handlers(api)
 register_routers(api)

@@ -13,6 +13,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from classbook.api.contract import IntegerOutOfRange, out_of_range_message
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.core.http_errors import error_body, request_problem
 
@@ -84,6 +85,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, IntegerOutOfRange):  # valid JSON, but an integer no database can hold
+            message = out_of_range_message()
+            fields = {_field_name(list(loc)): [message] for loc in exc.__cause__.locations}
+            return respond(request, 422, error_body("invalid", _("The request is not valid."), fields))
         if exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, RecursionError)):  # ninja: not JSON
             return respond(request, 400, error_body("invalid_json", _("The request body is not valid JSON.")))
         code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict"}.get(

@@ -25,7 +25,8 @@ from django.http import HttpRequest, HttpResponse
 from classbook.core.http_errors import answer, is_api, too_large, unsupported_media_type
 
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-_API_BODY_TYPES = ("application/json", "multipart/form-data", "application/x-www-form-urlencoded")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_API_BODY_TYPES = ("application/json", *FORM_TYPES)
 
 
 def declared_length(request: HttpRequest) -> int:

@@ -116,6 +116,11 @@ def choices_for(user_ids: Iterable[int], kind: str) -> dict[int, Choice]:
     return {uid: chosen.get(uid, DEFAULTS[kind]) for uid in ids}
 
 
+def settable_kinds() -> list[str]:
+    """The kinds a person may choose channels for (``ALWAYS_SENT`` ones are not theirs to turn off)."""
+    return [kind for kind in Kind.values if kind not in ALWAYS_SENT]
+
+
 def preferences(user: Any) -> list[dict[str, Any]]:
     """The person's choice for every kind (saved or default), in the order of ``Kind``."""
     saved = {p.kind: p for p in Preference.objects.filter(user=user)}

@@ -229,7 +229,8 @@ def test_api_imports_and_reports_row_errors_as_json(world, as_user):
         },
     )
     assert bad.status_code == 422
-    body = bad.json()
+    assert bad.json()["error"]["code"] == "import_refused"
+    body = bad.json()["error"]["report"]
     assert body["ok"] is False and body["errors"][0]["row"] == 2 and body["errors"][0]["column"] == "Class"
     good = client.post(
         API,

@@ -58,7 +58,7 @@ def test_a_hostile_file_is_refused_with_a_message_on_the_page_and_the_api_and_im
     assert "nothing was imported" in content and escape(message) in content
     api = _post_api(client, world, name, data)
     assert api.status_code == 422, api.content[:300]
-    body = api.json()
+    body = api.json()["error"]["report"]
     assert body["ok"] is False and body["created"] == 0
     assert any(message in e["message"] for e in body["errors"]), body["errors"]
     assert [e["row"] for e in body["errors"]] == [row]
@@ -71,7 +71,7 @@ def test_an_empty_file_is_refused_on_both_doors(world, as_user):
     page = _post_page(client, world, "list.csv", b"")
     assert page.status_code == 200 and "The submitted file is empty." in page.content.decode()  # the form's check
     api = _post_api(client, world, "list.csv", b"")
-    assert api.status_code == 422 and api.json()["errors"][0]["message"] == "The file is empty."
+    assert api.status_code == 422 and api.json()["error"]["report"]["errors"][0]["message"] == "The file is empty."
     assert snapshot() == before
 
 
@@ -98,7 +98,7 @@ def test_a_sheet_that_claims_to_be_huge_imports_its_real_rows_quickly(world, as_
 def test_too_long_cells_get_the_per_row_report(world, as_user):
     text = "Class;Last name;First name\n5-А;Бондар;Сергій\n5-А;" + "Ш" * 5000 + ";Олег\n5-А;Коваль;" + "Ж" * 200 + "\n"
     before = snapshot()
-    body = _post_api(as_user(world.secretary), world, "list.csv", text.encode()).json()
+    body = _post_api(as_user(world.secretary), world, "list.csv", text.encode()).json()["error"]["report"]
     assert [(e["row"], e["column"]) for e in body["errors"]] == [(3, "Last name"), (4, "First name")]
     assert all("Too long" in e["message"] for e in body["errors"])
     assert snapshot() == before
@@ -108,7 +108,7 @@ def test_the_refusal_is_translated(world, as_user):
     world.secretary.language = "uk"
     world.secretary.save()
     name, data = h.billion_laughs(HEADER, ROW)
-    body = _post_api(as_user(world.secretary), world, name, data).json()
+    body = _post_api(as_user(world.secretary), world, name, data).json()["error"]["report"]
     assert body["errors"][0]["message"] != h.ENTITIES and "XML" in body["errors"][0]["message"]
 
 

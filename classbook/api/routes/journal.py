@@ -26,7 +26,16 @@ from classbook.core import uploads
 from classbook.core.errors import ConflictError, DomainError
 from classbook.journal import attachments, services
 from classbook.journal.grid import api_json, read_grid
-from classbook.journal.models import Attendance, HomeworkAttachment, Lesson, Mark, PeriodGrade, Remark, WorkType
+from classbook.journal.models import (
+    Attendance,
+    HomeworkAttachment,
+    Lesson,
+    LessonType,
+    Mark,
+    PeriodGrade,
+    Remark,
+    WorkType,
+)
 from classbook.journal.queries import assignment_data, changes_log_rows, readable_assignment
 from classbook.journal.rules import feedback_data
 from classbook.people.models import Student
@@ -181,7 +190,7 @@ class LessonIn(Schema):
     date: dt.date
     number: int | None = Field(None, ge=1, le=20)
     topic: str = Field("", max_length=500)
-    lesson_type: str = "regular"
+    lesson_type: LessonType = LessonType.REGULAR
 
 
 class LessonPatch(Schema):
@@ -189,7 +198,7 @@ class LessonPatch(Schema):
     topic: str | None = Field(None, max_length=500)
     homework: str | None = Field(None, max_length=4000)
     homework_due: dt.date | None = None
-    lesson_type: str | None = None
+    lesson_type: LessonType | None = None
     number: int | None = Field(None, ge=1, le=20)
     reason: str = Field("", max_length=500)
 

@@ -27,7 +27,10 @@ class MeOut(Schema):
 
 
 class MeIn(Schema):
-    language: str = Field(description="Interface language: " + ", ".join(code for code, _name in settings.LANGUAGES))
+    language: str = Field(
+        description="Interface language: " + ", ".join(code for code, _name in settings.LANGUAGES),
+        json_schema_extra={"enum": [code for code, _name in settings.LANGUAGES]},  # "Unknown language." else
+    )
 
 
 def _me(user: object) -> dict[str, object]:

@@ -46,8 +46,12 @@ class ReadOut(Schema):
     unread: int
 
 
+_SETTABLE_KINDS: list[Any] = services.settable_kinds()
+
+
 class PreferenceIO(Schema):
-    kind: str
+    # The service refuses any other kind ("Unknown kind of notification."): the document lists them.
+    kind: str = Field(json_schema_extra={"enum": _SETTABLE_KINDS})
     in_app: bool = True
     email: bool = True
     telegram: bool = True

@@ -29,6 +29,8 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from classbook.access import scopes
 from classbook.access.context import SchoolContext, resolve_school
+from classbook.api.contract import ErrorDetail, ErrorOut
+from classbook.api.errors import error_body
 from classbook.core.errors import DomainError
 from classbook.people.models import Consent, ConsentPurpose, Gender, GuardianLink, Student, User
 from classbook.roster import imports, queries, services
@@ -365,9 +367,19 @@ class ImportOut(Schema):
     errors: list[ImportErrorOut]
 
 
+class ImportRefusedDetail(ErrorDetail):
+    report: ImportOut | None = Field(None, description="The file's check: every bad row (code `import_refused`)")
+
+
+class ImportRefused(ErrorOut):
+    """422: the one error shape; a file with bad rows carries the whole report in ``error.report``."""
+
+    error: ImportRefusedDetail
+
+
 @router.post(
     "/{slug:school}/students/import",
-    response={200: ImportOut, 422: ImportOut},
+    response={200: ImportOut, 422: ImportRefused},
     summary="Import class lists from a CSV or XLSX file (all or nothing; dry_run only checks)",
 )
 def student_import(
@@ -401,7 +413,12 @@ def student_import(
         "per_class": report.per_class,
         "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in report.errors],
     }
-    return body if report.ok else Status(422, body)
+    if report.ok:
+        return body
+    message = _("%(count)d problem(s) in the file; nothing was imported. Fix them and upload the file again.") % {
+        "count": len(report.errors)
+    }
+    return Status(422, error_body("import_refused", message, report=body))
 
 
 @router.get("/{slug:school}/students/{int:student_id}", response=StudentDetail, summary="A student with guardians")
