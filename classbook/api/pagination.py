@@ -128,10 +128,13 @@ def paginate(
     params: ListQuery,
     sorts: Sorts,
     item: Callable[[Any], Any] | None = None,
+    *,
+    rows_out: Callable[[list[Any]], list[Any]] | None = None,
 ) -> dict[str, Any]:
     """One page of ``source`` in the envelope. A queryset is ordered and sliced in the database (one query,
     and a ``COUNT`` only when the page does not tell the total); a list (computed in Python, its items the
-    answered dicts) is sorted and sliced here. ``item`` turns a row of the page into its answer."""
+    answered dicts) is sorted and sliced here. ``item`` turns a row of the page into its answer; ``rows_out``
+    turns the whole page at once (one query for the page, not one per row)."""
     offset, limit = params.offset, params.limit
     if isinstance(source, QuerySet):
         rows: list[Any] = list(source.order_by(*sorts.order_by(params.sort))[offset : offset + limit])
@@ -140,6 +143,8 @@ def paginate(
         ordered = sorts.sort_items(list(source), params.sort)
         rows, count = ordered[offset : offset + limit], len(ordered)
     following, preceding = page_links(request, offset, limit, count)
+    if rows_out is not None:
+        rows = rows_out(rows)
     items: Iterable[Any] = rows if item is None else (item(r) for r in rows)
     return {"items": list(items), "count": count, "limit": limit, "next": following, "previous": preceding}
 
