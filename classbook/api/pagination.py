@@ -19,6 +19,7 @@ Every list answers the same envelope::
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
@@ -81,11 +82,8 @@ class Sorts:
         """``-date,name`` -> [("date", True), ("name", False)]; 422 for a key off the allow-list or a repeat."""
         text = (text or self.default).strip()
         if not re.fullmatch(self.pattern, text):
-            raise DomainError(
-                _("Sort by one or more of: %(keys)s (a leading “-” sorts descending).") % {"keys": ", ".join(self.keys)},
-                code="invalid_sort",
-                field="sort",
-            )
+            message = _("Sort by one or more of: %(keys)s (a leading “-” sorts descending).")
+            raise DomainError(message % {"keys": ", ".join(self.keys)}, code="invalid_sort", field="sort")
         parsed = [(part.lstrip("-"), part.startswith("-")) for part in text.split(",")]
         if len({key for key, _desc in parsed}) != len(parsed):
             raise DomainError(_("Name each sort key once."), code="invalid_sort", field="sort")
@@ -96,17 +94,23 @@ class Sorts:
         fields = [("-" if desc else "") + f for key, desc in self.parse(text) for f in self.keys[key]]
         return [*fields, "pk"]
 
-    def sort_items(self, items: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
-        """Sort answered items in Python (lists computed there): stable, last key first; nulls sort last."""
+    def sort_items(self, items: list[Any], text: str) -> list[Any]:
+        """Sort answered items in Python (lists computed there; dicts or objects): stable, last key first;
+        nulls sort last."""
         for key, desc in reversed(self.parse(text)):
             for f in reversed(self.keys[key]):
-                present = [i for i in items if i.get(f) is not None]
-                missing = [i for i in items if i.get(f) is None]
-                items = sorted(present, key=lambda i, f=f: _sortable(i[f]), reverse=desc) + missing
+                present = [i for i in items if _value(i, f) is not None]
+                missing = [i for i in items if _value(i, f) is None]
+                items = sorted(present, key=functools.partial(_key, f), reverse=desc) + missing
         return items
 
 
-def _sortable(value: Any) -> Any:
+def _value(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def _key(name: str, item: Any) -> Any:
+    value = _value(item, name)
     return value.casefold() if isinstance(value, str) else value
 
 
@@ -124,7 +128,7 @@ def page_links(request: HttpRequest, offset: int, limit: int, count: int) -> tup
 
 def paginate(
     request: HttpRequest,
-    source: QuerySet[Any] | Sequence[dict[str, Any]],
+    source: QuerySet[Any] | Sequence[Any],
     params: ListQuery,
     sorts: Sorts,
     item: Callable[[Any], Any] | None = None,
@@ -152,4 +156,3 @@ def paginate(
 def envelope(items: list[Any], *, limit: int, following: str | None, preceding: str | None) -> dict[str, Any]:
     """The envelope of a keyset-paged list (the audit log): no total."""
     return {"items": items, "count": None, "limit": limit, "next": following, "previous": preceding}
-

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from classbook.access.context import SchoolContext, resolve_school
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
 from classbook.diary import queries
 
@@ -48,10 +49,17 @@ class StudentOut(Schema):
     class_teacher: str
 
 
-@router.get("/{school}/diary/students", response=list[StudentOut], summary="Students whose diary I may open")
-def list_students(request: HttpRequest, school: str) -> list[dict[str, Any]]:
+STUDENT_SORTS = Sorts("name", name="name", class_name=("class_name", "name"), id="id")
+
+
+class StudentQuery(ListQuery):
+    sort: str = STUDENT_SORTS.field()
+
+
+@router.get("/{school}/diary/students", response=Page[StudentOut], summary="Students whose diary I may open")
+def list_students(request: HttpRequest, school: str, q: Query[StudentQuery]) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
-    return [
+    people = [
         {
             "id": p.id,
             "name": p.name,
@@ -61,6 +69,7 @@ def list_students(request: HttpRequest, school: str) -> list[dict[str, Any]]:
         }
         for p in queries.diary_people(ctx)
     ]
+    return paginate(request, people, q, STUDENT_SORTS)
 
 
 class MarkOut(Schema):

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, File, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.responses import NinjaJSONEncoder
 
@@ -23,6 +23,7 @@ from classbook.access import journal as journal_access
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import directory, get_or_404
 from classbook.api.errors import error_body
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core import uploads
 from classbook.core.errors import ConflictError, DomainError
 from classbook.journal import attachments, services
@@ -433,14 +434,43 @@ def _remark_out(remark: Remark) -> dict[str, Any]:
 
 # --- Reading ------------------------------------------------------------------------------
 
+ASSIGNMENT_SORTS = Sorts(
+    "class,subject", **{"class": "school_class__name"}, subject="subject__name", teacher="teacher__last_name", id="id"
+)
+CHANGE_SORTS = Sorts("at", at="at", id="id")
+REMARK_SORTS = Sorts("-created_at", created_at="created_at", id="id")
+FILE_SORTS = Sorts("uploaded_at", uploaded_at="uploaded_at", name="original_name", size="size", id="id")
 
-@router.get("/{school}/journal/assignments", response=list[AssignmentOut], summary="Journals the caller may open")
-def list_assignments(request: HttpRequest, school: str) -> list[dict[str, Any]]:
+
+class AssignmentQuery(ListQuery):
+    sort: str = ASSIGNMENT_SORTS.field()
+
+
+class HistoryQuery(ListQuery):
+    student: int | None = Field(None, ge=1, le=2**62, description="One cell's trail (this student); else the lesson's")
+    sort: str = CHANGE_SORTS.field()
+
+
+class RemarkQuery(ListQuery):
+    status: Literal["open", "fixed", "all"] = "open"
+    assignment: int | None = Field(None, ge=1, le=2**62)
+    sort: str = REMARK_SORTS.field()
+
+
+class FileQuery(ListQuery):
+    sort: str = FILE_SORTS.field()
+
+
+@router.get("/{school}/journal/assignments", response=Page[AssignmentOut], summary="Journals the caller may open")
+def list_assignments(request: HttpRequest, school: str, q: Query[AssignmentQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
-    return [
-        assignment_data(a, can_edit=journal_access.may_edit_journal(ctx, a))
-        for a in journal_access.readable_assignments(ctx).order_by("school_class__name", "subject__name", "id")
-    ]
+    return paginate(
+        request,
+        journal_access.readable_assignments(ctx),
+        q,
+        ASSIGNMENT_SORTS,
+        lambda a: assignment_data(a, can_edit=journal_access.may_edit_journal(ctx, a)),
+    )
 
 
 @router.get(
@@ -466,14 +496,18 @@ def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> 
 
 @router.get(
     "/{school}/journal/lessons/{lesson_id}/history",
-    response=list[ChangeOut],
+    response=Page[ChangeOut],
     summary="The audit trail of a lesson or of one cell",
 )
-def history(request: HttpRequest, school: str, lesson_id: int, student: int | None = None) -> list[dict[str, Any]]:
+def history(request: HttpRequest, school: str, lesson_id: int, q: Query[HistoryQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     lesson = _lesson(ctx, lesson_id)
     changes = journal_access.journal_changes(ctx).filter(lesson=lesson)
-    changes = changes.filter(student_id=student) if student is not None else changes.filter(student__isnull=True)
+    changes = changes.filter(student_id=q.student) if q.student is not None else changes.filter(student__isnull=True)
+    return paginate(request, changes, q, CHANGE_SORTS, rows_out=lambda rows: _changes_out(rows, ctx.school.pk))
+
+
+def _changes_out(changes: list[Any], school_id: int) -> list[dict[str, Any]]:
     return [
         {
             "id": c.pk,
@@ -490,7 +524,7 @@ def history(request: HttpRequest, school: str, lesson_id: int, student: int | No
             "reason": c.reason,
             "is_late": c.is_late,
         }
-        for row in changes_log_rows(list(changes.order_by("at", "id")[:500]), ctx.school.pk)
+        for row in changes_log_rows(changes, school_id)
         for c in [row.change]
     ]
 
@@ -680,21 +714,16 @@ def correct_grade(request: HttpRequest, school: str, grade_id: int, payload: Cor
 
 
 @router.get(
-    "/{school}/journal/remarks", response=list[RemarkOut], summary="Control remarks on the journals the caller may open"
+    "/{school}/journal/remarks", response=Page[RemarkOut], summary="Control remarks on the journals the caller may open"
 )
-def list_remarks(
-    request: HttpRequest,
-    school: str,
-    status: Literal["open", "fixed", "all"] = "open",
-    assignment: int | None = None,
-) -> list[dict[str, Any]]:
+def list_remarks(request: HttpRequest, school: str, q: Query[RemarkQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     remarks = journal_access.remarks(ctx)
-    if status != "all":
-        remarks = remarks.filter(fixed_at__isnull=status == "open")
-    if assignment is not None:
-        remarks = remarks.filter(assignment_id=assignment)
-    return [_remark_out(r) for r in remarks.order_by("-created_at", "-id")[:500]]
+    if q.status != "all":
+        remarks = remarks.filter(fixed_at__isnull=q.status == "open")
+    if q.assignment is not None:
+        remarks = remarks.filter(assignment_id=q.assignment)
+    return paginate(request, remarks, q, REMARK_SORTS, _remark_out)
 
 
 @router.post(
@@ -749,12 +778,13 @@ def _file_out(school: str, attachment: HomeworkAttachment) -> dict[str, Any]:
 
 
 @router.get(
-    "/{school}/journal/lessons/{lesson_id}/files", response=list[HomeworkFileOut], summary="Homework files of a lesson"
+    "/{school}/journal/lessons/{lesson_id}/files", response=Page[HomeworkFileOut], summary="Homework files of a lesson"
 )
-def list_files(request: HttpRequest, school: str, lesson_id: int) -> list[dict[str, Any]]:
+def list_files(request: HttpRequest, school: str, lesson_id: int, q: Query[FileQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     lesson = _lesson(ctx, lesson_id)
-    return [_file_out(school, f) for f in journal_access.homework_files(ctx).filter(lesson=lesson)]
+    files = journal_access.homework_files(ctx).filter(lesson=lesson)
+    return paginate(request, files, q, FILE_SORTS, lambda f: _file_out(school, f))
 
 
 @router.post(

@@ -439,7 +439,13 @@ def list_scales(request: HttpRequest, school: str, params: Query[NameQuery]) -> 
         scopes.directory(ctx, MarkingScale).prefetch_related(values),
         params,
         NAME_SORTS,
-        lambda s: {"id": s.pk, "name": s.name, "kind": s.kind, "is_default": s.pk == default_id, "values": s.values.all()},
+        lambda s: {
+            "id": s.pk,
+            "name": s.name,
+            "kind": s.kind,
+            "is_default": s.pk == default_id,
+            "values": s.values.all(),
+        },
     )
 
 
