@@ -11,6 +11,7 @@ from ninja.parser import Parser
 
 from classbook.api.auth import api_auth
 from classbook.api.errors import install_error_handlers
+from classbook.api.ratelimit import CallerRateLimit, install_rate_limits
 from classbook.api.routers import register_routers
 
 api = NinjaAPI(
@@ -21,6 +22,8 @@ api = NinjaAPI(
     auth=api_auth,
     urls_namespace="api-v1",
     parser=Parser(),
+    throttle=CallerRateLimit(),  # per token / per session user (classbook/api/ratelimit.py)
 )
 install_error_handlers(api)
+install_rate_limits(api)
 register_routers(api)
