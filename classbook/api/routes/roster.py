@@ -105,9 +105,7 @@ class StudentOut(Schema):
     current_class: ClassRef | None = None
 
 
-class StudentPage(Schema):
-    count: int
-    items: list[StudentOut]
+StudentPage = Page[StudentOut]
 
 
 class GuardianOut(Schema):
