@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import NinjaAPI
 from ninja.errors import Throttled
 from ninja.throttling import BaseThrottle
@@ -112,7 +112,12 @@ def install_rate_limits(api: NinjaAPI) -> None:
         seconds = max(1, math.ceil(exc.wait or 1))
         body = error_body(
             "rate_limited",
-            _("Too many requests. Try again in %(seconds)s seconds.") % {"seconds": seconds},
+            ngettext(
+                "Too many requests. Try again in %(seconds)s second.",
+                "Too many requests. Try again in %(seconds)s seconds.",
+                seconds,
+            )
+            % {"seconds": seconds},
             retry_after=seconds,
         )
         response = api.create_response(request, body, status=429)

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 def grid_url(world, journal):
-    return f"/api/v1/schools/{world.school.slug}/journal/assignments/{journal.assignment.pk}/grid?period={journal.semester.pk}"
+    path = f"/api/v1/schools/{world.school.slug}/journal/assignments/{journal.assignment.pk}/grid"
+    return f"{path}?period={journal.semester.pk}"
 
 
 def tag_of(client, world, journal) -> str:

@@ -144,9 +144,7 @@ def test_announcements_and_forum_over_the_api(world):
         client_for(world.teacher), api(world, "/announcements"), {"audience": "school", "title": "T", "body": "B"}
     )
     assert res.status_code == 403
-    assert [a["title"] for a in client_for(world.parent).get(api(world, "/announcements")).json()["items"]] == [
-        "Збори"
-    ]
+    assert [a["title"] for a in client_for(world.parent).get(api(world, "/announcements")).json()["items"]] == ["Збори"]
     assert client_for(world.other_parent).get(api(world, "/announcements")).json()["items"] == []
 
     res = post_json(deputy, api(world, "/forum/topics"), {"title": "Форма", "body": "B"})
