@@ -79,15 +79,16 @@ class Sorts:
         )
 
     def parse(self, text: str) -> list[tuple[str, bool]]:
-        """``-date,name`` -> [("date", True), ("name", False)]; 422 for a key off the allow-list or a repeat."""
+        """``-date,name`` -> [("date", True), ("name", False)]; 422 for a key off the allow-list. A key named
+        twice counts once, where it first appears (the pattern allows it, so the API accepts it)."""
         text = (text or self.default).strip()
         if not re.fullmatch(self.pattern, text):
             message = _("Sort by one or more of: %(keys)s (a leading “-” sorts descending).")
             raise DomainError(message % {"keys": ", ".join(self.keys)}, code="invalid_sort", field="sort")
-        parsed = [(part.lstrip("-"), part.startswith("-")) for part in text.split(",")]
-        if len({key for key, _desc in parsed}) != len(parsed):
-            raise DomainError(_("Name each sort key once."), code="invalid_sort", field="sort")
-        return parsed
+        parsed: dict[str, bool] = {}
+        for part in text.split(","):
+            parsed.setdefault(part.lstrip("-"), part.startswith("-"))
+        return list(parsed.items())
 
     def order_by(self, text: str) -> list[str]:
         """ORM ``order_by`` arguments, with the primary key last so pages never overlap."""
