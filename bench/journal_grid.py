@@ -101,6 +101,11 @@ def bench_page(setup: dict, runs: int, freeze: bool = True) -> dict:
     with connection.execute_wrapper(count):
         api_response = client.get(api_url)
     api_queries = len(executed)
+    etag = api_response["ETag"]
+    executed.clear()
+    with connection.execute_wrapper(count):
+        assert client.get(api_url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    api_304_queries = len(executed)
     floor = floor_html(*floor_args)
     # The same cells: every student × lesson cell of the page is in the floor's table.
     assert len(re.findall(r"<td [^>]*data-l=", floor)) == len(re.findall(rb"<td [^>]*data-l=", response.content))
@@ -108,7 +113,7 @@ def bench_page(setup: dict, runs: int, freeze: bool = True) -> dict:
     # menus): the journal index of a teacher with one journal, the smallest page through the same doors.
     index_url = reverse("journal:index", args=[school.slug])
     client.get(index_url)
-    timings: dict[str, list[float]] = {k: [] for k in ("page", "api", "floor", "site")}
+    timings: dict[str, list[float]] = {k: [] for k in ("page", "api", "api_304", "floor", "site")}
     cpu: dict[str, list[float]] = {k: [] for k in timings}
 
     def timed(name: str, call) -> None:  # type: ignore[no-untyped-def]
@@ -120,6 +125,7 @@ def bench_page(setup: dict, runs: int, freeze: bool = True) -> dict:
     for _ in range(runs):
         timed("page", lambda: client.get(url))
         timed("api", lambda: client.get(api_url))
+        timed("api_304", lambda: client.get(api_url, HTTP_IF_NONE_MATCH=etag))  # revalidation (issue 18)
         timed("floor", lambda: floor_html(*floor_args))
         timed("site", lambda: client.get(index_url))
 
@@ -142,6 +148,10 @@ def bench_page(setup: dict, runs: int, freeze: bool = True) -> dict:
         "page_cpu_median_ms": cpu_medians["page"],
         "api_median_ms": medians["api"],
         "api_cpu_median_ms": cpu_medians["api"],
+        "api_304_median_ms": medians["api_304"],
+        "api_304_cpu_median_ms": cpu_medians["api_304"],
+        "api_304_floor_ratio": medians["api_304"] / medians["floor"],
+        "api_304_queries": api_304_queries,
         "floor_median_ms": medians["floor"],
         "floor_cpu_median_ms": cpu_medians["floor"],
         "site_median_ms": medians["site"],
@@ -547,6 +557,13 @@ def main() -> None:
                 f"ratio to the floor (wall / CPU): page {page['page_floor_ratio']:.2f}x / "
                 f"{page['page_floor_cpu_ratio']:.2f}x, API grid {page['api_floor_ratio']:.2f}x / "
                 f"{page['api_floor_cpu_ratio']:.2f}x (target <= 2x)"
+            )
+            print(
+                f"API grid revalidated (If-None-Match, 304, {page['api_304_queries']} queries): "
+                f"median {page['api_304_median_ms']:.1f} ms (CPU {page['api_304_cpu_median_ms']:.1f} ms), "
+                f"{page['api_304_floor_ratio']:.2f}x the floor, "
+                f"{page['api_304_median_ms'] / page['api_median_ms']:.2f}x the full answer (CPU "
+                f"{page['api_304_cpu_median_ms'] / page['api_cpu_median_ms']:.2f}x)"
             )
         if "save" in parts:
             save = bench_save(setup, args.saves)

@@ -182,6 +182,13 @@ else:
 DIARY_CACHE = env_bool("DIARY_CACHE", bool(os.environ.get("REDIS_URL")))
 DIARY_CACHE_SECONDS = int(os.environ.get("DIARY_CACHE_SECONDS", "600"))
 
+# API rate limits per API token and per session user (classbook/api/ratelimit.py, docs/api.md):
+# "<requests>/<period>" (period in seconds or s/min/h/day), "off" to switch one off. Counted in the cache.
+API_RATE_LIMITS = {
+    "token": os.environ.get("API_RATE_TOKEN", "600/min"),
+    "session": os.environ.get("API_RATE_SESSION", "1200/min"),
+}
+
 # --- Auth and sessions ----------------------------------------------------
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [

@@ -27,6 +27,15 @@ def pytest_configure(config: pytest.Config) -> None:
     clear_tasks_handlers(setting="TASKS")  # the backends were read when the apps loaded
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: the API's rate-limit counters (``api/ratelimit.py``) are keyed by
+    user and token ids, which the next test's rows reuse."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class World:
     school: School

@@ -511,13 +511,13 @@ def test_homework_files_api_lists_attaches_and_removes(world, journal, django_as
     url = f"{base}/lessons/{journal.lesson.pk}/files"
     teacher.get(url)  # the session and the school context are read once
     with CaptureQueriesContext(connection) as two:
-        listed = teacher.get(url).json()
+        listed = teacher.get(url).json()["items"]
     budget = len(two.captured_queries)  # read now: the next request empties the query log
     assert [(f["name"], f["mime_type"]) for f in listed] == [("0.pdf", "application/pdf"), ("1.pdf", "application/pdf")]
     for i in range(2, 6):
         assert _homework_api(world, journal, f"{i}.pdf", PDF, "").accepted
     with django_assert_max_num_queries(budget):
-        assert len(teacher.get(url).json()) == 6
+        assert len(teacher.get(url).json()["items"]) == 6
     assert budget <= 6
     first = listed[0]["id"]
     # Only the lesson's teacher removes; the file is hidden, kept and the removal recorded.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from classbook.api.auth import api_auth
 from classbook.api.contract import ContractAPI, ContractParser
 from classbook.api.errors import install_error_handlers
+from classbook.api.ratelimit import CallerRateLimit, install_rate_limits
 from classbook.api.routers import register_routers
 
 api = ContractAPI(
@@ -19,6 +20,8 @@ api = ContractAPI(
     auth=api_auth,
     urls_namespace="api-v1",
     parser=ContractParser(),
+    throttle=CallerRateLimit(),  # per token / per session user (classbook/api/ratelimit.py)
 )
 install_error_handlers(api)
+install_rate_limits(api)
 register_routers(api)

@@ -47,6 +47,7 @@ class TokenAuth(HttpBearer):
         if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user
+        setattr(request, "api_token_id", row.pk)  # noqa: B010 - the rate limit's budget (api/ratelimit.py)
         return row.user
 
 

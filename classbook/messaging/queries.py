@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from classbook.access import messaging as rules
 from classbook.access.context import SchoolContext
@@ -23,21 +23,22 @@ class InboxRow:
     others: list[Any]
 
 
-def inbox(ctx: SchoolContext, page: Any = 1) -> tuple[Page, list[InboxRow]]:
-    """The user's conversations, newest activity first: count, page, participants (3 queries)."""
-    mine = (
+def inbox_participations(ctx: SchoolContext) -> QuerySet[Participant]:
+    """The user's conversations (their participations), newest activity first."""
+    return (
         rules.participations(ctx)
         .select_related("conversation__student__user", "conversation__last_message__sender")
         .order_by("-latest_message_at", "-conversation_id")
     )
-    paginator = Paginator(mine, INBOX_PAGE)
-    page_obj = paginator.get_page(page)
-    rows = list(page_obj.object_list)
+
+
+def inbox_rows(ctx: SchoolContext, rows: list[Participant]) -> list[InboxRow]:
+    """A page of participations with the other participants and the unread flag (one query)."""
     ids = [p.conversation_id for p in rows]
     others: dict[int, list[Any]] = {}
     for p in Participant.objects.filter(conversation_id__in=ids).exclude(user=ctx.user).select_related("user"):
         others.setdefault(p.conversation_id, []).append(p.user)
-    result = [
+    return [
         InboxRow(
             conversation=p.conversation,
             unread=p.latest_message_id > p.last_read_id,
@@ -45,7 +46,13 @@ def inbox(ctx: SchoolContext, page: Any = 1) -> tuple[Page, list[InboxRow]]:
         )
         for p in rows
     ]
-    return page_obj, result
+
+
+def inbox(ctx: SchoolContext, page: Any = 1) -> tuple[Page, list[InboxRow]]:
+    """The user's conversations, newest activity first: count, page, participants (3 queries)."""
+    paginator = Paginator(inbox_participations(ctx), INBOX_PAGE)
+    page_obj = paginator.get_page(page)
+    return page_obj, inbox_rows(ctx, list(page_obj.object_list))
 
 
 @dataclass
@@ -82,14 +89,18 @@ def forum_topic_page(ctx: SchoolContext, topic: ForumTopic) -> list[ForumReply]:
     return list(rules.forum_replies(ctx).filter(topic=topic).order_by("id"))
 
 
-def forum_index(ctx: SchoolContext, page: Any = 1) -> Page:
-    """Topics with their count of visible replies, newest first (2 queries)."""
-    qs = (
+def forum_topics(ctx: SchoolContext) -> QuerySet[ForumTopic]:
+    """Topics with their count of visible replies, newest first."""
+    return (
         rules.forum_topics(ctx)
         .annotate(reply_count=Count("replies", filter=Q(replies__hidden_at__isnull=True)))
         .order_by("-created_at", "-id")
     )
-    return Paginator(qs, INBOX_PAGE).get_page(page)
+
+
+def forum_index(ctx: SchoolContext, page: Any = 1) -> Page:
+    """Topics with their count of visible replies, newest first (2 queries)."""
+    return Paginator(forum_topics(ctx), INBOX_PAGE).get_page(page)
 
 
 def announcement_list(ctx: SchoolContext, page: Any = 1) -> Page:

@@ -25,27 +25,29 @@ def unread_count(ctx: SchoolContext) -> int:
     return own(ctx).filter(read_at__isnull=True).count()
 
 
+def own_filtered(ctx: SchoolContext, unread_only: bool = False) -> QuerySet[Notification]:
+    rows = own(ctx)
+    return rows.filter(read_at__isnull=True) if unread_only else rows
+
+
+def rendered(n: Notification) -> dict[str, Any]:
+    """A notification with its words rendered in the active language."""
+    title, body = render(n)
+    return {
+        "id": n.pk,
+        "kind": n.kind,
+        "title": title,
+        "body": body,
+        "url": n.url,
+        "created_at": n.created_at,
+        "read": n.read_at is not None,
+    }
+
+
 def page(ctx: SchoolContext, number: int = 1, unread_only: bool = False) -> list[dict[str, Any]]:
     """One page of the list with the words rendered in the active language."""
-    rows = own(ctx)
-    if unread_only:
-        rows = rows.filter(read_at__isnull=True)
     start = max(0, number - 1) * PAGE_SIZE
-    out = []
-    for n in rows[start : start + PAGE_SIZE + 1]:
-        title, body = render(n)
-        out.append(
-            {
-                "id": n.pk,
-                "kind": n.kind,
-                "title": title,
-                "body": body,
-                "url": n.url,
-                "created_at": n.created_at,
-                "read": n.read_at is not None,
-            }
-        )
-    return out
+    return [rendered(n) for n in own_filtered(ctx, unread_only)[start : start + PAGE_SIZE + 1]]
 
 
 def homeroom_class(ctx: SchoolContext, class_id: int) -> SchoolClass:

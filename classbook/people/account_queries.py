@@ -44,21 +44,24 @@ def account_page(
 
     Three statements whatever the page size: the count, the page (with the two-factor flag), the roles.
     """
+    qs = with_account_facts(people, school=school).order_by("last_name", "first_name", "patronymic", "pk")
+    paginated: Page[Any] = Paginator(qs, PAGE_SIZE).get_page(page)
+    return paginated, [account_row(user) for user in paginated.object_list]
+
+
+def with_account_facts(people: QuerySet[User], *, school: School) -> QuerySet[User]:
+    """The people with their roles in ``school`` (prefetched) and the two-factor flag (annotated)."""
     roles_here = Prefetch(
         "memberships", queryset=Membership.objects.filter(school=school).order_by("role"), to_attr="roles_here"
     )
-    qs = (
-        people.annotate(has_2fa=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False)))
-        .prefetch_related(roles_here)
-        .order_by("last_name", "first_name", "patronymic", "pk")
+    return people.annotate(
+        has_2fa=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False))
+    ).prefetch_related(roles_here)
+
+
+def account_row(user: User) -> AccountRow:
+    return AccountRow(
+        user=user,
+        roles=sorted({str(m.get_role_display()) for m in user.roles_here if m.is_active}),  # type: ignore[attr-defined]
+        has_2fa=bool(user.has_2fa),  # type: ignore[attr-defined]
     )
-    paginated: Page[Any] = Paginator(qs, PAGE_SIZE).get_page(page)
-    rows = [
-        AccountRow(
-            user=user,
-            roles=sorted({str(m.get_role_display()) for m in user.roles_here if m.is_active}),  # type: ignore[attr-defined]
-            has_2fa=bool(user.has_2fa),  # type: ignore[attr-defined]
-        )
-        for user in paginated.object_list
-    ]
-    return paginated, rows

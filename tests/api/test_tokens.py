@@ -60,7 +60,7 @@ def test_api_lists_creates_and_revokes_own_tokens(world, as_user, django_assert_
     credentials.create_api_token(user=world.director, name="not mine")
     client.get("/api/v1/me")  # the session's first request reads the policies
     with django_assert_max_num_queries(4):
-        listed = client.get("/api/v1/tokens").json()
+        listed = client.get("/api/v1/tokens").json()["items"]
     assert sorted(t["name"] for t in listed) == [f"t{i}" for i in range(5)]
     assert all("token" not in t and "token_hash" not in t for t in listed)
 

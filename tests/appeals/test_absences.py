@@ -144,7 +144,7 @@ def test_reversed_range_on_the_page_shows_the_last_week_with_a_message(world, we
 def test_api_lists_records_and_summarises(world, week, as_user):
     client = as_user(world.class_teacher)
     base = f"/classes/{world.class_a.pk}"
-    listed = client.get(api(world, f"{base}/absences?start=2026-10-01&end=2026-10-07")).json()
+    listed = client.get(api(world, f"{base}/absences?start=2026-10-01&end=2026-10-07")).json()["items"]
     assert [(a["date"], a["code"], a["version"]) for a in listed] == [("2026-10-05", "н", 1), ("2026-10-06", "н", 1)]
     res = send(
         client,
@@ -158,7 +158,7 @@ def test_api_lists_records_and_summarises(world, week, as_user):
         },
     )
     assert res.status_code == 200 and {a["excused"] for a in res.json()} == {True}
-    summary = client.get(api(world, f"{base}/absence-summary?start=2026-10-01&end=2026-10-07")).json()
+    summary = client.get(api(world, f"{base}/absence-summary?start=2026-10-01&end=2026-10-07")).json()["items"]
     assert [(s["total"], s["excused"], s["unexcused"]) for s in summary] == [(2, 2, 0)]
     stale = send(
         client,

@@ -52,7 +52,7 @@ def test_student_flags_own_mark_and_the_teacher_sees_and_confirms_it(
         assert res.status_code == 201 and res.json()["value_when_flagged"] == "7"
         flag_id = res.json()["id"]
         teacher = as_user(world.teacher)
-        assert [x["id"] for x in teacher.get(api(world, "/mark-flags?status=open")).json()] == [flag_id]
+        assert [x["id"] for x in teacher.get(api(world, "/mark-flags?status=open")).json()["items"]] == [flag_id]
         assert "Чому 7?" in teacher.get(page(world, "/flags/")).content.decode()
         with django_capture_on_commit_callbacks(execute=True):
             res = send(
@@ -67,7 +67,7 @@ def test_student_flags_own_mark_and_the_teacher_sees_and_confirms_it(
     assert res.status_code == 200 and res.json()["status"] == "confirmed"
     assert events == [("submitted", MarkFlag), ("confirmed", MarkFlag)]
     assert Mark.objects.get(pk=mark.pk).value.code == "7"
-    seen = as_user(world.student.user).get(api(world, "/mark-flags")).json()
+    seen = as_user(world.student.user).get(api(world, "/mark-flags")).json()["items"]
     assert [(x["status"], x["answer"], x["answered_by"]) for x in seen] == [
         ("confirmed", "Неповна", world.teacher.short_name)
     ]
@@ -162,7 +162,7 @@ def test_flag_lists_are_scoped(world, week, as_user, persona, visible):
     _flag(world, _mark(world, week))
     res = as_user(world.persona(persona)).get(api(world, "/mark-flags"))
     assert res.status_code == (403 if visible is None else 200)
-    assert visible is None or len(res.json()) == visible
+    assert visible is None or len(res.json()["items"]) == visible == res.json()["count"]
 
 
 def test_foreign_school_and_anonymous_get_nothing(world, week, as_user, client):

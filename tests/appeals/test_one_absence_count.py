@@ -138,11 +138,11 @@ def test_every_door_shows_the_same_counts(world, journal, kinds, as_user):
     q = "start=2026-10-01&end=2026-10-07"
     (row,) = [
         r
-        for r in teacher.get(api(world, f"/classes/{world.class_a.pk}/absence-summary?{q}")).json()
+        for r in teacher.get(api(world, f"/classes/{world.class_a.pk}/absence-summary?{q}")).json()["items"]
         if r["student"] == sid
     ]
     seen["absences API"] = (row["total"], row["excused"], row["unexcused"])
-    listed = teacher.get(api(world, f"/classes/{world.class_a.pk}/absences?{q}")).json()
+    listed = teacher.get(api(world, f"/classes/{world.class_a.pk}/absences?{q}")).json()["items"]
     assert {r["id"] for r in listed if r["excused"]} == {kinds[k].pk for k in ("code", "teacher", "report")}
 
     # the parent's diary: the marks page (with attendance), the API, the week

@@ -165,7 +165,7 @@ def test_accepting_puts_the_reason_on_the_absences_of_those_days_audited(world, 
     assert change.actor == world.class_teacher and change.reason == f"Absence report No {report.pk}"
     assert change.new_value == "[Illness, excused] Хворів"
     # The parent sees the outcome.
-    seen = as_user(world.parent).get(api(world, "/absence-reports")).json()
+    seen = as_user(world.parent).get(api(world, "/absence-reports")).json()["items"]
     assert [(r["status"], r["comment"], r["decided_by"]) for r in seen] == [
         ("accepted", "Довідку бачила", world.class_teacher.short_name)
     ]
@@ -277,7 +277,7 @@ def test_report_lists_are_scoped(world, week, as_user, persona, visible):
     _submit(world)
     res = as_user(world.persona(persona)).get(api(world, "/absence-reports"))
     assert res.status_code == (403 if visible is None else 200)
-    assert visible is None or len(res.json()) == visible
+    assert visible is None or len(res.json()["items"]) == visible == res.json()["count"]
 
 
 def test_reports_page_costs_the_same_with_more_reports(world, week, as_user, django_assert_max_num_queries):

@@ -126,7 +126,7 @@ def test_restricted_and_ended_links_see_nothing(world, diary, as_user, link):
         assert client.get(page_url(world, name, world.student.pk)).status_code == 404, name
     for name in API:
         assert client.get(api_url(world, name, world.student.pk)).status_code == 404, name
-    assert client.get(f"/api/v1/schools/{world.school.slug}/diary/students").json() == []
+    assert client.get(f"/api/v1/schools/{world.school.slug}/diary/students").json()["items"] == []
     assert client.get(reverse("diary:index", args=[world.school.slug])).status_code == 404
     assert client.get(reverse("journal:download_file", args=[world.school.slug, diary.file_id])).status_code == 404
 
@@ -140,7 +140,7 @@ def test_a_parent_of_two_sees_both_and_nobody_else(world, diary, as_user):
     second = f.make_student(world.class_b)
     GuardianLink.objects.create(school=world.school, guardian=world.parent, student=second)
     client = as_user(world.parent)
-    people = client.get(f"/api/v1/schools/{world.school.slug}/diary/students").json()
+    people = client.get(f"/api/v1/schools/{world.school.slug}/diary/students").json()["items"]
     assert {p["id"] for p in people} == {world.student.pk, second.pk}
     assert client.get(page_url(world, "week", second.pk)).status_code == 200
     assert client.get(page_url(world, "week", world.other_student.pk)).status_code == 404
@@ -150,7 +150,7 @@ def test_a_parent_of_two_sees_both_and_nobody_else(world, diary, as_user):
 
 def test_a_class_teacher_sees_only_current_students_of_their_class(world, diary, as_user):
     client = as_user(world.class_teacher)
-    people = client.get(f"/api/v1/schools/{world.school.slug}/diary/students").json()
+    people = client.get(f"/api/v1/schools/{world.school.slug}/diary/students").json()["items"]
     assert {p["id"] for p in people} == {world.student.pk}
     # A student who left the class drops out of the preview.
     world.student.enrolments.update(end=dt.date(2026, 11, 1))

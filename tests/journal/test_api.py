@@ -30,7 +30,7 @@ def test_teacher_lists_own_journal_and_reads_its_grid_with_versions(world, journ
         acting_user=world.teacher, lesson=journal.lesson, student=world.student, text="10", expected_version=0
     )
     client = as_user(world.teacher)
-    listed = client.get(url(world, "/assignments")).json()
+    listed = client.get(url(world, "/assignments")).json()["items"]
     assert [(a["id"], a["can_edit"]) for a in listed] == [(journal.assignment.pk, True)]
     res = client.get(url(world, f"/assignments/{journal.assignment.pk}/grid?period={journal.semester.pk}"))
     assert res.status_code == 200
@@ -254,7 +254,7 @@ def test_cell_history_lists_who_when_old_and_new(world, journal, as_user):
     )
     res = as_user(world.deputy).get(url(world, f"/lessons/{journal.lesson.pk}/history?student={world.student.pk}"))
     assert res.status_code == 200
-    assert [(c["old_value"], c["new_value"], c["reason"], c["actor"]) for c in res.json()] == [
+    assert [(c["old_value"], c["new_value"], c["reason"], c["actor"]) for c in res.json()["items"]] == [
         ("", "10", "", world.teacher.short_name),
         ("10", "11", "описка", world.teacher.short_name),
     ]
@@ -310,12 +310,12 @@ def test_remarks_added_by_deputy_listed_for_teacher_and_fixed(world, journal, as
     assert res.status_code == 201
     remark_id = res.json()["id"]
     teacher = as_user(world.teacher)
-    assert [r["id"] for r in teacher.get(url(world, "/remarks")).json()] == [remark_id]
-    assert as_user(world.other_teacher).get(url(world, "/remarks")).json() == []
+    assert [r["id"] for r in teacher.get(url(world, "/remarks")).json()["items"]] == [remark_id]
+    assert as_user(world.other_teacher).get(url(world, "/remarks")).json()["items"] == []
     res = send(teacher, "post", url(world, f"/remarks/{remark_id}/fix"), {"note": "Заповнено"})
     assert res.status_code == 200 and res.json()["fixed_by"] == world.teacher.short_name
-    assert teacher.get(url(world, "/remarks")).json() == []
-    assert [r["id"] for r in teacher.get(url(world, "/remarks?status=fixed")).json()] == [remark_id]
+    assert teacher.get(url(world, "/remarks")).json()["items"] == []
+    assert [r["id"] for r in teacher.get(url(world, "/remarks?status=fixed")).json()["items"]] == [remark_id]
 
 
 @time_machine.travel(IN_TIME)

@@ -207,6 +207,6 @@ def test_changes_log_shows_stored_values_as_words_in_the_readers_language(world,
         assert ">control<" not in html and "2026-10-07" not in html
         assert language == "en" or ">taken<" not in html
     # The API keeps the stored value for programs and gives the words beside it.
-    api = client.get(f"/api/v1/schools/{world.school.slug}/journal/lessons/{lesson.pk}/history").json()
+    api = client.get(f"/api/v1/schools/{world.school.slug}/journal/lessons/{lesson.pk}/history").json()["items"]
     register = next(c for c in api if c["kind"] == "register")
     assert (register["new_value"], register["new_label"]) == ("taken", "відмічено")

@@ -344,8 +344,8 @@ def test_api_lists_only_the_journals_a_persona_may_open(world, journal, as_user,
         assert res.status_code == 403
         return
     ids = {journal.assignment.pk: "a", journal.other_assignment.pk: "b"}
-    assert {ids[a["id"]] for a in res.json()} == VISIBLE[persona]
-    assert all(a["can_edit"] == (persona == "teacher") for a in res.json() if ids[a["id"]] == "a")
+    assert {ids[a["id"]] for a in res.json()["items"]} == VISIBLE[persona]
+    assert all(a["can_edit"] == (persona == "teacher") for a in res.json()["items"] if ids[a["id"]] == "a")
 
 
 @pytest.mark.parametrize(
@@ -355,7 +355,7 @@ def test_api_lists_only_the_journals_a_persona_may_open(world, journal, as_user,
 def test_remarks_are_listed_only_on_journals_the_persona_opens(world, setup, as_user, persona, visible):
     res = as_user(world.persona(persona)).get(f"/api/v1/schools/{world.school.slug}/journal/remarks")
     assert res.status_code == 200
-    assert [r["id"] for r in res.json()] == ([setup.remark.pk] if visible else [])
+    assert [r["id"] for r in res.json()["items"]] == ([setup.remark.pk] if visible else [])
 
 
 def test_substitute_fills_only_the_lesson_they_conducted(world, journal, as_user):

@@ -24,7 +24,7 @@ def post_json(client, url, body):
 def test_start_reply_and_read_over_the_api(world):
     parent = client_for(world.parent)
     res = parent.get(api(world, f"/messages/recipients?student_id={world.student.pk}"))
-    assert {p["id"] for p in res.json()} == {
+    assert {p["id"] for p in res.json()["items"]} == {
         world.teacher.pk,
         world.class_teacher.pk,
         world.director.pk,
@@ -47,7 +47,7 @@ def test_start_reply_and_read_over_the_api(world):
     teacher = client_for(world.class_teacher)
     assert teacher.get(api(world, "/messages/unread")).json() == {"unread": 1}
     listing = teacher.get(api(world, "/messages/conversations")).json()
-    assert listing["count"] == 1 and listing["results"][0]["unread"] is True
+    assert listing["count"] == 1 and listing["items"][0]["unread"] is True
     file_url = conv["messages"][0]["attachments"][0]["url"]
     download = teacher.get(file_url)
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 test"
@@ -144,10 +144,8 @@ def test_announcements_and_forum_over_the_api(world):
         client_for(world.teacher), api(world, "/announcements"), {"audience": "school", "title": "T", "body": "B"}
     )
     assert res.status_code == 403
-    assert [a["title"] for a in client_for(world.parent).get(api(world, "/announcements")).json()["results"]] == [
-        "Збори"
-    ]
-    assert client_for(world.other_parent).get(api(world, "/announcements")).json()["results"] == []
+    assert [a["title"] for a in client_for(world.parent).get(api(world, "/announcements")).json()["items"]] == ["Збори"]
+    assert client_for(world.other_parent).get(api(world, "/announcements")).json()["items"] == []
 
     res = post_json(deputy, api(world, "/forum/topics"), {"title": "Форма", "body": "B"})
     topic = res.json()

@@ -129,7 +129,7 @@ def test_class_teacher_previews_and_sends_notices(world, journal, family, as_use
     classmate_parent = f.make_parent(classmate, username="classmateparent")
     _absences(world, journal, world.student, 2)
     teacher = as_user(world.class_teacher)
-    preview = teacher.get(f"/api/v1/schools/lyceum-1/classes/{world.class_a.pk}/notices").json()
+    preview = teacher.get(f"/api/v1/schools/lyceum-1/classes/{world.class_a.pk}/notices").json()["items"]
     assert [(c["student_id"], c["absences"], c["often_absent"]) for c in preview] == [(world.student.pk, 2, True)]
     assert teacher.get(f"/s/lyceum-1/notifications/class/{world.class_a.pk}/notices/").status_code == 200
 

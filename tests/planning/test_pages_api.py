@@ -175,7 +175,7 @@ def test_api_import_copy_bind_read(world, assignment):
     data = ok.json()
     assert data["total_hours"] == 7 and data["slots"][0]["state"] in {"suggested", "future"}
     assert client.post(f"{API}/assignments/{assignment.pk}/bind").json()["bound"] == 3
-    assert [p["assignment_id"] for p in client.get(API).json()] == [assignment.pk]
+    assert [p["assignment_id"] for p in client.get(API).json()["items"]] == [assignment.pk]
     parallel = f.make_assignment(world.other_teacher, world.class_b, world.subject)
     source = Plan.objects.get(assignment=assignment)
     other = client_for(world.other_teacher)
@@ -209,9 +209,9 @@ def test_api_refuses_others(world, assignment, persona, status):
 
 
 def test_api_completion_and_scope(world, assignment, other_assignment):
-    rows = client_for(world.deputy).get(f"{API}/completion").json()
+    rows = client_for(world.deputy).get(f"{API}/completion").json()["items"]
     assert {r["assignment_id"] for r in rows} == {assignment.pk, other_assignment.pk}
-    mine = client_for(world.teacher).get(f"{API}/completion").json()
+    mine = client_for(world.teacher).get(f"{API}/completion").json()["items"]
     assert [r["assignment_id"] for r in mine] == [assignment.pk]
     assert client_for(world.student.user).get(f"{API}/completion").status_code == 403
     assert client_for(world.foreign_admin).get(f"{API}/completion").status_code == 404
@@ -265,7 +265,7 @@ def test_api_sources_submit_approve_and_foreign_plan(world, assignment):
     )
     foreign_plan = Plan.objects.get(assignment=foreign_assignment)
     client = client_for(world.teacher)
-    sources = client.get(f"{API}/assignments/{assignment.pk}/sources").json()
+    sources = client.get(f"{API}/assignments/{assignment.pk}/sources").json()["items"]
     assert [(s["plan_id"], s["topics"]) for s in sources] == [(Plan.objects.get(assignment=parallel).pk, 5)]
     copy = client.post(
         f"{API}/assignments/{assignment.pk}/copy", {"source_plan_id": foreign_plan.pk}, content_type="application/json"
@@ -323,7 +323,7 @@ def test_unknown_filters_are_refused_with_a_message(world, assignment):
     assert api.get(f"{API}/completion?class_id={world.foreign_class.pk}").status_code == 422
     assert api.get(f"{API}/completion?subject_id=999999").status_code == 422
     assert api.get(f"{API}/completion?as_of=not-a-date").status_code == 422
-    ok = api.get(f"{API}/completion?teacher_id={world.teacher.pk}").json()
+    ok = api.get(f"{API}/completion?teacher_id={world.teacher.pk}").json()["items"]
     assert [r["assignment_id"] for r in ok] == [assignment.pk]
 
 

@@ -43,7 +43,7 @@ def test_api_student_and_guardians_hide_contacts_from_the_authority_viewer(conta
     client = as_user(contacts.persona(persona))
     base = f"/api/v1/schools/lyceum-1/students/{contacts.student.pk}"
     detail = client.get(base).json()
-    guardians = client.get(f"{base}/guardians").json()
+    guardians = client.get(f"{base}/guardians").json()["items"]
     listed = client.get(f"/api/v1/schools/lyceum-1/students?class_id={contacts.class_a.pk}").json()["items"]
     row = next(s for s in listed if s["id"] == contacts.student.pk)
     visible = persona in SEES

@@ -126,7 +126,7 @@ def test_substitution_through_the_api(world, tt, generated, as_user):
     lesson.refresh_from_db()
     assert lesson.conducted_by == world.class_teacher
     listing = client.get(api(world, "/substitutions") + "?month=2026-09").json()
-    assert [c["lesson_id"] for c in listing["changes"]] == [lesson.pk]
+    assert [c["lesson_id"] for c in listing["items"]] == [lesson.pk]
     counts = {c["teacher_id"]: c for c in listing["counts"]}
     assert counts[world.teacher.pk]["missed"] == 1 and counts[world.class_teacher.pk]["substituted_for_others"] == 1
     bad = post(client, api(world, "/substitutions"), {"lesson_id": lesson.pk, "kind": "exploded"})
@@ -159,7 +159,7 @@ def test_my_timetable_is_only_ones_own(world, tt, generated, as_user, persona, s
     with django_assert_max_num_queries(24):
         response = client.get(api(world, "/my") + "?start=2026-09-07&end=2026-09-20")
     assert response.status_code == 200
-    found = {s["subject"] for t in response.json() for s in t["slots"]}
+    found = {s["subject"] for t in response.json()["items"] for s in t["slots"]}
     assert found == subjects
 
 
@@ -172,14 +172,14 @@ def test_lists_have_constant_query_counts(world, tt, generated, as_user, django_
     client = as_user(world.teacher)
     with django_assert_max_num_queries(15):  # 9 of them are the session and the school context
         entries = client.get(api(world, "/entries"))
-    assert len(entries.json()) == 2
+    assert len(entries.json()["items"]) == 2
     with django_assert_max_num_queries(15):  # 9 of them are the session and the school context
-        bells = client.get(api(world, "/bells")).json()
+        bells = client.get(api(world, "/bells")).json()["items"]
     assert len(bells[0]["bells"]) == 7
 
 
 def test_family_entries_are_only_their_class(world, tt, generated, as_user):
-    subjects = {e["subject"] for e in as_user(world.parent).get(api(world, "/entries")).json()}
+    subjects = {e["subject"] for e in as_user(world.parent).get(api(world, "/entries")).json()["items"]}
     assert subjects == {"Математика"}
     assert as_user(None).get(api(world, "/entries")).status_code == 401
     assert as_user(world.foreign_student.user).get(api(world, "/entries")).status_code == 404

@@ -13,15 +13,16 @@ from typing import Any, Literal
 
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from classbook.access import appeals as scopes
 from classbook.access import journal as journal_access
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import get_or_404
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.appeals import queries, services
-from classbook.appeals.models import AbsenceReport, MarkFlag
+from classbook.appeals.models import AbsenceReport, FlagStatus, MarkFlag, ReportStatus
 from classbook.core import uploads
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.journal.absences import EXCUSED_FLAG
@@ -30,6 +31,39 @@ from classbook.journal.models import Attendance
 router = Router(tags=["appeals"])
 
 MAX_RANGE_DAYS = 400
+
+ABSENCE_SORTS = Sorts(
+    "student,date",
+    student=("student__user__last_name", "student__user__first_name", "student_id"),
+    date=("lesson__date", "lesson__number"),
+    id="id",
+)
+SUMMARY_SORTS = Sorts("student_name", student_name="student_name", total="total", unexcused="unexcused")
+REPORT_SORTS = Sorts("-reported_at", reported_at="reported_at", start="start", id="id")
+FLAG_SORTS = Sorts("-flagged_at", flagged_at="flagged_at", id="id")
+
+
+class RangeQuery(ListQuery):
+    start: dt.date = Field(description="First day (inclusive)")
+    end: dt.date = Field(description=f"Last day (inclusive); at most {MAX_RANGE_DAYS} days after start")
+
+
+class AbsenceQuery(RangeQuery):
+    sort: str = ABSENCE_SORTS.field()
+
+
+class SummaryQuery(RangeQuery):
+    sort: str = SUMMARY_SORTS.field()
+
+
+class ReportQuery(ListQuery):
+    status: ReportStatus | None = None
+    sort: str = REPORT_SORTS.field()
+
+
+class FlagQuery(ListQuery):
+    status: FlagStatus | None = None
+    sort: str = FLAG_SORTS.field()
 
 
 # --- Schemas ---------------------------------------------------------------------
@@ -163,7 +197,7 @@ def _absence_out(row: Attendance) -> dict[str, Any]:
         "code": row.code.code if row.code else "",
         "reason": row.reason,
         "reason_kind": row.reason_kind,
-        "excused": row.excused,  # type: ignore[attr-defined]  # journal.absences.EXCUSED_FLAG, annotated by absence_list
+        "excused": row.excused,  # type: ignore[attr-defined]  # journal.absences.EXCUSED_FLAG, annotated by the caller
         "version": row.version,
     }
 
@@ -219,27 +253,29 @@ def _writer(ctx: SchoolContext) -> None:
 
 @router.get(
     "/{school}/appeals/classes/{class_id}/absences",
-    response=list[AbsenceOut],
+    response=Page[AbsenceOut],
     summary="Missed lessons of a class between two days",
 )
-def list_absences(request: HttpRequest, school: str, class_id: int, start: dt.date, end: dt.date) -> list[Any]:
+def list_absences(request: HttpRequest, school: str, class_id: int, q: Query[AbsenceQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     school_class = get_or_404(scopes.absence_classes(ctx), pk=class_id)
-    _range(start, end)
-    return [_absence_out(r) for r in queries.absence_list(scopes.class_absences(ctx, school_class, start, end))]
+    _range(q.start, q.end)
+    rows = scopes.class_absences(ctx, school_class, q.start, q.end).annotate(excused=EXCUSED_FLAG)
+    return paginate(request, rows, q, ABSENCE_SORTS, _absence_out)
 
 
 @router.get(
     "/{school}/appeals/classes/{class_id}/absence-summary",
-    response=list[SummaryOut],
+    response=Page[SummaryOut],
     summary="Per student: missed lessons, excused, not excused",
 )
-def absence_summary(request: HttpRequest, school: str, class_id: int, start: dt.date, end: dt.date) -> list[Any]:
+def absence_summary(request: HttpRequest, school: str, class_id: int, q: Query[SummaryQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     school_class = get_or_404(scopes.absence_classes(ctx), pk=class_id)
+    start, end = q.start, q.end
     _range(start, end)
     rows = queries.class_summary(school_class, scopes.class_absences(ctx, school_class, start, end), start, end)
-    return [
+    items = [
         {
             "student": s.student.pk,
             "student_name": s.student.user.full_name,
@@ -250,6 +286,7 @@ def absence_summary(request: HttpRequest, school: str, class_id: int, start: dt.
         }
         for s in rows
     ]
+    return paginate(request, items, q, SUMMARY_SORTS)
 
 
 @router.post(
@@ -288,13 +325,13 @@ def record_reasons(request: HttpRequest, school: str, class_id: int, payload: Re
 # --- Reports of parents (R2.11) -------------------------------------------------------
 
 
-@router.get("/{school}/appeals/absence-reports", response=list[ReportOut], summary="Reports the caller may read")
-def list_reports(request: HttpRequest, school: str, status: str | None = None) -> list[Any]:
+@router.get("/{school}/appeals/absence-reports", response=Page[ReportOut], summary="Reports the caller may read")
+def list_reports(request: HttpRequest, school: str, q: Query[ReportQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school, scopes.may_open_reports)
-    qs = scopes.absence_reports(ctx).order_by("-reported_at", "-id")
-    if status:
-        qs = qs.filter(status=status)
-    return [_report_out(request, school, r) for r in qs[:500]]
+    qs = scopes.absence_reports(ctx)
+    if q.status:
+        qs = qs.filter(status=q.status)
+    return paginate(request, qs, q, REPORT_SORTS, lambda r: _report_out(request, school, r))
 
 
 @router.post(
@@ -365,13 +402,13 @@ def report_document(request: HttpRequest, school: str, report_id: int) -> FileRe
 # --- Flagged marks (R2.11) -------------------------------------------------------------
 
 
-@router.get("/{school}/appeals/mark-flags", response=list[FlagOut], summary="Flagged marks the caller may read")
-def list_flags(request: HttpRequest, school: str, status: str | None = None) -> list[Any]:
+@router.get("/{school}/appeals/mark-flags", response=Page[FlagOut], summary="Flagged marks the caller may read")
+def list_flags(request: HttpRequest, school: str, q: Query[FlagQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school, scopes.may_open_flags)
-    qs = scopes.mark_flags(ctx).order_by("-flagged_at", "-id")
-    if status:
-        qs = qs.filter(status=status)
-    return [_flag_out(fl) for fl in qs[:500]]
+    qs = scopes.mark_flags(ctx)
+    if q.status:
+        qs = qs.filter(status=q.status)
+    return paginate(request, qs, q, FLAG_SORTS, _flag_out)
 
 
 @router.post("/{school}/appeals/mark-flags", response={201: FlagOut}, summary="Flag a mark as wrong")

@@ -3,7 +3,9 @@
 The same read model as the page (``classbook.audit.queries``): newest first, filtered by ``person``
 (a user id; ``person_role`` = ``any`` | ``actor`` | ``subject``), ``action`` (exact, or a prefix ending
 with a dot: ``people.``), ``object_type`` + ``object_id``, ``since`` / ``until`` (days, inclusive).
-Pages are keyset cursors: pass the answer's ``older`` as ``before`` (or ``newer`` as ``after``).
+The answer is the API's one page shape (``classbook.api.pagination``) paged by keyset cursor, not offset:
+follow ``next`` (older entries: ``before=``) and ``previous`` (newer: ``after=``); ``count`` is null (the log
+only grows and is too long to count on every page).
 Administrators and directors only; another school answers 404, other roles 403, bad input 422.
 """
 
@@ -19,6 +21,7 @@ from ninja import Field, Query, Router, Schema
 
 from classbook.access import scopes
 from classbook.access.context import resolve_school
+from classbook.api.pagination import Page, envelope
 from classbook.audit import queries
 from classbook.core.errors import DomainError
 
@@ -33,9 +36,10 @@ class AuditQuery(Schema):
     object_id: str = Field("", max_length=64)
     since: dt.date | None = None
     until: dt.date | None = None
-    before: str = Field("", max_length=40, description="The ``older`` cursor of the previous answer")
-    after: str = Field("", max_length=40, description="The ``newer`` cursor of the previous answer")
+    before: str = Field("", max_length=40, description="Entries older than this cursor (set by ``next``)")
+    after: str = Field("", max_length=40, description="Entries newer than this cursor (set by ``previous``)")
     limit: int = Field(queries.PAGE_SIZE, ge=1, le=200)
+    sort: Literal["-at"] = Field("-at", description="Newest first: the only order a keyset cursor pages")
 
 
 class AuditEntryOut(Schema):
@@ -53,10 +57,7 @@ class AuditEntryOut(Schema):
     account_wide: bool = Field(description="An entry without a school (a login) about a member of this school")
 
 
-class AuditPageOut(Schema):
-    items: list[AuditEntryOut]
-    newer: str | None
-    older: str | None
+AuditPageOut = Page[AuditEntryOut]
 
 
 def _cursor(text: str, field: str) -> queries.Cursor | None:
@@ -111,4 +112,19 @@ def audit_log(request: HttpRequest, school: str, q: Query[AuditQuery]) -> dict[s
         }
         for r in page.rows
     ]
-    return {"items": items, "newer": page.newer, "older": page.older}
+    return envelope(
+        items,
+        limit=q.limit,
+        following=_link(request, "before", page.older),
+        preceding=_link(request, "after", page.newer),
+    )
+
+
+def _link(request: HttpRequest, name: str, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    params = request.GET.copy()
+    params.pop("before", None)
+    params.pop("after", None)
+    params[name] = cursor
+    return f"{request.path}?{params.urlencode()}"

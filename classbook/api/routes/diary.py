@@ -9,15 +9,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from classbook.access.context import SchoolContext, resolve_school
+from classbook.api import etag
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
-from classbook.diary import queries
+from classbook.diary import freshness, queries
 
 router = Router(tags=["diary"])
 
@@ -48,10 +50,17 @@ class StudentOut(Schema):
     class_teacher: str
 
 
-@router.get("/{school}/diary/students", response=list[StudentOut], summary="Students whose diary I may open")
-def list_students(request: HttpRequest, school: str) -> list[dict[str, Any]]:
+STUDENT_SORTS = Sorts("name", name="name", class_name=("class_name", "name"), id="id")
+
+
+class StudentQuery(ListQuery):
+    sort: str = STUDENT_SORTS.field()
+
+
+@router.get("/{school}/diary/students", response=Page[StudentOut], summary="Students whose diary I may open")
+def list_students(request: HttpRequest, school: str, q: Query[StudentQuery]) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
-    return [
+    people = [
         {
             "id": p.id,
             "name": p.name,
@@ -61,6 +70,7 @@ def list_students(request: HttpRequest, school: str) -> list[dict[str, Any]]:
         }
         for p in queries.diary_people(ctx)
     ]
+    return paginate(request, people, q, STUDENT_SORTS)
 
 
 class MarkOut(Schema):
@@ -119,12 +129,34 @@ class WeekQuery(Schema):
     date: dt.date | None = None
 
 
-@router.get("/{school}/diary/{student_id}/week", response=WeekOut, summary="A week of a student's diary")
-def week(request: HttpRequest, school: str, student_id: int, q: Query[WeekQuery]) -> dict[str, Any]:
+@router.get(
+    "/{school}/diary/{student_id}/week",
+    response={200: WeekOut, 304: None},
+    summary="A week of a student's diary (ETag: send If-None-Match to get 304 when unchanged)",
+)
+def week(request: HttpRequest, response: HttpResponse, school: str, student_id: int, q: Query[WeekQuery]) -> Any:
+    """The ``ETag`` is computed from one query of the week's state (``diary.freshness``) before the week is
+    built (7 queries): a client revalidating an unchanged week gets 304 for that query and the access check."""
     ctx, person = _person(request, school, student_id)
     day = q.date or timezone.localdate()
     if not (dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31)):
         raise DomainError(_("Choose a date between 2000 and 2100."), field="date")
+    start = queries.week_start(day)
+    state = freshness.week_state(
+        school_id=ctx.school.pk,
+        class_id=person.class_id,
+        student_id=person.id,
+        start=start,
+        end=start + dt.timedelta(days=5),
+    )
+    tag = etag.make_etag(ctx, "week", state, tuple(person.__dict__.values()), start)
+    if etag.matches(request, tag):
+        return etag.not_modified(tag)
+    etag.tagged(response, tag)  # ninja's response of this answer: its headers are sent with the body
+    return _week_out(ctx, person, day)
+
+
+def _week_out(ctx: SchoolContext, person: queries.DiaryStudent, day: dt.date) -> dict[str, Any]:
     data = queries.build_week(ctx, person, day)
     download = reverse("journal:download_file", args=[ctx.school.slug, 0]).removesuffix("0/")
     return {

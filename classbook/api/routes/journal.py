@@ -14,17 +14,19 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, File, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.responses import NinjaJSONEncoder
 
 from classbook.access import journal as journal_access
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import directory, get_or_404
+from classbook.api import etag
 from classbook.api.errors import error_body
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core import uploads
 from classbook.core.errors import ConflictError, DomainError
-from classbook.journal import attachments, services
+from classbook.journal import attachments, freshness, services
 from classbook.journal.grid import api_json, read_grid
 from classbook.journal.models import (
     Attendance,
@@ -441,18 +443,49 @@ def _remark_out(remark: Remark) -> dict[str, Any]:
 
 # --- Reading ------------------------------------------------------------------------------
 
+ASSIGNMENT_SORTS = Sorts(
+    "class,subject", **{"class": "school_class__name"}, subject="subject__name", teacher="teacher__last_name", id="id"
+)
+CHANGE_SORTS = Sorts("at", at="at", id="id")
+REMARK_SORTS = Sorts("-created_at", created_at="created_at", id="id")
+FILE_SORTS = Sorts("uploaded_at", uploaded_at="uploaded_at", name="original_name", size="size", id="id")
 
-@router.get("/{school}/journal/assignments", response=list[AssignmentOut], summary="Journals the caller may open")
-def list_assignments(request: HttpRequest, school: str) -> list[dict[str, Any]]:
+
+class AssignmentQuery(ListQuery):
+    sort: str = ASSIGNMENT_SORTS.field()
+
+
+class HistoryQuery(ListQuery):
+    student: int | None = Field(None, ge=1, le=2**62, description="One cell's trail (this student); else the lesson's")
+    sort: str = CHANGE_SORTS.field()
+
+
+class RemarkQuery(ListQuery):
+    status: Literal["open", "fixed", "all"] = "open"
+    assignment: int | None = Field(None, ge=1, le=2**62)
+    sort: str = REMARK_SORTS.field()
+
+
+class FileQuery(ListQuery):
+    sort: str = FILE_SORTS.field()
+
+
+@router.get("/{school}/journal/assignments", response=Page[AssignmentOut], summary="Journals the caller may open")
+def list_assignments(request: HttpRequest, school: str, q: Query[AssignmentQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
-    return [
-        assignment_data(a, can_edit=journal_access.may_edit_journal(ctx, a))
-        for a in journal_access.readable_assignments(ctx).order_by("school_class__name", "subject__name", "id")
-    ]
+    return paginate(
+        request,
+        journal_access.readable_assignments(ctx),
+        q,
+        ASSIGNMENT_SORTS,
+        lambda a: assignment_data(a, can_edit=journal_access.may_edit_journal(ctx, a)),
+    )
 
 
 @router.get(
-    "/{school}/journal/assignments/{assignment_id}/grid", response=GridOut, summary="A journal's grid for one period"
+    "/{school}/journal/assignments/{assignment_id}/grid",
+    response={200: GridOut, 304: None},
+    summary="A journal's grid for one period (ETag: send If-None-Match to get 304 when unchanged)",
 )
 def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> HttpResponse:
     """The grid page's read model (``journal.grid.read_grid``) as lists: the same cells, versions and figures.
@@ -460,30 +493,41 @@ def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> 
     Answered as JSON written directly (``GridOut`` documents it, ``tests/journal/test_grid_read_model.py``
     validates the answer against it): validating ~2,500 facts field by field through the schema took 4/5 of
     the request (about 60 ms at 40 students × 100 lessons), for data the read model already shaped; the
-    marks and attendance are written as text directly (``grid.api_json``). The period is one of the year's
-    periods ``read_grid`` reads (404 otherwise: no query of its own).
+    marks and attendance are written as text directly (``grid.api_json``).
+
+    The ``ETag`` is computed from one query of the grid's state (``journal.freshness``) before the grid is
+    built: a client revalidating an unchanged grid gets 304 for that query and the access checks.
     """
     ctx = _ctx(request, school)
     assignment = readable_assignment(ctx, assignment_id)
     if assignment is None:
         raise Http404
-    data = read_grid(ctx, assignment, period_id=period)
-    if data.period.id != period:  # not a study period of the journal's school and year
-        raise Http404
-    heading = assignment_data(assignment, can_edit=journal_access.may_edit_journal(ctx, assignment))
-    return HttpResponse(api_json(data, heading, NinjaJSONEncoder), content_type="application/json; charset=utf-8")
+    study_period = get_or_404(directory(ctx, StudyPeriod), pk=period, year_id=assignment.year_id)
+    can_edit = journal_access.may_edit_journal(ctx, assignment)
+    state = freshness.grid_state(assignment, study_period.start, study_period.end)
+    tag = etag.make_etag(ctx, "grid", state, assignment.pk, study_period.pk, can_edit)
+    if etag.matches(request, tag):
+        return etag.not_modified(tag)
+    data = read_grid(ctx, assignment, period_id=study_period.pk)
+    heading = assignment_data(assignment, can_edit=can_edit)
+    response = HttpResponse(api_json(data, heading, NinjaJSONEncoder), content_type="application/json; charset=utf-8")
+    return etag.tagged(response, tag)
 
 
 @router.get(
     "/{school}/journal/lessons/{lesson_id}/history",
-    response=list[ChangeOut],
+    response=Page[ChangeOut],
     summary="The audit trail of a lesson or of one cell",
 )
-def history(request: HttpRequest, school: str, lesson_id: int, student: int | None = None) -> list[dict[str, Any]]:
+def history(request: HttpRequest, school: str, lesson_id: int, q: Query[HistoryQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     lesson = _lesson(ctx, lesson_id)
     changes = journal_access.journal_changes(ctx).filter(lesson=lesson)
-    changes = changes.filter(student_id=student) if student is not None else changes.filter(student__isnull=True)
+    changes = changes.filter(student_id=q.student) if q.student is not None else changes.filter(student__isnull=True)
+    return paginate(request, changes, q, CHANGE_SORTS, rows_out=lambda rows: _changes_out(rows, ctx.school.pk))
+
+
+def _changes_out(changes: list[Any], school_id: int) -> list[dict[str, Any]]:
     return [
         {
             "id": c.pk,
@@ -500,7 +544,7 @@ def history(request: HttpRequest, school: str, lesson_id: int, student: int | No
             "reason": c.reason,
             "is_late": c.is_late,
         }
-        for row in changes_log_rows(list(changes.order_by("at", "id")[:500]), ctx.school.pk)
+        for row in changes_log_rows(changes, school_id)
         for c in [row.change]
     ]
 
@@ -690,21 +734,16 @@ def correct_grade(request: HttpRequest, school: str, grade_id: int, payload: Cor
 
 
 @router.get(
-    "/{school}/journal/remarks", response=list[RemarkOut], summary="Control remarks on the journals the caller may open"
+    "/{school}/journal/remarks", response=Page[RemarkOut], summary="Control remarks on the journals the caller may open"
 )
-def list_remarks(
-    request: HttpRequest,
-    school: str,
-    status: Literal["open", "fixed", "all"] = "open",
-    assignment: int | None = None,
-) -> list[dict[str, Any]]:
+def list_remarks(request: HttpRequest, school: str, q: Query[RemarkQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     remarks = journal_access.remarks(ctx)
-    if status != "all":
-        remarks = remarks.filter(fixed_at__isnull=status == "open")
-    if assignment is not None:
-        remarks = remarks.filter(assignment_id=assignment)
-    return [_remark_out(r) for r in remarks.order_by("-created_at", "-id")[:500]]
+    if q.status != "all":
+        remarks = remarks.filter(fixed_at__isnull=q.status == "open")
+    if q.assignment is not None:
+        remarks = remarks.filter(assignment_id=q.assignment)
+    return paginate(request, remarks, q, REMARK_SORTS, _remark_out)
 
 
 @router.post(
@@ -759,12 +798,13 @@ def _file_out(school: str, attachment: HomeworkAttachment) -> dict[str, Any]:
 
 
 @router.get(
-    "/{school}/journal/lessons/{lesson_id}/files", response=list[HomeworkFileOut], summary="Homework files of a lesson"
+    "/{school}/journal/lessons/{lesson_id}/files", response=Page[HomeworkFileOut], summary="Homework files of a lesson"
 )
-def list_files(request: HttpRequest, school: str, lesson_id: int) -> list[dict[str, Any]]:
+def list_files(request: HttpRequest, school: str, lesson_id: int, q: Query[FileQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     lesson = _lesson(ctx, lesson_id)
-    return [_file_out(school, f) for f in journal_access.homework_files(ctx).filter(lesson=lesson)]
+    files = journal_access.homework_files(ctx).filter(lesson=lesson)
+    return paginate(request, files, q, FILE_SORTS, lambda f: _file_out(school, f))
 
 
 @router.post(

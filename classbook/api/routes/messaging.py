@@ -11,12 +11,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from classbook.access import messaging as rules
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import directory, get_or_404
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core import uploads
 from classbook.messaging import queries, services
 from classbook.messaging.models import Announcement, Conversation, ForumReply, ForumTopic, Message
@@ -70,11 +71,28 @@ class ConversationOut(Schema):
     unread: bool
 
 
-class ConversationPage(Schema):
-    count: int
-    page: int
-    pages: int
-    results: list[ConversationOut]
+ConversationPage = Page[ConversationOut]
+CONVERSATION_SORTS = Sorts("-last_message_at", last_message_at="latest_message_at", id="conversation_id")
+RECIPIENT_SORTS = Sorts("name", name="name", id="id")
+ANNOUNCEMENT_SORTS = Sorts("-published_at", published_at="published_at", event_start="event_start", id="id")
+TOPIC_SORTS = Sorts("-created_at", created_at="created_at", title="title", id="id")
+
+
+class ConversationQuery(ListQuery):
+    sort: str = CONVERSATION_SORTS.field()
+
+
+class RecipientQuery(ListQuery):
+    student_id: int | None = Field(None, ge=1, le=2**62, description="Write about this child (parents, teachers)")
+    sort: str = RECIPIENT_SORTS.field()
+
+
+class AnnouncementQuery(ListQuery):
+    sort: str = ANNOUNCEMENT_SORTS.field()
+
+
+class TopicQuery(ListQuery):
+    sort: str = TOPIC_SORTS.field()
 
 
 class ConversationDetail(Schema):
@@ -121,25 +139,23 @@ def _detail(request: HttpRequest, ctx: SchoolContext, school: str, conv: Convers
 
 
 @router.get("/{school}/messages/conversations", response=ConversationPage, summary="Your conversations, newest first")
-def list_conversations(request: HttpRequest, school: str, page: int = 1) -> dict[str, Any]:
+def list_conversations(request: HttpRequest, school: str, q: Query[ConversationQuery]) -> dict[str, Any]:
     ctx = _member(request, school)
-    page_obj, rows = queries.inbox(ctx, page)
-    return {
-        "count": page_obj.paginator.count,
-        "page": page_obj.number,
-        "pages": page_obj.paginator.num_pages,
-        "results": [
-            {
-                "id": r.conversation.pk,
-                "subject": r.conversation.subject,
-                "student_id": r.conversation.student_id,
-                "participants": [_person(u) for u in r.others],
-                "last_message_at": r.conversation.last_message_at,
-                "unread": r.unread,
-            }
-            for r in rows
-        ],
-    }
+    return paginate(
+        request,
+        queries.inbox_participations(ctx),
+        q,
+        CONVERSATION_SORTS,
+        lambda r: {
+            "id": r.conversation.pk,
+            "subject": r.conversation.subject,
+            "student_id": r.conversation.student_id,
+            "participants": [_person(u) for u in r.others],
+            "last_message_at": r.conversation.last_message_at,
+            "unread": r.unread,
+        },
+        rows_out=lambda rows: queries.inbox_rows(ctx, rows),
+    )
 
 
 class UnreadOut(Schema):
@@ -151,11 +167,12 @@ def unread(request: HttpRequest, school: str) -> dict[str, int]:
     return {"unread": rules.unread_count(_member(request, school))}
 
 
-@router.get("/{school}/messages/recipients", response=list[PersonOut], summary="Whom you may write to")
-def recipients(request: HttpRequest, school: str, student_id: int | None = None) -> list[dict[str, Any]]:
+@router.get("/{school}/messages/recipients", response=Page[PersonOut], summary="Whom you may write to")
+def recipients(request: HttpRequest, school: str, q: Query[RecipientQuery]) -> dict[str, Any]:
     ctx = _member(request, school)
-    student = get_or_404(rules.conversation_students(ctx), pk=student_id) if student_id else None
-    return [_person(u) for u in rules.recipient_choices(ctx, student)]
+    student = get_or_404(rules.conversation_students(ctx), pk=q.student_id) if q.student_id else None
+    people = [_person(u) for u in rules.recipient_choices(ctx, student)]
+    return paginate(request, people, q, RECIPIENT_SORTS)
 
 
 @router.post(
@@ -291,23 +308,13 @@ def _announcement_out(a: Announcement) -> dict[str, Any]:
     }
 
 
-class AnnouncementPage(Schema):
-    count: int
-    page: int
-    pages: int
-    results: list[AnnouncementOut]
+AnnouncementPage = Page[AnnouncementOut]
 
 
 @router.get("/{school}/announcements", response=AnnouncementPage, summary="Announcements and events for you")
-def list_announcements(request: HttpRequest, school: str, page: int = 1) -> dict[str, Any]:
+def list_announcements(request: HttpRequest, school: str, q: Query[AnnouncementQuery]) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
-    page_obj = queries.announcement_list(ctx, page)
-    return {
-        "count": page_obj.paginator.count,
-        "page": page_obj.number,
-        "pages": page_obj.paginator.num_pages,
-        "results": [_announcement_out(a) for a in page_obj.object_list],
-    }
+    return paginate(request, rules.announcements(ctx), q, ANNOUNCEMENT_SORTS, _announcement_out)
 
 
 @router.get("/{school}/announcements/{announcement_id}", response=AnnouncementOut, summary="One announcement")
@@ -409,10 +416,10 @@ def _reply_out(r: ForumReply, moderator: bool) -> dict[str, Any]:
     }
 
 
-@router.get("/{school}/forum/topics", response=list[TopicOut], summary="Forum topics you take part in")
-def list_topics(request: HttpRequest, school: str, page: int = 1) -> list[dict[str, Any]]:
+@router.get("/{school}/forum/topics", response=Page[TopicOut], summary="Forum topics you take part in")
+def list_topics(request: HttpRequest, school: str, q: Query[TopicQuery]) -> dict[str, Any]:
     ctx = _member(request, school)
-    return [_topic_out(t) for t in queries.forum_index(ctx, page).object_list]
+    return paginate(request, queries.forum_topics(ctx), q, TOPIC_SORTS, _topic_out)
 
 
 class TopicIn(Schema):

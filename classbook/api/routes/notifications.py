@@ -9,10 +9,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from classbook.access import notifications as notices_access
 from classbook.access.context import resolve_school
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.notifications import queries, services
 from classbook.people.models import User
 
@@ -30,11 +31,21 @@ class NotificationOut(Schema):
     read: bool
 
 
-class InboxOut(Schema):
-    unread: int
-    page: int
-    has_next: bool
-    items: list[NotificationOut]
+class InboxOut(Page[NotificationOut]):
+    unread: int = Field(description="How many of your notifications in this school are unread (all pages)")
+
+
+NOTIFICATION_SORTS = Sorts("-created_at", created_at="created_at", id="id")
+CANDIDATE_SORTS = Sorts("name", name="name", average="average", absences="absences", id="student_id")
+
+
+class InboxQuery(ListQuery):
+    unread: bool = Field(False, description="Only unread notifications")
+    sort: str = NOTIFICATION_SORTS.field()
+
+
+class CandidateQuery(ListQuery):
+    sort: str = CANDIDATE_SORTS.field()
 
 
 class ReadIn(Schema):
@@ -97,15 +108,10 @@ class NoticeOut(Schema):
 
 
 @router.get("/{school}/notifications", response=InboxOut, summary="Your notifications in this school, newest first")
-def inbox(request: HttpRequest, school: str, page: int = 1, unread: bool = False) -> dict[str, Any]:
+def inbox(request: HttpRequest, school: str, q: Query[InboxQuery]) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
-    rows = queries.page(ctx, max(1, page), unread_only=unread)
-    return {
-        "unread": queries.unread_count(ctx),
-        "page": max(1, page),
-        "has_next": len(rows) > queries.PAGE_SIZE,
-        "items": rows[: queries.PAGE_SIZE],
-    }
+    rows = queries.own_filtered(ctx, unread_only=q.unread)
+    return {**paginate(request, rows, q, NOTIFICATION_SORTS, queries.rendered), "unread": queries.unread_count(ctx)}
 
 
 @router.post("/{school}/notifications/read", response=ReadOut, summary="Mark your notifications read")
@@ -116,11 +122,11 @@ def mark_read(request: HttpRequest, school: str, payload: ReadIn) -> dict[str, i
 
 
 @router.get(
-    "/{school}/classes/{class_id}/notices", response=list[CandidateOut], summary="Students over the notice thresholds"
+    "/{school}/classes/{class_id}/notices", response=Page[CandidateOut], summary="Students over the notice thresholds"
 )
-def notice_candidates(request: HttpRequest, school: str, class_id: int) -> list[Any]:
+def notice_candidates(request: HttpRequest, school: str, class_id: int, q: Query[CandidateQuery]) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
-    return services.notice_candidates(queries.homeroom_class(ctx, class_id))
+    return paginate(request, services.notice_candidates(queries.homeroom_class(ctx, class_id)), q, CANDIDATE_SORTS)
 
 
 @router.post(

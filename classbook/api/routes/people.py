@@ -1,7 +1,7 @@
 """Account administration of a school (issue 9), the API twin of ``/s/<school>/people/accounts/``.
 
-- ``GET  /schools/{school}/accounts?q=&state=&page=`` — people whose account the caller may manage
-  (an administrator of every school where they have a role), 50 a page: ``{"count", "items"}``.
+- ``GET  /schools/{school}/accounts?q=&state=&limit=&offset=&sort=`` — people whose account the caller may
+  manage (an administrator of every school where they have a role), in the API's one page shape.
 - ``POST /schools/{school}/accounts/{id}/deactivate`` ``{"reason"}`` — the account ends everywhere at once.
 - ``POST /schools/{school}/accounts/{id}/reactivate`` ``{"reason"}``.
 - ``POST /schools/{school}/accounts/{id}/two-factor-reset`` ``{"reason", "password", "code"}`` — the
@@ -13,7 +13,7 @@ Rules live in ``classbook.access.accounts`` and ``classbook.people.credentials``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -21,6 +21,7 @@ from ninja import Field, Query, Router, Schema
 
 from classbook.access import accounts, scopes
 from classbook.access.context import SchoolContext, resolve_school
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.people import account_queries, credentials
 from classbook.people.models import User
 
@@ -29,10 +30,13 @@ router = Router(tags=["accounts"])
 Reason = Field(..., min_length=1, max_length=credentials.REASON_MAX)
 
 
-class AccountFilter(Schema):
-    q: str = Field("", max_length=100)
-    state: str = Field("", pattern="^(|active|deactivated)$")
-    page: int = Field(1, ge=1, le=100_000)
+ACCOUNT_SORTS = Sorts("name", name=("last_name", "first_name", "patronymic"), username="username", id="id")
+
+
+class AccountFilter(ListQuery):
+    q: str = Field("", max_length=100, description="A part of the login, surname or first name")
+    state: Literal["", "active", "deactivated"] = ""
+    sort: str = ACCOUNT_SORTS.field()
 
 
 class AccountOut(Schema):
@@ -44,9 +48,7 @@ class AccountOut(Schema):
     has_two_factor: bool
 
 
-class AccountPage(Schema):
-    count: int
-    items: list[AccountOut]
+AccountPage = Page[AccountOut]
 
 
 class ReasonIn(Schema):
@@ -85,8 +87,18 @@ def _out(user: User, roles: list[str] | None = None, has_2fa: bool | None = None
 def list_accounts(request: HttpRequest, school: str, filters: Query[AccountFilter]) -> dict[str, Any]:
     ctx = _admin_ctx(request, school)
     people = account_queries.filter_accounts(accounts.people_for_credentials(ctx), q=filters.q, state=filters.state)
-    page, rows = account_queries.account_page(people, school=ctx.school, page=filters.page)
-    return {"count": page.paginator.count, "items": [_out(r.user, r.roles, r.has_2fa) for r in rows]}
+    return paginate(
+        request,
+        account_queries.with_account_facts(people, school=ctx.school),
+        filters,
+        ACCOUNT_SORTS,
+        lambda user: _out(*_facts(user)),
+    )
+
+
+def _facts(user: User) -> tuple[User, list[str], bool]:
+    row = account_queries.account_row(user)
+    return row.user, row.roles, row.has_2fa
 
 
 @router.post("/{slug:school}/accounts/{int:user_id}/deactivate", response=AccountOut, summary="Deactivate an account")

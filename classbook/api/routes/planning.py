@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from classbook.access import planning as scopes
@@ -19,6 +19,7 @@ from classbook.access import scopes as school_scopes
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.journal import lessons as journal_lessons
 from classbook.access.scopes import get_or_404
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
 from classbook.planning import files, queries, services
 from classbook.schools.models import Subject, TeachingAssignment
@@ -130,11 +131,28 @@ class CompletionOut(Schema):
     by_type: list[TypeFigures]
 
 
-class CompletionFilter(Schema):
-    class_id: int | None = None
-    teacher_id: int | None = None
-    subject_id: int | None = None
-    as_of: dt.date | None = None
+PLAN_SORTS = Sorts("teacher,class_name", teacher="teacher", class_name="class_name", subject="subject", status="status")
+SOURCE_SORTS = Sorts("year,class_name", year="year", class_name="class_name", title="title", topics="topics")
+COMPLETION_SORTS = Sorts(
+    "class_name,subject", class_name="class_name", subject="subject", teacher="teacher", behind="behind"
+)
+Id = Field(None, ge=1, le=2**62)
+
+
+class PlanQuery(ListQuery):
+    sort: str = PLAN_SORTS.field()
+
+
+class SourceQuery(ListQuery):
+    sort: str = SOURCE_SORTS.field()
+
+
+class CompletionFilter(ListQuery):
+    class_id: int | None = Id
+    teacher_id: int | None = Id
+    subject_id: int | None = Id
+    as_of: dt.date | None = Field(None, description="Count conducted lessons up to this day (default: today)")
+    sort: str = COMPLETION_SORTS.field()
 
 
 def _plan_out(ctx: SchoolContext, assignment: TeachingAssignment) -> dict[str, Any]:
@@ -174,8 +192,8 @@ def _plan_out(ctx: SchoolContext, assignment: TeachingAssignment) -> dict[str, A
     }
 
 
-@router.get("/{school}/plans", response=list[PlanSummary], summary="Plans the caller may read this year")
-def list_plans(request: HttpRequest, school: str) -> list[dict[str, Any]]:
+@router.get("/{school}/plans", response=Page[PlanSummary], summary="Plans the caller may read this year")
+def list_plans(request: HttpRequest, school: str, q: Query[PlanQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     qs = scopes.plan_assignments(ctx).filter(year__is_current=True)
     year = next(iter(qs[:1]), None)
@@ -196,7 +214,7 @@ def list_plans(request: HttpRequest, school: str) -> list[dict[str, Any]]:
                     "late": row["late"],
                 }
             )
-    return out
+    return paginate(request, out, q, PLAN_SORTS)
 
 
 @router.get("/{school}/plans/assignments/{assignment_id}", response=PlanOut, summary="A plan beside its lessons")
@@ -239,13 +257,13 @@ class SourceOut(Schema):
 
 @router.get(
     "/{school}/plans/assignments/{assignment_id}/sources",
-    response=list[SourceOut],
+    response=Page[SourceOut],
     summary="Plans that may be copied into this plan (same subject and year level; shared base, parallel, earlier)",
 )
-def copy_sources(request: HttpRequest, school: str, assignment_id: int) -> list[dict[str, Any]]:
+def copy_sources(request: HttpRequest, school: str, assignment_id: int, q: Query[SourceQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     assignment = _own(request, ctx, assignment_id)
-    return [
+    sources = [
         {
             "plan_id": p.pk,
             "shared": p.is_shared,
@@ -257,6 +275,7 @@ def copy_sources(request: HttpRequest, school: str, assignment_id: int) -> list[
         }
         for p in scopes.copy_sources(ctx, assignment).annotate(topic_count=Count("topics", distinct=True))
     ]
+    return paginate(request, sources, q, SOURCE_SORTS)
 
 
 @router.post("/{school}/plans/assignments/{assignment_id}/copy", response=PlanOut, summary="Replace the plan by a copy")
@@ -311,8 +330,8 @@ def approve(request: HttpRequest, school: str, assignment_id: int) -> dict[str, 
     return _plan_out(ctx, assignment)
 
 
-@router.get("/{school}/plans/completion", response=list[CompletionOut], summary="Programme completion (R3.2)")
-def completion(request: HttpRequest, school: str, filters: Query[CompletionFilter]) -> list[dict[str, Any]]:
+@router.get("/{school}/plans/completion", response=Page[CompletionOut], summary="Programme completion (R3.2)")
+def completion(request: HttpRequest, school: str, filters: Query[CompletionFilter]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     qs = scopes.plan_assignments(ctx).filter(year__is_current=True)
     # An unknown id is an error, not an empty answer that looks like "nothing planned".
@@ -329,7 +348,7 @@ def completion(request: HttpRequest, school: str, filters: Query[CompletionFilte
             raise DomainError(_("Unknown subject."), field="subject_id")
         qs = qs.filter(subject_id=filters.subject_id)
     rows = queries.completion(qs, as_of=filters.as_of or timezone.localdate())
-    return [
+    items = [
         {
             "assignment_id": r.assignment.pk,
             "class_name": str(r.assignment.subgroup or r.assignment.school_class),
@@ -347,3 +366,4 @@ def completion(request: HttpRequest, school: str, filters: Query[CompletionFilte
         }
         for r in rows
     ]
+    return paginate(request, items, filters, COMPLETION_SORTS)

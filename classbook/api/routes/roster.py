@@ -11,7 +11,7 @@ Mounted under ``/api/v1/schools/{school}/...`` (the same prefix as the schools r
   or create a new one with names); ``PATCH|DELETE .../guardians/{link_id}`` (switch "may see"; end).
 - ``GET|POST /schools/{school}/students/{id}/consents``; ``POST .../consents/{consent_id}/withdraw``.
 
-Lists are paginated with ``limit`` (1-200) and ``offset`` and answer ``{"count", "items"}``.
+Lists answer the API's one page shape and take ``limit``/``offset``/``sort`` (``classbook.api.pagination``).
 Access is the pages' access (``classbook.access``); writes go through ``classbook.roster.services``.
 """
 
@@ -31,6 +31,7 @@ from classbook.access import scopes
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.api.contract import ErrorDetail, ErrorOut
 from classbook.api.errors import error_body
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
 from classbook.people.models import Consent, ConsentPurpose, Gender, GuardianLink, Student, User
 from classbook.roster import imports, queries, services
@@ -45,15 +46,31 @@ OptName = Field("", max_length=150)
 # --- schemas ---------------------------------------------------------------------------------------
 
 
-class PageParams(Schema):
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=1_000_000)
+STAFF_SORTS = Sorts("name", name=("last_name", "first_name", "patronymic"), id="id")
+STUDENT_SORTS = Sorts(
+    "name", name=("user__last_name", "user__first_name", "user__patronymic"), birth_date="birth_date", id="id"
+)
+GUARDIAN_SORTS = Sorts("name", name="full_name", relation="relation", id="id")
+CONSENT_SORTS = Sorts("-given_on", given_on="given_on", purpose="purpose", id="id")
 
 
-class StudentFilter(PageParams):
-    class_id: int | None = None
-    q: str = Field("", max_length=100)
+class StaffQuery(ListQuery):
+    sort: str = STAFF_SORTS.field()
+
+
+class StudentFilter(ListQuery):
+    class_id: int | None = Field(None, ge=1, le=2**62)
+    q: str = Field("", max_length=100, description="A part of the surname, first name or patronymic")
     without_consent: bool = Field(False, description="Only students without a personal-data consent (R7.4)")
+    sort: str = STUDENT_SORTS.field()
+
+
+class GuardianQuery(ListQuery):
+    sort: str = GUARDIAN_SORTS.field()
+
+
+class ConsentQuery(ListQuery):
+    sort: str = CONSENT_SORTS.field()
 
 
 class StaffOut(Schema):
@@ -67,9 +84,7 @@ class StaffOut(Schema):
     revoked_roles: list[str] | None = None
 
 
-class StaffPage(Schema):
-    count: int
-    items: list[StaffOut]
+StaffPage = Page[StaffOut]
 
 
 class ClassRef(Schema):
@@ -92,9 +107,7 @@ class StudentOut(Schema):
     current_class: ClassRef | None = None
 
 
-class StudentPage(Schema):
-    count: int
-    items: list[StudentOut]
+StudentPage = Page[StudentOut]
 
 
 class GuardianOut(Schema):
@@ -186,9 +199,7 @@ class ConsentOut(Schema):
     withdrawn_on: dt.date | None
 
 
-class ConsentPage(Schema):
-    count: int
-    items: list[ConsentOut]
+ConsentPage = Page[ConsentOut]
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -210,10 +221,6 @@ def _roster_ctx(request: HttpRequest, school: str, *, write: bool = False) -> Sc
     ctx = _ctx(request, school, write=write)
     _require(scopes.may_view_roster(ctx))
     return ctx
-
-
-def _page(qs: QuerySet[Any], params: PageParams) -> tuple[int, list[Any]]:
-    return qs.count(), list(qs[params.offset : params.offset + params.limit])
 
 
 def _student_out(ctx: SchoolContext, student: Student) -> dict[str, Any]:
@@ -306,12 +313,11 @@ def _staff_qs(ctx: SchoolContext) -> tuple[QuerySet[User], bool]:
 
 
 @router.get("/{slug:school}/staff", response=StaffPage, summary="Staff directory (full data for managers of staff)")
-def staff_list(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
+def staff_list(request: HttpRequest, school: str, params: Query[StaffQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     _require(scopes.may_read_staff_directory(ctx))
     qs, manager = _staff_qs(ctx)
-    count, people = _page(qs, params)
-    return {"count": count, "items": [_staff_row(u, manager) for u in people]}
+    return paginate(request, qs, params, STAFF_SORTS, lambda u: _staff_row(u, manager))
 
 
 @router.get("/{slug:school}/staff/{int:user_id}", response=StaffOut, summary="A staff member")
@@ -335,8 +341,14 @@ def student_list(request: HttpRequest, school: str, params: Query[StudentFilter]
         qs = qs.filter(queries.name_filter(params.q))
     if params.without_consent:
         qs = queries.only_without_consent(qs, ctx.school.pk)
-    count, students = _page(queries.alphabetical(qs), params)
-    return {"count": count, "items": [_student_out(ctx, s) for s in queries.with_current_class(ctx, students)]}
+    return paginate(
+        request,
+        qs.select_related("user"),
+        params,
+        STUDENT_SORTS,
+        lambda s: _student_out(ctx, s),
+        rows_out=lambda rows: queries.with_current_class(ctx, rows),
+    )
 
 
 @router.post("/{slug:school}/students", response={201: StudentDetail}, summary="Add a student into a class")
@@ -463,14 +475,15 @@ def student_withdraw(request: HttpRequest, school: str, student_id: int, payload
 # --- guardians ---------------------------------------------------------------------------------------
 
 
-@router.get("/{slug:school}/students/{int:student_id}/guardians", response=list[GuardianOut], summary="Guardians")
-def guardian_list(request: HttpRequest, school: str, student_id: int) -> list[dict[str, Any]]:
+@router.get("/{slug:school}/students/{int:student_id}/guardians", response=Page[GuardianOut], summary="Guardians")
+def guardian_list(request: HttpRequest, school: str, student_id: int, params: Query[GuardianQuery]) -> dict[str, Any]:
     ctx = _roster_ctx(request, school)
     student = _roster_student(ctx, student_id)
     card = queries.student_card(ctx, student)
     current = next((e for e in card.enrolments if e.end is None), None)
     contacts = scopes.may_see_contacts(ctx, current.school_class_id if current else None)
-    return [_guardian_out(link, contacts=contacts) for link in card.guardian_links]
+    links = [_guardian_out(link, contacts=contacts) for link in card.guardian_links]
+    return paginate(request, links, params, GUARDIAN_SORTS)
 
 
 @router.post(
@@ -527,11 +540,10 @@ def guardian_end(request: HttpRequest, school: str, student_id: int, link_id: in
 
 
 @router.get("/{slug:school}/students/{int:student_id}/consents", response=ConsentPage, summary="Consents")
-def consent_list(request: HttpRequest, school: str, student_id: int, params: Query[PageParams]) -> dict[str, Any]:
+def consent_list(request: HttpRequest, school: str, student_id: int, params: Query[ConsentQuery]) -> dict[str, Any]:
     ctx = _roster_ctx(request, school)
     student = _roster_student(ctx, student_id)
-    count, rows = _page(scopes.roster_consents(ctx).filter(student=student).order_by("-given_on", "-pk"), params)
-    return {"count": count, "items": [_consent_out(c) for c in rows]}
+    return paginate(request, scopes.roster_consents(ctx).filter(student=student), params, CONSENT_SORTS, _consent_out)
 
 
 @router.post(

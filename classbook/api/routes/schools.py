@@ -10,7 +10,7 @@
 - ``POST /schools/{school}/classes|subjects|assignments`` and ``PATCH .../{id}`` — need
   ``Perm.MANAGE_STRUCTURE``; read-only authority viewers never write. Writes call ``schools.services``.
 
-Lists are paginated with ``limit`` (1-200) and ``offset`` and answer ``{"count", "items"}``.
+Lists answer the API's one page shape and take ``limit``/``offset``/``sort`` (``classbook.api.pagination``).
 Unknown and other schools' ids answer 404; refused values 422 with ``fields``.
 """
 
@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from classbook.access import scopes, structure
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.rules import Perm
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.schools import services
 from classbook.schools.models import (
     AcademicYear,
@@ -42,7 +43,6 @@ from classbook.schools.models import (
 )
 
 router = Router(tags=["schools"])
-T = TypeVar("T")
 
 
 # --- schemas -----------------------------------------------------------------------------------------
@@ -57,18 +57,50 @@ class SchoolOut(Schema):
     roles: list[str]
 
 
-class PageParams(Schema):
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=1_000_000)
+YEAR_SORTS = Sorts("-start", start="start", name="name", id="id")
+PERIOD_SORTS = Sorts("start", start="start", name="name", ordinal="ordinal", id="id")
+SPECIAL_DAY_SORTS = Sorts("start", start="start", name="name", id="id")
+YEAR_LEVEL_SORTS = Sorts("number", number="number", name="name", id="id")
+CLASS_SORTS = Sorts("year_level,name", year_level="year_level__number", name="name", id="id")
+NAME_SORTS = Sorts("name", name="name", id="id")
+ASSIGNMENT_SORTS = Sorts(
+    "class,subject", **{"class": "school_class__name"}, subject="subject__name", teacher="teacher__last_name", id="id"
+)
+Id = Field(None, ge=1, le=2**62)
 
 
-class YearFilter(PageParams):
-    year_id: int | None = None
+class YearQuery(ListQuery):
+    sort: str = YEAR_SORTS.field()
 
 
-class AssignmentFilter(YearFilter):
-    teacher: int | None = None
-    class_id: int | None = None
+class YearLevelQuery(ListQuery):
+    sort: str = YEAR_LEVEL_SORTS.field()
+
+
+class NameQuery(ListQuery):
+    sort: str = NAME_SORTS.field()
+
+
+class PeriodQuery(ListQuery):
+    year_id: int | None = Id
+    sort: str = PERIOD_SORTS.field()
+
+
+class SpecialDayQuery(ListQuery):
+    year_id: int | None = Id
+    sort: str = SPECIAL_DAY_SORTS.field()
+
+
+class ClassQuery(ListQuery):
+    year_id: int | None = Id
+    sort: str = CLASS_SORTS.field()
+
+
+class AssignmentQuery(ListQuery):
+    year_id: int | None = Id
+    teacher: int | None = Field(None, ge=1, le=2**62, description="A teacher's user id")
+    class_id: int | None = Id
+    sort: str = ASSIGNMENT_SORTS.field()
 
 
 class YearOut(Schema):
@@ -175,11 +207,6 @@ class AssignmentOut(Schema):
     scale_id: int | None
 
 
-class Page(Schema, Generic[T]):
-    count: int
-    items: list[T]
-
-
 class ClassIn(Schema):
     year_id: int
     year_level_id: int
@@ -259,16 +286,13 @@ def _writer(request: HttpRequest, school: str) -> SchoolContext:
     return ctx
 
 
-def _page(qs: QuerySet[Any], params: PageParams) -> tuple[int, list[Any]]:
-    if isinstance(params, YearFilter) and params.year_id is not None:
-        qs = qs.filter(year_id=params.year_id)
-    return qs.count(), list(qs[params.offset : params.offset + params.limit])
-
-
-def _directory_page(request: HttpRequest, school: str, model: Any, params: PageParams) -> dict[str, Any]:
+def _directory_page(request: HttpRequest, school: str, model: Any, params: ListQuery, sorts: Sorts) -> dict[str, Any]:
     """One page of a school's directory rows (years, periods, levels, subjects, rooms...)."""
-    count, items = _page(scopes.directory(resolve_school(request.user, school), model), params)
-    return {"count": count, "items": items}
+    qs = scopes.directory(resolve_school(request.user, school), model)
+    year_id = getattr(params, "year_id", None)
+    if year_id is not None:
+        qs = qs.filter(year_id=year_id)
+    return paginate(request, qs, params, sorts)
 
 
 def _person(user: Any) -> dict[str, Any] | None:
@@ -330,33 +354,34 @@ def school_detail(request: HttpRequest, school: str) -> dict[str, object]:
 
 
 @router.get("/{slug:school}/years", response=Page[YearOut], summary="Academic years")
-def list_years(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
-    return _directory_page(request, school, AcademicYear, params)
+def list_years(request: HttpRequest, school: str, params: Query[YearQuery]) -> dict[str, Any]:
+    return _directory_page(request, school, AcademicYear, params, YEAR_SORTS)
 
 
 @router.get("/{slug:school}/periods", response=Page[PeriodOut], summary="Study periods (nested through parent_id)")
-def list_periods(request: HttpRequest, school: str, params: Query[YearFilter]) -> dict[str, Any]:
-    return _directory_page(request, school, StudyPeriod, params)
+def list_periods(request: HttpRequest, school: str, params: Query[PeriodQuery]) -> dict[str, Any]:
+    return _directory_page(request, school, StudyPeriod, params, PERIOD_SORTS)
 
 
 @router.get("/{slug:school}/special-days", response=Page[SpecialDayOut], summary="Holidays and special days")
-def list_special_days(request: HttpRequest, school: str, params: Query[YearFilter]) -> dict[str, Any]:
-    return _directory_page(request, school, SpecialDay, params)
+def list_special_days(request: HttpRequest, school: str, params: Query[SpecialDayQuery]) -> dict[str, Any]:
+    return _directory_page(request, school, SpecialDay, params, SPECIAL_DAY_SORTS)
 
 
 # --- structure ---------------------------------------------------------------------------------------
 
 
 @router.get("/{slug:school}/year-levels", response=Page[YearLevelOut], summary="Year levels")
-def list_year_levels(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
-    return _directory_page(request, school, YearLevel, params)
+def list_year_levels(request: HttpRequest, school: str, params: Query[YearLevelQuery]) -> dict[str, Any]:
+    return _directory_page(request, school, YearLevel, params, YEAR_LEVEL_SORTS)
 
 
 @router.get("/{slug:school}/classes", response=Page[ClassOut], summary="Classes the caller may see")
-def list_classes(request: HttpRequest, school: str, params: Query[YearFilter]) -> dict[str, Any]:
-    ctx = resolve_school(request.user, school)
-    count, items = _page(scopes.classes(ctx), params)
-    return {"count": count, "items": [_class(c) for c in items]}
+def list_classes(request: HttpRequest, school: str, params: Query[ClassQuery]) -> dict[str, Any]:
+    qs = scopes.classes(resolve_school(request.user, school))
+    if params.year_id is not None:
+        qs = qs.filter(year_id=params.year_id)
+    return paginate(request, qs, params, CLASS_SORTS, _class)
 
 
 @router.get("/{slug:school}/classes/{int:class_id}", response=ClassDetail, summary="A class with its subgroups")
@@ -380,8 +405,8 @@ def update_class(request: HttpRequest, school: str, class_id: int, payload: Clas
 
 
 @router.get("/{slug:school}/subjects", response=Page[SubjectOut], summary="Subjects, disciplines and modules")
-def list_subjects(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
-    return _directory_page(request, school, Subject, params)
+def list_subjects(request: HttpRequest, school: str, params: Query[NameQuery]) -> dict[str, Any]:
+    return _directory_page(request, school, Subject, params, NAME_SORTS)
 
 
 @router.post("/{slug:school}/subjects", response={201: SubjectOut}, summary="Create a subject")
@@ -400,38 +425,43 @@ def update_subject(request: HttpRequest, school: str, subject_id: int, payload: 
 
 
 @router.get("/{slug:school}/rooms", response=Page[RoomOut], summary="Rooms")
-def list_rooms(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
-    return _directory_page(request, school, Room, params)
+def list_rooms(request: HttpRequest, school: str, params: Query[NameQuery]) -> dict[str, Any]:
+    return _directory_page(request, school, Room, params, NAME_SORTS)
 
 
 @router.get("/{slug:school}/scales", response=Page[ScaleOut], summary="Marking scales with their values and levels")
-def list_scales(request: HttpRequest, school: str, params: Query[PageParams]) -> dict[str, Any]:
+def list_scales(request: HttpRequest, school: str, params: Query[NameQuery]) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
     values = Prefetch("values", queryset=structure.scale_values(ctx).order_by("ordinal"))
-    count, items = _page(scopes.directory(ctx, MarkingScale).prefetch_related(values), params)
     default_id = ctx.school.default_scale_id
-    return {
-        "count": count,
-        "items": [
-            {"id": s.pk, "name": s.name, "kind": s.kind, "is_default": s.pk == default_id, "values": s.values.all()}
-            for s in items
-        ],
-    }
+    return paginate(
+        request,
+        scopes.directory(ctx, MarkingScale).prefetch_related(values),
+        params,
+        NAME_SORTS,
+        lambda s: {
+            "id": s.pk,
+            "name": s.name,
+            "kind": s.kind,
+            "is_default": s.pk == default_id,
+            "values": s.values.all(),
+        },
+    )
 
 
 # --- teaching assignments (workload, R4.4) -----------------------------------------------------------
 
 
 @router.get("/{slug:school}/assignments", response=Page[AssignmentOut], summary="Teaching assignments")
-def list_assignments(request: HttpRequest, school: str, params: Query[AssignmentFilter]) -> dict[str, Any]:
-    ctx = resolve_school(request.user, school)
-    qs = scopes.assignments(ctx).order_by("school_class__name", "subject__name", "pk")
+def list_assignments(request: HttpRequest, school: str, params: Query[AssignmentQuery]) -> dict[str, Any]:
+    qs = scopes.assignments(resolve_school(request.user, school))
+    if params.year_id is not None:
+        qs = qs.filter(year_id=params.year_id)
     if params.teacher is not None:
         qs = qs.filter(teacher_id=params.teacher)
     if params.class_id is not None:
         qs = qs.filter(school_class_id=params.class_id)
-    count, items = _page(qs, params)
-    return {"count": count, "items": [_assignment(a) for a in items]}
+    return paginate(request, qs, params, ASSIGNMENT_SORTS, _assignment)
 
 
 @router.post("/{slug:school}/assignments", response={201: AssignmentOut}, summary="Create a teaching assignment")

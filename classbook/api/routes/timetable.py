@@ -10,11 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from classbook.access import timetable as scopes
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import get_or_404
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
 from classbook.timetable import queries, services
 from classbook.timetable.models import ChangeKind, Parity
@@ -45,10 +46,38 @@ class ScheduleOut(Schema):
     bells: list[BellOut]
 
 
-@router.get("/{school}/timetable/bells", response=list[ScheduleOut], summary="Bell schedules of the school")
-def list_bells(request: HttpRequest, school: str) -> list[dict[str, Any]]:
+BELL_SORTS = Sorts("name", name="name", id="id")
+ENTRY_SORTS = Sorts("weekday,number", weekday="weekday", number="number", valid_from="valid_from", id="id")
+CHANGE_SORTS = Sorts("date,number", date="date", number="number", kind="kind", id="id")
+OWN_SORTS = Sorts("name", name="name")
+Id = Field(None, ge=1, le=2**62)
+
+
+class BellQuery(ListQuery):
+    sort: str = BELL_SORTS.field()
+
+
+class EntryQuery(ListQuery):
+    class_id: int | None = Id
+    sort: str = ENTRY_SORTS.field()
+
+
+class ChangeQuery(ListQuery):
+    month: str = Field("", pattern=r"^(\d{4}-\d{2})?$", description="YYYY-MM (default: this month)")
+    teacher_id: int | None = Id
+    sort: str = CHANGE_SORTS.field()
+
+
+class OwnQuery(ListQuery):
+    start: dt.date
+    end: dt.date
+    sort: str = OWN_SORTS.field()
+
+
+@router.get("/{school}/timetable/bells", response=Page[ScheduleOut], summary="Bell schedules of the school")
+def list_bells(request: HttpRequest, school: str, q: Query[BellQuery]) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
-    return [
+    schedules = [
         {
             "id": s.pk,
             "name": s.name,
@@ -58,6 +87,7 @@ def list_bells(request: HttpRequest, school: str) -> list[dict[str, Any]]:
         }
         for s in scopes.bell_schedules(ctx)
     ]
+    return paginate(request, schedules, q, BELL_SORTS)
 
 
 class BellIn(Schema):
@@ -115,14 +145,14 @@ def _entry_out(e: Any) -> dict[str, Any]:
 
 
 @router.get(
-    "/{school}/timetable/entries", response=list[EntryOut], summary="Timetable entries (optionally of one class)"
+    "/{school}/timetable/entries", response=Page[EntryOut], summary="Timetable entries (optionally of one class)"
 )
-def list_entries(request: HttpRequest, school: str, class_id: int | None = None) -> list[dict[str, Any]]:
+def list_entries(request: HttpRequest, school: str, q: Query[EntryQuery]) -> dict[str, Any]:
     ctx = resolve_school(request.user, school)
-    qs = scopes.entries(ctx).filter(withdrawn_at__isnull=True).order_by("weekday", "number", "pk")
-    if class_id is not None:
-        qs = qs.filter(assignment__school_class_id=class_id)
-    return [_entry_out(e) for e in qs]
+    qs = scopes.entries(ctx).filter(withdrawn_at__isnull=True)
+    if q.class_id is not None:
+        qs = qs.filter(assignment__school_class_id=q.class_id)
+    return paginate(request, qs, q, ENTRY_SORTS, _entry_out)
 
 
 class EntryIn(Schema):
@@ -258,15 +288,15 @@ class CountOut(Schema):
     missed: int
 
 
-class ChangesOut(Schema):
-    changes: list[ChangeOut]
-    counts: list[CountOut]
+class ChangesOut(Page[ChangeOut]):
+    counts: list[CountOut] = Field(description="Per teacher: lessons substituted for others and missed (the month)")
 
 
 @router.get(
     "/{school}/timetable/substitutions", response=ChangesOut, summary="Missed and substituted lessons of a month (R4.2)"
 )
-def list_changes(request: HttpRequest, school: str, month: str = "", teacher_id: int | None = None) -> dict[str, Any]:
+def list_changes(request: HttpRequest, school: str, q: Query[ChangeQuery]) -> dict[str, Any]:
+    month, teacher_id = q.month, q.teacher_id
     ctx = resolve_school(request.user, school)
     if not scopes.may_open_lesson_changes(ctx):
         raise PermissionDenied
@@ -277,7 +307,7 @@ def list_changes(request: HttpRequest, school: str, month: str = "", teacher_id:
     except ValueError:
         raise DomainError(_("Give the month as YYYY-MM."), field="month") from None
     rows, counts = queries.missed_and_substituted(ctx, month=first, teacher_id=teacher_id)
-    return {"changes": [_change_out(r) for r in rows], "counts": [c.__dict__ for c in counts]}
+    return {**paginate(request, rows, q, CHANGE_SORTS, _change_out), "counts": [c.__dict__ for c in counts]}
 
 
 class ChangeIn(Schema):
@@ -342,9 +372,10 @@ class OwnTimetableOut(Schema):
 
 
 @router.get(
-    "/{school}/timetable/my", response=list[OwnTimetableOut], summary="The caller's own timetable(s) for a date range"
+    "/{school}/timetable/my", response=Page[OwnTimetableOut], summary="The caller's own timetable(s) for a date range"
 )
-def my_timetable(request: HttpRequest, school: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+def my_timetable(request: HttpRequest, school: str, q: Query[OwnQuery]) -> dict[str, Any]:
+    start, end = q.start, q.end
     ctx = resolve_school(request.user, school)
     if end < start or (end - start).days > MAX_RANGE_DAYS:
         raise DomainError(
@@ -354,4 +385,4 @@ def my_timetable(request: HttpRequest, school: str, start: dt.date, end: dt.date
     for label, entry_filter, extra in queries.my_views(ctx):
         days = queries.timetable(ctx, start=start, end=end, entry_filter=entry_filter, extra_changes=extra)
         result.append({"name": label, "slots": [s.__dict__ for d in days for s in d.slots]})
-    return result
+    return paginate(request, result, q, OWN_SORTS)

@@ -6,9 +6,10 @@ import datetime as dt
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
 from classbook.people import credentials, queries
 
@@ -37,9 +38,16 @@ def _out(row: object) -> dict[str, object]:
     return {k: getattr(row, k) for k in ("id", "name", "prefix", "created_at", "last_used_at", "expires_at")}
 
 
-@router.get("", response=list[TokenOut], summary="The caller's API tokens that are not revoked")
-def list_tokens(request: HttpRequest) -> list[dict[str, object]]:
-    return [_out(row) for row in queries.api_tokens(request.user)]  # type: ignore[arg-type]
+TOKEN_SORTS = Sorts("-created_at", created_at="created_at", name="name", last_used_at="last_used_at", id="id")
+
+
+class TokenQuery(ListQuery):
+    sort: str = TOKEN_SORTS.field()
+
+
+@router.get("", response=Page[TokenOut], summary="The caller's API tokens that are not revoked")
+def list_tokens(request: HttpRequest, q: Query[TokenQuery]) -> dict[str, object]:
+    return paginate(request, queries.api_tokens(request.user), q, TOKEN_SORTS, _out)  # type: ignore[arg-type]
 
 
 @router.post("", response={201: TokenCreated}, summary="Create a personal API token (returned once)")
