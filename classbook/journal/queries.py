@@ -348,9 +348,15 @@ def student_period_stats(
     ``choose_period``), the school's rules (the defaults when it has none), and the student's marks of
     the journal with their lesson's day, counted in Python within the chosen period.
     """
-    params = {"school": assignment.school_id, "year": assignment.year_id, "day": lesson_date}
+    params: dict[str, Any] = {
+        "school": assignment.school_id,
+        "year": assignment.year_id,
+        "day": lesson_date,
+        "student": student_id,
+        "assignment": assignment.pk,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(_stats_sql(), params | {"student": student_id, "assignment": assignment.pk})
+        cursor.execute(_stats_sql(), params)
         rows = cursor.fetchall()
     periods = [PeriodChoice(r[1], "", _day(r[2]), _day(r[3])) for r in rows if r[0] == 1]
     policy = next(

@@ -99,4 +99,4 @@ class SessionUserMiddleware(AuthenticationMiddleware):
 
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
-        request.user = SimpleLazyObject(partial(get_user, request))
+        request.user = SimpleLazyObject(partial(get_user, request))  # type: ignore[assignment]

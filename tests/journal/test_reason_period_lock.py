@@ -83,7 +83,7 @@ def test_the_class_teachers_page_says_so_and_writes_nothing(world, closed, as_us
             "excused": "on",
             "from": "2026-10-05",
             "to": "2026-10-05",
-        },  # fmt: skip
+        },
         follow=True,
     )
     assert response.status_code == 200
