@@ -29,7 +29,7 @@ from _bootstrap import bootstrap
 
 IS_POSTGRES = bootstrap("bench_journal")
 
-from django.db import connection, connections  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -336,8 +336,30 @@ def _next_text(code: str | None) -> str:
     return str(int(code) % 12 + 1) if code and code.isdigit() else "1"
 
 
+_FLOOR_WRITE = """WITH w AS (UPDATE journal_mark SET value_id = %s, version = version + 1, updated_at = now()
+  WHERE id = %s RETURNING id, lesson_id, student_id)
+INSERT INTO journal_journalchange (school_id, at, actor_id, kind, assignment_id, lesson_id, student_id, object_id,
+  old_value, new_value, reason, is_late)
+SELECT %s, now(), %s, 'mark', %s, w.lesson_id, w.student_id, w.id, %s, %s, '', false FROM w"""
+
+
+def _floor_save(setup: dict, mark_id: int, values: dict, old: str, new: str) -> None:
+    """The writers' floor: the same durable effect as a save (the mark changed, its audit row) as one raw
+    statement in its own transaction, with no check, no service and no ORM: what the database alone costs."""
+    assignment = setup["assignment"]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _FLOOR_WRITE, [values[new], mark_id, assignment.school_id, setup["teacher"].pk, assignment.pk, old, new]
+        )
+
+
 def bench_concurrent(
-    setup: dict, threads: int, seconds: float, part: tuple[int, int] = (0, 1), start_at: float | None = None
+    setup: dict,
+    threads: int,
+    seconds: float,
+    part: tuple[int, int] = (0, 1),
+    start_at: float | None = None,
+    floor: bool = False,
 ) -> dict:
     """Writers on their own connections, each on its own cells, for ``seconds``: sustained saves/s.
 
@@ -352,6 +374,7 @@ def bench_concurrent(
     from classbook.journal import services
     from classbook.journal.models import JournalChange, Mark
     from classbook.people.models import Student
+    from classbook.schools.models import ScaleValue
 
     students = list(Student.objects.filter(enrolments__school_class=setup["assignment"].school_class).order_by("pk"))
     writers = threads * part[1]
@@ -377,6 +400,19 @@ def bench_concurrent(
                     lesson__assignment=setup["assignment"], student__in=per_thread[n], work_type__ordinal=0, slot=0
                 ).values_list("lesson_id", "student_id", "value__code", "version")
             }
+            if floor:  # the floor changes existing marks only (no insert path, no checks)
+                ids = dict(
+                    ((lesson_id, student_id), pk)
+                    for lesson_id, student_id, pk in Mark.objects.filter(
+                        lesson__assignment=setup["assignment"], student__in=per_thread[n], work_type__ordinal=0, slot=0
+                    ).values_list("lesson_id", "student_id", "pk")
+                )
+                cells = [c for c in cells if (c[0].pk, c[1].pk) in ids and (state[(c[0].pk, c[1].pk)][0] or "")]
+                values = dict(
+                    ScaleValue.objects.filter(scale_id=cells[0][0].assignment.effective_scale().pk).values_list(
+                        "code", "pk"
+                    )
+                )
             pids[n] = _backend_pid()
             teacher = setup["teacher"]
             start_barrier.wait()
@@ -387,6 +423,12 @@ def bench_concurrent(
                 key = (lesson.pk, student.pk)
                 code, version = state.get(key, (None, 0))
                 text = _next_text(code)
+                if floor:
+                    _floor_save(setup, ids[key], values, code or "", text)
+                    state[key] = (text, version + 1)
+                    counts[n] += 1
+                    i += 1
+                    continue
                 try:
                     mark = services.record_mark(
                         acting_user=teacher, lesson=lesson, student=student, text=text, expected_version=version
@@ -447,7 +489,7 @@ def bench_concurrent(
     }
 
 
-def bench_processes(setup: dict, threads: int, processes: int, seconds: float) -> dict:
+def bench_processes(setup: dict, threads: int, processes: int, seconds: float, floor: bool = False) -> dict:
     """The same writers spread over processes (a server runs several workers; one process has one GIL)."""
     import multiprocessing
 
@@ -457,7 +499,7 @@ def bench_processes(setup: dict, threads: int, processes: int, seconds: float) -
     start_at = time.time() + 5
 
     def run(n: int) -> None:
-        results.put(bench_concurrent(setup, threads, seconds, part=(n, processes), start_at=start_at))
+        results.put(bench_concurrent(setup, threads, seconds, part=(n, processes), start_at=start_at, floor=floor))
 
     workers = [mp.Process(target=run, args=(n,)) for n in range(processes)]
     for w in workers:
@@ -593,6 +635,14 @@ def main() -> None:
                 print(
                     f"concurrent: {result['threads']} writer threads in {result['processes']} processes "
                     f"{_writers_line(result)}"
+                )
+                # The floor: the same writers doing only the write and its audit row in raw SQL (issue 10).
+                floor = bench_processes(setup, args.threads // processes, processes, args.seconds, floor=True)
+                lost += floor["lost"]
+                print(
+                    f"floor (raw SQL: the write and its audit row, one statement per transaction): "
+                    f"{floor['threads']} writers in {floor['processes']} processes {_writers_line(floor)}; "
+                    f"saves/s ratio service/floor {result['saves_per_second'] / max(floor['saves_per_second'], 1):.2f}"
                 )
             if lost:
                 raise SystemExit(f"{lost} lost updates: a writer's accepted save is not what the database holds")

@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "classbook.people.sessions.SessionUserMiddleware",
     "classbook.people.middleware.UserLanguageMiddleware",
     "classbook.people.middleware.SessionGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -201,6 +201,8 @@ LOGIN_URL = "people:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "people:login"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# The database engine with the session's user read in the same statement (people/sessions.py, issue 10).
+SESSION_ENGINE = "classbook.people.sessions"
 # With Redis, sessions are read from the cache and written through to the database (the list of a user's
 # sessions and "end other sessions" read the table; ending a session deletes both: people/credentials.py).
 # Without a shared cache they stay in the database only (a per-process cache would outlive an ended session).

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import CharField, F, IntegerField, Q, QuerySet, Value
+from django.db.models import CharField, F, IntegerField, Q, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
 
 from classbook.access.rules import AUTHORITY_PERMS, ROLE_PERMS, Perm
-from classbook.core.prepared import Prepared, PreparedModel
+from classbook.core.prepared import Prepared, PreparedModel, PreparedWithRows
 from classbook.people.models import STAFF_ROLES, AuthorityViewer, GuardianLink, Membership, Role, Student
 from classbook.schools.models import School, SchoolClass, TeachingAssignment
 
@@ -96,7 +96,7 @@ def _facts(qs: QuerySet[Any], kind: str, id_field: str | None, role_field: str |
     )  # no default ordering: not allowed in a UNION arm
 
 
-def _context_query(user: int, school: int, today: dt.date) -> QuerySet[Any]:
+def _context_query(user: int, school: Any, today: dt.date) -> QuerySet[Any]:
     arms = [
         _facts(current_memberships(today).filter(school_id=school, user_id=user), "role", None, "role"),
         _facts(AuthorityViewer.objects.filter(user_id=user, authority__schools=school), "viewer", None),
@@ -127,9 +127,13 @@ def build_context(user: User | AnonymousUser, school: School) -> SchoolContext |
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
+    return _context_from_rows(user, school, _CONTEXT.rows(user=user.pk, school=school.pk, today=timezone.localdate()))
+
+
+def _context_from_rows(user: User, school: School, rows: list[tuple[Any, ...]]) -> SchoolContext | None:
     found: dict[str, set[Any]] = {"role": set(), "viewer": set(), "homeroom": set(), "taught": set(), "child": set()}
     own_students: list[int] = []
-    for kind, pk, role in _CONTEXT.rows(user=user.pk, school=school.pk, today=timezone.localdate()):
+    for kind, pk, role in rows:
         if kind == "role":
             found["role"].add(role)
         elif kind == "student":
@@ -153,16 +157,29 @@ def build_context(user: User | AnonymousUser, school: School) -> SchoolContext |
     )
 
 
-# The school of the URL, on every page: compiled once too.
-_SCHOOL = PreparedModel(School, lambda slug: School.objects.filter(slug=slug, is_active=True).order_by("pk")[:1])
+def _context_by_slug(user: int, slug: str, today: dt.date) -> QuerySet[Any]:
+    """``_context_query`` for the school of the URL, found by its slug in each arm (an index lookup)."""
+    school = Subquery(School.objects.filter(slug=slug, is_active=True).order_by("pk").values("pk")[:1])
+    return _context_query(user, school, today)
+
+
+# The school of the URL and the user's context in it: one statement on every page (issue 10; was two).
+_SCHOOL_AND_CONTEXT = PreparedWithRows(
+    PreparedModel(
+        School, lambda user, slug, today: School.objects.filter(slug=slug, is_active=True).order_by("pk")[:1]
+    ),
+    Prepared(_context_by_slug),
+)
 
 
 def resolve_school(user: User | AnonymousUser, slug: str) -> SchoolContext:
     """The context for the school in the URL; 404 for an unknown school and for one the user has no role in."""
-    school = _SCHOOL.first(slug=slug)
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise Http404
+    school, rows = _SCHOOL_AND_CONTEXT.fetch(user=user.pk, slug=slug, today=timezone.localdate())
     if school is None:
         raise Http404
-    ctx = build_context(user, school)
+    ctx = _context_from_rows(user, school, rows)
     if ctx is None:
         raise Http404
     return ctx

@@ -216,15 +216,22 @@ def _matching_absences(user: Any, report: AbsenceReport) -> list[Attendance]:
 def _apply(acting_user: User, report: AbsenceReport) -> int:
     note = str(_("Absence report No %(id)s") % {"id": report.pk})
     for row in _matching_absences(acting_user, report):
-        journal_services.record_absence_reason(
-            acting_user=acting_user,
-            attendance=row,
-            reason=report.text,
-            expected_version=row.version,
-            kind=report.kind,
-            excused=report.excused,
-            note=note,
-        )
+        try:
+            journal_services.record_absence_reason(
+                acting_user=acting_user,
+                attendance=row,
+                reason=report.text,
+                expected_version=row.version,
+                kind=report.kind,
+                excused=report.excused,
+                note=note,
+            )
+        except DomainError as exc:
+            # An absence of a period whose grade is set is closed (R2.7): it keeps no reason from the report
+            # (the journal's rule; the report is accepted for the others). Anything else refuses the decision.
+            if exc.code != "period_closed":
+                raise
+            continue
         report.applied_count += 1
     return report.applied_count
 

@@ -353,10 +353,15 @@ class JournalChange(SchoolOwned):
     period = models.ForeignKey("schools.StudyPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=500, blank=True)
     is_late = models.BooleanField(default=False)
+    # The transactional outbox of the change's notifications (issue 10, ``journal/outbox.py``): written NULL
+    # with the row, in the change's own transaction; set once the notification worker has taken the change.
+    # Bookkeeping of the delivery, not part of the record: the only column ever updated.
+    announced_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [
+            models.Index(fields=["id"], condition=Q(announced_at__isnull=True), name="journalchange_unannounced"),
             models.Index(fields=["assignment", "-at"]),
             models.Index(fields=["lesson", "student"]),
             models.Index(fields=["school", "-at"]),

@@ -6,12 +6,14 @@ R2.6, R2.8). The grid itself is one read model in ``grid.py``, for the page and 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
 from django.utils.formats import date_format
 from django.utils.translation import pgettext
@@ -20,6 +22,7 @@ from classbook.access.context import SchoolContext
 from classbook.access.journal import may_control_journals, may_read_assignment
 from classbook.core.prepared import Prepared, PreparedSelect
 from classbook.journal.grid import (
+    PeriodChoice,
     alphabet_key,
     cell_display,
     choose_period,
@@ -32,18 +35,18 @@ from classbook.journal.models import (
     AttendanceCode,
     ChangeKind,
     JournalChange,
+    JournalPolicy,
     Lesson,
     LessonType,
     Mark,
     Remark,
     WorkType,
 )
-from classbook.journal.rules import policy_or_default
 from classbook.journal.rules import required_marks as rules_required_marks
 from classbook.journal.stats import EMPTY as EMPTY_TALLY
-from classbook.journal.stats import journal_tallies
+from classbook.journal.stats import tally_marks
 from classbook.people.models import Student
-from classbook.schools.models import School, StudyPeriod, TeachingAssignment
+from classbook.schools.models import ScaleValue, School, StudyPeriod, TeachingAssignment
 from classbook.timetable.models import ChangeKind as TimetableChangeKind
 
 CANCELLED = TimetableChangeKind.CANCELLED.value
@@ -316,18 +319,77 @@ def active_work_type(school_id: int, work_type_id: Any) -> WorkType | None:
     return WorkType.objects.filter(school_id=school_id, pk=pk, is_active=True).first()
 
 
+@functools.cache
+def _stats_sql() -> str:
+    """The periods containing the day, the school's averaging rules and the student's marks of the journal:
+    one ``UNION ALL`` (issue 10: a save's answer in one statement, not three), its text built once."""
+    t = {m.__name__: connection.ops.quote_name(m._meta.db_table) for m in (StudyPeriod, JournalPolicy, Mark, Lesson)}
+    t["ScaleValue"] = connection.ops.quote_name(ScaleValue._meta.db_table)
+    t["WorkType"] = connection.ops.quote_name(WorkType._meta.db_table)
+    end = connection.ops.quote_name("end")
+    # Only table names from model metadata go into the text; every value is a query parameter.
+    return f"""
+SELECT 1, p.id, p.start, p.{end}, NULL, NULL FROM {t["StudyPeriod"]} p
+WHERE p.school_id = %(school)s AND p.year_id = %(year)s AND p.start <= %(day)s AND p.{end} >= %(day)s
+UNION ALL
+SELECT 2, CASE WHEN r.weighted_averages THEN 1 ELSE 0 END, NULL, NULL, r.min_marks_one_hour, r.min_marks_more_hours
+FROM {t["JournalPolicy"]} r WHERE r.school_id = %(school)s
+UNION ALL
+SELECT 3, m.value_id, l.date, NULL, v.numeric, w.weight FROM {t["Mark"]} m
+JOIN {t["Lesson"]} l ON l.id = m.lesson_id
+LEFT JOIN {t["ScaleValue"]} v ON v.id = m.value_id
+LEFT JOIN {t["WorkType"]} w ON w.id = m.work_type_id
+WHERE m.student_id = %(student)s AND l.assignment_id = %(assignment)s AND m.value_id IS NOT NULL"""  # noqa: S608
+
+
+def _day(value: Any) -> dt.date:
+    """A DATE column read through a raw cursor (SQLite gives the ISO text)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def _decimal(value: Any) -> Decimal:
+    """A number read through a raw cursor (SQLite gives floats: through their shortest text, no binary noise)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 def student_period_stats(
     assignment: TeachingAssignment, student_id: int, lesson_date: dt.date, school: School
 ) -> dict[str, Any]:
     """Accumulation and average of a student in the grid's period containing ``lesson_date`` (R2.6): the
-    grid row's figures after a save, by the one definition (``stats.journal_tallies``), rounded by the
-    school's rule. Three queries: the periods, the journal rules, the student's marks."""
-    periods = study_periods(assignment)
-    period = choose_period([p for p in periods if p.start <= lesson_date <= p.end], None, lesson_date, assignment.year)
-    policy = policy_or_default(assignment.school_id)
-    tally = journal_tallies(
-        [assignment.pk], period.start, period.end, weighted=policy.weighted_averages, student_ids=[student_id]
-    ).get((assignment.pk, student_id), EMPTY_TALLY)
+    grid row's figures after a save, by the one definition (``stats.tally_marks``), rounded by the school's
+    rule.
+
+    One statement (``_stats_sql``): the periods containing the day (the grid's choice among them,
+    ``choose_period``), the school's rules (the defaults when it has none), and the student's marks of
+    the journal with their lesson's day, tallied within the chosen period.
+    """
+    params: dict[str, Any] = {
+        "school": assignment.school_id,
+        "year": assignment.year_id,
+        "day": lesson_date,
+        "student": student_id,
+        "assignment": assignment.pk,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_stats_sql(), params)
+        rows = cursor.fetchall()
+    periods = [PeriodChoice(r[1], "", _day(r[2]), _day(r[3])) for r in rows if r[0] == 1]
+    policy = next(
+        (
+            JournalPolicy(
+                school_id=assignment.school_id,
+                weighted_averages=bool(r[1]),
+                min_marks_one_hour=int(r[4]),
+                min_marks_more_hours=int(r[5]),
+            )
+            for r in rows
+            if r[0] == 2
+        ),
+        None,
+    ) or JournalPolicy(school_id=assignment.school_id)
+    period = choose_period(periods, None, lesson_date, assignment.year)
+    marks = ((0, r[1], r[4], r[5]) for r in rows if r[0] == 3 and period.start <= _day(r[2]) <= period.end)
+    tally = tally_marks(marks, weighted=policy.weighted_averages).get(0, EMPTY_TALLY)
     return {
         "count": tally.count,
         "required": rules_required_marks(assignment.hours_per_week, policy),

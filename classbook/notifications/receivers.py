@@ -29,13 +29,12 @@ from classbook.timetable.events import lesson_changed
 
 @receiver(journal_changed)
 def on_journal_changed(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -> None:
-    wanted = [
-        i
-        for i in items
-        if i.get("new") and i.get("kind") in {"mark", "attendance", "homework", "period_grade", "correction"}
-    ]
-    if wanted:
-        tasks.fan_out.enqueue("journal", wanted)
+    # The changes themselves wait in the journal's outbox (written with them, ``journal/outbox.py``); this
+    # only makes sure a drain runs after the commit. A commit whose signal never came (the connection lost
+    # right after it) is drained by the next one, by the worker's start and by ``send_notifications``.
+    # A cleared entry too: it notifies nobody, but the webhooks hear of it from the drain (``journal_announced``).
+    if any(i.get("kind") in {"mark", "attendance", "homework", "period_grade", "correction"} for i in items):
+        tasks.request_journal_drain()
 
 
 @receiver(lesson_changed)

@@ -13,11 +13,19 @@ from typing import Any
 
 from django.db import transaction
 from django_tasks import default_task_backend, task
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
 
+from classbook.core.prepared import Prepared
+from classbook.journal import outbox
+from classbook.journal.events import journal_announced
+from classbook.journal.models import JournalChange
 from classbook.notifications import services, sources
 
 # One send task carries at most this many deliveries (a class of 30 with two parents each fits).
 CHUNK = 200
+# One transaction of the journal drain takes at most this many changes from the outbox.
+DRAIN_BATCH = 500
 
 
 @task()
@@ -38,6 +46,42 @@ def fan_out(source: str, items: list[dict[str, Any]]) -> int:
         raise ValueError(f"unknown event source {source!r}")
     with transaction.atomic():
         return handlers[source](items)
+
+
+@task()
+def drain_journal() -> int:
+    """Work out the notifications of every journal change still in the outbox (``journal/outbox.py``), in
+    batches of ``DRAIN_BATCH``: each batch in one transaction with its claim (a failure puts it back)."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            items = outbox.claim(DRAIN_BATCH)
+            if not items:
+                return done
+            sources.from_journal(items)
+            # In the same transaction: what a listener queues (webhooks) commits with the claim, or neither.
+            journal_announced.send(sender=JournalChange, items=items)
+            done += len(items)
+
+
+# A drain that has not started yet (READY, not deferred): it will see every change committed before it starts.
+_DRAIN_WAITING = Prepared(
+    lambda path, backend: DBTaskResult.objects.filter(
+        status="READY", task_path=path, backend_name=backend, run_after=get_date_max()
+    ).values_list("id")[:1]
+)
+
+
+def request_journal_drain() -> None:
+    """After a journal commit: make sure a drain will run after it. With the database backend a drain that
+    has not started yet is enough (it will see this commit), so under load most commits enqueue nothing:
+    one indexed read instead of a task row per commit. Other backends (``immediate``) enqueue each time."""
+    backend = drain_journal.get_backend()
+    if isinstance(backend, DatabaseBackend) and _DRAIN_WAITING.rows(
+        path=drain_journal.module_path, backend=backend.alias
+    ):
+        return
+    drain_journal.enqueue()
 
 
 @task()

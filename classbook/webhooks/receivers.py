@@ -1,8 +1,10 @@
-"""Listen to the journal, the timetable and the roster (their after-commit signals) and to this app's own
-``deliveries_ready``; enqueue work, nothing heavy here.
+"""Listen to the journal (the drain of its outbox, ``journal_announced``), the timetable and the roster (their
+after-commit signals) and to this app's own ``deliveries_ready``; enqueue work, nothing heavy here.
 
 Before enqueuing, one indexed query asks whether any active webhook of the events' schools exists: a
-school without webhooks (most of them) costs its journal writes no task.
+school without webhooks (most of them) gets no task. For the journal that query runs once per drained
+batch in the worker, not per save: a save pays nothing for webhooks, and a commit whose after-commit signal
+was lost still reaches them (the outbox, ``journal/outbox.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from classbook.journal.events import journal_changed
+from classbook.journal.events import journal_announced
 from classbook.roster.events import enrolment_changed
 from classbook.timetable.events import lesson_changed
 from classbook.webhooks import payloads, services, tasks
@@ -23,8 +25,8 @@ def _enqueue(source: str, items: list[dict[str, Any]]) -> None:
         tasks.fan_out.enqueue(source, items)
 
 
-@receiver(journal_changed, dispatch_uid="webhooks.journal_changed")
-def on_journal_changed(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -> None:
+@receiver(journal_announced, dispatch_uid="webhooks.journal_announced")
+def on_journal_announced(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -> None:
     _enqueue("journal", [i for i in items if i.get("kind") in payloads.JOURNAL_KINDS])
 
 

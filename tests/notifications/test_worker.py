@@ -1,5 +1,6 @@
 """The real database backend and its worker (``manage.py db_worker``), and what notifications cost a
-journal save: the save's own statements do not change; after the commit, one INSERT enqueues the work."""
+journal save: inside the transaction nothing but the audit row, which is the outbox entry (issue 10); after
+the commit one read (is a drain waiting?) and, when none is, one INSERT that enqueues the drain."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from classbook.journal import services as jservices
-from classbook.journal.models import Lesson
+from classbook.journal.models import JournalChange, Lesson
 from classbook.notifications.models import Delivery, Kind, Notification, Status
+from tests import factories as f
 from tests.notifications.conftest import IN_TIME
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -34,35 +36,39 @@ def test_database_backend_and_worker_deliver(world, journal, family):
                 acting_user=world.teacher, lesson=lesson, student=world.student, text="н", expected_version=0
             )
         statements = [q["sql"] for q in save.captured_queries]
-        enqueued = [s for s in statements if "dbtaskresult" in s.lower()]
-        # The save's own statements as before, then one INSERT after the commit: the queued fan-out.
-        assert len(enqueued) == 1 and enqueued[0].startswith("INSERT")
+        tasks_sql = [s for s in statements if "dbtaskresult" in s.lower()]
         commit = statements.index("COMMIT")
         inside = [q for q in statements[:commit] if not q.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
-        # record_attendance's own budget (tests/journal/test_save_queries.py) is unchanged: nothing of the
-        # notifications runs inside the transaction; after COMMIT, exactly one INSERT.
-        # (the cell's query reads the cell too since issue 10; the cell's write and its audit row are one
-        # statement on PostgreSQL, two on SQLite)
+        # record_attendance's own budget (tests/journal/test_save_queries.py) is unchanged: the outbox entry is
+        # the audit row itself (``journal/outbox.py``); the cell's write and its audit row are one statement on
+        # PostgreSQL, two on SQLite.
         assert len(inside) == (4 if connection.vendor == "postgresql" else 5), inside
-        # ... and the webhooks' one indexed look-up (issue 18): has the school an active webhook? Without
-        # one, no task is queued for webhooks.
-        after = statements[commit + 1 :]
-        assert [q for q in after if "webhooks_subscription" not in q] == enqueued
-        assert len(after) == 2 and any(q.startswith("SELECT") and "webhooks_subscription" in q for q in after)
+        assert JournalChange.objects.filter(announced_at__isnull=True, kind="attendance").count() == 1
+        # After COMMIT: is a drain waiting? No: enqueue one.
+        assert statements[commit + 1 :] == tasks_sql, statements
+        assert [s.split()[0] for s in tasks_sql] == ["SELECT", "INSERT"]
+        assert DBTaskResult.objects.count() == 1
+        # A second save while that drain waits enqueues nothing: the waiting drain will see it.
+        classmate = f.make_student(world.class_a)
+        with CaptureQueriesContext(connection) as second:
+            jservices.record_attendance(
+                acting_user=world.teacher, lesson=_fresh(journal), student=classmate, text="н", expected_version=0
+            )
+        after = [q["sql"] for q in second.captured_queries]
+        assert [s.split()[0] for s in after[after.index("COMMIT") + 1 :]] == ["SELECT"], after
         assert DBTaskResult.objects.count() == 1
         assert not Notification.objects.exists()  # nothing happens until the worker runs
 
         call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
 
-        assert set(Notification.objects.filter(kind=Kind.ABSENCE).values_list("user__username", flat=True)) == {
-            "student",
-            "parent",
-        }
+        told = set(Notification.objects.filter(kind=Kind.ABSENCE).values_list("user__username", flat=True))
+        assert {"student", "parent"} <= told
         assert set(Delivery.objects.values_list("status", flat=True)) == {Status.SENT}
-        assert sorted(m.to[0] for m in mail.outbox) == ["parent@example.org", "student@example.org"]
-        # fan-out, then one send task for both deliveries; both finished.
+        assert {"parent@example.org", "student@example.org"} <= {m.to[0] for m in mail.outbox}
+        assert not JournalChange.objects.filter(announced_at__isnull=True).exists()
+        # One drain for both saves, then one send task for the deliveries; both finished.
         assert list(DBTaskResult.objects.order_by("enqueued_at").values_list("task_path", "status")) == [
-            ("classbook.notifications.tasks.fan_out", "SUCCESSFUL"),
+            ("classbook.notifications.tasks.drain_journal", "SUCCESSFUL"),
             ("classbook.notifications.tasks.send_deliveries", "SUCCESSFUL"),
         ]
 

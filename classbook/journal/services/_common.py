@@ -16,8 +16,10 @@ from classbook.core.errors import ConflictError, DomainError, PermissionDeniedEr
 from classbook.core.events import send_on_commit
 from classbook.journal.events import journal_changed
 from classbook.journal.models import (
+    GradeKind,
     JournalChange,
     Lesson,
+    PeriodGrade,
     WorkType,
 )
 from classbook.journal.rules import policy_for
@@ -68,6 +70,18 @@ def _ensure_editable(acting_user: User, lesson: Lesson) -> None:
     # The policy is read only for future lessons, so the everyday write costs no extra query.
     if lesson.date > timezone.localdate() and not policy_for(lesson.school_id).allow_future_marks:
         raise DomainError(_("A lesson in the future cannot have marks or attendance yet."), code="future_lesson")
+
+
+def period_closed(assignment_id: int, student_id: int, day: dt.date) -> bool:
+    """Whether the student's period or annual grade of a period containing ``day`` is set in the journal:
+    then everything of the student in that period is closed (R2.7; the cell's query asks the same in SQL)."""
+    return PeriodGrade.objects.filter(
+        assignment_id=assignment_id,
+        student_id=student_id,
+        kind__in=[GradeKind.PERIOD, GradeKind.ANNUAL],
+        period__start__lte=day,
+        period__end__gte=day,
+    ).exists()
 
 
 def _raise_period_closed() -> None:

@@ -84,6 +84,8 @@ class _Cell:
     any_mark: str
     # The school's attendance code the grid's typed text is, if it is one (``typed``; None otherwise).
     typed_code: AttendanceCode | None = None
+    # How many marks (with a value) the student has at the lesson, in every work type and slot.
+    marks: int = 0
 
 
 @functools.cache
@@ -132,7 +134,9 @@ SELECT a.teacher_id, a.school_id, a.subgroup_id,
   mk.id, mk.work_type_id, mk.value_id, mv.code, mk.comment, mk.version, mk.is_late,
   (SELECT v.code FROM {q(t["Mark"])} m2 JOIN {q(t["ScaleValue"])} v ON v.id = m2.value_id
    WHERE m2.lesson_id = %(lesson)s AND m2.student_id = %(student)s ORDER BY m2.work_type_id, m2.slot LIMIT 1),
-  x.id, x.code, x.is_active, x.counts_as_absent, x.is_late
+  x.id, x.code, x.is_active, x.counts_as_absent, x.is_late,
+  (SELECT COUNT(*) FROM {q(t["Mark"])} m3 WHERE m3.lesson_id = %(lesson)s AND m3.student_id = %(student)s
+   AND m3.value_id IS NOT NULL)
 FROM {q(t["TeachingAssignment"])} a
 JOIN {q(t["subject"])} su ON su.id = a.subject_id
 JOIN {q(t["school_class"])} c ON c.id = a.school_class_id
@@ -241,6 +245,7 @@ def _cell_context(
         )
         if row[24] is not None
         else None,
+        marks=int(row[29] or 0),
     )
     if not can_edit_lesson_of(acting_user, cell.teacher_id, lesson.conducted_by_id):
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
@@ -565,8 +570,13 @@ def _record_attendance(
     absence = code is not None and code.counts_as_absent and not code.is_late
     mark = cell.mark
     if _check_one_entry(cell.any_mark, code.code if absence and code else "", replace):
-        cleared = _clear_marks(acting_user, lesson, student, late)
-        mark = next((m for m in cleared if mark is not None and m.pk == mark.pk), mark)
+        if cell.marks == 1 and mark is not None and mark.value_id is not None:
+            # The one mark at the lesson is the one the cell's query read: cleared without reading it again.
+            _write_mark(acting_user, lesson, student, mark, mark.work_type_id, mark.slot, None, mark.comment,
+                        mark.version, "", late)  # fmt: skip
+        else:
+            cleared = _clear_marks(acting_user, lesson, student, late)
+            mark = next((m for m in cleared if mark is not None and m.pk == mark.pk), mark)
     row = _write_attendance(acting_user, lesson, student, cell.attendance, code, expected_version, reason, late)
     _mark_register_taken(acting_user, lesson)
     return row, mark

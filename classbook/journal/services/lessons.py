@@ -31,7 +31,9 @@ from classbook.journal.services._common import (
     CellValue,
     _ensure_editable,
     _log,
+    _raise_period_closed,
     is_late_entry,
+    period_closed,
 )
 from classbook.journal.services.cells import CellOccupied, _mark_register_taken, record_attendance, record_mark
 from classbook.people.models import Student, User
@@ -193,7 +195,8 @@ def record_absence_reason(
 
     ``kind`` (one of ``AbsenceReasonKind``) and ``excused`` stay as they are when not given. ``note``
     goes to the audit row's reason (e.g. "accepted report No 12"). Versioned like the cell itself:
-    the subject teacher's next write sees the new version.
+    the subject teacher's next write sees the new version. Refused (``period_closed``) once the student's
+    period or annual grade of the lesson's period is set (R2.7), as the attendance itself.
     """
     row = (
         Attendance.objects.select_for_update(of=("self",))
@@ -204,6 +207,10 @@ def record_absence_reason(
         raise PermissionDeniedError(_("Only the class teacher records reasons of absence."))
     if row.code is None:
         raise DomainError(_("The student was not absent at this lesson."), code="not_absent")
+    # R2.7 and issue 10: the period grade closes everything of the student in the period, the reasons of
+    # absences (by the class teacher, or from an accepted parent report) as the attendance itself.
+    if period_closed(row.lesson.assignment_id, row.student_id, row.lesson.date):
+        _raise_period_closed()
     if row.version != expected_version:
         raise CellConflict(CellValue(row.code.code, row.version))
     reason = reason.strip()

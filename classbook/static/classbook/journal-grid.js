@@ -194,8 +194,9 @@
     save(td, "", was);
   }
 
-  // Period, annual and exam grades are locked once saved (R2.7): the teacher confirms before the first save.
-  var LOCKING = { period: S.lockPeriod, annual: S.lockFinal, exam: S.lockFinal };
+  // Thematic, period, annual and exam grades are locked once saved (R2.7, ``record_period_grade``): the teacher
+  // confirms before the first save. A period grade can then be changed only by a correction, the others not at all.
+  var LOCKING = { thematic: S.lockFinal, period: S.lockPeriod, annual: S.lockFinal, exam: S.lockFinal };
 
   // The error of a refused save is shown at its cell (and in the status line); one bubble for the grid.
   var bubble = document.createElement("div");

@@ -19,5 +19,8 @@ class Command(BaseCommand):
         recovered = worker.reclaim()
         if any(recovered.values()):
             self.stdout.write(f"tasks run again: {recovered['reclaimed'] + recovered['retried']}")
+        drained = tasks.drain_journal.call()
+        if drained:
+            self.stdout.write(f"journal changes notified from the outbox: {drained}")
         counts = tasks.retry_due.call()
         self.stdout.write(f"sent {counts['sent']}, to retry {counts['retry']}, skipped {counts['skipped']}")

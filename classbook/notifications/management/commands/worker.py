@@ -19,7 +19,8 @@ from django.db.utils import InterfaceError, OperationalError
 from django_tasks_db.compat import TaskResultStatus, task_finished  # the signal the worker sends
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
-from classbook.notifications import worker
+from classbook.journal import outbox
+from classbook.notifications import tasks, worker
 
 logger = logging.getLogger("classbook.worker")
 
@@ -48,6 +49,9 @@ class Command(DBWorkerCommand):
                         f"recovered: {counts['reclaimed']} abandoned, {counts['retried']} failed on the database, "
                         f"{counts['given_up']} given up"
                     )
+                # Journal changes whose drain was never enqueued (their commit's answer was lost): drain them.
+                if outbox.pending():
+                    tasks.request_journal_drain()
                 super().handle(*args, **options)
                 return
             except (OperationalError, InterfaceError) as error:
