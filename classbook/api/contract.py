@@ -246,15 +246,22 @@ def _bound_integers(node: Any) -> None:
 # made unique with its module's name (``JournalLessonOut``, ``DiaryLessonOut``); other names stay.
 
 
-@cache
-def _shared_names() -> frozenset[str]:
-    modules: dict[str, set[str]] = defaultdict(set)
+def _classbook_models() -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
     pending: list[type[BaseModel]] = [BaseModel]
     while pending:
         for model in pending.pop().__subclasses__():
             pending.append(model)
             if model.__module__.startswith("classbook."):
-                modules[model.__name__].add(model.__module__)
+                found.append(model)
+    return found
+
+
+@cache
+def _shared_names() -> frozenset[str]:
+    modules: dict[str, set[str]] = defaultdict(set)
+    for model in _classbook_models():
+        modules[model.__name__].add(model.__module__)
     return frozenset(name for name, found in modules.items() if len(found) > 1)
 
 
@@ -265,11 +272,25 @@ def _unique_name(qualified: str) -> str | None:
     return "".join(part.title() for part in module.rsplit(".", 1)[-1].split("_")) + name
 
 
+def _unique_generic_name(core_ref: str) -> str | None:
+    """``Page[AssignmentOut]`` of two modules: pydantic's ref names the parameter by class name and id only
+    (``...Page:<id>[AssignmentOut:<id>]``), so two routers' pages were one component too. The parameter is
+    found by its id and the page named after its unique name (``PageSchoolsAssignmentOut``)."""
+    outer, _, inner = core_ref.partition("[")
+    name, _, ident = inner.rstrip("]").partition(":")
+    if "[" in inner or "," in inner or name not in _shared_names():
+        return None
+    model = next((m for m in _classbook_models() if str(id(m)) == ident), None)
+    unique = _unique_name(f"{model.__module__}.{model.__name__}") if model else None
+    return outer.rsplit(":", 1)[0].rsplit(".", 1)[-1] + unique if unique else None
+
+
 class _UniqueNames(NinjaGenerateJsonSchema):
     def get_defs_ref(self, core_mode_ref: CoreModeRef) -> DefsRef:
         defs_ref = super().get_defs_ref(core_mode_ref)
         core_ref, mode = core_mode_ref
-        unique = None if "[" in core_ref else _unique_name(core_ref.rsplit(":", 1)[0])
+        head = core_ref.split("[", 1)[0]
+        unique = _unique_generic_name(core_ref) if "[" in core_ref else _unique_name(head.rsplit(":", 1)[0])
         if unique:
             choices = self._prioritized_defsref_choices[defs_ref]
             choices[0] = DefsRef(unique)

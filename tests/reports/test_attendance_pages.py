@@ -116,16 +116,16 @@ def test_a_subject_teacher_sees_own_lessons_only_and_no_whole_days(world, att):
     me = next(line for line in body["lines"] if line["key"] == world.student.pk)
     assert (me["missed"], me["excused"]) == (4, 2)  # mathematics Mon-Thu; Tue and Wed excused
     # other teachers' registers are not theirs
-    registers = client_for(world.teacher).get(f"{API}/registers-not-taken?day=2026-10-16").json()
+    registers = client_for(world.teacher).get(f"{API}/registers-not-taken?day=2026-10-16").json()["items"]
     assert registers == []  # mathematics' register was taken on the 16th
-    registers = client_for(att.hist_teacher).get(f"{API}/registers-not-taken?day=2026-10-16").json()
+    registers = client_for(att.hist_teacher).get(f"{API}/registers-not-taken?day=2026-10-16").json()["items"]
     assert [(c["name"], [m["subject"] for m in c["missing"]]) for c in registers] == [("5-А", ["Історія України"])]
 
 
 def test_a_class_teacher_reads_whole_days_of_their_class_only(world, att):
     body = client_for(world.class_teacher).get(f"{API}/attendance?{RANGE}&group_by=class").json()
     assert [(line["label"], line["days"] is not None) for line in body["lines"]] == [("5-А", True)]
-    streaks = client_for(world.class_teacher).get(f"{API}/consecutive-absences?{RANGE}").json()
+    streaks = client_for(world.class_teacher).get(f"{API}/consecutive-absences?{RANGE}").json()["items"]
     assert {s["student_id"] for s in streaks} == {world.student.pk, att.students["leaver"].pk}
     # the deputy reads both classes; the mover's Monday in 5-Б is a whole day there
     body = client_for(world.deputy).get(f"{API}/attendance?{RANGE}&group_by=class").json()

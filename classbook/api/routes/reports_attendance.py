@@ -20,6 +20,7 @@ from ninja import Field, Query, Router, Schema
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import get_or_404
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
 from classbook.reports import attendance, queries
 
@@ -128,7 +129,12 @@ def sheet(request: HttpRequest, school: str, q: Query[SheetQuery]) -> dict[str, 
     return _out(attendance.attendance_sheet(access.report_assignments(ctx), school_class, start, end))
 
 
-class ConsecutiveQuery(Schema):
+CONSECUTIVE_SORTS = Sorts("-days,name", days="days", name="name", first="first", school_class="school_class")
+REGISTERS_SORTS = Sorts("name", name="name", held="held")
+
+
+class ConsecutiveQuery(ListQuery):
+    sort: str = CONSECUTIVE_SORTS.field()
     start: dt.date
     end: dt.date
     at_least: int = Field(3, ge=2, le=60)
@@ -146,10 +152,10 @@ class StreakOut(Schema):
 
 @router.get(
     "/{school}/reports/consecutive-absences",
-    response=list[StreakOut],
+    response=Page[StreakOut],
     summary="Students absent N or more school days in a row",
 )
-def consecutive(request: HttpRequest, school: str, q: Query[ConsecutiveQuery]) -> list[attendance.Streak]:
+def consecutive(request: HttpRequest, school: str, q: Query[ConsecutiveQuery]) -> dict[str, object]:
     ctx = _ctx(request, school)
     classes = access.attendance_classes(ctx)
     if not classes.exists():
@@ -157,9 +163,10 @@ def consecutive(request: HttpRequest, school: str, q: Query[ConsecutiveQuery]) -
     if q.school_class is not None:
         get_or_404(classes, pk=q.school_class)
     _check_range(q.start, q.end)
-    return attendance.consecutive_absences(
+    streaks = attendance.consecutive_absences(
         classes, attendance.Range(q.start, q.end, school_class_id=q.school_class), q.at_least
     )
+    return paginate(request, streaks, q, CONSECUTIVE_SORTS)
 
 
 class MissingOut(Schema):
@@ -168,6 +175,11 @@ class MissingOut(Schema):
     subject: str
     teacher: str
     substitute: bool
+
+
+class RegistersQuery(ListQuery):
+    sort: str = REGISTERS_SORTS.field()
+    day: dt.date
 
 
 class RegistersOut(Schema):
@@ -179,9 +191,10 @@ class RegistersOut(Schema):
 
 @router.get(
     "/{school}/reports/registers-not-taken",
-    response=list[RegistersOut],
+    response=Page[RegistersOut],
     summary="Classes with lessons held on a day whose register was not taken",
 )
-def registers(request: HttpRequest, school: str, day: dt.date) -> list[attendance.ClassRegisters]:
+def registers(request: HttpRequest, school: str, q: Query[RegistersQuery]) -> dict[str, object]:
     ctx = _ctx(request, school)
-    return attendance.registers_not_taken(access.report_assignments(ctx), day)
+    classes = attendance.registers_not_taken(access.report_assignments(ctx), q.day)
+    return paginate(request, classes, q, REGISTERS_SORTS)
