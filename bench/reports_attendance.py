@@ -1,4 +1,4 @@
-"""Benchmark the attendance reports (docs/reports-attendance.md) on a seeded demo school.
+"""Benchmark the attendance reports (docs/reports.md#attendance-reports-r62) on a seeded demo school.
 
 Run from the repository root against a database that ``seed_demo`` filled (it is read, never written):
 
