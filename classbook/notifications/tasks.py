@@ -17,6 +17,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from classbook.core.prepared import Prepared
+from classbook.core.retries import send_due
 from classbook.journal import outbox
 from classbook.journal.events import journal_announced
 from classbook.journal.models import JournalChange
@@ -106,14 +107,7 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
 @task()
 def retry_due() -> dict[str, int]:
     """Send every pending delivery whose retry time has come (also run by ``manage.py send_notifications``)."""
-    total = {"sent": 0, "retry": 0, "skipped": 0}
-    while ids := services.due_deliveries():
-        counts = services.deliver(ids)
-        for name, value in counts.items():
-            total[name] += value
-        if counts["sent"] == 0 and counts["skipped"] == 0:
-            break  # everything due failed again: their retry time has moved on
-    return total
+    return send_due(services.due_deliveries, services.deliver)
 
 
 @task()

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django_tasks import default_task_backend, task
 
+from classbook.core.retries import send_due
 from classbook.webhooks import services
 
 CHUNK = 100  # deliveries per send task
@@ -36,14 +37,7 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
 @task()
 def retry_due() -> dict[str, int]:
     """Send every pending delivery whose retry time has come (also run by ``manage.py send_webhooks``)."""
-    total = {"sent": 0, "retry": 0, "skipped": 0}
-    while ids := services.due_deliveries():
-        counts = services.deliver(ids)
-        for name, value in counts.items():
-            total[name] += value
-        if counts["sent"] == 0 and counts["skipped"] == 0:
-            break  # everything due failed again: their retry time has moved on
-    return total
+    return send_due(services.due_deliveries, services.deliver)
 
 
 def enqueue_deliveries(delivery_ids: Iterable[int]) -> None:
