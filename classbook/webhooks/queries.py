@@ -56,13 +56,18 @@ class DeliveryPage:
     items: list[Delivery]
 
 
+def delivery_log(ctx: SchoolContext, sub: Subscription, *, status: str | None = None) -> QuerySet[Delivery]:
+    """The subscription's delivery log, optionally of one status, unordered and unsliced: the API orders and
+    pages it (``api.pagination``; one query for the page, a ``COUNT`` only when the page does not tell it)."""
+    rows = rules.webhook_deliveries(ctx, sub)
+    return rows.filter(status=status) if status else rows
+
+
 def deliveries(
     ctx: SchoolContext, sub: Subscription, *, limit: int = 50, offset: int = 0, status: str | None = None
 ) -> DeliveryPage:
     """Newest first; two queries (the count and the page)."""
     limit, offset = max(1, min(limit, MAX_PAGE)), max(0, offset)
-    rows = rules.webhook_deliveries(ctx, sub)
-    if status:
-        rows = rows.filter(status=status)
+    rows = delivery_log(ctx, sub, status=status)
     items = list(rows.order_by("-created_at", "-id")[offset : offset + limit])
     return DeliveryPage(total=rows.count(), limit=limit, offset=offset, items=items)

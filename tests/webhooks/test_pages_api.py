@@ -135,13 +135,13 @@ def test_bad_input_is_a_422_with_the_field_and_saves_nothing(world, as_user, bod
     assert _counts() == before
 
 
-def test_the_delivery_log_pages_with_a_total_and_costs_the_same_for_3_or_60(
+def test_the_delivery_log_pages_in_the_api_envelope_and_costs_the_same_for_3_or_60(
     world, as_user, sub, django_assert_max_num_queries
 ):
     client = as_user(world.admin)
     client.get(reverse("schools:dashboard", kwargs={"school": world.school.slug}))  # the session's first-request writes
     path = API.format(school=world.school.slug) + f"/{sub.pk}/deliveries?limit=10&offset=0"
-    # The session and the user (2), the school and the caller's context (2), the webhook, the page, the count.
+    # The session and the user (2), the school and the caller's context (2), the webhook, the page, the COUNT.
     for n in (3, 60):
         Delivery.objects.bulk_create(
             Delivery(school=world.school, subscription=sub, event="mark.changed", payload={"n": i}) for i in range(n)
@@ -150,15 +150,41 @@ def test_the_delivery_log_pages_with_a_total_and_costs_the_same_for_3_or_60(
             page = client.get(path).json()
         with django_assert_max_num_queries(8):
             assert client.get(reverse("webhooks:detail", args=[world.school.slug, sub.pk])).status_code == 200
-    assert (page["total"], page["limit"], len(page["items"])) == (63, 10, 10)
+    assert (page["count"], page["limit"], len(page["items"])) == (63, 10, 10)
+    assert page["previous"] is None and "offset=10" in page["next"] and "limit=10" in page["next"]
     first = page["items"][0]
     assert client.get(path.split("?")[0] + f"/{first['id']}").json()["payload"]["n"] == 59
     Delivery.objects.filter(pk__in=[i["id"] for i in page["items"][:2]]).update(status="failed")
     Delivery.objects.filter(pk=page["items"][2]["id"]).update(status="sent")
     with django_assert_max_num_queries(5):
-        rows = client.get(API.format(school=world.school.slug)).json()
+        listed = client.get(API.format(school=world.school.slug)).json()
+    assert (listed["count"], listed["next"], listed["previous"]) == (1, None, None)
+    rows = listed["items"]
     assert [(r["id"], r["waiting"], r["failed"]) for r in rows] == [(sub.pk, 60, 2)]
     assert rows[0]["last_delivery_at"] is not None
+
+
+def test_the_delivery_log_filters_by_status_sorts_and_follows_next(world, as_user, sub):
+    client = as_user(world.admin)
+    base = API.format(school=world.school.slug) + f"/{sub.pk}/deliveries"
+    Delivery.objects.bulk_create(
+        Delivery(school=world.school, subscription=sub, event="mark.changed", payload={"n": i}, status=status)
+        for i, status in enumerate(["failed", "sent", "failed", "pending", "failed"])
+    )
+    failed = client.get(base, {"status": "failed", "limit": 2}).json()
+    assert failed["count"] == 3 and {d["status"] for d in failed["items"]} == {"failed"}
+    seen = [d["id"] for d in failed["items"]]
+    assert "status=failed" in failed["next"]
+    following = client.get(failed["next"]).json()
+    seen += [d["id"] for d in following["items"]]
+    assert following["next"] is None and len(set(seen)) == 3
+    assert seen == sorted(seen, reverse=True)  # newest first by default
+    ascending = [d["id"] for d in client.get(base, {"sort": "id"}).json()["items"]]
+    assert ascending == sorted(ascending) and len(ascending) == 5
+    assert client.get(base, {"status": "maybe"}).status_code == 422
+    refused = client.get(base, {"sort": "payload"})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_sort"
+    assert client.get(API.format(school=world.school.slug), {"sort": "-secret"}).status_code == 422
 
 
 def test_the_page_adds_a_webhook_and_shows_its_secret_once(world, as_user):

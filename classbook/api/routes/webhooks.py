@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from classbook.access import webhooks as rules
 from classbook.access.context import SchoolContext, resolve_school
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.webhooks import queries, services
 from classbook.webhooks.models import SUBSCRIBABLE, DeliveryStatus
 
@@ -82,17 +83,24 @@ class DeliveryDetailOut(DeliveryOut):
     payload: dict[str, Any]
 
 
-class DeliveryPageOut(Schema):
-    total: int
-    limit: int
-    offset: int
-    items: list[DeliveryOut]
+WEBHOOK_SORTS = Sorts("created_at", created_at="created_at", url="url", id="id")
+DELIVERY_SORTS = Sorts(
+    "-created_at,-id",
+    created_at="created_at",
+    status="status",
+    attempts="attempts",
+    last_attempt_at="last_attempt_at",
+    id="id",
+)
 
 
-class DeliveryFilter(Schema):
-    limit: int = Field(50, ge=1, le=queries.MAX_PAGE)
-    offset: int = Field(0, ge=0, le=1_000_000)
-    status: StatusName | None = None  # type: ignore[valid-type]
+class WebhookQuery(ListQuery):
+    sort: str = WEBHOOK_SORTS.field()
+
+
+class DeliveryQuery(ListQuery):
+    status: StatusName | None = Field(None, description="Only deliveries in this state")  # type: ignore[valid-type]
+    sort: str = DELIVERY_SORTS.field()
 
 
 def _ctx(request: HttpRequest, school: str) -> SchoolContext:
@@ -108,9 +116,9 @@ def _delivery_out(row: Any) -> dict[str, Any]:
     return out
 
 
-@router.get("/{school}/webhooks", response=list[SubscriptionListOut], summary="The school's webhooks")
-def list_webhooks(request: HttpRequest, school: str) -> list[Any]:
-    return list(queries.subscriptions(_ctx(request, school)))
+@router.get("/{school}/webhooks", response=Page[SubscriptionListOut], summary="The school's webhooks")
+def list_webhooks(request: HttpRequest, school: str, q: Query[WebhookQuery]) -> dict[str, Any]:
+    return paginate(request, queries.subscriptions(_ctx(request, school)), q, WEBHOOK_SORTS)
 
 
 @router.post("/{school}/webhooks", response={201: SubscriptionCreated}, summary="Add a webhook (secret returned once)")
@@ -164,20 +172,14 @@ def ping_webhook(request: HttpRequest, school: str, webhook_id: int) -> Status[d
 
 
 @router.get(
-    "/{school}/webhooks/{int:webhook_id}/deliveries", response=DeliveryPageOut, summary="The delivery log, newest first"
+    "/{school}/webhooks/{int:webhook_id}/deliveries",
+    response=Page[DeliveryOut],
+    summary="The delivery log, newest first by default",
 )
-def list_deliveries(
-    request: HttpRequest, school: str, webhook_id: int, filters: Query[DeliveryFilter]
-) -> dict[str, Any]:
+def list_deliveries(request: HttpRequest, school: str, webhook_id: int, q: Query[DeliveryQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
-    sub = queries.subscription(ctx, webhook_id)
-    page = queries.deliveries(ctx, sub, limit=filters.limit, offset=filters.offset, status=filters.status)
-    return {
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-        "items": [_delivery_out(r) for r in page.items],
-    }
+    rows = queries.delivery_log(ctx, queries.subscription(ctx, webhook_id), status=q.status).defer("payload")
+    return paginate(request, rows, q, DELIVERY_SORTS, _delivery_out)
 
 
 @router.get(

@@ -4,7 +4,19 @@ them within v1 (docs/api.md "Versioning")."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, Generic, TypedDict, TypeVar
+
+T = TypeVar("T")
+
+
+class Page(TypedDict, Generic[T], total=False):
+    """One page of a list (docs/api.md "Pagination"); ``next``/``previous``: path and query, or None."""
+
+    items: list[T]
+    count: int | None  # all the matching items; None where not counted (the audit log)
+    limit: int
+    next: str | None
+    previous: str | None
 
 
 class SchoolRef(TypedDict, total=False):
@@ -74,3 +86,30 @@ class DiaryWeek(TypedDict, total=False):
     start: str
     end: str
     days: list[DiaryDay]
+
+
+class Webhook(TypedDict, total=False):
+    id: int
+    url: str
+    description: str
+    events: list[str]
+    is_active: bool
+    created_at: str
+    previous_secret_until: str | None
+    waiting: int
+    failed: int
+    last_delivery_at: str | None
+
+
+class Delivery(TypedDict, total=False):
+    id: int
+    event_id: str
+    event: str
+    status: str  # pending, sending, sent, failed
+    attempts: int
+    response_code: int | None
+    last_error: str
+    created_at: str
+    last_attempt_at: str | None
+    delivered_at: str | None
+    next_attempt_at: str | None
