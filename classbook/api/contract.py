@@ -265,6 +265,13 @@ def _shared_names() -> frozenset[str]:
     return frozenset(name for name, found in modules.items() if len(found) > 1)
 
 
+@cache
+def _models_by_id() -> dict[str, type[BaseModel]]:
+    """The project's models by ``id()``, as pydantic names a generic's parameter (read once, like
+    ``_shared_names``: the API's schemas are all imported before its document is first built)."""
+    return {str(id(m)): m for m in _classbook_models()}
+
+
 def _unique_name(qualified: str) -> str | None:
     module, _, name = qualified.rpartition(".")
     if not module.startswith("classbook.") or name not in _shared_names():
@@ -280,7 +287,7 @@ def _unique_generic_name(core_ref: str) -> str | None:
     name, _, ident = inner.rstrip("]").partition(":")
     if "[" in inner or "," in inner or name not in _shared_names():
         return None
-    model = next((m for m in _classbook_models() if str(id(m)) == ident), None)
+    model = _models_by_id().get(ident)
     unique = _unique_name(f"{model.__module__}.{model.__name__}") if model else None
     return outer.rsplit(":", 1)[0].rsplit(".", 1)[-1] + unique if unique else None
 

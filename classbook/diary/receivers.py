@@ -12,27 +12,15 @@ from django.dispatch import Signal, receiver
 from classbook.core.events import send_on_commit
 from classbook.core.models import AuditEntry
 from classbook.diary import cache
+from classbook.journal.freshness import QUIET_ACTIONS as JOURNAL_QUIET_ACTIONS
 from classbook.journal.models import JournalChange
 from classbook.schools.models import TeachingAssignment
 from classbook.timetable.events import lesson_changed
 
 # Audit actions that change nothing a diary week shows (prefixes). Everything else audited in a school
 # bumps the school's generation: a new audited action is covered without a change here.
-QUIET_ACTIONS = (
-    "people.login",
-    "people.logout",
-    "people.sessions.",
-    "people.api_token.",
-    "people.totp.",
-    "people.recovery_code",
-    "people.activation_code.",
-    "people.password",
-    "messaging.",
-    "notifications.",
-    "appeals.",
-    "diary.policy.",
-    "timetable.calendar_feed.",
-)
+# The journal's quiet actions (``journal.freshness``), and two the diary's own receivers already follow.
+QUIET_ACTIONS = (*JOURNAL_QUIET_ACTIONS, "appeals.", "diary.policy.")
 
 # Journal changes of one transaction, sent once after it commits (a bulk save of 30 marks: one batch).
 journal_written = Signal()

@@ -347,11 +347,6 @@ def _day(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
-def _decimal(value: Any) -> Decimal:
-    """A number read through a raw cursor (SQLite gives floats: through their shortest text, no binary noise)."""
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
 def student_period_stats(
     assignment: TeachingAssignment, student_id: int, lesson_date: dt.date, school: School
 ) -> dict[str, Any]:
