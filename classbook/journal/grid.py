@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -82,8 +83,11 @@ _ALPHABET = "абвгґдеєёжзиіїйклмнопрстуфхцчшщъы�
 _RANK = {ch: i for i, ch in enumerate(_ALPHABET)}
 
 
+@functools.lru_cache(maxsize=16384)
 def alphabet_key(*parts: str) -> tuple[tuple[int, ...], ...]:
-    """Sort key for names in the order of the Ukrainian/Russian alphabet (apostrophes ignored)."""
+    """Sort key for names in the order of the Ukrainian/Russian alphabet (apostrophes ignored).
+
+    Memoised: the same names are sorted on every grid page (40 keys cost ~1 ms of CPU a page uncached)."""
     return tuple(tuple(_RANK.get(ch, 100 + ord(ch)) for ch in part.lower() if ch not in "'’ʼ`-") for part in parts)
 
 
@@ -525,6 +529,10 @@ FROM {t["AttendanceCode"]} c WHERE c.school_id = %(school)s"""  # noqa: S608
 
 
 _NO_VALUE: tuple[str, float | None] = ("", None)
+# A ``MarkEntry`` as ``stats.tally_marks`` reads it: (student, value, numeric, work type id).
+_TALLIED = operator.itemgetter(2, 5, 6, 3)
+# Marks and attendance entries in the API's order: (lesson, student, …).
+_BY_LESSON_STUDENT = operator.itemgetter(1, 2)
 
 
 @dataclass
@@ -574,13 +582,18 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
         else:
             fact_rows.append(row)
     no_code = AttendanceCodeInfo(0, "", "", 0, False, False, False, False)
-    # Thousands of marks: the tuple is made directly (a NamedTuple's own __new__ is one more Python call).
-    new, marks = tuple.__new__, facts.marks
+    # Thousands of marks: one comprehension, the tuple made directly (a NamedTuple's own __new__ is one more
+    # Python call); a cleared mark's NULL value is no key of ``values`` and reads as ``_NO_VALUE``.
+    new, get = tuple.__new__, values.get
+    facts.marks = [
+        new(MarkEntry, (pk, a, b, c, slot, *get(ref, _NO_VALUE), text or "", version, late == 1))
+        for kind, a, b, c, slot, ref, version, late, text, _title, _num, pk, _code in fact_rows
+        if kind == _MARK
+    ]
     for kind, a, b, c, slot, ref, version, late, text, title, _num, pk, _code in fact_rows:
         if kind == _MARK:
-            value, numeric = values.get(ref, _NO_VALUE) if ref is not None else _NO_VALUE
-            marks.append(new(MarkEntry, (pk, a, b, c, slot, value, numeric, text or "", version, late == 1)))
-        elif kind == _ATTENDANCE:
+            continue
+        if kind == _ATTENDANCE:
             code = codes.get(ref, no_code) if ref is not None else no_code
             facts.attendance.append(
                 AttendanceEntry(
@@ -679,10 +692,15 @@ def _lessons(
     weekdays = [str(WEEKDAYS_ABBR[i]) for i in range(7)]
     teacher_short = assignment.teacher.short_name
     teacher_id = assignment.teacher_id
+    # The edit rule depends on the lesson's conductor only: decided once per distinct conductor.
+    editable: dict[int | None, bool] = {}
     lessons = []
     for pk, date, number, topic, ltype, homework, due, version, taken, by, first, last, patr, change, plan in rows:
         date, due = _date(date), None if due is None else _date(due)
         sub = by is not None and by != teacher_id
+        may_edit = editable.get(by)
+        if may_edit is None:
+            may_edit = editable[by] = may_edit_lesson_row(ctx, teacher_id, by)
         lessons.append(
             GridLesson(
                 id=pk,
@@ -697,7 +715,7 @@ def _lessons(
                 conducted_by_id=by,
                 is_substitute=sub,
                 version=version,
-                editable=may_edit_lesson_row(ctx, teacher_id, by),
+                editable=may_edit,
                 is_future=date > today,
                 register_taken=taken is not None,
                 is_today=date == today,
@@ -720,15 +738,20 @@ def read_grid(
     all_lessons: bool = False,
     add_columns: list[tuple[Any, Any]] | None = None,
     new_theme: str = "",
+    periods: list[PeriodChoice] | None = None,
+    cells: bool = True,
 ) -> Grid:
     """One study period of one journal as the user ``ctx`` sees it, in 8-9 queries whatever its size.
 
     ``assignment`` comes from ``queries.readable_assignment`` (access decided, the teacher joined and the
     default work type annotated). ``add_columns`` are the work columns the teacher asked for (a lesson and
-    a work type), ``new_theme`` the title of a new thematic column.
+    a work type), ``new_theme`` the title of a new thematic column. ``periods`` are the assignment's
+    ``study_periods`` when the caller read them already (the API, to answer 404 and 304 first); ``cells=False``
+    leaves the rows' lesson and work cells empty (the API lists the facts, not the cells).
     """
     today = today or timezone.localdate()
-    periods = study_periods(assignment)  # 1
+    if periods is None:
+        periods = study_periods(assignment)  # 1
     period = choose_period(periods, period_id, today, assignment.year)
     is_teacher = may_edit_journal(ctx, assignment)
     students = _students(assignment, period)  # 2
@@ -750,6 +773,7 @@ def read_grid(
         today,
         ctx.school,
         policy.weighted_averages,
+        cells,
     )
     part = lesson_part(lessons, show_all=all_lessons)
     if len(part) < len(lessons):
@@ -865,6 +889,7 @@ def _rows(
     today: dt.date,
     school: School,
     weighted: bool,
+    cells: bool = True,
 ) -> list[GridRow]:
     """One row per student: sparse lesson and work cells, period cells, closed days, count and average."""
     lesson_cells: dict[int, dict[int, LessonCell]] = defaultdict(dict)
@@ -872,34 +897,35 @@ def _rows(
     weights = {w.id: float(w.weight) for w in facts.work_types.values()}
     shorts = {w.id: w.short_name for w in facts.work_types.values()}
     # The marks count and the average: the one definition (``stats.tally_marks``), over the marks read.
-    tallies = tally_marks(((m[2], m[5], m[6], weights.get(m[3])) for m in facts.marks), weighted=weighted)
+    tallies = tally_marks(map(_TALLIED, facts.marks), weighted=weighted, weights=weights)
     # Cells: the loop runs once per stored mark (thousands): locals and tuple unpacking, not attribute reads.
-    for m in facts.marks:
+    # The API lists the facts themselves and reads no cell (``cells=False``).
+    for m in facts.marks if cells else ():
         _pk, lesson, sid, wt, slot, value, _numeric, _comment, _version, _late = m
         if slot == 0:
             if wt == default_wt:
-                cells = lesson_cells[sid]
-                cell = cells.get(lesson)
+                row_cells = lesson_cells[sid]
+                cell = row_cells.get(lesson)
                 if cell is None:
-                    cells[lesson] = LessonCell(m, None, None)
+                    row_cells[lesson] = LessonCell(m, None, None)
                 else:
                     cell.mark = m
             else:
                 work_cells[sid][(lesson, wt)] = m
         elif value:
-            cells = lesson_cells[sid]
-            cell = cells.get(lesson)
+            row_cells = lesson_cells[sid]
+            cell = row_cells.get(lesson)
             if cell is None:
-                cell = cells[lesson] = LessonCell()
+                cell = row_cells[lesson] = LessonCell()
             if cell.extras is None:
                 cell.extras = []
             short = shorts.get(wt, "")
             cell.extras.append(f"{short}: {value}" if short else value)
-    for a in facts.attendance:
-        cells = lesson_cells[a.student]
-        cell = cells.get(a.lesson)
+    for a in facts.attendance if cells else ():
+        row_cells = lesson_cells[a.student]
+        cell = row_cells.get(a.lesson)
         if cell is None:
-            cells[a.lesson] = LessonCell(None, a, None)
+            row_cells[a.lesson] = LessonCell(None, a, None)
         else:
             cell.attendance = a
     # Grades: the shown columns' cells, and the periods each student's period/annual grades close.
@@ -1062,17 +1088,26 @@ def api_json(grid: Grid, heading: dict[str, Any], encoder: type[json.JSONEncoder
 
     wt = {w.id: s(w.code) for w in grid.work_types}
     order = {w.id: w.ordinal for w in grid.work_types}
+    # Every distinct text once (a dozen values, few comments), then plain subscripts in the loops.
+    texts = {m.value for m in grid.marks} | {m.comment for m in grid.marks}
+    texts.update(t for a in grid.attendance for t in (a.value, a.reason))
+    js = {t: s(t) for t in texts}
+    boolean = {True: "true", False: "false"}
     marks = ", ".join(
-        f'{{"id": {m.id}, "lesson": {m.lesson}, "student": {m.student}, "work_type": {wt[m.work_type]}, '
-        f'"slot": {m.slot}, "value": {s(m.value)}, "comment": {s(m.comment)}, "version": {m.version}, '
-        f'"is_late": {"true" if m.late else "false"}}}'
-        for m in sorted(grid.marks, key=lambda m: (m.lesson, m.student, order[m.work_type], m.slot))
+        f'{{"id": {pk}, "lesson": {lesson}, "student": {student}, "work_type": {wt[work_type]}, '
+        f'"slot": {slot}, "value": {js[value]}, "comment": {js[comment]}, "version": {version}, '
+        f'"is_late": {boolean[late]}}}'
+        for pk, lesson, student, work_type, slot, value, _numeric, comment, version, late in sorted(
+            grid.marks, key=lambda m: (m[1], m[2], order[m[3]], m[4])
+        )
     )
     attendance = ", ".join(
-        f'{{"id": {a.id}, "lesson": {a.lesson}, "student": {a.student}, "value": {s(a.value)}, '
-        f'"reason": {s(a.reason)}, "version": {a.version}, "is_late": {"true" if a.late else "false"}, '
-        f'"excused": {"true" if a.excused else "false"}}}'
-        for a in sorted(grid.attendance, key=lambda a: (a.lesson, a.student))
+        f'{{"id": {pk}, "lesson": {lesson}, "student": {student}, "value": {js[value]}, '
+        f'"reason": {js[reason]}, "version": {version}, "is_late": {boolean[late]}, '
+        f'"excused": {boolean[excused]}}}'
+        for pk, lesson, student, value, reason, version, late, _missed, excused in sorted(
+            grid.attendance, key=_BY_LESSON_STUDENT
+        )
     )
     written = {"marks": f"[{marks}]", "attendance": f"[{attendance}]"}
     parts = [

@@ -2,7 +2,8 @@
 
 Every figure of "how many marks" and "what average" — the grid page and its cell answer, the JSON API,
 the accumulation rule (warnings on period grades, the deputy's control page, the services), the diary,
-the information letters and the coming reports — is a :class:`MarkTally` made by :func:`tally_marks`
+the information letters, the class teacher's notices to parents (:func:`class_tallies`) and the coming
+reports — is a :class:`MarkTally` made by :func:`tally_marks`
 here, from the marks as each reader already has them (``grid.read_grid`` reads every mark of the period
 anyway; the diary reads the marks it lists), or read by :func:`journal_tallies` for those that have not
 read them (one query).
@@ -14,7 +15,8 @@ The definition:
   a number (pass/fail, verbal levels) count too; the student's marks count wherever they are, a student
   who left the class in the period keeps the marks given while enrolled;
 - **the average** is over the marks with a number: ``sum(number × weight) / sum(weight)``, the weight
-  being the mark's work type's weight when the school weights averages by work type, else 1;
+  being the mark's work type's weight when the school weights averages by work type, else 1 (one switch
+  per school, the journal rules' ``weighted_averages``, read by :func:`weighted_averages`);
 - the average is **rounded once**, by the school's rule (``schools.averages.mean``: half-up to the
   school's decimals); ``None`` without a mark with a number.
 
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Collection, Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -34,11 +36,11 @@ from django.db import connection
 
 from classbook.journal.models import Lesson, Mark, WorkType
 from classbook.schools.averages import format_average, mean
-from classbook.schools.models import ScaleValue, School
+from classbook.schools.models import ScaleValue, School, TeachingAssignment
 
 K = TypeVar("K", bound=Hashable)
 
-__all__ = ["MarkTally", "journal_tallies", "tally_marks"]
+__all__ = ["MarkTally", "class_tallies", "journal_tallies", "tally_marks", "weighted_averages"]
 
 
 class MarkTally:
@@ -74,19 +76,26 @@ class MarkTally:
 EMPTY = MarkTally()
 
 
-def tally_marks(rows: Iterable[tuple[K, Any, Any, Any]], *, weighted: bool) -> dict[K, MarkTally]:
+def tally_marks(
+    rows: Iterable[tuple[K, Any, Any, Any]], *, weighted: bool, weights: Mapping[Any, Any] | None = None
+) -> dict[K, MarkTally]:
     """``{key: MarkTally}`` from marks given as ``(key, value, numeric, weight)``: the one definition.
 
     ``key`` is whatever the caller groups by (a student id; a (journal, student) or (student, subject)
     pair); ``value`` the mark's value (its code or id: falsy for a cleared mark, which does not count);
     ``numeric`` its number (``None`` for pass/fail and verbal values: counted, not averaged); ``weight``
-    its work type's weight (used when ``weighted``; ``None`` counts as 1).
+    its work type's weight (used when ``weighted``; ``None`` counts as 1). With ``weights`` the fourth
+    element is a key of it (the work type's id) and the weight is ``weights.get(key)`` (the grid passes its
+    marks as they are, no tuple per mark).
     """
     out: dict[K, MarkTally] = {}
     get = out.get
+    weight_of = weights.get if weights is not None else None
     for key, value, numeric, weight in rows:
         if not value:
             continue
+        if weight_of is not None:
+            weight = weight_of(weight)
         tally = get(key)
         if tally is None:
             tally = out[key] = MarkTally()
@@ -98,20 +107,52 @@ def tally_marks(rows: Iterable[tuple[K, Any, Any, Any]], *, weighted: bool) -> d
     return out
 
 
+def weighted_averages(school_id: int) -> bool:
+    """The school's one weighting rule (issue 10): whether an average weights each mark by its work type's
+    weight (``JournalPolicy.weighted_averages``, on by default). The grid, its cell answer and the journal
+    API read it from the journal rules they already read; the diary, the letters and the class teacher's
+    notices read it here. There is no other switch (the diary's own was merged into it: diary 0002)."""
+    from classbook.journal.rules import policy_or_default  # rules imports this module
+
+    return policy_or_default(school_id).weighted_averages
+
+
 @functools.lru_cache(maxsize=64)
-def _marks_sql(journals: int, one_student: bool) -> str:
-    """The marks of ``journals`` journals in a period with their number and weight (text built once per shape)."""
-    t = {m.__name__: connection.ops.quote_name(m._meta.db_table) for m in (Mark, Lesson, ScaleValue, WorkType)}
+def _marks_sql(journals: int, one_student: bool, by_class: bool = False) -> str:
+    """The marks of ``journals`` journals (or, ``by_class``, of every journal of one class) in a period with
+    their number and weight (text built once per shape)."""
+    models = (Mark, Lesson, ScaleValue, WorkType, TeachingAssignment)
+    t = {m.__name__: connection.ops.quote_name(m._meta.db_table) for m in models}
     q = connection.ops.quote_name
     student = "AND m.student_id = %(student)s" if one_student else ""
-    ids = ", ".join(f"%(a{i})s" for i in range(journals))
+    if by_class:
+        journals_of_class = f"SELECT j.id FROM {t['TeachingAssignment']} j WHERE j.school_class_id = %(class)s"  # noqa: S608
+        scope = f"l.assignment_id IN ({journals_of_class})"
+    else:
+        scope = f"l.assignment_id IN ({', '.join(f'%(a{i})s' for i in range(journals))})"
     # Only table and column names from model metadata go into the text; every value is a parameter.
     return f"""SELECT l.assignment_id, m.student_id, m.value_id, CAST(v.{q("numeric")} AS DOUBLE PRECISION),
   CAST(w.weight AS DOUBLE PRECISION)
 FROM {t["Mark"]} m JOIN {t["Lesson"]} l ON l.id = m.lesson_id
 LEFT JOIN {t["ScaleValue"]} v ON v.id = m.value_id LEFT JOIN {t["WorkType"]} w ON w.id = m.work_type_id
-WHERE l.assignment_id IN ({ids}) AND l.{q("date")} >= %(start)s AND l.{q("date")} <= %(end)s
+WHERE {scope} AND l.{q("date")} >= %(start)s AND l.{q("date")} <= %(end)s
   AND m.value_id IS NOT NULL {student}"""  # noqa: S608
+
+
+def class_tallies(
+    class_id: int, start: dt.date, end: dt.date, *, weighted: bool, student_ids: Collection[int]
+) -> dict[int, MarkTally]:
+    """``{student id: MarkTally}`` over every journal of one class (every subject, subgroups' journals too) at
+    lessons dated ``start``-``end``, for the students ``student_ids``: one count and one average across the
+    subjects (the class teacher's notice to parents, R2.10). One query; the same definition as a journal's."""
+    with connection.cursor() as cursor:
+        cursor.execute(_marks_sql(0, False, True), {"class": class_id, "start": start, "end": end})
+        rows = cursor.fetchall()
+    wanted = set(student_ids)
+    return tally_marks(
+        ((student, value, numeric, weight) for _a, student, value, numeric, weight in rows if student in wanted),
+        weighted=weighted,
+    )
 
 
 def journal_tallies(

@@ -27,7 +27,7 @@ from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core import uploads
 from classbook.core.errors import ConflictError, DomainError
 from classbook.journal import attachments, freshness, services
-from classbook.journal.grid import api_json, read_grid
+from classbook.journal.grid import api_json, read_grid, study_periods
 from classbook.journal.models import (
     Attendance,
     HomeworkAttachment,
@@ -502,13 +502,19 @@ def grid(request: HttpRequest, school: str, assignment_id: int, period: int) -> 
     assignment = readable_assignment(ctx, assignment_id)
     if assignment is None:
         raise Http404
-    study_period = get_or_404(directory(ctx, StudyPeriod), pk=period, year_id=assignment.year_id)
+    # The year's periods, read once (the grid's own raw query): the asked one or 404, its days for the ETag,
+    # and the grid's period choice and columns (``read_grid`` does not read them again).
+    periods = study_periods(assignment)
+    study_period = next((p for p in periods if p.id == period), None)
+    if study_period is None:
+        raise Http404
     can_edit = journal_access.may_edit_journal(ctx, assignment)
     state = freshness.grid_state(assignment, study_period.start, study_period.end)
-    tag = etag.make_etag(ctx, "grid", state, assignment.pk, study_period.pk, can_edit)
+    tag = etag.make_etag(ctx, "grid", state, assignment.pk, study_period.id, can_edit)
     if etag.matches(request, tag):
         return etag.not_modified(tag)
-    data = read_grid(ctx, assignment, period_id=study_period.pk)
+    # The API lists the facts, not the page's cells: the rows' cells are left unbuilt.
+    data = read_grid(ctx, assignment, period_id=study_period.id, periods=periods, cells=False)
     heading = assignment_data(assignment, can_edit=can_edit)
     response = HttpResponse(api_json(data, heading, NinjaJSONEncoder), content_type="application/json; charset=utf-8")
     return etag.tagged(response, tag)
