@@ -10,4 +10,4 @@ from classbook.diary.models import DiaryPolicy
 class DiaryPolicyForm(forms.ModelForm):
     class Meta:
         model = DiaryPolicy
-        fields = ["show_average", "weighted_average"]
+        fields = ["show_average"]

@@ -9,17 +9,16 @@ from classbook.core.models import SchoolOwned
 
 
 class DiaryPolicy(SchoolOwned):
-    """The diary settings of one school; one row per school, the defaults below when there is none."""
+    """The diary settings of one school; one row per school, the defaults below when there is none.
+
+    Whether averages are weighted by work type is not a diary setting: it is the school's one rule, the
+    journal rules' ``weighted_averages`` (``journal.stats.weighted_averages``; the diary's own switch was
+    merged into it by migration diary 0002)."""
 
     show_average = models.BooleanField(
         _("show the average mark per subject"),
         default=True,
         help_text=_("Students and parents see their average mark of each subject in the period."),
-    )
-    weighted_average = models.BooleanField(
-        _("weight the average by work type"),
-        default=True,
-        help_text=_("A control work counts as much as its work type's weight; otherwise every mark counts once."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 

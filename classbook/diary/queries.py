@@ -27,7 +27,7 @@ from classbook.core.prepared import Prepared
 from classbook.diary.models import DiaryPolicy
 from classbook.journal.absences import EXCUSED_FLAG, absence_counts
 from classbook.journal.models import Attendance, GradeKind, HomeworkAttachment, Lesson, Mark, PeriodGrade
-from classbook.journal.stats import tally_marks
+from classbook.journal.stats import tally_marks, weighted_averages
 from classbook.people.models import Enrolment, Student
 from classbook.schools.models import AcademicYear, SpecialDay, StudyPeriod, Subgroup, TeachingAssignment
 from classbook.timetable.models import (
@@ -566,13 +566,16 @@ def build_report(
     ctx: SchoolContext, students: list[DiaryStudent], period: StudyPeriod, policy: DiaryPolicy
 ) -> list[StudentReport]:
     """Marks by subject with averages (as the school chooses), period grades and attendance of ``period`` for
-    each of ``students`` — 4 queries whatever their number (the information letter of a whole class).
+    each of ``students`` — 5 queries whatever their number (the information letter of a whole class): the
+    school's one weighting rule (``journal.stats.weighted_averages``) and the report's four (subjects, marks,
+    grades, absences).
 
     Period grades show as soon as they are set (R5.2): there is no separate publishing step.
     """
     ids = [s.id for s in students]
     class_ids = {s.class_id for s in students if s.class_id}
     rows: dict[int, dict[int, SubjectRow]] = {sid: {} for sid in ids}
+    weighted = weighted_averages(ctx.school.pk)  # the school's one rule, the grid's
 
     def row(sid: int, subject_id: int, name: str) -> SubjectRow:
         found = rows[sid].get(subject_id)
@@ -633,7 +636,7 @@ def build_report(
         )
         counted.append(((sid, subject_id), code, numeric, weight))
     if policy.show_average:
-        for (sid, subject_id), tally in tally_marks(counted, weighted=policy.weighted_average).items():
+        for (sid, subject_id), tally in tally_marks(counted, weighted=weighted).items():
             # The one rounding rule of the school (half-up, its decimals): the same figure as the grid.
             rows[sid][subject_id].average = tally.mean(ctx.school)
     # 3. grades of the period and of the periods inside it (quarters in a semester), as soon as set
@@ -677,7 +680,7 @@ def build_report(
             subjects=sorted(rows[s.id].values(), key=lambda r: r.subject.lower()),
             attendance=summaries[s.id],
             show_average=policy.show_average,
-            weighted=policy.weighted_average,
+            weighted=weighted,
         )
         for s in students
     ]

@@ -17,10 +17,9 @@ if TYPE_CHECKING:
 
 
 @transaction.atomic
-def update_diary_policy(
-    *, acting_user: User, ctx: SchoolContext, show_average: bool, weighted_average: bool
-) -> DiaryPolicy:
-    """Set whether students and parents see averages per subject and whether they are weighted (R5.1).
+def update_diary_policy(*, acting_user: User, ctx: SchoolContext, show_average: bool) -> DiaryPolicy:
+    """Set whether students and parents see averages per subject (R5.1). Whether they are weighted is the
+    school's one rule, set in the journal rules (``journal.stats.weighted_averages``).
 
     Only holders of the school-settings permission (not read-only viewers) may change it.
     """
@@ -36,11 +35,11 @@ def update_diary_policy(
                 policy = DiaryPolicy.objects.create(school=school)
         except IntegrityError:  # created by a concurrent request in the meantime
             policy = DiaryPolicy.objects.select_for_update().get(school=school)
-    old = {"show_average": policy.show_average, "weighted_average": policy.weighted_average}
-    new = {"show_average": bool(show_average), "weighted_average": bool(weighted_average)}
+    old = {"show_average": policy.show_average}
+    new = {"show_average": bool(show_average)}
     if old == new:
         return policy
-    policy.show_average, policy.weighted_average = new["show_average"], new["weighted_average"]
+    policy.show_average = new["show_average"]
     policy.full_clean()
     policy.save()
     log_action("diary.policy.changed", actor=acting_user, school=school, obj=policy, data={"old": old, "new": new})

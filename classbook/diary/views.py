@@ -227,7 +227,7 @@ def class_letters_pdf(request: HttpRequest, ctx: SchoolContext, class_id: int) -
 
 @school_view()
 def settings_page(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """The diary settings: whether students and parents see averages, and weighted or not.
+    """The diary settings: whether students and parents see averages (weighted or not is the journal rules').
 
     Read by everybody who opens the administration area; changed by holders of the school-settings permission.
     """
@@ -243,7 +243,6 @@ def settings_page(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
                 acting_user=ctx.user,
                 ctx=ctx,
                 show_average=form.cleaned_data["show_average"],
-                weighted_average=form.cleaned_data["weighted_average"],
             )
         except DomainError as exc:
             form.add_error(None, str(exc.message))

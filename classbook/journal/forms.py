@@ -25,6 +25,13 @@ class JournalPolicyForm(forms.ModelForm):
             "weighted_averages",
             "allow_future_marks",
         ]
+        help_texts = {
+            # The school's one weighting rule (issue 10): the diary has no switch of its own any more.
+            "weighted_averages": _(
+                "One rule for the whole school: the journal, the diary, the information letters and the class "
+                "teacher's notices show the same average."
+            ),
+        }
 
 
 class WorkTypeForm(forms.ModelForm):

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Avg, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +33,8 @@ from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.core.events import send_on_commit
 from classbook.journal.absences import absence_counts
-from classbook.journal.models import Attendance, Mark
+from classbook.journal.models import Attendance
+from classbook.journal.stats import class_tallies, weighted_averages
 from classbook.notifications.channels import CHANNELS
 from classbook.notifications.models import (
     ClassNotice,
@@ -48,7 +49,6 @@ from classbook.notifications.models import (
 )
 from classbook.notifications.signals import deliveries_ready
 from classbook.people.models import GuardianLink, Student, User
-from classbook.schools.averages import round_average
 from classbook.schools.models import School, SchoolClass
 
 # Retries: 1, 2, 4, 8 ... minutes, at most an hour apart; failed for good after MAX_ATTEMPTS.
@@ -548,7 +548,8 @@ class NoticeCandidate:
 
 
 def notice_candidates(school_class: SchoolClass) -> list[NoticeCandidate]:
-    """Students of the class below the school's average threshold or with many absences (three queries)."""
+    """Students of the class below the school's average threshold or with many absences (five queries: the
+    thresholds, the students, the weighting rule, the marks, the absences)."""
     policy = notice_policy(school_class.school)
     today = timezone.localdate()
     since = today - dt.timedelta(days=policy.window_days)
@@ -563,17 +564,16 @@ def notice_candidates(school_class: SchoolClass) -> list[NoticeCandidate]:
         .distinct()
     )
     ids = [s.pk for s in students]
-    averages = dict(
-        Mark.objects.filter(
-            school_id=school_class.school_id,
-            student_id__in=ids,
-            lesson__date__gte=since,
-            lesson__assignment__school_class=school_class,
-            value__numeric__isnull=False,
-        )
-        .values("student_id")
-        .annotate(avg=Avg("value__numeric"))
-        .values_list("student_id", "avg")
+    # The student's average across the class's journals over the window's lessons (``since`` to today; a mark
+    # at a future lesson is not of "the last days"): the journal's one definition
+    # (``journal.stats``: the school's one weighting rule and its one rounding rule), as the grid and the
+    # diary compute it.
+    tallies = class_tallies(
+        school_class.pk,
+        since,
+        today,
+        weighted=weighted_averages(school_class.school_id),
+        student_ids=ids,
     )
     absences = {
         sid: counts.missed
@@ -588,8 +588,8 @@ def notice_candidates(school_class: SchoolClass) -> list[NoticeCandidate]:
     }
     found = []
     for student in students:
-        avg = averages.get(student.pk)
-        avg = round_average(avg, school_class.school)  # the school's one rounding rule, as the diary shows it
+        tally = tallies.get(student.pk)
+        avg = tally.mean(school_class.school) if tally is not None else None
         failing = avg is not None and avg < policy.average_below
         often = absences.get(student.pk, 0) >= policy.absences_at_least
         if failing or often:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from classbook.core.models import AuditEntry
 from classbook.diary.models import DiaryPolicy
 from classbook.journal import services as journal
-from classbook.journal.models import WorkType
+from classbook.journal.models import JournalPolicy, WorkType
 
 
 @pytest.fixture
@@ -53,9 +53,11 @@ def test_marks_by_subject_with_the_weighted_average(world, graded, as_user):
 
 
 def test_the_school_chooses_a_plain_average_or_none(world, graded, as_user):
-    DiaryPolicy.objects.create(school=world.school, show_average=True, weighted_average=False)
+    # The weighting is the school's one rule, the journal rules' (issue 10): the diary follows it.
+    JournalPolicy.objects.update_or_create(school=world.school, defaults={"weighted_averages": False})
+    DiaryPolicy.objects.create(school=world.school, show_average=True)
     report = as_user(world.parent).get(marks_url(world, graded.period)).context["report"]
-    assert _math(report).average == Decimal("8.50")
+    assert _math(report).average == Decimal("8.50") and not report.weighted
     DiaryPolicy.objects.filter(school=world.school).update(show_average=False)
     response = as_user(world.parent).get(marks_url(world, graded.period))
     assert _math(response.context["report"]).average is None
@@ -112,15 +114,23 @@ def test_settings_are_changed_by_school_settings_holders_and_audited(world, as_u
     url = reverse("diary:settings", args=[world.school.slug])
     client = as_user(world.persona(persona))
     assert client.get(url).status_code == 200
-    response = client.post(url, {"show_average": "on"})
+    response = client.post(url, {"show_average": ""})
     assert response.status_code == 302
     policy = DiaryPolicy.objects.get(school=world.school)
-    assert policy.show_average and not policy.weighted_average
+    assert not policy.show_average
     entry = AuditEntry.objects.get(action="diary.policy.changed")
-    assert entry.data["new"] == {"show_average": True, "weighted_average": False}
+    assert entry.data == {"old": {"show_average": True}, "new": {"show_average": False}}
     # Saving the same again writes nothing.
-    client.post(url, {"show_average": "on"})
+    client.post(url, {"show_average": ""})
     assert AuditEntry.objects.filter(action="diary.policy.changed").count() == 1
+
+
+def test_the_settings_page_has_no_weighting_switch_of_its_own(world, as_user):
+    """One weighting rule per school (issue 10): the diary's page points to the journal rules instead."""
+    page = as_user(world.director).get(reverse("diary:settings", args=[world.school.slug])).content.decode()
+    assert 'name="show_average"' in page and "weighted" not in page
+    assert reverse("journal_settings:rules", args=[world.school.slug]) in page
+    assert not hasattr(DiaryPolicy(), "weighted_average")
 
 
 def test_deputies_read_the_settings_and_others_may_not(world, as_user):

@@ -84,7 +84,7 @@ WORK_TYPES = ["independent", "control", "laboratory", "practical", "test", "note
 def test_every_door_shows_the_same_average(world, diary, as_user, decimals, marks, shown):
     School.objects.filter(pk=world.school.pk).update(average_decimals=decimals)
     JournalPolicy.objects.filter(school=world.school).update(weighted_averages=False)
-    DiaryPolicy.objects.create(school=world.school, show_average=True, weighted_average=False)
+    DiaryPolicy.objects.create(school=world.school, show_average=True)
     types = {w.code: w for w in WorkType.objects.filter(school=world.school)}
     for code, text in zip(WORK_TYPES, marks[:-1], strict=False):
         journal.record_mark(

@@ -117,7 +117,7 @@ def marks(world):
     put(e1, student, "12")
     put(e2, student, "9", "control")
     put(e1, left, "3")
-    DiaryPolicy.objects.create(school=school, show_average=True, weighted_average=True)
+    DiaryPolicy.objects.create(school=school, show_average=True)
     return {
         "math": math,
         "english": english,
@@ -139,8 +139,8 @@ def expected_of(marks, world, assignment, *, weighted: bool = True):
 @time_machine.travel(NOW)
 @pytest.mark.parametrize("weighted", [True, False])
 def test_every_door_shows_the_one_count_and_average(world, marks, as_user, weighted):
+    # The one weighting rule of the school (issue 10): the journal rules' switch, read by every door.
     JournalPolicy.objects.update_or_create(school=world.school, defaults={"weighted_averages": weighted})
-    DiaryPolicy.objects.filter(school=world.school).update(weighted_average=weighted)
     semester, slug = marks["semester"], world.school.slug
     student = world.student.pk
     # The definition itself, by hand for world.student's maths: 10, 9, 7 (control, ×2), 8 (notebook, ×0.5)
@@ -211,3 +211,52 @@ def test_the_grids_formatter_writes_what_format_average_writes(language, decimal
     with translation.override(language):
         fmt = average_formatter(decimals)
         assert [fmt(v) for v in values] == [format_average(v, decimals) for v in values]
+
+
+def _notice_average(world, student_id: int) -> Decimal | None:
+    from classbook.notifications.models import NoticePolicy
+    from classbook.notifications.services import notice_candidates
+
+    # Every student a candidate (an average below 13 on a 12-point scale), over a window from before the semester.
+    NoticePolicy.objects.update_or_create(school=world.school, defaults={"average_below": 13, "window_days": 120})
+    return next(c.average for c in notice_candidates(world.class_a) if c.student_id == student_id)
+
+
+@time_machine.travel(NOW)
+@pytest.mark.parametrize("weighted", [True, False])
+def test_the_class_notice_shows_the_grids_and_the_diarys_average(world, marks, as_user, weighted):
+    """One weighting switch (issue 10): the journal rules' ``weighted_averages`` rules the grid, its API, the
+    diary and its API, and the class teacher's notice (which had its own unweighted mean)."""
+    JournalPolicy.objects.update_or_create(school=world.school, defaults={"weighted_averages": weighted})
+    slug, semester, student = world.school.slug, marks["semester"], world.student.pk
+    # Across the class's journals: the notice's figure against the raw rows of both journals (lessons up to today;
+    # the next period's mark is at a future lesson).
+    rows = Mark.objects.filter(
+        lesson__assignment__school_class=world.class_a,
+        student_id=student,
+        value__isnull=False,
+        value__numeric__isnull=False,
+        lesson__date__lte=NOW.date(),
+    ).values_list("value__numeric", "work_type__weight")
+    numbers = [(n, w if weighted else Decimal(1)) for n, w in rows]
+    by_hand = sum((n * w for n, w in numbers), Decimal(0)) / sum((w for _n, w in numbers), Decimal(0))
+    assert _notice_average(world, student) == by_hand.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    # One journal only (the English marks gone): the notice, the grid page, the journal API, the diary page and
+    # the diary API show one figure.
+    Mark.objects.filter(lesson__assignment=marks["english"]).delete()
+    expected = expected_of(marks, world, marks["math"], weighted=weighted)[student][1]
+    assert expected is not None
+    teacher, parent = as_user(world.teacher), as_user(world.parent)
+    page = teacher.get(reverse("journal:grid", args=[slug, marks["math"].pk]), {"period": semester.pk})
+    api = teacher.get(f"/api/v1/schools/{slug}/journal/assignments/{marks['math'].pk}/grid?period={semester.pk}")
+    diary = parent.get(reverse("diary:marks", args=[slug, student]), {"period": semester.pk}).context["report"]
+    api_diary = parent.get(f"/api/v1/schools/{slug}/diary/{student}/marks?period={semester.pk}").json()
+    found = {
+        "grid page": next(r.mean for r in page.context["grid"].rows if r.id == student),
+        "journal API": Decimal(str(next(a["average"] for a in api.json()["accumulation"] if a["student"] == student))),
+        "diary page": next(r.average for r in diary.subjects if r.subject == "Математика"),
+        "diary API": Decimal(str(next(s["average"] for s in api_diary["subjects"] if s["subject"] == "Математика"))),
+        "class notice": _notice_average(world, student),
+    }
+    assert found == dict.fromkeys(found, expected)
+    assert api_diary["weighted_average"] is weighted and diary.weighted is weighted

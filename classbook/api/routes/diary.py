@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.api import etag
@@ -233,7 +233,9 @@ class MarksOut(Schema):
     student: StudentOut
     period: PeriodOut
     show_average: bool
-    weighted_average: bool
+    weighted_average: bool = Field(
+        description="Whether the averages weight marks by work type: the school's one rule (the journal rules')"
+    )
     subjects: list[SubjectOut]
     attendance: AttendanceOut
 
