@@ -560,10 +560,12 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
     values: dict[int, tuple[str, float | None]] = {}
     specials: dict[int, tuple[bool, bool]] = {}  # period-only, passing
     codes: dict[int, AttendanceCodeInfo] = {}
-    fact_rows = []
     weight_places = Decimal(1).scaleb(-WorkType._meta.get_field("weight").decimal_places)  # type: ignore[union-attr]
     value_places = Decimal(1).scaleb(-ScaleValue._meta.get_field("numeric").decimal_places)  # type: ignore[union-attr]
-    for row in rows:
+    # The rows sorted by kind in comprehensions (thousands of facts, a few dozen dimension rows).
+    mark_rows = [row for row in rows if row[0] == _MARK]
+    fact_rows = [row for row in rows if _MARK < row[0] < _VALUE]
+    for row in [row for row in rows if row[0] >= _VALUE]:
         kind = row[0]
         if kind == _VALUE:
             values[row[1]] = (row[8], row[10])
@@ -573,26 +575,21 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
             facts.work_types[row[1]] = WorkTypeInfo(
                 row[1], row[12] or "", row[9] or "", row[8] or "", weight, bool(row[2]), row[4], bool(row[7])
             )
-        elif kind == _CODE:
+        else:  # an attendance code
             info = AttendanceCodeInfo(
                 row[1], row[8], row[9], row[4], bool(row[7]), bool(row[2]), bool(row[3]), bool(row[5])
             )
             codes[row[1]] = info
             facts.codes.append(info)
-        else:
-            fact_rows.append(row)
     no_code = AttendanceCodeInfo(0, "", "", 0, False, False, False, False)
     # Thousands of marks: one comprehension, the tuple made directly (a NamedTuple's own __new__ is one more
     # Python call); a cleared mark's NULL value is no key of ``values`` and reads as ``_NO_VALUE``.
     new, get = tuple.__new__, values.get
     facts.marks = [
         new(MarkEntry, (pk, a, b, c, slot, *get(ref, _NO_VALUE), text or "", version, late == 1))
-        for kind, a, b, c, slot, ref, version, late, text, _title, _num, pk, _code in fact_rows
-        if kind == _MARK
+        for _kind, a, b, c, slot, ref, version, late, text, _title, _num, pk, _code in mark_rows
     ]
     for kind, a, b, c, slot, ref, version, late, text, title, _num, pk, _code in fact_rows:
-        if kind == _MARK:
-            continue
         if kind == _ATTENDANCE:
             code = codes.get(ref, no_code) if ref is not None else no_code
             facts.attendance.append(
@@ -900,18 +897,15 @@ def _rows(
     tallies = tally_marks(map(_TALLIED, facts.marks), weighted=weighted, weights=weights)
     # Cells: the loop runs once per stored mark (thousands): locals and tuple unpacking, not attribute reads.
     # The API lists the facts themselves and reads no cell (``cells=False``).
-    for m in facts.marks if cells else ():
+    marks = facts.marks if cells else []
+    # The lesson's own mark (the default work type, slot 0: one per student and lesson, ``mark_unique_cell``)
+    # makes the cell; work columns' marks and the other marks at the lesson come after.
+    for m in [m for m in marks if m[4] == 0 and m[3] == default_wt]:
+        lesson_cells[m[2]][m[1]] = LessonCell(m, None, None)
+    for m in [m for m in marks if m[4] != 0 or m[3] != default_wt]:
         _pk, lesson, sid, wt, slot, value, _numeric, _comment, _version, _late = m
         if slot == 0:
-            if wt == default_wt:
-                row_cells = lesson_cells[sid]
-                cell = row_cells.get(lesson)
-                if cell is None:
-                    row_cells[lesson] = LessonCell(m, None, None)
-                else:
-                    cell.mark = m
-            else:
-                work_cells[sid][(lesson, wt)] = m
+            work_cells[sid][(lesson, wt)] = m
         elif value:
             row_cells = lesson_cells[sid]
             cell = row_cells.get(lesson)

@@ -88,23 +88,28 @@ def tally_marks(
     element is a key of it (the work type's id) and the weight is ``weights.get(key)`` (the grid passes its
     marks as they are, no tuple per mark).
     """
-    out: dict[K, MarkTally] = {}
-    get = out.get
-    weight_of = weights.get if weights is not None else None
+    # Sums in lists [count, total, weight] while walking (thousands of marks: an item update is cheaper than a
+    # slot attribute's), one MarkTally per key at the end.
+    sums: dict[K, list[Any]] = {}
+    get = sums.get
+    weight_of = weights.get if weights is not None and weighted else None
     for key, value, numeric, weight in rows:
         if not value:
             continue
-        if weight_of is not None:
-            weight = weight_of(weight)
-        tally = get(key)
-        if tally is None:
-            tally = out[key] = MarkTally()
-        tally.count += 1
+        found = get(key)
+        if found is None:
+            found = sums[key] = [0, 0.0, 0.0]
+        found[0] += 1
         if numeric is not None:
-            w = float(weight) if weighted and weight is not None else 1.0
-            tally.total += float(numeric) * w
-            tally.weight += w
-    return out
+            if weighted:
+                if weight_of is not None:
+                    weight = weight_of(weight)
+                w = 1.0 if weight is None else float(weight)
+            else:
+                w = 1.0
+            found[1] += float(numeric) * w
+            found[2] += w
+    return {key: MarkTally(count, total, weight) for key, (count, total, weight) in sums.items()}
 
 
 def weighted_averages(school_id: int) -> bool:
