@@ -76,3 +76,18 @@ def attendance_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
     (own class) and the administration's and viewers' (the school's); a subject teacher reads the lessons of
     their own subjects only (``report_assignments``)."""
     return summary_classes(ctx)
+
+
+# --- Journal filling and control (R6.3, R6.9-R6.11): ``reports.filling`` -------------------------------------
+# The filling report reads ``report_assignments``: a teacher their own journals, a class teacher every journal
+# of their class too, the administration and authority viewers the school.
+
+
+def may_read_user_activity(ctx: SchoolContext) -> bool:
+    """Who logged in and what they entered (R6.3) is personal data: the director and deputies only."""
+    return bool(ctx.roles & {Role.DIRECTOR, Role.DEPUTY})
+
+
+def may_change_quality_formula(ctx: SchoolContext) -> bool:
+    """The weights of the journal-keeping quality indicator (R6.11) are set by the director and deputies."""
+    return may_read_user_activity(ctx) and not ctx.is_read_only
