@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from classbook.access import reports as access
-from classbook.access.context import SchoolContext, current_memberships
+from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
-from classbook.access.scopes import audit_entries_of_members
 from classbook.core.errors import DomainError
 from classbook.reports import filling, filling_exports, queries, services
 from classbook.reports.attendance_views import _export, _page, _result
@@ -97,8 +96,8 @@ def _activity(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     d = form.cleaned_data
     report = filling.user_activity(
         ctx.school,
-        audit_entries_of_members(ctx),
-        current_memberships().filter(school=ctx.school),
+        access.activity_logins(ctx),
+        access.activity_members(ctx),
         d["start"],
         d["end"],
     )

@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from classbook.access import reports as access
-from classbook.access.context import SchoolContext, current_memberships, resolve_school
-from classbook.access.scopes import audit_entries_of_members
+from classbook.access.context import SchoolContext, resolve_school
 from classbook.core.errors import DomainError
 from classbook.reports import filling, queries
 
@@ -166,6 +165,4 @@ def user_activity(request: HttpRequest, school: str, q: Query[ActivityQuery]) ->
             code="range_too_long",
             field="end",
         )
-    return filling.user_activity(
-        ctx.school, audit_entries_of_members(ctx), current_memberships().filter(school=ctx.school), q.start, end
-    )
+    return filling.user_activity(ctx.school, access.activity_logins(ctx), access.activity_members(ctx), q.start, end)
