@@ -151,9 +151,10 @@ def quality_table(report: FillingReport) -> tuple[list[str], list[list[Any]]]:
 
 
 def quality_charts(report: FillingReport) -> list[str]:
-    rows: list[tuple[str, dict[str, Decimal | None]]] = [
-        (line.label, {"score": line.score}) for line in report.teachers if line.score is not None
-    ][:60]
+    rows: list[tuple[str, dict[str, Decimal | None]]] = []
+    for line in report.teachers[:60]:
+        if line.score is not None:
+            rows.append((line.label, {"score": line.score}))
     if not rows:
         return []
     series = [charts.Series("score", _("Quality indicator"), COLOURS["score"])]
