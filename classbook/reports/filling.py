@@ -241,7 +241,7 @@ def _accumulation(
     """``{journal: (students staying in it, students below the rule, fewest marks)}``: the journal's own count
     and decision (``journals_accumulation``, ``journals_below_rule``)."""
     counts = journals_accumulation(journals, period, policy=policy)
-    below = journals_below_rule(journals, period, policy=policy)
+    below = journals_below_rule(journals, period, policy=policy, counts=counts, names=False)
     out = {}
     for journal_id, students in counts.items():
         staying = [acc.count for acc in students.values() if acc.stays]
@@ -263,9 +263,10 @@ def _label(group_by: str, a: TeachingAssignment) -> tuple[int, str, tuple[Any, .
 def filling_report(
     assignments: QuerySet[TeachingAssignment], school: School, scope: FillingScope, group_by: str
 ) -> FillingReport:
-    """The journal filling report over the user's journals (``access.reports.report_assignments``): five
-    queries (journals, lessons, marks, remarks, the formula), the policy and six more for the accumulation
-    rule over a study period — whatever the number of journals, lessons and marks."""
+    """The journal filling report over the user's journals (``access.reports.report_assignments``): six
+    queries (journals, the formula, the policy, lessons, marks, remarks) and, over a study period, four more
+    for the accumulation rule (marks per student, class lists, subgroup lists, period grades) — whatever the
+    number of journals, lessons and marks."""
     journals = _journals(assignments, scope)
     quality = quality_settings(school)
     ids = [a.pk for a in journals]
