@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from classbook.reports.attendance_forms import DaysForm
 from classbook.reports.filling import MAX_ACTIVITY_DAYS, parse_month
 from classbook.reports.models import QualitySettings
 
@@ -50,19 +51,8 @@ class FillingForm(forms.Form):
         return data
 
 
-class ActivityForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if end < start:
-                self.add_error("end", _("The last day is before the first day."))
-            elif (end - start).days + 1 > MAX_ACTIVITY_DAYS:
-                self.add_error("end", _("A report covers at most %(days)s days.") % {"days": MAX_ACTIVITY_DAYS})
-        return data
+class ActivityForm(DaysForm):
+    max_days = MAX_ACTIVITY_DAYS
 
 
 class QualityForm(forms.ModelForm):
