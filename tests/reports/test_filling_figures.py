@@ -250,3 +250,27 @@ def test_user_activity_matches_raw_rows(world, fw):
     assert report.total.logins == 4
     two = user_activity(world.school, activity_logins(ctx), activity_members(ctx), d(10, 5), d(10, 6))
     assert {a.user_id: a for a in two.users}[world.teacher.pk].logins == 3
+
+
+def test_a_mark_entered_on_time_and_changed_late_is_late(world, fw):
+    """The documented definition: ``Mark.is_late`` is set by the journal's deadline rule at the entry *or* any
+    later change (R2.2), so the control sees a late correction too."""
+    from classbook.journal import services as journal
+
+    ctx = _ctx(world.deputy, world.school)
+    november = FillingScope(d(11, 1), d(11, 30))
+    before = filling_report(report_assignments(ctx), world.school, november, "journal")
+    math = next(line.figures for line in before.lines if line.key == fw.math.pk)
+    assert (math.marks, math.late_marks) == (1, 0)
+    mark = Mark.objects.get(lesson=fw.lessons["m6"], student=world.student)
+    with time_machine.travel(NOW, tick=False):  # a week after the lesson
+        journal.record_mark(
+            acting_user=world.teacher,
+            lesson=fw.lessons["m6"],
+            student=world.student,
+            text="12",
+            expected_version=mark.version,
+        )
+    after = filling_report(report_assignments(ctx), world.school, november, "journal")
+    math = next(line.figures for line in after.lines if line.key == fw.math.pk)
+    assert (math.marks, math.late_marks) == (1, 1)
