@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from classbook.access.context import SchoolContext
+from classbook.access.context import SchoolContext, current_memberships
 from classbook.access.rules import Perm
-from classbook.people.models import Role
+from classbook.access.scopes import own_entries_of_members
+from classbook.core.models import AuditEntry
+from classbook.people.models import Membership, Role
 from classbook.schools.models import SchoolClass, Subject, TeachingAssignment
 
 
@@ -76,3 +78,30 @@ def attendance_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
     (own class) and the administration's and viewers' (the school's); a subject teacher reads the lessons of
     their own subjects only (``report_assignments``)."""
     return summary_classes(ctx)
+
+
+# --- Journal filling and control (R6.3, R6.9-R6.11): ``reports.filling`` -------------------------------------
+# The filling report reads ``report_assignments``: a teacher their own journals, a class teacher every journal
+# of their class too, the administration and authority viewers the school.
+
+
+def may_read_user_activity(ctx: SchoolContext) -> bool:
+    """Who logged in and what they entered (R6.3) is personal data: the director and deputies only."""
+    return bool(ctx.roles & {Role.DIRECTOR, Role.DEPUTY})
+
+
+def may_change_quality_formula(ctx: SchoolContext) -> bool:
+    """The weights of the journal-keeping quality indicator (R6.11) are set by the director and deputies."""
+    return may_read_user_activity(ctx) and not ctx.is_read_only
+
+
+def activity_logins(ctx: SchoolContext) -> QuerySet[AuditEntry]:
+    """The account entries (logins) the user activity report counts: the school's members' own, for its readers."""
+    qs = own_entries_of_members(ctx.school)
+    return qs if may_read_user_activity(ctx) else qs.none()
+
+
+def activity_members(ctx: SchoolContext) -> QuerySet[Membership]:
+    """The school's current roles, to name each active user's roles in the user activity report."""
+    qs = current_memberships().filter(school=ctx.school)
+    return qs if may_read_user_activity(ctx) else qs.none()

@@ -34,6 +34,7 @@ from classbook.schools.models import (
     AcademicYear,
     MarkingScale,
     Room,
+    School,
     SchoolClass,
     SpecialDay,
     StudyPeriod,
@@ -201,12 +202,18 @@ def audit_entries_of_members(ctx: SchoolContext) -> QuerySet[AuditEntry]:
     each school where a person has a role sees their account's security events. Never another school's
     entries, nor school-less entries someone else wrote about them (that someone may be of another school);
     a former member's logins are no longer shown."""
-    members = current_memberships().filter(school=ctx.school).values("user_id")
+    qs = own_entries_of_members(ctx.school)
+    return qs if ctx.has(Perm.VIEW_AUDIT_LOG) else qs.none()
+
+
+def own_entries_of_members(school: School) -> QuerySet[AuditEntry]:
+    """The school-less entries about their own account of the school's members today (``audit_entries_of_members``
+    without the reader's check: the caller decides who reads them, e.g. the logins of the user activity report)."""
+    members = current_memberships().filter(school=school).values("user_id")
     # COALESCE(actor = subject, true): by the person, or by nobody (the system). Not "actor = subject OR
     # actor IS NULL", which PostgreSQL estimates at 0.5 % and answers by reading every school-less row.
     own = Coalesce(Exact(F("actor_id"), F("subject_id")), Value(True), output_field=BooleanField())
-    qs = AuditEntry.objects.filter(own, school=None, subject__in=members)
-    return qs if ctx.has(Perm.VIEW_AUDIT_LOG) else qs.none()
+    return AuditEntry.objects.filter(own, school=None, subject__in=members)
 
 
 # --- Roster: the people of a school (R1.7, R1.8, R7.3, R7.4) ----------------------------------------

@@ -663,20 +663,28 @@ class BelowRule:
 
 
 def journals_below_rule(
-    assignments: Sequence[TeachingAssignment], period: PeriodSpan, *, policy: JournalPolicy | None = None
+    assignments: Sequence[TeachingAssignment],
+    period: PeriodSpan,
+    *,
+    policy: JournalPolicy | None = None,
+    counts: Mapping[int, Mapping[int, Accumulation]] | None = None,
+    names: bool = True,
 ) -> dict[int, list[BelowRule]]:
     """``{assignment id: [BelowRule]}`` for the journals with students below the accumulation rule (R2.6).
 
     The same count and the same decision as the grid (``journals_accumulation``, ``accumulation_warning``):
     four queries for any number of journals (counts, class lists, subgroup lists, period grades) and
-    one for the names. Empty when the school does not check the rule.
+    one for the names. Empty when the school does not check the rule. A caller that has read
+    ``journals_accumulation`` already passes it as ``counts`` (one query: the period grades); without
+    ``names`` the names are not read (``BelowRule.name`` is empty).
     """
     if not assignments:
         return {}
     policy = policy or policy_or_default(assignments[0].school_id)
     if policy.accumulation_policy == AccumulationPolicy.OFF:
         return {}
-    counts = journals_accumulation(assignments, period, policy=policy)
+    if counts is None:
+        counts = journals_accumulation(assignments, period, policy=policy)
     given: dict[tuple[int, int], GradeValue] = {}
     if period.id is not None:
         rows = PeriodGrade.objects.filter(
@@ -692,8 +700,8 @@ def journals_below_rule(
             grade = given.get((assignment_id, sid))
             if accumulation_warning(acc, grade, policy) is not None:
                 flagged[assignment_id].append((sid, acc, grade))
-    ids = {sid for rows in flagged.values() for sid, _acc, _grade in rows}
-    names = (
+    ids = {sid for rows in flagged.values() for sid, _acc, _grade in rows} if names else set()
+    named = (
         {
             pk: " ".join(p for p in (last, first, patronymic) if p)
             for pk, last, first, patronymic in Student.objects.filter(pk__in=ids).values_list(
@@ -706,7 +714,7 @@ def journals_below_rule(
     return {
         assignment_id: sorted(
             (
-                BelowRule(sid, names.get(sid, ""), acc.count, acc.required, grade.code if grade else "")
+                BelowRule(sid, named.get(sid, ""), acc.count, acc.required, grade.code if grade else "")
                 for sid, acc, grade in rows
             ),
             key=lambda b: b.name,

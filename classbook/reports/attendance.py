@@ -333,6 +333,11 @@ def _student_names(ids: Iterable[int]) -> QuerySet[Any]:
 
 # --- Registers not taken -----------------------------------------------------------------------------
 
+# A held lesson's register is not taken while ``Lesson.register_taken_at`` is empty: no attendance recorded at
+# it and the register not marked taken with nobody absent. The one definition: this report, the journal
+# filling report (``reports.filling``) and the quality indicator read it.
+REGISTER_NOT_TAKEN = Q(register_taken_at__isnull=True)
+
 
 @dataclass
 class MissingRegister:
@@ -361,13 +366,13 @@ def registers_not_taken(assignments: QuerySet[TeachingAssignment], day: dt.date)
         )
         for r in lessons.order_by()
         .values("assignment__school_class_id", "assignment__school_class__name")
-        .annotate(held=Count("pk"), missing=Count("pk", filter=Q(register_taken_at__isnull=True)))
+        .annotate(held=Count("pk"), missing=Count("pk", filter=REGISTER_NOT_TAKEN))
         if r["missing"]
     }
     if not classes:
         return []
     missing = (
-        lessons.filter(register_taken_at__isnull=True)
+        lessons.filter(REGISTER_NOT_TAKEN)
         .order_by("assignment__school_class_id", "number", "pk")
         .values(
             "pk",
@@ -400,6 +405,7 @@ def registers_not_taken(assignments: QuerySet[TeachingAssignment], day: dt.date)
 __all__ = [
     "GROUPS",
     "MAX_DAYS",
+    "REGISTER_NOT_TAKEN",
     "AttendanceLine",
     "AttendanceReport",
     "ClassRegisters",

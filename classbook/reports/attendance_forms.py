@@ -21,15 +21,12 @@ def default_range(today: dt.date) -> tuple[dt.date, dt.date]:
     return monday - dt.timedelta(weeks=3), today
 
 
-class _RangeForm(forms.Form):
+class DaysForm(forms.Form):
+    """A first and a last day, in order, at most ``max_days`` apart (inclusive)."""
+
+    max_days = MAX_DAYS
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
-    school_class = forms.TypedChoiceField(label=_("Class"), coerce=int, required=False, empty_value=None)
-
-    def __init__(self, *args: Any, classes: Iterable[Any] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        every = [("", _("All"))]
-        self.fields["school_class"].choices = every + [(c.pk, f"{c} ({c.year.name})") for c in classes]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -37,9 +34,18 @@ class _RangeForm(forms.Form):
         if start and end:
             if end < start:
                 self.add_error("end", _("The last day is before the first day."))
-            elif (end - start).days + 1 > MAX_DAYS:
-                self.add_error("end", _("A report covers at most %(days)s days.") % {"days": MAX_DAYS})
+            elif (end - start).days + 1 > self.max_days:
+                self.add_error("end", _("A report covers at most %(days)s days.") % {"days": self.max_days})
         return data
+
+
+class _RangeForm(DaysForm):
+    school_class = forms.TypedChoiceField(label=_("Class"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args: Any, classes: Iterable[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        every = [("", _("All"))]
+        self.fields["school_class"].choices = every + [(c.pk, f"{c} ({c.year.name})") for c in classes]  # type: ignore[attr-defined]
 
 
 class AttendanceForm(_RangeForm):

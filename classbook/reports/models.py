@@ -7,6 +7,9 @@ defaults of :meth:`ReportSettings.defaults_for` (not saved until someone changes
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -63,3 +66,28 @@ class ReportSettings(SchoolOwned):
     def defaults_for(cls, school_id: int, country: str) -> ReportSettings:
         """The common defaults (not saved): the СОУ is shown in Russian-style schools."""
         return cls(school_id=school_id, show_sou=country == "RU")
+
+
+def _weight(verbose: Any) -> models.PositiveSmallIntegerField[int, int]:
+    return models.PositiveSmallIntegerField(verbose, default=1, validators=[MaxValueValidator(100)])
+
+
+class QualitySettings(SchoolOwned):
+    """The school's formula of the per-teacher journal-keeping quality indicator (R6.11, 002): the weight of
+    each filling figure of ``reports.filling``; one row per school, the defaults (every weight 1) until
+    somebody changes them (``reports.services.update_quality_settings``). docs/reports.md gives the formula."""
+
+    w_topic = _weight(_("weight: lessons with a topic"))
+    w_homework = _weight(_("weight: lessons with homework"))
+    w_register = _weight(_("weight: registers taken"))
+    w_timely = _weight(_("weight: marks entered on time"))
+    w_accumulation = _weight(_("weight: students with enough marks"))
+    w_remarks = _weight(_("weight: remarks fixed"))
+
+    class Meta:
+        verbose_name = _("journal-keeping quality formula")
+        verbose_name_plural = _("journal-keeping quality formulas")
+        constraints = [models.UniqueConstraint(fields=["school"], name="qualitysettings_one_per_school")]
+
+    def __str__(self) -> str:
+        return f"quality formula of school {self.school_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from classbook.reports import attendance_views, views
+from classbook.reports import attendance_views, filling_views, views
 
 app_name = "reports"
 
@@ -20,4 +20,15 @@ urlpatterns = [
     path("attendance/consecutive.<str:fmt>", attendance_views.consecutive_export, name="consecutive_export"),
     path("attendance/registers/", attendance_views.registers, name="registers"),
     path("attendance/registers.<str:fmt>", attendance_views.registers_export, name="registers_export"),
+]
+
+# Journal filling and control (R6.3, R6.10, R6.11): classbook/reports/filling_views.py
+urlpatterns += [
+    path("filling/", filling_views.report, name="filling"),
+    path("filling.<str:fmt>", filling_views.report_export, name="filling_export"),
+    path("quality/", filling_views.quality, name="quality"),
+    path("quality.<str:fmt>", filling_views.quality_export, name="quality_export"),
+    path("quality/formula/", filling_views.quality_formula, name="quality_formula"),
+    path("activity/", filling_views.activity, name="activity"),
+    path("activity.<str:fmt>", filling_views.activity_export, name="activity_export"),
 ]

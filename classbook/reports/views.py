@@ -41,6 +41,7 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "ctx": ctx,
             "has_classes": access.summary_classes(ctx).exists(),
             "may_change_settings": access.may_change_report_settings(ctx),
+            "may_read_activity": access.may_read_user_activity(ctx),
         },
     )
 
