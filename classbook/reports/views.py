@@ -16,7 +16,7 @@ from classbook.access import reports as access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.core.errors import DomainError
-from classbook.reports import exports, queries, services
+from classbook.reports import exports, queries, run_views, services
 from classbook.reports.forms import ProgressForm, SettingsForm, SummaryForm, period_choices
 from classbook.reports.models import GroupBy
 
@@ -113,6 +113,8 @@ def progress_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpR
     """The same report as XLSX (numbers as numbers, header frozen) or PDF (with the charts)."""
     if fmt not in FORMATS:
         raise Http404
+    if (queued := run_views.background(request, ctx, "progress", fmt)) is not None:
+        return queued  # the whole school or the year of a large school: built in the background
     context = _progress(request, ctx)
     report = context["report"]
     if report is None:
