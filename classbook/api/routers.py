@@ -18,6 +18,7 @@ def register_routers(api: NinjaAPI) -> None:
         planning,
         reports,
         reports_attendance,
+        reports_authority,
         reports_runs,
         roster,
         schools,
@@ -45,4 +46,5 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", reports.router)  # /schools/{school}/reports/progress|summary
     api.add_router("/schools", reports_attendance.router)  # /schools/{school}/reports/attendance...
     api.add_router("/schools", reports_runs.router)  # /schools/{school}/reports/runs (issue 11)
+    api.add_router("/authorities", reports_authority.router)  # /authorities/{id}/reports/compare (issue 11)
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...

@@ -49,6 +49,7 @@ FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.
 KEEP_FOR = dt.timedelta(days=1)  # a finished file is kept a day, then pruned
 LONG_RANGE_DAYS = 92  # an attendance range longer than a quarter counts as "the year"
 DEFAULT_BACKGROUND_STUDENTS = 300
+DEFAULT_AUTHORITY_SCHOOLS = 10
 _FILENAME = re.compile(r'filename="([^"]+)"')
 
 
@@ -81,6 +82,13 @@ def is_long(kind: str, school: School, query: QueryDict) -> bool:
     if not (whole_school or year):
         return False
     return Student.objects.filter(school=school).count() >= background_students()
+
+
+def authority_is_long(schools: int) -> bool:
+    """The authority's comparison is exported in the background for more than
+    ``REPORTS_AUTHORITY_BACKGROUND_SCHOOLS`` schools (setting, default 10: ten schools take under 5 s,
+    bench/reports_authority.py); the page itself always renders at once."""
+    return schools > int(getattr(settings, "REPORTS_AUTHORITY_BACKGROUND_SCHOOLS", DEFAULT_AUTHORITY_SCHOOLS))
 
 
 def _range_days(query: QueryDict) -> int:
