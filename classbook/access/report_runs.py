@@ -70,7 +70,7 @@ def may_read_school_run(ctx: SchoolContext, run: ReportRun) -> bool:
 
 def viewer_authorities(user: User | AnonymousUser) -> QuerySet[EducationAuthority]:
     """The education authorities the user views (none for anonymous users and inactive accounts)."""
-    if not _signed_in(user):
+    if not _signed_in(user) or user.pk is None:
         return EducationAuthority.objects.none()
     return EducationAuthority.objects.filter(
         pk__in=AuthorityViewer.objects.filter(user_id=user.pk).values("authority_id")

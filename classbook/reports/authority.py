@@ -91,7 +91,9 @@ class Calendars:
         kinds = dict(PeriodKind.choices)
         out: dict[str, Choice] = {}
         for year in self.years:
-            out.setdefault(f"{year.name}|{YEAR}", Choice(f"{year.name}|{YEAR}", f"{year.name}: {_('Year (annual grades)')}"))
+            out.setdefault(
+                f"{year.name}|{YEAR}", Choice(f"{year.name}|{YEAR}", f"{year.name}: {_('Year (annual grades)')}")
+            )
         for year_name in dict.fromkeys(y.name for y in self.years):
             ids = {y.pk for y in self.years if y.name == year_name}
             for p in sorted((p for p in self.periods if p.year_id in ids), key=lambda p: (p.kind, p.ordinal)):
@@ -172,9 +174,7 @@ def compare(
                 counts.illness,
                 counts.late,
             )
-        line.excused_share = (
-            round_average(Decimal(line.excused) * 100 / line.missed, school) if line.missed else None
-        )
+        line.excused_share = round_average(Decimal(line.excused) * 100 / line.missed, school) if line.missed else None
     if progress is not None:
         progress(len(schools), len(schools))
     return result

@@ -30,7 +30,9 @@ class CompareForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[authority.Choice], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["period"].choices = [(c.key, c.label) for c in choices]
+        period = self.fields["period"]
+        assert isinstance(period, forms.ChoiceField)
+        period.choices = [(c.key, c.label) for c in choices]
 
 
 def authority_view(view: Any) -> Any:
@@ -97,9 +99,9 @@ def compare_export(request: HttpRequest, found: EducationAuthority, fmt: str) ->
             fmt=fmt,
             params={"period": key},
         )
-        response = HttpResponseRedirect(reverse("authority_reports:run", kwargs={"authority_id": found.pk, "pk": run.pk}))
-        response.status_code = 303
-        return response
+        queued = HttpResponseRedirect(reverse("authority_reports:run", kwargs={"authority_id": found.pk, "pk": run.pk}))
+        queued.status_code = 303
+        return queued
     context = _compare(request, found)
     if context["comparison"] is None:
         raise Http404

@@ -24,7 +24,12 @@ def background(request: HttpRequest, ctx: SchoolContext, kind: str, fmt: str) ->
     if not runs.is_long(kind, ctx.school, request.GET):
         return None
     run = runs.start_school_run(
-        acting_user=ctx.user, school=ctx.school, kind=kind, fmt=fmt, query=request.GET.urlencode(), host=request.get_host()
+        acting_user=ctx.user,
+        school=ctx.school,
+        kind=kind,
+        fmt=fmt,
+        query=request.GET.urlencode(),
+        host=request.get_host(),
     )
     response = HttpResponseRedirect(reverse("reports:run", kwargs={"school": ctx.school.slug, "pk": run.pk}))
     response.status_code = 303
@@ -40,9 +45,17 @@ def download(run: ReportRun) -> HttpResponse:
     return response
 
 
-def render_run(request: HttpRequest, run: ReportRun, base: dict[str, object], state_url: str, file_url: str) -> HttpResponse:
+def render_run(
+    request: HttpRequest, run: ReportRun, base: dict[str, object], state_url: str, file_url: str
+) -> HttpResponse:
     """The run's page, or only its state (the htmx poll), for a school's or an authority's run."""
-    context = {**base, "run": run, "state_url": state_url, "file_url": file_url, "working": run.status in (RunStatus.QUEUED, RunStatus.RUNNING)}
+    context = {
+        **base,
+        "run": run,
+        "state_url": state_url,
+        "file_url": file_url,
+        "working": run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
+    }
     template = "reports/_run_state.html" if request.headers.get("HX-Request") else "reports/run.html"
     return render(request, template, context)
 

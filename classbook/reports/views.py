@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from classbook.access import report_runs
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
@@ -41,6 +42,8 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "ctx": ctx,
             "has_classes": access.summary_classes(ctx).exists(),
             "may_change_settings": access.may_change_report_settings(ctx),
+            # The comparison of the authority's schools (issue 11), for its viewers only.
+            "authorities": list(report_runs.viewer_authorities(ctx.user)) if ctx.is_authority_viewer else [],
         },
     )
 

@@ -64,9 +64,7 @@ def test_progress_figures_match_the_raw_rows(world, built, two):
         include_departed=False,
     )[None]
     assert got.period == "I семестр" and got.progress is not None
-    assert {k: getattr(got.progress, k) for k in FIELDS if k != "sou"} == {
-        k: expected[k] for k in FIELDS if k != "sou"
-    }
+    assert {k: getattr(got.progress, k) for k in FIELDS if k != "sou"} == {k: expected[k] for k in FIELDS if k != "sou"}
     assert not got.shows_sou  # a Ukrainian school does not show the СОУ by default
     empty = _line(comparison, world.other_school)  # the period exists there, without any grade
     assert empty.period == "I семестр" and empty.progress is None and empty.missed == 0
@@ -79,7 +77,13 @@ def test_the_year_compares_the_annual_grades(world, built, two):
     choice = next(c for c in cal.choices() if c.key == "2026/2027|year")
     got = _line(authority.compare(world.viewer, schools, cal, choice), world.school)
     expected = reference.progress(
-        world.school, built.class_a.year, None, "school", basis="students", not_attested_fails=True, include_departed=False
+        world.school,
+        built.class_a.year,
+        None,
+        "school",
+        basis="students",
+        not_attested_fails=True,
+        include_departed=False,
     )[None]
     assert got.progress is not None and got.progress.students == expected["students"]
     assert got.progress.success_rate == expected["success_rate"]
@@ -116,7 +120,7 @@ def test_a_school_without_the_period_is_shown_without_figures(world, built, two)
 
 
 def test_the_viewer_compares_only_the_schools_of_their_authority(world, built, two):
-    auth, auth_c, school_c, _p = two
+    auth, auth_c, _school_c, _p = two
     client = client_for(world.viewer)
     page = client.get(_url(auth))
     body = page.content.decode()
@@ -256,3 +260,9 @@ def test_queries_grow_by_three_per_school(world, built, two):
         assert client.get(url).status_code == 200
     assert len(three_schools) - len(two_schools) == 3  # the viewer's context, progress, attendance
     assert len(two_schools) <= 12 + 3 * 2
+
+
+def test_the_reports_index_links_the_comparison_for_viewers_only(world, two):
+    link = f'href="/authority/{two[0].pk}/reports/compare/"'
+    assert link in client_for(world.viewer).get("/s/lyceum-1/reports/").content.decode()
+    assert link not in client_for(world.director).get("/s/lyceum-1/reports/").content.decode()

@@ -218,8 +218,8 @@ def test_anonymous_never_reads_a_run(world, deputy_run):
 
 def test_another_schools_url_never_reaches_the_run(world, deputy_run):
     """The foreign school's director asks for the run's id under their own school: not there."""
-    from tests import factories as f
     from classbook.people.models import Role
+    from tests import factories as f
 
     foreign_director = f.make_member(world.other_school, Role.DIRECTOR, username="foreigndirector")
     client = client_for(foreign_director)
@@ -262,12 +262,20 @@ def test_the_api_starts_a_run_polls_it_and_downloads_the_file(world, built):
 def test_the_api_refuses_bad_input_without_a_500(world, built):
     client = client_for(world.deputy)
     assert client.post(f"{API}/runs", {"report": "summary"}, content_type="application/json").status_code == 422
-    assert client.post(
-        f"{API}/runs", {"report": "progress", "format": "doc"}, content_type="application/json"
-    ).status_code == 422
-    bad = client.post(f"{API}/runs", {"report": "progress", "filters": {"period": "zzz"}}, content_type="application/json")
+    assert (
+        client.post(f"{API}/runs", {"report": "progress", "format": "doc"}, content_type="application/json").status_code
+        == 422
+    )
+    bad = client.post(
+        f"{API}/runs", {"report": "progress", "filters": {"period": "zzz"}}, content_type="application/json"
+    )
     assert bad.status_code == 202 and bad.json()["status"] == "failed" and bad.json()["error"]
-    assert client_for(world.student.user).post(f"{API}/runs", {"report": "progress"}, content_type="application/json").status_code == 403
+    assert (
+        client_for(world.student.user)
+        .post(f"{API}/runs", {"report": "progress"}, content_type="application/json")
+        .status_code
+        == 403
+    )
     assert client.get(f"{API}/runs/999999").status_code == 404
 
 
