@@ -77,6 +77,11 @@ def viewer_authorities(user: User | AnonymousUser) -> QuerySet[EducationAuthorit
     ).order_by("name")
 
 
+def comparable_authorities(ctx: SchoolContext) -> list[EducationAuthority]:
+    """The authorities whose comparison a school's reports page links: those of a viewer (no query for others)."""
+    return list(viewer_authorities(ctx.user)) if ctx.is_authority_viewer else []
+
+
 def authority_or_404(user: User | AnonymousUser, authority_id: int) -> EducationAuthority:
     """The authority the user views, else 404 (a director, a teacher, another authority's viewer)."""
     found = viewer_authorities(user).filter(pk=authority_id).first()

@@ -43,7 +43,7 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "has_classes": access.summary_classes(ctx).exists(),
             "may_change_settings": access.may_change_report_settings(ctx),
             # The comparison of the authority's schools (issue 11), for its viewers only.
-            "authorities": list(report_runs.viewer_authorities(ctx.user)) if ctx.is_authority_viewer else [],
+            "authorities": report_runs.comparable_authorities(ctx),
         },
     )
 
