@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from classbook.access import report_runs as access
@@ -37,8 +38,8 @@ def background(request: HttpRequest, ctx: SchoolContext, kind: str, fmt: str) ->
 
 
 def download(run: ReportRun) -> HttpResponse:
-    if run.status != RunStatus.DONE or run.content is None:
-        raise Http404
+    if run.status != RunStatus.DONE or run.content is None or run.expires_at < timezone.now():
+        raise Http404  # not ready, failed, or its day is over (``prune_report_runs`` deletes it)
     response = HttpResponse(bytes(run.content), content_type=runs.FORMATS.get(run.fmt, "application/octet-stream"))
     response["Content-Disposition"] = f'attachment; filename="{run.filename or "report." + run.fmt}"'
     response["Cache-Control"] = "no-store"
@@ -64,7 +65,7 @@ def render_run(
 @school_view(rule=access.may_start_school_run)
 def run(request: HttpRequest, ctx: SchoolContext, pk: int) -> HttpResponse:
     """A report being built: its state and progress, and the download when it is ready."""
-    found = get_or_404(access.school_runs(ctx), pk=pk)
+    found = get_or_404(access.school_runs(ctx).defer("content"), pk=pk)  # polled every 2 s: not the file
     slug = ctx.school.slug
     return render_run(
         request,

@@ -308,3 +308,10 @@ def test_old_runs_are_pruned(world, deputy_run):
         call_command("prune_report_runs", stdout=out)
     assert out.getvalue().strip() == "report runs deleted: 1"
     assert not ReportRun.objects.exists()
+
+
+def test_an_expired_file_is_no_longer_served(world, deputy_run):
+    ReportRun.objects.filter(pk=deputy_run.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    client = client_for(world.deputy)
+    assert client.get(f"{URL}runs/{deputy_run.pk}/file").status_code == 404
+    assert client.get(f"{API}/runs/{deputy_run.pk}/file").status_code == 404
