@@ -49,7 +49,7 @@ FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.
 KEEP_FOR = dt.timedelta(days=1)  # a finished file is kept a day, then pruned
 LONG_RANGE_DAYS = 92  # an attendance range longer than a quarter counts as "the year"
 DEFAULT_BACKGROUND_STUDENTS = 300
-DEFAULT_AUTHORITY_SCHOOLS = 10
+DEFAULT_AUTHORITY_SCHOOLS = 5
 _FILENAME = re.compile(r'filename="([^"]+)"')
 
 
@@ -86,8 +86,8 @@ def is_long(kind: str, school: School, query: QueryDict) -> bool:
 
 def authority_is_long(schools: int) -> bool:
     """The authority's comparison is exported in the background for more than
-    ``REPORTS_AUTHORITY_BACKGROUND_SCHOOLS`` schools (setting, default 10: ten schools take under 5 s,
-    bench/reports_authority.py); the page itself always renders at once."""
+    ``REPORTS_AUTHORITY_BACKGROUND_SCHOOLS`` schools (setting, default 5: ten demo schools took 4.3-7 s on a
+    loaded machine, bench/reports_authority.py); the page itself renders at once."""
     return schools > int(getattr(settings, "REPORTS_AUTHORITY_BACKGROUND_SCHOOLS", DEFAULT_AUTHORITY_SCHOOLS))
 
 
