@@ -18,7 +18,9 @@ def register_routers(api: NinjaAPI) -> None:
         planning,
         reports,
         reports_attendance,
+        reports_authority,
         reports_filling,
+        reports_runs,
         roster,
         schools,
         timetable,
@@ -45,4 +47,6 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", reports.router)  # /schools/{school}/reports/progress|summary
     api.add_router("/schools", reports_attendance.router)  # /schools/{school}/reports/attendance...
     api.add_router("/schools", reports_filling.router)  # /schools/{school}/reports/journal-filling|user-activity
+    api.add_router("/schools", reports_runs.router)  # /schools/{school}/reports/runs (issue 11)
+    api.add_router("/authorities", reports_authority.router)  # /authorities/{id}/reports/compare (issue 11)
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
-from classbook.reports import attendance, attendance_exports, exports, queries
+from classbook.reports import attendance, attendance_exports, exports, queries, run_views
 from classbook.reports.attendance_forms import AttendanceForm, ConsecutiveForm, RegistersForm, default_range
 from classbook.reports.forms import SummaryForm, period_choices
 from classbook.schools.models import SchoolClass
@@ -222,6 +222,8 @@ def report(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 @require_GET
 @school_view(rule=access.may_read_reports)
 def report_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
+    if (queued := run_views.background(request, ctx, "attendance", fmt)) is not None:
+        return queued  # the whole school or a long range of a large school: built in the background
     return _export(request, ctx, _report, fmt, "attendance")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -91,3 +92,60 @@ class QualitySettings(SchoolOwned):
 
     def __str__(self) -> str:
         return f"quality formula of school {self.school_id}"
+
+
+class RunStatus(models.TextChoices):
+    """Where a report built in the background is (``classbook/reports/runs.py``)."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Being prepared")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ReportRun(models.Model):
+    """A long report built in the background (a whole school's or a year's export, the authority's comparison):
+    who asked, which report with which filters, how far it got, and the file when it is ready.
+
+    A run belongs to a school (the school's reports) or to an education authority (the comparison of its
+    schools), never both; only the person who asked reads it (and, for a school's run, its director).
+    The file is kept until ``expires_at``; ``manage.py prune_report_runs`` deletes older runs.
+    """
+
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=True
+    )
+    authority = models.ForeignKey(
+        "schools.EducationAuthority", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("report"), max_length=40)
+    fmt = models.CharField(_("format"), max_length=8)
+    params = models.JSONField(default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=255, blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    content = models.BinaryField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("report run")
+        verbose_name_plural = _("report runs")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(school__isnull=False) & models.Q(authority__isnull=True))
+                | (models.Q(school__isnull=True) & models.Q(authority__isnull=False)),
+                name="reportrun_school_or_authority",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"report run {self.pk} ({self.kind}, {self.status})"
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else 0

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from classbook.reports import attendance_views, filling_views, views
+from classbook.reports import attendance_views, filling_views, run_views, views
 
 app_name = "reports"
 
@@ -20,6 +20,9 @@ urlpatterns = [
     path("attendance/consecutive.<str:fmt>", attendance_views.consecutive_export, name="consecutive_export"),
     path("attendance/registers/", attendance_views.registers, name="registers"),
     path("attendance/registers.<str:fmt>", attendance_views.registers_export, name="registers_export"),
+    # Long reports built in the background (issue 11): classbook/reports/run_views.py
+    path("runs/<int:pk>/", run_views.run, name="run"),
+    path("runs/<int:pk>/file", run_views.run_file, name="run_file"),
 ]
 
 # Journal filling and control (R6.3, R6.10, R6.11): classbook/reports/filling_views.py

@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from classbook.access import report_runs
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.core.errors import DomainError
-from classbook.reports import exports, queries, services
+from classbook.reports import exports, queries, run_views, services
 from classbook.reports.forms import ProgressForm, SettingsForm, SummaryForm, period_choices
 from classbook.reports.models import GroupBy
 
@@ -42,6 +43,8 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "has_classes": access.summary_classes(ctx).exists(),
             "may_change_settings": access.may_change_report_settings(ctx),
             "may_read_activity": access.may_read_user_activity(ctx),
+            # The comparison of the authority's schools (issue 11), for its viewers only.
+            "authorities": report_runs.comparable_authorities(ctx),
         },
     )
 
@@ -114,6 +117,8 @@ def progress_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpR
     """The same report as XLSX (numbers as numbers, header frozen) or PDF (with the charts)."""
     if fmt not in FORMATS:
         raise Http404
+    if (queued := run_views.background(request, ctx, "progress", fmt)) is not None:
+        return queued  # the whole school or the year of a large school: built in the background
     context = _progress(request, ctx)
     report = context["report"]
     if report is None:
