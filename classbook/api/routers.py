@@ -18,6 +18,7 @@ def register_routers(api: NinjaAPI) -> None:
         planning,
         reports,
         reports_attendance,
+        reports_curriculum,
         roster,
         schools,
         timetable,
@@ -43,4 +44,7 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", audit.router)  # /schools/{school}/audit
     api.add_router("/schools", reports.router)  # /schools/{school}/reports/progress|summary
     api.add_router("/schools", reports_attendance.router)  # /schools/{school}/reports/attendance...
+    api.add_router(
+        "/schools", reports_curriculum.router
+    )  # /schools/{school}/reports/curriculum|year-table|group-results
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...
