@@ -20,15 +20,16 @@ def curriculum_notes(settings: ReportSettings) -> list[str]:
     return [
         _(
             "Plan (year) = the hours of the journal's calendar-thematic plan. Planned for the period = the plan's "
-            "hours the plan puts on the period's lessons (cancelled lessons left out)."
+            "hours the plan puts on the period's lessons (a lesson cancelled after the plan was bound keeps its hour)."
         ),
         _(
             "Given = the journal's lessons of the period up to today that were not cancelled, substitutes' lessons "
             "included. Due = the plan's hours on those lessons."
         ),
         _(
-            "Behind = Σ over journals of (due − given) where positive; beyond the plan = Σ over journals of "
-            "(given − due) where positive: lessons with no planned hour (no plan, or the plan is over)."
+            "Behind = the plan's hours left on lessons cancelled up to today (the plan was not bound again), plus "
+            "Σ over journals of (due − given) where positive. Beyond the plan = Σ over journals of (given − due) "
+            "where positive: lessons with no planned hour (no plan, or the plan is over)."
         ),
         _("Done = given ÷ planned for the period × 100 %."),
         _(
