@@ -24,7 +24,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models import BigIntegerField, ExpressionWrapper, F, QuerySet, Value
+from django.db.models import CharField, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -214,12 +215,17 @@ def curriculum_report(
 
 # --- The yearly summary table of success (R6.4, 002) --------------------------------------------------------
 
-# Two ids in one integer key, so one GROUP BY gives class × subject lines (ids stay below 2**32).
-SHIFT = 2**32
+# Two ids in one text key ("<class id>:<subject id>"), so one GROUP BY gives class × subject lines. (An integer
+# key, class id × 2**32 + subject id, came back truncated to 32 bits from PostgreSQL: text has no such trap.)
 
 
-def _pair(first: str, second: str) -> ExpressionWrapper:
-    return ExpressionWrapper(F(first) * Value(SHIFT) + F(second), output_field=BigIntegerField())
+def _pair(first: str, second: str) -> Concat:
+    return Concat(Cast(first, CharField()), Value(":"), Cast(second, CharField()), output_field=CharField())
+
+
+def split_pair(key: str) -> tuple[int, int]:
+    first, second = key.split(":")
+    return int(first), int(second)
 
 
 @dataclass
@@ -228,7 +234,7 @@ class TableSection:
 
     key: int
     label: str
-    lines: list[ProgressLine]
+    lines: list[ProgressLine]  # one per subject (``key`` is the subject's id)
     total: ProgressLine | None
 
 
@@ -241,8 +247,8 @@ class YearTable:
     total: ProgressLine | None
 
 
-def _labelled(line: ProgressLine, label: str) -> ProgressLine:
-    return ProgressLine(**{**line.__dict__, "label": label})
+def _labelled(line: ProgressLine, label: str, key: int | None = None) -> ProgressLine:
+    return ProgressLine(**{**line.__dict__, "label": label, "key": key if key is not None else line.key})
 
 
 def year_table(
@@ -286,7 +292,11 @@ def year_table(
         out = []
         for key, label in labels.items():  # in the order of the year levels and classes
             lines = sorted(
-                (_labelled(line, subjects.get(k % SHIFT, "?")) for k, line in pairs.items() if k // SHIFT == key),
+                (
+                    _labelled(line, subjects.get(split_pair(k)[1], "?"), split_pair(k)[1])
+                    for k, line in pairs.items()
+                    if split_pair(k)[0] == key
+                ),
                 key=lambda line: line.label.lower(),
             )
             if lines:
