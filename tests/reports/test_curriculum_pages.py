@@ -258,3 +258,11 @@ def test_group_results_query_count(world, college, django_assert_max_num_queries
         assert client.get(
             f"{API}/group-results?group={college.class_a.pk}&period=p{college.semester.pk}"
         ).status_code == (200)
+
+
+def test_the_year_table_api_names_classes_and_subjects(world, built):
+    body = client_for(world.deputy).get(f"{API}/year-table?period=y{built.class_a.year.pk}").json()
+    (five_a,) = [c for c in body["classes"] if c["label"] == "5-А"]
+    assert {line["key"] for line in five_a["lines"]} == {built.math_a.subject_id}  # annual grades: mathematics
+    assert five_a["lines"][0]["label"] == "Математика" and five_a["total"]["students"] == 6
+    assert body["total"]["students"] == 7  # and 5-Б's one
