@@ -266,3 +266,19 @@ def test_the_year_table_api_names_classes_and_subjects(world, built):
     assert {line["key"] for line in five_a["lines"]} == {built.math_a.subject_id}  # annual grades: mathematics
     assert five_a["lines"][0]["label"] == "Математика" and five_a["total"]["students"] == 6
     assert body["total"]["students"] == 7  # and 5-Б's one
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("language", ["uk", "ru", "en"])
+def test_the_pages_open_in_every_language(world, college, language):
+    """Every page and download renders in the three languages (the catalogue's words are checked by
+    tests/test_translations.py); the lesson types come from the journal's translated names."""
+    client = client_for(world.deputy)
+    pages = [
+        f"curriculum/?period=p{college.semester.pk}&group_by=journal",
+        f"curriculum/year-table/?period=y{college.class_a.year.pk}",
+        f"groups/results/?school_class={college.class_a.pk}&period=p{college.semester.pk}",
+        f"curriculum.xlsx?period=p{college.semester.pk}",
+    ]
+    for page in pages:
+        assert client.get(f"{URL}{page}", HTTP_ACCEPT_LANGUAGE=language).status_code == 200, (language, page)
