@@ -20,7 +20,7 @@ from classbook.access.rules import Perm
 from classbook.access.scopes import own_entries_of_members
 from classbook.core.models import AuditEntry
 from classbook.people.models import Membership, Role
-from classbook.schools.models import SchoolClass, Subject, TeachingAssignment
+from classbook.schools.models import ClassKind, SchoolClass, Subject, TeachingAssignment
 
 
 def reads_whole_school(ctx: SchoolContext) -> bool:
@@ -105,3 +105,20 @@ def activity_members(ctx: SchoolContext) -> QuerySet[Membership]:
     """The school's current roles, to name each active user's roles in the user activity report."""
     qs = current_memberships().filter(school=ctx.school)
     return qs if may_read_user_activity(ctx) else qs.none()
+
+
+# --- Curriculum statistics, the yearly summary table, a college group's results (R6.4, R6.2) ----------------
+
+
+def curriculum_assignments(ctx: SchoolContext) -> QuerySet[TeachingAssignment]:
+    """The journals whose lessons, plans and control works the user's curriculum statistics and yearly table
+    count: the administration's and viewers' the whole school, a teacher's their own subjects (in every class
+    they teach), a class teacher's (a college group's curator's) also every subject of their class."""
+    return report_assignments(ctx)
+
+
+def group_result_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
+    """College groups whose results (by discipline) the user reads: the school's for the administration, the
+    curator's own group, a teacher's groups where they teach (their own disciplines only, by
+    ``curriculum_assignments``). Homeroom classes of a school are not groups: their report is the progress one."""
+    return report_classes(ctx).filter(kind=ClassKind.GROUP)

@@ -19,6 +19,7 @@ def register_routers(api: NinjaAPI) -> None:
         reports,
         reports_attendance,
         reports_authority,
+        reports_curriculum,
         reports_filling,
         reports_runs,
         roster,
@@ -49,4 +50,7 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", reports_filling.router)  # /schools/{school}/reports/journal-filling|user-activity
     api.add_router("/schools", reports_runs.router)  # /schools/{school}/reports/runs (issue 11)
     api.add_router("/authorities", reports_authority.router)  # /authorities/{id}/reports/compare (issue 11)
+    api.add_router(
+        "/schools", reports_curriculum.router
+    )  # /schools/{school}/reports/curriculum|year-table|group-results
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...

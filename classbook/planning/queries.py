@@ -182,6 +182,8 @@ class Completion:
     conducted: int = 0  # lessons given up to the day (substitutes' lessons count, cancelled do not)
     by_substitute: int = 0
     due: int = 0  # planned hours whose lessons are on or before the day
+    planned_in_window: int = 0  # planned hours bound to lessons of the window (``since``-``until``), cancelled too
+    due_cancelled: int = 0  # planned hours still bound to lessons cancelled on or before the day (not bound again)
     planned_by_type: dict[str, int] = field(default_factory=dict)
     due_by_type: dict[str, int] = field(default_factory=dict)
     conducted_by_type: dict[str, int] = field(default_factory=dict)
@@ -232,8 +234,20 @@ def _type_sums(field_name: str, aggregate: type[Any], types: tuple[str, ...], ex
     return out
 
 
-def completion(assignments: QuerySet[TeachingAssignment], *, as_of: dt.date) -> list[Completion]:
-    """Planned vs conducted hours for every assignment in ``assignments`` (already scoped), four queries."""
+def completion(
+    assignments: QuerySet[TeachingAssignment],
+    *,
+    as_of: dt.date,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    types: tuple[str, ...] = COUNTED_TYPES,
+) -> list[Completion]:
+    """Planned vs conducted hours for every assignment in ``assignments`` (already scoped), four queries.
+
+    ``since``/``until`` narrow the lessons to a window (a study period, R6.4): the timetable's lessons,
+    the lessons given and the planned hours due are then those dated in the window (given and due up to
+    ``as_of``); ``planned`` stays the plan's whole hours. ``types`` are the lesson types counted apart.
+    """
     ids = assignments.order_by().values("pk")
     rows = list(
         assignments.select_related("plan", "teacher", "school_class", "subgroup", "subject").order_by(
@@ -245,21 +259,28 @@ def completion(assignments: QuerySet[TeachingAssignment], *, as_of: dt.date) -> 
         return []
     # The school's cancellations (few rows, one index lookup) rather than a join through the lessons.
     cancelled = LessonChange.objects.filter(school_id=rows[0].school_id, kind=ChangeKind.CANCELLED).values("lesson_id")
+    window, bound_window = Q(), Q()
+    if since is not None:
+        window &= Q(date__gte=since)
+        bound_window &= Q(lesson__date__gte=since)
+    if until is not None:
+        window &= Q(date__lte=until)
+        bound_window &= Q(lesson__date__lte=until)
 
     planned = (
         PlanTopic.objects.filter(plan__assignment__in=ids)
         .values("plan__assignment_id")
-        .annotate(total=Sum("hours"), **_type_sums("lesson_type", Sum, COUNTED_TYPES))
+        .annotate(total=Sum("hours"), **_type_sums("lesson_type", Sum, types))
         .order_by()
     )
     for r in planned:
         c = out[r["plan__assignment_id"]]
         c.planned = r["total"] or 0
-        c.planned_by_type = {t: r[f"t_{t}"] or 0 for t in COUNTED_TYPES}
+        c.planned_by_type = {t: r[f"t_{t}"] or 0 for t in types}
 
     past = Q(date__lte=as_of)
     lessons = (
-        Lesson.objects.filter(assignment__in=ids)
+        Lesson.objects.filter(window, assignment__in=ids)
         .exclude(pk__in=cancelled)
         .values("assignment_id")
         .annotate(
@@ -268,26 +289,32 @@ def completion(assignments: QuerySet[TeachingAssignment], *, as_of: dt.date) -> 
             by_substitute=Count(
                 "pk", filter=past & Q(conducted_by__isnull=False) & ~Q(conducted_by=F("assignment__teacher"))
             ),
-            **_type_sums("lesson_type", Count, COUNTED_TYPES, past),
+            **_type_sums("lesson_type", Count, types, past),
         )
         .order_by()
     )
     for r in lessons:
         c = out[r["assignment_id"]]
         c.scheduled, c.conducted, c.by_substitute = r["scheduled"], r["conducted"], r["by_substitute"]
-        c.conducted_by_type = {t: r[f"t_{t}"] or 0 for t in COUNTED_TYPES}
+        c.conducted_by_type = {t: r[f"t_{t}"] or 0 for t in types}
 
+    held = ~Q(lesson_id__in=cancelled)
+    due_day = Q(lesson__date__lte=as_of)
     due = (
-        LessonBinding.objects.filter(lesson__assignment__in=ids, lesson__date__lte=as_of, topic__isnull=False)
-        .exclude(lesson_id__in=cancelled)
+        LessonBinding.objects.filter(bound_window, lesson__assignment__in=ids, topic__isnull=False)
         .values("lesson__assignment_id")
-        .annotate(due=Count("pk"), **_type_sums("suggested_type", Count, COUNTED_TYPES))
+        .annotate(
+            due=Count("pk", filter=held & due_day),
+            in_window=Count("pk"),
+            due_cancelled=Count("pk", filter=~held & due_day),
+            **_type_sums("suggested_type", Count, types, held & due_day),
+        )
         .order_by()
     )
     for r in due:
         c = out[r["lesson__assignment_id"]]
-        c.due = r["due"]
-        c.due_by_type = {t: r[f"t_{t}"] or 0 for t in COUNTED_TYPES}
+        c.due, c.planned_in_window, c.due_cancelled = r["due"], r["in_window"], r["due_cancelled"]
+        c.due_by_type = {t: r[f"t_{t}"] or 0 for t in types}
     return [out[a.pk] for a in rows]
 
 

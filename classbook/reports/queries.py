@@ -110,12 +110,15 @@ def _narrow(assignments: QuerySet[TeachingAssignment], scope: Scope) -> QuerySet
     return qs
 
 
-def enrolled_on(day: dt.date) -> Exists:
-    """The grade's student belongs to the grade's class on ``day`` (a student who left before is out)."""
+def enrolled_on(day: dt.date, class_field: str = "assignment__school_class_id") -> Exists:
+    """The grade's student belongs to the grade's class on ``day`` (a student who left before is out).
+
+    ``class_field`` is the path to the class from the row (a mark's is ``lesson__assignment__school_class_id``).
+    """
     return Exists(
         Enrolment.objects.filter(
             student_id=OuterRef("student_id"),
-            school_class_id=OuterRef("assignment__school_class_id"),
+            school_class_id=OuterRef(class_field),
             start__lte=day,
         ).filter(Q(end__isnull=True) | Q(end__gte=day))
     )
@@ -209,7 +212,7 @@ def _outer(quote: Any) -> str:
     return ", ".join(parts)
 
 
-def _aggregate(grades: QuerySet[PeriodGrade], key: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _aggregate(grades: QuerySet[Any], key: str | Any | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The figures of every line and of the total in one statement.
 
     Step one (the ORM's query over the one definition of the counted grades): grades grouped by line and
@@ -218,7 +221,7 @@ def _aggregate(grades: QuerySet[PeriodGrade], key: str | None) -> tuple[list[dic
     grade is a per-student figure (one ``GROUP BY`` would need a ``COUNT(DISTINCT …)`` per level, several
     times slower on PostgreSQL); one statement with a ``WITH``, so step one runs once for both.
     """
-    keys = {"k0": F(key)} if key else {}
+    keys = {"k0": F(key) if isinstance(key, str) else key} if key is not None else {}
     inner = grades.order_by().annotate(**keys, sid=F("student_id")).values(*keys, "sid").annotate(**_per_student())
     connection = connections[inner.db]
     sql, params = inner.query.sql_with_params()
@@ -226,7 +229,7 @@ def _aggregate(grades: QuerySet[PeriodGrade], key: str | None) -> tuple[list[dic
     folded = ", ".join([f"MIN({quote('lowest')}) AS {quote('lowest')}", *[f"SUM({n}) AS {n}" for n in _SUMMED]])
     # The SQL text holds only our own column names; every value is a parameter of the ORM's query.
     total = f"SELECT NULL AS k0, {_outer(quote)} FROM (SELECT {folded} FROM per_line GROUP BY sid) per_student"  # noqa: S608
-    lines = f" UNION ALL SELECT k0, {_outer(quote)} FROM per_line GROUP BY k0" if key else ""  # noqa: S608
+    lines = f" UNION ALL SELECT k0, {_outer(quote)} FROM per_line GROUP BY k0" if key is not None else ""  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(f"WITH per_line AS ({sql}) {total}{lines}", params)
         names = [c[0] for c in cursor.description]
@@ -536,3 +539,25 @@ def calendar(school: School) -> Calendar:
     years = list(AcademicYear.objects.filter(school=school).order_by("-start"))
     periods = list(StudyPeriod.objects.filter(school=school).order_by("year_id", "start", "-end", "ordinal"))
     return Calendar(years, periods)
+
+
+# --- The same figures over other rows and other lines (R6.4: curriculum statistics, yearly table) ----------
+
+
+def figures_by(
+    rows: QuerySet[Any], key: str | Any | None, settings: ReportSettings, school: School
+) -> tuple[dict[Any, ProgressLine], ProgressLine | None]:
+    """The progress report's figures (students by level, average, success, quality, СОУ) of any rows that
+    carry a ``value`` and a ``student_id`` — counted period grades, or a journal's marks — grouped by ``key``
+    (a field path or an expression; ``None``: only the total). One statement; the one definition above.
+    """
+    lines, total = _aggregate(rows, key)
+    return (
+        {r["k0"]: _line(r["k0"], "", r, settings, school) for r in lines},
+        _line(None, _("Total"), total, settings, school) if total["g_all"] else None,
+    )
+
+
+def scoped_assignments(assignments: QuerySet[TeachingAssignment], scope: Scope) -> QuerySet[TeachingAssignment]:
+    """The teaching assignments a report over ``scope`` covers (its year, class, subject, teacher, year level)."""
+    return _narrow(assignments, scope)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from classbook.reports import attendance_views, filling_views, run_views, views
+from classbook.reports import attendance_views, curriculum_views, filling_views, run_views, views
 
 app_name = "reports"
 
@@ -34,4 +34,15 @@ urlpatterns += [
     path("quality/formula/", filling_views.quality_formula, name="quality_formula"),
     path("activity/", filling_views.activity, name="activity"),
     path("activity.<str:fmt>", filling_views.activity_export, name="activity_export"),
+]
+
+# Curriculum statistics, the yearly summary table, a college group's results (R6.4, R6.2):
+# classbook/reports/curriculum_views.py
+urlpatterns += [
+    path("curriculum/", curriculum_views.report, name="curriculum"),
+    path("curriculum.<str:fmt>", curriculum_views.report_export, name="curriculum_export"),
+    path("curriculum/year-table/", curriculum_views.year_table, name="year_table"),
+    path("curriculum/year-table.<str:fmt>", curriculum_views.year_table_export, name="year_table_export"),
+    path("groups/results/", curriculum_views.group_results, name="group_results"),
+    path("groups/results.<str:fmt>", curriculum_views.group_results_export, name="group_results_export"),
 ]
