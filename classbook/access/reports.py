@@ -76,3 +76,16 @@ def attendance_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
     (own class) and the administration's and viewers' (the school's); a subject teacher reads the lessons of
     their own subjects only (``report_assignments``)."""
     return summary_classes(ctx)
+
+
+def may_read_usage(ctx: SchoolContext) -> bool:
+    """The usage report (R9.2: logins and diary views): the administration and authority viewers for the
+    school, a class teacher for their own class; students, parents and teachers without a class never."""
+    return reads_whole_school(ctx) or (Role.TEACHER in ctx.roles and bool(ctx.homeroom_class_ids))
+
+
+def usage_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
+    """Classes whose usage the user reads: the school's, or the own homeroom (``summary_classes``)."""
+    if not may_read_usage(ctx):
+        return SchoolClass.objects.none()
+    return summary_classes(ctx)

@@ -44,3 +44,7 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", reports.router)  # /schools/{school}/reports/progress|summary
     api.add_router("/schools", reports_attendance.router)  # /schools/{school}/reports/attendance...
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...
+
+    from classbook.api.routes import reports_usage
+
+    api.add_router("/schools", reports_usage.router)  # /schools/{school}/reports/usage (R9.2)

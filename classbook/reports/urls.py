@@ -21,3 +21,11 @@ urlpatterns = [
     path("attendance/registers/", attendance_views.registers, name="registers"),
     path("attendance/registers.<str:fmt>", attendance_views.registers_export, name="registers_export"),
 ]
+
+# Usage (R9.2): classbook/reports/usage_views.py
+from classbook.reports import usage_views  # noqa: E402
+
+urlpatterns += [
+    path("usage/", usage_views.report, name="usage"),
+    path("usage.<str:fmt>", usage_views.report_export, name="usage_export"),
+]
