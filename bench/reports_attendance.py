@@ -10,8 +10,10 @@ Run from the repository root against a database that ``seed_demo`` filled (it is
 
 It times the read models as the director reads them (the school's first study period, its busiest class;
 ``BENCH_WHOLE_YEAR=1``: the whole year) and prints, per report, the median and best wall time, the number
-of queries, and the ratio of the median to the in-run floor (the median of ``SELECT 1`` round trips x the
-report's queries), so a loaded machine shows.
+of queries, the CPU time of this process, and the ratios of the median to two in-run floors: ``SELECT 1``
+round trips x the report's queries, and a raw-SQL pass over the period's attendance rows grouped per student,
+class and day (``RAW_FLOOR``: the least any whole-school report with whole days can read), with the load
+average, so a loaded machine shows.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, DateField, Q, QuerySet, Value, When
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -150,8 +150,8 @@ def _classes(classes: QuerySet[SchoolClass], weeks: list[dt.date]) -> dict[int, 
     return found
 
 
-def _logins(school_id: int, first: dt.date, last: dt.date) -> dict[dt.date, set[int]]:
-    """Per week, the members of the school who logged in — 1 query of distinct (person, week)."""
+def _logins(school_id: int, first: dt.date, last: dt.date, people: set[int] | None) -> dict[dt.date, set[int]]:
+    """Per week, the members of the school (or of ``people``) who logged in — 1 query of distinct (person, week)."""
     tz = timezone.get_current_timezone()
     since = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
     until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
@@ -162,22 +162,28 @@ def _logins(school_id: int, first: dt.date, last: dt.date) -> dict[dt.date, set[
             action=LOGIN,
             at__gte=since,
             at__lt=until,
-            subject_id__in=Membership.objects.filter(school_id=school_id).values("user_id"),
+            subject_id__in=Membership.objects.filter(school_id=school_id).values("user_id")
+            if people is None
+            else list(people),
         )
-        .annotate(week=TruncWeek("at"))
+        .annotate(week=TruncWeek("at", output_field=DateField()))  # a date: no time zone work per row
         .order_by()
         .values_list("subject_id", "week")
         .distinct()
     ):
-        out[timezone.localtime(week).date() if isinstance(week, dt.datetime) else week].add(subject_id)
+        out[week].add(subject_id)
     return out
 
 
-def _views(school_id: int, first: dt.date, last: dt.date) -> dict[dt.date, tuple[set[int], set[tuple[int, int]]]]:
-    """Per week, the students who looked at their own diary and the (parent, child) pairs — 1 query."""
-    out: dict[dt.date, tuple[set[int], set[tuple[int, int]]]] = defaultdict(lambda: (set(), set()))
+Looks = tuple[set[int], dict[int, set[int]]]  # students who looked at their own diary; child -> parents who looked
+
+
+def _views(school_id: int, first: dt.date, last: dt.date, children: set[int] | None) -> dict[dt.date, Looks]:
+    """Per week, the students who looked at their own diary and, per child, the parents who looked — 1 query."""
+    out: dict[dt.date, Looks] = defaultdict(lambda: (set(), defaultdict(set)))
     for viewer_id, student_id, as_parent, week in (
         DiaryView.objects.filter(school_id=school_id, day__range=(first, last))
+        .filter(Q() if children is None else Q(student_id__in=list(children)))
         .annotate(week=TruncWeek("day"))
         .order_by()
         .values_list("viewer_id", "student_id", "as_parent", "week")
@@ -185,7 +191,7 @@ def _views(school_id: int, first: dt.date, last: dt.date) -> dict[dt.date, tuple
     ):
         monday = week.date() if isinstance(week, dt.datetime) else week
         if as_parent:
-            out[monday][1].add((viewer_id, student_id))
+            out[monday][1][student_id].add(viewer_id)
         else:
             out[monday][0].add(student_id)
     return out
@@ -210,11 +216,11 @@ def _line(
     children: set[int],
     parents: set[int],
     logged: set[int],
-    viewed: tuple[set[int], set[tuple[int, int]]],
+    viewed: Looks,
 ) -> UsageLine:
     own, family = viewed
     student_users = set(students.values())
-    parents_viewed = {g for g, s in family if s in children} & parents
+    parents_viewed = set().union(*(family[s] for s in children if s in family)) & parents
     return UsageLine(
         monday,
         class_id,
@@ -239,11 +245,18 @@ def usage_report(
     weeks = mondays(start, end)
     report = UsageReport(weeks[0], weeks[-1] + dt.timedelta(days=6), weeks)
     found = _classes(classes, weeks)
-    logins = _logins(school_id, report.start, report.end)
-    views = _views(school_id, report.start, report.end)
+    people: set[int] | None = None  # the whole school: every member (a subquery), else the classes' people
+    children: set[int] | None = None
+    if not whole_school:
+        children = {s for c in found.values() for week in c.children.values() for s in week}
+        people = {u for c in found.values() for week in c.students.values() for u in week.values()}
+        people |= {g for c in found.values() for week in c.parents.values() for g in week}
+        people |= {t for c in found.values() for t in c.staff}
+    logins = _logins(school_id, report.start, report.end, people)
+    views = _views(school_id, report.start, report.end, children)
     school_staff = _staff(school_id) if whole_school else set().union(*(c.staff for c in found.values()))
     for monday in weeks:
-        logged, viewed = logins.get(monday, set()), views.get(monday, (set(), set()))
+        logged, viewed = logins.get(monday, set()), views.get(monday, (set(), {}))
         all_students: dict[int, int] = {}
         all_children: set[int] = set()
         all_parents: set[int] = set()
