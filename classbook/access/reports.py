@@ -122,3 +122,16 @@ def group_result_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
     curator's own group, a teacher's groups where they teach (their own disciplines only, by
     ``curriculum_assignments``). Homeroom classes of a school are not groups: their report is the progress one."""
     return report_classes(ctx).filter(kind=ClassKind.GROUP)
+
+
+def may_read_usage(ctx: SchoolContext) -> bool:
+    """The usage report (R9.2: logins and diary views): the administration and authority viewers for the
+    school, a class teacher for their own class; students, parents and teachers without a class never."""
+    return reads_whole_school(ctx) or (Role.TEACHER in ctx.roles and bool(ctx.homeroom_class_ids))
+
+
+def usage_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
+    """Classes whose usage the user reads: the school's, or the own homeroom (``summary_classes``)."""
+    if not may_read_usage(ctx):
+        return SchoolClass.objects.none()
+    return summary_classes(ctx)

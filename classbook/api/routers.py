@@ -54,3 +54,7 @@ def register_routers(api: NinjaAPI) -> None:
         "/schools", reports_curriculum.router
     )  # /schools/{school}/reports/curriculum|year-table|group-results
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...
+
+    from classbook.api.routes import reports_usage
+
+    api.add_router("/schools", reports_usage.router)  # /schools/{school}/reports/usage (R9.2)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from classbook.access import structure
 from classbook.core.audit import log_action
 from classbook.core.errors import PermissionDeniedError
-from classbook.diary.models import DiaryPolicy
+from classbook.diary.models import DiaryPolicy, DiaryView
 
 if TYPE_CHECKING:
     from classbook.access.context import SchoolContext
@@ -44,3 +46,38 @@ def update_diary_policy(*, acting_user: User, ctx: SchoolContext, show_average: 
     policy.save()
     log_action("diary.policy.changed", actor=acting_user, school=school, obj=policy, data={"old": old, "new": new})
     return policy
+
+
+# --- Who looks at the diary (R9.2) ------------------------------------------------------------------
+
+DIARY_VIEWS_KEPT_DAYS = 400  # a school year and a summer: the usage report covers at most that
+
+
+def record_view(ctx: SchoolContext, student_id: int) -> None:
+    """Note that the user looked at the student's diary today — one ``INSERT … ON CONFLICT DO NOTHING``.
+
+    Every door of the diary calls this once the student is known to be readable (the pages' and the API's
+    ``_person``): the student's own look, or a parent's at their child's; a class teacher's preview is not
+    counted. Not audited: it changes nothing in the school's record, and one row a day is all it keeps.
+    """
+    if student_id == ctx.own_student_id:
+        as_parent = False
+    elif student_id in ctx.child_student_ids:
+        as_parent = True
+    else:
+        return
+    row = DiaryView(
+        school_id=ctx.school.pk,
+        viewer_id=ctx.user.pk,
+        student_id=student_id,
+        day=timezone.localdate(),
+        as_parent=as_parent,
+    )
+    DiaryView.objects.bulk_create([row], ignore_conflicts=True)
+
+
+def prune_diary_views(today: dt.date | None = None) -> int:
+    """Delete the diary views older than ``DIARY_VIEWS_KEPT_DAYS`` (every school); the number deleted."""
+    first_kept = (today or timezone.localdate()) - dt.timedelta(days=DIARY_VIEWS_KEPT_DAYS)
+    deleted, _per_model = DiaryView.objects.filter(day__lt=first_kept).delete()
+    return deleted

@@ -36,6 +36,7 @@ def _person(ctx: SchoolContext, student_id: int) -> tuple[list[queries.DiaryStud
     person = queries.pick(people, student_id)
     if person is None:
         raise Http404
+    services.record_view(ctx, person.id)  # R9.2: who looks (one upsert a request)
     return people, person
 
 

@@ -11,8 +11,9 @@ A row of ``Attendance`` is
 - **unexcused** when it is missed and not excused;
 - **late** when its code means late (``AttendanceCode.is_late``), whether or not that code also counts as
   a missed lesson;
-- **for illness** when it is missed and its recorded kind of reason is illness (``Attendance.reason_kind``,
-  set by the class teacher or by an accepted parent's report), excused or not;
+- **for illness** when it is missed and its kind of reason is illness, excused or not: the kind recorded on
+  the row (``Attendance.reason_kind``, set by the class teacher or by an accepted parent's report) or, when
+  none is recorded, the kind its code means (``AttendanceCode.reason_kind``, e.g. the Russian-style "б");
 - a **whole day missed** by a student is a day on which they missed every lesson they had: the held lessons
   (not cancelled by the timetable) of the classes they were enrolled in that day, of the whole class or of
   a subgroup they belong to (``day_absences``).
@@ -47,7 +48,10 @@ from classbook.timetable.models import ChangeKind as TimetableChangeKind
 MISSED = Q(code__counts_as_absent=True)
 EXCUSED = MISSED & (Q(code__is_excused=True) | Q(reason_excused=True))
 LATE = Q(code__is_late=True)
-ILLNESS = MISSED & Q(reason_kind=AbsenceReasonKind.ILLNESS)
+# The kind of a missed lesson: the one the class teacher recorded on it, else the one its code means ("б").
+ILLNESS = MISSED & (
+    Q(reason_kind=AbsenceReasonKind.ILLNESS) | (Q(reason_kind="") & Q(code__reason_kind=AbsenceReasonKind.ILLNESS))
+)
 
 # The same rule for one row, as a column: ``.annotate(excused=EXCUSED_FLAG)``.
 EXCUSED_FLAG = Case(When(EXCUSED, then=Value(True)), default=Value(False), output_field=BooleanField())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from classbook.journal.models import AttendanceCode, JournalPolicy, WorkType
+from classbook.journal.models import AbsenceReasonKind, AttendanceCode, JournalPolicy, WorkType
 from classbook.schools.models import School
 
 WORK_TYPES = [
@@ -20,13 +20,13 @@ WORK_TYPES = [
 ]
 
 ATTENDANCE_CODES = {
-    # code, name, counts as absent, excused, late
-    "UA": [("н", "Відсутній", True, False, False)],
+    # code, name, counts as absent, excused, late, kind of reason ("" = none of its own)
+    "UA": [("н", "Відсутній", True, False, False, "")],
     "RU": [
-        ("н", "Отсутствовал", True, False, False),
-        ("б", "Болел", True, True, False),
-        ("у", "Уважительная причина", True, True, False),
-        ("о", "Опоздал", False, False, True),
+        ("н", "Отсутствовал", True, False, False, ""),
+        ("б", "Болел", True, True, False, AbsenceReasonKind.ILLNESS),
+        ("у", "Уважительная причина", True, True, False, ""),
+        ("о", "Опоздал", False, False, True, ""),
     ],
 }
 
@@ -50,7 +50,14 @@ def create_journal_defaults(school: School) -> None:
     codes = ATTENDANCE_CODES.get(school.country, ATTENDANCE_CODES["UA"])
     AttendanceCode.objects.bulk_create(
         AttendanceCode(
-            school=school, code=code, name=name, counts_as_absent=absent, is_excused=excused, is_late=late, ordinal=i
+            school=school,
+            code=code,
+            name=name,
+            counts_as_absent=absent,
+            is_excused=excused,
+            is_late=late,
+            reason_kind=kind,
+            ordinal=i,
         )
-        for i, (code, name, absent, excused, late) in enumerate(codes)
+        for i, (code, name, absent, excused, late, kind) in enumerate(codes)
     )

@@ -50,4 +50,4 @@ class WorkTypeForm(forms.ModelForm):
 class AttendanceCodeForm(forms.ModelForm):
     class Meta:
         model = AttendanceCode
-        fields = ["code", "name", "counts_as_absent", "is_excused", "is_late", "is_active", "ordinal"]
+        fields = ["code", "name", "counts_as_absent", "is_excused", "is_late", "reason_kind", "is_active", "ordinal"]

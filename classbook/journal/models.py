@@ -120,6 +120,16 @@ class WorkType(SchoolOwned):
         return self.name
 
 
+class AbsenceReasonKind(models.TextChoices):
+    """What kind of reason the class teacher recorded for an absence, or an attendance code means (R2.8)."""
+
+    ILLNESS = "illness", _("Illness")
+    MEDICAL = "medical", _("Medical appointment")
+    FAMILY = "family", _("Family circumstances")
+    SCHOOL_EVENT = "school_event", _("Competition, olympiad or school event")
+    OTHER = "other", _("Other")
+
+
 class AttendanceCode(SchoolOwned):
     """An attendance mark per school with its meaning (Ukraine: "н"; Russian-style: н, б, у, о)."""
 
@@ -128,6 +138,17 @@ class AttendanceCode(SchoolOwned):
     counts_as_absent = models.BooleanField(_("counts as a missed lesson"), default=True)
     is_excused = models.BooleanField(_("excused"), default=False)
     is_late = models.BooleanField(_("late"), default=False)
+    # The kind of reason the code itself says (Russian-style "б" = ill): a missed lesson with this code counts
+    # as of this kind unless the class teacher records a kind on it (``absences.ILLNESS``).
+    reason_kind = models.CharField(
+        _("kind of reason"),
+        max_length=14,
+        choices=AbsenceReasonKind.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Missed lessons with this code count as of this kind unless the class teacher records another."),
+    )
     ordinal = models.PositiveSmallIntegerField(_("order"), default=0)
     # A retired code stays on the records that have it and in their history, but is not entered any more.
     is_active = models.BooleanField(_("in use"), default=True)
@@ -226,16 +247,6 @@ class Mark(SchoolOwned):
             models.UniqueConstraint(fields=["lesson", "student", "work_type", "slot"], name="mark_unique_cell"),
         ]
         indexes = [models.Index(fields=["student", "lesson"]), models.Index(fields=["school", "updated_at"])]
-
-
-class AbsenceReasonKind(models.TextChoices):
-    """What kind of reason the class teacher recorded for an absence (R2.8)."""
-
-    ILLNESS = "illness", _("Illness")
-    MEDICAL = "medical", _("Medical appointment")
-    FAMILY = "family", _("Family circumstances")
-    SCHOOL_EVENT = "school_event", _("Competition, olympiad or school event")
-    OTHER = "other", _("Other")
 
 
 class Attendance(SchoolOwned):

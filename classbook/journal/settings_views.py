@@ -42,7 +42,7 @@ SECTIONS: dict[str, dict[str, Any]] = {
         "perm": Perm.MANAGE_STRUCTURE,
         "form": forms.AttendanceCodeForm,
         "rows": journal_access.attendance_codes,
-        "columns": ("code", "name", "counts_as_absent", "is_excused", "is_late", "is_active", "ordinal"),
+        "columns": ("code", "name", "counts_as_absent", "is_excused", "is_late", "reason_kind", "is_active", "ordinal"),
     },
 }
 
@@ -124,7 +124,8 @@ def section_list(request: HttpRequest, ctx: SchoolContext, section: str) -> Http
     for obj in sec["rows"](ctx):
         cells = []
         for name in sec["columns"]:
-            value = getattr(obj, name)
+            choices = model._meta.get_field(name).choices  # e.g. a code's kind of reason: its label
+            value = getattr(obj, f"get_{name}_display")() if choices else getattr(obj, name)
             cells.append(_("yes") if value is True else "" if value is False else str(value))
         rows.append((obj, cells))
     return render(

@@ -27,7 +27,16 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext as _
 
-from classbook.journal.absences import EXCUSED, ILLNESS, MISSED, Counts, absence_counts, day_absences, held_lessons
+from classbook.journal.absences import (
+    EXCUSED,
+    ILLNESS,
+    MISSED,
+    Counts,
+    absence_counts,
+    day_absences,
+    held_lessons,
+    lessons_had,
+)
 from classbook.journal.models import Attendance
 from classbook.people.models import Enrolment, Student
 from classbook.schools.models import SchoolClass, TeachingAssignment
@@ -282,9 +291,9 @@ class Streak:
 
 
 def consecutive_absences(day_classes: QuerySet[SchoolClass], scope: Range, at_least: int) -> list[Streak]:
-    """Students who missed ``at_least`` or more school days of their class in a row (whole days): three
-    queries — the student-days with a missed lesson, the class's school days (days with a held lesson),
-    the names of the students found."""
+    """Students who missed ``at_least`` or more of their school days in a row (whole days): the student-days
+    with a missed lesson (``day_absences``, four queries), the class's school days (days with a held lesson),
+    the lessons each student found had on those days (``lessons_had``, three), the names of the students."""
     rows = _day_rows(day_classes, scope)
     whole: dict[tuple[int, int], set[dt.date]] = defaultdict(set)
     for (student_id, class_id), days in day_absences(rows, by=("student_id", CLASS)).items():
@@ -304,10 +313,14 @@ def consecutive_absences(day_classes: QuerySet[SchoolClass], scope: Range, at_le
     ):
         school_days[class_id].append(day)
         class_names[class_id] = name
+    # A student's school days are those of the class on which they had a lesson (``lessons_had``): a day with
+    # only another subgroup's lessons, or before they joined the class, neither counts nor breaks a run.
+    had = lessons_had((student_id, day) for student_id, class_id in whole for day in school_days[class_id])
     streaks: list[Streak] = []
     for (student_id, class_id), missed in whole.items():
         run: list[dt.date] = []
-        ends: list[dt.date | None] = [*school_days[class_id], None]
+        expected = [day for day in school_days[class_id] if had.get((student_id, day))]
+        ends: list[dt.date | None] = [*expected, None]
         for when in ends:
             if when is not None and when in missed:
                 run.append(when)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from classbook.reports import attendance_views, curriculum_views, filling_views, run_views, views
+from classbook.reports import attendance_views, curriculum_views, filling_views, run_views, usage_views, views
 
 app_name = "reports"
 
@@ -45,4 +45,10 @@ urlpatterns += [
     path("curriculum/year-table.<str:fmt>", curriculum_views.year_table_export, name="year_table_export"),
     path("groups/results/", curriculum_views.group_results, name="group_results"),
     path("groups/results.<str:fmt>", curriculum_views.group_results_export, name="group_results_export"),
+]
+
+
+urlpatterns += [
+    path("usage/", usage_views.report, name="usage"),
+    path("usage.<str:fmt>", usage_views.report_export, name="usage_export"),
 ]

@@ -69,4 +69,4 @@ def test_api_week_query_count_is_constant(world, diary, as_user):
     with CaptureQueriesContext(connection) as big:
         response = client.get(url)
     assert sum(len(d["lessons"]) for d in response.json()["days"]) > 5
-    assert len(big) == len(small) <= 13  # the week's 7, the access, and the ETag's state (one)
+    assert len(big) == len(small) <= 13  # the week's 7, the access, the look noted (R9.2) and the ETag's state

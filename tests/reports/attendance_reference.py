@@ -138,8 +138,11 @@ def streaks(raw: Raw, start: dt.date, end: dt.date, at_least: int) -> set[tuple[
                 and lesson.pk not in raw.cancelled
             }
         )
+        # only the days the student was expected at a lesson: a day of another subgroup's lessons only, or
+        # before they joined the class, neither counts nor breaks the run
+        expected = [day for day in school_days if raw.had(student_id, day)]
         run: list[dt.date] = []
-        for day in [*school_days, None]:
+        for day in [*expected, None]:
             if day in days:
                 run.append(day)
             else:

@@ -19,7 +19,7 @@ from classbook.access.context import SchoolContext, resolve_school
 from classbook.api import etag
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
-from classbook.diary import freshness, queries
+from classbook.diary import freshness, queries, services
 
 router = Router(tags=["diary"])
 
@@ -29,6 +29,7 @@ def _person(request: HttpRequest, school: str, student_id: int) -> tuple[SchoolC
     person = queries.pick(queries.diary_people(ctx), student_id)
     if person is None:
         raise Http404
+    services.record_view(ctx, person.id)  # R9.2: who looks, the same as the pages
     return ctx, person
 
 
