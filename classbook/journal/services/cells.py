@@ -86,6 +86,8 @@ class _Cell:
     typed_code: AttendanceCode | None = None
     # How many marks (with a value) the student has at the lesson, in every work type and slot.
     marks: int = 0
+    # The effective scale's name and values as one text (``_scale_values`` parses it, cached per text).
+    scale_text: str = ""
 
 
 @functools.cache
@@ -104,6 +106,7 @@ def _cell_sql() -> str:
             Mark,
             ScaleValue,
             LessonChange,
+            MarkingScale,
         )
     }
     t.update(
@@ -114,12 +117,25 @@ def _cell_sql() -> str:
         members=Subgroup.students.through._meta.db_table,
     )
     q = connection.ops.quote_name
+    pg = connection.vendor == "postgresql"
+
+    def sep(n: int) -> str:
+        return f"chr({n})" if pg else f"char({n})"
+
+    scale = "COALESCE(a.scale_id, su.scale_id, yl.scale_id, sc.default_scale_id)"
+    # One value as "id US ordinal US code US aliases US period_only", the values joined by RS (control
+    # characters: a code or an alias never holds one); the order is Python's (``_scale_values`` sorts).
+    value = (
+        f"CAST(v.id AS text) || {sep(31)} || CAST(v.ordinal AS text) || {sep(31)} || v.code || {sep(31)}"
+        f" || v.aliases || {sep(31)} || CASE WHEN v.period_only THEN '1' ELSE '0' END"
+    )
+    agg = f"string_agg({value}, chr(30))" if pg else f"group_concat({value}, char(30))"
     default_wt = f"""(SELECT w.id FROM {q(t["WorkType"])} w WHERE w.school_id = a.school_id AND w.is_active
    ORDER BY w.ordinal, w.id LIMIT 1)"""  # noqa: S608
     # Only table names from model metadata go into the text; every value is a query parameter.
     return f"""
 SELECT a.teacher_id, a.school_id, a.subgroup_id,
-  COALESCE(a.scale_id, su.scale_id, yl.scale_id, sc.default_scale_id),
+  {scale},
   EXISTS (SELECT 1 FROM {q(t["Enrolment"])} e WHERE e.student_id = %(student)s
           AND e.school_class_id = a.school_class_id AND e.start <= %(day)s
           AND (e.{q("end")} IS NULL OR e.{q("end")} >= %(day)s)),
@@ -136,7 +152,9 @@ SELECT a.teacher_id, a.school_id, a.subgroup_id,
    WHERE m2.lesson_id = %(lesson)s AND m2.student_id = %(student)s ORDER BY m2.work_type_id, m2.slot LIMIT 1),
   x.id, x.code, x.is_active, x.counts_as_absent, x.is_late,
   (SELECT COUNT(*) FROM {q(t["Mark"])} m3 WHERE m3.lesson_id = %(lesson)s AND m3.student_id = %(student)s
-   AND m3.value_id IS NOT NULL)
+   AND m3.value_id IS NOT NULL),
+  (SELECT ms.name FROM {q(t["MarkingScale"])} ms WHERE ms.id = {scale})
+   || {sep(29)} || COALESCE((SELECT {agg} FROM {q(t["ScaleValue"])} v WHERE v.scale_id = {scale}), '')
 FROM {q(t["TeachingAssignment"])} a
 JOIN {q(t["subject"])} su ON su.id = a.subject_id
 JOIN {q(t["school_class"])} c ON c.id = a.school_class_id
@@ -172,9 +190,19 @@ def _cell_context(
     case-sensitively), so the grid tells a code from a mark without a query of its own. The checks
     then run in a fixed order, so the same error wins through every door.
     """
+    params = _cell_params(lesson, student, work_type_id, slot, typed)
+    with connection.cursor() as cursor:
+        cursor.execute(_cell_sql(), params)
+        row = cursor.fetchone()
+    cell = _cell_from_row(row, lesson, student, slot)
+    _check_cell(acting_user, lesson, student, cell)
+    return cell
+
+
+def _cell_params(lesson: Lesson, student: Student, work_type_id: int | None, slot: int, typed: str) -> dict[str, Any]:
     typed = typed.strip()[:4]
     candidates = [typed, typed.lower(), typed.upper(), typed.capitalize()] if typed else ["", "", "", ""]
-    params: dict[str, Any] = {
+    return {
         "student": student.pk,
         "lesson": lesson.pk,
         "day": lesson.date,
@@ -184,11 +212,22 @@ def _cell_context(
         "cancelled": TimetableChangeKind.CANCELLED.value,
         "work_type": work_type_id or 0,
         "slot": slot,
-        **{f"t{i}": text for i, text in enumerate(candidates, start=1)},
+        "t1": candidates[0],
+        "t2": candidates[1],
+        "t3": candidates[2],
+        "t4": candidates[3],
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_cell_sql(), params)
-        row = cursor.fetchone()
+
+
+# What the last cell query of a journal said about it in this process: its teacher and its scale (as the
+# scale's text). ``record_mark`` on PostgreSQL writes on this assumption in the same statement that reads
+# the cell, and the statement checks it (the text compared whole): a changed teacher or scale means no
+# write, and the save goes the ordinary way with what the statement read (``_one_statement_mark``).
+_JOURNALS: dict[int, tuple[int, str]] = {}
+
+
+def _cell_from_row(row: Any, lesson: Lesson, student: Student, slot: int) -> _Cell:
+    """The cell query's row (``_cell_sql``) as a ``_Cell``, with plain model instances for the rows it holds."""
     attendance = None
     if row[9] is not None:
         attendance = Attendance(
@@ -202,6 +241,8 @@ def _cell_context(
             reason=row[14] or "",
         )
         attendance.code = AttendanceCode(pk=row[10], school_id=lesson.school_id, code=row[11]) if row[10] else None
+        attendance.lesson = lesson
+        attendance.student = student
     mark = None
     if row[16] is not None:
         mark = Mark(
@@ -217,11 +258,13 @@ def _cell_context(
             is_late=bool(row[22]),
         )
         mark.value = ScaleValue(pk=row[18], scale_id=row[3], code=row[19]) if row[18] else None
-    for found in (attendance, mark):
-        if found is not None:
-            found.lesson = lesson
-            found.student = student
-    cell = _Cell(
+        mark.lesson = lesson
+        mark.student = student
+    scale_text = row[30] or ""
+    if len(_JOURNALS) > 10_000:  # pragma: no cover - a long-lived worker of a very large site
+        _JOURNALS.clear()
+    _JOURNALS[lesson.assignment_id] = (row[0], scale_text)
+    return _Cell(
         teacher_id=row[0],
         school_id=row[1],
         subgroup_id=row[2],
@@ -246,16 +289,19 @@ def _cell_context(
         if row[24] is not None
         else None,
         marks=int(row[29] or 0),
+        scale_text=scale_text,
     )
+
+
+def _check_cell(acting_user: User, lesson: Lesson, student: Student, cell: _Cell) -> None:
+    """The cell's checks in their fixed order, so the same error wins through every door."""
     if not can_edit_lesson_of(acting_user, cell.teacher_id, lesson.conducted_by_id):
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
     if cell.cancelled:
         raise DomainError(
             _("The lesson was cancelled: no marks or attendance are entered for it."), code="lesson_cancelled"
         )
-    # The policy is read only for future lessons, so the everyday write costs no extra query.
-    if lesson.date > timezone.localdate() and not policy_for(lesson.school_id).allow_future_marks:
-        raise DomainError(_("A lesson in the future cannot have marks or attendance yet."), code="future_lesson")
+    _check_future(lesson)
     if student.school_id != cell.school_id or not cell.enrolled:
         raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
     if cell.subgroup_id and not cell.in_subgroup:
@@ -264,20 +310,43 @@ def _cell_context(
     # comments, attendance); a change is possible only through the recorded correction of the grade.
     if cell.closed:
         _raise_period_closed()
-    return cell
 
 
-def _parse_cell_mark(lesson: Lesson, scale_id: int | None, text: str) -> ScaleValue:
-    """``parse_mark`` for a scale known by id: its values (with the scale) in one query, once per lesson instance."""
+def _check_future(lesson: Lesson) -> None:
+    # The policy is read only for future lessons, so the everyday write costs no extra query.
+    if lesson.date > timezone.localdate() and not policy_for(lesson.school_id).allow_future_marks:
+        raise DomainError(_("A lesson in the future cannot have marks or attendance yet."), code="future_lesson")
+
+
+@functools.lru_cache(maxsize=256)
+def _scale_values(scale_id: int, text: str) -> tuple[str, list[ScaleValue]]:
+    """The scale's name and values from the cell query's text (``_cell_sql``), parsed once per distinct text:
+    the text is the values themselves, so an edited scale is a new text (a new key), never a stale entry."""
+    name, _sep, rows = text.partition("\x1d")
+    values = []
+    for item in rows.split("\x1e") if rows else []:
+        pk, ordinal, code, aliases, period_only = item.split("\x1f")
+        values.append(
+            ScaleValue(
+                pk=int(pk),
+                scale_id=scale_id,
+                code=code,
+                aliases=aliases,
+                ordinal=int(ordinal),
+                period_only=period_only == "1",
+            )
+        )
+    values.sort(key=lambda v: (v.ordinal, v.pk))
+    return name, values
+
+
+def _parse_cell_mark(scale_id: int | None, scale_text: str, text: str) -> ScaleValue:
+    """``MarkingScale.parse`` on the scale the cell query read (its values in ``scale_text``): no query."""
     if scale_id is None:
         raise DomainError(_("No marking scale is set for this subject."), code="no_scale")
-    values = getattr(lesson, "_scale_values", None)
-    if values is None or values[0] != scale_id:
-        values = (scale_id, list(ScaleValue.objects.filter(scale_id=scale_id).select_related("scale")))
-        lesson._scale_values = values  # type: ignore[attr-defined]
-    scale = values[1][0].scale if values[1] else MarkingScale.objects.get(pk=scale_id)
+    name, values = _scale_values(scale_id, scale_text)
     try:
-        return scale.parse(text, values=values[1])
+        return MarkingScale(pk=scale_id, name=name).parse(text, values=values)
     except ValidationError as exc:
         raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
 
@@ -410,7 +479,7 @@ def _record_mark(
         )
     if comment is not None and len(comment) > 300:
         raise DomainError(_("The comment is too long (300 characters at most)."), code="invalid", field="comment")
-    value = _parse_cell_mark(lesson, cell.scale_id, text) if text.strip() else None
+    value = _parse_cell_mark(cell.scale_id, cell.scale_text, text) if text.strip() else None
     late = is_late_entry(lesson)
     if _check_one_entry(cell.absent_code, value.code if value else "", replace):
         _write_attendance(acting_user, lesson, student, cell.attendance, None, cell.attendance.version, "", late)  # type: ignore[union-attr]
