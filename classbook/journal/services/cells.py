@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models.signals import pre_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +30,7 @@ from classbook.journal.models import (
     AttendanceCode,
     ChangeKind,
     GradeKind,
+    JournalChange,
     Lesson,
     Mark,
     PeriodGrade,
@@ -91,8 +93,13 @@ class _Cell:
 
 
 @functools.cache
-def _cell_sql() -> str:
-    """The cell query as text, built once: the ORM spends milliseconds compiling a query this shape."""
+def _cell_sql(typed: bool = True) -> str:
+    """The cell query as text, built once: the ORM spends milliseconds compiling a query this shape.
+
+    Without ``typed`` the school's attendance code of the typed text is not looked up (its columns are
+    NULL). The text is kept short (one space for any run of white space): psycopg caches the conversion of
+    a statement up to 4 KiB only, and the one-statement save (``_one_statement_sql``) embeds this one.
+    """
     t = {
         m.__name__: m._meta.db_table
         for m in (
@@ -132,26 +139,28 @@ def _cell_sql() -> str:
     agg = f"string_agg({value}, chr(30))" if pg else f"group_concat({value}, char(30))"
     default_wt = f"""(SELECT w.id FROM {q(t["WorkType"])} w WHERE w.school_id = a.school_id AND w.is_active
    ORDER BY w.ordinal, w.id LIMIT 1)"""  # noqa: S608
+    typed_join = f"""LEFT JOIN {q(t["AttendanceCode"])} x ON x.school_id = a.school_id
+  AND x.code IN (%(t1)s, %(t2)s, %(t3)s, %(t4)s)"""
     # Only table names from model metadata go into the text; every value is a query parameter.
-    return f"""
+    sql = f"""
 SELECT a.teacher_id, a.school_id, a.subgroup_id,
   {scale},
-  EXISTS (SELECT 1 FROM {q(t["Enrolment"])} e WHERE e.student_id = %(student)s
+  EXISTS (SELECT 1 FROM {q(t["Enrolment"])} e WHERE e.student_id = %(st)s
           AND e.school_class_id = a.school_class_id AND e.start <= %(day)s
           AND (e.{q("end")} IS NULL OR e.{q("end")} >= %(day)s)),
-  EXISTS (SELECT 1 FROM {q(t["members"])} m WHERE m.subgroup_id = a.subgroup_id AND m.student_id = %(student)s),
+  EXISTS (SELECT 1 FROM {q(t["members"])} m WHERE m.subgroup_id = a.subgroup_id AND m.student_id = %(st)s),
   EXISTS (SELECT 1 FROM {q(t["PeriodGrade"])} g JOIN {q(t["StudyPeriod"])} p ON p.id = g.period_id
-          WHERE g.assignment_id = a.id AND g.student_id = %(student)s AND g.kind IN (%(period)s, %(annual)s)
+          WHERE g.assignment_id = a.id AND g.student_id = %(st)s AND g.kind IN (%(pe)s, %(an)s)
           AND p.start <= %(day)s AND p.{q("end")} >= %(day)s),
   {default_wt},
-  EXISTS (SELECT 1 FROM {q(t["LessonChange"])} lc WHERE lc.lesson_id = %(lesson)s AND lc.kind = %(cancelled)s),
+  EXISTS (SELECT 1 FROM {q(t["LessonChange"])} lc WHERE lc.lesson_id = %(le)s AND lc.kind = %(cx)s),
   t.id, t.code_id, ac.code, t.version, t.is_late, t.reason,
   CASE WHEN ac.counts_as_absent AND NOT ac.is_late THEN ac.code ELSE '' END,
   mk.id, mk.work_type_id, mk.value_id, mv.code, mk.comment, mk.version, mk.is_late,
   (SELECT v.code FROM {q(t["Mark"])} m2 JOIN {q(t["ScaleValue"])} v ON v.id = m2.value_id
-   WHERE m2.lesson_id = %(lesson)s AND m2.student_id = %(student)s ORDER BY m2.work_type_id, m2.slot LIMIT 1),
-  x.id, x.code, x.is_active, x.counts_as_absent, x.is_late,
-  (SELECT COUNT(*) FROM {q(t["Mark"])} m3 WHERE m3.lesson_id = %(lesson)s AND m3.student_id = %(student)s
+   WHERE m2.lesson_id = %(le)s AND m2.student_id = %(st)s ORDER BY m2.work_type_id, m2.slot LIMIT 1),
+  {"x.id, x.code, x.is_active, x.counts_as_absent, x.is_late" if typed else "NULL, NULL, NULL, NULL, NULL"},
+  (SELECT COUNT(*) FROM {q(t["Mark"])} m3 WHERE m3.lesson_id = %(le)s AND m3.student_id = %(st)s
    AND m3.value_id IS NOT NULL),
   (SELECT ms.name FROM {q(t["MarkingScale"])} ms WHERE ms.id = {scale})
    || {sep(29)} || COALESCE((SELECT {agg} FROM {q(t["ScaleValue"])} v WHERE v.scale_id = {scale}), '')
@@ -160,13 +169,14 @@ JOIN {q(t["subject"])} su ON su.id = a.subject_id
 JOIN {q(t["school_class"])} c ON c.id = a.school_class_id
 LEFT JOIN {q(t["year_level"])} yl ON yl.id = c.year_level_id
 JOIN {q(t["school"])} sc ON sc.id = a.school_id
-LEFT JOIN {q(t["Attendance"])} t ON t.lesson_id = %(lesson)s AND t.student_id = %(student)s
+LEFT JOIN {q(t["Attendance"])} t ON t.lesson_id = %(le)s AND t.student_id = %(st)s
 LEFT JOIN {q(t["AttendanceCode"])} ac ON ac.id = t.code_id
-LEFT JOIN {q(t["Mark"])} mk ON mk.lesson_id = %(lesson)s AND mk.student_id = %(student)s AND mk.slot = %(slot)s
-  AND mk.work_type_id = CASE WHEN %(work_type)s > 0 THEN %(work_type)s ELSE {default_wt} END
+LEFT JOIN {q(t["Mark"])} mk ON mk.lesson_id = %(le)s AND mk.student_id = %(st)s AND mk.slot = %(slot)s
+  AND mk.work_type_id = CASE WHEN %(wt)s > 0 THEN %(wt)s ELSE {default_wt} END
 LEFT JOIN {q(t["ScaleValue"])} mv ON mv.id = mk.value_id
-LEFT JOIN {q(t["AttendanceCode"])} x ON x.school_id = a.school_id AND x.code IN (%(t1)s, %(t2)s, %(t3)s, %(t4)s)
-WHERE a.id = %(assignment)s"""  # noqa: S608
+{typed_join if typed else ""}
+WHERE a.id = %(asg)s"""  # noqa: S608
+    return " ".join(sql.split())
 
 
 def _cell_context(
@@ -192,7 +202,7 @@ def _cell_context(
     """
     params = _cell_params(lesson, student, work_type_id, slot, typed)
     with connection.cursor() as cursor:
-        cursor.execute(_cell_sql(), params)
+        cursor.execute(_cell_sql(bool(typed.strip())), params)
         row = cursor.fetchone()
     cell = _cell_from_row(row, lesson, student, slot)
     _check_cell(acting_user, lesson, student, cell)
@@ -201,37 +211,38 @@ def _cell_context(
 
 def _cell_params(lesson: Lesson, student: Student, work_type_id: int | None, slot: int, typed: str) -> dict[str, Any]:
     typed = typed.strip()[:4]
-    candidates = [typed, typed.lower(), typed.upper(), typed.capitalize()] if typed else ["", "", "", ""]
-    return {
-        "student": student.pk,
-        "lesson": lesson.pk,
+    params: dict[str, Any] = {
+        "st": student.pk,
+        "le": lesson.pk,
         "day": lesson.date,
-        "period": GradeKind.PERIOD.value,
-        "annual": GradeKind.ANNUAL.value,
-        "assignment": lesson.assignment_id,
-        "cancelled": TimetableChangeKind.CANCELLED.value,
-        "work_type": work_type_id or 0,
+        "pe": GradeKind.PERIOD.value,
+        "an": GradeKind.ANNUAL.value,
+        "asg": lesson.assignment_id,
+        "cx": TimetableChangeKind.CANCELLED.value,
+        "wt": work_type_id or 0,
         "slot": slot,
-        "t1": candidates[0],
-        "t2": candidates[1],
-        "t3": candidates[2],
-        "t4": candidates[3],
     }
+    if typed:  # the school's code typed as is, lower, upper or capitalised (SQLite compares Cyrillic by case)
+        params.update(t1=typed, t2=typed.lower(), t3=typed.upper(), t4=typed.capitalize())
+    return params
 
 
 # What the last cell query of a journal said about it in this process: its teacher and its scale (as the
 # scale's text). ``record_mark`` on PostgreSQL writes on this assumption in the same statement that reads
 # the cell, and the statement checks it (the text compared whole): a changed teacher or scale means no
 # write, and the save goes the ordinary way with what the statement read (``_one_statement_mark``).
-_JOURNALS: dict[int, tuple[int, str]] = {}
+_JOURNALS: dict[int, tuple[int, int | None, str]] = {}
 
 
 def _cell_from_row(row: Any, lesson: Lesson, student: Student, slot: int) -> _Cell:
     """The cell query's row (``_cell_sql``) as a ``_Cell``, with plain model instances for the rows it holds."""
     attendance = None
     if row[9] is not None:
-        attendance = Attendance(
-            pk=row[9],
+        code = _sql.instance(AttendanceCode, id=row[10], school_id=lesson.school_id, code=row[11]) if row[10] else None
+        attendance = _sql.instance(
+            Attendance,
+            {"code": code, "lesson": lesson, "student": student},
+            id=row[9],
             school_id=lesson.school_id,
             lesson_id=lesson.pk,
             student_id=student.pk,
@@ -240,13 +251,13 @@ def _cell_from_row(row: Any, lesson: Lesson, student: Student, slot: int) -> _Ce
             is_late=bool(row[13]),
             reason=row[14] or "",
         )
-        attendance.code = AttendanceCode(pk=row[10], school_id=lesson.school_id, code=row[11]) if row[10] else None
-        attendance.lesson = lesson
-        attendance.student = student
     mark = None
     if row[16] is not None:
-        mark = Mark(
-            pk=row[16],
+        value = _sql.instance(ScaleValue, id=row[18], scale_id=row[3], code=row[19]) if row[18] else None
+        mark = _sql.instance(
+            Mark,
+            {"value": value, "lesson": lesson, "student": student},
+            id=row[16],
             school_id=lesson.school_id,
             lesson_id=lesson.pk,
             student_id=student.pk,
@@ -257,13 +268,10 @@ def _cell_from_row(row: Any, lesson: Lesson, student: Student, slot: int) -> _Ce
             version=row[21],
             is_late=bool(row[22]),
         )
-        mark.value = ScaleValue(pk=row[18], scale_id=row[3], code=row[19]) if row[18] else None
-        mark.lesson = lesson
-        mark.student = student
     scale_text = row[30] or ""
     if len(_JOURNALS) > 10_000:  # pragma: no cover - a long-lived worker of a very large site
         _JOURNALS.clear()
-    _JOURNALS[lesson.assignment_id] = (row[0], scale_text)
+    _JOURNALS[lesson.assignment_id] = (row[0], row[3], scale_text)
     return _Cell(
         teacher_id=row[0],
         school_id=row[1],
@@ -344,6 +352,12 @@ def _parse_cell_mark(scale_id: int | None, scale_text: str, text: str) -> ScaleV
     """``MarkingScale.parse`` on the scale the cell query read (its values in ``scale_text``): no query."""
     if scale_id is None:
         raise DomainError(_("No marking scale is set for this subject."), code="no_scale")
+    return _parse_on_scale(scale_id, scale_text, text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_on_scale(scale_id: int, scale_text: str, text: str) -> ScaleValue:
+    """The value ``text`` is on the scale of ``scale_text``, once per distinct text (a refusal is not cached)."""
     name, values = _scale_values(scale_id, scale_text)
     try:
         return MarkingScale(pk=scale_id, name=name).parse(text, values=values)
@@ -408,7 +422,6 @@ def _check_one_entry(held: str, typed: str, replace: bool) -> bool:
     return True
 
 
-@transaction.atomic
 def record_mark(
     *,
     acting_user: User,
@@ -438,9 +451,152 @@ def record_mark(
     means somebody else wrote first (a conflict), and the value read before is then the old value of
     the audit row, because every change bumps the version.
     """
-    return _record_mark(
-        acting_user, lesson, student, text, expected_version, work_type, slot, comment, reason, replace
-    )[0]
+    outcome = _one_statement_mark(
+        acting_user, lesson, student, text, expected_version, work_type, slot, comment, reason
+    )
+    if isinstance(outcome, tuple):
+        return outcome[0]
+    with transaction.atomic():
+        if outcome is not None:  # the cell as the one statement read it (nothing written): its checks, then on
+            _check_cell(acting_user, lesson, student, outcome)
+        return _record_mark(
+            acting_user,
+            lesson,
+            student,
+            text,
+            expected_version,
+            work_type,
+            slot,
+            comment,
+            reason,
+            replace,
+            cell=outcome,
+        )[0]
+
+
+@functools.cache
+def _one_statement_sql() -> str:
+    """The cell's query, the versioned write of its mark and the audit row as one statement (PostgreSQL).
+
+    ``s`` is the cell query (``_cell_sql``, columns c0..c30); ``w`` updates the mark it read only where
+    every check of the cell passes on what ``s`` read (the teacher and the scale as the caller assumed
+    them, the student in the class and subgroup, the period open, the lesson not cancelled, no absence
+    in the cell, the version as expected, the value or comment changed); ``a`` inserts the audit row
+    (the notification's outbox entry) from what ``w`` wrote, so no write means no audit row.
+    """
+    q = _sql._q
+    fields = _sql._insert_fields(JournalChange)
+    columns = ", ".join(q(f.column) for f in fields)
+    values = []
+    for i, f in enumerate(fields):
+        if f.name == "object_id":
+            values.append("w.written")
+        elif f.name == "old_value":
+            values.append("COALESCE(w.old, '')")
+        else:
+            values.append(f"%(j{i})s::{_sql._cast_type(f)}")
+    names = ", ".join(f"c{i}" for i in range(31))
+    mark, change = q(Mark._meta.db_table), q(JournalChange._meta.db_table)
+    col = {name: q(Mark._meta.get_field(name).column) for name in ("value", "comment", "is_late", "updated_at",
+                                                                   "updated_by", "version", "id")}  # fmt: skip
+    sql = f"""WITH s ({names}) AS ({_cell_sql(False)}),
+w (written, version, is_late, old) AS (
+  UPDATE {mark} m SET {col["value"]} = %(va)s,
+    {col["comment"]} = COALESCE(%(co)s::text, m.{col["comment"]}),
+    {col["is_late"]} = m.{col["is_late"]} OR %(la)s, {col["updated_at"]} = %(no)s,
+    {col["updated_by"]} = %(us)s, {col["version"]} = m.{col["version"]} + 1
+  FROM s
+  WHERE m.{col["id"]} = s.c16 AND m.{col["version"]} = %(ev)s
+    AND s.c0 = %(te)s AND s.c1 = %(ss)s AND s.c4 AND (s.c2 IS NULL OR s.c5)
+    AND NOT s.c6 AND NOT s.c8 AND s.c15 = '' AND s.c30 = %(sx)s
+    AND (m.{col["value"]} IS DISTINCT FROM %(va)s
+         OR m.{col["comment"]} <> COALESCE(%(co)s::text, m.{col["comment"]}))
+  RETURNING m.{col["id"]}, m.{col["version"]}, m.{col["is_late"]}, s.c19
+),
+a AS (INSERT INTO {change} ({columns}) SELECT {", ".join(values)} FROM w RETURNING {q("id")})
+SELECT s.*, w.written, w.version, w.is_late, a.id FROM s LEFT JOIN w ON TRUE LEFT JOIN a ON TRUE"""  # noqa: S608
+    return " ".join(sql.split())
+
+
+def _one_statement_mark(
+    acting_user: User,
+    lesson: Lesson,
+    student: Student,
+    text: str,
+    expected_version: int,
+    work_type: WorkType | None,
+    slot: int,
+    comment: str | None,
+    reason: str,
+) -> tuple[Mark, _Cell] | _Cell | None:
+    """A change of an existing mark in **one statement** on PostgreSQL (issue 10: ≥ 1,000 saves/s): the cell's
+    query, the write and its audit row (``_one_statement_sql``); outside a transaction it is the whole save
+    (no BEGIN, no COMMIT: one statement is atomic by itself).
+
+    It writes on what this process last read of the journal (``_JOURNALS``: the teacher, the scale), which
+    the statement checks with every other rule of the cell, and only for what the ordinary path would write
+    the same way; the value is parsed beforehand on that scale. Returns (the mark, the cell) when written;
+    the cell as read when not (a check refused, the cell moved, the assumption is stale: the ordinary path
+    goes on with it and decides, raising the error); None when this path does not apply (SQLite, a new
+    cell, a clear, a slot of the default work type, a future lesson, text that is not a mark, a journal
+    not read yet): the ordinary path reads the cell itself.
+    """
+    if connection.vendor != "postgresql" or expected_version <= 0 or not text.strip():
+        return None
+    known = _JOURNALS.get(lesson.assignment_id)
+    if known is None or known[1] is None:
+        return None
+    teacher_id, scale_id, scale_text = known
+    if not can_edit_lesson_of(acting_user, teacher_id, lesson.conducted_by_id) or lesson.date > timezone.localdate():
+        return None
+    if work_type is None:
+        if slot:
+            return None
+    elif work_type.school_id != lesson.school_id or (slot and not work_type.allows_several):
+        return None
+    if not 0 <= slot <= MAX_SLOT or (comment is not None and len(comment) > 300):
+        return None
+    try:
+        value = _parse_cell_mark(scale_id, scale_text, text)
+    except DomainError:
+        return None
+    late = is_late_entry(lesson)
+    change = _change(acting_user=acting_user, kind=ChangeKind.MARK, lesson=lesson, student=student, object_id=None,
+                     old="", new=value.code, reason=reason, is_late=late)  # fmt: skip
+    params = _cell_params(lesson, student, work_type.pk if work_type else None, slot, "")
+    now = timezone.now()
+    params.update(
+        va=value.pk,
+        co=comment,
+        la=late,
+        no=now,
+        us=acting_user.pk,
+        ev=expected_version,
+        te=teacher_id,
+        ss=student.school_id,
+        sx=scale_text,
+    )
+    for i, audit_value in enumerate(_sql._insert_params(change)):
+        params[f"j{i}"] = audit_value
+    with connection.cursor() as cursor:
+        cursor.execute(_one_statement_sql(), params)
+        row = cursor.fetchone()
+    cell = _cell_from_row(row, lesson, student, slot)
+    if row[31] is None:
+        return cell
+    mark = cell.mark
+    assert mark is not None  # the statement updated the mark it read
+    old = _mark_code(mark)
+    mark.value, mark.version, mark.is_late, mark.updated_at, mark.updated_by = value, row[32], row[33], now, acting_user
+    if comment is not None:
+        mark.comment = comment
+    if work_type is not None:
+        mark.work_type = work_type
+    change.object_id, change.old_value = row[31], old
+    _sql._signal(change, pre_save)
+    _sql._saved(change, row[34])
+    _logged(change, student)
+    return mark, cell
 
 
 def _record_mark(
