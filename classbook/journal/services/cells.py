@@ -593,6 +593,8 @@ def _one_statement_mark(
     if work_type is not None:
         mark.work_type = work_type
     change.object_id, change.old_value = row[31], old
+    # The audit row's pre_save/post_save as ``Model.save()`` sends them (the diary's cache listens), both after
+    # the statement: only then is it known whether the row was written (no pre_save for a row never saved).
     _sql._signal(change, pre_save)
     _sql._saved(change, row[34])
     _logged(change, student)
