@@ -497,8 +497,10 @@ def _one_statement_sql() -> str:
             values.append(f"%(j{i})s::{_sql._cast_type(f)}")
     names = ", ".join(f"c{i}" for i in range(31))
     mark, change = q(Mark._meta.db_table), q(JournalChange._meta.db_table)
-    col = {name: q(Mark._meta.get_field(name).column) for name in ("value", "comment", "is_late", "updated_at",
-                                                                   "updated_by", "version", "id")}  # fmt: skip
+    names_of = {f.name: f.column for f in Mark._meta.concrete_fields}
+    col = {
+        name: q(names_of[name]) for name in ("value", "comment", "is_late", "updated_at", "updated_by", "version", "id")
+    }
     sql = f"""WITH s ({names}) AS ({_cell_sql(False)}),
 w (written, version, is_late, old) AS (
   UPDATE {mark} m SET {col["value"]} = %(va)s,
