@@ -492,7 +492,7 @@ def _one_statement_sql() -> str:
         if f.name == "object_id":
             values.append("w.written")
         elif f.name == "old_value":
-            values.append("COALESCE(w.old, '')")
+            values.append("COALESCE(s.c19, '')")
         else:
             values.append(f"%(j{i})s::{_sql._cast_type(f)}")
     names = ", ".join(f"c{i}" for i in range(31))
@@ -502,20 +502,19 @@ def _one_statement_sql() -> str:
         name: q(names_of[name]) for name in ("value", "comment", "is_late", "updated_at", "updated_by", "version", "id")
     }
     sql = f"""WITH s ({names}) AS ({_cell_sql(False)}),
-w (written, version, is_late, old) AS (
+w (written, version, is_late) AS (
   UPDATE {mark} m SET {col["value"]} = %(va)s,
     {col["comment"]} = COALESCE(%(co)s::text, m.{col["comment"]}),
     {col["is_late"]} = m.{col["is_late"]} OR %(la)s, {col["updated_at"]} = %(no)s,
     {col["updated_by"]} = %(us)s, {col["version"]} = m.{col["version"]} + 1
-  FROM s
-  WHERE m.{col["id"]} = s.c16 AND m.{col["version"]} = %(ev)s
-    AND s.c0 = %(te)s AND s.c1 = %(ss)s AND s.c4 AND (s.c2 IS NULL OR s.c5)
-    AND NOT s.c6 AND NOT s.c8 AND s.c15 = '' AND s.c30 = %(sx)s
+  WHERE m.{col["id"]} = (SELECT s.c16 FROM s WHERE s.c0 = %(te)s AND s.c1 = %(ss)s AND s.c4
+      AND (s.c2 IS NULL OR s.c5) AND NOT s.c6 AND NOT s.c8 AND s.c15 = '' AND s.c30 = %(sx)s)
+    AND m.{col["version"]} = %(ev)s
     AND (m.{col["value"]} IS DISTINCT FROM %(va)s
          OR m.{col["comment"]} <> COALESCE(%(co)s::text, m.{col["comment"]}))
-  RETURNING m.{col["id"]}, m.{col["version"]}, m.{col["is_late"]}, s.c19
+  RETURNING m.{col["id"]}, m.{col["version"]}, m.{col["is_late"]}
 ),
-a AS (INSERT INTO {change} ({columns}) SELECT {", ".join(values)} FROM w RETURNING {q("id")})
+a AS (INSERT INTO {change} ({columns}) SELECT {", ".join(values)} FROM w CROSS JOIN s RETURNING {q("id")})
 SELECT s.*, w.written, w.version, w.is_late, a.id FROM s LEFT JOIN w ON TRUE LEFT JOIN a ON TRUE"""  # noqa: S608
     return " ".join(sql.split())
 
