@@ -444,9 +444,10 @@ def record_mark(
     is recorded absent is refused (``CellOccupied``) unless ``replace``: then the absence is cleared
     and the mark set, two audited changes in this transaction.
 
-    Round trips (issue 3, issue 10): the checks with the cell (1), the scale's values (1), the write and
+    Round trips (issue 3, issue 10): the checks with the cell and the scale's values (1), the write and
     the audit row (1 on PostgreSQL, 2 on SQLite: ``services._sql``); a replace adds the absence's write
-    and audit row. The write of an existing
+    and audit row. On PostgreSQL a changed mark is all of it in one statement (``_one_statement_mark``),
+    without BEGIN/COMMIT when no transaction is open. The write of an existing
     cell is ``UPDATE … WHERE version = expected``: no row lock is taken before it; zero rows updated
     means somebody else wrote first (a conflict), and the value read before is then the old value of
     the audit row, because every change bumps the version.
