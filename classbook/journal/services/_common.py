@@ -153,13 +153,16 @@ def _change(
     is_late: bool = False,
 ) -> JournalChange:
     """The audit row of a change of ``lesson`` (not saved: ``_log``, or a cell write inserts it with the cell's)."""
-    return JournalChange(
+    return _sql.instance(  # type: ignore[no-any-return]
+        JournalChange,
+        {"actor": acting_user, "lesson": lesson, "student": student},
+        adding=True,
         school_id=lesson.school_id,
-        actor=acting_user,
+        actor_id=acting_user.pk,
         kind=kind,
         assignment_id=lesson.assignment_id,
-        lesson=lesson,
-        student=student,
+        lesson_id=lesson.pk,
+        student_id=student.pk if student is not None else None,
         object_id=object_id,
         old_value=old,
         new_value=new,

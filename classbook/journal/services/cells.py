@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models.signals import pre_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +30,7 @@ from classbook.journal.models import (
     AttendanceCode,
     ChangeKind,
     GradeKind,
+    JournalChange,
     Lesson,
     Mark,
     PeriodGrade,
@@ -86,11 +88,18 @@ class _Cell:
     typed_code: AttendanceCode | None = None
     # How many marks (with a value) the student has at the lesson, in every work type and slot.
     marks: int = 0
+    # The effective scale's name and values as one text (``_scale_values`` parses it, cached per text).
+    scale_text: str = ""
 
 
 @functools.cache
-def _cell_sql() -> str:
-    """The cell query as text, built once: the ORM spends milliseconds compiling a query this shape."""
+def _cell_sql(typed: bool = True) -> str:
+    """The cell query as text, built once: the ORM spends milliseconds compiling a query this shape.
+
+    Without ``typed`` the school's attendance code of the typed text is not looked up (its columns are
+    NULL). The text is kept short (one space for any run of white space): psycopg caches the conversion of
+    a statement up to 4 KiB only, and the one-statement save (``_one_statement_sql``) embeds this one.
+    """
     t = {
         m.__name__: m._meta.db_table
         for m in (
@@ -104,6 +113,7 @@ def _cell_sql() -> str:
             Mark,
             ScaleValue,
             LessonChange,
+            MarkingScale,
         )
     }
     t.update(
@@ -114,41 +124,59 @@ def _cell_sql() -> str:
         members=Subgroup.students.through._meta.db_table,
     )
     q = connection.ops.quote_name
+    pg = connection.vendor == "postgresql"
+
+    def sep(n: int) -> str:
+        return f"chr({n})" if pg else f"char({n})"
+
+    scale = "COALESCE(a.scale_id, su.scale_id, yl.scale_id, sc.default_scale_id)"
+    # One value as "id US ordinal US code US aliases US period_only", the values joined by RS (control
+    # characters: a code or an alias never holds one); the order is Python's (``_scale_values`` sorts).
+    value = (
+        f"CAST(v.id AS text) || {sep(31)} || CAST(v.ordinal AS text) || {sep(31)} || v.code || {sep(31)}"
+        f" || v.aliases || {sep(31)} || CASE WHEN v.period_only THEN '1' ELSE '0' END"
+    )
+    agg = f"string_agg({value}, chr(30))" if pg else f"group_concat({value}, char(30))"
     default_wt = f"""(SELECT w.id FROM {q(t["WorkType"])} w WHERE w.school_id = a.school_id AND w.is_active
    ORDER BY w.ordinal, w.id LIMIT 1)"""  # noqa: S608
+    typed_join = f"""LEFT JOIN {q(t["AttendanceCode"])} x ON x.school_id = a.school_id
+  AND x.code IN (%(t1)s, %(t2)s, %(t3)s, %(t4)s)"""
     # Only table names from model metadata go into the text; every value is a query parameter.
-    return f"""
+    sql = f"""
 SELECT a.teacher_id, a.school_id, a.subgroup_id,
-  COALESCE(a.scale_id, su.scale_id, yl.scale_id, sc.default_scale_id),
-  EXISTS (SELECT 1 FROM {q(t["Enrolment"])} e WHERE e.student_id = %(student)s
+  {scale},
+  EXISTS (SELECT 1 FROM {q(t["Enrolment"])} e WHERE e.student_id = %(st)s
           AND e.school_class_id = a.school_class_id AND e.start <= %(day)s
           AND (e.{q("end")} IS NULL OR e.{q("end")} >= %(day)s)),
-  EXISTS (SELECT 1 FROM {q(t["members"])} m WHERE m.subgroup_id = a.subgroup_id AND m.student_id = %(student)s),
+  EXISTS (SELECT 1 FROM {q(t["members"])} m WHERE m.subgroup_id = a.subgroup_id AND m.student_id = %(st)s),
   EXISTS (SELECT 1 FROM {q(t["PeriodGrade"])} g JOIN {q(t["StudyPeriod"])} p ON p.id = g.period_id
-          WHERE g.assignment_id = a.id AND g.student_id = %(student)s AND g.kind IN (%(period)s, %(annual)s)
+          WHERE g.assignment_id = a.id AND g.student_id = %(st)s AND g.kind IN (%(pe)s, %(an)s)
           AND p.start <= %(day)s AND p.{q("end")} >= %(day)s),
   {default_wt},
-  EXISTS (SELECT 1 FROM {q(t["LessonChange"])} lc WHERE lc.lesson_id = %(lesson)s AND lc.kind = %(cancelled)s),
+  EXISTS (SELECT 1 FROM {q(t["LessonChange"])} lc WHERE lc.lesson_id = %(le)s AND lc.kind = %(cx)s),
   t.id, t.code_id, ac.code, t.version, t.is_late, t.reason,
   CASE WHEN ac.counts_as_absent AND NOT ac.is_late THEN ac.code ELSE '' END,
   mk.id, mk.work_type_id, mk.value_id, mv.code, mk.comment, mk.version, mk.is_late,
   (SELECT v.code FROM {q(t["Mark"])} m2 JOIN {q(t["ScaleValue"])} v ON v.id = m2.value_id
-   WHERE m2.lesson_id = %(lesson)s AND m2.student_id = %(student)s ORDER BY m2.work_type_id, m2.slot LIMIT 1),
-  x.id, x.code, x.is_active, x.counts_as_absent, x.is_late,
-  (SELECT COUNT(*) FROM {q(t["Mark"])} m3 WHERE m3.lesson_id = %(lesson)s AND m3.student_id = %(student)s
-   AND m3.value_id IS NOT NULL)
+   WHERE m2.lesson_id = %(le)s AND m2.student_id = %(st)s ORDER BY m2.work_type_id, m2.slot LIMIT 1),
+  {"x.id, x.code, x.is_active, x.counts_as_absent, x.is_late" if typed else "NULL, NULL, NULL, NULL, NULL"},
+  (SELECT COUNT(*) FROM {q(t["Mark"])} m3 WHERE m3.lesson_id = %(le)s AND m3.student_id = %(st)s
+   AND m3.value_id IS NOT NULL),
+  (SELECT ms.name FROM {q(t["MarkingScale"])} ms WHERE ms.id = {scale})
+   || {sep(29)} || COALESCE((SELECT {agg} FROM {q(t["ScaleValue"])} v WHERE v.scale_id = {scale}), '')
 FROM {q(t["TeachingAssignment"])} a
 JOIN {q(t["subject"])} su ON su.id = a.subject_id
 JOIN {q(t["school_class"])} c ON c.id = a.school_class_id
 LEFT JOIN {q(t["year_level"])} yl ON yl.id = c.year_level_id
 JOIN {q(t["school"])} sc ON sc.id = a.school_id
-LEFT JOIN {q(t["Attendance"])} t ON t.lesson_id = %(lesson)s AND t.student_id = %(student)s
+LEFT JOIN {q(t["Attendance"])} t ON t.lesson_id = %(le)s AND t.student_id = %(st)s
 LEFT JOIN {q(t["AttendanceCode"])} ac ON ac.id = t.code_id
-LEFT JOIN {q(t["Mark"])} mk ON mk.lesson_id = %(lesson)s AND mk.student_id = %(student)s AND mk.slot = %(slot)s
-  AND mk.work_type_id = CASE WHEN %(work_type)s > 0 THEN %(work_type)s ELSE {default_wt} END
+LEFT JOIN {q(t["Mark"])} mk ON mk.lesson_id = %(le)s AND mk.student_id = %(st)s AND mk.slot = %(slot)s
+  AND mk.work_type_id = CASE WHEN %(wt)s > 0 THEN %(wt)s ELSE {default_wt} END
 LEFT JOIN {q(t["ScaleValue"])} mv ON mv.id = mk.value_id
-LEFT JOIN {q(t["AttendanceCode"])} x ON x.school_id = a.school_id AND x.code IN (%(t1)s, %(t2)s, %(t3)s, %(t4)s)
-WHERE a.id = %(assignment)s"""  # noqa: S608
+{typed_join if typed else ""}
+WHERE a.id = %(asg)s"""  # noqa: S608
+    return " ".join(sql.split())
 
 
 def _cell_context(
@@ -172,27 +200,49 @@ def _cell_context(
     case-sensitively), so the grid tells a code from a mark without a query of its own. The checks
     then run in a fixed order, so the same error wins through every door.
     """
-    typed = typed.strip()[:4]
-    candidates = [typed, typed.lower(), typed.upper(), typed.capitalize()] if typed else ["", "", "", ""]
-    params: dict[str, Any] = {
-        "student": student.pk,
-        "lesson": lesson.pk,
-        "day": lesson.date,
-        "period": GradeKind.PERIOD.value,
-        "annual": GradeKind.ANNUAL.value,
-        "assignment": lesson.assignment_id,
-        "cancelled": TimetableChangeKind.CANCELLED.value,
-        "work_type": work_type_id or 0,
-        "slot": slot,
-        **{f"t{i}": text for i, text in enumerate(candidates, start=1)},
-    }
+    params = _cell_params(lesson, student, work_type_id, slot, typed)
     with connection.cursor() as cursor:
-        cursor.execute(_cell_sql(), params)
+        cursor.execute(_cell_sql(bool(typed.strip())), params)
         row = cursor.fetchone()
+    cell = _cell_from_row(row, lesson, student, slot)
+    _check_cell(acting_user, lesson, student, cell)
+    return cell
+
+
+def _cell_params(lesson: Lesson, student: Student, work_type_id: int | None, slot: int, typed: str) -> dict[str, Any]:
+    typed = typed.strip()[:4]
+    params: dict[str, Any] = {
+        "st": student.pk,
+        "le": lesson.pk,
+        "day": lesson.date,
+        "pe": GradeKind.PERIOD.value,
+        "an": GradeKind.ANNUAL.value,
+        "asg": lesson.assignment_id,
+        "cx": TimetableChangeKind.CANCELLED.value,
+        "wt": work_type_id or 0,
+        "slot": slot,
+    }
+    if typed:  # the school's code typed as is, lower, upper or capitalised (SQLite compares Cyrillic by case)
+        params.update(t1=typed, t2=typed.lower(), t3=typed.upper(), t4=typed.capitalize())
+    return params
+
+
+# What the last cell query of a journal said about it in this process: its teacher and its scale (as the
+# scale's text). ``record_mark`` on PostgreSQL writes on this assumption in the same statement that reads
+# the cell, and the statement checks it (the text compared whole): a changed teacher or scale means no
+# write, and the save goes the ordinary way with what the statement read (``_one_statement_mark``).
+_JOURNALS: dict[int, tuple[int, int | None, str]] = {}
+
+
+def _cell_from_row(row: Any, lesson: Lesson, student: Student, slot: int) -> _Cell:
+    """The cell query's row (``_cell_sql``) as a ``_Cell``, with plain model instances for the rows it holds."""
     attendance = None
     if row[9] is not None:
-        attendance = Attendance(
-            pk=row[9],
+        code = _sql.instance(AttendanceCode, id=row[10], school_id=lesson.school_id, code=row[11]) if row[10] else None
+        attendance = _sql.instance(
+            Attendance,
+            {"code": code, "lesson": lesson, "student": student},
+            id=row[9],
             school_id=lesson.school_id,
             lesson_id=lesson.pk,
             student_id=student.pk,
@@ -201,11 +251,13 @@ def _cell_context(
             is_late=bool(row[13]),
             reason=row[14] or "",
         )
-        attendance.code = AttendanceCode(pk=row[10], school_id=lesson.school_id, code=row[11]) if row[10] else None
     mark = None
     if row[16] is not None:
-        mark = Mark(
-            pk=row[16],
+        value = _sql.instance(ScaleValue, id=row[18], scale_id=row[3], code=row[19]) if row[18] else None
+        mark = _sql.instance(
+            Mark,
+            {"value": value, "lesson": lesson, "student": student},
+            id=row[16],
             school_id=lesson.school_id,
             lesson_id=lesson.pk,
             student_id=student.pk,
@@ -216,12 +268,11 @@ def _cell_context(
             version=row[21],
             is_late=bool(row[22]),
         )
-        mark.value = ScaleValue(pk=row[18], scale_id=row[3], code=row[19]) if row[18] else None
-    for found in (attendance, mark):
-        if found is not None:
-            found.lesson = lesson
-            found.student = student
-    cell = _Cell(
+    scale_text = row[30] or ""
+    if len(_JOURNALS) > 10_000:  # pragma: no cover - a long-lived worker of a very large site
+        _JOURNALS.clear()
+    _JOURNALS[lesson.assignment_id] = (row[0], row[3], scale_text)
+    return _Cell(
         teacher_id=row[0],
         school_id=row[1],
         subgroup_id=row[2],
@@ -246,16 +297,19 @@ def _cell_context(
         if row[24] is not None
         else None,
         marks=int(row[29] or 0),
+        scale_text=scale_text,
     )
+
+
+def _check_cell(acting_user: User, lesson: Lesson, student: Student, cell: _Cell) -> None:
+    """The cell's checks in their fixed order, so the same error wins through every door."""
     if not can_edit_lesson_of(acting_user, cell.teacher_id, lesson.conducted_by_id):
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
     if cell.cancelled:
         raise DomainError(
             _("The lesson was cancelled: no marks or attendance are entered for it."), code="lesson_cancelled"
         )
-    # The policy is read only for future lessons, so the everyday write costs no extra query.
-    if lesson.date > timezone.localdate() and not policy_for(lesson.school_id).allow_future_marks:
-        raise DomainError(_("A lesson in the future cannot have marks or attendance yet."), code="future_lesson")
+    _check_future(lesson)
     if student.school_id != cell.school_id or not cell.enrolled:
         raise DomainError(_("This student is not in the class of the lesson."), code="not_in_class")
     if cell.subgroup_id and not cell.in_subgroup:
@@ -264,20 +318,49 @@ def _cell_context(
     # comments, attendance); a change is possible only through the recorded correction of the grade.
     if cell.closed:
         _raise_period_closed()
-    return cell
 
 
-def _parse_cell_mark(lesson: Lesson, scale_id: int | None, text: str) -> ScaleValue:
-    """``parse_mark`` for a scale known by id: its values (with the scale) in one query, once per lesson instance."""
+def _check_future(lesson: Lesson) -> None:
+    # The policy is read only for future lessons, so the everyday write costs no extra query.
+    if lesson.date > timezone.localdate() and not policy_for(lesson.school_id).allow_future_marks:
+        raise DomainError(_("A lesson in the future cannot have marks or attendance yet."), code="future_lesson")
+
+
+@functools.lru_cache(maxsize=256)
+def _scale_values(scale_id: int, text: str) -> tuple[str, list[ScaleValue]]:
+    """The scale's name and values from the cell query's text (``_cell_sql``), parsed once per distinct text:
+    the text is the values themselves, so an edited scale is a new text (a new key), never a stale entry."""
+    name, _sep, rows = text.partition("\x1d")
+    values = []
+    for item in rows.split("\x1e") if rows else []:
+        pk, ordinal, code, aliases, period_only = item.split("\x1f")
+        values.append(
+            ScaleValue(
+                pk=int(pk),
+                scale_id=scale_id,
+                code=code,
+                aliases=aliases,
+                ordinal=int(ordinal),
+                period_only=period_only == "1",
+            )
+        )
+    values.sort(key=lambda v: (v.ordinal, v.pk))
+    return name, values
+
+
+def _parse_cell_mark(scale_id: int | None, scale_text: str, text: str) -> ScaleValue:
+    """``MarkingScale.parse`` on the scale the cell query read (its values in ``scale_text``): no query."""
     if scale_id is None:
         raise DomainError(_("No marking scale is set for this subject."), code="no_scale")
-    values = getattr(lesson, "_scale_values", None)
-    if values is None or values[0] != scale_id:
-        values = (scale_id, list(ScaleValue.objects.filter(scale_id=scale_id).select_related("scale")))
-        lesson._scale_values = values  # type: ignore[attr-defined]
-    scale = values[1][0].scale if values[1] else MarkingScale.objects.get(pk=scale_id)
+    return _parse_on_scale(scale_id, scale_text, text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_on_scale(scale_id: int, scale_text: str, text: str) -> ScaleValue:
+    """The value ``text`` is on the scale of ``scale_text``, once per distinct text (a refusal is not cached)."""
+    name, values = _scale_values(scale_id, scale_text)
     try:
-        return scale.parse(text, values=values[1])
+        return MarkingScale(pk=scale_id, name=name).parse(text, values=values)
     except ValidationError as exc:
         raise DomainError(exc.messages[0], code=exc.code or "invalid_mark", field="value") from None
 
@@ -339,7 +422,6 @@ def _check_one_entry(held: str, typed: str, replace: bool) -> bool:
     return True
 
 
-@transaction.atomic
 def record_mark(
     *,
     acting_user: User,
@@ -362,16 +444,163 @@ def record_mark(
     is recorded absent is refused (``CellOccupied``) unless ``replace``: then the absence is cleared
     and the mark set, two audited changes in this transaction.
 
-    Round trips (issue 3, issue 10): the checks with the cell (1), the scale's values (1), the write and
+    Round trips (issue 3, issue 10): the checks with the cell and the scale's values (1), the write and
     the audit row (1 on PostgreSQL, 2 on SQLite: ``services._sql``); a replace adds the absence's write
-    and audit row. The write of an existing
+    and audit row. On PostgreSQL a changed mark is all of it in one statement (``_one_statement_mark``),
+    without BEGIN/COMMIT when no transaction is open. The write of an existing
     cell is ``UPDATE … WHERE version = expected``: no row lock is taken before it; zero rows updated
     means somebody else wrote first (a conflict), and the value read before is then the old value of
     the audit row, because every change bumps the version.
     """
-    return _record_mark(
-        acting_user, lesson, student, text, expected_version, work_type, slot, comment, reason, replace
-    )[0]
+    outcome = _one_statement_mark(
+        acting_user, lesson, student, text, expected_version, work_type, slot, comment, reason
+    )
+    if isinstance(outcome, tuple):
+        return outcome[0]
+    with transaction.atomic():
+        if outcome is not None:  # the cell as the one statement read it (nothing written): its checks, then on
+            _check_cell(acting_user, lesson, student, outcome)
+        return _record_mark(
+            acting_user,
+            lesson,
+            student,
+            text,
+            expected_version,
+            work_type,
+            slot,
+            comment,
+            reason,
+            replace,
+            cell=outcome,
+        )[0]
+
+
+@functools.cache
+def _one_statement_sql() -> str:
+    """The cell's query, the versioned write of its mark and the audit row as one statement (PostgreSQL).
+
+    ``s`` is the cell query (``_cell_sql``, columns c0..c30); ``w`` updates the mark it read only where
+    every check of the cell passes on what ``s`` read (the teacher and the scale as the caller assumed
+    them, the student in the class and subgroup, the period open, the lesson not cancelled, no absence
+    in the cell, the version as expected, the value or comment changed); ``a`` inserts the audit row
+    (the notification's outbox entry) from what ``w`` wrote, so no write means no audit row.
+    """
+    q = _sql._q
+    fields = _sql._insert_fields(JournalChange)
+    columns = ", ".join(q(f.column) for f in fields)
+    values = []
+    for i, f in enumerate(fields):
+        if f.name == "object_id":
+            values.append("w.written")
+        elif f.name == "old_value":
+            values.append("COALESCE(s.c19, '')")
+        else:
+            values.append(f"%(j{i})s::{_sql._cast_type(f)}")
+    names = ", ".join(f"c{i}" for i in range(31))
+    mark, change = q(Mark._meta.db_table), q(JournalChange._meta.db_table)
+    names_of = {f.name: f.column for f in Mark._meta.concrete_fields}
+    col = {
+        name: q(names_of[name]) for name in ("value", "comment", "is_late", "updated_at", "updated_by", "version", "id")
+    }
+    sql = f"""WITH s ({names}) AS ({_cell_sql(False)}),
+w (written, version, is_late) AS (
+  UPDATE {mark} m SET {col["value"]} = %(va)s,
+    {col["comment"]} = COALESCE(%(co)s::text, m.{col["comment"]}),
+    {col["is_late"]} = m.{col["is_late"]} OR %(la)s, {col["updated_at"]} = %(no)s,
+    {col["updated_by"]} = %(us)s, {col["version"]} = m.{col["version"]} + 1
+  WHERE m.{col["id"]} = (SELECT s.c16 FROM s WHERE s.c0 = %(te)s AND s.c1 = %(ss)s AND s.c4
+      AND (s.c2 IS NULL OR s.c5) AND NOT s.c6 AND NOT s.c8 AND s.c15 = '' AND s.c30 = %(sx)s)
+    AND m.{col["version"]} = %(ev)s
+    AND (m.{col["value"]} IS DISTINCT FROM %(va)s
+         OR m.{col["comment"]} <> COALESCE(%(co)s::text, m.{col["comment"]}))
+  RETURNING m.{col["id"]}, m.{col["version"]}, m.{col["is_late"]}
+),
+a AS (INSERT INTO {change} ({columns}) SELECT {", ".join(values)} FROM w CROSS JOIN s RETURNING {q("id")})
+SELECT s.*, w.written, w.version, w.is_late, a.id FROM s LEFT JOIN w ON TRUE LEFT JOIN a ON TRUE"""  # noqa: S608
+    return " ".join(sql.split())
+
+
+def _one_statement_mark(
+    acting_user: User,
+    lesson: Lesson,
+    student: Student,
+    text: str,
+    expected_version: int,
+    work_type: WorkType | None,
+    slot: int,
+    comment: str | None,
+    reason: str,
+) -> tuple[Mark, _Cell] | _Cell | None:
+    """A change of an existing mark in **one statement** on PostgreSQL (issue 10: ≥ 1,000 saves/s): the cell's
+    query, the write and its audit row (``_one_statement_sql``); outside a transaction it is the whole save
+    (no BEGIN, no COMMIT: one statement is atomic by itself).
+
+    It writes on what this process last read of the journal (``_JOURNALS``: the teacher, the scale), which
+    the statement checks with every other rule of the cell, and only for what the ordinary path would write
+    the same way; the value is parsed beforehand on that scale. Returns (the mark, the cell) when written;
+    the cell as read when not (a check refused, the cell moved, the assumption is stale: the ordinary path
+    goes on with it and decides, raising the error); None when this path does not apply (SQLite, a new
+    cell, a clear, a slot of the default work type, a future lesson, text that is not a mark, a journal
+    not read yet): the ordinary path reads the cell itself.
+    """
+    if connection.vendor != "postgresql" or expected_version <= 0 or not text.strip():
+        return None
+    known = _JOURNALS.get(lesson.assignment_id)
+    if known is None or known[1] is None:
+        return None
+    teacher_id, scale_id, scale_text = known
+    if not can_edit_lesson_of(acting_user, teacher_id, lesson.conducted_by_id) or lesson.date > timezone.localdate():
+        return None
+    if work_type is None:
+        if slot:
+            return None
+    elif work_type.school_id != lesson.school_id or (slot and not work_type.allows_several):
+        return None
+    if not 0 <= slot <= MAX_SLOT or (comment is not None and len(comment) > 300):
+        return None
+    try:
+        value = _parse_cell_mark(scale_id, scale_text, text)
+    except DomainError:
+        return None
+    late = is_late_entry(lesson)
+    change = _change(acting_user=acting_user, kind=ChangeKind.MARK, lesson=lesson, student=student, object_id=None,
+                     old="", new=value.code, reason=reason, is_late=late)  # fmt: skip
+    params = _cell_params(lesson, student, work_type.pk if work_type else None, slot, "")
+    now = timezone.now()
+    params.update(
+        va=value.pk,
+        co=comment,
+        la=late,
+        no=now,
+        us=acting_user.pk,
+        ev=expected_version,
+        te=teacher_id,
+        ss=student.school_id,
+        sx=scale_text,
+    )
+    for i, audit_value in enumerate(_sql._insert_params(change)):
+        params[f"j{i}"] = audit_value
+    with connection.cursor() as cursor:
+        cursor.execute(_one_statement_sql(), params)
+        row = cursor.fetchone()
+    cell = _cell_from_row(row, lesson, student, slot)
+    if row[31] is None:
+        return cell
+    mark = cell.mark
+    assert mark is not None  # the statement updated the mark it read
+    old = _mark_code(mark)
+    mark.value, mark.version, mark.is_late, mark.updated_at, mark.updated_by = value, row[32], row[33], now, acting_user
+    if comment is not None:
+        mark.comment = comment
+    if work_type is not None:
+        mark.work_type = work_type
+    change.object_id, change.old_value = row[31], old
+    # The audit row's pre_save/post_save as ``Model.save()`` sends them (the diary's cache listens), both after
+    # the statement: only then is it known whether the row was written (no pre_save for a row never saved).
+    _sql._signal(change, pre_save)
+    _sql._saved(change, row[34])
+    _logged(change, student)
+    return mark, cell
 
 
 def _record_mark(
@@ -410,7 +639,7 @@ def _record_mark(
         )
     if comment is not None and len(comment) > 300:
         raise DomainError(_("The comment is too long (300 characters at most)."), code="invalid", field="comment")
-    value = _parse_cell_mark(lesson, cell.scale_id, text) if text.strip() else None
+    value = _parse_cell_mark(cell.scale_id, cell.scale_text, text) if text.strip() else None
     late = is_late_entry(lesson)
     if _check_one_entry(cell.absent_code, value.code if value else "", replace):
         _write_attendance(acting_user, lesson, student, cell.attendance, None, cell.attendance.version, "", late)  # type: ignore[union-attr]
