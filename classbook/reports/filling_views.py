@@ -3,7 +3,7 @@
 The same read models (``filling``) and access rules (``access.reports``) as the API: a teacher reads their
 own journals, a class teacher every journal of their class too, the administration and authority viewers the
 school; the daily user activity is the director's and deputies'; the quality formula is changed by them.
-The page and its exports are drawn by ``attendance_views``' generic page (a table, charts, notes).
+The page and its exports are drawn by ``table_pages``' generic page (a table, charts, notes).
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.core.errors import DomainError
-from classbook.reports import filling, filling_exports, queries, services
-from classbook.reports.attendance_views import _export, _page, _result
+from classbook.reports import filling, filling_exports, queries, services, table_pages
 from classbook.reports.filling_forms import ActivityForm, FillingForm, QualityForm
 from classbook.reports.forms import period_choices
 
@@ -69,7 +69,9 @@ def _filling(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     out.update(
         head=head, rows=rows, charts=filling_exports.filling_charts(report), notes=filling_exports.formulas(report)
     )
-    return _result(out, _("Journal filling"), out["about"], "reports:filling_export", request.GET.urlencode())
+    return table_pages.result(
+        out, _("Journal filling"), out["about"], "reports:filling_export", request.GET.urlencode()
+    )
 
 
 def _quality(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
@@ -81,7 +83,7 @@ def _quality(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
         head=head, rows=rows, charts=filling_exports.quality_charts(report), notes=filling_exports.quality_notes(report)
     )
     title = _("Journal-keeping quality")
-    return _result(out, title, out["about"], "reports:quality_export", request.GET.urlencode())
+    return table_pages.result(out, title, out["about"], "reports:quality_export", request.GET.urlencode())
 
 
 def _activity(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
@@ -104,46 +106,31 @@ def _activity(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     head, rows = filling_exports.activity_table(report)
     out.update(head=head, rows=rows, charts=[], notes=filling_exports.activity_notes())
     about = f"{d['start']:%d.%m.%Y}" + (f" – {d['end']:%d.%m.%Y}" if d["end"] != d["start"] else "")
-    return _result(out, _("User activity"), about, "reports:activity_export", request.GET.urlencode())
+    return table_pages.result(out, _("User activity"), about, "reports:activity_export", request.GET.urlencode())
 
 
-@require_GET
-@school_view(rule=access.may_read_reports)
-def report(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """Journal filling per journal, teacher or class for a month or a study period (R6.3, R6.10)."""
-    return _page(request, ctx, _filling, "reports:filling", _("Journal filling"))
-
-
-@require_GET
-@school_view(rule=access.may_read_reports)
-def report_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
-    return _export(request, ctx, _filling, fmt, "journal-filling")
-
-
-@require_GET
-@school_view(rule=access.may_read_reports)
-def quality(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """Each teacher's journal-keeping quality indicator by the school's formula (R6.11)."""
-    return _page(request, ctx, _quality, "reports:quality", _("Journal-keeping quality"))
-
-
-@require_GET
-@school_view(rule=access.may_read_reports)
-def quality_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
-    return _export(request, ctx, _quality, fmt, "journal-quality")
-
-
-@require_GET
-@school_view(rule=access.may_read_user_activity)
-def activity(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """Who logged in and what they entered, by user and role, for a day or a few (R6.3)."""
-    return _page(request, ctx, _activity, "reports:activity", _("User activity"))
-
-
-@require_GET
-@school_view(rule=access.may_read_user_activity)
-def activity_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
-    return _export(request, ctx, _activity, fmt, "user-activity")
+report, report_export = table_pages.report_views(
+    _filling,
+    action="reports:filling",
+    heading=gettext_lazy("Journal filling"),
+    filename="journal-filling",
+    doc="Journal filling per journal, teacher or class for a month or a study period (R6.3, R6.10).",
+)
+quality, quality_export = table_pages.report_views(
+    _quality,
+    action="reports:quality",
+    heading=gettext_lazy("Journal-keeping quality"),
+    filename="journal-quality",
+    doc="Each teacher's journal-keeping quality indicator by the school's formula (R6.11).",
+)
+activity, activity_export = table_pages.report_views(
+    _activity,
+    action="reports:activity",
+    heading=gettext_lazy("User activity"),
+    filename="user-activity",
+    doc="Who logged in and what they entered, by user and role, for a day or a few (R6.3).",
+    rule=access.may_read_user_activity,
+)
 
 
 @require_http_methods(["GET", "POST"])

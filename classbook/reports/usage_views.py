@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy
 
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
-from classbook.access.decorators import school_view
-from classbook.reports import attendance_views, charts, usage
+from classbook.reports import charts, table_pages, usage
 from classbook.reports.attendance_forms import _RangeForm
 from classbook.reports.usage import UsageLine, UsageReport
 
@@ -114,8 +113,8 @@ def notes() -> list[str]:
 
 def _build(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     classes = list(access.usage_classes(ctx).order_by("-year__start", "year_level__number", "name"))
-    attendance_views._check_class(request, classes)
-    form = UsageForm(attendance_views._with_range(request), classes=classes)
+    table_pages.check_class(request, classes)
+    form = UsageForm(table_pages.with_range(request), classes=classes)
     out: dict[str, Any] = {"ctx": ctx, "form": form, "head": None}
     if not form.is_valid():
         return out
@@ -128,19 +127,14 @@ def _build(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     head, rows = usage_table(report)
     out.update(head=head, rows=rows, charts=[usage_chart(report)], notes=notes(), report=report)
     about = f"{report.start:%d.%m.%Y} – {report.end:%d.%m.%Y}"
-    return attendance_views._result(out, _("Usage"), about, "reports:usage_export", request.GET.urlencode())
+    return table_pages.result(out, _("Usage"), about, "reports:usage_export", request.GET.urlencode())
 
 
-@require_GET
-@school_view(rule=access.may_read_usage)
-def report(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """Logins of staff, students and parents and looks at the diary, per class and week (R9.2)."""
-    return attendance_views._page(request, ctx, _build, "reports:usage", _("Usage"))
-
-
-@require_GET
-@school_view(rule=access.may_read_usage)
-def report_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
-    if fmt not in attendance_views.FORMATS:
-        raise Http404
-    return attendance_views._export(request, ctx, _build, fmt, "usage")
+report, report_export = table_pages.report_views(
+    _build,
+    action="reports:usage",
+    heading=gettext_lazy("Usage"),
+    filename="usage",
+    doc="Logins of staff, students and parents and looks at the diary, per class and week (R9.2).",
+    rule=access.may_read_usage,
+)

@@ -1,0 +1,108 @@
+"""What every table report's page and download share (attendance, filling, usage): the filters' defaults,
+the htmx page (the form, then the table and charts), and its XLSX / PDF download, built by one function.
+
+A report module writes only its *builder* — ``(request, ctx) -> context`` with ``form``, ``title``,
+``about``, ``export``, ``query``, and for a download ``head``, ``rows``, ``notes`` — and gets its two views
+from :func:`report_views`, with the access rule every door of that report uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.views.decorators.http import require_GET
+
+from classbook.access import reports as access
+from classbook.access.context import SchoolContext
+from classbook.access.decorators import school_view
+from classbook.reports import exports, run_views
+from classbook.reports.attendance_forms import default_range
+from classbook.schools.models import SchoolClass
+
+FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+
+Builder = Callable[[HttpRequest, SchoolContext], dict[str, Any]]
+View = Callable[..., HttpResponseBase]
+
+
+def download(content: bytes, fmt: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def with_range(request: HttpRequest) -> QueryDict:
+    """The query with the default days (``default_range``) where the person gave none."""
+    data = request.GET.copy()
+    start, end = default_range(timezone.localdate())
+    data.setdefault("start", start.isoformat())
+    data.setdefault("end", end.isoformat())
+    return data
+
+
+def check_class(request: HttpRequest, classes: list[SchoolClass]) -> None:
+    asked = request.GET.get("school_class", "")
+    if asked.isdigit() and all(c.pk != int(asked) for c in classes):
+        raise Http404  # another class, or another school's: not even its existence
+
+
+def result(context: dict[str, Any], title: str, about: str, export: str, query: str) -> dict[str, Any]:
+    context.update(title=title, about=about, export=export, query=query)
+    return context
+
+
+def page(request: HttpRequest, ctx: SchoolContext, build: Builder, action: str, heading: str | Promise) -> HttpResponse:
+    context = build(request, ctx)
+    context.update(action=action, heading=heading)
+    template = "reports/_attendance.html" if request.headers.get("HX-Request") else "reports/attendance.html"
+    return render(request, template, context, status=200 if context["form"].is_valid() else 422)
+
+
+def export(request: HttpRequest, ctx: SchoolContext, build: Builder, fmt: str, name: str) -> HttpResponse:
+    if fmt not in FORMATS:
+        raise Http404
+    context = build(request, ctx)
+    if context["head"] is None:
+        raise Http404
+    filename = f"{name}-{ctx.school.slug}"
+    if fmt == "xlsx":
+        about = [str(ctx.school), f"{context['title']}: {context['about']}"]
+        return download(
+            exports.workbook(context["title"], about, context["head"], context["rows"], context["notes"]), fmt, filename
+        )
+    context.update(school=ctx.school, printed_on=timezone.localdate())
+    return download(exports.pdf("reports/attendance_pdf.html", context, request.build_absolute_uri("/")), fmt, filename)
+
+
+def report_views(
+    build: Builder,
+    *,
+    action: str,
+    heading: Promise,
+    filename: str,
+    doc: str,
+    rule: Callable[[SchoolContext], bool] = access.may_read_reports,
+    background: str | None = None,
+) -> tuple[View, View]:
+    """The page (``action``: its URL name) and the download (``<action>_export``) of one table report.
+
+    ``rule`` is the report's access rule (the API route asks the same one); ``background`` names the report
+    whose large downloads are built as a background run (``run_views.background``'s size rule)."""
+
+    def report_page(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+        return page(request, ctx, build, action, heading)
+
+    def report_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
+        if background is not None and (queued := run_views.background(request, ctx, background, fmt)) is not None:
+            return queued  # the whole school or a long range of a large school: built in the background
+        return export(request, ctx, build, fmt, filename)
+
+    report_page.__doc__ = doc
+    report_export.__doc__ = f"{doc} XLSX or PDF."
+    return require_GET(school_view(rule=rule)(report_page)), require_GET(school_view(rule=rule)(report_export))
