@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Collection, Hashable, Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -38,7 +38,7 @@ from classbook.schools.models import ScaleValue, School
 
 K = TypeVar("K", bound=Hashable)
 
-__all__ = ["MarkTally", "journal_tallies", "tally_marks"]
+__all__ = ["MarkTally", "grade_for_mean", "journal_tallies", "tally_marks"]
 
 
 class MarkTally:
@@ -144,3 +144,25 @@ def journal_tallies(
         ),
         weighted=weighted,
     )
+
+
+def grade_for_mean(average: Decimal | float | None, numbers: Iterable[tuple[K, Any]]) -> K | None:
+    """The grade an average gives on a scale: the value whose number is the average rounded half up to a whole
+    mark (8.5 → 9, as the annual rule rounds), or the nearest value of the scale when none has that number.
+
+    ``numbers`` are the scale's values with a number as ``(key, number)`` (the value's id, code ...); ``None``
+    without an average or without such values. The demo's period grades and the forecast (``reports.forecast``)
+    both turn an average (``MarkTally.mean``) into a grade here: one rule.
+    """
+    if average is None:
+        return None
+    target = Decimal(str(average)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    best: tuple[Decimal, Decimal, K] | None = None
+    for key, number in numbers:
+        if number is None:
+            continue
+        n = Decimal(str(number))
+        rank = (abs(n - target), -n, key)
+        if best is None or rank[:2] < best[:2]:
+            best = rank
+    return best[2] if best is not None else None
