@@ -44,3 +44,8 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", reports.router)  # /schools/{school}/reports/progress|summary
     api.add_router("/schools", reports_attendance.router)  # /schools/{school}/reports/attendance...
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...
+
+    # The forecast of period grades (R6.5): /schools/{school}/reports/forecast/journals/{id}|at-risk
+    from classbook.api.routes import reports_forecast
+
+    api.add_router("/schools", reports_forecast.router)

@@ -65,9 +65,13 @@ def test_after_the_year_every_student_has_semester_and_annual_grades_from_the_ma
         if g.kind == GradeKind.ANNUAL:
             assert g.period_id == semesters[-1].pk
         assert g.set_at.date() == g.period.end or g.kind == GradeKind.ANNUAL
-        assert Enrolment.objects.filter(
-            student_id=g.student_id, school_class_id=g.assignment.school_class_id, start__lte=g.period.end
-        ).exclude(end__lt=g.period.end).exists()
+        assert (
+            Enrolment.objects.filter(
+                student_id=g.student_id, school_class_id=g.assignment.school_class_id, start__lte=g.period.end
+            )
+            .exclude(end__lt=g.period.end)
+            .exists()
+        )
     assert 0 < codes["н/а"] < by_kind[GradeKind.PERIOD] * 0.1
     assert 0 < codes["звільн."] < by_kind[GradeKind.PERIOD] * 0.02
     audit = JournalChange.objects.filter(kind=ChangeKind.PERIOD_GRADE)

@@ -239,9 +239,9 @@ def _modes(
         return {}
     counts: dict[tuple[int, int], Counter[int]] = defaultdict(Counter)
     lessons = Lesson.objects.filter(assignment_id__in=journals, date__gte=period.start, date__lte=period.end)
-    for assignment_id, student_id, value_id in Mark.objects.filter(
-        lesson__in=lessons, value__isnull=False
-    ).values_list("lesson__assignment_id", "student_id", "value_id"):
+    for assignment_id, student_id, value_id in Mark.objects.filter(lesson__in=lessons, value__isnull=False).values_list(
+        "lesson__assignment_id", "student_id", "value_id"
+    ):
         counts[(assignment_id, student_id)][value_id] += 1
     out = {}
     for key, counter in counts.items():
