@@ -156,13 +156,17 @@ def grade_for_mean(average: Decimal | float | None, numbers: Iterable[tuple[K, A
     """
     if average is None:
         return None
-    target = Decimal(str(average)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    target = (average if isinstance(average, Decimal) else Decimal(str(average))).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP
+    )
     best: tuple[Decimal, Decimal, K] | None = None
     for key, number in numbers:
         if number is None:
             continue
-        n = Decimal(str(number))
-        rank = (abs(n - target), -n, key)
-        if best is None or rank[:2] < best[:2]:
-            best = rank
+        n = number if isinstance(number, Decimal) else Decimal(str(number))
+        distance = abs(n - target)
+        if best is None or (distance, -n) < (best[0], best[1]):
+            best = (distance, -n, key)
+            if not distance:
+                break
     return best[2] if best is not None else None

@@ -18,8 +18,10 @@ the journal's lessons from the period's first day up to ``as_of`` (today on the 
   it, ``wᵢ·(xᵢ − m) / (Σw − wᵢ)``; the three largest, with their weight and work type (a lone mark is its own
   driver);
 - **at risk**: the likely grade is of the lowest level (not passing: 1-3 "початковий" on the 12-point scale,
-  "2" on the 5-point one), or the student is below the school's accumulation rule so far
-  (``journal.rules.journals_accumulation`` and ``accumulation_warning``, R2.6).
+  "2" on the 5-point one), or the student is behind the school's accumulation rule (R2.6): fewer marks so far
+  (``journal.rules.journals_accumulation``, the one count) than the rule's share of the period gone by —
+  ``required × days gone ÷ days of the period``, rounded up; the full number on the period's last day — as
+  ``journal.rules.accumulation_warning`` judges it (no warning when the school does not check the rule).
 
 Scales without numbers (pass/fail, verbal levels) have no average: no likely grade, the accumulation rule still
 applies. Queries for any number of journals of one school: the students and counts (``journals_accumulation``,
@@ -31,10 +33,11 @@ same the grid shows.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -50,6 +53,7 @@ Z = 1.5
 PRIOR_MARKS = 2.0
 PRIOR_SPAN_SHARE = 1 / 8
 DRIVERS = 3
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,8 @@ class Forecast:
     student: str
     count: int  # marks so far (the accumulation count)
     required: int  # marks the school's rule asks for in the period
-    below: bool  # below the accumulation rule (and the school checks it)
+    required_so_far: int  # the rule's share of the period gone by: required × days gone ÷ days, rounded up
+    below: bool  # fewer marks than ``required_so_far`` (and the school checks the rule)
     mean: Decimal | None  # the journal's average so far (school's rounding)
     grade: str  # the likely period grade ("" without an average)
     low: str
@@ -113,11 +118,19 @@ def current_period(school: School, day: dt.date) -> StudyPeriod | None:
 class _ScaleInfo:
     numbers: list[tuple[str, Decimal]] = field(default_factory=list)  # (code, number) of ordinary values
     passing: dict[str, bool] = field(default_factory=dict)
+    grades: dict[Decimal, str] = field(default_factory=dict)  # grade_for_mean's answers, remembered
 
-    @property
+    @functools.cached_property
     def sigma0(self) -> float:
         values = [float(n) for _c, n in self.numbers]
         return (max(values) - min(values)) * PRIOR_SPAN_SHARE if len(values) > 1 else 1.0
+
+    def grade(self, average: Decimal) -> str:
+        """``journal.stats.grade_for_mean`` on this scale (asked once per distinct average)."""
+        found = self.grades.get(average)
+        if found is None:
+            found = self.grades[average] = grade_for_mean(average, self.numbers) or ""
+        return found
 
 
 def _scales(scale_ids: Iterable[int]) -> dict[int, _ScaleInfo]:
@@ -145,16 +158,19 @@ def forecasts(
     *,
     school: School,
     policy: JournalPolicy | None = None,
+    with_drivers: bool = True,
 ) -> dict[int, list[Forecast]]:
     """``{assignment id: [Forecast per student, by name]}`` from the marks of ``period`` up to ``as_of``.
 
     ``assignments`` come with ``subject``, ``school_class__year_level`` and ``school`` selected. Students: those in
-    the journal's class (and subgroup) on ``as_of`` (or the period's end, if earlier).
+    the journal's class (and subgroup) on ``as_of`` (or the period's end, if earlier). ``with_drivers=False``
+    finds the driving marks of the forecasts at risk only (the school's list).
     """
     if not assignments:
         return {}
     policy = policy or policy_or_default(school.pk)
     span = Span(period.pk, period.start, min(as_of, period.end))
+    gone = ((span.end - period.start).days + 1) / ((period.end - period.start).days + 1)
     accumulation = journals_accumulation(assignments, span, policy=policy)
     ids = [a.pk for a in assignments]
     rows = list(
@@ -201,21 +217,23 @@ def forecasts(
                 continue
             tally = tallies.get((a.pk, sid))
             mean = tally.mean(school) if tally else None
-            below = accumulation_warning(acc, None, policy) is not None
+            so_far = math.ceil(acc.required * gone - 1e-9)
+            below = accumulation_warning(replace(acc, required=so_far), None, policy) is not None
             grade = low = high = ""
             passing: bool | None = None
             drivers: tuple[Driver, ...] = ()
             own = marks.get((a.pk, sid), [])
             if mean is not None and scale.numbers and own:
-                grade = grade_for_mean(mean, scale.numbers) or ""
+                grade = scale.grade(mean)
                 weights = [float(w) if policy.weighted_averages and w is not None else 1.0 for *_x, w, _n in own]
                 values = [float(r[5]) for r in own]
                 half = half_width(values, weights, scale.sigma0)
                 centre = sum(w * x for w, x in zip(weights, values, strict=True)) / sum(weights)
-                low = grade_for_mean(Decimal(repr(centre - half)), scale.numbers) or grade
-                high = grade_for_mean(Decimal(repr(centre + half)), scale.numbers) or grade
+                low = scale.grade(Decimal(centre - half).quantize(CENT)) or grade
+                high = scale.grade(Decimal(centre + half).quantize(CENT)) or grade
                 passing = scale.passing.get(grade)
-                drivers = _drivers(own, values, weights, centre)
+                if with_drivers or passing is False or below:
+                    drivers = _drivers(own, values, weights, centre)
             items.append(
                 Forecast(
                     a.pk,
@@ -223,6 +241,7 @@ def forecasts(
                     names.get(sid, ""),
                     acc.count,
                     acc.required,
+                    so_far,
                     below,
                     mean,
                     grade,
@@ -264,9 +283,9 @@ def _drivers(
             row[2],
             row[3],
             row[4],
-            Decimal(repr(w)).quantize(Decimal("0.01")),
+            Decimal(w).quantize(CENT),
             row[7] or "",
-            Decimal(repr(shift)).quantize(Decimal("0.01")) if shift is not None else None,
+            Decimal(shift).quantize(CENT) if shift is not None else None,
         )
         for _score, row, w, shift in scored[:DRIVERS]
         if shift is None or abs(shift) > 0
@@ -298,7 +317,7 @@ def at_risk(
     assignments: Sequence[TeachingAssignment], period: StudyPeriod, as_of: dt.date, *, school: School
 ) -> list[RiskLine]:
     """Every forecast at risk (lowest level or below the accumulation rule), by class, student and subject."""
-    found = forecasts(assignments, period, as_of, school=school)
+    found = forecasts(assignments, period, as_of, school=school, with_drivers=False)
     lines = [RiskLine(f, a) for a in assignments for f in found.get(a.pk, []) if f.at_risk]
     return sorted(
         lines,

@@ -48,7 +48,8 @@ class ForecastOut(Schema):
     name: str
     marks: int = Field(description="Marks so far in the period (the accumulation count, R2.6)")
     required: int = Field(description="Marks the school's rule asks for in the period")
-    below_rule: bool
+    required_so_far: int = Field(description="The rule's share of the period gone by (rounded up)")
+    below_rule: bool = Field(description="Fewer marks than required so far (and the school checks the rule)")
     average: Decimal | None
     grade: str | None = Field(description="The likely period grade (null: no mark with a number yet)")
     low: str | None
@@ -70,6 +71,7 @@ def _out(f: forecast.Forecast, period_id: int) -> dict[str, Any]:
         "name": f.student,
         "marks": f.count,
         "required": f.required,
+        "required_so_far": f.required_so_far,
         "below_rule": f.below,
         "average": f.mean,
         "grade": f.grade or None,
