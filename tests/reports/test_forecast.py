@@ -354,3 +354,18 @@ def test_no_study_period_today_means_nothing_to_forecast(fc, world):
     assert client.get(urls["journal"]).status_code == 200
     assert client.get(urls["api_risk"]).json()["count"] == 0
     assert Role.DEPUTY  # the list is empty, not an error
+
+
+def test_the_diary_links_to_the_forecast_only_when_the_school_shows_it(fc, world):
+    diary = (
+        reverse("diary:student", kwargs={"school": world.school.slug, "student_id": world.student.pk})
+        + "week/2026-11-20/"
+    )
+    link = _child_url(world, world.student)
+    parent = client_for(world.parent)
+    assert link not in parent.get(diary).content.decode()
+    set_parent_forecast(acting_user=world.director, school=world.school, shown=True)
+    assert link in parent.get(diary).content.decode()
+    # The class teacher's preview of the same diary and the student's own diary never link to it.
+    assert link not in client_for(world.class_teacher).get(diary).content.decode()
+    assert link not in client_for(world.student.user).get(diary).content.decode()

@@ -72,6 +72,13 @@ class _Scale:
         self.ordinal: dict[int, int] = {}
         self.by_code: dict[str, int] = {}
         self.info: dict[int, GradeValue] = {}
+        self.grades: dict[Decimal | None, int | None] = {}
+
+    def grade(self, average: Decimal | None) -> int | None:
+        """``journal.stats.grade_for_mean`` on this scale, asked once per distinct average."""
+        if average not in self.grades:
+            self.grades[average] = grade_for_mean(average, self.numbers)
+        return self.grades[average]
 
 
 def _scales(school_id: int) -> dict[int, _Scale]:
@@ -143,7 +150,7 @@ def step_grades(b: SchoolBuild) -> None:
                 else:
                     tally = tallies.get((a.pk, student))
                     if scale.numbers:
-                        derived = grade_for_mean(tally.mean(a.school) if tally else None, scale.numbers)
+                        derived = scale.grade(tally.mean(school) if tally else None)
                     else:
                         derived = modes.get((a.pk, student))
                     if derived is None or (counted.below and rng.random() < NOT_ATTESTED_RATE):
