@@ -164,7 +164,8 @@ def forecasts(
 
     ``assignments`` come with ``subject``, ``school_class__year_level`` and ``school`` selected. Students: those in
     the journal's class (and subgroup) on ``as_of`` (or the period's end, if earlier). ``with_drivers=False``
-    finds the driving marks of the forecasts at risk only (the school's list).
+    (the school's list) works out the range and the driving marks of the forecasts at risk only; the others
+    keep their likely grade alone.
     """
     if not assignments:
         return {}
@@ -225,14 +226,14 @@ def forecasts(
             own = marks.get((a.pk, sid), [])
             if mean is not None and scale.numbers and own:
                 grade = scale.grade(mean)
-                weights = [float(w) if policy.weighted_averages and w is not None else 1.0 for *_x, w, _n in own]
-                values = [float(r[5]) for r in own]
-                half = half_width(values, weights, scale.sigma0)
-                centre = sum(w * x for w, x in zip(weights, values, strict=True)) / sum(weights)
-                low = scale.grade(Decimal(centre - half).quantize(CENT)) or grade
-                high = scale.grade(Decimal(centre + half).quantize(CENT)) or grade
                 passing = scale.passing.get(grade)
                 if with_drivers or passing is False or below:
+                    weights = [float(w) if policy.weighted_averages and w is not None else 1.0 for *_x, w, _n in own]
+                    values = [float(r[5]) for r in own]
+                    half = half_width(values, weights, scale.sigma0)
+                    centre = sum(w * x for w, x in zip(weights, values, strict=True)) / sum(weights)
+                    low = scale.grade(Decimal(centre - half).quantize(CENT)) or grade
+                    high = scale.grade(Decimal(centre + half).quantize(CENT)) or grade
                     drivers = _drivers(own, values, weights, centre)
             items.append(
                 Forecast(

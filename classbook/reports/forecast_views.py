@@ -134,3 +134,13 @@ def child(request: HttpRequest, ctx: SchoolContext, student: int) -> HttpRespons
         "reports/forecast_child.html",
         {"ctx": ctx, "period": period, "today": today, "rows": rows, "name": rows[0][1].student if rows else ""},
     )
+
+
+@require_GET
+@school_view(rule=access.may_open_child_forecasts)
+def child_link(request: HttpRequest, ctx: SchoolContext, student: int) -> HttpResponse:
+    """The diary head's link to the child's forecast (loaded by htmx): the link, or nothing while not shown."""
+    settings = queries.report_settings(ctx.school)
+    if not access.may_read_child_forecast(ctx, student, shown_to_parents=settings.forecast_for_parents):
+        return HttpResponse("")
+    return render(request, "reports/_forecast_child_link.html", {"ctx": ctx, "student": student})

@@ -32,4 +32,5 @@ urlpatterns += [
     path("forecast/at-risk/", forecast_views.risk, name="forecast_risk"),
     path("forecast/parents/", forecast_views.switch_parents, name="forecast_parents"),
     path("forecast/student/<int:student>/", forecast_views.child, name="forecast_child"),
+    path("forecast/student/<int:student>/link/", forecast_views.child_link, name="forecast_child_link"),
 ]

@@ -361,11 +361,16 @@ def test_the_diary_links_to_the_forecast_only_when_the_school_shows_it(fc, world
         reverse("diary:student", kwargs={"school": world.school.slug, "student_id": world.student.pk})
         + "week/2026-11-20/"
     )
+    slot = reverse("reports:forecast_child_link", kwargs={"school": world.school.slug, "student": world.student.pk})
     link = _child_url(world, world.student)
     parent = client_for(world.parent)
-    assert link not in parent.get(diary).content.decode()
+    # The diary's head loads the link (htmx) for the child's parent only: no query on the diary's page.
+    assert slot in parent.get(diary).content.decode()
+    assert parent.get(slot).content.decode() == ""
     set_parent_forecast(acting_user=world.director, school=world.school, shown=True)
-    assert link in parent.get(diary).content.decode()
-    # The class teacher's preview of the same diary and the student's own diary never link to it.
-    assert link not in client_for(world.class_teacher).get(diary).content.decode()
-    assert link not in client_for(world.student.user).get(diary).content.decode()
+    assert link in parent.get(slot).content.decode()
+    # Another parent's child, the class teacher's preview, the student's own diary: no link, the slot refuses.
+    assert client_for(world.other_parent).get(slot).content.decode() == ""
+    for user in (world.class_teacher, world.student.user):
+        assert slot not in client_for(user).get(diary).content.decode()
+        assert client_for(user).get(slot).status_code == 403
