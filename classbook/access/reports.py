@@ -135,3 +135,60 @@ def usage_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
     if not may_read_usage(ctx):
         return SchoolClass.objects.none()
     return summary_classes(ctx)
+
+
+# --- The forecast of period grades (R6.5; docs/reports.md, "Forecast") ------------------------------------
+
+
+def forecast_journals(ctx: SchoolContext) -> QuerySet[TeachingAssignment]:
+    """Journals whose forecast the user reads: a teacher their own journals and every journal of their class,
+    the administration and authority viewers the school's (the same as the user's progress reports)."""
+    return report_assignments(ctx)
+
+
+def may_read_forecast_journal(ctx: SchoolContext, assignment: TeachingAssignment) -> bool:
+    """One journal's forecast (no query): the school's for the administration, own or homeroom for a teacher."""
+    if assignment.school_id != ctx.school.pk:
+        return False
+    if reads_whole_school(ctx):
+        return True
+    return Role.TEACHER in ctx.roles and (
+        assignment.teacher_id == ctx.user.pk or assignment.school_class_id in ctx.homeroom_class_ids
+    )
+
+
+def forecast_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
+    """Classes whose whole forecast (students × subjects) the user reads: the class teacher's, the school's."""
+    return summary_classes(ctx)
+
+
+def may_read_risk_list(ctx: SchoolContext) -> bool:
+    """The school's "students at risk" list: the administration (deputy, director, administrator) and viewers."""
+    return reads_whole_school(ctx)
+
+
+PARENT_FORECAST_ROLES = frozenset({Role.DIRECTOR, Role.DEPUTY})
+
+
+def may_switch_parent_forecast(ctx: SchoolContext) -> bool:
+    """Whether parents see the forecast is the school's decision: its director or a deputy, not a viewer."""
+    return bool(ctx.roles & PARENT_FORECAST_ROLES) and not ctx.is_read_only
+
+
+def may_switch_parent_forecast_roles(roles: frozenset[str]) -> bool:
+    """The same rule for a service that knows the acting user's roles in the school (``journal.school_roles``)."""
+    return bool(roles & PARENT_FORECAST_ROLES)
+
+
+def may_read_child_forecast(ctx: SchoolContext, student_id: int, *, shown_to_parents: bool) -> bool:
+    """A parent reads their own child's forecast, and only when the school shows it to parents (default off).
+
+    Not the student (the forecast is a tool for adults), not another child, not an ended or hidden link
+    (``ctx.child_student_ids`` holds only links with "may see" that have not ended)."""
+    return shown_to_parents and Role.PARENT in ctx.roles and student_id in ctx.child_student_ids
+
+
+def may_open_child_forecasts(ctx: SchoolContext) -> bool:
+    """The door to a child's forecast page: a parent with a visible child (the page then asks
+    ``may_read_child_forecast`` for the child and the school's switch, 404 otherwise)."""
+    return Role.PARENT in ctx.roles and bool(ctx.child_student_ids)

@@ -58,3 +58,7 @@ def register_routers(api: NinjaAPI) -> None:
     from classbook.api.routes import reports_usage
 
     api.add_router("/schools", reports_usage.router)  # /schools/{school}/reports/usage (R9.2)
+    # The forecast of period grades (R6.5): /schools/{school}/reports/forecast/journals/{id}|at-risk
+    from classbook.api.routes import reports_forecast
+
+    api.add_router("/schools", reports_forecast.router)

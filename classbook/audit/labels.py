@@ -162,3 +162,7 @@ def action_choices() -> list[tuple[str, str]]:
     """Every named action as (action, label), sorted by label in the current language (for the filter)."""
     pairs = ((a, str(label)) for a, label in ACTION_LABELS.items() if a not in LEGACY_ACTIONS)
     return sorted(pairs, key=lambda pair: pair[1])
+
+
+# The forecast of period grades (R6.5): whether parents see it.
+ACTION_LABELS["reports.forecast.parents_switched"] = _("Forecast for parents switched on or off")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Collection, Hashable, Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -40,7 +40,7 @@ from classbook.schools.models import ScaleValue, School, TeachingAssignment
 
 K = TypeVar("K", bound=Hashable)
 
-__all__ = ["MarkTally", "class_tallies", "journal_tallies", "tally_marks", "weighted_averages"]
+__all__ = ["MarkTally", "class_tallies", "grade_for_mean", "journal_tallies", "tally_marks", "weighted_averages"]
 
 
 class MarkTally:
@@ -190,3 +190,29 @@ def journal_tallies(
         ),
         weighted=weighted,
     )
+
+
+def grade_for_mean(average: Decimal | float | None, numbers: Iterable[tuple[K, Any]]) -> K | None:
+    """The grade an average gives on a scale: the value whose number is the average rounded half up to a whole
+    mark (8.5 → 9, as the annual rule rounds), or the nearest value of the scale when none has that number.
+
+    ``numbers`` are the scale's values with a number as ``(key, number)`` (the value's id, code ...); ``None``
+    without an average or without such values. The demo's period grades and the forecast (``reports.forecast``)
+    both turn an average (``MarkTally.mean``) into a grade here: one rule.
+    """
+    if average is None:
+        return None
+    target = (average if isinstance(average, Decimal) else Decimal(str(average))).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP
+    )
+    best: tuple[Decimal, Decimal, K] | None = None
+    for key, number in numbers:
+        if number is None:
+            continue
+        n = number if isinstance(number, Decimal) else Decimal(str(number))
+        distance = abs(n - target)
+        if best is None or (distance, -n) < (best[0], best[1]):
+            best = (distance, -n, key)
+            if not distance:
+                break
+    return best[2] if best is not None else None

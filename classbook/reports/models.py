@@ -54,6 +54,9 @@ class ReportSettings(SchoolOwned):
         default=False,
         help_text=_("The Russian СОУ: 5 → 100 %, 4 → 64 %, 3 → 36 %, 2 → 16 %, н/а → 7 %."),
     )
+    # R6.5: parents see their child's forecast in the diary only when the school switches it on (director or
+    # deputy, ``reports.forecast_services.set_parent_forecast``, audited).
+    forecast_for_parents = models.BooleanField(_("parents see their child's forecast"), default=False)
 
     class Meta:
         verbose_name = _("report settings")

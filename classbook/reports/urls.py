@@ -52,3 +52,16 @@ urlpatterns += [
     path("usage/", usage_views.report, name="usage"),
     path("usage.<str:fmt>", usage_views.report_export, name="usage_export"),
 ]
+
+# The forecast of period grades (R6.5): classbook/reports/forecast_views.py
+from classbook.reports import forecast_views  # noqa: E402
+
+urlpatterns += [
+    path("forecast/", forecast_views.index, name="forecast"),
+    path("forecast/journal/<int:assignment>/", forecast_views.journal, name="forecast_journal"),
+    path("forecast/class/<int:school_class>/", forecast_views.school_class, name="forecast_class"),
+    path("forecast/at-risk/", forecast_views.risk, name="forecast_risk"),
+    path("forecast/parents/", forecast_views.switch_parents, name="forecast_parents"),
+    path("forecast/student/<int:student>/", forecast_views.child, name="forecast_child"),
+    path("forecast/student/<int:student>/link/", forecast_views.child_link, name="forecast_child_link"),
+]

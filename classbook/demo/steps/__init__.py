@@ -17,12 +17,14 @@ pages, forms or read models: ``tests/demo/test_demo_imports.py`` and the import-
 Modules: ``schools`` (the school, calendar, structure), ``people`` (staff and workload, students,
 families, consents, the education authority), ``timetable`` (bells, timetable, lessons, changes),
 ``journal`` (topics, homework, register, absences, marks, remarks), ``planning`` (calendar-thematic
-plans bound to the lessons), ``messaging`` (conversations, announcements, a forum topic).
+plans bound to the lessons), ``messaging`` (conversations, announcements, a forum topic), ``grades``
+(period grades of the closed periods derived from their marks, annual grades of an ended year).
 """
 
 from __future__ import annotations
 
 from classbook.demo.build import Step
+from classbook.demo.steps.grades import step_grades
 from classbook.demo.steps.journal import step_journal
 from classbook.demo.steps.messaging import step_messaging
 from classbook.demo.steps.people import step_consents, step_staff, step_students
@@ -42,4 +44,5 @@ STEPS: list[Step] = [
     step_journal,  # topics, homework, register, absences, marks, remarks up to today (with audit rows)
     step_planning,  # calendar-thematic plans bound to the year's lessons, a few teachers late
     step_messaging,  # a few conversations (one unanswered for 5 days), announcements, a forum topic
+    step_grades,  # period grades of the closed periods from their marks (a few н/а, exempt), annual grades
 ]

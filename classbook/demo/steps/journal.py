@@ -24,7 +24,8 @@ chunks, never with the rows. What the services guarantee, kept here the same way
   else the subject's, else the year level's, else the school's default), never special or period-only
   values, and only for students enrolled in the class (in the subgroup) on the lesson's date; cancelled
   lessons get nothing;
-- **no period grade** at all (so none before its marks) and no correction;
+- **no period grade** here (``steps.grades`` derives them afterwards from these marks, for closed periods
+  only, so none before its marks) and no correction;
 - **no future times**: every timestamp derives from the lesson's date and bell and is never later than
   the moment the demo runs; an entry that would be late but whose next evening has not come is not late;
 - **deadline flags**: ``is_late`` is set exactly on the entries written after the next evening.
