@@ -641,13 +641,26 @@ def _record_mark(
         raise DomainError(_("The comment is too long (300 characters at most)."), code="invalid", field="comment")
     value = _parse_cell_mark(cell.scale_id, cell.scale_text, text) if text.strip() else None
     late = is_late_entry(lesson)
-    if _check_one_entry(cell.absent_code, value.code if value else "", replace):
-        _write_attendance(acting_user, lesson, student, cell.attendance, None, cell.attendance.version, "", late)  # type: ignore[union-attr]
+    replacing = _check_one_entry(cell.absent_code, value.code if value else "", replace)
     current = cell.mark
     new_comment = (current.comment if current else "") if comment is None else comment
-    mark = _write_mark(
-        acting_user, lesson, student, current, work_type_id, slot, value, new_comment, expected_version, reason, late
-    )
+    # A replace's audit rows (the cleared absence's, the mark's) in one statement on SQLite (services._sql).
+    with _sql.audits_together(replacing):
+        if replacing:
+            _write_attendance(acting_user, lesson, student, cell.attendance, None, cell.attendance.version, "", late)  # type: ignore[union-attr]
+        mark = _write_mark(
+            acting_user,
+            lesson,
+            student,
+            current,
+            work_type_id,
+            slot,
+            value,
+            new_comment,
+            expected_version,
+            reason,
+            late,
+        )
     if mark is None:
         raise DomainError(_("There is no mark to clear."), code="nothing_to_clear")
     if work_type is not None:
@@ -798,15 +811,17 @@ def _record_attendance(
     late = is_late_entry(lesson)
     absence = code is not None and code.counts_as_absent and not code.is_late
     mark = cell.mark
-    if _check_one_entry(cell.any_mark, code.code if absence and code else "", replace):
-        if cell.marks == 1 and mark is not None and mark.value_id is not None:
+    replacing = _check_one_entry(cell.any_mark, code.code if absence and code else "", replace)
+    # A replace's audit rows (the cleared marks', the absence's) in one statement on SQLite (services._sql).
+    with _sql.audits_together(replacing):
+        if replacing and cell.marks == 1 and mark is not None and mark.value_id is not None:
             # The one mark at the lesson is the one the cell's query read: cleared without reading it again.
             _write_mark(acting_user, lesson, student, mark, mark.work_type_id, mark.slot, None, mark.comment,
                         mark.version, "", late)  # fmt: skip
-        else:
+        elif replacing:
             cleared = _clear_marks(acting_user, lesson, student, late)
             mark = next((m for m in cleared if mark is not None and m.pk == mark.pk), mark)
-    row = _write_attendance(acting_user, lesson, student, cell.attendance, code, expected_version, reason, late)
+        row = _write_attendance(acting_user, lesson, student, cell.attendance, code, expected_version, reason, late)
     _mark_register_taken(acting_user, lesson)
     return row, mark
 
