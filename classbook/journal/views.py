@@ -28,6 +28,7 @@ from classbook.access.journal import (
     may_edit_journal,
     may_edit_lesson,
     may_open_journals,
+    may_read_assignment,
     readable_assignments,
 )
 from classbook.access.journal import period_grades as journal_period_grades
@@ -257,33 +258,66 @@ def _cell_error(exc: DomainError) -> JsonResponse:
     return error_json(422, exc.code, exc.message, fields={"value": [str(exc.message)]}, **getattr(exc, "extra", {}))
 
 
-def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, lesson: Lesson) -> JsonResponse:
-    """A lesson cell typed in the grid: an attendance code, a mark or nothing, through ``write_lesson_cell``.
+class _Refused(Exception):
+    """The answer refusing a save before the service checks the cell (no such lesson, not the user's to edit)."""
+
+    def __init__(self, response: JsonResponse) -> None:
+        super().__init__()
+        self.response = response
+
+
+def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> JsonResponse:
+    """A lesson cell typed in the grid: an attendance code, a mark or nothing, through ``write_grid_lesson_cell``.
 
     The service owns every rule (one entry per cell, cancelled and future lessons, the period lock, …);
-    the view sends what was typed and answers what the cell holds after the write, without reading it again.
+    it reads the lesson with the cell in one query, and this view decides on what it read: 404 if the user
+    may not read the journal (``may_read_assignment``, as ``queries.readable_lesson``) or the lesson is not
+    of it, 403 if not theirs to edit. The answer is what the cell holds after the write, not read again.
     """
-    assignment = lesson.assignment
     student_id = request.POST.get("student", "")
-    if not student_id.isdigit():
+    try:
+        lesson_id = int(request.POST.get("lesson") or "")
+    except ValueError:
+        lesson_id = None
+    ids = (lesson_id, assignment_id, int(student_id) if student_id.isdigit() else None)
+    if lesson_id is None or any(pk is None or not 0 < pk < 2**63 for pk in ids):  # no such row, no overflow
         return error_json(404, "not_found", _("Not found."))
-    if not may_edit_lesson(ctx, lesson):
-        return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
-    # The service checks that the student is in the class (and subgroup) on the lesson day.
-    student = Student(pk=int(student_id), school_id=assignment.school_id)
+    student = Student(pk=int(student_id), school_id=ctx.school.pk)
     try:
         mark_version, att_version = _parse_version(request.POST.get("version", ""))
-        cell = services.write_lesson_cell(
+        bad_version = None
+    except DomainError as exc:
+        mark_version = att_version = 0
+        bad_version = exc
+    read: list[Lesson] = []
+
+    def admit(lesson: Lesson | None) -> None:
+        if lesson is None or not may_read_assignment(ctx, lesson.assignment):
+            raise _Refused(error_json(404, "not_found", _("Not found.")))
+        read.append(lesson)
+        if not may_edit_lesson(ctx, lesson):
+            raise _Refused(error_json(403, "forbidden", _("Only the teacher of this lesson may change it.")))
+        if bad_version is not None:
+            raise bad_version
+
+    try:
+        lesson, cell = services.write_grid_lesson_cell(
             acting_user=ctx.user,
-            lesson=lesson,
+            school=ctx.school,
+            assignment_id=assignment_id,
+            lesson_id=lesson_id,
             student=student,
             text=request.POST.get("value") or "",
             mark_version=mark_version,
             attendance_version=att_version,
             replace=_wants_replace(request),
+            admit=admit,
         )
+    except _Refused as refused:
+        return refused.response
     except ConflictError as exc:
-        state = queries.cell_state(lesson, student.pk, getattr(assignment, "default_work_type_id", None))
+        lesson = read[0]
+        state = queries.cell_state(lesson, student.pk, getattr(lesson.assignment, "default_work_type_id", None))
         return error_json(
             409, "conflict", exc.message, current={"value": state.value, "version": state.version, "late": state.late}
         )
@@ -294,7 +328,7 @@ def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, lesson: Lesson) 
             "value": cell.value,
             "version": cell.version,
             "late": cell.late,
-            "row": queries.student_period_stats(assignment, student.pk, lesson.date, ctx.school),
+            "row": queries.student_period_stats(lesson.assignment, student.pk, lesson.date, ctx.school),
         }
     )
 
@@ -382,7 +416,6 @@ def _save_work_cell(request: HttpRequest, ctx: SchoolContext, lesson: Lesson) ->
 # Which cells the grid saves through this endpoint. Corrected grades are not typed in the grid:
 # they are recorded with a reason and an order (``correct_grade``).
 LESSON_CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, Lesson], JsonResponse]] = {
-    "lesson": _save_lesson_cell,
     "work": _save_work_cell,
 }
 CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, TeachingAssignment], JsonResponse]] = {
@@ -395,10 +428,12 @@ CELL_KINDS: dict[str, Callable[[HttpRequest, SchoolContext, TeachingAssignment],
 def save_cell(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpResponse:
     """Save one grid cell as typed; JSON ``{value, version, late}``, 409 on a stale version, 422 on bad input.
 
-    A lesson's cell reads its lesson and journal in one query (``readable_lesson``): 404 if the user may
-    not read the journal or the lesson is not of it.
+    A lesson's cell reads its lesson and journal with the cell (``_save_lesson_cell``), a work column's in one
+    query of their own (``readable_lesson``): 404 if the user may not read the journal or the lesson is not of it.
     """
     kind = request.POST.get("kind") or "lesson"
+    if kind == "lesson":  # the lesson is read with the cell, in the cell's query
+        return _save_lesson_cell(request, ctx, assignment_id)
     if kind in LESSON_CELL_KINDS:
         lesson = queries.readable_lesson(ctx, assignment_id, request.POST.get("lesson"))
         if lesson is None:

@@ -76,6 +76,55 @@ def test_cell_save_and_history_access(world, as_user, assignment, lesson, person
     assert history(client, world, assignment, lesson, world.student).status_code == history_status
 
 
+@pytest.mark.parametrize(
+    ("lesson_id", "student_id", "version"),
+    [
+        ("missing", None, "0.0"),  # no such lesson
+        ("abc", None, "0.0"),
+        ("99999999999999999999", None, "0.0"),  # beyond any id: 404, not an overflow
+        (None, "x", "0.0"),
+        (None, "99999999999999999999", "0.0"),
+        ("missing", None, "x.y"),  # a bad version of a lesson one may not read: 404 first
+    ],
+)
+def test_a_cell_save_with_a_wrong_lesson_or_student_is_404_and_changes_nothing(
+    world, as_user, assignment, lesson, lesson_id, student_id, version
+):
+    """The lesson is read with the cell (issue 10): whatever the ids, the answers are the page's 404."""
+    lesson_value = {"missing": lesson.pk + 1000, None: lesson.pk}.get(lesson_id, lesson_id)
+    response = as_user(world.teacher).post(
+        reverse("journal:save_cell", args=[world.school.slug, assignment.pk]),
+        {
+            "kind": "lesson",
+            "lesson": lesson_value,
+            "student": student_id or world.student.pk,
+            "value": "10",
+            "version": version,
+        },
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    assert not Mark.objects.exists() and not JournalChange.objects.filter(kind="mark").exists()
+
+
+def test_a_lesson_of_another_journal_is_404_and_a_bad_version_422(world, as_user, assignment, lesson):
+    other = world.other_teacher.teaching_assignments.get()
+    client = as_user(world.teacher)
+    response = client.post(
+        reverse("journal:save_cell", args=[world.school.slug, other.pk]),
+        {"kind": "lesson", "lesson": lesson.pk, "student": world.student.pk, "value": "10", "version": "0.0"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 404
+    response = save(client, world, assignment, lesson, world.student, "10", version="x.y")
+    assert response.status_code == 422 and response.json()["error"]["code"] == "bad_version"
+    response = save(as_user(world.class_teacher), world, assignment, lesson, world.student, "10", version="x.y")
+    assert response.status_code == 403  # may read, may not edit: refused before the version matters
+    response = save(client, world, assignment, lesson, world.other_student, "10")
+    assert response.status_code == 422 and response.json()["error"]["code"] == "not_in_class"
+    assert not Mark.objects.exists()
+
+
 def test_anonymous_save_gets_401_json_and_nothing_changes(world, client, assignment, lesson):
     response = save(client, world, assignment, lesson, world.student, "10")
     assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"

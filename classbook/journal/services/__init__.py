@@ -23,6 +23,7 @@ from classbook.journal.services.cells import (
     parse_attendance,
     record_attendance,
     record_mark,
+    write_grid_lesson_cell,
     write_lesson_cell,
 )
 from classbook.journal.services.grades import correct_period_grade, parse_period_grade, record_period_grade
@@ -79,5 +80,6 @@ __all__ = [
     "take_register",
     "update_journal_policy",
     "update_lesson",
+    "write_grid_lesson_cell",
     "write_lesson_cell",
 ]

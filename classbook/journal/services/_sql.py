@@ -10,13 +10,17 @@ cache listens to the audit row's ``post_save``).
 On PostgreSQL the write of a cell and its audit row are **one statement**: the row's ``INSERT … ON
 CONFLICT DO NOTHING`` or ``UPDATE … WHERE version = expected`` in a ``WITH`` clause and the audit row
 inserted from what it returned; no row (a concurrent insert, a moved version) means no audit row either.
-SQLite (no data-modifying ``WITH``) runs the same two statements one after the other.
+SQLite (no data-modifying ``WITH``) runs the same two statements one after the other; inside
+``audits_together`` (a write that replaces the other entry of a cell: two rows written, two audit rows)
+the audit rows wait and go in one multi-row ``INSERT`` at its end, in the order of the writes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import connection
@@ -143,11 +147,58 @@ def insert(obj: Model) -> None:
     _saved(obj, pk)
 
 
+# The audit rows waiting for their INSERT inside ``audits_together`` (SQLite only; None outside it).
+_PENDING: ContextVar[list[Model] | None] = ContextVar("pending_audit_rows", default=None)
+
+
+@contextlib.contextmanager
+def audits_together(together: bool = True) -> Iterator[None]:
+    """On SQLite, the audit rows of the cell writes inside are inserted together, in **one** statement when the
+    block ends without an error (in the order the writes were made, so their ids keep that order), their
+    ``pre_save``/``post_save`` sent around that statement in the same order. Call it inside the transaction of
+    the writes: an error in the block inserts nothing (the transaction rolls the writes back). On PostgreSQL
+    each write and its audit row are one statement already: nothing changes; nor when not ``together``."""
+    if not together or connection.vendor == "postgresql" or _PENDING.get() is not None:
+        yield
+        return
+    pending: list[Model] = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+    if pending:
+        _insert_together(pending)
+
+
+@functools.cache
+def _insert_many_sql(model: Any, vendor: str, rows: int) -> str:
+    del vendor
+    columns = ", ".join(_q(f.column) for f in _insert_fields(model))
+    marks = "(" + ", ".join(["%s"] * len(_insert_fields(model))) + ")"
+    table, pk = _q(model._meta.db_table), _q(model._meta.pk.column)
+    return f"INSERT INTO {table} ({columns}) VALUES {', '.join([marks] * rows)} RETURNING {pk}"  # noqa: S608
+
+
+def _insert_together(changes: list[Model]) -> None:
+    for change in changes:
+        _signal(change, pre_save)
+    params = [value for change in changes for value in _insert_params(change)]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_many_sql(type(changes[0]), connection.vendor, len(changes)), params)
+        # One statement's rows get ascending ids in the order of its VALUES (RETURNING's order is not promised).
+        pks = sorted(row[0] for row in cursor.fetchall())
+    for change, pk in zip(changes, pks, strict=True):
+        _saved(change, pk)
+
+
 def _write_with_audit(sql: str, params: list[Any], change: Any, link: str) -> int | None:
     """Run the one-row write ``sql`` (``RETURNING`` the row's id, or nothing) and, if it wrote, INSERT ``change``
     with its field ``link`` set to that id. Returns the id; None (and no audit row) when nothing was written.
-    ``change``'s ``post_save`` is the caller's to send (``_saved``), after the written row's."""
-    _signal(change, pre_save)
+    ``change``'s ``post_save`` is the caller's to send (``_saved``), after the written row's; inside
+    ``audits_together`` on SQLite ``change`` waits for the block's end (its signals too: ``deferred``)."""
+    if _PENDING.get() is None:
+        _signal(change, pre_save)
     link_attname = change._meta.get_field(link).attname
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -167,10 +218,20 @@ def _write_with_audit(sql: str, params: list[Any], change: Any, link: str) -> in
                 return None
             written = row[0]
             setattr(change, link_attname, written)
+            pending = _PENDING.get()
+            if pending is not None:  # inserted at the end of ``audits_together``, with the others
+                pending.append(change)
+                return written  # type: ignore[no-any-return]
             cursor.execute(_insert_sql(change.__class__, connection.vendor, False), _insert_params(change))
             change_pk = cursor.fetchone()[0]
     change.pk = change_pk
     return written  # type: ignore[no-any-return]
+
+
+def deferred(change: Model) -> bool:
+    """Whether ``change`` waits for the end of ``audits_together`` (its id and ``post_save`` come then)."""
+    pending = _PENDING.get()
+    return pending is not None and any(c is change for c in pending)
 
 
 def insert_with_audit(obj: Model, change: Model, link: str) -> bool:
@@ -182,7 +243,8 @@ def insert_with_audit(obj: Model, change: Model, link: str) -> bool:
     if pk is None:
         return False
     _saved(obj, pk)
-    _saved(change, change.pk)
+    if not deferred(change):
+        _saved(change, change.pk)
     return True
 
 
@@ -203,7 +265,8 @@ def update_with_audit(
     params += [expected_version + 1, pk, expected_version]
     if _write_with_audit(_update_sql(model, connection.vendor, tuple(changes)), params, change, link) is None:
         return False
-    _saved(change, change.pk)
+    if not deferred(change):
+        _saved(change, change.pk)
     return True
 
 

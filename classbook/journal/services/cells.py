@@ -50,6 +50,7 @@ from classbook.journal.services._common import (
 )
 from classbook.people.models import Enrolment, Student, User
 from classbook.schools.models import (
+    AcademicYear,
     MarkingScale,
     ScaleValue,
     School,
@@ -93,12 +94,15 @@ class _Cell:
 
 
 @functools.cache
-def _cell_sql(typed: bool = True) -> str:
+def _cell_sql(typed: bool = True, with_lesson: bool = False) -> str:
     """The cell query as text, built once: the ORM spends milliseconds compiling a query this shape.
 
     Without ``typed`` the school's attendance code of the typed text is not looked up (its columns are
     NULL). The text is kept short (one space for any run of white space): psycopg caches the conversion of
     a statement up to 4 KiB only, and the one-statement save (``_one_statement_sql``) embeds this one.
+    ``with_lesson`` reads the lesson too (``%(le)s`` of the journal ``%(asg)s`` in the school ``%(sch)s``, its
+    day instead of ``%(day)s``), its journal and the journal's year, their columns after the cell's
+    (``_LESSON_COLUMNS``): the grid's save reads them all in this one query (``write_grid_lesson_cell``).
     """
     t = {
         m.__name__: m._meta.db_table
@@ -125,6 +129,7 @@ def _cell_sql(typed: bool = True) -> str:
     )
     q = connection.ops.quote_name
     pg = connection.vendor == "postgresql"
+    day = f"l.{q('date')}" if with_lesson else "%(day)s"
 
     def sep(n: int) -> str:
         return f"chr({n})" if pg else f"char({n})"
@@ -141,17 +146,25 @@ def _cell_sql(typed: bool = True) -> str:
    ORDER BY w.ordinal, w.id LIMIT 1)"""  # noqa: S608
     typed_join = f"""LEFT JOIN {q(t["AttendanceCode"])} x ON x.school_id = a.school_id
   AND x.code IN (%(t1)s, %(t2)s, %(t3)s, %(t4)s)"""
+    lesson_columns = lesson_join = ""
+    if with_lesson:
+        lesson_columns = "".join(
+            f", {alias}.{q(f.column)}" for alias, model in _LESSON_COLUMNS for f in model._meta.concrete_fields
+        )
+        lesson_join = f"""JOIN {q(Lesson._meta.db_table)} l ON l.id = %(le)s AND l.assignment_id = a.id
+  AND l.school_id = %(sch)s
+JOIN {q(AcademicYear._meta.db_table)} y ON y.id = a.year_id"""
     # Only table names from model metadata go into the text; every value is a query parameter.
     sql = f"""
 SELECT a.teacher_id, a.school_id, a.subgroup_id,
   {scale},
   EXISTS (SELECT 1 FROM {q(t["Enrolment"])} e WHERE e.student_id = %(st)s
-          AND e.school_class_id = a.school_class_id AND e.start <= %(day)s
-          AND (e.{q("end")} IS NULL OR e.{q("end")} >= %(day)s)),
+          AND e.school_class_id = a.school_class_id AND e.start <= {day}
+          AND (e.{q("end")} IS NULL OR e.{q("end")} >= {day})),
   EXISTS (SELECT 1 FROM {q(t["members"])} m WHERE m.subgroup_id = a.subgroup_id AND m.student_id = %(st)s),
   EXISTS (SELECT 1 FROM {q(t["PeriodGrade"])} g JOIN {q(t["StudyPeriod"])} p ON p.id = g.period_id
           WHERE g.assignment_id = a.id AND g.student_id = %(st)s AND g.kind IN (%(pe)s, %(an)s)
-          AND p.start <= %(day)s AND p.{q("end")} >= %(day)s),
+          AND p.start <= {day} AND p.{q("end")} >= {day}),
   {default_wt},
   EXISTS (SELECT 1 FROM {q(t["LessonChange"])} lc WHERE lc.lesson_id = %(le)s AND lc.kind = %(cx)s),
   t.id, t.code_id, ac.code, t.version, t.is_late, t.reason,
@@ -164,11 +177,13 @@ SELECT a.teacher_id, a.school_id, a.subgroup_id,
    AND m3.value_id IS NOT NULL),
   (SELECT ms.name FROM {q(t["MarkingScale"])} ms WHERE ms.id = {scale})
    || {sep(29)} || COALESCE((SELECT {agg} FROM {q(t["ScaleValue"])} v WHERE v.scale_id = {scale}), '')
+{lesson_columns}
 FROM {q(t["TeachingAssignment"])} a
 JOIN {q(t["subject"])} su ON su.id = a.subject_id
 JOIN {q(t["school_class"])} c ON c.id = a.school_class_id
 LEFT JOIN {q(t["year_level"])} yl ON yl.id = c.year_level_id
 JOIN {q(t["school"])} sc ON sc.id = a.school_id
+{lesson_join}
 LEFT JOIN {q(t["Attendance"])} t ON t.lesson_id = %(le)s AND t.student_id = %(st)s
 LEFT JOIN {q(t["AttendanceCode"])} ac ON ac.id = t.code_id
 LEFT JOIN {q(t["Mark"])} mk ON mk.lesson_id = %(le)s AND mk.student_id = %(st)s AND mk.slot = %(slot)s
@@ -177,6 +192,49 @@ LEFT JOIN {q(t["ScaleValue"])} mv ON mv.id = mk.value_id
 {typed_join if typed else ""}
 WHERE a.id = %(asg)s"""  # noqa: S608
     return " ".join(sql.split())
+
+
+# The lesson, its journal and the journal's year, as the grid's save reads them with the cell (``_cell_sql``).
+_LESSON_COLUMNS = (("l", Lesson), ("a", TeachingAssignment), ("y", AcademicYear))
+_CELL_COLUMNS = 31
+
+
+@functools.cache
+def _converters(model: Any, vendor: str) -> list[tuple[list[Any], Any]]:
+    """Each concrete field's converters of a raw value (as the ORM's compiler applies them)."""
+    del vendor
+    out = []
+    for f in model._meta.concrete_fields:
+        col = f.get_col(model._meta.db_table)
+        out.append((connection.ops.get_db_converters(col) + col.get_db_converters(connection), col))
+    return out
+
+
+def _model_from_row(model: Any, values: Any) -> Any:
+    converted = []
+    for value, (convs, col) in zip(values, _converters(model, connection.vendor), strict=True):
+        for convert in convs:
+            value = convert(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], converted)
+
+
+def _lesson_from_row(row: Any, school: School) -> Lesson:
+    """The lesson of the grid's cell query (``_cell_sql(with_lesson=True)``), its journal and year attached, as
+    ``queries.readable_lesson`` returns it (the school is the caller's, the journal's default work type set)."""
+    at = _CELL_COLUMNS
+    parts = []
+    for _alias, model in _LESSON_COLUMNS:
+        n = len(model._meta.concrete_fields)
+        parts.append(_model_from_row(model, row[at : at + n]))
+        at += n
+    lesson, assignment, year = parts
+    assignment.year = year
+    assignment.school = school
+    assignment.default_work_type_id = row[7]
+    lesson.assignment = assignment
+    lesson.school = school
+    return lesson  # type: ignore[no-any-return]
 
 
 def _cell_context(
@@ -209,19 +267,21 @@ def _cell_context(
     return cell
 
 
-def _cell_params(lesson: Lesson, student: Student, work_type_id: int | None, slot: int, typed: str) -> dict[str, Any]:
+def _cell_params(
+    lesson: Lesson | None, student: Student, work_type_id: int | None, slot: int, typed: str
+) -> dict[str, Any]:
+    """The cell query's parameters; without ``lesson`` (the query reads it) its own are the caller's to add."""
     typed = typed.strip()[:4]
     params: dict[str, Any] = {
-        "st": student.pk,
-        "le": lesson.pk,
-        "day": lesson.date,
         "pe": GradeKind.PERIOD.value,
         "an": GradeKind.ANNUAL.value,
-        "asg": lesson.assignment_id,
         "cx": TimetableChangeKind.CANCELLED.value,
         "wt": work_type_id or 0,
         "slot": slot,
+        "st": student.pk,
     }
+    if lesson is not None:
+        params.update(le=lesson.pk, day=lesson.date, asg=lesson.assignment_id)
     if typed:  # the school's code typed as is, lower, upper or capitalised (SQLite compares Cyrillic by case)
         params.update(t1=typed, t2=typed.lower(), t3=typed.upper(), t4=typed.capitalize())
     return params
@@ -641,13 +701,26 @@ def _record_mark(
         raise DomainError(_("The comment is too long (300 characters at most)."), code="invalid", field="comment")
     value = _parse_cell_mark(cell.scale_id, cell.scale_text, text) if text.strip() else None
     late = is_late_entry(lesson)
-    if _check_one_entry(cell.absent_code, value.code if value else "", replace):
-        _write_attendance(acting_user, lesson, student, cell.attendance, None, cell.attendance.version, "", late)  # type: ignore[union-attr]
+    replacing = _check_one_entry(cell.absent_code, value.code if value else "", replace)
     current = cell.mark
     new_comment = (current.comment if current else "") if comment is None else comment
-    mark = _write_mark(
-        acting_user, lesson, student, current, work_type_id, slot, value, new_comment, expected_version, reason, late
-    )
+    # A replace's audit rows (the cleared absence's, the mark's) in one statement on SQLite (services._sql).
+    with _sql.audits_together(replacing):
+        if replacing:
+            _write_attendance(acting_user, lesson, student, cell.attendance, None, cell.attendance.version, "", late)  # type: ignore[union-attr]
+        mark = _write_mark(
+            acting_user,
+            lesson,
+            student,
+            current,
+            work_type_id,
+            slot,
+            value,
+            new_comment,
+            expected_version,
+            reason,
+            late,
+        )
     if mark is None:
         raise DomainError(_("There is no mark to clear."), code="nothing_to_clear")
     if work_type is not None:
@@ -798,15 +871,17 @@ def _record_attendance(
     late = is_late_entry(lesson)
     absence = code is not None and code.counts_as_absent and not code.is_late
     mark = cell.mark
-    if _check_one_entry(cell.any_mark, code.code if absence and code else "", replace):
-        if cell.marks == 1 and mark is not None and mark.value_id is not None:
+    replacing = _check_one_entry(cell.any_mark, code.code if absence and code else "", replace)
+    # A replace's audit rows (the cleared marks', the absence's) in one statement on SQLite (services._sql).
+    with _sql.audits_together(replacing):
+        if replacing and cell.marks == 1 and mark is not None and mark.value_id is not None:
             # The one mark at the lesson is the one the cell's query read: cleared without reading it again.
             _write_mark(acting_user, lesson, student, mark, mark.work_type_id, mark.slot, None, mark.comment,
                         mark.version, "", late)  # fmt: skip
-        else:
+        elif replacing:
             cleared = _clear_marks(acting_user, lesson, student, late)
             mark = next((m for m in cleared if mark is not None and m.pk == mark.pk), mark)
-    row = _write_attendance(acting_user, lesson, student, cell.attendance, code, expected_version, reason, late)
+        row = _write_attendance(acting_user, lesson, student, cell.attendance, code, expected_version, reason, late)
     _mark_register_taken(acting_user, lesson)
     return row, mark
 
@@ -940,6 +1015,20 @@ def write_lesson_cell(
     nothing (clears both) (R2.1, R2.8). Each goes through ``record_attendance``/``record_mark`` with all
     their rules; a code is recognised among the school's codes (in the cell's query) before the scale is tried.
     """
+    return _write_lesson_cell(acting_user, lesson, student, text, mark_version, attendance_version, replace)
+
+
+def _write_lesson_cell(
+    acting_user: User,
+    lesson: Lesson,
+    student: Student,
+    text: str,
+    mark_version: int,
+    attendance_version: int,
+    replace: bool,
+    cell: _Cell | None = None,
+) -> LessonCell:
+    """``write_lesson_cell``; ``cell`` is the cell's query as read with the lesson (its checks not run yet)."""
     text = text.strip()
     if not text:
         mark: Mark | None = None
@@ -954,7 +1043,10 @@ def write_lesson_cell(
             )
         return LessonCell(mark, att)
     # One query tells a code from a mark and reads the cell: the default work type's mark and the attendance.
-    cell = _cell_context(acting_user, lesson, student, typed=text)
+    if cell is None:
+        cell = _cell_context(acting_user, lesson, student, typed=text)
+    else:
+        _check_cell(acting_user, lesson, student, cell)
     if cell.typed_code is not None:
         att, mark = _record_attendance(
             acting_user,
@@ -985,6 +1077,42 @@ def write_lesson_cell(
     )
     # ``cell.attendance`` is the row as written when the mark replaced an absence.
     return LessonCell(mark, cell.attendance)
+
+
+@transaction.atomic
+def write_grid_lesson_cell(
+    *,
+    acting_user: User,
+    school: School,
+    assignment_id: int,
+    lesson_id: int,
+    student: Student,
+    text: str,
+    mark_version: int,
+    attendance_version: int,
+    replace: bool = False,
+    admit: Callable[[Lesson | None], None],
+) -> tuple[Lesson, LessonCell]:
+    """``write_lesson_cell`` for the grid's endpoint, which has the lesson's id only: the lesson (of the journal
+    ``assignment_id`` in ``school``), its journal and year are read **with the cell, in the cell's query**, in
+    the save's transaction (issue 10: one statement less per save). ``admit`` is the caller's access decision
+    on the lesson read (None: no such lesson of that journal): it raises to refuse, before any check of the
+    cell or any write. Returns the lesson as read (for the answer) and what the cell holds after the write.
+    """
+    typed = text.strip()
+    params = _cell_params(None, student, None, 0, typed) | {"le": lesson_id, "asg": assignment_id, "sch": school.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(_cell_sql(bool(typed), with_lesson=True), params)
+        row = cursor.fetchone()
+    lesson = _lesson_from_row(row, school) if row is not None else None
+    admit(lesson)
+    assert lesson is not None  # ``admit`` refuses a missing lesson
+    if not typed:  # a clear goes through record_mark/record_attendance, which read the cell themselves
+        return lesson, _write_lesson_cell(acting_user, lesson, student, text, mark_version, attendance_version, replace)
+    cell = _cell_from_row(row, lesson, student, 0)
+    return lesson, _write_lesson_cell(
+        acting_user, lesson, student, text, mark_version, attendance_version, replace, cell=cell
+    )
 
 
 def _current_attendance(lesson: Lesson, student: Student) -> Attendance | None:
