@@ -44,9 +44,10 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
-from classbook.journal.models import JournalPolicy, Mark
+from classbook.journal.models import JournalPolicy, Lesson, Mark, WorkType
 from classbook.journal.rules import accumulation_warning, journals_accumulation, policy_or_default
 from classbook.journal.stats import grade_for_mean, journal_tallies
 from classbook.people.models import Enrolment, Student
@@ -235,6 +236,32 @@ def forecasts(
     return out
 
 
+MARK_FIELDS = (
+    "lesson__assignment_id",
+    "student_id",
+    "pk",
+    "lesson__date",
+    "value__code",
+    "value__numeric",
+    "work_type__weight",
+    "work_type__name",
+)
+
+
+def _pairs_sql(pairs: int) -> str:
+    """``MARK_FIELDS`` of the marks with a number of ``pairs`` (journal, student) pairs in a span, by date."""
+    t = {m.__name__: connection.ops.quote_name(m._meta.db_table) for m in (Mark, Lesson, ScaleValue, WorkType)}
+    q = connection.ops.quote_name
+    values = ", ".join(["(%s, %s)"] * pairs)
+    # Only table and column names from model metadata go into the text; every value is a parameter.
+    return f"""SELECT l.assignment_id, m.student_id, m.id, l.{q("date")}, v.code, v.{q("numeric")}, w.weight, w.name
+FROM {t["Mark"]} m JOIN {t["Lesson"]} l ON l.id = m.lesson_id JOIN {t["ScaleValue"]} v ON v.id = m.value_id
+LEFT JOIN {t["WorkType"]} w ON w.id = m.work_type_id
+WHERE l.{q("date")} >= %s AND l.{q("date")} <= %s AND v.{q("numeric")} IS NOT NULL
+  AND (l.assignment_id, m.student_id) IN (VALUES {values})
+ORDER BY l.{q("date")}, m.id"""  # noqa: S608
+
+
 def _numeric_marks(
     pairs: set[tuple[int, int]], span: Span, *, every_student: bool
 ) -> dict[tuple[int, int], list[tuple[Any, ...]]]:
@@ -243,25 +270,29 @@ def _numeric_marks(
     are most of the journals' students, read the journals whole."""
     if not pairs:
         return {}
-    qs = Mark.objects.filter(
-        lesson__assignment_id__in={a for a, _s in pairs},
-        lesson__date__gte=span.start,
-        lesson__date__lte=span.end,
-        value__isnull=False,
-        value__numeric__isnull=False,
-    )
-    if not every_student:
-        qs = qs.filter(student_id__in={s for _a, s in pairs})
-    rows = qs.order_by("lesson__date", "pk").values_list(
-        "lesson__assignment_id",
-        "student_id",
-        "pk",
-        "lesson__date",
-        "value__code",
-        "value__numeric",
-        "work_type__weight",
-        "work_type__name",
-    )
+    rows: Iterable[tuple[Any, ...]]
+    if every_student:
+        rows = (
+            Mark.objects.filter(
+                lesson__assignment_id__in={a for a, _s in pairs},
+                lesson__date__gte=span.start,
+                lesson__date__lte=span.end,
+                value__isnull=False,
+                value__numeric__isnull=False,
+            )
+            .order_by("lesson__date", "pk")
+            .values_list(*MARK_FIELDS)
+        )
+    else:  # the pairs themselves (a few students of each journal): a semi-join on a VALUES list
+        ordered = sorted(pairs)
+        params: list[Any] = [span.start, span.end, *(x for pair in ordered for x in pair)]
+        with connection.cursor() as cursor:
+            cursor.execute(_pairs_sql(len(ordered)), params)
+            # The date as the ORM gives it (SQLite's cursor gives text); the numbers are read as floats below.
+            rows = [
+                r if isinstance(r[3], dt.date) else (*r[:3], dt.date.fromisoformat(r[3]), *r[4:])
+                for r in cursor.fetchall()
+            ]
     marks: dict[tuple[int, int], list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
         if (row[0], row[1]) in pairs:
