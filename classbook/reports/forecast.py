@@ -191,6 +191,7 @@ def forecasts(
     # First from the sums alone: the count, the average, the likely grade, whether it passes, the rule.
     found: list[tuple[TeachingAssignment, list[Forecast]]] = []
     ranged: set[tuple[int, int]] = set()  # the forecasts whose range and drivers are worked out
+    means: dict[tuple[float, float], Decimal | None] = {}
     for a in assignments:
         scale = scales.get(scale_of[a.pk] or 0, _ScaleInfo())
         items = []
@@ -198,7 +199,10 @@ def forecasts(
             if not acc.stays:
                 continue
             tally = tallies.get((a.pk, sid))
-            mean = tally.mean(school) if tally else None
+            mean = None
+            if tally:  # MarkTally.mean, asked once per distinct sums (thousands of students share a few hundred)
+                sums = (tally.total, tally.weight)
+                mean = means[sums] if sums in means else means.setdefault(sums, tally.mean(school))
             so_far = math.ceil(acc.required * gone - 1e-9)
             below = accumulation_warning(replace(acc, required=so_far), None, policy) is not None
             grade = ""
