@@ -163,13 +163,14 @@ def forecasts(
     school: School,
     policy: JournalPolicy | None = None,
     with_drivers: bool = True,
+    only_at_risk: bool = False,
 ) -> dict[int, list[Forecast]]:
     """``{assignment id: [Forecast per student, by name]}`` from the marks of ``period`` up to ``as_of``.
 
     ``assignments`` come with ``subject``, ``school_class__year_level`` and ``school`` selected. Students: those in
     the journal's class (and subgroup) on ``as_of`` (or the period's end, if earlier). ``with_drivers=False``
     (the school's list) works out the range and the driving marks of the forecasts at risk only; the others
-    keep their likely grade alone.
+    keep their likely grade alone; ``only_at_risk`` (the school's list) leaves the others out.
     """
     if not assignments:
         return {}
@@ -212,6 +213,8 @@ def forecasts(
                 passing = scale.passing.get(grade)
                 if with_drivers or passing is False or below:
                     ranged.add((a.pk, sid))
+            if only_at_risk and passing is not False and not below:
+                continue
             items.append(
                 Forecast(
                     a.pk, sid, names.get(sid, ""), acc.count, acc.required, so_far, below, mean, grade, "", "", passing
@@ -371,7 +374,7 @@ def at_risk(
 ) -> list[RiskLine]:
     """Every forecast at risk (lowest level or below the accumulation rule), by class, student and subject: decided
     from the database's sums, the marks read for the forecasts at risk alone (their range and drivers)."""
-    found = forecasts(assignments, period, as_of, school=school, policy=policy, with_drivers=False)
+    found = forecasts(assignments, period, as_of, school=school, policy=policy, with_drivers=False, only_at_risk=True)
     lines = [RiskLine(f, a) for a in assignments for f in found.get(a.pk, []) if f.at_risk]
     return sorted(
         lines,
