@@ -31,7 +31,7 @@ from classbook.journal.models import (
     PeriodGrade,
 )
 from classbook.journal.stats import EMPTY as EMPTY_TALLY
-from classbook.journal.stats import journal_tallies
+from classbook.journal.stats import MarkTally, journal_tallies
 from classbook.people.models import Enrolment, Student
 from classbook.schools.models import PeriodKind, ScaleValue, StudyPeriod, Subgroup, TeachingAssignment
 
@@ -156,6 +156,7 @@ def journals_accumulation(
     *,
     policy: JournalPolicy | None = None,
     student_ids: Collection[int] | None = None,
+    tallies: Mapping[tuple[int, int], MarkTally] | None = None,
 ) -> dict[int, dict[int, Accumulation]]:
     """The accumulation count (R2.6), ``{assignment id: {student id: Accumulation}}``: the one definition.
 
@@ -163,18 +164,20 @@ def journals_accumulation(
     period, several marks at one lesson too; cleared marks do not). Students: everybody in the class (and
     subgroup) at any day of the period. Two queries for any number of journals of one school (a third
     when some have subgroups); with ``student_ids`` (a service checking one student) one
-    query, the students taken as given.
+    query, the students taken as given. ``tallies``: the journals' ``stats.journal_tallies`` of the same span,
+    when the caller has read them (the forecast needs the averages too): one query fewer.
     """
     if not assignments:
         return {}
     policy = policy or policy_or_default(assignments[0].school_id)
-    tallies = journal_tallies(
-        [a.pk for a in assignments],
-        period.start,
-        period.end,
-        weighted=policy.weighted_averages,
-        student_ids=student_ids,
-    )
+    if tallies is None:
+        tallies = journal_tallies(
+            [a.pk for a in assignments],
+            period.start,
+            period.end,
+            weighted=policy.weighted_averages,
+            student_ids=student_ids,
+        )
     if student_ids is not None:
         members: dict[int, dict[int, bool]] = {a.pk: dict.fromkeys(student_ids, True) for a in assignments}
     else:

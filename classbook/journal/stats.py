@@ -6,7 +6,7 @@ the information letters, the class teacher's notices to parents (:func:`class_ta
 reports — is a :class:`MarkTally` made by :func:`tally_marks`
 here, from the marks as each reader already has them (``grid.read_grid`` reads every mark of the period
 anyway; the diary reads the marks it lists), or read by :func:`journal_tallies` for those that have not
-read them (one query).
+read them (one grouped query: the database sums per journal and student).
 
 The definition:
 
@@ -160,6 +160,29 @@ def class_tallies(
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _sums_sql(journals: int, one_student: bool, weighted: bool) -> str:
+    """Per journal and student, the figures of :class:`MarkTally` summed by the database (text built once per
+    shape): the count of marks with a value, ``Σ weight × number`` and ``Σ weight`` over the marks with a
+    number — :func:`tally_marks`'s definition, the weight being the work type's (none: 1) when ``weighted``,
+    else 1."""
+    models = (Mark, Lesson, ScaleValue, WorkType)
+    t = {m.__name__: connection.ops.quote_name(m._meta.db_table) for m in models}
+    q = connection.ops.quote_name
+    student = "AND m.student_id = %(student)s" if one_student else ""
+    weight = "COALESCE(CAST(w.weight AS DOUBLE PRECISION), 1.0)" if weighted else "1.0"
+    number = f"CAST(v.{q('numeric')} AS DOUBLE PRECISION)"
+    scope = f"l.assignment_id IN ({', '.join(f'%(a{i})s' for i in range(journals))})"
+    # Only table and column names from model metadata go into the text; every value is a parameter.
+    return f"""SELECT l.assignment_id, m.student_id, COUNT(*), COALESCE(SUM({number} * {weight}), 0),
+  COALESCE(SUM(CASE WHEN v.{q("numeric")} IS NOT NULL THEN {weight} END), 0)
+FROM {t["Mark"]} m JOIN {t["Lesson"]} l ON l.id = m.lesson_id
+LEFT JOIN {t["ScaleValue"]} v ON v.id = m.value_id LEFT JOIN {t["WorkType"]} w ON w.id = m.work_type_id
+WHERE {scope} AND l.{q("date")} >= %(start)s AND l.{q("date")} <= %(end)s
+  AND m.value_id IS NOT NULL {student}
+GROUP BY l.assignment_id, m.student_id"""  # noqa: S608
+
+
 def journal_tallies(
     assignment_ids: Collection[int],
     start: dt.date,
@@ -169,7 +192,10 @@ def journal_tallies(
     student_ids: Collection[int] | None = None,
 ) -> dict[tuple[int, int], MarkTally]:
     """``{(assignment id, student id): MarkTally}`` of the journals' marks at lessons dated ``start``-``end``
-    (one query). ``student_ids`` narrows it (one student: the grid's cell answer, a service's check)."""
+    (one grouped query: the database sums, one row per journal and student — :func:`tally_marks`'s count,
+    weighted sum and sum of weights, the same definition; ``tests/journal/test_stats.py`` checks both give the
+    same tallies and averages). ``student_ids`` narrows it (one student: the grid's cell answer, a service's
+    check)."""
     if not assignment_ids:
         return {}
     journals = sorted(set(assignment_ids))
@@ -179,17 +205,14 @@ def journal_tallies(
     if one and ids is not None:
         params["student"] = ids[0]
     with connection.cursor() as cursor:
-        cursor.execute(_marks_sql(len(journals), one), params)
+        cursor.execute(_sums_sql(len(journals), one, weighted), params)
         rows = cursor.fetchall()
     wanted = set(ids) if ids is not None and not one else None
-    return tally_marks(
-        (
-            ((assignment, student), value, numeric, weight)
-            for assignment, student, value, numeric, weight in rows
-            if wanted is None or student in wanted
-        ),
-        weighted=weighted,
-    )
+    return {
+        (assignment, student): MarkTally(int(count), float(total), float(weight))
+        for assignment, student, count, total, weight in rows
+        if wanted is None or student in wanted
+    }
 
 
 def grade_for_mean(average: Decimal | float | None, numbers: Iterable[tuple[K, Any]]) -> K | None:

@@ -24,10 +24,13 @@ the journal's lessons from the period's first day up to ``as_of`` (today on the 
   ``journal.rules.accumulation_warning`` judges it (no warning when the school does not check the rule).
 
 Scales without numbers (pass/fail, verbal levels) have no average: no likely grade, the accumulation rule still
-applies. Queries for any number of journals of one school: the students and counts (``journals_accumulation``,
-2-3), the marks (1), the scales' values (1), the students' names (1). The marks are read once and tallied by the
-journal's one definition in Python (the drivers and the spread need each mark); the counts and averages are the
-same the grid shows.
+applies. Queries for any number of journals of one school: the counts and averages summed by the database
+(``journal.stats.journal_tallies``, the journal's one definition, one grouped row per journal and student: 1), the
+students (``journals_accumulation`` given those tallies, 1-2), the scales' values (1), the students' names (1),
+then the marks with a number of the forecasts whose range and drivers are worked out (1; none when there are
+none): every student's on the journal and class pages, on the school's list (``at_risk``) only the students at
+risk — whether a forecast is at risk needs the count and the average alone, so a large school's list reads a few
+thousand marks, not the period's every mark. The counts and averages are the same the grid shows.
 """
 
 from __future__ import annotations
@@ -41,11 +44,12 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
-from classbook.journal.models import JournalPolicy, Mark
+from classbook.journal.models import JournalPolicy, Lesson, Mark, WorkType
 from classbook.journal.rules import accumulation_warning, journals_accumulation, policy_or_default
-from classbook.journal.stats import grade_for_mean, tally_marks
+from classbook.journal.stats import grade_for_mean, journal_tallies
 from classbook.people.models import Enrolment, Student
 from classbook.schools.models import PeriodKind, ScaleLevel, ScaleValue, School, StudyPeriod, TeachingAssignment
 
@@ -159,47 +163,23 @@ def forecasts(
     school: School,
     policy: JournalPolicy | None = None,
     with_drivers: bool = True,
+    only_at_risk: bool = False,
 ) -> dict[int, list[Forecast]]:
     """``{assignment id: [Forecast per student, by name]}`` from the marks of ``period`` up to ``as_of``.
 
     ``assignments`` come with ``subject``, ``school_class__year_level`` and ``school`` selected. Students: those in
     the journal's class (and subgroup) on ``as_of`` (or the period's end, if earlier). ``with_drivers=False``
     (the school's list) works out the range and the driving marks of the forecasts at risk only; the others
-    keep their likely grade alone.
+    keep their likely grade alone; ``only_at_risk`` (the school's list) leaves the others out.
     """
     if not assignments:
         return {}
     policy = policy or policy_or_default(school.pk)
     span = Span(period.pk, period.start, min(as_of, period.end))
     gone = ((span.end - period.start).days + 1) / ((period.end - period.start).days + 1)
-    accumulation = journals_accumulation(assignments, span, policy=policy)
     ids = [a.pk for a in assignments]
-    rows = list(
-        Mark.objects.filter(
-            lesson__assignment_id__in=ids,
-            lesson__date__gte=span.start,
-            lesson__date__lte=span.end,
-            value__isnull=False,
-        )
-        .order_by("lesson__date", "pk")
-        .values_list(
-            "lesson__assignment_id",
-            "student_id",
-            "pk",
-            "lesson__date",
-            "value__code",
-            "value__numeric",
-            "work_type__weight",
-            "work_type__name",
-        )
-    )
-    tallies = tally_marks(
-        (((a, s), code, num, w) for a, s, _pk, _d, code, num, w, _n in rows), weighted=policy.weighted_averages
-    )
-    marks: dict[tuple[int, int], list[tuple[Any, ...]]] = defaultdict(list)
-    for row in rows:
-        if row[5] is not None:
-            marks[(row[0], row[1])].append(row)
+    tallies = journal_tallies(ids, span.start, span.end, weighted=policy.weighted_averages)
+    accumulation = journals_accumulation(assignments, span, policy=policy, tallies=tallies)
     scale_of = {a.pk: effective_scale_id(a) for a in assignments}
     scales = _scales(s for s in scale_of.values() if s is not None)
     student_ids = {sid for students in accumulation.values() for sid, acc in students.items() if acc.stays}
@@ -209,7 +189,10 @@ def forecasts(
             "pk", "user__last_name", "user__first_name"
         )
     }
-    out: dict[int, list[Forecast]] = {}
+    # First from the sums alone: the count, the average, the likely grade, whether it passes, the rule.
+    found: list[tuple[TeachingAssignment, list[Forecast]]] = []
+    ranged: set[tuple[int, int]] = set()  # the forecasts whose range and drivers are worked out
+    means: dict[tuple[float, float], Decimal | None] = {}
     for a in assignments:
         scale = scales.get(scale_of[a.pk] or 0, _ScaleInfo())
         items = []
@@ -217,44 +200,111 @@ def forecasts(
             if not acc.stays:
                 continue
             tally = tallies.get((a.pk, sid))
-            mean = tally.mean(school) if tally else None
+            mean = None
+            if tally:  # MarkTally.mean, asked once per distinct sums (thousands of students share a few hundred)
+                sums = (tally.total, tally.weight)
+                mean = means[sums] if sums in means else means.setdefault(sums, tally.mean(school))
             so_far = math.ceil(acc.required * gone - 1e-9)
             below = accumulation_warning(replace(acc, required=so_far), None, policy) is not None
-            grade = low = high = ""
+            grade = ""
             passing: bool | None = None
-            drivers: tuple[Driver, ...] = ()
-            own = marks.get((a.pk, sid), [])
-            if mean is not None and scale.numbers and own:
+            if mean is not None and scale.numbers:
                 grade = scale.grade(mean)
                 passing = scale.passing.get(grade)
                 if with_drivers or passing is False or below:
-                    weights = [float(w) if policy.weighted_averages and w is not None else 1.0 for *_x, w, _n in own]
-                    values = [float(r[5]) for r in own]
-                    half = half_width(values, weights, scale.sigma0)
-                    centre = sum(w * x for w, x in zip(weights, values, strict=True)) / sum(weights)
-                    low = scale.grade(Decimal(centre - half).quantize(CENT)) or grade
-                    high = scale.grade(Decimal(centre + half).quantize(CENT)) or grade
-                    drivers = _drivers(own, values, weights, centre)
+                    ranged.add((a.pk, sid))
+            if only_at_risk and passing is not False and not below:
+                continue
             items.append(
                 Forecast(
-                    a.pk,
-                    sid,
-                    names.get(sid, ""),
-                    acc.count,
-                    acc.required,
-                    so_far,
-                    below,
-                    mean,
-                    grade,
-                    low,
-                    high,
-                    passing,
-                    drivers,
+                    a.pk, sid, names.get(sid, ""), acc.count, acc.required, so_far, below, mean, grade, "", "", passing
                 )
             )
+        found.append((a, items))
+    # Then the marks of those that need each mark (the range's spread, the drivers): every forecast on the
+    # journal and class pages, the ones at risk alone on the school's list.
+    marks = _numeric_marks(ranged, span, every_student=with_drivers)
+    out: dict[int, list[Forecast]] = {}
+    for a, items in found:
+        scale = scales.get(scale_of[a.pk] or 0, _ScaleInfo())
+        for i, f in enumerate(items):
+            own = marks.get((a.pk, f.student_id))
+            if (a.pk, f.student_id) not in ranged or not own:
+                continue
+            weights = [float(w) if policy.weighted_averages and w is not None else 1.0 for *_x, w, _n in own]
+            values = [float(r[5]) for r in own]
+            half = half_width(values, weights, scale.sigma0)
+            centre = sum(w * x for w, x in zip(weights, values, strict=True)) / sum(weights)
+            low = scale.grade(Decimal(centre - half).quantize(CENT)) or f.grade
+            high = scale.grade(Decimal(centre + half).quantize(CENT)) or f.grade
+            items[i] = replace(f, low=low, high=high, drivers=_drivers(own, values, weights, centre))
         items.sort(key=lambda f: (f.student, f.student_id))
         out[a.pk] = items
     return out
+
+
+MARK_FIELDS = (
+    "lesson__assignment_id",
+    "student_id",
+    "pk",
+    "lesson__date",
+    "value__code",
+    "value__numeric",
+    "work_type__weight",
+    "work_type__name",
+)
+
+
+def _pairs_sql(pairs: int) -> str:
+    """``MARK_FIELDS`` of the marks with a number of ``pairs`` (journal, student) pairs in a span, by date."""
+    t = {m.__name__: connection.ops.quote_name(m._meta.db_table) for m in (Mark, Lesson, ScaleValue, WorkType)}
+    q = connection.ops.quote_name
+    values = ", ".join(["(%s, %s)"] * pairs)
+    # Only table and column names from model metadata go into the text; every value is a parameter.
+    return f"""SELECT l.assignment_id, m.student_id, m.id, l.{q("date")}, v.code, v.{q("numeric")}, w.weight, w.name
+FROM {t["Mark"]} m JOIN {t["Lesson"]} l ON l.id = m.lesson_id JOIN {t["ScaleValue"]} v ON v.id = m.value_id
+LEFT JOIN {t["WorkType"]} w ON w.id = m.work_type_id
+WHERE l.{q("date")} >= %s AND l.{q("date")} <= %s AND v.{q("numeric")} IS NOT NULL
+  AND (l.assignment_id, m.student_id) IN (VALUES {values})
+ORDER BY l.{q("date")}, m.id"""  # noqa: S608
+
+
+def _numeric_marks(
+    pairs: set[tuple[int, int]], span: Span, *, every_student: bool
+) -> dict[tuple[int, int], list[tuple[Any, ...]]]:
+    """The marks with a number of the (journal, student) ``pairs`` in ``span``, by date (one query, none without
+    pairs): ``(journal, student, id, date, code, number, weight, work type)``. ``every_student``: the pairs
+    are most of the journals' students, read the journals whole."""
+    if not pairs:
+        return {}
+    rows: Iterable[tuple[Any, ...]]
+    if every_student:
+        rows = (
+            Mark.objects.filter(
+                lesson__assignment_id__in={a for a, _s in pairs},
+                lesson__date__gte=span.start,
+                lesson__date__lte=span.end,
+                value__isnull=False,
+                value__numeric__isnull=False,
+            )
+            .order_by("lesson__date", "pk")
+            .values_list(*MARK_FIELDS)
+        )
+    else:  # the pairs themselves (a few students of each journal): a semi-join on a VALUES list
+        ordered = sorted(pairs)
+        params: list[Any] = [span.start, span.end, *(x for pair in ordered for x in pair)]
+        with connection.cursor() as cursor:
+            cursor.execute(_pairs_sql(len(ordered)), params)
+            # The date as the ORM gives it (SQLite's cursor gives text); the numbers are read as floats below.
+            rows = [
+                r if isinstance(r[3], dt.date) else (*r[:3], dt.date.fromisoformat(r[3]), *r[4:])
+                for r in cursor.fetchall()
+            ]
+    marks: dict[tuple[int, int], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        if (row[0], row[1]) in pairs:
+            marks[(row[0], row[1])].append(row)
+    return marks
 
 
 def half_width(values: Sequence[float], weights: Sequence[float], sigma0: float) -> float:
@@ -315,10 +365,16 @@ class RiskLine:
 
 
 def at_risk(
-    assignments: Sequence[TeachingAssignment], period: StudyPeriod, as_of: dt.date, *, school: School
+    assignments: Sequence[TeachingAssignment],
+    period: StudyPeriod,
+    as_of: dt.date,
+    *,
+    school: School,
+    policy: JournalPolicy | None = None,
 ) -> list[RiskLine]:
-    """Every forecast at risk (lowest level or below the accumulation rule), by class, student and subject."""
-    found = forecasts(assignments, period, as_of, school=school, with_drivers=False)
+    """Every forecast at risk (lowest level or below the accumulation rule), by class, student and subject: decided
+    from the database's sums, the marks read for the forecasts at risk alone (their range and drivers)."""
+    found = forecasts(assignments, period, as_of, school=school, policy=policy, with_drivers=False, only_at_risk=True)
     lines = [RiskLine(f, a) for a in assignments for f in found.get(a.pk, []) if f.at_risk]
     return sorted(
         lines,

@@ -22,6 +22,7 @@ from classbook.journal import rules
 from classbook.journal.defaults import create_journal_defaults
 from classbook.journal.models import GradeKind, JournalPolicy, Lesson, Mark, WorkType
 from classbook.journal.queries import student_period_stats
+from classbook.journal.stats import journal_tallies, tally_marks
 from classbook.people.models import Enrolment
 from classbook.schools.averages import average_formatter, format_average
 from classbook.schools.models import ScaleLevel, ScaleValue, School, StudyPeriod, TeachingAssignment
@@ -260,3 +261,31 @@ def test_the_class_notice_shows_the_grids_and_the_diarys_average(world, marks, a
     }
     assert found == dict.fromkeys(found, expected)
     assert api_diary["weighted_average"] is weighted and diary.weighted is weighted
+
+
+@time_machine.travel(NOW)
+@pytest.mark.parametrize("weighted", [True, False])
+@pytest.mark.parametrize("decimals", [0, 1, 2])
+def test_the_databases_sums_are_tally_marks_on_the_same_marks(world, marks, weighted, decimals):
+    """``journal_tallies`` sums in the database (one row per journal and student); ``tally_marks`` walks the
+    mark rows: the same counts and the same averages by the school's rounding, weighted or not."""
+    journals = [marks["math"].pk, marks["english"].pk]
+    semester = marks["semester"]
+    summed = journal_tallies(journals, semester.start, semester.end, weighted=weighted)
+    rows = Mark.objects.filter(
+        lesson__assignment_id__in=journals, lesson__date__gte=semester.start, lesson__date__lte=semester.end
+    ).values_list("lesson__assignment_id", "student_id", "value_id", "value__numeric", "work_type__weight")
+    walked = tally_marks((((a, s), v, n, w) for a, s, v, n, w in rows), weighted=weighted)
+    assert set(summed) == set(walked) and len(summed) == 4  # the quiet student has no row: no marks
+    for (assignment, student), tally in walked.items():
+        got = summed[(assignment, student)]
+        journal = marks["math"] if assignment == marks["math"].pk else marks["english"]
+        count, average = independent(journal, student, semester, weighted=weighted, decimals=decimals)
+        assert (got.count, got.mean(decimals)) == (tally.count, tally.mean(decimals)) == (count, average)
+        assert (got.total, got.weight) == (pytest.approx(tally.total), pytest.approx(tally.weight))
+    left = marks["left"].pk
+    for narrowed in ([left], [left, marks["students"][2]]):
+        one = journal_tallies(journals, semester.start, semester.end, weighted=weighted, student_ids=narrowed)
+        assert {k: (t.count, t.mean(decimals)) for k, t in one.items()} == {
+            k: (t.count, t.mean(decimals)) for k, t in walked.items() if k[1] == left
+        }

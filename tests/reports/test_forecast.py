@@ -14,7 +14,7 @@ from django.urls import reverse
 from classbook.core.models import AuditEntry
 from classbook.journal.defaults import create_journal_defaults
 from classbook.journal.models import JournalPolicy, Lesson, Mark, WorkType
-from classbook.people.models import Role
+from classbook.people.models import Enrolment, Role, Student
 from classbook.reports import forecast
 from classbook.reports.forecast_services import set_parent_forecast
 from classbook.reports.models import ReportSettings
@@ -179,6 +179,60 @@ def test_at_risk_lists_the_lowest_level_and_too_few_marks(fc, world):
     assert (math_a.pk, world.student.pk) in found  # 2 marks of 5 required so far
     assert (hist_b.pk, world.other_student.pk) not in found  # 5 marks of 9
     assert (math_a.pk, fc["steady"].pk) not in found
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+def test_the_school_list_from_the_sums_is_the_per_mark_forecast(fc, world, weighted, django_assert_num_queries):
+    """The school's list decides risk from the database's sums and reads the marks of the students at risk only:
+    the same lines (grade, range, drivers, reason) as every journal's forecast read mark by mark."""
+    JournalPolicy.objects.update_or_create(school=world.school, defaults={"weighted_averages": weighted})
+    math_a, d = fc["math_a"], dt.date
+
+    def student(name):
+        return f.make_student(world.class_a, user=f.UserFactory(last_name=name, username=name))
+
+    one = student("Євтушенко")  # a lone mark of the lowest level: its own driver
+    mark(math_a, one, d(2026, 10, 5), "2")
+    cleared = student("Жук")  # four marks, one cleared: 3 of the 4 required so far
+    for i, code in enumerate(("9", "9", "9", "9")):
+        m = mark(math_a, cleared, d(2026, 9, 14 + i), code)
+    Mark.objects.filter(pk=m.pk).update(value=None)
+    corrected = student("Зінченко")  # 2, 2, 2 and a 2 corrected to 12 (a control work): passing
+    for i in range(3):
+        mark(math_a, corrected, d(2026, 9, 14 + i), "2")
+    m = mark(math_a, corrected, d(2026, 9, 21), "2", work="control")
+    Mark.objects.filter(pk=m.pk).update(value=m.value.scale.values.get(code="12"), version=2)
+    left = student("Іваненко")  # left in October with a 1: not on the list
+    mark(math_a, left, d(2026, 9, 14), "1")
+    Enrolment.objects.filter(student=left).update(end=d(2026, 10, 15))
+    journals = forecast.journal_assignments(TeachingAssignment.objects.filter(school=world.school))
+    policy = JournalPolicy.objects.get(school=world.school)
+    # The tallies, the students, the scales, the names, the marks of those at risk.
+    with django_assert_num_queries(5):
+        lines = forecast.at_risk(journals, fc["semester"], TODAY, school=world.school, policy=policy)
+    every = forecast.forecasts(journals, fc["semester"], TODAY, school=world.school, with_drivers=True)
+    by_mark = [(a.pk, x) for a in journals for x in every[a.pk] if x.at_risk]
+
+    def key(pair):
+        return (pair[0], pair[1].student_id)
+
+    assert sorted(((line.assignment.pk, line.forecast) for line in lines), key=key) == sorted(by_mark, key=key)
+    assert len(lines) == len(by_mark) == 5  # one, cleared, weak, empty, world.student (2 marks of 4 so far)
+    got = {line.forecast.student_id: line.forecast for line in lines if line.assignment.pk == math_a.pk}
+    assert left.pk not in got and fc["steady"].pk not in got
+    reasons = {sid: (x.grade, x.passing, x.below) for sid, x in got.items()}
+    assert reasons[one.pk] == ("2", False, True)
+    assert reasons[cleared.pk] == ("9", True, True) and got[cleared.pk].count == 3
+    corrected_grade = "6" if weighted else "5"  # (3 × 2 + 2 × 12) / 5 = 6; unweighted (6 + 12) / 4 = 4.5 → 5
+    assert corrected.pk not in got  # passing with 4 of 4 marks
+    assert reasons[fc["empty"].pk] == ("", None, True) and got[fc["empty"].pk].drivers == ()
+    assert got[one.pk].drivers[0].shift is None and len(got[one.pk].drivers) == 1
+    for sid in (one.pk, cleared.pk, fc["weak"].pk, world.student.pk):
+        ref = reference(math_a, Student.objects.get(pk=sid), fc["semester"], TODAY, weighted=weighted)
+        x = got[sid]
+        assert (x.mean, x.grade, x.low, x.high) == (ref["mean"], ref["grade"], ref["low"], ref["high"])
+    whole = {x.student_id: x for x in every[math_a.pk]}
+    assert whole[corrected.pk].grade == corrected_grade and not whole[corrected.pk].at_risk
 
 
 # --- Access: every page and endpoint, role × relationship ------------------------------------------------
