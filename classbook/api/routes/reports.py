@@ -9,6 +9,7 @@ outside the caller's reports, 403 for roles without reports, 422 for a period th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Literal
 
@@ -27,14 +28,17 @@ from classbook.schools.models import AcademicYear, StudyPeriod
 router = Router(tags=["reports"])
 
 
-def _ctx(request: HttpRequest, school: str) -> SchoolContext:
+def report_reader(
+    request: HttpRequest, school: str, rule: Callable[[SchoolContext], bool] = access.may_read_reports
+) -> SchoolContext:
+    """The caller's context in ``school`` if the report's access ``rule`` lets them in (every report route)."""
     ctx = resolve_school(request.user, school)
-    if not access.may_read_reports(ctx):
+    if not rule(ctx):
         raise PermissionDenied
     return ctx
 
 
-def _period(ctx: SchoolContext, raw: str) -> tuple[AcademicYear, StudyPeriod | None]:
+def resolve_period(ctx: SchoolContext, raw: str) -> tuple[AcademicYear, StudyPeriod | None]:
     picked = queries.calendar(ctx.school).resolve(raw)
     if picked is None:
         raise DomainError(_("Unknown period."), code="invalid_period", field="period")
@@ -87,8 +91,8 @@ class ProgressOut(Schema):
 
 @router.get("/{school}/reports/progress", response=ProgressOut, summary="Progress and quality of learning (R6.1)")
 def progress(request: HttpRequest, school: str, q: Query[ProgressQuery]) -> dict[str, object]:
-    ctx = _ctx(request, school)
-    year, period = _period(ctx, q.period)
+    ctx = report_reader(request, school)
+    year, period = resolve_period(ctx, q.period)
     assignments = access.report_assignments(ctx)
     school_class = None
     if q.school_class is not None:
@@ -140,9 +144,9 @@ class SummaryOut(Schema):
 
 @router.get("/{school}/reports/summary", response=SummaryOut, summary="A class's summary sheet of grades (R6.2)")
 def summary(request: HttpRequest, school: str, q: Query[SummaryQuery]) -> dict[str, object]:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school)
     school_class = get_or_404(access.summary_classes(ctx), pk=q.school_class)
-    year, period = _period(ctx, q.period)
+    year, period = resolve_period(ctx, q.period)
     if school_class.year_id != year.pk:
         raise DomainError(_("Choose a period of the class's year (%(year)s).") % {"year": school_class.year.name})
     sheet = queries.summary_sheet(

@@ -18,20 +18,13 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from classbook.access import reports as access
-from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import get_or_404
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
+from classbook.api.routes.reports import report_reader
 from classbook.core.errors import DomainError
 from classbook.reports import attendance, queries
 
 router = Router(tags=["reports"])
-
-
-def _ctx(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not access.may_read_reports(ctx):
-        raise PermissionDenied
-    return ctx
 
 
 def _check_range(start: dt.date, end: dt.date) -> None:
@@ -95,7 +88,7 @@ def _out(report: attendance.AttendanceReport) -> dict[str, object]:
 
 @router.get("/{school}/reports/attendance", response=ReportOut, summary="Lessons and whole days missed (R6.2)")
 def report(request: HttpRequest, school: str, q: Query[ReportQuery]) -> dict[str, object]:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school)
     if q.school_class is not None:
         get_or_404(access.report_classes(ctx), pk=q.school_class)
     _check_range(q.start, q.end)
@@ -114,7 +107,7 @@ class SheetQuery(Schema):
     "/{school}/reports/attendance-sheet", response=ReportOut, summary="A class's summary sheet of attendance (R6.2)"
 )
 def sheet(request: HttpRequest, school: str, q: Query[SheetQuery]) -> dict[str, object]:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school)
     classes = access.attendance_classes(ctx)
     if not classes.exists():
         raise PermissionDenied  # a subject teacher: the summary sheet is the class teacher's and the administration's
@@ -156,7 +149,7 @@ class StreakOut(Schema):
     summary="Students absent N or more school days in a row",
 )
 def consecutive(request: HttpRequest, school: str, q: Query[ConsecutiveQuery]) -> dict[str, object]:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school)
     classes = access.attendance_classes(ctx)
     if not classes.exists():
         raise PermissionDenied
@@ -195,6 +188,6 @@ class RegistersOut(Schema):
     summary="Classes with lessons held on a day whose register was not taken",
 )
 def registers(request: HttpRequest, school: str, q: Query[RegistersQuery]) -> dict[str, object]:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school)
     classes = attendance.registers_not_taken(access.report_assignments(ctx), q.day)
     return paginate(request, classes, q, REGISTERS_SORTS)

@@ -21,7 +21,7 @@ from ninja import Field, Query, Router, Schema
 
 from classbook.access import reports as access
 from classbook.access.scopes import get_or_404
-from classbook.api.routes.reports import LineOut, SettingsOut, _ctx, _period
+from classbook.api.routes.reports import LineOut, SettingsOut, report_reader, resolve_period
 from classbook.core.errors import DomainError
 from classbook.reports import curriculum, queries
 
@@ -76,8 +76,8 @@ class CurriculumOut(Schema):
     summary="Lessons given against the plan, by lesson type, and control works' results (R6.4)",
 )
 def curriculum_statistics(request: HttpRequest, school: str, q: Query[CurriculumQuery]) -> dict[str, object]:
-    ctx = _ctx(request, school)
-    year, period = _period(ctx, q.period)
+    ctx = report_reader(request, school)
+    year, period = resolve_period(ctx, q.period)
     school_class = None
     if q.school_class is not None:
         school_class = get_or_404(access.report_classes(ctx), pk=q.school_class)
@@ -120,8 +120,8 @@ class YearTableOut(Schema):
 
 @router.get("/{school}/reports/year-table", response=YearTableOut, summary="Yearly summary table of success (R6.4)")
 def year_table(request: HttpRequest, school: str, q: Query[YearTableQuery]) -> dict[str, object]:
-    ctx = _ctx(request, school)
-    year, period = _period(ctx, q.period)
+    ctx = report_reader(request, school)
+    year, period = resolve_period(ctx, q.period)
     settings = queries.report_settings(ctx.school)
     scope = queries.Scope(year=year, period=period)
     table = curriculum.year_table(access.curriculum_assignments(ctx), scope, settings, ctx.school)
@@ -153,12 +153,12 @@ class GroupResultsOut(Schema):
 
 @router.get("/{school}/reports/group-results", response=GroupResultsOut, summary="A college group's results (R6.2)")
 def group_results(request: HttpRequest, school: str, q: Query[GroupQuery]) -> dict[str, object]:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school)
     groups = access.group_result_classes(ctx)
     if not groups.exists():
         raise PermissionDenied
     group = get_or_404(groups, pk=q.group)
-    year, period = _period(ctx, q.period)
+    year, period = resolve_period(ctx, q.period)
     if group.year_id != year.pk:
         raise DomainError(
             _("Choose a period of the group's year (%(year)s).") % {"year": group.year.name}, field="period"

@@ -12,24 +12,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from classbook.access import reports as access
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.api.routes.reports import report_reader
 from classbook.core.errors import DomainError
 from classbook.reports import filling, queries
 
 router = Router(tags=["reports"])
-
-
-def _ctx(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not access.may_read_reports(ctx):
-        raise PermissionDenied
-    return ctx
 
 
 class FiguresOut(Schema):
@@ -92,7 +84,7 @@ class FillingQuery(Schema):
     summary="Journal filling and each teacher's quality indicator (R6.3, R6.10, R6.11)",
 )
 def journal_filling(request: HttpRequest, school: str, q: Query[FillingQuery]) -> dict[str, object]:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school)
     mine = access.report_assignments(ctx)
     if q.school_class is not None and not mine.filter(school_class_id=q.school_class).exists():
         raise Http404
@@ -153,9 +145,7 @@ class ActivityQuery(Schema):
     summary="Who logged in and what they entered, by user and role (R6.3)",
 )
 def user_activity(request: HttpRequest, school: str, q: Query[ActivityQuery]) -> filling.ActivityReport:
-    ctx = resolve_school(request.user, school)
-    if not access.may_read_user_activity(ctx):
-        raise PermissionDenied
+    ctx = report_reader(request, school, access.may_read_user_activity)
     end = q.end or q.start
     if end < q.start:
         raise DomainError(_("The last day is before the first day."), code="invalid_range", field="end")

@@ -18,18 +18,11 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from classbook.access import reports as access
-from classbook.access.context import SchoolContext, resolve_school
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
+from classbook.api.routes.reports import report_reader
 from classbook.reports import forecast
 
 router = Router(tags=["reports"])
-
-
-def _ctx(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not access.may_read_reports(ctx):
-        raise PermissionDenied
-    return ctx
 
 
 class DriverOut(Schema):
@@ -102,7 +95,7 @@ class RiskQuery(ListQuery):
 def journal_forecast(
     request: HttpRequest, school: str, assignment: int, q: Query[JournalForecastQuery]
 ) -> dict[str, object]:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school)
     if not 1 <= assignment <= 2**62:
         raise Http404
     found = forecast.journal_assignments(access.forecast_journals(ctx).filter(pk=assignment))
@@ -122,7 +115,7 @@ def journal_forecast(
     summary="Students at risk: a likely grade of the lowest level or too few marks so far (R6.5)",
 )
 def at_risk(request: HttpRequest, school: str, q: Query[RiskQuery]) -> dict[str, object]:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school)
     if not access.may_read_risk_list(ctx):
         raise PermissionDenied
     today = timezone.localdate()

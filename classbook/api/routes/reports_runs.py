@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from ninja import Field, Router, Schema, Status
 
 from classbook.access import report_runs as access
-from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import get_or_404
+from classbook.api.routes.reports import report_reader
 from classbook.reports import run_views, runs
 from classbook.reports.models import ReportRun
 
@@ -50,13 +49,6 @@ class RunOut(Schema):
     file: str | None = Field(description="The file's URL once the run is done")
 
 
-def _ctx(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not access.may_start_school_run(ctx):
-        raise PermissionDenied
-    return ctx
-
-
 def run_out(run: ReportRun, file_url: str) -> dict[str, Any]:
     return {
         "id": run.pk,
@@ -80,7 +72,7 @@ def _url(school: str, run: ReportRun, suffix: str = "") -> str:
 
 @router.post("/{school}/reports/runs", response={202: RunOut}, summary="Build a report export in the background")
 def start_run(request: HttpRequest, school: str, payload: RunIn, response: HttpResponse) -> Status[dict[str, Any]]:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school, access.may_start_school_run)
     query = QueryDict(mutable=True)
     for key, value in payload.filters.items():
         query[key[:40]] = value[:200]
@@ -98,12 +90,12 @@ def start_run(request: HttpRequest, school: str, payload: RunIn, response: HttpR
 
 @router.get("/{school}/reports/runs/{int:run_id}", response=RunOut, summary="A background report's state")
 def get_run(request: HttpRequest, school: str, run_id: int) -> dict[str, Any]:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school, access.may_start_school_run)
     run = get_or_404(access.school_runs(ctx).defer("content"), pk=run_id)
     return run_out(run, _url(school, run, "/file"))
 
 
 @router.get("/{school}/reports/runs/{int:run_id}/file", summary="A background report's file, once done")
 def run_file(request: HttpRequest, school: str, run_id: int) -> HttpResponse:
-    ctx = _ctx(request, school)
+    ctx = report_reader(request, school, access.may_start_school_run)
     return run_views.download(get_or_404(access.school_runs(ctx), pk=run_id))

@@ -10,13 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from classbook.access import reports as access
-from classbook.access.context import resolve_school
 from classbook.access.scopes import get_or_404
+from classbook.api.routes.reports import report_reader
 from classbook.api.routes.reports_attendance import _check_range
 from classbook.reports import usage
 
@@ -59,9 +58,7 @@ def _figure(figure: usage.Figure) -> dict[str, object]:
 
 @router.get("/{school}/reports/usage", response=UsageOut, summary="Logins and diary views per class and week (R9.2)")
 def report(request: HttpRequest, school: str, q: Query[UsageQuery]) -> dict[str, object]:
-    ctx = resolve_school(request.user, school)
-    if not access.may_read_usage(ctx):
-        raise PermissionDenied
+    ctx = report_reader(request, school, access.may_read_usage)
     classes = access.usage_classes(ctx)
     if q.school_class is not None:
         get_or_404(classes, pk=q.school_class)
