@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 
 from classbook.access import report_runs as access
 from classbook.access.scopes import get_or_404
-from classbook.reports import authority, authority_exports, run_views, runs
+from classbook.reports import authority, authority_exports, exports, run_views, runs
 from classbook.schools.models import EducationAuthority
 
 
@@ -106,10 +106,7 @@ def compare_export(request: HttpRequest, found: EducationAuthority, fmt: str) ->
     if context["comparison"] is None:
         raise Http404
     content = authority_exports.file(context["comparison"], found.name, fmt)
-    response = HttpResponse(content, content_type=runs.FORMATS[fmt])
-    response["Content-Disposition"] = f'attachment; filename="schools-{found.pk}.{fmt}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return exports.download(content, fmt, f"schools-{found.pk}")
 
 
 @require_GET

@@ -23,7 +23,6 @@ from classbook.access.decorators import school_view
 from classbook.reports import curriculum, curriculum_exports, exports, queries
 from classbook.reports.curriculum_forms import CurriculumForm, GroupForm, YearTableForm
 from classbook.reports.forms import period_choices
-from classbook.reports.views import FORMATS, _download
 
 Builder = Callable[[HttpRequest, SchoolContext], dict[str, Any]]
 
@@ -40,7 +39,7 @@ def _page(request: HttpRequest, ctx: SchoolContext, build: Builder, template: st
 
 
 def _export(request: HttpRequest, ctx: SchoolContext, build: Builder, fmt: str, name: str) -> HttpResponse:
-    if fmt not in FORMATS:
+    if fmt not in exports.FORMATS:
         raise Http404
     context = build(request, ctx)
     if context.get("result") is None:
@@ -48,13 +47,13 @@ def _export(request: HttpRequest, ctx: SchoolContext, build: Builder, fmt: str, 
     about = [str(ctx.school), f"{context['title']}: {context['subtitle']}"]
     filename = f"{name}-{ctx.school.slug}"
     if fmt == "xlsx":
-        return _download(
+        return exports.download(
             exports.workbook(context["title"], about, context["head"], context["rows"], context["notes"]),
             fmt,
             filename,
         )
     context.update(school=ctx.school, printed_on=timezone.localdate())
-    return _download(
+    return exports.download(
         exports.pdf("reports/curriculum_pdf.html", context, request.build_absolute_uri("/")), fmt, filename
     )
 

@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
@@ -29,6 +30,18 @@ LEVEL_COLOURS = {
     "exempt": "#b8b8b8",
     "passed": "#4a90c2",
 }
+# The downloads every report offers, with their content types.
+FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+
+
+def download(content: bytes, fmt: str, filename: str) -> HttpResponse:
+    """A report file as an attachment ``<filename>.<fmt>`` that no cache keeps."""
+    response = HttpResponse(content, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 RATE_COLOURS = {"success": "#2f6db5", "quality": "#1a7f37", "sou": "#8e5bb5"}
 
 _NUMBER = re.compile(r"^\d+$")

@@ -35,6 +35,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from classbook.people.models import Student
+from classbook.reports import exports
 from classbook.reports.models import ReportRun, RunStatus
 from classbook.schools.models import EducationAuthority, School
 
@@ -45,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 # The school's exports that may be built in the background: the run's kind → the export's URL name.
 SCHOOL_EXPORTS = {"progress": "reports:progress_export", "attendance": "reports:attendance_export"}
-FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+FORMATS = exports.FORMATS  # the formats a run can build (every report download)
 KEEP_FOR = dt.timedelta(days=1)  # a finished file is kept a day, then pruned
 LONG_RANGE_DAYS = 92  # an attendance range longer than a quarter counts as "the year"
 DEFAULT_BACKGROUND_STUDENTS = 300

@@ -24,17 +24,8 @@ from classbook.reports import exports, run_views
 from classbook.reports.attendance_forms import default_range
 from classbook.schools.models import SchoolClass
 
-FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
-
 Builder = Callable[[HttpRequest, SchoolContext], dict[str, Any]]
 View = Callable[..., HttpResponseBase]
-
-
-def download(content: bytes, fmt: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=FORMATS[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def with_range(request: HttpRequest) -> QueryDict:
@@ -65,7 +56,7 @@ def page(request: HttpRequest, ctx: SchoolContext, build: Builder, action: str, 
 
 
 def export(request: HttpRequest, ctx: SchoolContext, build: Builder, fmt: str, name: str) -> HttpResponse:
-    if fmt not in FORMATS:
+    if fmt not in exports.FORMATS:
         raise Http404
     context = build(request, ctx)
     if context["head"] is None:
@@ -73,11 +64,13 @@ def export(request: HttpRequest, ctx: SchoolContext, build: Builder, fmt: str, n
     filename = f"{name}-{ctx.school.slug}"
     if fmt == "xlsx":
         about = [str(ctx.school), f"{context['title']}: {context['about']}"]
-        return download(
+        return exports.download(
             exports.workbook(context["title"], about, context["head"], context["rows"], context["notes"]), fmt, filename
         )
     context.update(school=ctx.school, printed_on=timezone.localdate())
-    return download(exports.pdf("reports/attendance_pdf.html", context, request.build_absolute_uri("/")), fmt, filename)
+    return exports.download(
+        exports.pdf("reports/attendance_pdf.html", context, request.build_absolute_uri("/")), fmt, filename
+    )
 
 
 def report_views(

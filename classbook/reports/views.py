@@ -21,15 +21,6 @@ from classbook.reports import exports, queries, run_views, services
 from classbook.reports.forms import ProgressForm, SettingsForm, SummaryForm, period_choices
 from classbook.reports.models import GroupBy
 
-FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
-
-
-def _download(content: bytes, fmt: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=FORMATS[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
 
 @require_GET
 @school_view(rule=access.may_read_reports)
@@ -115,7 +106,7 @@ def progress(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 @school_view(rule=access.may_read_reports)
 def progress_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
     """The same report as XLSX (numbers as numbers, header frozen) or PDF (with the charts)."""
-    if fmt not in FORMATS:
+    if fmt not in exports.FORMATS:
         raise Http404
     if (queued := run_views.background(request, ctx, "progress", fmt)) is not None:
         return queued  # the whole school or the year of a large school: built in the background
@@ -127,11 +118,13 @@ def progress_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpR
     about = [str(ctx.school), f"{title}: {report.scope.title}"]
     name = f"progress-{ctx.school.slug}"
     if fmt == "xlsx":
-        return _download(
+        return exports.download(
             exports.workbook(title, about, context["head"], context["rows"], context["formulas"]), fmt, name
         )
     context.update(school=ctx.school, title=title, printed_on=timezone.localdate())
-    return _download(exports.pdf("reports/progress_pdf.html", context, request.build_absolute_uri("/")), fmt, name)
+    return exports.download(
+        exports.pdf("reports/progress_pdf.html", context, request.build_absolute_uri("/")), fmt, name
+    )
 
 
 # --- Summary sheet of grades (R6.2) ---------------------------------------------------------------------
@@ -191,7 +184,7 @@ def summary(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 @require_GET
 @school_view(rule=access.may_read_reports)
 def summary_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
-    if fmt not in FORMATS:
+    if fmt not in exports.FORMATS:
         raise Http404
     context = _summary(request, ctx)
     sheet = context["sheet"]
@@ -201,11 +194,13 @@ def summary_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpRe
     about = [str(ctx.school), f"{title}: {sheet.school_class} · {sheet.scope.title}"]
     name = f"summary-{ctx.school.slug}-{sheet.school_class.pk}"
     if fmt == "xlsx":
-        return _download(
+        return exports.download(
             exports.workbook(title, about, context["head"], [*context["rows"], context["foot"]]), fmt, name
         )
     context.update(school=ctx.school, title=title, printed_on=timezone.localdate())
-    return _download(exports.pdf("reports/summary_pdf.html", context, request.build_absolute_uri("/")), fmt, name)
+    return exports.download(
+        exports.pdf("reports/summary_pdf.html", context, request.build_absolute_uri("/")), fmt, name
+    )
 
 
 # --- The school's definitions ------------------------------------------------------------------------
