@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
-from classbook.reports import curriculum, curriculum_exports, exports, queries
+from classbook.reports import curriculum, curriculum_exports, exports, queries, views
 from classbook.reports.curriculum_forms import CurriculumForm, GroupForm, YearTableForm
 from classbook.reports.forms import period_choices
 
@@ -67,33 +67,13 @@ def _curriculum(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     data.setdefault("period", cal.default(timezone.localdate()))
     data.setdefault("group_by", curriculum.CurriculumLines.CLASS)
     picked = cal.resolve(str(data["period"]))
-    year = picked[0] if picked else None
-    mine = list(
-        access.curriculum_assignments(ctx)
-        .filter(year=year)
-        .select_related("school_class__year_level", "subject", "teacher")
-        if year
-        else []
-    )
-    form = CurriculumForm(
-        data,
-        periods=period_choices(cal.years, cal.periods),
-        classes=sorted({a.school_class for a in mine}, key=lambda c: (c.year_level.number, c.name)),
-        subjects=sorted({a.subject for a in mine}, key=lambda s: s.name),
-        teachers=sorted({a.teacher for a in mine}, key=lambda t: (t.last_name, t.first_name)),
-    )
+    mine = views.picked_journals(access.curriculum_assignments(ctx), picked)
+    form = CurriculumForm(data, periods=period_choices(cal.years, cal.periods), **views.journal_choices(mine))
     title = _("Curriculum statistics")
     out: dict[str, Any] = {"ctx": ctx, "form": form, "result": None, "title": title, "page_url": "reports:curriculum"}
     if picked is None or not form.is_valid():
         return out
-    classes = {a.school_class_id: a.school_class for a in mine}
-    scope = queries.Scope(
-        year=picked[0],
-        period=picked[1],
-        school_class=classes.get(form.cleaned_data["school_class"]) if form.cleaned_data["school_class"] else None,
-        subject_id=form.cleaned_data["subject"],
-        teacher_id=form.cleaned_data["teacher"],
-    )
+    scope = views.picked_scope(picked, mine, form.cleaned_data)
     settings = queries.report_settings(ctx.school)
     report = curriculum.curriculum_report(
         access.curriculum_assignments(ctx),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,6 +21,7 @@ from classbook.core.errors import DomainError
 from classbook.reports import exports, queries, run_views, services
 from classbook.reports.forms import ProgressForm, SettingsForm, SummaryForm, period_choices
 from classbook.reports.models import GroupBy
+from classbook.schools.models import AcademicYear, StudyPeriod, TeachingAssignment
 
 
 @require_GET
@@ -40,6 +42,41 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     )
 
 
+# --- The filters of the reports over journals (progress, curriculum statistics) ------------------------------
+
+
+def picked_journals(
+    assignments: QuerySet[TeachingAssignment], picked: tuple[AcademicYear, StudyPeriod | None] | None
+) -> list[TeachingAssignment]:
+    """The user's journals (``assignments``, already narrowed by access) of the picked period's year."""
+    if picked is None:
+        return []
+    return list(assignments.filter(year=picked[0]).select_related("school_class__year_level", "subject", "teacher"))
+
+
+def journal_choices(mine: list[TeachingAssignment]) -> dict[str, list[Any]]:
+    """The class, subject and teacher choices of the filters: only what the user's journals hold."""
+    return {
+        "classes": sorted({a.school_class for a in mine}, key=lambda c: (c.year_level.number, c.name)),
+        "subjects": sorted({a.subject for a in mine}, key=lambda s: s.name),
+        "teachers": sorted({a.teacher for a in mine}, key=lambda t: (t.last_name, t.first_name)),
+    }
+
+
+def picked_scope(
+    picked: tuple[AcademicYear, StudyPeriod | None], mine: list[TeachingAssignment], cleaned: dict[str, Any]
+) -> queries.Scope:
+    """The report's scope from valid filters (a class only among the user's journals' classes)."""
+    classes = {a.school_class_id: a.school_class for a in mine}
+    return queries.Scope(
+        year=picked[0],
+        period=picked[1],
+        school_class=classes.get(cleaned["school_class"]) if cleaned["school_class"] else None,
+        subject_id=cleaned["subject"],
+        teacher_id=cleaned["teacher"],
+    )
+
+
 # --- Progress and quality (R6.1) -----------------------------------------------------------------------
 
 
@@ -51,32 +88,12 @@ def _progress(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     data.setdefault("period", cal.default(timezone.localdate()))
     data.setdefault("group_by", GroupBy.CLASS)
     picked = cal.resolve(str(data["period"]))
-    year = picked[0] if picked else None
-    mine = list(
-        access.report_assignments(ctx)
-        .filter(year=year)
-        .select_related("school_class__year_level", "subject", "teacher")
-        if year
-        else []
-    )
-    form = ProgressForm(
-        data,
-        periods=choices,
-        classes=sorted({a.school_class for a in mine}, key=lambda c: (c.year_level.number, c.name)),
-        subjects=sorted({a.subject for a in mine}, key=lambda s: s.name),
-        teachers=sorted({a.teacher for a in mine}, key=lambda t: (t.last_name, t.first_name)),
-    )
+    mine = picked_journals(access.report_assignments(ctx), picked)
+    form = ProgressForm(data, periods=choices, **journal_choices(mine))
     out: dict[str, Any] = {"ctx": ctx, "form": form, "report": None}
     if picked is None or not form.is_valid():
         return out
-    classes = {a.school_class_id: a.school_class for a in mine}
-    scope = queries.Scope(
-        year=picked[0],
-        period=picked[1],
-        school_class=classes.get(form.cleaned_data["school_class"]) if form.cleaned_data["school_class"] else None,
-        subject_id=form.cleaned_data["subject"],
-        teacher_id=form.cleaned_data["teacher"],
-    )
+    scope = picked_scope(picked, mine, form.cleaned_data)
     settings = queries.report_settings(ctx.school)
     report = queries.progress_report(
         access.report_assignments(ctx), scope, form.cleaned_data["group_by"], settings, ctx.school
