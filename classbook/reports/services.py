@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 from classbook.core.audit import log_action
@@ -29,23 +30,36 @@ def update_report_settings(*, acting_user: User, school: School, fields: dict[st
         raise DomainError(_("Unknown report setting."), code="unknown_setting")
     if "basis" in fields and fields["basis"] not in RateBasis.values:
         raise DomainError(_("Choose what the rates are shares of."), code="invalid_basis", field="basis")
-    found = ReportSettings.objects.select_for_update().filter(school=school).first()
-    obj = found or ReportSettings.defaults_for(school.pk, school.country)
-    old = {name: getattr(obj, name) for name in SETTING_FIELDS}
+    obj = ReportSettings.objects.select_for_update().filter(school=school).first()
+    obj = obj or ReportSettings.defaults_for(school.pk, school.country)
+    old = _apply(obj, SETTING_FIELDS, fields)
+    _save_audited(obj, SETTING_FIELDS, old, "reports.settings.updated", acting_user, school)
+    return obj
+
+
+def _apply(obj: Model, names: tuple[str, ...], fields: dict[str, Any]) -> dict[str, Any]:
+    """Set ``fields`` on the school's settings row ``obj``; the values of ``names`` before, for the audit."""
+    old = {name: getattr(obj, name) for name in names}
     for name, value in fields.items():
         setattr(obj, name, value)
+    return old
+
+
+def _save_audited(
+    obj: Model, names: tuple[str, ...], old: dict[str, Any], action: str, acting_user: User, school: School
+) -> None:
+    """Validate and save a school's settings row; the audit entry keeps the old and new values of what changed."""
     obj.full_clean()
     obj.save()
-    new = {name: getattr(obj, name) for name in SETTING_FIELDS}
-    changed = sorted(k for k in SETTING_FIELDS if old[k] != new[k])
+    new = {name: getattr(obj, name) for name in names}
+    changed = sorted(k for k in names if old[k] != new[k])
     log_action(
-        "reports.settings.updated",
+        action,
         actor=acting_user,
         school=school,
         obj=obj,
         data={"old": {k: old[k] for k in changed}, "new": {k: new[k] for k in changed}},
     )
-    return obj
 
 
 QUALITY_FIELDS = ("w_topic", "w_homework", "w_register", "w_timely", "w_accumulation", "w_remarks")
@@ -61,24 +75,12 @@ def update_quality_settings(*, acting_user: User, school: School, fields: dict[s
     unknown = set(fields) - set(QUALITY_FIELDS)
     if unknown:
         raise DomainError(_("Unknown report setting."), code="unknown_setting")
-    found = QualitySettings.objects.select_for_update().filter(school=school).first()
-    obj = found or QualitySettings(school=school)
-    old = {name: getattr(obj, name) for name in QUALITY_FIELDS}
     for name, value in fields.items():
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
             raise DomainError(_("A weight is a whole number from 0 to 100."), code="invalid_weight", field=name)
-        setattr(obj, name, value)
+    obj = QualitySettings.objects.select_for_update().filter(school=school).first() or QualitySettings(school=school)
+    old = _apply(obj, QUALITY_FIELDS, fields)
     if not any(getattr(obj, name) for name in QUALITY_FIELDS):
         raise DomainError(_("At least one weight must be above 0."), code="invalid_weight")
-    obj.full_clean()
-    obj.save()
-    new = {name: getattr(obj, name) for name in QUALITY_FIELDS}
-    changed = sorted(k for k in QUALITY_FIELDS if old[k] != new[k])
-    log_action(
-        "reports.quality.updated",
-        actor=acting_user,
-        school=school,
-        obj=obj,
-        data={"old": {k: old[k] for k in changed}, "new": {k: new[k] for k in changed}},
-    )
+    _save_audited(obj, QUALITY_FIELDS, old, "reports.quality.updated", acting_user, school)
     return obj
