@@ -84,6 +84,10 @@ INSTALLED_APPS = [
     "classbook.demo",
     "classbook.audit",
     "classbook.webhooks",
+    "classbook.printing",
+    "classbook.signing",
+    "classbook.archive",
+    "classbook.backup",
 ]
 
 MIDDLEWARE = [

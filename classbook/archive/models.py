@@ -1,0 +1,1 @@
+"""Models of archives (issue 12)."""

@@ -1,0 +1,1 @@
+"""Models of printing (issue 12)."""

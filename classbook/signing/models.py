@@ -1,0 +1,1 @@
+"""Models of signing (issue 12)."""
