@@ -31,7 +31,12 @@ def test_sign_pdf_makes_a_pades_signature_pyhanko_validates_against_the_ca(schoo
     signed = services.sign_pdf(school, pdfa, reason="Архів 5-А, 2026/2027")
     assert signed is not None
     assert signed.startswith(pdfa)  # an incremental update: the PDF/A bytes are untouched
-    sig = PdfFileReader(BytesIO(signed)).embedded_signatures[0]
+    reader, original = PdfFileReader(BytesIO(signed)), PdfFileReader(BytesIO(pdfa))
+    # The PDF/A identification and the producer are untouched, so /Info and XMP still agree.
+    xmp = reader.root["/Metadata"].get_object().data
+    assert xmp == original.root["/Metadata"].get_object().data and b'pdfaid:part="3"' in xmp
+    assert reader.trailer_view["/Info"]["/Producer"] == original.trailer_view["/Info"]["/Producer"]
+    sig = reader.embedded_signatures[0]
     assert sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
     assert sig.sig_object["/Reason"] == "Архів 5-А, 2026/2027"
     assert sig.sig_object["/Location"] == "Ліцей № 1"
@@ -49,8 +54,7 @@ def test_sign_pdf_makes_a_pades_signature_pyhanko_validates_against_the_ca(schoo
 
 def test_one_byte_changed_after_signing_is_detected(school, pdfa):
     signed = bytearray(services.sign_pdf(school, pdfa, reason="Архів"))
-    at = signed.index(b"Journal") if b"Journal" in signed else len(pdfa) // 2
-    signed[at] ^= 0x01
+    signed[len(pdfa) // 2] ^= 0x01  # inside the signed PDF/A bytes
     report = services.verify_pdf(bytes(signed))
     assert report.signed and not report.intact and not report.ok
     assert "altered after it was signed" in report.problem
