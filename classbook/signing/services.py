@@ -104,7 +104,13 @@ def signer_for(school: School) -> Signer | None:
 
 def sign_pdf(school: School, pdf: bytes, *, reason: str) -> bytes | None:
     """``pdf`` signed in the school's name (location: the school's name), or None without a usable signer."""
-    signer = signer_for(school)
+    try:
+        signer = signer_for(school)
+    except keystore.InvalidToken as exc:
+        raise SigningFailed(
+            _("The school's certificate cannot be decrypted with the configured key: upload it again."),
+            code="certificate_unreadable",
+        ) from exc
     if signer is None:
         return None
     try:

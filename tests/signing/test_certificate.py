@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from classbook.core.errors import PermissionDeniedError
 from classbook.core.models import AuditEntry
@@ -85,7 +86,7 @@ def test_the_file_and_password_are_encrypted_at_rest_and_survive_a_key_rotation(
     settings.SIGNING_KEY_FALLBACKS = []
     assert services.sign_pdf(world.school, pdfa, reason="x") is not None  # re-encrypted with the new key
     settings.SIGNING_KEY = "yet-another-key"
-    with pytest.raises(keystore.InvalidToken):
+    with pytest.raises(services.SigningFailed, match="cannot be decrypted"):
         services.sign_pdf(world.school, pdfa, reason="x")
 
 
@@ -178,6 +179,9 @@ def test_the_api_answers_metadata_errors_and_history(world, certs, as_user, djan
     with django_assert_max_num_queries(6):
         listed = client.get(base + "s?limit=2").json()
     assert listed["count"] == 3 and len(listed["items"]) == 2
+    # Another school's administrator sees none of it through their own school.
+    theirs = as_user(world.foreign_admin).get(API.format(school=world.other_school.slug) + "s").json()
+    assert theirs["count"] == 0
     assert client.delete(base).status_code == 204
     assert client.delete(base).json()["error"]["code"] == "not_found"
 
@@ -205,5 +209,7 @@ def test_the_page_uploads_with_htmx_shows_errors_and_warns_before_expiry(
     assert page.status_code == 200 and page.text.count("Школа") == 4  # the active one and 3 earlier ones
     _upload(world, certs, p12=certs.soon.p12)
     assert "The certificate expires in 10 days" in client.get(url).text
+    SigningCertificate.objects.filter(is_active=True).update(valid_until=timezone.now() - dt.timedelta(days=1))
+    assert "The certificate is not valid now" in client.get(url).text
     no_file = client.post(url, {"action": "upload", "password": PASSWORD})
     assert no_file.status_code == 422

@@ -102,6 +102,11 @@ def test_the_school_trusts_only_its_own_certificate(school, certs, pdfa, setting
     settings.SIGNING_TRUST_ROOTS = [str(path)]
     try:
         assert services.verify_pdf(signed, school=other).trusted
+        # A certificate of the same CA used after it expired is not passed as valid.
+        late = Pkcs12Signer(certs.expired.p12, PASSWORD).sign(pdfa, reason="x", location="y")
+        report = services.verify_pdf(late)
+        assert report.intact and report.valid and not report.trusted
+        assert report.problem == "The signer's certificate was not valid at the signing time."
     finally:
         path.unlink()
 
