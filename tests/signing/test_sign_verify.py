@@ -3,9 +3,14 @@ pyHanko's validator: intact, valid, trusted for the school's own archives, tampe
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 
 import pytest
+from asn1crypto import tsp
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
@@ -115,10 +120,51 @@ def test_no_usable_certificate_means_no_signature(school, pdfa, db):
     assert services.sign_pdf(f.SchoolFactory(slug="no-cert"), pdfa, reason="x") is None
 
 
-def test_a_timestamp_authority_makes_it_pades_b_t(certs, pdfa, db):
-    tsa = DummyTimeStamper(tsa_cert=certs.tsa.asn1_cert(), tsa_key=certs.tsa.asn1_key())
-    signer = Pkcs12Signer(certs.leaf.p12, PASSWORD, timestamper=tsa)
+@pytest.fixture
+def tsa_url(certs) -> Iterator[str]:
+    """A tiny RFC 3161 timestamp authority on 127.0.0.1: pyHanko's DummyTimeStamper answering over HTTP, so
+    the signer's real HTTP client (``RequestsHTTPTimeStamper``) is what talks to it."""
+    dummy = DummyTimeStamper(tsa_cert=certs.tsa.asn1_cert(), tsa_key=certs.tsa.asn1_key())
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            answer = dummy.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_a_timestamp_authority_makes_it_pades_b_t(school, certs, pdfa, settings, tsa_url):
+    settings.SIGNING_TSA_URL = tsa_url
+    signer = services.signer_for(school)
     assert isinstance(signer, Signer) and signer.describe().startswith("PAdES-B-T")
-    signed = signer.sign(pdfa, reason="x", location="y")
+    signed = services.sign_pdf(school, pdfa, reason="x")
     report = services.verify_pdf(signed)
-    assert report.timestamped and report.intact and report.valid
+    assert report.ok and report.timestamped, report.problem
+    tst = PdfFileReader(BytesIO(signed)).embedded_signatures[0].signer_info["unsigned_attrs"]
+    assert tst[0]["type"].native == "signature_time_stamp_token"
+
+
+def test_a_timestamp_authority_that_does_not_answer_fails_the_signing(school, pdfa, settings):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.SIGNING_TSA_URL = f"http://127.0.0.1:{port}/tsa"
+    with pytest.raises(services.SigningFailed, match="could not be signed"):
+        services.sign_pdf(school, pdfa, reason="x")
