@@ -98,12 +98,9 @@ def _moment(sig: EmbeddedPdfSignature) -> dt.datetime:
 
 
 def _validate(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate]) -> PdfSignatureStatus:
+    moment = _moment(sig)
     context = ValidationContext(
-        trust_roots=roots,
-        allow_fetching=False,
-        revocation_mode="soft-fail",
-        moment=_moment(sig),
-        best_signature_time=_moment(sig),
+        trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", moment=moment, best_signature_time=moment
     )
     return validate_pdf_signature(sig, signer_validation_context=context)
 
