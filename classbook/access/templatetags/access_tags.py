@@ -21,6 +21,7 @@ from classbook.access import (
     planning,
     reports,
     scopes,
+    signing,
     structure,
     timetable,
     webhooks,
@@ -63,6 +64,7 @@ for _rule in (
     appeals.may_open_reports,
     appeals.may_open_flags,
     webhooks.may_manage_webhooks,
+    signing.may_manage_signing,
 ):
     _filter(_rule.__name__, _rule)
 
