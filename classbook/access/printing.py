@@ -85,3 +85,11 @@ def system_context(school: School) -> SchoolContext:
     """The context of copies printed by the system (the archive's weekly copies): every journal of ``school``,
     no user, so nothing is editable (the journal's edit rules need a signed-in user, ``can_edit_lesson_of``)."""
     return SchoolContext(school=school, user=cast(User, AnonymousUser()), roles=frozenset({Role.ADMIN}))
+
+
+def may_print_contacts(ctx: SchoolContext, school_class: SchoolClass) -> bool:
+    """Addresses, phones and guardians on the information page: who reads contacts (``VIEW_CONTACTS``) and the
+    class's class teacher, who keeps that page of the paper journal."""
+    from classbook.access.rules import Perm
+
+    return ctx.has(Perm.VIEW_CONTACTS) or (Role.TEACHER in ctx.roles and school_class.pk in ctx.homeroom_class_ids)

@@ -39,6 +39,8 @@ COLUMNS_PER_PAGE = 22
 
 # The sections a printed journal may hold, in the paper journal's order.
 SECTIONS = ("title", "contents", "subjects", "summary", "attendance", "remarks", "students")
+# What a subject teacher prints of a class that is not their own: their subjects' pages and the remarks on them.
+SUBJECT_SECTIONS = ("title", "contents", "subjects", "remarks")
 
 
 class Layout:
@@ -452,15 +454,15 @@ def class_journal(
 def summaries(
     assignments: QuerySet[TeachingAssignment], school_class: SchoolClass, start: dt.date, end: dt.date
 ) -> list[SummarySheet]:
-    """The summary of achievements (зведений облік): the reports' summary sheet of every study period that
-    ends within the days, and of the year's annual grades when the days reach the year's end."""
+    """The summary of achievements (зведений облік): the reports' summary sheet of every study period the days
+    overlap, and of the year's annual grades when the days reach the year's end."""
     from classbook.schools.models import StudyPeriod
 
     year = school_class.year
     settings = report_settings(school_class.school)
     sheets = [
         summary_sheet(assignments, school_class, Scope(year=year, period=p), settings, school_class.school)
-        for p in StudyPeriod.objects.filter(year=year, end__gte=start, end__lte=end).order_by("start", "-end")
+        for p in StudyPeriod.objects.filter(year=year, end__gte=start, start__lte=end).order_by("start", "-end")
     ]
     if end >= year.end:
         sheets.append(summary_sheet(assignments, school_class, Scope(year=year), settings, school_class.school))
@@ -484,3 +486,15 @@ def section_labels() -> dict[str, str]:
         "remarks": _("Remarks of the administration"),
         "students": _("Information about students"),
     }
+
+
+def period_choices(school_class: SchoolClass) -> list[tuple[str, str, dt.date, dt.date]]:
+    """The study periods of the class's year and the year itself, as the page offers them: (key, name, days)."""
+    from classbook.schools.models import StudyPeriod
+
+    year = school_class.year
+    periods = StudyPeriod.objects.filter(year=year).order_by("start", "-end")
+    return [
+        *[(f"p{p.pk}", p.name, p.start, p.end) for p in periods],
+        (f"y{year.pk}", _("Whole year %(year)s") % {"year": year.name}, year.start, year.end),
+    ]
