@@ -8,8 +8,6 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from classbook.printing.queries import SECTIONS, section_labels
-
 # Longest range one request prints: a school year (a few days' margin).
 MAX_DAYS = 400
 
@@ -38,7 +36,7 @@ class PrintForm(forms.Form):
         *args: Any,
         journals: list[tuple[int, str]],
         periods: list[tuple[str, str, dt.date, dt.date]],
-        sections: tuple[str, ...],
+        sections: list[tuple[str, str]],
         default: tuple[dt.date, dt.date],
         may_certify: bool,
         **kwargs: Any,
@@ -47,11 +45,10 @@ class PrintForm(forms.Form):
         self.period_spans = {key: (start, end) for key, _name, start, end in periods}
         self.fields["period"].choices = [("", _("Days below")), *[(key, name) for key, name, _s, _e in periods]]
         self.fields["journals"].choices = journals
-        labels = section_labels()
-        self.fields["sections"].choices = [(s, labels[s]) for s in SECTIONS if s in sections]
+        self.fields["sections"].choices = sections
         self.fields["start"].initial, self.fields["end"].initial = default
         self.fields["journals"].initial = [pk for pk, _name in journals]
-        self.fields["sections"].initial = list(sections)
+        self.fields["sections"].initial = [key for key, _label in sections]
         if not may_certify:
             del self.fields["certify"]
 

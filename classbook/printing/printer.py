@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from classbook.access.context import SchoolContext
-from classbook.access.printing import may_certify, may_print_contacts, may_print_whole_class, printable_assignments
+from classbook.access.printing import certifier_role, may_print_contacts, may_print_whole_class, printable_assignments
 from classbook.people.models import Role
 from classbook.printing import documents, services
 from classbook.printing.models import PrintedCopy, PrintKind
@@ -31,10 +31,10 @@ class Printed:
 
 
 def _certification(ctx: SchoolContext, certify: bool) -> documents.Certification | None:
-    if not certify or not may_certify(ctx):
+    role = certifier_role(ctx)
+    if not certify or role is None:
         return None
-    position = Role.DIRECTOR.label if Role.DIRECTOR in ctx.roles else Role.DEPUTY.label
-    return documents.Certification(str(position), ctx.user.full_name, timezone.localdate())
+    return documents.Certification(str(Role(role).label), ctx.user.full_name, timezone.localdate())
 
 
 def _footer(ctx: SchoolContext, certify: bool) -> documents.PrintFooter:

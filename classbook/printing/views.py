@@ -35,7 +35,8 @@ def _form(request: HttpRequest, ctx: SchoolContext, school_class: SchoolClass, d
         .order_by("subject__name", "subgroup__name", "pk")
     ]
     whole = access.may_print_whole_class(ctx, school_class)
-    sections = queries.SECTIONS if whole else queries.SUBJECT_SECTIONS
+    labels = queries.section_labels()
+    sections = [(s, labels[s]) for s in (queries.SECTIONS if whole else queries.SUBJECT_SECTIONS)]
     return PrintForm(
         data,
         journals=journals,

@@ -75,3 +75,9 @@ _filter("may_open_administration", structure.may_read_area)  # the administratio
 def may_open_class_absences(ctx: SchoolContext | None, class_id: int | None) -> bool:
     """The absences page of one class (``appeals.may_open_class_absences``)."""
     return ctx is not None and class_id is not None and appeals.may_open_class_absences(ctx, class_id)
+
+
+@register.filter
+def may_print_journal(ctx: SchoolContext | None, assignment: object) -> bool:
+    """The journal page's "Print" link (``printing.may_print_journal``)."""
+    return ctx is not None and assignment is not None and printing.may_print_journal(ctx, assignment)  # type: ignore[arg-type]
