@@ -43,9 +43,9 @@ class PrintForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.period_spans = {key: (start, end) for key, _name, start, end in periods}
-        self.fields["period"].choices = [("", _("Days below")), *[(key, name) for key, name, _s, _e in periods]]
-        self.fields["journals"].choices = journals
-        self.fields["sections"].choices = sections
+        self.fields["period"].choices = [("", _("Days below")), *[(k, n) for k, n, _s, _e in periods]]  # type: ignore[attr-defined]
+        self.fields["journals"].choices = journals  # type: ignore[attr-defined]
+        self.fields["sections"].choices = sections  # type: ignore[attr-defined]
         self.fields["start"].initial, self.fields["end"].initial = default
         self.fields["journals"].initial = [pk for pk, _name in journals]
         self.fields["sections"].initial = [key for key, _label in sections]

@@ -92,7 +92,7 @@ class Note:
 
 
 _CELL_KINDS = (ChangeKind.MARK, ChangeKind.ATTENDANCE, ChangeKind.PERIOD_GRADE, ChangeKind.CORRECTION)
-_KEY = {
+_KEY: dict[str, str] = {
     ChangeKind.MARK: "mark",
     ChangeKind.ATTENDANCE: "attendance",
     ChangeKind.PERIOD_GRADE: "grade",
@@ -127,6 +127,8 @@ def corrections(assignment_ids: list[int], start: dt.date, end: dt.date) -> dict
     found: dict[tuple[str, int], list[Change]] = defaultdict(list)
     created: set[int] = set()
     for kind, object_id, old, new, at, reason, first, last, patronymic in rows:
+        if object_id is None:  # pragma: no cover - filtered out above
+            continue
         if kind == ChangeKind.CORRECTION and object_id not in created:
             created.add(object_id)
             continue
@@ -255,7 +257,7 @@ def subject_parts(
     end: dt.date,
 ) -> list[SubjectPart]:
     """Every journal's pages, period by period: ``read_grid`` per journal and period (5 queries each)."""
-    leaves = _leaf_periods(periods, start, end) or [None]
+    leaves: list[PeriodChoice | None] = [*_leaf_periods(periods, start, end)] or [None]
     parts = []
     for a in journals:
         for period in leaves:

@@ -122,3 +122,17 @@ def test_the_print_pages_cost_a_fixed_number_of_queries(world, django_assert_max
         assert client.get(f"/s/{world.school.slug}/print/").status_code == 200
     with django_assert_max_num_queries(10):
         assert client.get(f"/s/{world.school.slug}/print/verify/", {"code": "ACDE-FGHJ"}).status_code == 404
+
+
+def test_the_layout_follows_the_class(world):
+    from classbook.printing.queries import Layout, layout_of
+    from classbook.schools.models import ClassKind, Country
+
+    assert layout_of(world.class_a) == Layout.UA  # 5-А of a Ukrainian school
+    world.class_a.year_level.number = 3
+    assert layout_of(world.class_a) == Layout.UA_PRIMARY  # order No. 412
+    world.school.country = Country.RUSSIAN_STYLE
+    world.class_a.school = world.school
+    assert layout_of(world.class_a) == Layout.RU
+    world.class_a.kind = ClassKind.GROUP
+    assert layout_of(world.class_a) == Layout.GROUP

@@ -94,6 +94,14 @@ def test_a_certified_copy_is_printed_recorded_and_verified(world, journal):
     assert copy.sha256 in body and escape(world.deputy.full_name) in body and "Математика" in body
     assert client.get(f"/s/{world.school.slug}/print/verify/", {"code": "AAAA-AAAA"}).status_code == 404
 
+    # The summary sheets print the same way: the reports' sheet, the head and foot, the code, recorded.
+    summary = client.post(url.replace("journal.pdf", "summary.pdf"), data)
+    assert summary.status_code == 200
+    sheet = PrintedCopy.objects.get(code=summary["X-Verification-Code"])
+    summary_text = "\n".join(_texts(summary.content))
+    assert sheet.kind == "summary" and "Summary sheet of grades" in summary_text and sheet.code in summary_text
+    assert "I семестр" in summary_text and world.student.user.last_name in summary_text
+
 
 def test_the_archive_prints_every_journal_without_a_user(world, journal):
     """``class_journal_html`` as the archive calls it: no user, every journal, the struck-through entry."""
