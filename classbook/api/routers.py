@@ -57,7 +57,9 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...
     api.add_router("/schools", signing.router)  # /schools/{school}/signing/certificate(s) (issue 12)
 
-    from classbook.api.routes import reports_usage
+    from classbook.api.routes import printing, reports_usage
+
+    api.add_router("/schools", printing.router)  # /schools/{school}/print/... (issue 12, R6.6)
 
     api.add_router("/schools", reports_usage.router)  # /schools/{school}/reports/usage (R9.2)
     # The forecast of period grades (R6.5): /schools/{school}/reports/forecast/journals/{id}|at-risk

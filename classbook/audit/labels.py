@@ -170,3 +170,4 @@ def action_choices() -> list[tuple[str, str]]:
 
 # The forecast of period grades (R6.5): whether parents see it.
 ACTION_LABELS["reports.forecast.parents_switched"] = _("Forecast for parents switched on or off")
+ACTION_LABELS["printing.copy.printed"] = _("Journal pages or a summary sheet printed")
