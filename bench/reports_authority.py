@@ -30,16 +30,16 @@ import random
 import statistics
 import time
 
-from _bootstrap import bootstrap
+from _bootstrap import analyze, bench_database, bootstrap
 
-IS_POSTGRES = bootstrap("bench_reports_authority")
+IS_POSTGRES = bootstrap("bench_reports_authority", TASKS_BACKEND="database")
 
-from django.db import connection, connections  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 
-def build(schools: int, students: int) -> dict:
+def build(schools: int, students: int) -> None:
     from classbook.demo.generator import DemoOptions, generate
     from classbook.journal.models import GradeKind, PeriodGrade
     from classbook.people.models import AuthorityViewer, Enrolment
@@ -47,7 +47,6 @@ def build(schools: int, students: int) -> dict:
 
     generate(DemoOptions(seed=1, students=students, scale=schools))
     authority = EducationAuthority.objects.get()
-    viewer = AuthorityViewer.objects.filter(authority=authority).select_related("user").first().user
     rng = random.Random(1)
     values: dict[int, tuple[list[ScaleValue], ScaleValue | None]] = {}
     rows: list[PeriodGrade] = []
@@ -91,10 +90,7 @@ def build(schools: int, students: int) -> dict:
                     )
                 )
     PeriodGrade.objects.bulk_create(rows, batch_size=2000)
-    if IS_POSTGRES:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    return {"authority": authority, "viewer": viewer, "grades": len(rows), "semesters": semesters}
+    analyze()
 
 
 def timed(fn, runs: int) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
@@ -127,14 +123,16 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=10)
     parser.add_argument("--students", type=int, default=1000, help="per school")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="reuse the bench database if seeded, keep it after")
+    parser.add_argument("--build-only", action="store_true", help="seed (with --keep) and stop")
     args = parser.parse_args()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        run(args)
-    finally:
-        connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+    with bench_database(keep=args.keep) as seeded:
+        t0 = time.perf_counter()
+        if not seeded:
+            build(args.schools, args.students)
+        print(f"seeded in {time.perf_counter() - t0:.0f} s" + (" (reused)" if seeded else ""), flush=True)
+        if not args.build_only:
+            run(args)
 
 
 def run(args: argparse.Namespace) -> None:

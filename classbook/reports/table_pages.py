@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
-from classbook.reports import exports, run_views
+from classbook.reports import exports, run_views, steps
 from classbook.reports.attendance_forms import default_range
 from classbook.schools.models import SchoolClass
 
@@ -61,16 +61,16 @@ def export(request: HttpRequest, ctx: SchoolContext, build: Builder, fmt: str, n
     context = build(request, ctx)
     if context["head"] is None:
         raise Http404
+    steps.advance()  # a background run's steps: the report's queries are the builder's, then the table
     filename = f"{name}-{ctx.school.slug}"
     if fmt == "xlsx":
         about = [str(ctx.school), f"{context['title']}: {context['about']}"]
-        return exports.download(
-            exports.workbook(context["title"], about, context["head"], context["rows"], context["notes"]), fmt, filename
-        )
-    context.update(school=ctx.school, printed_on=timezone.localdate())
-    return exports.download(
-        exports.pdf("reports/attendance_pdf.html", context, request.build_absolute_uri("/")), fmt, filename
-    )
+        content = exports.workbook(context["title"], about, context["head"], context["rows"], context["notes"])
+    else:
+        context.update(school=ctx.school, printed_on=timezone.localdate())
+        content = exports.pdf("reports/attendance_pdf.html", context, request.build_absolute_uri("/"))
+    steps.advance()  # and the file
+    return exports.download(content, fmt, filename)
 
 
 def report_views(
