@@ -42,7 +42,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 def build(schools: int, students: int) -> None:
     from classbook.demo.generator import DemoOptions, generate
     from classbook.journal.models import GradeKind, PeriodGrade
-    from classbook.people.models import AuthorityViewer, Enrolment
+    from classbook.people.models import Enrolment
     from classbook.schools.models import AcademicYear, EducationAuthority, ScaleValue, StudyPeriod, TeachingAssignment
 
     generate(DemoOptions(seed=1, students=students, scale=schools))
