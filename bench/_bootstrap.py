@@ -5,8 +5,11 @@
 
 On SQLite the database is a new file in a temporary folder; with ``DATABASE_URL=postgres://...`` it is
 the PostgreSQL database named here (or ``BENCH_DB_NAME``), which the script creates and drops with
-Django's test-database helpers. Extra keyword arguments are set as environment variables first
-(e.g. ``TASKS_BACKEND="database"``).
+Django's test-database helpers (``with bench_database(): ...``; ``keep=True`` reuses a seeded one). Extra
+keyword arguments are set as environment variables first (e.g. ``TASKS_BACKEND="database"``).
+
+The benches that read a database ``seed_demo`` filled call ``setup_existing()`` instead. Every report bench
+calls ``analyze()`` after writing its data, before timing.
 """
 
 from __future__ import annotations
