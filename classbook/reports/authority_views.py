@@ -76,8 +76,11 @@ def page_runs(request: HttpRequest, found: EducationAuthority, key: str) -> Quer
     )
 
 
-def _compare(request: HttpRequest, found: EducationAuthority, asked: QueryDict) -> dict[str, Any]:
-    """The form and, for a few schools, the comparison; for many, what the page offers instead (``long``)."""
+def _compare(
+    request: HttpRequest, found: EducationAuthority, asked: QueryDict, *, compute: bool = True
+) -> dict[str, Any]:
+    """The form and, for a few schools, the comparison; for many, what the page offers instead (``long``).
+    ``compute=False``: the form and the choice only (the ``POST`` that queues a run)."""
     schools = list(access.compared_schools(request.user, found))
     cal = authority.calendars(schools)
     choices = cal.choices()
@@ -90,6 +93,8 @@ def _compare(request: HttpRequest, found: EducationAuthority, asked: QueryDict) 
     choice = next(c for c in choices if c.key == form.cleaned_data["period"])
     query = f"period={choice.key}"
     out.update(choice=choice, query=asked.urlencode() or query)
+    if not compute:
+        return out
     if runs.authority_is_long(len(schools), year=choice.is_year):
         out.update(long=True, recent=page_runs(request, found, choice.key).first())
         return out
@@ -120,7 +125,7 @@ def _see_run(found: EducationAuthority, run: ReportRun) -> HttpResponseRedirect:
 @authority_view
 def compare_run(request: HttpRequest, found: EducationAuthority) -> HttpResponse:
     """Prepare the comparison of many schools in the background (or follow the one already being prepared)."""
-    context = _compare(request, found, request.POST)
+    context = _compare(request, found, request.POST, compute=False)
     if not context["form"].is_valid():
         return _render(request, context)  # 422 with the form's message; nothing queued
     key = context["choice"].key
