@@ -65,7 +65,7 @@ def bench_database(*, keep: bool = False) -> Iterator[bool]:
     from django.db import connection, connections
 
     old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keep)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keep, serialize=False)
     try:
         from classbook.schools.models import School
 
