@@ -31,11 +31,11 @@ import random
 import statistics
 import time
 
-from _bootstrap import bootstrap
+from _bootstrap import analyze, bench_database, bootstrap
 
 IS_POSTGRES = bootstrap("bench_reports")
 
-from django.db import connection, connections  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
@@ -105,9 +105,7 @@ def build(students: int) -> dict:
                     )
                 )
     PeriodGrade.objects.bulk_create(rows + corrected, batch_size=2000)
-    if IS_POSTGRES:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    analyze()
     return {
         "school": school,
         "year": year,
@@ -163,13 +161,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with bench_database():
         run(args)
-    finally:
-        connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
 
 
 def run(args: argparse.Namespace) -> None:

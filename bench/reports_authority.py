@@ -4,7 +4,11 @@ Run from the repository root:
 
     .venv/bin/python bench/reports_authority.py --schools 2 --students 200     # quick, SQLite
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_DB_NAME=wt_longreports_bench \
-        .venv/bin/python bench/reports_authority.py --schools 10 --students 1000
+        .venv/bin/python bench/reports_authority.py --schools 10 --students 1000 --keep --build-only
+    DATABASE_URL=... BENCH_DB_NAME=wt_longreports_bench .venv/bin/python bench/reports_authority.py --keep
+
+(``--keep``: the seed, about 18 minutes for ten schools on a loaded machine, is paid once and the database
+kept; ``ANALYZE`` after seeding.)
 
 Builds ``--schools`` demo schools (``seed_demo --scale N``: the demo's authority oversees all of them, with
 its viewer), gives every student a first-semester grade in every subject taught to them (bulk-inserted, as
@@ -14,7 +18,9 @@ authority's viewer:
 - ``reports.authority.compare`` for the first semester (every school's progress total and attendance
   counts): ms and queries;
 - the same through the API (``GET /api/v1/authorities/{id}/reports/compare``: session, access, JSON);
-- the XLSX export built in the background (``runs.start_authority_run`` with the immediate backend);
+- the page at once (the size rule's threshold raised), and in the background end to end as the viewer goes:
+  the page's ``POST`` (303), the database task backend's worker (``db_worker --batch``, in process), the run's
+  page with the comparison; the same over the API (``POST …/runs`` 202, the worker, the state, the JSON);
 - a raw-SQL floor: per school, one hand-written ``GROUP BY`` over the same semester grades (distinct students,
   grades, sum of numbers, grades of the lowest level) and one ``COUNT`` of the attendance rows of the
   semester's days — what reading the rows costs.
@@ -30,24 +36,23 @@ import random
 import statistics
 import time
 
-from _bootstrap import bootstrap
+from _bootstrap import analyze, bench_database, bootstrap
 
-IS_POSTGRES = bootstrap("bench_reports_authority")
+IS_POSTGRES = bootstrap("bench_reports_authority", TASKS_BACKEND="database")
 
-from django.db import connection, connections  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 
-def build(schools: int, students: int) -> dict:
+def build(schools: int, students: int) -> None:
     from classbook.demo.generator import DemoOptions, generate
     from classbook.journal.models import GradeKind, PeriodGrade
-    from classbook.people.models import AuthorityViewer, Enrolment
+    from classbook.people.models import Enrolment
     from classbook.schools.models import AcademicYear, EducationAuthority, ScaleValue, StudyPeriod, TeachingAssignment
 
     generate(DemoOptions(seed=1, students=students, scale=schools))
     authority = EducationAuthority.objects.get()
-    viewer = AuthorityViewer.objects.filter(authority=authority).select_related("user").first().user
     rng = random.Random(1)
     values: dict[int, tuple[list[ScaleValue], ScaleValue | None]] = {}
     rows: list[PeriodGrade] = []
@@ -91,10 +96,7 @@ def build(schools: int, students: int) -> dict:
                     )
                 )
     PeriodGrade.objects.bulk_create(rows, batch_size=2000)
-    if IS_POSTGRES:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    return {"authority": authority, "viewer": viewer, "grades": len(rows), "semesters": semesters}
+    analyze()
 
 
 def timed(fn, runs: int) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
@@ -127,77 +129,116 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=10)
     parser.add_argument("--students", type=int, default=1000, help="per school")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="reuse the bench database if seeded, keep it after")
+    parser.add_argument("--build-only", action="store_true", help="seed (with --keep) and stop")
     args = parser.parse_args()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        run(args)
-    finally:
-        connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+    with bench_database(keep=args.keep) as seeded:
+        t0 = time.perf_counter()
+        if not seeded:
+            build(args.schools, args.students)
+        print(f"seeded in {time.perf_counter() - t0:.0f} s" + (" (reused)" if seeded else ""), flush=True)
+        if not args.build_only:
+            run(args)
 
 
 def run(args: argparse.Namespace) -> None:
     from django.conf import settings
+    from django.core.management import call_command
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    from django_tasks.signals import clear_tasks_handlers
-
-    clear_tasks_handlers(setting="TASKS")
     settings.ALLOWED_HOSTS = ["testserver", "localhost"]
-
-    t0 = time.perf_counter()
-    data = build(args.schools, args.students)
     from classbook.access.report_runs import compared_schools
-    from classbook.journal.models import Attendance
-    from classbook.reports import authority, runs
-    from classbook.reports.models import RunStatus
+    from classbook.journal.models import Attendance, PeriodGrade
+    from classbook.people.models import AuthorityViewer
+    from classbook.reports import authority
+    from classbook.reports.models import ReportRun, RunStatus
+    from classbook.schools.models import AcademicYear, EducationAuthority, StudyPeriod
 
-    auth, viewer = data["authority"], data["viewer"]
+    auth = EducationAuthority.objects.get()
+    viewer = AuthorityViewer.objects.filter(authority=auth).select_related("user").first().user
     schools = list(compared_schools(viewer, auth))
+    semesters = {
+        school.pk: StudyPeriod.objects.filter(
+            school=school, year=AcademicYear.objects.get(school=school, is_current=True), kind="semester"
+        )
+        .order_by("start")
+        .first()
+        for school in schools
+    }
     print(
-        f"database: {'PostgreSQL' if IS_POSTGRES else 'SQLite'}; built in {time.perf_counter() - t0:.0f} s: "
-        f"{len(schools)} schools, {args.students} students each, {data['grades']} semester grades, "
-        f"{Attendance.objects.count()} attendance rows; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+        f"database: {'PostgreSQL' if IS_POSTGRES else 'SQLite'}: {len(schools)} schools, "
+        f"{PeriodGrade.objects.count()} period grades, {Attendance.objects.count()} attendance rows; "
+        f"{os.cpu_count()} CPUs, load {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
     cal = authority.calendars(schools)
     key = cal.default()
     choice = next(c for c in cal.choices() if c.key == key)
+    client = Client()
+    client.force_login(viewer)
+    page = f"/authority/{auth.pk}/reports/compare/"
+    api = f"/api/v1/authorities/{auth.pk}/reports"
+    client.get(page + "?period=nonsense")  # the session's first request and the URLconf, before timing
 
     def compare() -> None:
         authority.compare(viewer, schools, cal, choice)
 
-    client = Client()
-    client.force_login(viewer)
-    url = f"/api/v1/authorities/{auth.pk}/reports/compare?period={key}"
+    def api_at_once() -> None:
+        assert client.get(f"{api}/compare", {"period": key}).status_code == 200
 
-    def api() -> None:
-        assert client.get(url).status_code == 200
+    def page_at_once() -> None:
+        settings.REPORTS_AUTHORITY_BACKGROUND_SCHOOLS = 100
+        assert client.get(page, {"period": key}).status_code == 200
+        settings.REPORTS_AUTHORITY_BACKGROUND_SCHOOLS = 5
 
-    def background() -> None:
-        result = runs.start_authority_run(acting_user=viewer, authority=auth, fmt="xlsx", params={"period": key})
-        assert result.status == RunStatus.DONE, result.error
+    def worker() -> None:
+        call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+
+    steps: dict[str, list[float]] = {"POST": [], "worker": [], "result": []}
+
+    def page_in_background() -> None:
+        """The viewer's path: the page's button (POST, 303), the worker, the run's page with the comparison."""
+        t0 = time.perf_counter()
+        started = client.post(page + "run", {"period": key})
+        t1 = time.perf_counter()
+        worker()
+        t2 = time.perf_counter()
+        result = client.get(started["Location"])
+        t3 = time.perf_counter()
+        assert started.status_code == 303 and b"<svg" in result.content
+        for name, ms in (("POST", t1 - t0), ("worker", t2 - t1), ("result", t3 - t2)):
+            steps[name].append(ms * 1000)
+
+    def api_in_background() -> None:
+        started = client.post(f"{api}/runs", {"period": key}, content_type="application/json")
+        worker()
+        state = client.get(started["Location"]).json()
+        assert state["status"] == "done", state
+        assert client.get(state["file"]).status_code == 200
 
     def floor() -> None:
         with connection.cursor() as cursor:
             for school in schools:
-                semester = data["semesters"][school.pk]
+                semester = semesters[school.pk]
                 cursor.execute(FLOOR_GRADES, [school.pk, semester.pk])
                 cursor.fetchall()
                 cursor.execute(FLOOR_ATTENDANCE, [school.pk, semester.start, semester.end])
                 cursor.fetchall()
 
     f_med, f_min, f_q = timed(floor, args.runs)
-    print(f"{'what':<44} {'median ms':>10} {'min ms':>9} {'queries':>8} {'ratio':>7}")
-    print(f"{'raw-SQL floor (2 statements per school)':<44} {f_med:>10.1f} {f_min:>9.1f} {f_q:>8} {'1.0':>7}")
+    print(f"{'what':<52} {'median ms':>10} {'min ms':>9} {'queries':>8} {'ratio':>7}")
+    print(f"{'raw-SQL floor (2 statements per school)':<52} {f_med:>10.1f} {f_min:>9.1f} {f_q:>8} {'1.0':>7}")
     for name, fn in [
         ("authority.compare (read model)", compare),
-        ("GET /api/v1/authorities/{id}/reports/compare", api),
-        ("XLSX built as a background run", background),
+        ("GET /api/v1/authorities/{id}/reports/compare", api_at_once),
+        ("the page at once (threshold raised)", page_at_once),
+        ("the page in the background: POST, worker, result", page_in_background),
+        ("the API in the background: POST, worker, state, JSON", api_in_background),
     ]:
         med, low, q = timed(fn, args.runs)
-        print(f"{name:<44} {med:>10.1f} {low:>9.1f} {q:>8} {low / f_min:>7.1f}")
-    print(f"load average now: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        print(f"{name:<52} {med:>10.1f} {low:>9.1f} {q:>8} {low / f_min:>7.1f}", flush=True)
+    for name, samples in steps.items():
+        print(f"  of which {name:<8} median {statistics.median(samples):>9.1f} ms, min {min(samples):>9.1f} ms")
+    done = ReportRun.objects.filter(status=RunStatus.DONE).count()
+    print(f"runs built: {done}; load average now: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

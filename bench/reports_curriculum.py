@@ -26,11 +26,11 @@ import os
 import statistics
 import time
 
-from _bootstrap import bootstrap
+from _bootstrap import analyze, bench_database, bootstrap
 
 IS_POSTGRES = bootstrap("bench_reports_curriculum")
 
-from django.db import connection, connections  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
@@ -70,13 +70,8 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with bench_database():
         run(args)
-    finally:
-        connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -88,9 +83,7 @@ def run(args: argparse.Namespace) -> None:
 
     t0 = time.perf_counter()
     generate(DemoOptions(seed=1, students=args.students))
-    if IS_POSTGRES:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    analyze()
     school = School.objects.order_by("pk").first()
     assert school is not None
     year = AcademicYear.objects.get(school=school, is_current=True)

@@ -21,20 +21,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import secrets
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classbook.settings")
-os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+from _bootstrap import analyze, setup_existing
 
-import django
-
-django.setup()
+IS_POSTGRES = setup_existing()
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -72,6 +64,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--school", default="")
     args = parser.parse_args()
+    analyze()  # the planner's statistics after ``seed_demo`` (as autovacuum keeps them on a live database)
 
     from classbook.access.context import build_context
     from classbook.access.reports import activity_logins, activity_members, report_assignments

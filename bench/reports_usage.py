@@ -17,19 +17,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import secrets
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "classbook.settings")
-os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+from _bootstrap import analyze, setup_existing
 
-import django
-
-django.setup()
+IS_POSTGRES = setup_existing()
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -104,6 +97,7 @@ def main() -> None:
     end = start + dt.timedelta(weeks=args.weeks) - dt.timedelta(days=1)
     if not args.no_fill:
         fill(school, start, args.weeks)
+    analyze()  # the planner's statistics after seeding and filling (as autovacuum keeps them on a live database)
     director = Membership.objects.filter(school=school, role=Role.DIRECTOR).select_related("user").first()
     ctx = build_context(director.user, school)
     busiest = SchoolClass.objects.filter(school=school, class_teacher__isnull=False).order_by("pk").first()

@@ -39,6 +39,7 @@ from classbook.journal.absences import (
 )
 from classbook.journal.models import Attendance
 from classbook.people.models import Enrolment, Student
+from classbook.reports import steps
 from classbook.schools.models import SchoolClass, TeachingAssignment
 
 GROUPS = ("class", "student", "subject")
@@ -228,6 +229,7 @@ def attendance_report(
         line.add(counts)
         if extra:
             classes_of[key[0]].add(key[-1])
+    steps.advance()  # a background run's steps (``runs.SCHOOL_EXPORTS``): the counts,
     # 2. whole days, from every lesson of the classes the user reads whole
     if group_by != "subject" and scope.subject_id is None:
         narrowed = day_classes.filter(pk=scope.school_class_id) if scope.school_class_id else day_classes
@@ -249,8 +251,10 @@ def attendance_report(
             line.days += sum(1 for d in days if d.whole)
             line.days_excused += sum(1 for d in days if d.whole_excused)
     report.lines = sorted(lines.values(), key=lambda line: line.order)
+    steps.advance()  # whole days,
     # 3. the weekly series of the chart
     report.weeks = _weeks(rows)
+    steps.advance()  # the weeks
     total = AttendanceLine(None, _("Total"))
     with_days = [line for line in report.lines if line.days is not None]
     for line in report.lines:

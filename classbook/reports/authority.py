@@ -18,15 +18,20 @@ seconds per school; see docs/reports.md).
 
 Cost: three queries for the calendars and the settings, then three per school (the viewer's context, the
 progress aggregate, the attendance aggregate); a school without the chosen period costs one.
+
+The figures leave this module as plain data (:func:`as_data`: one dict per school, the API's shape), which is
+also what a background run keeps (:func:`dumps` / :func:`loads`, JSON): the page, the XLSX, the PDF and the API
+are all written from it (``authority_exports``), whether it was computed at once or in the background.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
@@ -50,6 +55,10 @@ class Choice:
 
     key: str
     label: str
+
+    @property
+    def is_year(self) -> bool:
+        return self.key.endswith(f"|{YEAR}")
 
 
 @dataclass
@@ -178,3 +187,57 @@ def compare(
     if progress is not None:
         progress(len(schools), len(schools))
     return result
+
+
+# --- As plain data (the page, the files, the API and a background run's stored result) -----------------
+
+DECIMALS = ("average", "success_rate", "quality_rate", "sou", "excused_share")
+DATES = ("start", "end")
+
+
+def line_data(line: SchoolLine) -> dict[str, Any]:
+    """One school's figures: ``None`` where the school has no such period (or no grade in it); the СОУ only
+    where the school shows it."""
+    p = line.progress
+    has = line.period is not None
+    return {
+        "school_id": line.school_id,
+        "name": line.name,
+        "period": line.period,
+        "start": line.start,
+        "end": line.end,
+        "students": p.students if p else None,
+        "average": p.average if p else None,
+        "success_rate": p.success_rate if p else None,
+        "quality_rate": p.quality_rate if p else None,
+        "sou": p.sou if p and line.shows_sou else None,
+        "missed": line.missed if has else None,
+        "excused": line.excused if has else None,
+        "unexcused": line.unexcused if has else None,
+        "illness": line.illness if has else None,
+        "late": line.late if has else None,
+        "excused_share": line.excused_share,
+    }
+
+
+def as_data(comparison: Comparison) -> dict[str, Any]:
+    return {
+        "period": {"key": comparison.choice.key, "label": comparison.choice.label},
+        "schools": [line_data(line) for line in comparison.lines],
+    }
+
+
+def dumps(data: dict[str, Any]) -> bytes:
+    """The comparison as JSON (decimals as strings, dates ISO), as a background run keeps it."""
+    return json.dumps(data, default=str, ensure_ascii=False).encode()
+
+
+def loads(content: bytes) -> dict[str, Any]:
+    """The inverse of :func:`dumps`: decimals and dates back to their types, so they print as computed."""
+    data: dict[str, Any] = json.loads(content)
+    for school in data["schools"]:
+        for key in DECIMALS:
+            school[key] = Decimal(school[key]) if school[key] is not None else None
+        for key in DATES:
+            school[key] = dt.date.fromisoformat(school[key]) if school[key] is not None else None
+    return data

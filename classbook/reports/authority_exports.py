@@ -1,4 +1,5 @@
-"""The authority's comparison as a table, charts, XLSX and PDF (the same writers as the schools' reports)."""
+"""The authority's comparison as a table, charts, XLSX and PDF (the same writers as the schools' reports),
+written from its plain data (``authority.as_data``, or a background run's stored JSON)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,28 @@ from classbook.access.report_runs import compared_schools
 from classbook.reports import authority, charts, exports
 from classbook.reports.exports import RATE_COLOURS
 
+# The figures of a school's line, in the table's order after its name and period (``authority.line_data``).
+FIGURES = (
+    "students",
+    "average",
+    "success_rate",
+    "quality_rate",
+    "sou",
+    "missed",
+    "excused",
+    "unexcused",
+    "illness",
+    "late",
+    "excused_share",
+)
+
 if TYPE_CHECKING:
     from classbook.people.models import User
     from classbook.reports.models import ReportRun
     from classbook.reports.runs import Progress
 
 
-def table(comparison: authority.Comparison) -> tuple[list[str], list[list[Any]]]:
+def table(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     head = [
         _("School"),
         _("Period"),
@@ -33,31 +49,19 @@ def table(comparison: authority.Comparison) -> tuple[list[str], list[list[Any]]]
         _("Late arrivals"),
         _("Excused, %"),
     ]
-    rows: list[list[Any]] = []
-    for line in comparison.lines:
-        p = line.progress
-        rows.append(
-            [
-                line.name,
-                line.period if line.period is not None else _("no such period"),
-                p.students if p else None,
-                p.average if p else None,
-                p.success_rate if p else None,
-                p.quality_rate if p else None,
-                p.sou if p and line.shows_sou else None,
-                line.missed if line.period else None,
-                line.excused if line.period else None,
-                line.unexcused if line.period else None,
-                line.illness if line.period else None,
-                line.late if line.period else None,
-                line.excused_share,
-            ]
-        )
+    rows = [
+        [
+            line["name"],
+            line["period"] if line["period"] is not None else _("no such period"),
+            *(line[key] for key in FIGURES),
+        ]
+        for line in data["schools"]
+    ]
     return head, rows
 
 
-def chart_list(comparison: authority.Comparison) -> list[str]:
-    lines = [line for line in comparison.lines if line.period is not None]
+def chart_list(data: dict[str, Any]) -> list[str]:
+    lines = [line for line in data["schools"] if line["period"] is not None]
     if not lines:
         return []
     rates = charts.bars(
@@ -67,16 +71,7 @@ def chart_list(comparison: authority.Comparison) -> list[str]:
             charts.Series("success", _("Success"), RATE_COLOURS["success"]),
             charts.Series("quality", _("Quality"), RATE_COLOURS["quality"]),
         ],
-        [
-            (
-                line.name,
-                {
-                    "success": line.progress.success_rate if line.progress else None,
-                    "quality": line.progress.quality_rate if line.progress else None,
-                },
-            )
-            for line in lines
-        ],
+        [(line["name"], {"success": line["success_rate"], "quality": line["quality_rate"]}) for line in lines],
     )
     missed = charts.stacked_bars(
         "chart-schools-missed",
@@ -85,7 +80,7 @@ def chart_list(comparison: authority.Comparison) -> list[str]:
             charts.Series("excused", _("excused"), "#74c476"),
             charts.Series("unexcused", _("unexcused"), "#c62828"),
         ],
-        [(line.name, {"excused": line.excused, "unexcused": line.unexcused}) for line in lines],
+        [(line["name"], {"excused": line["excused"], "unexcused": line["unexcused"]}) for line in lines],
     )
     return [rates, missed]
 
@@ -104,22 +99,32 @@ def notes() -> list[str]:
     ]
 
 
-def file(comparison: authority.Comparison, authority_name: str, fmt: str) -> bytes:
+def context(data: dict[str, Any]) -> dict[str, Any]:
+    """What the page shows of a comparison (its table, charts and notes)."""
+    head, rows = table(data)
+    return {"data": data, "head": head, "rows": rows, "charts": chart_list(data), "notes": notes()}
+
+
+def file(data: dict[str, Any], authority_name: str, fmt: str) -> bytes:
+    """XLSX or PDF (``fmt``) of a comparison; JSON is the data itself (a background run's ``json``)."""
+    if fmt == "json":
+        return authority.dumps(data)
     title = _("Comparison of schools")
-    head, rows = table(comparison)
+    label = data["period"]["label"]
+    head, rows = table(data)
     if fmt == "xlsx":
-        return exports.workbook(title, [authority_name, f"{title}: {comparison.choice.label}"], head, rows, notes())
-    context = {
+        return exports.workbook(title, [authority_name, f"{title}: {label}"], head, rows, notes())
+    printed = {
         "title": title,
-        "about": comparison.choice.label,
+        "about": label,
         "head": head,
         "rows": rows,
-        "charts": chart_list(comparison),
+        "charts": chart_list(data),
         "notes": notes(),
         "school": authority_name,
         "printed_on": timezone.localdate(),
     }
-    return exports.pdf("reports/attendance_pdf.html", context, "https://localhost/")
+    return exports.pdf("reports/attendance_pdf.html", printed, "https://localhost/")
 
 
 def build_file(run: ReportRun, user: User, progress: Progress) -> tuple[bytes, str]:
@@ -135,5 +140,5 @@ def build_file(run: ReportRun, user: User, progress: Progress) -> tuple[bytes, s
     choice = next((c for c in cal.choices() if c.key == key), None)
     if choice is None:
         raise RunRefused(_("The report's filters are not valid; open the report and choose them again."))
-    comparison = authority.compare(user, schools, cal, choice, progress)
-    return file(comparison, run.authority.name, run.fmt), f"schools-{run.authority.pk}.{run.fmt}"
+    data = authority.as_data(authority.compare(user, schools, cal, choice, progress))
+    return file(data, run.authority.name, run.fmt), f"schools-{run.authority.pk}.{run.fmt}"

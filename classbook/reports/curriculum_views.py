@@ -7,56 +7,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy
 
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
-from classbook.access.decorators import school_view
-from classbook.reports import curriculum, curriculum_exports, exports, queries, views
+from classbook.reports import curriculum, curriculum_exports, exports, queries, table_pages, views
 from classbook.reports.curriculum_forms import CurriculumForm, GroupForm, YearTableForm
 from classbook.reports.forms import period_choices
-
-Builder = Callable[[HttpRequest, SchoolContext], dict[str, Any]]
-
-
-def _page(request: HttpRequest, ctx: SchoolContext, build: Builder, template: str) -> HttpResponse:
-    context = build(request, ctx)
-    partial = request.headers.get("HX-Request")
-    return render(
-        request,
-        "reports/_curriculum.html" if partial else template,
-        context,
-        status=200 if context["form"].is_valid() else 422,
-    )
-
-
-def _export(request: HttpRequest, ctx: SchoolContext, build: Builder, fmt: str, name: str) -> HttpResponse:
-    if fmt not in exports.FORMATS:
-        raise Http404
-    context = build(request, ctx)
-    if context.get("result") is None:
-        raise Http404
-    about = [str(ctx.school), f"{context['title']}: {context['subtitle']}"]
-    filename = f"{name}-{ctx.school.slug}"
-    if fmt == "xlsx":
-        return exports.download(
-            exports.workbook(context["title"], about, context["head"], context["rows"], context["notes"]),
-            fmt,
-            filename,
-        )
-    context.update(school=ctx.school, printed_on=timezone.localdate())
-    return exports.download(
-        exports.pdf("reports/curriculum_pdf.html", context, request.build_absolute_uri("/")), fmt, filename
-    )
-
 
 # --- Curriculum statistics (R6.4) -----------------------------------------------------------------------
 
@@ -70,7 +33,7 @@ def _curriculum(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     mine = views.picked_journals(access.curriculum_assignments(ctx), picked)
     form = CurriculumForm(data, periods=period_choices(cal.years, cal.periods), **views.journal_choices(mine))
     title = _("Curriculum statistics")
-    out: dict[str, Any] = {"ctx": ctx, "form": form, "result": None, "title": title, "page_url": "reports:curriculum"}
+    out: dict[str, Any] = {"ctx": ctx, "form": form, "result": None, "title": title}
     if picked is None or not form.is_valid():
         return out
     scope = views.picked_scope(picked, mine, form.cleaned_data)
@@ -87,7 +50,7 @@ def _curriculum(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     types_head, types_rows = curriculum_exports.types_table(report)
     out.update(
         result=report,
-        subtitle=f"{scope.title} ({report.start:%d.%m.%Y}–{report.as_of:%d.%m.%Y})",
+        about=f"{scope.title} ({report.start:%d.%m.%Y}–{report.as_of:%d.%m.%Y})",
         head=head,
         rows=rows,
         total_last=bool(report.total and len(report.lines) > 1),
@@ -96,22 +59,9 @@ def _curriculum(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
         charts=curriculum_exports.curriculum_charts(report),
         notes=curriculum_exports.curriculum_notes(settings),
         query=request.GET.urlencode(),
-        export_url="reports:curriculum_export",
+        export="reports:curriculum_export",
     )
     return out
-
-
-@require_GET
-@school_view(rule=access.may_read_reports)
-def report(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """Lessons given against the plan, by lesson type, and the control works' results (R6.4)."""
-    return _page(request, ctx, _curriculum, "reports/curriculum.html")
-
-
-@require_GET
-@school_view(rule=access.may_read_reports)
-def report_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
-    return _export(request, ctx, _curriculum, fmt, "curriculum")
 
 
 # --- The yearly summary table of success (R6.4, 002) ------------------------------------------------------
@@ -124,7 +74,7 @@ def _year_table(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     data.setdefault("period", f"y{current.pk}" if current else "")
     form = YearTableForm(data, periods=period_choices(cal.years, cal.periods))
     title = _("Yearly summary table of success")
-    out: dict[str, Any] = {"ctx": ctx, "form": form, "result": None, "title": title, "page_url": "reports:year_table"}
+    out: dict[str, Any] = {"ctx": ctx, "form": form, "result": None, "title": title}
     picked = cal.resolve(str(data["period"]))
     if picked is None or not form.is_valid():
         return out
@@ -134,29 +84,16 @@ def _year_table(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     head, rows, marked = curriculum_exports.year_table_rows(table, ctx.school)
     out.update(
         result=table,
-        subtitle=scope.title,
+        about=scope.title,
         head=head,
         rows=rows,
         marked=marked,
         charts=curriculum_exports.year_table_chart(table),
         notes=exports.formulas(settings),
         query=request.GET.urlencode(),
-        export_url="reports:year_table_export",
+        export="reports:year_table_export",
     )
     return out
-
-
-@require_GET
-@school_view(rule=access.may_read_reports)
-def year_table(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """The year's results by class and year level, subject by subject (сводная таблица успешности, 002)."""
-    return _page(request, ctx, _year_table, "reports/curriculum.html")
-
-
-@require_GET
-@school_view(rule=access.may_read_reports)
-def year_table_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
-    return _export(request, ctx, _year_table, fmt, "year-table")
 
 
 # --- A college group's results for a period (R6.2, 004 §4.2.1) ---------------------------------------------
@@ -180,7 +117,6 @@ def _group(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
         "form": form,
         "result": None,
         "title": title,
-        "page_url": "reports:group_results",
     }
     picked = cal.resolve(str(data["period"]))
     if picked is None or not form.is_valid():
@@ -200,26 +136,41 @@ def _group(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     head, rows = curriculum_exports.group_table(results, ctx.school)
     out.update(
         result=results,
-        subtitle=f"{group} · {results.report.scope.title}",
+        about=f"{group} · {results.report.scope.title}",
         head=head,
         rows=rows,
         total_last=bool(results.report.total and len(results.report.lines) > 1),
         charts=exports.progress_charts(results.report, ctx.school),
         notes=exports.formulas(settings),
         query=request.GET.urlencode(),
-        export_url="reports:group_results_export",
+        export="reports:group_results_export",
     )
     return out
 
 
-@require_GET
-@school_view(rule=access.may_read_reports)
-def group_results(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """A college group's results for a period by discipline (итоги успеваемости группы, 004 §4.2.1)."""
-    return _page(request, ctx, _group, "reports/curriculum.html")
+# --- The pages and their exports (``table_pages``, with the curriculum's templates) -------------------------
 
-
-@require_GET
-@school_view(rule=access.may_read_reports)
-def group_results_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpResponse:
-    return _export(request, ctx, _group, fmt, "group-results")
+report, report_export = table_pages.report_views(
+    _curriculum,
+    action="reports:curriculum",
+    heading=gettext_lazy("Curriculum statistics"),
+    filename="curriculum",
+    doc="Lessons given against the plan, by lesson type, and the control works' results (R6.4).",
+    templates=table_pages.CURRICULUM,
+)
+year_table, year_table_export = table_pages.report_views(
+    _year_table,
+    action="reports:year_table",
+    heading=gettext_lazy("Yearly summary table of success"),
+    filename="year-table",
+    doc="The year's results by class and year level, subject by subject (сводная таблица успешности, 002).",
+    templates=table_pages.CURRICULUM,
+)
+group_results, group_results_export = table_pages.report_views(
+    _group,
+    action="reports:group_results",
+    heading=gettext_lazy("Group results for the period"),
+    filename="group-results",
+    doc="A college group's results for a period by discipline (итоги успеваемости группы, 004 §4.2.1).",
+    templates=table_pages.CURRICULUM,
+)

@@ -40,7 +40,9 @@ def background(request: HttpRequest, ctx: SchoolContext, kind: str, fmt: str) ->
 def download(run: ReportRun) -> HttpResponse:
     if run.status != RunStatus.DONE or run.content is None or run.expires_at < timezone.now():
         raise Http404  # not ready, failed, or its day is over (``prune_report_runs`` deletes it)
-    response = HttpResponse(bytes(run.content), content_type=runs.FORMATS.get(run.fmt, "application/octet-stream"))
+    response = HttpResponse(
+        bytes(run.content), content_type=runs.AUTHORITY_FORMATS.get(run.fmt, "application/octet-stream")
+    )
     response["Content-Disposition"] = f'attachment; filename="{run.filename or "report." + run.fmt}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -11,7 +11,14 @@ What is built in the background (the size rule, docs/reports.md "Long reports"):
 report or the attendance report whose scope is **the whole school** (no class chosen) **or the year** (the
 annual grades, or a range of days longer than ``LONG_RANGE_DAYS``), in a school with at least
 ``REPORTS_BACKGROUND_STUDENTS`` students (setting, default 300). Anything smaller is exported at once, as
-before. The page of a report (the HTML table) always renders at once.
+before. The page of a school's report (the HTML table) always renders at once. The authority's comparison
+(:func:`authority_is_long`) goes to the background as a whole — its page too (a run of format ``json``: the
+comparison's figures, from which the page and its downloads are written) — when it weighs more than
+``REPORTS_AUTHORITY_BACKGROUND_SCHOOLS`` schools, a year weighing two.
+
+Progress: an authority's run advances school by school; a school's export advances step by step (the
+filters, each of the report's queries, the table and charts, the file: ``SCHOOL_EXPORTS``'s counts, marked
+by ``reports.steps.advance`` in the export's own code), one ``UPDATE`` a step.
 
 A school's export is built by calling the export's own view with the filters the person sent and the
 person as the user: the same access rules, the same read model, the same file as the immediate path (one
@@ -35,7 +42,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from classbook.people.models import Student
-from classbook.reports import exports
+from classbook.reports import exports, steps
 from classbook.reports.models import ReportRun, RunStatus
 from classbook.schools.models import EducationAuthority, School
 
@@ -44,9 +51,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# The school's exports that may be built in the background: the run's kind → the export's URL name.
-SCHOOL_EXPORTS = {"progress": "reports:progress_export", "attendance": "reports:attendance_export"}
-FORMATS = exports.FORMATS  # the formats a run can build (every report download)
+# The school's exports that may be built in the background: the run's kind → the export's URL name and its
+# number of steps (``steps.advance`` calls: progress — the filters, the query, the table and charts, the file;
+# attendance — the counts, whole days, the weeks, the table and charts, the file).
+SCHOOL_EXPORTS = {"progress": ("reports:progress_export", 4), "attendance": ("reports:attendance_export", 5)}
+FORMATS = exports.FORMATS  # the formats a school's run can build (every report download)
+# An authority's run builds those, or the comparison's figures as JSON (its page and the API read them).
+AUTHORITY_FORMATS = {**FORMATS, "json": "application/json"}
 KEEP_FOR = dt.timedelta(days=1)  # a finished file is kept a day, then pruned
 LONG_RANGE_DAYS = 92  # an attendance range longer than a quarter counts as "the year"
 DEFAULT_BACKGROUND_STUDENTS = 300
@@ -85,11 +96,13 @@ def is_long(kind: str, school: School, query: QueryDict) -> bool:
     return Student.objects.filter(school=school).count() >= background_students()
 
 
-def authority_is_long(schools: int) -> bool:
-    """The authority's comparison is exported in the background for more than
-    ``REPORTS_AUTHORITY_BACKGROUND_SCHOOLS`` schools (setting, default 5: ten demo schools took 4.3-7 s on a
-    loaded machine, bench/reports_authority.py); the page itself renders at once."""
-    return schools > int(getattr(settings, "REPORTS_AUTHORITY_BACKGROUND_SCHOOLS", DEFAULT_AUTHORITY_SCHOOLS))
+def authority_is_long(schools: int, *, year: bool = False) -> bool:
+    """The authority's comparison (its page and its downloads) is built in the background when it weighs more
+    than ``REPORTS_AUTHORITY_BACKGROUND_SCHOOLS`` schools (setting, default 5: ten demo schools took 4.3-7 s
+    for a semester on a loaded machine, bench/reports_authority.py); the year (annual grades, and the year's
+    attendance: two semesters of rows) weighs two a school. No query: the caller has the schools."""
+    weight = schools * 2 if year else schools
+    return weight > int(getattr(settings, "REPORTS_AUTHORITY_BACKGROUND_SCHOOLS", DEFAULT_AUTHORITY_SCHOOLS))
 
 
 def _range_days(query: QueryDict) -> int:
@@ -135,8 +148,9 @@ def start_school_run(*, acting_user: User, school: School, kind: str, fmt: str, 
 def start_authority_run(
     *, acting_user: User, authority: EducationAuthority, fmt: str, params: dict[str, Any]
 ) -> ReportRun:
-    """Queue the comparison of the authority's schools (``reports/authority.py``) as ``fmt``."""
-    if fmt not in FORMATS:
+    """Queue the comparison of the authority's schools (``reports/authority.py``) as ``fmt``
+    (``AUTHORITY_FORMATS``), with ``params`` ``{"period": <a choice's key>}``."""
+    if fmt not in AUTHORITY_FORMATS:
         raise ValueError(f"not a format: {fmt}")
     run = ReportRun.objects.create(
         authority=authority,
@@ -173,10 +187,11 @@ def _school_export(run: ReportRun, user: User, progress: Progress) -> tuple[byte
     host = str(run.params.get("host") or "localhost")
     request.META = {"SERVER_NAME": host, "SERVER_PORT": "443", "HTTP_HOST": host, "wsgi.url_scheme": "https"}
     request.report_run = run  # type: ignore[attr-defined]
-    match = resolve(reverse(SCHOOL_EXPORTS[run.kind], kwargs={"school": run.school.slug, "fmt": run.fmt}))
-    progress(0, 1)
+    url_name, total = SCHOOL_EXPORTS[run.kind]
+    match = resolve(reverse(url_name, kwargs={"school": run.school.slug, "fmt": run.fmt}))
     try:
-        response = match.func(request, *match.args, **match.kwargs)
+        with steps.tracking(progress, total):
+            response = match.func(request, *match.args, **match.kwargs)
     except (Http404, PermissionDenied):
         raise RunRefused(_("You may no longer read this report, or its filters do not match any report.")) from None
     if response.status_code != 200:

@@ -18,7 +18,7 @@ from classbook.access import reports as access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.core.errors import DomainError
-from classbook.reports import exports, queries, run_views, services
+from classbook.reports import exports, queries, run_views, services, steps
 from classbook.reports.forms import ProgressForm, SettingsForm, SummaryForm, period_choices
 from classbook.reports.models import GroupBy
 from classbook.schools.models import AcademicYear, StudyPeriod, TeachingAssignment
@@ -95,9 +95,11 @@ def _progress(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
         return out
     scope = picked_scope(picked, mine, form.cleaned_data)
     settings = queries.report_settings(ctx.school)
+    steps.advance()  # a background run's steps (``runs.SCHOOL_EXPORTS``): the filters,
     report = queries.progress_report(
         access.report_assignments(ctx), scope, form.cleaned_data["group_by"], settings, ctx.school
     )
+    steps.advance()  # the report's query,
     head, rows = exports.progress_table(report, ctx.school)
     out.update(
         report=report,
@@ -107,6 +109,7 @@ def _progress(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
         formulas=exports.formulas(settings),
         query=request.GET.urlencode(),
     )
+    steps.advance()  # the table and charts; the file is the export's
     return out
 
 
@@ -135,13 +138,12 @@ def progress_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpR
     about = [str(ctx.school), f"{title}: {report.scope.title}"]
     name = f"progress-{ctx.school.slug}"
     if fmt == "xlsx":
-        return exports.download(
-            exports.workbook(title, about, context["head"], context["rows"], context["formulas"]), fmt, name
-        )
-    context.update(school=ctx.school, title=title, printed_on=timezone.localdate())
-    return exports.download(
-        exports.pdf("reports/progress_pdf.html", context, request.build_absolute_uri("/")), fmt, name
-    )
+        content = exports.workbook(title, about, context["head"], context["rows"], context["formulas"])
+    else:
+        context.update(school=ctx.school, title=title, printed_on=timezone.localdate())
+        content = exports.pdf("reports/progress_pdf.html", context, request.build_absolute_uri("/"))
+    steps.advance()  # the file
+    return exports.download(content, fmt, name)
 
 
 # --- Summary sheet of grades (R6.2) ---------------------------------------------------------------------

@@ -234,6 +234,136 @@ def test_many_schools_are_exported_in_the_background(world, built, two, settings
     assert client.get(_url(auth, f"runs/{run.pk}/file")).status_code == 404
 
 
+def test_many_schools_are_compared_in_the_background_page_first(world, built, two, settings, monkeypatch):
+    from classbook.reports import runs
+
+    seen: list[tuple[int, int]] = []
+    saving = runs.progress_of
+    monkeypatch.setattr(runs, "progress_of", lambda run: lambda d, t: (seen.append((d, t)), saving(run)(d, t)))
+    auth, client = two[0], client_for(world.viewer)
+    settings.REPORTS_AUTHORITY_BACKGROUND_SCHOOLS = 1
+    page = client.get(_url(auth) + f"?period={KEY}").content.decode()
+    assert "Prepare the comparison" in page and "<svg" not in page and "Гімназія № 2" not in page
+    assert not ReportRun.objects.exists()  # a GET queues nothing
+    assert client.post(_url(auth, "compare/run"), {"period": "nonsense"}).status_code == 422
+    assert not ReportRun.objects.exists()
+    started = client.post(_url(auth, "compare/run"), {"period": KEY})
+    run = ReportRun.objects.get()
+    assert started.status_code == 303 and started["Location"] == _url(auth, f"runs/{run.pk}/")
+    assert run.fmt == "json" and run.status == RunStatus.DONE and run.done == run.total == 2, run.error
+    assert seen == [(0, 2), (1, 2), (2, 2)]  # a step per school
+    result = client.get(started["Location"]).content.decode()
+    assert "Гімназія № 2" in result and result.count("<svg") == 2 and "every 2s" not in result
+    assert _url(auth, f"runs/{run.pk}/compare.xlsx") in result
+    # The downloads are written from the stored figures, the same as the immediate path's.
+    stored = client.get(_url(auth, f"runs/{run.pk}/compare.xlsx"))
+    settings.REPORTS_AUTHORITY_BACKGROUND_SCHOOLS = 5
+    direct = client.get(_url(auth, "compare.xlsx") + f"?period={KEY}")
+    cells = [
+        [[c.value for c in r] for r in load_workbook(io.BytesIO(x.content)).active.iter_rows()]
+        for x in (stored, direct)
+    ]
+    assert cells[0] == cells[1]
+    assert client.get(_url(auth, f"runs/{run.pk}/compare.pdf")).content.startswith(b"%PDF")
+    assert client.get(_url(auth, f"runs/{run.pk}/compare.doc")).status_code == 404
+    # The page now offers the prepared comparison; a POST while one is being prepared follows it.
+    settings.REPORTS_AUTHORITY_BACKGROUND_SCHOOLS = 1
+    assert f"runs/{run.pk}/" in client.get(_url(auth) + f"?period={KEY}").content.decode()
+    ReportRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, done=1)
+    again = client.post(_url(auth, "compare/run"), {"period": KEY})
+    assert again["Location"] == started["Location"] and ReportRun.objects.count() == 1
+    poll = client.get(again["Location"], headers={"HX-Request": "true"}).content.decode()
+    assert '<progress max="100" value="50"' in poll and 'hx-trigger="every 2s"' in poll
+    # Nobody else reaches it: a colleague viewer, a director, anonymous.
+    colleague = f.UserFactory(username="colleague2")
+    AuthorityViewer.objects.create(authority=auth, user=colleague)
+    for user in (colleague, world.director):
+        assert client_for(user).get(_url(auth, f"runs/{run.pk}/")).status_code == 404
+        assert client_for(user).get(_url(auth, f"runs/{run.pk}/compare.xlsx")).status_code == 404
+    assert client_for(world.director).post(_url(auth, "compare/run"), {"period": KEY}).status_code == 404
+    assert client_for(None).post(_url(auth, "compare/run"), {"period": KEY}).status_code == 302
+    assert ReportRun.objects.count() == 1
+
+
+def test_the_size_rule_weighs_schools_and_the_year(settings):
+    from classbook.reports import runs
+
+    settings.REPORTS_AUTHORITY_BACKGROUND_SCHOOLS = 5
+    assert not runs.authority_is_long(5) and runs.authority_is_long(6)
+    assert not runs.authority_is_long(2, year=True) and runs.authority_is_long(3, year=True)
+
+
+def test_the_api_compares_in_the_background(world, built, two):
+    auth, client = two[0], client_for(world.viewer)
+    api = f"/api/v1/authorities/{auth.pk}/reports"
+    started = client.post(f"{api}/runs", {"period": KEY}, content_type="application/json")
+    assert started.status_code == 202, started.content
+    body = started.json()
+    assert started["Location"] == f"{api}/runs/{body['id']}" and body["report"] == "authority"
+    state = client.get(started["Location"]).json()
+    assert state["status"] == "done" and state["done"] == state["total"] == 2 and state["percent"] == 100
+    file = client.get(state["file"])
+    assert file.status_code == 200 and file["Content-Type"] == "application/json"
+    direct = client.get(f"{api}/compare?period={KEY}").json()
+    assert file.json()["period"] == direct["period"]
+    assert [{k: str(v) for k, v in s.items()} for s in file.json()["schools"]] == [
+        {k: str(v) for k, v in s.items()} for s in direct["schools"]
+    ]
+    xlsx = client.post(f"{api}/runs", {"period": KEY, "format": "xlsx"}, content_type="application/json")
+    assert load_workbook(io.BytesIO(client.get(xlsx.json()["file"]).content)).active
+    # Bad input: a 422 in the error shape, nothing queued.
+    count = ReportRun.objects.count()
+    bad = client.post(f"{api}/runs", {"period": "nonsense"}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_period"
+    assert client.post(f"{api}/runs", {"format": "doc"}, content_type="application/json").status_code == 422
+    assert ReportRun.objects.count() == count
+
+
+def test_the_api_runs_refuse_everyone_but_the_viewer_who_asked(world, built, two):
+    auth, auth_c = two[0], two[1]
+    api = f"/api/v1/authorities/{auth.pk}/reports/runs"
+    run_id = client_for(world.viewer).post(api, {"period": KEY}, content_type="application/json").json()["id"]
+    viewer_c = f.UserFactory(username="viewerc2")
+    AuthorityViewer.objects.create(authority=auth_c, user=viewer_c)
+    colleague = f.UserFactory(username="colleague3")
+    AuthorityViewer.objects.create(authority=auth, user=colleague)
+    for user in (viewer_c, world.director, world.teacher, world.parent):
+        client = client_for(user)
+        assert client.post(api, {"period": KEY}, content_type="application/json").status_code == 404
+        assert client.get(f"{api}/{run_id}").status_code == 404
+        assert client.get(f"{api}/{run_id}/file").status_code == 404
+    for path in (f"{api}/{run_id}", f"{api}/{run_id}/file"):
+        assert client_for(colleague).get(path).status_code == 404  # a colleague viewer: not theirs
+        assert client_for(None).get(path).status_code == 401
+    assert client_for(None).post(api, {"period": KEY}, content_type="application/json").status_code == 401
+    other = f"/api/v1/authorities/{auth_c.pk}/reports/runs/{run_id}"
+    assert client_for(world.viewer).get(other).status_code == 404  # their run, under another authority's URL
+    assert ReportRun.objects.count() == 1
+
+
+def test_polling_a_comparison_run_costs_a_constant_number_of_queries(world, two, django_assert_max_num_queries):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    run = ReportRun.objects.create(
+        authority=two[0],
+        requested_by=world.viewer,
+        kind="authority",
+        fmt="json",
+        status=RunStatus.RUNNING,
+        done=1,
+        total=2,
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    client = client_for(world.viewer)
+    client.get(_url(two[0]))  # the session's first request
+    with django_assert_max_num_queries(6):
+        client.get(_url(two[0], f"runs/{run.pk}/"), headers={"HX-Request": "true"})
+    with django_assert_max_num_queries(6):
+        client.get(f"/api/v1/authorities/{two[0].pk}/reports/runs/{run.pk}")
+
+
 def test_a_background_comparison_for_a_viewer_who_left_fails(world, two, settings):
     from classbook.reports import runs
 

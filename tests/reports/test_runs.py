@@ -81,13 +81,28 @@ def test_the_size_rule_counts_the_school_students(world, settings):
 # --- A run from the page to the file ---------------------------------------------------------------------
 
 
-def test_the_whole_school_progress_export_is_built_in_the_background(world, built, long_reports):
+@pytest.fixture
+def steps_seen(monkeypatch):
+    """Every (done, total) a run saves, in order."""
+    seen: list[tuple[int, int]] = []
+    saving = runs.progress_of
+
+    def progress_of(run):
+        save = saving(run)
+        return lambda done, total: (seen.append((done, total)), save(done, total))
+
+    monkeypatch.setattr(runs, "progress_of", progress_of)
+    return seen
+
+
+def test_the_whole_school_progress_export_is_built_in_the_background(world, built, long_reports, steps_seen):
     client = client_for(world.deputy)
     query = f"period=p{built.semester.pk}&group_by=class"
     direct = None
     run = _run_of(client.get(f"{URL}progress.xlsx?{query}"))
     assert run.status == RunStatus.DONE and run.school == world.school and run.requested_by == world.deputy
-    assert run.kind == "progress" and run.fmt == "xlsx" and run.done == run.total == 1
+    assert run.kind == "progress" and run.fmt == "xlsx" and run.done == run.total == 4
+    assert steps_seen == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]  # the filters, the query, the table, the file
     assert run.filename == "progress-lyceum-1.xlsx"
     page = client.get(f"{URL}runs/{run.pk}/")
     body = page.content.decode()
@@ -105,10 +120,11 @@ def test_the_whole_school_progress_export_is_built_in_the_background(world, buil
     assert [[c.value for c in r] for r in sheet.iter_rows()] == [[c.value for c in r] for r in immediate.iter_rows()]
 
 
-def test_the_attendance_export_and_a_pdf(world, built, long_reports):
+def test_the_attendance_export_and_a_pdf(world, built, long_reports, steps_seen):
     client = client_for(world.director)
     run = _run_of(client.get(f"{URL}attendance.pdf?start=2026-09-01&end=2026-12-31&group_by=class"))
     assert run.status == RunStatus.DONE, run.error
+    assert run.done == run.total == 5 and steps_seen == [(step, 5) for step in range(6)]
     file = client.get(f"{URL}runs/{run.pk}/file")
     assert file["Content-Type"] == "application/pdf" and file.content.startswith(b"%PDF")
 
