@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.db import models
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from classbook.backup.checks import RestoreContext
 
@@ -26,5 +26,8 @@ def referenced_files_present(context: RestoreContext) -> list[str]:
                     missing.append(f"{model._meta.label}.{field.name}: {name}")
     problems = missing[:SHOWN]
     if len(missing) > SHOWN:
-        problems.append(_("… and %(count)s more missing files") % {"count": len(missing) - SHOWN})
+        more = len(missing) - SHOWN
+        problems.append(
+            ngettext("… and %(count)s more missing file", "… and %(count)s more missing files", more) % {"count": more}
+        )
     return problems

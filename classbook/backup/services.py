@@ -84,6 +84,9 @@ def create_backup(*, output: Path | None = None, keep: int | None = None, using:
     if keep is not None and keep < 1:
         raise BackupError(_("--keep must be at least 1."))
     vendor = _vendor(using)
+    if vendor == sqlite.VENDOR and connections[using].in_atomic_block:
+        # The backup API would wait for this very transaction to end, for ever.
+        raise BackupError(_("A backup cannot be made inside a transaction."))
     output.mkdir(parents=True, exist_ok=True)
     created = timezone.now()
     name = _free_name(output, created.strftime(f"{PREFIX}%Y%m%dT%H%M%SZ"))

@@ -59,7 +59,7 @@ def is_empty(path: Path) -> bool:
 
 
 def restore(source: Path, target: Path) -> None:
-    """Replace the target's content by the backup's pages (the backup API writes every page, so --force needs no drop)."""
+    """Replace the target's content by the backup's pages (the API writes every page: --force needs no drop)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     reader = _open(source, read_only=True)
     writer = _open(target)

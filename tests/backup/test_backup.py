@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test import override_settings
 
 from classbook.backup import checks, services
 from classbook.backup.checksums import table_sums
@@ -94,9 +95,10 @@ def test_restore_drill_reproduces_every_row_and_file(settings, tmp_path, empty_t
     _school(source_media)
     seen: list[int] = []
     checks.register("drill: marks readable", lambda ctx: seen.append(Mark.objects.using(ctx.using).count()) or [])
-
     try:
-        result = services.create_backup(output=tmp_path / "backups")
+        first = services.create_backup(output=tmp_path / "backups")
+        result = services.create_backup(output=tmp_path / "backups", keep=1)
+        assert result.removed == [first.path] and not first.path.exists()
         manifest = json.loads((result.path / services.MANIFEST).read_text())
         assert manifest["database"]["vendor"] == connection.vendor
         assert manifest["tables"]["journal_mark"]["rows"] == Mark.objects.count() > 0
@@ -114,35 +116,37 @@ def test_restore_drill_reproduces_every_row_and_file(settings, tmp_path, empty_t
     assert {c.name for c in report.checks} >= {"referenced files", "drill: marks readable"}
     assert seen == [Mark.objects.count()]
     # Proven independently of the report: every table's rows and every file byte for byte.
-    source, restored = _source_sums(), _target_sums(empty_target)
-    assert restored == source and len(source) > 50
+    source = _source_sums()
+    assert _target_sums(empty_target) == source and len(source) > 50
     assert _files(restored_media) == _files(source_media)
-    # A second restore is refused: the target is no longer empty.
+
+    # Now the target is not empty: refused without --force; with it, replaced, and a failed check exits 2.
     with pytest.raises(BackupError, match="is not empty"):
         services.restore_backup(result.path, database=empty_target)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_forced_restore_replaces_a_changed_database_and_a_failed_check_exits_2(settings, tmp_path, empty_target):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    backup = services.create_backup(output=tmp_path / "backups").path
-    call_command("restore", str(backup), database=empty_target, media_root=tmp_path / "m1")
     checks.register("drill: always fails", lambda ctx: ["the chain is broken at record 3"])
     try:
-        with pytest.raises(CommandError) as refused:
-            call_command("restore", str(backup), database=empty_target, media_root=tmp_path / "m2", force=True)
+        with pytest.raises(CommandError) as failed:
+            call_command("restore", str(result.path), database=empty_target, force=True)
     finally:
         checks.unregister("drill: always fails")
-    assert refused.value.returncode == 2
-    assert _target_sums(empty_target) == _source_sums()
+    assert failed.value.returncode == 2
+    assert _target_sums(empty_target) == source
+
+
+@pytest.fixture(scope="module")
+def made_backup(django_db_setup, django_db_blocker, tmp_path_factory) -> Path:
+    """One backup of the freshly migrated test database with a media file, shared by the refusal tests."""
+    root = tmp_path_factory.mktemp("made")
+    (root / "media" / "homework").mkdir(parents=True)
+    (root / "media" / "homework" / "a.pdf").write_bytes(b"%PDF-1.4 a")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=root / "media"):
+        return services.create_backup(output=root / "backups").path
 
 
 @pytest.fixture
-def backup(db, settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    (tmp_path / "media" / "homework").mkdir(parents=True)
-    (tmp_path / "media" / "homework" / "a.pdf").write_bytes(b"%PDF-1.4 a")
-    return services.create_backup(output=tmp_path / "backups").path
+def backup(made_backup, tmp_path) -> Path:
+    """A copy of the shared backup that a test may damage."""
+    return Path(shutil.copytree(made_backup, tmp_path / made_backup.name))
 
 
 def _flip_byte(path: Path, offset: int = 100) -> None:
@@ -163,6 +167,7 @@ def _flip_byte(path: Path, offset: int = 100) -> None:
     ids=["database byte", "media byte", "media file missing", "manifest byte", "manifest missing"],
 )
 def test_damaged_backup_is_refused_before_anything_is_restored(backup, tmp_path, damage, message):
+    assert call_command("restore", str(backup), verify_only=True) is None  # intact before the damage
     damage(backup)
     target = tmp_path / "target.sqlite3" if connection.vendor == "sqlite" else "never_created_db"
     with pytest.raises(BackupError, match=message):
@@ -175,27 +180,30 @@ def test_damaged_backup_is_refused_before_anything_is_restored(backup, tmp_path,
 
 def test_backup_of_the_other_vendor_or_a_newer_classbook_is_refused(backup, tmp_path):
     manifest = json.loads((backup / services.MANIFEST).read_text())
-    other = shutil.copytree(backup, tmp_path / "other-vendor")
+    other = Path(shutil.copytree(backup, tmp_path / "other-vendor"))
     manifest["database"]["vendor"] = "postgresql" if connection.vendor == "sqlite" else "sqlite"
     services._write_manifest(other, manifest)
     with pytest.raises(BackupError, match="this site runs on"):
         services.restore_backup(other, database="unused", media_root=tmp_path / "m")
 
-    newer = shutil.copytree(backup, tmp_path / "newer")
+    newer = Path(shutil.copytree(backup, tmp_path / "newer"))
     manifest["database"]["vendor"] = connection.vendor
     manifest["migrations"]["journal"].append("9999_from_the_future")
     services._write_manifest(newer, manifest)
     with pytest.raises(BackupError, match="newer Classbook"):
         services.restore_backup(newer, database="unused", media_root=tmp_path / "m")
-    assert call_command("restore", str(newer), verify_only=True) is None  # intact, only not restorable here
+    assert not (tmp_path / "m").exists()
 
 
-def test_keep_deletes_all_but_the_newest_backups(backup, tmp_path):
-    output = backup.parent
-    second = services.create_backup(output=output).path
-    third = services.create_backup(output=output, keep=2)
-    assert third.removed == [backup]
-    assert sorted(p.name for p in output.iterdir()) == sorted([second.name, third.path.name])
+def test_keep_deletes_all_but_the_newest_backups_and_backups_stay_out_of_media(backup, settings, tmp_path):
+    names = ["classbook-20261201T023000Z", "classbook-20261202T023000Z", "classbook-20261203T023000Z"]
+    for name in names:
+        shutil.copytree(backup, tmp_path / "all" / name)
+    (tmp_path / "all" / "notes").mkdir()  # not a backup: never touched
+    removed = services.prune_backups(tmp_path / "all", keep=2)
+    assert [p.name for p in removed] == names[:1]
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == [*names[1:], "notes"]
+    settings.MEDIA_ROOT = tmp_path / "media"
     with pytest.raises(BackupError, match="inside MEDIA_ROOT"):
         services.create_backup(output=tmp_path / "media" / "backups")
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from classbook.backup import services
 from classbook.backup.errors import BackupError
@@ -24,13 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path, help="The backup folder (classbook-<time>).")
         parser.add_argument(
             "--database",
-            help="Restore into this PostgreSQL database (same server and user) or SQLite file instead of the configured one.",
+            help="Restore into this PostgreSQL database (same server and user) or SQLite file, not the configured one.",
         )
         parser.add_argument("--media-root", type=Path, help="Restore the files here instead of MEDIA_ROOT.")
         parser.add_argument(
             "--force",
             action="store_true",
-            help="Replace a non-empty database (and write into a non-empty media folder); accept a backup of a newer Classbook.",
+            help="Replace a non-empty database, write into a non-empty media folder, accept a newer backup.",
         )
         parser.add_argument("--verify-only", action="store_true", help="Only verify the backup's checksums.")
 
@@ -57,7 +58,8 @@ class Command(BaseCommand):
             raise CommandError(_("Restored, but the result differs from the backup (see above)."), returncode=2)
         self.stdout.write(
             _(
-                "Restored %(path)s: %(tables)s tables and %(files)s files identical to the backup; %(checks)s checks passed."
+                "Restored %(path)s: %(tables)s tables and %(files)s files identical to the backup; "
+                "%(checks)s checks passed."
             )
             % {
                 "path": options["path"],
@@ -72,7 +74,11 @@ class Command(BaseCommand):
             self.stdout.write(self.style.ERROR(problem))
         if report.extra_files:
             self.stdout.write(
-                _("%(count)s files in the media folder are not in the backup (left in place), e.g. %(example)s")
+                ngettext(
+                    "%(count)s file in the media folder is not in the backup (left in place): %(example)s",
+                    "%(count)s files in the media folder are not in the backup (left in place), e.g. %(example)s",
+                    len(report.extra_files),
+                )
                 % {"count": len(report.extra_files), "example": report.extra_files[0]}
             )
         for result in report.checks:
@@ -84,6 +90,10 @@ class Command(BaseCommand):
                     self.stdout.write(f"  {problem}")
         if report.pending_migrations:
             self.stdout.write(
-                _("The backup lacks %(count)s migrations of this code: run manage.py migrate before starting the site.")
+                ngettext(
+                    "The backup lacks %(count)s migration of this code: run manage.py migrate before the site starts.",
+                    "The backup lacks %(count)s migrations of this code: run manage.py migrate before the site starts.",
+                    report.pending_migrations,
+                )
                 % {"count": report.pending_migrations}
             )
