@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.db.utils import load_backend
@@ -339,6 +339,14 @@ def _restore_into(
     vendor = manifest["database"]["vendor"]
     source = path / manifest["database"]["file"]
     target = Path(wrapper.settings_dict["NAME"])
+    if vendor == postgres.VENDOR:
+        try:
+            wrapper.ensure_connection()
+        except DatabaseError as exc:
+            raise BackupError(
+                _("Could not connect to the database %(name)s (create it first with createdb): %(error)s")
+                % {"name": wrapper.settings_dict["NAME"], "error": exc}
+            ) from exc
     pg_restore = postgres.check_restore_tools(manifest["database"], wrapper) if vendor == postgres.VENDOR else ""
     empty = postgres.is_empty(wrapper) if vendor == postgres.VENDOR else sqlite.is_empty(target)
     if not empty and not force:
@@ -409,6 +417,7 @@ def _run_checks(wrapper: BaseDatabaseWrapper, media_root: Path, into_default: bo
     if into_default:
         connections.close_all()  # the ORM reconnects to the restored database
         return checks.run_all(checks.RestoreContext(using="default", media_root=media_root))
+    wrapper.ensure_connection()  # connected before the alias exists (Django's tests refuse unknown aliases' connects)
     connections.settings[TARGET_ALIAS] = wrapper.settings_dict
     connections[TARGET_ALIAS] = wrapper
     try:

@@ -209,7 +209,9 @@ def test_keep_deletes_all_but_the_newest_backups_and_backups_stay_out_of_media(b
 
 
 @pytest.mark.postgres_only
-def test_missing_or_too_old_pg_dump_is_a_clear_error(db, settings, tmp_path):
+def test_missing_database_or_pg_dump_is_a_clear_error(db, backup, settings, tmp_path):
+    with pytest.raises(BackupError, match="Could not connect to the database wt_no_such_db"):
+        services.restore_backup(backup, database="wt_no_such_db", media_root=tmp_path / "m")
     settings.BACKUP_PG_BINDIR = str(tmp_path)
     with pytest.raises(BackupError, match="pg_dump was not found"):
         services.create_backup(output=tmp_path / "backups")
