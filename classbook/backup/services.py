@@ -284,6 +284,9 @@ def restore_backup(
     report.pending_migrations = _check_migrations(manifest, force)
     default_name = str(connections["default"].settings_dict["NAME"])
     target = str(database or default_name)
+    if vendor == sqlite.VENDOR and database and not default_name.startswith("file:"):
+        target = str(Path(database).resolve())  # one file, however it is spelled
+        default_name = str(Path(default_name).resolve())
     media_root = Path(media_root or settings.MEDIA_ROOT)
     into_default = target == default_name
     if into_default:

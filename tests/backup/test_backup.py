@@ -3,6 +3,7 @@ restore into an empty database; a damaged or incomplete backup is refused before
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import sqlite3
@@ -15,7 +16,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test import override_settings
 
-from classbook.backup import checks, services
+from classbook.backup import checks, files, services
 from classbook.backup.checksums import table_sums
 from classbook.backup.errors import BackupError
 from classbook.journal.attachments import attach_homework_file
@@ -97,9 +98,12 @@ def test_restore_drill_reproduces_every_row_and_file(settings, tmp_path, empty_t
     checks.register("drill: marks readable", lambda ctx: seen.append(Mark.objects.using(ctx.using).count()) or [])
     try:
         first = services.create_backup(output=tmp_path / "backups")
-        result = services.create_backup(output=tmp_path / "backups", keep=1)
-        assert result.removed == [first.path] and not first.path.exists()
-        manifest = json.loads((result.path / services.MANIFEST).read_text())
+        out = io.StringIO()
+        call_command("backup", output=tmp_path / "backups", keep=1, stdout=out)
+        (made,) = (tmp_path / "backups").iterdir()  # the first one removed by --keep 1
+        assert f"Removed the old backup {first.path}" in out.getvalue()
+        assert f"Backup written to {made}" in out.getvalue()
+        manifest = json.loads((made / services.MANIFEST).read_text())
         assert manifest["database"]["vendor"] == connection.vendor
         assert manifest["tables"]["journal_mark"]["rows"] == Mark.objects.count() > 0
         assert "0001_initial" in manifest["migrations"]["journal"]
@@ -108,7 +112,7 @@ def test_restore_drill_reproduces_every_row_and_file(settings, tmp_path, empty_t
 
         restored_media = tmp_path / "restored-media"
         settings.MEDIA_ROOT = restored_media
-        report = services.restore_backup(result.path, database=empty_target)
+        report = services.restore_backup(made, database=empty_target)
     finally:
         checks.unregister("drill: marks readable")
 
@@ -122,15 +126,20 @@ def test_restore_drill_reproduces_every_row_and_file(settings, tmp_path, empty_t
 
     # Now the target is not empty: refused without --force; with it, replaced, and a failed check exits 2.
     with pytest.raises(BackupError, match="is not empty"):
-        services.restore_backup(result.path, database=empty_target)
+        services.restore_backup(made, database=empty_target)
     checks.register("drill: always fails", lambda ctx: ["the chain is broken at record 3"])
     try:
         with pytest.raises(CommandError) as failed:
-            call_command("restore", str(result.path), database=empty_target, force=True)
+            call_command("restore", str(made), database=empty_target, force=True, stdout=out)
     finally:
         checks.unregister("drill: always fails")
     assert failed.value.returncode == 2
+    assert "Check failed: drill: always fails\n  the chain is broken at record 3" in out.getvalue()
     assert _target_sums(empty_target) == source
+    # The built-in check can fail: a row whose file is gone is named.
+    next(p for p in restored_media.rglob("*") if p.is_file() and "homework" in p.parts).unlink()
+    missing = files.referenced_files_present(checks.RestoreContext(using="default", media_root=restored_media))
+    assert len(missing) == 1 and missing[0].startswith("journal.HomeworkAttachment.file: homework/")
 
 
 @pytest.fixture(scope="module")
