@@ -241,6 +241,10 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "classbook" / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Backups (manage.py backup, docs/backup.md): where they are written, and optionally the folder of the
+# PostgreSQL client programs (pg_dump, pg_restore) when the ones on PATH are older than the server.
+BACKUP_ROOT = Path(os.environ.get("BACKUP_ROOT", VAR_DIR / "backups"))
+BACKUP_PG_BINDIR = os.environ.get("BACKUP_PG_BINDIR", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -3,7 +3,7 @@
 ``tests/test_architecture.py`` runs ``lint-imports`` on the real code (every contract kept). Here the
 contracts, read from ``.importlinter`` as they are, are checked against small made-up import graphs
 that try to break them: ``access`` importing a read model, a service or a module of a future app;
-``core`` importing access or an app; the demo importing a page or a read model.
+``core`` importing access or an app; the demo importing a page or a read model; backup importing any app.
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ MODULES = [
     "classbook.demo.bulk",
     "classbook.demo.steps",
     "classbook.demo.steps.journal",
+    "classbook.backup",
+    "classbook.backup.services",
+    "classbook.backup.checks",
 ]
 # What the code does today, all allowed.
 ALLOWED = [
@@ -64,6 +67,7 @@ ALLOWED = [
     ("classbook.demo.steps.journal", "classbook.journal.services.cells"),
     ("classbook.demo.steps.journal", "classbook.demo.bulk"),
     ("classbook.journal.views", "classbook.journal.queries"),
+    ("classbook.backup.services", "classbook.backup.checks"),
 ]
 
 
@@ -89,7 +93,9 @@ def is_kept(contract_id: str, extra: list[tuple[str, str]]) -> bool:
     return contract(contract_id).check(graph, verbose=False).kept
 
 
-@pytest.mark.parametrize("contract_id", ["access-depends-on-models-only", "core-imports-no-app", "demo-on-services"])
+@pytest.mark.parametrize(
+    "contract_id", ["access-depends-on-models-only", "core-imports-no-app", "demo-on-services", "backup-generic"]
+)
 def test_what_the_code_does_today_keeps_the_contract(contract_id: str) -> None:
     assert is_kept(contract_id, [])
 
@@ -125,3 +131,11 @@ def test_core_may_not_reach_access_indirectly_either() -> None:
 @pytest.mark.parametrize("imported", ["classbook.journal.queries", "classbook.journal.views"])
 def test_the_demo_imports_no_page_or_read_model(imported: str) -> None:
     assert not is_kept("demo-on-services", [("classbook.demo.steps.journal", imported)])
+
+
+@pytest.mark.parametrize(
+    "imported",
+    ["classbook.journal.services", "classbook.journal.models", "classbook.library.services", "classbook.core"],
+)
+def test_backup_imports_no_other_app(imported: str) -> None:
+    assert not is_kept("backup-generic", [("classbook.backup.services", imported)])
