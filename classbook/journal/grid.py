@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import json
 import operator
 from collections import defaultdict
@@ -319,6 +320,20 @@ class LessonCell:
 
 EMPTY_CELL = LessonCell()
 
+# What ``GridRow.lesson_cells`` stores per lesson: a mark alone or an attendance entry alone as the entry itself
+# (most cells: no object per cell, issue 10), anything else as a ``LessonCell``; ``as_cell`` reads either.
+StoredCell = LessonCell | MarkEntry | AttendanceEntry
+
+
+def as_cell(stored: StoredCell) -> LessonCell:
+    """The ``LessonCell`` of what ``GridRow.lesson_cells`` stores for a lesson."""
+    kind = type(stored)
+    if kind is MarkEntry:
+        return LessonCell(stored, None, None)  # type: ignore[arg-type]
+    if kind is AttendanceEntry:
+        return LessonCell(None, stored, None)  # type: ignore[arg-type]
+    return stored  # type: ignore[return-value]
+
 
 @dataclass(slots=True)
 class PeriodCell:
@@ -352,8 +367,9 @@ class GridRow:
     start: dt.date | None = None
     end: dt.date | None = None
     whole_period: bool = True
-    # Sparse cells: per lesson id (own columns) and per (lesson id, work type id) (work columns).
-    lesson_cells: dict[int, LessonCell] = field(default_factory=dict)
+    # Sparse cells: per lesson id (own columns; ``StoredCell``, read through ``cell``) and per
+    # (lesson id, work type id) (work columns).
+    lesson_cells: dict[int, StoredCell] = field(default_factory=dict)
     work_cells: dict[tuple[int, int], MarkEntry] = field(default_factory=dict)
     # Per period column, in the grid's order.
     period_cells: list[PeriodCell] = field(default_factory=list)
@@ -390,7 +406,8 @@ class GridRow:
         return base
 
     def cell(self, lesson_id: int) -> LessonCell:
-        return self.lesson_cells.get(lesson_id, EMPTY_CELL)
+        stored = self.lesson_cells.get(lesson_id)
+        return EMPTY_CELL if stored is None else as_cell(stored)
 
     @property
     def cells(self) -> list[LessonCell]:
@@ -558,17 +575,19 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
         )
         rows = cursor.fetchall()
     values: dict[int, tuple[str, float | None]] = {}
+    value_codes: dict[int, str] = {}
+    value_numbers: dict[int, float | None] = {}
     specials: dict[int, tuple[bool, bool]] = {}  # period-only, passing
     codes: dict[int, AttendanceCodeInfo] = {}
     weight_places = Decimal(1).scaleb(-WorkType._meta.get_field("weight").decimal_places)  # type: ignore[union-attr]
     value_places = Decimal(1).scaleb(-ScaleValue._meta.get_field("numeric").decimal_places)  # type: ignore[union-attr]
     # The rows sorted by kind in comprehensions (thousands of facts, a few dozen dimension rows).
-    mark_rows = [row for row in rows if row[0] == _MARK]
     fact_rows = [row for row in rows if _MARK < row[0] < _VALUE]
     for row in [row for row in rows if row[0] >= _VALUE]:
         kind = row[0]
         if kind == _VALUE:
             values[row[1]] = (row[8], row[10])
+            value_codes[row[1]], value_numbers[row[1]] = row[8], row[10]
             specials[row[1]] = (row[2] == 1, row[3] == 1)
         elif kind == _WORK_TYPE:
             weight = Decimal(1) if row[10] is None else Decimal(repr(row[10])).quantize(weight_places)
@@ -582,12 +601,14 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice) -> _Facts:
             codes[row[1]] = info
             facts.codes.append(info)
     no_code = AttendanceCodeInfo(0, "", "", 0, False, False, False, False)
-    # Thousands of marks: one comprehension, the tuple made directly (a NamedTuple's own __new__ is one more
-    # Python call); a cleared mark's NULL value is no key of ``values`` and reads as ``_NO_VALUE``.
-    new, get = tuple.__new__, values.get
+    # Thousands of marks: one comprehension over the rows, the tuple made directly (a NamedTuple's own __new__
+    # is one more Python call; no star-unpacking); a cleared mark's NULL value is no key of the value dicts
+    # (code "", number None). The comment column is NOT NULL.
+    new, code_of, number_of = tuple.__new__, value_codes.get, value_numbers.get
     facts.marks = [
-        new(MarkEntry, (pk, a, b, c, slot, *get(ref, _NO_VALUE), text or "", version, late == 1))
-        for _kind, a, b, c, slot, ref, version, late, text, _title, _num, pk, _code in mark_rows
+        new(MarkEntry, (pk, a, b, c, slot, code_of(ref, ""), number_of(ref), text, version, late == 1))
+        for kind, a, b, c, slot, ref, version, late, text, _title, _num, pk, _code in rows
+        if kind == _MARK
     ]
     for kind, a, b, c, slot, ref, version, late, text, title, _num, pk, _code in fact_rows:
         if kind == _ATTENDANCE:
@@ -889,7 +910,7 @@ def _rows(
     cells: bool = True,
 ) -> list[GridRow]:
     """One row per student: sparse lesson and work cells, period cells, closed days, count and average."""
-    lesson_cells: dict[int, dict[int, LessonCell]] = defaultdict(dict)
+    lesson_cells: dict[int, dict[int, StoredCell]] = defaultdict(dict)
     work_cells: dict[int, dict[tuple[int, int], MarkEntry]] = defaultdict(dict)
     weights = {w.id: float(w.weight) for w in facts.work_types.values()}
     shorts = {w.id: w.short_name for w in facts.work_types.values()}
@@ -899,28 +920,29 @@ def _rows(
     # The API lists the facts themselves and reads no cell (``cells=False``).
     marks = facts.marks if cells else []
     # The lesson's own mark (the default work type, slot 0: one per student and lesson, ``mark_unique_cell``)
-    # makes the cell; work columns' marks and the other marks at the lesson come after.
+    # makes the cell, stored as the entry itself (``StoredCell``); work columns' marks and the other marks at
+    # the lesson come after.
     for m in [m for m in marks if m[4] == 0 and m[3] == default_wt]:
-        lesson_cells[m[2]][m[1]] = LessonCell(m, None, None)
+        lesson_cells[m[2]][m[1]] = m
     for m in [m for m in marks if m[4] != 0 or m[3] != default_wt]:
         _pk, lesson, sid, wt, slot, value, _numeric, _comment, _version, _late = m
         if slot == 0:
             work_cells[sid][(lesson, wt)] = m
         elif value:
             row_cells = lesson_cells[sid]
-            cell = row_cells.get(lesson)
-            if cell is None:
-                cell = row_cells[lesson] = LessonCell()
+            stored = row_cells.get(lesson)
+            cell = row_cells[lesson] = LessonCell() if stored is None else as_cell(stored)
             if cell.extras is None:
                 cell.extras = []
             short = shorts.get(wt, "")
             cell.extras.append(f"{short}: {value}" if short else value)
     for a in facts.attendance if cells else ():
         row_cells = lesson_cells[a.student]
-        cell = row_cells.get(a.lesson)
-        if cell is None:
-            row_cells[a.lesson] = LessonCell(None, a, None)
+        stored = row_cells.get(a.lesson)
+        if stored is None:
+            row_cells[a.lesson] = a
         else:
+            cell = row_cells[a.lesson] = as_cell(stored)
             cell.attendance = a
     # Grades: the shown columns' cells, and the periods each student's period/annual grades close.
     span = {p.id: (p.start, p.end) for p in periods}
@@ -1091,8 +1113,8 @@ def api_json(grid: Grid, heading: dict[str, Any], encoder: type[json.JSONEncoder
         f'{{"id": {pk}, "lesson": {lesson}, "student": {student}, "work_type": {wt[work_type]}, '
         f'"slot": {slot}, "value": {js[value]}, "comment": {js[comment]}, "version": {version}, '
         f'"is_late": {boolean[late]}}}'
-        for pk, lesson, student, work_type, slot, value, _numeric, comment, version, late in sorted(
-            grid.marks, key=lambda m: (m[1], m[2], order[m[3]], m[4])
+        for pk, lesson, student, work_type, slot, value, _numeric, comment, version, late in _api_mark_order(
+            grid.marks, order
         )
     )
     attendance = ", ".join(
@@ -1109,6 +1131,20 @@ def api_json(grid: Grid, heading: dict[str, Any], encoder: type[json.JSONEncoder
         for key, value in payload.items()
     ]
     return "{" + ", ".join(parts) + "}"
+
+
+# A ``MarkEntry``'s (lesson, student, work type id, slot): the API's order when the work types' ids rise with
+# their ordinals (a key made in C, no Python call per mark).
+_BY_LESSON_STUDENT_TYPE_SLOT = operator.itemgetter(1, 2, 3, 4)
+
+
+def _api_mark_order(marks: list[MarkEntry], order: dict[int, int]) -> list[MarkEntry]:
+    """The marks by lesson, student, work type's ordinal and slot (``api_payload``'s order). When the ids of
+    the work types rise strictly with their ordinals, sorting by the id is the same order, with a key made in C."""
+    by_ordinal = sorted(order, key=lambda wid: (order[wid], wid))
+    if all(order[a] < order[b] and a < b for a, b in itertools.pairwise(by_ordinal)):
+        return sorted(marks, key=_BY_LESSON_STUDENT_TYPE_SLOT)
+    return sorted(marks, key=lambda m: (m[1], m[2], order[m[3]], m[4]))
 
 
 def _notes(cell: PeriodCell | None) -> dict[str, Any]:

@@ -187,3 +187,32 @@ def test_a_cells_shown_parts_are_its_properties():
         LessonCell(bare, absent),
     ]:
         assert cell.shown() == (cell.value, cell.version, cell.late, cell.comment, cell.excused)
+
+
+def test_a_row_stores_a_lone_entry_as_itself_and_reads_it_as_its_cell():
+    """A mark alone or an attendance entry alone is stored as the entry (no object per cell, issue 10);
+    ``GridRow.cell`` reads every stored form as the ``LessonCell`` it stands for."""
+    from classbook.journal.grid import EMPTY_CELL, AttendanceEntry, GridRow, LessonCell, MarkEntry
+
+    mark = MarkEntry(1, 10, 20, 3, 0, "8", 8.0, "усно", 2, True)
+    absent = AttendanceEntry(5, 11, 20, "н", "Довідка", 3, False, True, True)
+    both = LessonCell(mark, absent)
+    row = GridRow(id=20, name="", left_on=None, lesson_cells={10: mark, 11: absent, 12: both})
+    assert row.cell(10).shown() == LessonCell(mark).shown()
+    assert row.cell(11).shown() == LessonCell(None, absent).shown()
+    assert row.cell(12) is both
+    assert row.cell(13) is EMPTY_CELL
+
+
+def test_the_apis_mark_order_is_the_same_with_the_key_made_in_c_or_in_python():
+    """``_api_mark_order`` sorts by lesson, student, the work type's ordinal and slot, whatever the ids."""
+    import random
+
+    from classbook.journal.grid import MarkEntry, _api_mark_order
+
+    rng = random.Random(3)
+    pick = rng.randrange
+    marks = [MarkEntry(i, pick(5), pick(4), pick(7, 10), pick(2), "8", 8.0, "", 1, False) for i in range(300)]
+    for order in ({7: 0, 8: 1, 9: 2}, {7: 2, 8: 0, 9: 1}, {7: 0, 8: 0, 9: 1}):
+        expected = sorted(marks, key=lambda m: (m.lesson, m.student, order[m.work_type], m.slot))
+        assert _api_mark_order(marks, order) == expected

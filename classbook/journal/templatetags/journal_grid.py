@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from classbook.journal.grid import EMPTY_CELL, Grid, GridLesson, PeriodCell
+from classbook.journal.grid import EMPTY_CELL, AttendanceEntry, Grid, GridLesson, MarkEntry, PeriodCell, as_cell
 from classbook.journal.models import LessonType
 
 register = template.Library()
@@ -102,20 +102,20 @@ def grid_rows(grid: Grid) -> SafeString:
             if plain:
                 state = base
                 if w is None:
-                    cell = cells.get(lid)
-                    if cell is None:
+                    stored = cells.get(lid)
+                    if stored is None:
                         add(blank + blank_row)
                         continue
-                    if cell.extras is None:
-                        m, a = cell.mark, cell.attendance
-                        if a is None:
-                            if m is not None and not m.late and not m.comment:
-                                add(f'{head}{sid}" data-v="{m.version}.0">{esc(m.value)}</td>')
-                                continue
-                        elif m is None and not a.late and not a.reason:
-                            h = exc_head if a.excused else head
-                            add(f'{h}{sid}" data-v="0.{a.version}">{esc(a.value)}</td>')
+                    # A mark alone or an attendance entry alone is stored as the entry (``grid.StoredCell``).
+                    kind = type(stored)
+                    if kind is MarkEntry:
+                        if not stored.late and not stored.comment:  # type: ignore[union-attr]
+                            add(f'{head}{sid}" data-v="{stored.version}.0">{esc(stored.value)}</td>')
                             continue
+                    elif kind is AttendanceEntry and not stored.late and not stored.reason:  # type: ignore[union-attr]
+                        h = exc_head if stored.excused else head  # type: ignore[union-attr]
+                        add(f'{h}{sid}" data-v="0.{stored.version}">{esc(stored.value)}</td>')
+                        continue
             else:
                 state = row.state(lesson)
                 suffix = _state_classes(state, can_edit)
@@ -128,12 +128,14 @@ def grid_rows(grid: Grid) -> SafeString:
                 value, version, late = (mark.value, mark.version, mark.late) if mark else ("", 0, False)
                 comment, extras, attrs, cls = "", None, f' data-w="{w}"', "c wk"
             else:
-                cell = cells.get(lid)
-                if cell is None:
+                stored = cells.get(lid)
+                if stored is None:
                     if state == base:
                         add(blank + blank_row)
                         continue
                     cell = EMPTY_CELL
+                else:
+                    cell = as_cell(stored)
                 value, version, late, comment, excused = cell.shown()
                 extras, attrs = cell.extras, ""
                 cls = "c more" if extras else "c"
