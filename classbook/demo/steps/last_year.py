@@ -15,8 +15,10 @@ year:
   alphabetical order, first half in group 1);
 - teaching assignments: the curriculum of each class's level shared among the teachers of each
   specialization who worked at the school then (``people.teaching_units`` and ``people.distribute``, the
-  same balancing as this year); the class teacher is this year's class teacher of the promoted class when
-  they taught the class then, else the teacher with most hours in it;
+  same balancing as this year); where they could not have carried a specialization's hours (30 a week each),
+  teachers who have left since taught the rest (inactive accounts, their teacher role ended on 30 June 2026);
+  the class teacher is this year's class teacher of the promoted class when they taught the class then (a
+  primary teacher follows the class), else the teacher with most hours in it;
 - **period grades** of both semesters and **annual grades**, and nothing else: no lessons, marks or
   attendance. A student's grade follows their ability that this year's marks come from (``build.ability``,
   a little lower a year ago), a per-subject strength and some noise, mapped to the journal's scale as the
@@ -39,6 +41,7 @@ Deterministic: the randomness comes from ``build.rng("last_year")``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections import defaultdict
 from decimal import Decimal
@@ -52,11 +55,13 @@ from classbook.demo.build import (
     LAST_YEAR_END,
     LAST_YEAR_NAME,
     LAST_YEAR_START,
+    Person,
     SchoolBuild,
     TeacherPlan,
+    Unit,
 )
 from classbook.demo.bulk import update_objects
-from classbook.demo.names import BOY_NAMES, GIRL_NAMES, MALE_NAMES, SURNAMES
+from classbook.demo.names import BOY_NAMES, FEMALE_ADULT_NAMES, GIRL_NAMES, MALE_NAMES, SURNAMES
 from classbook.demo.steps.grades import (
     EXEMPT,
     EXEMPT_RATE,
@@ -67,7 +72,7 @@ from classbook.demo.steps.grades import (
     scales_of,
     write_grades,
 )
-from classbook.demo.steps.people import distribute, teaching_units
+from classbook.demo.steps.people import MAX_LOAD, distribute, teaching_units
 from classbook.journal.models import GradeKind, JournalPolicy
 from classbook.journal.rules import annual_expectation_of, policy_for
 from classbook.people.models import Enrolment, Gender, Membership, Role, Student, User
@@ -94,7 +99,7 @@ def step_last_year(b: SchoolBuild) -> None:
     classes, successor = _classes(b, year)
     roster = _students(b, rng, classes, successor)
     subgroups = _subgroups(b, classes, roster)
-    assignments = _workload(b, year, classes, subgroups, successor)
+    assignments = _workload(b, rng, year, classes, subgroups, successor)
     _grades(b, rng, periods, assignments, roster, subgroups)
 
 
@@ -197,7 +202,8 @@ def _graduate(b: SchoolBuild, rng: random.Random, serial: int) -> Student:
     father = rng.choice(MALE_NAMES)
     male = gender == Gender.MALE
     last, first = surname[0 if male else 1], rng.choice(BOY_NAMES if male else GIRL_NAMES)
-    born_from = dt.date(LAST_YEAR_END.year - 6 - FINAL_LEVEL, 9, 1)
+    # Grade 1 in September 2025 was born September 2018 - August 2019.
+    born_from = dt.date(LAST_YEAR_START.year - 6 - FINAL_LEVEL, 9, 1)
     birth = born_from + dt.timedelta(days=rng.randrange(365))
     user = b.run.new_user(last, first, father[1 if male else 2])
     return Student(
@@ -237,6 +243,7 @@ def _subgroups(
 
 def _workload(
     b: SchoolBuild,
+    rng: random.Random,
     year: AcademicYear,
     classes: list[SchoolClass],
     subgroups: dict[str, list[Subgroup]],
@@ -250,10 +257,18 @@ def _workload(
     # A class teacher taught their class the year before too (a primary teacher follows the class).
     keeps = {id(c): successor[c.pk].class_teacher for c in classes if c.pk in successor}
     plans: list[TeacherPlan] = []
-    for spec, units in sorted(teaching_units(classes, subgroups).items()):
-        pool = [t for t in there if t.spec == spec] or [t for t in b.teachers if t.spec == spec] or b.teachers[:1]
-        mine = [TeacherPlan(t.person, spec, user=t.user) for t in pool]
-        by_user = {p.user.pk: p for p in mine if p.user is not None}
+    work = sorted(teaching_units(classes, subgroups).items())
+    # Where the teachers who are still here could not have carried a specialization's hours (at most
+    # ``MAX_LOAD`` each; a primary class has its own teacher), teachers who have left since taught the rest.
+    former = {
+        spec: [_former_teacher(b, rng, spec) for _ in range(missing)]
+        for spec, units in work
+        if (missing := _needed(spec, units) - sum(t.spec == spec for t in there)) > 0
+    }
+    _hire_former(b, [p for plans_ in former.values() for p in plans_])
+    for spec, units in work:
+        mine = [TeacherPlan(t.person, spec, user=t.user) for t in there if t.spec == spec] + former.get(spec, [])
+        by_user = {p.user.pk: p for p in mine if p.user is not None and p.user.pk is not None}
         rest = []
         for u in units:
             teacher = keeps.get(id(u.school_class))
@@ -269,7 +284,7 @@ def _workload(
         assert p.user is not None
         for u in p.units:
             hours[u.school_class.pk][p.user.pk] += u.hours
-    users = {t.user.pk: t.user for t in b.teachers if t.user is not None}
+    users = {p.user.pk: p.user for p in plans if p.user is not None}
     taken: set[int] = set()
     for c in classes:  # the promoted classes first: their teachers keep them
         now = successor.get(c.pk)
@@ -300,6 +315,46 @@ def _workload(
             for u in p.units
             for name, h in u.items
         ],
+    )
+
+
+def _needed(spec: str, units: list[Unit]) -> int:
+    """How many teachers a specialization's units take: one per class in primary, else at most 30 hours each."""
+    if spec == "primary":
+        return len({id(u.school_class) for u in units})
+    return math.ceil(sum((u.hours for u in units), Decimal(0)) / MAX_LOAD)
+
+
+def _former_teacher(b: SchoolBuild, rng: random.Random, spec: str) -> TeacherPlan:
+    """A teacher of ``spec`` who taught here last year and has left since (not yet saved)."""
+    female = rng.random() < curriculum.FEMALE_SHARE.get(spec, curriculum.DEFAULT_FEMALE_SHARE)
+    surname, father = rng.choice(SURNAMES), rng.choice(MALE_NAMES)
+    first = rng.choice(FEMALE_ADULT_NAMES) if female else rng.choice(MALE_NAMES)[0]
+    gender = Gender.FEMALE if female else Gender.MALE
+    person = Person(surname[1 if female else 0], first, father[2 if female else 1], gender)
+    user = b.run.new_user(person.last, person.first, person.patronymic, is_active=False)
+    return TeacherPlan(person, spec, user=user)
+
+
+def _hire_former(b: SchoolBuild, former: list[TeacherPlan]) -> None:
+    """The former teachers' accounts (inactive) and their ended teacher role (to the year's last day)."""
+    if not former:
+        return
+    b.bulk(User, [p.user for p in former if p.user is not None])
+    b.bulk(
+        Membership,
+        (
+            Membership(
+                school=b.school,
+                user=p.user,
+                role=Role.TEACHER,
+                position=curriculum.SPECIALIZATIONS[p.spec],
+                since=dt.date(2015, 8, 25),
+                until=LAST_YEAR_END,
+                is_active=False,
+            )
+            for p in former
+        ),
     )
 
 
