@@ -134,9 +134,7 @@ def timing(runs: int) -> None:
 
     school = School.objects.order_by("pk").first()
     assert school is not None
-    period = (
-        StudyPeriod.objects.filter(school=school, year__is_current=True, kind="semester").order_by("start").first()
-    )
+    period = StudyPeriod.objects.filter(school=school, year__is_current=True, kind="semester").order_by("start").first()
     assert period is not None
     day = dt.date(2026, 11, 20)
     journals = forecast.journal_assignments(TeachingAssignment.objects.filter(school=school, year__is_current=True))

@@ -157,7 +157,9 @@ def progress_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpR
 # --- Summary sheet of grades (R6.2) ---------------------------------------------------------------------
 
 
-def class_defaults(cal: queries.Calendar, classes: list[SchoolClass], data: QueryDict, today: dt.date) -> Pending | None:
+def class_defaults(
+    cal: queries.Calendar, classes: list[SchoolClass], data: QueryDict, today: dt.date
+) -> Pending | None:
     """Fill the period and the class a class report (summary sheet, group results) opens on, and say why the
     period holds no grades yet (``Calendar.pending``, offered only when the user has a class of that year).
 
