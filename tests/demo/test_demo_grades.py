@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.db import transaction
 from django.db.models import Count
+from django.utils import translation
 
 from classbook.demo.generator import DemoOptions, generate
 from classbook.journal.models import ChangeKind, GradeKind, JournalChange, JournalPolicy, Lesson, Mark, PeriodGrade
@@ -116,19 +117,21 @@ def test_inside_the_first_semester_the_closed_last_year_holds_the_grades_and_the
         assert checked > 100
 
         # The reports open on last year's results; the running semester says why it has no grades yet.
-        client = client_for(User.objects.get(username="deputy"))
-        body = client.get("/s/demo/reports/progress/").content.decode()
-        assert f'value="y{last.pk}" selected' in body and 'data-testid="grades-pending"' not in body
-        assert "<table" in body
-        running = StudyPeriod.objects.get(year=current, name="I семестр")
-        body = client.get(f"/s/demo/reports/progress/?period=p{running.pk}").content.decode()
-        assert 'data-testid="grades-pending"' in body and "26.12" in body
-        assert "/s/demo/reports/forecast/" in body and f"?period=y{last.pk}" in body
-        body = client.get("/s/demo/reports/summary/").content.decode()
-        assert f'value="y{last.pk}" selected' in body and "<table" in body
-        assert 'data-testid="grades-pending"' not in body
-        body = client.get("/s/demo/reports/curriculum/year-table/").content.decode()
-        assert f'value="y{last.pk}" selected' in body and "<table" in body
+        # (The demo deputy reads Ukrainian: the language is put back afterwards for the next tests.)
+        with translation.override("en"):
+            client = client_for(User.objects.get(username="deputy"))
+            body = client.get("/s/demo/reports/progress/").content.decode()
+            assert f'value="y{last.pk}" selected' in body and 'data-testid="grades-pending"' not in body
+            assert "<table" in body
+            running = StudyPeriod.objects.get(year=current, name="I семестр")
+            body = client.get(f"/s/demo/reports/progress/?period=p{running.pk}").content.decode()
+            assert 'data-testid="grades-pending"' in body and "26.12" in body
+            assert "/s/demo/reports/forecast/" in body and f"?period=y{last.pk}" in body
+            body = client.get("/s/demo/reports/summary/").content.decode()
+            assert f'value="y{last.pk}" selected' in body and "<table" in body
+            assert 'data-testid="grades-pending"' not in body
+            body = client.get("/s/demo/reports/curriculum/year-table/").content.decode()
+            assert f'value="y{last.pk}" selected' in body and "<table" in body
 
 
 def test_after_the_year_every_student_has_semester_and_annual_grades_from_the_marks() -> None:

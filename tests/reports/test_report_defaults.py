@@ -112,7 +112,7 @@ def test_the_calendar_knows_which_periods_hold_grades_in_the_same_two_queries(wo
 
 @pytest.mark.django_db
 def test_a_running_period_without_grades_says_so_and_offers_the_forecast_and_the_last_results(world, built):
-    with time_machine.travel(dt.datetime(2027, 2, 10, 10, 0, tzinfo=dt.UTC), tick=False):
+    with translation.override("en"), time_machine.travel(dt.datetime(2027, 2, 10, 10, 0, tzinfo=dt.UTC), tick=False):
         client = client_for(world.deputy)
         body = client.get(f"{URL}progress/?period=p{built.semester2.pk}").content.decode()
         assert 'data-testid="grades-pending"' in body
