@@ -72,8 +72,11 @@ def accuracy(at: list[float]) -> None:
 
     school = School.objects.order_by("pk").first()
     assert school is not None
-    journals = forecast.journal_assignments(TeachingAssignment.objects.filter(school=school))
-    semesters = list(StudyPeriod.objects.filter(school=school).exclude(kind=PeriodKind.YEAR).order_by("start"))
+    # The running year: the demo's previous year has period grades but no marks to forecast from.
+    journals = forecast.journal_assignments(TeachingAssignment.objects.filter(school=school, year__is_current=True))
+    semesters = list(
+        StudyPeriod.objects.filter(school=school, year__is_current=True).exclude(kind=PeriodKind.YEAR).order_by("start")
+    )
     finals: dict[tuple[int, int, int], tuple[str, object]] = {
         (a, s, p): (code, num)
         for a, s, p, code, num in PeriodGrade.objects.filter(school=school, kind=GradeKind.PERIOD).values_list(
@@ -131,10 +134,10 @@ def timing(runs: int) -> None:
 
     school = School.objects.order_by("pk").first()
     assert school is not None
-    period = StudyPeriod.objects.filter(school=school, kind="semester").order_by("start").first()
+    period = StudyPeriod.objects.filter(school=school, year__is_current=True, kind="semester").order_by("start").first()
     assert period is not None
     day = dt.date(2026, 11, 20)
-    journals = forecast.journal_assignments(TeachingAssignment.objects.filter(school=school))
+    journals = forecast.journal_assignments(TeachingAssignment.objects.filter(school=school, year__is_current=True))
     from classbook.journal.models import Lesson, Mark, WorkType
     from classbook.journal.rules import policy_or_default
     from classbook.journal.stats import _sums_sql

@@ -81,7 +81,7 @@ def main() -> None:
     ctx = build_context(director.user, school)
     assignments, classes = report_assignments(ctx), attendance_classes(ctx)
     # the first period of the year that is not the year itself (a semester or a quarter), and the year
-    first = StudyPeriod.objects.filter(school=school).order_by("start", "-end")
+    first = StudyPeriod.objects.filter(school=school, year__is_current=True).order_by("start", "-end")
     year_long = first.first()
     period = first.exclude(pk=year_long.pk).order_by("start", "-end").first() or year_long
     if os.environ.get("BENCH_WHOLE_YEAR"):

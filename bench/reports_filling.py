@@ -77,7 +77,7 @@ def main() -> None:
     director = Membership.objects.filter(school=school, role=Role.DIRECTOR).select_related("user").first()
     ctx = build_context(director.user, school)
     assignments = report_assignments(ctx)
-    first = StudyPeriod.objects.filter(school=school).order_by("start", "-end")
+    first = StudyPeriod.objects.filter(school=school, year__is_current=True).order_by("start", "-end")
     year_long = first.first()
     period = first.exclude(pk=year_long.pk).order_by("start", "-end").first() or year_long
     month_end = (period.start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)

@@ -43,6 +43,10 @@ MAX_SCALE = 50
 YEAR_NAME = "2026/2027"
 YEAR_START = dt.date(2026, 9, 1)
 YEAR_END = dt.date(2027, 6, 30)
+# The year before, closed: the demo keeps only its period and annual grades (``steps.last_year``).
+LAST_YEAR_NAME = "2025/2026"
+LAST_YEAR_START = dt.date(2025, 9, 1)
+LAST_YEAR_END = dt.date(2026, 6, 30)
 # Fixed instead of now(): the same seed must give the same rows.
 JOINED_AT = dt.datetime(2026, 8, 25, 9, 0, tzinfo=dt.UTC)
 BATCH_SIZE = 500
@@ -188,6 +192,7 @@ class SchoolBuild:
     parents: list[User] = field(default_factory=list)
     families: list[Family] = field(default_factory=list)
     member_since: dict[int, dt.date] = field(default_factory=dict)  # student pk -> membership start
+    ability: dict[int, float] = field(default_factory=dict)  # student pk -> the mean of their 12-point marks
 
     @property
     def is_main(self) -> bool:

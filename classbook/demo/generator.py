@@ -86,7 +86,9 @@ def generate(options: DemoOptions, steps: Sequence[Step] | None = None) -> DemoS
     add_authority(run, schools)
     summary.staff = (
         Membership.objects.filter(
-            school__in=schools, role__in=[Role.ADMIN, Role.DIRECTOR, Role.DEPUTY, Role.SECRETARY, Role.TEACHER]
+            school__in=schools,
+            role__in=[Role.ADMIN, Role.DIRECTOR, Role.DEPUTY, Role.SECRETARY, Role.TEACHER],
+            is_active=True,  # not last year's teachers who have left (steps.last_year)
         )
         .values("user")
         .distinct()

@@ -68,13 +68,22 @@ def _curriculum(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
 
 
 def _year_table(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
-    cal = queries.calendar(ctx.school)
+    cal = queries.calendar(ctx.school, graded=True)
     current = next((y for y in cal.years if y.is_current), cal.years[0] if cal.years else None)
     data = request.GET.copy()
-    data.setdefault("period", f"y{current.pk}" if current else "")
+    # The current year once its annual grades are set; until then the latest year or period that has grades.
+    key = f"y{current.pk}" if current else ""
+    data.setdefault("period", key if not key or cal.has_grades(key) else cal.latest_graded() or key)
     form = YearTableForm(data, periods=period_choices(cal.years, cal.periods))
     title = _("Yearly summary table of success")
-    out: dict[str, Any] = {"ctx": ctx, "form": form, "result": None, "title": title}
+    out: dict[str, Any] = {
+        "ctx": ctx,
+        "form": form,
+        "result": None,
+        "title": title,
+        "page_url": "reports:year_table",
+        "pending": cal.pending(str(data["period"]), timezone.localdate()),
+    }
     picked = cal.resolve(str(data["period"]))
     if picked is None or not form.is_valid():
         return out
@@ -100,7 +109,7 @@ def _year_table(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
 
 
 def _group(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
-    cal = queries.calendar(ctx.school)
+    cal = queries.calendar(ctx.school, graded=True)
     groups = list(access.group_result_classes(ctx).order_by("-year__start", "year_level__number", "name"))
     if not groups:
         raise PermissionDenied  # no group the user teaches, curates or oversees
@@ -108,8 +117,7 @@ def _group(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     if asked.isdigit() and all(g.pk != int(asked) for g in groups):
         raise Http404  # another group, or another school's: not even its existence
     data = request.GET.copy()
-    data.setdefault("period", cal.default(timezone.localdate()))
-    data.setdefault("school_class", str(groups[0].pk))
+    pending = views.class_defaults(cal, groups, data, timezone.localdate())
     form = GroupForm(data, periods=period_choices(cal.years, cal.periods), groups=groups)
     title = _("Group results for the period")
     out: dict[str, Any] = {
@@ -117,6 +125,8 @@ def _group(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
         "form": form,
         "result": None,
         "title": title,
+        "page_url": "reports:group_results",
+        "pending": pending,
     }
     picked = cal.resolve(str(data["period"]))
     if picked is None or not form.is_valid():

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import Case, Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from classbook.journal.models import GradeKind, PeriodGrade
 from classbook.people.models import Enrolment
@@ -522,23 +523,96 @@ class Calendar:
                 return next(y for y in self.years if y.pk == period.year_id), period
         return None
 
-    def default(self, today: dt.date) -> str:
-        """The shortest period of the current year that holds today, else the current year's first period."""
+    def default(self, today: dt.date, *, graded: bool = False) -> str:
+        """The choice a report opens on: the shortest period of the current year that holds today, else the
+        current year's first period (the current year itself when it has none).
+
+        ``graded`` (the reports of period and annual grades, on a calendar built with ``graded=True``): that
+        period when it holds grades already; otherwise the latest period or year that does (``latest_graded``),
+        so a report opens on figures rather than on a period whose grades are set only after it ends; the
+        running period when nothing holds grades yet.
+        """
         current = next((y for y in self.years if y.is_current), self.years[0] if self.years else None)
         if current is None:
             return ""
         mine = [p for p in self.periods if p.year_id == current.pk]
         holding = sorted((p for p in mine if p.start <= today <= p.end), key=lambda p: (p.end - p.start, p.start))
-        if holding:
-            return f"p{holding[0].pk}"
-        return f"p{mine[0].pk}" if mine else f"y{current.pk}"
+        running = f"p{holding[0].pk}" if holding else f"p{mine[0].pk}" if mine else f"y{current.pk}"
+        if not graded or self.has_grades(running):
+            return running
+        return self.latest_graded() or running
+
+    def has_grades(self, key: str) -> bool:
+        """Whether the choice ("p<id>" or "y<id>") holds any grade: a period its period grades, a year its annual
+        grades (only on a calendar built with ``graded=True``)."""
+        picked = self.resolve(key)
+        if picked is None:
+            return False
+        year, period = picked
+        if period is not None:
+            return bool(getattr(period, "graded", False))
+        return any(getattr(p, "annual", False) for p in self.periods if p.year_id == year.pk)
+
+    def latest_graded(self) -> str:
+        """The choice with grades that ended last: a period with period grades or a year with annual grades (at
+        the same last day the year wins); "" when no grade is set anywhere."""
+        ends = [(p.end, 0, f"p{p.pk}") for p in self.periods if getattr(p, "graded", False)]
+        ends += [(y.end, 1, f"y{y.pk}") for y in self.years if self.has_grades(f"y{y.pk}")]
+        return max(ends)[2] if ends else ""
+
+    def pending(self, key: str, today: dt.date) -> Pending | None:
+        """Why the choice shows no grades when it holds none (it runs or is to come, or its grades are not set
+        yet) and the choice to offer instead; None when it holds grades or is not a choice."""
+        picked = self.resolve(key)
+        if picked is None or self.has_grades(key):
+            return None
+        year, period = picked
+        name, start, end = (period.name, period.start, period.end) if period else (year.name, year.start, year.end)
+        offer = self.latest_graded()
+        offered = self.resolve(offer) if offer else None
+        return Pending(
+            name=name,
+            is_year=period is None,
+            start=start,
+            end=end,
+            state="running" if start <= today <= end else "future" if today < start else "ended",
+            offer=offer,
+            offer_label=_choice_label(*offered) if offered else "",
+        )
 
 
-def calendar(school: School) -> Calendar:
-    """The school's years (newest first) and study periods, for the filters: two queries."""
+@dataclass(frozen=True)
+class Pending:
+    """A choice of the grade reports that holds no grades yet: what to say and what to offer instead."""
+
+    name: str
+    is_year: bool
+    start: dt.date
+    end: dt.date
+    state: str  # "running", "future" or "ended" (on the day asked)
+    offer: str  # the latest choice with grades ("p<id>" / "y<id>"), "" when none
+    offer_label: str
+
+
+def _choice_label(year: AcademicYear, period: StudyPeriod | None) -> str:
+    return f"{year.name} · {period.name}" if period is not None else f"{year.name} · {pgettext('study period', 'Year')}"
+
+
+def calendar(school: School, *, graded: bool = False) -> Calendar:
+    """The school's years (newest first) and study periods, for the filters: two queries.
+
+    ``graded``: each period also says whether it holds period grades (``graded``) and annual grades
+    (``annual``), for ``Calendar.default(graded=True)`` and ``Calendar.pending`` (two EXISTS in the same query).
+    """
     years = list(AcademicYear.objects.filter(school=school).order_by("-start"))
-    periods = list(StudyPeriod.objects.filter(school=school).order_by("year_id", "start", "-end", "ordinal"))
-    return Calendar(years, periods)
+    periods = StudyPeriod.objects.filter(school=school).order_by("year_id", "start", "-end", "ordinal")
+    if graded:
+        grades = PeriodGrade.objects.filter(school=school, period=OuterRef("pk"))
+        periods = periods.annotate(
+            graded=Exists(grades.filter(kind=GradeKind.PERIOD, ordinal=0)),
+            annual=Exists(grades.filter(kind=GradeKind.ANNUAL)),
+        )
+    return Calendar(years, list(periods))
 
 
 # --- The same figures over other rows and other lines (R6.4: curriculum statistics, yearly table) ----------

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +23,8 @@ from classbook.core.errors import DomainError
 from classbook.reports import exports, queries, run_views, services, steps
 from classbook.reports.forms import ProgressForm, SettingsForm, SummaryForm, period_choices
 from classbook.reports.models import GroupBy
-from classbook.schools.models import AcademicYear, StudyPeriod, TeachingAssignment
+from classbook.reports.queries import Pending
+from classbook.schools.models import AcademicYear, SchoolClass, StudyPeriod, TeachingAssignment
 
 
 @require_GET
@@ -82,15 +85,22 @@ def picked_scope(
 
 def _progress(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     """The filters and, when they are valid, the report: the page, the exports and nothing else use this."""
-    cal = queries.calendar(ctx.school)
+    cal = queries.calendar(ctx.school, graded=True)
     choices = period_choices(cal.years, cal.periods)
+    today = timezone.localdate()
     data = request.GET.copy()
-    data.setdefault("period", cal.default(timezone.localdate()))
+    data.setdefault("period", cal.default(today, graded=True))
     data.setdefault("group_by", GroupBy.CLASS)
     picked = cal.resolve(str(data["period"]))
     mine = picked_journals(access.report_assignments(ctx), picked)
     form = ProgressForm(data, periods=choices, **journal_choices(mine))
-    out: dict[str, Any] = {"ctx": ctx, "form": form, "report": None}
+    out: dict[str, Any] = {
+        "ctx": ctx,
+        "form": form,
+        "report": None,
+        "pending": cal.pending(str(data["period"]), today),
+        "page_url": "reports:progress",
+    }
     if picked is None or not form.is_valid():
         return out
     scope = picked_scope(picked, mine, form.cleaned_data)
@@ -149,8 +159,39 @@ def progress_export(request: HttpRequest, ctx: SchoolContext, fmt: str) -> HttpR
 # --- Summary sheet of grades (R6.2) ---------------------------------------------------------------------
 
 
+def class_defaults(
+    cal: queries.Calendar, classes: list[SchoolClass], data: QueryDict, today: dt.date
+) -> Pending | None:
+    """Fill the period and the class a class report (summary sheet, group results) opens on, and say why the
+    period holds no grades yet (``Calendar.pending``, offered only when the user has a class of that year).
+
+    The period: ``Calendar.default(graded=True)``, or the running one when the asked class is of another year;
+    the class: the asked one, else the user's first class of the period's year (the running period and the
+    user's first class when they have none then).
+    """
+    key = cal.default(today, graded=True)
+    year_of = {c.pk: c.year_id for c in classes}
+    asked = str(data.get("school_class", ""))
+    picked = cal.resolve(key)
+    year = picked[0].pk if picked else None
+    if asked.isdigit():
+        if year_of.get(int(asked)) != year:
+            key = cal.default(today)
+    else:
+        in_year = [c for c in classes if c.year_id == year]
+        if not in_year:
+            key, in_year = cal.default(today), classes
+        data.setdefault("school_class", str(in_year[0].pk))
+    data.setdefault("period", key)
+    pending = cal.pending(str(data["period"]), today)
+    offered = cal.resolve(pending.offer) if pending and pending.offer else None
+    if pending and (offered is None or all(c.year_id != offered[0].pk for c in classes)):
+        pending = replace(pending, offer="")
+    return pending
+
+
 def _summary(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
-    cal = queries.calendar(ctx.school)
+    cal = queries.calendar(ctx.school, graded=True)
     classes = list(access.summary_classes(ctx).order_by("-year__start", "year_level__number", "name"))
     if not classes:
         raise PermissionDenied  # a subject teacher: the summary sheet is the class teacher's and the administration's
@@ -158,10 +199,9 @@ def _summary(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     if asked.isdigit() and all(c.pk != int(asked) for c in classes):
         raise Http404  # another class, or another school's: not even its existence
     data = request.GET.copy()
-    data.setdefault("period", cal.default(timezone.localdate()))
-    data.setdefault("school_class", str(classes[0].pk))
+    pending = class_defaults(cal, classes, data, timezone.localdate())
     form = SummaryForm(data, periods=period_choices(cal.years, cal.periods), classes=classes)
-    out: dict[str, Any] = {"ctx": ctx, "form": form, "sheet": None}
+    out: dict[str, Any] = {"ctx": ctx, "form": form, "sheet": None, "pending": pending, "page_url": "reports:summary"}
     picked = cal.resolve(str(data["period"]))
     if picked is None or not form.is_valid():
         return out

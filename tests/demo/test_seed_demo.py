@@ -22,7 +22,7 @@ from classbook.demo.build import journal_until
 from classbook.demo.generator import DEMO_PASSWORD, STEPS, DemoOptions, SchoolBuild, generate
 from classbook.demo.logins import find_demo_logins
 from classbook.demo.steps.journal import topics_for
-from classbook.journal.models import Attendance, JournalChange, Lesson, Mark, Remark
+from classbook.journal.models import Attendance, JournalChange, Lesson, Mark, PeriodGrade, Remark
 from classbook.people.models import (
     AuthorityViewer,
     Consent,
@@ -61,7 +61,7 @@ def snapshot() -> dict[str, Any]:
     """What a person looking at the demo sees: names, usernames, dates, classes, workload, families."""
     return {
         "students": sorted(
-            Enrolment.objects.values_list(
+            Enrolment.objects.filter(school_class__year__is_current=True).values_list(
                 "student__user__username",
                 "student__user__last_name",
                 "student__user__first_name",
@@ -103,6 +103,19 @@ def snapshot() -> dict[str, Any]:
         "absences": sorted(
             Attendance.objects.values_list("lesson__date", "lesson__number", "student__user__username"), key=str
         ),
+        # The closed previous year: its classes, students and grades.
+        "last_year": sorted(
+            PeriodGrade.objects.filter(period__year__is_current=False).values_list(
+                "assignment__school_class__name",
+                "assignment__subject__name",
+                "assignment__teacher__username",
+                "student__user__username",
+                "period__name",
+                "kind",
+                "value__code",
+            ),
+            key=str,
+        ),
     }
 
 
@@ -121,6 +134,7 @@ def test_same_seed_gives_identical_data_and_another_seed_differs() -> None:
 
     assert first == again
     assert len(first["students"]) == SMALL
+    assert len(first["last_year"]) > 1000 and first["last_year"] != other["last_year"]
     assert len(first["marks"]) > 100
     assert first["marks"] != other["marks"]
     assert first["students"] != other["students"]
@@ -131,12 +145,15 @@ def test_counts_match_the_requested_size() -> None:
     summary = generate(DemoOptions(seed=1, students=SMALL))
     school = School.objects.get(slug="demo")
 
-    assert summary.students == SMALL == Student.objects.filter(school=school).count()
-    assert Enrolment.objects.filter(school=school).count() == SMALL
+    # The students of the school now; last year's graduates (steps.last_year) have left it.
+    assert summary.students == SMALL == Student.objects.filter(school=school, left_on=None).count()
+    assert Enrolment.objects.filter(school=school, school_class__year__is_current=True).count() == SMALL
     assert sorted(YearLevel.objects.filter(school=school).values_list("number", flat=True)) == list(range(1, 12))
-    assert SchoolClass.objects.filter(school=school).count() == summary.classes == 11
+    assert SchoolClass.objects.filter(school=school, year__is_current=True).count() == summary.classes == 11
+    # Last year (steps.last_year): 1-А ... 10-А below this year's 2-А ... 11-А, and the 11-А that graduated.
+    assert SchoolClass.objects.filter(school=school, year__is_current=False).count() == 11
     assert not SchoolClass.objects.filter(school=school, class_teacher=None).exists()
-    year = AcademicYear.objects.get(school=school)
+    year = AcademicYear.objects.get(school=school, is_current=True)
     assert (year.name, year.start, year.end, year.is_current) == (
         "2026/2027",
         dt.date(2026, 9, 1),
@@ -144,14 +161,16 @@ def test_counts_match_the_requested_size() -> None:
         True,
     )
     periods = list(
-        StudyPeriod.objects.filter(school=school).order_by("start", "-end").values_list("kind", "start", "end")
+        StudyPeriod.objects.filter(school=school, year=year)
+        .order_by("start", "-end")
+        .values_list("kind", "start", "end")
     )
     assert periods == [
         ("year", dt.date(2026, 9, 1), dt.date(2027, 6, 30)),
         ("semester", dt.date(2026, 9, 1), dt.date(2026, 12, 26)),
         ("semester", dt.date(2027, 1, 11), dt.date(2027, 5, 30)),
     ]
-    # Every subject of every class is taught; split subjects once per subgroup.
+    # Every subject of every class (of both years) is taught; split subjects once per subgroup.
     for school_class in SchoolClass.objects.filter(school=school).select_related("year_level"):
         level = school_class.year_level.number
         taught = list(school_class.assignments.values_list("subject__name", "subgroup__name"))
@@ -176,11 +195,17 @@ def test_counts_match_the_requested_size() -> None:
 def test_students_fit_their_year_level_and_names_fit_their_gender() -> None:
     generate(DemoOptions(seed=3, students=SMALL))
     rows = Enrolment.objects.values_list(
-        "school_class__year_level__number", "student__birth_date", "student__gender", "student__user__patronymic"
+        "school_class__year__start",
+        "school_class__year_level__number",
+        "student__birth_date",
+        "student__gender",
+        "student__user__patronymic",
     )
-    for level, birth, gender, patronymic in rows:
-        # Grade 1 in 2026/2027 was born September 2019 - August 2020 (a few a year earlier).
-        assert dt.date(2019 - level, 9, 1) <= birth <= dt.date(2021 - level, 8, 31)
+    for start, level, birth, gender, patronymic in rows:
+        # Grade 1 in 2026/2027 was born September 2019 - August 2020 (a few a year earlier); a year before
+        # (the graduates and everyone in last year's classes), a year earlier.
+        year = start.year - 2026
+        assert dt.date(2019 + year - level, 9, 1) <= birth <= dt.date(2021 + year - level, 8, 31)
         assert patronymic.endswith("вна") if gender == "f" else patronymic.endswith("ич")
     # Siblings share the surname form of their gender and the address.
     for guardian in User.objects.annotate(n=Count("guardian_links")).filter(n__gte=2):
@@ -255,14 +280,18 @@ def test_demo_parent_has_two_children_one_in_the_demo_teachers_class() -> None:
 
     assert len(children) == 2
     assert all(link.may_see and link.ended_on is None for link in links)
-    classes = {Enrolment.objects.get(student=c).school_class for c in children}
+    classes = {Enrolment.objects.get(student=c, school_class__year__is_current=True).school_class for c in children}
     assert len(classes) == 2
     student = Student.objects.get(user__username="student")
     assert student in children
-    homeroom = SchoolClass.objects.get(class_teacher__username="teacher")
+    homeroom = SchoolClass.objects.get(class_teacher__username="teacher", year__is_current=True)
     assert Enrolment.objects.filter(student=student, school_class=homeroom).exists()
     assert homeroom.year_level.number == 5
-    taught = TeachingAssignment.objects.filter(teacher__username="teacher").values("school_class").distinct()
+    taught = (
+        TeachingAssignment.objects.filter(teacher__username="teacher", year__is_current=True)
+        .values("school_class")
+        .distinct()
+    )
     assert taught.count() >= 2
 
 
@@ -272,10 +301,16 @@ def test_a_thousand_students_make_a_realistic_school() -> None:
 
     assert summary.students == 1000
     assert 30 <= summary.classes <= 34
-    loads = TeachingAssignment.objects.values("teacher").annotate(hours=Sum("hours_per_week"))
-    hours = [row["hours"] for row in loads]
+    loads = TeachingAssignment.objects.filter(year__is_current=True).values("teacher").annotate(h=Sum("hours_per_week"))
+    hours = [row["h"] for row in loads]
     assert 45 <= len(hours) <= 65
     assert min(hours) >= Decimal(18) and max(hours) <= Decimal(30)
+    # Last year's workload: no teacher over 30 hours (teachers who have left since took the rest), taught only
+    # by teachers who were at the school then.
+    then = TeachingAssignment.objects.filter(year__is_current=False).values("teacher").annotate(h=Sum("hours_per_week"))
+    assert then and max(row["h"] for row in then) <= Decimal(30)
+    hired = dict(Membership.objects.filter(school=school, role=Role.TEACHER).values_list("user_id", "since"))
+    assert all(hired[row["teacher"]] <= dt.date(2025, 9, 1) for row in then)
     # Primary grades use the verbal scale.
     assert set(YearLevel.objects.filter(school=school, number__lte=2).values_list("scale__kind", flat=True)) == {
         "verbal"
@@ -283,7 +318,8 @@ def test_a_thousand_students_make_a_realistic_school() -> None:
     # Some families have two or three children here; some students lack a personal-data consent.
     per_parent = GuardianLink.objects.values("guardian").annotate(n=Count("id")).values_list("n", flat=True)
     assert {2, 3} <= set(per_parent)
-    without = Student.objects.filter(school=school).exclude(consents__purpose=ConsentPurpose.PERSONAL_DATA).count()
+    current = Student.objects.filter(school=school, left_on=None)  # last year's graduates gave no consents here
+    without = current.exclude(consents__purpose=ConsentPurpose.PERSONAL_DATA).count()
     assert 10 <= without <= 150
 
 
@@ -488,7 +524,7 @@ def test_marks_are_on_the_assignments_scale_for_students_of_the_class_or_subgrou
 
 def test_the_demo_teacher_and_the_demo_parent_see_marks() -> None:
     generate(DemoOptions(seed=1, students=SMALL))
-    homeroom = SchoolClass.objects.get(class_teacher__username="teacher")
+    homeroom = SchoolClass.objects.get(class_teacher__username="teacher", year__is_current=True)
     assert Mark.objects.filter(lesson__assignment__school_class=homeroom).count() > 20
     assert Mark.objects.filter(lesson__assignment__teacher__username="teacher").exists()
     assert Remark.objects.filter(assignment__teacher__username="teacher").exists()

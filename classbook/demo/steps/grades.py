@@ -64,11 +64,12 @@ NOT_ATTESTED, EXEMPT = "н/а", "звільн."
 SET_AT = (16, 30)
 
 
-class _Scale:
+class ScaleInfo:
     """One scale's values as the step needs them."""
 
     def __init__(self) -> None:
         self.numbers: list[tuple[int, Decimal]] = []  # (value id, number)
+        self.ranked: list[tuple[bool, int, int]] = []  # (passing, ordinal, value id) of the marks, worse first
         self.ordinal: dict[int, int] = {}
         self.by_code: dict[str, int] = {}
         self.info: dict[int, GradeValue] = {}
@@ -81,8 +82,8 @@ class _Scale:
         return self.grades[average]
 
 
-def _scales(school_id: int) -> dict[int, _Scale]:
-    scales: dict[int, _Scale] = defaultdict(_Scale)
+def scales_of(school_id: int) -> dict[int, ScaleInfo]:
+    scales: dict[int, ScaleInfo] = defaultdict(ScaleInfo)
     for pk, scale_id, code, numeric, ordinal, passing, period_only, level in ScaleValue.objects.filter(
         school_id=school_id
     ).values_list("pk", "scale_id", "code", "numeric", "ordinal", "is_passing", "period_only", "level"):
@@ -90,8 +91,12 @@ def _scales(school_id: int) -> dict[int, _Scale]:
         scale.by_code[code] = pk
         scale.ordinal[pk] = ordinal
         scale.info[pk] = GradeValue(code, numeric, period_only, passing)
-        if numeric is not None and level != ScaleLevel.SPECIAL and not period_only:
-            scale.numbers.append((pk, numeric))
+        if level != ScaleLevel.SPECIAL and not period_only:
+            scale.ranked.append((passing, ordinal, pk))
+            if numeric is not None:
+                scale.numbers.append((pk, numeric))
+    for scale in scales.values():
+        scale.ranked.sort()
     return scales
 
 
@@ -107,7 +112,7 @@ def step_grades(b: SchoolBuild) -> None:
         return
     rng = b.rng("grades")
     policy = policy_for(school.pk)
-    scales = _scales(school.pk)
+    scales = scales_of(school.pk)
     tz = timezone.get_current_timezone()
     now = timezone.now()
     adapt_dt = connection.ops.adapt_datetimefield_value
@@ -186,28 +191,41 @@ def step_grades(b: SchoolBuild) -> None:
                 if value_id is not None:
                     add(a, student, last, GradeKind.ANNUAL, value_id, at)
 
-    insert_rows(
-        b,
-        PeriodGrade,
-        [
-            "school",
-            "assignment",
-            "student",
-            "period",
-            "kind",
-            "ordinal",
-            "title",
-            "value",
-            "version",
-            "set_by",
-            "set_at",
-            "locked_at",
-        ],
-        grades,
-    )
+    write_grades(b, grades, meta)
+
+
+GRADE_FIELDS = [
+    "school",
+    "assignment",
+    "student",
+    "period",
+    "kind",
+    "ordinal",
+    "title",
+    "value",
+    "version",
+    "set_by",
+    "set_at",
+    "locked_at",
+]
+
+
+def write_grades(
+    b: SchoolBuild, grades: list[tuple[Any, ...]], meta: dict[tuple[int, int, int, str], tuple[int, str, Any]]
+) -> None:
+    """Insert period and annual grades (rows in ``GRADE_FIELDS`` order) and their ``period_grade`` audit rows.
+
+    ``meta`` maps each cell (assignment, student, period, kind) to (teacher, value code, set at); the grades' ids
+    are read back in one query (the school's grades of the cells in ``meta``).
+    """
+    if not grades:
+        return
+    school = b.school
+    assert school is not None
+    insert_rows(b, PeriodGrade, GRADE_FIELDS, grades)
     changes = []
     for grade_id, assignment_id, student_id, period_id, kind in (
-        PeriodGrade.objects.filter(school=school)
+        PeriodGrade.objects.filter(school=school, period_id__in={key[2] for key in meta})
         .order_by("pk")
         .values_list("pk", "assignment_id", "student_id", "period_id", "kind")
     ):
@@ -239,7 +257,7 @@ def step_grades(b: SchoolBuild) -> None:
 
 
 def _modes(
-    journals: list[int], period: StudyPeriod, scales: dict[int, _Scale], scale_of: dict[int, int | None]
+    journals: list[int], period: StudyPeriod, scales: dict[int, ScaleInfo], scale_of: dict[int, int | None]
 ) -> dict[tuple[int, int], int]:
     """The most frequent mark of each student in journals whose scale has no numbers (a tie: the better value)."""
     if not journals:

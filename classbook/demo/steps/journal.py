@@ -291,6 +291,7 @@ def step_journal(b: SchoolBuild) -> None:
     # A student's ability (the mean of their 12-point marks): most between 6 and 11.
     all_students = sorted({s for students in roster.values() for s, _st, _en in students})
     ability = {s: min(11.3, max(4.5, rng.gauss(8.4, 1.5))) for s in all_students}
+    b.ability = ability  # the previous year's grades (``steps.last_year``) follow the same students
 
     lesson_updates: list[tuple[Any, ...]] = []
     marks: list[tuple[Any, ...]] = []

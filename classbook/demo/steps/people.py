@@ -97,9 +97,10 @@ def _address(rng: random.Random) -> str:
     return f"м. Київ, {rng.choice(KYIV_STREETS)}, буд. {rng.randint(1, 120)}, кв. {rng.randint(1, 240)}"
 
 
-def _teaching_units(b: SchoolBuild) -> dict[str, list[Unit]]:
+def teaching_units(classes: Sequence[SchoolClass], subgroups: dict[str, list[Subgroup]]) -> dict[str, list[Unit]]:
+    """What the curriculum asks of each specialization in ``classes`` (split subjects once per subgroup)."""
     units: dict[str, list[Unit]] = defaultdict(list)
-    for c in b.classes:
+    for c in classes:
         level = c.year_level.number
         whole: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
         split: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
@@ -109,7 +110,7 @@ def _teaching_units(b: SchoolBuild) -> dict[str, list[Unit]]:
         for spec, items in whole.items():
             units[spec].append(Unit(c, None, items))
         for spec, items in split.items():
-            for sg in b.subgroups.get(c.name, []):
+            for sg in subgroups.get(c.name, []):
                 units[spec].append(Unit(c, sg, list(items)))
     # Small schools: a subject with a few hours goes to the teacher of a related one.
     changed = True
@@ -125,12 +126,14 @@ def _teaching_units(b: SchoolBuild) -> dict[str, list[Unit]]:
     return dict(units)
 
 
-def _distribute(units: list[Unit], teachers: list[TeacherPlan]) -> None:
+def distribute(units: list[Unit], teachers: list[TeacherPlan]) -> None:
     """Largest units first to the least loaded teacher (balanced loads); two subgroups of a
-    class go to two different teachers when there are two. A heap keeps it O(n log n)."""
+    class go to two different teachers when there are two. Teachers start from the units they already carry.
+    A heap keeps it O(n log n)."""
     order = sorted(units, key=lambda u: (-u.hours, u.school_class.name, u.subgroup.name if u.subgroup else ""))
-    heap = [(Decimal(0), i) for i in range(len(teachers))]
-    split_classes: list[set[int]] = [set() for _ in teachers]
+    heap = [(t.load, i) for i, t in enumerate(teachers)]
+    heapq.heapify(heap)
+    split_classes: list[set[int]] = [{id(u.school_class) for u in t.units if u.subgroup is not None} for t in teachers]
     for unit in order:
         key = id(unit.school_class)
         skipped = []
@@ -189,7 +192,7 @@ def step_staff(b: SchoolBuild) -> None:
         admin_people.append((role, login, position, user, _hired_on(rng, person)))
 
     # Teachers: one primary teacher per primary class; other specializations by their total hours.
-    units = _teaching_units(b)
+    units = teaching_units(b.classes, b.subgroups)
     for spec in sorted(units, key=lambda s: list(curriculum.SPECIALIZATIONS).index(s)):
         spec_units = units[spec]
         total = sum((u.hours for u in spec_units), Decimal(0))
@@ -206,7 +209,7 @@ def step_staff(b: SchoolBuild) -> None:
         for _ in range(count):
             gender = Gender.FEMALE if rng.random() < share else Gender.MALE
             plans.append(TeacherPlan(_adult(rng, gender, 1962, 1999), spec))
-        _distribute(spec_units, plans)
+        distribute(spec_units, plans)
         b.teachers.extend(p for p in plans if p.units)
 
     # Class teachers: a primary class's own teacher; otherwise the teacher with most hours in the class.
