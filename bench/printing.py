@@ -67,6 +67,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--school", default="")
+    parser.add_argument(
+        "--archive",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print N classes' whole-year journals (every section, PDF/A as the archive) and extrapolate "
+        "the CPU time to every class of the school",
+    )
     args = parser.parse_args()
 
     from classbook.access.context import build_context
@@ -144,15 +152,53 @@ def main() -> None:
         f"{cpu_total / CPU['floor']:.1f}x CPU"
     )
 
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     with CaptureQueriesContext(connection) as captured:
         whole = class_journal(ctx, school_class, assignments, start=year_long.start, end=period.end)
         whole_pdf = documents.render_pdf(documents.journal_html(whole, footer))
-    whole_s = time.perf_counter() - t0
+    whole_s, whole_cpu = time.perf_counter() - t0, time.process_time() - c0
     whole_pages = page_count(whole_pdf)
     print(
-        f"whole class journal ({len(whole.parts)} subject parts, every section, to {period.end}): {whole_s:.1f} s, "
+        f"whole class journal ({len(whole.parts)} subject parts, every section, to {period.end}): {whole_s:.1f} s "
+        f"({whole_cpu:.1f} s CPU), "
         f"{len(captured)} queries, {whole_pages} pages"
+    )
+    if args.archive:
+        archive_estimate(ctx, school, year_long, footer, args.archive)
+
+
+def archive_estimate(ctx, school, year, footer, count: int) -> None:
+    """Whole-year class journals of ``count`` classes spread over the grades, in PDF/A as an archive keeps
+    them; their mean CPU time times the number of the school's classes."""
+    from classbook.access.printing import printable_assignments
+    from classbook.printing import documents
+    from classbook.printing.queries import class_journal
+    from classbook.printing.services import page_count
+    from classbook.schools.models import SchoolClass
+
+    classes = list(SchoolClass.objects.filter(school=school, year=year.year).order_by("pk"))
+    step = max(1, len(classes) // count)
+    picked = classes[step // 2 :: step][:count]
+    cpu_total, wall_total = 0.0, 0.0
+    for school_class in picked:
+        c0, t0 = time.process_time(), time.perf_counter()
+        whole = class_journal(
+            ctx, school_class, printable_assignments(ctx, school_class), start=year.start, end=year.end
+        )
+        pdf = documents.render_pdf(documents.journal_html(whole, footer), pdf_variant="pdf/a-3b")
+        cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+        cpu_total += cpu
+        wall_total += wall
+        print(
+            f"  {school_class.name}: whole year, {len(whole.parts)} subject parts, {page_count(pdf)} pages: "
+            f"{cpu:.1f} s CPU, {wall:.1f} s wall"
+        )
+    per_class = cpu_total / len(picked)
+    print(
+        f"year archive estimate: {len(classes)} classes x {per_class:.1f} s CPU = "
+        f"{len(classes) * per_class / 60:.1f} min CPU on one core ({len(classes) * per_class / 120:.1f} min on 2 "
+        f"cores in parallel); measured {len(picked)} classes, {wall_total:.0f} s wall, load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
 
 

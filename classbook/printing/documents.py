@@ -9,6 +9,8 @@ The signature is kept stable; new options come as keyword arguments.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,11 +187,44 @@ def summary_sheet_html(school_class: SchoolClass, sheets: list[SummarySheet], fo
     return render_to_string("printing/summary_pdf.html", context)
 
 
+# WeasyPrint's user-agent stylesheet styles six pseudo-elements of *every* element (``::marker`` and the
+# footnote and note calls and markers). Pseudo-elements get no shared computed style, so each of a journal's
+# ~5,000 table cells cost six more style computations: about 40 % of the CPU time of a journal's PDF (profiled,
+# docs/performance.md). The printed documents have no footnotes or notes: those rules are dropped, and
+# ``::marker`` is narrowed to the list items, the only elements it shows on.
+_UNIVERSAL_PSEUDO = re.compile(
+    r"(?m)^::(marker|footnote-call|footnote-marker|note-call|note-marker|note-callback) (\{[^}\n]*\})$"
+)
+
+
+def _narrowed_rule(match: re.Match[str]) -> str:
+    return f"li::marker {match.group(2)}" if match.group(1) == "marker" else ""
+
+
+@functools.cache
+def _html_class() -> type:
+    """WeasyPrint's ``HTML`` with the narrowed user-agent stylesheet (WeasyPrint's own, unchanged, when a
+    newer WeasyPrint no longer has those six rules as this one writes them)."""
+    from weasyprint import CSS, HTML, html
+    from weasyprint.css.counters import CounterStyle
+
+    text, count = _UNIVERSAL_PSEUDO.subn(_narrowed_rule, html.UA)
+    if count != 6:
+        return HTML
+    # Its ``@counter-style`` rules are read into their own store (the documents use WeasyPrint's, untouched).
+    stylesheet = CSS(string=text, counter_style=CounterStyle())
+
+    class NarrowedHTML(HTML):
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [stylesheet, html.UA_FORM_STYLESHEET] if forms else [stylesheet]
+
+    return NarrowedHTML
+
+
 def render_pdf(html: str, *, base_url: str | None = None, pdf_variant: str | None = None) -> bytes:
     """The PDF of ``html`` (``pdf_variant``: WeasyPrint's, e.g. ``"pdf/a-3b"`` for archives)."""
-    from weasyprint import HTML  # imported here: slow to import, needed only for printing
-
     options: dict[str, Any] = {}
     if pdf_variant:
         options["pdf_variant"] = pdf_variant
-    return bytes(HTML(string=html, base_url=base_url).write_pdf(**options))
+    # WeasyPrint is imported in ``_html_class``: slow to import, needed only for printing.
+    return bytes(_html_class()(string=html, base_url=base_url).write_pdf(**options))
