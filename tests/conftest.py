@@ -3,7 +3,9 @@ another school, and the relationships permission tests try to break."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -67,8 +69,7 @@ class World:
         return value.user if isinstance(value, Student) else value
 
 
-@pytest.fixture
-def world(db: None) -> World:
+def _build_world() -> World:
     school = f.SchoolFactory(slug="lyceum-1", name="Ліцей № 1")
     other = f.SchoolFactory(slug="gymnasium-2", name="Гімназія № 2")
     year = f.YearFactory(school=school)
@@ -120,6 +121,104 @@ def world(db: None) -> World:
         foreign_student=foreign_student,
         viewer=viewer,
     )
+
+
+# --- One world per module ---------------------------------------------------------------------------
+# Building the world is ~200 queries; most tests only read it. So the tests of one module that use it share
+# one build, as Django's ``TestCase.setUpTestData`` does for a class: the world is written inside an outer
+# transaction opened before the first such test, each test runs in its own savepoint inside it (pytest-django's
+# ``db`` rolls back to it) and gets a deep copy of the objects, and the outer transaction is rolled back as
+# soon as the next test is not one that shares it (another module, no world, or a transactional test, which
+# flushes tables and whose live server or threads would not see uncommitted rows). A test that does not ask
+# for the world never sees its rows.
+
+_NOT_SHARED = {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def _shares_world(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    if "world" not in names or names & _NOT_SHARED:
+        return False
+    marker = item.get_closest_marker("django_db")
+    if marker is None:
+        return True
+    from pytest_django.fixtures import validate_django_db
+
+    transactional, reset_sequences, _databases, serialized_rollback, available_apps = validate_django_db(marker)
+    return not (transactional or reset_sequences or serialized_rollback or available_apps)
+
+
+def _module_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+class _SharedWorld:
+    module: str | None = None
+    atomic: Any = None
+    blocker: Any = None
+    world: World | None = None
+
+    @classmethod
+    def open(cls, request: pytest.FixtureRequest) -> None:
+        from django.db import connection, transaction
+
+        request.getfixturevalue("django_db_setup")
+        blocker = request.getfixturevalue("django_db_blocker")
+        with blocker.unblock():
+            if connection.in_atomic_block:  # a transaction opened by someone else: the world is built per test
+                return
+            atomic = transaction.atomic()
+            atomic.__enter__()
+            cls.module, cls.atomic, cls.blocker = _module_of(request.node), atomic, blocker
+            try:
+                cls.world = _build_world()
+            except BaseException:
+                cls.close()
+                raise
+            if connection.run_on_commit:  # the build queued after-commit work (a test must see it run): per test
+                cls.close()
+
+    @classmethod
+    def close(cls) -> None:
+        from django.db import transaction
+
+        atomic, blocker = cls.atomic, cls.blocker
+        cls.module = cls.atomic = cls.blocker = cls.world = None
+        if atomic is not None:
+            with blocker.unblock():
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def _django_db_marker(request: pytest.FixtureRequest) -> None:
+    """pytest-django's own fixture of this name (it opens the test's transaction for a ``django_db`` mark),
+    overridden to open the module's shared world first: it is autouse and the first to touch the database, so the
+    outer transaction is always the outer one, whatever order the test names its fixtures in."""
+    if _shares_world(request.node) and _SharedWorld.module != _module_of(request.node):
+        _SharedWorld.close()
+        _SharedWorld.open(request)
+    if request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("_django_db_helper")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    try:
+        return (yield)
+    finally:
+        # After the test's own fixtures (and its savepoint) are gone.
+        if _SharedWorld.module is not None and (
+            nextitem is None or _module_of(nextitem) != _SharedWorld.module or not _shares_world(nextitem)
+        ):
+            _SharedWorld.close()
+
+
+@pytest.fixture
+def world(db: None, request: pytest.FixtureRequest) -> World:
+    if _SharedWorld.world is not None and _SharedWorld.module == _module_of(request.node):
+        return copy.deepcopy(_SharedWorld.world)
+    return _build_world()
 
 
 def client_for(user: User | None) -> Client:
