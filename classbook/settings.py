@@ -15,6 +15,12 @@ from django.utils.translation import gettext_lazy as _
 
 from classbook.core.secret_key import SecretKeyError, ensure_key_file, read_key_file
 
+# openpyxl switches to a C XML parser whenever one is installed (pyhanko brings it), and that parser
+# neither refuses entity declarations nor goes through defusedxml. Uploaded workbooks must go through
+# defusedxml (core/tables.py xml_is_defused, check core.E010), so openpyxl is told, before anything
+# imports it, to keep the standard library's parser.
+os.environ["OPENPYXL_LXML"] = "False"
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CLASSBOOK_VAR_DIR", BASE_DIR / "var"))
 

@@ -119,13 +119,22 @@ def column_letter(index: int) -> str:
 
 
 def xml_is_defused() -> bool:
-    """True when openpyxl parses through defusedxml (its documented switch, and the functions it really calls)."""
+    """True when openpyxl parses through defusedxml (its documented switch, and the functions it really calls).
+
+    With lxml installed openpyxl prefers it (unless ``OPENPYXL_LXML=False``, which settings set) and then
+    parses workbook parts with lxml, which does not refuse entity declarations: that counts as not defused.
+    """
     import defusedxml.ElementTree
     import openpyxl
     from openpyxl.worksheet import _reader
     from openpyxl.xml import functions
 
-    return bool(openpyxl.DEFUSEDXML) and functions.iterparse is _reader.iterparse is defusedxml.ElementTree.iterparse
+    return (
+        bool(openpyxl.DEFUSEDXML)
+        and not openpyxl.LXML
+        and functions.iterparse is _reader.iterparse is defusedxml.ElementTree.iterparse
+        and functions.fromstring is defusedxml.ElementTree.fromstring
+    )
 
 
 def _cell(value: Any) -> str:
