@@ -138,6 +138,22 @@ def readable_assignment(ctx: SchoolContext, pk: Any) -> TeachingAssignment | Non
     return rows[0]
 
 
+def class_journals(school_class_id: int, assignment_ids: list[int] | None = None) -> list[TeachingAssignment]:
+    """The journals (teaching assignments) of a class as ``read_grid`` wants them (teacher, class, subgroup,
+    subject and year joined, the default work type annotated), by subject and group: one query. The caller
+    decides access (the printed journal: ``access.printing.printable_assignments``)."""
+    qs = (
+        TeachingAssignment.objects.filter(school_class_id=school_class_id)
+        .select_related("teacher", "school_class__year_level", "subgroup", "subject", "year")
+        .annotate(default_work_type_id=_default_work_type())
+    )
+    if assignment_ids is not None:
+        qs = qs.filter(pk__in=assignment_ids)
+    found = list(qs)
+    found.sort(key=lambda a: (alphabet_key(a.subject.name), alphabet_key(a.subgroup.name if a.subgroup else ""), a.pk))
+    return found
+
+
 _REMARKS = Prepared(
     lambda assignment: (
         Remark.objects.filter(assignment_id=assignment, fixed_at__isnull=True)

@@ -1,0 +1,186 @@
+"""The printed documents as HTML for WeasyPrint, and the PDF (issue 12, R6.6).
+
+``class_journal_html`` is the public entry point other parts use (the archive builds its PDF/A copies from
+it): complete HTML with its own print CSS, every page carrying the school, the class, the subject, page N
+of M, the generation time and the verification code (``PrintFooter``). ``render_pdf`` turns it into a PDF.
+The signature is kept stable; new options come as keyword arguments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from classbook.access.context import SchoolContext
+from classbook.access.printing import printable_assignments, system_context
+from classbook.printing.queries import SECTIONS, ClassJournal, Layout, class_journal, section_labels
+from classbook.reports.attendance_exports import report_table
+from classbook.reports.exports import summary_lines, summary_table
+from classbook.reports.queries import SummarySheet
+from classbook.schools.models import SchoolClass
+
+
+@dataclass(frozen=True)
+class Certification:
+    """The certification block of a certified copy (ДСТУ 4163:2020 §5.27, instruction 496 §4.22): the
+    certifying person's position and name, a line for the signature and the date (and the seal's place)."""
+
+    position: str
+    name: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class PrintFooter:
+    """What every printed page carries besides the school, class and subject: the verification code and
+    the generation time (and who printed it and the certification, when given)."""
+
+    code: str
+    generated_at: dt.datetime
+    printed_by: str = ""
+    certification: Certification | None = None
+
+
+def _css_string(value: str) -> str:
+    """``value`` as a CSS string literal (the page's margin boxes are written in CSS)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'"{escaped}"'
+
+
+def page_css(school: str, school_class: str, footer: PrintFooter) -> str:
+    """The ``@page`` rules: the running head (school, class, subject) and foot (generation time, code,
+    page N of M), in the reader's language."""
+    generated = timezone.localtime(footer.generated_at).strftime("%d.%m.%Y %H:%M")
+    foot = _("Generated %(time)s · verification code %(code)s") % {"time": generated, "code": footer.code}
+    page, of = _("Page"), _("of")
+    return (
+        "@page { size: A4 landscape; margin: 14mm 9mm 14mm 9mm;"
+        f" @top-left {{ content: {_css_string(school)}; font-size: 7pt; }}"
+        f' @top-center {{ content: {_css_string(school_class)} " · " string(subject);'
+        " font-size: 8pt; font-weight: bold; }"
+        f" @bottom-left {{ content: {_css_string(foot)}; font-size: 7pt; }}"
+        f' @bottom-right {{ content: {_css_string(page)} " " counter(page) " " {_css_string(of)} " " counter(pages);'
+        " font-size: 7pt; }"
+        " }"
+    )
+
+
+def layout_titles(layout: str) -> dict[str, str]:
+    """The title and the legal basis of each layout's form."""
+    return {
+        Layout.UA: {
+            "title": _("Class journal"),
+            "basis": _(
+                "Form of the order of the Ministry of Education of 10.05.2011 No. 423; kept according to "
+                "the instruction approved by the order of 03.06.2008 No. 496 (grades 5-11)"
+            ),
+        },
+        Layout.UA_PRIMARY: {
+            "title": _("Class journal"),
+            "basis": _("Form of the order of the Ministry of Education of 08.04.2015 No. 412 (grades 1-4)"),
+        },
+        Layout.RU: {
+            "title": _("Class journal"),
+            "basis": _("Kept according to the school's regulations on the class journal"),
+        },
+        Layout.GROUP: {
+            "title": _("Journal of a group's lessons"),
+            "basis": _("Kept according to the college's regulations on the journal of lessons"),
+        },
+    }[layout]
+
+
+def _summary_tables(sheets: list[SummarySheet]) -> list[dict[str, Any]]:
+    """The reports' summary sheets as their PDF prints them (``reports.exports``: one definition)."""
+    out = []
+    for sheet in sheets:
+        head, _rows, foot = summary_table(sheet)
+        out.append(
+            {"sheet": sheet, "title": sheet.scope.title, "head": head, "lines": summary_lines(sheet), "foot": foot}
+        )
+    return out
+
+
+def journal_html(journal: ClassJournal, footer: PrintFooter) -> str:
+    """The HTML of a read ``ClassJournal``."""
+    school = journal.school
+    attendance = None
+    if journal.attendance is not None:
+        head, rows = report_table(journal.attendance)
+        attendance = {"head": head, "rows": rows}
+    context = {
+        "journal": journal,
+        "school": school,
+        "school_class": journal.school_class,
+        "year": journal.school_class.year,
+        "footer": footer,
+        "page_css": page_css(school.name, journal.school_class.name, footer),
+        "titles": layout_titles(journal.layout),
+        "labels": section_labels(),
+        "summaries": _summary_tables(journal.summaries),
+        "attendance_table": attendance,
+        "show": set(journal.sections),
+    }
+    return render_to_string("printing/journal_pdf.html", context)
+
+
+def class_journal_html(
+    school_class: SchoolClass,
+    *,
+    start: dt.date,
+    end: dt.date,
+    assignment_ids: list[int] | None = None,
+    footer: PrintFooter,
+    ctx: SchoolContext | None = None,
+    sections: tuple[str, ...] = SECTIONS,
+    contacts: bool = False,
+) -> str:
+    """The class journal of ``school_class`` over the days ``start``-``end`` as complete HTML for WeasyPrint.
+
+    ``assignment_ids`` narrows the subjects (None: every journal of the class). ``ctx`` is the printing
+    user's context: only the journals they may print are included (None: the system's, every journal, as the
+    archive prints them). ``sections`` picks the parts (``queries.SECTIONS``); ``contacts`` prints the
+    students' addresses, phones and guardians on the information page.
+    """
+    ctx = ctx or system_context(school_class.school)
+    assignments = printable_assignments(ctx, school_class)
+    journal = class_journal(
+        ctx,
+        school_class,
+        assignments,
+        start=start,
+        end=end,
+        assignment_ids=assignment_ids,
+        sections=sections,
+        contacts=contacts,
+    )
+    return journal_html(journal, footer)
+
+
+def summary_sheet_html(school_class: SchoolClass, sheets: list[SummarySheet], footer: PrintFooter) -> str:
+    """Summary sheets of the reports printed the same way (the running head and foot, the code)."""
+    school = school_class.school
+    context = {
+        "school": school,
+        "school_class": school_class,
+        "footer": footer,
+        "page_css": page_css(school.name, school_class.name, footer),
+        "summaries": _summary_tables(sheets),
+        "title": _("Summary sheet of grades"),
+    }
+    return render_to_string("printing/summary_pdf.html", context)
+
+
+def render_pdf(html: str, *, base_url: str | None = None, pdf_variant: str | None = None) -> bytes:
+    """The PDF of ``html`` (``pdf_variant``: WeasyPrint's, e.g. ``"pdf/a-3b"`` for archives)."""
+    from weasyprint import HTML  # imported here: slow to import, needed only for printing
+
+    options: dict[str, Any] = {}
+    if pdf_variant:
+        options["pdf_variant"] = pdf_variant
+    return bytes(HTML(string=html, base_url=base_url).write_pdf(**options))
