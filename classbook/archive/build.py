@@ -3,11 +3,11 @@
 One build archives every class of its academic year for its range of days:
 
 - the **class journal** of each class (every kind of archive): the journal in the official layout
-  (``classbook.printing.class_journal_html``) as a PDF/A-3b with ``journal.json`` embedded (``contents``),
+  (``classbook.printing.documents.class_journal_html``) as a PDF/A-3b with ``journal.json`` embedded (``contents``),
   its pages' footer carrying a verification code taken from the embedded data's SHA-256;
 - the **summary sheet of grades** of each class (semester and year archives): the reports' summary sheet
-  (``reports.queries.summary_sheet``, the same definition as the report page) as a PDF/A-3b with
-  ``summary.json`` embedded;
+  (``reports.queries.summary_sheet``, the same definition as the report page) printed the same way
+  (``printing.documents.summary_sheet_html``) as a PDF/A-3b with ``summary.json`` embedded;
 
 each then signed with the school's certificate when it has one (``classbook.signing.services.sign_pdf``)
 and appended to the school's hash chain (``services.append_record``). Progress (``done`` of ``total``
@@ -23,13 +23,12 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from classbook.archive import chain, contents, files, services
 from classbook.archive.models import ArchiveBuild, ArchiveKind, ArchiveRecord, BuildStatus, DocumentKind
-from classbook.reports import exports as report_exports
+from classbook.printing.documents import PrintFooter, class_journal_html, summary_sheet_html
 from classbook.reports import queries as report_queries
 from classbook.schools.models import SchoolClass, TeachingAssignment
 
@@ -135,8 +134,6 @@ def verification_code(payload: bytes) -> str:
 
 
 def journal_pdf(school_class: SchoolClass, start: dt.date, end: dt.date) -> bytes:
-    from classbook.printing import PrintFooter, class_journal_html  # the official layout (the printing app)
-
     generated_at = timezone.now().replace(microsecond=0)
     payload = contents.dumps(contents.class_journal(school_class, start, end, generated_at=generated_at))
     html = class_journal_html(
@@ -200,21 +197,8 @@ def _number(value: Any) -> str | None:
 def summary_pdf(school_class: SchoolClass, build: ArchiveBuild) -> bytes:
     generated_at = timezone.now().replace(microsecond=0)
     sheet = _sheet(school_class, build)
-    head, rows, foot = report_exports.summary_table(sheet)
-    html = render_to_string(
-        "reports/summary_pdf.html",
-        {
-            "school": school_class.school,
-            "title": _("Summary sheet of grades"),
-            "printed_on": timezone.localdate(),
-            "sheet": sheet,
-            "lines": report_exports.summary_lines(sheet),
-            "head": head,
-            "rows": rows,
-            "foot": foot,
-            "chart": report_exports.summary_chart(sheet),
-        },
-    )
     payload = json.dumps(summary_data(sheet, generated_at), ensure_ascii=False, separators=(",", ":")).encode()
+    footer = PrintFooter(code=verification_code(payload), generated_at=generated_at)
+    html = summary_sheet_html(school_class, [sheet], footer)
     description = _("The summary sheet as data (JSON, schema version %(version)s)") % {"version": contents.VERSION}
     return files.write_pdfa(html, base_url=_base_url(), attachments={SUMMARY_FILENAME: (payload, description)})

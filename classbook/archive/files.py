@@ -6,8 +6,10 @@ what a person reads, the embedded JSON what a program reads, both in one file wh
 
 from __future__ import annotations
 
+import gc
 import io
 import json
+import warnings
 from typing import Any
 
 PDF_VARIANT = "pdf/a-3b"
@@ -21,7 +23,13 @@ def write_pdfa(html: str, *, base_url: str, attachments: dict[str, tuple[bytes, 
         Attachment(string=content, name=name, description=description, relationship="Data")
         for name, (content, description) in attachments.items()
     ]
-    return bytes(HTML(string=html, base_url=base_url).write_pdf(pdf_variant=PDF_VARIANT, attachments=files))
+    # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it (a ResourceWarning when the document is
+    # collected): the file is read in full, so the warning is silenced here and the document collected at once.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        pdf = bytes(HTML(string=html, base_url=base_url).write_pdf(pdf_variant=PDF_VARIANT, attachments=files))
+        gc.collect()
+    return pdf
 
 
 def embedded_files(pdf: bytes) -> dict[str, bytes]:
