@@ -359,3 +359,16 @@ INSTALLED_APPS += ["ninja"]
 # A lost database connection answers a translated 503 with Retry-After (JSON on /api/ and for the grid),
 # never a 500; outermost, so it also sees what the session and user middleware raised.
 MIDDLEWARE.insert(0, "classbook.core.db_outage.DatabaseOutageMiddleware")
+# --- Signing (issue 12, docs/signing.md) ----------------------------------------------------------------
+# The key that encrypts the schools' PKCS#12 files and passwords at rest (HKDF of it; SECRET_KEY when unset).
+# Rotation: move the old value into SIGNING_KEY_FALLBACKS (comma-separated), set the new one, then run
+# `manage.py signing_rotate_key` to re-encrypt every stored certificate with the new key.
+SIGNING_KEY = os.environ.get("SIGNING_KEY", "").strip()
+SIGNING_KEY_FALLBACKS = env_list("SIGNING_KEY_FALLBACKS", "")
+# A timestamp authority (RFC 3161) for PAdES-B-T signatures; a school's own URL wins. Empty: PAdES-B-B.
+SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "").strip()
+# Which registered signer signs a school's PDFs (classbook.signing.services.SIGNERS; docs/signing.md).
+SIGNING_SIGNER = os.environ.get("SIGNING_SIGNER", "pkcs12")
+# PEM files of further trust roots for verification (a qualified provider's root), comma-separated.
+SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS", "")
+SIGNING_MAX_UPLOAD_BYTES = int(os.environ.get("SIGNING_MAX_UPLOAD_BYTES", str(256 * 1024)))

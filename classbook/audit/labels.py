@@ -65,6 +65,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "webhooks.subscription.updated": _("Webhook changed"),
     "webhooks.subscription.secret_rotated": _("Webhook secret replaced"),
     "webhooks.subscription.deleted": _("Webhook deleted"),
+    # signing
+    "signing.certificate.uploaded": _("Signing certificate uploaded"),
+    "signing.certificate.replaced": _("Signing certificate replaced"),
+    "signing.certificate.removed": _("Signing certificate removed"),
     # timetable
     "timetable.bell_schedule.created": _("Bell schedule created"),
     "timetable.bell.set": _("Bell times set"),

@@ -1,0 +1,135 @@
+"""Test certificates made once per session with ``cryptography`` (a CA, a leaf it issued, an expired leaf,
+a leaf whose key usage forbids signing, a self-signed one, a TSA), each as a PKCS#12 file with its
+password, and one WeasyPrint PDF/A-3b document to sign."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import warnings
+from dataclasses import dataclass
+
+import pytest
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+PASSWORD = "s3cret-пароль"
+NOW = dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Issued:
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    p12: bytes  # the key, the certificate and the CA, encrypted with PASSWORD
+
+    def asn1_cert(self) -> asn1_x509.Certificate:
+        return asn1_x509.Certificate.load(self.cert.public_bytes(serialization.Encoding.DER))
+
+    def asn1_key(self) -> asn1_keys.PrivateKeyInfo:
+        der = self.key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        return asn1_keys.PrivateKeyInfo.load(der)
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.COUNTRY_NAME, "UA")])
+
+
+def _usage(sign: bool, ca: bool = False) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=sign,
+        content_commitment=sign and not ca,
+        key_encipherment=not sign,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _issue(
+    cn: str,
+    issuer: Issued | None,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    sign: bool = True,
+    ca: bool = False,
+    tsa: bool = False,
+) -> Issued:
+    # pyHanko's DummyTimeStamper signs with RSA only.
+    key = rsa.generate_private_key(65537, 2048) if tsa else ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn))
+        .issuer_name(issuer.cert.subject if issuer else _name(cn))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(_usage(sign, ca), critical=True)
+    )
+    if tsa:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+    cert = builder.sign(issuer.key if issuer else key, hashes.SHA256())
+    extra = [issuer.cert] if issuer else None
+    p12 = pkcs12.serialize_key_and_certificates(
+        cn.encode(), key, cert, extra, serialization.BestAvailableEncryption(PASSWORD.encode())
+    )
+    return Issued(cert, key, p12)
+
+
+@dataclass(frozen=True)
+class Certs:
+    ca: Issued
+    leaf: Issued  # "Школа 1", issued by the CA, valid
+    other: Issued  # another school's, issued by the same CA
+    expired: Issued
+    not_yet_valid: Issued
+    no_signing: Issued  # key usage: key encipherment only
+    self_signed: Issued
+    tsa: Issued
+
+
+def make_certs() -> Certs:
+    year = dt.timedelta(days=365)
+    ca = _issue("Test CA", None, start=NOW - 2 * year, end=NOW + 10 * year, ca=True)
+    return Certs(
+        ca=ca,
+        leaf=_issue("Школа 1", ca, start=NOW - year, end=NOW + year),
+        other=_issue("Школа 2", ca, start=NOW - year, end=NOW + year),
+        expired=_issue("Old school", ca, start=NOW - 2 * year, end=NOW - dt.timedelta(days=1)),
+        not_yet_valid=_issue("Future school", ca, start=NOW + dt.timedelta(days=3), end=NOW + year),
+        no_signing=_issue("Encrypting only", ca, start=NOW - year, end=NOW + year, sign=False),
+        self_signed=_issue("Self-made", None, start=NOW - year, end=NOW + year),
+        tsa=_issue("Test TSA", ca, start=NOW - year, end=NOW + 5 * year, tsa=True),
+    )
+
+
+@pytest.fixture(scope="session")
+def certs() -> Certs:
+    return make_certs()
+
+
+@pytest.fixture(scope="session")
+def pdfa() -> bytes:
+    """A small PDF/A-3b document made as the archives make theirs (WeasyPrint)."""
+    from weasyprint import HTML
+
+    html = "<html lang='uk'><body><h1>Журнал 5-А</h1><p>Математика: 12, 11, н.</p></body></html>"
+    # WeasyPrint 70 leaves its sRGB ICC profile file open for PDF/A output (a ResourceWarning when collected).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        pdf = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
+        gc.collect()
+    return pdf
