@@ -161,8 +161,8 @@ def signature_problem(school: School, pdf: bytes) -> str | None:
     """What is wrong with the signature of a signed archive (``signing.services.verify_pdf``), or None."""
     from classbook.signing.services import verify_pdf
 
-    report = verify_pdf(pdf)
-    return None if report.valid else str(report.summary)
+    report = verify_pdf(pdf, school=school)
+    return None if report.ok else report.message
 
 
 def verify(school: School) -> Verification:

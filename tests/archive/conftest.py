@@ -18,6 +18,7 @@ from classbook.journal.models import Lesson, PeriodGrade
 from classbook.people.models import Role
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 from tests import factories as f
+from tests.signing.conftest import certs  # the session's test certificates (a CA and a leaf it issued)
 
 IN_TIME = dt.datetime(2026, 10, 5, 10, 0, tzinfo=dt.UTC)
 GRADES_DAY = dt.datetime(2026, 12, 24, 10, 0, tzinfo=dt.UTC)
@@ -104,4 +105,4 @@ def new_build(world, kind: str = ArchiveKind.SEMESTER, period: StudyPeriod | Non
     )
 
 
-__all__ = ["Role", "services"]
+__all__ = ["Role", "certs", "services"]
