@@ -99,3 +99,33 @@ def queue_due(school: School, now: dt.datetime | None = None) -> list[ArchiveBui
         if build is not None:
             started.append(build)
     return started
+
+
+def current_year(school: School, today: dt.date) -> AcademicYear | None:
+    """The school year of ``today``, else the latest one begun before it."""
+    years = AcademicYear.objects.filter(school=school, start__lte=today).order_by("-start")
+    return years.filter(end__gte=today).first() or years.first()
+
+
+def semesters(school: School, today: dt.date) -> list[StudyPeriod]:
+    """The semesters a "build now" may pick: those of the current year."""
+    year = current_year(school, today)
+    if year is None:
+        return []
+    return list(StudyPeriod.objects.filter(year=year, kind__in=SEMESTER_KINDS).order_by("start", "id"))
+
+
+def manual(school: School, kind: str, period: StudyPeriod | None, today: dt.date) -> Due | None:
+    """What "build now" archives: the last seven days, a semester of the current year, or the current year;
+    None when the school has no such year or semester."""
+    year = current_year(school, today)
+    if year is None:
+        return None
+    if kind == ArchiveKind.SEMESTER:
+        if period is None or period.year_id != year.pk:
+            return None
+        return Due(kind, year, period.start, period.end, period)
+    if kind == ArchiveKind.WEEKLY:
+        end = min(today, year.end)
+        return Due(kind, year, max(year.start, end - dt.timedelta(days=6)), end)
+    return Due(ArchiveKind.YEAR, year, year.start, year.end)

@@ -7,7 +7,7 @@ Views, the API, the task and the management commands call these; none of them wr
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -27,15 +27,15 @@ from classbook.archive.models import (
     default_retention,
 )
 from classbook.core.audit import log_action
-from classbook.core.errors import DomainError, PermissionDeniedError
+from classbook.core.errors import ConflictError, PermissionDeniedError
 
 if TYPE_CHECKING:
     from classbook.people.models import User
     from classbook.schools.models import AcademicYear, School, SchoolClass, StudyPeriod
 
 
-class ArchiveError(DomainError):
-    """An archive action refused for a reason the person can act on (translated)."""
+class ArchiveError(ConflictError):
+    """An archive action refused for a reason the person can act on (translated; the API answers 409)."""
 
 
 # --- Settings ------------------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def append_record(
 # --- Retention (R6.8) ----------------------------------------------------------------------------------
 
 
-def refuse_delete(*, acting_user: User, record: ArchiveRecord) -> None:
+def refuse_delete(*, acting_user: User, record: ArchiveRecord) -> NoReturn:
     """Archives are never deleted one by one: before their term the law keeps them (R6.8), after it they
     are destroyed only by a destruction act the director confirms. The attempt is audited, then refused."""
     today = timezone.localdate()

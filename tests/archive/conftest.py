@@ -36,6 +36,14 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
 
 
+@pytest.fixture(scope="session")
+def pdf() -> bytes:
+    """A small PDF/A-3b made once (files whose content does not matter to a test: access, the chain)."""
+    from classbook.archive import files
+
+    return files.write_pdfa("<h1>5-А</h1>", base_url="/", attachments={"data.json": (b"{}", "data")})
+
+
 @dataclass
 class Data:
     assignment: TeachingAssignment

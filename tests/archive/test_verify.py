@@ -8,26 +8,25 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
-from classbook.archive import build, services, verify
+from classbook.archive import services, verify
 from classbook.archive.models import ArchiveKind, ArchiveRecord, DocumentKind
 
 
 @pytest.fixture
-def chained(world, data):
-    """Three archives of ``world.school`` (the real summary-sheet PDF of 5-А as their file)."""
+def chained(world, pdf):
+    """Three archives of ``world.school``."""
     from tests.archive.conftest import new_build
 
-    made = new_build(world, period=data.semester)
-    pdf = build.summary_pdf(world.class_a, made)
+    made = new_build(world)
     return [
         services.append_record(
             build=made,
             school_class=school_class,
-            kind=ArchiveKind.SEMESTER,
+            kind=ArchiveKind.YEAR,
             document=DocumentKind.SUMMARY,
             start=made.start,
             end=made.end,
-            period=data.semester,
+            period=None,
             filename=f"summary-{n}.pdf",
             content=pdf,
             signed=False,
@@ -44,7 +43,7 @@ def test_a_fresh_chain_verifies_and_links_each_record_to_the_one_before(world, c
         first.record_hash,
         second.record_hash,
     )
-    assert first.retain_until == dt.date(2026 + 25 + 1, 1, 1) - dt.timedelta(days=1)  # summary sheets: 25 years
+    assert first.retain_until == dt.date(2027 + 25 + 1, 1, 1) - dt.timedelta(days=1)  # summary sheets: 25 years
     result = verify.verify_school(world.school)
     assert result.ok and (result.records, result.files) == (3, 3)
     assert verify.verify_school(world.other_school).records == 0
