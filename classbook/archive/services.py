@@ -7,6 +7,7 @@ Views, the API, the task and the management commands call these; none of them wr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.core.files.base import ContentFile
@@ -255,11 +256,11 @@ def confirm_destruction_act(*, acting_user: User, act: DestructionAct, is_direct
         act.contents = [_destroyed(r) for r in records]
         act.confirmed_by, act.confirmed_at = acting_user, now
         act.save(update_fields=["contents", "confirmed_by", "confirmed_at"])
+        storage = ArchiveRecord._meta.get_field("file").storage  # type: ignore[attr-defined]
         for record in records:
-            name = record.file.name
             ArchiveRecord.objects.filter(pk=record.pk).update(destroyed_at=now, file="")
-            if name:
-                transaction.on_commit(lambda name=name: record.file.storage.delete(name))  # type: ignore[misc]
+            if record.file.name:  # removed once the act is committed: a failed act destroys nothing
+                transaction.on_commit(functools.partial(storage.delete, record.file.name))
         log_action(
             "archive.act.confirmed",
             actor=acting_user,
