@@ -24,7 +24,15 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 
-from classbook.journal.models import Attendance, AttendanceCode, GradeCorrection, JournalChange, Lesson, Mark, PeriodGrade
+from classbook.journal.models import (
+    Attendance,
+    AttendanceCode,
+    GradeCorrection,
+    JournalChange,
+    Lesson,
+    Mark,
+    PeriodGrade,
+)
 from classbook.people.models import Enrolment, User
 from classbook.schools.models import SchoolClass, StudyPeriod, TeachingAssignment
 
@@ -97,9 +105,7 @@ def _periods(school_class: SchoolClass, start: dt.date, end: dt.date) -> list[di
     rows = StudyPeriod.objects.filter(year_id=school_class.year_id, start__lte=end, end__gte=start).order_by(
         "start", "-end", "id"
     )
-    return [
-        {"id": p.pk, "kind": p.kind, "name": p.name, "start": _iso(p.start), "end": _iso(p.end)} for p in rows
-    ]
+    return [{"id": p.pk, "kind": p.kind, "name": p.name, "start": _iso(p.start), "end": _iso(p.end)} for p in rows]
 
 
 def _lessons(ids: list[int], start: dt.date, end: dt.date) -> list[dict[str, Any]]:

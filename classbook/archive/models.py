@@ -100,9 +100,7 @@ class ArchiveBuild(SchoolOwned):
     kind = models.CharField(_("kind"), max_length=10, choices=ArchiveKind.choices)
     start = models.DateField(_("first day"))
     end = models.DateField(_("last day"))
-    period = models.ForeignKey(
-        "schools.StudyPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    period = models.ForeignKey("schools.StudyPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     year = models.ForeignKey("schools.AcademicYear", on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -176,9 +174,7 @@ class ArchiveRecord(SchoolOwned):
     school_class = models.ForeignKey(
         "schools.SchoolClass", verbose_name=_("class"), on_delete=models.PROTECT, related_name="+"
     )
-    period = models.ForeignKey(
-        "schools.StudyPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    period = models.ForeignKey("schools.StudyPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     start = models.DateField(_("first day"))
     end = models.DateField(_("last day"))
     created_at = models.DateTimeField(_("created"))
@@ -201,9 +197,7 @@ class ArchiveRecord(SchoolOwned):
         verbose_name = _("archive")
         verbose_name_plural = _("archives")
         ordering = ["-sequence"]
-        constraints = [
-            models.UniqueConstraint(fields=["school", "sequence"], name="archiverecord_sequence_per_school")
-        ]
+        constraints = [models.UniqueConstraint(fields=["school", "sequence"], name="archiverecord_sequence_per_school")]
         indexes = [
             models.Index(fields=["school", "school_class", "-sequence"]),
             models.Index(fields=["school", "retain_until"]),

@@ -18,7 +18,9 @@ def records_for_list(records: QuerySet[ArchiveRecord]) -> QuerySet[ArchiveRecord
 def working_builds(builds: QuerySet[ArchiveBuild]) -> list[ArchiveBuild]:
     """Builds queued or running, oldest first (the progress bars), with the recent failures."""
     return list(
-        builds.filter(status__in=[BuildStatus.QUEUED, BuildStatus.RUNNING]).select_related("period").order_by("created_at", "id")
+        builds.filter(status__in=[BuildStatus.QUEUED, BuildStatus.RUNNING])
+        .select_related("period")
+        .order_by("created_at", "id")
     )
 
 

@@ -53,7 +53,11 @@ def verify_school(school: School, *, signatures: SignatureCheck | None = None) -
         result.records += 1
         while expected_number < record.sequence:
             result.problems.append(
-                Problem(expected_number, "missing", _("Archive record %(n)s is missing from the chain.") % {"n": expected_number})
+                Problem(
+                    expected_number,
+                    "missing",
+                    _("Archive record %(n)s is missing from the chain.") % {"n": expected_number},
+                )
             )
             expected_number += 1
         expected_number = record.sequence + 1

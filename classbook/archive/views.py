@@ -139,9 +139,7 @@ def destruction(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 def confirm(request: HttpRequest, ctx: SchoolContext, pk: int) -> HttpResponse:
     act = get_or_404(access.destruction_acts(ctx), pk=pk)
     try:
-        services.confirm_destruction_act(
-            acting_user=ctx.user, act=act, is_director=access.may_confirm_destruction(ctx)
-        )
+        services.confirm_destruction_act(acting_user=ctx.user, act=act, is_director=access.may_confirm_destruction(ctx))
     except DomainError as refused:
         messages.error(request, str(refused.message))
     else:
@@ -160,4 +158,3 @@ def archive_settings(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         return redirect("archive:settings", school=ctx.school.slug)
     status = 422 if request.method == "POST" else 200
     return render(request, "archive/settings.html", {"ctx": ctx, "form": form}, status=status)
-

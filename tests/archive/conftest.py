@@ -82,9 +82,7 @@ def data(world) -> Data:
             expected_version=mark.version,
             reason="перевірено ще раз",
         )
-        journal.record_mark(
-            acting_user=world.teacher, lesson=lessons[1], student=second, text="11", expected_version=0
-        )
+        journal.record_mark(acting_user=world.teacher, lesson=lessons[1], student=second, text="11", expected_version=0)
         journal.record_attendance(
             acting_user=world.teacher, lesson=lessons[0], student=second, text="н", expected_version=0
         )

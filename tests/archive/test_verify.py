@@ -84,12 +84,13 @@ def test_a_changed_record_is_found(world, chained, capsys):
     assert "lyceum-1: archive 1: hash:" in out and out.strip().endswith("archive problems: 1")
 
 
-def test_the_archive_list_page_and_api_read_a_fixed_number_of_queries(world, chained, as_user,
-                                                                       django_assert_max_num_queries):
+def test_the_archive_list_page_and_api_read_a_fixed_number_of_queries(
+    world, chained, as_user, django_assert_max_num_queries
+):
     client = as_user(world.director)
     with django_assert_max_num_queries(14):  # whatever the number of archives (one page)
         page = client.get(f"/s/{world.school.slug}/archive/")
-    assert page.content.decode().count("/file\"") == 3
+    assert page.content.decode().count('/file"') == 3
     with django_assert_max_num_queries(8):
         listed = client.get(f"/api/v1/schools/{world.school.slug}/archives?limit=2").json()
     assert [i["number"] for i in listed["items"]] == [3, 2] and listed["count"] == 3
