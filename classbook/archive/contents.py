@@ -226,7 +226,7 @@ def _grades(ids: list[int], period_ids: list[int]) -> list[dict[str, Any]]:
     rows = PeriodGrade.objects.filter(assignment_id__in=ids, period_id__in=period_ids).order_by(
         "assignment_id", "period__start", "kind", "ordinal", "student_id", "id"
     )
-    grades = [
+    grades: list[dict[str, Any]] = [
         {
             "id": r["id"],
             "journal": r["assignment_id"],

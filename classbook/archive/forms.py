@@ -19,10 +19,12 @@ class BuildForm(forms.Form):
     def __init__(self, *args: Any, semesters: list[StudyPeriod], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.semesters = {p.pk: p for p in semesters}
-        self.fields["period"].choices = [("", "—"), *[(p.pk, p.name) for p in semesters]]
+        period = self.fields["period"]
+        assert isinstance(period, forms.TypedChoiceField)
+        period.choices = [("", "—"), *[(p.pk, p.name) for p in semesters]]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("kind") == ArchiveKind.SEMESTER and data.get("period") is None:
             self.add_error("period", _("Choose the semester to archive."))
         return data
@@ -54,7 +56,7 @@ class SettingsForm(forms.ModelForm):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("weekly_weekday") is not None and data["weekly_weekday"] > 6:
             self.add_error("weekly_weekday", _("Choose a day from 0 (Monday) to 6 (Sunday)."))
         month, day = data.get("year_deadline_month"), data.get("year_deadline_day")

@@ -61,7 +61,7 @@ def build_now(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     if due is not None:
         services.start_build(
             school=ctx.school,
