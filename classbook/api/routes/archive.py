@@ -141,9 +141,7 @@ def list_archives(request: HttpRequest, school: str, q: Query[ArchiveQuery]) -> 
 
 @router.post("/{school}/archives/builds", response={202: BuildOut}, summary="Make an archive now, in the background")
 def start_build(request: HttpRequest, school: str, payload: BuildIn, response: HttpResponse) -> Status[dict[str, Any]]:
-    ctx = _ctx(request, school, access.may_build_archives)
-    if ctx.is_read_only:
-        raise PermissionDenied
+    ctx = _ctx(request, school, access.may_build_archives)  # the administration acting in its role
     today = timezone.localdate()
     period = next((p for p in schedule.semesters(ctx.school, today) if p.pk == payload.period), None)
     due = schedule.manual(ctx.school, payload.kind, period, today)
@@ -208,6 +206,4 @@ def archive_file(request: HttpRequest, school: str, archive_id: int) -> FileResp
 @router.delete("/{school}/archives/{int:archive_id}", response={204: None}, summary="Refused: archives are kept")
 def delete_archive(request: HttpRequest, school: str, archive_id: int) -> Status[None]:
     ctx = _ctx(request, school, access.may_read_archives)
-    if ctx.is_read_only:
-        raise PermissionDenied
     services.refuse_delete(acting_user=ctx.user, record=get_or_404(access.archive_records(ctx), pk=archive_id))
