@@ -66,9 +66,9 @@ def may_print_whole_class(ctx: SchoolContext, school_class: SchoolClass) -> bool
 
 
 def may_certify(ctx: SchoolContext) -> bool:
-    """A certified copy bears the signature of the director or a deputy (order 496 §4.22: the head of the
-    institution certifies copies of the school's records)."""
-    return bool(ctx.roles & {Role.DIRECTOR, Role.DEPUTY})
+    """A certified copy bears the signature of the director or a deputy director (the school's administration
+    certifies copies of its records, R6.6; seed 004 §4.6.1: the deputies print the journal's pages)."""
+    return certifier_role(ctx) is not None
 
 
 def may_verify(ctx: SchoolContext) -> bool:
@@ -85,3 +85,29 @@ def system_context(school: School) -> SchoolContext:
     """The context of copies printed by the system (the archive's weekly copies): every journal of ``school``,
     no user, so nothing is editable (the journal's edit rules need a signed-in user, ``can_edit_lesson_of``)."""
     return SchoolContext(school=school, user=cast(User, AnonymousUser()), roles=frozenset({Role.ADMIN}))
+
+
+def may_print_contacts(ctx: SchoolContext, school_class: SchoolClass) -> bool:
+    """Addresses, phones and guardians on the information page: who reads contacts (``VIEW_CONTACTS``) and the
+    class's class teacher, who keeps that page of the paper journal."""
+    from classbook.access.rules import Perm
+
+    return ctx.has(Perm.VIEW_CONTACTS) or (Role.TEACHER in ctx.roles and school_class.pk in ctx.homeroom_class_ids)
+
+
+def may_print_journal(ctx: SchoolContext, assignment: TeachingAssignment) -> bool:
+    """``printable_assignments`` for one journal already read (the journal page's "Print" link)."""
+    if assignment.school_id != ctx.school.pk:
+        return False
+    if prints_whole_school(ctx):
+        return True
+    return Role.TEACHER in ctx.roles and (
+        assignment.teacher_id == ctx.user.pk or assignment.school_class_id in ctx.homeroom_class_ids
+    )
+
+
+def certifier_role(ctx: SchoolContext) -> str | None:
+    """The role a certified copy names the certifier by: the director's, else a deputy's; None: may not certify."""
+    if Role.DIRECTOR in ctx.roles:
+        return Role.DIRECTOR
+    return Role.DEPUTY if Role.DEPUTY in ctx.roles else None

@@ -55,7 +55,9 @@ def register_routers(api: NinjaAPI) -> None:
     )  # /schools/{school}/reports/curriculum|year-table|group-results
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...
 
-    from classbook.api.routes import reports_usage
+    from classbook.api.routes import printing, reports_usage
+
+    api.add_router("/schools", printing.router)  # /schools/{school}/print/... (issue 12, R6.6)
 
     api.add_router("/schools", reports_usage.router)  # /schools/{school}/reports/usage (R9.2)
 

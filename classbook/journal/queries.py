@@ -149,7 +149,7 @@ def class_journals(school_class_id: int, assignment_ids: list[int] | None = None
     )
     if assignment_ids is not None:
         qs = qs.filter(pk__in=assignment_ids)
-    found = list(qs)
+    found: list[TeachingAssignment] = list(qs)
     found.sort(key=lambda a: (alphabet_key(a.subject.name), alphabet_key(a.subgroup.name if a.subgroup else ""), a.pk))
     return found
 

@@ -27,8 +27,10 @@ from classbook.schools.models import SchoolClass
 
 @dataclass(frozen=True)
 class Certification:
-    """The certification block of a certified copy (ДСТУ 4163:2020 §5.27, instruction 496 §4.22): the
-    certifying person's position and name, a line for the signature and the date (and the seal's place)."""
+    """The certification block of a certified copy: "True to the original" (Згідно з оригіналом), the certifying
+    person's position and name, a line for the signature, the date and the seal's place, as the instruction on
+    record keeping in schools (order of the Ministry of Education of 25.06.2018 No. 676) marks a copy; R6.6,
+    seed 000 §4.22 ("printed and certified in the established order")."""
 
     position: str
     name: str
@@ -52,20 +54,27 @@ def _css_string(value: str) -> str:
     return f'"{escaped}"'
 
 
+def _css_content(text: str, functions: dict[str, str]) -> str:
+    """A translated text with placeholders as a CSS ``content`` value: the literal parts as strings, each
+    placeholder as its CSS function (``counter(page)``), in the translation's own order."""
+    markers = {name: f"\x00{name}\x00" for name in functions}
+    parts = (text % markers).split("\x00")
+    return " ".join(functions[p] if i % 2 else _css_string(p) for i, p in enumerate(parts) if p or i % 2)
+
+
 def page_css(school: str, school_class: str, footer: PrintFooter) -> str:
     """The ``@page`` rules: the running head (school, class, subject) and foot (generation time, code,
     page N of M), in the reader's language."""
     generated = timezone.localtime(footer.generated_at).strftime("%d.%m.%Y %H:%M")
     foot = _("Generated %(time)s · verification code %(code)s") % {"time": generated, "code": footer.code}
-    page, of = _("Page"), _("of")
+    numbered = _css_content(_("Page %(page)s of %(pages)s"), {"page": "counter(page)", "pages": "counter(pages)"})
     return (
         "@page { size: A4 landscape; margin: 14mm 9mm 14mm 9mm;"
         f" @top-left {{ content: {_css_string(school)}; font-size: 7pt; }}"
         f' @top-center {{ content: {_css_string(school_class)} " · " string(subject);'
         " font-size: 8pt; font-weight: bold; }"
         f" @bottom-left {{ content: {_css_string(foot)}; font-size: 7pt; }}"
-        f' @bottom-right {{ content: {_css_string(page)} " " counter(page) " " {_css_string(of)} " " counter(pages);'
-        " font-size: 7pt; }"
+        f" @bottom-right {{ content: {numbered}; font-size: 7pt; }}"
         " }"
     )
 

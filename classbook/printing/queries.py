@@ -39,6 +39,8 @@ COLUMNS_PER_PAGE = 22
 
 # The sections a printed journal may hold, in the paper journal's order.
 SECTIONS = ("title", "contents", "subjects", "summary", "attendance", "remarks", "students")
+# What a subject teacher prints of a class that is not their own: their subjects' pages and the remarks on them.
+SUBJECT_SECTIONS = ("title", "contents", "subjects", "remarks")
 
 
 class Layout:
@@ -90,7 +92,7 @@ class Note:
 
 
 _CELL_KINDS = (ChangeKind.MARK, ChangeKind.ATTENDANCE, ChangeKind.PERIOD_GRADE, ChangeKind.CORRECTION)
-_KEY = {
+_KEY: dict[str, str] = {
     ChangeKind.MARK: "mark",
     ChangeKind.ATTENDANCE: "attendance",
     ChangeKind.PERIOD_GRADE: "grade",
@@ -125,6 +127,8 @@ def corrections(assignment_ids: list[int], start: dt.date, end: dt.date) -> dict
     found: dict[tuple[str, int], list[Change]] = defaultdict(list)
     created: set[int] = set()
     for kind, object_id, old, new, at, reason, first, last, patronymic in rows:
+        if object_id is None:  # pragma: no cover - filtered out above
+            continue
         if kind == ChangeKind.CORRECTION and object_id not in created:
             created.add(object_id)
             continue
@@ -253,7 +257,7 @@ def subject_parts(
     end: dt.date,
 ) -> list[SubjectPart]:
     """Every journal's pages, period by period: ``read_grid`` per journal and period (5 queries each)."""
-    leaves = _leaf_periods(periods, start, end) or [None]
+    leaves: list[PeriodChoice | None] = [*_leaf_periods(periods, start, end)] or [None]
     parts = []
     for a in journals:
         for period in leaves:
@@ -452,15 +456,15 @@ def class_journal(
 def summaries(
     assignments: QuerySet[TeachingAssignment], school_class: SchoolClass, start: dt.date, end: dt.date
 ) -> list[SummarySheet]:
-    """The summary of achievements (зведений облік): the reports' summary sheet of every study period that
-    ends within the days, and of the year's annual grades when the days reach the year's end."""
+    """The summary of achievements (зведений облік): the reports' summary sheet of every study period the days
+    overlap, and of the year's annual grades when the days reach the year's end."""
     from classbook.schools.models import StudyPeriod
 
     year = school_class.year
     settings = report_settings(school_class.school)
     sheets = [
         summary_sheet(assignments, school_class, Scope(year=year, period=p), settings, school_class.school)
-        for p in StudyPeriod.objects.filter(year=year, end__gte=start, end__lte=end).order_by("start", "-end")
+        for p in StudyPeriod.objects.filter(year=year, end__gte=start, start__lte=end).order_by("start", "-end")
     ]
     if end >= year.end:
         sheets.append(summary_sheet(assignments, school_class, Scope(year=year), settings, school_class.school))
@@ -484,3 +488,15 @@ def section_labels() -> dict[str, str]:
         "remarks": _("Remarks of the administration"),
         "students": _("Information about students"),
     }
+
+
+def period_choices(school_class: SchoolClass) -> list[tuple[str, str, dt.date, dt.date]]:
+    """The study periods of the class's year and the year itself, as the page offers them: (key, name, days)."""
+    from classbook.schools.models import StudyPeriod
+
+    year = school_class.year
+    periods = StudyPeriod.objects.filter(year=year).order_by("start", "-end")
+    return [
+        *[(f"p{p.pk}", p.name, p.start, p.end) for p in periods],
+        (f"y{year.pk}", _("Whole year %(year)s") % {"year": year.name}, year.start, year.end),
+    ]

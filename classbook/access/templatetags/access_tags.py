@@ -20,6 +20,7 @@ from classbook.access import (
     journal,
     messaging,
     planning,
+    printing,
     reports,
     scopes,
     structure,
@@ -57,6 +58,7 @@ for _rule in (
     timetable.may_open_lesson_changes,
     planning.may_open_plans,
     reports.may_read_reports,
+    printing.may_print,
     messaging.may_use_messaging,
     messaging.may_watch_unanswered,
     messaging.writes_about_nobody,
@@ -79,3 +81,9 @@ _filter("may_open_administration", structure.may_read_area)  # the administratio
 def may_open_class_absences(ctx: SchoolContext | None, class_id: int | None) -> bool:
     """The absences page of one class (``appeals.may_open_class_absences``)."""
     return ctx is not None and class_id is not None and appeals.may_open_class_absences(ctx, class_id)
+
+
+@register.filter
+def may_print_journal(ctx: SchoolContext | None, assignment: object) -> bool:
+    """The journal page's "Print" link (``printing.may_print_journal``)."""
+    return ctx is not None and assignment is not None and printing.may_print_journal(ctx, assignment)  # type: ignore[arg-type]
