@@ -32,6 +32,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("s/<slug:school>/audit/", include("classbook.audit.urls")),
     path("s/<slug:school>/webhooks/", include("classbook.webhooks.urls")),
+    path("s/<slug:school>/signing/", include("classbook.signing.urls")),
 ]
 
 # Error answers: the API's JSON error on /api/, translated pages elsewhere (classbook/core/http_errors.py).

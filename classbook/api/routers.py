@@ -24,6 +24,7 @@ def register_routers(api: NinjaAPI) -> None:
         reports_runs,
         roster,
         schools,
+        signing,
         timetable,
         tokens,
         webhooks,
@@ -54,6 +55,7 @@ def register_routers(api: NinjaAPI) -> None:
         "/schools", reports_curriculum.router
     )  # /schools/{school}/reports/curriculum|year-table|group-results
     api.add_router("/schools", webhooks.router)  # /schools/{school}/webhooks/...
+    api.add_router("/schools", signing.router)  # /schools/{school}/signing/certificate(s) (issue 12)
 
     from classbook.api.routes import printing, reports_usage
 

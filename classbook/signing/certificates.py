@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import IO
 
 from asn1crypto import pkcs12 as asn1_pkcs12
 from cryptography import x509
@@ -163,3 +164,9 @@ def read_pkcs12(data: bytes, password: str, *, now: dt.datetime | None = None) -
         fingerprint=fingerprint(cert),
         chain_pem="".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in chain),
     )
+
+
+def read_upload(file: IO[bytes]) -> bytes:
+    """The uploaded file's bytes, one byte more than the limit at most (enough for ``read_pkcs12`` to refuse
+    it as too large without reading a huge upload into memory)."""
+    return file.read(settings.SIGNING_MAX_UPLOAD_BYTES + 1)

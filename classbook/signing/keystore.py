@@ -35,11 +35,11 @@ def encrypt(data: bytes) -> bytes:
     return _keys().encrypt(data)
 
 
-def decrypt(token: bytes) -> bytes:
+def decrypt(token: bytes | memoryview) -> bytes:
     """The plain bytes; ``InvalidToken`` when no configured key opens them (a lost or wrong key)."""
     return _keys().decrypt(bytes(token))
 
 
-def rotate(token: bytes) -> bytes:
+def rotate(token: bytes | memoryview) -> bytes:
     """The same plain bytes encrypted with the current key."""
     return _keys().rotate(bytes(token))

@@ -32,7 +32,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pyhanko.sign.timestamps.api import TimeStamper
 
 from classbook.access.context import build_context
 from classbook.access.signing import may_manage_signing
@@ -76,7 +75,7 @@ def active_certificate(school: School) -> SigningCertificate | None:
     return SigningCertificate.objects.filter(school=school, is_active=True).first()
 
 
-def pkcs12_signer(school: School, *, timestamper: TimeStamper | None = None) -> Pkcs12Signer | None:
+def pkcs12_signer(school: School) -> Pkcs12Signer | None:
     """A signer with the school's active certificate while it is valid; None otherwise. The school's
     timestamp authority wins over ``SIGNING_TSA_URL``."""
     cert = active_certificate(school)
@@ -86,7 +85,6 @@ def pkcs12_signer(school: School, *, timestamper: TimeStamper | None = None) -> 
         keystore.decrypt(cert.pkcs12_encrypted),
         keystore.decrypt(cert.password_encrypted).decode(),
         tsa_url=cert.tsa_url or settings.SIGNING_TSA_URL,
-        timestamper=timestamper,
     )
 
 
@@ -104,7 +102,13 @@ def signer_for(school: School) -> Signer | None:
 
 def sign_pdf(school: School, pdf: bytes, *, reason: str) -> bytes | None:
     """``pdf`` signed in the school's name (location: the school's name), or None without a usable signer."""
-    signer = signer_for(school)
+    try:
+        signer = signer_for(school)
+    except keystore.InvalidToken as exc:
+        raise SigningFailed(
+            _("The school's certificate cannot be decrypted with the configured key: upload it again."),
+            code="certificate_unreadable",
+        ) from exc
     if signer is None:
         return None
     try:

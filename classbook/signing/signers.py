@@ -8,7 +8,7 @@ made by an external signer or a КНЕДП's cloud service) is a new class here 
 ``Pkcs12Signer`` signs with a key from a PKCS#12 file: PAdES baseline B-B (CAdES detached signature,
 ``ETSI.CAdES.detached`` sub-filter, signing certificate attribute, SHA-256), or B-T when a timestamp
 authority is configured. The signature is an incremental update: the original bytes (a PDF/A-3b archive)
-are kept unchanged in front of it, which is what PDF/A allows for signatures (ISO 19005-3, 6.4).
+are kept unchanged in front of it, the form of signature PDF/A-2 and PDF/A-3 allow (they refer to PAdES).
 """
 
 from __future__ import annotations
@@ -23,6 +23,19 @@ from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
 # A timestamp authority gets this long to answer.
 TSA_TIMEOUT_SECONDS = 10
+
+
+class _MetadataKeepingWriter(IncrementalPdfFileWriter):
+    """An incremental writer that leaves the document's metadata alone.
+
+    pyHanko appends itself to the ``/Info`` producer and writes a fresh XMP packet on every save; for a
+    PDF/A file that breaks the rule that the ``/Info`` entries and the XMP metadata agree (the producer
+    then differs) and drops WeasyPrint's XMP properties. The signature does not need either update, so the
+    archive's metadata stays exactly as WeasyPrint made it (tested in tests/signing/test_sign_verify.py).
+    """
+
+    def _update_meta(self) -> None:
+        return None
 
 
 @runtime_checkable
@@ -71,7 +84,7 @@ class Pkcs12Signer:
         return "PAdES-B-T" if self.timestamper() is not None else "PAdES-B-B"
 
     def sign(self, pdf: bytes, *, reason: str, location: str) -> bytes:
-        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        writer = _MetadataKeepingWriter(BytesIO(pdf), strict=False)
         # A fresh field name per signature: a signed archive can be countersigned later.
         name = f"Signature{len(list(fields.enumerate_sig_fields(writer.prev))) + 1}"
         meta = signers.PdfSignatureMetadata(
@@ -86,5 +99,5 @@ class Pkcs12Signer:
         return out.getvalue()
 
     def describe(self) -> str:
-        signer = self._signer()
-        return f"{self.level}: {signer.signing_cert.subject.human_friendly}"
+        cert = self._signer().signing_cert
+        return f"{self.level}: {cert.subject.human_friendly if cert is not None else '-'}"

@@ -21,12 +21,24 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
+
+# What pyHanko answers for a certificate used outside its validity period.
+_OUT_OF_VALIDITY = frozenset(
+    {
+        AdESIndeterminate.EXPIRED,
+        AdESIndeterminate.NOT_YET_VALID,
+        AdESIndeterminate.OUT_OF_BOUNDS_NO_POE,
+        AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED,
+        AdESFailure.NOT_YET_VALID,
+    }
+)
 
 # Given the signer's certificate, the trust roots to check its chain against.
 TrustRoots = Callable[[asn1_x509.Certificate], Iterable[asn1_x509.Certificate]]
@@ -86,12 +98,9 @@ def _moment(sig: EmbeddedPdfSignature) -> dt.datetime:
 
 
 def _validate(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate]) -> PdfSignatureStatus:
+    moment = _moment(sig)
     context = ValidationContext(
-        trust_roots=roots,
-        allow_fetching=False,
-        revocation_mode="soft-fail",
-        moment=_moment(sig),
-        best_signature_time=_moment(sig),
+        trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", moment=moment, best_signature_time=moment
     )
     return validate_pdf_signature(sig, signer_validation_context=context)
 
@@ -116,6 +125,8 @@ def _problem(status: PdfSignatureStatus, changed: bool) -> str:
         return _("The file was changed after it was signed: the signed version is not the one shown.")
     if status.revocation_details is not None:
         return _("The signer's certificate was revoked.")
+    if status.trust_problem_indic in _OUT_OF_VALIDITY:
+        return _("The signer's certificate was not valid at the signing time.")
     if status.timestamp_validity is not None and not status.timestamp_validity.intact:
         return _("The signature's timestamp is damaged.")
     if not status.trusted:

@@ -98,6 +98,7 @@ class Certs:
     not_yet_valid: Issued
     no_signing: Issued  # key usage: key encipherment only
     self_signed: Issued
+    soon: Issued  # expires in 10 days and a few hours
     tsa: Issued
 
 
@@ -112,6 +113,7 @@ def make_certs() -> Certs:
         not_yet_valid=_issue("Future school", ca, start=NOW + dt.timedelta(days=3), end=NOW + year),
         no_signing=_issue("Encrypting only", ca, start=NOW - year, end=NOW + year, sign=False),
         self_signed=_issue("Self-made", None, start=NOW - year, end=NOW + year),
+        soon=_issue("Expiring school", ca, start=NOW - year, end=NOW + dt.timedelta(days=10, hours=3)),
         tsa=_issue("Test TSA", ca, start=NOW - year, end=NOW + 5 * year, tsa=True),
     )
 

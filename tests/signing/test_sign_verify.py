@@ -3,9 +3,14 @@ pyHanko's validator: intact, valid, trusted for the school's own archives, tampe
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 
 import pytest
+from asn1crypto import tsp
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
@@ -31,7 +36,12 @@ def test_sign_pdf_makes_a_pades_signature_pyhanko_validates_against_the_ca(schoo
     signed = services.sign_pdf(school, pdfa, reason="Архів 5-А, 2026/2027")
     assert signed is not None
     assert signed.startswith(pdfa)  # an incremental update: the PDF/A bytes are untouched
-    sig = PdfFileReader(BytesIO(signed)).embedded_signatures[0]
+    reader, original = PdfFileReader(BytesIO(signed)), PdfFileReader(BytesIO(pdfa))
+    # The PDF/A identification and the producer are untouched, so /Info and XMP still agree.
+    xmp = reader.root["/Metadata"].get_object().data
+    assert xmp == original.root["/Metadata"].get_object().data and b'pdfaid:part="3"' in xmp
+    assert reader.trailer_view["/Info"]["/Producer"] == original.trailer_view["/Info"]["/Producer"]
+    sig = reader.embedded_signatures[0]
     assert sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
     assert sig.sig_object["/Reason"] == "Архів 5-А, 2026/2027"
     assert sig.sig_object["/Location"] == "Ліцей № 1"
@@ -49,8 +59,7 @@ def test_sign_pdf_makes_a_pades_signature_pyhanko_validates_against_the_ca(schoo
 
 def test_one_byte_changed_after_signing_is_detected(school, pdfa):
     signed = bytearray(services.sign_pdf(school, pdfa, reason="Архів"))
-    at = signed.index(b"Journal") if b"Journal" in signed else len(pdfa) // 2
-    signed[at] ^= 0x01
+    signed[len(pdfa) // 2] ^= 0x01  # inside the signed PDF/A bytes
     report = services.verify_pdf(bytes(signed))
     assert report.signed and not report.intact and not report.ok
     assert "altered after it was signed" in report.problem
@@ -98,6 +107,11 @@ def test_the_school_trusts_only_its_own_certificate(school, certs, pdfa, setting
     settings.SIGNING_TRUST_ROOTS = [str(path)]
     try:
         assert services.verify_pdf(signed, school=other).trusted
+        # A certificate of the same CA used after it expired is not passed as valid.
+        late = Pkcs12Signer(certs.expired.p12, PASSWORD).sign(pdfa, reason="x", location="y")
+        report = services.verify_pdf(late)
+        assert report.intact and report.valid and not report.trusted
+        assert report.problem == "The signer's certificate was not valid at the signing time."
     finally:
         path.unlink()
 
@@ -106,10 +120,51 @@ def test_no_usable_certificate_means_no_signature(school, pdfa, db):
     assert services.sign_pdf(f.SchoolFactory(slug="no-cert"), pdfa, reason="x") is None
 
 
-def test_a_timestamp_authority_makes_it_pades_b_t(certs, pdfa, db):
-    tsa = DummyTimeStamper(tsa_cert=certs.tsa.asn1_cert(), tsa_key=certs.tsa.asn1_key())
-    signer = Pkcs12Signer(certs.leaf.p12, PASSWORD, timestamper=tsa)
+@pytest.fixture
+def tsa_url(certs) -> Iterator[str]:
+    """A tiny RFC 3161 timestamp authority on 127.0.0.1: pyHanko's DummyTimeStamper answering over HTTP, so
+    the signer's real HTTP client (``RequestsHTTPTimeStamper``) is what talks to it."""
+    dummy = DummyTimeStamper(tsa_cert=certs.tsa.asn1_cert(), tsa_key=certs.tsa.asn1_key())
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            answer = dummy.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_a_timestamp_authority_makes_it_pades_b_t(school, certs, pdfa, settings, tsa_url):
+    settings.SIGNING_TSA_URL = tsa_url
+    signer = services.signer_for(school)
     assert isinstance(signer, Signer) and signer.describe().startswith("PAdES-B-T")
-    signed = signer.sign(pdfa, reason="x", location="y")
+    signed = services.sign_pdf(school, pdfa, reason="x")
     report = services.verify_pdf(signed)
-    assert report.timestamped and report.intact and report.valid
+    assert report.ok and report.timestamped, report.problem
+    tst = PdfFileReader(BytesIO(signed)).embedded_signatures[0].signer_info["unsigned_attrs"]
+    assert tst[0]["type"].native == "signature_time_stamp_token"
+
+
+def test_a_timestamp_authority_that_does_not_answer_fails_the_signing(school, pdfa, settings):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.SIGNING_TSA_URL = f"http://127.0.0.1:{port}/tsa"
+    with pytest.raises(services.SigningFailed, match="could not be signed"):
+        services.sign_pdf(school, pdfa, reason="x")

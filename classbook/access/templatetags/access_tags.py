@@ -23,6 +23,7 @@ from classbook.access import (
     printing,
     reports,
     scopes,
+    signing,
     structure,
     timetable,
     webhooks,
@@ -71,6 +72,7 @@ for _rule in (
     archive.may_verify_archives,
     archive.may_draft_destruction,
     archive.may_change_archive_settings,
+    signing.may_manage_signing,
 ):
     _filter(_rule.__name__, _rule)
 
