@@ -23,6 +23,7 @@ urlpatterns = [
     path("s/<slug:school>/", include("classbook.messaging.urls")),
     path("s/<slug:school>/diary/", include("classbook.diary.urls")),
     path("s/<slug:school>/reports/", include("classbook.reports.urls")),
+    path("s/<slug:school>/archive/", include("classbook.archive.urls")),
     path("s/<slug:school>/print/", include("classbook.printing.urls")),
     path("authority/<int:authority_id>/reports/", include("classbook.reports.authority_urls")),
     path("timetable/ical/<str:token>.ics", timetable_views.ical_feed, name="timetable-ical"),

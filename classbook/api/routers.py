@@ -62,6 +62,10 @@ def register_routers(api: NinjaAPI) -> None:
     api.add_router("/schools", printing.router)  # /schools/{school}/print/... (issue 12, R6.6)
 
     api.add_router("/schools", reports_usage.router)  # /schools/{school}/reports/usage (R9.2)
+
+    from classbook.api.routes import archive
+
+    api.add_router("/schools", archive.router)  # /schools/{school}/archives/... (issue 12)
     # The forecast of period grades (R6.5): /schools/{school}/reports/forecast/journals/{id}|at-risk
     from classbook.api.routes import reports_forecast
 

@@ -1,4 +1,2 @@
-"""Weekly, semester and year archives of the journal (issue 12, R6.7, R6.8).
-
-PDF/A with the journal embedded, a hash chain per school, retention and destruction acts.
-"""
+"""Weekly, semester and year archives of the journal: PDF/A with the journal embedded, a hash chain,
+retention and destruction acts (issue 12, R6.7, R6.8)."""

@@ -170,4 +170,11 @@ def action_choices() -> list[tuple[str, str]]:
 
 # The forecast of period grades (R6.5): whether parents see it.
 ACTION_LABELS["reports.forecast.parents_switched"] = _("Forecast for parents switched on or off")
+
+# Archives (issue 12, R6.7, R6.8).
+ACTION_LABELS["archive.build.started"] = _("Archive build started")
+ACTION_LABELS["archive.delete.refused"] = _("Deleting an archive refused")
+ACTION_LABELS["archive.act.drafted"] = _("Destruction act drafted")
+ACTION_LABELS["archive.act.confirmed"] = _("Destruction act confirmed, archives destroyed")
+ACTION_LABELS["archive.settings.changed"] = _("Archive settings changed")
 ACTION_LABELS["printing.copy.printed"] = _("Journal pages or a summary sheet printed")

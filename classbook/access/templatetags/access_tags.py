@@ -14,6 +14,7 @@ from django import template
 from classbook.access import (
     accounts,
     appeals,
+    archive,
     codes,
     diary,
     journal,
@@ -66,6 +67,11 @@ for _rule in (
     appeals.may_open_reports,
     appeals.may_open_flags,
     webhooks.may_manage_webhooks,
+    archive.may_read_archives,
+    archive.may_build_archives,
+    archive.may_verify_archives,
+    archive.may_draft_destruction,
+    archive.may_change_archive_settings,
     signing.may_manage_signing,
 ):
     _filter(_rule.__name__, _rule)

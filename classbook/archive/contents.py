@@ -1,0 +1,402 @@
+"""The machine-readable journal embedded in every class-journal archive (``journal.json``, schema version 1).
+
+Everything a class's journals hold for a range of days, with its history, as plain JSON that any program can
+read without Classbook (the schema is documented in docs/archive.md "The embedded journal"):
+
+- ``students`` (everyone enrolled in the class during the range) and ``people`` (every user named anywhere:
+  teachers, who entered or corrected something), by id;
+- per journal (teaching assignment): ``lessons`` (date, number, type, topic, homework), ``marks``,
+  ``attendance``, ``period_grades`` with their ``corrections`` (old → new, reason, order, who, when), and
+  ``history``: the journal's audit trail (``journal.JournalChange``) of those lessons and periods — every
+  change with who, when, old and new value, reason and whether it was late.
+
+The rows are read from the journal's own models and its audit trail, a fixed number of queries per class
+whatever its size (``class_journal``), and written with ids so the file round-trips to the database's rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
+
+from classbook.journal.models import (
+    Attendance,
+    AttendanceCode,
+    GradeCorrection,
+    JournalChange,
+    Lesson,
+    Mark,
+    PeriodGrade,
+)
+from classbook.people.models import Enrolment, User
+from classbook.schools.models import SchoolClass, StudyPeriod, TeachingAssignment
+
+SCHEMA = "https://classbook.example/schemas/journal-archive"
+VERSION = 1
+FILENAME = "journal.json"
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def _students(school_class: SchoolClass, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    rows = (
+        Enrolment.objects.filter(school_class=school_class, start__lte=end)
+        .filter(Q(end__isnull=True) | Q(end__gte=start))
+        .order_by("student__user__last_name", "student__user__first_name", "student_id")
+        .values(
+            "student_id",
+            "start",
+            "end",
+            "student__user__last_name",
+            "student__user__first_name",
+            "student__user__patronymic",
+            "student__personal_file_number",
+        )
+    )
+    return [
+        {
+            "id": r["student_id"],
+            "last_name": r["student__user__last_name"],
+            "first_name": r["student__user__first_name"],
+            "patronymic": r["student__user__patronymic"],
+            "personal_file": r["student__personal_file_number"],
+            "in_class_from": _iso(r["start"]),
+            "in_class_until": _iso(r["end"]),
+        }
+        for r in rows
+    ]
+
+
+def _assignments(school_class: SchoolClass) -> list[dict[str, Any]]:
+    rows = (
+        TeachingAssignment.objects.filter(school_class=school_class)
+        .order_by("subject__name", "subgroup__name", "id")
+        .values("id", "subject_id", "subject__name", "subgroup_id", "subgroup__name", "teacher_id", "hours_per_week")
+    )
+    return [
+        {
+            "id": r["id"],
+            "subject": {"id": r["subject_id"], "name": r["subject__name"]},
+            "subgroup": {"id": r["subgroup_id"], "name": r["subgroup__name"]} if r["subgroup_id"] else None,
+            "teacher": r["teacher_id"],
+            "hours_per_week": str(r["hours_per_week"]),
+            "lessons": [],
+            "marks": [],
+            "attendance": [],
+            "period_grades": [],
+            "history": [],
+        }
+        for r in rows
+    ]
+
+
+def _periods(school_class: SchoolClass, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    rows = StudyPeriod.objects.filter(year_id=school_class.year_id, start__lte=end, end__gte=start).order_by(
+        "start", "-end", "id"
+    )
+    return [{"id": p.pk, "kind": p.kind, "name": p.name, "start": _iso(p.start), "end": _iso(p.end)} for p in rows]
+
+
+def _lessons(ids: list[int], start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    rows = Lesson.objects.filter(assignment_id__in=ids, date__range=(start, end)).order_by("date", "number", "id")
+    return [
+        {
+            "id": r["id"],
+            "journal": r["assignment_id"],
+            "date": _iso(r["date"]),
+            "number": r["number"],
+            "type": r["lesson_type"],
+            "topic": r["topic"],
+            "homework": r["homework"],
+            "homework_due": _iso(r["homework_due"]),
+            "conducted_by": r["conducted_by_id"],
+            "register_taken_at": _iso(r["register_taken_at"]),
+            "register_taken_by": r["register_taken_by_id"],
+            "created_by": r["created_by_id"],
+            "created_at": _iso(r["created_at"]),
+            "version": r["version"],
+        }
+        for r in rows.values(
+            "id",
+            "assignment_id",
+            "date",
+            "number",
+            "lesson_type",
+            "topic",
+            "homework",
+            "homework_due",
+            "conducted_by_id",
+            "register_taken_at",
+            "register_taken_by_id",
+            "created_by_id",
+            "created_at",
+            "version",
+        )
+    ]
+
+
+def _marks(ids: list[int], start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    rows = Mark.objects.filter(lesson__assignment_id__in=ids, lesson__date__range=(start, end)).order_by(
+        "lesson__date", "lesson_id", "student_id", "work_type_id", "slot", "id"
+    )
+    return [
+        {
+            "id": r["id"],
+            "journal": r["lesson__assignment_id"],
+            "lesson": r["lesson_id"],
+            "student": r["student_id"],
+            "work_type": r["work_type__code"],
+            "slot": r["slot"],
+            "value": r["value__code"],
+            "comment": r["comment"],
+            "late": r["is_late"],
+            "created_by": r["created_by_id"],
+            "created_at": _iso(r["created_at"]),
+            "updated_by": r["updated_by_id"],
+            "updated_at": _iso(r["updated_at"]),
+            "version": r["version"],
+        }
+        for r in rows.values(
+            "id",
+            "lesson__assignment_id",
+            "lesson_id",
+            "student_id",
+            "work_type__code",
+            "slot",
+            "value__code",
+            "comment",
+            "is_late",
+            "created_by_id",
+            "created_at",
+            "updated_by_id",
+            "updated_at",
+            "version",
+        )
+    ]
+
+
+def _attendance(ids: list[int], start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    rows = Attendance.objects.filter(lesson__assignment_id__in=ids, lesson__date__range=(start, end)).order_by(
+        "lesson__date", "lesson_id", "student_id", "id"
+    )
+    return [
+        {
+            "id": r["id"],
+            "journal": r["lesson__assignment_id"],
+            "lesson": r["lesson_id"],
+            "student": r["student_id"],
+            "code": r["code__code"],
+            "reason": r["reason"],
+            "reason_kind": r["reason_kind"],
+            "reason_excused": r["reason_excused"],
+            "late": r["is_late"],
+            "recorded_by": r["recorded_by_id"],
+            "updated_at": _iso(r["updated_at"]),
+            "version": r["version"],
+        }
+        for r in rows.values(
+            "id",
+            "lesson__assignment_id",
+            "lesson_id",
+            "student_id",
+            "code__code",
+            "reason",
+            "reason_kind",
+            "reason_excused",
+            "is_late",
+            "recorded_by_id",
+            "updated_at",
+            "version",
+        )
+    ]
+
+
+def _grades(ids: list[int], period_ids: list[int]) -> list[dict[str, Any]]:
+    rows = PeriodGrade.objects.filter(assignment_id__in=ids, period_id__in=period_ids).order_by(
+        "assignment_id", "period__start", "kind", "ordinal", "student_id", "id"
+    )
+    grades: list[dict[str, Any]] = [
+        {
+            "id": r["id"],
+            "journal": r["assignment_id"],
+            "student": r["student_id"],
+            "period": r["period_id"],
+            "kind": r["kind"],
+            "ordinal": r["ordinal"],
+            "title": r["title"],
+            "value": r["value__code"],
+            "set_by": r["set_by_id"],
+            "set_at": _iso(r["set_at"]),
+            "locked_at": _iso(r["locked_at"]),
+            "version": r["version"],
+            "corrections": [],
+        }
+        for r in rows.values(
+            "id",
+            "assignment_id",
+            "student_id",
+            "period_id",
+            "kind",
+            "ordinal",
+            "title",
+            "value__code",
+            "set_by_id",
+            "set_at",
+            "locked_at",
+            "version",
+        )
+    ]
+    by_id = {g["id"]: g for g in grades}
+    corrections = GradeCorrection.objects.filter(grade_id__in=list(by_id)).order_by("corrected_at", "id")
+    for c in corrections.values(
+        "grade_id", "old_value__code", "new_value__code", "reason", "order_ref", "corrected_by_id", "corrected_at"
+    ):
+        by_id[c["grade_id"]]["corrections"].append(
+            {
+                "old": c["old_value__code"],
+                "new": c["new_value__code"],
+                "reason": c["reason"],
+                "order": c["order_ref"],
+                "by": c["corrected_by_id"],
+                "at": _iso(c["corrected_at"]),
+            }
+        )
+    return grades
+
+
+def _history(ids: list[int], lesson_ids: list[int], period_ids: list[int]) -> list[dict[str, Any]]:
+    rows = (
+        JournalChange.objects.filter(assignment_id__in=ids)
+        .filter(Q(lesson_id__in=lesson_ids) | Q(lesson__isnull=True, period_id__in=period_ids))
+        .order_by("at", "id")
+    )
+    return [
+        {
+            "id": r["id"],
+            "journal": r["assignment_id"],
+            "at": _iso(r["at"]),
+            "by": r["actor_id"],
+            "kind": r["kind"],
+            "lesson": r["lesson_id"],
+            "student": r["student_id"],
+            "period": r["period_id"],
+            "object": r["object_id"],
+            "old": r["old_value"],
+            "new": r["new_value"],
+            "reason": r["reason"],
+            "late": r["is_late"],
+        }
+        for r in rows.values(
+            "id",
+            "assignment_id",
+            "at",
+            "actor_id",
+            "kind",
+            "lesson_id",
+            "student_id",
+            "period_id",
+            "object_id",
+            "old_value",
+            "new_value",
+            "reason",
+            "is_late",
+        )
+    ]
+
+
+def _people(ids: set[int]) -> list[dict[str, Any]]:
+    rows = User.objects.filter(pk__in=ids).order_by("id").values("id", "last_name", "first_name", "patronymic")
+    return [
+        {"id": r["id"], "last_name": r["last_name"], "first_name": r["first_name"], "patronymic": r["patronymic"]}
+        for r in rows
+    ]
+
+
+def _people_named(journals: list[dict[str, Any]]) -> set[int]:
+    keys = {
+        "lessons": ("conducted_by", "register_taken_by", "created_by"),
+        "marks": ("created_by", "updated_by"),
+        "attendance": ("recorded_by",),
+        "period_grades": ("set_by",),
+        "history": ("by",),
+    }
+    ids: set[int] = set()
+    for journal in journals:
+        ids.add(journal["teacher"])
+        for part, fields in keys.items():
+            for row in journal[part]:
+                ids.update(row[f] for f in fields if row[f])
+        for grade in journal["period_grades"]:
+            ids.update(c["by"] for c in grade["corrections"])
+    return ids
+
+
+def _spread(journals: list[dict[str, Any]], part: str, rows: list[dict[str, Any]]) -> None:
+    by_id = {j["id"]: j for j in journals}
+    for row in rows:
+        by_id[row.pop("journal")][part].append(row)
+
+
+def class_journal(
+    school_class: SchoolClass, start: dt.date, end: dt.date, *, generated_at: dt.datetime
+) -> dict[str, Any]:
+    """Every journal of ``school_class`` from ``start`` to ``end`` with its history (module docstring):
+    eleven queries whatever the class's size."""
+    school = school_class.school
+    journals = _assignments(school_class)
+    ids = [j["id"] for j in journals]
+    periods = _periods(school_class, start, end)
+    period_ids = [p["id"] for p in periods]
+    lessons = _lessons(ids, start, end)
+    lesson_ids = [row["id"] for row in lessons]
+    _spread(journals, "lessons", lessons)
+    _spread(journals, "marks", _marks(ids, start, end))
+    _spread(journals, "attendance", _attendance(ids, start, end))
+    _spread(journals, "period_grades", _grades(ids, period_ids))
+    _spread(journals, "history", _history(ids, lesson_ids, period_ids))
+    codes = AttendanceCode.objects.filter(school=school).order_by("ordinal", "id")
+    return {
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "generated_at": _iso(generated_at),
+        "school": {"id": school.pk, "slug": school.slug, "name": school.name, "country": school.country},
+        "class": {"id": school_class.pk, "name": school_class.name, "year": school_class.year.name},
+        "range": {"start": _iso(start), "end": _iso(end)},
+        "periods": periods,
+        "attendance_codes": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "counts_as_absent": c.counts_as_absent,
+                "excused": c.is_excused,
+                "late": c.is_late,
+            }
+            for c in codes
+        ],
+        "students": _students(school_class, start, end),
+        "people": _people(_people_named(journals)),
+        "journals": journals,
+    }
+
+
+def dumps(data: dict[str, Any]) -> bytes:
+    """The file's bytes: UTF-8 JSON, keys in a fixed order, one line per nothing (compact)."""
+
+    class Encoder(DjangoJSONEncoder):
+        def default(self, o: Any) -> Any:
+            if isinstance(o, Decimal):
+                return str(o)
+            return super().default(o)
+
+    return json.dumps(data, cls=Encoder, ensure_ascii=False, separators=(",", ":")).encode()
