@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
 from classbook.archive import chain
 from classbook.archive.models import ArchiveRecord, ArchiveSettings, SignatureState
 from classbook.schools.models import School
+
+if TYPE_CHECKING:
+    from classbook.backup.checks import RestoreContext
 
 SignatureCheck = Callable[[School, bytes], str | None]  # the file → None when valid, else what is wrong
 
@@ -41,15 +46,25 @@ class Verification:
         return not self.problems
 
 
-def _records(school: School) -> Iterator[ArchiveRecord]:
-    return ArchiveRecord.objects.filter(school=school).order_by("sequence").iterator(chunk_size=500)
+def _records(school: School, using: str) -> Iterator[ArchiveRecord]:
+    return ArchiveRecord.objects.using(using).filter(school=school).order_by("sequence").iterator(chunk_size=500)
 
 
-def verify_school(school: School, *, signatures: SignatureCheck | None = None) -> Verification:
-    """Check every archive record of ``school`` in chain order (see the module docstring)."""
+def verify_school(
+    school: School,
+    *,
+    signatures: SignatureCheck | None = None,
+    using: str = "default",
+    media_root: Path | None = None,
+) -> Verification:
+    """Check every archive record of ``school`` in chain order (see the module docstring).
+
+    ``using`` and ``media_root`` name another database and media folder (a restored backup's: the
+    post-restore check); by default the site's own.
+    """
     result = Verification(school)
     previous_hash, expected_number = "", 1
-    for record in _records(school):
+    for record in _records(school, using):
         result.records += 1
         while expected_number < record.sequence:
             result.problems.append(
@@ -66,10 +81,10 @@ def verify_school(school: School, *, signatures: SignatureCheck | None = None) -
         if record.destroyed_at is not None:
             result.destroyed += 1
             continue
-        content = _check_file(result, record)
+        content = _check_file(result, record, media_root)
         if content is not None and record.signature == SignatureState.SIGNED and signatures is not None:
             _check_signature(result, record, content, signatures)
-    _check_head(result, school, expected_number - 1, previous_hash)
+    _check_head(result, school, expected_number - 1, previous_hash, using)
     return result
 
 
@@ -98,15 +113,21 @@ def _check_link(result: Verification, record: ArchiveRecord, previous_hash: str)
         )
 
 
-def _check_file(result: Verification, record: ArchiveRecord) -> bytes | None:
+def _read(record: ArchiveRecord, media_root: Path | None) -> bytes:
+    if media_root is None:
+        with record.file.open("rb") as handle:
+            return handle.read()
+    return (media_root / record.file.name).read_bytes()
+
+
+def _check_file(result: Verification, record: ArchiveRecord, media_root: Path | None) -> bytes | None:
     if not record.file:
         result.problems.append(
             Problem(record.sequence, "file", _("Archive %(n)s has no file.") % {"n": record.sequence})
         )
         return None
     try:
-        with record.file.open("rb") as handle:
-            content = handle.read()
+        content = _read(record, media_root)
     except OSError:
         result.problems.append(
             Problem(
@@ -145,8 +166,8 @@ def _check_signature(result: Verification, record: ArchiveRecord, content: bytes
         )
 
 
-def _check_head(result: Verification, school: School, last: int, last_hash: str) -> None:
-    head = ArchiveSettings.objects.filter(school=school).values_list("chain_length", "chain_head").first()
+def _check_head(result: Verification, school: School, last: int, last_hash: str, using: str) -> None:
+    head = ArchiveSettings.objects.using(using).filter(school=school).values_list("chain_length", "chain_head").first()
     length, head_hash = head if head is not None else (0, "")
     if length != last or head_hash != last_hash:
         result.problems.append(
@@ -172,3 +193,16 @@ def signature_problem(school: School, pdf: bytes) -> str | None:
 def verify(school: School) -> Verification:
     """The full check: files, chain and signatures (the page, the command, the post-restore check)."""
     return verify_school(school, signatures=signature_problem)
+
+
+def restored_chains(context: RestoreContext) -> list[str]:
+    """The post-restore check (``classbook.backup.checks``): every school's archive chain and files in the
+    restored database and media folder verify as they did (signatures included)."""
+    problems: list[str] = []
+    schools = School.objects.using(context.using).filter(
+        pk__in=ArchiveRecord.objects.using(context.using).values("school_id")
+    )
+    for school in schools:
+        result = verify_school(school, signatures=signature_problem, using=context.using, media_root=context.media_root)
+        problems += [f"{school.slug}: {p.message}" for p in result.problems]
+    return problems

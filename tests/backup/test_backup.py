@@ -3,6 +3,7 @@ restore into an empty database; a damaged or incomplete backup is refused before
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import shutil
@@ -16,6 +17,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test import override_settings
 
+from classbook.archive import services as archive_services
+from classbook.archive.models import ArchiveKind, DocumentKind
 from classbook.backup import checks, files, services
 from classbook.backup.checksums import table_sums
 from classbook.backup.errors import BackupError
@@ -35,9 +38,21 @@ def _school(media: Path) -> None:
     lesson = Lesson.objects.filter(assignment=assignment).first()
     upload = SimpleUploadedFile("задача.pdf", b"%PDF-1.4 homework \x00\xff")
     attach_homework_file(acting_user=teacher, lesson=lesson, upload=upload)
-    archive = media / "archives" / str(school.pk) / "2026-w49.pdf"
-    archive.parent.mkdir(parents=True)
-    archive.write_bytes(b"%PDF-1.7 weekly archive " + bytes(range(256)))
+    # Two archives in the school's hash chain (the files under MEDIA_ROOT/archives/): the restored chain
+    # must still verify (the "archive chain" post-restore check).
+    for week, end in ((48, dt.date(2026, 11, 27)), (49, dt.date(2026, 12, 4))):
+        archive_services.append_record(
+            build=None,
+            school_class=school_class,
+            kind=ArchiveKind.WEEKLY,
+            document=DocumentKind.JOURNAL,
+            start=end - dt.timedelta(days=6),
+            end=end,
+            period=None,
+            filename=f"2026-w{week}.pdf",
+            content=b"%PDF-1.7 weekly archive " + bytes(range(256)) + bytes([week]),
+            signed=False,
+        )
 
 
 def _source_sums() -> dict:
@@ -106,7 +121,7 @@ def test_restore_drill_reproduces_every_row_and_file(settings, tmp_path, empty_t
         assert manifest["tables"]["journal_mark"]["rows"] == Mark.objects.count() > 0
         assert "0001_initial" in manifest["migrations"]["journal"]
         media_files = {n for n in manifest["files"] if n.startswith("media/")}
-        assert len(media_files) == 2 and any(n.startswith("media/archives/") for n in media_files)
+        assert len(media_files) == 3 and sum(n.startswith("media/archives/") for n in media_files) == 2
 
         restored_media = tmp_path / "restored-media"
         settings.MEDIA_ROOT = restored_media
@@ -115,7 +130,8 @@ def test_restore_drill_reproduces_every_row_and_file(settings, tmp_path, empty_t
         checks.unregister("drill: marks readable")
 
     assert report.restored and report.ok, (report.table_problems, report.file_problems, report.checks)
-    assert {c.name for c in report.checks} >= {"referenced files", "drill: marks readable"}
+    assert {c.name for c in report.checks} >= {"referenced files", "archive chain", "drill: marks readable"}
+    assert all(c.passed for c in report.checks), report.checks
     assert seen == [Mark.objects.count()]
     # Proven independently of the report: every table's rows and every file byte for byte.
     source = _source_sums()
