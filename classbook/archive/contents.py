@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from classbook.journal.models import (
     Attendance,
@@ -47,6 +47,16 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="seconds")
     return value.isoformat()
+
+
+def _pick(rows: QuerySet[Any], fields: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
+    """The rows as JSON objects: each ``(key, field)`` of ``fields`` in order, dates and times in ISO form."""
+    values = rows.values(*(field for _key, field in fields))
+    return [{key: _json(r[field]) for key, field in fields} for r in values]
+
+
+def _json(value: Any) -> Any:
+    return _iso(value) if isinstance(value, dt.date) else value
 
 
 def _students(school_class: SchoolClass, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
@@ -108,170 +118,120 @@ def _periods(school_class: SchoolClass, start: dt.date, end: dt.date) -> list[di
     return [{"id": p.pk, "kind": p.kind, "name": p.name, "start": _iso(p.start), "end": _iso(p.end)} for p in rows]
 
 
+LESSON_FIELDS = (
+    ("id", "id"),
+    ("journal", "assignment_id"),
+    ("date", "date"),
+    ("number", "number"),
+    ("type", "lesson_type"),
+    ("topic", "topic"),
+    ("homework", "homework"),
+    ("homework_due", "homework_due"),
+    ("conducted_by", "conducted_by_id"),
+    ("register_taken_at", "register_taken_at"),
+    ("register_taken_by", "register_taken_by_id"),
+    ("created_by", "created_by_id"),
+    ("created_at", "created_at"),
+    ("version", "version"),
+)
+MARK_FIELDS = (
+    ("id", "id"),
+    ("journal", "lesson__assignment_id"),
+    ("lesson", "lesson_id"),
+    ("student", "student_id"),
+    ("work_type", "work_type__code"),
+    ("slot", "slot"),
+    ("value", "value__code"),
+    ("comment", "comment"),
+    ("late", "is_late"),
+    ("created_by", "created_by_id"),
+    ("created_at", "created_at"),
+    ("updated_by", "updated_by_id"),
+    ("updated_at", "updated_at"),
+    ("version", "version"),
+)
+ATTENDANCE_FIELDS = (
+    ("id", "id"),
+    ("journal", "lesson__assignment_id"),
+    ("lesson", "lesson_id"),
+    ("student", "student_id"),
+    ("code", "code__code"),
+    ("reason", "reason"),
+    ("reason_kind", "reason_kind"),
+    ("reason_excused", "reason_excused"),
+    ("late", "is_late"),
+    ("recorded_by", "recorded_by_id"),
+    ("updated_at", "updated_at"),
+    ("version", "version"),
+)
+GRADE_FIELDS = (
+    ("id", "id"),
+    ("journal", "assignment_id"),
+    ("student", "student_id"),
+    ("period", "period_id"),
+    ("kind", "kind"),
+    ("ordinal", "ordinal"),
+    ("title", "title"),
+    ("value", "value__code"),
+    ("set_by", "set_by_id"),
+    ("set_at", "set_at"),
+    ("locked_at", "locked_at"),
+    ("version", "version"),
+)
+CORRECTION_FIELDS = (
+    ("old", "old_value__code"),
+    ("new", "new_value__code"),
+    ("reason", "reason"),
+    ("order", "order_ref"),
+    ("by", "corrected_by_id"),
+    ("at", "corrected_at"),
+    ("grade", "grade_id"),
+)
+HISTORY_FIELDS = (
+    ("id", "id"),
+    ("journal", "assignment_id"),
+    ("at", "at"),
+    ("by", "actor_id"),
+    ("kind", "kind"),
+    ("lesson", "lesson_id"),
+    ("student", "student_id"),
+    ("period", "period_id"),
+    ("object", "object_id"),
+    ("old", "old_value"),
+    ("new", "new_value"),
+    ("reason", "reason"),
+    ("late", "is_late"),
+)
+
+
 def _lessons(ids: list[int], start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     rows = Lesson.objects.filter(assignment_id__in=ids, date__range=(start, end)).order_by("date", "number", "id")
-    return [
-        {
-            "id": r["id"],
-            "journal": r["assignment_id"],
-            "date": _iso(r["date"]),
-            "number": r["number"],
-            "type": r["lesson_type"],
-            "topic": r["topic"],
-            "homework": r["homework"],
-            "homework_due": _iso(r["homework_due"]),
-            "conducted_by": r["conducted_by_id"],
-            "register_taken_at": _iso(r["register_taken_at"]),
-            "register_taken_by": r["register_taken_by_id"],
-            "created_by": r["created_by_id"],
-            "created_at": _iso(r["created_at"]),
-            "version": r["version"],
-        }
-        for r in rows.values(
-            "id",
-            "assignment_id",
-            "date",
-            "number",
-            "lesson_type",
-            "topic",
-            "homework",
-            "homework_due",
-            "conducted_by_id",
-            "register_taken_at",
-            "register_taken_by_id",
-            "created_by_id",
-            "created_at",
-            "version",
-        )
-    ]
+    return _pick(rows, LESSON_FIELDS)
 
 
 def _marks(ids: list[int], start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     rows = Mark.objects.filter(lesson__assignment_id__in=ids, lesson__date__range=(start, end)).order_by(
         "lesson__date", "lesson_id", "student_id", "work_type_id", "slot", "id"
     )
-    return [
-        {
-            "id": r["id"],
-            "journal": r["lesson__assignment_id"],
-            "lesson": r["lesson_id"],
-            "student": r["student_id"],
-            "work_type": r["work_type__code"],
-            "slot": r["slot"],
-            "value": r["value__code"],
-            "comment": r["comment"],
-            "late": r["is_late"],
-            "created_by": r["created_by_id"],
-            "created_at": _iso(r["created_at"]),
-            "updated_by": r["updated_by_id"],
-            "updated_at": _iso(r["updated_at"]),
-            "version": r["version"],
-        }
-        for r in rows.values(
-            "id",
-            "lesson__assignment_id",
-            "lesson_id",
-            "student_id",
-            "work_type__code",
-            "slot",
-            "value__code",
-            "comment",
-            "is_late",
-            "created_by_id",
-            "created_at",
-            "updated_by_id",
-            "updated_at",
-            "version",
-        )
-    ]
+    return _pick(rows, MARK_FIELDS)
 
 
 def _attendance(ids: list[int], start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     rows = Attendance.objects.filter(lesson__assignment_id__in=ids, lesson__date__range=(start, end)).order_by(
         "lesson__date", "lesson_id", "student_id", "id"
     )
-    return [
-        {
-            "id": r["id"],
-            "journal": r["lesson__assignment_id"],
-            "lesson": r["lesson_id"],
-            "student": r["student_id"],
-            "code": r["code__code"],
-            "reason": r["reason"],
-            "reason_kind": r["reason_kind"],
-            "reason_excused": r["reason_excused"],
-            "late": r["is_late"],
-            "recorded_by": r["recorded_by_id"],
-            "updated_at": _iso(r["updated_at"]),
-            "version": r["version"],
-        }
-        for r in rows.values(
-            "id",
-            "lesson__assignment_id",
-            "lesson_id",
-            "student_id",
-            "code__code",
-            "reason",
-            "reason_kind",
-            "reason_excused",
-            "is_late",
-            "recorded_by_id",
-            "updated_at",
-            "version",
-        )
-    ]
+    return _pick(rows, ATTENDANCE_FIELDS)
 
 
 def _grades(ids: list[int], period_ids: list[int]) -> list[dict[str, Any]]:
     rows = PeriodGrade.objects.filter(assignment_id__in=ids, period_id__in=period_ids).order_by(
         "assignment_id", "period__start", "kind", "ordinal", "student_id", "id"
     )
-    grades: list[dict[str, Any]] = [
-        {
-            "id": r["id"],
-            "journal": r["assignment_id"],
-            "student": r["student_id"],
-            "period": r["period_id"],
-            "kind": r["kind"],
-            "ordinal": r["ordinal"],
-            "title": r["title"],
-            "value": r["value__code"],
-            "set_by": r["set_by_id"],
-            "set_at": _iso(r["set_at"]),
-            "locked_at": _iso(r["locked_at"]),
-            "version": r["version"],
-            "corrections": [],
-        }
-        for r in rows.values(
-            "id",
-            "assignment_id",
-            "student_id",
-            "period_id",
-            "kind",
-            "ordinal",
-            "title",
-            "value__code",
-            "set_by_id",
-            "set_at",
-            "locked_at",
-            "version",
-        )
-    ]
+    grades = [{**g, "corrections": []} for g in _pick(rows, GRADE_FIELDS)]
     by_id = {g["id"]: g for g in grades}
     corrections = GradeCorrection.objects.filter(grade_id__in=list(by_id)).order_by("corrected_at", "id")
-    for c in corrections.values(
-        "grade_id", "old_value__code", "new_value__code", "reason", "order_ref", "corrected_by_id", "corrected_at"
-    ):
-        by_id[c["grade_id"]]["corrections"].append(
-            {
-                "old": c["old_value__code"],
-                "new": c["new_value__code"],
-                "reason": c["reason"],
-                "order": c["order_ref"],
-                "by": c["corrected_by_id"],
-                "at": _iso(c["corrected_at"]),
-            }
-        )
+    for c in _pick(corrections, CORRECTION_FIELDS):
+        by_id[c.pop("grade")]["corrections"].append(c)
     return grades
 
 
@@ -281,38 +241,7 @@ def _history(ids: list[int], lesson_ids: list[int], period_ids: list[int]) -> li
         .filter(Q(lesson_id__in=lesson_ids) | Q(lesson__isnull=True, period_id__in=period_ids))
         .order_by("at", "id")
     )
-    return [
-        {
-            "id": r["id"],
-            "journal": r["assignment_id"],
-            "at": _iso(r["at"]),
-            "by": r["actor_id"],
-            "kind": r["kind"],
-            "lesson": r["lesson_id"],
-            "student": r["student_id"],
-            "period": r["period_id"],
-            "object": r["object_id"],
-            "old": r["old_value"],
-            "new": r["new_value"],
-            "reason": r["reason"],
-            "late": r["is_late"],
-        }
-        for r in rows.values(
-            "id",
-            "assignment_id",
-            "at",
-            "actor_id",
-            "kind",
-            "lesson_id",
-            "student_id",
-            "period_id",
-            "object_id",
-            "old_value",
-            "new_value",
-            "reason",
-            "is_late",
-        )
-    ]
+    return _pick(rows, HISTORY_FIELDS)
 
 
 def _people(ids: set[int]) -> list[dict[str, Any]]:
