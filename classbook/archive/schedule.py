@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from classbook.archive import services
 from classbook.archive.models import ArchiveBuild, ArchiveKind, ArchiveSettings
+from classbook.people.models import User
 from classbook.schools.models import AcademicYear, PeriodKind, School, StudyPeriod
 
 SEMESTER_KINDS = (PeriodKind.SEMESTER, PeriodKind.HALF)
@@ -29,6 +30,18 @@ class Due:
     start: dt.date
     end: dt.date
     period: StudyPeriod | None = None
+
+    def start_build(self, school: School, acting_user: User | None = None) -> ArchiveBuild | None:
+        """Queue this archive (``services.start_build``): the schedule's without ``acting_user``."""
+        return services.start_build(
+            school=school,
+            kind=self.kind,
+            year=self.year,
+            start=self.start,
+            end=self.end,
+            period=self.period,
+            acting_user=acting_user,
+        )
 
 
 def _local(now: dt.datetime, archive_settings: ArchiveSettings) -> dt.datetime:
@@ -93,9 +106,7 @@ def queue_due(school: School, now: dt.datetime | None = None) -> list[ArchiveBui
     for item in wanted:
         if (item.kind, item.start, item.end) in queued:
             continue
-        build = services.start_build(
-            school=school, kind=item.kind, year=item.year, start=item.start, end=item.end, period=item.period
-        )
+        build = item.start_build(school)
         if build is not None:
             started.append(build)
     return started

@@ -62,15 +62,7 @@ def build_now(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             for error in errors:
                 messages.error(request, str(error))
     if due is not None:
-        services.start_build(
-            school=ctx.school,
-            kind=due.kind,
-            year=due.year,
-            start=due.start,
-            end=due.end,
-            period=due.period,
-            acting_user=ctx.user,
-        )
+        due.start_build(ctx.school, ctx.user)
         messages.success(request, _("The archive is being made; it appears in the list when it is ready."))
     return redirect("archive:index", school=ctx.school.slug)
 

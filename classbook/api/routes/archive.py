@@ -147,15 +147,7 @@ def start_build(request: HttpRequest, school: str, payload: BuildIn, response: H
     due = schedule.manual(ctx.school, payload.kind, period, today)
     if due is None:
         raise DomainError(_("Choose a semester of the current school year."), code="invalid_period", field="period")
-    build = services.start_build(
-        school=ctx.school,
-        kind=due.kind,
-        year=due.year,
-        start=due.start,
-        end=due.end,
-        period=due.period,
-        acting_user=ctx.user,
-    )
+    build = due.start_build(ctx.school, ctx.user)
     assert build is not None  # a build someone asked for is never a duplicate
     response["Location"] = f"/api/v1/schools/{school}/archives/builds/{build.pk}"
     return Status(202, _build_out(build))
