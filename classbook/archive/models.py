@@ -179,6 +179,8 @@ class ArchiveRecord(SchoolOwned):
     end = models.DateField(_("last day"))
     created_at = models.DateTimeField(_("created"))
     file = models.FileField(upload_to=archive_path, max_length=255, blank=True)
+    # The file's type, as every stored file keeps it (core/uploads.py sends files by it); archives are PDF/A.
+    mime_type = models.CharField(max_length=100, default="application/pdf", editable=False)
     filename = models.CharField(_("file name"), max_length=200)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)

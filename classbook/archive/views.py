@@ -19,6 +19,7 @@ from classbook.access.decorators import school_view
 from classbook.access.scopes import get_or_404
 from classbook.archive import queries, schedule, services, verify
 from classbook.archive.forms import BuildForm, SettingsForm
+from classbook.core import uploads
 from classbook.core.errors import DomainError
 
 
@@ -73,13 +74,7 @@ def download(request: HttpRequest, ctx: SchoolContext, pk: int) -> FileResponse:
     record = get_or_404(access.archive_records(ctx), pk=pk)
     if record.destroyed_at is not None or not record.file:
         raise Http404
-    try:
-        handle = record.file.open("rb")
-    except OSError:
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=record.filename, content_type="application/pdf")
-    response["Cache-Control"] = "no-store"
-    return response
+    return uploads.file_response(record.file, name=record.filename, mime=record.mime_type)
 
 
 @require_POST

@@ -25,6 +25,7 @@ from classbook.access.scopes import get_or_404
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.archive import queries, schedule, services, verify
 from classbook.archive.models import ArchiveBuild, ArchiveRecord
+from classbook.core import uploads
 from classbook.core.errors import DomainError
 
 router = Router(tags=["archives"])
@@ -188,11 +189,7 @@ def archive_file(request: HttpRequest, school: str, archive_id: int) -> FileResp
     record = get_or_404(access.archive_records(ctx), pk=archive_id)
     if record.destroyed_at is not None or not record.file:
         raise Http404
-    try:
-        handle = record.file.open("rb")
-    except OSError:
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=record.filename, content_type="application/pdf")
+    return uploads.file_response(record.file, name=record.filename, mime=record.mime_type)
 
 
 @router.delete("/{school}/archives/{int:archive_id}", response={204: None}, summary="Refused: archives are kept")
