@@ -207,9 +207,16 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     try:
         return (yield)
     finally:
-        # After the test's own fixtures (and its savepoint) are gone.
+        # After the test's own fixtures (and its savepoint) are gone. A test that closed the connection (a
+        # response closed by hand fires request_finished, which drops a connection left in a transaction)
+        # took the shared world with it: the next test builds a new one on a new connection.
+        from django.db import connection
+
         if _SharedWorld.module is not None and (
-            nextitem is None or _module_of(nextitem) != _SharedWorld.module or not _shares_world(nextitem)
+            nextitem is None
+            or _module_of(nextitem) != _SharedWorld.module
+            or not _shares_world(nextitem)
+            or connection.closed_in_transaction
         ):
             _SharedWorld.close()
 
