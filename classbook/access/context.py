@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, F, IntegerField, Q, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
@@ -182,6 +184,19 @@ def resolve_school(user: User | AnonymousUser, slug: str) -> SchoolContext:
     ctx = _context_from_rows(user, school, rows)
     if ctx is None:
         raise Http404
+    return ctx
+
+
+def school_for(
+    user: User | AnonymousUser, slug: str, rule: Callable[[SchoolContext], bool] | None = None
+) -> SchoolContext:
+    """``resolve_school``, then the door's access ``rule``: 404 outside the school, 403 when the rule says no.
+
+    Every API route that guards a whole school-level operation calls this one helper, so the order of the two
+    refusals (an outsider learns nothing; a member is told "forbidden") is the same at every door."""
+    ctx = resolve_school(user, slug)
+    if rule is not None and not rule(ctx):
+        raise PermissionDenied
     return ctx
 
 

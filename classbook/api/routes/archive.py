@@ -13,14 +13,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from classbook.access import archive as access
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, school_for
 from classbook.access.scopes import get_or_404
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.archive import queries, schedule, services, verify
@@ -96,10 +95,7 @@ class VerificationOut(Schema):
 
 
 def _ctx(request: HttpRequest, school: str, rule: Callable[[SchoolContext], bool]) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not rule(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, rule)
 
 
 def _archive_out(school: str) -> Callable[[ArchiveRecord], dict[str, Any]]:

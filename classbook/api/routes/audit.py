@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from classbook.access import scopes
-from classbook.access.context import resolve_school
+from classbook.access.context import school_for
 from classbook.api.pagination import Page, envelope
 from classbook.audit import queries
 from classbook.core.errors import DomainError
@@ -89,9 +88,7 @@ def _filters(q: AuditQuery) -> queries.AuditFilter:
 
 @router.get("/{school}/audit", response=AuditPageOut, summary="The school's audit log, newest first")
 def audit_log(request: HttpRequest, school: str, q: Query[AuditQuery]) -> dict[str, Any]:
-    ctx = resolve_school(request.user, school)
-    if not scopes.may_view_audit_log(ctx):
-        raise PermissionDenied
+    ctx = school_for(request.user, school, scopes.may_view_audit_log)
     filters = _filters(q)
     before, after = _cursor(q.before, "before"), _cursor(q.after, "after")
     page = queries.audit_page(ctx, filters, before=before, after=after, size=q.limit)

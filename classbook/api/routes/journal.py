@@ -11,7 +11,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
@@ -19,7 +18,7 @@ from ninja.files import UploadedFile
 from ninja.responses import NinjaJSONEncoder
 
 from classbook.access import journal as journal_access
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, resolve_school, school_for
 from classbook.access.scopes import directory, get_or_404
 from classbook.api import etag
 from classbook.api.errors import error_body
@@ -329,10 +328,7 @@ class ChangeOut(Schema):
 
 def _ctx(request: HttpRequest, school: str) -> SchoolContext:
     """The caller's context; 403 for those who do not open journals (students, parents), as the pages do."""
-    ctx = resolve_school(request.user, school)
-    if not journal_access.may_open_journals(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, journal_access.may_open_journals)
 
 
 def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:

@@ -15,7 +15,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from classbook.access import messaging as rules
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, resolve_school, school_for
 from classbook.access.scopes import directory, get_or_404
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core import uploads
@@ -27,10 +27,7 @@ router = Router(tags=["messaging"])
 
 
 def _member(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not rules.may_use_messaging(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, rules.may_use_messaging)
 
 
 class PersonOut(Schema):

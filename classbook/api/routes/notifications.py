@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from classbook.access import notifications as notices_access
-from classbook.access.context import resolve_school
+from classbook.access.context import resolve_school, school_for
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.notifications import queries, services
 from classbook.people.models import User
@@ -133,9 +133,7 @@ def notice_candidates(request: HttpRequest, school: str, class_id: int, q: Query
     "/{school}/classes/{class_id}/notices", response=list[NoticeOut], summary="Send the class teacher's notice (R2.10)"
 )
 def send_notices(request: HttpRequest, school: str, class_id: int, payload: NoticeIn) -> list[Any]:
-    ctx = resolve_school(request.user, school)
-    if not notices_access.may_send_class_notices(ctx):
-        raise PermissionDenied
+    ctx = school_for(request.user, school, notices_access.may_send_class_notices)
     school_class = queries.homeroom_class(ctx, class_id)
     return services.send_class_notices(acting_user=ctx.user, school_class=school_class, student_ids=payload.students)
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from classbook.access import accounts, scopes
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, school_for
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.people import account_queries, credentials
 from classbook.people.models import User
@@ -62,10 +61,7 @@ class TwoFactorResetIn(Schema):
 
 
 def _admin_ctx(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not accounts.may_manage_accounts(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, accounts.may_manage_accounts)
 
 
 def _person(ctx: SchoolContext, user_id: int) -> User:

@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 
 from classbook.access import planning as scopes
 from classbook.access import scopes as school_scopes
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, school_for
 from classbook.access.journal import lessons as journal_lessons
 from classbook.access.scopes import get_or_404
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
@@ -28,10 +28,7 @@ router = Router(tags=["plans"])
 
 
 def _ctx(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not scopes.may_open_plans(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, scopes.may_open_plans)
 
 
 def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:

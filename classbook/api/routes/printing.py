@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
 from classbook.access import printing as access
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, school_for
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import DomainError
 from classbook.printing import printer
@@ -52,10 +52,7 @@ class CopyOut(Schema):
 
 
 def _printer(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not access.may_print(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, access.may_print)
 
 
 def _class(ctx: SchoolContext, class_id: int) -> SchoolClass:
@@ -114,9 +111,7 @@ def print_summary(request: HttpRequest, school: str, class_id: int, body: PrintI
 
 @router.get("/{school}/print/copies/{code}", response=CopyOut, summary="What a printed copy holds, by its code")
 def copy(request: HttpRequest, school: str, code: str) -> dict[str, object]:
-    ctx = resolve_school(request.user, school)
-    if not access.may_verify(ctx):
-        raise PermissionDenied
+    ctx = school_for(request.user, school, access.may_verify)
     found = get_or_404(access.verifiable_copies(ctx), code=normalise_code(code))
     return {
         "code": found.code,

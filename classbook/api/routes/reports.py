@@ -13,13 +13,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from classbook.access import reports as access
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, school_for
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import DomainError
 from classbook.reports import queries
@@ -32,10 +31,7 @@ def report_reader(
     request: HttpRequest, school: str, rule: Callable[[SchoolContext], bool] = access.may_read_reports
 ) -> SchoolContext:
     """The caller's context in ``school`` if the report's access ``rule`` lets them in (every report route)."""
-    ctx = resolve_school(request.user, school)
-    if not rule(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, rule)
 
 
 def resolve_period(ctx: SchoolContext, raw: str) -> tuple[AcademicYear, StudyPeriod | None]:

@@ -20,13 +20,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from classbook.access import scopes, structure
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, resolve_school, school_for
 from classbook.access.rules import Perm
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.schools import services
@@ -280,10 +279,7 @@ def _fields(payload: Schema, *, partial: bool) -> dict[str, Any]:
 
 
 def _writer(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not structure.may_write(ctx, Perm.MANAGE_STRUCTURE):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, lambda ctx: structure.may_write(ctx, Perm.MANAGE_STRUCTURE))
 
 
 def _directory_page(request: HttpRequest, school: str, model: Any, params: ListQuery, sorts: Sorts) -> dict[str, Any]:

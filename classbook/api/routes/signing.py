@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from classbook.access import signing as rules
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, school_for
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.signing import queries, services
 from classbook.signing.certificates import read_upload
@@ -51,10 +50,7 @@ class CertificateQuery(ListQuery):
 
 
 def _ctx(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not rules.may_manage_signing(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, rules.may_manage_signing)
 
 
 def _out(cert: Any) -> dict[str, Any]:

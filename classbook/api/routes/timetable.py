@@ -6,14 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from classbook.access import timetable as scopes
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, resolve_school, school_for
 from classbook.access.scopes import get_or_404
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
@@ -26,10 +25,7 @@ MAX_RANGE_DAYS = 62
 
 
 def _manager(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not scopes.may_manage_timetable(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, scopes.may_manage_timetable)
 
 
 class BellOut(Schema):
@@ -297,9 +293,7 @@ class ChangesOut(Page[ChangeOut]):
 )
 def list_changes(request: HttpRequest, school: str, q: Query[ChangeQuery]) -> dict[str, Any]:
     month, teacher_id = q.month, q.teacher_id
-    ctx = resolve_school(request.user, school)
-    if not scopes.may_open_lesson_changes(ctx):
-        raise PermissionDenied
+    ctx = school_for(request.user, school, scopes.may_open_lesson_changes)
     if teacher_id is not None and not scopes.may_see_changes_of(ctx, teacher_id):
         raise Http404
     try:

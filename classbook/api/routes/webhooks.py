@@ -8,12 +8,11 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from classbook.access import webhooks as rules
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, school_for
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.webhooks import queries, services
 from classbook.webhooks.models import SUBSCRIBABLE, DeliveryStatus
@@ -104,10 +103,7 @@ class DeliveryQuery(ListQuery):
 
 
 def _ctx(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not rules.may_manage_webhooks(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, rules.may_manage_webhooks)
 
 
 def _delivery_out(row: Any) -> dict[str, Any]:

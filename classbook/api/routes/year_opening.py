@@ -14,22 +14,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from classbook.access import structure
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, school_for
 from classbook.schools import opening
 
 router = Router(tags=["year opening"])
 
 
 def _manager(request: HttpRequest, school: str) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not structure.may_open_year(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, structure.may_open_year)
 
 
 class OpeningIn(Schema):
