@@ -309,8 +309,20 @@ WEBHOOKS_LOG_DAYS = int(os.environ.get("WEBHOOKS_LOG_DAYS", "30"))  # delivered 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "classbook.core.observability.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "requests": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # One JSON line per request (core/observability.py); REQUEST_LOG_LEVEL=WARNING silences it.
+    "loggers": {
+        "classbook.requests": {
+            "handlers": ["requests"],
+            "level": os.environ.get("REQUEST_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        }
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 100
@@ -369,6 +381,13 @@ INSTALLED_APPS += ["ninja"]
 # A lost database connection answers a translated 503 with Retry-After (JSON on /api/ and for the grid),
 # never a 500; outermost, so it also sees what the session and user middleware raised.
 MIDDLEWARE.insert(0, "classbook.core.db_outage.DatabaseOutageMiddleware")
+# --- Health and metrics (issue 15, docs/deployment.md "Health and metrics") ------------------------------
+# Outermost of all: every answer (the outage's 503 too) is timed, counted and logged as one JSON line.
+MIDDLEWARE.insert(0, "classbook.core.observability.RequestObservationMiddleware")
+# /metrics exists only with a token (Authorization: Bearer <METRICS_TOKEN>); /readyz calls the task queue
+# "lagging" when its oldest ready task waited longer than this (it still answers 200: see core/health.py).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+READYZ_TASK_LAG_SECONDS = int(os.environ.get("READYZ_TASK_LAG_SECONDS", "600"))
 # --- Signing (issue 12, docs/signing.md) ----------------------------------------------------------------
 # The key that encrypts the schools' PKCS#12 files and passwords at rest (HKDF of it; SECRET_KEY when unset).
 # Rotation: move the old value into SIGNING_KEY_FALLBACKS (comma-separated), set the new one, then run

@@ -2,11 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from classbook.api.api import api
+from classbook.core import health, metrics
 from classbook.schools import views as school_views
 from classbook.timetable import views as timetable_views
 
 urlpatterns = [
     path("", school_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/", include("classbook.people.urls")),
     # Before the schools' URLs: their generic "manage/<section>/" would take "manage/journal/".
     path("s/<slug:school>/manage/journal/", include("classbook.journal.settings_urls")),

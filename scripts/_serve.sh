@@ -51,6 +51,9 @@ serve_run() {
   trap serve_stop EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  # The workers' request counters for /metrics, summed at each scrape (core/metrics.py); fresh each start.
+  export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$VAR/metrics}"
+  rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
   # GUNICORN_CMD_ARGS adds gunicorn options (e.g. "--access-logfile -"); WEB_CONCURRENCY sets the workers.
   gunicorn classbook.wsgi:application --bind "${HOST}:${PORT}" --workers "${WEB_CONCURRENCY:-2}" \
     --graceful-timeout 10 --worker-tmp-dir /dev/shm --no-control-socket &

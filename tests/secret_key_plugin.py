@@ -12,3 +12,6 @@ import os
 import secrets
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+# The per-request JSON log line (core/observability.py) is for operators; thousands of test requests would
+# only flood the output. Tests that check it lower the level themselves.
+os.environ.setdefault("REQUEST_LOG_LEVEL", "WARNING")

@@ -8,4 +8,8 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        from classbook.core.metrics import register_collector
         from classbook.notifications import receivers  # noqa: F401
+        from classbook.notifications.metrics import deliveries
+
+        register_collector(deliveries)
