@@ -387,6 +387,22 @@ MIDDLEWARE.insert(0, "classbook.core.observability.RequestObservationMiddleware"
 # /metrics exists only with a token (Authorization: Bearer <METRICS_TOKEN>); /readyz calls the task queue
 # "lagging" when its oldest ready task waited longer than this (it still answers 200: see core/health.py).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Password hashing behind a bounded gate (core/hashing.py, docs/deployment.md "Password hashing"): at most
+# HASHING_SLOTS hashes at once on this machine (0: its cores); a login that waits longer than
+# HASHING_WAIT_SECONDS for a slot is answered 429 with Retry-After. The gated hasher is Django's PBKDF2-SHA256
+# (same algorithm name: every stored hash still verifies); the others read older hashes only.
+PASSWORD_HASHERS = [
+    "classbook.core.hashing.GatedPBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+HASHING_SLOTS = int(os.environ.get("HASHING_SLOTS", "0"))
+HASHING_WAIT_SECONDS = float(os.environ.get("HASHING_WAIT_SECONDS", "2"))
+HASHING_RETRY_AFTER_SECONDS = int(os.environ.get("HASHING_RETRY_AFTER_SECONDS", "5"))
+HASHING_SLOT_DIR = os.environ.get("HASHING_SLOT_DIR", str(VAR_DIR / "hashing"))
+MIDDLEWARE.append("classbook.core.middleware.HashingBusyMiddleware")
 READYZ_TASK_LAG_SECONDS = int(os.environ.get("READYZ_TASK_LAG_SECONDS", "600"))
 # --- Signing (issue 12, docs/signing.md) ----------------------------------------------------------------
 # The key that encrypts the schools' PKCS#12 files and passwords at rest (HKDF of it; SECRET_KEY when unset).

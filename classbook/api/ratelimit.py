@@ -31,6 +31,7 @@ from ninja import NinjaAPI
 from ninja.errors import Throttled
 from ninja.throttling import BaseThrottle
 
+from classbook.core.hashing import HashingBusy
 from classbook.core.http_errors import error_body
 
 TOKEN_ATTRIBUTE = "api_token_id"  # noqa: S105 - set on the request by ``auth.TokenAuth`` when a token authenticated it
@@ -123,3 +124,8 @@ def install_rate_limits(api: NinjaAPI) -> None:
         response = api.create_response(request, body, status=429)
         response["Retry-After"] = str(seconds)
         return response
+
+    @api.exception_handler(HashingBusy)
+    def on_hashing_busy(request: HttpRequest, exc: HashingBusy) -> HttpResponse:
+        """The token login while every password-hashing slot is taken (core/hashing.py): the same 429."""
+        return on_throttled(request, Throttled(wait=exc.retry_after))

@@ -21,8 +21,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import ngettext
 
-from classbook.core.http_errors import answer, is_api, too_large, unsupported_media_type
+from classbook.core.hashing import HashingBusy
+from classbook.core.http_errors import Problem, answer, is_api, too_large, unsupported_media_type
 
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -65,3 +67,28 @@ class RequestLimitsMiddleware:
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             return None
         return answer(request, too_large())
+
+
+class HashingBusyMiddleware:
+    """Every password-hashing slot stayed taken (core/hashing.py): the translated 429 page (JSON to scripts)
+    with ``Retry-After``, instead of a 500 or a request queued without bound. The API answers the same
+    through its own handler (api/ratelimit.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, HashingBusy):
+            return None
+        seconds = exception.retry_after
+        message = ngettext(
+            "Many people are logging in right now. Try again in %(seconds)s second.",
+            "Many people are logging in right now. Try again in %(seconds)s seconds.",
+            seconds,
+        ) % {"seconds": seconds}
+        response = answer(request, Problem(429, "busy", message))
+        response["Retry-After"] = str(seconds)
+        return response
