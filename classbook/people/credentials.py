@@ -444,6 +444,21 @@ def staff_memberships(user: User) -> QuerySet[Membership]:
     )
 
 
+def remember_days(user: User) -> int:
+    """How many days a login with "Remember this device" lasts for ``user`` (0: not at all).
+
+    Only for students and parents: any current staff role anywhere makes it 0 (a teacher's session on a
+    classroom computer must end, R1.5). Otherwise the strictest of the user's schools' settings."""
+    if staff_memberships(user).exists():
+        return 0
+    days = list(
+        Membership.objects.filter(user=user, is_active=True)
+        .exclude(until__lt=timezone.localdate())
+        .values_list("school__remember_device_days", flat=True)
+    )
+    return min(days) if days else 0
+
+
 def schools_requiring_2fa(user: User) -> list[School]:
     """Schools where the user is staff and the school requires two-factor login for staff."""
     ids = staff_memberships(user).filter(school__require_staff_2fa=True).values_list("school_id", flat=True)

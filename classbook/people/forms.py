@@ -33,6 +33,12 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         "throttled": _("Too many failed attempts. Please wait %(minutes)s minutes and try again."),
     }
 
+    remember = forms.BooleanField(
+        label=_("Remember this device"),
+        required=False,
+        help_text=_("Students and parents, on your own phone or computer only: you stay logged in for weeks."),
+    )
+
     def __init__(self, *args: Any, throttled: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.throttled = throttled

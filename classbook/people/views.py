@@ -71,6 +71,14 @@ def _record_login(request: HttpRequest, user: Any, method: str) -> None:
     )
 
 
+def _remember(request: HttpRequest, user: Any, asked: bool) -> None:
+    """ "Remember this device": the session lasts the school's days after the last visit (students and parents
+    only; ``credentials.remember_days``). Sliding: the session is saved at least every few minutes of use."""
+    days = credentials.remember_days(user) if asked else 0
+    if days:
+        request.session.set_expiry(int(dt.timedelta(days=days).total_seconds()))
+
+
 def _fresh(state: dict[str, Any], ttl: dt.timedelta) -> bool:
     return bool(state) and timezone.now() - dt.datetime.fromisoformat(state["at"]) <= ttl
 
@@ -101,9 +109,11 @@ class LoginView(auth_views.LoginView):
                 "backend": getattr(user, "backend", settings.AUTHENTICATION_BACKENDS[0]),
                 "next": self.get_success_url(),
                 "at": timezone.now().isoformat(),
+                "remember": bool(form.cleaned_data.get("remember")),
             }
             return redirect("people:login_verify")
         response = super().form_valid(form)
+        _remember(self.request, user, bool(form.cleaned_data.get("remember")))
         _record_login(self.request, user, "password")
         return _set_language_cookie(response, user)
 
@@ -120,6 +130,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and _check_second_factor(request, form, user):
         del request.session[PENDING_2FA_KEY]
         login(request, user, backend=state["backend"])
+        _remember(request, user, bool(state.get("remember")))
         _record_login(request, user, "password+2fa")
         next_url = state["next"]
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):

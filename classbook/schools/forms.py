@@ -79,6 +79,7 @@ class SchoolSettingsForm(ScopedForm):
             "entry_deadline",
             "require_staff_2fa",
             "staff_idle_minutes",
+            "remember_device_days",
             "average_decimals",
         ]
         widgets = {"entry_deadline": TIME}

@@ -70,6 +70,15 @@ class School(models.Model):
     staff_idle_minutes = models.PositiveSmallIntegerField(
         _("staff session idle timeout, minutes"), default=30, validators=[MinValueValidator(5), MaxValueValidator(480)]
     )
+    remember_device_days = models.PositiveSmallIntegerField(
+        _("days a remembered family device stays logged in"),
+        default=90,
+        validators=[MaxValueValidator(365)],
+        help_text=_(
+            "Students and parents may tick “Remember this device” when they log in: the session then "
+            "lasts this many days after their last visit. 0 turns it off. Staff are never remembered."
+        ),
+    )
     average_decimals = models.PositiveSmallIntegerField(
         _("decimals of averages"),
         default=1,

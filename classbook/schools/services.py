@@ -62,6 +62,7 @@ EDITABLE_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
         "entry_deadline",
         "require_staff_2fa",
         "staff_idle_minutes",
+        "remember_device_days",
         "average_decimals",
     ),
     AcademicYear: ("name", "start", "end", "is_current"),
