@@ -151,6 +151,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=None if _prepare in {"off", "none", ""} else int(_prepare)
     )
+# Read replicas (issue 15, core/replicas.py, docs/deployment.md "Read replicas"): comma-separated URLs of
+# streaming replicas of the primary; read-only pages read them while they are up and not lagging.
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()):
+    _alias = f"replica_{_number}"
+    DATABASES[_alias] = dj_database_url.parse(
+        _url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
+    )
+    DATABASES[_alias]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(_alias)
+REPLICA_READ_NAMESPACES = ["diary", "reports", "timetable"]
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5"))
+REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS", "5"))
+REPLICA_PIN_SECONDS = int(os.environ.get("REPLICA_PIN_SECONDS", "30"))
+DATABASE_ROUTERS = ["classbook.core.replicas.ReplicaRouter"] if DATABASE_REPLICAS else []
 if os.environ.get("TEST_DB_NAME"):
     # Lets several checkouts run the suite against one PostgreSQL server at once.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
@@ -403,6 +419,8 @@ HASHING_WAIT_SECONDS = float(os.environ.get("HASHING_WAIT_SECONDS", "2"))
 HASHING_RETRY_AFTER_SECONDS = int(os.environ.get("HASHING_RETRY_AFTER_SECONDS", "5"))
 HASHING_SLOT_DIR = os.environ.get("HASHING_SLOT_DIR", str(VAR_DIR / "hashing"))
 MIDDLEWARE.append("classbook.core.middleware.HashingBusyMiddleware")
+if DATABASE_REPLICAS:
+    MIDDLEWARE.append("classbook.core.replicas.ReplicaMiddleware")
 READYZ_TASK_LAG_SECONDS = int(os.environ.get("READYZ_TASK_LAG_SECONDS", "600"))
 # --- Signing (issue 12, docs/signing.md) ----------------------------------------------------------------
 # The key that encrypts the schools' PKCS#12 files and passwords at rest (HKDF of it; SECRET_KEY when unset).

@@ -1,0 +1,114 @@
+"""The read-replica router (issue 15, core/replicas.py): which reads go to a replica, and when they must not."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.db import OperationalError, connections
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import resolve
+
+from classbook.core import replicas
+
+
+@pytest.fixture
+def replica(settings, monkeypatch):
+    settings.DATABASE_REPLICAS = ["replica_0"]
+    settings.REPLICA_MAX_LAG_SECONDS = 5
+    settings.REPLICA_CHECK_SECONDS = 5
+    settings.REPLICA_PIN_SECONDS = 30
+    replicas._health.clear()
+    lag = {"seconds": 0.0, "down": False}
+
+    def fake_lag(alias):
+        assert alias == "replica_0"
+        if lag["down"]:
+            raise OperationalError("connection refused")
+        return lag["seconds"]
+
+    monkeypatch.setattr(replicas, "replica_lag", fake_lag)
+    yield lag
+    replicas._health.clear()
+
+
+def _through_middleware(request, path):
+    seen = {}
+
+    def view(req):
+        seen["replica"] = replicas.ReplicaRouter().db_for_read(object)
+        return HttpResponse("ok")
+
+    middleware = replicas.ReplicaMiddleware(view)
+    request.resolver_match = resolve(path)
+    original = middleware.get_response
+
+    def with_view(req):
+        middleware.process_view(req, view, (), {})
+        return original(req)
+
+    middleware.get_response = with_view
+    response = middleware(request)
+    return seen["replica"], response
+
+
+DIARY = "/s/school/diary/"
+MANAGE = "/s/school/manage/settings/"
+
+
+def test_a_diary_read_goes_to_a_healthy_replica(replica):
+    assert _through_middleware(RequestFactory().get(DIARY), DIARY)[0] == "replica_0"
+
+
+def test_other_pages_and_writes_read_the_primary(replica):
+    assert _through_middleware(RequestFactory().get(MANAGE), MANAGE)[0] is None
+    chosen, response = _through_middleware(RequestFactory().post(DIARY), DIARY)
+    assert chosen is None
+    assert float(response.cookies[replicas.PIN_COOKIE].value) > time.time() + 25  # pinned to the primary
+
+
+def test_a_browser_that_just_wrote_reads_its_own_writes_from_the_primary(replica):
+    request = RequestFactory().get(DIARY)
+    request.COOKIES[replicas.PIN_COOKIE] = str(time.time() + 10)
+    assert _through_middleware(request, DIARY)[0] is None
+    request.COOKIES[replicas.PIN_COOKIE] = str(time.time() - 1)  # the pin ran out
+    assert _through_middleware(request, DIARY)[0] == "replica_0"
+    request.COOKIES[replicas.PIN_COOKIE] = "not-a-number"
+    assert _through_middleware(request, DIARY)[0] == "replica_0"
+
+
+def test_a_lagging_replica_is_skipped_until_it_catches_up(replica):
+    replica["seconds"] = 12.0
+    assert _through_middleware(RequestFactory().get(DIARY), DIARY)[0] is None
+    now = time.monotonic()
+    replica["seconds"] = 0.5
+    assert replicas.is_healthy("replica_0", now=now + 2) is False  # not re-checked before REPLICA_CHECK_SECONDS
+    assert replicas.is_healthy("replica_0", now=now + 5.5) is True
+
+
+def test_a_replica_that_is_down_sends_reads_to_the_primary(replica):
+    replica["down"] = True
+    assert _through_middleware(RequestFactory().get(DIARY), DIARY)[0] is None
+
+
+def test_reads_inside_a_transaction_use_the_primary(replica, monkeypatch):
+    replicas._eligible.set(True)
+    try:
+        assert replicas.ReplicaRouter().db_for_read(object) == "replica_0"
+        monkeypatch.setattr(connections["default"], "in_atomic_block", True)  # a read inside atomic()
+        assert replicas.ReplicaRouter().db_for_read(object) is None
+    finally:
+        replicas._eligible.set(False)
+
+
+def test_only_the_primary_is_migrated_and_written():
+    router = replicas.ReplicaRouter()
+    assert router.db_for_write(object) == "default"
+    assert router.allow_migrate("default", "journal") is True
+    assert router.allow_migrate("replica_0", "journal") is False
+
+
+@pytest.mark.django_db
+def test_the_lag_query_runs_on_a_database_that_is_not_a_standby():
+    assert replicas.replica_lag("default") == 0.0
