@@ -85,7 +85,9 @@ def _receiver(ctx: SchoolContext, student: Student, data: dict[str, Any]) -> tup
     name = _text(data.get("received_by_name"), field="received_by_name", limit=255)
     if guardian_id in (None, ""):
         return None, name
-    guardian = rules.receiving_guardians(ctx, student).filter(pk=guardian_id).first() if str(guardian_id).isdigit() else None
+    guardian = (
+        rules.receiving_guardians(ctx, student).filter(pk=guardian_id).first() if str(guardian_id).isdigit() else None
+    )
     if guardian is None:
         raise DomainError(_("Choose one of the student's parents."), field="received_by_guardian")
     return guardian, guardian.full_name
@@ -288,12 +290,16 @@ def decide_change_request(
 ) -> ChangeRequest:
     """The class teacher or the secretary accepts a request (the values are applied, audited, with the request
     referenced) or rejects it with a reason the parent reads (R7.6). A decided request stays as it is."""
-    locked = ChangeRequest.objects.select_for_update().select_related("student__user", "requested_by").get(pk=request.pk)
+    locked = (
+        ChangeRequest.objects.select_for_update().select_related("student__user", "requested_by").get(pk=request.pk)
+    )
     if not rules.may_decide(ctx, locked):
         raise PermissionDeniedError(_("You may not decide this request."))
     if locked.status != RequestStatus.PENDING:
         raise ConflictError(_("This request has already been decided."))
-    reason = _text(reason, field="reason", limit=500, required=not accept, message=_("Give the reason of the rejection."))
+    reason = _text(
+        reason, field="reason", limit=500, required=not accept, message=_("Give the reason of the rejection.")
+    )
     if accept:
         _apply(ctx, locked)
     locked.status = RequestStatus.ACCEPTED if accept else RequestStatus.REJECTED

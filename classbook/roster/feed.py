@@ -156,7 +156,9 @@ def _details(entry: dict[str, Any]) -> str:
     changes = data.get("changes") or {}
     if isinstance(changes, dict) and changes:
         return "; ".join(
-            f"{k}: {_value(v.get('old'))} → {_value(v.get('new'))}" for k, v in sorted(changes.items()) if isinstance(v, dict)
+            f"{k}: {_value(v.get('old'))} → {_value(v.get('new'))}"
+            for k, v in sorted(changes.items())
+            if isinstance(v, dict)
         )
     return ""
 

@@ -148,9 +148,7 @@ class IssuedDocumentForm(forms.Form):
     series = forms.CharField(label=_("Series"), max_length=10)
     number = forms.CharField(label=_("Number"), max_length=20)
     issued_on = forms.DateField(label=_("Date of issue"), widget=DateInput())
-    received_by_guardian = forms.TypedChoiceField(
-        label=_("Received by"), coerce=int, required=False, empty_value=None
-    )
+    received_by_guardian = forms.TypedChoiceField(label=_("Received by"), coerce=int, required=False, empty_value=None)
     received_by_name = forms.CharField(
         label=_("Or another person (name, power of attorney)"), max_length=255, required=False
     )
@@ -160,7 +158,7 @@ class IssuedDocumentForm(forms.Form):
     def __init__(self, *args: Any, guardians: list[tuple[int, str]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = DocumentKind.choices  # type: ignore[attr-defined]
-        self.fields["received_by_guardian"].choices = [("", _("the student"))] + list(guardians)  # type: ignore[attr-defined]
+        self.fields["received_by_guardian"].choices = [("", _("the student")), *guardians]  # type: ignore[attr-defined]
 
 
 class NewIssuedDocumentForm(IssuedDocumentForm):

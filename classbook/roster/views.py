@@ -644,7 +644,9 @@ def change_request_decide(request: HttpRequest, ctx: SchoolContext, request_id: 
         accept = form.cleaned_data["accept"]
         _run(
             request,
-            lambda: books.decide_change_request(ctx=ctx, request=change, accept=accept, reason=form.cleaned_data["reason"]),
+            lambda: books.decide_change_request(
+                ctx=ctx, request=change, accept=accept, reason=form.cleaned_data["reason"]
+            ),
             _("The request is accepted and the data changed.") if accept else _("The request is rejected."),
         )
     return redirect("roster:change_requests", school=ctx.school.slug)
