@@ -184,12 +184,14 @@ def class_choices(ctx: SchoolContext, *, year_id: int | None = None) -> QuerySet
 # --- The book of certificates issued, parents' change requests (R7.3, R7.6) -----------------------------
 
 
+def certificate_book_rows(ctx: SchoolContext, year: int | None = None) -> QuerySet[IssuedDocument]:
+    qs = roster_books.issued_documents(ctx)
+    return qs if year is None else qs.filter(issued_on__year=year)
+
+
 def certificate_book(ctx: SchoolContext, year: int | None = None) -> list[IssuedDocument]:
     """The book's lines in the order of issue (one query), optionally of one calendar year."""
-    qs = roster_books.issued_documents(ctx)
-    if year is not None:
-        qs = qs.filter(issued_on__year=year)
-    return list(qs.order_by("issued_on", "pk"))
+    return list(certificate_book_rows(ctx, year).order_by("issued_on", "pk"))
 
 
 def guardian_choices(ctx: SchoolContext, student: Student) -> list[tuple[int, str]]:

@@ -25,12 +25,17 @@ from ninja import Field, Query, Router, Schema, Status
 from classbook.access import roster_books as rules
 from classbook.access.context import SchoolContext, resolve_school
 from classbook.access.scopes import get_or_404
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core import exports
 from classbook.core.errors import DomainError
 from classbook.roster import book_print, books, feed, queries
 from classbook.roster.models import ChangeRequest, ChangeTarget, DocumentKind, IssuedDocument, RequestStatus
 
 router = Router(tags=["roster books"])
+
+DOC_SORTS = Sorts("issued_on", issued_on="issued_on", number=("series", "number"), id="id")
+REQUEST_SORTS = Sorts("created_at", created_at="created_at", status="status", id="id")
+FEED_SORTS = Sorts("at", at="at")
 
 
 def _ctx(request: HttpRequest, school: str) -> SchoolContext:
@@ -82,13 +87,16 @@ class DocumentOut(Schema):
     version: int
 
 
-class DocumentList(Schema):
-    items: list[DocumentOut]
-    count: int
+DocumentPage = Page[DocumentOut]
 
 
 class YearQuery(Schema):
     year: int | None = Field(None, ge=1950, le=2200)
+
+
+class CertificateQuery(ListQuery):
+    year: int | None = Field(None, ge=1950, le=2200, description="Only documents issued in this calendar year")
+    sort: str = DOC_SORTS.field()
 
 
 def _doc_out(d: IssuedDocument) -> dict[str, Any]:
@@ -104,12 +112,11 @@ def _doc_out(d: IssuedDocument) -> dict[str, Any]:
     }
 
 
-@router.get("/{slug:school}/certificates", response=DocumentList, summary="The book of certificates issued (R7.3)")
-def certificate_list(request: HttpRequest, school: str, params: Query[YearQuery]) -> dict[str, Any]:
+@router.get("/{slug:school}/certificates", response=DocumentPage, summary="The book of certificates issued (R7.3)")
+def certificate_list(request: HttpRequest, school: str, params: Query[CertificateQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     _require(rules.may_read_certificate_book(ctx))
-    rows = queries.certificate_book(ctx, params.year)
-    return {"items": [_doc_out(d) for d in rows], "count": len(rows)}
+    return paginate(request, queries.certificate_book_rows(ctx, params.year), params, DOC_SORTS, _doc_out)
 
 
 @router.post("/{slug:school}/certificates", response={201: DocumentOut}, summary="Record a document issued")
@@ -194,13 +201,16 @@ class ChangeRequestOut(Schema):
     decision_reason: str
 
 
-class ChangeRequestList(Schema):
-    items: list[ChangeRequestOut]
-    count: int
+ChangeRequestPage = Page[ChangeRequestOut]
 
 
-class StatusQuery(Schema):
+class StatusQuery(ListQuery):
     status: RequestStatus | None = None
+    sort: str = REQUEST_SORTS.field()
+
+
+class MineQuery(ListQuery):
+    sort: str = REQUEST_SORTS.field()
 
 
 def _request_out(r: ChangeRequest) -> dict[str, Any]:
@@ -221,7 +231,7 @@ def _request_out(r: ChangeRequest) -> dict[str, Any]:
 
 
 @router.get(
-    "/{slug:school}/change-requests", response=ChangeRequestList, summary="Requests to change data the caller reviews"
+    "/{slug:school}/change-requests", response=ChangeRequestPage, summary="Requests to change data the caller reviews"
 )
 def change_request_list(request: HttpRequest, school: str, params: Query[StatusQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
@@ -229,16 +239,15 @@ def change_request_list(request: HttpRequest, school: str, params: Query[StatusQ
     qs = rules.reviewable_change_requests(ctx)
     if params.status is not None:
         qs = qs.filter(status=params.status)
-    rows = list(qs.order_by("created_at", "pk")[:500])
-    return {"items": [_request_out(r) for r in rows], "count": len(rows)}
+    return paginate(request, qs, params, REQUEST_SORTS, _request_out)
 
 
-@router.get("/{slug:school}/change-requests/mine", response=ChangeRequestList, summary="A parent's own requests")
-def my_change_requests(request: HttpRequest, school: str) -> dict[str, Any]:
+@router.get("/{slug:school}/change-requests/mine", response=ChangeRequestPage, summary="A parent's own requests")
+def my_change_requests(request: HttpRequest, school: str, params: Query[MineQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school)
     _require(rules.may_request_changes(ctx))
-    rows = list(rules.own_change_requests(ctx).select_related("requested_by").order_by("-created_at", "-pk")[:100])
-    return {"items": [_request_out(r) for r in rows], "count": len(rows)}
+    qs = rules.own_change_requests(ctx).select_related("requested_by")
+    return paginate(request, qs, params, REQUEST_SORTS, _request_out)
 
 
 @router.post(
@@ -273,10 +282,11 @@ def change_request_decide(request: HttpRequest, school: str, request_id: int, pa
 # --- the weekly change feed ------------------------------------------------------------------------------
 
 
-class FeedQuery(Schema):
-    since: dt.date | None = None
-    until: dt.date | None = None
+class FeedQuery(ListQuery):
+    since: dt.date | None = Field(None, description="The first day (default: a week before the last day)")
+    until: dt.date | None = Field(None, description="The last day (default: today)")
     format: Literal["json", "csv", "xlsx"] = "json"
+    sort: str = FEED_SORTS.field()
 
 
 class FeedRowOut(Schema):
@@ -288,15 +298,12 @@ class FeedRowOut(Schema):
     actor: str
 
 
-class FeedOut(Schema):
-    since: dt.date
-    until: dt.date
-    items: list[FeedRowOut]
+FeedPage = Page[FeedRowOut]
 
 
 @router.get(
     "/{slug:school}/roster-changes",
-    response={200: FeedOut},
+    response={200: FeedPage},
     summary="What changed in the class lists and the staff list since a day (R7.1); CSV and XLSX too",
 )
 def change_feed(request: HttpRequest, school: str, params: Query[FeedQuery]) -> Any:
@@ -311,4 +318,4 @@ def change_feed(request: HttpRequest, school: str, params: Query[FeedQuery]) -> 
         {"at": r.at, "section": r.section, "what": r.what, "person": r.person, "details": r.details, "actor": r.actor}
         for r in rows
     ]
-    return {"since": since, "until": until, "items": items}
+    return paginate(request, items, params, FEED_SORTS)
