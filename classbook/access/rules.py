@@ -28,6 +28,7 @@ class Perm(StrEnum):
     APPROVE_PLANS = "approve_plans"  # approve or return plans, set the plans' deadline (R3.1)
     PUBLISH_ANNOUNCEMENTS = "publish_announcements"  # school, year-level, staff and any class's announcements (R5.4)
     MODERATE_FORUM = "moderate_forum"  # open forum topics, hide replies (R5.4)
+    ISSUE_CERTIFICATES = "issue_certificates"  # the book of certificates issued: record and correct (R7.3)
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -48,6 +49,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.APPROVE_PLANS,
             Perm.PUBLISH_ANNOUNCEMENTS,
             Perm.MODERATE_FORUM,
+            Perm.ISSUE_CERTIFICATES,
         }
     ),
     Role.DEPUTY: frozenset(
@@ -72,6 +74,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_CONTACTS,
             Perm.MANAGE_STUDENTS,
             Perm.MANAGE_CONSENTS,
+            Perm.ISSUE_CERTIFICATES,
         }
     ),
     Role.TEACHER: frozenset({Perm.VIEW_SCHOOL_DIRECTORY}),

@@ -70,3 +70,8 @@ def register_routers(api: NinjaAPI) -> None:
     from classbook.api.routes import reports_forecast
 
     api.add_router("/schools", reports_forecast.router)
+
+    # The roster's books (issue 13): certificates issued, parents' change requests, the change feed.
+    from classbook.api.routes import roster_books
+
+    api.add_router("/schools", roster_books.router)

@@ -178,3 +178,10 @@ ACTION_LABELS["archive.act.drafted"] = _("Destruction act drafted")
 ACTION_LABELS["archive.act.confirmed"] = _("Destruction act confirmed, archives destroyed")
 ACTION_LABELS["archive.settings.changed"] = _("Archive settings changed")
 ACTION_LABELS["printing.copy.printed"] = _("Journal pages or a summary sheet printed")
+
+# The roster's books (issue 13, R7.3, R7.6): certificates issued and parents' requests to change data.
+ACTION_LABELS["roster.certificate.recorded"] = _("Document issued recorded in the book")
+ACTION_LABELS["roster.certificate.corrected"] = _("Line of the book of certificates issued corrected")
+ACTION_LABELS["roster.change_request.submitted"] = _("Request to change personal data sent")
+ACTION_LABELS["roster.change_request.accepted"] = _("Request to change personal data accepted")
+ACTION_LABELS["roster.change_request.rejected"] = _("Request to change personal data rejected")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from classbook.people.models import ConsentPurpose, Gender, Role, User
+from classbook.roster.models import ChangeTarget, DocumentKind
 from classbook.schools.models import AcademicYear, SchoolClass
 
 STAFF_ROLE_CHOICES = [
@@ -135,3 +136,71 @@ class StudentImportForm(forms.Form):
         _model_choice(self, "year").queryset = years
         if initial_year is not None:
             self.fields["year"].initial = initial_year
+
+
+# --- The book of certificates issued, parents' change requests, the change feed (R7.1, R7.3, R7.6) ----------
+
+
+class IssuedDocumentForm(forms.Form):
+    """A line of the book of certificates issued; the service checks the numbers and who received it."""
+
+    kind = forms.ChoiceField(label=_("Document"))
+    series = forms.CharField(label=_("Series"), max_length=10)
+    number = forms.CharField(label=_("Number"), max_length=20)
+    issued_on = forms.DateField(label=_("Date of issue"), widget=DateInput())
+    received_by_guardian = forms.TypedChoiceField(label=_("Received by"), coerce=int, required=False, empty_value=None)
+    received_by_name = forms.CharField(
+        label=_("Or another person (name, power of attorney)"), max_length=255, required=False
+    )
+    receipt_signed = forms.BooleanField(label=_("Receipt signed"), required=False)
+    remarks = forms.CharField(label=_("Remarks"), max_length=500, required=False)
+
+    def __init__(self, *args: Any, guardians: list[tuple[int, str]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = DocumentKind.choices  # type: ignore[attr-defined]
+        self.fields["received_by_guardian"].choices = [("", _("the student")), *guardians]  # type: ignore[attr-defined]
+
+
+class NewIssuedDocumentForm(IssuedDocumentForm):
+    student = forms.IntegerField(label=_("Student"), min_value=1, max_value=2**62)
+
+
+class CorrectionForm(IssuedDocumentForm):
+    reason = forms.CharField(label=_("Reason of the correction"), max_length=500)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31)
+
+
+class ChangeRequestForm(forms.Form):
+    """A parent's request: whose data, the new values (empty: no change) and the reason of a name change."""
+
+    student = forms.TypedChoiceField(label=_("Child"), coerce=int)
+    target = forms.ChoiceField(label=_("Whose data"))
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    patronymic = forms.CharField(label=_("Patronymic"), max_length=150, required=False)
+    address = forms.CharField(label=_("Address (the child's)"), max_length=255, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    email = forms.CharField(label=_("E-mail (your own)"), max_length=254, required=False)
+    reason = forms.CharField(label=_("Reason (needed for a change of name)"), max_length=500, required=False)
+
+    VALUE_FIELDS = ("last_name", "first_name", "patronymic", "address", "phone", "email")
+
+    def __init__(self, *args: Any, children: list[tuple[int, str]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.fields["student"].choices = list(children)  # type: ignore[attr-defined]
+        self.fields["target"].choices = ChangeTarget.choices  # type: ignore[attr-defined]
+
+    def changes(self) -> dict[str, str]:
+        return {k: self.cleaned_data[k] for k in self.VALUE_FIELDS if self.cleaned_data.get(k)}
+
+
+class DecisionForm(forms.Form):
+    accept = forms.TypedChoiceField(
+        label=_("Decision"), choices=[("1", _("Accept")), ("0", _("Reject"))], coerce=lambda v: v == "1"
+    )
+    reason = forms.CharField(label=_("Reason of the rejection"), max_length=500, required=False)
+
+
+class FeedForm(forms.Form):
+    since = forms.DateField(label=_("Since"), widget=DateInput(), required=False)
+    until = forms.DateField(label=_("Until"), widget=DateInput(), required=False)

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from classbook.access import scopes
+from classbook.access import roster_books, scopes
 from classbook.access.context import SchoolContext
 from classbook.people.models import Consent, ConsentPurpose, Enrolment, GuardianLink, Membership, Student, User
+from classbook.roster.models import ChangeRequest, IssuedDocument, RequestStatus
 from classbook.schools.models import SchoolClass
 
 if TYPE_CHECKING:
@@ -178,3 +179,39 @@ def students_without_consent(ctx: SchoolContext, school_class: SchoolClass) -> l
 def class_choices(ctx: SchoolContext, *, year_id: int | None = None) -> QuerySet[SchoolClass]:
     qs = scopes.roster_classes(ctx)
     return qs.filter(year_id=year_id) if year_id else qs
+
+
+# --- The book of certificates issued, parents' change requests (R7.3, R7.6) -----------------------------
+
+
+def certificate_book_rows(ctx: SchoolContext, year: int | None = None) -> QuerySet[IssuedDocument]:
+    qs = roster_books.issued_documents(ctx)
+    return qs if year is None else qs.filter(issued_on__year=year)
+
+
+def certificate_book(ctx: SchoolContext, year: int | None = None) -> list[IssuedDocument]:
+    """The book's lines in the order of issue (one query), optionally of one calendar year."""
+    return list(certificate_book_rows(ctx, year).order_by("issued_on", "pk"))
+
+
+def guardian_choices(ctx: SchoolContext, student: Student) -> list[tuple[int, str]]:
+    return [(u.pk, u.full_name) for u in roster_books.receiving_guardians(ctx, student).order_by("last_name")]
+
+
+def pending_change_requests(ctx: SchoolContext) -> list[ChangeRequest]:
+    """The requests waiting for the reviewer, oldest first (one query)."""
+    qs = roster_books.reviewable_change_requests(ctx).filter(status=RequestStatus.PENDING)
+    return list(qs.order_by("created_at", "pk"))
+
+
+def decided_change_requests(ctx: SchoolContext, limit: int = 50) -> list[ChangeRequest]:
+    qs = roster_books.reviewable_change_requests(ctx).exclude(status=RequestStatus.PENDING)
+    return list(qs.order_by("-decided_at", "-pk")[:limit])
+
+
+def own_change_requests(ctx: SchoolContext, limit: int = 100) -> list[ChangeRequest]:
+    return list(roster_books.own_change_requests(ctx).order_by("-created_at", "-pk")[:limit])
+
+
+def child_choices(ctx: SchoolContext) -> list[tuple[int, str]]:
+    return [(s.pk, s.user.full_name) for s in alphabetical(roster_books.requestable_children(ctx))]

@@ -295,9 +295,17 @@ def add_student(
 
 
 @transaction.atomic
-def update_student(*, acting_user: User, student: Student, data: dict[str, Any], fields: tuple[str, ...]) -> Student:
+def update_student(
+    *,
+    acting_user: User,
+    student: Student,
+    data: dict[str, Any],
+    fields: tuple[str, ...],
+    reference: dict[str, Any] | None = None,
+) -> Student:
     """Edit a student's personal file; ``fields`` limits what the caller may change (contacts only for a
-    class teacher, R7.3). Old and new values go to the audit log."""
+    class teacher, R7.3). Old and new values go to the audit log, with ``reference`` (e.g. the parent's
+    request that asked for the change, R7.6)."""
     unknown = set(data) - set(fields)
     if unknown:
         raise PermissionDeniedError(_("You may not change: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -316,7 +324,13 @@ def update_student(*, acting_user: User, student: Student, data: dict[str, Any],
     _clean(student, exclude=["user", "school"])
     student.user.save()
     student.save()
-    log_action("roster.student.updated", actor=acting_user, school=student.school, obj=student, data={"changes": diff})
+    log_action(
+        "roster.student.updated",
+        actor=acting_user,
+        school=student.school,
+        obj=student,
+        data={"changes": diff, **(reference or {})},
+    )
     return student
 
 
@@ -478,15 +492,23 @@ def end_guardian_link(*, acting_user: User, link: GuardianLink, on: dt.date | No
 
 
 @transaction.atomic
-def update_guardian(*, acting_user: User, school: School, guardian: User, data: dict[str, Any]) -> User:
-    """Edit a parent's names and contacts (R7.6)."""
+def update_guardian(
+    *, acting_user: User, school: School, guardian: User, data: dict[str, Any], reference: dict[str, Any] | None = None
+) -> User:
+    """Edit a parent's names and contacts (R7.6); ``reference`` goes to the audit entry (the parent's request)."""
     changes = {k: str(data[k] or "").strip() for k in GUARDIAN_FIELDS if k in data}
     changes.update(_clean_names(data))
     guardian = User.objects.select_for_update().get(pk=guardian.pk)
     diff = _diff(guardian, changes)
     _clean(guardian, exclude=["password", "username"])
     guardian.save()
-    log_action("roster.guardian.updated", actor=acting_user, school=school, obj=guardian, data={"changes": diff})
+    log_action(
+        "roster.guardian.updated",
+        actor=acting_user,
+        school=school,
+        obj=guardian,
+        data={"changes": diff, **(reference or {})},
+    )
     return guardian
 
 

@@ -31,4 +31,12 @@ urlpatterns = [
     path("consents/", views.consent_list, name="consents"),
     path("consents/<int:consent_id>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
     path("classes/<int:class_id>/", views.class_page, name="class"),
+    path("certificates/", views.certificate_book, name="certificates"),
+    path("certificates/book.pdf", views.certificate_book_pdf, name="certificates_pdf"),
+    path("certificates/add/", views.certificate_add, name="certificate_add"),
+    path("certificates/<int:document_id>/", views.certificate_correct, name="certificate"),
+    path("my-requests/", views.my_change_requests, name="my_requests"),
+    path("requests/", views.change_requests, name="change_requests"),
+    path("requests/<int:request_id>/decide/", views.change_request_decide, name="change_request_decide"),
+    path("changes/", views.change_feed, name="changes"),
 ]

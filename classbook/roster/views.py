@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from classbook.access import scopes
+from classbook.access import roster_books, scopes
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
+from classbook.core import exports
 from classbook.core.errors import DomainError
 from classbook.people.models import Student
-from classbook.roster import forms, imports, queries, services
+from classbook.roster import book_print, books, feed, forms, imports, queries, services
 from classbook.schools.models import AcademicYear
 
 
@@ -502,3 +503,175 @@ def class_page(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpR
     return render(
         request, "roster/class_page.html", {"school_class": school_class, "rows": rows, "show_contacts": show_contacts}
     )
+
+
+# --- The book of certificates issued (R7.3) ----------------------------------------------------------------
+
+
+def _year_param(request: HttpRequest) -> int | None:
+    raw = request.GET.get("year", "").strip()
+    return int(raw) if raw.isdigit() and 1950 <= int(raw) <= 2200 else None
+
+
+@school_view(rule=roster_books.may_read_certificate_book)
+def certificate_book(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """The book of certificates issued, in the order of issue; printable as a PDF."""
+    year = _year_param(request)
+    context = {
+        "rows": queries.certificate_book(ctx, year),
+        "year": year,
+        "may_keep": roster_books.may_keep_certificate_book(ctx),
+    }
+    return render(request, "roster/certificate_book.html", context)
+
+
+@school_view(rule=roster_books.may_read_certificate_book)
+def certificate_book_pdf(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    pdf = book_print.certificate_book_pdf(ctx, _year_param(request), base_url=request.build_absolute_uri("/"))
+    return exports.download_pdf(pdf, "certificate-book")
+
+
+def _document_form_action(
+    request: HttpRequest, form: forms.IssuedDocumentForm, action: Callable[[dict[str, Any]], Any]
+) -> bool:
+    """Run the service with the form's data; a refused rule becomes the field's error."""
+    if not form.is_valid():
+        return False
+    try:
+        action(dict(form.cleaned_data))
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        return False
+    return True
+
+
+@school_view(rule=roster_books.may_keep_certificate_book)
+def certificate_add(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    raw = request.POST.get("student") or request.GET.get("student") or ""
+    student = scopes.get_or_404(roster_books.certificate_students(ctx), pk=raw)
+    form = forms.NewIssuedDocumentForm(
+        request.POST or None,
+        guardians=queries.guardian_choices(ctx, student),
+        initial={"student": student.pk, "issued_on": timezone.localdate()},
+    )
+    if request.method == "POST" and _document_form_action(
+        request, form, lambda data: books.record_issued_document(ctx=ctx, student=student, data=data)
+    ):
+        messages.success(request, _("The document is recorded in the book."))
+        return redirect("roster:certificates", school=ctx.school.slug)
+    return render(request, "roster/certificate_form.html", {"form": form, "student": student, "document": None})
+
+
+@school_view(rule=roster_books.may_read_certificate_book)
+def certificate_correct(request: HttpRequest, ctx: SchoolContext, document_id: int) -> HttpResponse:
+    document = scopes.get_or_404(roster_books.issued_documents(ctx), pk=document_id)
+    initial = {k: getattr(document, k) for k in books.BOOK_FIELDS_ALL if k != "received_by_guardian"}
+    initial |= {"received_by_guardian": document.received_by_guardian_id or "", "version": document.version}
+    if document.received_by_guardian_id:
+        initial["received_by_name"] = ""
+    form = forms.CorrectionForm(
+        request.POST or None, guardians=queries.guardian_choices(ctx, document.student), initial=initial
+    )
+    if request.method == "POST":
+        _require(roster_books.may_keep_certificate_book(ctx))
+        if _document_form_action(
+            request,
+            form,
+            lambda data: books.correct_issued_document(
+                ctx=ctx,
+                document=document,
+                data=data,
+                reason=data.get("reason", ""),
+                expected_version=data.get("version") or 0,
+            ),
+        ):
+            messages.success(request, _("The line is corrected; the old values are kept in the audit log."))
+            return redirect("roster:certificates", school=ctx.school.slug)
+    context = {
+        "form": form,
+        "student": document.student,
+        "document": document,
+        "may_keep": roster_books.may_keep_certificate_book(ctx),
+    }
+    return render(request, "roster/certificate_form.html", context)
+
+
+# --- Parents report changes of personal data (R7.6) ---------------------------------------------------------
+
+
+@school_view(rule=roster_books.may_request_changes)
+def my_change_requests(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """A parent asks for a change of their child's or their own data and sees the outcome of each request."""
+    form = forms.ChangeRequestForm(request.POST or None, children=queries.child_choices(ctx))
+    if request.method == "POST" and form.is_valid():
+        student = scopes.get_or_404(roster_books.requestable_children(ctx), pk=form.cleaned_data["student"])
+        try:
+            books.submit_change_request(
+                ctx=ctx,
+                student=student,
+                target=form.cleaned_data["target"],
+                changes=form.changes(),
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            messages.success(request, _("Your request is sent; the class teacher or the secretary will answer it."))
+            return redirect("roster:my_requests", school=ctx.school.slug)
+    context = {"form": form, "requests": queries.own_change_requests(ctx)}
+    return render(request, "roster/my_requests.html", context)
+
+
+@school_view(rule=roster_books.may_review_change_requests)
+def change_requests(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """Requests waiting for the class teacher or the secretary, and the recently decided ones."""
+    context = {
+        "pending": queries.pending_change_requests(ctx),
+        "decided": queries.decided_change_requests(ctx),
+        "decision_form": forms.DecisionForm(),
+    }
+    return render(request, "roster/change_requests.html", context)
+
+
+@require_POST
+@school_view(rule=roster_books.may_review_change_requests)
+def change_request_decide(request: HttpRequest, ctx: SchoolContext, request_id: int) -> HttpResponse:
+    change = scopes.get_or_404(roster_books.reviewable_change_requests(ctx), pk=request_id)
+    form = forms.DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        accept = form.cleaned_data["accept"]
+        _run(
+            request,
+            lambda: books.decide_change_request(
+                ctx=ctx, request=change, accept=accept, reason=form.cleaned_data["reason"]
+            ),
+            _("The request is accepted and the data changed.") if accept else _("The request is rejected."),
+        )
+    return redirect("roster:change_requests", school=ctx.school.slug)
+
+
+# --- The weekly change feed (R7.1) --------------------------------------------------------------------------
+
+
+@school_view(rule=roster_books.may_read_change_feed)
+def change_feed(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """What changed in the class lists and the staff list since a day; CSV and XLSX of the same rows."""
+    form = forms.FeedForm(request.GET or None)
+    rows: list[feed.FeedRow] = []
+    since = until = None
+    if form.is_valid() or not request.GET:
+        data = form.cleaned_data if form.is_bound else {}
+        try:
+            since, until = feed.check_range(data.get("since"), data.get("until"))
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            rows = feed.change_feed(ctx, since, until)
+            fmt = request.GET.get("format", "")
+            if fmt in ("csv", "xlsx"):
+                name = f"changes-{since.isoformat()}-{until.isoformat()}"
+                return exports.export(fmt, _("Changes"), feed.headers(), [r.cells() for r in rows], name)
+    context = {"form": form, "rows": rows, "since": since, "until": until, "headers": feed.headers()}
+    return render(request, "roster/change_feed.html", context, status=200 if not form.errors else 400)

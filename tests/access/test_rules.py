@@ -33,6 +33,7 @@ MATRIX = {
     Perm.APPROVE_PLANS: ((1, 1, 1, 0, 0, 0, 0), 0),
     Perm.PUBLISH_ANNOUNCEMENTS: ((1, 1, 1, 0, 0, 0, 0), 0),
     Perm.MODERATE_FORUM: ((1, 1, 1, 0, 0, 0, 0), 0),
+    Perm.ISSUE_CERTIFICATES: ((1, 1, 0, 1, 0, 0, 0), 0),
 }
 
 CELLS = [(role, perm, bool(row[i])) for perm, (row, _viewer) in MATRIX.items() for i, role in enumerate(ROLES)]

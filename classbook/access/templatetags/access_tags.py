@@ -22,6 +22,7 @@ from classbook.access import (
     planning,
     printing,
     reports,
+    roster_books,
     scopes,
     signing,
     structure,
@@ -73,6 +74,11 @@ for _rule in (
     archive.may_draft_destruction,
     archive.may_change_archive_settings,
     signing.may_manage_signing,
+    roster_books.may_read_certificate_book,
+    roster_books.may_keep_certificate_book,
+    roster_books.may_request_changes,
+    roster_books.may_review_change_requests,
+    roster_books.may_read_change_feed,
 ):
     _filter(_rule.__name__, _rule)
 
