@@ -70,3 +70,7 @@ def register_routers(api: NinjaAPI) -> None:
     from classbook.api.routes import reports_forecast
 
     api.add_router("/schools", reports_forecast.router)
+    # OneRoster 1.2 CSV export/import and the provider's clients (issue 13): /schools/{school}/oneroster/...
+    from classbook.api.routes import oneroster
+
+    api.add_router("/schools", oneroster.router)
