@@ -178,3 +178,8 @@ ACTION_LABELS["archive.act.drafted"] = _("Destruction act drafted")
 ACTION_LABELS["archive.act.confirmed"] = _("Destruction act confirmed, archives destroyed")
 ACTION_LABELS["archive.settings.changed"] = _("Archive settings changed")
 ACTION_LABELS["printing.copy.printed"] = _("Journal pages or a summary sheet printed")
+# OneRoster 1.2 interop (issue 13, docs/oneroster.md).
+ACTION_LABELS["oneroster.exported"] = _("School exported as OneRoster")
+ACTION_LABELS["oneroster.imported"] = _("OneRoster package imported")
+ACTION_LABELS["oneroster.client.registered"] = _("OneRoster platform client registered")
+ACTION_LABELS["oneroster.client.revoked"] = _("OneRoster platform client revoked")

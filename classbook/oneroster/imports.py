@@ -143,9 +143,16 @@ def _save_ids(job: _Import) -> None:
         key__in={key for _, key in job.recorded}
     ).delete()
     SourcedId.objects.bulk_create(
-        SourcedId(school=job.school, kind=kind, key=key, sourced_id=sid, source_modified=parse_datetime(date) if date else None, recorded_at=now)
+        SourcedId(
+            school=job.school,
+            kind=kind,
+            key=key,
+            sourced_id=sid,
+            source_modified=parse_datetime(date) if date else None,
+            recorded_at=now,
+        )
         for (kind, key), (sid, date) in job.recorded.items()
-    )  # fmt: skip
+    )
 
 
 # --- steps -------------------------------------------------------------------------------------------
@@ -165,8 +172,12 @@ def _sessions(job: _Import) -> None:
     rows = job.rows("academicSessions")
     for row in (r for r in rows if r["type"] == "schoolYear"):
         try:
-            year = schools.create_row(acting_user=job.actor, school=job.school, model=AcademicYear,
-                                      fields={"name": row["title"], "start": _date(row["startDate"]), "end": _date(row["endDate"])})  # fmt: skip
+            year = schools.create_row(
+                acting_user=job.actor,
+                school=job.school,
+                model=AcademicYear,
+                fields={"name": row["title"], "start": _date(row["startDate"]), "end": _date(row["endDate"])},
+            )
         except (ValidationError, DomainError) as exc:
             job.error("academicSessions", row["sourcedId"], _message(exc))
             continue
@@ -193,8 +204,15 @@ def _period(job: _Import, row: Row, ordinals: dict[tuple[int, str], int]) -> Non
     if kind is None:
         kind = PeriodKind.YEAR if (start, end) == (year.start, year.end) else PeriodKind.TRIMESTER
     ordinals[(year.pk, kind)] += 1
-    fields = {"year": year, "parent": parent if isinstance(parent, StudyPeriod) else None, "kind": kind,
-              "name": row["title"], "ordinal": ordinals[(year.pk, kind)], "start": start, "end": end}  # fmt: skip
+    fields = {
+        "year": year,
+        "parent": parent if isinstance(parent, StudyPeriod) else None,
+        "kind": kind,
+        "name": row["title"],
+        "ordinal": ordinals[(year.pk, kind)],
+        "start": start,
+        "end": end,
+    }
     try:
         period = schools.create_row(acting_user=job.actor, school=job.school, model=StudyPeriod, fields=fields)
     except (ValidationError, DomainError) as exc:
@@ -214,8 +232,9 @@ def _courses(job: _Import) -> None:
         subject = existing.get(row["title"])
         if subject is None:
             try:
-                subject = schools.create_subject(acting_user=job.actor, school=job.school, name=row["title"],
-                                                 short_name=row["courseCode"])  # fmt: skip
+                subject = schools.create_subject(
+                    acting_user=job.actor, school=job.school, name=row["title"], short_name=row["courseCode"]
+                )
             except (ValidationError, DomainError) as exc:
                 job.error("courses", row["sourcedId"], _message(exc))
                 continue
@@ -238,7 +257,9 @@ def _year_level(job: _Import, grades: str) -> YearLevel:
         raise DomainError(_("The class needs a grade from 01 to 12."))
     number = int(codes[0])
     level = YearLevel.objects.filter(school=job.school, number=number).first()
-    return level or schools.create_row(acting_user=job.actor, school=job.school, model=YearLevel, fields={"number": number})
+    return level or schools.create_row(
+        acting_user=job.actor, school=job.school, model=YearLevel, fields={"number": number}
+    )
 
 
 def _homerooms(job: _Import) -> None:
@@ -247,8 +268,13 @@ def _homerooms(job: _Import) -> None:
         if year is None:
             continue
         try:
-            school_class = schools.create_class(acting_user=job.actor, school=job.school, year=year,
-                                                year_level=_year_level(job, row["grades"]), name=row["title"])  # fmt: skip
+            school_class = schools.create_class(
+                acting_user=job.actor,
+                school=job.school,
+                year=year,
+                year_level=_year_level(job, row["grades"]),
+                name=row["title"],
+            )
         except (ValidationError, DomainError) as exc:
             job.error("classes", row["sourcedId"], _message(exc))
             continue
@@ -257,8 +283,13 @@ def _homerooms(job: _Import) -> None:
 
 
 def _person(row: Row) -> dict[str, Any]:
-    return {"last_name": row["familyName"], "first_name": row["givenName"], "patronymic": row["middleName"],
-            "email": row["email"], "phone": row["phone"]}  # fmt: skip
+    return {
+        "last_name": row["familyName"],
+        "first_name": row["givenName"],
+        "patronymic": row["middleName"],
+        "email": row["email"],
+        "phone": row["phone"],
+    }
 
 
 def _people(job: _Import) -> None:
@@ -271,12 +302,17 @@ def _people(job: _Import) -> None:
             job.error("users", sid, _("The user has no role in the school."))
     for r in job.rows("roles"):
         if r["role"] not in ROLE_IN:
-            job.error("roles", r["sourcedId"], _("The role “%(role)s” has no match in Classbook.") % {"role": r["role"][:40]})
+            job.error(
+                "roles", r["sourcedId"], _("The role “%(role)s” has no match in Classbook.") % {"role": r["role"][:40]}
+            )
     if job.errors:
         return
     demographics = {r["sourcedId"]: r for r in job.rows("demographics")}
-    homeroom = {e["userSourcedId"]: e for e in job.rows("enrollments")
-                if e["role"] == "student" and isinstance(job.classes.get(e["classSourcedId"]), SchoolClass)}  # fmt: skip
+    homeroom = {
+        e["userSourcedId"]: e
+        for e in job.rows("enrollments")
+        if e["role"] == "student" and isinstance(job.classes.get(e["classSourcedId"]), SchoolClass)
+    }
     kinds = {sid: {ROLE_IN[r["role"]] for r in rs} for sid, rs in roles.items()}
     for sid, row in users.items():
         if Role.STUDENT in kinds[sid]:
@@ -359,19 +395,37 @@ def _assignment(job: _Import, row: Row, members: list[Row]) -> None:
     if year is None:
         return
     if subject is None or school_class is None or not teachers or teachers[0] is None:
-        job.error("classes", row["sourcedId"], _("A scheduled class needs a subject course, a teacher and a homeroom class code."))
+        job.error(
+            "classes",
+            row["sourcedId"],
+            _("A scheduled class needs a subject course, a teacher and a homeroom class code."),
+        )
         return
-    students = [job.students[e["userSourcedId"]] for e in members if e["role"] == "student" and e["userSourcedId"] in job.students]
+    students = [
+        job.students[e["userSourcedId"]]
+        for e in members
+        if e["role"] == "student" and e["userSourcedId"] in job.students
+    ]
     try:
         subgroup = None
         if subgroup_name:
             subgroup = Subgroup.objects.filter(school_class=school_class, name=subgroup_name).first()
             if subgroup is None:
-                subgroup = schools.create_row(acting_user=job.actor, school=job.school, model=Subgroup,
-                                              fields={"school_class": school_class, "name": subgroup_name})  # fmt: skip
+                subgroup = schools.create_row(
+                    acting_user=job.actor,
+                    school=job.school,
+                    model=Subgroup,
+                    fields={"school_class": school_class, "name": subgroup_name},
+                )
                 schools.set_subgroup_students(acting_user=job.actor, subgroup=subgroup, students=students)
-        assignment = schools.create_assignment(acting_user=job.actor, school=job.school, teacher=teachers[0],
-                                               school_class=school_class, subgroup=subgroup, subject=subject)  # fmt: skip
+        assignment = schools.create_assignment(
+            acting_user=job.actor,
+            school=job.school,
+            teacher=teachers[0],
+            school_class=school_class,
+            subgroup=subgroup,
+            subject=subject,
+        )
     except (ValidationError, DomainError) as exc:
         job.error("classes", row["sourcedId"], _message(exc))
         return

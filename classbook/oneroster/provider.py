@@ -50,7 +50,9 @@ def to_json(row: dict[str, str]) -> dict[str, Any]:
             continue
         if column in REFS:
             name = REFS[column][0]
-            out[name] = [ref(column, v) for v in value.split(",") if v] if column.endswith("Ids") else ref(column, value)
+            out[name] = (
+                [ref(column, v) for v in value.split(",") if v] if column.endswith("Ids") else ref(column, value)
+            )
         elif column in LIST_COLUMNS:
             out[column] = [v for v in value.split(",") if v]
         elif column in BOOLEAN_COLUMNS:
@@ -66,22 +68,29 @@ class Collection:
     plural: str  # the JSON key of a list
     singular: str  # the JSON key of one object
     service: str  # the scope family it needs (access.oneroster.NEEDS)
-    keep: Callable[[dict[str, Any], dict[str, str]], bool] = lambda obj, params: True
+    keep: Callable[[dict[str, Any], dict[str, Any]], bool] = lambda obj, params: True
 
 
-def _role_is(*names: str) -> Callable[[dict[str, Any], dict[str, str]], bool]:
+def _role_is(*names: str) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
     return lambda obj, params: any(r["role"] in names for r in obj.get("roles", []))
 
 
-def _in_class(role: str | None) -> Callable[[dict[str, Any], dict[str, str]], bool]:
-    return lambda obj, params: obj["sourcedId"] in params["members"] and (role is None or params["roles"].get(obj["sourcedId"]) == role)
+def _in_class(role: str | None) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+    return lambda obj, params: (
+        obj["sourcedId"] in params["members"] and (role is None or params["roles"].get(obj["sourcedId"]) == role)
+    )
 
 
 COLLECTIONS: dict[str, Collection] = {
     "academicSessions": Collection("academicSessions", "academicSessions", "academicSession", "roster-core"),
-    "terms": Collection("academicSessions", "terms", "term", "roster-core", lambda o, p: o["type"] == "term"),
-    "gradingPeriods": Collection("academicSessions", "academicSessions", "academicSession", "roster-core",
-                                 lambda o, p: o["type"] == "gradingPeriod"),  # fmt: skip
+    "terms": Collection("academicSessions", "academicSessions", "academicSession", "roster-core", lambda o, p: o["type"] == "term"),
+    "gradingPeriods": Collection(
+        "academicSessions",
+        "academicSessions",
+        "academicSession",
+        "roster-core",
+        lambda o, p: o["type"] == "gradingPeriod",
+    ),
     "orgs": Collection("orgs", "orgs", "org", "roster-core"),
     "schools": Collection("orgs", "orgs", "org", "roster-core", lambda o, p: o["type"] == "school"),
     "courses": Collection("courses", "courses", "course", "roster-core"),
@@ -97,23 +106,30 @@ COLLECTIONS: dict[str, Collection] = {
 }
 # Nested routes: (parent collection, child) -> how the parent narrows the child.
 NESTED = {
-    ("schools", "classes"): Collection("classes", "classes", "class", "roster-core",
-                                       lambda o, p: o["school"]["sourcedId"] == p["parent"]),
-    ("schools", "students"): Collection("users", "users", "user", "roster-core",
-                                        lambda o, p: _org_role(o, p["parent"], "student")),
-    ("schools", "teachers"): Collection("users", "users", "user", "roster-core",
-                                        lambda o, p: _org_role(o, p["parent"], "teacher")),
-    ("schools", "enrollments"): Collection("enrollments", "enrollments", "enrollment", "roster-core",
-                                           lambda o, p: o["school"]["sourcedId"] == p["parent"]),
+    ("schools", "classes"): Collection(
+        "classes", "classes", "class", "roster-core", lambda o, p: o["school"]["sourcedId"] == p["parent"]
+    ),
+    ("schools", "students"): Collection(
+        "users", "users", "user", "roster-core", lambda o, p: _org_role(o, p["parent"], "student")
+    ),
+    ("schools", "teachers"): Collection(
+        "users", "users", "user", "roster-core", lambda o, p: _org_role(o, p["parent"], "teacher")
+    ),
+    ("schools", "enrollments"): Collection(
+        "enrollments", "enrollments", "enrollment", "roster-core", lambda o, p: o["school"]["sourcedId"] == p["parent"]
+    ),
     ("classes", "students"): Collection("users", "users", "user", "roster-core", _in_class("student")),
     ("classes", "teachers"): Collection("users", "users", "user", "roster-core", _in_class("teacher")),
-    ("classes", "enrollments"): Collection("enrollments", "enrollments", "enrollment", "roster-core",
-                                           lambda o, p: o["class"]["sourcedId"] == p["parent"]),
-    ("classes", "lineItems"): Collection("lineItems", "lineItems", "lineItem", "gradebook",
-                                         lambda o, p: o["class"]["sourcedId"] == p["parent"]),
-    ("classes", "results"): Collection("results", "results", "result", "gradebook",
-                                       lambda o, p: o["lineItem"]["sourcedId"] in p["items"]),
-}  # fmt: skip
+    ("classes", "enrollments"): Collection(
+        "enrollments", "enrollments", "enrollment", "roster-core", lambda o, p: o["class"]["sourcedId"] == p["parent"]
+    ),
+    ("classes", "lineItems"): Collection(
+        "lineItems", "lineItems", "lineItem", "gradebook", lambda o, p: o["class"]["sourcedId"] == p["parent"]
+    ),
+    ("classes", "results"): Collection(
+        "results", "results", "result", "gradebook", lambda o, p: o["lineItem"]["sourcedId"] in p["items"]
+    ),
+}
 
 
 def _org_role(obj: dict[str, Any], org: str, role: str) -> bool:
@@ -139,9 +155,14 @@ def objects(school: School, file: str) -> list[dict[str, Any]]:
 def class_params(school: School, class_id: str) -> dict[str, Any]:
     """What nested class routes filter by: the class's members and their roles, its line items."""
     enrol = [e for e in rows.build(school, files=["enrollments"])["enrollments"] if e["classSourcedId"] == class_id]
-    items = {r["sourcedId"] for r in rows.build(school, files=["lineItems"])["lineItems"] if r["classSourcedId"] == class_id}
-    return {"members": {e["userSourcedId"] for e in enrol}, "roles": {e["userSourcedId"]: e["role"] for e in enrol},
-            "items": items}  # fmt: skip
+    items = {
+        r["sourcedId"] for r in rows.build(school, files=["lineItems"])["lineItems"] if r["classSourcedId"] == class_id
+    }
+    return {
+        "members": {e["userSourcedId"] for e in enrol},
+        "roles": {e["userSourcedId"]: e["role"] for e in enrol},
+        "items": items,
+    }
 
 
 # --- selection: filter, sort, fields ------------------------------------------------------------------
@@ -172,10 +193,14 @@ def _value(obj: dict[str, Any], field: str) -> list[str]:
 
 def _test(values: list[str], op: str, wanted: str) -> bool:
     tests: dict[str, Callable[[str], bool]] = {
-        "=": lambda v: v == wanted, "!=": lambda v: v != wanted, ">": lambda v: v > wanted,
-        ">=": lambda v: v >= wanted, "<": lambda v: v < wanted, "<=": lambda v: v <= wanted,
+        "=": lambda v: v == wanted,
+        "!=": lambda v: v != wanted,
+        ">": lambda v: v > wanted,
+        ">=": lambda v: v >= wanted,
+        "<": lambda v: v < wanted,
+        "<=": lambda v: v <= wanted,
         "~": lambda v: wanted.lower() in v.lower(),
-    }  # fmt: skip
+    }
     return any(tests[op](v) for v in values) if op != "!=" else all(tests[op](v) for v in values)
 
 

@@ -23,7 +23,6 @@ from classbook.journal.models import GradeKind, Mark, PeriodGrade, WorkType
 from classbook.oneroster.ids import Ids, format_datetime
 from classbook.oneroster.spec import HEADERS
 from classbook.people.models import (
-    STAFF_ROLES,
     Consent,
     ConsentPurpose,
     Enrolment,
@@ -107,7 +106,9 @@ class Build:
         return self.ids.org
 
 
-def build(school: School, *, since: dt.datetime | None = None, files: Iterable[str] = tuple(HEADERS)) -> dict[str, list[Row]]:
+def build(
+    school: School, *, since: dt.datetime | None = None, files: Iterable[str] = tuple(HEADERS)
+) -> dict[str, list[Row]]:
     """The school's OneRoster rows per file (``files`` limits what is built: the REST provider asks for one)."""
     wanted = set(files)
     b = Build(school=school, ids=Ids(school), since=since)
@@ -132,26 +133,47 @@ def _sessions(b: Build) -> None:
     school_year = {y.pk: str(y.end.year) for y in years}
     for y in years:
         key = f"y{y.pk}"
-        row = {"sourcedId": b.ids.sid("session", key), "title": y.name, "type": "schoolYear",
-               "startDate": y.start, "endDate": y.end, "schoolYear": school_year[y.pk]}  # fmt: skip
+        row = {
+            "sourcedId": b.ids.sid("session", key),
+            "title": y.name,
+            "type": "schoolYear",
+            "startDate": y.start,
+            "endDate": y.end,
+            "schoolYear": school_year[y.pk],
+        }
         b.add("academicSessions", row, b.ids.modified("session", key, b.ids.audit_time("schools.academicyear", y.pk)))
     for p in StudyPeriod.objects.filter(school=b.school).order_by("year", "start", "-end"):
         key = f"p{p.pk}"
         parent = b.ids.sid("session", f"p{p.parent_id}" if p.parent_id else f"y{p.year_id}")
-        row = {"sourcedId": b.ids.sid("session", key), "title": p.name, "type": SESSION_TYPE[PeriodKind(p.kind)],
-               "startDate": p.start, "endDate": p.end, "parentSourcedId": parent,
-               "schoolYear": school_year[p.year_id]}  # fmt: skip
+        row = {
+            "sourcedId": b.ids.sid("session", key),
+            "title": p.name,
+            "type": SESSION_TYPE[PeriodKind(p.kind)],
+            "startDate": p.start,
+            "endDate": p.end,
+            "parentSourcedId": parent,
+            "schoolYear": school_year[p.year_id],
+        }
         b.add("academicSessions", row, b.ids.modified("session", key, b.ids.audit_time("schools.studyperiod", p.pk)))
 
 
 def _courses(b: Build) -> None:
-    row = {"sourcedId": b.ids.sid("course", HOMEROOM_COURSE), "title": _("Homeroom class"),
-           "courseCode": HOMEROOM_COURSE, "orgSourcedId": b.org}  # fmt: skip
+    row = {
+        "sourcedId": b.ids.sid("course", HOMEROOM_COURSE),
+        "title": _("Homeroom class"),
+        "courseCode": HOMEROOM_COURSE,
+        "orgSourcedId": b.org,
+    }
     b.add("courses", row, b.ids.modified("course", HOMEROOM_COURSE))
     for s in Subject.objects.filter(school=b.school):
         key = f"s{s.pk}"
-        row = {"sourcedId": b.ids.sid("course", key), "title": s.name, "courseCode": s.short_name,
-               "orgSourcedId": b.org, "subjects": s.name}  # fmt: skip
+        row = {
+            "sourcedId": b.ids.sid("course", key),
+            "title": s.name,
+            "courseCode": s.short_name,
+            "orgSourcedId": b.org,
+            "subjects": s.name,
+        }
         b.add("courses", row, b.ids.modified("course", key, b.ids.audit_time("schools.subject", s.pk)))
 
 
@@ -163,25 +185,43 @@ def _classes(b: Build) -> None:
     classes = SchoolClass.objects.filter(school=b.school).select_related("year_level")
     for c in classes:
         key = f"c{c.pk}"
-        row = {"sourcedId": b.ids.sid("class", key), "title": c.name, "grades": grade(c.year_level.number),
-               "courseSourcedId": b.ids.sid("course", HOMEROOM_COURSE), "classCode": homeroom_code(c),
-               "classType": "homeroom", "schoolSourcedId": b.org,
-               "termSourcedIds": b.ids.sid("session", f"y{c.year_id}")}  # fmt: skip
+        row = {
+            "sourcedId": b.ids.sid("class", key),
+            "title": c.name,
+            "grades": grade(c.year_level.number),
+            "courseSourcedId": b.ids.sid("course", HOMEROOM_COURSE),
+            "classCode": homeroom_code(c),
+            "classType": "homeroom",
+            "schoolSourcedId": b.org,
+            "termSourcedIds": b.ids.sid("session", f"y{c.year_id}"),
+        }
         b.add("classes", row, b.ids.modified("class", key, b.ids.audit_time("schools.schoolclass", c.pk)))
     for a in _assignments(b.school):
         key = f"a{a.pk}"
         group = a.school_class.name + (f"/{a.subgroup.name}" if a.subgroup_id and a.subgroup else "")
-        row = {"sourcedId": b.ids.sid("class", key), "title": f"{a.subject.name} — {group}",
-               "grades": grade(a.school_class.year_level.number), "courseSourcedId": b.ids.sid("course", f"s{a.subject_id}"),
-               "classCode": group, "classType": "scheduled", "schoolSourcedId": b.org,
-               "termSourcedIds": b.ids.sid("session", f"y{a.year_id}"), "subjects": a.subject.name}  # fmt: skip
+        row = {
+            "sourcedId": b.ids.sid("class", key),
+            "title": f"{a.subject.name} — {group}",
+            "grades": grade(a.school_class.year_level.number),
+            "courseSourcedId": b.ids.sid("course", f"s{a.subject_id}"),
+            "classCode": group,
+            "classType": "scheduled",
+            "schoolSourcedId": b.org,
+            "termSourcedIds": b.ids.sid("session", f"y{a.year_id}"),
+            "subjects": a.subject.name,
+        }
         b.add("classes", row, b.ids.modified("class", key, b.ids.audit_time("schools.teachingassignment", a.pk)))
 
 
 def _assignments(school: School) -> list[TeachingAssignment]:
     return list(
         TeachingAssignment.objects.filter(school=school).select_related(
-            "school_class__year_level", "subgroup", "subject", "scale", "subject__scale", "school_class__year_level__scale"
+            "school_class__year_level",
+            "subgroup",
+            "subject",
+            "scale",
+            "subject__scale",
+            "school_class__year_level__scale",
         )
     )
 
@@ -218,13 +258,20 @@ def _users(b: Build) -> None:
     for user_id, user in people.users.items():
         key = f"u{user_id}"
         student = student_of.get(user_id)
-        row = {"sourcedId": b.ids.sid("user", key), "enabledUser": "true" if user.is_active else "false",
-               "username": user.username, "givenName": user.first_name, "familyName": user.last_name,
-               "middleName": user.patronymic, "identifier": student.personal_file_number if student else "",
-               "email": user.email, "phone": user.phone,
-               "agentSourcedIds": ",".join(sorted(b.ids.sid("user", f"u{a}") for a in set(agents[user_id]))),
-               "grades": grade(current[student.pk]) if student and student.pk in current else "",
-               "primaryOrgSourcedId": b.org}  # fmt: skip
+        row = {
+            "sourcedId": b.ids.sid("user", key),
+            "enabledUser": "true" if user.is_active else "false",
+            "username": user.username,
+            "givenName": user.first_name,
+            "familyName": user.last_name,
+            "middleName": user.patronymic,
+            "identifier": student.personal_file_number if student else "",
+            "email": user.email,
+            "phone": user.phone,
+            "agentSourcedIds": ",".join(sorted(b.ids.sid("user", f"u{a}") for a in set(agents[user_id]))),
+            "grades": grade(current[student.pk]) if student and student.pk in current else "",
+            "primaryOrgSourcedId": b.org,
+        }
         times = [b.ids.audit_time("people.user", user_id)]
         if student:
             times.append(b.ids.audit_time("people.student", student.pk))
@@ -247,9 +294,15 @@ def _roles(b: Build) -> None:
         key = f"m{m.pk}"
         primary = m.user_id not in first
         first.add(m.user_id)
-        row = {"sourcedId": b.ids.sid("role", key), "userSourcedId": b.ids.sid("user", f"u{m.user_id}"),
-               "roleType": "primary" if primary else "secondary", "role": ROLE_OUT[Role(m.role)],
-               "beginDate": m.since, "endDate": m.until or "", "orgSourcedId": b.org}  # fmt: skip
+        row = {
+            "sourcedId": b.ids.sid("role", key),
+            "userSourcedId": b.ids.sid("user", f"u{m.user_id}"),
+            "roleType": "primary" if primary else "secondary",
+            "role": ROLE_OUT[Role(m.role)],
+            "beginDate": m.since,
+            "endDate": m.until or "",
+            "orgSourcedId": b.org,
+        }
         active = m.is_active and (m.until is None or m.until >= b.today)
         b.add("roles", row, b.ids.modified("role", key, b.ids.audit_time("people.membership", m.pk)), active=active)
 
@@ -260,32 +313,57 @@ def _enrollments(b: Build) -> None:
     for e in enrolments:
         by_class[e.school_class_id].append(e)
         key = f"e{e.pk}"
-        row = {"sourcedId": b.ids.sid("enrollment", key), "classSourcedId": b.ids.sid("class", f"c{e.school_class_id}"),
-               "schoolSourcedId": b.org, "userSourcedId": b.ids.sid("user", f"u{e.student.user_id}"),
-               "role": "student", "primary": "false", "beginDate": e.start, "endDate": e.end or ""}  # fmt: skip
+        row = {
+            "sourcedId": b.ids.sid("enrollment", key),
+            "classSourcedId": b.ids.sid("class", f"c{e.school_class_id}"),
+            "schoolSourcedId": b.org,
+            "userSourcedId": b.ids.sid("user", f"u{e.student.user_id}"),
+            "role": "student",
+            "primary": "false",
+            "beginDate": e.start,
+            "endDate": e.end or "",
+        }
         time = b.ids.audit_time("people.student", e.student_id)
         b.add("enrollments", row, b.ids.modified("enrollment", key, time), active=_open(e, b.today))
     for c in SchoolClass.objects.filter(school=b.school, class_teacher__isnull=False):
         key = f"h{c.pk}"
-        row = {"sourcedId": b.ids.sid("enrollment", key), "classSourcedId": b.ids.sid("class", f"c{c.pk}"),
-               "schoolSourcedId": b.org, "userSourcedId": b.ids.sid("user", f"u{c.class_teacher_id}"),
-               "role": "teacher", "primary": "true"}  # fmt: skip
+        row = {
+            "sourcedId": b.ids.sid("enrollment", key),
+            "classSourcedId": b.ids.sid("class", f"c{c.pk}"),
+            "schoolSourcedId": b.org,
+            "userSourcedId": b.ids.sid("user", f"u{c.class_teacher_id}"),
+            "role": "teacher",
+            "primary": "true",
+        }
         b.add("enrollments", row, b.ids.modified("enrollment", key, b.ids.audit_time("schools.schoolclass", c.pk)))
     subgroup_students = _subgroup_students(b.school)
     for a in _assignments(b.school):
         cls = b.ids.sid("class", f"a{a.pk}")
         time = b.ids.audit_time("schools.teachingassignment", a.pk)
-        row = {"sourcedId": b.ids.sid("enrollment", f"t{a.pk}"), "classSourcedId": cls, "schoolSourcedId": b.org,
-               "userSourcedId": b.ids.sid("user", f"u{a.teacher_id}"), "role": "teacher", "primary": "true"}  # fmt: skip
+        row = {
+            "sourcedId": b.ids.sid("enrollment", f"t{a.pk}"),
+            "classSourcedId": cls,
+            "schoolSourcedId": b.org,
+            "userSourcedId": b.ids.sid("user", f"u{a.teacher_id}"),
+            "role": "teacher",
+            "primary": "true",
+        }
         b.add("enrollments", row, b.ids.modified("enrollment", f"t{a.pk}", time))
         members = by_class[a.school_class_id]
         if a.subgroup_id:
             members = [e for e in members if e.student_id in subgroup_students[a.subgroup_id]]
         for e in members:
             key = f"s{a.pk}-{e.pk}"
-            row = {"sourcedId": b.ids.sid("enrollment", key), "classSourcedId": cls, "schoolSourcedId": b.org,
-                   "userSourcedId": b.ids.sid("user", f"u{e.student.user_id}"), "role": "student",
-                   "primary": "false", "beginDate": e.start, "endDate": e.end or ""}  # fmt: skip
+            row = {
+                "sourcedId": b.ids.sid("enrollment", key),
+                "classSourcedId": cls,
+                "schoolSourcedId": b.org,
+                "userSourcedId": b.ids.sid("user", f"u{e.student.user_id}"),
+                "role": "student",
+                "primary": "false",
+                "beginDate": e.start,
+                "endDate": e.end or "",
+            }
             stamp = b.ids.audit_time("people.student", e.student_id)
             b.add("enrollments", row, b.ids.modified("enrollment", key, time, stamp), active=_open(e, b.today))
 
@@ -334,7 +412,11 @@ def _categories(b: Build) -> None:
         b.add("categories", row, b.ids.modified("category", key, b.ids.audit_time("journal.worktype", w.pk)))
     for kind in GradeKind:
         key = f"g{kind.value}"
-        b.add("categories", {"sourcedId": b.ids.sid("category", key), "title": str(kind.label)}, b.ids.modified("category", key))
+        b.add(
+            "categories",
+            {"sourcedId": b.ids.sid("category", key), "title": str(kind.label)},
+            b.ids.modified("category", key),
+        )
 
 
 def _scale_bounds(school: School) -> dict[int, tuple[Decimal | None, Decimal | None]]:
@@ -360,19 +442,33 @@ def _line_items_and_results(b: Build) -> None:
         if key not in items:
             period = _period_of(periods, a.year_id, m.lesson.date)
             lo, hi = bounds.get(getattr(a.effective_scale(), "pk", 0), (None, None))
-            items[key] = ({"sourcedId": b.ids.sid("lineItem", key), "title": f"{m.work_type.name} {m.lesson.date:%d.%m.%Y}",
-                           "description": m.lesson.topic, "assignDate": m.lesson.date, "dueDate": m.lesson.date,
-                           "classSourcedId": b.ids.sid("class", f"a{a.pk}"),
-                           "categorySourcedId": b.ids.sid("category", f"w{m.work_type_id}"),
-                           "gradingPeriodSourcedId": b.ids.sid("session", f"p{period.pk}") if period else "",
-                           "resultValueMin": number(lo), "resultValueMax": number(hi), "schoolSourcedId": b.org},
-                          [m.lesson.updated_at])  # fmt: skip
+            items[key] = (
+                {
+                    "sourcedId": b.ids.sid("lineItem", key),
+                    "title": f"{m.work_type.name} {m.lesson.date:%d.%m.%Y}",
+                    "description": m.lesson.topic,
+                    "assignDate": m.lesson.date,
+                    "dueDate": m.lesson.date,
+                    "classSourcedId": b.ids.sid("class", f"a{a.pk}"),
+                    "categorySourcedId": b.ids.sid("category", f"w{m.work_type_id}"),
+                    "gradingPeriodSourcedId": b.ids.sid("session", f"p{period.pk}") if period else "",
+                    "resultValueMin": number(lo),
+                    "resultValueMax": number(hi),
+                    "schoolSourcedId": b.org,
+                },
+                [m.lesson.updated_at],
+            )
         items[key][1].append(m.updated_at)
         value = m.value
-        row = {"sourcedId": b.ids.sid("result", f"r{m.pk}"), "lineItemSourcedId": items[key][0]["sourcedId"],
-               "studentSourcedId": b.ids.sid("user", f"u{m.student.user_id}"),
-               "scoreStatus": _score_status(value), "score": number(value.numeric) if value else "",
-               "scoreDate": m.lesson.date, "comment": m.comment}  # fmt: skip
+        row = {
+            "sourcedId": b.ids.sid("result", f"r{m.pk}"),
+            "lineItemSourcedId": items[key][0]["sourcedId"],
+            "studentSourcedId": b.ids.sid("user", f"u{m.student.user_id}"),
+            "scoreStatus": _score_status(value),
+            "score": number(value.numeric) if value else "",
+            "scoreDate": m.lesson.date,
+            "comment": m.comment,
+        }
         b.add("results", row, b.ids.modified("result", f"r{m.pk}", m.updated_at), active=value is not None)
     grades = PeriodGrade.objects.filter(school=b.school).select_related("period", "value", "student")
     for g in grades.order_by("pk"):
@@ -381,18 +477,34 @@ def _line_items_and_results(b: Build) -> None:
         if key not in items:
             lo, hi = bounds.get(getattr(a.effective_scale(), "pk", 0), (None, None))
             title = f"{GradeKind(g.kind).label}: {g.period.name}" + (f" — {g.title}" if g.title else "")
-            items[key] = ({"sourcedId": b.ids.sid("lineItem", key), "title": title, "assignDate": g.period.end,
-                           "dueDate": g.period.end, "classSourcedId": b.ids.sid("class", f"a{a.pk}"),
-                           "categorySourcedId": b.ids.sid("category", f"g{g.kind}"),
-                           "gradingPeriodSourcedId": b.ids.sid("session", f"p{g.period_id}"),
-                           "resultValueMin": number(lo), "resultValueMax": number(hi), "schoolSourcedId": b.org},
-                          [])  # fmt: skip
+            items[key] = (
+                {
+                    "sourcedId": b.ids.sid("lineItem", key),
+                    "title": title,
+                    "assignDate": g.period.end,
+                    "dueDate": g.period.end,
+                    "classSourcedId": b.ids.sid("class", f"a{a.pk}"),
+                    "categorySourcedId": b.ids.sid("category", f"g{g.kind}"),
+                    "gradingPeriodSourcedId": b.ids.sid("session", f"p{g.period_id}"),
+                    "resultValueMin": number(lo),
+                    "resultValueMax": number(hi),
+                    "schoolSourcedId": b.org,
+                },
+                [],
+            )
         changed = max(g.set_at, g.locked_at or g.set_at)
         items[key][1].append(changed)
-        row = {"sourcedId": b.ids.sid("result", f"v{g.pk}"), "lineItemSourcedId": items[key][0]["sourcedId"],
-               "studentSourcedId": b.ids.sid("user", f"u{g.student.user_id}"), "scoreStatus": _score_status(g.value),
-               "score": number(g.value.numeric), "scoreDate": timezone.localdate(g.set_at)}  # fmt: skip
-        b.add("results", row, b.ids.modified("result", f"v{g.pk}", changed, b.ids.audit_time("journal.periodgrade", g.pk)))
+        row = {
+            "sourcedId": b.ids.sid("result", f"v{g.pk}"),
+            "lineItemSourcedId": items[key][0]["sourcedId"],
+            "studentSourcedId": b.ids.sid("user", f"u{g.student.user_id}"),
+            "scoreStatus": _score_status(g.value),
+            "score": number(g.value.numeric),
+            "scoreDate": timezone.localdate(g.set_at),
+        }
+        b.add(
+            "results", row, b.ids.modified("result", f"v{g.pk}", changed, b.ids.audit_time("journal.periodgrade", g.pk))
+        )
     for key, (row, times) in items.items():
         b.add("lineItems", row, b.ids.modified("lineItem", key, *times))
 

@@ -50,11 +50,20 @@ def register_client(*, acting_user: User, school: School, name: str, scopes: lis
         raise ConflictError(_("A client with this name is already registered."), field="name")
     secret = secrets.token_urlsafe(32)
     client = Client.objects.create(
-        school=school, name=name, client_id=secrets.token_urlsafe(18), secret_hash=_hash(secret),
-        scopes=sorted(set(scopes)), created_by=acting_user,
-    )  # fmt: skip
-    log_action("oneroster.client.registered", actor=acting_user, school=school, obj=client,
-               data={"name": name, "scopes": client.scopes})  # fmt: skip
+        school=school,
+        name=name,
+        client_id=secrets.token_urlsafe(18),
+        secret_hash=_hash(secret),
+        scopes=sorted(set(scopes)),
+        created_by=acting_user,
+    )
+    log_action(
+        "oneroster.client.registered",
+        actor=acting_user,
+        school=school,
+        obj=client,
+        data={"name": name, "scopes": client.scopes},
+    )
     return Registered(client, secret)
 
 
@@ -66,7 +75,9 @@ def revoke_client(*, acting_user: User, client: Client) -> Client:
     client.revoked_at = timezone.now()
     client.save(update_fields=["revoked_at"])
     AccessToken.objects.filter(client=client).delete()
-    log_action("oneroster.client.revoked", actor=acting_user, school=client.school, obj=client, data={"name": client.name})
+    log_action(
+        "oneroster.client.revoked", actor=acting_user, school=client.school, obj=client, data={"name": client.name}
+    )
     return client
 
 
@@ -93,7 +104,9 @@ def issue_token(client: Client, requested: list[str]) -> Issued:
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     AccessToken.objects.filter(client=client, expires_at__lt=now).delete()
-    AccessToken.objects.create(client=client, token_hash=_hash(token), scopes=sorted(scopes), expires_at=now + TOKEN_LIFETIME)
+    AccessToken.objects.create(
+        client=client, token_hash=_hash(token), scopes=sorted(scopes), expires_at=now + TOKEN_LIFETIME
+    )
     return Issued(token, sorted(scopes), int(TOKEN_LIFETIME.total_seconds()))
 
 
@@ -114,8 +127,12 @@ def export_package(
     names = ROSTER_FILES + (GRADEBOOK_FILES if gradebook else ())
     files = rows.build(school, since=since, files=names)
     data = csvzip.write_zip(files, delta=since is not None)
-    log_action("oneroster.exported", actor=acting_user, school=school,
-               data={"since": since.isoformat() if since else None, "files": {n: len(r) for n, r in files.items()}})  # fmt: skip
+    log_action(
+        "oneroster.exported",
+        actor=acting_user,
+        school=school,
+        data={"since": since.isoformat() if since else None, "files": {n: len(r) for n, r in files.items()}},
+    )
     return data
 
 

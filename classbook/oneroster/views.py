@@ -76,8 +76,14 @@ def token(request: HttpRequest) -> JsonResponse:
         issued = services.issue_token(client, request.POST.get("scope", "").split())
     except DomainError:
         return _oauth_error(400, "invalid_scope")
-    response = JsonResponse({"access_token": issued.token, "token_type": "bearer",
-                             "expires_in": issued.expires_in, "scope": " ".join(issued.scopes)})  # fmt: skip
+    response = JsonResponse(
+        {
+            "access_token": issued.token,
+            "token_type": "bearer",
+            "expires_in": issued.expires_in,
+            "scope": " ".join(issued.scopes),
+        }
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -108,7 +114,8 @@ def _int(request: HttpRequest, name: str, default: int, low: int, high: int) -> 
         return default
     if not raw.isdigit() or not (low <= int(raw) <= high):
         raise provider.SelectionError(
-            "invalid_selection_field", _("%(name)s must be a whole number from %(low)s to %(high)s.") % {"name": name, "low": low, "high": high}
+            "invalid_selection_field",
+            _("%(name)s must be a whole number from %(low)s to %(high)s.") % {"name": name, "low": low, "high": high},
         )
     return int(raw)
 
@@ -120,8 +127,9 @@ def _page(request: HttpRequest, collection: provider.Collection, objs: list[dict
         order = request.GET.get("orderBy", "asc")
         if order not in {"asc", "desc"}:
             raise provider.SelectionError("invalid_sort_field", _("orderBy must be asc or desc."))
-        objs = provider.select(objs, collection.file, filter_=request.GET.get("filter", ""),
-                               sort=request.GET.get("sort", ""), order=order)  # fmt: skip
+        objs = provider.select(
+            objs, collection.file, filter_=request.GET.get("filter", ""), sort=request.GET.get("sort", ""), order=order
+        )
         fields = _fields(request, collection)
     except provider.SelectionError as exc:
         return ims_error(400, exc.code, exc.description)
@@ -140,7 +148,9 @@ def _fields(request: HttpRequest, collection: provider.Collection) -> list[str]:
     fields = [f.strip() for f in request.GET.get("fields", "").split(",") if f.strip()]
     unknown = [f for f in fields if f not in provider.known_fields(collection.file)]
     if unknown:
-        raise provider.SelectionError("invalid_selection_field", _("Unknown field: %(field)s.") % {"field": unknown[0][:60]})
+        raise provider.SelectionError(
+            "invalid_selection_field", _("Unknown field: %(field)s.") % {"field": unknown[0][:60]}
+        )
     return fields
 
 
@@ -193,7 +203,11 @@ def object_view(request: HttpRequest, api: str, name: str, sourced_id: str) -> J
 @require_GET
 def nested_view(request: HttpRequest, api: str, parent: str, parent_id: str, name: str) -> JsonResponse:
     collection = provider.NESTED.get((parent, name))
-    if collection is None or api not in {"rostering", "gradebook"} or (api == "gradebook") != (collection.service == "gradebook"):
+    if (
+        collection is None
+        or api not in {"rostering", "gradebook"}
+        or (api == "gradebook") != (collection.service == "gradebook")
+    ):
         return ims_error(404, "unknownobject", _("No such endpoint."))
     token = _guard(request, collection)
     if isinstance(token, JsonResponse):

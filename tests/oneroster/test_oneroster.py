@@ -27,15 +27,29 @@ GRADEBOOK = "/ims/oneroster/gradebook/v1p2"
 def _seed(world) -> None:
     """The small school's extras: a semester, a consent, a subgroup lesson's marks."""
     f.PeriodFactory(year=world.class_a.year)
-    Consent.objects.create(school=world.school, student=world.student, purpose=ConsentPurpose.PERSONAL_DATA,
-                           given_by="Мати", given_on=dt.date(2026, 9, 1), recorded_by=world.director)  # fmt: skip
+    Consent.objects.create(
+        school=world.school,
+        student=world.student,
+        purpose=ConsentPurpose.PERSONAL_DATA,
+        given_by="Мати",
+        given_on=dt.date(2026, 9, 1),
+        recorded_by=world.director,
+    )
     assignment = TeachingAssignment.objects.get(teacher=world.teacher)
     work = WorkType.objects.create(school=world.school, code="current", name="Поточна", weight=1)
-    lesson = Lesson.objects.create(school=world.school, assignment=assignment, date=dt.date(2026, 10, 1),
-                                   topic="Дроби", created_by=world.teacher)  # fmt: skip
+    lesson = Lesson.objects.create(
+        school=world.school, assignment=assignment, date=dt.date(2026, 10, 1), topic="Дроби", created_by=world.teacher
+    )
     twelve = ScaleValue.objects.filter(school=world.school, scale__kind="12", code="10").first()
-    Mark.objects.create(school=world.school, lesson=lesson, student=world.student, work_type=work, value=twelve,
-                        created_by=world.teacher, updated_by=world.teacher)  # fmt: skip
+    Mark.objects.create(
+        school=world.school,
+        lesson=lesson,
+        student=world.student,
+        work_type=work,
+        value=twelve,
+        created_by=world.teacher,
+        updated_by=world.teacher,
+    )
 
 
 def _unzip(data: bytes) -> dict[str, list[list[str]]]:
@@ -84,8 +98,15 @@ def test_a_delta_lists_what_changed_since_and_an_ended_enrolment_as_tobedeleted(
     statuses = {r["status"] for r in data["enrollments"]}
     assert statuses == {"tobedeleted"} and data["enrollments"]
     assert all(r["dateLastModified"] > since.strftime("%Y-%m-%dT%H:%M:%S") for r in data["enrollments"])
-    assert spec.check_rows("enrollments", list(spec.HEADERS["enrollments"]),
-                           [[r[c] for c in spec.HEADERS["enrollments"]] for r in data["enrollments"]], delta=True) == []  # fmt: skip
+    assert (
+        spec.check_rows(
+            "enrollments",
+            list(spec.HEADERS["enrollments"]),
+            [[r[c] for c in spec.HEADERS["enrollments"]] for r in data["enrollments"]],
+            delta=True,
+        )
+        == []
+    )
 
 
 def _roster_only(files: dict[str, list[list[str]]], usernames: dict[str, str], org: tuple[str, str]) -> dict:
@@ -104,7 +125,12 @@ def test_round_trip_into_an_empty_school_exports_the_same_package(world):
     f.PeriodFactory(year=world.class_a.year)
     subgroup = f.SubgroupFactory(school_class=world.class_a, name="Група 1")
     subgroup.students.add(world.student)
-    f.make_assignment(world.other_teacher, world.class_a, f.SubjectFactory(school=world.school, name="Англійська мова"), subgroup=subgroup)
+    f.make_assignment(
+        world.other_teacher,
+        world.class_a,
+        f.SubjectFactory(school=world.school, name="Англійська мова"),
+        subgroup=subgroup,
+    )
     source = services.export_package(acting_user=world.director, school=world.school, gradebook=False)
     target = f.SchoolFactory(slug="empty-school", name="Порожня школа")
     director = f.make_member(target, Role.DIRECTOR)
@@ -148,8 +174,11 @@ def test_a_bad_package_is_refused_row_by_row_and_nothing_is_saved(world):
 
 def _token(client, registered, scope: str = "") -> str:
     basic = base64.b64encode(f"{registered.client.client_id}:{registered.secret}".encode()).decode()
-    response = client.post("/ims/oneroster/oauth2/token", {"grant_type": "client_credentials", "scope": scope},
-                           HTTP_AUTHORIZATION=f"Basic {basic}")  # fmt: skip
+    response = client.post(
+        "/ims/oneroster/oauth2/token",
+        {"grant_type": "client_credentials", "scope": scope},
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+    )
     assert response.status_code == 200, response.content
     return response.json()["access_token"]
 
@@ -159,9 +188,18 @@ def _get(client, url: str, token: str | None = None):
     return client.get(url, **headers)
 
 
-def test_the_provider_serves_only_the_client_school_and_refuses_bad_tokens(world, client, django_assert_max_num_queries):
-    own = services.register_client(acting_user=world.director, school=world.school, name="LMS", scopes=[SCOPE_ROSTER_CORE])
-    other = services.register_client(acting_user=world.foreign_admin, school=world.other_school, name="LMS", scopes=[SCOPE_ROSTER_CORE, SCOPE_GRADEBOOK])
+def test_the_provider_serves_only_the_client_school_and_refuses_bad_tokens(
+    world, client, django_assert_max_num_queries
+):
+    own = services.register_client(
+        acting_user=world.director, school=world.school, name="LMS", scopes=[SCOPE_ROSTER_CORE]
+    )
+    other = services.register_client(
+        acting_user=world.foreign_admin,
+        school=world.other_school,
+        name="LMS",
+        scopes=[SCOPE_ROSTER_CORE, SCOPE_GRADEBOOK],
+    )
     assert own.secret not in Client.objects.get(pk=own.client.pk).secret_hash
     token = _token(client, own)
     with django_assert_max_num_queries(12):
@@ -173,11 +211,16 @@ def test_the_provider_serves_only_the_client_school_and_refuses_bad_tokens(world
     # Another school's client does not see this school's objects, even by sourcedId.
     foreign = _token(client, other)
     assert _get(client, f"{ROSTER}/users/{student['sourcedId']}", foreign).status_code == 404
-    assert _get(client, f"{ROSTER}/users/{student['sourcedId']}", token).json()["user"]["sourcedId"] == student["sourcedId"]
+    assert (
+        _get(client, f"{ROSTER}/users/{student['sourcedId']}", token).json()["user"]["sourcedId"]
+        == student["sourcedId"]
+    )
     # No token, a wrong one, an expired one: 401 with the spec's payload; a scope not granted: 403.
     refused = _get(client, f"{ROSTER}/users")
     assert refused.status_code == 401
-    assert refused.json()["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] == "unauthorisedrequest"
+    assert (
+        refused.json()["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] == "unauthorisedrequest"
+    )
     assert _get(client, f"{ROSTER}/users", "made-up").status_code == 401
     AccessToken.objects.filter(client=own.client).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert _get(client, f"{ROSTER}/users", token).status_code == 401
@@ -185,18 +228,26 @@ def test_the_provider_serves_only_the_client_school_and_refuses_bad_tokens(world
     forbidden = _get(client, f"{GRADEBOOK}/results", token)
     assert forbidden.status_code == 403 and forbidden.json()["imsx_codeMajor"] == "failure"
     basic = base64.b64encode(f"{own.client.client_id}:{own.secret}".encode()).decode()
-    asked = client.post("/ims/oneroster/oauth2/token", {"grant_type": "client_credentials", "scope": SCOPE_GRADEBOOK},
-                        HTTP_AUTHORIZATION=f"Basic {basic}")  # fmt: skip
+    asked = client.post(
+        "/ims/oneroster/oauth2/token",
+        {"grant_type": "client_credentials", "scope": SCOPE_GRADEBOOK},
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+    )
     assert asked.status_code == 400 and asked.json() == {"error": "invalid_scope"}
-    wrong = client.post("/ims/oneroster/oauth2/token", {"grant_type": "client_credentials"},
-                        HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{own.client.client_id}:nope".encode()).decode())  # fmt: skip
+    wrong = client.post(
+        "/ims/oneroster/oauth2/token",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{own.client.client_id}:nope".encode()).decode(),
+    )
     assert wrong.status_code == 401
     services.revoke_client(acting_user=world.director, client=own.client)
     assert _get(client, f"{ROSTER}/users", token).status_code == 401
 
 
 def test_paging_filter_sort_and_fields(world, client):
-    own = services.register_client(acting_user=world.director, school=world.school, name="LMS", scopes=[SCOPE_ROSTER_CORE])
+    own = services.register_client(
+        acting_user=world.director, school=world.school, name="LMS", scopes=[SCOPE_ROSTER_CORE]
+    )
     token = _token(client, own)
     page = _get(client, f"{ROSTER}/users?limit=2&offset=2&sort=username", token)
     total = int(page["X-Total-Count"])
@@ -206,7 +257,9 @@ def test_paging_filter_sort_and_fields(world, client):
     for bad in ("limit=0", "limit=-1", "limit=abc", "offset=-3", "limit=100000"):
         answer = _get(client, f"{ROSTER}/users?{bad}", token)
         assert answer.status_code == 400, bad
-    names = _get(client, f"{ROSTER}/students?sort=familyName&orderBy=desc&fields=sourcedId,familyName", token).json()["users"]
+    names = _get(client, f"{ROSTER}/students?sort=familyName&orderBy=desc&fields=sourcedId,familyName", token).json()[
+        "users"
+    ]
     assert [set(u) for u in names] == [{"sourcedId", "familyName"}] * 2
     assert names[0]["familyName"] >= names[1]["familyName"]
     found = _get(client, f"{ROSTER}/users?filter=username='student'", token).json()["users"]
@@ -240,5 +293,7 @@ def test_the_export_door_is_for_the_administration(world, as_user):
     assert as_user(world.teacher).get(url).status_code == 403
     answer = as_user(world.admin).get(url)
     assert answer.status_code == 200 and answer["Content-Type"] == "application/zip"
-    bad = as_user(world.director).post(f"/api/v1/schools/{world.school.slug}/oneroster/import", {"file": io.BytesIO(b"junk")})
+    bad = as_user(world.director).post(
+        f"/api/v1/schools/{world.school.slug}/oneroster/import", {"file": io.BytesIO(b"junk")}
+    )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad_file"
