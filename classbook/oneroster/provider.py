@@ -136,7 +136,7 @@ def _org_role(obj: dict[str, Any], org: str, role: str) -> bool:
     return any(r["role"] == role and r["org"]["sourcedId"] == org for r in obj.get("roles", []))
 
 
-def objects(school: School, file: str) -> list[dict[str, Any]]:
+def collect(school: School, file: str) -> list[dict[str, Any]]:
     """Every object of ``file`` for the school as OneRoster JSON (users carry their roles)."""
     wanted = [file] + (["roles"] if file == "users" else [])
     data = rows.build(school, files=wanted)

@@ -177,7 +177,7 @@ def collection_view(request: HttpRequest, api: str, name: str) -> JsonResponse:
     token = _guard(request, collection)
     if isinstance(token, JsonResponse):
         return token
-    objs = [o for o in provider.objects(token.client.school, collection.file) if collection.keep(o, {})]
+    objs = [o for o in provider.collect(token.client.school, collection.file) if collection.keep(o, {})]
     return _page(request, collection, objs)
 
 
@@ -189,7 +189,7 @@ def object_view(request: HttpRequest, api: str, name: str, sourced_id: str) -> J
     token = _guard(request, collection)
     if isinstance(token, JsonResponse):
         return token
-    objs = provider.objects(token.client.school, collection.file)
+    objs = provider.collect(token.client.school, collection.file)
     found = next((o for o in objs if o["sourcedId"] == sourced_id and collection.keep(o, {})), None)
     if found is None:
         return ims_error(404, "unknownobject", _("No object with this sourcedId."))
@@ -214,10 +214,10 @@ def nested_view(request: HttpRequest, api: str, parent: str, parent_id: str, nam
         return token
     school = token.client.school
     parent_file = "orgs" if parent == "schools" else "classes"
-    if not any(o["sourcedId"] == parent_id for o in provider.objects(school, parent_file)):
+    if not any(o["sourcedId"] == parent_id for o in provider.collect(school, parent_file)):
         return ims_error(404, "unknownobject", _("No object with this sourcedId."))
     params: dict[str, Any] = {"parent": parent_id}
     if parent == "classes":
         params |= provider.class_params(school, parent_id)
-    objs = [o for o in provider.objects(school, collection.file) if collection.keep(o, params)]
+    objs = [o for o in provider.collect(school, collection.file) if collection.keep(o, params)]
     return _page(request, collection, objs)
