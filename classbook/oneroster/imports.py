@@ -112,16 +112,14 @@ def import_package(*, acting_user: User, school: School, data: bytes) -> ImportR
     for name, rows in files.items():
         for number, row in enumerate(rows, start=2):
             job.line[(name, row["sourcedId"])] = number
-    try:
-        with transaction.atomic():
-            _apply(job)
-            if job.errors:
-                raise ImportRefused(job.errors)
+    with transaction.atomic():
+        _apply(job)
+        if not job.errors:
             _save_ids(job)
-            counts = {name: len(rows) for name, rows in files.items()}
-            log_action("oneroster.imported", actor=acting_user, school=school, data={"counts": counts})
-    except ImportRefused:
-        raise
+        if job.errors:
+            raise ImportRefused(job.errors)
+        counts = {name: len(rows) for name, rows in files.items()}
+        log_action("oneroster.imported", actor=acting_user, school=school, data={"counts": counts})
     return ImportResult(counts=counts)
 
 
@@ -138,6 +136,15 @@ def _apply(job: _Import) -> None:
 
 
 def _save_ids(job: _Import) -> None:
+    """Keep the package's sourcedIds; one already given to another object of the school refuses its row."""
+    ours = {sid for sid, _date in job.recorded.values()}
+    taken = SourcedId.objects.filter(school=job.school, sourced_id__in=ours).values_list("kind", "key", "sourced_id")
+    for kind, key, sid in taken:
+        if job.recorded.get((kind, key), ("",))[0] != sid:
+            file = next((f for (f, s) in job.line if s == sid), "manifest")
+            job.error(file, sid, _("This sourcedId already names another object of the school."))
+    if job.errors:
+        return
     now = timezone.now()
     SourcedId.objects.filter(school=job.school, kind__in={k for k, _ in job.recorded}).filter(
         key__in={key for _, key in job.recorded}

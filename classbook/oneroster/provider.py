@@ -83,7 +83,9 @@ def _in_class(role: str | None) -> Callable[[dict[str, Any], dict[str, Any]], bo
 
 COLLECTIONS: dict[str, Collection] = {
     "academicSessions": Collection("academicSessions", "academicSessions", "academicSession", "roster-core"),
-    "terms": Collection("academicSessions", "academicSessions", "academicSession", "roster-core", lambda o, p: o["type"] == "term"),
+    "terms": Collection(
+        "academicSessions", "academicSessions", "academicSession", "roster-core", lambda o, p: o["type"] == "term"
+    ),
     "gradingPeriods": Collection(
         "academicSessions",
         "academicSessions",

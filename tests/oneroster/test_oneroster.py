@@ -17,7 +17,7 @@ from classbook.oneroster import csvzip, rows, services, spec
 from classbook.oneroster.ids import Ids
 from classbook.oneroster.models import SCOPE_GRADEBOOK, SCOPE_ROSTER_CORE, AccessToken, Client
 from classbook.people.models import Consent, ConsentPurpose, Enrolment, Role, Student
-from classbook.schools.models import ScaleValue, SchoolClass, TeachingAssignment
+from classbook.schools.models import AcademicYear, ScaleValue, SchoolClass, TeachingAssignment
 from tests import factories as f
 
 ROSTER = "/ims/oneroster/rostering/v1p2"
@@ -167,6 +167,21 @@ def test_a_bad_package_is_refused_row_by_row_and_nothing_is_saved(world):
     assert client.pk and not Enrolment.objects.filter(school=target).exists()
     with pytest.raises(services.DomainError):
         services.import_package(acting_user=director, school=target, data=b"not a zip")
+    # A row the services refuse (a grade outside 01-12) is reported on its row, and nothing is saved either.
+    files["users"][2][header.index("givenName")] = "Олена"
+    files["users"][3][header.index("enabledUser")] = "true"
+    classes = files["classes"]
+    row = next(i for i, r in enumerate(classes) if r[classes[0].index("classType")] == "homeroom")
+    classes[row][classes[0].index("grades")] = "13"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(f"{name}.csv", csvzip.to_csv(data[0], data[1:]))
+    with pytest.raises(services.imports.ImportRefused) as refused:
+        services.import_package(acting_user=director, school=target, data=buffer.getvalue())
+    assert [(e.file, e.row) for e in refused.value.errors] == [("classes", row + 1)]
+    assert "01" in refused.value.errors[0].message
+    assert not AcademicYear.objects.filter(school=target).exists()
 
 
 # --- REST provider ----------------------------------------------------------------------------------------
