@@ -121,7 +121,7 @@ def token_of(bearer: str) -> AccessToken | None:
 
 
 def export_package(
-    *, acting_user: User, school: School, since: dt.datetime | None = None, gradebook: bool = True
+    *, acting_user: User | None, school: School, since: dt.datetime | None = None, gradebook: bool = True
 ) -> bytes:
     """The school as a OneRoster 1.2 CSV zip, bulk or (``since``) delta; audited (personal data leaves)."""
     names = ROSTER_FILES + (GRADEBOOK_FILES if gradebook else ())
