@@ -125,7 +125,7 @@ def import_package(*, acting_user: User, school: School, data: bytes) -> ImportR
 
 def _structure_error(p: spec.Problem) -> RowError:
     detail = f"{p.column}: {p.message}" if p.column else p.message
-    return RowError(p.file, p.row, _("Does not follow OneRoster 1.2 (%(detail)s).") % {"detail": detail})
+    return RowError(p.file, p.row, _("Does not follow OneRoster 1.2: %(detail)s") % {"detail": detail})
 
 
 def _apply(job: _Import) -> None:

@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 VERSION = "1.2"
 MANIFEST_VERSION = "1.0"
 
@@ -162,43 +164,60 @@ def _is_date(value: str) -> bool:
 def _check_value(name: str, column: str, value: str) -> str | None:
     allowed = ENUMS.get((name, column))
     if allowed is not None and value not in allowed and not value.startswith("ext:"):
-        return f"{value!r} is not one of {sorted(allowed)}"
+        return _("“%(value)s” is not one of: %(allowed)s.") % {
+            "value": value[:60],
+            "allowed": ", ".join(sorted(allowed)),
+        }
     if (name, column) in BOOLEANS and value not in {"true", "false"}:
-        return f"{value!r} is not true or false"
+        return _("“%(value)s” is not true or false.") % {"value": value[:60]}
     if (name, column) in DATES and not _is_date(value):
-        return f"{value!r} is not a date (YYYY-MM-DD)"
+        return _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value[:60]}
     if column == "dateLastModified" and not DATETIME_RE.match(value):
-        return f"{value!r} is not a UTC date-time (YYYY-MM-DDTHH:MM:SS.sssZ)"
+        return _("“%(value)s” is not a UTC date and time (YYYY-MM-DDTHH:MM:SS.sssZ).") % {"value": value[:60]}
     if column == "status" and value not in STATUSES:
-        return f"{value!r} is not active or tobedeleted"
+        return _("“%(value)s” is not active or tobedeleted.") % {"value": value[:60]}
     if column == "schoolYear" and not YEAR_RE.match(value):
-        return f"{value!r} is not a year (YYYY)"
+        return _("“%(value)s” is not a year (YYYY).") % {"value": value[:60]}
     if column in {"score", "resultValueMin", "resultValueMax", "weight"} and not NUMBER_RE.match(value):
-        return f"{value!r} is not a number"
+        return _("“%(value)s” is not a number.") % {"value": value[:60]}
     return None
 
 
 def check_rows(name: str, header: list[str], rows: list[list[str]], *, delta: bool) -> list[Problem]:
     """Column-level checks of one file: header, field count, required fields, vocabularies and formats."""
     if tuple(header) != HEADERS[name]:
-        return [Problem(name, 1, "", f"header {header} is not the 1.2 header {list(HEADERS[name])}")]
+        return [
+            Problem(
+                name,
+                1,
+                "",
+                _("The header is not the OneRoster 1.2 header: %(header)s.") % {"header": ",".join(HEADERS[name])},
+            )
+        ]
     problems: list[Problem] = []
     seen: set[str] = set()
     for number, row in enumerate(rows, start=2):
         if len(row) != len(header):
-            problems.append(Problem(name, number, "", f"{len(row)} fields, the header has {len(header)}"))
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    "",
+                    _("%(found)s fields, the header has %(expected)s.") % {"found": len(row), "expected": len(header)},
+                )
+            )
             continue
         values = dict(zip(header, row, strict=True))
         if values["sourcedId"] in seen:
-            problems.append(Problem(name, number, "sourcedId", "duplicate sourcedId"))
+            problems.append(Problem(name, number, "sourcedId", _("The sourcedId appears twice.")))
         seen.add(values["sourcedId"])
         for column in REQUIRED[name]:
             if not values[column]:
-                problems.append(Problem(name, number, column, "required"))
+                problems.append(Problem(name, number, column, _("Required.")))
         if delta and not (values["status"] and values["dateLastModified"]):
-            problems.append(Problem(name, number, "status", "status and dateLastModified are required in delta"))
+            problems.append(Problem(name, number, "status", _("A delta file needs status and dateLastModified.")))
         if not delta and values["status"] not in {"", "active"}:
-            problems.append(Problem(name, number, "status", "a bulk file carries active rows only"))
+            problems.append(Problem(name, number, "status", _("A bulk file carries active rows only.")))
         for column, value in values.items():
             message = _check_value(name, column, value) if value else None
             if message:
@@ -211,25 +230,29 @@ def check_package(files: dict[str, list[list[str]]]) -> list[Problem]:
     every file's columns, and that every reference names a sourcedId of the package."""
     manifest = files.get("manifest")
     if not manifest or manifest[0] != ["propertyName", "value"]:
-        return [Problem("manifest", 1, "", "manifest.csv with the header propertyName,value is required")]
+        return [Problem("manifest", 1, "", _("manifest.csv with the header propertyName,value is required."))]
     props = dict((r[0], r[1]) for r in manifest[1:] if len(r) == 2)
     problems: list[Problem] = []
     if props.get("manifest.version") != MANIFEST_VERSION or props.get("oneroster.version") != VERSION:
-        problems.append(Problem("manifest", 0, "", "manifest.version 1.0 and oneroster.version 1.2 are required"))
+        problems.append(Problem("manifest", 0, "", _("manifest.version 1.0 and oneroster.version 1.2 are required.")))
     modes: dict[str, str] = {}
     for name in MANIFEST_FILES:
         mode = props.get(f"file.{name}", "absent")
         if mode not in {"absent", "bulk", "delta"}:
-            problems.append(Problem("manifest", 0, f"file.{name}", f"{mode!r} is not absent, bulk or delta"))
+            problems.append(
+                Problem(
+                    "manifest", 0, f"file.{name}", _("“%(value)s” is not absent, bulk or delta.") % {"value": mode[:60]}
+                )
+            )
         modes[name] = mode
         if (mode != "absent") != (name in files):
-            problems.append(Problem("manifest", 0, f"file.{name}", "the manifest and the files in the zip differ"))
+            problems.append(Problem("manifest", 0, f"file.{name}", _("The manifest and the files in the zip differ.")))
     ids = {name: {r[0] for r in rows[1:] if r} for name, rows in files.items() if name != "manifest"}
     for name, rows in files.items():
         if name == "manifest":
             continue
         if name not in HEADERS:
-            problems.append(Problem(name, 0, "", "not a file this checker knows"))
+            problems.append(Problem(name, 0, "", _("Not a OneRoster 1.2 file this checker knows.")))
             continue
         problems += check_rows(name, rows[0] if rows else [], rows[1:], delta=modes.get(name) == "delta")
         problems += _check_references(name, rows, ids, delta=modes.get(name) == "delta")
@@ -248,5 +271,12 @@ def _check_references(name: str, rows: list[list[str]], ids: dict[str, set[str]]
         for number, row in enumerate(rows[1:], start=2):
             for ref in split_list(row[index]) if index < len(row) else []:
                 if ref not in ids[target]:
-                    problems.append(Problem(name, number, column, f"{ref!r} is not a sourcedId in {target}.csv"))
+                    problems.append(
+                        Problem(
+                            name,
+                            number,
+                            column,
+                            _("“%(value)s” is not a sourcedId in %(file)s.csv.") % {"value": ref[:60], "file": target},
+                        )
+                    )
     return problems
