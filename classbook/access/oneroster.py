@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from classbook.access.context import SchoolContext
 from classbook.oneroster.models import (
     SCOPE_GRADEBOOK,
@@ -38,10 +40,9 @@ def may_exchange_oneroster(ctx: SchoolContext) -> bool:
     return bool(ctx.roles & {Role.DIRECTOR, Role.ADMIN}) and not ctx.is_authority_viewer
 
 
-def oneroster_clients(ctx: SchoolContext) -> list[Client]:
-    if not may_manage_oneroster_clients(ctx):
-        return []
-    return list(Client.objects.filter(school=ctx.school).order_by("-created_at", "-id"))
+def oneroster_clients(ctx: SchoolContext) -> QuerySet[Client]:
+    qs = Client.objects.filter(school=ctx.school)
+    return qs if may_manage_oneroster_clients(ctx) else qs.none()
 
 
 def token_may_read(token: AccessToken, service: str) -> bool:

@@ -302,6 +302,8 @@ def test_only_the_director_registers_clients(world, as_user, persona, status):
     assert answer.status_code == status
     if status == 201:
         assert answer.json()["client_secret"] and Client.objects.filter(school=world.school).count() == 1
+        listed = as_user(world.director).get(f"/api/v1/schools/{world.school.slug}/oneroster/clients").json()
+        assert [c["name"] for c in listed["items"]] == ["LMS"] and "client_secret" not in listed["items"][0]
 
 
 def test_the_export_door_is_for_the_administration(world, as_user):

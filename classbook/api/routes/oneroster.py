@@ -12,17 +12,25 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema, Status
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from classbook.access import oneroster as access
 from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.scopes import get_or_404
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
 from classbook.oneroster import services
 
 router = Router(tags=["oneroster"])
+
+CLIENT_SORTS = Sorts("-created_at", created_at="created_at", name="name", id="id")
+
+
+class ClientQuery(ListQuery):
+    sort: str = CLIENT_SORTS.field()
 
 
 def _ctx(request: HttpRequest, school: str, rule: Callable[[SchoolContext], bool]) -> SchoolContext:
@@ -77,10 +85,10 @@ def import_zip(request: HttpRequest, school: str, file: UploadedFile = File(...)
     return {"counts": result.counts}
 
 
-@router.get("/{school}/oneroster/clients", response=list[ClientOut], summary="The school's OneRoster clients")
-def list_clients(request: HttpRequest, school: str) -> list[dict[str, Any]]:
+@router.get("/{school}/oneroster/clients", response=Page[ClientOut], summary="The school's OneRoster clients")
+def list_clients(request: HttpRequest, school: str, q: Query[ClientQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school, access.may_manage_oneroster_clients)
-    return [_client_out(c) for c in access.oneroster_clients(ctx)]
+    return paginate(request, access.oneroster_clients(ctx), q, CLIENT_SORTS, _client_out)
 
 
 @router.post("/{school}/oneroster/clients", response={201: RegisteredOut}, summary="Register a platform")
@@ -93,8 +101,6 @@ def register(request: HttpRequest, school: str, payload: ClientIn) -> Status[dic
 @router.delete("/{school}/oneroster/clients/{int:client_id}", response={204: None}, summary="Revoke a platform")
 def revoke(request: HttpRequest, school: str, client_id: int) -> Status[None]:
     ctx = _ctx(request, school, access.may_manage_oneroster_clients)
-    client = next((c for c in access.oneroster_clients(ctx) if c.pk == client_id), None)
-    if client is None:
-        raise Http404
+    client = get_or_404(access.oneroster_clients(ctx), pk=client_id)
     services.revoke_client(acting_user=ctx.user, client=client)
     return Status(204, None)
