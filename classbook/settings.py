@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "classbook.signing",
     "classbook.archive",
     "classbook.backup",
+    "classbook.oneroster",
 ]
 
 MIDDLEWARE = [

@@ -32,6 +32,8 @@ urlpatterns = [
     path("authority/<int:authority_id>/reports/", include("classbook.reports.authority_urls")),
     path("timetable/ical/<str:token>.ics", timetable_views.ical_feed, name="timetable-ical"),
     path("api/v1/", api.urls),
+    # OneRoster 1.2 REST provider and its OAuth 2.0 token endpoint (issue 13, docs/oneroster.md).
+    path("ims/oneroster/", include("classbook.oneroster.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("s/<slug:school>/audit/", include("classbook.audit.urls")),

@@ -75,3 +75,8 @@ def register_routers(api: NinjaAPI) -> None:
     from classbook.api.routes import roster_books
 
     api.add_router("/schools", roster_books.router)
+
+    # OneRoster 1.2 CSV export/import and the provider's clients (issue 13): /schools/{school}/oneroster/...
+    from classbook.api.routes import oneroster
+
+    api.add_router("/schools", oneroster.router)

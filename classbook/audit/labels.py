@@ -185,3 +185,9 @@ ACTION_LABELS["roster.certificate.corrected"] = _("Line of the book of certifica
 ACTION_LABELS["roster.change_request.submitted"] = _("Request to change personal data sent")
 ACTION_LABELS["roster.change_request.accepted"] = _("Request to change personal data accepted")
 ACTION_LABELS["roster.change_request.rejected"] = _("Request to change personal data rejected")
+
+# OneRoster 1.2 interop (issue 13, docs/oneroster.md).
+ACTION_LABELS["oneroster.exported"] = _("School exported as OneRoster")
+ACTION_LABELS["oneroster.imported"] = _("OneRoster package imported")
+ACTION_LABELS["oneroster.client.registered"] = _("OneRoster platform client registered")
+ACTION_LABELS["oneroster.client.revoked"] = _("OneRoster platform client revoked")
