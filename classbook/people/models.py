@@ -6,6 +6,7 @@ People are permanent; memberships, enrolments and guardian links are dated.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -151,16 +152,16 @@ class Enrolment(SchoolOwned):
         indexes = [models.Index(fields=["school_class", "end"])]
 
 
-def current_enrolment_q(school_id: object, prefix: str = "") -> Q:
+def current_enrolment_q(school_id: Any, prefix: str = "") -> Q:
     """Enrolments that are *current*: open (no end) and of the school's current year.
 
-    After the next year is opened the old year's enrolments stay open until the year is closed (a year-end
-    order, or ``manage.py apply_orders`` after its last day), so a student has an open enrolment in last
-    year's class and in the new one. Only the class of the school's current year (``AcademicYear.is_current``,
-    switched on the years page) counts as the student's class now. A school that flags no current year counts
-    every open enrolment. An enrolment that ends is no longer current (as before: ``end`` is its last day, and
-    the class lists of that day already leave the student out). ``prefix`` reaches the enrolment from another model (``"enrolments__"``); put the
-    condition in the same ``filter()`` call as the other enrolment conditions, so they speak of one row.
+    After the next year is opened the old year's enrolments stay open until the year is closed (a
+    year-end order, or ``manage.py apply_orders`` after its last day), so a student has an open
+    enrolment in last year's class and in the new one. Only the class of the school's current year
+    (``AcademicYear.is_current``, switched on the years page) is the student's class now; a school that
+    flags no current year counts every open enrolment. ``prefix`` reaches the enrolment from another
+    model (``"enrolments__"``): combine it with the other enrolment conditions in one ``filter()``
+    call, so that they speak of one row.
     """
     flagged = AcademicYear.objects.filter(school_id=school_id, is_current=True)
     is_open = Q(**{f"{prefix}end__isnull": True})

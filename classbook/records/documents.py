@@ -9,8 +9,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from classbook.printing.documents import render_pdf
-from classbook.records.queries import BookRow, PersonalFile
 from classbook.records.models import Order
+from classbook.records.queries import BookRow, PersonalFile
 from classbook.schools.models import AcademicYear, School
 
 

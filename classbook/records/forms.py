@@ -37,18 +37,14 @@ class OrderForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=OrderKind.choices)
     text = forms.CharField(label=_("Text"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5}))
     students = StudentChoice(label=_("Students"), queryset=Student.objects.none(), required=False)
-    target_class = forms.ModelChoiceField(
-        label=_("To class"), queryset=SchoolClass.objects.none(), required=False
-    )
+    target_class = forms.ModelChoiceField(label=_("To class"), queryset=SchoolClass.objects.none(), required=False)
     study_form = forms.ChoiceField(label=_("Form of study"), choices=[("", "—"), *StudyForm.choices], required=False)
     reason = forms.CharField(label=_("Reason (departure: where to)"), max_length=255, required=False)
     new_last_name = forms.CharField(label=_("New student: last name"), max_length=150, required=False)
     new_first_name = forms.CharField(label=_("New student: first name"), max_length=150, required=False)
     new_patronymic = forms.CharField(label=_("New student: patronymic"), max_length=150, required=False)
     new_birth_date = forms.DateField(label=_("New student: birth date"), widget=DateInput(), required=False)
-    corrects = forms.ModelChoiceField(
-        label=_("Corrects the order"), queryset=Order.objects.none(), required=False
-    )
+    corrects = forms.ModelChoiceField(label=_("Corrects the order"), queryset=Order.objects.none(), required=False)
 
     def __init__(
         self,
@@ -68,12 +64,15 @@ class OrderForm(forms.Form):
 
     def to_input(self) -> OrderInput:
         data = self.cleaned_data
-        common = {
-            "target_class_id": data["target_class"].pk if data.get("target_class") else None,
-            "study_form": data.get("study_form") or "",
-            "reason": data.get("reason") or "",
-        }
-        lines = [LineInput(student_id=s.pk, **common) for s in data.get("students") or []]
+        target = data["target_class"].pk if data.get("target_class") else None
+        form, reason = data.get("study_form") or "", data.get("reason") or ""
+
+        def line(student_id: int | None = None, new: dict[str, Any] | None = None) -> LineInput:
+            return LineInput(
+                student_id=student_id, new_student=new or {}, target_class_id=target, study_form=form, reason=reason
+            )
+
+        lines = [line(s.pk) for s in data.get("students") or []]
         if data.get("new_last_name") or data.get("new_first_name"):
             new = {
                 "last_name": data.get("new_last_name") or "",
@@ -81,7 +80,7 @@ class OrderForm(forms.Form):
                 "patronymic": data.get("new_patronymic") or "",
                 "birth_date": data.get("new_birth_date"),
             }
-            lines.append(LineInput(new_student=new, **common))
+            lines.append(line(None, new))
         return OrderInput(
             year_id=data["year"].pk,
             number=data["number"],
@@ -100,7 +99,7 @@ class OrderForm(forms.Form):
             return {"year": year, "number": number, "date": today, "effective_on": today}
         lines = list(order.lines.all())
         first = lines[0] if lines else None
-        new = next((ln.new_student for ln in lines if ln.student_id is None), {})
+        new: dict[str, Any] = next((ln.new_student for ln in lines if ln.student_id is None), {})
         return {
             "year": order.year,
             "number": order.number,

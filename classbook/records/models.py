@@ -126,14 +126,16 @@ class OrderLine(SchoolOwned):
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["school", "order", "student"], condition=Q(student__isnull=False), name="orderline_one_per_student"
+                fields=["school", "order", "student"],
+                condition=Q(student__isnull=False),
+                name="orderline_one_per_student",
             )
         ]
         indexes = [models.Index(fields=["school", "student"])]
 
     @property
     def name(self) -> str:
-        if self.student_id is not None:
+        if self.student is not None:
             return self.student.user.full_name
         data = self.new_student
         return " ".join(str(data.get(k) or "") for k in ("last_name", "first_name", "patronymic")).strip()

@@ -113,13 +113,15 @@ def _new_student_data(raw: dict[str, Any]) -> dict[str, Any]:
             data[key] = str(data[key]).strip()[:150]
     if not data.get("last_name") or not data.get("first_name"):
         raise DomainError(_("Name the new student: last name and first name."), field="lines")
-    if "birth_date" in data:
-        birth = data["birth_date"]
+    birth = data.get("birth_date")
+    if birth is not None:
         if isinstance(birth, str):
             try:
                 birth = dt.date.fromisoformat(birth)
             except ValueError:
                 raise DomainError(_("The birth date of the new student is not a date."), field="lines") from None
+        if not isinstance(birth, dt.date):
+            raise DomainError(_("The birth date of the new student is not a date."), field="lines")
         data["birth_date"] = birth.isoformat()
     return data
 

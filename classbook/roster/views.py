@@ -249,7 +249,7 @@ def student_import_template(request: HttpRequest, ctx: SchoolContext) -> HttpRes
 def _card_context(request: HttpRequest, ctx: SchoolContext, student: Student) -> dict[str, Any]:
     card = queries.student_card(ctx, student)
     manage = scopes.may_manage_students(ctx)
-    current = next((e for e in card.enrolments if e.end is None), None)
+    current = queries.current_of(card.enrolments)
     year_id = current.school_class.year_id if current else None
     context: dict[str, Any] = {
         "card": card,
