@@ -494,9 +494,12 @@ def close_year(*, acting_user: User | None, year: AcademicYear, on: dt.date | No
         _ctx_or_refuse(
             acting_user, year.school, rules.may_close_years, _("Only the secretary or an administrator closes a year.")
         )
-    day = on or year.end
+    today = timezone.localdate()
+    day = on or min(year.end, today)
     if not year.start <= day <= year.end:
         raise DomainError(_("Close the year on a day inside it."), field="on")
+    if day > today:
+        raise DomainError(_("A year cannot be closed in advance; close it on its day."), field="on")
     count = _close(year, day)
     log_action(
         "records.year.closed",
