@@ -179,6 +179,24 @@ class BookRow:
     departure_reason: str
 
 
+def order_references(ctx: SchoolContext) -> dict[int, tuple[str, str, str]]:
+    """Student id -> (arrival order, departure order, where the student went), as the books cite the orders
+    ("No. 12 of 01.09.2026"): the first arrival and the last departure. One query."""
+    refs: dict[int, tuple[str, str, str]] = {}
+    lines = rules.order_lines(ctx).filter(
+        order__signed_at__isnull=False, order__kind__in=[*ARRIVAL_KINDS, *LEAVING_KINDS], student__isnull=False
+    )
+    for line in lines.order_by("order__effective_on", "pk"):
+        sid = line.student_id
+        assert sid is not None
+        arrival, departure, reason = refs.get(sid, ("", "", ""))
+        if line.order.kind in ARRIVAL_KINDS:
+            refs[sid] = (arrival or line.order.reference, departure, reason)
+        else:
+            refs[sid] = (arrival, line.order.reference, line.reason)
+    return refs
+
+
 def alphabetical_book(ctx: SchoolContext) -> list[BookRow]:
     """Every student of the school by surname (those who left too), with the class they came to and the
     arrival and departure orders. Three queries."""
@@ -188,23 +206,14 @@ def alphabetical_book(ctx: SchoolContext) -> list[BookRow]:
     first: dict[int, str] = {}
     for e in scopes.roster_enrolments(ctx).order_by("-start"):
         first[e.student_id] = e.school_class.name  # the earliest start wins
-    arrivals: dict[int, str] = {}
-    departures: dict[int, tuple[str, str]] = {}
-    lines = rules.order_lines(ctx).filter(
-        order__signed_at__isnull=False, order__kind__in=[*ARRIVAL_KINDS, *LEAVING_KINDS], student__isnull=False
-    )
-    for line in lines.order_by("order__effective_on", "pk"):
-        if line.order.kind in ARRIVAL_KINDS:
-            arrivals.setdefault(line.student_id, line.order.reference)  # type: ignore[arg-type]
-        else:
-            departures[line.student_id] = (line.order.reference, line.reason)  # type: ignore[index]
+    refs = order_references(ctx)
     return [
         BookRow(
             student=s,
             first_class=first.get(s.pk, ""),
-            arrival=arrivals.get(s.pk, ""),
-            departure=departures.get(s.pk, ("", ""))[0],
-            departure_reason=departures.get(s.pk, ("", ""))[1],
+            arrival=refs.get(s.pk, ("", "", ""))[0],
+            departure=refs.get(s.pk, ("", "", ""))[1],
+            departure_reason=refs.get(s.pk, ("", "", ""))[2],
         )
         for s in students
     ]

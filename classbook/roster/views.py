@@ -22,6 +22,7 @@ from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.core.errors import DomainError
 from classbook.people.models import Student
+from classbook.records import queries as record_queries
 from classbook.roster import forms, imports, queries, services
 from classbook.schools.models import AcademicYear
 
@@ -177,10 +178,13 @@ def student_list(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 
 @school_view(rule=scopes.may_read_alphabetical_book)
 def alphabetical_book(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """The alphabetical book of students (R7.3), printable."""
-    return render(
-        request, "roster/book.html", {"students": queries.alphabetical_book(ctx), "today": timezone.localdate()}
-    )
+    """The alphabetical book of students (R7.3), printable, with the arrival and departure orders (R7.5); its
+    official layout (annex 6) is the records app's PDF."""
+    students = queries.alphabetical_book(ctx)
+    refs = record_queries.order_references(ctx)
+    for student in students:
+        student.arrival_order, student.departure_order, _where = refs.get(student.pk, ("", "", ""))  # type: ignore[attr-defined]
+    return render(request, "roster/book.html", {"students": students, "today": timezone.localdate()})
 
 
 @school_view(rule=scopes.may_manage_students)
