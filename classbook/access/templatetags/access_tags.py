@@ -21,6 +21,7 @@ from classbook.access import (
     messaging,
     planning,
     printing,
+    records,
     reports,
     scopes,
     signing,
@@ -73,6 +74,8 @@ for _rule in (
     archive.may_draft_destruction,
     archive.may_change_archive_settings,
     signing.may_manage_signing,
+    records.may_read_orders,
+    records.may_read_personal_files,
 ):
     _filter(_rule.__name__, _rule)
 
