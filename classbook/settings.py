@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "classbook.printing",
     "classbook.signing",
     "classbook.archive",
+    "classbook.records",
     "classbook.backup",
     "classbook.oneroster",
 ]

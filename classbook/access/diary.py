@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from classbook.access.context import SchoolContext
-from classbook.people.models import Enrolment, GuardianLink, Role, Student
+from classbook.people.models import Enrolment, GuardianLink, Role, Student, current_enrolment_q
 from classbook.schools.models import SchoolClass
 
 
@@ -55,9 +55,11 @@ def diary_student_filter(*, school: int, own: int, guardian: int, class_teacher:
         .exclude(ended_on__lte=today)
         .values("student_id")
     )
-    homeroom = Enrolment.objects.filter(
-        school_id=school, end__isnull=True, school_class__class_teacher_id=class_teacher
-    ).values("student_id")
+    homeroom = (
+        Enrolment.objects.filter(school_id=school, school_class__class_teacher_id=class_teacher)
+        .filter(current_enrolment_q(school))
+        .values("student_id")
+    )
     return Q(pk=own) | Q(pk__in=links) | Q(pk__in=homeroom)
 
 

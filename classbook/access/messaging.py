@@ -42,7 +42,7 @@ from classbook.messaging.models import (
     Participant,
     ParticipantKind,
 )
-from classbook.people.models import STAFF_ROLES, GuardianLink, Role, Student, User
+from classbook.people.models import STAFF_ROLES, GuardianLink, Role, Student, User, current_enrolment_q
 from classbook.schools.models import SchoolClass, TeachingAssignment
 
 ADMINISTRATION_ROLES = frozenset({Role.DIRECTOR, Role.DEPUTY})
@@ -58,7 +58,7 @@ def _role_user_ids(ctx: SchoolContext, roles: frozenset[str] | set[str]) -> Quer
 
 def _current_class_ids(ctx: SchoolContext, student_id: int) -> QuerySet:
     return SchoolClass.objects.filter(
-        school=ctx.school, enrolments__student_id=student_id, enrolments__end__isnull=True
+        Q(enrolments__student_id=student_id) & current_enrolment_q(ctx.school.pk, "enrolments__"), school=ctx.school
     ).values("id")
 
 
@@ -96,7 +96,8 @@ def reaches_family(ctx: SchoolContext, student: Student) -> bool:
     if ctx.roles & ADMINISTRATION_ROLES:
         return True
     class_ids = ctx.homeroom_class_ids | ctx.taught_class_ids
-    return bool(class_ids) and student.enrolments.filter(school_class_id__in=class_ids, end__isnull=True).exists()
+    current = current_enrolment_q(ctx.school.pk)
+    return bool(class_ids) and student.enrolments.filter(current, school_class_id__in=class_ids).exists()
 
 
 def guardian_ids(ctx: SchoolContext, student: Student) -> QuerySet:
@@ -151,7 +152,8 @@ def conversation_students(ctx: SchoolContext) -> QuerySet[Student]:
         class_ids = ctx.homeroom_class_ids | ctx.taught_class_ids
         return qs.filter(
             pk__in=Student.objects.filter(
-                school=ctx.school, enrolments__school_class_id__in=class_ids, enrolments__end__isnull=True
+                Q(enrolments__school_class_id__in=class_ids) & current_enrolment_q(ctx.school.pk, "enrolments__"),
+                school=ctx.school,
             ).values("id")
         )
     ids = set(ctx.child_student_ids)
@@ -266,7 +268,8 @@ def announcements(ctx: SchoolContext) -> QuerySet[Announcement]:
     cond = Q(audience=Audience.SCHOOL)
     if student_ids:
         classes = SchoolClass.objects.filter(
-            school=ctx.school, enrolments__student_id__in=student_ids, enrolments__end__isnull=True
+            Q(enrolments__student_id__in=student_ids) & current_enrolment_q(ctx.school.pk, "enrolments__"),
+            school=ctx.school,
         )
         cond |= Q(audience=Audience.CLASS, school_class_id__in=classes.values("id"))
         cond |= Q(audience=Audience.YEAR_LEVEL, year_level_id__in=classes.values("year_level_id"))

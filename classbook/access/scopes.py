@@ -29,6 +29,7 @@ from classbook.people.models import (
     Membership,
     Student,
     User,
+    current_enrolment_q,
 )
 from classbook.schools.models import (
     AcademicYear,
@@ -110,7 +111,7 @@ def students(ctx: SchoolContext) -> QuerySet[Student]:
         cond |= Q(pk=ctx.own_student_id)
     class_ids = ctx.homeroom_class_ids | ctx.taught_class_ids
     if class_ids:
-        cond |= Q(enrolments__school_class_id__in=class_ids, enrolments__end__isnull=True)
+        cond |= Q(enrolments__school_class_id__in=class_ids) & current_enrolment_q(ctx.school.pk, "enrolments__")
     return qs.filter(cond).distinct()
 
 
@@ -124,7 +125,7 @@ def class_students(ctx: SchoolContext, school_class: SchoolClass) -> QuerySet[St
     """Current students of a class the user may see, alphabetically."""
     return (
         students(ctx)
-        .filter(enrolments__school_class=school_class, enrolments__end__isnull=True)
+        .filter(Q(enrolments__school_class=school_class) & current_enrolment_q(ctx.school.pk, "enrolments__"))
         .order_by("user__last_name", "user__first_name", "user__patronymic")
     )
 
@@ -140,8 +141,8 @@ def guardian_links(ctx: SchoolContext) -> QuerySet[GuardianLink]:
         return qs
     cond = Q(guardian=ctx.user, student_id__in=ctx.child_student_ids)
     if ctx.homeroom_class_ids:
-        cond |= Q(
-            student__enrolments__school_class_id__in=ctx.homeroom_class_ids, student__enrolments__end__isnull=True
+        cond |= Q(student__enrolments__school_class_id__in=ctx.homeroom_class_ids) & current_enrolment_q(
+            ctx.school.pk, "student__enrolments__"
         )
     return qs.filter(cond).distinct()
 
@@ -152,7 +153,8 @@ def consents(ctx: SchoolContext) -> QuerySet[Consent]:
         return qs
     if ctx.homeroom_class_ids:
         return qs.filter(
-            student__enrolments__school_class_id__in=ctx.homeroom_class_ids, student__enrolments__end__isnull=True
+            Q(student__enrolments__school_class_id__in=ctx.homeroom_class_ids)
+            & current_enrolment_q(ctx.school.pk, "student__enrolments__")
         ).distinct()
     return qs.none()
 
@@ -291,9 +293,9 @@ def _homeroom_student_ids(ctx: SchoolContext) -> set[int]:
     if not ctx.homeroom_class_ids:
         return set()
     return set(
-        Enrolment.objects.filter(
-            school=ctx.school, school_class_id__in=ctx.homeroom_class_ids, end__isnull=True
-        ).values_list("student_id", flat=True)
+        Enrolment.objects.filter(school=ctx.school, school_class_id__in=ctx.homeroom_class_ids)
+        .filter(current_enrolment_q(ctx.school.pk))
+        .values_list("student_id", flat=True)
     )
 
 

@@ -67,7 +67,9 @@ def register_routers(api: NinjaAPI) -> None:
 
     api.add_router("/schools", archive.router)  # /schools/{school}/archives/... (issue 12)
     # The forecast of period grades (R6.5): /schools/{school}/reports/forecast/journals/{id}|at-risk
-    from classbook.api.routes import reports_forecast
+    from classbook.api.routes import records, reports_forecast
+
+    api.add_router("/schools", records.router)  # /schools/{school}/orders|years/{id}/close|students/{id}/personal-file
 
     api.add_router("/schools", reports_forecast.router)
 

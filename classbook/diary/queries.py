@@ -54,7 +54,10 @@ class DiaryStudent:
 
 
 def _people_query(school: int, own: int, guardian: int, class_teacher: int, today: dt.date) -> Any:
-    current = Enrolment.objects.filter(student=OuterRef("pk"), end__isnull=True).order_by("-start")
+    # During the overlap of two years the class of the current year names the student's class.
+    current = Enrolment.objects.filter(student=OuterRef("pk"), end__isnull=True).order_by(
+        "-school_class__year__is_current", "-start"
+    )
     return (
         Student.objects.filter(school_id=school)
         .filter(

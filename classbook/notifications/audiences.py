@@ -14,7 +14,7 @@ from classbook.access.context import current_memberships
 from classbook.appeals.models import AbsenceReport, MarkFlag
 from classbook.messaging.models import Announcement, Audience, ForumReply, Message, Participant, ParticipantKind
 from classbook.notifications.services import student_recipients
-from classbook.people.models import STAFF_ROLES, GuardianLink, Role, Student, User
+from classbook.people.models import STAFF_ROLES, GuardianLink, Role, Student, User, current_enrolment_q
 from classbook.schools.models import SchoolClass
 
 
@@ -56,9 +56,10 @@ def message_recipients(message: Message) -> list[int]:
 def _current_students(school_id: int, announcement: Announcement | None = None) -> QuerySet[Student]:
     """Students now in the school (not left, a current enrolment), of the announcement's class or year level."""
     today = timezone.localdate()
-    enrolled = Q(enrolments__end__isnull=True)
+    # The school's current year's classes (``current_enrolment_q``); a class's announcement reaches that class.
+    enrolled = current_enrolment_q(school_id, "enrolments__")
     if announcement is not None and announcement.audience == Audience.CLASS:
-        enrolled &= Q(enrolments__school_class_id=announcement.school_class_id)
+        enrolled = Q(enrolments__end__isnull=True, enrolments__school_class_id=announcement.school_class_id)
     elif announcement is not None and announcement.audience == Audience.YEAR_LEVEL:
         enrolled &= Q(
             enrolments__school_class_id__in=SchoolClass.objects.filter(

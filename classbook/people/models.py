@@ -6,16 +6,18 @@ People are permanent; memberships, enrolments and guardian links are dated.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from classbook.core.models import SchoolOwned
+from classbook.schools.models import AcademicYear
 
 
 class User(AbstractUser):
@@ -148,6 +150,22 @@ class Enrolment(SchoolOwned):
             ),
         ]
         indexes = [models.Index(fields=["school_class", "end"])]
+
+
+def current_enrolment_q(school_id: Any, prefix: str = "") -> Q:
+    """Enrolments that are *current*: open (no end) and of the school's current year.
+
+    After the next year is opened the old year's enrolments stay open until the year is closed (a
+    year-end order, or ``manage.py apply_orders`` after its last day), so a student has an open
+    enrolment in last year's class and in the new one. Only the class of the school's current year
+    (``AcademicYear.is_current``, switched on the years page) is the student's class now; a school that
+    flags no current year counts every open enrolment. ``prefix`` reaches the enrolment from another
+    model (``"enrolments__"``): combine it with the other enrolment conditions in one ``filter()``
+    call, so that they speak of one row.
+    """
+    flagged = AcademicYear.objects.filter(school_id=school_id, is_current=True)
+    is_open = Q(**{f"{prefix}end__isnull": True})
+    return is_open & (Q(**{f"{prefix}school_class__year__is_current": True}) | Q(~Exists(flagged)))
 
 
 class GuardianLink(SchoolOwned):

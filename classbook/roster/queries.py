@@ -10,7 +10,16 @@ from django.utils import timezone
 
 from classbook.access import roster_books, scopes
 from classbook.access.context import SchoolContext
-from classbook.people.models import Consent, ConsentPurpose, Enrolment, GuardianLink, Membership, Student, User
+from classbook.people.models import (
+    Consent,
+    ConsentPurpose,
+    Enrolment,
+    GuardianLink,
+    Membership,
+    Student,
+    User,
+    current_enrolment_q,
+)
 from classbook.roster.models import ChangeRequest, IssuedDocument, RequestStatus
 from classbook.schools.models import SchoolClass
 
@@ -89,10 +98,13 @@ def class_roster(
         links = scopes.roster_guardian_links(ctx).filter(ended_on__isnull=True).order_by("guardian__last_name")
         student_qs = student_qs.prefetch_related(Prefetch("guardian_links", queryset=links, to_attr="open_links"))
     rows = enrolments.prefetch_related(Prefetch("student", queryset=student_qs))
+    # A class of a year that has ended and is not the current one has nobody in it now (year-aware "current").
+    year = school_class.year
+    ended = not year.is_current and year.end < timezone.localdate()
     return [
         ClassRow(
             student=e.student,
-            current=e.end is None and not e.student.has_left,
+            current=e.end is None and not e.student.has_left and not ended,
             start=e.start,
             end=e.end,
             guardians=getattr(e.student, "open_links", []),
@@ -140,6 +152,13 @@ def alphabetical_book(ctx: SchoolContext) -> list[Student]:
     return with_current_class(ctx, list(alphabetical(scopes.roster_students(ctx))))
 
 
+def current_of(enrolments: list[Enrolment]) -> Enrolment | None:
+    """The student's class now among their enrolments (``school_class__year`` loaded): the open one of the
+    current year, else the latest open one (a school flagging no current year, or the years' overlap)."""
+    open_rows = [e for e in enrolments if e.end is None]
+    return next((e for e in open_rows if e.school_class.year.is_current), open_rows[-1] if open_rows else None)
+
+
 @dataclass
 class StudentCard:
     student: Student
@@ -169,7 +188,8 @@ def students_without_consent(ctx: SchoolContext, school_class: SchoolClass) -> l
     """Current students of a class with no valid personal-data consent (R7.4)."""
     qs = with_consent_flag(
         scopes.roster_students(ctx).filter(
-            enrolments__school_class=school_class, enrolments__end__isnull=True, left_on__isnull=True
+            Q(enrolments__school_class=school_class) & current_enrolment_q(ctx.school.pk, "enrolments__"),
+            left_on__isnull=True,
         ),
         ctx.school.pk,
     ).filter(has_pd_consent=False)

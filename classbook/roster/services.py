@@ -30,6 +30,7 @@ from classbook.people.models import (
     Role,
     Student,
     User,
+    current_enrolment_q,
 )
 from classbook.roster.events import announce_enrolment
 from classbook.roster.translit import free_username, username_base
@@ -310,6 +311,10 @@ def update_student(
     if unknown:
         raise PermissionDeniedError(_("You may not change: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     student = Student.objects.select_for_update().select_related("user").get(pk=student.pk)
+    if student.has_left:
+        # The personal file of a student who left is kept as it was (R7.3); a returning student's arrival
+        # order opens it again.
+        raise ConflictError(_("The student has left the school; their personal file is kept read-only."))
     user_changes = _clean_names({k: v for k, v in data.items() if k in STUDENT_USER_FIELDS})
     student_changes = {k: v for k, v in data.items() if k in STUDENT_FIELDS}
     for key in ("address", "phone", "personal_file_number", "gender"):
@@ -335,13 +340,10 @@ def update_student(
 
 
 def _current_enrolment(student: Student) -> Enrolment | None:
-    return (
-        Enrolment.objects.select_for_update()
-        .select_related("school_class__year")
-        .filter(student=student, end__isnull=True)
-        .order_by("-start")
-        .first()
-    )
+    """The enrolment in the school's current year (``current_enrolment_q``), else the latest open one."""
+    rows = Enrolment.objects.select_for_update().select_related("school_class__year").filter(student=student)
+    current = rows.filter(current_enrolment_q(student.school_id)).order_by("-start").first()
+    return current or rows.filter(end__isnull=True).order_by("-start").first()
 
 
 @transaction.atomic

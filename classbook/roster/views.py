@@ -23,6 +23,7 @@ from classbook.access.decorators import school_view
 from classbook.core import exports
 from classbook.core.errors import DomainError
 from classbook.people.models import Student
+from classbook.records import queries as record_queries
 from classbook.roster import book_print, books, feed, forms, imports, queries, services
 from classbook.schools.models import AcademicYear
 
@@ -178,10 +179,13 @@ def student_list(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 
 @school_view(rule=scopes.may_read_alphabetical_book)
 def alphabetical_book(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """The alphabetical book of students (R7.3), printable."""
-    return render(
-        request, "roster/book.html", {"students": queries.alphabetical_book(ctx), "today": timezone.localdate()}
-    )
+    """The alphabetical book of students (R7.3), printable, with the arrival and departure orders (R7.5); its
+    official layout (annex 6) is the records app's PDF."""
+    students = queries.alphabetical_book(ctx)
+    refs = record_queries.order_references(ctx)
+    for student in students:
+        student.arrival_order, student.departure_order, _where = refs.get(student.pk, ("", "", ""))  # type: ignore[attr-defined]
+    return render(request, "roster/book.html", {"students": students, "today": timezone.localdate()})
 
 
 @school_view(rule=scopes.may_manage_students)
@@ -250,7 +254,7 @@ def student_import_template(request: HttpRequest, ctx: SchoolContext) -> HttpRes
 def _card_context(request: HttpRequest, ctx: SchoolContext, student: Student) -> dict[str, Any]:
     card = queries.student_card(ctx, student)
     manage = scopes.may_manage_students(ctx)
-    current = next((e for e in card.enrolments if e.end is None), None)
+    current = queries.current_of(card.enrolments)
     year_id = current.school_class.year_id if current else None
     context: dict[str, Any] = {
         "card": card,

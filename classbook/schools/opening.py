@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,6 +266,11 @@ def _check_dates(school: School, data: OpeningInput) -> AcademicYear:
     return source
 
 
+# Who else is held back: the records app registers the students named by a signed "held back" order of the
+# previous year (``records.services.held_back_for_opening``), so the wizard ticks them without retyping.
+held_back_sources: list[Callable[[School, AcademicYear], set[int]]] = []
+
+
 # --- the plan ----------------------------------------------------------------------------------------
 
 
@@ -409,6 +415,9 @@ def _build(school: School, source: AcademicYear, data: OpeningInput) -> OpeningP
             field="held_back",
         )
 
+    held_back = set(data.held_back)
+    for source_of_held_back in held_back_sources:
+        held_back |= source_of_held_back(school, source) & enrolled_ids
     new_class_of = {c.source_id: c for c in classes if c.source_id}
     left: list[StudentPlan] = []
     for old in src.classes:
@@ -418,7 +427,7 @@ def _build(school: School, source: AcademicYear, data: OpeningInput) -> OpeningP
             if _has_left(student, data.start):
                 left.append(StudentPlan(student.pk, who, old.name, None, "left"))
                 continue
-            if student.pk in data.held_back:
+            if student.pk in held_back:
                 target = by_key.get((old.name, level))
                 if target is None:
                     name = old.name if old.name not in names else f"{level}-{old.name}"[:MAX_NAME]

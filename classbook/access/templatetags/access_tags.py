@@ -21,6 +21,7 @@ from classbook.access import (
     messaging,
     planning,
     printing,
+    records,
     reports,
     roster_books,
     scopes,
@@ -79,6 +80,8 @@ for _rule in (
     roster_books.may_request_changes,
     roster_books.may_review_change_requests,
     roster_books.may_read_change_feed,
+    records.may_read_orders,
+    records.may_read_personal_files,
 ):
     _filter(_rule.__name__, _rule)
 

@@ -260,7 +260,7 @@ def _consent_out(c: Consent) -> dict[str, Any]:
 
 def _student_detail(ctx: SchoolContext, student: Student) -> dict[str, Any]:
     card = queries.student_card(ctx, student)
-    current = next((e for e in card.enrolments if e.end is None), None)
+    current = queries.current_of(card.enrolments)
     student.current_class = current.school_class if current else None  # type: ignore[attr-defined]
     return {
         **_student_out(ctx, student),
@@ -480,7 +480,7 @@ def guardian_list(request: HttpRequest, school: str, student_id: int, params: Qu
     ctx = _roster_ctx(request, school)
     student = _roster_student(ctx, student_id)
     card = queries.student_card(ctx, student)
-    current = next((e for e in card.enrolments if e.end is None), None)
+    current = queries.current_of(card.enrolments)
     contacts = scopes.may_see_contacts(ctx, current.school_class_id if current else None)
     links = [_guardian_out(link, contacts=contacts) for link in card.guardian_links]
     return paginate(request, links, params, GUARDIAN_SORTS)
