@@ -4,8 +4,8 @@
 PDF/A file; ``DELETE …/archives/{id}`` is always refused (409: kept until its term, then destroyed only by a
 destruction act) and audited. ``POST …/archives/builds`` starts a build ("build now") and answers **202**
 with its ``Location``; ``GET …/archives/builds/{id}`` is its progress (``done`` of ``total`` classes),
-``POST …/archives/builds/{id}/retry`` tries a failed build again (409 ``not_failed`` for any other). ``GET …/archives/verification`` runs the
-verification. The same rules as the pages (``classbook/access/archive.py``).
+``POST …/archives/builds/{id}/retry`` tries a failed build again (409 ``not_failed`` for any other).
+``GET …/archives/verification`` runs the verification. The same rules as the pages (``classbook/access/archive.py``).
 """
 
 from __future__ import annotations
