@@ -234,6 +234,7 @@ class ArchivePart(SchoolOwned):
     school_class = models.ForeignKey("schools.SchoolClass", on_delete=models.PROTECT, related_name="+")
     document = models.CharField(max_length=10, choices=DocumentKind.choices)
     file = models.FileField(upload_to=part_path, max_length=255)
+    mime_type = models.CharField(max_length=100, default="application/pdf", editable=False)  # as every stored file
     filename = models.CharField(max_length=200)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
