@@ -78,7 +78,9 @@ def run(build_id: int) -> str:
         build.status, build.total, build.done = BuildStatus.RUNNING, len(classes), len(made)
         build.save(update_fields=["status", "total", "done"])
         waiting = [c.pk for c in classes if c.pk not in made]
-        for class_id in waiting:
+        # The upper grades first: their journals are the longest, so the workers end together on the small
+        # classes of the lower grades (the chain's order does not depend on it: ``_seal``).
+        for class_id in reversed(waiting):
             tasks.build_archive_class.enqueue(build.pk, class_id)
     if not waiting:
         return _seal(build, classes)
