@@ -9,10 +9,17 @@ One build archives every class of its academic year for its range of days:
   (``reports.queries.summary_sheet``, the same definition as the report page) printed the same way
   (``printing.documents.summary_sheet_html``) as a PDF/A-3b with ``summary.json`` embedded;
 
-each then signed with the school's certificate when it has one (``classbook.signing.services.sign_pdf``)
-and appended to the school's hash chain (``services.append_record``). Progress (``done`` of ``total``
-documents) is saved on the build for the page's progress bar. Safe to run twice: a finished build is left
-alone, and a document a build already archived is not archived again.
+each then signed with the school's certificate when it has one (``classbook.signing.services.sign_pdf``).
+
+The work is split by class so that several task workers share it (a year archive is hundreds of printed pages
+per class): ``run`` (task ``build_archive``) counts the classes and queues one ``build_archive_class`` task per
+class; ``run_class`` makes that class's documents and stores them as the build's **parts**
+(``ArchivePart``, unique per build, class and document), counting the class done (``done`` of ``total``
+classes, raised atomically); the task that finds every class made **seals** the build: it appends all the parts
+to the school's hash chain in the fixed order of the classes (grade, name, id) and documents, in one transaction
+under the chain's lock (``services.seal``), so the chain does not depend on which worker finished first.
+A failed class marks the build failed with its error; tried again (``services.retry_build``), the build queues
+only the classes not made yet. Safe to run twice: a finished build is left alone, nothing is made twice.
 """
 
 from __future__ import annotations
@@ -23,11 +30,12 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from classbook.archive import chain, contents, files, services
-from classbook.archive.models import ArchiveBuild, ArchiveKind, ArchiveRecord, BuildStatus, DocumentKind
+from classbook.archive.models import ArchiveBuild, ArchiveKind, ArchivePart, BuildStatus, DocumentKind
 from classbook.printing.documents import PrintFooter, class_journal_html, summary_sheet_html
 from classbook.reports import queries as report_queries
 from classbook.schools.models import SchoolClass, TeachingAssignment
@@ -36,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 SUMMARY_FILENAME = "summary.json"
 SUMMARY_SCHEMA = "https://classbook.example/schemas/summary-archive"
+SUMMARY_VERSION = 1
 
 
 def documents_of(kind: str) -> list[str]:
@@ -45,64 +54,92 @@ def documents_of(kind: str) -> list[str]:
     return [DocumentKind.JOURNAL, DocumentKind.SUMMARY]
 
 
-def _classes(build: ArchiveBuild) -> list[SchoolClass]:
-    return list(
-        SchoolClass.objects.filter(school_id=build.school_id, year_id=build.year_id)
-        .select_related("school", "year", "year_level")
-        .order_by("year_level__number", "name", "id")
-    )
+def _classes(build: ArchiveBuild, pk: int | None = None) -> list[SchoolClass]:
+    """The build's classes in the chain's fixed order (grade, name, id); only ``pk`` when given."""
+    classes = SchoolClass.objects.filter(school_id=build.school_id, year_id=build.year_id)
+    if pk is not None:
+        classes = classes.filter(pk=pk)
+    return list(classes.select_related("school", "year", "year_level").order_by("year_level__number", "name", "id"))
 
 
 def run(build_id: int) -> str:
-    """Build the archive ``build_id`` (module docstring): its state, progress and records, or its error."""
+    """Fan the build ``build_id`` out (module docstring): count its classes and queue one task per class not
+    made yet, in one transaction with the build's move from queued to running (the database backend writes the
+    tasks in it), so a fan-out run twice queues nothing twice; when every class is made already (a build tried
+    again after its last step failed), seal it."""
+    from classbook.archive import tasks  # the tasks call back into this module
+
+    with transaction.atomic():
+        build = ArchiveBuild.objects.select_for_update().filter(pk=build_id).first()
+        if build is None or build.status != BuildStatus.QUEUED:
+            return "skipped"
+        classes = _classes(build)
+        made = _made_classes(build, documents_of(build.kind))
+        build.status, build.total, build.done = BuildStatus.RUNNING, len(classes), len(made)
+        build.save(update_fields=["status", "total", "done"])
+        waiting = [c.pk for c in classes if c.pk not in made]
+        # The upper grades first: their journals are the longest, so the workers end together on the small
+        # classes of the lower grades (the chain's order does not depend on it: ``_seal``).
+        for class_id in reversed(waiting):
+            tasks.build_archive_class.enqueue(build.pk, class_id)
+    if not waiting:
+        return _seal(build, classes)
+    return f"queued {len(waiting)} classes"
+
+
+def _made_classes(build: ArchiveBuild, documents: list[str]) -> set[int]:
+    """The classes of ``build`` whose every document is made (stored as a part)."""
+    have: dict[int, set[str]] = {}
+    for class_id, document in ArchivePart.objects.filter(build=build).values_list("school_class_id", "document"):
+        have.setdefault(class_id, set()).add(document)
+    return {c for c, docs in have.items() if docs >= set(documents)}
+
+
+def run_class(build_id: int, class_id: int) -> str:
+    """Make the documents of one class of the build (each signed when the school can sign) and store them
+    as the build's parts; the task that makes the last class appends all of them to the chain (``_seal``).
+    A failure marks the build failed with the error; the build can be tried again
+    (``services.retry_build``) and the classes made already are kept."""
     build = ArchiveBuild.objects.select_related("school", "year", "period").filter(pk=build_id).first()
     if build is None or build.status in (BuildStatus.DONE, BuildStatus.FAILED):
         return "skipped"
-    ArchiveBuild.objects.filter(pk=build.pk).update(status=BuildStatus.RUNNING)
+    school_class = _classes(build, pk=class_id)
+    if not school_class:
+        return "skipped"
     with translation.override(build.school.language or settings.LANGUAGE_CODE):
         try:
-            _build(build)
-        except Exception:
-            logger.exception("archive build %s failed", build.pk)
-            ArchiveBuild.objects.filter(pk=build.pk).update(
-                status=BuildStatus.FAILED,
-                error=_("The archive could not be made. Try again later.")[:255],
-                finished_at=timezone.now(),
+            documents = documents_of(build.kind)
+            have = set(
+                ArchivePart.objects.filter(build=build, school_class=school_class[0]).values_list("document", flat=True)
+            )
+            made = [_document(build, school_class[0], d) for d in documents if d not in have]
+            if made:
+                services.add_parts(build=build, school_class=school_class[0], made=made, complete=True)
+            return _seal(build, _classes(build))
+        except Exception as error:
+            logger.exception("archive build %s, class %s failed", build.pk, class_id)
+            services.fail_build(
+                build,
+                _("The archive of class %(class)s could not be made (%(error)s). Try again.")
+                % {"class": school_class[0].name, "error": type(error).__name__},
             )
             return "failed"
-    ArchiveBuild.objects.filter(pk=build.pk).update(status=BuildStatus.DONE, finished_at=timezone.now())
-    return "done"
 
 
-def _build(build: ArchiveBuild) -> None:
-    items = [(c, d) for c in _classes(build) for d in documents_of(build.kind)]
-    made = set(ArchiveRecord.objects.filter(build=build).values_list("school_class_id", "document"))
-    ArchiveBuild.objects.filter(pk=build.pk).update(done=len(made), total=len(items))
-    for number, (school_class, document) in enumerate(items, start=1):
-        if (school_class.pk, document) not in made:
-            make_document(build, school_class, document)
-        ArchiveBuild.objects.filter(pk=build.pk).update(done=number)
+def _seal(build: ArchiveBuild, classes: list[SchoolClass]) -> str:
+    if services.seal(build, [c.pk for c in classes], documents_of(build.kind)):
+        return "done"
+    return "made"
 
 
-def make_document(build: ArchiveBuild, school_class: SchoolClass, document: str) -> ArchiveRecord:
-    """One class's document of the build, signed when the school can sign, appended to the chain."""
+def _document(build: ArchiveBuild, school_class: SchoolClass, document: str) -> tuple[str, str, bytes, bool]:
+    """One class's document of the build: ``(document, filename, content, signed)``."""
     if document == DocumentKind.JOURNAL:
-        pdf = journal_pdf(school_class, build.start, build.end)
+        pdf = journal_pdf(school_class, build.start, build.end, changes_since=build.changes_since)
     else:
         pdf = summary_pdf(school_class, build)
     signed = _sign(build, pdf)
-    return services.append_record(
-        build=build,
-        school_class=school_class,
-        kind=build.kind,
-        document=document,
-        start=build.start,
-        end=build.end,
-        period=build.period,
-        filename=_filename(build, school_class, document),
-        content=signed if signed is not None else pdf,
-        signed=signed is not None,
-    )
+    return document, _filename(build, school_class, document), signed if signed is not None else pdf, signed is not None
 
 
 def _filename(build: ArchiveBuild, school_class: SchoolClass, document: str) -> str:
@@ -133,9 +170,13 @@ def verification_code(payload: bytes) -> str:
     return chain.sha256_bytes(payload)[:10].upper()
 
 
-def journal_pdf(school_class: SchoolClass, start: dt.date, end: dt.date) -> bytes:
+def journal_pdf(
+    school_class: SchoolClass, start: dt.date, end: dt.date, *, changes_since: dt.datetime | None = None
+) -> bytes:
     generated_at = timezone.now().replace(microsecond=0)
-    payload = contents.dumps(contents.class_journal(school_class, start, end, generated_at=generated_at))
+    payload = contents.dumps(
+        contents.class_journal(school_class, start, end, generated_at=generated_at, changes_since=changes_since)
+    )
     html = class_journal_html(
         school_class,
         start=start,
@@ -165,7 +206,7 @@ def summary_data(sheet: report_queries.SummarySheet, generated_at: dt.datetime) 
     school_class = sheet.school_class
     return {
         "$schema": SUMMARY_SCHEMA,
-        "version": contents.VERSION,
+        "version": SUMMARY_VERSION,
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "school": {"id": school_class.school_id, "name": school_class.school.name},
         "class": {"id": school_class.pk, "name": school_class.name, "year": school_class.year.name},
@@ -200,5 +241,5 @@ def summary_pdf(school_class: SchoolClass, build: ArchiveBuild) -> bytes:
     payload = json.dumps(summary_data(sheet, generated_at), ensure_ascii=False, separators=(",", ":")).encode()
     footer = PrintFooter(code=verification_code(payload), generated_at=generated_at)
     html = summary_sheet_html(school_class, [sheet], footer)
-    description = _("The summary sheet as data (JSON, schema version %(version)s)") % {"version": contents.VERSION}
+    description = _("The summary sheet as data (JSON, schema version %(version)s)") % {"version": SUMMARY_VERSION}
     return files.write_pdfa(html, base_url=_base_url(), attachments={SUMMARY_FILENAME: (payload, description)})

@@ -8,7 +8,10 @@ read without Classbook (the schema is documented in docs/archive.md "The embedde
 - per journal (teaching assignment): ``lessons`` (date, number, type, topic, homework), ``marks``,
   ``attendance``, ``period_grades`` with their ``corrections`` (old → new, reason, order, who, when), and
   ``history``: the journal's audit trail (``journal.JournalChange``) of those lessons and periods — every
-  change with who, when, old and new value, reason and whether it was late.
+  change with who, when, old and new value, reason and whether it was late;
+- a weekly copy also has ``changes_since`` and per journal ``changes``: every entry outside the range of days
+  changed since the previous copy (older lessons' topics, marks and absences entered or corrected later,
+  period grades set or corrected later), as it is now, with those changes' history (``later_changes``).
 
 The rows are read from the journal's own models and its audit trail, a fixed number of queries per class
 whatever its size (``class_journal``), and written with ids so the file round-trips to the database's rows.
@@ -37,7 +40,7 @@ from classbook.people.models import Enrolment, User
 from classbook.schools.models import SchoolClass, StudyPeriod, TeachingAssignment
 
 SCHEMA = "https://classbook.example/schemas/journal-archive"
-VERSION = 1
+VERSION = 2  # 2: ``changes_since`` and each journal's ``changes`` (a weekly copy's later changes to older entries)
 FILENAME = "journal.json"
 
 
@@ -244,6 +247,60 @@ def _history(ids: list[int], lesson_ids: list[int], period_ids: list[int]) -> li
     return _pick(rows, HISTORY_FIELDS)
 
 
+def later_changes(
+    journals: list[dict[str, Any]], start: dt.date, end: dt.date, period_ids: list[int], since: dt.datetime
+) -> None:
+    """Put into each journal's ``changes`` every entry outside ``start``..``end`` changed since ``since`` (by
+    the audit trail and by the rows' own times): the changed lessons, their marks and absences entered or
+    changed since, the grades of other periods with changes since, and the history of those changes."""
+    ids = [j["id"] for j in journals]
+    in_range = Q(date__range=(start, end))
+    changed = set(
+        JournalChange.objects.filter(assignment_id__in=ids, at__gte=since, lesson__isnull=False)
+        .exclude(lesson__date__range=(start, end))
+        .values_list("lesson_id", flat=True)
+    )
+    changed.update(
+        Lesson.objects.filter(assignment_id__in=ids, updated_at__gte=since)
+        .exclude(in_range)
+        .values_list("id", flat=True)
+    )
+    for model in (Mark, Attendance):
+        changed.update(
+            model.objects.filter(lesson__assignment_id__in=ids, updated_at__gte=since)  # type: ignore[attr-defined]
+            .exclude(lesson__date__range=(start, end))
+            .values_list("lesson_id", flat=True)
+        )
+    lesson_ids = sorted(changed)
+    pairs = set(
+        JournalChange.objects.filter(assignment_id__in=ids, at__gte=since, lesson__isnull=True, period__isnull=False)
+        .exclude(period_id__in=period_ids)
+        .values_list("assignment_id", "period_id")
+    )
+    lessons = Lesson.objects.filter(pk__in=lesson_ids).order_by("date", "number", "id")
+    marks = Mark.objects.filter(lesson_id__in=lesson_ids, updated_at__gte=since)
+    absences = Attendance.objects.filter(lesson_id__in=lesson_ids, updated_at__gte=since)
+    grades = [g for g in _grades(ids, sorted({p for _a, p in pairs})) if (g["journal"], g["period"]) in pairs]
+    history = (
+        JournalChange.objects.filter(assignment_id__in=ids, at__gte=since)
+        .filter(Q(lesson_id__in=lesson_ids) | Q(lesson__isnull=True, period_id__in=[p for _a, p in pairs]))
+        .order_by("at", "id")
+    )
+    by_id = {j["id"]: j for j in journals}
+    for journal in journals:
+        journal["changes"] = {"lessons": [], "marks": [], "attendance": [], "period_grades": [], "history": []}
+    parts = {
+        "lessons": _pick(lessons, LESSON_FIELDS),
+        "marks": _pick(marks.order_by("lesson__date", "lesson_id", "student_id", "id"), MARK_FIELDS),
+        "attendance": _pick(absences.order_by("lesson__date", "lesson_id", "student_id", "id"), ATTENDANCE_FIELDS),
+        "period_grades": grades,
+        "history": _pick(history, HISTORY_FIELDS),
+    }
+    for part, rows in parts.items():
+        for row in rows:
+            by_id[row.pop("journal")]["changes"][part].append(row)
+
+
 def _people(ids: set[int]) -> list[dict[str, Any]]:
     rows = User.objects.filter(pk__in=ids).order_by("id").values("id", "last_name", "first_name", "patronymic")
     return [
@@ -263,6 +320,8 @@ def _people_named(journals: list[dict[str, Any]]) -> set[int]:
     ids: set[int] = set()
     for journal in journals:
         ids.add(journal["teacher"])
+        if "changes" in journal:  # a weekly copy's later changes name people too
+            ids |= _people_named([{**journal["changes"], "teacher": journal["teacher"]}])
         for part, fields in keys.items():
             for row in journal[part]:
                 ids.update(row[f] for f in fields if row[f])
@@ -278,10 +337,16 @@ def _spread(journals: list[dict[str, Any]], part: str, rows: list[dict[str, Any]
 
 
 def class_journal(
-    school_class: SchoolClass, start: dt.date, end: dt.date, *, generated_at: dt.datetime
+    school_class: SchoolClass,
+    start: dt.date,
+    end: dt.date,
+    *,
+    generated_at: dt.datetime,
+    changes_since: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Every journal of ``school_class`` from ``start`` to ``end`` with its history (module docstring):
-    eleven queries whatever the class's size."""
+    """Every journal of ``school_class`` from ``start`` to ``end`` with its history (module docstring), and
+    with ``changes_since`` every entry outside those days changed since then: eleven queries whatever the
+    class's size (seventeen with ``changes_since``)."""
     school = school_class.school
     journals = _assignments(school_class)
     ids = [j["id"] for j in journals]
@@ -294,11 +359,14 @@ def class_journal(
     _spread(journals, "attendance", _attendance(ids, start, end))
     _spread(journals, "period_grades", _grades(ids, period_ids))
     _spread(journals, "history", _history(ids, lesson_ids, period_ids))
+    if changes_since is not None:
+        later_changes(journals, start, end, period_ids, changes_since)
     codes = AttendanceCode.objects.filter(school=school).order_by("ordinal", "id")
     return {
         "$schema": SCHEMA,
         "version": VERSION,
         "generated_at": _iso(generated_at),
+        "changes_since": _iso(changes_since),
         "school": {"id": school.pk, "slug": school.slug, "name": school.name, "country": school.country},
         "class": {"id": school_class.pk, "name": school_class.name, "year": school_class.year.name},
         "range": {"start": _iso(start), "end": _iso(end)},

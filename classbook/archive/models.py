@@ -107,9 +107,14 @@ class ArchiveBuild(SchoolOwned):
     )
     scheduled = models.BooleanField(default=False)
     status = models.CharField(_("status"), max_length=10, choices=BuildStatus.choices, default=BuildStatus.QUEUED)
+    # Progress in classes: ``total`` is set when the build fans out into one task per class, ``done`` is
+    # raised by one (``F() + 1``) by each class's task in the transaction that stores the class's documents.
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=255, blank=True)
+    # A weekly copy also holds every journal entry changed since this time (the previous weekly copy's start),
+    # whatever the entry's date (docs/archive.md "What is archived when").
+    changes_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -162,6 +167,12 @@ def archive_path(record: ArchiveRecord, filename: str) -> str:
     return f"archives/{record.school_id}/{record.start.year}/{filename}"
 
 
+def part_path(part: ArchivePart, filename: str) -> str:
+    """Where a class's document is stored when its task makes it: the archive's own place, so the record the
+    build's last task appends takes over the file as it is."""
+    return f"archives/{part.school_id}/{part.build.start.year}/{filename}"
+
+
 class ArchiveRecord(SchoolOwned):
     """One archived file of one class (a class journal or a summary sheet, PDF/A-3b with the data embedded),
     a link of its school's hash chain. Never updated except to mark its destruction and to refresh the
@@ -211,3 +222,32 @@ class ArchiveRecord(SchoolOwned):
     @property
     def destroyed(self) -> bool:
         return self.destroyed_at is not None
+
+
+class ArchivePart(SchoolOwned):
+    """One class's document of a build, made (and signed) by that class's task; the build's last task appends
+    every part to the school's chain in the build's fixed order (classes, then documents) and links the part to
+    its record. Unique per (build, class, document): a task run twice, or a build tried again, makes nothing
+    twice."""
+
+    build = models.ForeignKey(ArchiveBuild, on_delete=models.CASCADE, related_name="parts")
+    school_class = models.ForeignKey("schools.SchoolClass", on_delete=models.PROTECT, related_name="+")
+    document = models.CharField(max_length=10, choices=DocumentKind.choices)
+    file = models.FileField(upload_to=part_path, max_length=255)
+    mime_type = models.CharField(max_length=100, default="application/pdf", editable=False)  # as every stored file
+    filename = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    signed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    record = models.OneToOneField(ArchiveRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="part")
+
+    class Meta:
+        verbose_name = _("archive part")
+        verbose_name_plural = _("archive parts")
+        constraints = [
+            models.UniqueConstraint(fields=["build", "school_class", "document"], name="archivepart_once_per_build")
+        ]
+
+    def __str__(self) -> str:
+        return f"part {self.document} of class {self.school_class_id} of build {self.build_id}"

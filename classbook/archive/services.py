@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -20,8 +20,10 @@ from classbook.archive import chain
 from classbook.archive.models import (
     ArchiveBuild,
     ArchiveKind,
+    ArchivePart,
     ArchiveRecord,
     ArchiveSettings,
+    BuildStatus,
     DestructionAct,
     SignatureState,
     default_retention,
@@ -109,6 +111,7 @@ def start_build(
     try:
         with transaction.atomic():
             build = ArchiveBuild.objects.create(
+                changes_since=previous_copy_time(school, start) if kind == ArchiveKind.WEEKLY else None,
                 school=school,
                 kind=kind,
                 year=year,
@@ -133,6 +136,135 @@ def start_build(
     tasks.build_archive.enqueue(build.pk)  # the database backend writes the task in the caller's transaction
     build.refresh_from_db()
     return build
+
+
+def previous_copy_time(school: School, start: dt.date) -> dt.datetime:
+    """Since when a weekly copy takes every changed entry: the start of the previous weekly copy that was
+    made (its reads began after it started, so nothing changed after that is missed; a little overlap is
+    harmless), or the start of the copy's first day for the school's first copy."""
+    previous = (
+        ArchiveBuild.objects.filter(school=school, kind=ArchiveKind.WEEKLY, status=BuildStatus.DONE)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if previous is not None:
+        return previous
+    return timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+
+
+def retry_build(*, acting_user: User, build: ArchiveBuild) -> ArchiveBuild:
+    """Try a failed build again: its classes already made are kept, the others are queued again (nothing is
+    archived twice: a class's document is unique per build)."""
+    with transaction.atomic():
+        current = ArchiveBuild.objects.select_for_update().get(pk=build.pk)
+        if current.status != BuildStatus.FAILED:
+            raise ArchiveError(gettext_lazy("Only a failed archive can be tried again."), code="not_failed")
+        current.status, current.error, current.finished_at = BuildStatus.QUEUED, "", None
+        current.save(update_fields=["status", "error", "finished_at"])
+        log_action("archive.build.retried", actor=acting_user, school=current.school, obj=current, data={})
+    from classbook.archive import tasks
+
+    tasks.build_archive.enqueue(current.pk)
+    current.refresh_from_db()
+    return current
+
+
+def fail_build(build: ArchiveBuild, error: str) -> None:
+    """Mark the build failed with ``error`` (translated, shown on the page), unless it is finished already."""
+    ArchiveBuild.objects.filter(pk=build.pk).exclude(status=BuildStatus.DONE).update(
+        status=BuildStatus.FAILED, error=error[:255], finished_at=timezone.now()
+    )
+
+
+def add_parts(
+    *, build: ArchiveBuild, school_class: SchoolClass, made: list[tuple[str, str, bytes, bool]], complete: bool
+) -> bool:
+    """Store a class's new documents (``(document, filename, content, signed)``) as parts of ``build`` and,
+    when the class now has all its documents (``complete``), count it done (``done = done + 1`` in the same
+    transaction, so two tasks never lose a count). False when another run of the same class stored them
+    first (its files are then removed; nothing is counted twice)."""
+    parts = []
+    try:
+        with transaction.atomic():
+            for document, filename, content, signed in made:
+                part = ArchivePart(
+                    school=build.school,
+                    build=build,
+                    school_class=school_class,
+                    document=document,
+                    filename=filename,
+                    size=len(content),
+                    sha256=chain.sha256_bytes(content),
+                    signed=signed,
+                )
+                part.file.save(filename, ContentFile(content), save=False)
+                parts.append(part)
+                part.save()
+            if complete:
+                ArchiveBuild.objects.filter(pk=build.pk).update(done=F("done") + 1)
+    except IntegrityError:
+        for part in parts:
+            part.file.delete(save=False)
+        return False
+    return True
+
+
+def seal(build: ArchiveBuild, order: list[int], documents: list[str]) -> bool:
+    """Append the build's parts to the school's chain once every class in ``order`` has all ``documents``:
+    in that fixed order (classes, then documents), in one transaction under the chain's lock (the school's
+    settings row, then the build's row), so the chain is the same whichever worker finishes last and two
+    workers finishing together cannot fork it. True when this call sealed the build."""
+    school = build.school
+    with transaction.atomic():
+        head = ArchiveSettings.objects.select_for_update().get(pk=settings_of(school).pk)
+        current = ArchiveBuild.objects.select_for_update().get(pk=build.pk)
+        if current.status not in (BuildStatus.QUEUED, BuildStatus.RUNNING):
+            return False
+        parts = {(p.school_class_id, p.document): p for p in current.parts.filter(record__isnull=True)}
+        if any((c, d) not in parts for c in order for d in documents):
+            return False
+        now = timezone.now().replace(microsecond=0)
+        for class_id in order:
+            for document in documents:
+                part = parts[(class_id, document)]
+                record = _link(
+                    head,
+                    ArchiveRecord(
+                        school=school,
+                        build=current,
+                        kind=current.kind,
+                        document=document,
+                        school_class_id=class_id,
+                        period=current.period,
+                        start=current.start,
+                        end=current.end,
+                        created_at=now,
+                        file=part.file.name,
+                        filename=part.filename,
+                        size=part.size,
+                        sha256=part.sha256,
+                        signature=SignatureState.SIGNED if part.signed else SignatureState.UNSIGNED,
+                    ),
+                )
+                ArchivePart.objects.filter(pk=part.pk).update(record=record)
+        head.save(update_fields=["chain_length", "chain_head"])
+        current.status, current.finished_at = BuildStatus.DONE, timezone.now()
+        current.done = max(current.done, current.total)
+        current.save(update_fields=["status", "done", "finished_at"])
+    return True
+
+
+def _link(head: ArchiveSettings, record: ArchiveRecord) -> ArchiveRecord:
+    """Number ``record`` as the head's next link, hash it, save it and move the head (not saved: the caller
+    saves the head once, inside the transaction that holds its lock)."""
+    record.sequence = head.chain_length + 1
+    record.previous_hash = head.chain_head
+    record.retain_until = retain_until(record.end, head.retention_years(record.document))
+    record.record_hash = chain.record_hash(record)
+    record.save()
+    head.chain_length, head.chain_head = record.sequence, record.record_hash
+    return record
 
 
 # --- The chain -----------------------------------------------------------------------------------------
@@ -164,7 +296,6 @@ def append_record(
         head = ArchiveSettings.objects.select_for_update().get(pk=settings_of(school).pk)
         record = ArchiveRecord(
             school=school,
-            sequence=head.chain_length + 1,
             build=build,
             kind=kind,
             document=document,
@@ -176,14 +307,10 @@ def append_record(
             filename=filename,
             size=len(content),
             sha256=chain.sha256_bytes(content),
-            previous_hash=head.chain_head,
             signature=SignatureState.SIGNED if signed else SignatureState.UNSIGNED,
-            retain_until=retain_until(end, head.retention_years(document)),
         )
-        record.record_hash = chain.record_hash(record)
         record.file.save(filename, ContentFile(content), save=False)
-        record.save()
-        head.chain_length, head.chain_head = record.sequence, record.record_hash
+        _link(head, record)
         head.save(update_fields=["chain_length", "chain_head"])
     return record
 

@@ -1,7 +1,9 @@
-"""Background tasks of the archives (django-tasks, as ``reports/tasks.py``): building an archive.
+"""Background tasks of the archives (django-tasks, as ``reports/tasks.py``): building an archive, one task per
+class so that several workers share a year archive (``archive/build.py``).
 
-The argument is the build's id (plain JSON). Safe to run twice (``build.run`` leaves a finished build alone
-and skips documents already archived), so ``manage.py worker`` may run again a task whose worker died.
+The arguments are ids (plain JSON). Safe to run twice (``build.run`` leaves a finished build alone and queues
+only the classes not made yet; ``build.run_class`` skips a class already made), so ``manage.py worker`` may run
+again a task whose worker died.
 """
 
 from __future__ import annotations
@@ -13,5 +15,11 @@ from classbook.archive import build
 
 @task()
 def build_archive(build_id: int) -> str:
-    """Archive every class of ``ArchiveBuild`` ``build_id`` (``archive/build.py``)."""
+    """Start ``ArchiveBuild`` ``build_id``: one ``build_archive_class`` task per class (``archive/build.py``)."""
     return build.run(build_id)
+
+
+@task()
+def build_archive_class(build_id: int, class_id: int) -> str:
+    """Make one class's documents of the build; the last class's task appends them all to the chain."""
+    return build.run_class(build_id, class_id)

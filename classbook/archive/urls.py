@@ -7,6 +7,7 @@ app_name = "archive"
 urlpatterns = [
     path("", views.index, name="index"),
     path("build/", views.build_now, name="build"),
+    path("builds/<int:pk>/retry/", views.retry, name="retry"),
     path("<int:pk>/file", views.download, name="download"),
     path("<int:pk>/delete/", views.delete, name="delete"),
     path("verify/", views.check, name="verify"),

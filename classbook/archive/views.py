@@ -27,25 +27,35 @@ def _build_form(ctx: SchoolContext, data: Any = None) -> BuildForm:
     return BuildForm(data, semesters=schedule.semesters(ctx.school, timezone.localdate()))
 
 
+FINISHED_EVENT = "archive-finished"  # the list (index.html) reloads itself on it
+
+
+def _polled(value: str) -> set[int]:
+    """The builds a progress poll saw working (``?working=1,2``); nonsense is ignored."""
+    return {int(x) for x in value.split(",") if x.isdigit()}
+
+
 @require_GET
 @school_view(rule=access.may_read_archives)
 def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """The school's archives, newest first, and the builds in progress (polled every 2 s while any works)."""
+    """The school's archives, newest first, and the builds in progress (htmx polls them every 2 s while any
+    works, no inline script). When a build the poll saw working has finished, the answer carries the
+    ``HX-Trigger`` event on which the list below reloads itself (``?part=list``)."""
     builds = access.archive_builds(ctx)
-    context = {
-        "ctx": ctx,
-        "working": queries.working_builds(builds),
-        "failures": queries.recent_failures(builds),
-    }
-    if request.headers.get("HX-Request"):
-        return render(request, "archive/_builds.html", context)
+    context: dict[str, Any] = {"ctx": ctx}
+    htmx = bool(request.headers.get("HX-Request"))
+    if not htmx or request.GET.get("part") != "list":
+        context.update(working=queries.working_builds(builds), failures=queries.recent_failures(builds))
+    if htmx and request.GET.get("part") != "list":
+        response = render(request, "archive/_builds.html", context)
+        if _polled(request.GET.get("working", "")) - {b.pk for b in context["working"]}:
+            response["HX-Trigger"] = FINISHED_EVENT
+        return response
     records = queries.records_for_list(access.archive_records(ctx))
-    context.update(
-        records=list(records[: queries.PAGE]),
-        count=records.count(),
-        page=queries.PAGE,
-        form=_build_form(ctx) if access.may_build_archives(ctx) else None,
-    )
+    context.update(records=list(records[: queries.PAGE]), count=records.count(), page=queries.PAGE)
+    if htmx:
+        return render(request, "archive/_list.html", context)
+    context["form"] = _build_form(ctx) if access.may_build_archives(ctx) else None
     return render(request, "archive/index.html", context)
 
 
@@ -65,6 +75,20 @@ def build_now(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     if due is not None:
         due.start_build(ctx.school, ctx.user)
         messages.success(request, _("The archive is being made; it appears in the list when it is ready."))
+    return redirect("archive:index", school=ctx.school.slug)
+
+
+@require_POST
+@school_view(rule=access.may_build_archives, writes=True)
+def retry(request: HttpRequest, ctx: SchoolContext, pk: int) -> HttpResponse:
+    """Try a failed build again (``services.retry_build``): the classes made already are kept."""
+    failed = get_or_404(access.archive_builds(ctx), pk=pk)
+    try:
+        services.retry_build(acting_user=ctx.user, build=failed)
+    except DomainError as refused:
+        messages.error(request, str(refused.message))
+    else:
+        messages.success(request, _("The archive is being made again; it appears in the list when it is ready."))
     return redirect("archive:index", school=ctx.school.slug)
 
 

@@ -83,8 +83,15 @@ def test_who_reads_and_downloads_which_archives(world, archives, as_user, person
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_who_builds_and_verifies(world, as_user, persona):
+    from tests.archive.conftest import new_build
+
     client = as_user(world.persona(persona))
     slug = world.school.slug
+    finished = new_build(world)
+    ArchiveBuild.objects.filter(pk=finished.pk).update(status="done")
+    # Trying a build again: past the permission check only for those who may build (409: it did not fail).
+    again = client.post(f"/api/v1/schools/{slug}/archives/builds/{finished.pk}/retry")
+    again_page = client.post(f"/s/{slug}/archive/builds/{finished.pk}/retry/")
     verified = client.get(f"/s/{slug}/archive/verify/")
     # A semester without its semester: past the permission check only for those who may build (422).
     started = client.post(
@@ -95,11 +102,14 @@ def test_who_builds_and_verifies(world, as_user, persona):
         assert verified.status_code == 200 and b'data-verified="ok"' in verified.content
         assert started.status_code == 422 and started.json()["error"]["code"] == "invalid_period"
         assert page.status_code == 302
+        assert again.status_code == 409 and again.json()["error"]["code"] == "not_failed"
+        assert again_page.status_code == 302
     else:
         assert verified.status_code in (302, 403, 404)
         assert started.status_code in (401, 403, 404)
         assert page.status_code in (302, 403, 404)
-    assert not ArchiveBuild.objects.exists()
+        assert again.status_code in (401, 403, 404) and again_page.status_code in (302, 403, 404)
+    assert list(ArchiveBuild.objects.values_list("status", flat=True)) == ["done"]
 
 
 def test_build_now_answers_202_with_the_builds_location_and_its_progress(world, data, as_user):

@@ -23,7 +23,7 @@ def test_class_journal_archive_embeds_the_journal_with_its_history_and_is_pdfa(w
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert build.verification_code(payload) in text  # the printed pages name the embedded data
     got = files.embedded_json(pdf, contents.FILENAME)
-    assert (got["version"], got["class"]["name"], got["school"]["slug"]) == (1, "5-А", "lyceum-1")
+    assert (got["version"], got["class"]["name"], got["school"]["slug"]) == (2, "5-А", "lyceum-1")
     [journal] = got["journals"]
     assert journal["id"] == data.assignment.pk and journal["subject"]["name"] == "Математика"
     lessons = Lesson.objects.filter(assignment=data.assignment)
@@ -77,3 +77,40 @@ def test_summary_sheet_archive_embeds_the_sheet(world, data):
     assert sheet["period"]["name"] == data.semester.name
     row = next(s for s in sheet["students"] if s["id"] == world.student.pk)
     assert row["grades"] == {str(world.subject.pk): "9"} and row["corrected"] == [world.subject.pk]
+
+
+def test_a_weekly_copy_holds_older_entries_changed_since_the_previous_copy(world, data):
+    import datetime as dt
+
+    from tests.archive.conftest import WEEK
+
+    since = dt.datetime(2026, 10, 3, tzinfo=dt.UTC)  # before the marks of 5 October (conftest.IN_TIME)
+    got = contents.class_journal(world.class_a, *WEEK, generated_at=data.grade.set_at, changes_since=since)
+    assert got["changes_since"] == since.isoformat()
+    [journal] = got["journals"]
+    older = data.lessons[1]  # 28 September: outside the week, its mark entered on 5 October
+    assert [x["id"] for x in journal["lessons"]] == [data.lessons[0].pk]  # the week's own lessons as before
+    changes = journal["changes"]
+    assert [x["id"] for x in changes["lessons"]] == [older.pk]
+    assert [(m["lesson"], m["value"]) for m in changes["marks"]] == [(older.pk, "11")]
+    assert {(h["lesson"], h["kind"], h["new"]) for h in changes["history"]} >= {(older.pk, "mark", "11")}
+    # Nothing changed after the grades' day: a copy since then holds no later changes.
+    quiet = contents.class_journal(
+        world.class_a, *WEEK, generated_at=data.grade.set_at, changes_since=data.grade.set_at + dt.timedelta(days=1)
+    )
+    assert all(not rows for rows in quiet["journals"][0]["changes"].values())
+
+
+def test_a_weekly_copy_takes_changes_since_the_previous_weekly_copy(world):
+    import datetime as dt
+
+    from classbook.archive import services
+    from classbook.archive.models import ArchiveBuild, ArchiveKind, BuildStatus
+    from tests.archive.conftest import WEEK, new_build
+
+    first = services.previous_copy_time(world.school, WEEK[0])
+    assert (first.date(), first.time()) == (WEEK[0], dt.time.min)  # no copy yet: from the week's first day
+    done = new_build(world, kind=ArchiveKind.WEEKLY)
+    ArchiveBuild.objects.filter(pk=done.pk).update(status=BuildStatus.DONE)
+    new_build(world, kind=ArchiveKind.WEEKLY)  # queued, not made: not a copy yet
+    assert services.previous_copy_time(world.school, WEEK[0]) == ArchiveBuild.objects.get(pk=done.pk).created_at

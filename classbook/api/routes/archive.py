@@ -3,8 +3,9 @@
 ``GET …/archives`` lists them (the one page envelope); ``GET …/archives/{id}`` is one, ``…/{id}/file`` its
 PDF/A file; ``DELETE …/archives/{id}`` is always refused (409: kept until its term, then destroyed only by a
 destruction act) and audited. ``POST …/archives/builds`` starts a build ("build now") and answers **202**
-with its ``Location``; ``GET …/archives/builds/{id}`` is its progress. ``GET …/archives/verification`` runs the
-verification. The same rules as the pages (``classbook/access/archive.py``).
+with its ``Location``; ``GET …/archives/builds/{id}`` is its progress (``done`` of ``total`` classes),
+``POST …/archives/builds/{id}/retry`` tries a failed build again (409 ``not_failed`` for any other).
+``GET …/archives/verification`` runs the verification. The same rules as the pages (``classbook/access/archive.py``).
 """
 
 from __future__ import annotations
@@ -154,6 +155,16 @@ def start_build(request: HttpRequest, school: str, payload: BuildIn, response: H
 def get_build(request: HttpRequest, school: str, build_id: int) -> dict[str, Any]:
     ctx = _ctx(request, school, access.may_build_archives)
     return _build_out(get_or_404(access.archive_builds(ctx), pk=build_id))
+
+
+@router.post(
+    "/{school}/archives/builds/{int:build_id}/retry", response={202: BuildOut}, summary="Try a failed build again"
+)
+def retry_build(request: HttpRequest, school: str, build_id: int, response: HttpResponse) -> Status[dict[str, Any]]:
+    ctx = _ctx(request, school, access.may_build_archives)
+    build = services.retry_build(acting_user=ctx.user, build=get_or_404(access.archive_builds(ctx), pk=build_id))
+    response["Location"] = f"/api/v1/schools/{school}/archives/builds/{build.pk}"
+    return Status(202, _build_out(build))
 
 
 @router.get("/{school}/archives/verification", response=VerificationOut, summary="Verify files, chain and signatures")
