@@ -389,6 +389,7 @@ class PeriodSpec:
     end: dt.date
     parent: int | None = None
     depth: int = 0
+    why: str = ""  # how the dates were found (the year opening's preview shows it)
 
 
 def standard_period_specs(school: School, start: dt.date, end: dt.date) -> list[PeriodSpec]:

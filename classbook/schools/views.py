@@ -581,6 +581,7 @@ def _opening_input(form: forms.OpenYearForm) -> opening.OpeningInput:
         first_classes=tuple(n.strip() for n in (data["first_classes"] or "").split(",") if n.strip()),
         held_back=data["held_back"] or frozenset(),
         copy_timetable=data["copy_timetable"],
+        day_changes=opening.day_changes_from_text(data["day_changes"]),
     )
 
 
