@@ -19,6 +19,7 @@ from django.utils import timezone
 from classbook.access import codes
 from classbook.access.context import SchoolContext, current_memberships
 from classbook.access.rules import Perm
+from classbook.core.collation import name_order
 from classbook.core.models import AuditEntry
 from classbook.people.models import (
     STAFF_ROLES,
@@ -125,7 +126,7 @@ def class_students(ctx: SchoolContext, school_class: SchoolClass) -> QuerySet[St
     return (
         students(ctx)
         .filter(enrolments__school_class=school_class, enrolments__end__isnull=True)
-        .order_by("user__last_name", "user__first_name", "user__patronymic")
+        .order_by(*name_order("user__"))
     )
 
 
@@ -169,7 +170,7 @@ def staff(ctx: SchoolContext) -> QuerySet[User]:
         return User.objects.none()
     # A subquery, not exclude(memberships__until__lt=...): that would hide anyone with *any* ended role.
     current = current_memberships(timezone.localdate()).filter(school=ctx.school, role__in=list(STAFF_ROLES))
-    return User.objects.filter(pk__in=current.values("user_id")).order_by("last_name", "first_name")
+    return User.objects.filter(pk__in=current.values("user_id")).order_by(*name_order())
 
 
 def people_for_codes(ctx: SchoolContext) -> QuerySet[User]:
@@ -343,7 +344,7 @@ def school_parents(ctx: SchoolContext) -> QuerySet[User]:
     return (
         User.objects.filter(memberships__school=ctx.school, memberships__role="parent", memberships__is_active=True)
         .distinct()
-        .order_by("last_name", "first_name")
+        .order_by(*name_order())
     )
 
 
@@ -361,7 +362,7 @@ def staff_people(ctx: SchoolContext) -> QuerySet[User]:
     return (
         User.objects.filter(memberships__school=ctx.school, memberships__role__in=list(STAFF_ROLES))
         .distinct()
-        .order_by("last_name", "first_name", "patronymic")
+        .order_by(*name_order())
     )
 
 

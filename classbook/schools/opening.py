@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 from classbook.access import structure
 from classbook.access.context import build_context
 from classbook.core.audit import log_action
+from classbook.core.collation import by_name
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.people.models import Enrolment, Membership, Role, Student, User
 from classbook.roster.events import announce_enrolment
@@ -448,7 +449,7 @@ def _build(school: School, source: AcademicYear, data: OpeningInput) -> OpeningP
     left: list[StudentPlan] = []
     for old in src.classes:
         level = old.year_level.number
-        for student in sorted(src.enrolled.get(old.pk, []), key=lambda s: (s.user.last_name, s.user.first_name)):
+        for student in by_name(src.enrolled.get(old.pk, []), lambda s: s.user):
             who = student.user.full_name
             if _has_left(student, data.start):
                 left.append(StudentPlan(student.pk, who, old.name, None, "left"))
