@@ -61,8 +61,7 @@ def tricky(world):
     """A class of students with the tricky names (added in reverse so the insert order is no help)."""
     school_class = f.SchoolClassFactory(school=world.school, year=world.class_a.year, name="7-Ґ")
     students = [
-        f.make_student(school_class, user__last_name=name, user__first_name="Ян")
-        for name in reversed(EXPECTED)
+        f.make_student(school_class, user__last_name=name, user__first_name="Ян") for name in reversed(EXPECTED)
     ]
     return school_class, students
 
@@ -101,6 +100,8 @@ def test_lists_exports_and_prints_follow_the_alphabet(world, tricky):
     assert [s.name.split()[0] for s in sheet.students] == EXPECTED
     _head, rows, _foot = exports.summary_table(sheet)
     assert [row[0].split()[0] for row in rows] == EXPECTED
-    html = summary_sheet_html(school_class, [sheet], PrintFooter("ABCD-EFGH", dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)))
+    html = summary_sheet_html(
+        school_class, [sheet], PrintFooter("ABCD-EFGH", dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC))
+    )
     positions = [html.index(f"{name} Ян") for name in EXPECTED]
     assert positions == sorted(positions)
