@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from classbook.access.context import SchoolContext
 from classbook.access.rules import Perm
+from classbook.core.collation import name_order
 from classbook.journal.models import (
     Attendance,
     AttendanceCode,
@@ -229,9 +230,7 @@ def is_class_teacher_of(user: User | AnonymousUser, school_class: SchoolClass) -
 
 def teachers_with_journals(ctx: SchoolContext) -> QuerySet[User]:
     """Teachers of the journals the user may open (for filters on control pages)."""
-    return (
-        User.objects.filter(teaching_assignments__in=_readable_ids(ctx)).distinct().order_by("last_name", "first_name")
-    )
+    return User.objects.filter(teaching_assignments__in=_readable_ids(ctx)).distinct().order_by(*name_order())
 
 
 def homework_files(ctx: SchoolContext) -> QuerySet[HomeworkAttachment]:

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from classbook.access.context import SchoolContext, current_memberships
 from classbook.access.rules import Perm
+from classbook.core.collation import name_order
 from classbook.messaging.models import (
     Announcement,
     Audience,
@@ -134,7 +135,7 @@ def recipient_choices(ctx: SchoolContext, student: Student | None = None) -> Que
         cond = Q(pk__in=staff_ids) & (
             Q(pk__in=teachers) | Q(pk__in=class_teachers) | Q(pk__in=_role_user_ids(ctx, ADMINISTRATION_ROLES))
         )
-    return User.objects.filter(cond, is_active=True).exclude(pk=ctx.user.pk).order_by("last_name", "first_name")
+    return User.objects.filter(cond, is_active=True).exclude(pk=ctx.user.pk).order_by(*name_order())
 
 
 def may_write_to(ctx: SchoolContext, recipient: User, student: Student | None = None) -> bool:

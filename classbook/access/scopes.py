@@ -19,6 +19,7 @@ from django.utils import timezone
 from classbook.access import codes
 from classbook.access.context import SchoolContext, current_memberships
 from classbook.access.rules import Perm
+from classbook.core.collation import name_order
 from classbook.core.models import AuditEntry
 from classbook.people.models import (
     STAFF_ROLES,
@@ -126,7 +127,7 @@ def class_students(ctx: SchoolContext, school_class: SchoolClass) -> QuerySet[St
     return (
         students(ctx)
         .filter(Q(enrolments__school_class=school_class) & current_enrolment_q(ctx.school.pk, "enrolments__"))
-        .order_by("user__last_name", "user__first_name", "user__patronymic")
+        .order_by(*name_order("user__"))
     )
 
 
@@ -171,7 +172,7 @@ def staff(ctx: SchoolContext) -> QuerySet[User]:
         return User.objects.none()
     # A subquery, not exclude(memberships__until__lt=...): that would hide anyone with *any* ended role.
     current = current_memberships(timezone.localdate()).filter(school=ctx.school, role__in=list(STAFF_ROLES))
-    return User.objects.filter(pk__in=current.values("user_id")).order_by("last_name", "first_name")
+    return User.objects.filter(pk__in=current.values("user_id")).order_by(*name_order())
 
 
 def people_for_codes(ctx: SchoolContext) -> QuerySet[User]:
@@ -345,7 +346,7 @@ def school_parents(ctx: SchoolContext) -> QuerySet[User]:
     return (
         User.objects.filter(memberships__school=ctx.school, memberships__role="parent", memberships__is_active=True)
         .distinct()
-        .order_by("last_name", "first_name")
+        .order_by(*name_order())
     )
 
 
@@ -363,7 +364,7 @@ def staff_people(ctx: SchoolContext) -> QuerySet[User]:
     return (
         User.objects.filter(memberships__school=ctx.school, memberships__role__in=list(STAFF_ROLES))
         .distinct()
-        .order_by("last_name", "first_name", "patronymic")
+        .order_by(*name_order())
     )
 
 

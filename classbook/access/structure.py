@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from classbook.access.context import SchoolContext
 from classbook.access.rules import Perm
+from classbook.core.collation import name_order
 from classbook.people.models import Membership, Role, User
 from classbook.schools.models import ScaleValue
 
@@ -51,7 +52,7 @@ def teachers(ctx: SchoolContext) -> QuerySet[User]:
         .exclude(until__lt=timezone.localdate())
         .values("user_id")
     )
-    return User.objects.filter(pk__in=member_ids, is_active=True).order_by("last_name", "first_name", "patronymic")
+    return User.objects.filter(pk__in=member_ids, is_active=True).order_by(*name_order())
 
 
 def scale_values(ctx: SchoolContext) -> QuerySet[ScaleValue]:

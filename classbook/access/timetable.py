@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 
 from classbook.access.context import SchoolContext
 from classbook.access.rules import Perm
+from classbook.core.collation import name_order
 from classbook.journal.models import Lesson
 from classbook.people.models import Role, Student, User
 from classbook.schools.models import Room, SchoolClass, TeachingAssignment
@@ -143,7 +144,7 @@ def substitute_candidates(ctx: SchoolContext) -> QuerySet[User]:
     return (
         User.objects.filter(memberships__school=ctx.school, memberships__role="teacher", memberships__is_active=True)
         .distinct()
-        .order_by("last_name", "first_name")
+        .order_by(*name_order())
     )
 
 

@@ -29,6 +29,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
+from classbook.core.collation import NAME_FIELDS, collated
 from classbook.core.errors import DomainError
 
 T = TypeVar("T")
@@ -90,9 +91,16 @@ class Sorts:
             parsed.setdefault(part.lstrip("-"), part.startswith("-"))
         return list(parsed.items())
 
-    def order_by(self, text: str) -> list[str]:
-        """ORM ``order_by`` arguments, with the primary key last so pages never overlap."""
-        fields = [("-" if desc else "") + f for key, desc in self.parse(text) for f in self.keys[key]]
+    def order_by(self, text: str) -> list[Any]:
+        """ORM ``order_by`` arguments, with the primary key last so pages never overlap. Name columns sort in
+        the Ukrainian/Russian alphabet's order (``core.collation``)."""
+        fields: list[Any] = []
+        for key, desc in self.parse(text):
+            for f in self.keys[key]:
+                if f.rsplit("__", 1)[-1] in NAME_FIELDS:
+                    fields.append(collated(f).desc() if desc else collated(f).asc())
+                else:
+                    fields.append(("-" if desc else "") + f)
         return [*fields, "pk"]
 
     def sort_items(self, items: list[Any], text: str) -> list[Any]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
+from classbook.core.collation import name_order
 from classbook.journal.absences import EXCUSED_FLAG, NONE, absence_counts
 from classbook.journal.models import Attendance
 from classbook.people.models import Student
@@ -74,7 +75,7 @@ def class_summary(
         )
         .select_related("user")
         .distinct()
-        .order_by("user__last_name", "user__first_name", "pk")
+        .order_by(*name_order("user__"))
     )
     counts = absence_counts(absences)
     result = []

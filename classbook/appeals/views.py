@@ -28,6 +28,7 @@ from classbook.appeals import queries, services
 from classbook.appeals.forms import AbsenceReportForm, AnswerForm, DecisionForm, FlagForm, ReasonForm
 from classbook.appeals.models import FlagStatus, ReportStatus
 from classbook.core import uploads
+from classbook.core.collation import name_order
 from classbook.core.errors import DomainError
 from classbook.journal.models import AbsenceReasonKind
 from classbook.schools.models import SchoolClass, StudyPeriod
@@ -200,7 +201,7 @@ def reports(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 
 @school_view(writes=True)
 def new_report(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    children = list(scopes.reportable_students(ctx).order_by("user__last_name", "user__first_name"))
+    children = list(scopes.reportable_students(ctx).order_by(*name_order("user__")))
     if not children:
         raise PermissionDenied
     choices = [(s.pk, s.user.full_name) for s in children]

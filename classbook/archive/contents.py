@@ -27,6 +27,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, QuerySet
 
+from classbook.core.collation import name_order
 from classbook.journal.models import (
     Attendance,
     AttendanceCode,
@@ -66,7 +67,7 @@ def _students(school_class: SchoolClass, start: dt.date, end: dt.date) -> list[d
     rows = (
         Enrolment.objects.filter(school_class=school_class, start__lte=end)
         .filter(Q(end__isnull=True) | Q(end__gte=start))
-        .order_by("student__user__last_name", "student__user__first_name", "student_id")
+        .order_by(*name_order("student__user__"))
         .values(
             "student_id",
             "start",

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from classbook.access.context import SchoolContext
 from classbook.access.diary import diary_scope_values, diary_student_filter
+from classbook.core.collation import name_order
 from classbook.core.prepared import Prepared
 from classbook.diary.models import DiaryPolicy
 from classbook.journal.absences import EXCUSED_FLAG, absence_counts
@@ -70,7 +71,7 @@ def _people_query(school: int, own: int, guardian: int, class_teacher: int, toda
             ct_first=Subquery(current.values("school_class__class_teacher__first_name")[:1]),
             ct_patronymic=Subquery(current.values("school_class__class_teacher__patronymic")[:1]),
         )
-        .order_by("user__last_name", "user__first_name", "pk")
+        .order_by(*name_order("user__"))
         .values_list(
             "pk",
             "user__last_name",

@@ -41,6 +41,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 
 from classbook.access.context import SchoolContext
 from classbook.access.journal import may_edit_journal, may_edit_lesson_row
+from classbook.core import collation
 from classbook.journal.absences import is_excused
 from classbook.journal.models import (
     Attendance,
@@ -78,18 +79,9 @@ CANCELLED = TimetableChangeKind.CANCELLED.value
 # read-only.
 CLOSING_KINDS = frozenset({GradeKind.PERIOD.value, GradeKind.ANNUAL.value})
 
-# Ukrainian and Russian letters in one order that is right for both alphabets; the database's
-# collation (bytes on SQLite) would put "Є", "І", "Ї" before "А".
-_ALPHABET = "абвгґдеєёжзиіїйклмнопрстуфхцчшщъыьэюя"
-_RANK = {ch: i for i, ch in enumerate(_ALPHABET)}
-
-
-@functools.lru_cache(maxsize=16384)
-def alphabet_key(*parts: str) -> tuple[tuple[int, ...], ...]:
-    """Sort key for names in the order of the Ukrainian/Russian alphabet (apostrophes ignored).
-
-    Memoised: the same names are sorted on every grid page (40 keys cost ~1 ms of CPU a page uncached)."""
-    return tuple(tuple(_RANK.get(ch, 100 + ord(ch)) for ch in part.lower() if ch not in "'’ʼ`-") for part in parts)
+# Names in the Ukrainian/Russian alphabet's order: the one helper (classbook.core.collation), re-exported
+# for the journal's modules.
+alphabet_key = collation.alphabet_key
 
 
 def full_name(first: str, last: str, patronymic: str) -> str:

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 
 from classbook.access import messaging as rules
 from classbook.access.context import SchoolContext
+from classbook.core.collation import by_name, name_order
 from classbook.messaging.models import Conversation, ForumReply, ForumTopic, Message, Participant
 
 INBOX_PAGE = 25
@@ -42,7 +43,7 @@ def inbox_rows(ctx: SchoolContext, rows: list[Participant]) -> list[InboxRow]:
         InboxRow(
             conversation=p.conversation,
             unread=p.latest_message_id > p.last_read_id,
-            others=sorted(others.get(p.conversation_id, []), key=lambda u: u.full_name),
+            others=by_name(others.get(p.conversation_id, [])),
         )
         for p in rows
     ]
@@ -65,7 +66,7 @@ class MessageRow:
 def conversation_detail(ctx: SchoolContext, conversation: Conversation, page: Any = None) -> dict[str, Any]:
     """One conversation: participants and a page of messages (the last page by default) with files (4 queries)."""
     participants = list(
-        Participant.objects.filter(conversation=conversation).select_related("user").order_by("user__last_name")
+        Participant.objects.filter(conversation=conversation).select_related("user").order_by(*name_order("user__"))
     )
     qs = (
         Message.objects.filter(conversation=conversation)

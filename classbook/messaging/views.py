@@ -21,6 +21,7 @@ from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.access.scopes import directory, get_or_404
 from classbook.core import uploads
+from classbook.core.collation import name_order
 from classbook.core.errors import DomainError
 from classbook.messaging import queries, services
 from classbook.messaging.forms import AnnouncementForm, ConversationForm, MessageForm, ReplyForm, TopicForm
@@ -79,7 +80,7 @@ def unread_badge(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
 
 @school_view(writes=True)
 def new_conversation(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    students = rules.conversation_students(ctx).order_by("user__last_name", "user__first_name")
+    students = rules.conversation_students(ctx).order_by(*name_order("user__"))
     student_id = _int(request.GET.get("student") or request.POST.get("student"))
     student = get_or_404(students, pk=student_id) if student_id else None
     if student is None and not rules.writes_about_nobody(ctx):

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from classbook.core.collation import name_order
 from classbook.people.models import Membership, TOTPDevice, User
 from classbook.schools.models import School
 
@@ -44,7 +45,7 @@ def account_page(
 
     Three statements whatever the page size: the count, the page (with the two-factor flag), the roles.
     """
-    qs = with_account_facts(people, school=school).order_by("last_name", "first_name", "patronymic", "pk")
+    qs = with_account_facts(people, school=school).order_by(*name_order())
     paginated: Page[Any] = Paginator(qs, PAGE_SIZE).get_page(page)
     return paginated, [account_row(user) for user in paginated.object_list]
 

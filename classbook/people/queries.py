@@ -11,6 +11,7 @@ from django.contrib.sessions.models import Session
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from classbook.core.collation import name_order
 from classbook.people.models import (
     ActivationCode,
     ApiToken,
@@ -125,7 +126,7 @@ def code_people(people: QuerySet[User], *, school: School) -> QuerySet[User]:
                 to_attr="school_guardian_links",
             ),
         )
-        .order_by("last_name", "first_name", "patronymic", "pk")
+        .order_by(*name_order())
     )
 
 

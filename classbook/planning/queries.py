@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from classbook.core.collation import name_order, person_key
 from classbook.journal.models import Lesson, LessonType
 from classbook.planning.models import LessonBinding, Plan, PlanningDeadline, PlanStatus, PlanTopic
 from classbook.schools.models import AcademicYear, TeachingAssignment
@@ -152,7 +153,7 @@ def plan_status(assignments: QuerySet[TeachingAssignment], *, due: dt.date, toda
                 0,
             )
         )
-        .order_by("teacher__last_name", "teacher__first_name", "teacher_id", "school_class__name", "subject__name")
+        .order_by(*name_order("teacher__"), "school_class__name", "subject__name")
     )
     by_teacher: dict[int, TeacherStatus] = {}
     overdue = today > due
@@ -167,7 +168,7 @@ def plan_status(assignments: QuerySet[TeachingAssignment], *, due: dt.date, toda
         entry.assignments.append(
             {"assignment": a, "plan": plan, "status": status, "late": late, "topics": a.topic_count}
         )
-    return sorted(by_teacher.values(), key=lambda s: (not s.is_late, s.teacher.last_name, s.teacher.first_name))
+    return sorted(by_teacher.values(), key=lambda s: (not s.is_late, person_key(s.teacher)))
 
 
 # --- programme completion (R3.2) ----------------------------------------------------------------------

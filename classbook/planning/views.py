@@ -21,6 +21,7 @@ from classbook.access.decorators import school_view
 from classbook.access.journal import lessons as journal_lessons
 from classbook.access.scopes import classes as school_classes
 from classbook.access.scopes import directory, get_or_404
+from classbook.core.collation import by_name
 from classbook.core.errors import DomainError
 from classbook.planning import files, queries, services
 from classbook.planning.files import PlanFileError
@@ -392,7 +393,7 @@ def completion(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     form = FilterForm(
         request.GET or None,
         classes=school_classes(ctx).filter(year=year).order_by("year_level__number", "name") if reads_all else [],
-        teachers=sorted({a.teacher for a in qs}, key=lambda t: (t.last_name, t.first_name)) if reads_all else [],
+        teachers=by_name({a.teacher for a in qs}) if reads_all else [],
         subjects=directory(ctx, Subject).order_by("name") if reads_all else [],
     )
     as_of = timezone.localdate()

@@ -29,6 +29,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from classbook.core.collation import name_order
 from classbook.journal.models import LessonType, Mark
 from classbook.planning.queries import Completion, completion
 from classbook.reports.models import GroupBy, ReportSettings
@@ -335,7 +336,7 @@ def group_results(
     scope = Scope(year=scope.year, period=scope.period, school_class=group)
     report = progress_report(assignments, scope, GroupBy.SUBJECT, settings, school)
     teachers: dict[int, list[str]] = {}
-    for a in scoped_assignments(assignments, scope).select_related("teacher").order_by("teacher__last_name", "pk"):
+    for a in scoped_assignments(assignments, scope).select_related("teacher").order_by(*name_order("teacher__"), "pk"):
         if a.teacher.short_name not in teachers.setdefault(a.subject_id, []):
             teachers[a.subject_id].append(a.teacher.short_name)
     return GroupResults(group=group, report=report, teachers={k: ", ".join(v) for k, v in teachers.items()})

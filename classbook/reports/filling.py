@@ -35,6 +35,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from classbook.core.collation import alphabet_key, person_key
 from classbook.core.models import AuditEntry
 from classbook.journal.absences import held_lessons
 from classbook.journal.models import AccumulationPolicy, ChangeKind, JournalChange, JournalPolicy, Mark, Remark
@@ -252,7 +253,7 @@ def _accumulation(
 def _label(group_by: str, a: TeachingAssignment) -> tuple[int, str, tuple[Any, ...]]:
     teacher = a.teacher.short_name
     if group_by == "teacher":
-        return a.teacher_id, teacher, (a.teacher.last_name.lower(), a.teacher.first_name.lower(), a.teacher_id)
+        return a.teacher_id, teacher, person_key(a.teacher)
     if group_by == "class":
         c = a.school_class
         return c.pk, str(c), (c.year_level.number if c.year_level_id else 0, c.name, c.pk)
@@ -458,7 +459,7 @@ def user_activity(
                 uid,
                 full_name(last, first_name, patronymic),
                 ", ".join(str(role_names.get(r, r)) for r in sorted(roles[uid])),
-                order=((last or "").lower(), (first_name or "").lower(), uid),
+                order=(alphabet_key(last or "", first_name or "", patronymic or ""), uid),
                 **counts[uid],
             )
     by_role: dict[str, Activity] = {}

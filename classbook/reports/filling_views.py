@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
+from classbook.core.collation import by_name
 from classbook.core.errors import DomainError
 from classbook.reports import filling, filling_exports, queries, services, table_pages
 from classbook.reports.filling_forms import ActivityForm, FillingForm, QualityForm
@@ -35,7 +36,7 @@ def _build(request: HttpRequest, ctx: SchoolContext) -> tuple[dict[str, Any], fi
         access.report_assignments(ctx).select_related("school_class__year", "school_class__year_level", "teacher")
     )
     classes = sorted({a.school_class for a in mine}, key=lambda c: (-c.year.start.toordinal(), c.name))
-    teachers = sorted({a.teacher for a in mine}, key=lambda t: (t.last_name, t.first_name, t.pk))
+    teachers = by_name({a.teacher for a in mine})
     for name, known in (("school_class", {c.pk for c in classes}), ("teacher", {t.pk for t in teachers})):
         asked = request.GET.get(name, "")
         if asked.isdigit() and int(asked) not in known:

@@ -24,6 +24,7 @@ from django.db.models import Case, Count, Exists, F, IntegerField, Max, Min, Out
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from classbook.core.collation import name_order
 from classbook.journal.models import GradeKind, PeriodGrade
 from classbook.people.models import Enrolment
 from classbook.reports.models import GroupBy, RateBasis, ReportSettings
@@ -413,7 +414,7 @@ def _sheet_students(school_class: SchoolClass, scope: Scope) -> list[SheetStuden
         .filter(Q(end__isnull=True) | Q(end__gte=start))
         .values("student_id", "student__user__last_name", "student__user__first_name", "student__user__patronymic")
         .annotate(still=Count("id", filter=Q(end__isnull=True) | Q(end__gte=scope.as_of)), last=Max("end"))
-        .order_by("student__user__last_name", "student__user__first_name", "student__user__patronymic", "student_id")
+        .order_by(*name_order("student__user__"))
     )
     return [
         SheetStudent(

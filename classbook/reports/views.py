@@ -19,6 +19,7 @@ from classbook.access import report_runs
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
+from classbook.core.collation import by_name
 from classbook.core.errors import DomainError
 from classbook.reports import exports, queries, run_views, services, steps
 from classbook.reports.forms import ProgressForm, SettingsForm, SummaryForm, period_choices
@@ -62,7 +63,7 @@ def journal_choices(mine: list[TeachingAssignment]) -> dict[str, list[Any]]:
     return {
         "classes": sorted({a.school_class for a in mine}, key=lambda c: (c.year_level.number, c.name)),
         "subjects": sorted({a.subject for a in mine}, key=lambda s: s.name),
-        "teachers": sorted({a.teacher for a in mine}, key=lambda t: (t.last_name, t.first_name)),
+        "teachers": by_name({a.teacher for a in mine}),
     }
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from classbook.access import roster_books, scopes
 from classbook.access.context import SchoolContext
+from classbook.core.collation import name_order
 from classbook.people.models import (
     Consent,
     ConsentPurpose,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 def alphabetical(qs: QuerySet[Any], prefix: str = "user__") -> QuerySet[Any]:
-    return qs.order_by(f"{prefix}last_name", f"{prefix}first_name", f"{prefix}patronymic", "pk")
+    return qs.order_by(*name_order(prefix))
 
 
 def staff_list(ctx: SchoolContext) -> list[User]:
@@ -95,7 +96,7 @@ def class_roster(
     enrolments = alphabetical(enrolments, "student__user__")
     student_qs = with_consent_flag(scopes.roster_students(ctx), ctx.school.pk)
     if with_guardians:
-        links = scopes.roster_guardian_links(ctx).filter(ended_on__isnull=True).order_by("guardian__last_name")
+        links = scopes.roster_guardian_links(ctx).filter(ended_on__isnull=True).order_by(*name_order("guardian__"))
         student_qs = student_qs.prefetch_related(Prefetch("guardian_links", queryset=links, to_attr="open_links"))
     rows = enrolments.prefetch_related(Prefetch("student", queryset=student_qs))
     # A class of a year that has ended and is not the current one has nobody in it now (year-aware "current").
@@ -173,7 +174,7 @@ def student_card(ctx: SchoolContext, student: Student) -> StudentCard:
         student=student,
         enrolments=list(scopes.roster_enrolments(ctx).filter(student=student).order_by("start")),
         guardian_links=list(
-            scopes.roster_guardian_links(ctx).filter(student=student).order_by("ended_on", "guardian__last_name")
+            scopes.roster_guardian_links(ctx).filter(student=student).order_by("ended_on", *name_order("guardian__"))
         ),
         consents=list(scopes.roster_consents(ctx).filter(student=student).order_by("-given_on", "-pk")),
     )

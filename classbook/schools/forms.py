@@ -70,6 +70,7 @@ class SchoolSettingsForm(ScopedForm):
             "short_name",
             "kind",
             "country",
+            "holiday_rule",
             "address",
             "phone",
             "email",
@@ -269,5 +270,15 @@ class OpenYearForm(forms.Form):
         max_length=20000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Optional: one student per line, by personal file number or full name."),
+    )
+    day_changes = forms.CharField(
+        label=_("add or move days"),
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Optional, after the preview: one day per line, “DD.MM.YYYY Name” or “DD.MM.YYYY - DD.MM.YYYY Name”. "
+            "The name of a day in the preview moves it; another name adds a holiday."
+        ),
     )
     held_back = IdListField(required=False)

@@ -37,6 +37,15 @@ class Country(models.TextChoices):
     OTHER = "XX", _("Other")
 
 
+class HolidayRule(models.TextChoices):
+    """Public holidays in the school calendar (see ``classbook.schools.holidays``; empty = the country's rule)."""
+
+    COUNTRY = "", _("The country's rule")
+    TRANSFER = "transfer", _("Days off; a weekend holiday moves to the next working day")
+    NO_TRANSFER = "no_transfer", _("Days off on their own dates, never moved (Ukraine under martial law)")
+    WORKING = "working", _("Working days (no public holidays in the calendar)")
+
+
 class SchoolKind(models.TextChoices):
     SCHOOL = "school", _("School")
     LYCEUM = "lyceum", _("Lyceum")
@@ -52,6 +61,18 @@ class School(models.Model):
     short_name = models.CharField(_("short name"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=SchoolKind.choices, default=SchoolKind.SCHOOL)
     country = models.CharField(_("country"), max_length=2, choices=Country.choices, default=Country.UKRAINE)
+    holiday_rule = models.CharField(
+        _("public holidays"),
+        max_length=16,
+        choices=HolidayRule.choices,
+        default=HolidayRule.COUNTRY,
+        blank=True,
+        help_text=_(
+            "How the next year's opening puts public holidays into the calendar. The country's rule: Ukraine "
+            "under martial law does not move a weekend holiday; Russian-style schools move it to the next "
+            "working day."
+        ),
+    )
     address = models.CharField(_("address"), max_length=255, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)

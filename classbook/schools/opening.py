@@ -22,12 +22,18 @@ Rules (see docs/year-opening.md):
 - bell schedules serve the promoted classes as they served the old ones; the weekly timetable in force at
   the end of the previous year is copied for the copied assignments, valid for the whole new year; no
   lessons are generated (the deputy checks the timetable and generates lessons as usual);
-- holidays and vacations are copied shifted by one year (29 February becomes 28 February); extra working
-  days are not copied (they are decided each year), nor days that fall outside the new year.
+- the calendar follows the country's rules and this year's pattern (``holidays.py``, issue 13): public
+  holidays are computed for the new year (Orthodox Easter and Trinity by the Julian computus, fixed dates,
+  the weekend transfer as the school's ``holiday_rule`` says), never copied; study periods, vacations and the
+  school's other days keep last year's place in the week (the 4th Monday of October stays the 4th Monday);
+  the school's own holidays keep their date; extra working days are not copied (decided each year), nor
+  days that fall outside the new year. Every date carries the reason it got (``why``), shown in the preview;
+  the school adds or moves days in the preview (``DayChange``) before confirming.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections import defaultdict
@@ -38,18 +44,22 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from classbook.access import structure
 from classbook.access.context import build_context
 from classbook.core.audit import log_action
+from classbook.core.collation import by_name
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.people.models import Enrolment, Membership, Role, Student, User
 from classbook.roster.events import announce_enrolment
+from classbook.schools import holidays as rules
 from classbook.schools.models import (
     AcademicYear,
     ClassKind,
     DayKind,
+    HolidayRule,
     School,
     SchoolClass,
     SpecialDay,
@@ -72,6 +82,30 @@ _YEAR_NUMBER = re.compile(r"\d{4}")
 
 
 @dataclass(frozen=True)
+class DayChange:
+    """A day the school adds, or moves (``name`` of a planned day), in the preview before confirming."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+    kind: str = DayKind.HOLIDAY
+
+
+@dataclass
+class DayPlan:
+    """A special day of the new year and why it has its dates (shown in the preview)."""
+
+    kind: str
+    name: str
+    start: dt.date
+    end: dt.date
+    why: str
+
+    def get_kind_display(self) -> str:
+        return str(DayKind(self.kind).label)
+
+
+@dataclass(frozen=True)
 class OpeningInput:
     """What the manager chooses. ``first_classes`` None means "the same names as last year's first level"."""
 
@@ -82,6 +116,7 @@ class OpeningInput:
     first_classes: tuple[str, ...] | None = None
     held_back: frozenset[int] = frozenset()
     copy_timetable: bool = True
+    day_changes: tuple[DayChange, ...] = ()
 
 
 @dataclass
@@ -115,7 +150,7 @@ class OpeningPlan:
     final_level: int
     first_level: int
     periods: list[PeriodSpec]
-    holidays: list[SpecialDay]  # unsaved rows of the new year (year unset)
+    holidays: list[DayPlan]
     holidays_not_copied: list[str]
     classes: list[ClassPlan]
     graduating: list[tuple[str, int]]  # class name, students
@@ -193,6 +228,9 @@ def defaults(school: School) -> dict[str, Any]:
     )
     first = min((n for n, _name in levels), default=1)
     start, end = _shift(source.start), _shift(source.end)
+    if rules.has_country_feasts(school):  # 1 September or the next Monday; the last day keeps its place
+        start = rules.first_school_day(school, source.start.year + 1)[0]
+        end = rules.align(source.end)[0]
     return {
         "name": next_name(source.name, start, end),
         "start": start,
@@ -220,8 +258,6 @@ def may_open_year(acting_user: User, school: School) -> bool:
 
 
 def _date(value: dt.date) -> str:
-    from django.utils.formats import date_format
-
     return date_format(value, "SHORT_DATE_FORMAT")
 
 
@@ -422,7 +458,7 @@ def _build(school: School, source: AcademicYear, data: OpeningInput) -> OpeningP
     left: list[StudentPlan] = []
     for old in src.classes:
         level = old.year_level.number
-        for student in sorted(src.enrolled.get(old.pk, []), key=lambda s: (s.user.last_name, s.user.first_name)):
+        for student in by_name(src.enrolled.get(old.pk, []), lambda s: s.user):
             who = student.user.full_name
             if _has_left(student, data.start):
                 left.append(StudentPlan(student.pk, who, old.name, None, "left"))
@@ -449,7 +485,7 @@ def _build(school: School, source: AcademicYear, data: OpeningInput) -> OpeningP
         input=data,
         final_level=final_level,
         first_level=first_level,
-        periods=standard_period_specs(school, data.start, data.end),
+        periods=_periods(school, source, data),
         holidays=holidays,
         holidays_not_copied=not_copied,
         classes=classes,
@@ -463,15 +499,180 @@ def _build(school: School, source: AcademicYear, data: OpeningInput) -> OpeningP
     )
 
 
-def _holidays(school: School, source: AcademicYear, data: OpeningInput) -> tuple[list[SpecialDay], list[str]]:
-    rows, not_copied = [], []
+def _mapped(day: dt.date, source: AcademicYear, data: OpeningInput) -> tuple[dt.date, str]:
+    """Where last year's ``day`` goes in the new year, and why (the preview shows it)."""
+    if day == source.start:
+        return data.start, _("the first day of the new year")
+    if day == source.end:
+        return data.end, _("the last day of the new year")
+    new, how = rules.align(day)
+    if how == "same":
+        return new, _("copied from %(year)s, the same date (%(day)s)") % {"year": source.name, "day": _date(day)}
+    return new, _("copied from %(year)s, the same weekday of the same week of the month (%(day)s, %(weekday)s)") % {
+        "year": source.name,
+        "day": _date(day),
+        "weekday": date_format(day, "l"),
+    }
+
+
+def _periods(school: School, source: AcademicYear, data: OpeningInput) -> list[PeriodSpec]:
+    """Last year's study periods in this year's pattern (each boundary keeps its place in the week; the
+    year's first and last day are the new ones; periods that followed each other still do). Without
+    periods last year: the country's standard periods."""
+    old = list(StudyPeriod.objects.filter(school=school, year=source).order_by("start", "-end", "pk"))
+    if not old:
+        why = _("country rule: the standard periods")
+        return [dataclasses.replace(spec, why=why) for spec in standard_period_specs(school, data.start, data.end)]
+    index = {p.pk: i for i, p in enumerate(old)}
+    depth: list[int] = []
+    rows: list[dict[str, Any]] = []
+    for p in old:
+        parent = index.get(p.parent_id) if p.parent_id else None
+        depth.append(depth[parent] + 1 if parent is not None and parent < len(depth) else 0)
+        start, start_why = _mapped(p.start, source, data)
+        end, end_why = _mapped(p.end, source, data)
+        rows.append({"p": p, "parent": parent, "start": start, "end": end, "why": [start_why, end_why]})
+    # Periods that followed each other last year still do: the earlier one ends the day before the next.
+    for a in rows:
+        for b in rows:
+            follows = a["parent"] == b["parent"] and b["p"].start == a["p"].end + dt.timedelta(days=1)
+            if follows and a["end"] != b["start"] - dt.timedelta(days=1):
+                a["end"] = b["start"] - dt.timedelta(days=1)
+                a["why"][1] = _("the day before %(name)s starts") % {"name": b["p"].name}
+    specs = []
+    for i, row in enumerate(rows):
+        start = max(row["start"], data.start)
+        end = min(max(row["end"], start), data.end)
+        p = row["p"]
+        specs.append(
+            PeriodSpec(
+                p.kind,
+                p.name,
+                p.ordinal,
+                start,
+                end,
+                parent=row["parent"],
+                depth=depth[i],
+                why=_("from: %(start)s; to: %(end)s") % {"start": row["why"][0], "end": row["why"][1]},
+            )
+        )
+    return specs
+
+
+def _norm_name(text: str) -> str:
+    return " ".join(text.replace("’", "'").replace("ʼ", "'").lower().split())
+
+
+def _holidays(school: School, source: AcademicYear, data: OpeningInput) -> tuple[list[DayPlan], list[str]]:
+    """The new year's special days: public holidays computed by the country's rules (never copied), the
+    school's other days from last year in this year's pattern, then the school's own changes."""
+    rule = rules.holiday_rule(school)
+    plans: list[DayPlan] = []
+    not_copied: list[str] = []
+    names: dict[str, str] = {}  # feast key -> last year's name of it (the school's wording)
+    country = rules.has_country_feasts(school)
     for day in SpecialDay.objects.filter(school=school, year=source).order_by("start"):
-        start, end = _shift(day.start), _shift(day.end)
-        if day.kind == DayKind.WORKING or start < data.start or end > data.end:
-            not_copied.append(day.name)
+        if day.kind == DayKind.WORKING:
+            not_copied.append(_("%(name)s (an extra working day: decided each year)") % {"name": day.name})
             continue
-        rows.append(SpecialDay(school=school, kind=day.kind, name=day.name, start=start, end=end))
-    return rows, not_copied
+        feast = None
+        if country and day.kind in (DayKind.HOLIDAY, DayKind.DAY_OFF):
+            feast = rules.match_feast(school, day.name, day.start, day.end)
+        if feast is not None:  # computed below for the new year, not copied
+            names.setdefault(feast.key, day.name)
+            continue
+        if day.kind == DayKind.HOLIDAY:
+            start, end = _shift(day.start), _shift(day.end)
+            why = _("copied from %(year)s, the same date (%(day)s)") % {"year": source.name, "day": _date(day.start)}
+        else:
+            start, why = _mapped(day.start, source, data)
+            end = start + (day.end - day.start)
+        if start < data.start or end > data.end:
+            not_copied.append(_("%(name)s (outside the new year)") % {"name": day.name})
+            continue
+        plans.append(DayPlan(day.kind, day.name, start, end, why))
+    for public in rules.public_days(school, data.start, data.end, rule):
+        name = names.get(public.feast.key) or public.feast.name
+        if rule == HolidayRule.WORKING:
+            not_copied.append(
+                _("%(name)s %(day)s (public holidays are working days: the school's setting)")
+                % {"name": name, "day": _date(public.start)}
+            )
+            continue
+        plans.append(DayPlan(DayKind.HOLIDAY, name, public.start, public.end, public.why))
+    _apply_changes(plans, data)
+    plans.sort(key=lambda d: (d.start, d.end, d.name))
+    return plans, not_copied
+
+
+def _apply_changes(plans: list[DayPlan], data: OpeningInput) -> None:
+    """The school's own additions and moves from the preview: checked, then applied to the plan."""
+    by_name = {_norm_name(d.name): d for d in plans}
+    for change in data.day_changes:
+        name = change.name.strip()
+        if not name or len(name) > 120:
+            raise DomainError(_("Each added or moved day needs a name (at most 120 characters)."), field="day_changes")
+        if change.end < change.start:
+            raise DomainError(
+                _("“%(name)s”: the last day must not be before the first day.") % {"name": name[:60]},
+                field="day_changes",
+            )
+        if change.start < data.start or change.end > data.end:
+            raise DomainError(
+                _("“%(name)s”: the days must lie inside the new year.") % {"name": name[:60]}, field="day_changes"
+            )
+        if change.kind not in DayKind.values or change.kind == DayKind.WORKING:
+            raise DomainError(_("“%(name)s”: unknown kind of day.") % {"name": name[:60]}, field="day_changes")
+        found = by_name.get(_norm_name(name))
+        if found is not None:
+            found.why = _("moved by the school (was %(start)s – %(end)s)") % {
+                "start": _date(found.start),
+                "end": _date(found.end),
+            }
+            found.start, found.end = change.start, change.end
+            continue
+        added = DayPlan(change.kind, name, change.start, change.end, _("added by the school"))
+        plans.append(added)
+        by_name[_norm_name(name)] = added
+
+
+_DAY = r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}"
+_CHANGE_LINE = re.compile(rf"^\s*(?P<start>{_DAY})(?:\s*[–—-]\s*(?P<end>{_DAY}))?\s+(?P<name>.+)$")
+
+
+def _parse_day(text: str) -> dt.date | None:
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def day_changes_from_text(text: str) -> tuple[DayChange, ...]:
+    """The preview's "add or move days": one day per line, ``DD.MM.YYYY Name`` or ``DD.MM.YYYY - DD.MM.YYYY
+    Name`` (ISO dates too). A line naming a planned day moves it; another name adds a holiday. Bad lines are
+    refused with the lines named."""
+    changes: list[DayChange] = []
+    bad: list[str] = []
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if len(lines) > 100:
+        raise DomainError(_("At most 100 lines."), field="day_changes")
+    for line in lines:
+        match = _CHANGE_LINE.match(line)
+        start = _parse_day(match.group("start")) if match else None
+        end = _parse_day(match.group("end")) if match and match.group("end") else start
+        if match is None or start is None or end is None:
+            bad.append(line[:60])
+            continue
+        changes.append(DayChange(name=match.group("name").strip(), start=start, end=end))
+    if bad:
+        raise DomainError(
+            _("Write each day as “DD.MM.YYYY Name” or “DD.MM.YYYY - DD.MM.YYYY Name”; not understood: %(lines)s")
+            % {"lines": "; ".join(bad[:10])},
+            field="day_changes",
+        )
+    return tuple(changes)
 
 
 def _assignments(src: _Source, class_ids: set[int]) -> tuple[list[TeachingAssignment], list[str]]:
@@ -621,9 +822,13 @@ def open_year(*, acting_user: User, school: School, data: OpeningInput) -> Openi
         for (i, _spec), period in zip(todo, _bulk(StudyPeriod, rows), strict=True):
             periods[i] = period
 
-    for day in plan.holidays:
-        day.year = year
-    _bulk(SpecialDay, plan.holidays)
+    _bulk(
+        SpecialDay,
+        [
+            SpecialDay(school=school, year=year, kind=d.kind, name=d.name[:120], start=d.start, end=d.end)
+            for d in plan.holidays
+        ],
+    )
 
     # Year levels the promoted classes need (a school-wide row, created when missing).
     level_ids = dict(YearLevel.objects.filter(school=school).values_list("number", "pk"))
@@ -769,7 +974,12 @@ def open_year(*, acting_user: User, school: School, data: OpeningInput) -> Openi
         actor=acting_user,
         school=school,
         obj=year,
-        data={**plan.summary(), "created": counts},
+        data={
+            **plan.summary(),
+            "created": counts,
+            "calendar": [[d.name, str(d.start), str(d.end), d.why] for d in plan.holidays]
+            + [[p.name, str(p.start), str(p.end), p.why] for p in plan.periods],
+        },
     )
     if entries:
         log_action(

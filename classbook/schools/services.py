@@ -63,6 +63,7 @@ EDITABLE_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
         "require_staff_2fa",
         "staff_idle_minutes",
         "remember_device_days",
+        "holiday_rule",
         "average_decimals",
     ),
     AcademicYear: ("name", "start", "end", "is_current"),
@@ -390,6 +391,7 @@ class PeriodSpec:
     end: dt.date
     parent: int | None = None
     depth: int = 0
+    why: str = ""  # how the dates were found (the year opening's preview shows it)
 
 
 def standard_period_specs(school: School, start: dt.date, end: dt.date) -> list[PeriodSpec]:

@@ -33,6 +33,7 @@ from classbook.access import scopes, structure
 from classbook.access.context import SchoolContext, user_schools
 from classbook.access.decorators import school_view
 from classbook.access.rules import Perm
+from classbook.core.collation import name_order
 from classbook.core.errors import DomainError
 from classbook.schools import forms, opening, queries, services
 from classbook.schools.models import (
@@ -65,7 +66,7 @@ def dashboard(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     )
     homeroom = list(scopes.classes(ctx).filter(pk__in=ctx.homeroom_class_ids))
     family_ids = set(ctx.child_student_ids) | ({ctx.own_student_id} if ctx.own_student_id else set())
-    family = list(scopes.students(ctx).filter(pk__in=family_ids).order_by("user__last_name", "user__first_name"))
+    family = list(scopes.students(ctx).filter(pk__in=family_ids).order_by(*name_order("user__")))
     return render(
         request,
         "schools/dashboard.html",
@@ -581,6 +582,7 @@ def _opening_input(form: forms.OpenYearForm) -> opening.OpeningInput:
         first_classes=tuple(n.strip() for n in (data["first_classes"] or "").split(",") if n.strip()),
         held_back=data["held_back"] or frozenset(),
         copy_timetable=data["copy_timetable"],
+        day_changes=opening.day_changes_from_text(data["day_changes"]),
     )
 
 

@@ -21,6 +21,7 @@ from classbook.access import timetable as scopes
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.access.scopes import directory, get_or_404
+from classbook.core.collation import name_order
 from classbook.core.errors import DomainError
 from classbook.schools.models import StudyPeriod
 from classbook.timetable import ical, queries, services
@@ -100,7 +101,7 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
                 pk__in={*ctx.child_student_ids, *([ctx.own_student_id] if ctx.own_student_id else [])}
             ),
             "classes": scopes.timetable_classes(ctx).filter(year__is_current=True),
-            "teachers": scopes.timetable_teachers(ctx).order_by("last_name", "first_name"),
+            "teachers": scopes.timetable_teachers(ctx).order_by(*name_order()),
             "rooms": scopes.timetable_rooms(ctx),
             "is_teacher": scopes.reads_own_teaching(ctx),
             "can_manage": scopes.can_manage(ctx),
@@ -426,7 +427,7 @@ def changes(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "counts": counts,
             "month": month,
             "teacher_id": teacher_id,
-            "teachers": scopes.timetable_teachers(ctx).order_by("last_name", "first_name")
+            "teachers": scopes.timetable_teachers(ctx).order_by(*name_order())
             if scopes.reads_all_lesson_changes(ctx)
             else [],
         },

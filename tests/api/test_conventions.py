@@ -7,6 +7,7 @@ import pytest
 
 from classbook.api.api import api
 from classbook.api.pagination import MAX_LIMIT, Sorts
+from classbook.core.collation import collated
 from classbook.core.errors import DomainError
 from classbook.schools.models import Subject
 from tests import factories as f
@@ -128,8 +129,11 @@ def test_a_page_costs_the_same_queries_with_more_rows(world, as_user, django_ass
 
 def test_sorts_parse_and_refuse():
     sorts = Sorts("name", name=("last_name", "first_name"), date="date")
-    assert sorts.order_by("-date,name") == ["-date", "last_name", "first_name", "pk"]
-    assert sorts.order_by("") == ["last_name", "first_name", "pk"]
+    # name columns sort in the alphabet's order (core.collation), the rest as they are
+    names = [collated("last_name").asc(), collated("first_name").asc()]
+    assert sorts.order_by("-date,name") == ["-date", *names, "pk"]
+    assert sorts.order_by("") == [*names, "pk"]
+    assert sorts.order_by("-name")[0] == collated("last_name").desc()
     for bad in ("nope", "date,", "date;name", "Date"):
         with pytest.raises(DomainError):
             sorts.parse(bad)

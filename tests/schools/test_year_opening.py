@@ -86,10 +86,12 @@ def test_opening_promotes_classes_with_students_teachers_and_timetable(scene):
     periods = list(StudyPeriod.objects.filter(year=year).order_by("start", "-end"))
     assert [p.kind for p in periods] == ["year", "semester", "semester"]
     assert periods[1].parent == periods[0] and periods[2].end == NEW["end"]
-    days = list(SpecialDay.objects.filter(year=year))
-    assert [(d.name, d.start, d.end) for d in days] == [
-        ("Зимові канікули", dt.date(2027, 12, 28), dt.date(2028, 1, 10))
-    ]  # the extra working Saturday is not copied
+    days = {d.name: (d.start, d.end) for d in SpecialDay.objects.filter(year=year)}
+    # the vacation keeps its weekdays (Monday - Sunday); the extra working Saturday is not copied; the
+    # public holidays are computed (tests/schools/test_calendar.py)
+    assert days.pop("Зимові канікули") == (dt.date(2027, 12, 27), dt.date(2028, 1, 9))
+    assert days.pop("Великдень") == (dt.date(2028, 4, 16), dt.date(2028, 4, 16))
+    assert len(days) == 8 and "Субота" not in days
 
     entry = AuditEntry.objects.get(action="schools.year.opened")
     assert entry.actor == w.deputy and entry.object_id == str(year.pk)

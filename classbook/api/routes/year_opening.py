@@ -42,6 +42,9 @@ class OpeningIn(Schema):
         default_factory=list, max_length=5000, description="Ids of students who repeat the year"
     )
     copy_timetable: bool = True
+    day_changes: list[DayChangeIn] = Field(
+        default_factory=list, max_length=100, description="Days the school adds or moves before confirming"
+    )
 
     def to_input(self) -> opening.OpeningInput:
         return opening.OpeningInput(
@@ -52,6 +55,9 @@ class OpeningIn(Schema):
             first_classes=tuple(self.first_classes) if self.first_classes is not None else None,
             held_back=frozenset(self.held_back),
             copy_timetable=self.copy_timetable,
+            day_changes=tuple(
+                opening.DayChange(name=c.name, start=c.start, end=c.end, kind=c.kind) for c in self.day_changes
+            ),
         )
 
 
@@ -69,6 +75,14 @@ class DayOut(Schema):
     name: str
     start: dt.date
     end: dt.date
+    why: str = Field(description="How the dates were found: computed, a country rule, copied, or the school's change")
+
+
+class DayChangeIn(Schema):
+    name: str = Field(max_length=120, description="A day of the preview to move, or a new day to add")
+    start: dt.date
+    end: dt.date
+    kind: str = Field("holiday", description="holiday, vacation, day_off or shortened (for a new day)")
 
 
 class StudentOut(Schema):
@@ -134,8 +148,12 @@ def _plan_out(plan: opening.OpeningPlan) -> dict[str, Any]:
         "start": plan.input.start,
         "end": plan.input.end,
         "final_level": plan.final_level,
-        "periods": [{"kind": p.kind, "name": p.name, "start": p.start, "end": p.end} for p in plan.periods],
-        "holidays": [{"kind": d.kind, "name": d.name, "start": d.start, "end": d.end} for d in plan.holidays],
+        "periods": [
+            {"kind": p.kind, "name": p.name, "start": p.start, "end": p.end, "why": p.why} for p in plan.periods
+        ],
+        "holidays": [
+            {"kind": d.kind, "name": d.name, "start": d.start, "end": d.end, "why": d.why} for d in plan.holidays
+        ],
         "holidays_not_copied": plan.holidays_not_copied,
         "classes": [
             {

@@ -61,6 +61,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--hold-back-file", help="A UTF-8 text file: one student per line, personal file number or full name"
         )
+        parser.add_argument(
+            "--days-file", help="A UTF-8 text file of days to add or move: one a line, DD.MM.YYYY[ - DD.MM.YYYY] Name"
+        )
         parser.add_argument("--no-timetable", action="store_true", help="Do not copy the weekly timetable")
         parser.add_argument("--dry-run", action="store_true", help="Only show what would be created")
 
@@ -94,6 +97,8 @@ class Command(BaseCommand):
                     school=school, start=data.start, text=_read(opts["hold_back_file"])
                 )
                 data = dataclasses.replace(data, held_back=data.held_back | listed)
+            if opts["days_file"]:
+                data = dataclasses.replace(data, day_changes=opening.day_changes_from_text(_read(opts["days_file"])))
             if opts["dry_run"]:
                 plan = opening.plan_opening(acting_user=user, school=school, data=data)
             else:
@@ -136,6 +141,10 @@ class Command(BaseCommand):
             out(_("Held back: %(names)s") % {"names": ", ".join(f"{s.name} -> {s.to_class}" for s in plan.held_back)})
         if plan.left:
             out(_("Left the school, not carried: %(n)s") % {"n": len(plan.left)})
+        for p in plan.periods:
+            out(f"  {p.name}: {p.start} - {p.end} ({p.why})")
+        for d in plan.holidays:
+            out(f"  {d.name}: {d.start} - {d.end} ({d.why})")
         for line in plan.assignments_skipped:
             out(_("Not copied: %(line)s") % {"line": line})
         out(
