@@ -36,15 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # of the code, pure functions) gives the same answer on both, so the PostgreSQL pass skips it when the SQLite pass
 # of the same run has run it (``scripts/test`` says so in ENGINE_AGNOSTIC_TESTS_RAN). Run by hand on PostgreSQL,
 # it runs. Such a test may not use the database at all: that is checked here.
-_DB_FIXTURES = {
-    "db",
-    "transactional_db",
-    "live_server",
-    "django_db_blocker",
-    "django_db_setup",
-    "django_db_reset_sequences",
-    "django_db_serialized_rollback",
-}
+_DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -171,8 +163,9 @@ def _build_world() -> World:
 # Other costly data a module's tests only read is shared the same way (``shared_fixture``): the access tests'
 # ``cast``, the reports' ``built`` grades, a seeded demo school. Each is built once per module, inside the same
 # outer transaction, the first time a test asks for it (before that test's savepoint opens), and each test gets a
-# deep copy. Where the data cannot be shared (a transactional test, a transaction opened by someone else, after-
-# commit work queued by the build), the fixture builds it for the test alone, as before.
+# deep copy. A test never sees shared data it did not ask for: when the next test asks for less than has been
+# built, the outer transaction is rolled back and what it asks for is built again. Where the data cannot be
+# shared (a transactional test, a transaction opened by someone else), the fixture builds it for the test alone.
 
 _NOT_SHARED = {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
@@ -289,7 +282,8 @@ def _django_db_marker(request: pytest.FixtureRequest) -> None:
     outer transaction is always the outer one, whatever order the test names its fixtures in."""
     names = _shared_names(request.node)
     if names:
-        if _SharedWorld.module != _module_of(request.node):
+        if _SharedWorld.module != _module_of(request.node) or not _SharedWorld.values.keys() <= names:
+            # Another module, or data built for earlier tests that this one does not ask for (it must not see it).
             _SharedWorld.close()
             _SharedWorld.open(request)
         _SharedWorld.ensure(names)
@@ -311,6 +305,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
             nextitem is None
             or _module_of(nextitem) != _SharedWorld.module
             or not _shared_names(nextitem)
+            or not _SharedWorld.values.keys() <= _shared_names(nextitem)
             or connection.closed_in_transaction
         ):
             _SharedWorld.close()
