@@ -4,7 +4,9 @@ another school, and the relationships permission tests try to break."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +29,32 @@ def pytest_configure(config: pytest.Config) -> None:
     from django_tasks.signals import clear_tasks_handlers
 
     clear_tasks_handlers(setting="TASKS")  # the backends were read when the apps loaded
+
+
+# --- Tests the database engine cannot change ----------------------------------------------------------
+# ``scripts/test`` runs the suite on SQLite and then on PostgreSQL. A test marked ``engine_agnostic`` (static checks
+# of the code, pure functions) gives the same answer on both, so the PostgreSQL pass skips it when the SQLite pass
+# of the same run has run it (``scripts/test`` says so in ENGINE_AGNOSTIC_TESTS_RAN). Run by hand on PostgreSQL,
+# it runs. Such a test may not use the database at all: that is checked here.
+_DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    import os
+
+    from django.conf import settings
+
+    skip = (
+        os.environ.get("ENGINE_AGNOSTIC_TESTS_RAN") == "sqlite"
+        and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
+    )
+    for item in items:
+        if item.get_closest_marker("engine_agnostic") is None:
+            continue
+        if item.get_closest_marker("django_db") or _DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            raise pytest.UsageError(f"{item.nodeid} is marked engine_agnostic but uses the database")
+        if skip:
+            item.add_marker(pytest.mark.skip(reason="engine_agnostic: this run's SQLite pass ran it"))
 
 
 @pytest.fixture(autouse=True)
@@ -128,24 +156,63 @@ def _build_world() -> World:
 # one build, as Django's ``TestCase.setUpTestData`` does for a class: the world is written inside an outer
 # transaction opened before the first such test, each test runs in its own savepoint inside it (pytest-django's
 # ``db`` rolls back to it) and gets a deep copy of the objects, and the outer transaction is rolled back as
-# soon as the next test is not one that shares it (another module, no world, or a transactional test, which
-# flushes tables and whose live server or threads would not see uncommitted rows). A test that does not ask
-# for the world never sees its rows.
+# soon as the next test is not one that shares it (another module, no shared fixture, or a transactional test,
+# which flushes tables and whose live server or threads would not see uncommitted rows). A test that does not ask
+# for a shared fixture never sees its rows.
+#
+# Other costly data a module's tests only read is shared the same way (``shared_fixture``): the access tests'
+# ``cast``, the reports' ``built`` grades, a seeded demo school. Each is built once per module, inside the same
+# outer transaction, the first time a test asks for it (before that test's savepoint opens), and each test gets a
+# deep copy. A test never sees shared data it did not ask for: when the next test asks for less than has been
+# built, the outer transaction is rolled back and what it asks for is built again. Where the data cannot be
+# shared (a transactional test, a transaction opened by someone else), the fixture builds it for the test alone.
 
 _NOT_SHARED = {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
+Build = Callable[[Callable[[str], Any]], Any]
 
-def _shares_world(item: pytest.Item) -> bool:
+
+@dataclass(frozen=True)
+class _Shared:
+    build: Build  # build(get): get(name) gives another shared fixture's value (the world, say)
+    where: Path  # the directory (of a conftest) or the test module the fixture is shared in
+
+
+_SHARED: dict[str, _Shared] = {}
+
+
+def shared_fixture(name: str, build: Build, where: str) -> None:
+    """Registers ``build`` as the module-shared data of the fixture ``name`` for the tests under ``where`` (the
+    ``__file__`` of a test module: that module; of a conftest or a helper module: its directory). The fixture
+    itself returns ``shared_value(request, name)``. ``build`` runs before the test's own fixtures (a module's
+    time travel is not on yet: travel inside it where the data needs a day), must not commit, and must not
+    change what ``get`` returns (copy it first)."""
+    path = Path(where).resolve()
+    spec = _Shared(build, path if path.name.startswith("test_") else path.parent)
+    known = _SHARED.get(name)
+    if known is not None and (known.where, known.build.__qualname__) != (spec.where, build.__qualname__):
+        raise ValueError(f"shared fixture {name!r} is registered twice ({known.where} and {spec.where})")
+    _SHARED[name] = spec
+
+
+def _shared_names(item: pytest.Item) -> frozenset[str]:
+    """The shared fixtures ``item`` asks for (directly or through its fixtures), if it may share them at all."""
     names = set(getattr(item, "fixturenames", ()))
-    if "world" not in names or names & _NOT_SHARED:
-        return False
+    if names & _NOT_SHARED:
+        return frozenset()
+    path = Path(item.path).resolve()
+    wanted = frozenset(
+        name for name in names & _SHARED.keys() if path == _SHARED[name].where or _SHARED[name].where in path.parents
+    )
+    if not wanted:
+        return wanted
     marker = item.get_closest_marker("django_db")
     if marker is None:
-        return True
+        return wanted
     from pytest_django.fixtures import validate_django_db
 
     transactional, reset_sequences, _databases, serialized_rollback, available_apps = validate_django_db(marker)
-    return not (transactional or reset_sequences or serialized_rollback or available_apps)
+    return frozenset() if transactional or reset_sequences or serialized_rollback or available_apps else wanted
 
 
 def _module_of(item: pytest.Item) -> str:
@@ -156,7 +223,7 @@ class _SharedWorld:
     module: str | None = None
     atomic: Any = None
     blocker: Any = None
-    world: World | None = None
+    values: dict[str, Any] = {}
 
     @classmethod
     def open(cls, request: pytest.FixtureRequest) -> None:
@@ -165,25 +232,43 @@ class _SharedWorld:
         request.getfixturevalue("django_db_setup")
         blocker = request.getfixturevalue("django_db_blocker")
         with blocker.unblock():
-            if connection.in_atomic_block:  # a transaction opened by someone else: the world is built per test
+            if connection.in_atomic_block:  # a transaction opened by someone else: the data is built per test
                 return
             atomic = transaction.atomic()
             atomic.__enter__()
-            cls.module, cls.atomic, cls.blocker = _module_of(request.node), atomic, blocker
+            cls.module, cls.atomic, cls.blocker, cls.values = _module_of(request.node), atomic, blocker, {}
+
+    @classmethod
+    def ensure(cls, names: frozenset[str]) -> None:
+        """Builds those of ``names`` the module has not built yet (between tests: no test savepoint is open)."""
+        from django.db import connection
+
+        if cls.module is None:
+            return
+        with cls.blocker.unblock():
             try:
-                cls.world = _build_world()
+                for name in sorted(names):
+                    cls.get(name)
             except BaseException:
                 cls.close()
                 raise
-            if connection.run_on_commit:  # the build queued after-commit work (a test must see it run): per test
-                cls.close()
+            # After-commit work the build queued (journal events, say) would never run: the outer transaction is
+            # rolled back, as a test's own is. Dropped now, so that a test's own events start a batch of their own.
+            connection.run_on_commit = []
+
+    @classmethod
+    def get(cls, name: str) -> Any:
+        if name not in cls.values:
+            cls.values[name] = _SHARED[name].build(cls.get)
+        return cls.values[name]
 
     @classmethod
     def close(cls) -> None:
         from django.db import transaction
 
         atomic, blocker = cls.atomic, cls.blocker
-        cls.module = cls.atomic = cls.blocker = cls.world = None
+        cls.module = cls.atomic = cls.blocker = None
+        cls.values = {}
         if atomic is not None:
             with blocker.unblock():
                 transaction.set_rollback(True)
@@ -195,9 +280,13 @@ def _django_db_marker(request: pytest.FixtureRequest) -> None:
     """pytest-django's own fixture of this name (it opens the test's transaction for a ``django_db`` mark),
     overridden to open the module's shared world first: it is autouse and the first to touch the database, so the
     outer transaction is always the outer one, whatever order the test names its fixtures in."""
-    if _shares_world(request.node) and _SharedWorld.module != _module_of(request.node):
-        _SharedWorld.close()
-        _SharedWorld.open(request)
+    names = _shared_names(request.node)
+    if names:
+        if _SharedWorld.module != _module_of(request.node) or not _SharedWorld.values.keys() <= names:
+            # Another module, or data built for earlier tests that this one does not ask for (it must not see it).
+            _SharedWorld.close()
+            _SharedWorld.open(request)
+        _SharedWorld.ensure(names)
     if request.node.get_closest_marker("django_db"):
         request.getfixturevalue("_django_db_helper")
 
@@ -215,17 +304,26 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
         if _SharedWorld.module is not None and (
             nextitem is None
             or _module_of(nextitem) != _SharedWorld.module
-            or not _shares_world(nextitem)
+            or not _shared_names(nextitem)
+            or not _SharedWorld.values.keys() <= _shared_names(nextitem)
             or connection.closed_in_transaction
         ):
             _SharedWorld.close()
 
 
+def shared_value(request: pytest.FixtureRequest, name: str) -> Any:
+    """A shared fixture's value for this test: a deep copy of the module's build, or one built for this test."""
+    if _SharedWorld.module == _module_of(request.node) and name in _SharedWorld.values:
+        return copy.deepcopy(_SharedWorld.values[name])
+    return _SHARED[name].build(request.getfixturevalue)
+
+
+shared_fixture("world", lambda get: _build_world(), __file__)
+
+
 @pytest.fixture
 def world(db: None, request: pytest.FixtureRequest) -> World:
-    if _SharedWorld.world is not None and _SharedWorld.module == _module_of(request.node):
-        return copy.deepcopy(_SharedWorld.world)
-    return _build_world()
+    return shared_value(request, "world")
 
 
 def client_for(user: User | None) -> Client:

@@ -22,6 +22,9 @@ from django.db import models
 from classbook.core.models import SchoolOwned
 from classbook.schools.models import School
 
+# The tests that read only the code and the models' definitions: scripts/test runs them on SQLite only.
+engine_agnostic = pytest.mark.engine_agnostic
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "classbook"
 MANAGER_ATTRIBUTES = {"objects", "_default_manager", "_base_manager"}
@@ -116,11 +119,13 @@ def direct_queries(path: Path, module: str | None = None) -> list[str]:
     return problems
 
 
+@engine_agnostic
 def test_the_scan_finds_the_page_and_api_modules():
     found = {module_name(p) for p in page_and_api_modules()}
     assert {"classbook.schools.views", "classbook.people.views", "classbook.api.routes.schools"} <= found
 
 
+@engine_agnostic
 def test_the_scan_catches_direct_queries_and_allows_tenant_free_models(tmp_path):
     """The checker itself must be able to fail (a test that cannot fail is a defect)."""
     bad = tmp_path / "probe_views.py"
@@ -143,6 +148,7 @@ def test_the_scan_catches_direct_queries_and_allows_tenant_free_models(tmp_path)
     assert "cannot tell which model" in problems[3]
 
 
+@engine_agnostic
 def test_views_and_api_routes_do_not_query_school_owned_models_directly():
     modules = page_and_api_modules()
     problems = [problem for path in modules for problem in direct_queries(path)]
@@ -177,11 +183,13 @@ def is_school_scoped(model: type[models.Model], field_name: str) -> bool:
     return is_foreign_key and isinstance(related, type) and issubclass(related, SchoolOwned)
 
 
+@engine_agnostic
 def test_school_owned_models_are_found():
     labels = {m._meta.label_lower for m in school_owned_models()}
     assert {"people.student", "schools.schoolclass", "people.guardianlink"} <= labels
 
 
+@engine_agnostic
 @pytest.mark.parametrize("model", school_owned_models(), ids=lambda m: m._meta.label_lower)
 def test_school_owned_model_has_a_non_null_indexed_school(model):
     field = model._meta.get_field("school")
@@ -201,6 +209,7 @@ def unique_sets(model: type[models.Model]) -> list[tuple[str, list[str]]]:
     return rules
 
 
+@engine_agnostic
 @pytest.mark.parametrize("model", school_owned_models(), ids=lambda m: m._meta.label_lower)
 def test_unique_rules_of_school_owned_models_are_per_school(model):
     label = model._meta.label_lower
@@ -214,6 +223,7 @@ def test_unique_rules_of_school_owned_models_are_per_school(model):
         )
 
 
+@engine_agnostic
 def test_unique_exceptions_still_exist():
     """A stale exception would silently allow a new global constraint of the same name."""
     current = {(m._meta.label_lower, name) for m in school_owned_models() for name, _ in unique_sets(m)}
@@ -223,6 +233,7 @@ def test_unique_exceptions_still_exist():
 # --- 3. layering and migrations --------------------------------------------------------------------
 
 
+@engine_agnostic
 def test_import_linter_contracts_are_kept():
     lint_imports = Path(sys.executable).parent / "lint-imports"
     if not lint_imports.exists():
@@ -266,12 +277,14 @@ def direct_writes(path: Path) -> list[str]:
 QUERYSET_WRITES = {"create", "update", "get_or_create", "update_or_create", "bulk_create", "bulk_update"}
 
 
+@engine_agnostic
 def test_the_write_scan_can_fail(tmp_path):
     bad = tmp_path / "probe_views.py"
     bad.write_text("def v(obj, qs):\n    obj.save()\n    qs.filter(a=1).update(a=2)\n    obj.delete()\n")
     assert len(direct_writes(bad)) == 3
 
 
+@engine_agnostic
 @pytest.mark.parametrize("path", page_and_api_modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_pages_and_api_routes_write_only_through_services(path):
     problems = direct_writes(path)

@@ -17,6 +17,8 @@ import pytest
 from importlinter.configuration import configure
 from importlinter.contracts.forbidden import ForbiddenContract
 
+pytestmark = pytest.mark.engine_agnostic  # no database: run on SQLite only by scripts/test
+
 ROOT = Path(__file__).resolve().parents[1]
 configure()  # import-linter's own adapters (timer, file system), as its command line sets them
 

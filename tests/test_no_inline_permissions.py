@@ -22,6 +22,10 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.engine_agnostic  # no database: run on SQLite only by scripts/test
+
 ROOT = Path(__file__).resolve().parent.parent / "classbook"
 ACCESS = ROOT / "access"
 CONTEXT_NAMES = {"ctx", "school_ctx"}

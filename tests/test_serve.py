@@ -212,6 +212,11 @@ def test_serve_runs_like_production_and_stops_cleanly(tmp_path: Path, database_u
     assert code in (0, 143), server.output[-3000:]
     assert not alive(web)
     assert not alive(worker)
+    if connection.vendor == "postgresql":
+        # The second run reads only var/ (the key, the static files' stamp) and counts the schools, as the
+        # first did: the same on either database, so the SQLite run checks it (another start is seconds).
+        print(f"scripts/serve: first start {first_start:.1f} s")
+        return
 
     # Second run: the same key, the same school, no new code, static files not collected again.
     started = time.monotonic()

@@ -17,6 +17,8 @@ import pytest
 
 from classbook.core.secret_key import SecretKeyError, ensure_key_file, read_key_file
 
+pytestmark = pytest.mark.engine_agnostic  # no database: run on SQLite only by scripts/test
+
 ROOT = Path(__file__).resolve().parent.parent
 PRINT_KEY = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.engine_agnostic  # no database: run on SQLite only by scripts/test
+
 ROOT = Path(__file__).resolve().parent.parent / "classbook"
 TEMPLATES = sorted(p for p in ROOT.rglob("*.html") if ".venv" not in p.parts)
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.engine_agnostic  # no database: run on SQLite only by scripts/test
+
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "classbook" / "locale"
 TRANSLATED = ("uk", "ru")
 

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from classbook.access.context import SchoolContext, resolve_school
+from tests.conftest import shared_fixture, shared_value
 
 
 @pytest.fixture
@@ -61,9 +62,15 @@ HEADER = " ".join(f"{short:>3}" for short, _persona in COLUMNS)
 
 
 @pytest.fixture
-def cast(world):
+def cast(world, request: pytest.FixtureRequest):
     """The world, plus the relationships the rule tables need: a substitute who conducted a lesson of the
-    teacher's journal, a parent whose link has ended, the teacher's assignment and that lesson."""
+    teacher's journal, a parent whose link has ended, the teacher's assignment and that lesson. Built once per
+    test module (tests/conftest.py ``shared_fixture``), a copy per test."""
+    return shared_value(request, "cast")
+
+
+def _build_cast(get):
+    import copy
     import datetime as dt
 
     from django.utils import timezone
@@ -73,6 +80,7 @@ def cast(world):
     from classbook.schools.models import TeachingAssignment
     from tests import factories as f
 
+    world = copy.deepcopy(get("world"))
     assignment = TeachingAssignment.objects.get(teacher=world.teacher, school_class=world.class_a)
     substitute = f.make_member(world.school, Role.TEACHER, username="substitute")
     lesson = Lesson.objects.create(
@@ -90,6 +98,9 @@ def cast(world):
     world.assignment = assignment
     world.lesson = lesson
     return world
+
+
+shared_fixture("cast", _build_cast, __file__)
 
 
 @pytest.fixture

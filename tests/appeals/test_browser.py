@@ -24,8 +24,9 @@ pytestmark = [
 SHOTS = os.environ.get("APPEALS_SCREENSHOTS")  # a folder: save what the pages look like
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def chromium():
+    """One chromium for the module's tests (each opens its own context: no cookies or pages are shared)."""
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
         yield browser

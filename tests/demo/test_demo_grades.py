@@ -151,6 +151,10 @@ def test_after_the_year_every_student_has_semester_and_annual_grades_from_the_ma
     policy = JournalPolicy.objects.first()
     weighted = policy.weighted_averages if policy else True
     codes = defaultdict(int)
+    # The enrolments, read once (a query per grade would be thousands): (student, class) -> [(start, end)].
+    spans = defaultdict(list)
+    for student, school_class, start, end in Enrolment.objects.values_list("student", "school_class", "start", "end"):
+        spans[(student, school_class)].append((start, end))
     for g in grades:
         codes[g.value.code] += 1
         assert g.locked_at == g.set_at and g.version == 1 and g.set_by_id == g.assignment.teacher_id
@@ -158,13 +162,11 @@ def test_after_the_year_every_student_has_semester_and_annual_grades_from_the_ma
         if g.kind == GradeKind.ANNUAL:
             assert g.period_id == semesters[-1].pk
         assert g.set_at.date() == g.period.end or g.kind == GradeKind.ANNUAL
-        assert (
-            Enrolment.objects.filter(
-                student_id=g.student_id, school_class_id=g.assignment.school_class_id, start__lte=g.period.end
-            )
-            .exclude(end__lt=g.period.end)
-            .exists()
-        )
+        # Enrolled in the journal's class on the period's last day.
+        assert any(
+            start <= g.period.end and (end is None or end >= g.period.end)
+            for start, end in spans[(g.student_id, g.assignment.school_class_id)]
+        ), g
     assert 0 < codes["н/а"] < by_kind[GradeKind.PERIOD] * 0.1
     assert 0 < codes["звільн."] < by_kind[GradeKind.PERIOD] * 0.02
     audit = JournalChange.objects.filter(kind=ChangeKind.PERIOD_GRADE, period__year__is_current=True)

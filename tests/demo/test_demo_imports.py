@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.engine_agnostic  # no database: run on SQLite only by scripts/test
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "classbook" / "demo"
 

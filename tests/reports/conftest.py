@@ -15,6 +15,7 @@ On top of the ``world`` personas (``class_a`` 5-А, ``class_b`` 5-Б in ``world.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from classbook.journal.services import correct_period_grade, record_period_grade
 from classbook.people.models import Enrolment, Role, Student
 from classbook.schools.models import MarkingScale, ScaleKind, SchoolClass, StudyPeriod, TeachingAssignment
 from tests import factories as f
+from tests.conftest import shared_fixture, shared_value
 
 
 @dataclass
@@ -60,7 +62,13 @@ def give(
 
 
 @pytest.fixture
-def built(world) -> Built:
+def built(world, request: pytest.FixtureRequest) -> Built:
+    """The grades above: built once per test module (tests/conftest.py ``shared_fixture``), a copy per test."""
+    return shared_value(request, "built")
+
+
+def _build(get) -> Built:
+    world = copy.deepcopy(get("world"))
     school, year = world.school, world.class_a.year
     semester = f.PeriodFactory(
         year=year, name="I семестр", ordinal=1, start=dt.date(2026, 9, 1), end=dt.date(2026, 12, 26)
@@ -178,3 +186,6 @@ def built(world) -> Built:
         class_a=a,
         class_b=b,
     )
+
+
+shared_fixture("built", _build, __file__)
