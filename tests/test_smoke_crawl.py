@@ -28,23 +28,38 @@ def _links(html: str, base: str) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_persona_follows_every_shown_link_without_errors(world, persona):
-    client = client_for(world.persona(persona))
-    start = f"/s/{world.school.slug}/"
+def crawl(client, starts, depth: int = 3, on_page=None) -> dict[str, int]:
+    """Every page reachable from ``starts`` in ``depth`` clicks: {url: status}. ``on_page(url, response)`` sees each
+    answer (tests/test_interface_browser.py keeps the HTML pages to load them in a browser)."""
     seen: dict[str, int] = {}
-    without_policy: list[str] = []
-    frontier = {start, "/accounts/profile/"}
-    for _depth in range(3):
+    frontier = set(starts)
+    for _depth in range(depth):
         next_frontier: set[str] = set()
         for url in sorted(frontier - set(seen)):
             response = client.get(url)
             seen[url] = response.status_code
-            if parse_policy(response.get("Content-Security-Policy", "")) != STRICT:
-                without_policy.append(url)
+            if on_page is not None:
+                on_page(url, response)
+            if response.streaming:  # a download: close its file (closing the response would end the transaction)
+                for close in getattr(response, "_resource_closers", ()):
+                    close()
             if response.status_code == 200 and "text/html" in response.get("Content-Type", ""):
                 next_frontier |= _links(response.content.decode(), url)
         frontier = next_frontier
+    return seen
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_persona_follows_every_shown_link_without_errors(world, persona):
+    client = client_for(world.persona(persona))
+    start = f"/s/{world.school.slug}/"
+    without_policy: list[str] = []
+
+    def check_policy(url, response):
+        if parse_policy(response.get("Content-Security-Policy", "")) != STRICT:
+            without_policy.append(url)
+
+    seen = crawl(client, {start, "/accounts/profile/"}, on_page=check_policy)
     errors = {u: s for u, s in seen.items() if s >= 500}
     refused = {u: s for u, s in seen.items() if s in (403, 404) and urlsplit(u).path != start}
     assert not errors, errors

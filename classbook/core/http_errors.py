@@ -2,7 +2,9 @@
 
 A malformed or oversized request is the client's mistake, never a 500 (issue 9): on ``/api/`` it gets the
 API's structured JSON error ``{"error": {"code", "message"}}`` with 400, 413 or 415; elsewhere a translated
-page (``400.html``, ``403.html``, ``404.html``, ``413.html``, ``500.html``). Django calls the views below
+page (``400.html``, ``403.html``, ``404.html``, ``413.html``, ``429.html``, ``500.html``) in the site's layout.
+A refused page (403) looks exactly like a missing one (404) to the user, so a page tells nothing about what exists
+(``_not_found.html``); only a refused form (an expired CSRF token) says what to do. Django calls the views below
 for the exceptions it turns into responses (``handler400`` ... in ``classbook/urls.py``, and
 ``CSRF_FAILURE_VIEW``); the API's own handlers (``classbook/api/errors.py``) use ``request_problem`` too,
 so both doors give the same answer for the same request.
@@ -78,6 +80,10 @@ def too_large() -> Problem:
     return Problem(413, "too_large", _("The request is too large."))
 
 
+def too_many_requests() -> Problem:
+    return Problem(429, "rate_limited", _("Too many requests in a short time."))
+
+
 def unsupported_media_type() -> Problem:
     return Problem(415, "unsupported_media_type", _("Send JSON (Content-Type: application/json) or a form."))
 
@@ -90,7 +96,7 @@ def answer(request: HttpRequest, problem: Problem) -> HttpResponse:
     """``problem`` as JSON on the API and to scripts asking for JSON, else as the translated page of its status."""
     if wants_json(request):
         return JsonResponse(error_body(problem.code, problem.message), status=problem.status)
-    context = {"status": problem.status, "message": problem.message, "max_mb": _max_mb()}
+    context = {"status": problem.status, "code": problem.code, "message": problem.message, "max_mb": _max_mb()}
     return render(request, f"{problem.status}.html", context, status=problem.status)
 
 

@@ -9,6 +9,11 @@
  *   <a data-fill='{"id_start": "2026-09-01"}'>   fills the fields with those ids instead of following the link
  *   <form data-busy="progress-id"                on submit shows #progress-id and disables the form's buttons
  *         data-busy-when="open">                 ... only when the button pressed has that value
+ *   <details data-menu>                          the site menu: open on wide screens, a button on phones
+ *
+ * And on every page: the navigation link of the current page gets aria-current="page" (the navigation's
+ * text is cached per user context, so the server does not mark it), and a table or box that scrolls
+ * sideways becomes focusable so the keyboard can scroll it (WCAG 2.1.1; docs/interface.md).
  */
 (function () {
   "use strict";
@@ -64,4 +69,46 @@
       });
     }, 0);
   });
+
+  var WIDE = window.matchMedia("(min-width: 60em)");
+
+  function syncMenu() {
+    document.querySelectorAll("details[data-menu]").forEach(function (menu) {
+      menu.open = WIDE.matches;
+    });
+  }
+
+  function markCurrent() {
+    var here = window.location.pathname;
+    document.querySelectorAll(".topnav a[href]").forEach(function (a) {
+      if (a.getAttribute("href") === here) a.setAttribute("aria-current", "page");
+    });
+  }
+
+  function focusableScrollers() {
+    document.querySelectorAll("main table, main .table-wrap, main pre").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+      }
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || WIDE.matches) return;
+    var menu = document.querySelector("details[data-menu][open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+
+  function ready() {
+    syncMenu();
+    markCurrent();
+    focusableScrollers();
+  }
+  if (WIDE.addEventListener) WIDE.addEventListener("change", syncMenu);
+  window.addEventListener("resize", focusableScrollers);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
 })();
