@@ -307,63 +307,49 @@ def _roles(b: Build) -> None:
         b.add("roles", row, b.ids.modified("role", key, b.ids.audit_time("people.membership", m.pk)), active=active)
 
 
+def _enrollment(
+    b: Build, key: str, class_sid: str, user_id: int | None, *, enrolment: Enrolment | None = None
+) -> dict[str, Any]:
+    """One enrollments.csv row: a teacher's (primary, no dates) or, with ``enrolment``, a student's."""
+    row: dict[str, Any] = {
+        "sourcedId": b.ids.sid("enrollment", key),
+        "classSourcedId": class_sid,
+        "schoolSourcedId": b.org,
+        "userSourcedId": b.ids.sid("user", f"u{user_id}"),
+        "role": "teacher" if enrolment is None else "student",
+        "primary": "true" if enrolment is None else "false",
+    }
+    if enrolment is not None:
+        row["beginDate"] = enrolment.start
+        row["endDate"] = enrolment.end or ""
+    return row
+
+
 def _enrollments(b: Build) -> None:
     enrolments = list(Enrolment.objects.filter(school=b.school).select_related("student"))
     by_class: dict[int, list[Enrolment]] = defaultdict(list)
     for e in enrolments:
         by_class[e.school_class_id].append(e)
         key = f"e{e.pk}"
-        row = {
-            "sourcedId": b.ids.sid("enrollment", key),
-            "classSourcedId": b.ids.sid("class", f"c{e.school_class_id}"),
-            "schoolSourcedId": b.org,
-            "userSourcedId": b.ids.sid("user", f"u{e.student.user_id}"),
-            "role": "student",
-            "primary": "false",
-            "beginDate": e.start,
-            "endDate": e.end or "",
-        }
+        row = _enrollment(b, key, b.ids.sid("class", f"c{e.school_class_id}"), e.student.user_id, enrolment=e)
         time = b.ids.audit_time("people.student", e.student_id)
         b.add("enrollments", row, b.ids.modified("enrollment", key, time), active=_open(e, b.today))
     for c in SchoolClass.objects.filter(school=b.school, class_teacher__isnull=False):
         key = f"h{c.pk}"
-        row = {
-            "sourcedId": b.ids.sid("enrollment", key),
-            "classSourcedId": b.ids.sid("class", f"c{c.pk}"),
-            "schoolSourcedId": b.org,
-            "userSourcedId": b.ids.sid("user", f"u{c.class_teacher_id}"),
-            "role": "teacher",
-            "primary": "true",
-        }
+        row = _enrollment(b, key, b.ids.sid("class", f"c{c.pk}"), c.class_teacher_id)
         b.add("enrollments", row, b.ids.modified("enrollment", key, b.ids.audit_time("schools.schoolclass", c.pk)))
     subgroup_students = _subgroup_students(b.school)
     for a in _assignments(b.school):
         cls = b.ids.sid("class", f"a{a.pk}")
         time = b.ids.audit_time("schools.teachingassignment", a.pk)
-        row = {
-            "sourcedId": b.ids.sid("enrollment", f"t{a.pk}"),
-            "classSourcedId": cls,
-            "schoolSourcedId": b.org,
-            "userSourcedId": b.ids.sid("user", f"u{a.teacher_id}"),
-            "role": "teacher",
-            "primary": "true",
-        }
+        row = _enrollment(b, f"t{a.pk}", cls, a.teacher_id)
         b.add("enrollments", row, b.ids.modified("enrollment", f"t{a.pk}", time))
         members = by_class[a.school_class_id]
         if a.subgroup_id:
             members = [e for e in members if e.student_id in subgroup_students[a.subgroup_id]]
         for e in members:
             key = f"s{a.pk}-{e.pk}"
-            row = {
-                "sourcedId": b.ids.sid("enrollment", key),
-                "classSourcedId": cls,
-                "schoolSourcedId": b.org,
-                "userSourcedId": b.ids.sid("user", f"u{e.student.user_id}"),
-                "role": "student",
-                "primary": "false",
-                "beginDate": e.start,
-                "endDate": e.end or "",
-            }
+            row = _enrollment(b, key, cls, e.student.user_id, enrolment=e)
             stamp = b.ids.audit_time("people.student", e.student_id)
             b.add("enrollments", row, b.ids.modified("enrollment", key, time, stamp), active=_open(e, b.today))
 

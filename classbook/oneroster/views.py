@@ -169,26 +169,33 @@ def _links(request: HttpRequest, total: int, limit: int, offset: int) -> list[st
     return links
 
 
-@require_GET
-def collection_view(request: HttpRequest, api: str, name: str) -> JsonResponse:
+def _endpoint(request: HttpRequest, api: str, name: str) -> tuple[provider.Collection, AccessToken] | JsonResponse:
+    """The endpoint's collection and the caller's valid token, or the spec's error answer."""
     collection = _collection(api, name)
     if collection is None:
         return ims_error(404, "unknownobject", _("No such endpoint."))
     token = _guard(request, collection)
     if isinstance(token, JsonResponse):
         return token
+    return collection, token
+
+
+@require_GET
+def collection_view(request: HttpRequest, api: str, name: str) -> JsonResponse:
+    endpoint = _endpoint(request, api, name)
+    if isinstance(endpoint, JsonResponse):
+        return endpoint
+    collection, token = endpoint
     objs = [o for o in provider.collect(token.client.school, collection.file) if collection.keep(o, {})]
     return _page(request, collection, objs)
 
 
 @require_GET
 def object_view(request: HttpRequest, api: str, name: str, sourced_id: str) -> JsonResponse:
-    collection = _collection(api, name)
-    if collection is None:
-        return ims_error(404, "unknownobject", _("No such endpoint."))
-    token = _guard(request, collection)
-    if isinstance(token, JsonResponse):
-        return token
+    endpoint = _endpoint(request, api, name)
+    if isinstance(endpoint, JsonResponse):
+        return endpoint
+    collection, token = endpoint
     objs = provider.collect(token.client.school, collection.file)
     found = next((o for o in objs if o["sourcedId"] == sourced_id and collection.keep(o, {})), None)
     if found is None:
