@@ -100,14 +100,15 @@ ANY_DIARY_CACHE = "async () => (await caches.keys()).some(n => n.startsWith('cla
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="the browser's offline mode does not depend on the DB")
 @pytest.mark.django_db(transaction=True)
 def test_parent_reads_the_week_offline_and_nothing_after_logout(world, diary, live_server):
-    from tests.diary.test_browser_family import ARGS, log_in
+    from tests.diary.test_browser_family import ARGS
+    from tests.journal.test_browser_grid import logged_in_page
 
     sync_api = pytest.importorskip("playwright.sync_api")
     url = live_server.url + _week(world, world.student)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            page = log_in(browser, live_server, world.parent.username)
+            page = logged_in_page(browser, live_server, world.parent)
             context = page.context
             page.goto(url)
             week_text = page.locator("main").inner_text()
