@@ -72,4 +72,3 @@ def mark_keepable(response: HttpResponse, user_id: int | None) -> HttpResponse:
     if user_id is not None:
         response["X-Offline-Key"] = offline_key(user_id)
     return response
-

@@ -54,7 +54,10 @@ class ConversationForm(MessageForm):
         super().__init__(*args, **kwargs)
         # ``recipients``: ``queries.Recipient`` rows (each with the person's role for the child), in their order.
         _choices(self, "recipients").choices = [
-            (r.user.pk, f"{r.user.full_name or r.user.username} — {r.role}" if r.role else r.user.full_name or r.user.username)
+            (
+                r.user.pk,
+                f"{r.user.full_name or r.user.username} — {r.role}" if r.role else r.user.full_name or r.user.username,
+            )
             for r in recipients
         ]
 

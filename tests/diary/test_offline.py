@@ -46,7 +46,11 @@ def test_manifest_names_the_diary_and_its_icons(client):
     assert data["start_url"] == "/" and data["display"] == "standalone"
     assert {icon["sizes"] for icon in data["icons"]} == {"192x192", "512x512"}
     for icon in data["icons"]:
-        assert finders.find(icon["src"].removeprefix(settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL))
+        assert finders.find(
+            icon["src"].removeprefix(
+                settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
+            )
+        )
 
 
 @pytest.mark.django_db
@@ -127,7 +131,7 @@ def test_parent_reads_the_week_offline_and_nothing_after_logout(world, diary, li
             page.goto(url)
             page.locator("form[action$='/logout/'] button").click()
             page.wait_for_url("**/accounts/login/**")
-            page.wait_for_function(f"async () => !({ANY_DIARY_CACHE[len('async () => '):]})")
+            page.wait_for_function(f"async () => !({ANY_DIARY_CACHE[len('async () => ') :]})")
 
             context.set_offline(True)
             with pytest.raises(sync_api.Error, match="ERR_INTERNET_DISCONNECTED"):

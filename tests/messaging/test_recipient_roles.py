@@ -19,7 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _labels(page: str) -> list[str]:
-    return [html.unescape(re.sub(r"\s+", " ", label).strip()) for label in re.findall(r"<label for=\"id_recipients_\d+\">.*?>(.*?)</label>", page, re.S)]
+    return [
+        html.unescape(re.sub(r"\s+", " ", label).strip())
+        for label in re.findall(r"<label for=\"id_recipients_\d+\">.*?>(.*?)</label>", page, re.S)
+    ]
 
 
 def test_parent_sees_the_class_teacher_first_then_the_childs_teachers_with_their_subjects(
@@ -38,9 +41,9 @@ def test_parent_sees_the_class_teacher_first_then_the_childs_teachers_with_their
     assert labels[0] == f"{world.class_teacher.full_name} — class teacher"
     assert f"{world.teacher.full_name} — teacher of Математика" in labels
     assert any(label.startswith(world.director.full_name) and label.endswith("Director") for label in labels)
-    assert labels.index(f"{world.teacher.full_name} — teacher of Математика") < [
+    assert labels.index(f"{world.teacher.full_name} — teacher of Математика") < next(
         i for i, label in enumerate(labels) if label.startswith(world.director.full_name)
-    ][0]
+    )
     assert not any("Англійська" in label for label in labels)
 
 

@@ -290,7 +290,11 @@ def _lesson_form(lesson: GridLesson, t: dict[str, str], csrf: str, base: str, te
     plan = ' class="from-plan"' if lesson.planned_topic and not lesson.topic else ""
     number = "" if lesson.number is None else lesson.number
     due = lesson.due_iso or lesson.default_due_iso
-    running = f'<span class="running" title="{t["running"]}">{t["running"]} {lesson.running}</span>\n' if lesson.running else ""
+    running = (
+        f'<span class="running" title="{t["running"]}">{t["running"]} {lesson.running}</span>\n'
+        if lesson.running
+        else ""
+    )
     options = _type_options(language, lesson.lesson_type)
     return (
         f'<form method="post" action="{base}{lid}/" class="lesson-form" data-lesson="{lid}">'
