@@ -28,7 +28,9 @@ WORKER_SOURCE = Path(settings.BASE_DIR) / "classbook" / "static" / "classbook" /
 
 @functools.cache
 def _worker_script() -> str:
-    return WORKER_SOURCE.read_text(encoding="utf-8").replace("__STATIC_URL__", static(""))
+    # STATIC_URL itself, not static(""): the manifest storage has no entry for "" and would refuse it.
+    prefix = settings.STATIC_URL or "/static/"
+    return WORKER_SOURCE.read_text(encoding="utf-8").replace("__STATIC_URL__", prefix)
 
 
 @require_GET
