@@ -54,3 +54,14 @@ def test_the_subject_line_of_a_message_is_not_a_school_subject():
         assert str(label) == "Тема"
     with translation.override("ru"):
         assert str(label) == "Тема"
+
+
+def test_the_api_gives_the_same_roles_and_order(world):
+    client = client_for(world.parent)
+    url = f"/api/v1/schools/{world.school.slug}/messages/recipients?student_id={world.student.pk}&sort=rank,name"
+    with translation.override("en"):
+        items = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["items"]
+    assert (items[0]["id"], items[0]["role"], items[0]["rank"]) == (world.class_teacher.pk, "class teacher", 0)
+    assert {"id": world.teacher.pk, "role": "teacher of Математика", "rank": 1}.items() <= next(
+        i for i in items if i["id"] == world.teacher.pk
+    ).items()
