@@ -256,7 +256,7 @@ def test_journal_grid_fills_in_the_plans_topic_until_a_topic_is_entered(world, a
     assert 'value="Natural numbers"' in first_topic and "from-plan" not in first_topic  # confirmed: its own
     # "№ з/п" is the running number in the subject; homework is due at the next lesson by default.
     assert sorted(re.findall(r'class="running"[^>]*>[^<]*?(\d+)</span>', page)) == ["1", "2"]
-    first_form = page[page.index(f'data-lesson="{first.pk}"') :]
+    first_form = page[page.index(f'id="lesson-{first.pk}"') :]
     assert re.search(r'name="homework_due" value="([\d-]*)"', first_form).group(1) == "2026-09-02"
     read_only = client_for(world.deputy).get(grid).content.decode()
     assert "plan: Natural numbers" in read_only
