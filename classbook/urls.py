@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from classbook.api.api import api
 from classbook.core import health, metrics
+from classbook.diary import pwa
 from classbook.schools import views as school_views
 from classbook.timetable import views as timetable_views
 
@@ -11,6 +12,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    # At the root: a service worker controls only pages under its script's folder (docs/diary.md).
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa.manifest, name="web_manifest"),
     path("accounts/", include("classbook.people.urls")),
     # Before the schools' URLs: their generic "manage/<section>/" would take "manage/journal/".
     path("s/<slug:school>/manage/journal/", include("classbook.journal.settings_urls")),

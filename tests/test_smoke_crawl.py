@@ -1,7 +1,7 @@
 """Every persona follows every link it is shown (two clicks deep) and never meets a server error.
 
 A link shown to a user must also open for them: a page that lists a link answering 403/404
-is a broken promise in the interface. Every page visited carries the strict Content-Security-Policy.
+is a broken promise in the interface. None but the journal grid weighs more than 100 KiB of HTML. Every page visited carries the strict Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from tests.test_csp import STRICT, parse_policy
 
 LINK_RE = re.compile(r'href="(/[^"#]*)"')
 SKIP = ("/static/", "/media/", "/django-admin/", "/api/v1/docs", "/accounts/logout")
+# Page weight (issue 14): no page's HTML over 100 KiB except the journal grid (a class × a period's lessons).
+MAX_HTML = 100 * 1024
+HEAVY_ALLOWED = re.compile(r"^/s/[^/]+/journal/\d+/")
 PERSONAS = ["admin", "director", "deputy", "secretary", "teacher", "class_teacher", "student", "parent", "viewer"]
 
 
@@ -54,10 +57,14 @@ def test_persona_follows_every_shown_link_without_errors(world, persona):
     client = client_for(world.persona(persona))
     start = f"/s/{world.school.slug}/"
     without_policy: list[str] = []
+    heavy: dict[str, int] = {}
 
     def check_policy(url, response):
         if parse_policy(response.get("Content-Security-Policy", "")) != STRICT:
             without_policy.append(url)
+        is_html = response.status_code == 200 and "text/html" in response.get("Content-Type", "")
+        if is_html and len(response.content) > MAX_HTML and not HEAVY_ALLOWED.match(urlsplit(url).path):
+            heavy[url] = len(response.content)
 
     seen = crawl(client, {start, "/accounts/profile/"}, on_page=check_policy)
     errors = {u: s for u, s in seen.items() if s >= 500}
@@ -65,4 +72,5 @@ def test_persona_follows_every_shown_link_without_errors(world, persona):
     assert not errors, errors
     assert not refused, f"links shown to {persona} that refuse them: {refused}"
     assert not without_policy, f"pages without the strict Content-Security-Policy: {without_policy}"
+    assert not heavy, f"pages over {MAX_HTML // 1024} KiB of HTML: {heavy}"
     assert len(seen) > 2

@@ -69,6 +69,11 @@ def diary_students(ctx: SchoolContext) -> QuerySet[Student]:
     return Student.objects.filter(school_id=values["school"]).filter(diary_student_filter(**values))
 
 
+def may_keep_offline(ctx: SchoolContext, student_id: int) -> bool:
+    """Whether the browser may keep this diary offline: one's own or one's child's, never a staff preview."""
+    return student_id in family_student_ids(ctx)
+
+
 def letter_classes(ctx: SchoolContext) -> QuerySet[SchoolClass]:
     """Classes whose information letters the user prints as a whole: their homeroom classes."""
     return SchoolClass.objects.filter(school=ctx.school, pk__in=ctx.homeroom_class_ids).select_related("year")

@@ -23,11 +23,11 @@ from django.views.decorators.http import require_GET
 from classbook.access import structure
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
-from classbook.access.diary import letter_classes
+from classbook.access.diary import letter_classes, may_keep_offline
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import DomainError
 from classbook.diary import cache as week_cache
-from classbook.diary import queries, services
+from classbook.diary import pwa, queries, services
 from classbook.diary.forms import DiaryPolicyForm
 
 
@@ -38,6 +38,13 @@ def _person(ctx: SchoolContext, student_id: int) -> tuple[list[queries.DiaryStud
         raise Http404
     services.record_view(ctx, person.id)  # R9.2: who looks (one upsert a request)
     return people, person
+
+
+def _page(request: HttpRequest, ctx: SchoolContext, template: str, context: dict[str, Any]) -> HttpResponse:
+    """A diary page; one's own or one's child's may be kept offline by the service worker (``diary/pwa.py``)."""
+    keep = may_keep_offline(ctx, context["person"].id)
+    response = render(request, template, {**context, "offline_as_of": timezone.now() if keep else None})
+    return pwa.mark_keepable(response, ctx.user.pk if keep else None)
 
 
 def _day(value: str) -> dt.date:
@@ -96,8 +103,9 @@ def week(request: HttpRequest, ctx: SchoolContext, student_id: int, day: str) ->
     """One week of a student's diary: timetable with changes, topics, homework, marks, absences (R5.1)."""
     people, person = _person(ctx, student_id)  # who may see what: decided on every request, never cached
     today = timezone.localdate()
-    return render(
+    return _page(
         request,
+        ctx,
         "diary/week.html",
         {"people": people, "person": person, "week_html": _week_html(ctx, person, _day(day), today), "tab": "week"},
     )
@@ -139,8 +147,9 @@ def marks(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpResp
     report = None
     if period is not None:
         report = queries.build_report(ctx, [person], period, queries.policy_or_default(ctx.school.pk))[0]
-    return render(
+    return _page(
         request,
+        ctx,
         "diary/marks.html",
         {"people": people, "person": person, "periods": periods, "period": period, "report": report, "tab": "marks"},
     )
@@ -169,8 +178,9 @@ def letter(request: HttpRequest, ctx: SchoolContext, student_id: int) -> HttpRes
     reports = []
     if period is not None:
         reports = queries.build_report(ctx, [person], period, queries.policy_or_default(ctx.school.pk))
-    return render(
+    return _page(
         request,
+        ctx,
         "diary/letter.html",
         {
             "people": people,

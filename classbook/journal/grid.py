@@ -194,6 +194,8 @@ class GridLesson:
     due_iso: str = ""
     cancelled: bool = False  # the timetable's lesson change says the lesson did not take place (R4.2)
     planned_topic: str = ""  # the calendar-thematic plan's suggestion while the topic is empty (R3.1)
+    running: int = 0  # "№ з/п": the lesson's running number in the assignment's period (cancelled ones: 0)
+    default_due_iso: str = ""  # homework's default due date: the next lesson of the assignment (issue 14)
 
     @property
     def base_state(self) -> str:
@@ -736,7 +738,19 @@ def _lessons(
                 planned_topic=plan or "",
             )
         )
+    _number_and_link(lessons)
     return lessons
+
+
+def _number_and_link(lessons: list[GridLesson]) -> None:
+    """Each held (not cancelled) lesson's running number and the day of the next one (the default due date),
+    in the lessons' order (date, lesson in the day). The service's default for the API is
+    ``services.lessons.next_lesson_date``; the last lesson of the period asks it for the next period's."""
+    held = [lesson for lesson in lessons if not lesson.cancelled]
+    for i, lesson in enumerate(held):
+        lesson.running = i + 1
+        later = next((n.date for n in held[i + 1 :] if n.date > lesson.date), None)
+        lesson.default_due_iso = later.isoformat() if later else ""
 
 
 def read_grid(

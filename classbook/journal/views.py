@@ -468,6 +468,10 @@ def _lesson_changes(post: Any) -> dict[str, Any]:
         if raw and not raw.isdigit():
             raise DomainError(_("Enter a whole number."), field="number")
         changes["number"] = int(raw) if raw else None
+    if "homework" in changes and not changes["homework"] and changes.get("homework_due"):
+        # The lesson form always carries a due date (the next lesson's, issue 14): without homework it means
+        # nothing, so it is not stored; the homework's own due date is kept until the homework is cleared.
+        del changes["homework_due"]
     return changes
 
 

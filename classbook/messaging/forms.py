@@ -6,6 +6,7 @@ from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from classbook.core import uploads
 from classbook.messaging.models import BODY_MAX, SUBJECT_MAX, Audience
@@ -43,14 +44,22 @@ class MessageForm(forms.Form):
 
 
 class ConversationForm(MessageForm):
-    subject = forms.CharField(label=_("Subject"), max_length=SUBJECT_MAX, required=False)
+    # The subject line of a message ("Тема"), not a school subject ("Предмет").
+    subject = forms.CharField(label=pgettext_lazy("message", "Subject"), max_length=SUBJECT_MAX, required=False)
     recipients = forms.TypedMultipleChoiceField(label=_("To"), coerce=int, widget=forms.CheckboxSelectMultiple)
 
     field_order = ["recipients", "subject", "body", "files"]
 
     def __init__(self, *args, recipients=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        _choices(self, "recipients").choices = [(u.pk, u.full_name or u.username) for u in recipients]
+        # ``recipients``: ``queries.Recipient`` rows (each with the person's role for the child), in their order.
+        _choices(self, "recipients").choices = [
+            (
+                r.user.pk,
+                f"{r.user.full_name or r.user.username} — {r.role}" if r.role else r.user.full_name or r.user.username,
+            )
+            for r in recipients
+        ]
 
 
 class AnnouncementForm(forms.Form):

@@ -7,11 +7,14 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import pgettext
 
 from classbook.access import messaging as rules
-from classbook.access.context import SchoolContext
+from classbook.access.context import SchoolContext, current_memberships
 from classbook.core.collation import by_name, name_order
 from classbook.messaging.models import Conversation, ForumReply, ForumTopic, Message, Participant
+from classbook.people.models import Role
+from classbook.schools.models import SchoolClass, TeachingAssignment
 
 INBOX_PAGE = 25
 MESSAGES_PAGE = 50
@@ -107,3 +110,52 @@ def forum_index(ctx: SchoolContext, page: Any = 1) -> Page:
 def announcement_list(ctx: SchoolContext, page: Any = 1) -> Page:
     """Announcements and events for the user, newest first (2 queries)."""
     return Paginator(rules.announcements(ctx).order_by("-published_at", "-id"), INBOX_PAGE).get_page(page)
+
+
+@dataclass
+class Recipient:
+    user: Any
+    role: str  # for this child: "class teacher", "teacher of Mathematics", "Director", ... ("" when about nobody)
+    rank: int  # 0 the class teacher, 1 the child's teachers, 2 the administration, 3 anybody else
+
+
+def recipients_for(ctx: SchoolContext, users: list[Any], student: Any | None) -> list[Recipient]:
+    """The people one may write to, each with their role for ``student``: the class teacher first, then the
+    teachers of the child's subjects (by name), then the administration — 3 queries, whatever the number.
+
+    A teacher of a subgroup the child is not in is not the child's teacher (English group 2).
+    """
+    if student is None:
+        return [Recipient(u, "", 3) for u in users]
+    classes = SchoolClass.objects.filter(school=ctx.school, enrolments__student=student, enrolments__end__isnull=True)
+    class_teachers = set(classes.exclude(class_teacher=None).values_list("class_teacher_id", flat=True))
+    subjects: dict[int, list[str]] = {}
+    taught = (
+        TeachingAssignment.objects.filter(school=ctx.school, school_class__in=classes.values("id"))
+        .filter(Q(subgroup=None) | Q(subgroup__students=student))
+        .values_list("teacher_id", "subject__name")
+        .order_by("subject__name")
+        .distinct()
+    )
+    for teacher_id, subject in taught:
+        subjects.setdefault(teacher_id, []).append(subject)
+    roles = dict(
+        current_memberships()
+        .filter(school=ctx.school, role__in=sorted(rules.ADMINISTRATION_ROLES), user_id__in=[u.pk for u in users])
+        .values_list("user_id", "role")
+    )
+    labels = dict(Role.choices)
+    out = []
+    for user in users:
+        parts, rank = [], 3
+        if user.pk in class_teachers:
+            parts.append(pgettext("recipient", "class teacher"))
+            rank = 0
+        if user.pk in subjects:
+            parts.append(pgettext("recipient", "teacher of %(subjects)s") % {"subjects": ", ".join(subjects[user.pk])})
+            rank = min(rank, 1)
+        if user.pk in roles:
+            parts.append(str(labels[roles[user.pk]]))
+            rank = min(rank, 2)
+        out.append(Recipient(user, "; ".join(parts), rank))
+    return sorted(out, key=lambda r: r.rank)  # stable: by name within a rank, as the users came

@@ -87,7 +87,8 @@ def new_conversation(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         own = list(students[:2])
         if len(own) == 1:
             student = own[0]
-    recipients = list(rules.recipient_choices(ctx, student)) if (student or rules.writes_about_nobody(ctx)) else []
+    users = list(rules.recipient_choices(ctx, student)) if (student or rules.writes_about_nobody(ctx)) else []
+    recipients = queries.recipients_for(ctx, users, student)
     to = _int(request.GET.get("to"))
     form = ConversationForm(
         request.POST or None,

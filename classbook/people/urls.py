@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from classbook.people import views
@@ -8,7 +7,7 @@ app_name = "people"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/verify/", views.login_verify, name="login_verify"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("activate/", views.activate, name="activate"),
     path("activate/password/", views.activate_password, name="activate_password"),
     path("profile/", views.profile, name="profile"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -239,7 +240,7 @@ def test_substitute_opens_the_plan_and_confirms_only_the_lesson_they_gave(world,
     assert (given.topic, other.topic) == ("Natural numbers", "")
 
 
-def test_journal_grid_shows_the_plans_suggestion_until_a_topic_is_entered(world, assignment):
+def test_journal_grid_fills_in_the_plans_topic_until_a_topic_is_entered(world, assignment):
     f.PeriodFactory(year=assignment.year)
     first, _second = make_lessons(assignment, [dt.date(2026, 9, 1), dt.date(2026, 9, 2)])
     services.import_plan_file(
@@ -248,8 +249,15 @@ def test_journal_grid_shows_the_plans_suggestion_until_a_topic_is_entered(world,
     services.confirm_topics(acting_user=world.teacher, lessons=[first])
     grid = f"/s/lyceum-1/journal/{assignment.pk}/?all=1"
     page = client_for(world.teacher).get(grid).content.decode()
-    assert 'placeholder="plan: Natural numbers"' in page  # the second lesson: still a suggestion
-    assert page.count("plan: Natural numbers") == 1  # the first is confirmed: its topic is the value
+    # The second lesson: the plan's topic is filled in, to keep or change (issue 14), marked as the plan's.
+    second_topic = re.search(rf'id="topic-{_second.pk}"[^>]*>', page).group(0)
+    assert 'value="Natural numbers"' in second_topic and 'class="from-plan"' in second_topic
+    first_topic = re.search(rf'id="topic-{first.pk}"[^>]*>', page).group(0)
+    assert 'value="Natural numbers"' in first_topic and "from-plan" not in first_topic  # confirmed: its own
+    # "№ з/п" is the running number in the subject; homework is due at the next lesson by default.
+    assert sorted(re.findall(r'class="running"[^>]*>[^<]*?(\d+)</span>', page)) == ["1", "2"]
+    first_form = page[page.index(f'id="lesson-{first.pk}"') :]
+    assert re.search(r'name="homework_due" value="([\d-]*)"', first_form).group(1) == "2026-09-02"
     read_only = client_for(world.deputy).get(grid).content.decode()
     assert "plan: Natural numbers" in read_only
 

@@ -70,7 +70,8 @@ class ConversationOut(Schema):
 
 ConversationPage = Page[ConversationOut]
 CONVERSATION_SORTS = Sorts("-last_message_at", last_message_at="latest_message_at", id="conversation_id")
-RECIPIENT_SORTS = Sorts("name", name="name", id="id")
+# "rank,name": the class teacher first, then the child's teachers, the administration, others (as the page).
+RECIPIENT_SORTS = Sorts("name", name="name", id="id", rank="rank")
 ANNOUNCEMENT_SORTS = Sorts("-published_at", published_at="published_at", event_start="event_start", id="id")
 TOPIC_SORTS = Sorts("-created_at", created_at="created_at", title="title", id="id")
 
@@ -164,11 +165,17 @@ def unread(request: HttpRequest, school: str) -> dict[str, int]:
     return {"unread": rules.unread_count(_member(request, school))}
 
 
-@router.get("/{school}/messages/recipients", response=Page[PersonOut], summary="Whom you may write to")
+class RecipientOut(PersonOut):
+    role: str = Field("", description="Their role for the child: class teacher, teacher of <subjects>, director…")
+    rank: int = Field(3, description="0 the class teacher, 1 the child's teachers, 2 the administration, 3 others")
+
+
+@router.get("/{school}/messages/recipients", response=Page[RecipientOut], summary="Whom you may write to")
 def recipients(request: HttpRequest, school: str, q: Query[RecipientQuery]) -> dict[str, Any]:
     ctx = _member(request, school)
     student = get_or_404(rules.conversation_students(ctx), pk=q.student_id) if q.student_id else None
-    people = [_person(u) for u in rules.recipient_choices(ctx, student)]
+    rows = queries.recipients_for(ctx, list(rules.recipient_choices(ctx, student)), student)
+    people = [{**_person(r.user), "role": r.role, "rank": r.rank} for r in rows]
     return paginate(request, people, q, RECIPIENT_SORTS)
 
 

@@ -85,6 +85,9 @@ def update_lesson(
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
     if lesson.version != expected_version:
         raise ConflictError(_("Somebody changed this lesson in the meantime. Reload it and enter yours again."))
+    if changes.get("homework") and not changes.get("homework_due") and not lesson.homework_due:
+        # Homework without a due date is due at the next lesson of the subject (issue 14): every door.
+        changes["homework_due"] = next_lesson_date(lesson)
     old = {name: getattr(lesson, name) for name in changes}
     for name, value in changes.items():
         setattr(lesson, name, value)
@@ -116,6 +119,18 @@ def update_lesson(
             is_late=late,
         )
     return lesson
+
+
+def next_lesson_date(lesson: Lesson) -> dt.date | None:
+    """The day of the next lesson of the same assignment (class or subgroup, subject) after ``lesson``'s day:
+    homework's default due date. The journal's lessons are generated from the timetable, so this is the
+    timetable's next lesson; None when none is planned yet (the end of the year)."""
+    return (
+        Lesson.objects.filter(assignment_id=lesson.assignment_id, date__gt=lesson.date)
+        .order_by("date", "number")
+        .values_list("date", flat=True)
+        .first()
+    )
 
 
 def _text(value: Any) -> str:

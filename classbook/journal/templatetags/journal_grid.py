@@ -237,6 +237,8 @@ def lesson_articles(context: Any, grid: Grid, lesson_url_base: str) -> SafeStrin
         key: escape(text)
         for key, text in {
             "no": _("No."),
+            "no_help": _("Lesson number in the day"),
+            "running": _("No. in order"),
             "topic": _("Topic"),
             "type": _("Lesson type"),
             "hw": _("Homework"),
@@ -283,33 +285,39 @@ def _lesson_form(lesson: GridLesson, t: dict[str, str], csrf: str, base: str, te
         )
     else:
         register = ""
-    plan = (
-        f' placeholder="{t["plan"]}: {escape(lesson.planned_topic)}"'
-        if lesson.planned_topic and not lesson.topic
+    # The plan's topic is filled in, to keep or to change (issue 14); saved with the lesson's next save.
+    topic = lesson.topic or lesson.planned_topic
+    plan = ' class="from-plan"' if lesson.planned_topic and not lesson.topic else ""
+    number = "" if lesson.number is None else lesson.number
+    due = lesson.due_iso or lesson.default_due_iso
+    running = (
+        f'<span class="running" title="{t["running"]}">{t["running"]} {lesson.running}</span>\n'
+        if lesson.running
         else ""
     )
-    number = "" if lesson.number is None else lesson.number
     options = _type_options(language, lesson.lesson_type)
     return (
         f'<form method="post" action="{base}{lid}/" class="lesson-form" data-lesson="{lid}">'
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
         f'<input type="hidden" name="version" value="{lesson.version}">'
         f'<div class="lhead"><strong>{escape(lesson.day_label)}</strong>\n'
-        f'<label class="inline-label">{t["no"]} <input name="number" value="{number}" inputmode="numeric" size="2" '
-        f'class="num"></label>\n<span class="muted">{teacher}</span>\n{register}\n'
+        f'{running}<label class="inline-label" title="{t["no_help"]}">{t["no"]} <input name="number" value="{number}" '
+        f'inputmode="numeric" size="2" class="num" aria-label="{t["no_help"]}"></label>\n'
+        f'<span class="muted">{teacher}</span>\n{register}\n'
         '<span class="lstatus" role="status" aria-live="polite"></span></div>\n<div class="lfields">'
-        f'<label>{t["topic"]} <input id="topic-{lid}" name="topic" value="{escape(lesson.topic)}" '
+        f'<label>{t["topic"]} <input id="topic-{lid}" name="topic" value="{escape(topic)}" '
         f'maxlength="500"{plan}></label>\n'
         f'<label>{t["type"]} <select name="lesson_type">{options}</select></label>\n'
         f'<label>{t["hw"]} <textarea id="homework-{lid}" name="homework" rows="1" maxlength="4000">'
         f"{escape(lesson.homework)}</textarea></label>\n"
-        f'<label>{t["due"]} <input type="date" name="homework_due" value="{lesson.due_iso}"></label>\n'
+        f'<label>{t["due"]} <input type="date" name="homework_due" value="{due}"></label>\n'
         f'<noscript><button class="primary">{t["save"]}</button></noscript></div></form>'
     )
 
 
 def _lesson_read(lesson: GridLesson, t: dict[str, str], teacher: str) -> str:
-    number = f" · {t['no']} {lesson.number}" if lesson.number else ""
+    number = f" · {t['running']} {lesson.running}" if lesson.running else ""
+    number += f" · {t['no']} {lesson.number}" if lesson.number else ""
     topic: str
     if lesson.topic:
         topic = escape(lesson.topic)
