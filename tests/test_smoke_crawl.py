@@ -1,7 +1,8 @@
 """Every persona follows every link it is shown (two clicks deep) and never meets a server error.
 
 A link shown to a user must also open for them: a page that lists a link answering 403/404
-is a broken promise in the interface. None but the journal grid weighs more than 100 KiB of HTML. Every page visited carries the strict Content-Security-Policy.
+is a broken promise in the interface. Every page visited carries the strict Content-Security-Policy, and none
+but the journal grid weighs more than 100 KiB of HTML.
 """
 
 from __future__ import annotations
