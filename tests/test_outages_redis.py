@@ -116,7 +116,7 @@ def _login(username: str) -> Client:
 def _week(client: Client, world) -> str:
     response = client.get(week_url(world))
     assert response.status_code == 200
-    return response.content.decode().split("<main>")[1]
+    return response.content.decode().split("<main", 1)[1].split(">", 1)[1]
 
 
 def _fresh(client: Client, world) -> str:

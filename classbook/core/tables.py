@@ -306,6 +306,14 @@ def _read_csv(data: bytes, caps: _Caps) -> list[tuple[int, list[str]]]:
         ) from exc
 
 
+def read_csv_rows(data: bytes, *, max_rows: int = MAX_ROWS, max_columns: int = MAX_COLUMNS) -> list[list[str]]:
+    """The rows of one CSV text (header first), cells stripped, blank rows skipped, within the caps — for a
+    format with its own header rules (a OneRoster package's files); ``TableError`` as for ``read_table``."""
+    if not data:
+        return []
+    return [cells for _number, cells in _read_csv(data, _Caps(rows=max_rows, columns=max_columns))]
+
+
 # --- the entry point -----------------------------------------------------------------------------------
 
 

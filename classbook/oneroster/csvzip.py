@@ -9,10 +9,12 @@ import zipfile
 from django.utils.translation import gettext as _
 
 from classbook.core.errors import DomainError
+from classbook.core.tables import TableError, read_csv_rows
 from classbook.oneroster.spec import HEADERS, MANIFEST_FILES, MANIFEST_VERSION, VERSION
 
 MAX_ZIP_BYTES = 20 * 1024 * 1024
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
+MAX_MEMBER_ROWS = 2_000_000  # a large school's results.csv for a year (one row per mark)
 # A fixed timestamp for every member, so the same rows give the same zip bytes.
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -59,9 +61,11 @@ def read_zip(data: bytes) -> dict[str, list[list[str]]]:
         for info in names:
             if info.file_size > MAX_MEMBER_BYTES:
                 raise DomainError(_("The file is too large."), code="too_large", field="file")
-            text = zf.read(info).decode("utf-8-sig")
-            files[info.filename[:-4]] = [row for row in csv.reader(io.StringIO(text)) if row]
-    except (zipfile.BadZipFile, UnicodeDecodeError, csv.Error, EOFError) as exc:
+            try:
+                files[info.filename[:-4]] = read_csv_rows(zf.read(info), max_rows=MAX_MEMBER_ROWS)
+            except TableError as exc:
+                raise DomainError(f"{info.filename}: {exc.message}", code="bad_file", field="file") from exc
+    except (zipfile.BadZipFile, EOFError) as exc:
         raise DomainError(_("This is not a OneRoster zip of UTF-8 CSV files."), code="bad_file", field="file") from exc
     if "manifest" not in files:
         raise DomainError(_("The zip has no manifest.csv."), code="bad_file", field="file")

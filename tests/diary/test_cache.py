@@ -37,7 +37,8 @@ def diary(diary, settings):
 def _get(client, world, student=None):
     response = client.get(week_url(world, student=student))
     assert response.status_code == 200
-    return response.content.decode().split("<main>")[1]  # the page without its per-request CSRF token
+    # The page without its per-request CSRF token (after the opening tag of <main>).
+    return response.content.decode().split("<main", 1)[1].split(">", 1)[1]
 
 
 def _fresh(client, world):
