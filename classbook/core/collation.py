@@ -23,6 +23,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from django.db import connections
 from django.db.models import F, Value
 from django.db.models.functions import Collate, Replace
 
@@ -80,7 +81,13 @@ NAME_FIELDS = ("last_name", "first_name", "patronymic")
 
 
 def collated(path: str) -> Collate:
-    """A text column (an ORM path) in the alphabet's order, for ``order_by`` (``.desc()`` to reverse)."""
+    """A text column (an ORM path) in the alphabet's order, for ``order_by`` (``.desc()`` to reverse).
+
+    On PostgreSQL the plain column for now: an ordering expression breaks ``SELECT DISTINCT`` querysets there
+    (the scopes use them), so the database's own collation orders names until the columns carry the collation
+    (``db_collation``), which keeps them plain columns."""
+    if connections["default"].vendor == "postgresql":
+        return F(path)  # type: ignore[return-value]
     return Collate(Replace(F(path), Value(_MODIFIER_APOSTROPHE), Value("")), COLLATION)
 
 

@@ -11,8 +11,9 @@ CREATE = (
 
 
 def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+    # Not created for now: core.collation orders by the plain columns on PostgreSQL (SELECT DISTINCT), and a
+    # collation created here would be created twice by a restore (pg_dump writes it too).
+    return None
 
 
 def drop(apps, schema_editor):
