@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.db.models import Count, Min
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -55,14 +56,12 @@ def observe(method: str, route: str, status: int, seconds: float) -> None:
 
 
 def _task_queue() -> Iterable[Metric]:
-    from classbook.core.health import oldest_waiting_task
-
     if "django_tasks_db" not in settings.INSTALLED_APPS:
         return
     from django_tasks_db.models import DBTaskResult
 
-    waiting = DBTaskResult.objects.ready().count()
-    oldest = oldest_waiting_task()
+    queue = DBTaskResult.objects.ready().aggregate(waiting=Count("pk"), oldest=Min("enqueued_at"))
+    waiting, oldest = queue["waiting"], queue["oldest"]
     age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
     yield GaugeMetricFamily("classbook_tasks_waiting", "Background tasks ready to run and not started", waiting)
     yield GaugeMetricFamily("classbook_task_oldest_wait_seconds", "Age of the oldest waiting task", max(age, 0.0))
