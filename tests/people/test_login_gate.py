@@ -6,7 +6,6 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-import time
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -78,18 +77,24 @@ def test_no_more_hashes_run_at_once_than_there_are_slots(settings, tmp_path):
     settings.HASHING_SLOT_DIR = str(tmp_path)
     running, peak, refused = [0], [0], []
     lock = threading.Lock()
+    start = threading.Barrier(8)
+    others_refused = threading.Event()
 
     def one() -> None:
+        start.wait()  # all eight ask at once, however late the machine starts a thread
         try:
             with hashing_slot():
                 with lock:
                     running[0] += 1
                     peak[0] = max(peak[0], running[0])
-                time.sleep(0.1)
+                others_refused.wait(timeout=10)  # hold the slot until the rest have been turned away
                 with lock:
                     running[0] -= 1
         except HashingBusy as busy:
-            refused.append(busy.retry_after)
+            with lock:
+                refused.append(busy.retry_after)
+                if len(refused) == 6:
+                    others_refused.set()
 
     threads = [threading.Thread(target=one) for _ in range(8)]
     for t in threads:
