@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "classbook.signing",
     "classbook.archive",
     "classbook.records",
+    "classbook.surveys",
     "classbook.backup",
     "classbook.oneroster",
 ]

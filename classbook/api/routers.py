@@ -82,3 +82,8 @@ def register_routers(api: NinjaAPI) -> None:
     from classbook.api.routes import oneroster
 
     api.add_router("/schools", oneroster.router)
+
+    # Surveys (issue 16, R9.3): /schools/{school}/surveys/open|{id}/responses|{id}/results
+    from classbook.api.routes import surveys
+
+    api.add_router("/schools", surveys.router)

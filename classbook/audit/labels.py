@@ -118,6 +118,16 @@ ACTION_LABELS: dict[str, Promise] = {
     "appeals.mark_flag.submitted": _("Mark questioned"),
     "appeals.mark_flag.confirmed": _("Questioned mark confirmed"),
     "appeals.mark_flag.corrected": _("Questioned mark corrected"),
+    # surveys (R9.3)
+    "surveys.survey.created": _("Survey created"),
+    "surveys.survey.updated": _("Survey changed"),
+    "surveys.survey.deleted": _("Survey deleted"),
+    "surveys.survey.published": _("Survey published"),
+    "surveys.survey.closed": _("Survey closed"),
+    "surveys.question.added": _("Survey question added"),
+    "surveys.question.deleted": _("Survey question deleted"),
+    "surveys.question.moved": _("Survey question moved"),
+    "surveys.response.submitted": _("Survey answered"),
 }
 
 # The filter's groups: an action prefix ending with a dot matches every action under it.
@@ -132,6 +142,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "notifications.": _("Notices"),
     "appeals.": _("Absence reports and questioned marks"),
     "diary.": pgettext_lazy("audit group", "Diary"),
+    "surveys.": _("Surveys"),
 }
 
 _GENERIC_VERBS = {"created", "updated", "deleted"}

@@ -27,6 +27,7 @@ from classbook.access import (
     scopes,
     signing,
     structure,
+    surveys,
     timetable,
     webhooks,
 )
@@ -82,6 +83,7 @@ for _rule in (
     roster_books.may_read_change_feed,
     records.may_read_orders,
     records.may_read_personal_files,
+    surveys.may_open_surveys,
 ):
     _filter(_rule.__name__, _rule)
 
