@@ -58,7 +58,7 @@ def test_a_survey_without_questions_is_not_published(world):
 
 def test_questions_move_and_keep_their_order(world):
     s = make_survey(world, publish=False)
-    q1, q2, *_ = s.questions.order_by("position")
+    _q1, q2, *_ = s.questions.order_by("position")
     services.move_question(acting_user=world.director, question=q2, up=True)
     assert list(s.questions.order_by("position").values_list("text", flat=True)) == ["Q2", "Q1", "Q3", "Q4"]
     services.move_question(acting_user=world.director, question=q2, up=True)  # already first: nothing

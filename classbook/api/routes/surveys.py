@@ -18,11 +18,18 @@ from ninja import Field, Query, Router, Schema, Status
 from classbook.access import surveys as rules
 from classbook.access.context import school_for
 from classbook.access.scopes import get_or_404
+from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
 from classbook.surveys import queries, services
 from classbook.surveys.models import Audience, Survey
 
 router = Router(tags=["surveys"])
+
+OPEN_SORTS = Sorts("closes_on", closes_on="closes_on", title="title", id="id")
+
+
+class OpenQuery(ListQuery):
+    sort: str = OPEN_SORTS.field()
 
 
 class ChoiceOut(Schema):
@@ -119,10 +126,14 @@ def _question_out(q: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/{school}/surveys/open", response=list[OpenSurveyOut], summary="Surveys open for the caller today")
-def open_surveys(request: HttpRequest, school: str) -> list[dict[str, Any]]:
+@router.get("/{school}/surveys/open", response=Page[OpenSurveyOut], summary="Surveys open for the caller today")
+def open_surveys(request: HttpRequest, school: str, q: Query[OpenQuery]) -> dict[str, Any]:
     ctx = school_for(request.user, school, rules.may_open_surveys)
-    surveys = list(rules.open_surveys(ctx).order_by("closes_on", "pk").prefetch_related("questions__choices"))
+    surveys = rules.open_surveys(ctx).prefetch_related("questions__choices")
+    return paginate(request, surveys, q, OPEN_SORTS, rows_out=lambda rows: _open_out(ctx, rows))
+
+
+def _open_out(ctx: Any, surveys: list[Survey]) -> list[dict[str, Any]]:
     answered = queries.answered_survey_ids(ctx, [s.pk for s in surveys])
     return [
         {
