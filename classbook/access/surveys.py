@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from classbook.access.context import SchoolContext
 from classbook.people.models import Enrolment, Role, current_enrolment_q
-from classbook.surveys.models import Audience, Question, Survey, SurveyStatus
+from classbook.surveys.models import Audience, Participation, Question, Survey, SurveyStatus
 
 # Create, publish, close and read results.
 MANAGER_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR, Role.DEPUTY})
@@ -67,7 +67,7 @@ def audience_class_ids(ctx: SchoolContext) -> dict[str, frozenset[int]]:
     return groups
 
 
-_FLAG = {
+_FLAG: dict[str, str] = {
     Audience.ADMINISTRATION: "for_administration",
     Audience.TEACHERS: "for_teachers",
     Audience.STUDENTS: "for_students",
@@ -135,3 +135,9 @@ def managed_questions(ctx: SchoolContext) -> QuerySet[Question]:
     if not may_manage_surveys(ctx):
         return Question.objects.none()
     return Question.objects.filter(school=ctx.school).select_related("survey")
+
+
+def waiting_surveys(ctx: SchoolContext) -> QuerySet[Survey]:
+    """Open surveys the person has not answered yet (the home page's card): one query, plus one for a family."""
+    answered = Participation.objects.filter(survey_id=OuterRef("pk"), user_id=ctx.user.pk)
+    return open_surveys(ctx).exclude(Exists(answered)).order_by("closes_on", "pk")

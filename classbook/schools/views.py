@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 
 from classbook.access import journal as access_journal
 from classbook.access import scopes, structure
+from classbook.access import surveys as access_surveys
 from classbook.access.context import SchoolContext, user_schools
 from classbook.access.decorators import school_view
 from classbook.access.rules import Perm
@@ -77,6 +78,7 @@ def dashboard(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "may_control": access_journal.may_control_journals(ctx),
             "may_open_administration": structure.may_read_area(ctx),
             "may_view_roster": scopes.may_view_roster(ctx),
+            "waiting_surveys": list(access_surveys.waiting_surveys(ctx)[:5]),
         },
     )
 

@@ -90,7 +90,7 @@ def results(survey: Survey, *, group: str = "", class_id: int | None = None) -> 
         respondents=respondents,
         hidden=hidden,
         questions=[],
-        groups=_sizes(survey, [(g, n) for g, n in group_rows], dict(Audience.choices)),
+        groups=_sizes(survey, [(g, n) for g, n in group_rows], {str(k): str(v) for k, v in Audience.choices}),
         classes=_sizes(survey, [(c, n) for c, _name, n in class_rows], {c: name for c, name, _n in class_rows}),
     )
     if not hidden:

@@ -6,6 +6,7 @@ results from ``surveys.queries``.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -326,5 +327,7 @@ def results(request: HttpRequest, ctx: SchoolContext, survey_id: int) -> HttpRes
 
 def _chart(qr: queries.QuestionResult) -> str:
     series = [charts.Series("p", _("per cent of those who answered"), BAR_COLOUR)]
-    rows = [(f"{o.label} ({o.count})", {"p": o.percent}) for o in qr.options]
+    rows: list[tuple[str, dict[str, Decimal | None]]] = [
+        (f"{o.label} ({o.count})", {"p": o.percent}) for o in qr.options
+    ]
     return charts.bars(f"chart-q{qr.question.pk}", qr.question.text, series, rows)

@@ -117,3 +117,18 @@ def test_nav_shows_surveys_to_members(world, survey):
     page = client_for(world.parent).get(f"/s/{world.school.slug}/").content.decode()
     assert f"/s/{world.school.slug}/surveys/" in page
     assert make_survey  # the helper builds other surveys in other tests
+
+
+def test_home_page_lists_the_surveys_waiting_for_an_answer(world, survey, django_assert_max_num_queries):
+    from classbook.access.context import resolve_school
+    from classbook.surveys import services
+
+    client = client_for(world.parent)
+    home = f"/s/{world.school.slug}/"
+    client.get(home)
+    with django_assert_max_num_queries(16):
+        page = client.get(home).content.decode()
+    assert 'id="waiting-surveys"' in page and f"/surveys/{survey.pk}/answer/" in page
+    ctx = resolve_school(world.parent, world.school.slug)
+    services.submit_response(ctx=ctx, survey=survey, answers=answers_for(survey))
+    assert 'id="waiting-surveys"' not in client.get(home).content.decode()
