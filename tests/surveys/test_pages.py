@@ -76,14 +76,23 @@ def test_director_creates_fills_and_publishes_a_survey(world):
     )
     assert response.status_code == 302
     survey = Survey.objects.get(title="Харчування")
+    assert survey.anonymous and survey.audiences == ["students", "parents"]
     assert list(survey.classes.all()) == [world.class_a]
     client.post(f"{base}{survey.pk}/questions/", {"kind": "single", "text": "Смачно?", "choices": "Так\nНі\n"})
     client.post(f"{base}{survey.pk}/questions/", {"kind": "scale", "text": "Оцінка", "scale_max": "10"})
     assert [q.scale_max for q in survey.questions.order_by("position")] == [5, 10]
+    details = {"title": "Їдальня", "opens_on": TODAY.isoformat(), "closes_on": TODAY.isoformat()}
+    client.post(f"{base}{survey.pk}/", {**details, "audiences": ["parents"]})
+    survey.refresh_from_db()
+    assert (survey.title, survey.audiences, survey.anonymous) == ("Їдальня", ["parents"], False)
+    assert not survey.classes.exists()
     client.post(f"{base}{survey.pk}/status/", {"action": "publish"})
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.PUBLISHED
     detail = client.get(f"{base}{survey.pk}/").content.decode()
+    assert client.post(f"{base}{survey.pk}/", {**details, "audiences": ["teachers"]}).status_code == 200
+    survey.refresh_from_db()
+    assert survey.audiences == ["parents"]  # published: frozen
     assert "Смачно?" in detail and 'value="delete"' not in detail  # frozen: no more question buttons
     client.post(f"{base}may/")
     assert Survey.objects.filter(title__contains="May 2027").exists()
