@@ -19,6 +19,7 @@ from classbook.access import (
     diary,
     journal,
     messaging,
+    oneroster,
     planning,
     printing,
     records,
@@ -82,6 +83,7 @@ for _rule in (
     roster_books.may_read_change_feed,
     records.may_read_orders,
     records.may_read_personal_files,
+    oneroster.may_exchange_oneroster,
 ):
     _filter(_rule.__name__, _rule)
 
