@@ -243,7 +243,7 @@ def poll_reports() -> dict[str, int]:
     for school_id, ids in waiting.items():
         conf = confs.get(school_id)
         token = token_of(conf) if conf is not None else ""
-        if not token:
+        if conf is None or not token:
             continue
         for start in range(0, len(ids), REPORT_BATCH):
             batch = ids[start : start + REPORT_BATCH]
@@ -253,7 +253,7 @@ def poll_reports() -> dict[str, int]:
             except turbosms.ProviderError as exc:
                 counts["errors"] += 1
                 if exc.refused_token:
-                    note_refusal(conf, str(exc))  # type: ignore[arg-type]
+                    note_refusal(conf, str(exc))
                 break
             counts["final"] += _write_reports(school_id, found)
     return counts

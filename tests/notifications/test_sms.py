@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.core.models import AuditEntry
@@ -350,6 +350,8 @@ def test_bad_settings_are_refused_with_a_translated_error_and_change_nothing(
     with pytest.raises(DomainError) as refused:
         services.save_phone_settings(acting_user=world.admin, school=world.school, values=values)
     assert refused.value.field == field
+    with translation.override("uk"):
+        assert str(refused.value.message) in answer.content.decode()  # the page says why, in the reader's language
 
 
 def test_the_token_is_stored_encrypted_and_never_shown_or_audited(world, as_user, django_assert_max_num_queries):
