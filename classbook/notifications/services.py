@@ -472,8 +472,10 @@ def send_digests(day: dt.date | None = None) -> dict[str, int]:
                 DigestRun.objects.filter(pk=run.pk).update(status=Status.SENT, sent_at=now, last_error="")
                 counts["sent"] += 1
             else:
-                Delivery.objects.filter(pk__in=ids).update(status=Status.PENDING, last_error=error[:500])
-                DigestRun.objects.filter(pk=run.pk).update(status=Status.PENDING, last_error=error[:500])
+                # A failure that no retry can mend (the school's SMS limit reached): failed, not tried every day.
+                status = Status.PENDING if result.retry else Status.FAILED
+                Delivery.objects.filter(pk__in=ids).update(status=status, last_error=error[:500])
+                DigestRun.objects.filter(pk=run.pk).update(status=status, last_error=error[:500])
                 counts["failed"] += 1
     return counts
 
@@ -636,6 +638,19 @@ def phone_status(user: Any) -> dict[str, Any]:
         "opted_in": bool(opt_in and number and opt_in.phone == number),
         "opted_in_at": opt_in.opted_in_at if opt_in else None,
     }
+
+
+@transaction.atomic
+def rotate_phone_tokens() -> int:
+    """Re-encrypt every school's SMS token with the current ``SIGNING_KEY`` (after a rotation, docs/signing.md)."""
+    count = 0
+    for conf in PhoneSettings.objects.select_for_update().iterator():
+        if not conf.token_encrypted:
+            continue
+        conf.token_encrypted = keystore.rotate(conf.token_encrypted)
+        conf.save(update_fields=["token_encrypted"])
+        count += 1
+    return count
 
 
 @transaction.atomic

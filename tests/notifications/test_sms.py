@@ -4,6 +4,7 @@ refused token, a refused number and the school's monthly cost limit. Nothing of 
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -12,6 +13,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -373,6 +375,17 @@ def test_the_token_is_stored_encrypted_and_never_shown_or_audited(world, as_user
     month = timezone.localdate().replace(day=1)
     PhoneUsage.objects.create(school=world.school, month=month, cost=5, limit_reached_at=timezone.now())
     assert 'id="limit-reached"' in client.get(url).content.decode()
+
+
+def test_the_token_survives_a_key_rotation(world, settings):
+    services.save_phone_settings(
+        acting_user=world.admin, school=world.school, values={"sms_sender": "Lyceum1"}, token=TOKEN
+    )
+    settings.SIGNING_KEY_FALLBACKS = [settings.SIGNING_KEY or settings.SECRET_KEY]
+    settings.SIGNING_KEY = "a-new-signing-key-for-the-rotation"
+    call_command("sms_rotate_key", stdout=io.StringIO())
+    settings.SIGNING_KEY_FALLBACKS = []
+    assert sms.token_of(PhoneSettings.objects.get(school=world.school)) == TOKEN
 
 
 # --- Segments ---------------------------------------------------------------------------------------
