@@ -185,8 +185,8 @@ def notify(
     """Tell ``user_ids`` about one event. Returns the ids of deliveries to send now (the rest wait for the digest).
 
     Idempotent per ``(school, user, event_key)``: calling it again for the same event makes nothing new.
-    Statements: preferences (1), Telegram links (1), users (1), notifications insert + read back (2),
-    deliveries insert + read back (2), whatever the number of recipients.
+    Statements: preferences (1), Telegram links (1), opted-in phones (1), users (1), notifications insert +
+    read back (2), deliveries insert + read back (2), whatever the number of recipients.
 
     Other apps call it directly, for example messaging::
 
