@@ -314,6 +314,14 @@ TELEGRAM_BOT_USERNAME = os.environ.get("TELEGRAM_BOT_USERNAME", "")
 TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 TELEGRAM_TIMEOUT = int(os.environ.get("TELEGRAM_TIMEOUT", "10"))
+# SMS and Viber through TurboSMS (docs/notifications.md): each school keeps its own token, senders, prices and
+# monthly limit on its SMS settings page; these are the server's.
+TURBOSMS_API_URL = os.environ.get("TURBOSMS_API_URL", "https://api.turbosms.ua")
+TURBOSMS_TIMEOUT = int(os.environ.get("TURBOSMS_TIMEOUT", "10"))
+# Seconds a Viber message may wait for delivery before TurboSMS falls back to the SMS (60-86400).
+TURBOSMS_VIBER_TTL = int(os.environ.get("TURBOSMS_VIBER_TTL", "3600"))
+# A message (a digest above all) is cut to this many SMS segments, so one message never runs up a bill.
+SMS_MAX_SEGMENTS = int(os.environ.get("SMS_MAX_SEGMENTS", "3"))
 
 # Webhooks for integrators (docs/api.md "Webhooks"). SSRF safety: deliveries go to https URLs at public
 # addresses only; WEBHOOKS_ALLOW_PRIVATE_ADDRESSES=1 allows the school's own network (10.x, 192.168.x ...),

@@ -35,6 +35,7 @@ urlpatterns = [
     path("s/<slug:school>/archive/", include("classbook.archive.urls")),
     path("s/<slug:school>/print/", include("classbook.printing.urls")),
     path("s/<slug:school>/records/", include("classbook.records.urls")),
+    path("s/<slug:school>/oneroster/", include("classbook.oneroster.page_urls")),
     path("authority/<int:authority_id>/reports/", include("classbook.reports.authority_urls")),
     path("timetable/ical/<str:token>.ics", timetable_views.ical_feed, name="timetable-ical"),
     path("api/v1/", api.urls),

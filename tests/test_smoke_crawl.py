@@ -27,7 +27,8 @@ def _links(html: str, base: str) -> set[str]:
     found = set()
     for href in LINK_RE.findall(html):
         url = urljoin(base, href.replace("&amp;", "&"))
-        if not url.startswith(SKIP) and not url.endswith((".pdf", ".csv", ".ics")):
+        # Downloads are not pages, with or without a query (the book of orders' ``book.pdf?year=1``).
+        if not url.startswith(SKIP) and not urlsplit(url).path.endswith((".pdf", ".csv", ".ics", ".zip")):
             found.add(url)
     return found
 

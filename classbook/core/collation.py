@@ -5,11 +5,11 @@ The database's default collation is wrong for Cyrillic names (bytes on SQLite pu
 
 - **in Python** (lists that are read whole, exports, prints, the journal grid): ``alphabet_key`` /
   ``person_key`` / ``by_name``;
-- **in the database** (paginated lists, ``ORDER BY``): ``name_order(prefix)``, the same order through the
-  collation ``classbook_names`` — on PostgreSQL an ICU collation (``uk-u-ka-shifted``: the Ukrainian
-  alphabet with Russian letters in place, punctuation such as apostrophes and hyphens ignored) created by
-  migration ``core.0004``; on SQLite the same name is registered on every connection with ``alphabet_key``
-  as its comparison (``register_sqlite_collation``).
+- **in the database** (paginated lists, ``ORDER BY``): ``name_order(prefix)``, the same order — on
+  PostgreSQL through ICU's built-in Ukrainian collation ``"uk-UA-x-icu"`` (the Ukrainian alphabet with
+  Russian letters in place) over the text without the ignored characters (nothing to create: a dump and a
+  restore carry nothing of ours); on SQLite through the collation ``classbook_names``, registered on every
+  connection with ``alphabet_key`` as its comparison (``register_sqlite_collation``).
 
 The order (docs/glossary.md, "Alphabetical order"): а б в г ґ д е (ё) є ж з и і ї й к л м н о п р с т у ф
 х ц ч ш щ ъ ы ь э ю я; case is ignored; apostrophes (', ’, ʼ), hyphens, spaces and dots are ignored; "ё"
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.db import connections
-from django.db.models import F, Value
+from django.db.models import CharField, F, Func, Value
 from django.db.models.functions import Collate, Replace
 
 COLLATION = "classbook_names"
@@ -79,21 +79,41 @@ def text_key(text: str) -> tuple[tuple[int, ...], ...]:
 
 NAME_FIELDS = ("last_name", "first_name", "patronymic")
 
+# PostgreSQL's own ICU collation for Ukrainian (built in with every ICU-enabled server, in pg_catalog: nothing
+# to create, so nothing for a dump or a restore to create twice); Russian letters sort in their places in it.
+PG_COLLATION = "uk-UA-x-icu"
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class _WithoutIgnored(Func):
+    """PostgreSQL's ``translate(text, ignored, '')``: the characters the alphabet ignores removed (ICU sorts
+    apostrophes, hyphens and spaces as characters of their own).
+
+    The ignored characters are a literal of the SQL, not a parameter: with server-side binding a parameter
+    is ``$n``, numbered differently in the select list and in ``ORDER BY``, and PostgreSQL then refuses
+    ``SELECT DISTINCT ... ORDER BY`` the expression (it must appear in the select list, and it no longer
+    looks like the same expression)."""
+
+    template = "TRANSLATE(%(expressions)s, " + _sql_literal("".join(sorted(_IGNORED))) + ", '')"
+    output_field = CharField()
+
 
 def collated(path: str) -> Collate:
     """A text column (an ORM path) in the alphabet's order, for ``order_by`` (``.desc()`` to reverse).
 
-    On PostgreSQL the plain column for now: an ordering expression breaks ``SELECT DISTINCT`` querysets there
-    (the scopes use them), so the database's own collation orders names until the columns carry the collation
-    (``db_collation``), which keeps them plain columns."""
+    PostgreSQL: ICU's Ukrainian collation (``uk-UA-x-icu``) over the text without the ignored characters;
+    SQLite: ``classbook_names`` (``alphabet_key``), which ignores them itself."""
     if connections["default"].vendor == "postgresql":
-        return F(path)  # type: ignore[return-value]
+        return Collate(_WithoutIgnored(F(path)), PG_COLLATION)
     return Collate(Replace(F(path), Value(_MODIFIER_APOSTROPHE), Value("")), COLLATION)
 
 
 def name_order(prefix: str = "", *, pk: bool = True) -> list[Any]:
     """``ORDER BY`` terms for a queryset of people (``prefix`` e.g. ``"student__user__"``): surname, first
-    name, patronymic in the alphabet's order through the ``classbook_names`` collation, then the id."""
+    name, patronymic in the alphabet's order (``collated``), then the id."""
     terms: list[Any] = [collated(f"{prefix}{field}") for field in NAME_FIELDS]
     if pk:
         terms.append(f"{prefix}pk" if prefix else "pk")
@@ -106,6 +126,6 @@ def _compare(a: str, b: str) -> int:
 
 
 def register_sqlite_collation(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """``connection_created`` receiver: SQLite learns ``classbook_names`` (PostgreSQL has it by migration)."""
+    """``connection_created`` receiver: SQLite learns ``classbook_names`` (PostgreSQL uses ICU's own)."""
     if connection.vendor == "sqlite":
         connection.connection.create_collation(COLLATION, _compare)

@@ -2,15 +2,17 @@
 
 A channel is an object with a ``name`` and two methods:
 
-- ``address(user, links)``: whether and where this person can be reached (an e-mail address, a linked
-  Telegram chat); ``None`` means the channel is not offered to them;
+- ``address(user, reach)``: whether and where this person can be reached (an e-mail address, a linked
+  Telegram chat, an opted-in phone number: ``Reach`` holds what was loaded for the recipients in bulk);
+  ``None`` means the channel is not offered to them;
 - ``send(user, notifications, *, key)``: send one message (one notification, or a digest of several)
   and return a ``SendResult``. It must not raise for a delivery failure: it returns ``ok=False`` with
   the error, and the caller schedules a retry. ``key`` is the idempotency key of the delivery; channels
   pass it on where the other side can use it (the e-mail Message-ID).
 
-``CHANNELS`` maps names to instances. Another channel (SMS, Viber, web push) is a class with these
-methods registered with ``register()`` and a value added to ``models.Channel``.
+``CHANNELS`` maps names to instances. Another channel is a class with these methods registered with
+``register()`` and a value added to ``models.Channel``; SMS and Viber (``sms.py``) are registered that way.
+A channel whose ``covers`` names another (Viber falls back to SMS) replaces it for a person who chose both.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -37,12 +40,28 @@ from classbook.notifications.texts import render
 class SendResult:
     ok: bool
     error: str = ""
+    # False: trying again cannot help (a number the provider refuses, the school's cost limit reached).
+    retry: bool = True
+    # What the provider said about a sent message (SMS and Viber): its id, segments and estimated cost.
+    provider_id: str = ""
+    segments: int = 0
+    cost: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What the channels need to know about a batch of recipients, loaded in bulk by ``services.notify``."""
+
+    telegram_chats: dict[int, Any] = field(default_factory=dict)
+    phones: dict[int, str] = field(default_factory=dict)  # user id -> opted-in number, when the school sends SMS
+    viber: bool = False  # the school sends Viber messages too
 
 
 class Channel(Protocol):
     name: str
+    covers: str
 
-    def address(self, user: Any, telegram_chats: dict[int, Any]) -> str | None: ...
+    def address(self, user: Any, reach: Reach) -> str | None: ...
 
     def send(self, user: Any, notifications: Sequence[Notification], *, key: str) -> SendResult: ...
 
@@ -69,8 +88,9 @@ class EmailChannel:
     """E-mail through Django's mail backend (SMTP settings from the environment, see docs/deployment.md)."""
 
     name = "email"
+    covers = ""
 
-    def address(self, user: Any, telegram_chats: dict[int, Any]) -> str | None:
+    def address(self, user: Any, reach: Reach) -> str | None:
         return user.email or None
 
     def send(self, user: Any, notifications: Sequence[Notification], *, key: str) -> SendResult:
@@ -108,11 +128,12 @@ class TelegramChannel:
     """Messages from the school's Telegram bot to the chat the person linked (``/start <code>``)."""
 
     name = "telegram"
+    covers = ""
 
-    def address(self, user: Any, telegram_chats: dict[int, Any]) -> str | None:
+    def address(self, user: Any, reach: Reach) -> str | None:
         if not settings.TELEGRAM_BOT_TOKEN:
             return None
-        chat = telegram_chats.get(user.pk)
+        chat = reach.telegram_chats.get(user.pk)
         return str(chat) if chat else None
 
     def send(self, user: Any, notifications: Sequence[Notification], *, key: str) -> SendResult:
@@ -132,6 +153,18 @@ CHANNELS: dict[str, Channel] = {}
 
 def register(channel: Channel) -> None:
     CHANNELS[channel.name] = channel
+
+
+def reachable(choice: Any, user: Any, reach: Reach) -> list[str]:
+    """The channels ``choice`` asks for (``None``: every channel) that reach ``user``; a channel that covers
+    another one (Viber with its SMS fallback) replaces it, so nobody gets the same text twice."""
+    names = [
+        name
+        for name, channel in CHANNELS.items()
+        if (choice is None or getattr(choice, name, False)) and channel.address(user, reach)
+    ]
+    covered = {CHANNELS[name].covers for name in names}
+    return [name for name in names if name not in covered]
 
 
 register(EmailChannel())

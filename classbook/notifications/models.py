@@ -35,6 +35,8 @@ class Kind(models.TextChoices):
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     TELEGRAM = "telegram", _("Telegram")
+    SMS = "sms", _("SMS")
+    VIBER = "viber", _("Viber")
 
 
 class Notification(SchoolOwned):
@@ -82,6 +84,13 @@ class Delivery(SchoolOwned):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # SMS and Viber (``sms.py``): the provider's message id, what the message cost (segments x price, an
+    # estimate of what the provider bills), and the delivery report polled from the provider.
+    provider_id = models.CharField(max_length=64, blank=True)
+    segments = models.PositiveSmallIntegerField(default=0)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    report = models.CharField(max_length=32, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -90,6 +99,11 @@ class Delivery(SchoolOwned):
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending", digest=False), name="delivery_due"),
             models.Index(fields=["digest", "status"], name="delivery_digest"),
+            models.Index(
+                fields=["school", "sent_at"],
+                condition=Q(status="sent", reported_at__isnull=True) & ~Q(provider_id=""),
+                name="delivery_awaiting_report",
+            ),
         ]
 
 
@@ -101,6 +115,8 @@ class Preference(models.Model):
     in_app = models.BooleanField(_("in the app"), default=True)
     email = models.BooleanField(_("by e-mail"), default=True)
     telegram = models.BooleanField(_("by Telegram"), default=True)
+    sms = models.BooleanField(_("by SMS"), default=False)
+    viber = models.BooleanField(_("by Viber"), default=False)
     digest = models.BooleanField(_("once a day, in a digest"), default=False)
 
     class Meta:
@@ -160,3 +176,54 @@ class ClassNotice(SchoolOwned):
     class Meta:
         ordering = ["-sent_at"]
         indexes = [models.Index(fields=["school_class", "-sent_at"])]
+
+
+class PhoneOptIn(models.Model):
+    """A person agreed to receive notifications by SMS or Viber at this number (the one in their profile).
+
+    The number is kept as it was when they agreed: once the profile's phone changes, the opt-in no longer
+    applies (nobody else's phone is written to by a stale consent) until they agree again for the new one.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone_opt_in")
+    phone = models.CharField(max_length=16)
+    opted_in_at = models.DateTimeField(default=timezone.now)
+
+
+class PhoneSettings(SchoolOwned):
+    """A school's SMS and Viber gateway (TurboSMS): its token (encrypted at rest), sender names, prices and
+    the monthly cost limit. One row per school; without it (or switched off) nothing goes by SMS or Viber."""
+
+    enabled = models.BooleanField(_("send SMS and Viber messages"), default=False)
+    token_encrypted = models.BinaryField(blank=True, default=b"")
+    sms_sender = models.CharField(_("SMS sender name"), max_length=20, blank=True)
+    viber_sender = models.CharField(
+        _("Viber sender name"), max_length=40, blank=True, help_text=_("Empty: Viber is not used")
+    )
+    price_per_segment = models.DecimalField(_("price of one SMS segment"), max_digits=8, decimal_places=4, default=0)
+    price_per_viber = models.DecimalField(_("price of one Viber message"), max_digits=8, decimal_places=4, default=0)
+    monthly_limit = models.DecimalField(_("monthly cost limit"), max_digits=10, decimal_places=2, default=0)
+    # The provider's last refusal of the school's requests (a wrong token, an empty balance), shown on the page.
+    last_error = models.CharField(max_length=300, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school"], name="phonesettings_unique_school")]
+
+
+class PhoneUsage(SchoolOwned):
+    """What a school's SMS and Viber messages cost in one calendar month: reserved before each send, released
+    when the send fails; ``limit_reached_at`` is set (and audited) when a message would pass the limit."""
+
+    month = models.DateField()
+    messages = models.PositiveIntegerField(default=0)
+    segments = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    limit_reached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "month"], name="phoneusage_unique_month")]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable
@@ -28,14 +29,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from classbook.access.context import build_context
 from classbook.access.journal import is_class_teacher_of
+from classbook.access.notifications import may_manage_phone_settings, may_opt_in_phone
 from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.core.events import send_on_commit
 from classbook.journal.absences import absence_counts
 from classbook.journal.models import Attendance
 from classbook.journal.stats import class_tallies, weighted_averages
-from classbook.notifications.channels import CHANNELS
+from classbook.notifications import sms
+from classbook.notifications.channels import CHANNELS, Reach, SendResult, reachable
 from classbook.notifications.models import (
     ClassNotice,
     Delivery,
@@ -43,6 +47,9 @@ from classbook.notifications.models import (
     Kind,
     NoticePolicy,
     Notification,
+    PhoneOptIn,
+    PhoneSettings,
+    PhoneUsage,
     Preference,
     Status,
     TelegramLink,
@@ -50,6 +57,7 @@ from classbook.notifications.models import (
 from classbook.notifications.signals import deliveries_ready
 from classbook.people.models import GuardianLink, Student, User
 from classbook.schools.models import School, SchoolClass
+from classbook.signing import keystore
 
 # Retries: 1, 2, 4, 8 ... minutes, at most an hour apart; failed for good after MAX_ATTEMPTS.
 MAX_ATTEMPTS = 8
@@ -63,9 +71,14 @@ class Choice:
     in_app: bool = True
     email: bool = True
     telegram: bool = True
+    sms: bool = False
+    viber: bool = False
     digest: bool = False
 
 
+CHOICE_FIELDS = ("in_app", "email", "telegram", "sms", "viber", "digest")
+# SMS and Viber cost the school money: by default only what must not wait (and only to people who opted in).
+_URGENT = Choice(sms=True, viber=True)
 # Without a saved preference: everything in the app; absences, period marks, timetable changes, messages
 # and class notices at once by e-mail/Telegram; marks and homework in the daily digest.
 DEFAULTS: dict[str, Choice] = {kind: Choice() for kind in Kind.values}
@@ -74,6 +87,8 @@ DEFAULTS[Kind.HOMEWORK] = Choice(digest=True)
 # Forum replies can be many: in the app at once, by e-mail/Telegram in the digest. Absence reports and
 # flagged marks (to teachers, and their outcome to parents) come at once, like messages.
 DEFAULTS[Kind.FORUM] = Choice(digest=True)
+for _kind in (Kind.ABSENCE, Kind.PERIOD_GRADE, Kind.CLASS_NOTICE, Kind.ACCOUNT):
+    DEFAULTS[_kind] = _URGENT
 # Kinds a person cannot switch off: notices about their own account (who changed it, and when).
 ALWAYS_SENT = frozenset({Kind.ACCOUNT})
 
@@ -109,11 +124,12 @@ def student_recipients(school_id: int, student_ids: Iterable[int]) -> dict[int, 
 
 def choices_for(user_ids: Iterable[int], kind: str) -> dict[int, Choice]:
     ids = list(user_ids)
-    chosen = {
-        p.user_id: Choice(p.in_app, p.email, p.telegram, p.digest)
-        for p in Preference.objects.filter(user_id__in=ids, kind=kind)
-    }
+    chosen = {p.user_id: _choice(p) for p in Preference.objects.filter(user_id__in=ids, kind=kind)}
     return {uid: chosen.get(uid, DEFAULTS[kind]) for uid in ids}
+
+
+def _choice(p: Preference) -> Choice:
+    return Choice(**{name: getattr(p, name) for name in CHOICE_FIELDS})
 
 
 def settable_kinds() -> list[str]:
@@ -129,17 +145,8 @@ def preferences(user: Any) -> list[dict[str, Any]]:
         if kind in ALWAYS_SENT:
             continue
         p = saved.get(kind)
-        c = Choice(p.in_app, p.email, p.telegram, p.digest) if p else DEFAULTS[kind]
-        rows.append(
-            {
-                "kind": kind,
-                "label": str(label),
-                "in_app": c.in_app,
-                "email": c.email,
-                "telegram": c.telegram,
-                "digest": c.digest,
-            }
-        )
+        c = _choice(p) if p else DEFAULTS[kind]
+        rows.append({"kind": kind, "label": str(label), **{name: getattr(c, name) for name in CHOICE_FIELDS}})
     return rows
 
 
@@ -150,15 +157,19 @@ def set_preferences(*, acting_user: User, items: Iterable[dict[str, Any]]) -> li
         kind = item.get("kind")
         if kind not in Kind.values or kind in ALWAYS_SENT:
             raise DomainError(_("Unknown kind of notification."), field="kind")
-        values = {
-            name: bool(item.get(name, getattr(DEFAULTS[kind], name)))
-            for name in ("in_app", "email", "telegram", "digest")
-        }
+        values = {name: bool(item.get(name, getattr(DEFAULTS[kind], name))) for name in CHOICE_FIELDS}
         Preference.objects.update_or_create(user=acting_user, kind=kind, defaults=values)
     return preferences(acting_user)
 
 
 # --- Notify -----------------------------------------------------------------------------------------
+
+
+def reach_of(school_id: int, ids: list[int]) -> Reach:
+    """Linked Telegram chats (1 query) and opted-in phones where the school sends SMS (1 query)."""
+    chats = dict(TelegramLink.objects.filter(user_id__in=ids, chat_id__isnull=False).values_list("user_id", "chat_id"))
+    phones, viber = sms.phones_for(school_id, ids)
+    return Reach(telegram_chats=chats, phones=phones, viber=viber)
 
 
 def notify(
@@ -174,8 +185,8 @@ def notify(
     """Tell ``user_ids`` about one event. Returns the ids of deliveries to send now (the rest wait for the digest).
 
     Idempotent per ``(school, user, event_key)``: calling it again for the same event makes nothing new.
-    Statements: preferences (1), Telegram links (1), users (1), notifications insert + read back (2),
-    deliveries insert + read back (2), whatever the number of recipients.
+    Statements: preferences (1), Telegram links (1), opted-in phones (1), users (1), notifications insert +
+    read back (2), deliveries insert + read back (2), whatever the number of recipients.
 
     Other apps call it directly, for example messaging::
 
@@ -189,20 +200,17 @@ def notify(
     if kind not in Kind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     choices = choices_for(ids, kind)
-    chats = dict(TelegramLink.objects.filter(user_id__in=ids, chat_id__isnull=False).values_list("user_id", "chat_id"))
-    users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True).only("pk", "email")}
+    reach = reach_of(school_id, ids)
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True).only("pk", "email", "phone")}
     now = timezone.now()
     rows = []
+    wanted: dict[int, list[str]] = {}
     for uid in ids:
         choice = choices[uid]
         if uid not in users:
             continue
-        wanted = [
-            name
-            for name, channel in CHANNELS.items()
-            if getattr(choice, name, False) and channel.address(users[uid], chats)
-        ]
-        if not choice.in_app and not wanted:
+        wanted[uid] = reachable(choice, users[uid], reach)
+        if not choice.in_app and not wanted[uid]:
             continue
         row_params = params | (params_per_user or {}).get(uid, {})
         rows.append(
@@ -231,13 +239,12 @@ def notify(
     deliveries = []
     for pk, uid in made:
         choice = choices[uid]
-        for name, channel in CHANNELS.items():
-            if getattr(choice, name, False) and channel.address(users[uid], chats):
-                deliveries.append(
-                    Delivery(
-                        school_id=school_id, notification_id=pk, channel=name, digest=choice.digest, next_attempt_at=now
-                    )
+        for name in wanted[uid]:
+            deliveries.append(
+                Delivery(
+                    school_id=school_id, notification_id=pk, channel=name, digest=choice.digest, next_attempt_at=now
                 )
+            )
     if not deliveries:
         return []
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
@@ -259,10 +266,10 @@ def notify_account(*, school_id: int, user_id: int, params: dict[str, Any], even
 
     Idempotent per ``(school, user, event_key)`` like ``notify``. Returns the deliveries to send now.
     """
-    user = User.objects.filter(pk=user_id).only("pk", "email").first()
+    user = User.objects.filter(pk=user_id).only("pk", "email", "phone").first()
     if user is None:
         return []
-    chats = dict(TelegramLink.objects.filter(user_id=user_id, chat_id__isnull=False).values_list("user_id", "chat_id"))
+    reach = reach_of(school_id, [user_id])
     now = timezone.now()
     Notification.objects.bulk_create(
         [
@@ -280,8 +287,7 @@ def notify_account(*, school_id: int, user_id: int, params: dict[str, Any], even
     pk = Notification.objects.get(school_id=school_id, user_id=user_id, event_key=event_key[:120]).pk
     deliveries = [
         Delivery(school_id=school_id, notification_id=pk, channel=name, digest=False, next_attempt_at=now)
-        for name, channel in CHANNELS.items()
-        if channel.address(user, chats)
+        for name in reachable(None, user, reach)
     ]
     if not deliveries:
         return []
@@ -297,7 +303,7 @@ def send_account_email(*, user_id: int, params: dict[str, Any], event_key: str) 
     school to keep an in-app notice in, so the message is sent directly. Returns whether it was sent."""
     user = User.objects.filter(pk=user_id).first()
     channel = CHANNELS["email"]
-    if user is None or not channel.address(user, {}):
+    if user is None or not channel.address(user, Reach()):
         return False
     key = "cb-" + hashlib.sha256(f"{user_id}:{event_key}".encode()).hexdigest()[:32]
     return channel.send(user, [Notification(user=user, kind=Kind.ACCOUNT, params=params)], key=key).ok
@@ -351,13 +357,21 @@ def _claim(delivery_id: int, now: dt.datetime) -> Delivery | None:
     return Delivery.objects.select_related("notification__user__telegram_link").get(pk=delivery_id)
 
 
-def _finish(delivery: Delivery, ok: bool, error: str, now: dt.datetime) -> None:
-    if ok:
+def _provider_fields(result: SendResult) -> dict[str, Any]:
+    """What an SMS or Viber send adds to the delivery record (nothing for e-mail and Telegram)."""
+    if not result.provider_id:
+        return {}
+    return {"provider_id": result.provider_id, "segments": result.segments, "cost": result.cost}
+
+
+def _finish(delivery: Delivery, result: SendResult, now: dt.datetime) -> None:
+    if result.ok:
         Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
-            status=Status.SENT, sent_at=now, last_error=""
+            status=Status.SENT, sent_at=now, last_error="", **_provider_fields(result)
         )
         return
-    failed = delivery.attempts >= MAX_ATTEMPTS
+    error = result.error
+    failed = delivery.attempts >= MAX_ATTEMPTS or not result.retry
     Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
         status=Status.FAILED if failed else Status.PENDING,
         next_attempt_at=now + backoff(delivery.attempts),
@@ -377,12 +391,11 @@ def deliver(delivery_ids: Iterable[int]) -> dict[str, int]:
         channel = CHANNELS.get(delivery.channel)
         notification = delivery.notification
         if channel is None:
-            result_ok, error = False, f"unknown channel {delivery.channel}"
+            result = SendResult(False, f"unknown channel {delivery.channel}")
         else:
             result = channel.send(notification.user, [notification], key=f"cb-{delivery.pk}-{delivery.channel}")
-            result_ok, error = result.ok, result.error
-        _finish(delivery, result_ok, error, timezone.now())
-        counts["sent" if result_ok else "retry"] += 1
+        _finish(delivery, result, timezone.now())
+        counts["sent" if result.ok else "retry"] += 1
     return counts
 
 
@@ -446,19 +459,23 @@ def send_digests(day: dt.date | None = None) -> dict[str, int]:
         channel = CHANNELS.get(channel_name)
         user = notifications[0].user if notifications else None
         if channel is None or user is None:
-            ok, error = False, "nothing to send"
+            result = SendResult(False, "nothing to send")
         else:
             result = channel.send(user, notifications, key=f"cb-digest-{user_id}-{channel_name}-{day.isoformat()}")
-            ok, error = result.ok, result.error
+        ok, error = result.ok, result.error
         now = timezone.now()
         with transaction.atomic():
             if ok:
-                Delivery.objects.filter(pk__in=ids).update(status=Status.SENT, sent_at=now, attempts=1)
+                Delivery.objects.filter(pk__in=ids).update(
+                    status=Status.SENT, sent_at=now, attempts=1, **_provider_fields(result)
+                )
                 DigestRun.objects.filter(pk=run.pk).update(status=Status.SENT, sent_at=now, last_error="")
                 counts["sent"] += 1
             else:
-                Delivery.objects.filter(pk__in=ids).update(status=Status.PENDING, last_error=error[:500])
-                DigestRun.objects.filter(pk=run.pk).update(status=Status.PENDING, last_error=error[:500])
+                # A failure that no retry can mend (the school's SMS limit reached): failed, not tried every day.
+                status = Status.PENDING if result.retry else Status.FAILED
+                Delivery.objects.filter(pk__in=ids).update(status=status, last_error=error[:500])
+                DigestRun.objects.filter(pk=run.pk).update(status=status, last_error=error[:500])
                 counts["failed"] += 1
     return counts
 
@@ -527,6 +544,137 @@ def telegram_status(user: Any) -> dict[str, Any]:
         "linked": bool(link and link.chat_id),
         "linked_at": link.linked_at if link else None,
     }
+
+
+# --- SMS and Viber: the school's settings and the person's opt-in ---------------------------------------
+
+
+def _require_phone_manager(acting_user: User, school: School) -> None:
+    """The services re-check the rule the page checked (access/notifications.py)."""
+    ctx = build_context(acting_user, school)
+    if ctx is None or not may_manage_phone_settings(ctx):
+        raise PermissionDeniedError(_("Only the school's administrators and director manage SMS and Viber."))
+
+
+def phone_settings(school: School) -> PhoneSettings:
+    return PhoneSettings.objects.filter(school=school).first() or PhoneSettings(school=school)
+
+
+def phone_usage(school: School) -> PhoneUsage:
+    month = timezone.localdate().replace(day=1)
+    return PhoneUsage.objects.filter(school=school, month=month).first() or PhoneUsage(school=school, month=month)
+
+
+SENDER = re.compile(r"^[A-Za-z0-9 .&_-]{1,11}$")
+PHONE_SETTING_FIELDS = (
+    "enabled",
+    "sms_sender",
+    "viber_sender",
+    "price_per_segment",
+    "price_per_viber",
+    "monthly_limit",
+)
+
+
+def _clean_phone_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """Checked values (each refusal a translated error naming its field)."""
+    clean: dict[str, Any] = {"enabled": bool(values.get("enabled"))}
+    for name in ("sms_sender", "viber_sender"):
+        sender = str(values.get(name) or "").strip()
+        if sender and not SENDER.match(sender):
+            message = _("A sender name is up to 11 Latin letters, digits and spaces, as registered with the provider.")
+            raise DomainError(message, field=name)
+        clean[name] = sender
+    for name in ("price_per_segment", "price_per_viber", "monthly_limit"):
+        try:
+            amount = Decimal(str(values.get(name) or "0").replace(",", ".").strip())
+        except ArithmeticError:
+            amount = Decimal(-1)
+        if not amount.is_finite() or amount < 0 or amount > Decimal("99999999"):
+            raise DomainError(_("Enter an amount of zero or more, e.g. 1.25."), field=name)
+        clean[name] = amount.quantize(Decimal("0.0001") if name != "monthly_limit" else Decimal("0.01"))
+    return clean
+
+
+@transaction.atomic
+def save_phone_settings(
+    *, acting_user: User, school: School, values: dict[str, Any], token: str | None = None
+) -> PhoneSettings:
+    """Save the school's SMS and Viber settings; a new token is stored encrypted (never shown again, never audited).
+
+    Raising the limit above what was spent this month lets sending go on (the stop is lifted, audited).
+    """
+    _require_phone_manager(acting_user, school)
+    clean = _clean_phone_settings(values)
+    conf = PhoneSettings.objects.select_for_update().filter(school=school).first() or PhoneSettings(school=school)
+    old = {name: str(getattr(conf, name)) for name in PHONE_SETTING_FIELDS}
+    token = (token or "").strip()
+    if token:
+        conf.token_encrypted = keystore.encrypt(token.encode())
+        conf.last_error, conf.last_error_at = "", None
+    if clean["enabled"] and (not clean["sms_sender"] or not (token or conf.token_encrypted)):
+        raise DomainError(_("To switch sending on, enter the token and the SMS sender name."), field="enabled")
+    for name, value in clean.items():
+        setattr(conf, name, value)
+    conf.updated_by, conf.updated_at = acting_user, timezone.now()
+    conf.save()
+    new = {name: str(getattr(conf, name)) for name in PHONE_SETTING_FIELDS}
+    data: dict[str, Any] = {"old": old, "new": new, "token_changed": bool(token)}
+    usage = PhoneUsage.objects.filter(school=school, month=timezone.localdate().replace(day=1)).first()
+    if usage is not None and usage.limit_reached_at is not None and usage.cost < conf.monthly_limit:
+        PhoneUsage.objects.filter(pk=usage.pk).update(limit_reached_at=None)
+        data["resumed"] = True
+    log_action("notifications.phone.settings_saved", actor=acting_user, school=school, obj=conf, data=data)
+    return conf
+
+
+def phone_status(user: Any) -> dict[str, Any]:
+    """The person's number, whether it can take SMS, and whether they opted in for it."""
+    number = sms.normalize_phone(user.phone)
+    opt_in = PhoneOptIn.objects.filter(user=user).first()
+    return {
+        "phone": user.phone,
+        "valid": bool(number),
+        "opted_in": bool(opt_in and number and opt_in.phone == number),
+        "opted_in_at": opt_in.opted_in_at if opt_in else None,
+    }
+
+
+@transaction.atomic
+def rotate_phone_tokens() -> int:
+    """Re-encrypt every school's SMS token with the current ``SIGNING_KEY`` (after a rotation, docs/signing.md)."""
+    count = 0
+    for conf in PhoneSettings.objects.select_for_update().iterator():
+        if not conf.token_encrypted:
+            continue
+        conf.token_encrypted = keystore.rotate(conf.token_encrypted)
+        conf.save(update_fields=["token_encrypted"])
+        count += 1
+    return count
+
+
+@transaction.atomic
+def opt_in_phone(*, acting_user: User, school: School) -> PhoneOptIn:
+    """The guardian agrees to receive notifications by SMS or Viber at the number in their profile (audited)."""
+    ctx = build_context(acting_user, school)
+    if ctx is None or not may_opt_in_phone(ctx):
+        raise PermissionDeniedError(_("Only parents receive notifications by SMS or Viber."))
+    number = sms.normalize_phone(acting_user.phone)
+    if not number:
+        raise DomainError(_("Your profile has no phone number that can receive SMS."), field="phone")
+    opt_in, _created = PhoneOptIn.objects.update_or_create(
+        user=acting_user, defaults={"phone": number, "opted_in_at": timezone.now()}
+    )
+    log_action("notifications.phone.opted_in", actor=acting_user, school=school, obj=opt_in, data={"phone": number})
+    return opt_in
+
+
+@transaction.atomic
+def opt_out_phone(*, acting_user: User, school: School) -> None:
+    """Nothing more by SMS or Viber; deliveries still waiting are not sent (they find no opted-in number)."""
+    deleted, _rows = PhoneOptIn.objects.filter(user=acting_user).delete()
+    if deleted:
+        log_action("notifications.phone.opted_out", actor=acting_user, school=school, data={})
 
 
 # --- Class teacher's notices (R2.10) ----------------------------------------------------------------

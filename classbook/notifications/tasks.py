@@ -21,7 +21,7 @@ from classbook.core.retries import send_due
 from classbook.journal import outbox
 from classbook.journal.events import journal_announced
 from classbook.journal.models import JournalChange
-from classbook.notifications import services, sources
+from classbook.notifications import services, sms, sources
 
 # One send task carries at most this many deliveries (a class of 30 with two parents each fits).
 CHUNK = 200
@@ -108,6 +108,12 @@ def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
 def retry_due() -> dict[str, int]:
     """Send every pending delivery whose retry time has come (also run by ``manage.py send_notifications``)."""
     return send_due(services.due_deliveries, services.deliver)
+
+
+@task()
+def poll_sms_reports() -> dict[str, int]:
+    """Delivery reports of recent SMS and Viber messages (also run by ``manage.py send_notifications``)."""
+    return sms.poll_reports()
 
 
 @task()

@@ -22,7 +22,7 @@ from classbook.core.errors import DomainError
 from classbook.notifications import queries, services
 from classbook.notifications.channels import link_reply
 
-CHANNEL_FIELDS = ("in_app", "email", "telegram", "digest")
+CHANNEL_FIELDS = services.CHOICE_FIELDS
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -59,6 +59,9 @@ def preferences(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         try:
             if action == "telegram-link":
                 code = services.start_telegram_link(acting_user=ctx.user)
+            elif action in ("phone-opt-in", "phone-opt-out"):
+                _phone_opt(request, ctx, action)
+                return redirect("notifications:preferences", school=ctx.school.slug)
             elif action == "telegram-unlink":
                 services.unlink_telegram(acting_user=ctx.user)
                 messages.success(request, _("Telegram is no longer linked."))
@@ -82,8 +85,45 @@ def preferences(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "telegram": services.telegram_status(request.user),
             "code": code,
             "has_email": bool(getattr(request.user, "email", "")),
+            "phone": services.phone_status(request.user) if notices_access.may_opt_in_phone(ctx) else None,
         },
     )
+
+
+def _phone_opt(request: HttpRequest, ctx: SchoolContext, action: str) -> None:
+    if action == "phone-opt-in":
+        services.opt_in_phone(acting_user=ctx.user, school=ctx.school)
+        messages.success(request, _("Notifications may now come by SMS or Viber to your phone number."))
+    else:
+        services.opt_out_phone(acting_user=ctx.user, school=ctx.school)
+        messages.success(request, _("Nothing more comes by SMS or Viber."))
+
+
+@school_view(writes=True, rule=notices_access.may_manage_phone_settings)
+def phone_settings(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
+    """The school's SMS and Viber gateway: token, senders, prices, the monthly limit and this month's spending."""
+    status = 200
+    if request.method == "POST":
+        try:
+            services.save_phone_settings(
+                acting_user=ctx.user,
+                school=ctx.school,
+                values={name: request.POST.get(name, "") for name in services.PHONE_SETTING_FIELDS},
+                token=request.POST.get("token", ""),
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+            status = 422
+        else:
+            messages.success(request, _("The SMS and Viber settings are saved."))
+            return redirect("notifications:phone_settings", school=ctx.school.slug)
+    context = {
+        "ctx": ctx,
+        "conf": services.phone_settings(ctx.school),
+        "usage": services.phone_usage(ctx.school),
+        "form": request.POST if request.method == "POST" else None,
+    }
+    return render(request, "notifications/phone_settings.html", context, status=status)
 
 
 @school_view(rule=notices_access.may_send_class_notices)

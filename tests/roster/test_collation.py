@@ -1,5 +1,6 @@
 """Names in the Ukrainian/Russian alphabet's order everywhere (issue 13): the one helper
-(``classbook.core.collation``) in Python and in the database (the ``classbook_names`` collation), checked
+(``classbook.core.collation``) in Python and in the database (SQLite's ``classbook_names``, PostgreSQL's ICU
+``uk-UA-x-icu``), checked
 with the tricky letters (Ґ, Є, І, Ї, Й, the apostrophe, Ё, Ъ, Э) across the roster list, the alphabetical
 book, the journal grid, a report (the summary sheet), its export, its print and a paginated API list."""
 
@@ -9,7 +10,6 @@ import datetime as dt
 import random
 
 import pytest
-from django.db import connection
 
 from classbook.access.context import build_context
 from classbook.access.reports import report_assignments
@@ -67,11 +67,6 @@ def tricky(world):
     return school_class, students
 
 
-@pytest.mark.skipif(
-    connection.vendor == "postgresql",
-    reason="known gap: on PostgreSQL names are ordered by the database's collation until the name columns carry "
-    "classbook_names (db_collation); docs/dependencies.md",
-)
 def test_lists_exports_and_prints_follow_the_alphabet(world, tricky):
     school_class, students = tricky
     ctx = build_context(world.director, world.school)

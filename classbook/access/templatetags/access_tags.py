@@ -19,6 +19,7 @@ from classbook.access import (
     diary,
     journal,
     messaging,
+    oneroster,
     planning,
     printing,
     records,
@@ -83,6 +84,7 @@ for _rule in (
     roster_books.may_read_change_feed,
     records.may_read_orders,
     records.may_read_personal_files,
+    oneroster.may_exchange_oneroster,
     surveys.may_open_surveys,
 ):
     _filter(_rule.__name__, _rule)

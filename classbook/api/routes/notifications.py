@@ -66,6 +66,8 @@ class PreferenceIO(Schema):
     in_app: bool = True
     email: bool = True
     telegram: bool = True
+    sms: bool = False
+    viber: bool = False
     digest: bool = False
 
 

@@ -1,6 +1,7 @@
-"""The ``classbook_names`` collation for ordering people by name (classbook.core.collation): on PostgreSQL
-an ICU collation, the Ukrainian alphabet with punctuation (apostrophes, hyphens) ignored. SQLite gets the
-same name from Python on every connection (``register_sqlite_collation``), so nothing happens there."""
+"""Once the ``classbook_names`` ICU collation for ordering people by name on PostgreSQL; now nothing:
+classbook.core.collation uses PostgreSQL's built-in ``"uk-UA-x-icu"`` (a created collation was created twice
+by a restore). SQLite gets ``classbook_names`` from Python on every connection (``register_sqlite_collation``).
+The reverse drops a collation an older version created."""
 
 from django.db import migrations
 
@@ -11,7 +12,7 @@ CREATE = (
 
 
 def create(apps, schema_editor):
-    # Not created for now: core.collation orders by the plain columns on PostgreSQL (SELECT DISTINCT), and a
+    # Nothing is created: core.collation orders by PostgreSQL's built-in "uk-UA-x-icu" (pg_catalog), and a
     # collation created here would be created twice by a restore (pg_dump writes it too).
     return None
 

@@ -1,7 +1,7 @@
 """Send every pending notification delivery whose (retry) time has come. Run it every minute or two
 (systemd timer or cron, docs/notifications.md): it catches retries with a backend that cannot defer
 tasks, deliveries whose worker died, and tasks a dead worker left running or that failed on a lost database
-connection (``notifications/worker.py``)."""
+connection (``notifications/worker.py``); and it asks the SMS provider for delivery reports."""
 
 from __future__ import annotations
 
@@ -24,3 +24,6 @@ class Command(BaseCommand):
             self.stdout.write(f"journal changes notified from the outbox: {drained}")
         counts = tasks.retry_due.call()
         self.stdout.write(f"sent {counts['sent']}, to retry {counts['retry']}, skipped {counts['skipped']}")
+        reports = tasks.poll_sms_reports.call()
+        if reports["asked"]:
+            self.stdout.write(f"SMS/Viber reports asked {reports['asked']}, final {reports['final']}")
