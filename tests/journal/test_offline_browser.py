@@ -26,7 +26,9 @@ from tests.journal.test_browser_grid import CHROMIUM, browser, logged_in_page  #
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-    pytest.mark.skipif(connection.vendor == "postgresql", reason="the browser's offline mode does not depend on the DB"),
+    pytest.mark.skipif(
+        connection.vendor == "postgresql", reason="the browser's offline mode does not depend on the DB"
+    ),
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -35,7 +37,8 @@ KEPT = """async () => {
   if (names.length !== 1 || !(await (await caches.open(names[0])).match(location.href))) return false;
   return !!(await caches.match(document.querySelector("script[src*=journal-grid]").src));
 }"""
-PENDING = "n => document.querySelectorAll('td.pending').length === n && /: \\d/.test(document.querySelector('#offline-state').textContent)"
+PENDING = """n => document.querySelectorAll('td.pending').length === n
+  && /: \\d/.test(document.querySelector('#offline-state').textContent)"""
 QUEUE_SIZE = """() => new Promise(done => { const q = indexedDB.open("classbook-offline");
   q.onsuccess = () => { const db = q.result; if (!db.objectStoreNames.contains("entries")) return done(0);
     const r = db.transaction("entries").objectStore("entries").count(); r.onsuccess = () => done(r.result); }; })"""
@@ -60,7 +63,11 @@ def test_teacher_works_offline_reloads_and_syncs_and_chooses_in_a_conflict(world
     Lesson.objects.filter(pk=lesson.pk).update(conducted_by=world.other_teacher)
     lesson.conducted_by = world.other_teacher
     services.record_mark(
-        acting_user=world.other_teacher, lesson=lesson, student=Student.objects.get(pk=students[2]), text="7", expected_version=0
+        acting_user=world.other_teacher,
+        lesson=lesson,
+        student=Student.objects.get(pk=students[2]),
+        text="7",
+        expected_version=0,
     )
 
     page.reload()  # offline: the worker's copy, the queue on it
@@ -89,7 +96,9 @@ def test_teacher_works_offline_reloads_and_syncs_and_chooses_in_a_conflict(world
     page.keyboard.press("Enter")
     page.wait_for_function(PENDING, arg=1)
     page.context.set_offline(False)
-    page.wait_for_function("() => document.querySelector('#offline-refused tbody tr') && !document.querySelector('#offline-export').hidden")
+    page.wait_for_function(
+        "() => document.querySelector('#offline-refused tbody tr') && !document.querySelector('#offline-export').hidden"
+    )
     assert page.evaluate(QUEUE_SIZE) == 1
     assert Mark.objects.get(lesson=lesson, student_id=students[0]).value.code == "10"
     page.evaluate("() => document.querySelector(\"form[action$='/logout/']\").submit()")

@@ -43,7 +43,9 @@ def post(client, world, entries, school=None):
 
 def _other_lesson(world, journal):
     with time_machine.travel(IN_TIME):
-        return services.create_lesson(acting_user=world.other_teacher, assignment=journal.other_assignment, date=LESSON_DAY)
+        return services.create_lesson(
+            acting_user=world.other_teacher, assignment=journal.other_assignment, date=LESSON_DAY
+        )
 
 
 def _written_before(world, journal):
@@ -150,7 +152,8 @@ def test_sync_queries_grow_only_by_the_writes_of_each_entry(world, journal, as_u
         post(client, world, [])  # warm the session
         for marks in (["8"], ["9"] * 10):
             versions = {m.student_id: m.version for m in Mark.objects.filter(lesson=journal.lesson)}
-            entries = [entry(journal.lesson, s, v, f"{versions.get(s.pk, 0)}.0") for s, v in zip(students, marks)]
+            cells = zip(students, marks, strict=False)
+            entries = [entry(journal.lesson, s, v, f"{versions.get(s.pk, 0)}.0") for s, v in cells]
             with django_assert_max_num_queries(5 + 5 * len(entries)) as captured:
                 res = post(client, world, entries)
             assert {r["status"] for r in res.json()["results"]} == {"applied"}

@@ -183,7 +183,9 @@ def _lesson(acting_user: User, lesson: Lesson, entry: OfflineEntry) -> Outcome:
     changes = {k: v for k, v in entry.lesson_changes.items() if k in ("topic", "homework")}
     if not changes:
         raise ValueError("nothing to change")
-    updated = update_lesson(acting_user=acting_user, lesson_id=lesson.pk, expected_version=int(entry.version), **changes)
+    updated = update_lesson(
+        acting_user=acting_user, lesson_id=lesson.pk, expected_version=int(entry.version), **changes
+    )
     return Outcome("applied", value=updated.topic, version=str(updated.version), extra={"homework": updated.homework})
 
 
