@@ -162,3 +162,23 @@ def test_sync_queries_grow_only_by_the_writes_of_each_entry(world, journal, as_u
     # write: the cell's query, the row, the audit row and the transaction's savepoint (in the test).
     per_entry = (counts[1] - counts[0]) / 9
     assert per_entry == int(per_entry) and per_entry <= 5
+
+
+def test_a_mark_with_its_comment_changed_offline_keeps_the_device_time_in_the_audit(world, journal, as_user):
+    """A change of an existing mark (on PostgreSQL the one-statement save writes the audit row itself)."""
+    with time_machine.travel(IN_TIME - 2 * HOUR):
+        services.record_mark(
+            acting_user=world.teacher, lesson=journal.lesson, student=world.student, text="9", expected_version=0
+        )
+    with time_machine.travel(IN_TIME, tick=False):
+        made = IN_TIME - HOUR
+        res = post(
+            as_user(world.teacher),
+            world,
+            [entry(journal.lesson, world.student, "10", "1", made, "mark", comment="усно")],
+        )
+    assert [(r["status"], r["value"], r["version"]) for r in res.json()["results"]] == [("applied", "10", "2")]
+    mark = Mark.objects.get(lesson=journal.lesson, student=world.student)
+    assert (mark.value.code, mark.comment) == ("10", "усно")
+    change = JournalChange.objects.filter(kind="mark").order_by("-id").first()
+    assert (change.old_value, change.new_value, change.device_at, change.at) == ("9", "10", made, IN_TIME)
