@@ -338,8 +338,8 @@ class OfflineEntryIn(Schema):
     homework: str | None = Field(None, max_length=4000)
     version: str = Field(
         "0",
-        max_length=21,
-        pattern=r"^\d{1,10}(\.\d{1,10})?$",
+        max_length=19,
+        pattern=r"^\d{1,9}(\.\d{1,9})?$",
         description="The version the device saw: the grid cell's token (mark.attendance), or the row's version",
     )
     replace: bool = Field(False, description="The teacher typed over what the cell showed (a mark or an absence)")
