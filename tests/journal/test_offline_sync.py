@@ -182,3 +182,15 @@ def test_a_mark_with_its_comment_changed_offline_keeps_the_device_time_in_the_au
     assert (mark.value.code, mark.comment) == ("10", "усно")
     change = JournalChange.objects.filter(kind="mark").order_by("-id").first()
     assert (change.old_value, change.new_value, change.device_at, change.at) == ("9", "10", made, IN_TIME)
+
+
+def test_a_topic_changed_online_meanwhile_comes_back_as_a_conflict_with_who_and_when(world, journal, as_user):
+    with time_machine.travel(IN_TIME - 2 * HOUR):
+        services.update_lesson(acting_user=world.teacher, lesson_id=journal.lesson.pk, expected_version=1, topic="A")
+    with time_machine.travel(IN_TIME, tick=False):
+        mine = entry(journal.lesson, None, kind="lesson", version="1", at=IN_TIME - HOUR, topic="B")
+        res = post(as_user(world.teacher), world, [mine])
+    result = res.json()["results"][0]
+    assert (result["status"], result["current"]["value"], result["current"]["version"]) == ("conflict", "A", "2")
+    assert result["current"]["by"] == world.teacher.short_name
+    assert Lesson.objects.get(pk=journal.lesson.pk).topic == "A"  # not overwritten
