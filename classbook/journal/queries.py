@@ -421,6 +421,7 @@ def cell_history(assignment: TeachingAssignment, lesson_id: int, student_id: int
             "new": r["new_value"],
             "reason": r["reason"],
             "late": r["is_late"],
+            "device_at": r["device_at"],  # entered offline (issue 17): the device's time beside ``at``
         }
         for r in JournalChange.objects.filter(
             assignment_id=assignment.pk,
@@ -436,6 +437,7 @@ def cell_history(assignment: TeachingAssignment, lesson_id: int, student_id: int
             "new_value",
             "reason",
             "is_late",
+            "device_at",
             "actor__first_name",
             "actor__last_name",
             "actor__patronymic",

@@ -126,6 +126,11 @@ def test_late_flag_and_audit_use_the_device_time(world, journal, as_user):
     assert [(r["status"], r["late"]) for r in results] == [("applied", False), ("applied", False)]
     change = JournalChange.objects.get(kind="attendance")
     assert (change.device_at, change.at, change.is_late) == (IN_TIME, AFTER_DEADLINE, False)
+    history = as_user(world.teacher).get(
+        f"/s/{world.school.slug}/journal/{journal.assignment.pk}/history/",
+        {"lesson": journal.lesson.pk, "student": world.student.pk},
+    )
+    assert "entered offline at 05.10.2026 13:00" in history.content.decode()  # Kyiv time of the device
     lesson = Lesson.objects.get(pk=journal.lesson.pk)
     assert (lesson.topic, lesson.homework, lesson.version) == ("Дроби", "№ 5", 2)
     assert set(JournalChange.objects.filter(kind__in=["topic", "homework"]).values_list("device_at", flat=True)) == {
