@@ -35,7 +35,7 @@ def _grid(world, live_server, browser, students=1):
     assignment = world.teacher.teaching_assignments.get()
     f.make_grid(assignment, students=students, lessons=0)
     lesson = services.create_lesson(acting_user=world.teacher, assignment=assignment, date=timezone.localdate())
-    page = logged_in_page(browser, live_server, world.teacher)
+    page = logged_in_page(browser, live_server, world.teacher, service_workers="block")  # routes its saves
     page.set_default_timeout(15000)
     page.goto(live_server.url + reverse("journal:grid", args=[world.school.slug, assignment.pk]))
     return page, lesson

@@ -80,6 +80,20 @@ def lessons(ctx: SchoolContext) -> QuerySet[Lesson]:
     return qs.filter(assignment__in=_readable_ids(ctx))
 
 
+def offline_lessons(ctx: SchoolContext) -> QuerySet[Lesson]:
+    """Lessons a teacher may write offline and sync (issue 17): of their own journals, or that they conducted as
+    a substitute, in this school; none for a read-only viewer. Never another teacher's journal."""
+    if ctx.is_read_only or not ctx.user.is_authenticated:
+        return Lesson.objects.none()
+    own = Q(assignment__teacher_id=ctx.user.pk) | Q(conducted_by_id=ctx.user.pk)
+    return Lesson.objects.filter(own, school=ctx.school).select_related("assignment", "school")
+
+
+def may_keep_journal_offline(ctx: SchoolContext, assignment: TeachingAssignment) -> bool:
+    """The grid page may be kept on the device for offline work only for the teacher's own journal (issue 17)."""
+    return not ctx.is_read_only and can_edit_assignment(ctx.user, assignment)
+
+
 def attendance(ctx: SchoolContext) -> QuerySet[Attendance]:
     qs = Attendance.objects.filter(school=ctx.school).select_related("code", "lesson__assignment", "student")
     if ctx.has(Perm.VIEW_ALL_JOURNALS):

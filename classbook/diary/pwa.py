@@ -19,9 +19,12 @@ from pathlib import Path
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.templatetags.static import static
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+
+from classbook.core.offline import mark_keepable, offline_key
+
+__all__ = ["manifest", "mark_keepable", "offline_key", "service_worker"]
 
 WORKER_SOURCE = Path(settings.BASE_DIR) / "classbook" / "static" / "classbook" / "sw.js"
 
@@ -60,17 +63,4 @@ def manifest(request: HttpRequest) -> HttpResponse:
     }
     response = HttpResponse(json.dumps(data, ensure_ascii=False), content_type="application/manifest+json")
     response["Cache-Control"] = "public, max-age=3600"
-    return response
-
-
-def offline_key(user_id: int) -> str:
-    """An opaque key of the user for the worker's cache name: the same user, the same key; nobody can guess it."""
-    return salted_hmac("classbook.diary.offline", str(user_id)).hexdigest()[:32]
-
-
-def mark_keepable(response: HttpResponse, user_id: int | None) -> HttpResponse:
-    """Diary pages are never kept by HTTP caches; ``user_id``: the worker may keep this one for that user."""
-    response["Cache-Control"] = "private, no-store"
-    if user_id is not None:
-        response["X-Offline-Key"] = offline_key(user_id)
     return response

@@ -364,6 +364,9 @@ class JournalChange(SchoolOwned):
     period = models.ForeignKey("schools.StudyPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=500, blank=True)
     is_late = models.BooleanField(default=False)
+    # An entry made offline (issue 17): the time the teacher's device says it was made; ``at`` is when the
+    # server wrote it. NULL for everything written online.
+    device_at = models.DateTimeField(null=True, blank=True)
     # The transactional outbox of the change's notifications (issue 10, ``journal/outbox.py``): written NULL
     # with the row, in the change's own transaction; set once the notification worker has taken the change.
     # Bookkeeping of the delivery, not part of the record: the only column ever updated.

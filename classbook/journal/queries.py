@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils.formats import date_format
 from django.utils.translation import pgettext
 
@@ -421,6 +421,7 @@ def cell_history(assignment: TeachingAssignment, lesson_id: int, student_id: int
             "new": r["new_value"],
             "reason": r["reason"],
             "late": r["is_late"],
+            "device_at": r["device_at"],  # entered offline (issue 17): the device's time beside ``at``
         }
         for r in JournalChange.objects.filter(
             assignment_id=assignment.pk,
@@ -436,12 +437,89 @@ def cell_history(assignment: TeachingAssignment, lesson_id: int, student_id: int
             "new_value",
             "reason",
             "is_late",
+            "device_at",
             "actor__first_name",
             "actor__last_name",
             "actor__patronymic",
             "actor__username",
         )[:200]
     ]
+
+
+def offline_conflicts(
+    school_id: int, cells: list[tuple[int, int | None]]
+) -> dict[tuple[int, int | None], dict[str, Any]]:
+    """What the cells of offline entries that met a conflict hold now, and who changed them last and when (issue 17).
+
+    ``cells`` are (lesson, student) pairs (student None: the lesson's topic and homework). A constant number of
+    queries, whatever the number of cells: the grid cells' marks (the default work type), their attendance,
+    the lessons, and the cells' latest audit rows.
+    """
+    if not cells:
+        return {}
+    lesson_ids = {lesson for lesson, _student in cells}
+    student_ids = {student for _lesson, student in cells if student is not None}
+    out: dict[tuple[int, int | None], dict[str, Any]] = {}
+    if student_ids:
+        default_wt = (
+            WorkType.objects.filter(school_id=school_id, is_active=True).order_by("ordinal", "id").values("id")[:1]
+        )
+        marks: dict[tuple[int, int | None], Mapping[str, Any]] = {
+            (m["lesson_id"], m["student_id"]): m
+            for m in Mark.objects.filter(
+                school_id=school_id,
+                lesson_id__in=lesson_ids,
+                student_id__in=student_ids,
+                slot=0,
+                work_type_id=default_wt,
+            ).values("lesson_id", "student_id", "value__code", "version")
+        }
+        atts: dict[tuple[int, int | None], Mapping[str, Any]] = {
+            (a["lesson_id"], a["student_id"]): a
+            for a in Attendance.objects.filter(
+                school_id=school_id, lesson_id__in=lesson_ids, student_id__in=student_ids
+            ).values("lesson_id", "student_id", "code__code", "version")
+        }
+        for key in cells:
+            if key[1] is None:
+                continue
+            mark: Mapping[str, Any] = marks.get(key, {})
+            att: Mapping[str, Any] = atts.get(key, {})
+            out[key] = {
+                "value": cell_display(att.get("code__code") or "", mark.get("value__code") or ""),
+                "version": version_token(mark.get("version", 0), att.get("version", 0)),
+            }
+    if any(student is None for _lesson, student in cells):
+        for row in Lesson.objects.filter(school_id=school_id, pk__in=lesson_ids).values(
+            "pk", "topic", "homework", "version"
+        ):
+            out[(row["pk"], None)] = {
+                "value": row["topic"],
+                "homework": row["homework"],
+                "version": str(row["version"]),
+            }
+    changes = (
+        JournalChange.objects.filter(school_id=school_id, lesson_id__in=lesson_ids)
+        .filter(Q(student_id__in=student_ids) | Q(student__isnull=True))
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .only(
+            "lesson_id",
+            "student_id",
+            "at",
+            "actor__first_name",
+            "actor__last_name",
+            "actor__patronymic",
+            "actor__username",
+        )
+    )
+    for change in changes:
+        if change.lesson_id is None:  # pragma: no cover - filtered by lesson
+            continue
+        key = (change.lesson_id, change.student_id)
+        if key in out and "by" not in out[key]:
+            out[key].update(by=change.actor.short_name, at=change.at)
+    return out
 
 
 def lesson_state(lesson_id: int) -> Mapping[str, Any] | None:

@@ -27,6 +27,7 @@ from classbook.access.journal import (
     may_correct_with,
     may_edit_journal,
     may_edit_lesson,
+    may_keep_journal_offline,
     may_open_journals,
     may_read_assignment,
     readable_assignments,
@@ -34,6 +35,7 @@ from classbook.access.journal import (
 from classbook.access.journal import period_grades as journal_period_grades
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
+from classbook.core.offline import mark_keepable, offline_key
 from classbook.journal import queries, services
 from classbook.journal.grid import Grid, read_grid
 from classbook.journal.models import GradeKind, Lesson
@@ -171,7 +173,8 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
         "lockFinal": _("After this it cannot be changed. Save?"),
         "kept": _("Not replaced: the cell keeps what it held."),
     }
-    return render(
+    keep = may_keep_journal_offline(ctx, assignment)
+    response = render(
         request,
         "journal/grid.html",
         {
@@ -197,9 +200,43 @@ def grid(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> HttpRe
                 # After "Add a column" the keyboard starts in the new column.
                 "focus": _focus_column(data, added, request.GET.get("theme", "")),
                 "strings": strings,
+                "offline": _offline_config(ctx, assignment) if keep else None,
             },
+            "offline_as_of": timezone.now() if keep else None,
         },
     )
+    if keep:  # the teacher's own journal: the service worker may keep it for offline work (issue 17)
+        return mark_keepable(response, ctx.user.pk, ctx.school.offline_window_hours)
+    return response
+
+
+def _offline_config(ctx: SchoolContext, assignment: TeachingAssignment) -> dict[str, Any]:
+    """What the grid's offline queue needs (docs/offline.md): where to send it, whose it is, its texts."""
+    return {
+        "syncUrl": reverse("api-v1:offline_sync", args=[ctx.school.slug]),
+        "key": offline_key(ctx.user.pk),
+        "assignment": assignment.pk,
+        "windowHours": ctx.school.offline_window_hours,
+        "strings": {
+            "offline": _("Offline. Entries are kept on this device and sent when the connection returns."),
+            "pending": _("Entered offline, not sent yet"),
+            "sending": _("Sending the entries made offline…"),
+            "sent": _("The entries made offline are saved."),
+            "conflicts": _("Changed by somebody else while you were offline: choose what stays."),
+            "refused": _("Not accepted by the journal: print the list and enter them again or give it to the office."),
+            "yours": _("Yours"),
+            "current": _("Now in the journal"),
+            "keepMine": _("Keep mine"),
+            "keepCurrent": _("Keep the current one"),
+            "exportTitle": _("Journal entries made offline and not saved"),
+            "student": _("Student"),
+            "lesson": _("Lesson"),
+            "entry": _("Entry"),
+            "enteredAt": _("Entered at"),
+            "reason": _("Reason"),
+            "session": _("Your session has ended. Log in again: the entries made offline stay on this device."),
+        },
+    }
 
 
 def _focus_column(data: Grid, added: list[tuple[str, str]], theme: str) -> dict[str, Any] | None:

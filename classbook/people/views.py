@@ -122,7 +122,8 @@ class LogoutView(auth_views.LogoutView):
     """Django's logout; the answer also tells the browser to drop what it kept of the site.
 
     ``Clear-Site-Data: "cache", "storage"`` removes the diary's service worker and its offline copies
-    (docs/diary.md, "The diary offline") and the HTTP cache; the login page it leads to tells a worker that
+    (docs/diary.md, "The diary offline"), the teacher's kept grid pages and the queue of entries made offline
+    (IndexedDB; docs/offline.md) and the HTTP cache; the login page it leads to tells a worker that
     is still there to forget, for browsers that ignore the header.
     """
 

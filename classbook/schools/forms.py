@@ -82,6 +82,7 @@ class SchoolSettingsForm(ScopedForm):
             "staff_idle_minutes",
             "remember_device_days",
             "average_decimals",
+            "offline_window_hours",
         ]
         widgets = {"entry_deadline": TIME}
 

@@ -100,6 +100,15 @@ class School(models.Model):
             "lasts this many days after their last visit. 0 turns it off. Staff are never remembered."
         ),
     )
+    offline_window_hours = models.PositiveSmallIntegerField(
+        _("offline journal window, hours"),
+        default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text=_(
+            "How long a teacher's journal entries made without a connection may wait on the device: older "
+            "entries are refused when they are sent, and the device forgets the journals kept offline."
+        ),
+    )
     average_decimals = models.PositiveSmallIntegerField(
         _("decimals of averages"),
         default=1,

@@ -65,6 +65,7 @@ EDITABLE_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
         "remember_device_days",
         "holiday_rule",
         "average_decimals",
+        "offline_window_hours",
     ),
     AcademicYear: ("name", "start", "end", "is_current"),
     StudyPeriod: ("year", "parent", "kind", "name", "ordinal", "start", "end"),

@@ -36,6 +36,16 @@ TABLE = {
         lambda w: (w.assignment.teacher_id, w.lesson.conducted_by_id),
         "N N N N Y N N Y N N N N N - -",
     ),
+    "may_keep_journal_offline (tea's journal)": (
+        journal.may_keep_journal_offline,
+        lambda w: (w.assignment,),
+        "N N N N Y N N N N N N N N - -",
+    ),
+    "offline_lessons (tea's lesson given by sub)": (
+        lambda ctx, lesson: journal.offline_lessons(ctx).filter(pk=lesson.pk).exists(),
+        lambda w: (w.lesson,),
+        "N N N N Y N N Y N N N N N - -",
+    ),
     "may_correct_with (director, deputy)": (
         journal.may_correct_with,
         lambda w: (["director", "deputy"],),

@@ -49,10 +49,13 @@ def browser():
         connections.close_all()
 
 
-def logged_in_page(browser, live_server, user):
+def logged_in_page(browser, live_server, user, service_workers="allow"):
+    """A page of a new context with ``user`` logged in. ``service_workers="block"`` for a test that routes the
+    page's own requests: the teacher's grid registers the offline worker (docs/offline.md), and Playwright's
+    ``page.route`` does not see requests that pass through a service worker."""
     client = Client()
     client.force_login(user)
-    context = browser.new_context(locale="uk-UA")
+    context = browser.new_context(locale="uk-UA", service_workers=service_workers)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
     page = context.new_page()
     page.set_default_timeout(5000)

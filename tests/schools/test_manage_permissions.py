@@ -65,6 +65,7 @@ def _write_request(action: str) -> tuple[str, dict[str, str]]:
             "entry_deadline": "17:00",
             "staff_idle_minutes": "30",
             "remember_device_days": "60",
+            "offline_window_hours": "72",
             "average_decimals": "2",
         }
     if action == "year":

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -37,7 +38,7 @@ from classbook.journal.models import (
     Remark,
     WorkType,
 )
-from classbook.journal.queries import assignment_data, changes_log_rows, readable_assignment
+from classbook.journal.queries import assignment_data, changes_log_rows, offline_conflicts, readable_assignment
 from classbook.journal.rules import feedback_data
 from classbook.people.models import Student
 from classbook.schools.models import StudyPeriod, TeachingAssignment
@@ -321,6 +322,56 @@ class ChangeOut(Schema):
     new_label: str = Field("", description="The new value as words in the caller's language")
     reason: str
     is_late: bool
+
+
+class OfflineEntryIn(Schema):
+    id: str = Field(..., max_length=64, description="The device's own id of the entry, echoed in its result")
+    kind: Literal["cell", "mark", "attendance", "lesson"] = Field(
+        description="cell: the grid's lesson cell as typed (a mark or an attendance code); mark: a mark with its "
+        "comment; attendance: an attendance code; lesson: the lesson's topic and homework"
+    )
+    lesson: int = Field(..., ge=1, le=2**62)
+    student: int | None = Field(None, ge=1, le=2**62)
+    value: str = Field("", max_length=32)
+    comment: str | None = Field(None, max_length=300)
+    topic: str | None = Field(None, max_length=500)
+    homework: str | None = Field(None, max_length=4000)
+    version: str = Field(
+        "0",
+        max_length=19,
+        pattern=r"^\d{1,9}(\.\d{1,9})?$",
+        description="The version the device saw: the grid cell's token (mark.attendance), or the row's version",
+    )
+    replace: bool = Field(False, description="The teacher typed over what the cell showed (a mark or an absence)")
+    device_at: dt.datetime = Field(description="When the entry was made, by the device's clock")
+
+
+class OfflineSyncIn(Schema):
+    entries: list[OfflineEntryIn] = Field(..., max_length=services.offline.MAX_ENTRIES)
+
+
+class OfflineCurrentOut(Schema):
+    value: str
+    version: str
+    homework: str | None = None
+    by: str | None = Field(None, description="Who changed it last")
+    at: dt.datetime | None = Field(None, description="When it was changed last (server time)")
+
+
+class OfflineResultOut(Schema):
+    id: str
+    status: Literal["applied", "conflict", "refused"]
+    value: str = Field(description="Applied: what the cell holds now")
+    version: str = Field(description="Applied: the cell's new version")
+    late: bool
+    code: str = Field(description="Refused: why (offline_too_old, before_lesson, not_yours, not_in_class, …)")
+    message: str
+    current: OfflineCurrentOut | None = Field(None, description="Conflict: what the cell holds now, who, when")
+
+
+class OfflineSyncOut(Schema):
+    results: list[OfflineResultOut]
+    server_time: dt.datetime
 
 
 # --- Helpers --------------------------------------------------------------------------
@@ -844,3 +895,63 @@ def _respond(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpRes
     from classbook.api.api import api
 
     return api.create_response(request, body, status=status)
+
+
+# --- Offline entries (issue 17) -----------------------------------------------------------------
+
+
+def _offline_entry(item: OfflineEntryIn) -> services.OfflineEntry:
+    device_at = item.device_at if timezone.is_aware(item.device_at) else timezone.make_aware(item.device_at)
+    changes = {k: v for k, v in (("topic", item.topic), ("homework", item.homework)) if v is not None}
+    return services.OfflineEntry(
+        kind=item.kind,
+        lesson_id=item.lesson,
+        device_at=device_at,
+        version=item.version,
+        student_id=item.student,
+        value=item.value,
+        comment=item.comment,
+        replace=item.replace,
+        lesson_changes=changes,
+    )
+
+
+@router.post(
+    "/{school}/journal/offline-sync",
+    response=OfflineSyncOut,
+    summary="Send entries made offline, in order; each is applied, a conflict or refused",
+)
+def offline_sync(request: HttpRequest, school: str, payload: OfflineSyncIn) -> dict[str, Any]:
+    """The grid's offline queue (docs/offline.md): each entry through the journal's write services with the version
+    the device saw. Only the caller's own journals (``offline_lessons``); an ended session gets 401 and the device
+    keeps its queue. A conflict comes back with the cell's current value, who changed it and when."""
+    ctx = _ctx(request, school)
+    lesson_ids = {item.lesson for item in payload.entries}
+    lessons = {lesson.pk: lesson for lesson in journal_access.offline_lessons(ctx).filter(pk__in=lesson_ids)}
+    outcomes = services.sync_offline_entries(
+        acting_user=ctx.user, school=ctx.school, lessons=lessons, entries=[_offline_entry(i) for i in payload.entries]
+    )
+    conflicted = [
+        (item.lesson, None if item.kind == "lesson" else item.student)
+        for item, outcome in zip(payload.entries, outcomes, strict=True)
+        if outcome.status == "conflict"
+    ]
+    current = offline_conflicts(ctx.school.pk, conflicted)
+    results = []
+    for item, outcome in zip(payload.entries, outcomes, strict=True):
+        now = current.get((item.lesson, None if item.kind == "lesson" else item.student))
+        if now is not None and item.kind in ("mark", "attendance"):
+            now = {**now, "value": outcome.value, "version": outcome.version}  # the sub-cell the entry wrote
+        results.append(
+            {
+                "id": item.id,
+                "status": outcome.status,
+                "value": outcome.value if outcome.status == "applied" else "",
+                "version": outcome.version if outcome.status == "applied" else "",
+                "late": outcome.late,
+                "code": outcome.code,
+                "message": outcome.message,
+                "current": now if outcome.status == "conflict" else None,
+            }
+        )
+    return {"results": results, "server_time": timezone.now()}

@@ -38,6 +38,7 @@ from classbook.journal.services.lessons import (
     take_register,
     update_lesson,
 )
+from classbook.journal.services.offline import OfflineEntry, Outcome, check_device_time, sync_offline_entries
 from classbook.journal.services.remarks import add_remark, fix_remark
 from classbook.journal.services.settings import (
     delete_attendance_code,
@@ -57,9 +58,12 @@ __all__ = [
     "CellOccupied",
     "CellValue",
     "LessonCell",
+    "OfflineEntry",
+    "Outcome",
     "accumulation",
     "add_remark",
     "annual_grade_basis",
+    "check_device_time",
     "correct_period_grade",
     "create_lesson",
     "default_work_type",
@@ -77,6 +81,7 @@ __all__ = [
     "record_period_grade",
     "save_attendance_code",
     "save_work_type",
+    "sync_offline_entries",
     "take_register",
     "update_journal_policy",
     "update_lesson",

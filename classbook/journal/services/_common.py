@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,9 +58,26 @@ class CellConflict(ConflictError):
         self.extra = {"current": {"value": current.value, "version": current.version}}
 
 
+# The time the teacher's device says an offline entry was made (issue 17), while the batch sync writes it:
+# the late flag is decided on it and the audit row records it beside the server's time (``entered_at``).
+_DEVICE_TIME: ContextVar[dt.datetime | None] = ContextVar("journal_device_time", default=None)
+
+
+@contextmanager
+def entered_at(device_time: dt.datetime) -> Iterator[None]:
+    """Writes inside are entries made offline at ``device_time`` (already checked against the school's bounds)."""
+    token = _DEVICE_TIME.set(device_time)
+    try:
+        yield
+    finally:
+        _DEVICE_TIME.reset(token)
+
+
 def is_late_entry(lesson: Lesson, now: dt.datetime | None = None) -> bool:
-    """An entry is late after the school's deadline on the lesson day, or on any later day (R2.2)."""
-    now = now or timezone.now()
+    """An entry is late after the school's deadline on the lesson day, or on any later day (R2.2).
+
+    An entry made offline is judged at the time it was made on the device (issue 17), not when it arrived."""
+    now = now or _DEVICE_TIME.get() or timezone.now()
     local = timezone.localtime(now)
     if local.date() > lesson.date:
         return True
@@ -168,6 +188,7 @@ def _change(
         new_value=new,
         reason=reason,
         is_late=is_late,
+        device_at=_DEVICE_TIME.get(),
     )
 
 

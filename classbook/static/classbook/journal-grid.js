@@ -222,10 +222,11 @@
       return;
     }
     td.classList.remove("saved", "error", "conflict");
+    hideCellError();
+    if (workingOffline() && td.dataset.l && !td.dataset.w && !td.dataset.k) { queueCell(td, value, previous); return; }
     td.classList.add("saving");
     td.title = S.saving;
     say(S.saving);
-    hideCellError();
     enqueue(function () { return send(td, value, previous, false); });
   }
 
@@ -469,6 +470,7 @@
   // ---- The lesson part: topic, type, homework saved on change ---------------------------------
   function saveLesson(form) {
     var out = form.querySelector(".lstatus");
+    if (workingOffline()) { queueLesson(form, out); return; }
     out.className = "lstatus";
     out.textContent = S.saving;
     enqueue(function () {
@@ -546,4 +548,268 @@
     var row = active ? active.parentElement : table.tBodies[0].rows[0];
     if (head && row) select(row.cells[head.cellIndex]);
   });
+  // ---- Offline work (issue 17, docs/offline.md) ------------------------------------------------
+  // On the teacher's own journal (config.offline), an entry made while the browser is offline goes to a queue in
+  // IndexedDB with the version the cell had when seen and the device's time; the cell shows it as pending. When the
+  // connection returns the queue goes, in order, to the batch endpoint; each entry comes back applied, a conflict
+  // (shown side by side, the teacher chooses) or refused (listed, exportable as a printable file).
+  var OFF = config.offline;
+  var OS = OFF ? OFF.strings : {};
+  var db = null;
+  var sessionEnded = false;
+  function workingOffline() { return !!OFF && !!window.indexedDB && navigator.onLine === false; }
+
+  function openDb() {
+    if (!OFF || !window.indexedDB) return Promise.resolve(null);
+    if (db) return Promise.resolve(db);
+    return new Promise(function (resolve) {
+      var req = window.indexedDB.open("classbook-offline", 1);
+      req.onupgradeneeded = function () { req.result.createObjectStore("entries", { keyPath: "id" }); };
+      req.onsuccess = function () { db = req.result; resolve(db); };
+      req.onerror = function () { resolve(null); };
+    });
+  }
+  function store(mode, work) {
+    return openDb().then(function (d) {
+      if (!d) return null;
+      return new Promise(function (resolve, reject) {
+        var tx = d.transaction("entries", mode);
+        var req = work(tx.objectStore("entries"));
+        tx.oncomplete = function () { resolve(req.result); };
+        tx.onerror = function () { reject(tx.error); };
+      });
+    });
+  }
+  function getEntry(id) { return store("readonly", function (s) { return s.get(id); }); }
+  function putEntry(e) { return store("readwrite", function (s) { return s.put(e); }); }
+  function dropEntry(id) { return store("readwrite", function (s) { return s.delete(id); }); }
+  function entries() {
+    // Only this teacher's entries of this journal: another user of the browser never sees (or sends) them.
+    return store("readonly", function (s) { return s.getAll(); }).then(function (rows) {
+      return (rows || []).filter(function (e) { return e.key === OFF.key && e.assignment === OFF.assignment; })
+        .sort(function (a, b) { return a.seq - b.seq; });
+    });
+  }
+
+  function lessonLabel(lessonId) {
+    var th = table && table.querySelector('thead th[data-lesson="' + lessonId + '"]');
+    return th ? th.textContent.trim() : String(lessonId);
+  }
+  function queued(id, fresh, change) {
+    return getEntry(id).then(function (old) {
+      var e = old || fresh;
+      e.seq = e.seq || Date.now() + Math.random();
+      e.device_at = new Date().toISOString();
+      e.status = "pending";
+      change(e);
+      return putEntry(e);
+    }).then(showState);
+  }
+  function queueCell(td, value, previous) {
+    setPending(td, value);
+    queued(OFF.key + ":" + td.dataset.l + ":" + td.dataset.s, {
+      id: OFF.key + ":" + td.dataset.l + ":" + td.dataset.s, key: OFF.key, assignment: OFF.assignment, kind: "cell",
+      lesson: +td.dataset.l, student: +td.dataset.s, version: td.dataset.v || "0.0", replace: false,
+      who: td.parentElement.cells[0].textContent.trim(), when: lessonLabel(td.dataset.l),
+    }, function (e) {
+      e.value = value;
+      e.replace = e.replace || previous !== ""; // the teacher typed over what the cell showed
+    });
+  }
+  function queueLesson(form, out) {
+    var id = OFF.key + ":lesson:" + form.dataset.lesson;
+    out.className = "lstatus error";
+    out.textContent = OS.pending;
+    queued(id, {
+      id: id, key: OFF.key, assignment: OFF.assignment, kind: "lesson", lesson: +form.dataset.lesson,
+      version: form.elements.version.value, who: "", when: lessonLabel(form.dataset.lesson),
+    }, function (e) {
+      if (form.elements.topic) e.topic = form.elements.topic.value;
+      if (form.elements.homework) e.homework = form.elements.homework.value;
+      e.value = [e.topic, e.homework].filter(Boolean).join(" · ");
+    });
+  }
+  function cellOf(e) {
+    if (!table || e.kind !== "cell") return null;
+    return table.querySelector('td[data-l="' + e.lesson + '"][data-s="' + e.student + '"]:not([data-w]):not([data-k])');
+  }
+  function formOf(e) { return document.querySelector('form.lesson-form[data-lesson="' + e.lesson + '"]'); }
+  function setPending(td, value) {
+    setCellText(td, value);
+    td.classList.remove("saving", "saved", "error", "conflict");
+    td.classList.add("pending");
+    td.title = OS.pending;
+  }
+  // A page opened again (offline from the worker's copy, or online): the queue is shown on the grid.
+  function overlay(list) {
+    list.forEach(function (e) {
+      var td = cellOf(e);
+      if (td) {
+        if (e.status === "pending") setPending(td, e.value);
+        else { td.classList.add(e.status === "conflict" ? "conflict" : "error"); td.title = e.message || ""; }
+      }
+      var form = formOf(e);
+      if (form && e.kind === "lesson") {
+        if (e.topic !== undefined && form.elements.topic) form.elements.topic.value = e.topic;
+        if (e.homework !== undefined && form.elements.homework) form.elements.homework.value = e.homework;
+      }
+    });
+  }
+
+  function wire(e) {
+    var out = { id: e.id, kind: e.kind, lesson: e.lesson, version: String(e.version), device_at: e.device_at };
+    if (e.kind === "lesson") { if (e.topic !== undefined) out.topic = e.topic; if (e.homework !== undefined) out.homework = e.homework; }
+    else { out.student = e.student; out.value = e.value; out.replace = !!e.replace; }
+    return out;
+  }
+  var syncing = false;
+  function sync() {
+    if (!OFF || syncing || navigator.onLine === false) return Promise.resolve();
+    syncing = true;
+    return entries().then(function (list) {
+      var todo = list.filter(function (e) { return e.status === "pending"; });
+      if (!todo.length) return null;
+      say(OS.sending);
+      return fetch(OFF.syncUrl, {
+        method: "POST", credentials: "same-origin", body: JSON.stringify({ entries: todo.map(wire) }),
+        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
+      }).then(function (resp) {
+        var json = (resp.headers.get("Content-Type") || "").indexOf("application/json") !== -1;
+        if (resp.status === 401 || resp.status === 403 || !json) { sessionEnded = true; say(OS.session, true); return null; }
+        if (!resp.ok) return null; // the server is away for a moment: the queue stays, sent again later
+        return resp.json().then(function (data) { return results(todo, data.results || []); });
+      }, function () { return null; });
+    }).then(function () { syncing = false; return showState(); }, function () { syncing = false; });
+  }
+  function results(sent, answers) {
+    var byId = {};
+    answers.forEach(function (r) { byId[r.id] = r; });
+    return Promise.all(sent.map(function (e) {
+      var r = byId[e.id];
+      if (!r) return null;
+      var td = cellOf(e);
+      if (r.status === "applied") {
+        if (td) {
+          td.dataset.v = r.version;
+          setCellText(td, r.value);
+          td.classList.remove("pending", "error", "conflict");
+          td.classList.toggle("late", !!r.late);
+          td.title = r.late ? S.late : "";
+        }
+        var form = formOf(e);
+        if (form && e.kind === "lesson") form.elements.version.value = r.version;
+        return dropEntry(e.id);
+      }
+      e.status = r.status;
+      e.message = r.message;
+      e.current = r.current;
+      if (td) { td.classList.remove("pending"); td.classList.add(r.status === "conflict" ? "conflict" : "error"); td.title = r.message; }
+      return putEntry(e);
+    })).then(function () { say(OS.sent); });
+  }
+
+  // The panel: what waits, the conflicts side by side (yours / now in the journal, who, when), the refused ones.
+  var panel = document.getElementById("offline-panel");
+  function cell(tr, text, tag) { var c = document.createElement(tag || "td"); c.textContent = text == null ? "" : text; tr.appendChild(c); return c; }
+  function when(iso) { return iso ? new Date(iso).toLocaleString([], { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" }) : ""; }
+  function listTable(list, heads, row) {
+    var t = document.createElement("table");
+    var h = t.createTHead().insertRow();
+    heads.forEach(function (text) { cell(h, text, "th"); });
+    var body = t.createTBody();
+    list.forEach(function (e) { row(body.insertRow(), e); });
+    return t;
+  }
+  function showState() {
+    if (!OFF || !panel) return Promise.resolve();
+    return entries().then(function (list) {
+      var waiting = list.filter(function (e) { return e.status === "pending"; });
+      var conflicts = list.filter(function (e) { return e.status === "conflict"; });
+      var refused = list.filter(function (e) { return e.status === "refused"; });
+      var offline = navigator.onLine === false;
+      panel.hidden = !offline && !list.length;
+      var state = document.getElementById("offline-state");
+      state.textContent = (offline ? OS.offline + " " : "") + (sessionEnded ? OS.session + " " : "") +
+        (waiting.length ? OS.pending + ": " + waiting.length : "");
+      var box = document.getElementById("offline-conflicts");
+      box.textContent = "";
+      if (conflicts.length) {
+        cell(box, OS.conflicts, "p");
+        box.appendChild(listTable(conflicts, [OS.student, OS.lesson, OS.yours, OS.current, "", ""], function (tr, e) {
+          var now = e.current || {};
+          cell(tr, e.who); cell(tr, e.when); cell(tr, e.value);
+          cell(tr, (now.value || "—") + (now.by ? " (" + now.by + ", " + when(now.at) + ")" : ""));
+          [["mine", OS.keepMine], ["theirs", OS.keepCurrent]].forEach(function (b) {
+            var btn = cell(tr, "").appendChild(document.createElement("button"));
+            btn.type = "button"; btn.className = "small"; btn.textContent = b[1];
+            btn.dataset.choose = b[0]; btn.dataset.id = e.id;
+          });
+        }));
+      }
+      box = document.getElementById("offline-refused");
+      box.textContent = "";
+      if (refused.length) {
+        cell(box, OS.refused, "p");
+        box.appendChild(listTable(refused, [OS.student, OS.lesson, OS.entry, OS.enteredAt, OS.reason], function (tr, e) {
+          cell(tr, e.who); cell(tr, e.when); cell(tr, e.value); cell(tr, when(e.device_at)); cell(tr, e.message);
+        }));
+      }
+      document.getElementById("offline-export").hidden = !(refused.length || (sessionEnded && list.length));
+    });
+  }
+
+  function choose(id, mine) {
+    return getEntry(id).then(function (e) {
+      if (!e) return null;
+      var now = e.current || {};
+      if (mine) {
+        // Written over the current value knowingly: sent again with the version the teacher has now seen.
+        e.version = now.version || e.version;
+        e.status = "pending";
+        return putEntry(e).then(sync);
+      }
+      var td = cellOf(e);
+      if (td) { td.dataset.v = now.version; setCellText(td, now.value || ""); td.classList.remove("conflict"); td.title = ""; }
+      return dropEntry(id).then(showState);
+    });
+  }
+
+  function escapeHtml(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
+  }
+  // Everything not saved, as a printable page the teacher downloads: nothing typed offline is ever lost.
+  function exportList() {
+    entries().then(function (list) {
+      var rows = list.map(function (e) {
+        return "<tr>" + [e.who, e.when, e.value, when(e.device_at), e.message || OS.pending].map(function (v) {
+          return "<td>" + escapeHtml(v) + "</td>";
+        }).join("") + "</tr>";
+      }).join("");
+      var title = escapeHtml(OS.exportTitle) + " — " + escapeHtml(document.title);
+      var html = "<!doctype html><meta charset=utf-8><title>" + title + "</title><h1>" + title + "</h1>" +
+        "<table border=1 cellpadding=4><tr>" + [OS.student, OS.lesson, OS.entry, OS.enteredAt, OS.reason].map(function (h) {
+          return "<th>" + escapeHtml(h) + "</th>";
+        }).join("") + "</tr>" + rows + "</table>";
+      var a = document.createElement("a");
+      a.href = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+      a.download = "journal-offline-entries.html";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+    });
+  }
+
+  if (OFF && window.indexedDB) {
+    entries().then(overlay).then(showState).then(sync);
+    window.addEventListener("online", sync);
+    window.addEventListener("offline", function () { say(OS.offline, true); showState(); });
+    if (panel) {
+      panel.addEventListener("click", function (ev) {
+        var btn = ev.target.closest("button");
+        if (!btn) return;
+        if (btn.id === "offline-export") exportList();
+        else if (btn.dataset.choose) choose(btn.dataset.id, btn.dataset.choose === "mine");
+      });
+    }
+  }
 })();

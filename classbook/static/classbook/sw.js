@@ -2,9 +2,12 @@
  * classbook/diary/pwa.py, which fills in STATIC_URL below.
  *
  * What it keeps, and for whom:
- * - diary pages only: a page is kept only when the server marked it with the X-Offline-Key header, which it
- *   sends to a student reading their own diary or a parent reading their child's (never to staff, never to a
- *   class teacher's preview). Every other request goes to the network untouched and is never stored.
+ * - diary pages and the teacher's own journal grid (docs/offline.md): a page is kept only when the server marked
+ *   it with the X-Offline-Key header, which it sends to a student reading their own diary, a parent reading their
+ *   child's, or a teacher opening the grid of their own journal (never another teacher's, never a preview).
+ *   Every other request goes to the network untouched and is never stored.
+ * - a grid page no longer than the school's offline window (its X-Offline-Window header, in hours): an older
+ *   copy is deleted instead of shown.
  * - per user: pages are kept in the cache "classbook-diary-<key>", the key an HMAC of the user. Storing a page
  *   for one key deletes every other user's cache first, so another person on the same browser never sees them.
  * - until logout: the logout answer carries Clear-Site-Data ("cache", "storage": the browser drops this worker
@@ -21,6 +24,10 @@ var STATIC_URL = "__STATIC_URL__";
 var DIARY_PREFIX = "classbook-diary-";
 var STATIC_CACHE = "classbook-static";
 var DIARY_PAGE = /^\/s\/[^/]+\/diary\/\d+\/(week\/[^/]+\/|marks\/|letter\/)?$/;
+var GRID_PAGE = /^\/s\/[^/]+\/journal\/\d+\/$/;
+function keptPage(pathname) {
+  return DIARY_PAGE.test(pathname) || GRID_PAGE.test(pathname);
+}
 var BANNER_HIDDEN = "data-offline-banner hidden";
 // The installed app starts at "/" (the manifest's start_url): offline, it opens the page read last.
 var LATEST = "/offline-latest";
@@ -73,15 +80,43 @@ function keep(key, url, response) {
       return caches.open(mine);
     })
     .then(function (cache) {
-      return Promise.all([cache.put(url, response.clone()), cache.put(LATEST, response)]);
+      return stamped(response).then(function (copy) {
+        return Promise.all([cache.put(url, copy.clone()), cache.put(LATEST, copy)]);
+      });
     });
+}
+
+// The copy carries the time it was kept: a page with an offline window is not shown after it.
+function stamped(response) {
+  return response.blob().then(function (body) {
+    var headers = new Headers(response.headers);
+    headers.set("X-Kept-At", String(Date.now()));
+    return new Response(body, { status: response.status, headers: headers });
+  });
+}
+
+function fresh(cache, key, copy) {
+  var hours = parseFloat(copy.headers.get("X-Offline-Window") || "");
+  var keptAt = parseFloat(copy.headers.get("X-Kept-At") || "0");
+  if (!hours || Date.now() - keptAt <= hours * 3600 * 1000) return copy;
+  return cache.delete(key).then(function () {
+    return undefined;
+  });
 }
 
 function kept(url) {
   return diaryCaches().then(function (names) {
     if (names.length !== 1) return undefined; // none, or a state we do not trust: show nothing
     return caches.open(names[0]).then(function (cache) {
-      return cache.match(url, { ignoreVary: true });
+      return cache
+        .match(url, { ignoreVary: true })
+        .then(function (copy) {
+          // The grid opened with another period or column in its address: the copy of the journal kept last.
+          return copy || cache.match(url, { ignoreVary: true, ignoreSearch: true });
+        })
+        .then(function (copy) {
+          return copy ? fresh(cache, url, copy) : copy;
+        });
     });
   });
 }
@@ -145,7 +180,7 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET") return;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (request.mode === "navigate" && DIARY_PAGE.test(url.pathname)) {
+  if (request.mode === "navigate" && keptPage(url.pathname)) {
     event.respondWith(diaryPage(request));
   } else if (request.mode === "navigate" && url.pathname === "/") {
     event.respondWith(
@@ -173,7 +208,7 @@ self.addEventListener("message", function (event) {
     event.waitUntil(forgetAll());
   } else if (data.type === "store" && typeof data.url === "string") {
     var url = new URL(data.url, self.location.origin);
-    if (url.origin !== self.location.origin || !DIARY_PAGE.test(url.pathname)) return;
+    if (url.origin !== self.location.origin || !keptPage(url.pathname)) return;
     var assets = (data.assets || []).filter(function (asset) {
       var a = new URL(asset, self.location.origin);
       return a.origin === self.location.origin && a.pathname.indexOf(STATIC_URL) === 0;
