@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "classbook.records",
     "classbook.backup",
     "classbook.oneroster",
+    "classbook.help",
 ]
 
 MIDDLEWARE = [
