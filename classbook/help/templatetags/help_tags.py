@@ -40,5 +40,6 @@ def help_link(context: template.Context) -> SafeString:
         return SafeString("")
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match is not None else ""
-    url = help_url(view_name, context.get("ctx"), request.user.is_authenticated)
+    signed_in = bool(getattr(getattr(request, "user", None), "is_authenticated", False))  # error pages too
+    url = help_url(view_name, context.get("ctx"), signed_in)
     return format_html('<a class="help-link" href="{}">{}</a>', url, gettext("Help"))
