@@ -18,8 +18,9 @@ LISTS = {
     "student": ({"read-diary", "flagged-marks"}, {TEACHERS, PARENTS, CORRECTION}),
     "teacher": ({TEACHERS, "period-grades", "print-journal"}, {PARENTS, CORRECTION, CLASS_TEACHERS}),
     "class_teacher": ({TEACHERS, CLASS_TEACHERS, "activation-codes"}, {PARENTS, CORRECTION}),
-    "deputy": ({CORRECTION, "print-journal"}, {TEACHERS, PARENTS}),
-    "admin": ({"activation-codes", "print-journal"}, {TEACHERS, PARENTS, CORRECTION}),
+    "deputy": ({CORRECTION, "print-journal", "control-journals"}, {TEACHERS, PARENTS}),
+    "secretary": ({"orders", "account-security"}, {TEACHERS, PARENTS, CORRECTION}),
+    "admin": ({"activation-codes", "print-journal", "control-journals"}, {TEACHERS, PARENTS, CORRECTION}),
 }
 
 
