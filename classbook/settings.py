@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "classbook.surveys",
     "classbook.backup",
     "classbook.oneroster",
+    "classbook.help",
 ]
 
 MIDDLEWARE = [

@@ -46,6 +46,9 @@ urlpatterns = [
     path("s/<slug:school>/audit/", include("classbook.audit.urls")),
     path("s/<slug:school>/webhooks/", include("classbook.webhooks.urls")),
     path("s/<slug:school>/signing/", include("classbook.signing.urls")),
+    # Help for every role (R9.4, docs/help.md): outside a school the activation and login articles.
+    path("help/", include("classbook.help.urls")),
+    path("s/<slug:school>/help/", include("classbook.help.school_urls")),
 ]
 
 # Error answers: the API's JSON error on /api/, translated pages elsewhere (classbook/core/http_errors.py).
