@@ -240,7 +240,7 @@ class Watched:
 @pytest.mark.browser
 @pytest.mark.skipif(
     connections["default"].vendor == "postgresql",
-    reason="what the browser enforces (the policy header, the pages' scripts) does not depend on the engine: SQLite only",
+    reason="what the browser enforces (the policy, the pages' scripts) does not depend on the engine: SQLite only",
 )
 @pytest.mark.django_db(transaction=True)
 def test_the_main_pages_break_no_rule_of_the_policy_and_keep_their_behaviour(world, live_server, chromium):
