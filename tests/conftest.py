@@ -74,14 +74,12 @@ def _share_static_file_index() -> None:
     built: dict[tuple[Any, ...], dict[str, Any]] = {}
     add_files, add_files_from_finders = WhiteNoiseMiddleware.add_files, WhiteNoiseMiddleware.add_files_from_finders
 
-    def key(self: WhiteNoiseMiddleware, *args: Any) -> tuple[Any, ...]:
-        return (*args, self.autorefresh, self.max_age, self.static_prefix if hasattr(self, "static_prefix") else "")
-
     def shared(original: Callable[..., None]) -> Callable[..., None]:
         def wrapper(self: WhiteNoiseMiddleware, *args: Any, **kwargs: Any) -> None:
             if self.autorefresh:
                 return original(self, *args, **kwargs)
-            k = (original.__name__, *key(self, *args, *sorted(kwargs.items())))
+            # __init__ sets static_prefix before it adds any files.
+            k = (original.__name__, *args, *sorted(kwargs.items()), self.max_age, self.static_prefix)
             if k not in built:
                 before = dict(self.files)
                 original(self, *args, **kwargs)
