@@ -31,6 +31,24 @@ def pytest_configure(config: pytest.Config) -> None:
     clear_tasks_handlers(setting="TASKS")  # the backends were read when the apps loaded
     _share_static_file_index()
     _flush_only_written_tables_on_postgresql()
+    _schema_from_models_on_sqlite()
+
+
+def _schema_from_models_on_sqlite() -> None:
+    """Applying the 90-odd migrations costs each test database ~22 s of CPU, nearly all of it in Django re-rendering
+    the migration state (School is related to ~100 models, and every AddIndex or AddConstraint re-renders them).
+    ``scripts/test`` sets ``TEST_SCHEMA=models`` for its SQLite pass: the tables are created from the models
+    (Django's ``TEST["MIGRATE"] = False``) in ~2 s, and ``django_db_setup`` below records every migration as applied,
+    as ``migrate`` would have (backups carry that list; the migration tests migrate back and forth from there).
+    Nothing is lost: ``makemigrations --check`` proves the models and the migrations agree, and the PostgreSQL pass,
+    the production engine, applies every migration."""
+    import os
+
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if os.environ.get("TEST_SCHEMA") == "models" and database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["MIGRATE"] = False
 
 
 def _flush_only_written_tables_on_postgresql() -> None:
@@ -91,6 +109,27 @@ def _share_static_file_index() -> None:
 
     WhiteNoiseMiddleware.add_files = shared(add_files)  # type: ignore[method-assign]
     WhiteNoiseMiddleware.add_files_from_finders = shared(add_files_from_finders)  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """pytest-django's test databases; one built from the models records every migration as applied."""
+    from django.db import connections
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    for connection in connections.all(initialized_only=True):
+        if connection.settings_dict.get("TEST", {}).get("MIGRATE") is not False:
+            continue
+        with django_db_blocker.unblock():
+            recorder = MigrationRecorder(connection)
+            recorder.ensure_schema()
+            done = recorder.applied_migrations()
+            recorder.migration_qs.bulk_create(
+                recorder.Migration(app=app, name=name)
+                for app, name in MigrationLoader(connection, ignore_no_migrations=True).graph.nodes
+                if (app, name) not in done
+            )
 
 
 # --- Tests the database engine cannot change ----------------------------------------------------------
