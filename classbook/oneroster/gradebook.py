@@ -65,6 +65,7 @@ class _Gradebook(_Import):
     known: dict[str, object] = field(default_factory=dict)  # the school's sourcedIds -> its objects
     categories: dict[str, WorkType] = field(default_factory=dict)
     items: dict[str, _Item] = field(default_factory=dict)
+    period_items: set[str] = field(default_factory=set)  # line items of period grades: left out, counted
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -206,7 +207,8 @@ def _item_target(job: _Gradebook, row: Row) -> tuple[TeachingAssignment, WorkTyp
         return None
     category = job.categories.get(row["categorySourcedId"]) or job.known.get(row["categorySourcedId"])
     if isinstance(category, GradeKind):
-        job.error("lineItems", sid, _("Period grades are not imported: enter them in the journal."))
+        # Period grades are locked the moment they are set (R2.7) and are the school's own: not imported.
+        job.period_items.add(sid)
         return None
     if not isinstance(category, WorkType):
         job.error(
@@ -291,6 +293,9 @@ def _results(job: _Gradebook) -> None:
         sid = row["sourcedId"]
         item = job.items.get(row["lineItemSourcedId"])
         student = job.known.get(row["studentSourcedId"])
+        if row["lineItemSourcedId"] in job.period_items:
+            job.counts["period grades not imported"] += 1
+            continue
         if item is None:
             job.error(
                 "results", sid, _("The line item “%(id)s” is not in the package.") % _id(row["lineItemSourcedId"])

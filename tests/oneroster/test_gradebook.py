@@ -165,6 +165,29 @@ def test_a_closed_period_refuses_its_result(world, copied):
     assert all("period grade" in e.message for e in refused.value.errors)
 
 
+def test_period_grades_are_left_out_and_counted(world):
+    """A semester grade of the source is not imported (locked when set, R2.7: the school's own decision); the
+    marks of the same package go in."""
+    _seed_gradebook(world)
+    maths = TeachingAssignment.objects.get(teacher=world.teacher)
+    PeriodGrade.objects.create(
+        school=world.school,
+        assignment=maths,
+        student=world.student,
+        period=maths.year.periods.get(),
+        kind=GradeKind.PERIOD,
+        value=ScaleValue.objects.get(scale=maths.effective_scale(), code="9"),
+        set_by=world.teacher,
+    )
+    package = services.export_package(acting_user=world.director, school=world.school)
+    target = f.SchoolFactory(slug="copy-with-grades")
+    director = f.make_member(target, Role.DIRECTOR)
+    services.import_package(acting_user=director, school=target, data=package)
+    result = services.import_gradebook(acting_user=director, school=target, data=package)
+    assert result.counts["period grades not imported"] == 1 and result.counts["marks written"] == 4
+    assert not PeriodGrade.objects.filter(school=target).exists()
+
+
 @pytest.mark.parametrize(
     ("persona", "status"),
     [("deputy", 403), ("teacher", 403), ("student", 403), ("parent", 403), ("foreign_admin", 404), ("admin", 200)],
@@ -191,3 +214,16 @@ def test_anonymous_cannot_import_a_gradebook(world, as_user):
 def test_the_import_context_is_refused_to_a_teacher(world):
     with pytest.raises(PermissionDeniedError), journal.imported_by(world.teacher, world.school.pk):
         pass  # pragma: no cover
+
+
+def test_the_page_imports_a_gradebook_or_lists_every_bad_row(world, copied, as_user):
+    package, target, director = copied
+    page = as_user(director)
+    url = f"/s/{target.slug}/oneroster/"
+    files = _unzip(package)
+    files["results"][1][files["results"][0].index("score")] = "0"
+    bad = page.post(url, {"what": "gradebook", "file": io.BytesIO(_zip(files, only=GRADEBOOK))})
+    assert bad.status_code == 422 and "results.csv" in bad.content.decode()
+    assert not Mark.objects.filter(school=target).exists()
+    good = page.post(url, {"what": "gradebook", "file": io.BytesIO(package)})
+    assert good.status_code == 302 and Mark.objects.filter(school=target).count() == 4
