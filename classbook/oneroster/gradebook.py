@@ -149,6 +149,7 @@ def _categories(job: _Gradebook) -> None:
             job.categories[row["sourcedId"]] = target
             job.record("category", f"w{target.pk}", row)
         elif isinstance(target, GradeKind):
+            job.known[row["sourcedId"]] = target
             job.record("category", f"g{target.value}", row)
 
 

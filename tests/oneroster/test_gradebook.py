@@ -104,6 +104,14 @@ def test_round_trip_of_the_gradebook_exports_the_same_files_and_a_second_import_
     assert _gradebook(_unzip(services.export_package(acting_user=director, school=target)), org) == _gradebook(
         source, org
     )
+    # A score changed at the source updates its mark: one audited change, nothing added.
+    header = source["results"][0]
+    row = next(r for r in source["results"][1:] if r[header.index("score")] == "7")
+    row[header.index("score")] = "9"
+    changed = services.import_gradebook(acting_user=director, school=target, data=_zip(source, only=GRADEBOOK))
+    assert changed.counts["marks written"] == 1 and Mark.objects.filter(school=target).count() == 4
+    assert Mark.objects.filter(school=target, value__code="9").count() == 1
+    assert JournalChange.objects.filter(school=target, kind="mark").count() == 5
 
 
 def _edit(files, name: str, index: int, **values: str) -> None:
