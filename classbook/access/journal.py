@@ -6,6 +6,9 @@
   directors, deputies and administrators leave remarks, viewers only read (R6.10).
 - Period grades are corrected only by the roles the school's journal rules name (R2.7).
 - Students and parents never open the journal (they have the diary).
+- The director and the administrators import marks from another system's gradebook (OneRoster, issue 13):
+  while an import runs (``journal.services.imported_by``) they write the journals of their school through
+  the same services, every change recorded under their own name.
 """
 
 from __future__ import annotations
@@ -210,6 +213,16 @@ def can_edit_lesson_of(user: User | AnonymousUser, teacher_id: int, conducted_by
     if not user.is_authenticated:
         return False
     return teacher_id == user.pk or (conducted_by_id is not None and conducted_by_id == user.pk)
+
+
+# Who imports a gradebook into the school's journals (issue 13): the administration that runs the school's
+# data exchange (access/oneroster.py ``may_exchange_oneroster``), not deputies or teachers.
+JOURNAL_IMPORT_ROLES = frozenset({Role.DIRECTOR, Role.ADMIN})
+
+
+def may_import_journal(user: User | AnonymousUser, school_id: int) -> bool:
+    """Whether ``user`` may import marks into every journal of the school (a OneRoster gradebook)."""
+    return bool(school_roles(user, school_id) & JOURNAL_IMPORT_ROLES)
 
 
 def can_remark(ctx: SchoolContext) -> bool:

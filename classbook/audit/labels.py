@@ -212,5 +212,6 @@ ACTION_LABELS["roster.change_request.rejected"] = _("Request to change personal 
 # OneRoster 1.2 interop (issue 13, docs/oneroster.md).
 ACTION_LABELS["oneroster.exported"] = _("School exported as OneRoster")
 ACTION_LABELS["oneroster.imported"] = _("OneRoster package imported")
+ACTION_LABELS["oneroster.gradebook_imported"] = _("OneRoster gradebook imported into the journals")
 ACTION_LABELS["oneroster.client.registered"] = _("OneRoster platform client registered")
 ACTION_LABELS["oneroster.client.revoked"] = _("OneRoster platform client revoked")

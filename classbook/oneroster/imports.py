@@ -115,7 +115,7 @@ def import_package(*, acting_user: User, school: School, data: bytes) -> ImportR
     with transaction.atomic():
         _apply(job)
         if not job.errors:
-            _save_ids(job)
+            save_ids(job)
         if job.errors:
             raise ImportRefused(job.errors)
         counts = {name: len(rows) for name, rows in files.items()}
@@ -135,7 +135,7 @@ def _apply(job: _Import) -> None:
             return
 
 
-def _save_ids(job: _Import) -> None:
+def save_ids(job: _Import) -> None:
     """Keep the package's sourcedIds; one already given to another object of the school refuses its row."""
     ours = {sid for sid, _date in job.recorded.values()}
     taken = SourcedId.objects.filter(school=job.school, sourced_id__in=ours).values_list("kind", "key", "sourced_id")

@@ -42,7 +42,8 @@ def _context(ctx: SchoolContext, **extra: Any) -> dict[str, Any]:
 
 @school_view(writes=True, rule=access.may_exchange_oneroster)
 def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
-    """The page; a POST is an import: a refused package lists every problem and nothing is saved."""
+    """The page; a POST is an import (the roster, or with ``what=gradebook`` the marks): a refused package lists
+    every problem and nothing is saved."""
     errors: list[dict[str, Any]] = []
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -51,7 +52,9 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
                 raise DomainError(_("Choose a OneRoster zip file."), field="file")
             if upload.size is None or upload.size > MAX_UPLOAD_BYTES:
                 raise DomainError(_("The file is too large."), field="file")
-            result = services.import_package(acting_user=ctx.user, school=ctx.school, data=upload.read())
+            gradebook = request.POST.get("what") == "gradebook"
+            door = services.import_gradebook if gradebook else services.import_package
+            result = door(acting_user=ctx.user, school=ctx.school, data=upload.read())
         except ImportRefused as exc:
             messages.error(request, str(exc.message))
             errors = [e.as_dict() for e in exc.errors]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError
-from classbook.oneroster import csvzip, imports, rows
+from classbook.oneroster import csvzip, gradebook, imports, rows
 from classbook.oneroster.models import SCOPES, AccessToken, Client
 from classbook.oneroster.spec import GRADEBOOK_FILES, ROSTER_FILES
 from classbook.people.models import User
@@ -138,3 +138,9 @@ def export_package(
 
 def import_package(*, acting_user: User, school: School, data: bytes) -> imports.ImportResult:
     return imports.import_package(acting_user=acting_user, school=school, data=data)
+
+
+def import_gradebook(*, acting_user: User, school: School, data: bytes) -> imports.ImportResult:
+    """A package's gradebook (categories, lineItems, results) into the journals of the school's classes and
+    students, all or nothing, through the journal's write services (``gradebook.import_gradebook``)."""
+    return gradebook.import_gradebook(acting_user=acting_user, school=school, data=data)

@@ -85,6 +85,19 @@ def import_zip(request: HttpRequest, school: str, file: UploadedFile = File(...)
     return {"counts": result.counts}
 
 
+@router.post(
+    "/{school}/oneroster/import-gradebook",
+    response=ImportOut,
+    summary="Import a OneRoster 1.2 gradebook (categories, lineItems, results) into the journals, all or nothing",
+)
+def import_gradebook(request: HttpRequest, school: str, file: UploadedFile = File(...)) -> dict[str, Any]:  # noqa: B008
+    ctx = _ctx(request, school, access.may_exchange_oneroster)
+    if file.size is None or file.size > 20 * 1024 * 1024:
+        raise DomainError(_("The file is too large."), code="too_large", field="file")
+    result = services.import_gradebook(acting_user=ctx.user, school=ctx.school, data=file.read())
+    return {"counts": result.counts}
+
+
 @router.get("/{school}/oneroster/clients", response=Page[ClientOut], summary="The school's OneRoster clients")
 def list_clients(request: HttpRequest, school: str, q: Query[ClientQuery]) -> dict[str, Any]:
     ctx = _ctx(request, school, access.may_manage_oneroster_clients)

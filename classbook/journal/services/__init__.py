@@ -15,6 +15,7 @@ from classbook.journal.services._common import (
     CellConflict,
     CellValue,
     default_work_type,
+    imported_by,
     is_late_entry,
 )
 from classbook.journal.services.cells import (
@@ -71,6 +72,7 @@ __all__ = [
     "delete_work_type",
     "describe_reason",
     "fix_remark",
+    "imported_by",
     "is_late_entry",
     "parse_attendance",
     "parse_period_grade",

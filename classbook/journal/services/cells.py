@@ -47,6 +47,7 @@ from classbook.journal.services._common import (
     _raise_period_closed,
     default_work_type,
     is_late_entry,
+    may_write_journal,
 )
 from classbook.people.models import Enrolment, Student, User
 from classbook.schools.models import (
@@ -363,7 +364,7 @@ def _cell_from_row(row: Any, lesson: Lesson, student: Student, slot: int) -> _Ce
 
 def _check_cell(acting_user: User, lesson: Lesson, student: Student, cell: _Cell) -> None:
     """The cell's checks in their fixed order, so the same error wins through every door."""
-    if not can_edit_lesson_of(acting_user, cell.teacher_id, lesson.conducted_by_id):
+    if not may_write_journal(acting_user, cell.teacher_id, lesson.conducted_by_id, cell.school_id):
         raise PermissionDeniedError(_("Only the teacher of this lesson may change it."))
     if cell.cancelled:
         raise DomainError(

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from classbook.access.journal import (
-    can_edit_assignment,
     can_edit_lesson,
     is_class_teacher_of,
 )
@@ -33,6 +32,7 @@ from classbook.journal.services._common import (
     _log,
     _raise_period_closed,
     is_late_entry,
+    may_write_journal,
     period_closed,
 )
 from classbook.journal.services.cells import CellOccupied, _mark_register_taken, record_attendance, record_mark
@@ -147,8 +147,9 @@ def create_lesson(
     topic: str = "",
     lesson_type: str = LessonType.REGULAR,
 ) -> Lesson:
-    """Add a lesson by hand (extra lessons, or before the timetable exists) (R2.1)."""
-    if not can_edit_assignment(acting_user, assignment):
+    """Add a lesson by hand (extra lessons, or before the timetable exists) (R2.1); an import of marks
+    (``imported_by``) adds the lessons its marks need."""
+    if not may_write_journal(acting_user, assignment.teacher_id, None, assignment.school_id):
         raise PermissionDeniedError(_("Only the teacher of this class and subject may add lessons."))
     year = assignment.year
     if not (year.start <= date <= year.end):
