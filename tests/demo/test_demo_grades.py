@@ -192,6 +192,7 @@ def test_after_the_year_every_student_has_semester_and_annual_grades_from_the_ma
     assert checked > 1000
 
 
+@pytest.mark.engine_neutral
 def test_grades_are_deterministic_with_the_seed() -> None:
     runs = []
     for _ in range(2):

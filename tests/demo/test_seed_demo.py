@@ -397,6 +397,7 @@ def test_seeding_in_the_evening_writes_no_time_after_now_and_keeps_late_entries(
 # --- tests that seed their own demo ----------------------------------------------------------------------
 
 
+@pytest.mark.engine_neutral
 def test_same_seed_gives_identical_data_and_another_seed_differs() -> None:
     first = generate_and_rollback(seed=7, students=SMALL)
     again = generate_and_rollback(seed=7, students=SMALL)
@@ -435,6 +436,7 @@ def test_every_school_owned_row_points_to_objects_of_its_own_school() -> None:
     assert not GuardianLink.objects.exclude(guardian__memberships__school=F("school")).exists()
 
 
+@pytest.mark.engine_neutral
 def test_a_thousand_students_make_a_realistic_school() -> None:
     summary = generate(DemoOptions(seed=1, students=1000))
     school = School.objects.get(slug="demo")
@@ -463,6 +465,7 @@ def test_a_thousand_students_make_a_realistic_school() -> None:
     assert 10 <= without <= 150
 
 
+@pytest.mark.engine_neutral
 def test_later_capabilities_add_a_step_that_sees_the_built_school() -> None:
     seen: list[int] = []
 
@@ -549,6 +552,7 @@ def test_generation_makes_no_per_row_queries() -> None:
     assert queries[0] < 500, queries
 
 
+@pytest.mark.engine_neutral
 @pytest.mark.parametrize("students", [1, 7, 25])
 def test_tiny_schools_are_generated_whole(students: int) -> None:
     summary = generate(DemoOptions(seed=2, students=students))
@@ -581,6 +585,7 @@ def test_the_demos_today_is_clamped_into_the_academic_year() -> None:
     assert journal_until(start, end) == TODAY
 
 
+@pytest.mark.engine_neutral
 @pytest.mark.parametrize(
     "moment",
     [
@@ -595,6 +600,7 @@ def test_seeding_writes_no_journal_or_audit_time_after_now(moment: dt.datetime) 
         assert _journal_times_after(moment) == dict.fromkeys(_journal_times_after(moment), 0)
 
 
+@pytest.mark.engine_neutral
 def test_after_the_year_every_lesson_is_filled() -> None:
     with time_machine.travel(dt.datetime(2027, 8, 1, 12, 0, tzinfo=dt.UTC), tick=False):
         generate(DemoOptions(seed=1, students=7))
