@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-
 from django.contrib.auth.models import AnonymousUser
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from classbook.access.context import resolve_school
 from classbook.documents import services

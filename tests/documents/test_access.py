@@ -104,7 +104,9 @@ def test_api_lists_what_the_caller_may_read(world, docs, persona, titles, django
 )
 def test_api_download_refused_to_those_it_is_not_published_to(world, docs, persona, status):
     client = client_for(world.persona(persona))
-    assert client.get(f"/api/v1/schools/{world.school.slug}/documents/{docs.teachers.pk}/download").status_code == status
+    assert (
+        client.get(f"/api/v1/schools/{world.school.slug}/documents/{docs.teachers.pk}/download").status_code == status
+    )
 
 
 @pytest.mark.parametrize("persona", ["teacher", "student", "parent", "viewer"])
