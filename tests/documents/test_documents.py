@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.management import call_command
 
 from classbook.core import uploads
 from classbook.core.errors import DomainError, PermissionDeniedError
@@ -137,3 +138,11 @@ def test_the_shipped_regulations_are_plain_text_by_the_upload_check(language):
     text = services.regulations_text(language)
     assert uploads.identify(io.BytesIO(text.encode())).code == "text"
     assert text.count("\n## ") == 7
+
+
+def test_the_operator_command_publishes_the_regulations_where_they_are_missing(world):
+    out = io.StringIO()
+    call_command("publish_journal_regulations", "--school", world.school.slug, stdout=out)
+    call_command("publish_journal_regulations", stdout=out)
+    assert Document.objects.filter(system_key="journal_regulations").count() == 2  # both schools of the world
+    assert out.getvalue().splitlines()[-1] == "Journal regulations published in 1 school(s); 1 had them already."
