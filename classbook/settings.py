@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "classbook.archive",
     "classbook.records",
     "classbook.surveys",
+    "classbook.documents",
     "classbook.backup",
     "classbook.oneroster",
     "classbook.help",

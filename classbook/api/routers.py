@@ -87,3 +87,8 @@ def register_routers(api: NinjaAPI) -> None:
     from classbook.api.routes import surveys
 
     api.add_router("/schools", surveys.router)
+
+    # School documents (issue 16, R8.3): /schools/{school}/documents|{id}/download|versions/{id}/download
+    from classbook.api.routes import documents
+
+    api.add_router("/schools", documents.router)

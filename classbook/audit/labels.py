@@ -132,6 +132,13 @@ ACTION_LABELS: dict[str, Promise] = {
     "surveys.question.deleted": _("Survey question deleted"),
     "surveys.question.moved": _("Survey question moved"),
     "surveys.response.submitted": _("Survey answered"),
+    # school documents and resources (R8.3)
+    "documents.document.created": _("Document added"),
+    "documents.document.updated": _("Document changed"),
+    "documents.version.added": _("Document version uploaded"),
+    "documents.resource.created": _("Resource added to the catalogue"),
+    "documents.resource.updated": _("Resource changed"),
+    "documents.resource.deleted": _("Resource removed from the catalogue"),
 }
 
 # The filter's groups: an action prefix ending with a dot matches every action under it.
@@ -147,6 +154,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "appeals.": _("Absence reports and questioned marks"),
     "diary.": pgettext_lazy("audit group", "Diary"),
     "surveys.": _("Surveys"),
+    "documents.": _("School documents and resources"),
 }
 
 _GENERIC_VERBS = {"created", "updated", "deleted"}

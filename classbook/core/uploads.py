@@ -27,7 +27,8 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -107,6 +108,8 @@ POLICIES: dict[str, UploadPolicy] = {
     "message": UploadPolicy(kinds=(*_DOCUMENTS, *_IMAGES), max_size=10 * MB, field="files"),
     # R2.11: a certificate or its photo (docs/appeals.md).
     "absence_document": UploadPolicy(kinds=("pdf", "jpeg", "png"), max_size=5 * MB, field="document", noun="document"),
+    # R8.3: regulations, orders and user instructions of the school (docs/documents.md).
+    "school_document": UploadPolicy(kinds=(*_DOCUMENTS, *_IMAGES), max_size=20 * MB, field="file"),
 }
 
 
@@ -403,6 +406,22 @@ def content_disposition(name: str, *, inline: bool) -> str:
     return value
 
 
+def _protect(response: HttpResponseBase, name: str, *, inline: bool) -> None:
+    response["Content-Disposition"] = content_disposition(name, inline=inline)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Cache-Control"] = "private, no-cache"
+
+
+def text_response(text: str, *, name: str) -> HttpResponse:
+    """A text kept in the database (a shipped template copied into a document version) sent as a plain UTF-8
+    text file, with the same headers as ``file_response``."""
+    response = HttpResponse(text.encode("utf-8"), content_type=KINDS["text"].content_type)
+    _protect(response, name, inline=False)
+    return response
+
+
 def file_response(stored: FieldFile, *, name: str, mime: str) -> FileResponse:
     """The one way a stored upload is sent: the type verified at upload (never the uploader's), inline only
     for images and PDFs, ``nosniff``, and a sandbox so nothing in the file runs with the site's rights."""
@@ -412,9 +431,5 @@ def file_response(stored: FieldFile, *, name: str, mime: str) -> FileResponse:
     except (OSError, ValueError) as exc:  # the row outlived its file (a restore, a lost disk): not found
         raise Http404 from exc
     response = FileResponse(stream, content_type=kind.content_type if kind else OCTET_STREAM)
-    response["Content-Disposition"] = content_disposition(name, inline=bool(kind and kind.inline))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = FILE_CSP
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    response["Cache-Control"] = "private, no-cache"
+    _protect(response, name, inline=bool(kind and kind.inline))
     return response

@@ -17,6 +17,7 @@ from classbook.access import (
     archive,
     codes,
     diary,
+    documents,
     journal,
     messaging,
     oneroster,
@@ -86,6 +87,8 @@ for _rule in (
     records.may_read_personal_files,
     oneroster.may_exchange_oneroster,
     surveys.may_open_surveys,
+    documents.may_open_documents,
+    documents.may_read_catalogue,
 ):
     _filter(_rule.__name__, _rule)
 
