@@ -8,11 +8,17 @@ class teacher (the student absent, "н"), Thu 2 maths moved to Fri 5. class_b ha
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 
 from classbook.journal import attachments
 from classbook.journal import services as journal
@@ -21,6 +27,7 @@ from classbook.journal.models import AttendanceCode, Lesson
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 from classbook.timetable import services as timetable
 from tests import factories as f
+from tests.conftest import shared_fixture, shared_value
 
 MONDAY = dt.date(2026, 11, 9)
 
@@ -40,6 +47,7 @@ class Diary:
     other_lesson: Lesson  # class_b's history lesson
     file_id: int
     other_file_id: int  # a file of class_b's lesson
+    media_root: Path  # where the homework files are
 
 
 def _lesson(assignment: TeachingAssignment, day: dt.date) -> Lesson:
@@ -52,8 +60,26 @@ def media(settings, tmp_path):
     return tmp_path
 
 
+def _build_diary(get: Any) -> Diary:
+    """Built once per test module (tests/conftest.py ``shared_fixture``; ~0.3 s of services per build), with its
+    homework files in a directory of its own that lives as long as the test run."""
+    media_root = Path(tempfile.mkdtemp(prefix="classbook-diary-media-"))
+    atexit.register(shutil.rmtree, media_root, ignore_errors=True)
+    with override_settings(MEDIA_ROOT=media_root):
+        return _make_diary(get("world"), media_root)
+
+
+shared_fixture("diary", _build_diary, __file__)
+
+
 @pytest.fixture
-def diary(world, media) -> Diary:
+def diary(world, media, settings, request) -> Diary:
+    built = shared_value(request, "diary")
+    settings.MEDIA_ROOT = built.media_root
+    return built
+
+
+def _make_diary(world: Any, media_root: Path) -> Diary:
     school, deputy = world.school, world.deputy
     create_journal_defaults(school)
     year = world.class_a.year
@@ -157,4 +183,5 @@ def diary(world, media) -> Diary:
         other_lesson=other,
         file_id=file_id,
         other_file_id=other_file_id,
+        media_root=media_root,
     )
