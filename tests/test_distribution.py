@@ -232,7 +232,8 @@ def test_the_check_can_fail():
         pointing_in={},
     )
     assert "journal.mark.lesson: foreign key to journal.Lesson without the school" in found
-    assert "journal.mark.mark_unique_cell ['lesson', 'student', 'work_type', 'slot']: unique without the school" in found
+    cell = "['lesson', 'student', 'work_type', 'slot']"
+    assert f"journal.mark.mark_unique_cell {cell}: unique without the school" in found
     assert "timetable.lessonchange.lesson ['lesson']: unique without the school" in found
     assert any(f.startswith("surveys.survey_classes.survey: a table without a school") for f in found)
 
