@@ -135,7 +135,7 @@ class PlanTopic(SchoolOwned):
         verbose_name_plural = _("plan topics")
         ordering = ["plan", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "position"], name="plantopic_unique_position"),
+            models.UniqueConstraint(fields=["plan", "position", "school"], name="plantopic_unique_position"),
             models.CheckConstraint(condition=Q(hours__gte=1), name="plantopic_hours_positive"),
         ]
 

@@ -106,7 +106,7 @@ class Question(SchoolOwned):
         verbose_name_plural = _("questions")
         ordering = ["survey", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["survey", "position"], name="question_unique_position"),
+            models.UniqueConstraint(fields=["survey", "position", "school"], name="question_unique_position"),
             models.CheckConstraint(condition=Q(scale_max__in=[5, 10]), name="question_scale_5_or_10"),
             models.CheckConstraint(condition=~Q(text=""), name="question_has_text"),
         ]
@@ -128,7 +128,9 @@ class Choice(SchoolOwned):
         verbose_name = _("answer option")
         verbose_name_plural = _("answer options")
         ordering = ["question", "position"]
-        constraints = [models.UniqueConstraint(fields=["question", "position"], name="choice_unique_position")]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "position", "school"], name="choice_unique_position")
+        ]
 
     def __str__(self) -> str:
         return self.text
@@ -170,9 +172,11 @@ class Answer(SchoolOwned):
         indexes = [models.Index(fields=["question", "choice"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["response", "question"], condition=Q(choice__isnull=True), name="answer_one_per_question"
+                fields=["response", "question", "school"],
+                condition=Q(choice__isnull=True),
+                name="answer_one_per_question",
             ),
-            models.UniqueConstraint(fields=["response", "choice"], name="answer_choice_once"),
+            models.UniqueConstraint(fields=["response", "choice", "school"], name="answer_choice_once"),
         ]
 
 
@@ -194,7 +198,7 @@ class Participation(SchoolOwned):
         verbose_name = _("survey participation")
         verbose_name_plural = _("survey participations")
         constraints = [
-            models.UniqueConstraint(fields=["survey", "user"], name="participation_once_per_person"),
+            models.UniqueConstraint(fields=["survey", "user", "school"], name="participation_once_per_person"),
             models.CheckConstraint(
                 condition=Q(anonymous=False) | Q(response__isnull=True), name="participation_anonymous_unlinked"
             ),

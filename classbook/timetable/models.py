@@ -68,7 +68,7 @@ class Bell(SchoolOwned):
         verbose_name_plural = _("bells")
         ordering = ["schedule", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["schedule", "number"], name="bell_unique_number"),
+            models.UniqueConstraint(fields=["schedule", "number", "school"], name="bell_unique_number"),
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="bell_end_after_start"),
         ]
 
