@@ -38,6 +38,7 @@ from classbook.demo.build import (
 )
 from classbook.demo.steps import STEPS
 from classbook.demo.steps.people import add_authority
+from classbook.journal import outbox
 from classbook.people.models import Membership, Role
 from classbook.schools.models import School
 
@@ -84,6 +85,9 @@ def generate(options: DemoOptions, steps: Sequence[Step] | None = None) -> DemoS
         summary.classes += len(build.classes)
         summary.parents += len(build.parents)
     add_authority(run, schools)
+    # The seeded journal is history, not news: nobody is notified of it (the task worker would otherwise work
+    # out notices for every seeded mark when the demo starts: ~1.7 million changes for ten schools).
+    outbox.settle([school.pk for school in schools])
     summary.staff = (
         Membership.objects.filter(
             school__in=schools,

@@ -68,3 +68,10 @@ def claim(limit: int) -> list[dict[str, Any]]:
 def pending() -> int:
     """How many changes wait for their notifications (monitoring, tests)."""
     return JournalChange.objects.filter(announced_at__isnull=True).count()
+
+
+def settle(school_ids: list[int]) -> int:
+    """Mark every pending change of these schools announced without notifying anyone: for history that is
+    written at once and was never news (the demo's seeded year). Returns how many were settled."""
+    pending_rows = JournalChange.objects.filter(school_id__in=school_ids, announced_at__isnull=True)
+    return pending_rows.update(announced_at=timezone.now())

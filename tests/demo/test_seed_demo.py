@@ -386,6 +386,12 @@ def _journal_times_after(now: dt.datetime) -> dict[str, int]:
     }
 
 
+def test_the_seeded_journal_is_history_and_notifies_nobody(demo: DemoSummary) -> None:
+    from classbook.journal import outbox
+
+    assert JournalChange.objects.exists() and outbox.pending() == 0
+
+
 def test_seeding_in_the_evening_writes_no_time_after_now_and_keeps_late_entries(demo: DemoSummary) -> None:
     # The shared demo was seeded at SEEDED_AT, an evening: yesterday's late entries would be tonight.
     assert JournalChange.objects.exists()
