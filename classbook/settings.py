@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "classbook.archive",
     "classbook.records",
     "classbook.surveys",
+    "classbook.portfolios",
     "classbook.backup",
     "classbook.oneroster",
     "classbook.help",

@@ -87,3 +87,8 @@ def register_routers(api: NinjaAPI) -> None:
     from classbook.api.routes import surveys
 
     api.add_router("/schools", surveys.router)
+
+    # Portfolios (issue 16, R8.2): /schools/{school}/portfolios/students/{id}
+    from classbook.api.routes import portfolios
+
+    api.add_router("/schools", portfolios.router)

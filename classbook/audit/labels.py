@@ -132,6 +132,13 @@ ACTION_LABELS: dict[str, Promise] = {
     "surveys.question.deleted": _("Survey question deleted"),
     "surveys.question.moved": _("Survey question moved"),
     "surveys.response.submitted": _("Survey answered"),
+    # portfolios (R8.2)
+    "portfolios.entry.added": _("Portfolio entry added"),
+    "portfolios.entry.removed": _("Portfolio entry removed"),
+    "portfolios.entry.requested": _("Portfolio entry: sharing asked for"),
+    "portfolios.entry.shared": _("Portfolio entry shared"),
+    "portfolios.entry.unshared": _("Portfolio entry kept in the family"),
+    "portfolios.project.created": _("Project created"),
 }
 
 # The filter's groups: an action prefix ending with a dot matches every action under it.
@@ -147,6 +154,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "appeals.": _("Absence reports and questioned marks"),
     "diary.": pgettext_lazy("audit group", "Diary"),
     "surveys.": _("Surveys"),
+    "portfolios.": _("Portfolios"),
 }
 
 _GENERIC_VERBS = {"created", "updated", "deleted"}

@@ -21,6 +21,7 @@ from classbook.access import (
     messaging,
     oneroster,
     planning,
+    portfolios,
     printing,
     records,
     reports,
@@ -86,6 +87,8 @@ for _rule in (
     records.may_read_personal_files,
     oneroster.may_exchange_oneroster,
     surveys.may_open_surveys,
+    portfolios.may_open_portfolios,
+    portfolios.may_read_portfolios,
 ):
     _filter(_rule.__name__, _rule)
 
