@@ -49,6 +49,14 @@ def may_read_portfolios(ctx: SchoolContext) -> bool:
     return may_open_portfolios(ctx) or (ctx.is_staff_member and not ctx.is_read_only)
 
 
+def only_own_portfolio(ctx: SchoolContext) -> int | None:
+    """A student who is nothing else in the school (no child, no staff role) goes straight to their own
+    portfolio: its student id, else None."""
+    if ctx.own_student_id and not ctx.child_student_ids and not ctx.is_staff_member:
+        return ctx.own_student_id
+    return None
+
+
 def may_create_projects(ctx: SchoolContext) -> bool:
     """Make a project of a class: its class teacher or one of its teachers."""
     return not ctx.is_read_only and bool(ctx.homeroom_class_ids or ctx.taught_class_ids)

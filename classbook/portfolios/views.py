@@ -48,8 +48,9 @@ def _run(request: HttpRequest, action: Any, success: str) -> bool:
 @school_view(rule=rules.may_read_portfolios)
 def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """The portfolios the user opens; a student goes straight to their own."""
-    if ctx.own_student_id and not ctx.child_student_ids and not ctx.is_staff_member:
-        return redirect("portfolios:student", school=ctx.school.slug, student_id=ctx.own_student_id)
+    own = rules.only_own_portfolio(ctx)
+    if own is not None:
+        return redirect("portfolios:student", school=ctx.school.slug, student_id=own)
     found = queries.index(ctx)
     return render(
         request,
