@@ -107,7 +107,7 @@ def add_entry(
 
 
 def _locked(entry: Entry) -> Entry:
-    return Entry.objects.select_for_update().select_related("student", "project").get(pk=entry.pk)
+    return Entry.objects.select_for_update(of=("self",)).select_related("student", "project").get(pk=entry.pk)
 
 
 @transaction.atomic
