@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "classbook.records",
     "classbook.surveys",
     "classbook.documents",
+    "classbook.portfolios",
     "classbook.backup",
     "classbook.oneroster",
     "classbook.help",

@@ -92,3 +92,7 @@ def register_routers(api: NinjaAPI) -> None:
     from classbook.api.routes import documents
 
     api.add_router("/schools", documents.router)
+    # Portfolios (issue 16, R8.2): /schools/{school}/portfolios/students/{id}
+    from classbook.api.routes import portfolios
+
+    api.add_router("/schools", portfolios.router)

@@ -139,6 +139,13 @@ ACTION_LABELS: dict[str, Promise] = {
     "documents.resource.created": _("Resource added to the catalogue"),
     "documents.resource.updated": _("Resource changed"),
     "documents.resource.deleted": _("Resource removed from the catalogue"),
+    # portfolios (R8.2)
+    "portfolios.entry.added": _("Portfolio entry added"),
+    "portfolios.entry.removed": _("Portfolio entry removed"),
+    "portfolios.entry.requested": _("Portfolio entry: sharing asked for"),
+    "portfolios.entry.shared": _("Portfolio entry shared"),
+    "portfolios.entry.unshared": _("Portfolio entry kept in the family"),
+    "portfolios.project.created": _("Project created"),
 }
 
 # The filter's groups: an action prefix ending with a dot matches every action under it.
@@ -155,6 +162,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "diary.": pgettext_lazy("audit group", "Diary"),
     "surveys.": _("Surveys"),
     "documents.": _("School documents and resources"),
+    "portfolios.": _("Portfolios"),
 }
 
 _GENERIC_VERBS = {"created", "updated", "deleted"}

@@ -22,6 +22,7 @@ from classbook.access import (
     messaging,
     oneroster,
     planning,
+    portfolios,
     printing,
     records,
     reports,
@@ -89,6 +90,8 @@ for _rule in (
     surveys.may_open_surveys,
     documents.may_open_documents,
     documents.may_read_catalogue,
+    portfolios.may_open_portfolios,
+    portfolios.may_read_portfolios,
 ):
     _filter(_rule.__name__, _rule)
 
