@@ -429,7 +429,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 HASHING_SLOTS = int(os.environ.get("HASHING_SLOTS", "0"))
-HASHING_WAIT_SECONDS = float(os.environ.get("HASHING_WAIT_SECONDS", "2"))
+HASHING_WAIT_SECONDS = float(os.environ.get("HASHING_WAIT_SECONDS", "0.2"))
 HASHING_RETRY_AFTER_SECONDS = int(os.environ.get("HASHING_RETRY_AFTER_SECONDS", "5"))
 HASHING_SLOT_DIR = os.environ.get("HASHING_SLOT_DIR", str(VAR_DIR / "hashing"))
 MIDDLEWARE.append("classbook.core.middleware.HashingBusyMiddleware")
