@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "classbook.records",
     "classbook.surveys",
     "classbook.documents",
+    "classbook.materials",
     "classbook.backup",
     "classbook.oneroster",
     "classbook.help",

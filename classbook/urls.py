@@ -30,6 +30,7 @@ urlpatterns = [
     path("s/<slug:school>/appeals/", include("classbook.appeals.urls")),
     path("s/<slug:school>/surveys/", include("classbook.surveys.urls")),
     path("s/<slug:school>/documents/", include("classbook.documents.urls")),
+    path("s/<slug:school>/materials/", include("classbook.materials.urls")),
     path("s/<slug:school>/", include("classbook.messaging.urls")),
     path("s/<slug:school>/diary/", include("classbook.diary.urls")),
     path("s/<slug:school>/reports/", include("classbook.reports.urls")),

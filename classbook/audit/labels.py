@@ -139,6 +139,11 @@ ACTION_LABELS: dict[str, Promise] = {
     "documents.resource.created": _("Resource added to the catalogue"),
     "documents.resource.updated": _("Resource changed"),
     "documents.resource.deleted": _("Resource removed from the catalogue"),
+    # materials (R8.1)
+    "materials.material.published": _("Material published"),
+    "materials.material.updated": _("Material changed"),
+    "materials.material.withdrawn": _("Material withdrawn"),
+    "materials.settings.quota_changed": _("Materials storage quota changed"),
 }
 
 # The filter's groups: an action prefix ending with a dot matches every action under it.

@@ -110,6 +110,8 @@ POLICIES: dict[str, UploadPolicy] = {
     "absence_document": UploadPolicy(kinds=("pdf", "jpeg", "png"), max_size=5 * MB, field="document", noun="document"),
     # R8.3: regulations, orders and user instructions of the school (docs/documents.md).
     "school_document": UploadPolicy(kinds=(*_DOCUMENTS, *_IMAGES), max_size=20 * MB, field="file"),
+    # R8.1: tests, tasks, exercises, methodical and analytical materials (docs/materials.md).
+    "material": UploadPolicy(kinds=(*_DOCUMENTS, *_IMAGES, "mp3", "m4a", "mp4"), max_size=20 * MB, field="file"),
 }
 
 

@@ -19,6 +19,7 @@ from classbook.access import (
     diary,
     documents,
     journal,
+    materials,
     messaging,
     oneroster,
     planning,
@@ -89,6 +90,7 @@ for _rule in (
     surveys.may_open_surveys,
     documents.may_open_documents,
     documents.may_read_catalogue,
+    materials.may_open_materials,
 ):
     _filter(_rule.__name__, _rule)
 
