@@ -12,6 +12,7 @@ Audit: ``materials.material.published|updated|withdrawn`` with the material as t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -41,10 +42,13 @@ from classbook.schools.models import School, SchoolClass, Subgroup, Subject, Yea
 
 POLICY = uploads.POLICIES["material"]
 _URLS = URLValidator(schemes=["http", "https"])
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _text(value: str | None, *, field: str, limit: int, required: bool = True) -> str:
     value = (value or "").strip()
+    if _CONTROL.search(value):  # a NUL or another control character: no text people type holds one
+        raise DomainError(_("The text contains characters that cannot be saved."), code="invalid_text", field=field)
     if required and not value:
         raise DomainError(gettext_lazy("This field is required."), code="required", field=field)
     if len(value) > limit:

@@ -23,7 +23,7 @@ from classbook.core import uploads
 from classbook.core.errors import DomainError
 from classbook.materials import queries, services
 from classbook.materials.forms import EditForm, FilterForm, PublishForm, QuotaForm
-from classbook.materials.models import Material
+from classbook.materials.models import MAX_QUOTA_MB, Material
 
 PAGE_SIZE = 50
 
@@ -53,6 +53,8 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     may_publish = rules.may_publish_materials(ctx)
+    storage = queries.storage(ctx) if may_publish else None
+    may_set_quota = storage is not None and rules.may_set_quota(ctx)
     return render(
         request,
         "materials/index.html",
@@ -63,10 +65,8 @@ def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
             "query": query.urlencode(),
             "items": [(m, rules.may_edit_material(ctx, m)) for m in page],
             "may_publish": may_publish,
-            "storage": queries.storage(ctx) if may_publish else None,
-            "quota_form": QuotaForm(initial={"quota_mb": queries.storage(ctx).quota_mb})
-            if rules.may_set_quota(ctx)
-            else None,
+            "storage": storage,
+            "quota_form": QuotaForm(initial={"quota_mb": storage.quota_mb}) if storage and may_set_quota else None,
         },
     )
 
@@ -157,7 +157,7 @@ def withdraw(request: HttpRequest, ctx: SchoolContext, material_id: int) -> Http
 def quota(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     form = QuotaForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give the quota in MB, from 1 to %(max)s.") % {"max": 1_000_000})
+        messages.error(request, _("Give the quota in MB, from 1 to %(max)s.") % {"max": MAX_QUOTA_MB})
         return _index(ctx)
     try:
         services.set_quota(ctx=ctx, quota_mb=form.cleaned_data["quota_mb"])

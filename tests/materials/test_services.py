@@ -44,6 +44,7 @@ def test_a_lesson_material_takes_the_lessons_class_and_subject(world):
     [
         ({"title": "  "}, "required"),
         ({"title": "x" * 201}, "too_long"),
+        ({"title": "a\x00b"}, "invalid_text"),
         ({"kind": "poem"}, "invalid_kind"),
         ({"audience": "moon"}, "invalid_audience"),
         ({"url": "javascript:alert(1)"}, "invalid_url"),
