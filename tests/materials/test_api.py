@@ -34,8 +34,13 @@ def test_list_for_the_caller_and_create_for_teachers(world, django_assert_max_nu
     assert out["school_class"] == world.class_a.pk and out["file"]["name"] == "test.pdf"
     download = student.get(out["file"]["url"])
     assert download.status_code == 200 and download["X-Content-Type-Options"] == "nosniff"
-    download.close()
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
     assert client_for(world.other_student.user).get(out["file"]["url"]).status_code == 404
+
+    week = student.get(f"/api/v1/schools/{world.school.slug}/diary/{world.student.pk}/week").json()
+    lessons = [lesson for day in week["days"] for lesson in day["lessons"] if lesson["materials"]]
+    assert [m["title"] for m in lessons[0]["materials"]] == ["Тест"]
+    assert lessons[0]["materials"][0]["url"] == f"/s/{world.school.slug}/materials/{out['id']}/file/"
 
     other_class = teacher.post(
         _url(world),
