@@ -37,7 +37,8 @@ def search(ctx: SchoolContext, filters: Filters) -> QuerySet[Material]:
         qs = qs.filter(kind=filters.kind)
     if filters.audience:
         qs = qs.filter(audience=filters.audience)
-    for word in filters.q.split()[:5]:
+    words = "".join(c for c in filters.q if c.isprintable()).split()  # a NUL cannot even be sent to PostgreSQL
+    for word in words[:5]:
         # SQLite folds the case of ASCII letters only: the usual spellings of a Cyrillic word are tried too.
         word = word[:100]
         cond = Q()

@@ -20,6 +20,7 @@ from ninja.files import UploadedFile
 from classbook.access import materials as rules
 from classbook.access.context import SchoolContext, school_for
 from classbook.access.scopes import get_or_404
+from classbook.api.contract import INT64_MAX
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core import uploads
 from classbook.core.errors import DomainError, PermissionDeniedError
@@ -69,11 +70,11 @@ class MaterialIn(Schema):
     kind: MaterialKind
     audience: Audience
     description: str = Field("", max_length=2000)
-    subject: int | None = Field(None, ge=1)
-    year_level: int | None = Field(None, ge=1)
-    school_class: int | None = Field(None, ge=1, description="For the audience `class`")
-    subgroup: int | None = Field(None, ge=1, description="For the audience `subgroup`")
-    lesson: int | None = Field(None, ge=1, description="For the audience `lesson`")
+    subject: int | None = Field(None, ge=1, le=INT64_MAX)
+    year_level: int | None = Field(None, ge=1, le=INT64_MAX)
+    school_class: int | None = Field(None, ge=1, le=INT64_MAX, description="For the audience `class`")
+    subgroup: int | None = Field(None, ge=1, le=INT64_MAX, description="For the audience `subgroup`")
+    lesson: int | None = Field(None, ge=1, le=INT64_MAX, description="For the audience `lesson`")
     url: str = Field("", max_length=500, description="A link (http or https); or send a `file` part instead")
 
 
