@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "classbook.surveys",
     "classbook.documents",
     "classbook.portfolios",
+    "classbook.materials",
     "classbook.backup",
     "classbook.oneroster",
     "classbook.help",

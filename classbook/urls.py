@@ -31,6 +31,7 @@ urlpatterns = [
     path("s/<slug:school>/surveys/", include("classbook.surveys.urls")),
     path("s/<slug:school>/documents/", include("classbook.documents.urls")),
     path("s/<slug:school>/portfolios/", include("classbook.portfolios.urls")),
+    path("s/<slug:school>/materials/", include("classbook.materials.urls")),
     path("s/<slug:school>/", include("classbook.messaging.urls")),
     path("s/<slug:school>/diary/", include("classbook.diary.urls")),
     path("s/<slug:school>/reports/", include("classbook.reports.urls")),

@@ -78,6 +78,10 @@ def register_routers(api: NinjaAPI) -> None:
 
     api.add_router("/schools", roster_books.router)
 
+    from classbook.api.routes import materials
+
+    api.add_router("/schools", materials.router)  # /schools/{school}/materials... (R8.1)
+
     # OneRoster 1.2 CSV export/import and the provider's clients (issue 13): /schools/{school}/oneroster/...
     from classbook.api.routes import oneroster
 

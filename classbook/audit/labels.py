@@ -146,6 +146,11 @@ ACTION_LABELS: dict[str, Promise] = {
     "portfolios.entry.shared": _("Portfolio entry shared"),
     "portfolios.entry.unshared": _("Portfolio entry kept in the family"),
     "portfolios.project.created": _("Project created"),
+    # materials (R8.1)
+    "materials.material.published": _("Material published"),
+    "materials.material.updated": _("Material changed"),
+    "materials.material.withdrawn": _("Material withdrawn"),
+    "materials.settings.quota_changed": _("Materials storage quota changed"),
 }
 
 # The filter's groups: an action prefix ending with a dot matches every action under it.

@@ -112,6 +112,8 @@ POLICIES: dict[str, UploadPolicy] = {
     "school_document": UploadPolicy(kinds=(*_DOCUMENTS, *_IMAGES), max_size=20 * MB, field="file"),
     # R8.2: a student's work, a certificate or its photo, a recording of a performance (docs/portfolios.md).
     "portfolio": UploadPolicy(kinds=(*_DOCUMENTS, *_IMAGES, "mp3", "m4a", "mp4"), max_size=10 * MB, field="file"),
+    # R8.1: tests, tasks, exercises, methodical and analytical materials (docs/materials.md).
+    "material": UploadPolicy(kinds=(*_DOCUMENTS, *_IMAGES, "mp3", "m4a", "mp4"), max_size=20 * MB, field="file"),
 }
 
 

@@ -1,7 +1,7 @@
 """What a diary week's answer depends on, read in one statement: the API's ETag (issue 18).
 
 ``week_state`` changes whenever anything the week of one student shows changes, without building the
-week (7 queries): the student's marks and absences in the week's lessons (count, versions, largest id,
+week (8 queries): the student's marks and absences in the week's lessons (count, versions, largest id,
 latest ``updated_at``), the class's lessons of the week (the same, for topics, homework and registers),
 the journal trail of those lessons (``JournalChange``: every journal write, deletes included), the
 week's homework files, and the latest audit entry of the school or of no school that is not quiet

@@ -3,8 +3,8 @@
 Plain data out, a constant number of queries whatever the size of the week or the period:
 
 - ``diary_people``: the students the user may open, with their current class — 1 query;
-- ``build_week``: one week of one student — 7 queries (timetable entries, lessons with their changes,
-  marks, attendance, homework files, bells, days off);
+- ``build_week``: one week of one student — 8 queries (timetable entries, lessons with their changes,
+  marks, attendance, homework files, materials published to the lessons, bells, days off);
 - ``build_report``: marks by subject, averages, period grades and attendance of one period for one
   student or a whole class — 5 queries (periods are read once by ``periods_of_year``).
 """
@@ -29,6 +29,7 @@ from classbook.diary.models import DiaryPolicy
 from classbook.journal.absences import EXCUSED_FLAG, absence_counts
 from classbook.journal.models import Attendance, GradeKind, HomeworkAttachment, Lesson, Mark, PeriodGrade
 from classbook.journal.stats import tally_marks, weighted_averages
+from classbook.materials.models import Material, MaterialKind
 from classbook.people.models import Enrolment, Student
 from classbook.schools.models import AcademicYear, SpecialDay, StudyPeriod, Subgroup, TeachingAssignment
 from classbook.timetable.models import (
@@ -148,6 +149,17 @@ class DiaryFile:
 
 
 @dataclass
+class DiaryMaterial:
+    """A material published to the lesson (R8.1): a file (downloaded by id) or a link."""
+
+    id: int
+    title: str
+    kind: str
+    url: str
+    size: int
+
+
+@dataclass
 class DiaryLesson:
     date: dt.date
     number: int | None
@@ -165,6 +177,7 @@ class DiaryLesson:
     marks: list[DiaryMark] = field(default_factory=list)
     absence: DiaryAbsence | None = None
     files: list[DiaryFile] = field(default_factory=list)
+    materials: list[DiaryMaterial] = field(default_factory=list)
 
 
 @dataclass
@@ -364,6 +377,22 @@ _FILES = Prepared(
         .values_list("pk", "lesson_id", "original_name", "size")
     )
 )
+# Materials published to the week's lessons of the class; analytical ones are never published to a lesson (a
+# database constraint) and are left out here as well. Subgroup lessons the student is not in are not in the week.
+_MATERIALS = Prepared(
+    lambda school, cls, student, start, end: (
+        Material.objects.filter(
+            school_id=school,
+            withdrawn_at__isnull=True,
+            school_class_id=cls,
+            lesson__date__gte=start,
+            lesson__date__lte=end,
+        )
+        .exclude(kind=MaterialKind.ANALYTICAL)
+        .order_by("created_at", "pk")
+        .values_list("pk", "lesson_id", "title", "kind", "url", "size")
+    )
+)
 _DAYS_OFF = Prepared(
     lambda school, cls, student, start, end: (
         SpecialDay.objects.filter(school_id=school, kind__in=NON_WORKING_KINDS, start__lte=end, end__gte=start)
@@ -375,7 +404,7 @@ _DAYS_OFF = Prepared(
 
 def build_week(ctx: SchoolContext, student: DiaryStudent, start: dt.date) -> DiaryWeek:
     """Monday-Saturday of ``student``'s diary: the timetable with its changes, topics, homework with files
-    and due dates, marks with work type and comment, absences — 7 queries whatever the week holds.
+    and due dates, materials, marks with work type and comment, absences — 8 queries whatever the week holds.
 
     Lessons in the journal are the record; timetable slots not (yet) generated into the journal are
     shown from the timetable, so a week ahead still shows its lessons. Rows are read as tuples, not
@@ -404,6 +433,10 @@ def build_week(ctx: SchoolContext, student: DiaryStudent, start: dt.date) -> Dia
     files: dict[int, list[DiaryFile]] = defaultdict(list)
     for pk, lesson_id, name, size in _FILES.rows(**values):
         files[lesson_id].append(DiaryFile(pk, name, size))
+    kinds = dict(MaterialKind.choices)
+    materials: dict[int, list[DiaryMaterial]] = defaultdict(list)
+    for pk, lesson_id, title, kind, url, size in _MATERIALS.rows(**values):
+        materials[lesson_id].append(DiaryMaterial(pk, title, str(kinds.get(kind, kind)), url, size))
     # 6-7. bell times and days off
     times = bell_times(ctx, cid)
     off: set[dt.date] = set()
@@ -441,6 +474,7 @@ def build_week(ctx: SchoolContext, student: DiaryStudent, start: dt.date) -> Dia
             marks=marks.get(pk, []),
             absence=absences.get(pk),
             files=files.get(pk, []),
+            materials=materials.get(pk, []),
         )
         if kind == moved:
             if start <= change_date <= end:

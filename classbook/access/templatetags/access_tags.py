@@ -19,6 +19,7 @@ from classbook.access import (
     diary,
     documents,
     journal,
+    materials,
     messaging,
     oneroster,
     planning,
@@ -92,6 +93,7 @@ for _rule in (
     documents.may_read_catalogue,
     portfolios.may_open_portfolios,
     portfolios.may_read_portfolios,
+    materials.may_open_materials,
 ):
     _filter(_rule.__name__, _rule)
 

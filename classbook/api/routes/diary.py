@@ -95,6 +95,13 @@ class FileOut(Schema):
     url: str
 
 
+class LessonMaterialOut(Schema):
+    id: int
+    title: str
+    kind: str = Field(description="The kind of material, in the caller's language")
+    url: str = Field(description="The link, or the path of the material's file")
+
+
 class LessonOut(Schema):
     lesson_id: int | None
     number: int | None
@@ -111,6 +118,7 @@ class LessonOut(Schema):
     marks: list[MarkOut]
     absence: AbsenceOut | None
     files: list[FileOut]
+    materials: list[LessonMaterialOut]
 
 
 class DayOut(Schema):
@@ -137,7 +145,7 @@ class WeekQuery(Schema):
 )
 def week(request: HttpRequest, response: HttpResponse, school: str, student_id: int, q: Query[WeekQuery]) -> Any:
     """The ``ETag`` is computed from one query of the week's state (``diary.freshness``) before the week is
-    built (7 queries): a client revalidating an unchanged week gets 304 for that query and the access check."""
+    built (8 queries): a client revalidating an unchanged week gets 304 for that query and the access check."""
     ctx, person = _person(request, school, student_id)
     day = q.date or timezone.localdate()
     if not (dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31)):
@@ -160,6 +168,7 @@ def week(request: HttpRequest, response: HttpResponse, school: str, student_id: 
 def _week_out(ctx: SchoolContext, person: queries.DiaryStudent, day: dt.date) -> dict[str, Any]:
     data = queries.build_week(ctx, person, day)
     download = reverse("journal:download_file", args=[ctx.school.slug, 0]).removesuffix("0/")
+    material = reverse("materials:download", args=[ctx.school.slug, 0]).removesuffix("0/file/")
     return {
         "student": person.__dict__,
         "start": data.start,
@@ -173,7 +182,7 @@ def _week_out(ctx: SchoolContext, person: queries.DiaryStudent, day: dt.date) ->
                         **{
                             k: getattr(lesson, k)
                             for k in LessonOut.model_fields
-                            if k not in ("marks", "absence", "files")
+                            if k not in ("marks", "absence", "files", "materials")
                         },
                         "marks": [
                             {"value": m.value, "work_type": m.work_type, "comment": m.comment} for m in lesson.marks
@@ -182,6 +191,10 @@ def _week_out(ctx: SchoolContext, person: queries.DiaryStudent, day: dt.date) ->
                         "files": [
                             {"id": f.id, "name": f.name, "size": f.size, "url": f"{download}{f.id}/"}
                             for f in lesson.files
+                        ],
+                        "materials": [
+                            {"id": m.id, "title": m.title, "kind": m.kind, "url": m.url or f"{material}{m.id}/file/"}
+                            for m in lesson.materials
                         ],
                     }
                     for lesson in d.lessons

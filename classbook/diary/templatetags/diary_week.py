@@ -20,6 +20,8 @@ register = template.Library()
 @register.simple_tag
 def diary_lessons(lessons: list, school_slug: str) -> SafeString:
     download = reverse("journal:download_file", args=[school_slug, 0]).removesuffix("0/")
+    material_file = reverse("materials:download", args=[school_slug, 0]).removesuffix("0/file/")
+    materials_label = escape(_("Materials"))
     topic_label, homework_label, due_label = escape(_("Topic")), escape(_("Homework")), escape(_("due"))
     excused_label = escape(_("excused"))
     out: list[str] = []
@@ -52,6 +54,17 @@ def diary_lessons(lessons: list, school_slug: str) -> SafeString:
                     f'<br><a href="{download}{f.id}/">{escape(f.name)}</a> '
                     f'<small class="muted">{escape(filesizeformat(f.size))}</small>'
                 )
+            parts.append("</div>")
+        if lesson.materials:
+            parts.append(f'<div class="dy-hw dy-mat">{materials_label}:')
+            for m in lesson.materials:
+                if m.url:
+                    link = f'<a href="{escape(m.url)}" rel="noopener noreferrer nofollow" target="_blank">'
+                    size = ""
+                else:
+                    link = f'<a href="{material_file}{m.id}/file/">'
+                    size = f" {escape(filesizeformat(m.size))}"
+                parts.append(f'<br>{link}{escape(m.title)}</a> <small class="muted">{escape(m.kind)}{size}</small>')
             parts.append("</div>")
         absence = lesson.absence
         if absence is not None:
