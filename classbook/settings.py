@@ -432,6 +432,9 @@ PASSWORD_HASHERS = [
 HASHING_SLOTS = int(os.environ.get("HASHING_SLOTS", "0"))
 HASHING_WAIT_SECONDS = float(os.environ.get("HASHING_WAIT_SECONDS", "0.2"))
 HASHING_RETRY_AFTER_SECONDS = int(os.environ.get("HASHING_RETRY_AFTER_SECONDS", "5"))
+# Behind a proxy that stamps X-Request-Start, a login that waited longer than this in front of the workers is
+# refused (429) before it hashes: the queue is shed instead of served to clients that may have given up.
+HASHING_QUEUE_SECONDS = float(os.environ.get("HASHING_QUEUE_SECONDS", "10"))
 HASHING_SLOT_DIR = os.environ.get("HASHING_SLOT_DIR", str(VAR_DIR / "hashing"))
 MIDDLEWARE.append("classbook.core.middleware.HashingBusyMiddleware")
 if DATABASE_REPLICAS:

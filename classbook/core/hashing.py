@@ -7,6 +7,11 @@ So at most ``HASHING_SLOTS`` hashes run at a time on one machine (its cores by d
 cannot get a slot within ``HASHING_WAIT_SECONDS`` is refused with 429 and ``Retry-After`` — the login page
 says so in the user's language, the API in its error shape — and costs the server almost nothing.
 
+The gate bounds the hashes running at once, not the queue in front of the workers: a login that waited long
+in the server's listen backlog (its client may be gone) is not worth a hash. Behind a proxy that stamps the
+arrival (``X-Request-Start: t=<seconds since the epoch>``, nginx's ``${msec}``), a request that arrived more
+than ``HASHING_QUEUE_SECONDS`` ago is refused the same way before it takes a slot: the queue is shed, not served.
+
 The slots are ``flock`` locks on files in ``HASHING_SLOT_DIR``, so they are shared by every process on the
 machine (gunicorn's workers, the task worker) without Redis, and a process that dies frees its slot at once.
 Every hash goes through here — a login, the API's token login, a password change or reset, an activation,
@@ -16,6 +21,7 @@ is the password hasher itself (``PASSWORD_HASHERS`` in settings): one rule, one 
 
 from __future__ import annotations
 
+import contextvars
 import fcntl
 import os
 import threading
@@ -36,6 +42,30 @@ class HashingBusy(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"password hashing is busy; retry after {retry_after} s")
         self.retry_after = retry_after
+
+
+# When the request being served arrived at the proxy (seconds since the epoch), if the proxy said so.
+arrived_at: contextvars.ContextVar[float | None] = contextvars.ContextVar("arrived_at", default=None)
+
+
+def request_start(header: str | None) -> float | None:
+    """The arrival time in an ``X-Request-Start`` header: ``t=`` and seconds (nginx's ``${msec}``: 1700000000.123),
+    milliseconds or microseconds since the epoch; None when absent or unreadable (the header is only a hint)."""
+    if not header:
+        return None
+    try:
+        value = float(header.strip().removeprefix("t="))
+    except ValueError:
+        return None
+    while value > 1e11:  # milliseconds or microseconds
+        value /= 1000
+    return value if value > 0 else None
+
+
+def _shed_if_queued_too_long() -> None:
+    since = arrived_at.get()
+    if since is not None and time.time() - since > float(settings.HASHING_QUEUE_SECONDS):
+        raise HashingBusy(retry_after=int(settings.HASHING_RETRY_AFTER_SECONDS))
 
 
 def slot_count() -> int:
@@ -65,6 +95,7 @@ def hashing_slot() -> Iterator[None]:
         finally:
             _held.depth -= 1
         return
+    _shed_if_queued_too_long()
     directory = Path(settings.HASHING_SLOT_DIR)
     directory.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + float(settings.HASHING_WAIT_SECONDS)

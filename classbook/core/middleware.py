@@ -23,6 +23,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import ngettext
 
+from classbook.core import hashing
 from classbook.core.hashing import HashingBusy
 from classbook.core.http_errors import Problem, answer, is_api, too_large, unsupported_media_type
 
@@ -78,7 +79,12 @@ class HashingBusyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        # The proxy's arrival stamp, for the gate to shed a login that queued too long (core/hashing.py).
+        token = hashing.arrived_at.set(hashing.request_start(request.headers.get("X-Request-Start")))
+        try:
+            return self.get_response(request)
+        finally:
+            hashing.arrived_at.reset(token)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, HashingBusy):

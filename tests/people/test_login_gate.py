@@ -105,3 +105,32 @@ def test_no_more_hashes_run_at_once_than_there_are_slots(settings, tmp_path):
     assert len(refused) == 6  # refused within the short wait, not queued
     with hashing_slot():  # and every slot was released
         pass
+
+
+def test_a_login_that_queued_too_long_in_front_of_the_workers_is_shed_before_it_hashes(world, gate, settings):
+    """Behind a proxy stamping X-Request-Start, a login that arrived more than HASHING_QUEUE_SECONDS ago is
+    answered 429 with Retry-After before it takes a slot (its client may be gone); a fresh one logs in."""
+    import time
+
+    settings.HASHING_QUEUE_SECONDS = 10
+    world.teacher.password = make_password(PASSWORD)
+    world.teacher.save(update_fields=["password"])
+    now = time.time()
+    stale = Client()
+    assert _login(stale, "teacher", HTTP_X_REQUEST_START=f"t={now - 30:.3f}").status_code == 429
+    assert "_auth_user_id" not in stale.session
+    milliseconds = f"{(now - 30) * 1000:.0f}"  # as some proxies send it
+    scripted = _login(Client(), "teacher", HTTP_ACCEPT="application/json", HTTP_X_REQUEST_START=milliseconds)
+    assert scripted.status_code == 429 and scripted["Retry-After"] == "7"
+    fresh = Client()
+    assert _login(fresh, "teacher", HTTP_X_REQUEST_START=f"t={now:.3f}").status_code == 302
+    assert _login(Client(), "teacher", HTTP_X_REQUEST_START="nonsense").status_code == 302  # only a hint
+
+
+def test_the_arrival_stamp_is_read_in_seconds_milliseconds_or_microseconds():
+    from classbook.core.hashing import request_start
+
+    assert request_start("t=1700000000.123") == pytest.approx(1700000000.123)
+    assert request_start("1700000000123") == pytest.approx(1700000000.123)
+    assert request_start("t=1700000000123456") == pytest.approx(1700000000.123456)
+    assert request_start(None) is None and request_start("t=") is None and request_start("-5") is None
