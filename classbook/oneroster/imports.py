@@ -329,11 +329,17 @@ def _people(job: _Import) -> None:
     for sid, row in users.items():
         if kinds[sid] == {Role.PARENT}:
             _guardian(job, row)
+    dated = []
     for r in job.rows("roles"):
         user = job.users.get(r["userSourcedId"])
         membership = Membership.objects.filter(school=job.school, user=user, role=ROLE_IN[r["role"]]).first()
         if user is not None and membership is not None:
             job.record("role", f"m{membership.pk}", r)
+            # The role keeps the package's dates (it started then, not on the day of the import).
+            membership.since = _date(r["beginDate"]) if r["beginDate"] else membership.since
+            membership.until = _date(r["endDate"]) if r["endDate"] else None
+            dated.append(membership)
+    Membership.objects.bulk_update(dated, ["since", "until"])
 
 
 def _student(job: _Import, row: Row, enrolment: Row | None, demo: Row | None) -> None:

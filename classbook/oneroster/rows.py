@@ -2,8 +2,8 @@
 
 ``build(school)`` returns, per file, a list of dicts keyed by the 1.2 CSV columns (strings, "" for empty),
 sorted by sourcedId so a re-export is byte-identical. ``since`` makes a delta: only rows changed after it,
-with ``tobedeleted`` for what ended (an enrolment, a role, a student who left, a cleared mark). The mapping is
-described in docs/oneroster.md.
+with ``tobedeleted`` for what ended (an enrolment, a role, a student who left, a cleared mark, a past school
+year's rows: ``Build.past``). The mapping is described in docs/oneroster.md.
 """
 
 from __future__ import annotations
@@ -88,6 +88,19 @@ class Build:
     since: dt.datetime | None
     today: dt.date = field(default_factory=timezone.localdate)
     files: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    _past: set[int] | None = field(default=None, init=False, repr=False)
+
+    def past(self, year_id: int) -> bool:
+        """Whether the school year is over: it ended before today and the school has opened a later year (the
+        rule of ``records.services.close_ended_years``: until the next year is opened, the ended year's classes
+        are still the school's). A past year, its periods and classes, their enrollments and gradebook are not
+        active: a bulk package leaves them out, as it leaves out an ended enrolment."""
+        if self._past is None:
+            years = list(AcademicYear.objects.filter(school=self.school).values_list("pk", "start", "end"))
+            self._past = {
+                pk for pk, start, end in years if end < self.today and any(later > start for _pk, later, _end in years)
+            }
+        return year_id in self._past
 
     def add(self, name: str, row: dict[str, Any], modified: dt.datetime, *, active: bool = True) -> None:
         """Add a row: in bulk only active rows; in a delta only rows modified after ``since``."""
@@ -141,7 +154,8 @@ def _sessions(b: Build) -> None:
             "endDate": y.end,
             "schoolYear": school_year[y.pk],
         }
-        b.add("academicSessions", row, b.ids.modified("session", key, b.ids.audit_time("schools.academicyear", y.pk)))
+        time = b.ids.audit_time("schools.academicyear", y.pk)
+        b.add("academicSessions", row, b.ids.modified("session", key, time), active=not b.past(y.pk))
     for p in StudyPeriod.objects.filter(school=b.school).order_by("year", "start", "-end"):
         key = f"p{p.pk}"
         parent = b.ids.sid("session", f"p{p.parent_id}" if p.parent_id else f"y{p.year_id}")
@@ -154,7 +168,8 @@ def _sessions(b: Build) -> None:
             "parentSourcedId": parent,
             "schoolYear": school_year[p.year_id],
         }
-        b.add("academicSessions", row, b.ids.modified("session", key, b.ids.audit_time("schools.studyperiod", p.pk)))
+        time = b.ids.audit_time("schools.studyperiod", p.pk)
+        b.add("academicSessions", row, b.ids.modified("session", key, time), active=not b.past(p.year_id))
 
 
 def _courses(b: Build) -> None:
@@ -195,7 +210,8 @@ def _classes(b: Build) -> None:
             "schoolSourcedId": b.org,
             "termSourcedIds": b.ids.sid("session", f"y{c.year_id}"),
         }
-        b.add("classes", row, b.ids.modified("class", key, b.ids.audit_time("schools.schoolclass", c.pk)))
+        time = b.ids.audit_time("schools.schoolclass", c.pk)
+        b.add("classes", row, b.ids.modified("class", key, time), active=not b.past(c.year_id))
     for a in _assignments(b.school):
         key = f"a{a.pk}"
         group = a.school_class.name + (f"/{a.subgroup.name}" if a.subgroup_id and a.subgroup else "")
@@ -210,7 +226,8 @@ def _classes(b: Build) -> None:
             "termSourcedIds": b.ids.sid("session", f"y{a.year_id}"),
             "subjects": a.subject.name,
         }
-        b.add("classes", row, b.ids.modified("class", key, b.ids.audit_time("schools.teachingassignment", a.pk)))
+        time = b.ids.audit_time("schools.teachingassignment", a.pk)
+        b.add("classes", row, b.ids.modified("class", key, time), active=not b.past(a.year_id))
 
 
 def _assignments(school: School) -> list[TeachingAssignment]:
@@ -267,7 +284,7 @@ def _users(b: Build) -> None:
             "middleName": user.patronymic,
             "identifier": student.personal_file_number if student else "",
             "email": user.email,
-            "phone": user.phone,
+            "phone": student.phone if student else user.phone,  # a student's phone is in their personal file
             "agentSourcedIds": ",".join(sorted(b.ids.sid("user", f"u{a}") for a in set(agents[user_id]))),
             "grades": grade(current[student.pk]) if student and student.pk in current else "",
             "primaryOrgSourcedId": b.org,
@@ -327,23 +344,32 @@ def _enrollment(
 
 def _enrollments(b: Build) -> None:
     enrolments = list(Enrolment.objects.filter(school=b.school).select_related("student"))
+    year_of = dict(SchoolClass.objects.filter(school=b.school).values_list("pk", "year_id"))
     by_class: dict[int, list[Enrolment]] = defaultdict(list)
     for e in enrolments:
         by_class[e.school_class_id].append(e)
         key = f"e{e.pk}"
         row = _enrollment(b, key, b.ids.sid("class", f"c{e.school_class_id}"), e.student.user_id, enrolment=e)
         time = b.ids.audit_time("people.student", e.student_id)
-        b.add("enrollments", row, b.ids.modified("enrollment", key, time), active=_open(e, b.today))
+        active = _open(e, b.today) and not b.past(year_of[e.school_class_id])
+        b.add("enrollments", row, b.ids.modified("enrollment", key, time), active=active)
+    # A teacher's enrollment is active while the teacher is (users.csv leaves out a teacher who has left, and a
+    # bulk package must not name a user it does not carry) and the class's year is not past.
+    staff = _active_staff(b.school, b.today)
     for c in SchoolClass.objects.filter(school=b.school, class_teacher__isnull=False):
         key = f"h{c.pk}"
         row = _enrollment(b, key, b.ids.sid("class", f"c{c.pk}"), c.class_teacher_id)
-        b.add("enrollments", row, b.ids.modified("enrollment", key, b.ids.audit_time("schools.schoolclass", c.pk)))
+        time = b.ids.audit_time("schools.schoolclass", c.pk)
+        active = c.class_teacher_id in staff and not b.past(c.year_id)
+        b.add("enrollments", row, b.ids.modified("enrollment", key, time), active=active)
     subgroup_students = _subgroup_students(b.school)
     for a in _assignments(b.school):
         cls = b.ids.sid("class", f"a{a.pk}")
         time = b.ids.audit_time("schools.teachingassignment", a.pk)
         row = _enrollment(b, f"t{a.pk}", cls, a.teacher_id)
-        b.add("enrollments", row, b.ids.modified("enrollment", f"t{a.pk}", time))
+        past = b.past(a.year_id)
+        active = a.teacher_id in staff and not past
+        b.add("enrollments", row, b.ids.modified("enrollment", f"t{a.pk}", time), active=active)
         members = by_class[a.school_class_id]
         if a.subgroup_id:
             members = [e for e in members if e.student_id in subgroup_students[a.subgroup_id]]
@@ -351,7 +377,14 @@ def _enrollments(b: Build) -> None:
             key = f"s{a.pk}-{e.pk}"
             row = _enrollment(b, key, cls, e.student.user_id, enrolment=e)
             stamp = b.ids.audit_time("people.student", e.student_id)
-            b.add("enrollments", row, b.ids.modified("enrollment", key, time, stamp), active=_open(e, b.today))
+            active = _open(e, b.today) and not past
+            b.add("enrollments", row, b.ids.modified("enrollment", key, time, stamp), active=active)
+
+
+def _active_staff(school: School, today: dt.date) -> set[int]:
+    """The users with an active role in the school today (as users.csv and roles.csv decide it)."""
+    roles = Membership.objects.filter(school=school, is_active=True).exclude(until__lt=today)
+    return set(roles.values_list("user_id", flat=True))
 
 
 def _open(e: Enrolment, today: dt.date) -> bool:
@@ -421,7 +454,7 @@ def _line_items_and_results(b: Build) -> None:
     bounds = _scale_bounds(b.school)
     periods = list(StudyPeriod.objects.filter(school=b.school))
     marks = Mark.objects.filter(school=b.school).select_related("lesson", "work_type", "value", "student")
-    items: dict[str, tuple[dict[str, Any], list[dt.datetime]]] = {}
+    items: dict[str, tuple[dict[str, Any], list[dt.datetime]]] = {}  # a past year's line items: inactive
     for m in marks.order_by("pk"):
         a = assignments[m.lesson.assignment_id]
         key = f"l{m.lesson_id}-{m.work_type_id}-{m.slot}"
@@ -455,7 +488,8 @@ def _line_items_and_results(b: Build) -> None:
             "scoreDate": m.lesson.date,
             "comment": m.comment,
         }
-        b.add("results", row, b.ids.modified("result", f"r{m.pk}", m.updated_at), active=value is not None)
+        active = value is not None and not b.past(a.year_id)
+        b.add("results", row, b.ids.modified("result", f"r{m.pk}", m.updated_at), active=active)
     grades = PeriodGrade.objects.filter(school=b.school).select_related("period", "value", "student")
     for g in grades.order_by("pk"):
         a = assignments[g.assignment_id]
@@ -488,11 +522,12 @@ def _line_items_and_results(b: Build) -> None:
             "score": number(g.value.numeric),
             "scoreDate": timezone.localdate(g.set_at),
         }
-        b.add(
-            "results", row, b.ids.modified("result", f"v{g.pk}", changed, b.ids.audit_time("journal.periodgrade", g.pk))
-        )
+        time = b.ids.audit_time("journal.periodgrade", g.pk)
+        b.add("results", row, b.ids.modified("result", f"v{g.pk}", changed, time), active=not b.past(a.year_id))
+    year_of = {b.ids.sid("class", f"a{a.pk}"): a.year_id for a in assignments.values()}
     for key, (row, times) in items.items():
-        b.add("lineItems", row, b.ids.modified("lineItem", key, *times))
+        active = not b.past(year_of[row["classSourcedId"]])
+        b.add("lineItems", row, b.ids.modified("lineItem", key, *times), active=active)
 
 
 def _score_status(value: ScaleValue | None) -> str:

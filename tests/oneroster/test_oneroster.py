@@ -16,7 +16,7 @@ from classbook.journal.models import Lesson, Mark, WorkType
 from classbook.oneroster import csvzip, rows, services, spec
 from classbook.oneroster.ids import Ids
 from classbook.oneroster.models import SCOPE_GRADEBOOK, SCOPE_ROSTER_CORE, AccessToken, Client
-from classbook.people.models import Consent, ConsentPurpose, Enrolment, Role, Student
+from classbook.people.models import Consent, ConsentPurpose, Enrolment, Membership, Role, Student
 from classbook.schools.models import AcademicYear, ScaleValue, SchoolClass, TeachingAssignment
 from tests import factories as f
 
@@ -132,11 +132,16 @@ def test_round_trip_into_an_empty_school_exports_the_same_package(world):
         f.SubjectFactory(school=world.school, name="Англійська мова"),
         subgroup=subgroup,
     )
+    # A student's phone is in their personal file; roles keep their dates (one began long ago, one ends next year).
+    Student.objects.filter(pk=world.student.pk).update(phone="+380 67 000 00 01")
+    Membership.objects.filter(user=world.teacher).update(since=dt.date(2015, 8, 25))
+    Membership.objects.filter(user=world.other_teacher).update(until=dt.date(2027, 6, 30))
     source = services.export_package(acting_user=world.director, school=world.school, gradebook=False)
     target = f.SchoolFactory(slug="empty-school", name="Порожня школа")
     director = f.make_member(target, Role.DIRECTOR)
     result = services.import_package(acting_user=director, school=target, data=source)
     assert result.counts["users"] == 11
+    assert Membership.objects.get(school=target, user__student__isnull=True, until=dt.date(2027, 6, 30))
     again = _unzip(services.export_package(acting_user=director, school=target, gradebook=False))
     # The target's own director (who ran the import) is not part of the package.
     own = Ids(target).sid("user", f"u{director.pk}")
@@ -147,6 +152,38 @@ def test_round_trip_into_an_empty_school_exports_the_same_package(world):
     names = {a[4]: b[4] for a, b in zip(again["users"][1:], first["users"][1:], strict=True)}
     assert _roster_only(again, names, org) == _roster_only(first, {}, org)
     assert Student.objects.filter(school=target).count() == 2
+
+
+def test_a_past_year_and_the_teachers_who_have_left_since_are_not_in_a_bulk_package(world):
+    """A year that ended before today, once the next one is opened (records' rule for closing years), is history:
+    a bulk package leaves out its sessions, classes and enrollments as it leaves out an ended enrolment, so it
+    never names last year's teacher who has left (inactive account, ended role). The package imports."""
+    last = f.YearFactory(
+        school=world.school, name="2025/2026", start=dt.date(2025, 9, 1), end=dt.date(2026, 6, 30), is_current=False
+    )
+    f.PeriodFactory(year=last)
+    old = f.SchoolClassFactory(year=last, year_level=world.class_a.year_level, name="4-А")
+    former = f.UserFactory(is_active=False)
+    Membership.objects.create(
+        school=world.school, user=former, role=Role.TEACHER, is_active=False, until=dt.date(2026, 6, 30)
+    )
+    SchoolClass.objects.filter(pk=old.pk).update(class_teacher=former)
+    f.make_assignment(former, old)
+    Enrolment.objects.create(
+        school=world.school, student=world.student, school_class=old, start=last.start, end=last.end
+    )
+    source = services.export_package(acting_user=world.director, school=world.school)
+    files = _unzip(source)
+    assert spec.check_package(files) == []
+    text = "\n".join(",".join(r) for name, rs in files.items() for r in rs)
+    gone = [Ids(world.school).sid(kind, key) for kind, key in (("session", f"y{last.pk}"), ("class", f"c{old.pk}"))]
+    assert not any(sid in text for sid in [*gone, Ids(world.school).sid("user", f"u{former.pk}")])
+    target = f.SchoolFactory(slug="empty-school", name="Порожня школа")
+    services.import_package(acting_user=f.make_member(target, Role.DIRECTOR), school=target, data=source)
+    assert AcademicYear.objects.filter(school=target).count() == 1
+    # A year that ended with no later year is still the school's (its lists are the school's until the opening).
+    later = rows.Build(school=world.school, ids=Ids(world.school), since=None, today=dt.date(2027, 8, 1))
+    assert later.past(last.pk) and not later.past(world.class_a.year_id)
 
 
 def test_a_bad_package_is_refused_row_by_row_and_nothing_is_saved(world):
