@@ -83,7 +83,7 @@ class Entry(SchoolOwned):
     file = models.FileField(upload_to=entry_path, max_length=255, blank=True)
     file_name = models.CharField(_("file name"), max_length=200, blank=True)
     # Verified from the file's bytes at upload (classbook.core.uploads), never the uploader's content type.
-    file_type = models.CharField(max_length=100, blank=True)
+    mime_type = models.CharField(max_length=100, blank=True)
     file_size = models.PositiveIntegerField(default=0)
     sharing = models.CharField(_("visible to"), max_length=10, choices=Sharing.choices, default=Sharing.FAMILY)
     requested = models.CharField(_("asked to show to"), max_length=10, choices=Audience.choices, blank=True)

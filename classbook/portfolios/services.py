@@ -99,7 +99,7 @@ def add_entry(
     )
     if upload is not None:
         checked = uploads.check_upload(upload, POLICY)
-        entry.file_name, entry.file_type, entry.file_size = checked.name, checked.kind.mime, checked.size
+        entry.file_name, entry.mime_type, entry.file_size = checked.name, checked.kind.mime, checked.size
         entry.file.save(checked.name, upload, save=False)
     entry.save()
     log_action("portfolios.entry.added", actor=ctx.user, school=ctx.school, obj=entry, data=_summary(entry))

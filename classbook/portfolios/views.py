@@ -138,7 +138,7 @@ def project_pdf(request: HttpRequest, ctx: SchoolContext, project_id: int) -> Ht
 def entry_file(request: HttpRequest, ctx: SchoolContext, entry_id: int) -> FileResponse:
     """An entry's file, for whoever reads the entry (404 otherwise)."""
     entry = get_or_404(rules.visible_entries(ctx).exclude(file=""), pk=entry_id)
-    return uploads.file_response(entry.file, name=entry.file_name, mime=entry.file_type)
+    return uploads.file_response(entry.file, name=entry.file_name, mime=entry.mime_type)
 
 
 def _entry(ctx: SchoolContext, entry_id: int) -> Entry:

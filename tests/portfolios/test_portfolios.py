@@ -32,7 +32,7 @@ def test_student_adds_a_work_with_a_file_checked_by_its_content(world, django_as
     pdf = SimpleUploadedFile("твір", b"%PDF-1.4 a real work")
     assert client.post(_page(world), {**form, "file": pdf}).status_code == 302
     entry = Entry.objects.get()
-    assert (entry.file_name, entry.file_type, entry.sharing) == ("твір.pdf", "application/pdf", "family")
+    assert (entry.file_name, entry.mime_type, entry.sharing) == ("твір.pdf", "application/pdf", "family")
     assert AuditEntry.objects.filter(action="portfolios.entry.added", object_id=str(entry.pk)).exists()
     with django_assert_max_num_queries(12):
         page = client.get(_page(world))

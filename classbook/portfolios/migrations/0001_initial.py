@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 ('description', models.TextField(blank=True, max_length=2000, verbose_name='description')),
                 ('file', models.FileField(blank=True, max_length=255, upload_to=classbook.portfolios.models.entry_path)),
                 ('file_name', models.CharField(blank=True, max_length=200, verbose_name='file name')),
-                ('file_type', models.CharField(blank=True, max_length=100)),
+                ('mime_type', models.CharField(blank=True, max_length=100)),
                 ('file_size', models.PositiveIntegerField(default=0)),
                 ('sharing', models.CharField(choices=[('family', 'Family and class teacher only'), ('requested', 'Waiting for the class teacher'), ('class', 'Teachers of the class'), ('school', "The school's staff")], default='family', max_length=10, verbose_name='visible to')),
                 ('requested', models.CharField(blank=True, choices=[('class', 'Teachers of the class'), ('school', "The school's staff")], max_length=10, verbose_name='asked to show to')),
