@@ -152,7 +152,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         os.environ.get("ENGINE_AGNOSTIC_TESTS_RAN") == "sqlite"
         and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
     )
+    # scripts/test says which passes it runs (TEST_PASSES): a test marked postgres_pass waits for PostgreSQL's.
+    postgres_follows = "postgres" in os.environ.get("TEST_PASSES", "").split()
+    on_sqlite = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
     for item in items:
+        if postgres_follows and on_sqlite and item.get_closest_marker("postgres_pass") is not None:
+            item.add_marker(pytest.mark.skip(reason="postgres_pass: this run's PostgreSQL pass runs it"))
         if skip and item.get_closest_marker("engine_neutral") is not None:
             item.add_marker(pytest.mark.skip(reason="engine_neutral: this run's SQLite pass ran it"))
         if item.get_closest_marker("engine_agnostic") is None:
