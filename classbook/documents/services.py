@@ -22,6 +22,7 @@ from classbook.access.context import current_memberships
 from classbook.core import uploads
 from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
+from classbook.core.text import clean_text
 from classbook.documents.models import (
     AUDIENCE_FLAGS,
     Audience,
@@ -57,17 +58,6 @@ def _is_manager(user: User, school: School) -> bool:
 def _require_manager(user: User, school: School) -> None:
     if not _is_manager(user, school):
         raise PermissionDeniedError(_("Only the school's administration and secretary may change documents."))
-
-
-def _text(value: str, *, field: str, limit: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(_("This field is required."), code="required", field=field)
-    if len(value) > limit:
-        raise DomainError(
-            _("The text is too long (%(limit)s characters at most).") % {"limit": limit}, code="too_long", field=field
-        )
-    return value
 
 
 def _audiences(values: Iterable[str]) -> dict[str, bool]:
@@ -124,13 +114,13 @@ def create_document(
     _require_manager(acting_user, school)
     document = Document(
         school=school,
-        title=_text(title, field="title", limit=MAX_TITLE),
+        title=clean_text(title, field="title", limit=MAX_TITLE),
         kind=_kind(kind),
-        description=_text(description, field="description", limit=MAX_DESCRIPTION, required=False),
+        description=clean_text(description, field="description", limit=MAX_DESCRIPTION, required=False),
         created_by=acting_user,
         **_audiences(audiences),
     )
-    note = _text(note, field="note", limit=MAX_NOTE, required=False)
+    note = clean_text(note, field="note", limit=MAX_NOTE, required=False)
     checked = uploads.check_upload(upload, POLICY)
     document.save()
     version = _add_version(acting_user=acting_user, document=document, note=note)
@@ -161,7 +151,7 @@ def _log_version(acting_user: User | None, version: DocumentVersion) -> None:
 def add_version(*, acting_user: User, document: Document, upload: Any, note: str = "") -> DocumentVersion:
     """Upload a new version: it becomes the current one; the older versions stay, unchanged and readable."""
     _require_manager(acting_user, document.school)
-    note = _text(note, field="note", limit=MAX_NOTE, required=False)
+    note = clean_text(note, field="note", limit=MAX_NOTE, required=False)
     checked = uploads.check_upload(upload, POLICY)
     document = Document.objects.select_for_update().get(pk=document.pk)
     version = _add_version(acting_user=acting_user, document=document, note=note)
@@ -178,9 +168,9 @@ def update_document(
     """Change the title, kind, description and the audiences the document is published to."""
     _require_manager(acting_user, document.school)
     old = {"title": document.title, "kind": document.kind, "audiences": document.audiences}
-    document.title = _text(title, field="title", limit=MAX_TITLE)
+    document.title = clean_text(title, field="title", limit=MAX_TITLE)
     document.kind = _kind(kind)
-    document.description = _text(description, field="description", limit=MAX_DESCRIPTION, required=False)
+    document.description = clean_text(description, field="description", limit=MAX_DESCRIPTION, required=False)
     for flag, value in _audiences(audiences).items():
         setattr(document, flag, value)
     document.save()
@@ -264,15 +254,15 @@ def _resource_values(school: School, values: dict[str, Any]) -> dict[str, Any]:
         raise DomainError(_("The quantity is from 1 to 100000."), code="invalid_quantity", field="quantity")
     return {
         "kind": values["kind"],
-        "title": _text(values.get("title", ""), field="title", limit=MAX_TITLE),
-        "inventory_number": _text(
+        "title": clean_text(values.get("title", ""), field="title", limit=MAX_TITLE),
+        "inventory_number": clean_text(
             values.get("inventory_number", ""), field="inventory_number", limit=40, required=False
         ),
         "room": room,
-        "location": _text(values.get("location", ""), field="location", limit=120, required=False),
+        "location": clean_text(values.get("location", ""), field="location", limit=120, required=False),
         "quantity": quantity,
         "state": values.get("state", ResourceState.GOOD),
-        "note": _text(values.get("note", ""), field="note", limit=MAX_NOTE, required=False),
+        "note": clean_text(values.get("note", ""), field="note", limit=MAX_NOTE, required=False),
     }
 
 

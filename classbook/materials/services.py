@@ -12,7 +12,6 @@ Audit: ``materials.material.published|updated|withdrawn`` with the material as t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,13 +20,13 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from classbook.access import materials as access
 from classbook.access.context import SchoolContext
 from classbook.core import uploads
 from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
+from classbook.core.text import clean_text
 from classbook.journal.models import Lesson
 from classbook.materials.models import (
     MAX_QUOTA_MB,
@@ -42,20 +41,6 @@ from classbook.schools.models import School, SchoolClass, Subgroup, Subject, Yea
 
 POLICY = uploads.POLICIES["material"]
 _URLS = URLValidator(schemes=["http", "https"])
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _text(value: str | None, *, field: str, limit: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if _CONTROL.search(value):  # a NUL or another control character: no text people type holds one
-        raise DomainError(_("The text contains characters that cannot be saved."), code="invalid_text", field=field)
-    if required and not value:
-        raise DomainError(gettext_lazy("This field is required."), code="required", field=field)
-    if len(value) > limit:
-        raise DomainError(
-            _("The text is too long (%(limit)s characters at most).") % {"limit": limit}, code="too_long", field=field
-        )
-    return value
 
 
 def _kind(kind: str) -> str:
@@ -182,8 +167,8 @@ def publish_material(
     if not access.may_publish_materials(ctx):
         raise PermissionDeniedError(_("You may not publish materials."))
     school = ctx.school
-    title = _text(title, field="title", limit=200)
-    description = _text(description, field="description", limit=2000, required=False)
+    title = clean_text(title, field="title", limit=200)
+    description = clean_text(description, field="description", limit=2000, required=False)
     kind = _kind(kind)
     url = _url(url)
     if bool(url) == (upload is not None):
@@ -236,8 +221,8 @@ def update_material(
     if material.withdrawn_at is not None or not access.may_edit_material(ctx, material):
         raise PermissionDeniedError(_("You may not change this material."))
     old = _summary(material)
-    material.title = _text(title, field="title", limit=200)
-    material.description = _text(description, field="description", limit=2000, required=False)
+    material.title = clean_text(title, field="title", limit=200)
+    material.description = clean_text(description, field="description", limit=2000, required=False)
     material.kind = _kind(kind)
     if material.kind == MaterialKind.ANALYTICAL and material.audience != Audience.LIBRARY:
         raise DomainError(

@@ -17,13 +17,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from classbook.access import portfolios as rules
 from classbook.access.context import SchoolContext
 from classbook.core import uploads
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
+from classbook.core.text import clean_text
 from classbook.people.models import Enrolment, Student, current_enrolment_q
 from classbook.portfolios.models import Audience, Entry, EntryKind, Project, Sharing
 from classbook.schools.models import SchoolClass
@@ -31,17 +31,6 @@ from classbook.schools.models import SchoolClass
 POLICY = uploads.POLICIES["portfolio"]
 MAX_TEXT = 2000
 MAX_MEMBERS = 40
-
-
-def _text(value: str, *, field: str, limit: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(gettext_lazy("This field is required."), code="required", field=field)
-    if len(value) > limit:
-        raise DomainError(
-            _("The text is too long (%(limit)s characters at most).") % {"limit": limit}, code="too_long", field=field
-        )
-    return value
 
 
 def _check_entry(kind: str, day: dt.date) -> None:
@@ -92,9 +81,9 @@ def add_entry(
         student=student,
         project=project,
         kind=kind,
-        title=_text(title, field="title", limit=200),
+        title=clean_text(title, field="title", limit=200),
         day=day,
-        description=_text(description, field="description", limit=MAX_TEXT, required=False),
+        description=clean_text(description, field="description", limit=MAX_TEXT, required=False),
         created_by=ctx.user,
     )
     if upload is not None:
@@ -197,8 +186,8 @@ def create_project(
     project = Project.objects.create(
         school=ctx.school,
         school_class=school_class,
-        title=_text(title, field="title", limit=200),
-        description=_text(description, field="description", limit=MAX_TEXT, required=False),
+        title=clean_text(title, field="title", limit=200),
+        description=clean_text(description, field="description", limit=MAX_TEXT, required=False),
         created_by=ctx.user,
     )
     project.members.set(sorted(ids))

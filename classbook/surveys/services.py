@@ -16,12 +16,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from classbook.access import surveys as access
 from classbook.access.context import SchoolContext
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
+from classbook.core.text import clean_text
 from classbook.schools.models import School, SchoolClass
 from classbook.surveys.models import (
     Answer,
@@ -41,17 +41,6 @@ MAX_TEXT = 2000
 MAX_DAYS = 120  # a survey is open at most about a term
 
 AnswerValue = list[int] | int | str | None
-
-
-def _text(value: str, *, field: str, limit: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(gettext_lazy("This field is required."), code="required", field=field)
-    if len(value) > limit:
-        raise DomainError(
-            _("The text is too long (%(limit)s characters at most).") % {"limit": limit}, code="too_long", field=field
-        )
-    return value
 
 
 def _check_days(opens_on: dt.date, closes_on: dt.date) -> None:
@@ -98,8 +87,8 @@ def create_survey(
     classes: Sequence[SchoolClass] = (),
 ) -> Survey:
     """A new survey in draft (R9.3); questions are added before it is published."""
-    title = _text(title, field="title", limit=200)
-    description = _text(description, field="description", limit=MAX_TEXT, required=False)
+    title = clean_text(title, field="title", limit=200)
+    description = clean_text(description, field="description", limit=MAX_TEXT, required=False)
     _check_days(opens_on, closes_on)
     chosen = _check_audience(audiences)
     _check_classes(school, classes)
@@ -146,8 +135,8 @@ def update_survey(
     survey = _locked(survey)
     _draft(survey)
     old = _summary(survey, list(survey.classes.all()))
-    survey.title = _text(title, field="title", limit=200)
-    survey.description = _text(description, field="description", limit=MAX_TEXT, required=False)
+    survey.title = clean_text(title, field="title", limit=200)
+    survey.description = clean_text(description, field="description", limit=MAX_TEXT, required=False)
     _check_days(opens_on, closes_on)
     chosen = _check_audience(audiences)
     _check_classes(survey.school, classes)
@@ -193,8 +182,8 @@ def add_question(
     _draft(survey)
     if kind not in QuestionKind.values:
         raise DomainError(_("Choose the kind of question."), code="invalid_kind", field="kind")
-    text = _text(text, field="text", limit=500)
-    options = [_text(c, field="choices", limit=200, required=False) for c in choices]
+    text = clean_text(text, field="text", limit=500)
+    options = [clean_text(c, field="choices", limit=200, required=False) for c in choices]
     options = [c for c in options if c]
     if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
         if not 2 <= len(options) <= MAX_CHOICES:
@@ -405,7 +394,7 @@ def _clean_answer(question: Question, value: AnswerValue, choice_ids: set[int]) 
         if question.required:
             raise _required_missing(question)
         return []
-    return [{"text": _text(text, field=field, limit=MAX_TEXT)}]
+    return [{"text": clean_text(text, field=field, limit=MAX_TEXT)}]
 
 
 def clean_answers(survey: Survey, answers: Mapping[int, AnswerValue]) -> list[tuple[Question, dict[str, Any]]]:
