@@ -117,6 +117,27 @@ def db_url(base: str, name: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def server_env(base: str, db: str, var_dir: Path, redis: str | None, **extra: str) -> dict[str, str]:
+    """The environment of a bench's server processes: their own key for this run (settings require one), the
+    bench's database, DEBUG off, their own var/ and static files, quiet logs, Redis only when given."""
+    env = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        **os.environ,
+        "DATABASE_URL": db_url(base, db),
+        "DB_CONN_MAX_AGE": "600",
+        "DEBUG": "0",
+        "CLASSBOOK_VAR_DIR": str(var_dir),
+        "STATIC_ROOT": str(var_dir / "static"),
+        "LOG_LEVEL": "ERROR",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+    env.pop("REDIS_URL", None)
+    if redis:
+        env["REDIS_URL"] = redis
+    return env
+
+
 def recreate_database(base: str, name: str, drop_only: bool = False) -> None:
     import psycopg
 
@@ -194,20 +215,7 @@ def main() -> None:
 
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     tmp = Path(tempfile.mkdtemp(prefix="classbook-load-"))
-    env = {
-        "SECRET_KEY": secrets.token_urlsafe(50),  # the server's own key for this run (settings require one)
-        **os.environ,
-        "DATABASE_URL": db_url(base_url, args.db),
-        "DB_CONN_MAX_AGE": "600",
-        "DEBUG": "0",
-        "CLASSBOOK_VAR_DIR": str(tmp),
-        "STATIC_ROOT": str(tmp / "static"),
-        "LOG_LEVEL": "ERROR",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    if args.redis:
-        env["REDIS_URL"] = args.redis
+    env = server_env(base_url, args.db, tmp, args.redis)
     if not args.reuse:
         recreate_database(base_url, args.db)
     server = None

@@ -40,7 +40,6 @@ import http.cookiejar
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import subprocess
@@ -52,7 +51,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from diary_load import cpu_of_others, cpu_seconds, db_url, free_port, recreate_database, run
+from diary_load import cpu_of_others, cpu_seconds, free_port, recreate_database, run, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -214,19 +213,7 @@ def main() -> None:
 
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     tmp = Path(tempfile.mkdtemp(prefix="classbook-region-"))
-    env = {
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        **os.environ,
-        "DATABASE_URL": db_url(base_url, args.db),
-        "DB_CONN_MAX_AGE": "600",
-        "DEBUG": "0",
-        "CLASSBOOK_VAR_DIR": str(tmp),
-        "STATIC_ROOT": str(tmp / "static"),
-        "LOG_LEVEL": "ERROR",
-        "REQUEST_LOG_LEVEL": "WARNING",
-        "REDIS_URL": args.redis,
-        "PYTHONPATH": str(ROOT),
-    }
+    env = server_env(base_url, args.db, tmp, args.redis, REQUEST_LOG_LEVEL="WARNING")
     if not args.reuse:
         recreate_database(base_url, args.db)
     procs: list[subprocess.Popen] = []

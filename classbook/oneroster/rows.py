@@ -271,7 +271,7 @@ def _users(b: Build) -> None:
     student_of = {s.user_id: s for s in people.students}
     active_roles: dict[int, bool] = defaultdict(bool)
     for m in people.memberships:
-        active_roles[m.user_id] |= m.is_active and (m.until is None or m.until >= b.today)
+        active_roles[m.user_id] |= _role_active(m, b.today)
     for user_id, user in people.users.items():
         key = f"u{user_id}"
         student = student_of.get(user_id)
@@ -320,7 +320,7 @@ def _roles(b: Build) -> None:
             "endDate": m.until or "",
             "orgSourcedId": b.org,
         }
-        active = m.is_active and (m.until is None or m.until >= b.today)
+        active = _role_active(m, b.today)
         b.add("roles", row, b.ids.modified("role", key, b.ids.audit_time("people.membership", m.pk)), active=active)
 
 
@@ -381,10 +381,18 @@ def _enrollments(b: Build) -> None:
             b.add("enrollments", row, b.ids.modified("enrollment", key, time, stamp), active=active)
 
 
+def _role_active(m: Membership, today: dt.date) -> bool:
+    """A role is active today while it is switched on and has not ended (users.csv, roles.csv, enrollments.csv)."""
+    return m.is_active and (m.until is None or m.until >= today)
+
+
 def _active_staff(school: School, today: dt.date) -> set[int]:
-    """The users with an active role in the school today (as users.csv and roles.csv decide it)."""
-    roles = Membership.objects.filter(school=school, is_active=True).exclude(until__lt=today)
-    return set(roles.values_list("user_id", flat=True))
+    """The users with an active role in the school today."""
+    return {
+        m.user_id
+        for m in Membership.objects.filter(school=school).only("user", "is_active", "until")
+        if _role_active(m, today)
+    }
 
 
 def _open(e: Enrolment, today: dt.date) -> bool:
