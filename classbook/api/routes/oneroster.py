@@ -11,14 +11,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from classbook.access import oneroster as access
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, school_for
 from classbook.access.scopes import get_or_404
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.core.errors import DomainError
@@ -34,10 +33,7 @@ class ClientQuery(ListQuery):
 
 
 def _ctx(request: HttpRequest, school: str, rule: Callable[[SchoolContext], bool]) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not rule(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, rule)
 
 
 class ClientIn(Schema):

@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from classbook.access import records as rules
 from classbook.access import scopes
-from classbook.access.context import SchoolContext, resolve_school
+from classbook.access.context import SchoolContext, school_for
 from classbook.api.pagination import ListQuery, Page, Sorts, paginate
 from classbook.records import documents, queries, services
 from classbook.records.models import LineInput, Order, OrderInput, OrderKind
@@ -122,10 +121,7 @@ class PersonalFileOut(Schema):
 
 
 def _ctx(request: HttpRequest, school: str, rule: Any) -> SchoolContext:
-    ctx = resolve_school(request.user, school)
-    if not rule(ctx):
-        raise PermissionDenied
-    return ctx
+    return school_for(request.user, school, rule)
 
 
 def _out(order: Order) -> dict[str, Any]:
