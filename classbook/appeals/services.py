@@ -29,6 +29,7 @@ from classbook.appeals.signals import (
 from classbook.core import uploads
 from classbook.core.audit import log_action
 from classbook.core.errors import DomainError, PermissionDeniedError
+from classbook.core.text import clean_text
 from classbook.journal import services as journal_services
 from classbook.journal.models import AbsenceReasonKind, Attendance, Mark
 from classbook.people.models import Enrolment, GuardianLink, Student, User
@@ -51,17 +52,6 @@ def _clean_kind(kind: str) -> str:
     if kind not in AbsenceReasonKind.values:
         raise DomainError(_("Choose the kind of reason."), code="invalid_kind", field="kind")
     return kind
-
-
-def _clean_text(text: str, *, field: str, limit: int, required: bool, message: Any) -> str:
-    text = (text or "").strip()
-    if required and not text:
-        raise DomainError(message, code="required", field=field)
-    if len(text) > limit:
-        raise DomainError(
-            _("The text is too long (%(limit)s characters at most).") % {"limit": limit}, code="too_long", field=field
-        )
-    return text
 
 
 # --- The class teacher records reasons (R2.8) --------------------------------------------------
@@ -90,7 +80,7 @@ def record_absence_reasons(
         )
     if kind:
         _clean_kind(kind)
-    text = _clean_text(text, field="reason", limit=300, required=False, message="")
+    text = clean_text(text, field="reason", limit=300, required=False)
     if not text and not kind:
         raise DomainError(_("Give the reason or choose its kind."), code="required", field="reason")
     return [
@@ -160,7 +150,7 @@ def submit_absence_report(
     if not _may_report_for(acting_user, student):
         raise PermissionDeniedError(_("Only a parent of the child may report the reason of an absence."))
     _clean_kind(kind)
-    text = _clean_text(text, field="text", limit=300, required=True, message=_("Describe the reason."))
+    text = clean_text(text, field="text", limit=300, required=True, message=_("Describe the reason."))
     check_report_dates(start, end)
     report = AbsenceReport(
         school_id=student.school_id,
@@ -257,7 +247,7 @@ def decide_absence_report(
     row = _lock_report(report, acting_user)
     if row.status != ReportStatus.PENDING:
         raise DomainError(_("This report has already been decided."), code="already_decided")
-    comment = _clean_text(
+    comment = clean_text(
         comment,
         field="comment",
         limit=500,
@@ -319,7 +309,7 @@ def flag_mark(*, acting_user: User, mark: Mark, comment: str) -> MarkFlag:
         raise PermissionDeniedError(_("Only the student or their parent may flag this mark."))
     if mark.value is None:
         raise DomainError(_("This mark was cleared; there is nothing to flag."), code="no_mark")
-    comment = _clean_text(
+    comment = clean_text(
         comment, field="comment", limit=500, required=True, message=_("Say what you think is wrong with the mark.")
     )
     if MarkFlag.objects.filter(mark=mark, status=FlagStatus.OPEN).exists():
@@ -364,7 +354,7 @@ def answer_mark_flag(*, acting_user: User, flag: MarkFlag, correct: bool, answer
         raise PermissionDeniedError(_("Only the teacher of this journal answers a flagged mark."))
     if row.status != FlagStatus.OPEN:
         raise DomainError(_("This flag has already been answered."), code="already_answered")
-    answer = _clean_text(
+    answer = clean_text(
         answer, field="answer", limit=500, required=True, message=_("Write an answer; the student and parents read it.")
     )
     current = row.mark.value.code if row.mark.value else ""

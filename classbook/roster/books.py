@@ -21,6 +21,7 @@ from classbook.access import roster_books as rules
 from classbook.access.context import SchoolContext
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
+from classbook.core.text import clean_text
 from classbook.people.models import Student, User
 from classbook.roster import services
 from classbook.roster.models import ChangeRequest, ChangeTarget, DocumentKind, IssuedDocument, RequestStatus
@@ -34,27 +35,16 @@ BOOK_FIELDS = ("kind", "series", "number", "issued_on", "received_by_guardian", 
 BOOK_FIELDS_ALL = (*BOOK_FIELDS, "receipt_signed", "remarks")
 
 
-def _text(value: Any, *, field: str, limit: int, required: bool = False, message: Any = "") -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise DomainError(message, code="required", field=field)
-    if len(text) > limit:
-        raise DomainError(
-            _("The text is too long (%(limit)s characters at most).") % {"limit": limit}, code="too_long", field=field
-        )
-    return text
-
-
 def _document_values(ctx: SchoolContext, student: Student, data: dict[str, Any]) -> dict[str, Any]:
     """The checked values of a line: kind, series and number, a date of issue, who received it."""
     kind = data.get("kind") or ""
     if kind not in DocumentKind.values:
         raise DomainError(_("Choose the kind of document."), code="invalid_kind", field="kind")
-    series = _text(data.get("series"), field="series", limit=10, required=True, message=_("Enter the series."))
+    series = clean_text(data.get("series"), field="series", limit=10, required=True, message=_("Enter the series."))
     series = series.upper()
     if not SERIES.match(series):
         raise DomainError(_("The series holds capital letters and digits only."), field="series")
-    number = _text(data.get("number"), field="number", limit=20, required=True, message=_("Enter the number."))
+    number = clean_text(data.get("number"), field="number", limit=20, required=True, message=_("Enter the number."))
     number = number.upper()
     if not NUMBER.match(number):
         raise DomainError(_("The number holds digits and letters only."), field="number")
@@ -74,7 +64,7 @@ def _document_values(ctx: SchoolContext, student: Student, data: dict[str, Any])
         "received_by_guardian": guardian,
         "received_by_name": name,
         "receipt_signed": bool(data.get("receipt_signed")),
-        "remarks": _text(data.get("remarks"), field="remarks", limit=500),
+        "remarks": clean_text(data.get("remarks"), field="remarks", limit=500, required=False),
     }
 
 
@@ -82,7 +72,7 @@ def _receiver(ctx: SchoolContext, student: Student, data: dict[str, Any]) -> tup
     """The student (nothing given), one of the student's guardians (their name kept as it was that day), or a
     named person with a power of attorney (a name only)."""
     guardian_id = data.get("received_by_guardian")
-    name = _text(data.get("received_by_name"), field="received_by_name", limit=255)
+    name = clean_text(data.get("received_by_name"), field="received_by_name", limit=255, required=False)
     if guardian_id in (None, ""):
         return None, name
     guardian = (
@@ -147,7 +137,9 @@ def correct_issued_document(
     deleted. ``expected_version`` is the version the user saw (two people correcting the same line)."""
     doc = IssuedDocument.objects.select_for_update().select_related("student").get(pk=document.pk)
     _check_keeper(ctx, doc.student)
-    reason = _text(reason, field="reason", limit=500, required=True, message=_("Give the reason of the correction."))
+    reason = clean_text(
+        reason, field="reason", limit=500, required=True, message=_("Give the reason of the correction.")
+    )
     if doc.version != expected_version:
         raise ConflictError(_("Someone has corrected this line meanwhile; open it again."))
     values = _document_values(ctx, doc.student, data)
@@ -245,7 +237,7 @@ def submit_change_request(
     if not isinstance(changes, dict):
         raise DomainError(_("Enter at least one new value that differs from the current one."), code="unchanged")
     wanted = _requested_changes(target, changes, _current_values(student, target, ctx.user))
-    reason = _text(reason, field="reason", limit=500)
+    reason = clean_text(reason, field="reason", limit=500, required=False)
     if NAME_FIELDS & set(wanted) and not reason:
         raise DomainError(
             _("A change of name needs its reason (e.g. a marriage certificate)."), code="required", field="reason"
@@ -297,7 +289,7 @@ def decide_change_request(
         raise PermissionDeniedError(_("You may not decide this request."))
     if locked.status != RequestStatus.PENDING:
         raise ConflictError(_("This request has already been decided."))
-    reason = _text(
+    reason = clean_text(
         reason, field="reason", limit=500, required=not accept, message=_("Give the reason of the rejection.")
     )
     if accept:
