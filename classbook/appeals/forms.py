@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from classbook.core import uploads
+from classbook.core.params import is_whole_number
 from classbook.journal.models import AbsenceReasonKind
 
 KIND_CHOICES = [("", "—"), *AbsenceReasonKind.choices]
@@ -31,7 +32,7 @@ class ReasonForm(forms.Form):
         result = []
         for value in self.cleaned_data["absence"]:
             pk, _sep, version = str(value).partition(":")
-            if not (pk.isdigit() and version.isdigit()):
+            if not (is_whole_number(pk) and is_whole_number(version)):
                 return None
             result.append((int(pk), int(version)))
         return result

@@ -21,6 +21,7 @@ from classbook.archive import queries, schedule, services, verify
 from classbook.archive.forms import BuildForm, SettingsForm
 from classbook.core import uploads
 from classbook.core.errors import DomainError
+from classbook.core.params import whole_numbers
 
 
 def _build_form(ctx: SchoolContext, data: Any = None) -> BuildForm:
@@ -32,7 +33,7 @@ FINISHED_EVENT = "archive-finished"  # the list (index.html) reloads itself on i
 
 def _polled(value: str) -> set[int]:
     """The builds a progress poll saw working (``?working=1,2``); nonsense is ignored."""
-    return {int(x) for x in value.split(",") if x.isdigit()}
+    return set(whole_numbers(value))
 
 
 @require_GET

@@ -24,6 +24,7 @@ from classbook.access import scopes
 from classbook.access.context import SchoolContext
 from classbook.audit.labels import action_label
 from classbook.core.models import AuditEntry
+from classbook.core.params import is_whole_number
 from classbook.people.models import Membership, User
 
 PAGE_SIZE = 50
@@ -67,7 +68,7 @@ class Cursor:
         if not text or len(text) > 40:
             return None
         micros, _, pk = text.partition(".")
-        if not (micros.isdigit() and pk.isdigit()):
+        if not (is_whole_number(micros) and is_whole_number(pk)):
             return None
         try:
             return cls(at=_EPOCH + dt.timedelta(microseconds=int(micros)), id=int(pk))
@@ -125,7 +126,7 @@ def person_of_school(ctx: SchoolContext, text: str) -> User | None:
     if not text or len(text) > 150:
         return None
     ever = Membership.objects.filter(school=ctx.school).values("user_id")
-    lookup = Q(pk=int(text)) if text.isdigit() and len(text) < 19 else Q(username=text)
+    lookup = Q(pk=int(text)) if is_whole_number(text) and len(text) < 19 else Q(username=text)
     return User.objects.filter(lookup, pk__in=ever).first()
 
 

@@ -26,6 +26,7 @@ from classbook.access.decorators import school_view
 from classbook.access.diary import letter_classes, may_keep_offline
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import DomainError
+from classbook.core.params import is_whole_number
 from classbook.diary import cache as week_cache
 from classbook.diary import pwa, queries, services
 from classbook.diary.forms import DiaryPolicyForm
@@ -69,7 +70,7 @@ def _period(request: HttpRequest, ctx: SchoolContext, required: bool = True) -> 
         if period is None and required:
             raise Http404
         return periods, period
-    if not raw.isdigit():
+    if not is_whole_number(raw):
         raise Http404
     period = next((p for p in periods if p.pk == int(raw)), None)
     if period is None:

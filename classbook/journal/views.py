@@ -36,6 +36,7 @@ from classbook.access.journal import period_grades as journal_period_grades
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
 from classbook.core.offline import mark_keepable, offline_key
+from classbook.core.params import is_whole_number
 from classbook.journal import queries, services
 from classbook.journal.grid import Grid, read_grid
 from classbook.journal.models import GradeKind, Lesson
@@ -247,7 +248,7 @@ def _focus_column(data: Grid, added: list[tuple[str, str]], theme: str) -> dict[
             return {"k": GradeKind.THEMATIC.value, "o": max(ordinals)}
     shown = {(c.lesson.id, c.work_type_id) for c in data.columns if c.work_type_id is not None}
     for lesson_id, wt_id in reversed(added):
-        if (lesson_id.isdigit() and wt_id.isdigit()) and (int(lesson_id), int(wt_id)) in shown:
+        if (is_whole_number(lesson_id) and is_whole_number(wt_id)) and (int(lesson_id), int(wt_id)) in shown:
             return {"l": int(lesson_id), "w": int(wt_id)}
     return None
 
@@ -316,7 +317,7 @@ def _save_lesson_cell(request: HttpRequest, ctx: SchoolContext, assignment_id: i
         lesson_id = int(request.POST.get("lesson") or "")
     except ValueError:
         lesson_id = None
-    ids = (lesson_id, assignment_id, int(student_id) if student_id.isdigit() else None)
+    ids = (lesson_id, assignment_id, int(student_id) if is_whole_number(student_id) else None)
     if lesson_id is None or any(pk is None or not 0 < pk < 2**63 for pk in ids):  # no such row, no overflow
         return error_json(404, "not_found", _("Not found."))
     student = Student(pk=int(student_id), school_id=ctx.school.pk)
@@ -412,7 +413,7 @@ def _save_work_cell(request: HttpRequest, ctx: SchoolContext, lesson: Lesson) ->
     assignment = lesson.assignment
     student_id = request.POST.get("student", "")
     work_type = queries.active_work_type(assignment.school_id, request.POST.get("work_type"))
-    if not student_id.isdigit():
+    if not is_whole_number(student_id):
         return error_json(404, "not_found", _("Not found."))
     if not may_edit_lesson(ctx, lesson):
         return error_json(403, "forbidden", _("Only the teacher of this lesson may change it."))
@@ -502,7 +503,7 @@ def _lesson_changes(post: Any) -> dict[str, Any]:
         changes["homework_due"] = due
     if "number" in post:
         raw = post.get("number", "").strip()
-        if raw and not raw.isdigit():
+        if raw and not is_whole_number(raw):
             raise DomainError(_("Enter a whole number."), field="number")
         changes["number"] = int(raw) if raw else None
     if "homework" in changes and not changes["homework"] and changes.get("homework_due"):
@@ -612,7 +613,7 @@ def add_lesson(request: HttpRequest, ctx: SchoolContext, assignment_id: int) -> 
             acting_user=ctx.user,
             assignment=assignment,
             date=date,
-            number=int(number_raw) if number_raw.isdigit() else None,
+            number=int(number_raw) if is_whole_number(number_raw) else None,
             topic=request.POST.get("topic", "").strip(),
         )
     except DomainError as exc:

@@ -19,6 +19,7 @@ from classbook.access import notifications as notices_access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.core.errors import DomainError
+from classbook.core.params import is_whole_number
 from classbook.notifications import queries, services
 from classbook.notifications.channels import link_reply
 
@@ -26,7 +27,7 @@ CHANNEL_FIELDS = services.CHOICE_FIELDS
 
 
 def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+    return [int(v) for v in values if is_whole_number(v)]
 
 
 @school_view()
@@ -35,7 +36,7 @@ def inbox(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
         ids = None if request.POST.get("all") else _ids(request.POST.getlist("id"))
         services.mark_read(acting_user=ctx.user, school=ctx.school, ids=ids)
         return redirect("notifications:inbox", school=ctx.school.slug)
-    number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    number = int(request.GET["page"]) if is_whole_number(request.GET.get("page", "")) else 1
     rows = queries.page(ctx, number)
     return render(
         request,

@@ -21,6 +21,7 @@ from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.access.scopes import get_or_404
 from classbook.core.errors import DomainError
+from classbook.core.params import whole_number
 from classbook.oneroster import services
 from classbook.oneroster.imports import ImportRefused
 from classbook.oneroster.models import SCOPES
@@ -102,7 +103,7 @@ def clients(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     try:
         if request.POST.get("action") == "revoke":
             raw = request.POST.get("client", "")
-            client = get_or_404(access.oneroster_clients(ctx), pk=int(raw) if raw.isdigit() else 0)
+            client = get_or_404(access.oneroster_clients(ctx), pk=whole_number(raw, 0))
             services.revoke_client(acting_user=ctx.user, client=client)
             messages.success(request, _("The platform is revoked: its tokens no longer work."))
             return redirect("oneroster_pages:index", school=ctx.school.slug)

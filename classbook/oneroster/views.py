@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from classbook.access import oneroster as access
 from classbook.core.errors import DomainError
+from classbook.core.params import is_whole_number
 from classbook.oneroster import provider, services
 from classbook.oneroster.models import AccessToken
 
@@ -112,7 +113,7 @@ def _int(request: HttpRequest, name: str, default: int, low: int, high: int) -> 
     raw = request.GET.get(name, "")
     if raw == "":
         return default
-    if not raw.isdigit() or not (low <= int(raw) <= high):
+    if not is_whole_number(raw) or not (low <= int(raw) <= high):
         raise provider.SelectionError(
             "invalid_selection_field",
             _("%(name)s must be a whole number from %(low)s to %(high)s.") % {"name": name, "low": low, "high": high},

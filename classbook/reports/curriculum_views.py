@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
+from classbook.core.params import is_whole_number
 from classbook.reports import curriculum, curriculum_exports, exports, queries, table_pages, views
 from classbook.reports.curriculum_forms import CurriculumForm, GroupForm, YearTableForm
 from classbook.reports.forms import period_choices
@@ -114,7 +115,7 @@ def _group(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     if not groups:
         raise PermissionDenied  # no group the user teaches, curates or oversees
     asked = request.GET.get("school_class", "")
-    if asked.isdigit() and all(g.pk != int(asked) for g in groups):
+    if is_whole_number(asked) and all(g.pk != int(asked) for g in groups):
         raise Http404  # another group, or another school's: not even its existence
     data = request.GET.copy()
     pending = views.class_defaults(cal, groups, data, timezone.localdate())

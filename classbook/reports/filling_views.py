@@ -24,6 +24,7 @@ from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.core.collation import by_name
 from classbook.core.errors import DomainError
+from classbook.core.params import is_whole_number
 from classbook.reports import filling, filling_exports, queries, services, table_pages
 from classbook.reports.filling_forms import ActivityForm, FillingForm, QualityForm
 from classbook.reports.forms import period_choices
@@ -39,7 +40,7 @@ def _build(request: HttpRequest, ctx: SchoolContext) -> tuple[dict[str, Any], fi
     teachers = by_name({a.teacher for a in mine})
     for name, known in (("school_class", {c.pk for c in classes}), ("teacher", {t.pk for t in teachers})):
         asked = request.GET.get(name, "")
-        if asked.isdigit() and int(asked) not in known:
+        if is_whole_number(asked) and int(asked) not in known:
             raise Http404  # another teacher's or class's journals, or another school's: not even their existence
     data = request.GET.copy()
     if not data.get("month"):

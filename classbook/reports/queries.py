@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from classbook.core.collation import name_order
+from classbook.core.params import is_whole_number
 from classbook.journal.models import GradeKind, PeriodGrade
 from classbook.people.models import Enrolment
 from classbook.reports.models import GroupBy, RateBasis, ReportSettings
@@ -512,7 +513,7 @@ class Calendar:
     def resolve(self, raw: str) -> tuple[AcademicYear, StudyPeriod | None] | None:
         """ "p<id>" is a study period, "y<id>" a year's annual grades; None for anything else."""
         kind, number = (raw or "")[:1], (raw or "")[1:]
-        if not number.isdigit():
+        if not is_whole_number(number):
             return None
         pk = int(number)
         if kind == "y":

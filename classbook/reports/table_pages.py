@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 from classbook.access import reports as access
 from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
+from classbook.core.params import is_whole_number
 from classbook.reports import exports, run_views, steps
 from classbook.reports.attendance_forms import default_range
 from classbook.schools.models import SchoolClass
@@ -54,7 +55,7 @@ def with_range(request: HttpRequest) -> QueryDict:
 
 def check_class(request: HttpRequest, classes: list[SchoolClass]) -> None:
     asked = request.GET.get("school_class", "")
-    if asked.isdigit() and all(c.pk != int(asked) for c in classes):
+    if is_whole_number(asked) and all(c.pk != int(asked) for c in classes):
         raise Http404  # another class, or another school's: not even its existence
 
 

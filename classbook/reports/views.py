@@ -21,6 +21,7 @@ from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.core.collation import by_name
 from classbook.core.errors import DomainError
+from classbook.core.params import is_whole_number
 from classbook.reports import exports, queries, run_views, services, steps
 from classbook.reports.forms import ProgressForm, SettingsForm, SummaryForm, period_choices
 from classbook.reports.models import GroupBy
@@ -175,7 +176,7 @@ def class_defaults(
     asked = str(data.get("school_class", ""))
     picked = cal.resolve(key)
     year = picked[0].pk if picked else None
-    if asked.isdigit():
+    if is_whole_number(asked):
         if year_of.get(int(asked)) != year:
             key = cal.default(today)
     else:
@@ -197,7 +198,7 @@ def _summary(request: HttpRequest, ctx: SchoolContext) -> dict[str, Any]:
     if not classes:
         raise PermissionDenied  # a subject teacher: the summary sheet is the class teacher's and the administration's
     asked = request.GET.get("school_class", "")
-    if asked.isdigit() and all(c.pk != int(asked) for c in classes):
+    if is_whole_number(asked) and all(c.pk != int(asked) for c in classes):
         raise Http404  # another class, or another school's: not even its existence
     data = request.GET.copy()
     pending = class_defaults(cal, classes, data, timezone.localdate())

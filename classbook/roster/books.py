@@ -21,6 +21,7 @@ from classbook.access import roster_books as rules
 from classbook.access.context import SchoolContext
 from classbook.core.audit import log_action
 from classbook.core.errors import ConflictError, DomainError, PermissionDeniedError
+from classbook.core.params import is_whole_number
 from classbook.core.text import clean_text
 from classbook.people.models import Student, User
 from classbook.roster import services
@@ -76,7 +77,9 @@ def _receiver(ctx: SchoolContext, student: Student, data: dict[str, Any]) -> tup
     if guardian_id in (None, ""):
         return None, name
     guardian = (
-        rules.receiving_guardians(ctx, student).filter(pk=guardian_id).first() if str(guardian_id).isdigit() else None
+        rules.receiving_guardians(ctx, student).filter(pk=guardian_id).first()
+        if is_whole_number(str(guardian_id))
+        else None
     )
     if guardian is None:
         raise DomainError(_("Choose one of the student's parents."), field="received_by_guardian")

@@ -22,6 +22,7 @@ from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.core import exports
 from classbook.core.errors import DomainError
+from classbook.core.params import is_whole_number
 from classbook.people.models import Student
 from classbook.records import queries as record_queries
 from classbook.roster import book_print, books, feed, forms, imports, queries, services
@@ -447,7 +448,7 @@ def guardian_edit(request: HttpRequest, ctx: SchoolContext, user_id: int) -> Htt
 
 def _back_to(ctx: SchoolContext, student_id: str) -> HttpResponse:
     """Back to the child's card we came from (only a number is accepted: no open redirect)."""
-    if student_id.isdigit():
+    if is_whole_number(student_id):
         return _to_card(ctx, int(student_id))
     return redirect("roster:students", school=ctx.school.slug)
 
@@ -514,7 +515,7 @@ def class_page(request: HttpRequest, ctx: SchoolContext, class_id: int) -> HttpR
 
 def _year_param(request: HttpRequest) -> int | None:
     raw = request.GET.get("year", "").strip()
-    return int(raw) if raw.isdigit() and 1950 <= int(raw) <= 2200 else None
+    return int(raw) if is_whole_number(raw) and 1950 <= int(raw) <= 2200 else None
 
 
 @school_view(rule=roster_books.may_read_certificate_book)

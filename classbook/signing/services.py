@@ -21,6 +21,7 @@ app's ``ready()``; archives do not change (docs/signing.md).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
@@ -42,6 +43,7 @@ from classbook.signing.certificates import CertificateInfo, read_pkcs12
 from classbook.signing.models import SigningCertificate
 from classbook.signing.signers import Pkcs12Signer, Signer
 from classbook.signing.verification import SignatureReport, check_pdf
+from classbook.webhooks import addresses
 
 if TYPE_CHECKING:
     from classbook.people.models import User
@@ -62,6 +64,7 @@ __all__ = [
 ]
 
 SignerFactory = Callable[["School"], Signer | None]
+logger = logging.getLogger(__name__)
 
 
 class SigningFailed(DomainError):
@@ -84,7 +87,7 @@ def pkcs12_signer(school: School) -> Pkcs12Signer | None:
     return Pkcs12Signer(
         keystore.decrypt(cert.pkcs12_encrypted),
         keystore.decrypt(cert.password_encrypted).decode(),
-        tsa_url=cert.tsa_url or settings.SIGNING_TSA_URL,
+        tsa_url=_tsa_url(cert),
     )
 
 
@@ -176,10 +179,23 @@ def _retire(cert: SigningCertificate, acting_user: User, now: dt.datetime) -> No
 
 
 def _clean_tsa_url(url: str) -> str:
+    """The school's timestamp authority: the server calls it, so it must be a public address like a webhook's
+    (no ``http://169.254.169.254`` or ``http://127.0.0.1:6379`` typed by a school administrator: SSRF)."""
     url = (url or "").strip()
     if url and (len(url) > 500 or not url.startswith(("http://", "https://"))):
         raise DomainError(_("Enter the timestamp authority's http(s) address."), field="tsa_url")
-    return url
+    return addresses.check_outbound(url, field="tsa_url") if url else url
+
+
+def _tsa_url(cert: SigningCertificate) -> str:
+    """The school's timestamp authority, checked again before it is called (its name may resolve elsewhere now);
+    refused, the installation's ``SIGNING_TSA_URL`` is used instead."""
+    if cert.tsa_url:
+        try:
+            return addresses.check_outbound(cert.tsa_url, field="tsa_url")
+        except DomainError:
+            logger.warning("signing: the timestamp authority of school %s is not a public address", cert.school_id)
+    return str(settings.SIGNING_TSA_URL)
 
 
 @transaction.atomic

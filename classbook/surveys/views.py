@@ -24,6 +24,7 @@ from classbook.access.scopes import classes as visible_classes
 from classbook.access.scopes import get_or_404
 from classbook.core import exports
 from classbook.core.errors import DomainError
+from classbook.core.params import whole_number, whole_numbers
 from classbook.reports import charts
 from classbook.surveys import queries, services
 from classbook.surveys.forms import QuestionForm, SurveyForm
@@ -233,7 +234,7 @@ def _posted_answers(survey: Survey, post: Any) -> dict[int, services.AnswerValue
             out[q.pk] = post.get(name, "")
             continue
         values = post.getlist(name) if q.kind == QuestionKind.MULTIPLE else [post.get(name, "")]
-        numbers = [int(v) for v in values if v.strip().isdigit()]
+        numbers = whole_numbers([v.strip() for v in values])
         if q.kind == QuestionKind.SCALE:
             out[q.pk] = numbers[0] if numbers else None
         else:
@@ -288,7 +289,7 @@ def _field(q: Any, posted: Any, errors: dict[str, str]) -> dict[str, Any]:
 def _slice(request: HttpRequest, ctx: SchoolContext) -> tuple[str, int | None]:
     group = request.GET.get("group", "")
     raw = request.GET.get("class", "")
-    class_id = int(raw) if raw.isdigit() else None
+    class_id = whole_number(raw)
     return (group if group in Audience.values else ""), class_id
 
 

@@ -23,6 +23,7 @@ from classbook.access.decorators import school_view
 from classbook.access.scopes import directory, get_or_404
 from classbook.core.collation import name_order
 from classbook.core.errors import DomainError
+from classbook.core.params import is_whole_number
 from classbook.schools.models import StudyPeriod
 from classbook.timetable import ical, queries, services
 from classbook.timetable.forms import (
@@ -405,7 +406,7 @@ def _month_param(request: HttpRequest) -> dt.date:
 
 def _teacher_param(request: HttpRequest, ctx: SchoolContext) -> int | None:
     raw = request.GET.get("teacher", "")
-    if not raw.isdigit():
+    if not is_whole_number(raw):
         return None
     if not scopes.may_see_changes_of(ctx, int(raw)):
         raise Http404

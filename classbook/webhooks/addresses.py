@@ -116,6 +116,45 @@ def resolve(target: Target) -> list[IPAddress]:
     return found
 
 
+def _public_or_allowed(address: IPAddress) -> bool:
+    """The webhooks' address rule without the scheme: public, or loopback/private where the settings allow."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return bool(getattr(settings, "WEBHOOKS_ALLOW_HTTP_LOOPBACK", False))
+    if address.is_global and not address.is_multicast:
+        return True
+    private_ok = getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+    return bool(private_ok and address.is_private and not (address.is_link_local or address.is_unspecified))
+
+
+def check_outbound(url: str, *, field: str) -> str:
+    """Another address a school types for the server to call (the signing certificate's timestamp authority):
+    ``http`` or ``https`` (the timestamp protocol is usually plain http: its answer is signed), no user name or
+    password, and every address the host name resolves to public, under the same settings as webhooks. A name
+    that does not resolve now is accepted (it is checked again before each call). The cleaned URL, or
+    ``UnsafeURL`` on ``field``."""
+    refused = UnsafeURL(_("The server may only call public internet addresses."), field=field)
+    try:
+        target = parse(url)
+    except UnsafeURL as exc:
+        raise UnsafeURL(exc.message, field=field) from exc
+    literal = _literal(target.host)
+    if literal is None and (target.host == "localhost" or target.host.endswith((".localhost", ".local", ".internal"))):
+        raise refused
+    if literal is not None:
+        found = [literal]
+    else:
+        try:
+            infos = socket.getaddrinfo(target.host, target.port, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            return url.strip()
+        found = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    if not all(_public_or_allowed(address) for address in found):
+        raise refused
+    return url.strip()
+
+
 def check(url: str) -> Target:
     """The check when a subscription is saved: static rules, then every resolved address.
 

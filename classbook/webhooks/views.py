@@ -15,6 +15,7 @@ from classbook.access.context import SchoolContext
 from classbook.access.decorators import school_view
 from classbook.access.webhooks import may_manage_webhooks
 from classbook.core.errors import DomainError
+from classbook.core.params import is_whole_number, whole_number
 from classbook.webhooks import queries, services
 from classbook.webhooks.models import SUBSCRIBABLE, DeliveryStatus
 
@@ -27,7 +28,7 @@ def _events() -> list[tuple[str, str]]:
 
 def _offset(request: HttpRequest) -> int:
     value = request.GET.get("offset", "")
-    return min(int(value), 1_000_000) if value.isdigit() else 0
+    return min(whole_number(value, 0) or 0, 1_000_000)
 
 
 @school_view(writes=True, rule=may_manage_webhooks)
@@ -72,7 +73,7 @@ def _act(request: HttpRequest, ctx: SchoolContext, sub: Any) -> HttpResponse | N
     elif action == "ping":
         services.send_ping(acting_user=ctx.user, subscription=sub)
         messages.success(request, _("A test delivery is on its way; its result appears in the log below."))
-    elif action == "redeliver" and request.POST.get("delivery", "").isdigit():
+    elif action == "redeliver" and is_whole_number(request.POST.get("delivery", "")):
         row = queries.delivery(ctx, sub, int(request.POST["delivery"]))
         services.redeliver(acting_user=ctx.user, delivery=row)
         messages.success(request, _("The delivery will be sent again."))
