@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "classbook.people.sessions.SessionUserMiddleware",
     "classbook.people.middleware.UserLanguageMiddleware",
     "classbook.people.middleware.SessionGuardMiddleware",
+    "classbook.core.headers.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -25,6 +25,11 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
+def unsafe_cell(text: str) -> str:
+    """A cell read back from an export (the plan's import): the apostrophe ``safe_cell`` added is dropped."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS) else text
+
+
 def to_csv(head: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")

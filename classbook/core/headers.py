@@ -47,3 +47,23 @@ class SecurityHeadersMiddleware:
         if self.permissions:
             response.headers.setdefault("Permissions-Policy", self.permissions)
         return response
+
+
+class PrivateCacheMiddleware:
+    """``Cache-Control: private, no-store`` on every answer to a signed-in user (a session, or an
+    ``Authorization`` header) that set no caching of its own: journal pages, diaries, portfolios and their
+    htmx parts hold children's personal data, which neither a shared cache (a school's proxy) nor the
+    browser's disk cache of a shared computer may keep. Views that want revalidation (the grid's ETag,
+    stored files: ``private, no-cache``) or the service worker's offline copy set their own header first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Cache-Control" in response:
+            return response
+        user = getattr(request, "user", None)
+        if "HTTP_AUTHORIZATION" in request.META or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = "private, no-store"
+        return response

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from classbook.core.errors import DomainError
+from classbook.core.exports import safe_cell, unsafe_cell
 from classbook.core.tables import TableError, normalize_header, read_table
 from classbook.journal.models import LessonType
 from classbook.planning.models import (
@@ -127,7 +128,7 @@ def parse_rows(raw_header: list[str], rows: list[tuple[int, list[str]]]) -> list
 
     def get(row: list[str], key: str) -> str:
         index = columns.get(key)
-        return row[index].strip() if index is not None and index < len(row) else ""
+        return unsafe_cell(row[index].strip()) if index is not None and index < len(row) else ""
 
     for number, row in rows:  # blank lines (between sections) are already left out
         row_errors: list[RowError] = []
@@ -208,10 +209,13 @@ def parse_file(filename: str, content: bytes) -> list[TopicRow]:
 
 
 def topics_table(topics: list[Any]) -> list[list[str]]:
-    """A plan's topics as rows of the import format (header first), for export and templates."""
+    """A plan's topics as rows of the import format (header first), for export and templates. Typed text that
+    a spreadsheet would run as a formula gets a leading apostrophe (``safe_cell``); the import drops it again."""
     rows = [TEMPLATE_HEADER]
     for index, t in enumerate(topics, start=1):
-        rows.append([str(index), t.section, t.title, str(t.hours), t.lesson_type, t.homework])
+        rows.append(
+            [str(index), safe_cell(t.section), safe_cell(t.title), str(t.hours), t.lesson_type, safe_cell(t.homework)]
+        )
     return rows
 
 

@@ -60,14 +60,35 @@ def fingerprint(cert: x509.Certificate) -> str:
     return cert.fingerprint(hashes.SHA256()).hex()
 
 
+# A key-derivation count above this is refused before any password is tried: the counts are the file's own, and
+# a crafted file asking for 2**31 rounds would hold a worker's CPU for hours (usual files: 2,048 to 600,000).
+MAX_KDF_ITERATIONS = 1_000_000
+
+
+def _iterations(pfx: asn1_pkcs12.Pfx) -> list[int]:
+    """Every key-derivation count readable without the password: the MAC's, the encrypted parts' and the
+    shrouded keys' of the parts that are not encrypted."""
+    counts = [pfx["mac_data"]["iterations"].native] if pfx["mac_data"].native else []
+    for info in pfx.authenticated_safe:
+        if info["content_type"].native == "encrypted_data":
+            algorithm = info["content"]["encrypted_content_info"]["content_encryption_algorithm"]
+            counts.append(algorithm.kdf_iterations)
+        elif info["content_type"].native == "data":
+            for bag in asn1_pkcs12.SafeContents.load(info["content"].native):
+                if bag["bag_id"].native == "pkcs8_shrouded_key_bag":
+                    counts.append(bag["bag_value"]["encryption_algorithm"].kdf_iterations)
+    return [int(c) for c in counts if c is not None]
+
+
 def _is_pkcs12(data: bytes) -> bool:
-    """The file parses as a PKCS#12 structure (before any password is tried)."""
+    """The file parses as a PKCS#12 structure (before any password is tried) whose key derivations are of a
+    sane cost (``MAX_KDF_ITERATIONS``)."""
     try:
         pfx = asn1_pkcs12.Pfx.load(data, strict=True)
         pfx["auth_safe"]["content_type"].native  # noqa: B018 - forces parsing of the outer structure
+        return all(count <= MAX_KDF_ITERATIONS for count in _iterations(pfx))
     except (ValueError, TypeError, KeyError):
         return False
-    return True
 
 
 def _load(data: bytes, password: str) -> pkcs12.PKCS12KeyAndCertificates:

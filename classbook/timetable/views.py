@@ -23,6 +23,7 @@ from classbook.access.decorators import school_view
 from classbook.access.scopes import directory, get_or_404
 from classbook.core.collation import name_order
 from classbook.core.errors import DomainError
+from classbook.core.exports import safe_cell
 from classbook.core.params import is_whole_number
 from classbook.schools.models import StudyPeriod
 from classbook.timetable import ical, queries, services
@@ -449,7 +450,8 @@ def changes_csv(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     for row in rows:
         a = row.lesson.assignment
         writer.writerow(
-            [
+            safe_cell(c)
+            for c in [
                 row.date.isoformat(),
                 row.number or "",
                 str(a.subgroup or a.school_class),
@@ -463,7 +465,7 @@ def changes_csv(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     writer.writerow([])
     writer.writerow([_("Teacher"), _("Substituted for others"), _("Missed")])
     for count in counts:
-        writer.writerow([count.name, count.substituted_for_others, count.missed])
+        writer.writerow([safe_cell(count.name), count.substituted_for_others, count.missed])
     return response
 
 

