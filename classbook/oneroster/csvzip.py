@@ -15,6 +15,10 @@ from classbook.oneroster.spec import HEADERS, MANIFEST_FILES, MANIFEST_VERSION, 
 MAX_ZIP_BYTES = 20 * 1024 * 1024
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
 MAX_MEMBER_ROWS = 2_000_000  # a large school's results.csv for a year (one row per mark)
+# All CSV files together, unpacked, and how many: a zip of many highly compressed members (each under the
+# per-file cap) would otherwise unpack to gigabytes in memory. OneRoster 1.2 has 16 CSV files.
+MAX_TOTAL_BYTES = 200 * 1024 * 1024
+MAX_MEMBERS = 40
 # A fixed timestamp for every member, so the same rows give the same zip bytes.
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -57,6 +61,8 @@ def read_zip(data: bytes) -> dict[str, list[list[str]]]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = [i for i in zf.infolist() if i.filename.endswith(".csv") and "/" not in i.filename]
+        if len(names) > MAX_MEMBERS or sum(i.file_size for i in names) > MAX_TOTAL_BYTES:
+            raise DomainError(_("The file is too large."), code="too_large", field="file")
         files: dict[str, list[list[str]]] = {}
         for info in names:
             if info.file_size > MAX_MEMBER_BYTES:

@@ -4,11 +4,14 @@ strings that ``int`` refuses ("²", 5,000 digits) are refusals, never a 500; ano
 from __future__ import annotations
 
 import base64
+import io
+import zipfile
 
 import pytest
 from django.urls import reverse
 
-from classbook.oneroster import services
+from classbook.core.errors import DomainError
+from classbook.oneroster import csvzip, services
 from classbook.oneroster.models import SCOPE_ROSTER_CORE
 
 HOSTILE = ["²", "9" * 5000, "99999999999999999999", "\x00"]
@@ -40,3 +43,26 @@ def test_the_provider_refuses_hostile_paging_with_its_json_error(world, client):
             )
             assert response.status_code == 400, (name, raw)
             assert response.json()["imsx_codeMajor"] == "failure"
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_a_zip_unpacking_to_more_than_the_total_cap_is_refused_before_reading(monkeypatch):
+    monkeypatch.setattr(csvzip, "MAX_TOTAL_BYTES", 3 * 1024 * 1024)
+    bomb = _zip({f"part{n}.csv": b"a" * (1024 * 1024) for n in range(5)})  # 5 MB unpacked, a few KB packed
+    assert len(bomb) < 100_000
+    with pytest.raises(DomainError) as refused:
+        csvzip.read_zip(bomb)
+    assert refused.value.code == "too_large"
+
+
+def test_a_zip_of_too_many_files_is_refused():
+    with pytest.raises(DomainError) as refused:
+        csvzip.read_zip(_zip({f"f{n}.csv": b"x\\n" for n in range(csvzip.MAX_MEMBERS + 1)}))
+    assert refused.value.code == "too_large"
