@@ -16,7 +16,7 @@ def is_whole_number(raw: object) -> bool:
 
 def whole_number(raw: object, default: int | None = None) -> int | None:
     """``raw`` as an int when it is 1 to 18 ASCII digits, else ``default``."""
-    return int(raw) if is_whole_number(raw) else default  # type: ignore[arg-type]
+    return int(raw) if isinstance(raw, str) and is_whole_number(raw) else default
 
 
 def whole_numbers(values: list[str] | str, sep: str = ",") -> list[int]:
