@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "classbook.core.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise (static files come compressed), above every middleware that writes the body.
+    "classbook.core.compression.CompressPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -394,6 +396,9 @@ SECURE_CSP = {
     "frame-ancestors": ["'none'"],
     "form-action": ["'self'"],
 }
+# Stylesheets a page inlines with {% inline_style %} (no round trip before the first paint on a phone's network,
+# issue 14); their SHA-256 hashes are added to style-src (classbook/core/inline_styles.py).
+INLINE_STYLES = ["classbook/app.css", "classbook/diary.css"]
 # Browser features no page uses: sent as "feature=()" in Permissions-Policy.
 PERMISSIONS_POLICY_DENY = [
     "accelerometer",

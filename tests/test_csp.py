@@ -8,6 +8,8 @@ policy (a ``securitypolicyviolation`` event or a console error) while its behavi
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 
@@ -18,6 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from classbook.core.headers import SecurityHeadersMiddleware, build_policy
+from classbook.core.inline_styles import style_sources
 from tests import factories as f
 from tests.conftest import client_for
 from tests.test_templates_no_inline import inline_problems
@@ -25,7 +28,9 @@ from tests.test_templates_no_inline import inline_problems
 STRICT = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
-    "style-src": ["'self'"],
+    # The site's own stylesheets inlined into the page (issue 14: no round trip before the first paint), each
+    # allowed by its hash; style= attributes and any other <style> stay refused.
+    "style-src": ["'self'", *style_sources()],
     "img-src": ["'self'", "data:"],
     "object-src": ["'none'"],
     "base-uri": ["'none'"],
@@ -44,11 +49,27 @@ def parse_policy(header: str) -> dict[str, list[str]]:
     return directives
 
 
+STYLE_ELEMENT = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def disallowed_styles(html: str, header: str) -> list[str]:
+    """The ``<style>`` elements of ``html`` whose SHA-256 the policy ``header`` does not allow (the browser would
+    drop them: a page without its design)."""
+    allowed = set(parse_policy(header).get("style-src", []))
+    return [
+        text[:60]
+        for text in STYLE_ELEMENT.findall(html)
+        if f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'" not in allowed
+    ]
+
+
 def assert_strict(response: HttpResponse) -> None:
     header = response.headers.get("Content-Security-Policy")
     assert header, f"no Content-Security-Policy on {response.status_code} {response.get('Content-Type')}"
     assert parse_policy(header) == STRICT
     assert "unsafe" not in header
+    if "text/html" in response.get("Content-Type", "") and not response.streaming:
+        assert not disallowed_styles(response.content.decode(), header)
 
 
 def sample_pages(world) -> list[tuple[str, str]]:

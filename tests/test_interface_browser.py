@@ -3,7 +3,7 @@
 
 One browser for the module and one page load per page: each page is checked by axe on a wide window, then the
 same page is narrowed to a phone's width and its page scroll measured. The pages are the smoke crawl's
-(tests/test_smoke_crawl.py) from each persona's start page, plus a week of lessons, marks and changes (the
+(tests/test_smoke_crawl.py) from each demo persona's start page, plus a week of lessons, marks and changes (the
 diary fixture) so the timetable, the diary, the information letter and the journal have something to show.
 
 No server runs: the crawl fetches the pages with Django's test client and the browser gets them from
@@ -33,7 +33,10 @@ from tests.test_smoke_crawl import crawl
 sync_api = pytest.importorskip("playwright.sync_api")
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-PERSONAS = ["teacher", "class_teacher", "deputy", "director", "parent", "student"]
+# Every demo persona: the staff's pages once (the first persona to reach a view), the family's once more. The
+# administrator and the secretary reach the newer apps' administration (OneRoster, archive, printing, signing,
+# documents, surveys, materials, portfolios), the viewer the authority's reports.
+PERSONAS = ["teacher", "class_teacher", "deputy", "director", "admin", "secretary", "viewer", "parent", "student"]
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from tests.conftest import client_for
-from tests.test_csp import STRICT, parse_policy
+from tests.test_csp import STRICT, disallowed_styles, parse_policy
 
 LINK_RE = re.compile(r'href="(/[^"#]*)"')
 SKIP = ("/static/", "/media/", "/django-admin/", "/api/v1/docs", "/accounts/logout")
@@ -62,9 +62,10 @@ def test_persona_follows_every_shown_link_without_errors(world, persona):
     heavy: dict[str, int] = {}
 
     def check_policy(url, response):
-        if parse_policy(response.get("Content-Security-Policy", "")) != STRICT:
-            without_policy.append(url)
         is_html = response.status_code == 200 and "text/html" in response.get("Content-Type", "")
+        policy = response.get("Content-Security-Policy", "")
+        if parse_policy(policy) != STRICT or (is_html and disallowed_styles(response.content.decode(), policy)):
+            without_policy.append(url)
         if is_html and len(response.content) > MAX_HTML and not HEAVY_ALLOWED.match(urlsplit(url).path):
             heavy[url] = len(response.content)
 

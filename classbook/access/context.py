@@ -200,6 +200,17 @@ def school_for(
     return ctx
 
 
+def start_url(schools: list[School]) -> str:
+    """Where a user of ``schools`` (``user_schools``) starts: the school's start page when there is one school,
+    else the list of schools (``/``). The login goes there directly, not through ``/`` (one redirect fewer:
+    ~0.6 s on a phone's network)."""
+    from django.urls import reverse
+
+    if len(schools) == 1:
+        return reverse("schools:dashboard", kwargs={"school": schools[0].slug})
+    return reverse("home")
+
+
 def user_schools(user: User | AnonymousUser) -> list[School]:
     """Schools where the user has an active role or which their authority oversees."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:

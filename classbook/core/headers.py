@@ -1,10 +1,11 @@
 """Content-Security-Policy and Permissions-Policy on every response (docs/security.md).
 
-The policy is the same on every page and needs no nonce (no page has inline script or style), so a
-few lines do what django-csp would: build the header once from ``settings.SECURE_CSP`` (the shape of
-Django 6's built-in ``SECURE_CSP``: ``{"directive": ["source", ...]}``) and set it unless a view set
-its own. PDFs are left without it: they are not HTML documents, ours carry no script, and browsers'
-built-in PDF viewers have broken under ``object-src``/``sandbox`` policies sent with the file.
+The policy is the same on every page and needs no nonce (no page has inline script; the only inline style
+is the site's own stylesheets, allowed by their hashes: ``core/inline_styles.py``), so a few lines do what
+django-csp would: build the header once from ``settings.SECURE_CSP`` (the shape of Django 6's built-in
+``SECURE_CSP``: ``{"directive": ["source", ...]}``) plus those hashes, and set it unless a view set its own.
+PDFs are left without it: they are not HTML documents, ours carry no script, and browsers' built-in PDF
+viewers have broken under ``object-src``/``sandbox`` policies sent with the file.
 Referrer-Policy, Cross-Origin-Opener-Policy and nosniff come from Django's SecurityMiddleware.
 """
 
@@ -14,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from classbook.core.inline_styles import style_sources
 
 NOT_A_DOCUMENT = ("application/pdf",)
 
@@ -30,12 +33,20 @@ def build_policy(directives: Mapping[str, Sequence[str] | str | bool]) -> str:
     return "; ".join(parts)
 
 
+def site_policy() -> str:
+    """``settings.SECURE_CSP`` with the hashes of the inlined stylesheets added to ``style-src``."""
+    directives = dict(getattr(settings, "SECURE_CSP", {}))
+    if "style-src" in directives:
+        directives["style-src"] = [*directives["style-src"], *style_sources()]
+    return build_policy(directives)
+
+
 class SecurityHeadersMiddleware:
     """Adds ``Content-Security-Policy`` and ``Permissions-Policy`` (a view may set its own first)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.csp = build_policy(getattr(settings, "SECURE_CSP", {}))
+        self.csp = site_policy()
         self.permissions = ", ".join(f"{feature}=()" for feature in getattr(settings, "PERMISSIONS_POLICY_DENY", []))
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -43,7 +54,9 @@ class SecurityHeadersMiddleware:
         if response.get("Content-Type", "").split(";")[0].strip() in NOT_A_DOCUMENT:
             return response
         if self.csp:
-            response.headers.setdefault("Content-Security-Policy", self.csp)
+            # In development an edited stylesheet has a new hash: the policy follows it.
+            csp = site_policy() if settings.DEBUG else self.csp
+            response.headers.setdefault("Content-Security-Policy", csp)
         if self.permissions:
             response.headers.setdefault("Permissions-Policy", self.permissions)
         return response

@@ -20,7 +20,7 @@ from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +31,7 @@ from django.views.i18n import set_language as django_set_language
 
 from classbook.access import codes as codes_access
 from classbook.access import scopes
-from classbook.access.context import SchoolContext
+from classbook.access.context import SchoolContext, start_url, user_schools
 from classbook.access.decorators import school_view
 from classbook.core.devices import device_label
 from classbook.core.errors import DomainError
@@ -92,6 +92,13 @@ class LoginView(auth_views.LoginView):
     template_name = "people/login.html"
     form_class = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_success_url(self) -> str:
+        """``next``, or the user's start page itself rather than ``/``, which would redirect once more."""
+        url = super().get_success_url()
+        if url == resolve_url(settings.LOGIN_REDIRECT_URL) and self.request.user.is_authenticated:
+            return start_url(user_schools(self.request.user))
+        return url
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()

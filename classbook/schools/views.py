@@ -31,7 +31,7 @@ from django.views.decorators.http import require_POST
 from classbook.access import journal as access_journal
 from classbook.access import scopes, structure
 from classbook.access import surveys as access_surveys
-from classbook.access.context import SchoolContext, user_schools
+from classbook.access.context import SchoolContext, start_url, user_schools
 from classbook.access.decorators import school_view
 from classbook.access.rules import Perm
 from classbook.core.collation import name_order
@@ -53,7 +53,7 @@ from classbook.schools.models import (
 def home(request: HttpRequest) -> HttpResponse:
     schools = user_schools(request.user)
     if len(schools) == 1:
-        return redirect("schools:dashboard", school=schools[0].slug)
+        return redirect(start_url(schools))
     return render(request, "schools/home.html", {"schools": schools})
 
 

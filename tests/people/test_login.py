@@ -135,6 +135,20 @@ def test_second_step_is_throttled(world, teacher_totp, settings):
     assert not response.wsgi_request.user.is_authenticated
 
 
+def test_login_goes_straight_to_the_start_page_without_a_redirect_chain(world):
+    """One redirect after the password, not two (``/`` then the school): a round trip less on a phone."""
+    dashboard = reverse("schools:dashboard", args=[world.school.slug])
+    for extra in ({}, {"next": "/"}):
+        response = post_login(Client(), "parent", PASSWORD, **extra)
+        assert response["Location"] == dashboard, extra
+    # An explicit page is kept; an offsite one is not followed; a logged-in visit to the login page moves on.
+    client = Client()
+    diary = reverse("diary:index", args=[world.school.slug])
+    assert post_login(client, "parent", PASSWORD, next=diary)["Location"] == diary
+    assert post_login(Client(), "parent", PASSWORD, next="https://evil.example/")["Location"] == dashboard
+    assert client.get(reverse("people:login"))["Location"] == dashboard
+
+
 def test_second_step_expires_and_needs_the_password_first(world, teacher_totp):
     assert Client().get(reverse("people:login_verify")).status_code == 302
     client = Client()

@@ -22,6 +22,8 @@ from django.urls import get_script_prefix
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from classbook.core.inline_styles import css_text
+
 register = template.Library()
 
 # At most this many distinct navigations are kept (a few kilobytes each); then the cache starts again.
@@ -56,3 +58,10 @@ def site_nav(context: template.Context) -> SafeString:
                 _kept.clear()
             _kept[key] = html
     return mark_safe(html)  # noqa: S308 - the template's own output, autoescaped when rendered
+
+
+@register.simple_tag
+def inline_style(name: str) -> SafeString:
+    """``<style>`` with the static stylesheet ``name`` (one of ``settings.INLINE_STYLES``, whose hashes the
+    Content-Security-Policy allows): no round trip before the first paint (``classbook/core/inline_styles.py``)."""
+    return mark_safe(f"<style>{css_text(name)}</style>")  # noqa: S308 - our own static file, not user input

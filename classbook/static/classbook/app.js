@@ -10,6 +10,8 @@
  *   <form data-busy="progress-id"                on submit shows #progress-id and disables the form's buttons
  *         data-busy-when="open">                 ... only when the button pressed has that value
  *   <details data-menu>                          the site menu: open on wide screens, a button on phones
+ *   <table class="stack">                        a card per row on a phone: each cell gets its column's
+ *                                                header text as data-label (app.css shows it before the cell)
  *
  * And on every page: the navigation link of the current page gets aria-current="page" (the navigation's
  * text is cached per user context, so the server does not mark it), and a table or box that scrolls
@@ -93,6 +95,28 @@
     });
   }
 
+  function labelStackedCells() {
+    document.querySelectorAll("table.stack").forEach(function (table) {
+      var heads = table.tHead ? table.tHead.rows[table.tHead.rows.length - 1] : null;
+      if (!heads) return;
+      var names = [];
+      Array.prototype.forEach.call(heads.cells, function (th) {
+        for (var i = 0; i < th.colSpan; i++) names.push(th.textContent.trim());
+      });
+      Array.prototype.forEach.call(table.tBodies, function (body) {
+        Array.prototype.forEach.call(body.rows, function (row) {
+          var column = 0;
+          Array.prototype.forEach.call(row.cells, function (cell) {
+            if (names[column] && cell.colSpan < names.length && !cell.hasAttribute("data-label")) {
+              cell.setAttribute("data-label", names[column]);
+            }
+            column += cell.colSpan;
+          });
+        });
+      });
+    });
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" || WIDE.matches) return;
     var menu = document.querySelector("details[data-menu][open]");
@@ -105,6 +129,7 @@
   function ready() {
     syncMenu();
     markCurrent();
+    labelStackedCells();
     focusableScrollers();
   }
   if (WIDE.addEventListener) WIDE.addEventListener("change", syncMenu);
