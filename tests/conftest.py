@@ -32,6 +32,42 @@ def pytest_configure(config: pytest.Config) -> None:
     _share_static_file_index()
     _flush_only_written_tables_on_postgresql()
     _schema_from_models()
+    _move_the_clock(config)
+
+
+def _move_the_clock(config: pytest.Config) -> None:
+    """``TEST_CLOCK=2027-03-15T10:00`` (UTC unless an offset is given) runs the whole session at that moment, the
+    clock ticking from there: a test that depends on the real "today" (the day CI runs, after midnight in Kyiv,
+    in the summer holidays) fails on any day, not only on the day it breaks. Tests that travel themselves still
+    do (time-machine nests). Python's clock only: SQLite computes nothing from its own clock here, PostgreSQL's
+    ``now()`` does, so run the variants on SQLite (docs/development.md, "The suite's clock")."""
+    import datetime as dt
+    import os
+
+    value = os.environ.get("TEST_CLOCK", "").strip()
+    if not value:
+        return
+    import time_machine
+
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise pytest.UsageError(f"TEST_CLOCK={value!r} is not an ISO date and time (2027-03-15T10:00)") from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    traveller = time_machine.travel(moment, tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    import os
+
+    return (
+        f"TEST_CLOCK={os.environ['TEST_CLOCK']} (the session's clock, tests/conftest.py)"
+        if os.environ.get("TEST_CLOCK")
+        else None
+    )
 
 
 def _schema_from_models() -> None:
