@@ -31,24 +31,63 @@ def pytest_configure(config: pytest.Config) -> None:
     clear_tasks_handlers(setting="TASKS")  # the backends were read when the apps loaded
     _share_static_file_index()
     _flush_only_written_tables_on_postgresql()
-    _schema_from_models_on_sqlite()
+    _schema_from_models()
+    _move_the_clock(config)
 
 
-def _schema_from_models_on_sqlite() -> None:
-    """Applying the 90-odd migrations costs each test database ~22 s of CPU, nearly all of it in Django re-rendering
-    the migration state (School is related to ~100 models, and every AddIndex or AddConstraint re-renders them).
-    ``scripts/test`` sets ``TEST_SCHEMA=models`` for its SQLite pass: the tables are created from the models
-    (Django's ``TEST["MIGRATE"] = False``) in ~2 s, and ``django_db_setup`` below records every migration as applied,
-    as ``migrate`` would have (backups carry that list; the migration tests migrate back and forth from there).
-    Nothing is lost: ``makemigrations --check`` proves the models and the migrations agree, and the PostgreSQL pass,
-    the production engine, applies every migration."""
+def _move_the_clock(config: pytest.Config) -> None:
+    """``TEST_CLOCK=2027-03-15T10:00`` (UTC unless an offset is given) runs the whole session at that moment, the
+    clock ticking from there: a test that depends on the real "today" (the day CI runs, after midnight in Kyiv,
+    in the summer holidays) fails on any day, not only on the day it breaks. Tests that travel themselves still
+    do (time-machine nests). Python's clock only: SQLite computes nothing from its own clock here, PostgreSQL's
+    ``now()`` does, so run the variants on SQLite (docs/development.md, "The suite's clock")."""
+    import datetime as dt
+    import os
+
+    value = os.environ.get("TEST_CLOCK", "").strip()
+    if not value:
+        return
+    import time_machine
+
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise pytest.UsageError(f"TEST_CLOCK={value!r} is not an ISO date and time (2027-03-15T10:00)") from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    traveller = time_machine.travel(moment, tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    import os
+
+    return (
+        f"TEST_CLOCK={os.environ['TEST_CLOCK']} (the session's clock, tests/conftest.py)"
+        if os.environ.get("TEST_CLOCK")
+        else None
+    )
+
+
+def _schema_from_models() -> None:
+    """Applying the 90-odd migrations costs each test database ~22 s of CPU on SQLite and 33-37 s on PostgreSQL,
+    nearly all of it in Django re-rendering the migration state (School is related to ~100 models, and every
+    AddIndex or AddConstraint re-renders them). ``scripts/test`` sets ``TEST_SCHEMA=models`` for both passes: the
+    tables are created from the models (Django's ``TEST["MIGRATE"] = False``) in seconds, and ``django_db_setup``
+    below records every migration as applied, as ``migrate`` would have (backups carry that list; the migration
+    tests migrate back and forth from there). Nothing is lost: ``makemigrations --check`` proves the models and the
+    migrations agree, and on PostgreSQL ``tests/test_migrations_schema.py`` applies every migration to an empty
+    database and compares its schema (tables, columns, indexes, constraints) with the one built from the models.
+    The migrations' RunSQL/RunPython steps only move existing rows (nothing to move in an empty database) and
+    create nothing in the schema: ``core/0004_names_collation`` no longer creates a collation (the ordering uses
+    PostgreSQL's built-in ``"uk-UA-x-icu"``)."""
     import os
 
     from django.conf import settings
 
-    database = settings.DATABASES["default"]
-    if os.environ.get("TEST_SCHEMA") == "models" and database["ENGINE"] == "django.db.backends.sqlite3":
-        database.setdefault("TEST", {})["MIGRATE"] = False
+    if os.environ.get("TEST_SCHEMA") == "models":
+        settings.DATABASES["default"].setdefault("TEST", {})["MIGRATE"] = False
 
 
 def _flush_only_written_tables_on_postgresql() -> None:

@@ -19,6 +19,14 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _a_school_day():
+    """Orders take effect inside the school year (the factories' 2026/2027): the tests date them from "today",
+    so "today" is a day of that year, not the day the suite runs (in July they failed: TEST_CLOCK=2027-07-10)."""
+    with time_machine.travel(dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC), tick=True):
+        yield
+
+
 def _input(world, kind, lines, *, effective_on=None, number=None, **extra):
     today = timezone.localdate()
     year = world.class_a.year
