@@ -13,9 +13,8 @@ from typing import Any
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from classbook.journal.grid import EMPTY_CELL, AttendanceEntry, Grid, GridLesson, MarkEntry, PeriodCell, as_cell
 from classbook.journal.models import LessonType
