@@ -13,7 +13,7 @@ from typing import Any
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from classbook.journal.grid import EMPTY_CELL, AttendanceEntry, Grid, GridLesson, MarkEntry, PeriodCell, as_cell
@@ -236,7 +236,7 @@ def lesson_articles(context: Any, grid: Grid, lesson_url_base: str) -> SafeStrin
     t: dict[str, str] = {
         key: escape(text)
         for key, text in {
-            "no": _("No."),
+            "no": pgettext("bell slot", "No."),
             "no_help": _("Lesson number in the day"),
             "running": _("No. in order"),
             "topic": _("Topic"),
