@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from classbook.access import scopes
 from classbook.access.context import SchoolContext
-from classbook.audit.labels import action_label
+from classbook.audit.labels import action_label, detail_label
 from classbook.core.models import AuditEntry
 from classbook.core.params import is_whole_number
 from classbook.people.models import Membership, User
@@ -93,11 +93,14 @@ class AuditRow:
 
     @property
     def details(self) -> list[tuple[str, str]]:
-        """The data as short "key: value" pairs for the page (values cut at ``DETAIL_CHARS``)."""
+        """The data as short "name: value" pairs for the page (keys named by ``labels.DETAIL_LABELS``, values cut at
+        ``DETAIL_CHARS``)."""
         pairs = []
         for key, value in list(self.data.items())[:DETAIL_KEYS]:
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-            pairs.append((str(key), text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"))
+            pairs.append(
+                (detail_label(str(key)), text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…")
+            )
         return pairs
 
 

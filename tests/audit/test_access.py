@@ -101,3 +101,13 @@ def test_person_filter_does_not_find_people_of_other_schools_by_login_name(world
     page = as_user(world.admin).get(PAGE + "?person=foreignteacher").content.decode()
     assert "Nobody with this login name or number has a role in this school." in page
     assert "Nobody with this login name" in as_user(world.admin).get(PAGE + "?person=no-such-name").content.decode()
+
+
+def test_the_page_names_the_data_keys_in_the_reader_s_language_and_the_api_keeps_them(world, as_user):
+    log_action("test.named", actor=world.admin, school=world.school, data={"reason": "typo", "odd_key": 1})
+    client = as_user(world.admin)
+    client.cookies["django_language"] = "uk"
+    page = client.get(PAGE).content.decode()
+    assert "Причина:" in page and "reason:" not in page
+    assert "odd key:" in page  # a key without a label is shown, never hidden
+    assert client.get(API).json()["items"][0]["data"] == {"reason": "typo", "odd_key": 1}
