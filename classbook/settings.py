@@ -459,3 +459,9 @@ SIGNING_SIGNER = os.environ.get("SIGNING_SIGNER", "pkcs12")
 # PEM files of further trust roots for verification (a qualified provider's root), comma-separated.
 SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS", "")
 SIGNING_MAX_UPLOAD_BYTES = int(os.environ.get("SIGNING_MAX_UPLOAD_BYTES", str(256 * 1024)))
+# PAdES B-LT: fetch the revocation information (CRL/OCSP) the signer's certificate chain names at signing time and
+# embed it with the chain (0: never fetch, signatures stay B-B/B-T). Seconds per request; an address that does
+# not answer is not asked again for SIGNING_REVOCATION_RETRY_SECONDS (the other documents stay B-B/B-T).
+SIGNING_REVOCATION = env_bool("SIGNING_REVOCATION", True)
+SIGNING_REVOCATION_TIMEOUT = int(os.environ.get("SIGNING_REVOCATION_TIMEOUT", "5"))
+SIGNING_REVOCATION_RETRY_SECONDS = int(os.environ.get("SIGNING_REVOCATION_RETRY_SECONDS", "600"))

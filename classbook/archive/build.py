@@ -9,7 +9,9 @@ One build archives every class of its academic year for its range of days:
   (``reports.queries.summary_sheet``, the same definition as the report page) printed the same way
   (``printing.documents.summary_sheet_html``) as a PDF/A-3b with ``summary.json`` embedded;
 
-each then signed with the school's certificate when it has one (``classbook.signing.services.sign_pdf``).
+each then signed with the school's certificate when it has one (``classbook.signing.services.sign_pdf_with_level``:
+PAdES B-B/B-T, B-LT when the certificate's revocation information answers; the part and its record keep the level
+and, when it is not B-LT, why).
 
 The work is split by class so that several task workers share it (a year archive is hundreds of printed pages
 per class): ``run`` (task ``build_archive``) counts the classes and queues one ``build_archive_class`` task per
@@ -27,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -39,6 +41,9 @@ from classbook.archive.models import ArchiveBuild, ArchiveKind, ArchivePart, Bui
 from classbook.printing.documents import PrintFooter, class_journal_html, summary_sheet_html
 from classbook.reports import queries as report_queries
 from classbook.schools.models import SchoolClass, TeachingAssignment
+
+if TYPE_CHECKING:
+    from classbook.signing.signers import SignedPdf
 
 logger = logging.getLogger(__name__)
 
@@ -132,29 +137,33 @@ def _seal(build: ArchiveBuild, classes: list[SchoolClass]) -> str:
     return "made"
 
 
-def _document(build: ArchiveBuild, school_class: SchoolClass, document: str) -> tuple[str, str, bytes, bool]:
-    """One class's document of the build: ``(document, filename, content, signed)``."""
+def _document(build: ArchiveBuild, school_class: SchoolClass, document: str) -> services.Made:
+    """One class's document of the build, signed (with its PAdES level) when the school can sign."""
     if document == DocumentKind.JOURNAL:
         pdf = journal_pdf(school_class, build.start, build.end, changes_since=build.changes_since)
     else:
         pdf = summary_pdf(school_class, build)
+    filename = _filename(build, school_class, document)
     signed = _sign(build, pdf)
-    return document, _filename(build, school_class, document), signed if signed is not None else pdf, signed is not None
+    if signed is None:
+        return services.Made(document, filename, pdf)
+    return services.Made(document, filename, signed.content, signed.level, signed.not_lt)
 
 
 def _filename(build: ArchiveBuild, school_class: SchoolClass, document: str) -> str:
     return f"{build.kind}-{document}-{school_class.pk}-{build.start:%Y%m%d}-{build.end:%Y%m%d}.pdf"
 
 
-def _sign(build: ArchiveBuild, pdf: bytes) -> bytes | None:
-    from classbook.signing.services import sign_pdf  # the signer (PAdES), None when there is no certificate
+def _sign(build: ArchiveBuild, pdf: bytes) -> SignedPdf | None:
+    # The signer (PAdES B-B/B-T, B-LT when the revocation information answers), None without a certificate.
+    from classbook.signing.services import sign_pdf_with_level
 
     reason = _("%(kind)s of %(start)s-%(end)s") % {
         "kind": ArchiveKind(build.kind).label,
         "start": build.start.strftime("%d.%m.%Y"),
         "end": build.end.strftime("%d.%m.%Y"),
     }
-    return sign_pdf(build.school, pdf, reason=reason)
+    return sign_pdf_with_level(build.school, pdf, reason=reason)
 
 
 def _base_url() -> str:

@@ -200,6 +200,10 @@ class ArchiveRecord(SchoolOwned):
     signature = models.CharField(
         _("signature"), max_length=10, choices=SignatureState.choices, default=SignatureState.UNSIGNED
     )
+    # The signature's PAdES level ("PAdES-B-B", "-B-T", "-B-LT") and, when it is not B-LT, why (a code of
+    # ``signing.signers.NOT_LT``). Not part of the record's hash: the signed file, which is, says the same.
+    signature_level = models.CharField(_("signature level"), max_length=12, blank=True)
+    signature_not_lt = models.CharField(max_length=24, blank=True)
     retain_until = models.DateField(_("keep until"))
     destroyed_at = models.DateTimeField(_("destroyed"), null=True, blank=True)
     destruction_act = models.ForeignKey(
@@ -223,6 +227,13 @@ class ArchiveRecord(SchoolOwned):
     def destroyed(self) -> bool:
         return self.destroyed_at is not None
 
+    @property
+    def not_lt_reason(self) -> str:
+        """Why the signature is not PAdES B-LT, for people (empty for B-LT and unsigned archives)."""
+        from classbook.signing.signers import NOT_LT
+
+        return str(NOT_LT.get(self.signature_not_lt, self.signature_not_lt)) if self.signature_not_lt else ""
+
 
 class ArchivePart(SchoolOwned):
     """One class's document of a build, made (and signed) by that class's task; the build's last task appends
@@ -239,6 +250,8 @@ class ArchivePart(SchoolOwned):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     signed = models.BooleanField(default=False)
+    signature_level = models.CharField(max_length=12, blank=True)  # as ArchiveRecord's
+    signature_not_lt = models.CharField(max_length=24, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     record = models.OneToOneField(ArchiveRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="part")
 

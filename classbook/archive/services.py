@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -177,28 +177,39 @@ def fail_build(build: ArchiveBuild, error: str) -> None:
     )
 
 
-def add_parts(
-    *, build: ArchiveBuild, school_class: SchoolClass, made: list[tuple[str, str, bytes, bool]], complete: bool
-) -> bool:
-    """Store a class's new documents (``(document, filename, content, signed)``) as parts of ``build`` and,
+class Made(NamedTuple):
+    """A class's document made by its task: the file and, when signed, its PAdES level and why it is not B-LT
+    (``signing.signers.SignedPdf``)."""
+
+    document: str
+    filename: str
+    content: bytes
+    signature_level: str = ""  # empty: not signed
+    signature_not_lt: str = ""
+
+
+def add_parts(*, build: ArchiveBuild, school_class: SchoolClass, made: list[Made], complete: bool) -> bool:
+    """Store a class's new documents (``Made``) as parts of ``build`` and,
     when the class now has all its documents (``complete``), count it done (``done = done + 1`` in the same
     transaction, so two tasks never lose a count). False when another run of the same class stored them
     first (its files are then removed; nothing is counted twice)."""
     parts = []
     try:
         with transaction.atomic():
-            for document, filename, content, signed in made:
+            for one in made:
                 part = ArchivePart(
                     school=build.school,
                     build=build,
                     school_class=school_class,
-                    document=document,
-                    filename=filename,
-                    size=len(content),
-                    sha256=chain.sha256_bytes(content),
-                    signed=signed,
+                    document=one.document,
+                    filename=one.filename,
+                    size=len(one.content),
+                    sha256=chain.sha256_bytes(one.content),
+                    signed=bool(one.signature_level),
+                    signature_level=one.signature_level,
+                    signature_not_lt=one.signature_not_lt,
                 )
-                part.file.save(filename, ContentFile(content), save=False)
+                part.file.save(one.filename, ContentFile(one.content), save=False)
                 parts.append(part)
                 part.save()
             if complete:
@@ -245,6 +256,8 @@ def seal(build: ArchiveBuild, order: list[int], documents: list[str]) -> bool:
                         size=part.size,
                         sha256=part.sha256,
                         signature=SignatureState.SIGNED if part.signed else SignatureState.UNSIGNED,
+                        signature_level=part.signature_level,
+                        signature_not_lt=part.signature_not_lt,
                     ),
                 )
                 ArchivePart.objects.filter(pk=part.pk).update(record=record)

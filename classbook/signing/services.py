@@ -4,7 +4,9 @@ Public functions for other apps (the archives sign and verify with these two, no
 
 - ``sign_pdf(school, pdf, *, reason)``: the PDF signed by the school's signer (PAdES, an incremental
   update), or ``None`` when the school has no usable signer (no certificate, or it expired). A signer that
-  fails (a timestamp authority that does not answer) raises ``SigningFailed``.
+  fails (a timestamp authority that does not answer) raises ``SigningFailed``. ``sign_pdf_with_level`` is the
+  same and says the signature's PAdES level (B-B, B-T, B-LT) and, when it is not B-LT, why
+  (``NOT_LT_REASONS``).
 - ``verify_pdf(pdf, *, school=None)``: a ``SignatureReport``. The trust roots are the PEM files of
   ``SIGNING_TRUST_ROOTS`` and the chain of any certificate a school uploaded that matches the signer's
   (only ``school``'s certificates when one is given): a school's own archives are trusted as its own.
@@ -41,7 +43,7 @@ from classbook.core.errors import DomainError, PermissionDeniedError
 from classbook.signing import keystore
 from classbook.signing.certificates import CertificateInfo, read_pkcs12
 from classbook.signing.models import SigningCertificate
-from classbook.signing.signers import Pkcs12Signer, Signer
+from classbook.signing.signers import NOT_LT, Pkcs12Signer, SignedPdf, Signer
 from classbook.signing.verification import SignatureReport, check_pdf
 from classbook.webhooks import addresses
 
@@ -50,14 +52,17 @@ if TYPE_CHECKING:
     from classbook.schools.models import School
 
 __all__ = [
+    "NOT_LT_REASONS",
     "SIGNERS",
     "SignatureReport",
+    "SignedPdf",
     "Signer",
     "SigningFailed",
     "active_certificate",
     "register_signer",
     "remove_certificate",
     "sign_pdf",
+    "sign_pdf_with_level",
     "signer_for",
     "upload_certificate",
     "verify_pdf",
@@ -80,7 +85,9 @@ def active_certificate(school: School) -> SigningCertificate | None:
 
 def pkcs12_signer(school: School) -> Pkcs12Signer | None:
     """A signer with the school's active certificate while it is valid; None otherwise. The school's
-    timestamp authority wins over ``SIGNING_TSA_URL``."""
+    timestamp authority wins over ``SIGNING_TSA_URL``. With ``SIGNING_REVOCATION`` it embeds the revocation
+    information its chain names when that answers (B-LT), the roots of ``SIGNING_TRUST_ROOTS`` completing
+    the chains (a timestamp authority's too)."""
     cert = active_certificate(school)
     if cert is None or not cert.is_usable():
         return None
@@ -88,6 +95,10 @@ def pkcs12_signer(school: School) -> Pkcs12Signer | None:
         keystore.decrypt(cert.pkcs12_encrypted),
         keystore.decrypt(cert.password_encrypted).decode(),
         tsa_url=_tsa_url(cert),
+        revocation=settings.SIGNING_REVOCATION,
+        revocation_timeout=settings.SIGNING_REVOCATION_TIMEOUT,
+        retry_seconds=settings.SIGNING_REVOCATION_RETRY_SECONDS,
+        trust_roots=_configured_roots(tuple(settings.SIGNING_TRUST_ROOTS)),
     )
 
 
@@ -103,8 +114,18 @@ def signer_for(school: School) -> Signer | None:
     return SIGNERS[settings.SIGNING_SIGNER](school)
 
 
+# Why a signature is not PAdES B-LT (``SignedPdf.not_lt``), for people.
+NOT_LT_REASONS = NOT_LT
+
+
 def sign_pdf(school: School, pdf: bytes, *, reason: str) -> bytes | None:
     """``pdf`` signed in the school's name (location: the school's name), or None without a usable signer."""
+    signed = sign_pdf_with_level(school, pdf, reason=reason)
+    return signed.content if signed is not None else None
+
+
+def sign_pdf_with_level(school: School, pdf: bytes, *, reason: str) -> SignedPdf | None:
+    """As ``sign_pdf``, with the signature's PAdES level and why it is not B-LT (``SignedPdf``)."""
     try:
         signer = signer_for(school)
     except keystore.InvalidToken as exc:

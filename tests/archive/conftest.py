@@ -18,7 +18,9 @@ from classbook.journal.models import Lesson, PeriodGrade
 from classbook.people.models import Role
 from classbook.schools.models import StudyPeriod, TeachingAssignment
 from tests import factories as f
-from tests.signing.conftest import certs  # the session's test certificates (a CA and a leaf it issued)
+
+# The session's test certificates (a CA and a leaf it issued), the CA's CRL and a timestamp authority on 127.0.0.1.
+from tests.signing.conftest import certs, crl_url, tsa_url
 
 IN_TIME = dt.datetime(2026, 10, 5, 10, 0, tzinfo=dt.UTC)
 GRADES_DAY = dt.datetime(2026, 12, 24, 10, 0, tzinfo=dt.UTC)
@@ -111,4 +113,4 @@ def new_build(world, kind: str = ArchiveKind.SEMESTER, period: StudyPeriod | Non
     )
 
 
-__all__ = ["Role", "certs", "services"]
+__all__ = ["Role", "certs", "crl_url", "services", "tsa_url"]

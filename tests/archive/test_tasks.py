@@ -9,7 +9,7 @@ from classbook.archive import build, services, verify
 from classbook.archive.models import ArchiveKind, ArchiveRecord, BuildStatus, DocumentKind, SignatureState
 from classbook.signing import services as signing
 from tests.archive.conftest import WEEK
-from tests.signing.conftest import PASSWORD
+from tests.signing.conftest import PASSWORD, leaf_naming
 
 
 @pytest.fixture
@@ -33,6 +33,9 @@ def test_a_weekly_build_archives_every_class_signed_and_verifiable(world, data, 
         (world.class_b.pk, DocumentKind.JOURNAL, SignatureState.SIGNED),
     ]
     assert records[0].file.name.startswith(f"archives/{world.school.pk}/2026/")
+    # The test certificate names no revocation service: B-B, and the record says why it is not B-LT.
+    assert {(r.signature_level, r.signature_not_lt) for r in records} == {("PAdES-B-B", "no_revocation_info")}
+    assert records[0].not_lt_reason == "the certificate names no revocation service (CRL or OCSP)"
     result = verify.verify(world.school)
     assert result.ok, result.problems
     assert result.signatures == 2
@@ -46,6 +49,25 @@ def quick_pdf(monkeypatch, pdf):
     below are about the tasks, the parts and the chain."""
     monkeypatch.setattr(build, "journal_pdf", lambda *args, **kwargs: pdf)
     monkeypatch.setattr(build, "summary_pdf", lambda *args, **kwargs: pdf)
+
+
+def test_a_certificate_with_a_reachable_crl_signs_the_archives_b_lt(
+    world, certs, quick_pdf, tsa_url, crl_url, settings
+):
+    """The revocation information is fetched once per document and embedded (docs/signing.md, B-LT)."""
+    from tests.archive.conftest import new_build
+
+    settings.SIGNING_TSA_URL = tsa_url
+    settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK = True  # the test CA's CRL is served on 127.0.0.1
+    p12 = leaf_naming(certs, crl_url)
+    signing.upload_certificate(acting_user=world.admin, school=world.school, data=p12, password=PASSWORD)
+    made = new_build(world, kind=ArchiveKind.WEEKLY)
+    build.run(made.pk)
+    records = list(ArchiveRecord.objects.filter(build=made))
+    assert len(records) == 2
+    assert {(r.signature_level, r.signature_not_lt, r.not_lt_reason) for r in records} == {("PAdES-B-LT", "", "")}
+    result = verify.verify(world.school)
+    assert result.ok and result.signatures == 2, result.problems
 
 
 def test_classes_made_in_any_order_are_chained_in_the_fixed_order(world, quick_pdf):

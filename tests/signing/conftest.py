@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from asn1crypto import keys as asn1_keys
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 PASSWORD = "s3cret-пароль"
 NOW = dt.datetime.now(dt.UTC)
@@ -135,3 +140,95 @@ def pdfa() -> bytes:
         pdf = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
         gc.collect()
     return pdf
+
+
+@pytest.fixture
+def tsa_url(certs) -> Iterator[str]:
+    """A tiny RFC 3161 timestamp authority on 127.0.0.1: pyHanko's DummyTimeStamper answering over HTTP, so
+    the signer's real HTTP client (``RequestsHTTPTimeStamper``) is what talks to it."""
+    dummy = DummyTimeStamper(tsa_cert=certs.tsa.asn1_cert(), tsa_key=certs.tsa.asn1_key())
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            answer = dummy.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def crl_der(certs: Certs) -> bytes:
+    """The test CA's CRL (nothing revoked), valid from an hour ago for a week."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(certs.ca.cert.subject)
+        .last_update(NOW - dt.timedelta(hours=1))
+        .next_update(NOW + dt.timedelta(days=7))
+    )
+    return builder.sign(certs.ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def leaf_naming(certs: Certs, crl_url: str) -> bytes:
+    """A school's PKCS#12 (leaf and CA) whose certificate names ``crl_url`` as its CRL distribution point."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("Школа з CRL"))
+        .issuer_name(certs.ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=30))
+        .not_valid_after(NOW + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_usage(True), critical=True)
+        .add_extension(x509.CRLDistributionPoints([point]), critical=False)
+        .sign(certs.ca.key, hashes.SHA256())
+    )
+    return pkcs12.serialize_key_and_certificates(
+        b"crl", key, cert, [certs.ca.cert], serialization.BestAvailableEncryption(PASSWORD.encode())
+    )
+
+
+@pytest.fixture
+def crl_url(certs) -> Iterator[str]:
+    """The test CA's CRL distribution point on 127.0.0.1 (counts its requests in ``served``)."""
+    crl = crl_der(certs)
+    served: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/pkix-crl")
+            self.send_header("Content-Length", str(len(crl)))
+            self.end_headers()
+            self.wfile.write(crl)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/ca.crl"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -98,7 +98,7 @@ def test_a_replacement_keeps_the_history_and_every_change_is_audited_without_the
     # An archive signed with the retired certificate is still the school's own.
     from classbook.signing.signers import Pkcs12Signer
 
-    old_archive = Pkcs12Signer(certs.leaf.p12, PASSWORD).sign(pdfa, reason="x", location="y")
+    old_archive = Pkcs12Signer(certs.leaf.p12, PASSWORD).sign(pdfa, reason="x", location="y").content
     assert services.verify_pdf(old_archive, school=world.school).trusted
     services.remove_certificate(acting_user=world.admin, school=world.school)
     assert services.sign_pdf(world.school, pdfa, reason="x") is None

@@ -4,15 +4,10 @@ pyHanko's validator: intact, valid, trusted for the school's own archives, tampe
 from __future__ import annotations
 
 import socket
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 
 import pytest
-from asn1crypto import tsp
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
@@ -88,7 +83,7 @@ def test_unsigned_and_unreadable_files_are_reported(pdfa):
 
 
 def test_a_certificate_classbook_does_not_know_is_valid_but_not_trusted(certs, pdfa, db):
-    signed = Pkcs12Signer(certs.self_signed.p12, PASSWORD).sign(pdfa, reason="x", location="y")
+    signed = Pkcs12Signer(certs.self_signed.p12, PASSWORD).sign(pdfa, reason="x", location="y").content
     report = services.verify_pdf(signed)
     assert report.signed and report.intact and report.valid and not report.trusted
     assert "not from a qualified provider" in report.problem
@@ -108,7 +103,7 @@ def test_the_school_trusts_only_its_own_certificate(school, certs, pdfa, setting
     try:
         assert services.verify_pdf(signed, school=other).trusted
         # A certificate of the same CA used after it expired is not passed as valid.
-        late = Pkcs12Signer(certs.expired.p12, PASSWORD).sign(pdfa, reason="x", location="y")
+        late = Pkcs12Signer(certs.expired.p12, PASSWORD).sign(pdfa, reason="x", location="y").content
         report = services.verify_pdf(late)
         assert report.intact and report.valid and not report.trusted
         assert report.problem == "The signer's certificate was not valid at the signing time."
@@ -118,36 +113,6 @@ def test_the_school_trusts_only_its_own_certificate(school, certs, pdfa, setting
 
 def test_no_usable_certificate_means_no_signature(school, pdfa, db):
     assert services.sign_pdf(f.SchoolFactory(slug="no-cert"), pdfa, reason="x") is None
-
-
-@pytest.fixture
-def tsa_url(certs) -> Iterator[str]:
-    """A tiny RFC 3161 timestamp authority on 127.0.0.1: pyHanko's DummyTimeStamper answering over HTTP, so
-    the signer's real HTTP client (``RequestsHTTPTimeStamper``) is what talks to it."""
-    dummy = DummyTimeStamper(tsa_cert=certs.tsa.asn1_cert(), tsa_key=certs.tsa.asn1_key())
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
-            answer = dummy.request_tsa_response(request).dump()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def test_a_timestamp_authority_makes_it_pades_b_t(school, certs, pdfa, settings, tsa_url):

@@ -54,6 +54,11 @@ class ArchiveOut(Schema):
     previous_hash: str
     record_hash: str
     signature: Literal["signed", "unsigned"]
+    signature_level: str = Field(description='"PAdES-B-B", "PAdES-B-T" or "PAdES-B-LT"; empty when not signed')
+    signature_not_lt: str = Field(
+        description="Why the signature is not B-LT: no_revocation_info, no_root, revocation_unreachable, "
+        "no_timestamp, disabled, not_supported; empty for B-LT and unsigned archives"
+    )
     retain_until: dt.date
     destroyed_at: dt.datetime | None
     file: str | None = Field(description="The file's URL (None once destroyed)")
@@ -118,6 +123,8 @@ def _archive_out(school: str) -> Callable[[ArchiveRecord], dict[str, Any]]:
             "previous_hash": r.previous_hash,
             "record_hash": r.record_hash,
             "signature": r.signature,
+            "signature_level": r.signature_level,
+            "signature_not_lt": r.signature_not_lt,
             "retain_until": r.retain_until,
             "destroyed_at": r.destroyed_at,
             "file": None if r.destroyed_at else f"/api/v1/schools/{school}/archives/{r.pk}/file",
