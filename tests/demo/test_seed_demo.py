@@ -614,10 +614,13 @@ def test_scale_creates_numbered_schools_under_one_authority() -> None:
     assert Membership.objects.filter(school__slug="demo-2", role=Role.ADMIN).exclude(user__username="admin").exists()
     # More than one school is the region data set: the closed year is filled lesson by lesson too
     # (steps.last_year_journal), up to its second semester's end, with the same audit rows as this year's.
-    last = Lesson.objects.filter(assignment__year__name="2025/2026")
+    last = Lesson.objects.filter(assignment__school_class__year__name="2025/2026")
     assert last.exists() and last.filter(date__gt=dt.date(2026, 5, 29)).count() == 0
-    last_marks = Mark.objects.filter(lesson__assignment__year__name="2025/2026")
-    assert last_marks.exists() and Attendance.objects.filter(lesson__assignment__year__name="2025/2026").exists()
+    last_marks = Mark.objects.filter(lesson__assignment__school_class__year__name="2025/2026")
+    assert (
+        last_marks.exists()
+        and Attendance.objects.filter(lesson__assignment__school_class__year__name="2025/2026").exists()
+    )
     assert (
         JournalChange.objects.filter(kind="mark", object_id__in=last_marks.values("pk")).count() == last_marks.count()
     )
@@ -650,7 +653,6 @@ def test_checked_at_the_end_refuses_a_dangling_reference_and_passes_a_sound_load
 
     from classbook.demo.bulk import checked_at_the_end
     from classbook.schools.models import Room
-
     from tests.factories import SchoolFactory
 
     school = SchoolFactory()

@@ -515,7 +515,7 @@ def fill_journal(
     insert_rows(b, Attendance, ATTENDANCE_FIELDS, absences)
     # Every new mark's and absence's audit row: by its author, at its time, with the value's code.
     lesson, value, code = table(Lesson), table(ScaleValue), table(AttendanceCode)
-    for kind, rows, after, by, at, joined in (
+    for kind, written, after, by, when, joined in (
         (ChangeKind.MARK, table(Mark), after_mark, "created_by_id", "created_at", f"{value} v ON v.id = r.value_id"),
         (
             ChangeKind.ATTENDANCE,
@@ -530,8 +530,8 @@ def fill_journal(
             b,
             JournalChange,
             CHANGE_FIELDS,
-            f"SELECT r.school_id, r.{at}, r.{by}, %s, l.assignment_id, r.lesson_id, r.student_id, r.id, '', v.code, "  # noqa: S608
-            f"r.is_late, '', %s FROM {rows} r JOIN {lesson} l ON l.id = r.lesson_id JOIN {joined} "
+            f"SELECT r.school_id, r.{when}, r.{by}, %s, l.assignment_id, r.lesson_id, r.student_id, r.id, '', v.code, "  # noqa: S608
+            f"r.is_late, '', %s FROM {written} r JOIN {lesson} l ON l.id = r.lesson_id JOIN {joined} "
             "WHERE r.school_id = %s AND r.id > %s ORDER BY r.id",
             [kind, settled, school.pk, after],
         )

@@ -61,7 +61,7 @@ def step_last_year_journal(b: SchoolBuild) -> None:
     semesters = list(
         StudyPeriod.objects.filter(school=school, year=year, kind=PeriodKind.SEMESTER).order_by("start", "pk")
     )
-    assignments = list(TeachingAssignment.objects.filter(school=school, year=year).order_by("pk"))
+    assignments = list(TeachingAssignment.objects.filter(school=school, school_class__year=year).order_by("pk"))
     if not semesters or not assignments:
         return
     rng = b.rng("last_year_journal")
