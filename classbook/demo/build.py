@@ -66,6 +66,13 @@ class DemoOptions:
     students: int = 1000  # per school
     scale: int = 1  # number of schools: slug, slug-2, ...
     slug: str = DEFAULT_SLUG
+    # The closed year's lessons, marks and attendance too (``steps.last_year_journal``): None = only with more
+    # than one school (the region data set: a whole year of journal), never for the one-school demo by default.
+    last_year_journal: bool | None = None
+
+    @property
+    def fills_last_year(self) -> bool:
+        return self.scale > 1 if self.last_year_journal is None else self.last_year_journal
 
     def slugs(self) -> list[str]:
         return [self.slug if i == 0 else f"{self.slug}-{i + 1}" for i in range(self.scale)]

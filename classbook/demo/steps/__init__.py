@@ -19,7 +19,8 @@ families, consents, the education authority), ``timetable`` (bells, timetable, l
 ``journal`` (topics, homework, register, absences, marks, remarks), ``planning`` (calendar-thematic
 plans bound to the lessons), ``messaging`` (conversations, announcements, a forum topic), ``grades``
 (period grades of the closed periods derived from their marks, annual grades of an ended year), ``last_year``
-(the closed year 2025/2026: its classes, students, workload and its period and annual grades only).
+(the closed year 2025/2026: its classes, students, workload and its period and annual grades), ``last_year_journal``
+(that year's lessons and journal, for the region data set).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from classbook.demo.build import Step
 from classbook.demo.steps.grades import step_grades
 from classbook.demo.steps.journal import step_journal
 from classbook.demo.steps.last_year import step_last_year
+from classbook.demo.steps.last_year_journal import step_last_year_journal
 from classbook.demo.steps.messaging import step_messaging
 from classbook.demo.steps.people import step_consents, step_staff, step_students
 from classbook.demo.steps.planning import step_planning
@@ -47,5 +49,6 @@ STEPS: list[Step] = [
     step_planning,  # calendar-thematic plans bound to the year's lessons, a few teachers late
     step_messaging,  # a few conversations (one unanswered for 5 days), announcements, a forum topic
     step_grades,  # period grades of the closed periods from their marks (a few н/а, exempt), annual grades
-    step_last_year,  # the closed year 2025/2026: classes, students, workload, period and annual grades only
+    step_last_year,  # the closed year 2025/2026: classes, students, workload, period and annual grades
+    step_last_year_journal,  # with --scale (or asked for): that year's timetable, lessons and journal
 ]

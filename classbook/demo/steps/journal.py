@@ -36,14 +36,16 @@ Deterministic for a fixed date: the randomness comes from ``build.rng("journal")
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
 from classbook.demo.build import SchoolBuild, journal_until
-from classbook.demo.bulk import insert_rows, update_rows
+from classbook.demo.bulk import insert_rows, insert_select, last_pk, table, update_rows
 from classbook.journal.models import (
     Attendance,
     AttendanceCode,
@@ -230,11 +232,89 @@ def step_journal(b: SchoolBuild) -> None:
     if school is None or year is None or deputy is None or not b.assignments:
         return
     rng = b.rng("journal")
-    until = journal_until(year.start, year.end)
+    # A student's ability (the mean of their 12-point marks): most between 6 and 11.
+    students = sorted(
+        Enrolment.objects.filter(school=school, school_class__year=year).values_list("student_id", flat=True)
+    )
+    ability = {s: min(11.3, max(4.5, rng.gauss(8.4, 1.5))) for s in dict.fromkeys(students)}
+    b.ability = ability  # the previous year's grades (``steps.last_year``) follow the same students
+    past_lessons = fill_journal(b, rng, year.start, journal_until(year.start, year.end), lambda s, _a, _d: ability[s])
+
+    # A few control remarks by the deputy on journals of the past weeks (R6.10); one on the demo teacher's.
+    if past_lessons:
+        chosen = rng.sample(past_lessons, min(REMARKS, len(past_lessons)))
+        demo_teacher = b.staff.get("teacher")
+        if demo_teacher is not None:
+            own = [p for p in past_lessons if p[3] == demo_teacher.pk]
+            if own:
+                chosen[0] = rng.choice(own)
+        b.bulk(
+            Remark,
+            [
+                Remark(
+                    school=school,
+                    assignment_id=assignment_id,
+                    lesson_id=lesson_id,
+                    text=rng.choice(REMARK_TEXTS),
+                    author=deputy,
+                )
+                for lesson_id, assignment_id, _present, _teacher in chosen
+            ],
+        )
+
+
+MARK_FIELDS = [
+    "school",
+    "lesson",
+    "student",
+    "work_type",
+    "slot",
+    "value",
+    "comment",
+    "is_late",
+    "version",
+    "created_by",
+    "created_at",
+    "updated_by",
+    "updated_at",
+]
+ATTENDANCE_FIELDS = ["school", "lesson", "student", "code", "reason", "is_late", "version", "recorded_by", "updated_at"]
+CHANGE_FIELDS = [
+    "school",
+    "at",
+    "actor",
+    "kind",
+    "assignment",
+    "lesson",
+    "student",
+    "object_id",
+    "old_value",
+    "new_value",
+    "is_late",
+    "reason",
+    "announced_at",
+]
+
+
+def fill_journal(
+    b: SchoolBuild,
+    rng: random.Random,
+    start: dt.date,
+    until: dt.date,
+    centre: Callable[[int, int, dt.date], float],
+) -> list[tuple[int, int, int, int]]:
+    """Fill the school's lessons dated ``start``-``until`` (topic, homework, register, absences, marks and their
+    audit rows); ``centre(student, assignment, date)`` is the mean of the student's marks on the 12-point scale.
+    Returns (lesson, assignment, students present, teacher) of the filled lessons."""
+    school = b.school
+    assert school is not None
     tz = timezone.get_current_timezone()
     now = timezone.now()
     adapt_dt = connection.ops.adapt_datetimefield_value
     adapt_d = connection.ops.adapt_datefield_value
+    # The seeded journal is history, not news: its audit rows are written already announced, as
+    # ``journal.outbox.settle`` would leave them (the generator settles whatever else is pending at the end).
+    settled = adapt_dt(now)
 
     # --- read what the earlier steps wrote (a handful of queries) ---
     work_types = dict(WorkType.objects.filter(school=school).values_list("code", "pk"))
@@ -281,25 +361,18 @@ def step_journal(b: SchoolBuild) -> None:
     )
     by_assignment: dict[int, list[tuple[int, dt.date, int | None, int | None]]] = defaultdict(list)
     for pk, assignment_id, date, lesson_number, conductor_id in (
-        Lesson.objects.filter(school=school)
+        Lesson.objects.filter(school=school, date__range=(start, until))
         .order_by("date", "number", "pk")
         .values_list("pk", "assignment_id", "date", "number", "conducted_by_id")
     ):
         if pk not in cancelled:
             by_assignment[assignment_id].append((pk, date, lesson_number, conductor_id))
 
-    # A student's ability (the mean of their 12-point marks): most between 6 and 11.
-    all_students = sorted({s for students in roster.values() for s, _st, _en in students})
-    ability = {s: min(11.3, max(4.5, rng.gauss(8.4, 1.5))) for s in all_students}
-    b.ability = ability  # the previous year's grades (``steps.last_year``) follow the same students
-
     lesson_updates: list[tuple[Any, ...]] = []
     marks: list[tuple[Any, ...]] = []
     absences: list[tuple[Any, ...]] = []
     changes: list[tuple[Any, ...]] = []  # lesson-level audit rows (topic, homework, register)
-    mark_meta: dict[tuple[int, int, int, int], tuple[int, int, str, Any, bool]] = {}
-    absence_meta: dict[tuple[int, int], tuple[int, int, Any, bool]] = {}
-    past_lessons: list[tuple[int, int, int]] = []  # (lesson, assignment, student count) for remarks
+    past_lessons: list[tuple[int, int, int, int]] = []  # (lesson, assignment, student count) for remarks
     wt_current, wt_control, wt_independent = (
         work_types["current"],
         work_types.get("control", work_types["current"]),
@@ -345,7 +418,21 @@ def step_journal(b: SchoolBuild) -> None:
                 due = lessons[k + 1][1] if k + 1 < len(lessons) else date + dt.timedelta(days=7)
             lesson_updates.append((topic, lesson_type, homework, adapt_d(due), at_db, actor, at_db, lesson_id))
             changes.append(
-                (school.pk, at_db, actor, ChangeKind.TOPIC, assignment_id, lesson_id, None, lesson_id, "", topic, late)
+                (
+                    school.pk,
+                    at_db,
+                    actor,
+                    ChangeKind.TOPIC,
+                    assignment_id,
+                    lesson_id,
+                    None,
+                    lesson_id,
+                    "",
+                    topic,
+                    late,
+                    "",
+                    settled,
+                )
             )
             if homework:
                 changes.append(
@@ -361,6 +448,8 @@ def step_journal(b: SchoolBuild) -> None:
                         "",
                         homework,
                         late,
+                        "",
+                        settled,
                     )
                 )
             changes.append(
@@ -376,6 +465,8 @@ def step_journal(b: SchoolBuild) -> None:
                     "",
                     "taken",
                     late,
+                    "",
+                    settled,
                 )
             )
 
@@ -386,7 +477,6 @@ def step_journal(b: SchoolBuild) -> None:
                 if members is not None and student_id not in members:
                     continue
                 if absent_code is not None and rng.random() < ABSENCE_RATE:
-                    absence_meta[(lesson_id, student_id)] = (actor, assignment_id, at_db, late)
                     absences.append((school.pk, lesson_id, student_id, absent_code.pk, "", late, 1, actor, at_db))
                     continue
                 present += 1
@@ -400,133 +490,49 @@ def step_journal(b: SchoolBuild) -> None:
                     work_type = wt_current
                 else:
                     continue
-                points = min(12, max(1, round(rng.gauss(ability[student_id], 1.4))))
+                points = min(12, max(1, round(rng.gauss(centre(student_id, assignment_id, date), 1.4))))
                 if n_values == 12:
                     index = points - 1
                 elif n_values == 2:  # pass / fail
                     index = 1 if points >= 4 else 0
                 else:  # verbal levels: 1-3, 4-6, 7-9, 10-12
                     index = min(n_values - 1, (points - 1) * n_values // 12)
-                value_id, code = values[index]
-                mark_meta[(lesson_id, student_id, work_type, 0)] = (actor, assignment_id, code, at_db, late)
+                value_id = values[index][0]
                 marks.append(
                     (school.pk, lesson_id, student_id, work_type, 0, value_id, "", late, 1, actor, at_db, actor, at_db)
                 )
-            past_lessons.append((lesson_id, assignment_id, present))
+            past_lessons.append((lesson_id, assignment_id, present, teacher_id))
 
-    # --- write: lessons, marks, absences, then their audit rows (ids read back in one query each) ---
+    # --- write: lessons, their audit rows, marks and absences, then theirs (derived in the database) ---
     update_rows(
         Lesson,
         ("topic", "lesson_type", "homework", "homework_due", "register_taken_at", "register_taken_by", "updated_at"),
         lesson_updates,
     )
-
-    insert_rows(
-        b,
-        Mark,
-        [
-            "school",
-            "lesson",
-            "student",
-            "work_type",
-            "slot",
-            "value",
-            "comment",
-            "is_late",
-            "version",
-            "created_by",
-            "created_at",
-            "updated_by",
+    insert_rows(b, JournalChange, CHANGE_FIELDS, changes)
+    after_mark, after_absence = last_pk(Mark), last_pk(Attendance)
+    insert_rows(b, Mark, MARK_FIELDS, marks)
+    insert_rows(b, Attendance, ATTENDANCE_FIELDS, absences)
+    # Every new mark's and absence's audit row: by its author, at its time, with the value's code.
+    lesson, value, code = table(Lesson), table(ScaleValue), table(AttendanceCode)
+    for kind, written, after, by, when, joined in (
+        (ChangeKind.MARK, table(Mark), after_mark, "created_by_id", "created_at", f"{value} v ON v.id = r.value_id"),
+        (
+            ChangeKind.ATTENDANCE,
+            table(Attendance),
+            after_absence,
+            "recorded_by_id",
             "updated_at",
-        ],
-        marks,
-    )
-    insert_rows(
-        b,
-        Attendance,
-        ["school", "lesson", "student", "code", "reason", "is_late", "version", "recorded_by", "updated_at"],
-        absences,
-    )
-    for mark_id, lesson_id, student_id, work_type, slot in Mark.objects.filter(school=school).values_list(
-        "pk", "lesson_id", "student_id", "work_type_id", "slot"
+            f"{code} v ON v.id = r.code_id",
+        ),
     ):
-        meta = mark_meta.get((lesson_id, student_id, work_type, slot))
-        if meta is not None:
-            actor, assignment_id, code, at_db, late = meta
-            changes.append(
-                (
-                    school.pk,
-                    at_db,
-                    actor,
-                    ChangeKind.MARK,
-                    assignment_id,
-                    lesson_id,
-                    student_id,
-                    mark_id,
-                    "",
-                    code,
-                    late,
-                )
-            )
-    for row_id, lesson_id, student_id in Attendance.objects.filter(school=school).values_list(
-        "pk", "lesson_id", "student_id"
-    ):
-        absence = absence_meta.get((lesson_id, student_id))
-        if absence is not None:
-            actor, assignment_id, at_db, late = absence
-            changes.append(
-                (
-                    school.pk,
-                    at_db,
-                    actor,
-                    ChangeKind.ATTENDANCE,
-                    assignment_id,
-                    lesson_id,
-                    student_id,
-                    row_id,
-                    "",
-                    absent_code.code if absent_code else "",
-                    late,
-                )
-            )
-    insert_rows(
-        b,
-        JournalChange,
-        [
-            "school",
-            "at",
-            "actor",
-            "kind",
-            "assignment",
-            "lesson",
-            "student",
-            "object_id",
-            "old_value",
-            "new_value",
-            "is_late",
-            "reason",
-        ],
-        [(*change, "") for change in changes],
-    )
-
-    # A few control remarks by the deputy on journals of the past weeks (R6.10); one on the demo teacher's.
-    if past_lessons:
-        chosen = rng.sample(past_lessons, min(REMARKS, len(past_lessons)))
-        demo_teacher = b.staff.get("teacher")
-        if demo_teacher is not None:
-            own = [p for p in past_lessons if assignments[p[1]][1] == demo_teacher.pk]
-            if own:
-                chosen[0] = rng.choice(own)
-        b.bulk(
-            Remark,
-            [
-                Remark(
-                    school=school,
-                    assignment_id=assignment_id,
-                    lesson_id=lesson_id,
-                    text=rng.choice(REMARK_TEXTS),
-                    author=deputy,
-                )
-                for lesson_id, assignment_id, _present in chosen
-            ],
+        insert_select(
+            b,
+            JournalChange,
+            CHANGE_FIELDS,
+            f"SELECT r.school_id, r.{when}, r.{by}, %s, l.assignment_id, r.lesson_id, r.student_id, r.id, '', v.code, "  # noqa: S608
+            f"r.is_late, '', %s FROM {written} r JOIN {lesson} l ON l.id = r.lesson_id JOIN {joined} "
+            "WHERE r.school_id = %s AND r.id > %s ORDER BY r.id",
+            [kind, settled, school.pk, after],
         )
+    return past_lessons

@@ -73,13 +73,24 @@ def step_timetable(b: SchoolBuild) -> None:
     (schedule,) = b.bulk(BellSchedule, [BellSchedule(school=school, name="Основний розклад", is_default=True)])
     b.bulk(Bell, [Bell(school=school, schedule=schedule, number=n, start=s, end=e) for n, s, e in BELLS])
 
+    teacher_busy = place_timetable(b, rng, year, list(b.assignments), deputy)
+    services.generate_lessons(acting_user=deputy, school=school, start=year.start, end=year.end)
+    _changes(b, deputy, rng, teacher_busy)
+
+
+def place_timetable(
+    b: SchoolBuild, rng: Any, year: Any, assignments: list[Any], deputy: Any
+) -> set[tuple[int, int, int]]:
+    """Write a clash-free weekly timetable of ``assignments`` valid for the whole ``year``; returns the
+    teachers' busy (teacher, weekday, number) slots."""
+    school = b.school
     slots = [(wd, n) for n, _s, _e in BELLS for wd in WEEKDAYS]  # mornings first, spread over the week
     class_busy: set[tuple[int, int, int]] = set()
     teacher_busy: set[tuple[int, int, int]] = set()
     room_busy: set[tuple[int, int, int]] = set()
     rooms = list(b.rooms)
     entries: list[TimetableEntry] = []
-    for index, (class_id, units) in enumerate(_units(list(b.assignments)).items()):
+    for index, (class_id, units) in enumerate(_units(assignments).items()):
         home_room = rooms[index] if index < len(rooms) else None
         rng.shuffle(units)
         subject_days: set[tuple[int, int]] = set()
@@ -121,8 +132,7 @@ def step_timetable(b: SchoolBuild) -> None:
                     )
                 )
     b.bulk(TimetableEntry, entries)
-    services.generate_lessons(acting_user=deputy, school=school, start=year.start, end=year.end)
-    _changes(b, deputy, rng, teacher_busy)
+    return teacher_busy
 
 
 def _changes(b: SchoolBuild, deputy: Any, rng: Any, teacher_busy: set[tuple[int, int, int]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -39,6 +40,12 @@ class Command(BaseCommand):
         parser.add_argument("--students", default="1000", help="Students per school (default 1000).")
         parser.add_argument("--scale", default="1", help="Number of schools: SLUG, SLUG-2, ... (benchmarks).")
         parser.add_argument("--school", default=generator.DEFAULT_SLUG, help="Address name of the school (demo).")
+        parser.add_argument(
+            "--last-year-journal",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="Also fill the closed year 2025/2026 lesson by lesson (default: only with --scale above 1).",
+        )
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if the school already exists.")
         parser.add_argument(
             "--fresh", action="store_true", help="Not supported: explains how to start from an empty database."
@@ -67,7 +74,9 @@ class Command(BaseCommand):
                 )
                 % {"slug": slug}
             ) from None
-        opts = generator.DemoOptions(seed=seed, students=students, scale=scale, slug=slug)
+        opts = generator.DemoOptions(
+            seed=seed, students=students, scale=scale, slug=slug, last_year_journal=options["last_year_journal"]
+        )
 
         existing = generator.existing_slugs(opts)
         if existing:
