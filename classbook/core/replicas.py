@@ -7,7 +7,10 @@
   primary: the router answers ``None`` (Django's default) unless the request marked itself eligible.
 - **Down or lagging**: each process checks a replica at most every ``REPLICA_CHECK_SECONDS``: a replica that
   does not answer, or whose replay is more than ``REPLICA_MAX_LAG_SECONDS`` behind, is skipped until the
-  next check; with none healthy, reads go to the primary.
+  next check; with none healthy, reads go to the primary. Between checks, the router still makes sure the
+  chosen replica's connection works before it hands it out (a connection left from before the replica went
+  down fails Django's health check, and reconnecting fails): a replica that stopped a moment ago is marked
+  down at once and the read goes elsewhere, so a replica outage costs no page.
 - **Read your writes**: a browser that has just written (any POST, PUT, PATCH or DELETE) carries a cookie for
   ``REPLICA_PIN_SECONDS`` (longer than the allowed lag) and reads from the primary meanwhile, so a teacher
   never sees the mark they just saved disappear, nor a parent their own absence report.
@@ -87,9 +90,28 @@ def is_healthy(alias: str, *, now: float | None = None) -> bool:
     return state.healthy
 
 
+def connects(alias: str) -> bool:
+    """Whether the replica's connection works now: Django's health check of a connection this request has not
+    used yet (once per request), and a new connection if it has none. A failure marks the replica down."""
+    connection = connections[alias]
+    try:
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+    except DatabaseError:
+        logger.warning("replica %s does not answer; reading from the primary", alias)
+        state = _health.setdefault(alias, _Health())
+        state.checked_at, state.healthy = time.monotonic(), False
+        return False
+    return True
+
+
 def healthy_replica() -> str | None:
     candidates = [alias for alias in settings.DATABASE_REPLICAS if is_healthy(alias)]
-    return random.choice(candidates) if candidates else None
+    random.shuffle(candidates)
+    for alias in candidates:
+        if connects(alias):
+            return alias
+    return None
 
 
 def reads_from_replica() -> bool:
