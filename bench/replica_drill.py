@@ -47,6 +47,7 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -445,6 +446,9 @@ def main() -> None:
 
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     pg_bin = check_primary(base_url, args.replication_auth)
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", args.replica_port)) == 0:
+            sys.exit(f"port {args.replica_port} is taken (another drill's replica?): --replica-port another")
     tmp = Path(tempfile.mkdtemp(prefix="classbook-replica-drill-"))
     primary_url = db_url(base_url, args.db)
     replica = Replica(base_url, pg_bin, args.replica_port)
@@ -457,6 +461,7 @@ def main() -> None:
         REPLICA_CHECK_SECONDS="1",
         REPLICA_MAX_LAG_SECONDS=str(args.max_lag),
         REQUEST_LOG_LEVEL="WARNING",
+        LOG_LEVEL="WARNING",
     )
     setup_env = {k: v for k, v in env.items() if k != "DATABASE_REPLICA_URLS"}
     server = None
@@ -591,8 +596,9 @@ def main() -> None:
             failures.append("read your writes: the writer did not see its own write")
         log = (tmp / "gunicorn.log").read_text()
         print(
-            f"gunicorn log: {log.count('Traceback')} tracebacks; the router logged {log.count('does not answer')}"
-            f" 'does not answer' and {log.count('s behind')} 'behind' warnings"
+            f"gunicorn log: {log.count('Traceback')} tracebacks; the router's warnings: replica does not answer"
+            f" {log.count('does not answer')}, replica behind {log.count('s behind')}, replica went away during a"
+            f" page (served again from the primary) {log.count('went away')}"
         )
     finally:
         if server is not None:

@@ -39,6 +39,14 @@ def replica(settings, monkeypatch):
 class _FakeConnection:
     def __init__(self, refuses=False):
         self.refuses = refuses
+        self.connection = object()  # an open connection
+        self.broken = False
+
+    def is_usable(self):
+        return not self.broken
+
+    def close(self):
+        self.connection = None
 
     def close_if_health_check_failed(self):
         pass
@@ -194,3 +202,48 @@ def test_a_writer_stays_on_the_primary_even_when_the_replica_is_healthy(replica)
     request.COOKIES[replicas.PIN_COOKIE] = response.cookies[replicas.PIN_COOKIE].value
     assert _through_middleware(request, DIARY)[0] is None
     assert _through_middleware(RequestFactory().get(DIARY), DIARY)[0] == "replica_0"  # another browser
+
+
+def test_a_replica_lost_during_a_page_serves_the_page_again_from_the_primary(replica):
+    """The replica stops while a diary page reads it: the page is run again on the primary, no error."""
+    calls = []
+
+    def view(request):
+        chosen = replicas.ReplicaRouter().db_for_read(object)
+        calls.append(chosen)
+        if chosen == "replica_0":
+            replica["connection"].broken = True  # the query fails: "terminating connection"
+            raise OperationalError("terminating connection due to administrator command")
+        return HttpResponse("from the primary")
+
+    request = RequestFactory().get(DIARY)
+    request.resolver_match = resolve(DIARY)
+    middleware = replicas.ReplicaMiddleware(lambda req: HttpResponse())
+    token = replicas._eligible.set(False)
+    try:
+        middleware.process_view(request, view, (), {})
+        request.resolver_match.func = view
+        try:
+            response = view(request)
+        except OperationalError as error:
+            response = middleware.process_exception(request, error)
+    finally:
+        replicas._eligible.reset(token)
+    assert calls == ["replica_0", None]
+    assert response.content == b"from the primary"
+    assert replicas._health["replica_0"].healthy is False
+
+
+def test_a_lost_primary_is_not_retried(replica):
+    """The same error with every replica's connection fine is the primary's outage: the 503 middleware's."""
+    request = RequestFactory().get(DIARY)
+    request.resolver_match = resolve(DIARY)
+    middleware = replicas.ReplicaMiddleware(lambda req: HttpResponse())
+    token = replicas._eligible.set(True)
+    try:
+        assert middleware.process_exception(request, OperationalError("server closed the connection")) is None
+        replicas._eligible.set(False)  # and nothing for a page that did not read a replica
+        replica["connection"].broken = True
+        assert middleware.process_exception(request, OperationalError("gone")) is None
+    finally:
+        replicas._eligible.reset(token)

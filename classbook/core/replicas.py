@@ -10,7 +10,10 @@
   next check; with none healthy, reads go to the primary. Between checks, the router still makes sure the
   chosen replica's connection works before it hands it out (a connection left from before the replica went
   down fails Django's health check, and reconnecting fails): a replica that stopped a moment ago is marked
-  down at once and the read goes elsewhere, so a replica outage costs no page.
+  down at once and the read goes elsewhere, so a replica outage costs no page. A replica that goes away in
+  the middle of a page (its query fails and its connection no longer works) is marked down and the page
+  runs again on the primary (a GET changes nothing, so running its view twice is safe).
+- **Raw SQL** through ``django.db.connection`` is the primary's: the router sees only the ORM's queries.
 - **Read your writes**: a browser that has just written (any POST, PUT, PATCH or DELETE) carries a cookie for
   ``REPLICA_PIN_SECONDS`` (longer than the allowed lag) and reads from the primary meanwhile, so a teacher
   never sees the mark they just saved disappear, nor a parent their own absence report.
@@ -20,6 +23,7 @@ Without ``DATABASE_REPLICA_URLS`` neither the router nor the middleware is insta
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import random
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger("classbook.replicas")
@@ -99,10 +103,14 @@ def connects(alias: str) -> bool:
         connection.ensure_connection()
     except DatabaseError:
         logger.warning("replica %s does not answer; reading from the primary", alias)
-        state = _health.setdefault(alias, _Health())
-        state.checked_at, state.healthy = time.monotonic(), False
+        _mark_down(alias)
         return False
     return True
+
+
+def _mark_down(alias: str) -> None:
+    state = _health.setdefault(alias, _Health())
+    state.checked_at, state.healthy = time.monotonic(), False
 
 
 def healthy_replica() -> str | None:
@@ -177,3 +185,24 @@ class ReplicaMiddleware:
             and not _pinned(request)
         ):
             _eligible.set(True)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A replica lost in the middle of a read-only page: mark it down and run the page again on the primary.
+        Only when a replica's connection is found broken (a lost primary stays the outage middleware's 503)."""
+        if not (_eligible.get() and isinstance(exception, OperationalError | InterfaceError)):
+            return None
+        lost = False
+        for alias in settings.DATABASE_REPLICAS:
+            connection = connections[alias]
+            if connection.connection is not None and not connection.is_usable():
+                with contextlib.suppress(DatabaseError):
+                    connection.close()
+                _mark_down(alias)
+                lost = True
+        match = request.resolver_match
+        if not lost or match is None:
+            return None
+        logger.warning("a replica went away during %s; reading it from the primary", request.path)
+        _eligible.set(False)
+        response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+        return response
