@@ -247,3 +247,15 @@ def test_a_lost_primary_is_not_retried(replica):
         assert middleware.process_exception(request, OperationalError("gone")) is None
     finally:
         replicas._eligible.reset(token)
+
+
+def test_raw_sql_of_a_read_only_page_reads_the_replica_and_elsewhere_the_primary(replica, monkeypatch):
+    """``read_connection()`` (the diary's freshness check, the journal's statistics) follows the router."""
+    monkeypatch.setattr(replicas.router, "routers", [replicas.ReplicaRouter()])
+    token = replicas._eligible.set(True)
+    try:
+        assert replicas.read_connection() is replica["connection"]
+        replicas._eligible.set(False)  # a page that is not read-only, a write, the worker
+        assert replicas.read_connection() is connections["default"]
+    finally:
+        replicas._eligible.reset(token)

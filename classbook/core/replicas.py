@@ -13,7 +13,8 @@
   down at once and the read goes elsewhere, so a replica outage costs no page. A replica that goes away in
   the middle of a page (its query fails and its connection no longer works) is marked down and the page
   runs again on the primary (a GET changes nothing, so running its view twice is safe).
-- **Raw SQL** through ``django.db.connection`` is the primary's: the router sees only the ORM's queries.
+- **Raw SQL** that only reads runs on ``read_connection()``: the replica the ORM's reads would use, else the
+  primary (``django.db.connection`` is always the primary's: the router sees only the ORM's queries).
 - **Read your writes**: a browser that has just written (any POST, PUT, PATCH or DELETE) carries a cookie for
   ``REPLICA_PIN_SECONDS`` (longer than the allowed lag) and reads from the primary meanwhile, so a teacher
   never sees the mark they just saved disappear, nor a parent their own absence report.
@@ -33,7 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger("classbook.replicas")
@@ -120,6 +122,12 @@ def healthy_replica() -> str | None:
         if connects(alias):
             return alias
     return None
+
+
+def read_connection() -> BaseDatabaseWrapper:
+    """The connection for raw SQL that only reads: a healthy replica's on a read-only page outside a
+    transaction (where the ORM's reads go), the primary's otherwise and without replicas."""
+    return connections[router.db_for_read(None) or DEFAULT_DB_ALIAS]  # type: ignore[arg-type]
 
 
 def reads_from_replica() -> bool:
