@@ -14,7 +14,8 @@
   the middle of a page (its query fails and its connection no longer works) is marked down and the page
   runs again on the primary (a GET changes nothing, so running its view twice is safe).
 - **Raw SQL** that only reads runs on ``read_connection()``: the replica the ORM's reads would use, else the
-  primary (``django.db.connection`` is always the primary's: the router sees only the ORM's queries).
+  primary (``django.db.connection`` is always the primary's: the router sees only the ORM's queries); the
+  prepared statements of ``core/prepared.py`` follow the router too unless given a database.
 - **Read your writes**: a browser that has just written (any POST, PUT, PATCH or DELETE) carries a cookie for
   ``REPLICA_PIN_SECONDS`` (longer than the allowed lag) and reads from the primary meanwhile, so a teacher
   never sees the mark they just saved disappear, nor a parent their own absence report.
