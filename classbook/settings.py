@@ -161,6 +161,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=None if _prepare in {"off", "none", ""} else int(_prepare)
     )
+# Behind PgBouncer in transaction mode (docs/deployment.md "PgBouncer"): Django's server-side cursors (used by
+# .iterator()) are declared WITH HOLD outside a transaction and would be fetched on another server connection.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
 # Read replicas (issue 15, core/replicas.py, docs/deployment.md "Read replicas"): comma-separated URLs of
 # streaming replicas of the primary; read-only pages read them while they are up and not lagging.
 DATABASE_REPLICAS: list[str] = []
@@ -170,6 +173,7 @@ for _number, _url in enumerate(u.strip() for u in os.environ.get("DATABASE_REPLI
         _url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
     )
     DATABASES[_alias]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
     DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
     DATABASE_REPLICAS.append(_alias)
 REPLICA_READ_NAMESPACES = ["diary", "reports", "timetable"]

@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Model, QuerySet
 
 _INT_BASE = 1_900_000_000
@@ -40,6 +40,12 @@ def _near_sentinel(param: Any) -> bool:
     if isinstance(param, int) and not isinstance(param, bool):
         return abs(param - _INT_BASE) <= 10_000
     return False
+
+
+def _read_alias(alias: str | None) -> str:
+    """The given database, else where the router sends reads (a replica on a read-only page outside a
+    transaction, core/replicas.py), else the primary."""
+    return alias or router.db_for_read(None) or DEFAULT_DB_ALIAS  # type: ignore[arg-type]
 
 
 class Prepared:
@@ -87,7 +93,8 @@ class Prepared:
     def _compiled_with(self, alias: str, compiler: Any) -> None:
         """A hook for subclasses that need more of the compiled query than its SQL (``PreparedSelect``)."""
 
-    def rows(self, alias: str = "default", **values: Any) -> list[tuple[Any, ...]]:
+    def rows(self, alias: str | None = None, **values: Any) -> list[tuple[Any, ...]]:
+        alias = _read_alias(alias)
         connection = connections[alias]
         key = (alias, connection.vendor)
         compiled = self._compiled.get(key)
@@ -124,7 +131,8 @@ class PreparedModel(Prepared):
         self.model = model
         self.attnames = [f.attname for f in model._meta.concrete_fields]
 
-    def first(self, alias: str = "default", **values: Any) -> Any:
+    def first(self, alias: str | None = None, **values: Any) -> Any:
+        alias = _read_alias(alias)
         rows = self.rows(alias, **values)
         return self.model.from_db(alias, self.attnames, rows[0]) if rows else None
 
@@ -153,7 +161,8 @@ class PreparedSelect(Prepared):
         key = (alias, connections[alias].vendor)
         self._shapes[key] = (klass_info["model"], init_list, start, end, populators, annotations)
 
-    def all(self, alias: str = "default", **values: Any) -> list[Any]:
+    def all(self, alias: str | None = None, **values: Any) -> list[Any]:
+        alias = _read_alias(alias)
         rows = self.rows(alias, **values)
         model, init_list, start, end, populators, annotations = self._shapes[(alias, connections[alias].vendor)]
         out = []
@@ -181,8 +190,9 @@ class PreparedWithRows:
         self.first, self.rest = first, rest
         self._compiled: dict[tuple[str, str], tuple[str, list[Any], list[Any], list[Any], int]] = {}
 
-    def fetch(self, alias: str = "default", **values: Any) -> tuple[Any, list[tuple[Any, ...]]]:
+    def fetch(self, alias: str | None = None, **values: Any) -> tuple[Any, list[tuple[Any, ...]]]:
         """(the model instance or None, the rows of ``rest``: empty when it has none or there is no instance)."""
+        alias = _read_alias(alias)
         connection = connections[alias]
         key = (alias, connection.vendor)
         compiled = self._compiled.get(key)

@@ -7,7 +7,15 @@
   primary: the router answers ``None`` (Django's default) unless the request marked itself eligible.
 - **Down or lagging**: each process checks a replica at most every ``REPLICA_CHECK_SECONDS``: a replica that
   does not answer, or whose replay is more than ``REPLICA_MAX_LAG_SECONDS`` behind, is skipped until the
-  next check; with none healthy, reads go to the primary.
+  next check; with none healthy, reads go to the primary. Between checks, the router still makes sure the
+  chosen replica's connection works before it hands it out (a connection left from before the replica went
+  down fails Django's health check, and reconnecting fails): a replica that stopped a moment ago is marked
+  down at once and the read goes elsewhere, so a replica outage costs no page. A replica that goes away in
+  the middle of a page (its query fails and its connection no longer works) is marked down and the page
+  runs again on the primary (a GET changes nothing, so running its view twice is safe).
+- **Raw SQL** that only reads runs on ``read_connection()``: the replica the ORM's reads would use, else the
+  primary (``django.db.connection`` is always the primary's: the router sees only the ORM's queries); the
+  prepared statements of ``core/prepared.py`` follow the router too unless given a database.
 - **Read your writes**: a browser that has just written (any POST, PUT, PATCH or DELETE) carries a cookie for
   ``REPLICA_PIN_SECONDS`` (longer than the allowed lag) and reads from the primary meanwhile, so a teacher
   never sees the mark they just saved disappear, nor a parent their own absence report.
@@ -17,6 +25,7 @@ Without ``DATABASE_REPLICA_URLS`` neither the router nor the middleware is insta
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import random
@@ -26,7 +35,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger("classbook.replicas")
@@ -87,9 +97,38 @@ def is_healthy(alias: str, *, now: float | None = None) -> bool:
     return state.healthy
 
 
+def connects(alias: str) -> bool:
+    """Whether the replica's connection works now: Django's health check of a connection this request has not
+    used yet (once per request), and a new connection if it has none. A failure marks the replica down."""
+    connection = connections[alias]
+    try:
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+    except DatabaseError:
+        logger.warning("replica %s does not answer; reading from the primary", alias)
+        _mark_down(alias)
+        return False
+    return True
+
+
+def _mark_down(alias: str) -> None:
+    state = _health.setdefault(alias, _Health())
+    state.checked_at, state.healthy = time.monotonic(), False
+
+
 def healthy_replica() -> str | None:
     candidates = [alias for alias in settings.DATABASE_REPLICAS if is_healthy(alias)]
-    return random.choice(candidates) if candidates else None
+    random.shuffle(candidates)
+    for alias in candidates:
+        if connects(alias):
+            return alias
+    return None
+
+
+def read_connection() -> BaseDatabaseWrapper:
+    """The connection for raw SQL that only reads: a healthy replica's on a read-only page outside a
+    transaction (where the ORM's reads go), the primary's otherwise and without replicas."""
+    return connections[router.db_for_read(None) or DEFAULT_DB_ALIAS]  # type: ignore[arg-type]
 
 
 def reads_from_replica() -> bool:
@@ -155,3 +194,24 @@ class ReplicaMiddleware:
             and not _pinned(request)
         ):
             _eligible.set(True)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A replica lost in the middle of a read-only page: mark it down and run the page again on the primary.
+        Only when a replica's connection is found broken (a lost primary stays the outage middleware's 503)."""
+        if not (_eligible.get() and isinstance(exception, OperationalError | InterfaceError)):
+            return None
+        lost = False
+        for alias in settings.DATABASE_REPLICAS:
+            connection = connections[alias]
+            if connection.connection is not None and not connection.is_usable():
+                with contextlib.suppress(DatabaseError):
+                    connection.close()
+                _mark_down(alias)
+                lost = True
+        match = request.resolver_match
+        if not lost or match is None:
+            return None
+        logger.warning("a replica went away during %s; reading it from the primary", request.path)
+        _eligible.set(False)
+        response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+        return response

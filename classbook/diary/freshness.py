@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import connection
 
+from classbook.core.replicas import read_connection
 from classbook.journal.freshness import audit_sql, quoted_tables
 
 
@@ -53,6 +54,6 @@ def week_state(
         "start": start,
         "end": end,
     }
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:  # a replica's on the diary's pages (core/replicas.py)
         cursor.execute(_week_sql(), params)
         return tuple(cursor.fetchone() or ())

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 from django.db import connection
 
+from classbook.core.replicas import read_connection
 from classbook.journal.models import Lesson, Mark, WorkType
 from classbook.schools.averages import format_average, mean
 from classbook.schools.models import ScaleValue, School, TeachingAssignment
@@ -150,7 +151,7 @@ def class_tallies(
     """``{student id: MarkTally}`` over every journal of one class (every subject, subgroups' journals too) at
     lessons dated ``start``-``end``, for the students ``student_ids``: one count and one average across the
     subjects (the class teacher's notice to parents, R2.10). One query; the same definition as a journal's."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:  # a replica's on read-only pages (core/replicas.py)
         cursor.execute(_marks_sql(0, False, True), {"class": class_id, "start": start, "end": end})
         rows = cursor.fetchall()
     wanted = set(student_ids)
@@ -204,7 +205,7 @@ def journal_tallies(
     one = ids is not None and len(ids) == 1
     if one and ids is not None:
         params["student"] = ids[0]
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:  # a replica's on read-only pages (core/replicas.py)
         cursor.execute(_sums_sql(len(journals), one, weighted), params)
         rows = cursor.fetchall()
     wanted = set(ids) if ids is not None and not one else None
