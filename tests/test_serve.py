@@ -200,9 +200,10 @@ def test_serve_runs_like_production_and_stops_cleanly(tmp_path: Path, database_u
         # Static files: hashed names from the manifest, served by WhiteNoise with a long cache lifetime.
         status, _, login_page = server.get("/accounts/login/")
         assert status == 200
-        css = re.search(r"/static/classbook/app\.[0-9a-f]{12}\.css", login_page)
-        assert css, login_page[:1000]
-        status, headers, _ = server.get(css.group(0))
+        # (the stylesheets are inlined into the page for the first paint; the scripts are linked)
+        script = re.search(r"/static/classbook/app\.[0-9a-f]{12}\.js", login_page)
+        assert script, login_page[:1000]
+        status, headers, _ = server.get(script.group(0))
         assert status == 200
         assert "max-age=315360000" in headers["Cache-Control"]
         assert server.get("/accounts/activate/")[0] == 200

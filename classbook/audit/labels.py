@@ -241,6 +241,16 @@ ACTION_LABELS["oneroster.client.revoked"] = _("OneRoster platform client revoked
 # The keys of an entry's data as the audit log page names them ("audience: …" read as code); a key without a
 # line here is shown with its underscores as spaces, never hidden.
 DETAIL_LABELS: dict[str, Promise] = {
+    "anonymous": pgettext_lazy("audit detail", "Anonymous"),
+    "project": pgettext_lazy("audit detail", "Project"),
+    "room": pgettext_lazy("audit detail", "Room"),
+    "size": pgettext_lazy("audit detail", "Size"),
+    "subgroup": pgettext_lazy("audit detail", "Subgroup"),
+    "subject": pgettext_lazy("audit detail", "Subject"),
+    "valid_from": pgettext_lazy("audit detail", "Valid from"),
+    "valid_until": pgettext_lazy("audit detail", "Valid until"),
+    "weekday": pgettext_lazy("audit detail", "Day of the week"),
+    "year_level": pgettext_lazy("audit detail", "Year level"),
     "absences": pgettext_lazy("audit detail", "Absences"),
     "answer": pgettext_lazy("audit detail", "Answer"),
     "applied": pgettext_lazy("audit detail", "Applied"),
