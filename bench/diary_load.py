@@ -138,6 +138,16 @@ def server_env(base: str, db: str, var_dir: Path, redis: str | None, **extra: st
     return env
 
 
+def wait_until_up(base: str, path: str = "/healthz", tries: int = 150) -> None:
+    """Wait (0.2 s a try) until the server at ``base`` answers ``path``: gunicorn's workers have loaded the app."""
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(f"{base}{path}", timeout=2).read()  # noqa: S310
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
 def recreate_database(base: str, name: str, drop_only: bool = False) -> None:
     import psycopg
 
@@ -256,12 +266,7 @@ def main() -> None:
             stderr=open(tmp / "gunicorn.log", "w"),  # noqa: SIM115 - lives as long as the server
         )
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/accounts/login/", timeout=2).read()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_up(base, "/accounts/login/", tries=100)
         last_week = (dt.date.today() - dt.timedelta(days=7)).isoformat()
         sessions: dict[str, str] = {}
         lines = []

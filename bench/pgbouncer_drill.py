@@ -41,7 +41,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from diary_load import free_port, recreate_database, run, server_env
+from diary_load import free_port, recreate_database, run, server_env, wait_until_up
 from replica_drill import LUA, PERSONAS, as_postgres, db_url, query, save_show_average, sh, wrk
 from replica_drill import result as phase_figures
 
@@ -167,12 +167,7 @@ def serve(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Pope
         stderr=open(log, "w"),  # noqa: SIM115 - lives as long as the server
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=2).read()  # noqa: S310
-            break
-        except OSError:
-            time.sleep(0.2)
+    wait_until_up(base)
     return server, base
 
 

@@ -51,7 +51,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from diary_load import cpu_of_others, cpu_seconds, free_port, recreate_database, run, server_env
+from diary_load import cpu_of_others, cpu_seconds, free_port, recreate_database, run, server_env, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -270,12 +270,7 @@ def main() -> None:
         )  # fmt: skip
         procs += [gunicorn, worker]
         base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_up(base)
 
         t0 = time.perf_counter()
         personas = [p for kind in ("teachers", "class_teachers", "families", "deputies") for p in targets[kind]]

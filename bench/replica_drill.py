@@ -59,7 +59,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from diary_load import free_port, recreate_database, run, server_env
+from diary_load import free_port, recreate_database, run, server_env, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -503,12 +503,7 @@ def main() -> None:
             stderr=open(tmp / "gunicorn.log", "w"),  # noqa: SIM115 - lives as long as the server
         )
         base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_up(base)
         targets = tmp / "targets.txt"
         targets.write_text("".join(f"{path} {cookie}\n" for path, cookie in personas["pages"]))
         (tmp / "drill.lua").write_text(LUA)
