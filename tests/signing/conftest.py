@@ -9,6 +9,7 @@ import gc
 import threading
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -123,6 +124,20 @@ def make_certs() -> Certs:
     )
 
 
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` served on a free loopback port in a thread for the ``with`` block; yields the origin."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
 @pytest.fixture(scope="session")
 def certs() -> Certs:
     return make_certs()
@@ -161,15 +176,8 @@ def tsa_url(certs) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with _serving(Handler) as origin:
+        yield f"{origin}/tsa"
 
 
 def crl_der(certs: Certs) -> bytes:
@@ -223,12 +231,5 @@ def crl_url(certs) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/ca.crl"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with _serving(Handler) as origin:
+        yield f"{origin}/ca.crl"
