@@ -54,10 +54,6 @@ request = function()
   i = i % #paths + 1
   return wrk.format("GET", paths[i], {["Cookie"] = cookies[i]})
 end
-local bad = 0
-response = function(status, headers, body)
-  if status ~= 200 then bad = bad + 1 end
-end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT rps=%.1f requests=%d p50=%.2f p95=%.2f p99=%.2f errors=%d non200=%d\n",
     summary.requests / (summary.duration / 1e6), summary.requests,

@@ -59,7 +59,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from diary_load import free_port, recreate_database, run, server_env, wait_until_up
+from diary_load import LUA, free_port, recreate_database, run, server_env, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -70,27 +70,6 @@ LAG_SQL = (
     "SELECT CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
     "ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END"
 )
-
-LUA = r"""
-local paths, cookies, i = {}, {}, 0
-init = function(args)
-  for line in io.lines(args[1]) do
-    local path, cookie = line:match("^(%S+) (.+)$")
-    table.insert(paths, path); table.insert(cookies, cookie)
-  end
-end
-request = function()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i], {["Cookie"] = cookies[i]})
-end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT rps=%.1f requests=%d p50=%.2f p95=%.2f p99=%.2f errors=%d non200=%d\n",
-    summary.requests / (summary.duration / 1e6), summary.requests,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
-end
-"""
 
 # Printed by ``manage.py shell``: the read-only pages of the demo school with a session for each (force_login,
 # as a login would make it: login_storm.py measures password hashes), and the admin who may save the settings.
