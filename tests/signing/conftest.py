@@ -233,3 +233,15 @@ def crl_url(certs) -> Iterator[str]:
 
     with _serving(Handler) as origin:
         yield f"{origin}/ca.crl"
+
+
+@pytest.fixture
+def school(certs):
+    """A school whose administrator uploaded the conftest leaf (a certificate naming no revocation service)."""
+    from classbook.signing import services
+    from tests import factories as f
+
+    school = f.SchoolFactory(slug="lyceum-1", name="Ліцей № 1")
+    admin = f.make_member(school, "admin", username="admin")
+    services.upload_certificate(acting_user=admin, school=school, data=certs.leaf.p12, password=PASSWORD)
+    return school

@@ -27,15 +27,6 @@ def _forget_unreachable(settings) -> None:
     settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK = True  # the test CA's CRL is served on 127.0.0.1
 
 
-@pytest.fixture
-def school(certs):
-    """A school whose certificate (the conftest leaf) names no revocation service."""
-    school = f.SchoolFactory(slug="lyceum-1", name="Ліцей № 1")
-    admin = f.make_member(school, "admin", username="admin")
-    services.upload_certificate(acting_user=admin, school=school, data=certs.leaf.p12, password=PASSWORD)
-    return school
-
-
 def _dss(pdf: bytes) -> dict[str, int]:
     root = PdfFileReader(BytesIO(pdf)).root
     if "/DSS" not in root:

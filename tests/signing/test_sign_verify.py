@@ -19,14 +19,6 @@ from tests.signing.conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def school(certs):
-    school = f.SchoolFactory(slug="lyceum-1", name="Ліцей № 1")
-    admin = f.make_member(school, "admin", username="admin")
-    services.upload_certificate(acting_user=admin, school=school, data=certs.leaf.p12, password=PASSWORD)
-    return school
-
-
 def test_sign_pdf_makes_a_pades_signature_pyhanko_validates_against_the_ca(school, certs, pdfa):
     signed = services.sign_pdf(school, pdfa, reason="Архів 5-А, 2026/2027")
     assert signed is not None
