@@ -41,8 +41,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from diary_load import free_port, recreate_database, run, server_env, wait_until_up
-from replica_drill import LUA, PERSONAS, as_postgres, db_url, query, save_show_average, sh, wrk
+from diary_load import LUA, free_port, recreate_database, run, server_env, wait_until_up
+from replica_drill import PERSONAS, as_postgres, db_url, query, save_show_average, sh, wrk
 from replica_drill import result as phase_figures
 
 ROOT = Path(__file__).resolve().parent.parent
