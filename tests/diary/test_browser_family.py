@@ -19,6 +19,7 @@ from tests.journal.test_browser_grid import CHROMIUM
 sync_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
     pytest.mark.django_db(transaction=True),
 ]
