@@ -122,7 +122,7 @@ def test_parent_reads_the_week_offline_and_nothing_after_logout(world, diary, li
             context.set_offline(True)
             page.reload()
             banner = page.locator("[data-offline-banner]")
-            assert banner.is_visible()
+            banner.wait_for(state="visible")  # pwa.js shows it once the page has loaded: on a busy machine, later
             assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", banner.inner_text())  # "as of <when it was read>"
             assert world.student.user.last_name in page.locator("h1.dy-h").inner_text()
             assert "10" in page.locator("main").inner_text() and week_text.splitlines()[-1] in week_text
