@@ -82,7 +82,7 @@ class PublishForm(MaterialForm):
 
 
 class EditForm(MaterialForm):
-    url = forms.CharField(label=_("Link"), max_length=500, required=False)
+    url = forms.CharField(label=pgettext_lazy("web address", "Link"), max_length=500, required=False)
 
     def __init__(self, *args: Any, ctx: SchoolContext, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from classbook.core.models import SchoolOwned
 
@@ -24,7 +25,7 @@ SUBJECT_MAX = 200
 class Conversation(SchoolOwned):
     """A direct conversation of two or more people of one school."""
 
-    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX, blank=True)
+    subject = models.CharField(pgettext_lazy("message", "subject"), max_length=SUBJECT_MAX, blank=True)
     student = models.ForeignKey(
         "people.Student",
         verbose_name=_("about student"),

@@ -18,6 +18,8 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["email", "phone", "language"]
+        # Not Django's "email address" (uk "Email адреса", half English): the school's word for it.
+        labels = {"email": _("E-mail")}
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

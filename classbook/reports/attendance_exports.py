@@ -113,7 +113,7 @@ def report_charts(report: AttendanceReport) -> list[str]:
 
 
 def streak_table(streaks: list[Streak]) -> tuple[list[str], list[list[Any]]]:
-    head = [_("Student"), _("Class"), _("From"), _("To"), _("School days in a row")]
+    head = [_("Student"), _("Class"), _("From"), _("Until"), _("School days in a row")]
     return head, [[s.name, s.school_class, _day(s.first), _day(s.last), s.days] for s in streaks]
 
 

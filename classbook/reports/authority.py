@@ -87,6 +87,22 @@ class Comparison:
     lines: list[SchoolLine] = field(default_factory=list)
 
 
+_ROMAN = ("I", "II", "III", "IV", "V", "VI")
+
+
+def _numbered(kind: str, ordinal: int, kinds: dict[str, Any]) -> str:
+    """A period of every compared school by its kind and number, named as the schools name their own ("I семестр",
+    "II четверть"), not "Семестр 1"; a kind without a numbered name keeps the kind and the number."""
+    roman = _ROMAN[ordinal - 1] if 0 < ordinal <= len(_ROMAN) else str(ordinal)
+    if kind == PeriodKind.SEMESTER:
+        return _("Semester %(n)s") % {"n": roman}
+    if kind == PeriodKind.HALF:
+        return _("Half-year %(n)s") % {"n": roman}
+    if kind == PeriodKind.QUARTER:
+        return _("Quarter %(n)s") % {"n": roman}
+    return f"{kinds.get(kind, kind)} {ordinal}"
+
+
 @dataclass(frozen=True)
 class Calendars:
     """The compared schools' years and periods, read once (two queries)."""
@@ -107,7 +123,7 @@ class Calendars:
             ids = {y.pk for y in self.years if y.name == year_name}
             for p in sorted((p for p in self.periods if p.year_id in ids), key=lambda p: (p.kind, p.ordinal)):
                 key = f"{year_name}|{p.kind}|{p.ordinal}"
-                out.setdefault(key, Choice(key, f"{year_name}: {kinds.get(p.kind, p.kind)} {p.ordinal}"))
+                out.setdefault(key, Choice(key, f"{year_name}: {_numbered(p.kind, p.ordinal, kinds)}"))
         return sorted(out.values(), key=lambda c: (self._start(c.key), c.key.endswith(f"|{YEAR}"), c.key))
 
     def _start(self, key: str) -> float:

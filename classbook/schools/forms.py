@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from classbook.access import scopes, structure
@@ -181,7 +182,18 @@ class AssignmentForm(ScopedForm):
         return self.cleaned_data
 
 
-class SubgroupStudentsForm(forms.Form):
+class CapitalisedLabelsForm(forms.Form):
+    """A form whose labels are lower-case names in the catalogue (a label of its own field, not a model's
+    verbose name, which Django capitalises itself): the page shows them with a capital letter."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if field.label:
+                field.label = capfirst(field.label)
+
+
+class SubgroupStudentsForm(CapitalisedLabelsForm):
     students: forms.ModelMultipleChoiceField[Student] = forms.ModelMultipleChoiceField(
         label=_("students"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -191,7 +203,7 @@ class SubgroupStudentsForm(forms.Form):
         self.fields["students"].queryset = scopes.class_students(ctx, subgroup.school_class)  # type: ignore[attr-defined]
 
 
-class CustomScaleForm(forms.Form):
+class CustomScaleForm(CapitalisedLabelsForm):
     name = forms.CharField(label=_("name"), max_length=80)
     values = forms.CharField(
         label=_("values"),
@@ -206,7 +218,7 @@ class CustomScaleForm(forms.Form):
 
 class YearChoiceForm(forms.Form):
     year: forms.ModelChoiceField[AcademicYear] = forms.ModelChoiceField(
-        label=_("academic year"), queryset=None, required=False
+        label=_("Academic year"), queryset=None, required=False
     )
 
     def __init__(self, *args: Any, ctx: SchoolContext, **kwargs: Any) -> None:
@@ -215,9 +227,9 @@ class YearChoiceForm(forms.Form):
 
 
 class AssignmentFilterForm(YearChoiceForm):
-    teacher: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("teacher"), queryset=None, required=False)
+    teacher: forms.ModelChoiceField[User] = forms.ModelChoiceField(label=_("Teacher"), queryset=None, required=False)
     school_class: forms.ModelChoiceField[SchoolClass] = forms.ModelChoiceField(
-        label=_("class"), queryset=None, required=False
+        label=_("Class"), queryset=None, required=False
     )
 
     def __init__(self, *args: Any, ctx: SchoolContext, **kwargs: Any) -> None:
@@ -241,7 +253,7 @@ class IdListField(forms.Field):
             raise forms.ValidationError(_("Choose students from the list.")) from None
 
 
-class OpenYearForm(forms.Form):
+class OpenYearForm(CapitalisedLabelsForm):
     """The year-opening wizard (R4.3): the new year's dates and the choices the preview then shows."""
 
     name = forms.CharField(label=_("name of the new year"), max_length=20, help_text=_("For example 2027/2028"))

@@ -23,6 +23,7 @@ from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -244,7 +245,7 @@ SECTIONS: dict[str, Section] = {
                 (gettext_lazy("teacher"), lambda a: a.teacher.full_name),
                 (gettext_lazy("class"), lambda a: str(a.subgroup or a.school_class)),
                 (gettext_lazy("subject"), lambda a: a.subject.name),
-                (gettext_lazy("hours per week"), lambda a: str(a.hours_per_week)),
+                (gettext_lazy("hours per week"), lambda a: floatformat(a.hours_per_week, -1)),
                 (gettext_lazy("marking scale"), lambda a: _text(a.scale)),
             ),
             year_field="year",

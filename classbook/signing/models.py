@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from classbook.core.models import SchoolOwned
 
@@ -30,7 +31,7 @@ class SigningCertificate(SchoolOwned):
     pkcs12_encrypted = models.BinaryField()
     password_encrypted = models.BinaryField()
     chain_pem = models.TextField()  # the certificate first, then the other certificates of the file
-    subject = models.CharField(_("subject"), max_length=500)
+    subject = models.CharField(pgettext_lazy("certificate", "subject"), max_length=500)
     issuer = models.CharField(_("issuer"), max_length=500)
     serial = models.CharField(_("serial number"), max_length=100)
     valid_from = models.DateTimeField(_("valid from"))

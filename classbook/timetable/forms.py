@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from classbook.timetable.models import ChangeKind, Parity, Weekday
 
@@ -56,7 +57,7 @@ class BellForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=60)
+    name = forms.CharField(label=pgettext_lazy("name of a thing", "Name"), max_length=60)
     is_default = forms.BooleanField(label=_("Default schedule"), required=False)
 
 
