@@ -15,6 +15,7 @@ from classbook.journal.models import Lesson, Mark
 from classbook.people.models import User
 from classbook.schools.models import School
 from tests.demo.test_seed_demo import snapshot
+from tests.journal.conftest import _postgres_only  # noqa: F401 - skips postgres_only tests on SQLite
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
