@@ -9,7 +9,9 @@ not change what the earlier steps produce.
 
 ``generate`` runs the steps of ``classbook.demo.steps.STEPS`` for every school of the run in one
 transaction, then records the run (one ``demo.school.seeded`` audit entry per school) and the
-education authority over the schools. The steps write through services or through the
+education authority over the schools. With ``jobs`` above 1 on PostgreSQL the schools are built by that
+many processes, one transaction each, committed together (``generate_in_processes``); the data are the same.
+The steps write through services or through the
 documented bulk writers of ``classbook.demo.bulk`` (why, and which rules each keeps: the
 docstrings of ``classbook.demo.steps`` and of each step module).
 
