@@ -153,7 +153,8 @@ def generate_in_processes(options: DemoOptions, steps: Sequence[Step] | None, jo
 
     The processes write at once and commit together: each builds its schools, checks its foreign keys
     (``checked_at_the_end``) and settles its journal, then reports ready and waits; only when every process is
-    ready are they all told to commit (if one fails, all roll back and the error is raised here). Then this
+    ready are they all told to commit (if one fails, all roll back and the error is raised here; only a failure
+    of a ``COMMIT`` itself, after every process has checked its rows, would leave the others' schools). Then this
     process adds the authority over all the schools in a transaction of its own and ``ANALYZE``s. The data are
     those of a one-process run: every school's randomness depends only on the seed and its index, and its
     usernames on its index (``DemoRun.username``); only the primary keys interleave differently.
