@@ -102,6 +102,8 @@ class DemoRun:
         self.password_hash = make_password(DEMO_PASSWORD)
         self.usernames: set[str] = set(User.objects.values_list("username", flat=True))
         self.rows: Counter[str] = Counter()
+        # The school whose people are being named (``username``): set by the generator before each school.
+        self.school_index = 0
 
     def bulk(self, model: type[M], objs: Iterable[M]) -> list[M]:
         objs = list(objs)
@@ -111,12 +113,16 @@ class DemoRun:
         return objs
 
     def username(self, preferred: str) -> str:
-        """``preferred`` if free, else ``preferred2``, ``preferred3``... (usernames are global)."""
-        preferred = preferred[:140] or "user"
-        name, n = preferred, 1
+        """``preferred`` if free, else ``preferred2``, ``preferred3``... (usernames are global). In the schools after
+        the first (``school_index`` 1, 2, ...) every name ends in ``.2``, ``.3``...: each school takes its names in
+        a space of its own, so a school's usernames do not depend on which schools were generated before it or
+        beside it (``generate(..., jobs=2)`` builds schools in two processes with the same result)."""
+        preferred = preferred[:136] or "user"
+        suffix = f".{self.school_index + 1}" if self.school_index else ""
+        name, n = preferred + suffix, 1
         while name in self.usernames:
             n += 1
-            name = f"{preferred}{n}"
+            name = f"{preferred}{n}{suffix}"
         self.usernames.add(name)
         return name
 

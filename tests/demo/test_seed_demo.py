@@ -552,6 +552,8 @@ def test_if_empty_leaves_an_existing_demo_alone_and_without_it_refuses() -> None
         (["--students", "200001"], "--students must be between"),
         (["--students", "many"], "--students must be a whole number"),
         (["--scale", "0"], "--scale must be between"),
+        (["--jobs", "0"], "--jobs must be between 1 and 16"),
+        (["--jobs", "two"], "--jobs must be a whole number"),
         (["--seed", "x1"], "--seed must be a whole number"),
         (["--school", "Bad Slug!"], "not a valid school address name"),
         (["--fresh"], "never deletes data"),

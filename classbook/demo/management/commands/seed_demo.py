@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -46,6 +47,11 @@ class Command(BaseCommand):
             default=None,
             help="Also fill the closed year 2025/2026 lesson by lesson (default: only with --scale above 1).",
         )
+        parser.add_argument(
+            "--jobs",
+            default="auto",
+            help="Processes building the schools side by side on PostgreSQL (default: one per CPU, at most 4).",
+        )
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if the school already exists.")
         parser.add_argument(
             "--fresh", action="store_true", help="Not supported: explains how to start from an empty database."
@@ -62,6 +68,11 @@ class Command(BaseCommand):
         seed = _int_option(options["seed"], "--seed", 0, 2**63 - 1)
         students = _int_option(options["students"], "--students", 1, generator.MAX_STUDENTS)
         scale = _int_option(options["scale"], "--scale", 1, generator.MAX_SCALE)
+        jobs = (
+            min(os.cpu_count() or 1, 4)
+            if str(options["jobs"]).strip() == "auto"
+            else _int_option(options["jobs"], "--jobs", 1, 16)
+        )
         slug = str(options["school"]).strip()
         try:
             # Room for the "-N" suffix of the extra schools.
@@ -93,7 +104,7 @@ class Command(BaseCommand):
                 % {"slug": ", ".join(existing)}
             )
 
-        summary = generator.generate(opts)
+        summary = generator.generate(opts, jobs=jobs)
         self.stdout.write(
             self.style.SUCCESS(
                 _(
