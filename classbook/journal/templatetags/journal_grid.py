@@ -94,6 +94,46 @@ def grid_rows(grid: Grid) -> SafeString:
     blank_tail = '" data-v="0.0"></td>'
     blank_work_tail = '" data-v="0"></td>'
 
+    # The plain rows' loop reads only these of a column (no unpacking of the rest per cell).
+    fast = [(col, col[1], col[2], col[6], col[7], col[8]) for col in columns]
+
+    def general_cell(col: tuple[Any, ...], sid: int, cells: Any, work: Any, state: str, suffix: str) -> str:
+        """Any cell of any row as its state, its stored cell and its lesson's other marks say."""
+        lesson, lid, w, base, _can_edit, _suffix, blank, _head, _exc_head = col
+        version: int | str
+        if w is not None:
+            mark = work.get((lid, w))
+            if mark is None and state == base:
+                return f"{blank}{sid}{blank_work_tail}"
+            value, version, late = (mark.value, mark.version, mark.late) if mark else ("", 0, False)
+            comment, extras, attrs, cls = "", None, f' data-w="{w}"', "c wk"
+        else:
+            stored = cells.get(lid)
+            if stored is None:
+                if state == base:
+                    return f"{blank}{sid}{blank_tail}"
+                cell = EMPTY_CELL
+            else:
+                cell = as_cell(stored)
+            value, version, late, comment, excused = cell.shown()
+            extras, attrs = cell.extras, ""
+            cls = "c more" if extras else "c"
+            if excused:
+                cls += " exc"
+        cls += suffix
+        title = ""
+        if late or comment or extras or state == "closed":
+            titles = [closed_text] if state == "closed" else []
+            if late:
+                cls += " late"
+                titles.append(late_text)
+            if comment:
+                titles.append(comment)
+            if extras:
+                titles.append("; ".join(extras))
+            title = f' title="{escape("; ".join(titles))}"'
+        return f'<td class="{cls}" data-l="{lid}"{attrs} data-s="{sid}" data-v="{version}"{title}>{esc(value)}</td>'
+
     out: list[str] = []
     add = out.append
     for row in grid.rows:
@@ -105,21 +145,19 @@ def grid_rows(grid: Grid) -> SafeString:
         else:
             add(f'<tr data-s="{sid}"><th scope="row" class="name">{escape(row.name)}</th>')
         cells, work = row.lesson_cells, row.work_cells
-        plain = row.plain
-        blank_row = f"{sid}{blank_tail}"
-        blank_work = f"{sid}{blank_work_tail}"
-        # The hot loop (students × columns): int-keyed lookups; an empty plain cell is one join. The entries are
-        # read by position (``_M_*``, ``_A_*``).
-        get = cells.get
-        for lesson, lid, w, base, can_edit, suffix, blank, head, exc_head in columns:
-            if plain:
-                state = base
+        if row.plain:
+            blank_row = f"{sid}{blank_tail}"
+            # The hot loop (students × columns): int-keyed lookups; an empty cell is one join. A mark alone or an
+            # attendance entry alone is stored as the entry itself (``grid.StoredCell``), read by position
+            # (``_M_*``, ``_A_*``); a lone entry neither late nor commented is one f-string from the column's
+            # prefix. Anything else (work columns, comments, several marks) takes the general path.
+            get = cells.get
+            for col, lid, w, blank, head, exc_head in fast:
                 if w is None:
-                    stored: Any = get(lid)  # a ``grid.StoredCell``, told apart by its type below
+                    stored: Any = get(lid)
                     if stored is None:
                         add(blank + blank_row)
                         continue
-                    # A mark alone or an attendance entry alone is stored as the entry (``grid.StoredCell``).
                     kind = type(stored)
                     if kind is MarkEntry:
                         if not stored[_M_LATE] and not stored[_M_COMMENT]:
@@ -133,44 +171,11 @@ def grid_rows(grid: Grid) -> SafeString:
                         h = exc_head if stored[_A_EXCUSED] else head
                         add(f'{h}{sid}" data-v="0.{stored[_A_VERSION]}">{shown}</td>')
                         continue
-            else:
-                state = row.state(lesson)
-                suffix = _state_classes(state, can_edit)
-            if w is not None:
-                mark = work.get((lid, w))
-                if mark is None and state == base:
-                    add(blank + blank_work)
-                    continue
-                version: int | str
-                value, version, late = (mark.value, mark.version, mark.late) if mark else ("", 0, False)
-                comment, extras, attrs, cls = "", None, f' data-w="{w}"', "c wk"
-            else:
-                stored = cells.get(lid)
-                if stored is None:
-                    if state == base:
-                        add(blank + blank_row)
-                        continue
-                    cell = EMPTY_CELL
-                else:
-                    cell = as_cell(stored)
-                value, version, late, comment, excused = cell.shown()
-                extras, attrs = cell.extras, ""
-                cls = "c more" if extras else "c"
-                if excused:
-                    cls += " exc"
-            cls += suffix
-            title = ""
-            if late or comment or extras or state == "closed":
-                titles = [closed_text] if state == "closed" else []
-                if late:
-                    cls += " late"
-                    titles.append(late_text)
-                if comment:
-                    titles.append(comment)
-                if extras:
-                    titles.append("; ".join(extras))
-                title = f' title="{escape("; ".join(titles))}"'
-            add(f'<td class="{cls}" data-l="{lid}"{attrs} data-s="{sid}" data-v="{version}"{title}>{esc(value)}</td>')
+                add(general_cell(col, sid, cells, work, col[3], col[5]))
+        else:
+            for col in columns:
+                state = row.state(col[0])
+                add(general_cell(col, sid, cells, work, state, _state_classes(state, col[4])))
         for pcell, attrs in zip(row.period_cells, period_cols, strict=True):
             cls = "c pv" if attrs else "c ro pv"
             if pcell.locked:
