@@ -99,7 +99,7 @@ def grid_rows(grid: Grid) -> SafeString:
 
     def general_cell(col: tuple[Any, ...], sid: int, cells: Any, work: Any, state: str, suffix: str) -> str:
         """Any cell of any row as its state, its stored cell and its lesson's other marks say."""
-        lesson, lid, w, base, _can_edit, _suffix, blank, _head, _exc_head = col
+        _lesson, lid, w, base, _can_edit, _suffix, blank, _head, _exc_head = col
         version: int | str
         if w is not None:
             mark = work.get((lid, w))
