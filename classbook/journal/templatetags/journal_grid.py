@@ -95,7 +95,7 @@ def grid_rows(grid: Grid) -> SafeString:
     blank_work_tail = '" data-v="0"></td>'
 
     # The plain rows' loop reads only these of a column (no unpacking of the rest per cell).
-    fast = [(col, col[1], col[2], col[6], col[7], col[8]) for col in columns]
+    fast = [(column, column[1], column[2], column[6], column[7], column[8]) for column in columns]
 
     def general_cell(col: tuple[Any, ...], sid: int, cells: Any, work: Any, state: str, suffix: str) -> str:
         """Any cell of any row as its state, its stored cell and its lesson's other marks say."""
@@ -152,7 +152,7 @@ def grid_rows(grid: Grid) -> SafeString:
             # (``_M_*``, ``_A_*``); a lone entry neither late nor commented is one f-string from the column's
             # prefix. Anything else (work columns, comments, several marks) takes the general path.
             get = cells.get
-            for col, lid, w, blank, head, exc_head in fast:
+            for column, lid, w, blank, head, exc_head in fast:
                 if w is None:
                     stored: Any = get(lid)
                     if stored is None:
@@ -171,11 +171,11 @@ def grid_rows(grid: Grid) -> SafeString:
                         h = exc_head if stored[_A_EXCUSED] else head
                         add(f'{h}{sid}" data-v="0.{stored[_A_VERSION]}">{shown}</td>')
                         continue
-                add(general_cell(col, sid, cells, work, col[3], col[5]))
+                add(general_cell(column, sid, cells, work, column[3], column[5]))
         else:
-            for col in columns:
-                state = row.state(col[0])
-                add(general_cell(col, sid, cells, work, state, _state_classes(state, col[4])))
+            for column in columns:
+                state = row.state(column[0])
+                add(general_cell(column, sid, cells, work, state, _state_classes(state, column[4])))
         for pcell, attrs in zip(row.period_cells, period_cols, strict=True):
             cls = "c pv" if attrs else "c ro pv"
             if pcell.locked:
