@@ -6,17 +6,18 @@ escaped strings costs a few. Everything interpolated below is escaped.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from html import escape as html_escape
 from typing import Any
 
 from django import template
+from django.core.serializers.json import DjangoJSONEncoder
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.html import json_script
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 from django.utils.translation import get_language, ngettext, pgettext
@@ -391,6 +392,15 @@ def _number(value: Any) -> str:
     return escape(localize(value))
 
 
+def _json_script(value: Any, element_id: str) -> str:
+    """``{{ value|json_script:element_id }}``: the same text, the JSON's ``<``, ``>`` and ``&`` replaced with three
+    ``str.replace`` instead of Django's ``str.translate`` with a mapping (a Python lookup per character: ~0.4 ms for
+    the page's ~6.5 KB of configuration, its texts written as ``\\uXXXX``)."""
+    text = json.dumps(value, cls=DjangoJSONEncoder)
+    text = text.replace(">", "\\u003E").replace("<", "\\u003C").replace("&", "\\u0026")
+    return f'<script id="{escape(element_id)}" type="application/json">{text}</script>'
+
+
 def _sub_template(context: Any, name: str) -> str:
     """A part of the page only the administration sees, still a template (rendered in the page's context)."""
     return get_template(name).template.render(context)  # type: ignore[attr-defined,no-any-return]
@@ -607,5 +617,5 @@ def grid_page(context: Any) -> SafeString:
             'maxlength="500">\n'
             f'    <button class="primary">{_("Add lesson")}</button>\n  </form>\n  '
         )
-    add(f"\n</section>\n{json_script(context.get('config'), 'journal-config')}\n</div>\n")
+    add(f"\n</section>\n{_json_script(context.get('config'), 'journal-config')}\n</div>\n")
     return mark_safe("".join(out))  # noqa: S308 - every interpolated text is escaped, ids are integers
