@@ -23,7 +23,8 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
-from classbook.access.templatetags.access_tags import may_open_class_absences, may_print_journal
+from classbook.access.appeals import may_open_class_absences
+from classbook.access.printing import may_print_journal
 from classbook.journal.grid import EMPTY_CELL, AttendanceEntry, Grid, GridLesson, MarkEntry, PeriodCell, as_cell
 from classbook.journal.models import LessonType
 
@@ -431,7 +432,7 @@ def grid_page(context: Any) -> SafeString:
         add(f' · <a href="{_url("appeals:flags", school=school)}">{_("Flagged marks")}</a>')
     add("\n  ")
     class_id = assignment.school_class_id
-    if may_open_class_absences(ctx, class_id):
+    if class_id is not None and may_open_class_absences(ctx, class_id):  # the template's ``access_tags`` filter
         add(
             f' · <a href="{_url("appeals:absences", school=school)}?class={_number(class_id)}">'
             f"{_('Absences of the class')}</a>"
