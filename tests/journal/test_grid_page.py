@@ -278,3 +278,30 @@ def test_index_queries_do_not_grow_with_journals(world, as_user, django_assert_m
     with django_assert_max_num_queries(len(baseline) + 1):
         response = client.get(url)
     assert len(response.context["entries"]) == 2 + extra
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"strings": {"saving": "Збереження…", "html": "</script><b>&amp;</b>", "quote": 'it\'s "so"'}},
+        {"periodId": None, "codes": ["н", "б"], "required": 3, "nested": {"focus": {"l": 1, "w": 2}}},
+    ],
+)
+def test_grid_page_writes_its_configuration_as_json_script_does(value):
+    """The grid page's tag writes ``{{ config|json_script:"journal-config" }}`` itself (issue 10): the same text."""
+    from django.utils.html import json_script
+
+    from classbook.journal.templatetags.journal_grid import _json_script
+
+    assert _json_script(value, "journal-config") == json_script(value, "journal-config")
+
+
+def test_grid_page_writes_translations_as_the_template_did(world, as_user, assignment, journal):
+    """``{% translate %}`` of a literal is not escaped in a template; the page's tag writes them the same way
+    (an apostrophe stays one), and the add-a-lesson form keeps its CSRF field."""
+    world.teacher.language = "en"
+    world.teacher.save(update_fields=["language"])
+    html = as_user(world.teacher).get(grid_url(world, assignment)).content.decode()
+    assert "T goes to the lesson's topic." in html
+    assert 'class="toolbar add-lesson"><input type="hidden" name="csrfmiddlewaretoken" value="' in html
+    assert html.count('<script id="journal-config" type="application/json">') == 1

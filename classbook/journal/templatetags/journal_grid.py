@@ -6,16 +6,25 @@ escaped strings costs a few. Everything interpolated below is escaped.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from html import escape as html_escape
 from typing import Any
 
 from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, pgettext
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
+from classbook.access.appeals import may_open_class_absences
+from classbook.access.printing import may_print_journal
 from classbook.journal.grid import EMPTY_CELL, AttendanceEntry, Grid, GridLesson, MarkEntry, PeriodCell, as_cell
 from classbook.journal.models import LessonType
 
@@ -94,6 +103,46 @@ def grid_rows(grid: Grid) -> SafeString:
     blank_tail = '" data-v="0.0"></td>'
     blank_work_tail = '" data-v="0"></td>'
 
+    # The plain rows' loop reads only these of a column (no unpacking of the rest per cell).
+    fast = [(column, column[1], column[2], column[6], column[7], column[8]) for column in columns]
+
+    def general_cell(col: tuple[Any, ...], sid: int, cells: Any, work: Any, state: str, suffix: str) -> str:
+        """Any cell of any row as its state, its stored cell and its lesson's other marks say."""
+        _lesson, lid, w, base, _can_edit, _suffix, blank, _head, _exc_head = col
+        version: int | str
+        if w is not None:
+            mark = work.get((lid, w))
+            if mark is None and state == base:
+                return f"{blank}{sid}{blank_work_tail}"
+            value, version, late = (mark.value, mark.version, mark.late) if mark else ("", 0, False)
+            comment, extras, attrs, cls = "", None, f' data-w="{w}"', "c wk"
+        else:
+            stored = cells.get(lid)
+            if stored is None:
+                if state == base:
+                    return f"{blank}{sid}{blank_tail}"
+                cell = EMPTY_CELL
+            else:
+                cell = as_cell(stored)
+            value, version, late, comment, excused = cell.shown()
+            extras, attrs = cell.extras, ""
+            cls = "c more" if extras else "c"
+            if excused:
+                cls += " exc"
+        cls += suffix
+        title = ""
+        if late or comment or extras or state == "closed":
+            titles = [closed_text] if state == "closed" else []
+            if late:
+                cls += " late"
+                titles.append(late_text)
+            if comment:
+                titles.append(comment)
+            if extras:
+                titles.append("; ".join(extras))
+            title = f' title="{escape("; ".join(titles))}"'
+        return f'<td class="{cls}" data-l="{lid}"{attrs} data-s="{sid}" data-v="{version}"{title}>{esc(value)}</td>'
+
     out: list[str] = []
     add = out.append
     for row in grid.rows:
@@ -105,21 +154,19 @@ def grid_rows(grid: Grid) -> SafeString:
         else:
             add(f'<tr data-s="{sid}"><th scope="row" class="name">{escape(row.name)}</th>')
         cells, work = row.lesson_cells, row.work_cells
-        plain = row.plain
-        blank_row = f"{sid}{blank_tail}"
-        blank_work = f"{sid}{blank_work_tail}"
-        # The hot loop (students × columns): int-keyed lookups; an empty plain cell is one join. The entries are
-        # read by position (``_M_*``, ``_A_*``).
-        get = cells.get
-        for lesson, lid, w, base, can_edit, suffix, blank, head, exc_head in columns:
-            if plain:
-                state = base
+        if row.plain:
+            blank_row = f"{sid}{blank_tail}"
+            # The hot loop (students × columns): int-keyed lookups; an empty cell is one join. A mark alone or an
+            # attendance entry alone is stored as the entry itself (``grid.StoredCell``), read by position
+            # (``_M_*``, ``_A_*``); a lone entry neither late nor commented is one f-string from the column's
+            # prefix. Anything else (work columns, comments, several marks) takes the general path.
+            get = cells.get
+            for column, lid, w, blank, head, exc_head in fast:
                 if w is None:
-                    stored: Any = get(lid)  # a ``grid.StoredCell``, told apart by its type below
+                    stored: Any = get(lid)
                     if stored is None:
                         add(blank + blank_row)
                         continue
-                    # A mark alone or an attendance entry alone is stored as the entry (``grid.StoredCell``).
                     kind = type(stored)
                     if kind is MarkEntry:
                         if not stored[_M_LATE] and not stored[_M_COMMENT]:
@@ -133,44 +180,11 @@ def grid_rows(grid: Grid) -> SafeString:
                         h = exc_head if stored[_A_EXCUSED] else head
                         add(f'{h}{sid}" data-v="0.{stored[_A_VERSION]}">{shown}</td>')
                         continue
-            else:
-                state = row.state(lesson)
-                suffix = _state_classes(state, can_edit)
-            if w is not None:
-                mark = work.get((lid, w))
-                if mark is None and state == base:
-                    add(blank + blank_work)
-                    continue
-                version: int | str
-                value, version, late = (mark.value, mark.version, mark.late) if mark else ("", 0, False)
-                comment, extras, attrs, cls = "", None, f' data-w="{w}"', "c wk"
-            else:
-                stored = cells.get(lid)
-                if stored is None:
-                    if state == base:
-                        add(blank + blank_row)
-                        continue
-                    cell = EMPTY_CELL
-                else:
-                    cell = as_cell(stored)
-                value, version, late, comment, excused = cell.shown()
-                extras, attrs = cell.extras, ""
-                cls = "c more" if extras else "c"
-                if excused:
-                    cls += " exc"
-            cls += suffix
-            title = ""
-            if late or comment or extras or state == "closed":
-                titles = [closed_text] if state == "closed" else []
-                if late:
-                    cls += " late"
-                    titles.append(late_text)
-                if comment:
-                    titles.append(comment)
-                if extras:
-                    titles.append("; ".join(extras))
-                title = f' title="{escape("; ".join(titles))}"'
-            add(f'<td class="{cls}" data-l="{lid}"{attrs} data-s="{sid}" data-v="{version}"{title}>{esc(value)}</td>')
+                add(general_cell(column, sid, cells, work, column[3], column[5]))
+        else:
+            for column in columns:
+                state = row.state(column[0])
+                add(general_cell(column, sid, cells, work, state, _state_classes(state, column[4])))
         for pcell, attrs in zip(row.period_cells, period_cols, strict=True):
             cls = "c pv" if attrs else "c ro pv"
             if pcell.locked:
@@ -367,3 +381,242 @@ def lesson_options(lessons: list[Any]) -> SafeString:
     return mark_safe(  # noqa: S308 - the label is escaped, the id an integer
         "".join(f'<option value="{lesson.id}">{escape(lesson.day_label)}</option>' for lesson in reversed(lessons))
     )
+
+
+def _url(name: str, **kwargs: Any) -> str:
+    """``{% url name key=value %}``: the address, escaped."""
+    return escape(reverse(name, kwargs=kwargs))
+
+
+def _number(value: Any) -> str:
+    """``{{ value }}`` of a number: as the template writes it (``localize``)."""
+    return escape(localize(value))
+
+
+def _json_script(value: Any, element_id: str) -> str:
+    """``{{ value|json_script:element_id }}``: the same text, the JSON's ``<``, ``>`` and ``&`` replaced with three
+    ``str.replace`` instead of Django's ``str.translate`` with a mapping (a Python lookup per character: ~0.4 ms for
+    the page's ~6.5 KB of configuration, its texts written as ``\\uXXXX``)."""
+    text = json.dumps(value, cls=DjangoJSONEncoder)
+    text = text.replace(">", "\\u003E").replace("<", "\\u003C").replace("&", "\\u0026")
+    return f'<script id="{escape(element_id)}" type="application/json">{text}</script>'
+
+
+def _sub_template(context: Any, name: str) -> str:
+    """A part of the page only the administration sees, still a template (rendered in the page's context)."""
+    return get_template(name).template.render(context)  # type: ignore[attr-defined,no-any-return]
+
+
+@register.simple_tag(takes_context=True)
+def grid_page(context: Any) -> SafeString:
+    """The grid page's content (``journal/grid.html``'s ``content`` block) written as one string: its ~170 template
+    nodes (translations, addresses, conditions, loops) cost the page ~1 ms together, more than the rest of its
+    template. The text is the template's it replaced, byte for byte (issue 10, sixth pass: compared on the bench's
+    data in uk, ru and en, and on every grid page ``tests/journal`` renders). The parts only the administration sees
+    (open remarks, the remark and correction forms) stay templates, rendered only when shown.
+
+    Everything interpolated is escaped except the project's own messages, as in a template: ``{% translate %}``
+    of a literal and the message of ``{% blocktranslate %}`` are written as they are.
+    """
+    grid: Grid = context["grid"]
+    assignment = context["assignment"]
+    ctx = context["ctx"]
+    user = context["user"]
+    school = ctx.school.slug
+    out = [
+        f'\n<div class="journal-page">\n<p class="no-print"><a href="{_url("journal:index", school=school)}">'
+        f"← {_('All journals')}</a>\n  "
+    ]
+    add = out.append
+    if assignment.teacher_id == user.pk:
+        add(f' · <a href="{_url("appeals:flags", school=school)}">{_("Flagged marks")}</a>')
+    add("\n  ")
+    class_id = assignment.school_class_id
+    if class_id is not None and may_open_class_absences(ctx, class_id):  # the template's ``access_tags`` filter
+        add(
+            f' · <a href="{_url("appeals:absences", school=school)}?class={_number(class_id)}">'
+            f"{_('Absences of the class')}</a>"
+        )
+    add("\n  ")
+    if may_print_journal(ctx, assignment):
+        add(f' · <a href="{_url("printing:class", school=school, class_id=class_id)}">{_("Print")}</a>')
+    group = assignment.subgroup if assignment.subgroup else assignment.school_class.name
+    period = grid.period
+    if grid.periods:
+        options = "".join(
+            f'<option value="{_number(p.id)}"{" selected" if p.id == period.id else ""}>{escape(p.indent)}'
+            f"{escape(p.name)} ({p.start:%d.%m}–{p.end:%d.%m})</option>"
+            for p in grid.periods
+        )
+    else:
+        options = f'<option value="">{escape(period.name)}</option>'
+    # Messages with a number: ``{% blocktranslate count n=… %}`` (the message is not escaped, the number is).
+    n = len(grid.lessons)
+    lessons_count = ngettext("%(n)s lesson", "%(n)s lessons", n) % {"n": _number(n)}
+    n = len(grid.rows)
+    students_count = ngettext("%(n)s student", "%(n)s students", n) % {"n": _number(n)}
+    read_only = (
+        f'<span class="badge">{_("Read only")}</span>' if not grid.can_edit_any and not grid.can_add_lesson else ""
+    )
+    add(
+        f'</p>\n<h1 class="jtitle">{escape(assignment.subject.name)} · {escape(group)}\n'
+        f'  <small class="muted">{escape(assignment.teacher.full_name)}</small></h1>\n\n'
+        '<form method="get" class="toolbar period-switch">\n'
+        f'  <label for="period-select">{_("Study period")}</label>\n'
+        '  <select id="period-select" name="period" data-autosubmit>\n'
+        f"    {options}\n  </select>\n"
+        f"  <noscript><button>{_('Show')}</button></noscript>\n"
+        f'  <span class="muted">{lessons_count} · {students_count}</span>\n'
+        f"  {read_only}\n</form>\n\n"
+    )
+    if context.get("remarks"):
+        add(_sub_template(context, "journal/_grid_remarks.html"))
+    add("\n\n")
+    offline_as_of = context.get("offline_as_of")
+    if offline_as_of:
+        time = escape(date_filter(template_localtime(offline_as_of), "H:i"))
+        add(
+            '<p class="offline-banner" role="status" data-offline-banner hidden>'
+            f"{_('Offline, as of %(time)s') % {'time': time}}</p>\n"
+            '<section id="offline-panel" class="offline-panel no-print" aria-live="polite" hidden>\n'
+            '  <p id="offline-state"></p>\n  <div id="offline-conflicts"></div>\n  <div id="offline-refused"></div>\n'
+            '  <button type="button" id="offline-export" class="small" hidden>'
+            f"{_('Export the list')}</button>\n"
+            "</section>"
+        )
+    add(
+        '\n<div class="grid-bar no-print">\n'
+        '  <span id="grid-status" class="grid-status" role="status" aria-live="polite"></span>\n'
+        '  <button type="button" id="history-btn" class="small" disabled '
+        f'title="{_("History of the selected cell (H)")}">{_("History")}</button>\n</div>\n\n'
+    )
+    if grid.rows:
+        region = _("Marks and attendance")
+        period_heads = "".join(f'<th scope="col" class="pc">{escape(c.title)}</th>' for c in grid.period_columns)
+        required = _("Marks in the period; at least %(n)s are required") % {"n": _number(grid.required)}
+        add(
+            f'\n<div class="grid-wrap" tabindex="0" role="region" aria-label="{region}" aria-describedby="grid-help">\n'
+            f'<table class="jgrid" role="grid" aria-label="{region}" '
+            f'data-editable="{"1" if grid.can_edit_any else "0"}">\n'
+            "  <thead>\n    <tr>\n"
+            f'      <th class="name" scope="col">{_("Student")}</th>\n'
+            f"      {grid_lesson_heads(grid, context['all_lessons_url'])}\n"
+            f"      {period_heads}\n"
+            f'      <th scope="col" class="acc" title="{required}">{_("Marks")}</th>\n'
+            f'      <th scope="col" class="avg">{_("Average")}</th>\n'
+            "    </tr>\n  </thead>\n  <tbody>"
+        )
+        add(grid_rows(grid))
+        add("\n  </tbody>\n</table>\n</div>\n")
+    else:
+        add(f'\n<p class="muted">{_("There are no students in this class for this period.")}</p>\n')
+    add('\n<p id="grid-help" class="muted small no-print">')
+    if grid.can_edit_any:
+        if grid.period_editable:
+            add(f"{_('Period grades are locked once saved; a change needs a recorded correction.')} ")
+        add(
+            _(
+                "Type a mark or an attendance code; Enter saves and moves down, Tab moves right, Esc undoes, "
+                "Delete clears, arrows move, F2 edits, H shows the history, T goes to the lesson's topic."
+            )
+        )
+        if grid.attendance_codes:
+            codes = ", ".join(f"<b>{escape(c.code)}</b> {escape(c.name.lower())}" for c in grid.attendance_codes)
+            add(f" {_('Attendance codes:')} {codes}.")
+    else:
+        add(_("Arrows move, H shows the history of the selected cell."))
+    add("</p>\n\n")
+    addable = context.get("addable_lessons")
+    if grid.work_type_choices and addable:
+        request = context["request"]
+        keep_all = (
+            '<input type="hidden" name="lessons" value="all">'
+            if grid.all_lessons_shown and request.GET.get("lessons", "") == "all"
+            else ""
+        )
+        added = "".join(
+            f'<input type="hidden" name="add_lesson" value="{escape(lesson)}">'
+            f'<input type="hidden" name="add_wt" value="{escape(wt)}">'
+            for lesson, wt in context.get("added_columns") or ()
+        )
+        work_types = "".join(
+            f'<option value="{_number(i)}">{escape(name)}</option>' for i, name in grid.work_type_choices
+        )
+        period_id = "" if period.id is None else _number(period.id)
+        add(
+            '\n<form method="get" class="toolbar add-column no-print" id="add-column">\n'
+            f'  <input type="hidden" name="period" value="{period_id}">{keep_all}\n'
+            f"  {added}\n"
+            f'  <label for="add-column-lesson">{_("Add a mark column")}</label>\n'
+            f'  <select id="add-column-lesson" name="add_lesson" aria-label="{_("Lesson")}">'
+            f"{lesson_options(addable)}</select>\n"
+            f'  <select name="add_wt" aria-label="{_("Work type")}">{work_types}</select>\n'
+            f'  <button class="small">{_("Add column")}</button>\n'
+            '  <span class="muted small">'
+            + _(
+                "A second mark at a lesson for another kind of work (a control work, a test …); "
+                "its weight counts in the average."
+            )
+            + "</span>\n</form>\n"
+        )
+    add("\n\n")
+    if grid.period_editable and grid.rows:
+        add(
+            '\n<form method="get" class="toolbar add-theme no-print" id="add-theme">\n'
+            f'  <input type="hidden" name="period" value="{_number(period.id)}">\n'
+            f'  <label for="add-theme-title">{_("New thematic column")}</label>\n'
+            '  <input id="add-theme-title" name="theme" required maxlength="120" '
+            f'placeholder="{_("Theme")}">\n'
+            f'  <button class="small">{_("Add column")}</button>\n'
+            f'  <span class="muted small">{_("Thematic grades are locked once saved and cannot be corrected.")}'
+            "</span>\n</form>\n"
+        )
+    add('\n\n<section id="cell-history" class="history-panel" aria-live="polite"></section>\n\n')
+    if context.get("can_remark"):
+        add(_sub_template(context, "journal/_grid_remark_form.html"))
+    add("\n\n")
+    if context.get("correctable"):
+        add(_sub_template(context, "journal/_grid_correction_form.html"))
+    add(
+        '\n\n<section class="lessons" aria-labelledby="lessons-h">\n'
+        f'  <h2 id="lessons-h">{_("Lessons")} '
+        '<small class="muted">'
+        f"{_('today and past lessons newest first, then the coming ones')}</small></h2>\n  "
+    )
+    if not grid.all_lessons_shown:
+        show = ngettext(
+            "Show the %(n)s lesson of the period", "Show all %(n)s lessons of the period", len(grid.lessons)
+        ) % {"n": _number(len(grid.lessons))}
+        add(f'<p><a href="{escape(context["all_lessons_url"])}#lessons-h">{show}</a></p>')
+    add("\n  ")
+    if grid.lessons:
+        add(
+            '\n  <div class="lesson-list">\n'
+            f"    {lesson_articles(context, grid, context['lesson_url_base'])}\n"
+            "  </div>\n  "
+        )
+    else:
+        add(f'\n  <p class="muted">{_("No lessons in this period yet.")}</p>\n  ')
+    add("\n\n  ")
+    if grid.can_add_lesson:
+        csrf = context.get("csrf_token")
+        csrf_input = (
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
+            if csrf and csrf != "NOTPROVIDED"
+            else ""
+        )
+        today = escape(date_filter(context.get("today"), "Y-m-d"))
+        action = _url("journal:add_lesson", school=school, assignment_id=assignment.pk)
+        add(
+            f'\n  <form method="post" action="{action}" '
+            f'class="toolbar add-lesson">{csrf_input}\n'
+            f'    <label for="add-date">{_("Add a lesson")}</label>\n'
+            f'    <input id="add-date" type="date" name="date" value="{today}" required>\n'
+            f'    <input name="number" inputmode="numeric" size="2" placeholder="{_("No.")}" '
+            f'aria-label="{_("Lesson number")}">\n'
+            f'    <input name="topic" placeholder="{_("Topic")}" aria-label="{_("Topic")}" '
+            'maxlength="500">\n'
+            f'    <button class="primary">{_("Add lesson")}</button>\n  </form>\n  '
+        )
+    add(f"\n</section>\n{_json_script(context.get('config'), 'journal-config')}\n</div>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every interpolated text is escaped, ids are integers
