@@ -153,7 +153,7 @@ def _cell_sql(typed: bool = True, with_lesson: bool = False) -> str:
     # The student's marks at the lesson: the first one's code (the one-entry rule) and how many there are. On
     # PostgreSQL one scan of the cell's marks (a lateral join) gives both; SQLite has a subquery for each.
     marks_from = f"""FROM {q(t["Mark"])} m2 JOIN {q(t["ScaleValue"])} v ON v.id = m2.value_id
-   WHERE m2.lesson_id = %(le)s AND m2.student_id = %(st)s"""  # noqa: S608
+   WHERE m2.lesson_id = %(le)s AND m2.student_id = %(st)s"""
     if pg:
         marks_join = f"""LEFT JOIN LATERAL (SELECT (array_agg(v.code ORDER BY m2.work_type_id, m2.slot))[1], COUNT(*)
    {marks_from}) ms2 (first, n) ON TRUE"""
