@@ -145,6 +145,23 @@ def _cell_sql(typed: bool = True, with_lesson: bool = False) -> str:
     agg = f"string_agg({value}, chr(30))" if pg else f"group_concat({value}, char(30))"
     default_wt = f"""(SELECT w.id FROM {q(t["WorkType"])} w WHERE w.school_id = a.school_id AND w.is_active
    ORDER BY w.ordinal, w.id LIMIT 1)"""  # noqa: S608
+    # PostgreSQL reads the default work type once (a lateral join), not once for the column and twice more for
+    # the mark's join condition as a subquery does there; SQLite has no LATERAL.
+    default_wt_join = f"LEFT JOIN LATERAL {default_wt} dw (id) ON TRUE" if pg else ""
+    if pg:
+        default_wt = "dw.id"
+    # The student's marks at the lesson: the first one's code (the one-entry rule) and how many there are. On
+    # PostgreSQL one scan of the cell's marks (a lateral join) gives both; SQLite has a subquery for each.
+    marks_from = f"""FROM {q(t["Mark"])} m2 JOIN {q(t["ScaleValue"])} v ON v.id = m2.value_id
+   WHERE m2.lesson_id = %(le)s AND m2.student_id = %(st)s"""
+    if pg:
+        marks_join = f"""LEFT JOIN LATERAL (SELECT (array_agg(v.code ORDER BY m2.work_type_id, m2.slot))[1], COUNT(*)
+   {marks_from}) ms2 (first, n) ON TRUE"""
+        marks_first, marks_count = "ms2.first", "ms2.n"
+    else:
+        marks_join = ""
+        marks_first = f"(SELECT v.code {marks_from} ORDER BY m2.work_type_id, m2.slot LIMIT 1)"
+        marks_count = f"(SELECT COUNT(*) {marks_from})"
     typed_join = f"""LEFT JOIN {q(t["AttendanceCode"])} x ON x.school_id = a.school_id
   AND x.code IN (%(t1)s, %(t2)s, %(t3)s, %(t4)s)"""
     lesson_columns = lesson_join = ""
@@ -162,7 +179,8 @@ SELECT a.teacher_id, a.school_id, a.subgroup_id,
   EXISTS (SELECT 1 FROM {q(t["Enrolment"])} e WHERE e.student_id = %(st)s
           AND e.school_class_id = a.school_class_id AND e.start <= {day}
           AND (e.{q("end")} IS NULL OR e.{q("end")} >= {day})),
-  EXISTS (SELECT 1 FROM {q(t["members"])} m WHERE m.subgroup_id = a.subgroup_id AND m.student_id = %(st)s),
+  CASE WHEN a.subgroup_id IS NULL THEN FALSE ELSE EXISTS (SELECT 1 FROM {q(t["members"])} m
+    WHERE m.subgroup_id = a.subgroup_id AND m.student_id = %(st)s) END,
   EXISTS (SELECT 1 FROM {q(t["PeriodGrade"])} g JOIN {q(t["StudyPeriod"])} p ON p.id = g.period_id
           WHERE g.assignment_id = a.id AND g.student_id = %(st)s AND g.kind IN (%(pe)s, %(an)s)
           AND p.start <= {day} AND p.{q("end")} >= {day}),
@@ -171,11 +189,9 @@ SELECT a.teacher_id, a.school_id, a.subgroup_id,
   t.id, t.code_id, ac.code, t.version, t.is_late, t.reason,
   CASE WHEN ac.counts_as_absent AND NOT ac.is_late THEN ac.code ELSE '' END,
   mk.id, mk.work_type_id, mk.value_id, mv.code, mk.comment, mk.version, mk.is_late,
-  (SELECT v.code FROM {q(t["Mark"])} m2 JOIN {q(t["ScaleValue"])} v ON v.id = m2.value_id
-   WHERE m2.lesson_id = %(le)s AND m2.student_id = %(st)s ORDER BY m2.work_type_id, m2.slot LIMIT 1),
+  {marks_first},
   {"x.id, x.code, x.is_active, x.counts_as_absent, x.is_late" if typed else "NULL, NULL, NULL, NULL, NULL"},
-  (SELECT COUNT(*) FROM {q(t["Mark"])} m3 WHERE m3.lesson_id = %(le)s AND m3.student_id = %(st)s
-   AND m3.value_id IS NOT NULL),
+  {marks_count},
   (SELECT ms.name FROM {q(t["MarkingScale"])} ms WHERE ms.id = {scale})
    || {sep(29)} || COALESCE((SELECT {agg} FROM {q(t["ScaleValue"])} v WHERE v.scale_id = {scale}), '')
 {lesson_columns}
@@ -185,6 +201,8 @@ JOIN {q(t["school_class"])} c ON c.id = a.school_class_id
 LEFT JOIN {q(t["year_level"])} yl ON yl.id = c.year_level_id
 JOIN {q(t["school"])} sc ON sc.id = a.school_id
 {lesson_join}
+{default_wt_join}
+{marks_join}
 LEFT JOIN {q(t["Attendance"])} t ON t.lesson_id = %(le)s AND t.student_id = %(st)s
 LEFT JOIN {q(t["AttendanceCode"])} ac ON ac.id = t.code_id
 LEFT JOIN {q(t["Mark"])} mk ON mk.lesson_id = %(le)s AND mk.student_id = %(st)s AND mk.slot = %(slot)s
