@@ -221,10 +221,24 @@ def _html_class() -> type:
     return NarrowedHTML
 
 
-def render_pdf(html: str, *, base_url: str | None = None, pdf_variant: str | None = None) -> bytes:
-    """The PDF of ``html`` (``pdf_variant``: WeasyPrint's, e.g. ``"pdf/a-3b"`` for archives)."""
+def render_pdf(
+    html: str,
+    *,
+    base_url: str | None = None,
+    pdf_variant: str | None = None,
+    attachments: dict[str, tuple[bytes, str]] | None = None,
+) -> bytes:
+    """The PDF of ``html`` (``pdf_variant``: WeasyPrint's, e.g. ``"pdf/a-3b"`` for archives; ``attachments``:
+    files to embed, name → (bytes, description), as the archive's data)."""
     options: dict[str, Any] = {}
     if pdf_variant:
         options["pdf_variant"] = pdf_variant
+    if attachments:
+        from weasyprint import Attachment
+
+        options["attachments"] = [
+            Attachment(string=content, name=name, description=description, relationship="Data")
+            for name, (content, description) in attachments.items()
+        ]
     # WeasyPrint is imported in ``_html_class``: slow to import, needed only for printing.
     return bytes(_html_class()(string=html, base_url=base_url).write_pdf(**options))
