@@ -180,6 +180,8 @@ def main() -> None:
                 SPENT["other"] += spent - sum(v for k, v in SPENT.items() if k != "other")
                 if run:  # the first run is the warm-up (imports, fonts, caches)
                     cpu.append(spent)
+                else:
+                    warm_up = spent
             split = ", ".join(f"{k} {SPENT[k]:.2f}" for k in STEPS)
             pages = []
             for m in made:
@@ -187,7 +189,8 @@ def main() -> None:
                 pages.append(len(text))
                 texts[f"{name}/{m.document}"] = {"pages": len(text), "text": text, "placed": placed}
             print(
-                f"{name}: CPU {statistics.median(cpu):.2f} s (runs {' '.join(f'{c:.2f}' for c in cpu)}); "
+                f"{name}: CPU {statistics.median(cpu):.2f} s (runs {' '.join(f'{c:.2f}' for c in cpu)}; "
+                f"warm-up {warm_up:.2f}); "
                 f"last run: {split}; pages {pages}; {sum(len(m.content) for m in made) // 1024} KiB"
             )
             total.append(statistics.median(cpu))
