@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,10 +225,57 @@ def _html_class() -> type:
     return NarrowedHTML
 
 
-def render_pdf(html: str, *, base_url: str | None = None, pdf_variant: str | None = None) -> bytes:
-    """The PDF of ``html`` (``pdf_variant``: WeasyPrint's, e.g. ``"pdf/a-3b"`` for archives)."""
+_paused = threading.Lock()
+_pausing = 0  # the renderings under way with the collector paused (threads of one process)
+_resume = False  # whether the collector was on when the first of them began
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while WeasyPrint lays out and writes a document.
+
+    WeasyPrint makes millions of objects that live until the document is written (the boxes, their styles,
+    the pages); with the collector on, each 700 of them start a collection that walks the younger ones, and
+    the full collections walk the growing document again and again: about a third of a year journal's CPU
+    time (docs/performance.md, issue 12). Memory is the same within a few per cent (the document lives
+    until the end either way); its garbage is collected by the first collection after it. Several threads
+    rendering at once share the pause: the collector runs again when the last one ends, and it is left alone
+    when it was off before.
+    """
+    global _pausing, _resume
+    with _paused:
+        _pausing += 1
+        if _pausing == 1:
+            _resume = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _paused:
+            _pausing -= 1
+            if _pausing == 0 and _resume:
+                gc.enable()
+
+
+def render_pdf(
+    html: str,
+    *,
+    base_url: str | None = None,
+    pdf_variant: str | None = None,
+    attachments: dict[str, tuple[bytes, str]] | None = None,
+) -> bytes:
+    """The PDF of ``html`` (``pdf_variant``: WeasyPrint's, e.g. ``"pdf/a-3b"`` for archives; ``attachments``:
+    files to embed, name → (bytes, description), as the archive's data)."""
     options: dict[str, Any] = {}
     if pdf_variant:
         options["pdf_variant"] = pdf_variant
+    if attachments:
+        from weasyprint import Attachment
+
+        options["attachments"] = [
+            Attachment(string=content, name=name, description=description, relationship="Data")
+            for name, (content, description) in attachments.items()
+        ]
     # WeasyPrint is imported in ``_html_class``: slow to import, needed only for printing.
-    return bytes(_html_class()(string=html, base_url=base_url).write_pdf(**options))
+    with _collector_paused():
+        return bytes(_html_class()(string=html, base_url=base_url).write_pdf(**options))
