@@ -31,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
     clear_tasks_handlers(setting="TASKS")  # the backends were read when the apps loaded
     _share_static_file_index()
     _flush_only_written_tables_on_postgresql()
-    _sqlite_test_database_in_a_file(config)
+    _live_server_one_request_at_a_time()
     _schema_from_models()
     _move_the_clock(config)
     _keep_off_the_network()
@@ -89,28 +89,28 @@ def _keep_off_the_network() -> None:
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
 
 
-def _sqlite_test_database_in_a_file(config: pytest.Config) -> None:
-    """The SQLite pass keeps each worker's test database in a file in memory (``/dev/shm``), not in SQLite's
-    ``:memory:``: with an in-memory database Django hands the test's own connection to the live server's
-    threads, and two threads on one connection deadlock inside CPython's sqlite3 module when one sorts with
-    a Python collation (``core/collation.py``: it waits for the GIL while holding the connection's mutex) and
-    the other binds a parameter (it holds the GIL while waiting for that mutex). Nothing can interrupt that,
-    not even a test timeout: a CI run hung in a browser test until it was stopped after 90 minutes. With a
-    file each thread opens its own connection, as production does (WAL, a busy timeout)."""
-    import os
-    import shutil
-    import tempfile
-
+def _live_server_one_request_at_a_time() -> None:
+    """On SQLite the live server of the browser tests answers one request at a time. The test database is in
+    memory, so Django hands the test's one SQLite connection to the live server, whose threads (one per
+    request) then share it; two threads on one connection deadlock inside CPython's sqlite3 module when one
+    sorts with a Python collation (``core/collation.py``: it waits for the GIL while holding the connection's
+    mutex) and the other binds a parameter (it holds the GIL while waiting for that mutex). Nothing can
+    interrupt that, not even a test timeout: a CI run hung in a browser test until it was stopped after 90
+    minutes (found with ``gdb -p <worker> -batch -ex "thread apply all bt"``). A test database in a file would
+    give each thread its own connection, but made the service worker's offline copy flaky in the offline
+    tests; production never shares a connection between threads (gunicorn's sync workers, the task worker)."""
     from django.conf import settings
 
-    database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.sqlite3" or database.get("TEST", {}).get("NAME"):
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
         return
-    shm = Path("/dev/shm")  # noqa: S108 - a private folder is made in it below
-    folder = tempfile.mkdtemp(prefix="classbook-test-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None)
-    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
-    # pytest-django adds the xdist worker's suffix (``_gw0``).
-    database.setdefault("TEST", {})["NAME"] = os.path.join(folder, "test.sqlite3")
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneRequestAtATime(WSGIServer):
+        def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)  # the serving thread already uses the overridden connections
+
+    LiveServerThread.server_class = OneRequestAtATime
 
 
 def _move_the_clock(config: pytest.Config) -> None:
