@@ -33,23 +33,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Field, Model
+from django.db.models import Model
 
+from classbook.core.bulk import column_of as column
+from classbook.core.bulk import copy_rows, is_postgres
 from classbook.demo.build import BATCH_SIZE, M, SchoolBuild
 
 CHUNK = 5000
-
-
-def column(model: type[Model], name: str) -> str:
-    """The database column of a concrete field (the plain INSERT and UPDATE here write only those)."""
-    field = model._meta.get_field(name)
-    if not isinstance(field, Field) or not field.column:
-        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
-    return field.column
-
-
-def _is_postgres() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def insert_rows(b: SchoolBuild, model: type[Model], fields: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
@@ -58,16 +48,14 @@ def insert_rows(b: SchoolBuild, model: type[Model], fields: Sequence[str], rows:
     ``CHUNK`` rows."""
     if not rows:
         return
-    qn = connection.ops.quote_name
     opts = model._meta
-    columns = ", ".join(qn(column(model, f)) for f in fields)
-    with connection.cursor() as cursor:
-        if _is_postgres():
-            with cursor.cursor.copy(f"COPY {qn(opts.db_table)} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            sql = f"INSERT INTO {qn(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 - quoted model names
+    if is_postgres():
+        copy_rows(model, fields, rows)
+    else:
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(column(model, f)) for f in fields)
+        sql = f"INSERT INTO {qn(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 - quoted model names
+        with connection.cursor() as cursor:
             for i in range(0, len(rows), CHUNK):
                 cursor.executemany(sql, rows[i : i + CHUNK])
     b.run.rows[opts.label] += len(rows)
@@ -114,7 +102,7 @@ def update_rows(model: type[Model], fields: Sequence[str], rows: list[tuple[Any,
     pk = qn(opts.pk.column)
     names = [qn(column(model, f)) for f in fields]
     with connection.cursor() as cursor:
-        if _is_postgres():
+        if is_postgres():
             temp = qn(f"demo_update_{opts.db_table}")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS "  # noqa: S608 - quoted names
