@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import journal_grid as bench  # bootstraps Django (and names the bench's database)
-from django.db import connection, connections
+from _bootstrap import bench_database
+from django.db import connection
 from django.http import HttpResponse
 from django.template import engines
 from django.template.library import SimpleNode
@@ -104,9 +105,7 @@ def main() -> None:
         else:
             views.read_grid, views.render = grid.read_grid, render  # type: ignore[assignment]
 
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with bench_database():
         setup = bench.build(40, 100)
         school, assignment = setup["school"], setup["assignment"]
         client = Client(HTTP_HOST="localhost")
@@ -144,9 +143,6 @@ def main() -> None:
             f"B/A {m['B'] / m['A']:.3f}; page/floor A {m['A'] / m['floor']:.2f}x, B {m['B'] / m['floor']:.2f}x; "
             f"pages equal ({len(pages['B']) // 1024} KiB)"
         )
-    finally:
-        connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
 
 
 if __name__ == "__main__":
