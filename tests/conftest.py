@@ -74,19 +74,17 @@ def _keep_off_the_network() -> None:
                 raise socket.gaierror(socket.EAI_NONAME, str(refuse(f"name lookup for {host!r}"))) from None
         return real_getaddrinfo(host, *args, **kwargs)
 
-    def connect(self: socket.socket, address: Any) -> None:
-        if isinstance(address, tuple) and not local(address[0]):
-            raise refuse(f"connection to {address!r}")
-        return real_connect(self, address)
+    def guarded(real: Any) -> Any:
+        def connect(self: socket.socket, address: Any) -> Any:
+            if isinstance(address, tuple) and not local(address[0]):
+                raise refuse(f"connection to {address!r}")
+            return real(self, address)
 
-    def connect_ex(self: socket.socket, address: Any) -> int:
-        if isinstance(address, tuple) and not local(address[0]):
-            raise refuse(f"connection to {address!r}")
-        return real_connect_ex(self, address)
+        return connect
 
     socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = guarded(real_connect)  # type: ignore[method-assign]
+    socket.socket.connect_ex = guarded(real_connect_ex)  # type: ignore[method-assign]
 
 
 def _live_server_one_request_at_a_time() -> None:
