@@ -98,6 +98,27 @@ def cpu_of_others(db: str) -> dict[str, float]:
     return out
 
 
+def ensure_debian_package(binary: str, package: str | None = None) -> str:
+    """The path of ``binary``, installing Debian's ``package`` (default: the binary's name) with apt-get if it is
+    missing — as root only, saying so first (the drills' PgBouncer, the login storm's nginx)."""
+    package = package or binary
+    found = shutil.which(binary) or next(
+        (str(Path(d) / binary) for d in ("/usr/sbin", "/sbin") if (Path(d) / binary).exists()), None
+    )
+    if found:
+        return found
+    if os.geteuid() != 0:
+        sys.exit(f"{binary} is not installed: apt-get install -y {package} (as root), then run this again")
+    print(f"{binary} is not installed: installing Debian's package (apt-get install -y {package}) ...")
+    subprocess.run(  # noqa: S603 - a package name of ours
+        ["apt-get", "install", "-y", package],  # noqa: S607
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        stdout=subprocess.DEVNULL,
+    )
+    return shutil.which(binary) or f"/usr/sbin/{binary}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

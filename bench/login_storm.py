@@ -8,7 +8,10 @@ What it does (docs/performance.md, "The login storm"):
 
 1. builds (or with ``--reuse`` takes) a PostgreSQL database with the demo (``seed_demo --scale --students``);
 2. starts gunicorn on 127.0.0.1 (``--workers`` sync workers as docs/deployment.md recommends, ``--gthreads N``
-   for threaded ones) with Redis sessions, the hashing gate as configured (``HASHING_*`` from the environment);
+   for threaded ones) with Redis sessions, the hashing gate as configured (``HASHING_*`` from the environment),
+   behind Debian's nginx (installed with apt-get when missing) stamping each arrival in ``X-Request-Start`` as
+   docs/deployment.md configures it, so a login that queued longer than ``HASHING_QUEUE_SECONDS`` is refused
+   before it hashes (``--direct``: gunicorn alone, nothing shed);
 3. sends ``--logins`` logins of distinct students and parents (cycled when the demo has fewer), arriving evenly
    over ``--within`` seconds from ``--clients`` client threads: each gets the login page (CSRF) and posts the
    form, without following the redirect;
@@ -39,7 +42,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from diary_load import cpu_seconds, free_port, recreate_database, run, server_env
+from diary_load import cpu_seconds, ensure_debian_package, free_port, recreate_database, run, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -53,6 +56,47 @@ names = list(Membership.objects.filter(role__in=[Role.STUDENT, Role.PARENT], is_
              .order_by("pk").values_list("user__username", flat=True).distinct()[:LIMIT])
 print("JSON " + json.dumps({"password": DEMO_PASSWORD, "users": names}))
 """
+
+
+NGINX_CONF = """
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+{user}
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/nginx-body;
+    proxy_temp_path {tmp}/nginx-proxy;
+    fastcgi_temp_path {tmp}/nginx-fastcgi;
+    uwsgi_temp_path {tmp}/nginx-uwsgi;
+    scgi_temp_path {tmp}/nginx-scgi;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Request-Start "t=${{msec}}";
+            proxy_read_timeout 120s;
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(tmp: Path, upstream: int) -> tuple[subprocess.Popen, int]:
+    """nginx in front of gunicorn as docs/deployment.md configures it: it stamps each request's arrival
+    (``X-Request-Start``), so the hashing gate can refuse a login that queued too long instead of hashing it."""
+    binary = ensure_debian_package("nginx", "nginx-light")
+    port = free_port()
+    conf = tmp / "nginx.conf"
+    user = "user root root;" if os.geteuid() == 0 else ""
+    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, upstream=upstream, user=user))
+    proxy = subprocess.Popen(  # noqa: S603 - Debian's nginx with our own configuration
+        [binary, "-c", str(conf), "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return proxy, port
 
 
 def pct(values: list[float], q: float) -> float:
@@ -108,6 +152,9 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=500)
     parser.add_argument("--db", default="bench_login_storm")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/10", help="REDIS_URL (its database is FLUSHED)")
+    parser.add_argument(
+        "--direct", action="store_true", help="no nginx in front: nothing stamps the arrival, nothing is shed"
+    )
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true")
     args = parser.parse_args()
@@ -117,7 +164,7 @@ def main() -> None:
     env = server_env(base_url, args.db, tmp, args.redis, REQUEST_LOG_LEVEL="WARNING")
     if not args.reuse:
         recreate_database(base_url, args.db)
-    server = None
+    server = proxy = None
     try:
         if not args.reuse:
             run([PYTHON, "manage.py", "migrate", "--noinput"], env)
@@ -140,6 +187,8 @@ def main() -> None:
             env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
             stderr=open(tmp / "gunicorn.log", "w"),  # noqa: SIM115 - lives as long as the server
         )  # fmt: skip
+        if not args.direct:
+            proxy, port = start_nginx(tmp, upstream=port)
         for _ in range(150):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
@@ -185,11 +234,14 @@ def main() -> None:
         refused = [r for r in results if r["status"] == 429]
         server_errors = [r for r in results if isinstance(r["status"], int) and r["status"] >= 500]
         late = [r["late"] for r in results]
+        wait = os.environ.get("HASHING_WAIT_SECONDS", "0.2")
+        queue = os.environ.get("HASHING_QUEUE_SECONDS", "10")
+        front = "no proxy (nothing shed)" if args.direct else f"nginx stamping arrivals, logins queued > {queue} s shed"
         print(
             f"{len(results)} logins of {len(set(users))} distinct users over {args.within:.0f} s "
             f"(last started {max(late):.1f} s late at most: {args.clients} client threads); gunicorn {args.workers} "
             f"{f'gthread workers × {args.gthreads}' if args.gthreads else 'sync workers'}; hashing slots "
-            f"{os.environ.get('HASHING_SLOTS', '0 (= cores)')}, wait {os.environ.get('HASHING_WAIT_SECONDS', '2')} s; "
+            f"{os.environ.get('HASHING_SLOTS', '0 (= cores)')}, wait {wait} s, {front}; "
             f"{os.cpu_count()} CPUs, load average {load0:.1f} before / {os.getloadavg()[0]:.1f} after "
             "(a shared machine, not a quiet-machine figure)"
         )
@@ -213,6 +265,9 @@ def main() -> None:
         if results:
             print(f"median whole-login time of all answers {statistics.median(r['seconds'] for r in results):.2f} s")
     finally:
+        if proxy is not None:
+            proxy.terminate()
+            proxy.wait(timeout=30)
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)

@@ -41,29 +41,13 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from diary_load import LUA, free_port, recreate_database, run, server_env, wait_until_up
+from diary_load import LUA, ensure_debian_package, free_port, recreate_database, run, server_env, wait_until_up
 from replica_drill import PERSONAS, as_postgres, db_url, query, save_show_average, sh, wrk
 from replica_drill import result as phase_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
-
-
-def ensure_pgbouncer() -> str:
-    found = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None)
-    if found:
-        return found
-    if os.geteuid() != 0:
-        sys.exit("pgbouncer is not installed: apt-get install -y pgbouncer (as root), then run the drill again")
-    print("pgbouncer is not installed: installing Debian's package (apt-get install -y pgbouncer) ...")
-    subprocess.run(
-        ["apt-get", "install", "-y", "pgbouncer"],  # noqa: S607
-        check=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        stdout=subprocess.DEVNULL,
-    )
-    return shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 
 
 class Bouncer:
@@ -241,7 +225,7 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
-    binary = ensure_pgbouncer()
+    binary = ensure_debian_package("pgbouncer")
     print(sh([binary, "--version"]).splitlines()[0])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # so PgBouncer is stopped (finally)
 
