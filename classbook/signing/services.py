@@ -91,10 +91,12 @@ def pkcs12_signer(school: School) -> Pkcs12Signer | None:
     cert = active_certificate(school)
     if cert is None or not cert.is_usable():
         return None
+    tsa_url, chosen_by_school = _tsa_url(cert)
     return Pkcs12Signer(
         keystore.decrypt(cert.pkcs12_encrypted),
         keystore.decrypt(cert.password_encrypted).decode(),
-        tsa_url=_tsa_url(cert),
+        tsa_url=tsa_url,
+        tsa_chosen_by_school=chosen_by_school,
         revocation=settings.SIGNING_REVOCATION,
         revocation_timeout=settings.SIGNING_REVOCATION_TIMEOUT,
         retry_seconds=settings.SIGNING_REVOCATION_RETRY_SECONDS,
@@ -208,15 +210,15 @@ def _clean_tsa_url(url: str) -> str:
     return addresses.check_outbound(url, field="tsa_url") if url else url
 
 
-def _tsa_url(cert: SigningCertificate) -> str:
-    """The school's timestamp authority, checked again before it is called (its name may resolve elsewhere now);
-    refused, the installation's ``SIGNING_TSA_URL`` is used instead."""
+def _tsa_url(cert: SigningCertificate) -> tuple[str, bool]:
+    """The school's timestamp authority, checked again before it is called (its name may resolve elsewhere now),
+    and True; refused or none, the installation's ``SIGNING_TSA_URL`` and False (the operator's choice)."""
     if cert.tsa_url:
         try:
-            return addresses.check_outbound(cert.tsa_url, field="tsa_url")
+            return addresses.check_outbound(cert.tsa_url, field="tsa_url"), True
         except DomainError:
             logger.warning("signing: the timestamp authority of school %s is not a public address", cert.school_id)
-    return str(settings.SIGNING_TSA_URL)
+    return str(settings.SIGNING_TSA_URL), False
 
 
 @transaction.atomic

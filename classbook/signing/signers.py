@@ -19,6 +19,7 @@ PDF/A-3 allow (they refer to PAdES).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -130,7 +131,9 @@ class Pkcs12Signer:
     """PAdES-B-B (B-T with a timestamp authority, B-LT with the revocation information embedded too) with the
     key of a PKCS#12 file, through pyHanko.
 
-    ``timestamper`` replaces the HTTP client of ``tsa_url`` (tests pass pyHanko's ``DummyTimeStamper``).
+    ``tsa_chosen_by_school``: every connection to ``tsa_url`` must land on an address the outbound rule allows
+    (False for the installation's ``SIGNING_TSA_URL``). ``timestamper`` replaces the HTTP client of ``tsa_url``
+    (tests pass pyHanko's ``DummyTimeStamper``).
     With ``revocation`` the signer fetches the chain's revocation information (``revocation_timeout`` seconds
     a request) and embeds it (B-LT); ``crls`` are CRLs (DER) given instead of, or besides, fetched ones;
     ``trust_roots`` are roots besides the self-signed certificates of the PKCS#12 file.
@@ -142,6 +145,7 @@ class Pkcs12Signer:
         password: str,
         *,
         tsa_url: str = "",
+        tsa_chosen_by_school: bool = True,
         timestamper: TimeStamper | None = None,
         revocation: bool = False,
         revocation_timeout: int = 5,
@@ -152,6 +156,7 @@ class Pkcs12Signer:
         self._pkcs12 = pkcs12
         self._password = password
         self.tsa_url = tsa_url
+        self.tsa_chosen_by_school = tsa_chosen_by_school
         self._timestamper = timestamper
         self.revocation = revocation
         self.revocation_timeout = revocation_timeout
@@ -178,7 +183,11 @@ class Pkcs12Signer:
     def sign(self, pdf: bytes, *, reason: str, location: str) -> SignedPdf:
         signer = self._signer()
         timestamper = self.timestamper()
-        signed = self._sign(pdf, signer, timestamper, reason=reason, location=location)
+        # pyHanko's timestamp and revocation clients resolve names and follow redirects themselves: a connection
+        # to an address the school chose is checked where it landed (DNS rebinding, a redirect inside:
+        # webhooks/addresses.py). The installation's own timestamp authority (SIGNING_TSA_URL) is the operator's.
+        with addresses.public_connections_only() if self.tsa_chosen_by_school else contextlib.nullcontext():
+            signed = self._sign(pdf, signer, timestamper, reason=reason, location=location)
         level = B_T if timestamper is not None else B_B
         assert signer.signing_cert is not None  # load_pkcs12_data refuses a file without one
         chain = [signer.signing_cert, *signer.cert_registry]
@@ -187,7 +196,8 @@ class Pkcs12Signer:
         if not_lt:
             return SignedPdf(signed, level, not_lt)
         try:
-            with_info = self._embed_validation_info(signed, chain, roots)
+            with addresses.public_connections_only():  # the addresses the uploaded certificate names
+                with_info = self._embed_validation_info(signed, chain, roots)
         except PathBuildingError:
             logger.warning("no validation path for %s", signer.signing_cert.subject.human_friendly, exc_info=True)
             return SignedPdf(signed, level, "no_root")

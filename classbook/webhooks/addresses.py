@@ -17,8 +17,12 @@ the URL could reach the server's own services (``http://127.0.0.1:6379``), the c
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -168,3 +172,52 @@ def check(url: str) -> Target:
         if exc.code != "dns_failed":
             raise
     return target
+
+
+# --- Calls made by libraries (pyHanko's timestamp and revocation clients) ------------------------------------
+# ``check_outbound`` checks an address before the call, but the library then resolves the name again and
+# follows redirects itself: a name that answers a public address to the check and 169.254.169.254 to the call
+# (DNS rebinding), or a public address that redirects inside, would slip through. So while
+# ``public_connections_only`` is active, every connection urllib3 opens (requests, hence those clients) is
+# checked on the socket it actually connected, by the same rule.
+_public_only: contextvars.ContextVar[bool] = contextvars.ContextVar("classbook_public_only", default=False)
+_install_lock = threading.Lock()
+_installed = False
+
+
+class RefusedConnection(OSError):
+    """A connection made under ``public_connections_only`` reached an address the outbound rule refuses."""
+
+
+@contextmanager
+def public_connections_only() -> Iterator[None]:
+    """For the block, and the threads and tasks it starts (``asyncio.to_thread`` copies the context): urllib3
+    connections to an address ``check_outbound`` would refuse are closed at once and fail as ``OSError``."""
+    _install()
+    token = _public_only.set(True)
+    try:
+        yield
+    finally:
+        _public_only.reset(token)
+
+
+def _install() -> None:
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        from urllib3.util import connection
+
+        original = connection.create_connection
+
+        def create_connection(address, *args, **kwargs):  # type: ignore[no-untyped-def]
+            sock = original(address, *args, **kwargs)
+            if _public_only.get():
+                peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
+                if not _public_or_allowed(peer):
+                    sock.close()
+                    raise RefusedConnection(f"{address[0]} connected to {peer}: not a public address")
+            return sock
+
+        connection.create_connection = create_connection  # urllib3.connection calls it through the module
+        _installed = True

@@ -9,6 +9,7 @@ from io import BytesIO
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
@@ -118,7 +119,55 @@ def test_a_certificate_naming_an_internal_address_is_not_fetched(certs, pdfa, ts
 
 def test_loopback_is_refused_unless_the_installation_allows_it(certs, pdfa, tsa_url, crl_url, settings):
     settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK = False
-    signed = Pkcs12Signer(leaf_naming(certs, crl_url), PASSWORD, tsa_url=tsa_url, revocation=True).sign(
-        pdfa, reason="x", location="y"
-    )
+    signed = Pkcs12Signer(leaf_naming(certs, crl_url), PASSWORD, revocation=True).sign(pdfa, reason="x", location="y")
     assert signed.not_lt == "address_refused"
+    # the timestamp authority's connection too (its address is checked when saved; this is where it lands)
+    with pytest.raises(TimestampRequestError):
+        Pkcs12Signer(certs.leaf.p12, PASSWORD, tsa_url=tsa_url).sign(pdfa, reason="x", location="y")
+
+
+def _rebinding(monkeypatch, port: int) -> None:
+    """``crl.example.org`` answers a public address to the check and 127.0.0.1 to the call (DNS rebinding)."""
+    from types import SimpleNamespace
+
+    from classbook.webhooks import addresses
+
+    public = [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("93.184.216.34", port))]
+    checked = SimpleNamespace(getaddrinfo=lambda *args, **kwargs: public, IPPROTO_TCP=socket.IPPROTO_TCP)
+    monkeypatch.setattr(addresses, "socket", checked)
+    resolve = socket.getaddrinfo
+
+    def rebound(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return resolve("127.0.0.1" if host == "crl.example.org" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebound)
+
+
+@pytest.mark.parametrize("loopback_allowed", [False, True])
+def test_a_name_that_rebinds_to_an_internal_address_is_refused_where_it_connects(
+    certs, pdfa, crl_url, settings, monkeypatch, loopback_allowed
+):
+    """The address check passes (a public answer), the library's own lookup then answers 127.0.0.1: the
+    connection is refused where it landed. Where the installation allows loopback the same fetch works, so the
+    refusal is the rule's, not a failed set-up."""
+    settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK = loopback_allowed
+    port = int(crl_url.rsplit(":", 1)[1].split("/", 1)[0])
+    _rebinding(monkeypatch, port)
+    p12 = leaf_naming(certs, f"http://crl.example.org:{port}/ca.crl")
+    signed = Pkcs12Signer(p12, PASSWORD, revocation=True, revocation_timeout=2).sign(pdfa, reason="x", location="y")
+    assert signed.not_lt == ("no_timestamp" if loopback_allowed else "revocation_unreachable")
+
+
+def test_the_connection_rule_holds_in_the_threads_the_signing_starts_and_only_there(crl_url, settings):
+    """pyHanko's clients run requests in ``asyncio.to_thread``: the rule follows them there, and nothing outside
+    the signing is affected."""
+    import asyncio
+
+    import requests
+
+    from classbook.webhooks import addresses
+
+    settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK = False
+    with addresses.public_connections_only(), pytest.raises(requests.ConnectionError, match="not a public address"):
+        asyncio.run(asyncio.to_thread(requests.get, crl_url, timeout=5))
+    assert requests.get(crl_url, timeout=5).status_code == 200
