@@ -9,19 +9,23 @@ What it does (docs/performance.md, "A region's school day under load"):
 
 1. creates the PostgreSQL database ``--db`` (DROPPED first if it exists; ``--reuse`` takes one a ``--keep`` run
    left) on the server of ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/postgres``), migrates
-   it, runs ``seed_demo --scale N --students S`` (N schools, journal up to today) and ``ANALYZE``;
+   it, runs ``seed_demo --scale N --students S`` (N schools, journal up to today) and ``ANALYZE`` (a reused one is
+   migrated and ``ANALYZE``d again, so both runs of a comparison start alike);
 2. starts gunicorn (``--workers`` sync workers, persistent connections, ``DB_SERVER_SIDE_BINDING`` as in
    production), Redis as cache and sessions (``--redis``; a database number of its own, flushed first) and the
    task worker (``manage.py worker``), all on 127.0.0.1;
 3. picks personas in every school — teachers with a recent lesson of their own, class teachers, parents with
    their children, students, a deputy — and makes each a session as a login would (``force_login``: no
    password hash, whose cost ``bench/login_storm.py`` measures; ``--login-form`` logs in over the form instead);
+   then opens every persona's pages once, unmeasured (``--no-warm-up`` skips it): ten schools have ten times the
+   personas, and without it the ten-school run measured ten times as many first visits (cold diary cache, buffers);
 4. runs locust headless for ``--seconds`` with ``--users`` users (``bench/region_locust.py``: teachers saving
    marks and attendance through the grid's save endpoint and opening the grid, class teachers on absences,
    parents and students on diaries and messages, deputies on reports; 0.5-2 s of thinking between requests);
 5. prints per request kind: count, failures, p50/p95/p99 (ms), and the requests per second; the CPU seconds used
    by the gunicorn workers, PostgreSQL's backends of this database, Redis, the task worker and locust; the
-   database's transactions, rows written and read and cache hits over the run; the machine's load average;
+   database's transactions, rows written, rows returned (sequential scans and index entries) and fetched (by
+   index), cache hits over the run; the machine's load average;
 6. stops everything and drops the database (``--keep`` keeps it).
 
 Before the run the journal outbox is emptied (the demo's changes marked announced): a live deployment's task
@@ -57,6 +61,8 @@ from diary_load import cpu_of_others, cpu_seconds, free_port, recreate_database,
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
+
+ANALYZE = "from django.db import connection; connection.cursor().execute('ANALYZE')"
 
 # Printed by ``manage.py shell``: the personas of every school as one JSON line.
 PERSONAS = r"""
@@ -256,21 +262,15 @@ def main() -> None:
             t1 = time.perf_counter()
             run([PYTHON, "manage.py", "seed_demo", "--scale", str(args.scale), "--students", str(args.students)], env)
             t2 = time.perf_counter()
-            run(
-                [
-                    PYTHON,
-                    "manage.py",
-                    "shell",
-                    "-c",
-                    "from django.db import connection; connection.cursor().execute('ANALYZE')",
-                ],
-                env,
-            )
+            run([PYTHON, "manage.py", "shell", "-c", ANALYZE], env)
             print(
                 f"built: migrate {t1 - t0:.0f} s, seed_demo --scale {args.scale} --students {args.students} "
                 f"{t2 - t1:.0f} s, ANALYZE {time.perf_counter() - t2:.0f} s (load {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
+        else:  # a kept database gets the code's migrations (a new index, planner statistics) and fresh statistics
+            run([PYTHON, "manage.py", "migrate", "--noinput"], env)
+            run([PYTHON, "manage.py", "shell", "-c", ANALYZE], env)
         run([PYTHON, "manage.py", "collectstatic", "--noinput"], env)
         # The demo's journal history is not news: a live school's worker drains the outbox as changes come, so the
         # run starts with it empty (else the task worker spends the run notifying parents of September's marks).
