@@ -91,7 +91,10 @@ for school in School.objects.order_by("pk"):
         students = list(Enrolment.objects.filter(school_class_id=lesson.assignment.school_class_id,
                         end__isnull=True).values_list("student_id", flat=True))
         marks = {m[0]: m[1] for m in Mark.objects.filter(lesson=lesson, slot=0).values_list("student_id", "version")}
-        absent = set(Attendance.objects.filter(lesson=lesson).values_list("student_id", flat=True))
+        # A cleared absence (code NULL, left by an earlier run of a kept database) is a present student: without
+        # this a reused database's teachers had no cells left for attendance. The cell's token carries its version.
+        kept = dict(Attendance.objects.filter(lesson=lesson).values_list("student_id", "version"))
+        absent = set(Attendance.objects.filter(lesson=lesson, code__isnull=False).values_list("student_id", flat=True))
         free = [sid for sid in students if sid not in absent]
         if len(free) < 6:
             continue
@@ -105,8 +108,8 @@ for school in School.objects.order_by("pk"):
             "username": lesson.assignment.teacher.username, "school": school.slug,
             "save": f"{s}/journal/{lesson.assignment_id}/cell/", "grid": f"{s}/journal/{lesson.assignment_id}/",
             "values": values,
-            "mark_cells": [[lesson.pk, sid, marks.get(sid, 0), 0] for sid in free[:half]],
-            "attendance_cells": [[lesson.pk, sid, 0, 0] for sid in free[half:] if sid not in marks],
+            "mark_cells": [[lesson.pk, sid, marks.get(sid, 0), kept.get(sid, 0)] for sid in free[:half]],
+            "attendance_cells": [[lesson.pk, sid, 0, kept.get(sid, 0)] for sid in free[half:] if sid not in marks],
         })
         if len(seen) >= PER["teachers"]:
             break
