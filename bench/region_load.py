@@ -9,19 +9,23 @@ What it does (docs/performance.md, "A region's school day under load"):
 
 1. creates the PostgreSQL database ``--db`` (DROPPED first if it exists; ``--reuse`` takes one a ``--keep`` run
    left) on the server of ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/postgres``), migrates
-   it, runs ``seed_demo --scale N --students S`` (N schools, journal up to today) and ``ANALYZE``;
+   it, runs ``seed_demo --scale N --students S`` (N schools, journal up to today) and ``ANALYZE`` (a reused one is
+   migrated and ``ANALYZE``d again, so both runs of a comparison start alike);
 2. starts gunicorn (``--workers`` sync workers, persistent connections, ``DB_SERVER_SIDE_BINDING`` as in
    production), Redis as cache and sessions (``--redis``; a database number of its own, flushed first) and the
    task worker (``manage.py worker``), all on 127.0.0.1;
 3. picks personas in every school — teachers with a recent lesson of their own, class teachers, parents with
    their children, students, a deputy — and makes each a session as a login would (``force_login``: no
    password hash, whose cost ``bench/login_storm.py`` measures; ``--login-form`` logs in over the form instead);
+   then opens every persona's pages once, unmeasured (``--no-warm-up`` skips it): ten schools have ten times the
+   personas, and without it the ten-school run measured ten times as many first visits (cold diary cache, buffers);
 4. runs locust headless for ``--seconds`` with ``--users`` users (``bench/region_locust.py``: teachers saving
    marks and attendance through the grid's save endpoint and opening the grid, class teachers on absences,
    parents and students on diaries and messages, deputies on reports; 0.5-2 s of thinking between requests);
 5. prints per request kind: count, failures, p50/p95/p99 (ms), and the requests per second; the CPU seconds used
    by the gunicorn workers, PostgreSQL's backends of this database, Redis, the task worker and locust; the
-   database's transactions, rows written and read and cache hits over the run; the machine's load average;
+   database's transactions, rows written, rows returned (sequential scans and index entries) and fetched (by
+   index), cache hits over the run; the machine's load average;
 6. stops everything and drops the database (``--keep`` keeps it).
 
 Before the run the journal outbox is emptied (the demo's changes marked announced): a live deployment's task
@@ -50,12 +54,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from diary_load import cpu_of_others, cpu_seconds, free_port, recreate_database, run, server_env, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
+
+ANALYZE = "from django.db import connection; connection.cursor().execute('ANALYZE')"
 
 # Printed by ``manage.py shell``: the personas of every school as one JSON line.
 PERSONAS = r"""
@@ -84,7 +91,10 @@ for school in School.objects.order_by("pk"):
         students = list(Enrolment.objects.filter(school_class_id=lesson.assignment.school_class_id,
                         end__isnull=True).values_list("student_id", flat=True))
         marks = {m[0]: m[1] for m in Mark.objects.filter(lesson=lesson, slot=0).values_list("student_id", "version")}
-        absent = set(Attendance.objects.filter(lesson=lesson).values_list("student_id", flat=True))
+        # A cleared absence (code NULL, left by an earlier run of a kept database) is a present student: without
+        # this a reused database's teachers had no cells left for attendance. The cell's token carries its version.
+        kept = dict(Attendance.objects.filter(lesson=lesson).values_list("student_id", "version"))
+        absent = set(Attendance.objects.filter(lesson=lesson, code__isnull=False).values_list("student_id", flat=True))
         free = [sid for sid in students if sid not in absent]
         if len(free) < 6:
             continue
@@ -98,8 +108,8 @@ for school in School.objects.order_by("pk"):
             "username": lesson.assignment.teacher.username, "school": school.slug,
             "save": f"{s}/journal/{lesson.assignment_id}/cell/", "grid": f"{s}/journal/{lesson.assignment_id}/",
             "values": values,
-            "mark_cells": [[lesson.pk, sid, marks.get(sid, 0), 0] for sid in free[:half]],
-            "attendance_cells": [[lesson.pk, sid, 0, 0] for sid in free[half:] if sid not in marks],
+            "mark_cells": [[lesson.pk, sid, marks.get(sid, 0), kept.get(sid, 0)] for sid in free[:half]],
+            "attendance_cells": [[lesson.pk, sid, 0, kept.get(sid, 0)] for sid in free[half:] if sid not in marks],
         })
         if len(seen) >= PER["teachers"]:
             break
@@ -165,6 +175,29 @@ def login(base: str, username: str, password: str) -> tuple[str, str]:
     raise RuntimeError(f"login of {username}: 429 thirty times")
 
 
+def warm_up(base: str, personas: list[dict[str, Any]]) -> int:
+    """Open every page of every persona once (not measured): the diary's cached weeks, the database's buffers and
+    the workers' first requests are then as warm for ten schools' personas as for one school's — without it
+    the ten-school run measured ten times as many first visits (a cold Redis, 21,000 blocks read from disk
+    against 500)."""
+    urls = []
+    for p in personas:
+        for key in ("grid", "absences", "messages", "progress", "attendance"):
+            if key in p:
+                urls.append((p["cookie"], p[key]))
+        urls += [(p["cookie"], u) for u in p.get("diaries", [])]
+
+    def get(item: tuple[str, str]) -> None:
+        cookie, path = item
+        request = urllib.request.Request(base + path, headers={"Cookie": cookie})  # noqa: S310 - http://127.0.0.1
+        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
+            answer.read()
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(get, urls))
+    return len(urls)
+
+
 def pg_stats(env: dict[str, str], db: str) -> dict[str, int]:
     import psycopg
 
@@ -205,11 +238,19 @@ def main() -> None:
         action="store_true",
         help="log the personas in over the login form (a password hash each) instead of making their sessions",
     )
+    parser.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="skip opening every persona's pages once before the measured run (the caches and buffers start cold)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="use the database a --keep run left")
+    parser.add_argument(
+        "--locust", default=str(BIN / "locust"), help="the locust executable (default: this venv's; any venv's will do)"
+    )
     args = parser.parse_args()
-    if not (BIN / "locust").exists():
-        sys.exit('locust is not installed: .venv/bin/python -m pip install -e ".[dev,bench]"')
+    if not Path(args.locust).exists():
+        sys.exit('locust is not installed: .venv/bin/python -m pip install -e ".[dev,bench]" (or pass --locust)')
 
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     tmp = Path(tempfile.mkdtemp(prefix="classbook-region-"))
@@ -224,21 +265,15 @@ def main() -> None:
             t1 = time.perf_counter()
             run([PYTHON, "manage.py", "seed_demo", "--scale", str(args.scale), "--students", str(args.students)], env)
             t2 = time.perf_counter()
-            run(
-                [
-                    PYTHON,
-                    "manage.py",
-                    "shell",
-                    "-c",
-                    "from django.db import connection; connection.cursor().execute('ANALYZE')",
-                ],
-                env,
-            )
+            run([PYTHON, "manage.py", "shell", "-c", ANALYZE], env)
             print(
                 f"built: migrate {t1 - t0:.0f} s, seed_demo --scale {args.scale} --students {args.students} "
                 f"{t2 - t1:.0f} s, ANALYZE {time.perf_counter() - t2:.0f} s (load {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
+        else:  # a kept database gets the code's migrations (a new index, planner statistics) and fresh statistics
+            run([PYTHON, "manage.py", "migrate", "--noinput"], env)
+            run([PYTHON, "manage.py", "shell", "-c", ANALYZE], env)
         run([PYTHON, "manage.py", "collectstatic", "--noinput"], env)
         # The demo's journal history is not news: a live school's worker drains the outbox as changes come, so the
         # run starts with it empty (else the task worker spends the run notifying parents of September's marks).
@@ -286,6 +321,10 @@ def main() -> None:
             flush=True,
         )
         (tmp / "targets.json").write_text(json.dumps(targets))
+        if not args.no_warm_up:
+            t0 = time.perf_counter()
+            pages = warm_up(base, personas)
+            print(f"warm-up: every persona's pages once, {pages} pages in {time.perf_counter() - t0:.0f} s", flush=True)
 
         load0 = os.getloadavg()
         cpu0 = cpu_seconds(gunicorn.pid)
@@ -295,7 +334,7 @@ def main() -> None:
         started = time.perf_counter()
         locust = subprocess.run(  # noqa: S603
             [
-                str(BIN / "locust"), "-f", str(ROOT / "bench" / "region_locust.py"), "--headless",
+                args.locust, "-f", str(ROOT / "bench" / "region_locust.py"), "--headless",
                 "--users", str(args.users), "--spawn-rate", str(args.spawn_rate), "--run-time", f"{args.seconds}s",
                 "--stop-timeout", "10", "--host", base, "--csv", str(tmp / "locust"), "--only-summary",
                 "--loglevel", "WARNING",
@@ -342,7 +381,9 @@ def main() -> None:
         print(
             f"database: {d['commits']} commits ({d['commits'] / elapsed:.0f}/s), {d['rollbacks']} rollbacks, "
             f"rows inserted {d['inserted']} / updated {d['updated']} / deleted {d['deleted']}, "
-            f"fetched {d['fetched']}, cache hits {hit:.1%} ({d['blks_read']} blocks read)"
+            f"rows returned {d['returned']} (by sequential scans and index entries) / fetched {d['fetched']} (by "
+            f"index), "
+            f"cache hits {hit:.1%} ({d['blks_read']} blocks read)"
         )
         if locust.returncode not in (0, 1):  # 1: some requests failed
             print(locust.stderr[-3000:])

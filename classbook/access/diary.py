@@ -60,7 +60,11 @@ def diary_student_filter(*, school: int, own: int, guardian: int, class_teacher:
         .filter(current_enrolment_q(school))
         .values("student_id")
     )
-    return Q(pk=own) | Q(pk__in=links) | Q(pk__in=homeroom)
+    # One IN over the union of the three (not three ORed conditions): PostgreSQL cannot estimate an OR of
+    # subqueries and took it for most of the school, then read every user of the database to join the names
+    # (25,000 rows a diary request with ten schools, 11 ms); the union it estimates at a few rows.
+    own_record = Student.objects.filter(school_id=school, pk=own).values("pk")
+    return Q(pk__in=own_record.union(links, homeroom, all=True))
 
 
 def diary_students(ctx: SchoolContext) -> QuerySet[Student]:
