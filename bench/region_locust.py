@@ -32,9 +32,14 @@ _lock = threading.Lock()
 _cycles = {kind: itertools.cycle(TARGETS[kind]) for kind in ("teachers", "class_teachers", "families", "deputies")}
 
 
-def _next(kind: str) -> dict[str, Any]:
+_users = itertools.count()
+
+
+def _next(kind: str) -> tuple[dict[str, Any], int]:
+    """The next persona of ``kind`` (cycled: with more locust users than personas, several users are the same
+    person in several tabs) and this locust user's number."""
     with _lock:
-        return next(_cycles[kind])
+        return next(_cycles[kind]), next(_users)
 
 
 class Persona(HttpUser):
@@ -43,11 +48,13 @@ class Persona(HttpUser):
     wait_time = between(0.5, 2.0)
 
     def on_start(self) -> None:
-        self.p = _next(self.kind)
+        self.p, number = _next(self.kind)
         self.client.headers["Cookie"] = self.p["cookie"]
         self.client.headers["X-CSRFToken"] = self.p["csrf"]
         self.client.headers["Referer"] = self.host + "/"
-        self.rng = random.Random(self.p["username"])
+        # Seeded per locust user, not per persona: two users of one teacher persona pick different cells, as
+        # two tabs of one person would, instead of saving the same cell at the same moment.
+        self.rng = random.Random(f"{self.p['username']}-{number}")
 
     def get(self, path: str, name: str) -> None:
         with self.client.get(path, name=name, allow_redirects=False, catch_response=True) as r:
