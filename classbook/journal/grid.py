@@ -790,7 +790,7 @@ def read_grid(
     default work type annotated). ``add_columns`` are the work columns the teacher asked for (a lesson and
     a work type), ``new_theme`` the title of a new thematic column. ``periods`` are the assignment's
     ``study_periods`` when the caller read them already (the API, to answer 404 and 304 first); ``cells=False``
-    leaves the rows' lesson and work cells empty (the API lists the facts, not the cells).
+    leaves the rows' lesson and work cells and the dated columns empty (the API lists the facts, not the cells).
     """
     today = today or timezone.localdate()
     if periods is None:
@@ -803,7 +803,8 @@ def read_grid(
     policy = policy_or_default(assignment.school_id)  # 5: the journal rules (R2.6), here and for the notes
     period_columns = _period_columns(facts, periods, period, is_teacher, new_theme)
     default_wt = getattr(assignment, "default_work_type_id", None)
-    columns = _dated_columns(facts, lessons, default_wt, add_columns)
+    # The API lists the facts, not the page's columns (``cells=False``).
+    columns = _dated_columns(facts, lessons, default_wt, add_columns) if cells else []
     required = required_marks(assignment.hours_per_week, policy)
     rows = _rows(
         facts,
