@@ -8,9 +8,14 @@ pairs, and their CPU time (``time.process_time``) is compared. The earlier commi
 checkout's. Both pages are compared equal first (the CSRF token's mask and the offline banner's clock aside).
 
     git archive <commit> | tar -x -C /tmp/base
-    .venv/bin/python bench/journal_grid_ab.py --base /tmp/base [--runs 60] [--all-lessons]
+    .venv/bin/python bench/journal_grid_ab.py --base /tmp/base [--runs 60] [--all-lessons] [--api] [--base-gen0 700]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_DB_NAME=bench_ab \
         .venv/bin/python bench/journal_grid_ab.py --base /tmp/base
+
+``--api`` compares the JSON API's grid answer instead of the page (the route's ``read_grid`` and ``api_json``
+swapped; both answers compared equal first). ``--base-gen0 700`` runs A with the garbage collector's youngest
+threshold at 700 (Python's default, what ``core/startup.py`` kept before issue 10's seventh pass) and B with this
+checkout's (``startup.GEN0_THRESHOLD``), switched request by request with the code.
 
 Valid while the earlier commit's read model and tags fit this checkout's view (the same names: ``read_grid``,
 the tags the template loads).
@@ -19,6 +24,7 @@ the tags the template loads).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import statistics
@@ -73,6 +79,8 @@ def main() -> None:
     parser.add_argument("--base", required=True, help="an earlier commit exported with git archive")
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--all-lessons", action="store_true", help="the page with ?lessons=all")
+    parser.add_argument("--api", action="store_true", help="the JSON API's grid answer instead of the page")
+    parser.add_argument("--base-gen0", type=int, help="A's youngest GC threshold (B keeps this checkout's)")
     args = parser.parse_args()
     journal = Path(args.base) / "classbook" / "journal"
     base_grid = load_module("ab_base_grid", journal / "grid.py")
@@ -87,6 +95,7 @@ def main() -> None:
             if hasattr(base_tags, node.func.__name__):
                 node.func = getattr(base_tags, node.func.__name__)
 
+    from classbook.api.routes import journal as api_routes
     from classbook.core.startup import freeze_startup_objects
     from classbook.journal import grid, views
     from classbook.journal.models import WorkType
@@ -99,11 +108,16 @@ def main() -> None:
             return HttpResponse(base_page.render(context, request))
         return render(request, name, context, *rest, **kwargs)
 
+    thresholds = {"A": gc.get_threshold(), "B": gc.get_threshold()}
+
     def use(version: str) -> None:
         if version == "A":
             views.read_grid, views.render = base_grid.read_grid, render_base  # type: ignore[assignment]
+            api_routes.read_grid, api_routes.api_json = base_grid.read_grid, base_grid.api_json  # type: ignore[attr-defined]
         else:
             views.read_grid, views.render = grid.read_grid, render  # type: ignore[assignment]
+            api_routes.read_grid, api_routes.api_json = grid.read_grid, grid.api_json  # type: ignore[attr-defined]
+        gc.set_threshold(*thresholds[version])
 
     with bench_database():
         setup = bench.build(40, 100)
@@ -112,6 +126,8 @@ def main() -> None:
         client.force_login(setup["teacher"])
         url = reverse("journal:grid", args=[school.slug, assignment.pk]) + ("?lessons=all" if args.all_lessons else "")
         period = StudyPeriod.objects.get(school=school, name="Bench")
+        if args.api:
+            url = f"/api/v1/schools/{school.slug}/journal/assignments/{assignment.pk}/grid?period={period.pk}"
         default_wt = WorkType.objects.filter(school=school, is_active=True).order_by("ordinal", "id").first()
         floor_args = (assignment.pk, assignment.school_class_id, default_wt.pk, period.start, period.end)
         pages = {}
@@ -119,12 +135,17 @@ def main() -> None:
             use(version)
             pages[version] = comparable(client.get(url).content)
         if pages["A"] != pages["B"]:
-            raise SystemExit("the two pages differ: compare them before timing")
+            raise SystemExit("the two answers differ: compare them before timing")
         for version in "ABAB":
             use(version)
             client.get(url)
         freeze_startup_objects()
-        cpu: dict[str, list[float]] = {"A": [], "B": [], "floor": []}
+        thresholds["B"] = gc.get_threshold()
+        if args.base_gen0:
+            thresholds["A"] = (args.base_gen0, *thresholds["B"][1:])
+        else:
+            thresholds["A"] = thresholds["B"]
+        cpu: dict[str, list[float]] = {"A": [], "B": [], "floorA": [], "floorB": []}
         load = os.getloadavg()[0]
         for run in range(args.runs):
             for version in "AB" if run % 2 == 0 else "BA":
@@ -132,16 +153,19 @@ def main() -> None:
                 c0 = time.process_time()
                 client.get(url)
                 cpu[version].append((time.process_time() - c0) * 1000)
-            c0 = time.process_time()
-            bench.floor_html(*floor_args)
-            cpu["floor"].append((time.process_time() - c0) * 1000)
+                # The floor under the same collector's threshold (the same code for both).
+                c0 = time.process_time()
+                bench.floor_html(*floor_args)
+                cpu["floor" + version].append((time.process_time() - c0) * 1000)
         m = {k: statistics.median(v) for k, v in cpu.items()}
         after = os.getloadavg()[0]
+        what = "API grid" if args.api else "page"
         print(
-            f"{connection.vendor}, {args.runs} interleaved runs, CPU medians (load {load:.1f} -> {after:.1f}): "
-            f"A ({args.base}) {m['A']:.2f} ms, B (this checkout) {m['B']:.2f} ms, floor {m['floor']:.2f} ms; "
-            f"B/A {m['B'] / m['A']:.3f}; page/floor A {m['A'] / m['floor']:.2f}x, B {m['B'] / m['floor']:.2f}x; "
-            f"pages equal ({len(pages['B']) // 1024} KiB)"
+            f"{connection.vendor}, {what}, {args.runs} interleaved runs, CPU medians (load {load:.1f} -> {after:.1f}): "
+            f"A ({args.base}) {m['A']:.2f} ms, B (this checkout) {m['B']:.2f} ms; B/A {m['B'] / m['A']:.3f}; "
+            f"floor A {m['floorA']:.2f} ms, B {m['floorB']:.2f} ms; {what}/floor A {m['A'] / m['floorA']:.2f}x, "
+            f"B {m['B'] / m['floorB']:.2f}x; answers equal ({len(pages['B']) // 1024} KiB); "
+            f"GC gen0 A {thresholds['A'][0]}, B {thresholds['B'][0]}"
         )
 
 

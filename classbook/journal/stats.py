@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
@@ -89,18 +90,21 @@ def tally_marks(
     element is a key of it (the work type's id) and the weight is ``weights.get(key)`` (the grid passes its
     marks as they are, no tuple per mark).
     """
-    # Sums in lists [count, total, weight] while walking (thousands of marks: an item update is cheaper than a
-    # slot attribute's), one MarkTally per key at the end.
+    # Equal marks counted first (``Counter`` counts in C: a journal's thousands of marks are a few hundred distinct
+    # (key, value, number, weight) rows), then each distinct row once, times its count. The sums are the same up to
+    # the float noise ``schools.averages.mean`` quantizes away before it rounds.
+    # Sums in lists [count, total, weight] (an item update is cheaper than a slot attribute's), one MarkTally per
+    # key at the end.
     sums: dict[K, list[Any]] = {}
     get = sums.get
     weight_of = weights.get if weights is not None and weighted else None
-    for key, value, numeric, weight in rows:
+    for (key, value, numeric, weight), n in Counter(rows).items():
         if not value:
             continue
         found = get(key)
         if found is None:
             found = sums[key] = [0, 0.0, 0.0]
-        found[0] += 1
+        found[0] += n
         if numeric is not None:
             if weighted:
                 if weight_of is not None:
@@ -108,8 +112,8 @@ def tally_marks(
                 w = 1.0 if weight is None else float(weight)
             else:
                 w = 1.0
-            found[1] += float(numeric) * w
-            found[2] += w
+            found[1] += float(numeric) * w * n
+            found[2] += w * n
     return {key: MarkTally(count, total, weight) for key, (count, total, weight) in sums.items()}
 
 
