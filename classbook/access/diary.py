@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from classbook.access.context import SchoolContext
@@ -60,11 +61,31 @@ def diary_student_filter(*, school: int, own: int, guardian: int, class_teacher:
         .filter(current_enrolment_q(school))
         .values("student_id")
     )
-    # One IN over the union of the three (not three ORed conditions): PostgreSQL cannot estimate an OR of
-    # subqueries and took it for most of the school, then read every user of the database to join the names
-    # (25,000 rows a diary request with ten schools, 11 ms); the union it estimates at a few rows.
+    # The union of the three (not three ORed conditions): PostgreSQL cannot estimate an OR of subqueries and
+    # took it for most of the school, then read every user of the database to join the names (25,000 rows a
+    # diary request with ten schools, 11 ms). On PostgreSQL as "id = ANY(ARRAY(union))": the union runs once
+    # and the students are fetched by primary key, a plan that does not depend on the values, so the prepared
+    # statement keeps its generic plan; "id IN (union)" was re-planned on every request (~2 ms of planning).
     own_record = Student.objects.filter(school_id=school, pk=own).values("pk")
-    return Q(pk__in=own_record.union(links, homeroom, all=True))
+    union = own_record.union(links, homeroom, all=True)
+    if connection.vendor == "postgresql":
+        return Q(_AnyOf(F("pk"), _Array(union)))
+    return Q(pk__in=union)
+
+
+class _Array(Subquery):
+    """``ARRAY(<query>)``: a subquery's rows as one array value (PostgreSQL)."""
+
+    template = "ARRAY(%(subquery)s)"
+
+
+class _AnyOf(Func):
+    """``<expression> = ANY(<array>)`` as a condition (PostgreSQL)."""
+
+    arg_joiner = " = ANY("
+    template = "%(expressions)s)"
+    output_field = BooleanField()
+    conditional = True
 
 
 def diary_students(ctx: SchoolContext) -> QuerySet[Student]:
