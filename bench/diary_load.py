@@ -232,6 +232,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--floor-seconds", type=int, default=10, help="wrk on /healthz after the run (0: none)")
     parser.add_argument("--db", default="bench_diary_load")
     parser.add_argument(
         "--redis",
@@ -335,6 +336,21 @@ def main() -> None:
                 + ", ".join(f"{k} {(others1[k] - others0[k]) * 1000 / int(done.group(1)):.1f} ms" for k in others)
                 + " of CPU (PostgreSQL: the backends of this database; Redis: the whole server)"
             )
+        if args.floor_seconds and result:
+            # The floor in the same run: the same server, connections and machine answering /healthz (the
+            # middleware chain and a view, no session, database or template). Machines differ 1.5-2x; the
+            # diary's share of the floor is what carries to another machine.
+            plain = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "--timeout", "10s"]
+            floor_out = subprocess.run(  # noqa: S603
+                [*plain, "-d", f"{args.floor_seconds}s", f"{base}/healthz"], check=True, capture_output=True, text=True
+            ).stdout
+            floor = re.search(r"Requests/sec:\s+([\d.]+)", floor_out)
+            rps = re.search(r"rps=([\d.]+)", result.group(1))
+            if floor and rps:
+                print(
+                    f"floor: /healthz on the same server {float(floor.group(1)):.0f} requests/s; the diary week "
+                    f"{float(rps.group(1)) / float(floor.group(1)):.2f}x the floor's rate"
+                )
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
