@@ -35,8 +35,8 @@ def test_unchanged_week_answers_304_in_a_few_queries(world, diary, as_user):
     with CaptureQueriesContext(connection) as revalidated:
         response = client.get(week_url(world), HTTP_IF_NONE_MATCH=tag)
     assert response.status_code == 304 and response.content == b"" and response["ETag"] == tag
-    # Session, user, school and context, the students the parent may open, the look noted (R9.2, an upsert on the first look of the day),
-    # the state: not the week's 7.
+    # Session, user, school and context, the students the parent may open, the look noted (R9.2, an upsert on
+    # the first look of the day), the state: not the week's 7.
     assert len(revalidated) <= 7 < len(full)
 
 
