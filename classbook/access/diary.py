@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.utils import timezone
 
 from classbook.access.context import SchoolContext
@@ -69,14 +70,8 @@ def diary_student_filter(*, school: int, own: int, guardian: int, class_teacher:
     own_record = Student.objects.filter(school_id=school, pk=own).values("pk")
     union = own_record.union(links, homeroom, all=True)
     if connection.vendor == "postgresql":
-        return Q(_AnyOf(F("pk"), _Array(union)))
+        return Q(_AnyOf(F("pk"), ArraySubquery(union)))
     return Q(pk__in=union)
-
-
-class _Array(Subquery):
-    """``ARRAY(<query>)``: a subquery's rows as one array value (PostgreSQL)."""
-
-    template = "ARRAY(%(subquery)s)"
 
 
 class _AnyOf(Func):
