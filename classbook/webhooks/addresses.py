@@ -64,6 +64,11 @@ def parse(url: str) -> Target:
     return Target(scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80), path)
 
 
+def _ip(raw: object) -> IPAddress:
+    """An address as the socket layer gives it (``getaddrinfo``, ``getpeername``), without an IPv6 scope (``%eth0``)."""
+    return ipaddress.ip_address(str(raw).split("%", 1)[0])
+
+
 def _literal(host: str) -> IPAddress | None:
     try:
         return ipaddress.ip_address(host)
@@ -112,7 +117,7 @@ def resolve(target: Target) -> list[IPAddress]:
         infos = socket.getaddrinfo(target.host, target.port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as exc:
         raise UnsafeURL(_("The host name of the URL could not be found."), code="dns_failed", field="url") from exc
-    found = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    found = [_ip(info[4][0]) for info in infos]
     if not found:
         raise UnsafeURL(_("The host name of the URL could not be found."), code="dns_failed", field="url")
     for address in found:
@@ -153,7 +158,7 @@ def check_outbound(url: str, *, field: str) -> str:
             infos = socket.getaddrinfo(target.host, target.port, proto=socket.IPPROTO_TCP)
         except (OSError, UnicodeError):
             return url.strip()
-        found = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+        found = [_ip(info[4][0]) for info in infos]
     if not all(_public_or_allowed(address) for address in found):
         raise refused
     return url.strip()
@@ -213,7 +218,7 @@ def _install() -> None:
         def create_connection(address, *args, **kwargs):  # type: ignore[no-untyped-def]
             sock = original(address, *args, **kwargs)
             if _public_only.get():
-                peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
+                peer = _ip(sock.getpeername()[0])
                 if not _public_or_allowed(peer):
                     sock.close()
                     raise RefusedConnection(f"{address[0]} connected to {peer}: not a public address")
