@@ -58,9 +58,9 @@ def test_grid_reads_in_a_constant_number_of_queries(world, journal, as_user, dja
     client.get(path)  # warm the session
     # Session and user, school and context (2 since the one-statement session), the assignment, the year's
     # periods (the 404 and the ETag's days; read_grid does not read them again) and the grid's state for the
-    # ETag (issue 18: a 304 is answered before the grid is built), then read_grid's other 4 (the school's
+    # ETag (issue 18: a 304 is answered before the grid is built), then read_grid's other 5 (the school's
     # rules on period grades read nothing more).
-    with django_assert_max_num_queries(9) as small:
+    with django_assert_max_num_queries(10) as small:
         assert client.get(path).status_code == 200
     students = [f.make_student(world.class_a) for _ in range(25)]
     with time_machine.travel(IN_TIME):
@@ -80,15 +80,15 @@ def test_grid_reads_in_a_constant_number_of_queries(world, journal, as_user, dja
     assert len(big.captured_queries) == len(small.captured_queries)
 
 
-def test_the_grid_read_model_itself_takes_at_most_five_queries(world, journal, django_assert_max_num_queries):
+def test_the_grid_read_model_itself_takes_at_most_six_queries(world, journal, django_assert_max_num_queries):
     from classbook.access.context import resolve_school
     from classbook.journal.grid import api_payload, read_grid
     from classbook.journal.queries import readable_assignment
 
     ctx = resolve_school(world.teacher, world.school.slug)
     assignment = readable_assignment(ctx, journal.assignment.pk)
-    # 4 and the journal rules; the school's rules on period grades read what read_grid read.
-    with django_assert_max_num_queries(5):
+    # 5 and the journal rules; the school's rules on period grades read what read_grid read.
+    with django_assert_max_num_queries(6):
         api_payload(read_grid(ctx, assignment, period_id=journal.semester.pk))
 
 

@@ -240,10 +240,11 @@ def test_grid_queries_do_not_grow_with_students_and_lessons(
     f.make_grid(assignment, students=students - 1, lessons=lessons)
     ctx = resolve_school(world.teacher, world.school.slug)
     a = queries.readable_assignment(ctx, assignment.pk)
-    # Periods, students, lessons, one UNION ALL (marks, attendance, period grades, the school's scale
-    # values, work types, attendance codes) and the journal rules. The school's rules on period grades
-    # (rules.period_grade_notes_of) read what these read: no query of their own. The page adds open remarks.
-    with django_assert_max_num_queries(5):
+    # Periods, students, lessons, the lessons' own marks (the default work type, slot 0), one UNION ALL (the
+    # other marks, attendance, period grades, the school's scale values, work types, attendance codes) and the
+    # journal rules. The school's rules on period grades (rules.period_grade_notes_of) read what these read: no
+    # query of their own. The page adds open remarks.
+    with django_assert_max_num_queries(6):
         grid = grid_model.read_grid(ctx, a)
     assert len(grid.rows) == students
 
@@ -258,9 +259,9 @@ def test_grid_page_renders_with_a_constant_number_of_queries(
     client.get(dashboard)  # session bookkeeping done once
     with CaptureQueriesContext(connection) as baseline:
         client.get(dashboard)
-    # Session, user and the school context cost the same on every page; the grid adds at most 7:
-    # the assignment, read_grid's 5 and the open remarks.
-    with django_assert_max_num_queries(len(baseline) + 7):
+    # Session, user and the school context cost the same on every page; the grid adds at most 8:
+    # the assignment, read_grid's 6 and the open remarks.
+    with django_assert_max_num_queries(len(baseline) + 8):
         response = client.get(grid_url(world, assignment))
     assert response.status_code == 200
     assert response.content.count(b'class="c') >= students * lessons
