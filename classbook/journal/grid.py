@@ -722,9 +722,10 @@ def _lessons_sql() -> str:
     binding: Any = Lesson._meta.get_field("plan_binding").related_model  # type: ignore[attr-defined]
     t = _quoted_tables(Lesson, User)
     q = connection.ops.quote_name
+    # Whether the register was taken, not when: its timestamp would be parsed per row (SQLite's converter).
+    taken = _flag("l.register_taken_at IS NOT NULL")
     return f"""SELECT l.id, l.{q("date")}, l.{q("number")}, l.topic, l.lesson_type, l.homework, l.homework_due,
-  l.version, l.register_taken_at, l.conducted_by_id, c.first_name, c.last_name, c.patronymic, x.kind,
-  b.suggested_topic
+  l.version, {taken}, l.conducted_by_id, c.first_name, c.last_name, c.patronymic, x.kind, b.suggested_topic
 FROM {t["Lesson"]} l LEFT JOIN {t["User"]} c ON c.id = l.conducted_by_id
 LEFT JOIN {q(change._meta.db_table)} x ON x.lesson_id = l.id
 LEFT JOIN {q(binding._meta.db_table)} b ON b.lesson_id = l.id
@@ -781,7 +782,7 @@ def _lessons(
                 version=version,
                 editable=may_edit,
                 is_future=date > today,
-                register_taken=taken is not None,
+                register_taken=taken == 1,
                 is_today=date == today,
                 date_short=short,
                 day_label=f"{weekdays[date.weekday()]} {short}.{date.year}",
@@ -1270,6 +1271,7 @@ def _add_rule_notes(grid: Grid, facts: _Facts, policy: JournalPolicy) -> None:
     grid.notes = period_grade_notes_of(counts, grades, periods, period.id, policy, annual=has_annual)
     grid.policy_off = policy.accumulation_policy == AccumulationPolicy.OFF
     pi, ai = grid.column_index(GradeKind.PERIOD), grid.column_index(GradeKind.ANNUAL)
+    explained: dict[int, str] = {}  # the tooltip of each distinct expectation (students without grades share one)
     for row in grid.rows:
         note = grid.notes.get(row.id)
         if note is None:
@@ -1282,6 +1284,9 @@ def _add_rule_notes(grid: Grid, facts: _Facts, policy: JournalPolicy) -> None:
             cell = row.period_cells[ai]
             cell.basis.extend(note.annual.basis)
             cell.warnings.extend(note.annual_warnings)
-            cell.explain = note.annual.title()
+            explain = explained.get(id(note.annual))
+            if explain is None:
+                explain = explained[id(note.annual)] = note.annual.title()
+            cell.explain = explain
             if not cell.value or any(w.code == "annual_disagrees" for w in cell.warnings):
                 cell.note = note.annual_note()

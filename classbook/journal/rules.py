@@ -645,10 +645,14 @@ def period_grade_notes_of(
         elif g["kind"] == GradeKind.ANNUAL:
             annual_value[g["student_id"]] = g["value"]  # ordered by period: the latest wins
     notes = {}
+    # The students without a grade of the year (most of them until the first period closes) share one expectation:
+    # the same basis (none), worked out once (a frozen value).
+    ungraded = annual_expectation_of((), periods, policy) if annual else None
     for sid, acc in counts.items():
         note = StudentNotes(accumulation=acc, period_warning=accumulation_warning(acc, period_value.get(sid), policy))
         if annual:
-            note.annual = annual_expectation_of(by_student.get(sid, ()), periods, policy)
+            own = by_student.get(sid)
+            note.annual = annual_expectation_of(own, periods, policy) if own else ungraded
             note.annual_value = annual_value.get(sid)
         notes[sid] = note
     return notes

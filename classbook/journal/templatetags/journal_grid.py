@@ -1,7 +1,9 @@
 """Render the grid's read model (``journal.grid``) and the page's repeated form parts in Python.
 
 4,000 cells (40 students × 100 lessons) through template nodes cost tens of milliseconds; a join of
-escaped strings costs a few. Everything interpolated below is escaped.
+escaped strings costs a few. Everything interpolated below is escaped. ``{% grid_page %}`` is the one tag; its
+parts (the rows, the column heads, the lesson part) return plain text it joins once, marked safe once: every
+``SafeString`` of a part would copy its text again (the rows are ~300 KB).
 """
 
 from __future__ import annotations
@@ -46,8 +48,7 @@ def escape(text: Any) -> str:
     return html_escape(str(text))
 
 
-@register.simple_tag
-def grid_rows(grid: Grid) -> SafeString:
+def grid_rows(grid: Grid) -> str:
     """The ``<tr>`` of every student of the read model (``journal.grid``): name, dated cells
     ``<td data-l data-s data-v>``, period cells, marks count and average. Nothing is decided here: values,
     versions and states come from the model's cells; this only writes them as HTML.
@@ -202,7 +203,8 @@ def grid_rows(grid: Grid) -> SafeString:
                 add(f'<td class="{cls}"{title_attr}>{esc(pcell.value)}</td>')
         low = " low" if row.count < required else ""
         add(f'<td class="c ro acc{low}">{row.count}/{required}</td><td class="c ro avg">{esc(row.average)}</td></tr>')
-    return mark_safe("".join(out))  # noqa: S308 - every interpolated value is escaped or an integer
+    # A plain text, not a SafeString: ``grid_page`` joins it into the page (marking it safe would copy ~300 KB).
+    return "".join(out)
 
 
 def _state_classes(state: str, editable: bool) -> str:
@@ -220,8 +222,7 @@ def _period_title(cell: PeriodCell, locked_title: str) -> str:
     return " ".join(parts)
 
 
-@register.simple_tag
-def grid_lesson_heads(grid: Grid, all_lessons_url: str) -> SafeString:
+def grid_lesson_heads(grid: Grid, all_lessons_url: str) -> str:
     """The dated column heads; a date links to its lesson in the lesson part (R2.1)."""
     cancelled = escape(_("cancelled"))
     out = []
@@ -254,11 +255,10 @@ def grid_lesson_heads(grid: Grid, all_lessons_url: str) -> SafeString:
             f'<th scope="col" class="{cls}" data-lesson="{lesson.id}" title="{title}">'
             f'<a href="{href}" tabindex="-1">{lesson.date_short}</a>{kind}</th>'
         )
-    return mark_safe("".join(out))  # noqa: S308 - every interpolated text is escaped
+    return "".join(out)
 
 
-@register.simple_tag(takes_context=True)
-def lesson_articles(context: Any, grid: Grid, lesson_url_base: str) -> SafeString:
+def lesson_articles(context: Any, grid: Grid, lesson_url_base: str) -> str:
     """The lesson part: per lesson its form (topic, type, homework, due, register) for those the user
     writes, else the read-only fields, and the homework files (R2.1, R2.3, R2.8).
 
@@ -302,7 +302,7 @@ def lesson_articles(context: Any, grid: Grid, lesson_url_base: str) -> SafeStrin
             + f'<details class="files"><summary hx-get="{base}{lid}/files/" hx-trigger="click once" '
             f'hx-target="next .files-slot">{t["files"]}</summary><div class="files-slot"></div></details></article>'
         )
-    return mark_safe("\n".join(out))  # noqa: S308 - every interpolated text is escaped, ids are integers
+    return "\n".join(out)
 
 
 def _lesson_form(lesson: GridLesson, t: dict[str, str], csrf: str, base: str, teacher: str, language: str) -> str:
@@ -375,12 +375,9 @@ def _type_options(language: str | None, selected: str) -> str:
     )
 
 
-@register.simple_tag
-def lesson_options(lessons: list[Any]) -> SafeString:
+def lesson_options(lessons: list[Any]) -> str:
     """``<option>`` per lesson, newest first (the "Add a mark column" form: up to a hundred lessons)."""
-    return mark_safe(  # noqa: S308 - the label is escaped, the id an integer
-        "".join(f'<option value="{lesson.id}">{escape(lesson.day_label)}</option>' for lesson in reversed(lessons))
-    )
+    return "".join(f'<option value="{lesson.id}">{escape(lesson.day_label)}</option>' for lesson in reversed(lessons))
 
 
 def _url(name: str, **kwargs: Any) -> str:
