@@ -17,6 +17,7 @@ from django.utils.html import escape
 
 from classbook.access.context import resolve_school
 from classbook.core.templatetags import chrome
+from classbook.help.templatetags import help_tags
 
 PERSONAS = ["admin", "director", "deputy", "secretary", "teacher", "class_teacher", "student", "parent", "viewer"]
 # Kept, then the plain include, in one rendering: both see the same request and the same (masked) CSRF token.
@@ -96,6 +97,25 @@ def test_a_new_name_or_another_page_is_another_header(world):
         # The help link follows the page (its view's name is in the key).
         grid, grid_plain = render_both(request_for(world, "teacher", f"/s/{world.school.slug}/journal/"))
         assert grid == grid_plain
+
+
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_the_kept_help_link_is_the_articles_for_every_persona_and_page(world, language):
+    help_tags._links.clear()
+    slug = world.school.slug
+    paths = [*pages(world), f"/s/{slug}/journal/{world.class_a.pk}/", f"/s/{slug}/reports/", "/accounts/login/"]
+    linked = set()
+    with translation.override(language):
+        for persona in [*PERSONAS, None]:
+            for path in paths:
+                request = request_for(world, persona, path, school=persona is not None and path.startswith("/s/"))
+                view_name = request.resolver_match.view_name if request.resolver_match else ""
+                expected = help_tags.help_url(view_name, request.school_ctx, persona is not None)
+                for _attempt in ("rendered", "kept"):
+                    link = help_tags.help_link({"request": request, "ctx": request.school_ctx})
+                    assert f'href="{expected}"' in link, (persona, path)
+                linked.add(expected)
+    assert len(linked) > 3  # articles, not only the index
 
 
 def test_without_a_request_the_parts_are_plain_includes():

@@ -15,8 +15,10 @@ the text. Each part is rendered with stand-ins that hold exactly its key (``_Use
 the template cannot read anything else of the user or the request: what it does not see, it cannot keep
 stale. Nothing per request is kept: the CSRF token and ``request.get_full_path`` are rendered as markers, the
 kept text is split around them and they are filled in on every request (the messages and the page's blocks
-stay in ``base.html``). Without a request or a CSRF token (a template rendered outside a request) the part is
-rendered as a plain ``{% include %}``; ``tests/test_chrome_base.py`` compares both for every persona and language.
+stay in ``base.html``). So is the help link, which depends on the page: it is kept per page and audiences by
+``help_tags`` itself, and the header per user, not per user and page. Without a request or a CSRF token (a
+template rendered outside a request) the part is rendered as a plain ``{% include %}``;
+``tests/test_chrome_base.py`` compares both for every persona and language.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def site_nav(context: template.Context) -> SafeString:
 _MARK = secrets.token_hex(8)
 CSRF_MARK = f"\x00csrf-{_MARK}\x00"
 NEXT_MARK = f"\x00next-{_MARK}\x00"
-_MARKS = re.compile(f"({re.escape(CSRF_MARK)}|{re.escape(NEXT_MARK)})")
+HELP_MARK = f"\x00help-{_MARK}\x00"
+_MARKS = re.compile(f"({re.escape(CSRF_MARK)}|{re.escape(NEXT_MARK)}|{re.escape(HELP_MARK)})")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,21 +110,21 @@ class _UserPart:
     short_name: str = ""
 
 
-@dataclasses.dataclass(frozen=True)
-class _Match:
-    view_name: str
-
-
-@dataclasses.dataclass(frozen=True)
 class _RequestPart:
-    """What a kept part may read of ``request``: the view's name and whether its user is signed in (the help
-    link), and the address (its marker, filled in per request)."""
+    """What a kept part may read of ``request``: nothing but markers. The address is filled in per request, and
+    so is the help link (``{% help_link %}`` gives ``help_link_slot``; the link is kept per page and audiences
+    in ``help_tags``, so the header is kept per user, not per user and page)."""
 
-    resolver_match: _Match
-    user: _UserPart
+    help_link_slot = HELP_MARK
 
     def get_full_path(self) -> str:
         return NEXT_MARK
+
+
+def _help_link(context: template.Context) -> str:
+    """``{% help_link %}`` of the library the header loads (``help_tags``: core imports no app), per request."""
+    tag: Any = context.template.engine.template_libraries["help_tags"].tags["help_link"]  # type: ignore[union-attr]
+    return tag.__wrapped__(context)  # type: ignore[no-any-return]
 
 
 def _signed_in(user: Any) -> bool:
@@ -157,8 +160,8 @@ def chrome_head(context: template.Context) -> SafeString:
 @register.simple_tag(takes_context=True)
 def chrome_header(context: template.Context) -> SafeString:
     """``chrome/header.html`` (the skip link and the top bar), kept per (language, script prefix, school context,
-    the school's name, the user's sign-in, id and name, the view's name and whether the request's user is signed
-    in, for the help link); the CSRF token and the address for the language form filled in per request."""
+    the school's name, the user's sign-in, id and name); the CSRF token, the address for the language form and
+    the help link (``help_tags``, kept per page and audiences there) filled in per request."""
     request = context.get("request")
     token = context.get("csrf_token")
     if request is None or not token or token == "NOTPROVIDED":  # noqa: S105 - csrf's marker of no token
@@ -166,26 +169,25 @@ def chrome_header(context: template.Context) -> SafeString:
     ctx = context.get("ctx")
     user: Any = context.get("user")
     user_key = (True, user.pk, user.short_name) if _signed_in(user) else (False, None, "")
-    match = getattr(request, "resolver_match", None)
-    view_name = match.view_name if match is not None else ""
-    request_signed_in = _signed_in(getattr(request, "user", None))
     key = (
         "chrome/header.html",
         nav_key(ctx),  # the language and the script prefix first
         str(ctx.school) if ctx is not None else None,
         user_key,
-        view_name,
-        request_signed_in,
     )
     pieces = _kept_part(
         key,
         lambda: {
             "ctx": ctx,
             "user": _UserPart(*user_key),
-            "request": _RequestPart(_Match(view_name), _UserPart(request_signed_in)),
+            "request": _RequestPart(),
         },
     )
-    values = {CSRF_MARK: escape(str(token)), NEXT_MARK: escape(request.get_full_path())}
+    values = {
+        CSRF_MARK: escape(str(token)),
+        NEXT_MARK: escape(request.get_full_path()),
+        HELP_MARK: _help_link(context),
+    }
     return mark_safe("".join([values.get(p, p) for p in pieces]))  # noqa: S308 - the values escaped as rendered
 
 
