@@ -1,18 +1,33 @@
-"""The header's "Help" link: the article that explains the current page, else the help index (R9.4)."""
+"""The header's "Help" link: the article that explains the current page, else the help index (R9.4).
+
+The link is a function of the page's view name, the language, the script prefix, the school and the reader's
+help audiences (``access.help``), the articles being files read once per process (``help.queries``): it is
+kept per those (``_links``, bounded like the navigation), so it costs a page a few dictionary lookups. The
+header kept by ``{% chrome_header %}`` (``core/templatetags/chrome.py``) has a marker where the link goes and
+fills it in per request from here, so the header is kept per user, not per user and page.
+"""
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from classbook.access.context import SchoolContext
-from classbook.access.help import help_audiences, may_read_article
+from classbook.access.help import help_audiences, may_read_all_help, may_read_article
 from classbook.help import queries
 
 register = template.Library()
+
+# At most this many distinct links are kept (pages × languages × school × audiences); then the cache starts again.
+MAX_KEPT = 2048
+_links: dict[tuple[Any, ...], SafeString] = {}
+_lock = threading.Lock()
 
 
 def help_url(view_name: str, ctx: SchoolContext | None, signed_in: bool) -> str:
@@ -38,8 +53,28 @@ def help_link(context: template.Context) -> SafeString:
     request = context.get("request")
     if request is None:
         return SafeString("")
+    slot = getattr(request, "help_link_slot", None)
+    if slot is not None:  # a header being kept (core/templatetags/chrome.py): the link is filled in per request
+        return SafeString(slot)
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match is not None else ""
     signed_in = bool(getattr(getattr(request, "user", None), "is_authenticated", False))  # error pages too
-    url = help_url(view_name, context.get("ctx"), signed_in)
-    return format_html('<a class="help-link" href="{}">{}</a>', url, gettext("Help"))
+    ctx = context.get("ctx")
+    key = (
+        get_language(),
+        get_script_prefix(),
+        view_name,
+        ctx.school.slug if ctx is not None else None,
+        help_audiences(ctx, signed_in),
+        may_read_all_help(ctx),
+    )
+    link = _links.get(key)
+    if link is None:
+        link = format_html(
+            '<a class="help-link" href="{}">{}</a>', help_url(view_name, ctx, signed_in), gettext("Help")
+        )
+        with _lock:
+            if len(_links) >= MAX_KEPT:
+                _links.clear()
+            _links[key] = link
+    return link
