@@ -934,8 +934,9 @@ def _dated_columns(
 ) -> list[DatedColumn]:
     """Every lesson's own column, then its work columns: every (lesson, work type) with a mark in the
     period, and those the teacher asked for (an active work type at a lesson they may write)."""
-    # The lesson's own marks (``facts.cell_marks``) make no work column.
-    pairs = {(m.lesson, m.work_type) for m in facts.other_marks if m.slot == 0 and m.work_type != default_wt and m.value}
+    # The lesson's own marks (``facts.cell_marks``) make no work column; every other mark of slot 0 is of another
+    # work type than the default.
+    pairs = {(m.lesson, m.work_type) for m in facts.other_marks if m.slot == 0 and m.value}
     active = {w.id for w in facts.work_types.values() if w.is_active and w.id != default_wt}
     lesson_by_id = {lesson.id: lesson for lesson in lessons}
     for lesson_id, wt_id in add_columns or ():
