@@ -587,7 +587,7 @@ def _read_facts(assignment: TeachingAssignment, period: PeriodChoice, default_wt
     """Queries 4 and 5: the lesson's own marks, then the UNION ALL of every other fact; facts resolved through the
     dimension rows. ``default_wt`` is the journal's default work type (None: every mark is in the UNION ALL)."""
     facts = _Facts()
-    params = {
+    params: dict[str, Any] = {
         "assignment": assignment.pk,
         "school": assignment.school_id,
         "start": period.start,
