@@ -96,7 +96,7 @@ _INDEX_STAFF = Prepared(lambda school, teacher, class_teacher: _index_rows(reada
 def journal_index(ctx: SchoolContext) -> list[JournalEntry]:
     """The journals the user may open (``access.journal.readable_values``), for the index page: the user's own
     first (R1.4), then by class and subject. One query, compiled once per process."""
-    values = readable_values(ctx)
+    values: dict[str, Any] | None = readable_values(ctx)
     if values is None:
         return []
     rows = (_INDEX_CONTROL if "teacher" not in values else _INDEX_STAFF).rows(**values)
