@@ -65,6 +65,8 @@ def readable_in(school: Any, teacher: Any = None, class_teacher: Any = None) -> 
 
     The substitute's journals as ``EXISTS`` rather than a join: a join repeats the journal per lesson conducted
     and needed a ``DISTINCT`` over the joined rows, which PostgreSQL spent more time planning than running.
+    The homeroom arm asks the journal's class row what ``build_context`` asks for ``homeroom_class_ids`` (the
+    school's classes whose class teacher is the user), so that no list of ids has to be bound.
     """
     qs = TeachingAssignment.objects.filter(school_id=school)
     if teacher is None:
