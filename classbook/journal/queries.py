@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import pgettext
 
 from classbook.access.context import SchoolContext
-from classbook.access.journal import may_control_journals, may_read_assignment
+from classbook.access.journal import may_control_journals, may_read_assignment, readable_in, readable_values
 from classbook.core.prepared import Prepared, PreparedSelect
 from classbook.journal.grid import (
     PeriodChoice,
@@ -69,15 +69,57 @@ class JournalEntry:
     editable: bool
 
 
-def journal_index(assignments: QuerySet[TeachingAssignment], ctx: SchoolContext) -> list[JournalEntry]:
-    """Journals in ``assignments`` (already scoped) for the index page: the user's own first (R1.4)."""
+def _index_rows(assignments: QuerySet[TeachingAssignment]) -> QuerySet[Any]:
+    # Only the columns the index shows; no ORDER BY (the entries are sorted here, by the alphabet).
+    return assignments.order_by().values_list(
+        "id",
+        "teacher_id",
+        "school_class_id",
+        "subject_id",
+        "hours_per_week",
+        "subject__name",
+        "school_class__name",
+        "subgroup__name",
+        "teacher__first_name",
+        "teacher__last_name",
+        "teacher__patronymic",
+        "teacher__username",
+    )
+
+
+# Compiled once per process (``core.prepared``), one per shape of the access rule (``access.journal.readable_in``):
+# the ORM spent ~1.6 ms of CPU compiling the index's queryset, PostgreSQL 1.6 ms planning its DISTINCT.
+_INDEX_CONTROL = Prepared(lambda school: _index_rows(readable_in(school)))
+_INDEX_STAFF = Prepared(lambda school, teacher, class_teacher: _index_rows(readable_in(school, teacher, class_teacher)))
+
+
+def journal_index(ctx: SchoolContext) -> list[JournalEntry]:
+    """The journals the user may open (``access.journal.readable_values``), for the index page: the user's own
+    first (R1.4), then by class and subject. One query, compiled once per process."""
+    values: dict[str, Any] | None = readable_values(ctx)
+    if values is None:
+        return []
+    rows = (_INDEX_CONTROL if "teacher" not in values else _INDEX_STAFF).rows(**values)
     order = {"own": 0, "homeroom": 1, "substitute": 2, "control": 3}
     controls = may_control_journals(ctx)
     entries = []
-    for a in assignments:
-        if a.teacher_id == ctx.user.pk:
+    for (
+        pk,
+        teacher_id,
+        class_id,
+        subject_id,
+        hours,
+        subject,
+        class_name,
+        subgroup,
+        first,
+        last,
+        patronymic,
+        login,
+    ) in rows:
+        if teacher_id == ctx.user.pk:
             relation = "own"
-        elif a.school_class_id in ctx.homeroom_class_ids:
+        elif class_id in ctx.homeroom_class_ids:
             relation = "homeroom"
         elif controls:
             relation = "control"
@@ -86,19 +128,20 @@ def journal_index(assignments: QuerySet[TeachingAssignment], ctx: SchoolContext)
             relation = "substitute"
         entries.append(
             JournalEntry(
-                id=a.pk,
-                subject=a.subject.name,
-                group=str(a.subgroup) if a.subgroup_id else a.school_class.name,
-                teacher=a.teacher.short_name,
-                teacher_id=a.teacher_id,
-                class_id=a.school_class_id,
-                subject_id=a.subject_id,
-                hours=a.hours_per_week,
+                id=pk,
+                subject=subject,
+                # A subgroup belongs to the journal's class (``TeachingAssignment.clean``): "7-А / group 1".
+                group=f"{class_name} / {subgroup}" if subgroup is not None else class_name,
+                teacher=short_name(first, last, patronymic) or login,  # ``User.short_name``
+                teacher_id=teacher_id,
+                class_id=class_id,
+                subject_id=subject_id,
+                hours=hours,
                 relation=relation,
                 editable=relation == "own",
             )
         )
-    entries.sort(key=lambda e: (order[e.relation], alphabet_key(e.group, e.subject)))
+    entries.sort(key=lambda e: (order[e.relation], alphabet_key(e.group, e.subject), e.id))
     return entries
 
 

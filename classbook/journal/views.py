@@ -30,7 +30,6 @@ from classbook.access.journal import (
     may_keep_journal_offline,
     may_open_journals,
     may_read_assignment,
-    readable_assignments,
 )
 from classbook.access.journal import period_grades as journal_period_grades
 from classbook.access.scopes import get_or_404
@@ -108,7 +107,7 @@ def _assignment(ctx: SchoolContext, assignment_id: int) -> TeachingAssignment:
 @journal_view
 def index(request: HttpRequest, ctx: SchoolContext) -> HttpResponse:
     """The journals the user may open, their own first (R1.4)."""
-    entries = queries.journal_index(readable_assignments(ctx), ctx)
+    entries = queries.journal_index(ctx)
     classes = sorted({(e.class_id, e.group.split(" / ")[0]) for e in entries}, key=lambda c: queries.alphabet_key(c[1]))
     teachers = sorted({(e.teacher_id, e.teacher) for e in entries}, key=lambda t: queries.alphabet_key(t[1]))
     subjects = sorted({(e.subject_id, e.subject) for e in entries}, key=lambda s: queries.alphabet_key(s[1]))

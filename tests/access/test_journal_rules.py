@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from classbook.access import journal
+from classbook.journal.queries import journal_index
 from tests.access.conftest import HEADER, table_cases
 
 TABLE = {
@@ -18,6 +19,17 @@ TABLE = {
     "may_open_own_remarks": (journal.may_open_own_remarks, None, "N N N N Y Y Y Y N N N N N - -"),
     "may_read_assignment (tea's journal)": (
         journal.may_read_assignment,
+        lambda w: (w.assignment,),
+        "Y Y Y N Y N Y Y N N N N Y - -",
+    ),
+    # The same rule as a scope (the API, attachments, remarks) and in the index's prepared query: one rule.
+    "readable_assignments (tea's journal)": (
+        lambda ctx, a: journal.readable_assignments(ctx).filter(pk=a.pk).exists(),
+        lambda w: (w.assignment,),
+        "Y Y Y N Y N Y Y N N N N Y - -",
+    ),
+    "journal index lists tea's journal": (
+        lambda ctx, a: a.pk in [e.id for e in journal_index(ctx)],
         lambda w: (w.assignment,),
         "Y Y Y N Y N Y Y N N N N Y - -",
     ),

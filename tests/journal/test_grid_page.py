@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from classbook.journal import grid as grid_model
 from classbook.journal import queries, services
-from classbook.journal.models import PeriodGrade, Remark
+from classbook.journal.models import Lesson, PeriodGrade, Remark
 from classbook.people.models import Enrolment
 from classbook.schools.models import Subgroup
 from tests import factories as f
@@ -279,6 +279,44 @@ def test_index_queries_do_not_grow_with_journals(world, as_user, django_assert_m
     with django_assert_max_num_queries(len(baseline) + 1):
         response = client.get(url)
     assert len(response.context["entries"]) == 2 + extra
+
+
+@pytest.mark.parametrize("persona", ["deputy", "teacher", "class_teacher", "other_teacher"])
+def test_index_is_one_query_whatever_the_journals_subgroups_and_substitutions(world, as_user, persona):
+    """The index reads its journals in one query (compiled once per process, ``queries.journal_index``): none per
+    journal, per subgroup or per lesson a substitute conducted; a journal substituted in twice is listed once."""
+    client = as_user(getattr(world, persona))
+    url = reverse("journal:index", args=[world.school.slug])
+    client.get(url)
+
+    def index():
+        with CaptureQueriesContext(connection) as queries_run:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries_run), response.context["entries"]
+
+    before, _ = index()
+    for n in range(6):
+        group = f.SubgroupFactory(school_class=world.class_a, name=f"Група {n}")
+        own = f.make_assignment(world.teacher, world.class_a, f.SubjectFactory(school=world.school), subgroup=group)
+        for day in range(2):
+            Lesson.objects.create(
+                school=world.school,
+                assignment=own,
+                date=world.class_a.year.start + dt.timedelta(days=day),
+                created_by=world.teacher,
+                conducted_by=world.other_teacher,
+            )
+    after, entries = index()
+    assert after == before
+    assert len({e.id for e in entries}) == len(entries)
+    if persona != "deputy":
+        assert {e.relation for e in entries if e.group.startswith("5-А / ")} == {
+            "teacher": {"own"},
+            "class_teacher": {"homeroom"},
+            "other_teacher": {"substitute"},
+        }[persona]
+        assert len([e for e in entries if e.group.startswith("5-А / ")]) == 6
 
 
 @pytest.mark.parametrize(
