@@ -455,9 +455,7 @@ class Grid:
     # Work types a teacher may add a column of (active, not the default one): (id, name).
     work_type_choices: list[tuple[int, str]] = field(default_factory=list)
     # Every stored fact of the period, as read (the API lists them), and the school's work types.
-    marks: list[MarkEntry] = field(default_factory=list)  # every mark: the two lists below
-    cell_marks: list[MarkEntry] = field(default_factory=list)  # the lesson's own marks (default work type, slot 0)
-    other_marks: list[MarkEntry] = field(default_factory=list)  # work columns' marks, further slots
+    marks: list[MarkEntry] = field(default_factory=list)
     attendance: list[AttendanceEntry] = field(default_factory=list)
     grades: list[GradeEntry] = field(default_factory=list)
     work_types: list[WorkTypeInfo] = field(default_factory=list)
