@@ -128,7 +128,7 @@ def test_without_a_request_the_parts_are_plain_includes():
 
 
 def test_the_kept_parts_are_bounded(world, monkeypatch):
-    monkeypatch.setattr(chrome, "MAX_KEPT", 3)
+    monkeypatch.setattr(chrome._kept, "size", 3)
     chrome._kept.clear()
     for persona in ("admin", "teacher", "parent", "student"):
         render_both(request_for(world, persona, f"/s/{world.school.slug}/"))

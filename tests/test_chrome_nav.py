@@ -41,7 +41,7 @@ def test_another_context_or_language_is_another_navigation(world):
 
 
 def test_the_kept_navigations_are_bounded(world, monkeypatch):
-    monkeypatch.setattr(chrome, "MAX_KEPT", 2)
+    monkeypatch.setattr(chrome._kept, "size", 2)
     chrome._kept.clear()
     for persona in ("admin", "teacher", "parent"):
         chrome.site_nav({"ctx": resolve_school(world.persona(persona), world.school.slug)})

@@ -27,7 +27,6 @@ import dataclasses
 import operator
 import re
 import secrets
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -40,14 +39,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from classbook.core.inline_styles import css_text
+from classbook.core.kept import Kept
 
 register = template.Library()
 
-# At most this many distinct navigations and chrome parts are kept (a few kilobytes each); then the cache starts
-# again. A navigation's text, or a part's pieces (its text split around the per-request markers).
-MAX_KEPT = 2048
-_kept: dict[tuple[Any, ...], Any] = {}
-_lock = threading.Lock()
+# The navigations' texts and the parts' pieces (their text split around the per-request markers), at most 2,048
+# (a few kilobytes each); then the store starts again.
+_kept: Kept[Any] = Kept(2048)
 
 
 _getters: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
@@ -73,13 +71,6 @@ def nav_key(ctx: Any) -> tuple[Any, ...]:
     return (get_language(), get_script_prefix(), ctx.school.slug, *values)
 
 
-def _keep(key: tuple[Any, ...], value: Any) -> None:
-    with _lock:
-        if len(_kept) >= MAX_KEPT:
-            _kept.clear()
-        _kept[key] = value
-
-
 @register.simple_tag(takes_context=True)
 def site_nav(context: template.Context) -> SafeString:
     """``{% include "_nav.html" %}`` with the same text, rendered once per ``nav_key``."""
@@ -88,7 +79,7 @@ def site_nav(context: template.Context) -> SafeString:
     html = _kept.get(key)
     if html is None:
         html = render_to_string("_nav.html", {"ctx": ctx})
-        _keep(key, html)
+        _kept.keep(key, html)
     return mark_safe(html)  # noqa: S308 - the template's own output, autoescaped when rendered
 
 
@@ -145,7 +136,7 @@ def _kept_part(key: tuple[Any, ...], values: Callable[[], dict[str, Any]]) -> tu
     if pieces is None:
         text = render_to_string(key[0], {"csrf_token": CSRF_MARK, **values()}).removesuffix("\n")
         pieces = tuple(_MARKS.split(text))
-        _keep(key, pieces)
+        _kept.keep(key, pieces)
     return pieces
 
 

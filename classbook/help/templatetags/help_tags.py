@@ -2,15 +2,12 @@
 
 The link is a function of the page's view name, the language, the script prefix, the school and the reader's
 help audiences (``access.help``), the articles being files read once per process (``help.queries``): it is
-kept per those (``_links``, bounded like the navigation), so it costs a page a few dictionary lookups. The
-header kept by ``{% chrome_header %}`` (``core/templatetags/chrome.py``) has a marker where the link goes and
-fills it in per request from here, so the header is kept per user, not per user and page.
+kept per those (``_links``, a ``core.kept.Kept`` like the navigation's), so it costs a page a few dictionary
+lookups. The header kept by ``{% chrome_header %}`` (``core/templatetags/chrome.py``) has a marker where the link
+goes and fills it in per request from here, so the header is kept per user, not per user and page.
 """
 
 from __future__ import annotations
-
-import threading
-from typing import Any
 
 from django import template
 from django.urls import get_script_prefix, reverse
@@ -20,14 +17,13 @@ from django.utils.translation import get_language, gettext
 
 from classbook.access.context import SchoolContext
 from classbook.access.help import help_audiences, may_read_all_help, may_read_article
+from classbook.core.kept import Kept
 from classbook.help import queries
 
 register = template.Library()
 
-# At most this many distinct links are kept (pages × languages × school × audiences); then the cache starts again.
-MAX_KEPT = 2048
-_links: dict[tuple[Any, ...], SafeString] = {}
-_lock = threading.Lock()
+# At most this many distinct links are kept (pages × languages × school × audiences); then the store starts again.
+_links: Kept[SafeString] = Kept(2048)
 
 
 def help_url(view_name: str, ctx: SchoolContext | None, signed_in: bool) -> str:
@@ -70,11 +66,6 @@ def help_link(context: template.Context) -> SafeString:
     )
     link = _links.get(key)
     if link is None:
-        link = format_html(
-            '<a class="help-link" href="{}">{}</a>', help_url(view_name, ctx, signed_in), gettext("Help")
-        )
-        with _lock:
-            if len(_links) >= MAX_KEPT:
-                _links.clear()
-            _links[key] = link
+        url = help_url(view_name, ctx, signed_in)
+        link = _links.keep(key, format_html('<a class="help-link" href="{}">{}</a>', url, gettext("Help")))
     return link
