@@ -112,18 +112,13 @@ class _RequestPart:
         return NEXT_MARK
 
 
-def _help_link(context: template.Context) -> str:
-    """``{% help_link %}`` of the library the header loads (``help_tags``: core imports no app), per request."""
-    tag: Any = context.template.engine.template_libraries["help_tags"].tags["help_link"]  # type: ignore[union-attr]
-    return tag.__wrapped__(context)  # type: ignore[no-any-return]
-
-
 def _signed_in(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False))
 
 
 def _plain(context: template.Context, name: str) -> SafeString:
-    """The part as ``{% include name %}`` renders it: outside a request, and the reference of the tests."""
+    """The part as ``{% include name %}`` renders it: outside a request, the reference of the tests, and the help
+    link filled into a kept header (``chrome/help_link.html``)."""
     part = context.template.engine.get_template(name)  # type: ignore[union-attr]
     with context.push():
         return mark_safe(part.render(context).removesuffix("\n"))  # noqa: S308 - the template's own output
@@ -177,7 +172,7 @@ def chrome_header(context: template.Context) -> SafeString:
     values = {
         CSRF_MARK: escape(str(token)),
         NEXT_MARK: escape(request.get_full_path()),
-        HELP_MARK: _help_link(context),
+        HELP_MARK: _plain(context, "chrome/help_link.html"),  # ``{% help_link %}``: core imports no app
     }
     return mark_safe("".join([values.get(p, p) for p in pieces]))  # noqa: S308 - the values escaped as rendered
 
