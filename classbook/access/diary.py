@@ -14,11 +14,11 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.utils import timezone
 
 from classbook.access.context import SchoolContext
+from classbook.core.bulk import is_postgres
 from classbook.people.models import Enrolment, GuardianLink, Role, Student, current_enrolment_q
 from classbook.schools.models import SchoolClass
 
@@ -69,7 +69,7 @@ def diary_student_filter(*, school: int, own: int, guardian: int, class_teacher:
     # statement keeps its generic plan; "id IN (union)" was re-planned on every request (~2 ms of planning).
     own_record = Student.objects.filter(school_id=school, pk=own).values("pk")
     union = own_record.union(links, homeroom, all=True)
-    if connection.vendor == "postgresql":
+    if is_postgres():
         return Q(_AnyOf(F("pk"), ArraySubquery(union)))
     return Q(pk__in=union)
 
